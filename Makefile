@@ -1,0 +1,116 @@
+# QuoteWatch build. `make run` and `make test` install what is missing first.
+# Objects: build/obj (release, -O2), build/asan (ASan+UBSan, -O1).
+
+CC       ?= cc
+PKGS     := jansson libzstd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wformat=2 -Wvla -Wimplicit-fallthrough
+CFLAGS_BASE := -std=c17 -D_GNU_SOURCE -Isrc $(WARN) -g -MMD -MP $(PKG_CFLAGS)
+OPT      ?= -O2
+CFLAGS   := $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS)
+LDLIBS   := $(PKG_LIBS) -lm -lpthread
+ASAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+
+LIB_SRC  := $(sort $(shell find src -name '*.c' ! -path 'src/app/*'))
+APP_SRC  := $(sort $(wildcard src/app/*.c))
+TEST_SRC := $(sort $(wildcard tests/unit/*.c))
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+
+LIB_OBJ  := $(LIB_SRC:%.c=build/obj/%.o)
+APP_OBJ  := $(APP_SRC:%.c=build/obj/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=build/obj/%.o)
+ALIB_OBJ := $(LIB_SRC:%.c=build/asan/%.o)
+AAPP_OBJ := $(APP_SRC:%.c=build/asan/%.o)
+ATEST_OBJ := $(TEST_SRC:%.c=build/asan/%.o)
+
+BIN      := build/quotewatch
+ABIN     := build/asan/quotewatch
+ARGS     ?=
+
+.PHONY: all deps run test test-only unit asan bench fuzz format format-check \
+        compile_commands clean lint
+all: $(BIN) build/test_unit build/gen_feed
+
+deps:
+	@scripts/install-deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(BIN) $(ARGS)
+
+test: deps
+	@$(MAKE) --no-print-directory test-only
+
+test-only: all build/asan/test_unit $(ABIN) fuzz-bins
+	@tests/run.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bench/run.sh
+
+build/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+build/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(ASAN_FLAGS) -c $< -o $@
+
+build/libqw.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/asan/libqw.a: $(ALIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(APP_OBJ) build/libqw.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(ABIN): $(AAPP_OBJ) build/asan/libqw.a
+	$(CC) $(CFLAGS_BASE) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+build/test_unit: $(TEST_OBJ) build/libqw.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+build/asan/test_unit: $(ATEST_OBJ) build/asan/libqw.a
+	$(CC) $(CFLAGS_BASE) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+build/gen_feed: build/obj/bench/gen_feed.o build/libqw.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# ---- fuzzing (clang libFuzzer). fuzz-bins: corpus runners used by tests ----
+FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
+FUZZ_FLAGS := -std=c17 -D_GNU_SOURCE -Isrc -g -O1 $(PKG_CFLAGS) \
+              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+.PHONY: fuzz-bins
+fuzz-bins: $(FUZZ_BIN)
+build/fuzz/%: fuzz/%.c $(LIB_SRC)
+	@mkdir -p build/fuzz
+	clang $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
+
+# Long fuzz session: make fuzz FUZZ_SECONDS=600
+FUZZ_SECONDS ?= 60
+fuzz: deps fuzz-bins
+	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/new-$$n; \
+	  echo "== $$n"; $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build/fuzz/new-$$n fuzz/corpus/$$n || exit 1; done
+
+format:
+	clang-format -i $$(find src tests bench fuzz -name '*.[ch]')
+
+format-check:
+	@clang-format --dry-run -Werror $$(find src tests bench fuzz -name '*.[ch]')
+
+lint:
+	@tools/checksrc.sh
+
+compile_commands:
+	bear -- $(MAKE) -B all
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install what QuoteWatch needs from Debian 12 packages (and npm, later),
+# only when something is missing. Safe to run repeatedly; used by
+# `make run`, `make test` and `make bench`.
+set -euo pipefail
+
+PKGS=(
+  build-essential pkg-config clang llvm libclang-rt-14-dev clang-format bear
+  libjansson-dev libzstd-dev zstd libwebsockets-dev libssl-dev openssl
+  libsnappy-dev libsqlite3-dev libpq-dev
+  python3 python3-sklearn python3-numpy
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

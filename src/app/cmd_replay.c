@@ -1,0 +1,184 @@
+/* cmd_replay.c: `quotewatch replay FILE...` — recorded raw messages through
+ * the same pipeline as live, as fast as possible or paced by feed time.
+ * Exit 0 when every input was read to its end (whatever it contained),
+ * 1 when an input could not be opened or read, 2 for usage errors. */
+#define QW_MODULE "replay"
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app/app.h"
+#include "core/log.h"
+#include "core/time.h"
+#include "feed/feed.h"
+#include "ingest/ingest.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/summary.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+typedef struct progress {
+    int on;
+    int64_t last_ns, start_ns;
+    size_t file_idx, nfiles;
+} progress;
+
+static void progress_draw(progress *pg, const qw_linesrc *src, uint64_t msgs, uint64_t bytes,
+                          int final)
+{
+    int64_t now = qw_now_mono_ns();
+    if (!final && now - pg->last_ns < 100 * QW_NS_PER_MS)
+        return;
+    pg->last_ns = now;
+    double frac = 0;
+    int64_t size = src ? qw_linesrc_file_size(src) : -1;
+    if (size > 0)
+        frac = (double)qw_linesrc_file_pos(src) / (double)size;
+    frac = ((double)pg->file_idx + (frac > 1 ? 1 : frac)) / (double)pg->nfiles;
+    if (final)
+        frac = 1;
+    double secs = (double)(now - pg->start_ns) / 1e9;
+    char bar[31];
+    int fill = (int)(frac * 30);
+    for (int i = 0; i < 30; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[30] = '\0';
+    fprintf(stderr, "\r[%s] %3d%%  %llu msgs  %.1f MB  %.0f msg/s%s", bar, (int)(frac * 100),
+            (unsigned long long)msgs, (double)bytes / 1e6, secs > 0 ? (double)msgs / secs : 0.0,
+            final ? "\n" : "");
+}
+
+static void pace(double speed, int64_t t_ns, int64_t *t0, int64_t *w0)
+{
+    if (speed <= 0 || t_ns <= 0)
+        return;
+    if (!*t0) {
+        *t0 = t_ns;
+        *w0 = qw_now_mono_ns();
+        return;
+    }
+    int64_t target = *w0 + (int64_t)((double)(t_ns - *t0) / speed);
+    int64_t now = qw_now_mono_ns();
+    if (target > now && !stop_requested) {
+        int64_t d = target - now;
+        struct timespec ts = {d / QW_NS_PER_SEC, d % QW_NS_PER_SEC};
+        nanosleep(&ts, NULL);
+    }
+}
+
+int qw_cmd_replay(const qw_config *cfg)
+{
+    qw_pipeline *pl = NULL;
+    qw_feed *feed = NULL;
+    qw_summary_extra x = {0};
+    int rc = 0;
+    qw_pipeline_opts po = {.auto_add = 1};
+    if (qw_pipeline_create(&pl, &po) != QW_OK || qw_feed_create(&feed, NULL) != QW_OK) {
+        QW_LOG(ERROR, "out of memory");
+        qw_pipeline_destroy(pl);
+        return 1;
+    }
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    progress pg = {.on = cfg->progress == 1 || (cfg->progress == -1 && isatty(2)),
+                   .start_ns = qw_now_mono_ns(), .nfiles = cfg->nfiles};
+    int64_t t0 = 0, w0 = 0, start = qw_now_mono_ns();
+    uint64_t bytes_done = 0;
+    qw_ratelimit rl = {.first = 5, .every = 10000};
+
+    for (size_t fi = 0; fi < cfg->nfiles && !stop_requested; fi++) {
+        qw_linesrc *src;
+        pg.file_idx = fi;
+        qw_err e = qw_linesrc_open(&src, cfg->files[fi], cfg->max_line);
+        if (e != QW_OK) {
+            QW_LOG(ERROR, "cannot open %s: %s", cfg->files[fi], qw_strerror(e));
+            rc = 1;
+            continue;
+        }
+        qw_feed_reset(feed); /* each file is its own stream */
+        uint64_t n = 0;
+        for (;;) {
+            const char *line;
+            size_t len;
+            e = qw_linesrc_next(src, &line, &len);
+            if (e == QW_NOT_FOUND)
+                break;
+            if (e == QW_TOO_LARGE) {
+                qw_pipeline_on_reject(pl, QW_TOO_LARGE, NULL);
+                if (qw_log_ratelimit(&rl))
+                    QW_LOG(WARN, "%s: skipped a %zu-byte line (limit %zu)", cfg->files[fi], len,
+                           cfg->max_line);
+                continue;
+            }
+            if (e != QW_OK) {
+                QW_LOG(ERROR, "%s: %s", cfg->files[fi], qw_linesrc_errmsg(src));
+                x.input_errors++;
+                if (e == QW_IO)
+                    rc = 1;
+                break;
+            }
+            qw_frame fr;
+            qw_frame_line(line, len, &fr);
+            if (fr.kind == QW_FRAME_CONNECT) {
+                x.connects++;
+                qw_feed_reset(feed);
+                qw_pipeline_invalidate_all(pl, QW_RESYNC_RECONNECT);
+                continue;
+            }
+            if (fr.kind == QW_FRAME_META) {
+                x.meta_lines++;
+                continue;
+            }
+            size_t k = 0;
+            while (k < fr.len && (fr.msg[k] == ' ' || fr.msg[k] == '\r' || fr.msg[k] == '\t'))
+                k++;
+            if (k == fr.len)
+                continue; /* blank line */
+            const qw_msg *m;
+            e = qw_pipeline_ingest(pl, feed, fr.msg, fr.len, fr.recv_ns, &m);
+            if (e == QW_OK)
+                pace(cfg->speed, m->t_ns, &t0, &w0);
+            else if (qw_log_ratelimit(&rl))
+                QW_LOG(WARN, "%s: rejected line (%s): %s", cfg->files[fi], qw_err_name(e),
+                       qw_feed_errmsg(feed));
+            if (pg.on && (++n & 4095) == 0)
+                progress_draw(&pg, src, qw_pipeline_get_stats(pl)->messages,
+                              bytes_done + qw_linesrc_bytes(src), 0);
+            if (stop_requested)
+                break;
+        }
+        bytes_done += qw_linesrc_bytes(src);
+        qw_linesrc_close(src);
+    }
+    x.bytes = bytes_done;
+    x.seconds = (double)(qw_now_mono_ns() - start) / 1e9;
+    if (pg.on)
+        progress_draw(&pg, NULL, qw_pipeline_get_stats(pl)->messages, bytes_done, 1);
+    if (stop_requested)
+        QW_LOG(WARN, "interrupted: summary covers the input read so far");
+    if (cfg->summary[0]) {
+        qw_err e = qw_summary_write(pl, &x, cfg->summary);
+        if (e != QW_OK) {
+            QW_LOG(ERROR, "cannot write summary %s: %s", cfg->summary, qw_strerror(e));
+            rc = 1;
+        }
+    }
+    const qw_pipeline_stats *st = qw_pipeline_get_stats(pl);
+    QW_LOG(INFO, "replayed %llu messages (%llu rejected), %llu bytes in %.3f s",
+           (unsigned long long)st->messages, (unsigned long long)st->rejected,
+           (unsigned long long)x.bytes, x.seconds);
+    qw_feed_destroy(feed);
+    qw_pipeline_destroy(pl);
+    return rc;
+}

@@ -1,0 +1,97 @@
+/* pipeline.h: one chain per product (book -> trades -> [features ->
+ * model -> labeler, next issues]) and the router that feeds parsed
+ * messages to the right chain.
+ *
+ * Loop thread only. Resync rule: a chain whose book can no longer be
+ * trusted (sequence gap, reconnect, crossed/locked book, a rejected
+ * message for its product, a server error) is flagged `needs_resync`; it
+ * keeps applying updates best-effort but is not "valid" until a snapshot
+ * replaces its book. Live mode reacts to the flag by resubscribing.
+ */
+#ifndef QW_PIPELINE_PIPELINE_H
+#define QW_PIPELINE_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "book/book.h"
+#include "core/err.h"
+#include "feed/feed.h"
+
+typedef enum {
+    QW_RESYNC_GAP = 0,   /* Advanced sequence gap */
+    QW_RESYNC_RECONNECT, /* new connection / sequence restart */
+    QW_RESYNC_CROSSED,   /* crossed or locked after a complete update */
+    QW_RESYNC_REJECTED,  /* a message for this product was rejected */
+    QW_RESYNC_ERROR,     /* server error message */
+    QW_RESYNC_BOOK,      /* the book refused an update (limit, bad level) */
+    QW__RESYNC_COUNT
+} qw_resync_reason;
+
+typedef struct qw_chain_stats {
+    uint64_t book_updates;  /* update groups applied (Exchange l2update, Advanced update event) */
+    uint64_t changes;       /* level changes applied */
+    uint64_t snapshots;
+    uint64_t trades;        /* trade records (incl. last_match / trade snapshots) */
+    uint64_t heartbeats;
+    uint64_t resyncs;       /* times the book was flagged as needing a resync */
+    uint64_t resyncs_by[QW__RESYNC_COUNT];
+    uint64_t gaps;          /* sequence gaps that hit this product */
+    uint64_t crossed;       /* complete updates that left the book crossed/locked */
+    uint64_t rejected;      /* rejected messages attributed to this product */
+    uint64_t updates_while_invalid;
+} qw_chain_stats;
+
+/* One product's chain. Fields are read-only outside src/pipeline/. */
+typedef struct qw_chain {
+    char product[QW_PRODUCT_MAX];
+    qw_book *book;
+    qw_trades *trades;
+    int has_snapshot;
+    int needs_resync;
+    int64_t last_t_ns; /* feed time of the last applied book message */
+    qw_chain_stats st;
+} qw_chain;
+
+typedef struct qw_pipeline_opts {
+    size_t max_products; /* 0 = 4096 */
+    size_t trades_ring;  /* recent trades kept per product; 0 = 1024 */
+    int auto_add;        /* create chains for products seen on the wire (replay) */
+    qw_book_opts book;
+} qw_pipeline_opts;
+
+typedef struct qw_pipeline_stats {
+    uint64_t messages, book_msgs, trade_msgs, heartbeats, subscriptions, errors, ignored;
+    uint64_t unknown_types, unknown_product, gaps, seq_restarts, times_repaired;
+    uint64_t rejected;                    /* messages refused by the parser (or too large) */
+    uint64_t rejected_by[QW__ERR_COUNT];  /* by qw_err reason */
+    char last_error[QW_FEED_TEXT_MAX];
+} qw_pipeline_stats;
+
+typedef struct qw_pipeline qw_pipeline; /* opaque */
+
+qw_err qw_pipeline_create(qw_pipeline **out, const qw_pipeline_opts *opts);
+void qw_pipeline_destroy(qw_pipeline *p);
+
+/* Find or (auto_add) create the chain for a product. *idx set on success;
+ * QW_NOT_FOUND when unknown and !auto_add; QW_TOO_MANY_PRODUCTS when full. */
+qw_err qw_pipeline_product(qw_pipeline *p, const char *product, size_t len, size_t *idx);
+
+/* Apply one parsed message; recv_ns is the local receive time (0 if none). */
+void qw_pipeline_on_msg(qw_pipeline *p, const qw_msg *m, int64_t recv_ns);
+/* A rejected message; product may be NULL/"" when it could not be told.
+ * Counts it (rejected, rejected_by) and flags that product's chain. */
+void qw_pipeline_on_reject(qw_pipeline *p, qw_err reason, const char *product);
+/* Parse one raw message with f and apply it (or count its rejection).
+ * Returns the parser's verdict; *out (may be NULL) gets the message. */
+qw_err qw_pipeline_ingest(qw_pipeline *p, qw_feed *f, const char *buf, size_t len,
+                          int64_t recv_ns, const qw_msg **out);
+/* Flag every chain (disconnect, reconnect). */
+void qw_pipeline_invalidate_all(qw_pipeline *p, qw_resync_reason why);
+
+size_t qw_pipeline_count(const qw_pipeline *p);
+const qw_chain *qw_pipeline_chain(const qw_pipeline *p, size_t idx);
+const qw_pipeline_stats *qw_pipeline_get_stats(const qw_pipeline *p);
+const char *qw_resync_reason_name(qw_resync_reason r);
+
+#endif

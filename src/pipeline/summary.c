@@ -1,0 +1,120 @@
+/* summary.c: build the summary JSON with jansson (a cold path: once per
+ * run). Prices and sizes are exact decimal strings from qw_dec_format. */
+#include "pipeline/summary.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/dec.h"
+
+static json_t *levels_json(const qw_book *b, qw_side side)
+{
+    qw_level top[10];
+    size_t n = qw_book_top(b, side, top, 10);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char px[QW_DEC_STR_MAX], sz[QW_DEC_STR_MAX];
+        qw_dec_format(top[i].px, px);
+        qw_dec_format(top[i].sz, sz);
+        json_array_append_new(arr, json_pack("[ss]", px, sz));
+    }
+    return arr;
+}
+
+static json_t *chain_json(const qw_chain *c)
+{
+    const qw_chain_stats *s = &c->st;
+    json_t *o = json_object();
+    json_object_set_new(o, "book_updates", json_integer((json_int_t)s->book_updates));
+    json_object_set_new(o, "trades", json_integer((json_int_t)s->trades));
+    json_object_set_new(o, "snapshots", json_integer((json_int_t)s->snapshots));
+    json_object_set_new(o, "resyncs", json_integer((json_int_t)s->resyncs));
+    json_object_set_new(o, "gaps", json_integer((json_int_t)s->gaps));
+    json_object_set_new(o, "crossed", json_integer((json_int_t)s->crossed));
+    json_object_set_new(o, "rejected", json_integer((json_int_t)s->rejected));
+    json_object_set_new(o, "changes", json_integer((json_int_t)s->changes));
+    json_object_set_new(o, "heartbeats", json_integer((json_int_t)s->heartbeats));
+    json_t *by = json_object();
+    for (int r = 0; r < QW__RESYNC_COUNT; r++)
+        json_object_set_new(by, qw_resync_reason_name((qw_resync_reason)r),
+                            json_integer((json_int_t)s->resyncs_by[r]));
+    json_object_set_new(o, "resyncs_by_reason", by);
+    json_object_set_new(o, "valid", json_boolean(c->has_snapshot && !c->needs_resync));
+    json_object_set_new(o, "bid_levels", json_integer((json_int_t)qw_book_depth(c->book, QW_BID)));
+    json_object_set_new(o, "ask_levels", json_integer((json_int_t)qw_book_depth(c->book, QW_ASK)));
+    json_object_set_new(o, "last_time_ns", json_integer((json_int_t)c->last_t_ns));
+    json_object_set_new(o, "bids", levels_json(c->book, QW_BID));
+    json_object_set_new(o, "asks", levels_json(c->book, QW_ASK));
+    return o;
+}
+
+char *qw_summary_dumps(const qw_pipeline *p, const qw_summary_extra *x)
+{
+    const qw_pipeline_stats *st = qw_pipeline_get_stats(p);
+    json_t *o = json_object();
+    json_object_set_new(o, "messages", json_integer((json_int_t)st->messages));
+    json_object_set_new(o, "bytes", json_integer((json_int_t)x->bytes));
+    json_object_set_new(o, "rejected", json_integer((json_int_t)st->rejected));
+    json_object_set_new(o, "seconds", json_real(x->seconds));
+    json_t *by = json_object();
+    for (int e = 1; e < QW__ERR_COUNT; e++)
+        json_object_set_new(by, qw_err_name((qw_err)e), json_integer((json_int_t)st->rejected_by[e]));
+    json_object_set_new(o, "rejected_by_reason", by);
+    json_object_set_new(o, "heartbeats", json_integer((json_int_t)st->heartbeats));
+    json_object_set_new(o, "subscriptions", json_integer((json_int_t)st->subscriptions));
+    json_object_set_new(o, "errors", json_integer((json_int_t)st->errors));
+    json_object_set_new(o, "last_error", json_string(st->last_error));
+    json_object_set_new(o, "ignored", json_integer((json_int_t)st->ignored));
+    json_object_set_new(o, "unknown_types", json_integer((json_int_t)st->unknown_types));
+    json_object_set_new(o, "unknown_product", json_integer((json_int_t)st->unknown_product));
+    json_object_set_new(o, "gaps", json_integer((json_int_t)st->gaps));
+    json_object_set_new(o, "sequence_restarts", json_integer((json_int_t)st->seq_restarts));
+    json_object_set_new(o, "times_repaired", json_integer((json_int_t)st->times_repaired));
+    json_object_set_new(o, "meta_lines", json_integer((json_int_t)x->meta_lines));
+    json_object_set_new(o, "connects", json_integer((json_int_t)x->connects));
+    json_object_set_new(o, "input_errors", json_integer((json_int_t)x->input_errors));
+    json_t *prods = json_object();
+    for (size_t i = 0; i < qw_pipeline_count(p); i++) {
+        const qw_chain *c = qw_pipeline_chain(p, i);
+        json_object_set_new(prods, c->product, chain_json(c));
+    }
+    json_object_set_new(o, "products", prods);
+    char *s = json_dumps(o, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+    json_decref(o);
+    return s;
+}
+
+qw_err qw_summary_write(const qw_pipeline *p, const qw_summary_extra *x, const char *path)
+{
+    char *s = qw_summary_dumps(p, x);
+    if (!s)
+        return QW_NOMEM;
+    size_t n = strlen(s);
+    qw_err e = QW_OK;
+    if (strcmp(path, "-") == 0) {
+        if (fwrite(s, 1, n, stdout) != n || fputc('\n', stdout) == EOF || fflush(stdout) != 0)
+            e = QW_IO;
+    } else {
+        char tmp[1100];
+        snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+        FILE *fp = fopen(tmp, "w");
+        if (!fp) {
+            free(s);
+            return QW_IO;
+        }
+        if (fwrite(s, 1, n, fp) != n || fputc('\n', fp) == EOF || fflush(fp) != 0 ||
+            fsync(fileno(fp)) != 0)
+            e = QW_IO;
+        if (fclose(fp) != 0)
+            e = QW_IO;
+        if (e == QW_OK && rename(tmp, path) != 0)
+            e = QW_IO;
+        if (e != QW_OK)
+            unlink(tmp);
+    }
+    free(s);
+    return e;
+}
