@@ -31,7 +31,7 @@ ARGS     ?=
 
 .PHONY: all deps run test test-only unit asan bench fuzz format format-check \
         compile_commands clean lint
-all: $(BIN) build/test_unit build/gen_feed
+all: $(BIN) build/test_unit build/gen_feed build/bench_parse
 
 deps:
 	@scripts/install-deps.sh
@@ -79,6 +79,9 @@ build/asan/test_unit: $(ATEST_OBJ) build/asan/libqw.a
 	$(CC) $(CFLAGS_BASE) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
 
 build/gen_feed: build/obj/bench/gen_feed.o build/libqw.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+build/bench_parse: build/obj/bench/bench_parse.o build/libqw.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # ---- fuzzing (clang libFuzzer). fuzz-bins: corpus runners used by tests ----

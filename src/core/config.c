@@ -23,17 +23,26 @@ static qw_err fail(qw_config *c, const char *fmt, ...)
     return QW_INVAL;
 }
 
+static int copy(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap)
+        return 0;
+    memcpy(dst, src, n + 1);
+    return 1;
+}
+
 void qw_config_defaults(qw_config *c)
 {
     memset(c, 0, sizeof *c);
     c->cmd = QW_CMD_LIVE;
     c->log_level = QW_LOG_INFO;
-    strcpy(c->products[0], "BTC-USD");
+    copy(c->products[0], sizeof c->products[0], "BTC-USD");
     c->nproducts = 1;
     c->port = 8050;
     c->progress = -1;
     c->max_line = 64u << 20;
-    strcpy(c->warehouse, "file://./warehouse");
+    copy(c->warehouse, sizeof c->warehouse, "file://./warehouse");
 }
 
 static const char *env_get(char **envp, const char *k)
@@ -45,14 +54,6 @@ static const char *env_get(char **envp, const char *k)
     return NULL;
 }
 
-static int copy(char *dst, size_t cap, const char *src)
-{
-    size_t n = strlen(src);
-    if (n >= cap)
-        return 0;
-    memcpy(dst, src, n + 1);
-    return 1;
-}
 
 static int parse_int(const char *s, long lo, long hi, long *out)
 {
