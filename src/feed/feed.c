@@ -180,13 +180,42 @@ int qw__feed_time(qw_feed *f, qw__js *j, const qw__jstr *s, int64_t fallback, in
         p = buf;
     }
     int64_t t;
-    qw_err e = qw_time_parse(p, n, &t);
+    qw_err e;
+    /* Fast path: same minute as the previous time and the common
+     * "SS[.fraction]Z" tail. Anything else takes the full parser. */
+    if (n >= 20 && n <= 30 && f->tc_base && memcmp(p, f->tc_prefix, 17) == 0 &&
+        p[n - 1] == 'Z' && p[17] >= '0' && p[17] <= '5' && p[18] >= '0' && p[18] <= '9' &&
+        (n == 20 || (p[19] == '.' && n >= 22))) {
+        int64_t frac = 0;
+        size_t i = 20, nf = 0;
+        for (; i < n - 1; i++, nf++) {
+            if (p[i] < '0' || p[i] > '9')
+                break;
+            frac = frac * 10 + (p[i] - '0');
+        }
+        if (i == n - 1 || n == 20) {
+            for (; nf < 9; nf++)
+                frac *= 10;
+            t = f->tc_base + ((p[17] - '0') * 10 + (p[18] - '0')) * QW_NS_PER_SEC + frac;
+            goto parsed;
+        }
+    }
+    e = qw_time_parse(p, n, &t);
+    if (e == QW_OK && n >= 20 && qw_time_plausible(t)) {
+        int64_t secs = t / QW_NS_PER_SEC;
+        /* cache only plain UTC forms whose seconds field is at 17..18 */
+        if ((p[19] == '.' || p[19] == 'Z') && p[n - 1] == 'Z') {
+            memcpy(f->tc_prefix, p, 17);
+            f->tc_base = (secs - ((p[17] - '0') * 10 + (p[18] - '0'))) * QW_NS_PER_SEC;
+        }
+    }
     if (e == QW_BAD_TIME)
         return qw__js_fail(j, QW_BAD_TIME, "bad timestamp \"%.*s\"", (int)(n > 40 ? 40 : n), p);
     if (e != QW_OK || !qw_time_plausible(t)) {
         f->msg.times_repaired++;
         t = fallback ? fallback : f->last_time;
     }
+parsed:
     *out = t;
     return 1;
 }

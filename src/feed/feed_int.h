@@ -67,6 +67,8 @@ struct qw_feed {
     qw_group *groups;
     size_t groups_cap;
     int64_t last_seq; /* -1: none yet */
+    char tc_prefix[17]; /* time cache: "YYYY-MM-DDTHH:MM:" of the last parsed time */
+    int64_t tc_base;    /* its ns value at :00 */
     int64_t last_time;
     char errbuf[256];
 };

@@ -22,6 +22,10 @@
 
 #include "feed/feed_int.h"
 
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the SWAR string scan assumes a little-endian target"
+#endif
+
 void qw__js_init(qw__js *j, const char *buf, size_t len, unsigned max_depth, char *errbuf,
                  size_t errcap)
 {
@@ -131,8 +135,11 @@ int qw__js_string(qw__js *j, qw__jstr *out)
             memcpy(&v, p, 8);
             uint64_t special = haszero(v ^ (ONES * '"')) | haszero(v ^ (ONES * '\\')) |
                                ((v - ONES * 0x20) & ~v & HIGHS) | (v & HIGHS);
-            if (special)
+            if (special) {
+                /* the lowest flagged byte is exact (borrows only run upward) */
+                p += (size_t)__builtin_ctzll(special) >> 3;
                 break;
+            }
             p += 8;
         }
         if (p >= end)

@@ -3,6 +3,7 @@
  * reasons for malformed input. */
 #include "core/alloc.h"
 #include "core/dec.h"
+#include "core/time.h"
 #include "feed/feed.h"
 #include "harness.h"
 
@@ -403,4 +404,39 @@ TEST(feed_guess_product)
     ASSERT_STREQ(out, "ETH-USD");
     ASSERT_EQ(qw_feed_guess_product("{\"product_id\":5}", 16, out), 0);
     ASSERT_EQ(qw_feed_guess_product("garbage", 7, out), 0);
+}
+
+TEST(feed_time_cache_matches_full_parser)
+{
+    /* Times that share a minute take the cached fast path; every form must
+     * give what qw_time_parse gives. */
+    qw_feed *f = mkfeed();
+    uint64_t x = 12345;
+    for (int i = 0; i < 20000; i++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        char prefix[32], ts[64], msg[256];
+        snprintf(prefix, sizeof prefix, "2021-04-17T16:%02d:", (int)((x >> 20) % 3));
+        int sec = (int)((x >> 30) % 60), frac = (int)((x >> 40) % 1000000);
+        switch ((x >> 8) % 6) {
+        case 0: snprintf(ts, sizeof ts, "%s%02d.%06dZ", prefix, sec, frac); break;
+        case 1: snprintf(ts, sizeof ts, "%s%02dZ", prefix, sec); break;
+        case 2: snprintf(ts, sizeof ts, "%s%02d.%dZ", prefix, sec, frac % 10); break;
+        case 3: snprintf(ts, sizeof ts, "%s%02d.%09dZ", prefix, sec, frac * 997); break;
+        case 4: snprintf(ts, sizeof ts, "%s%02d.%06d+00:00", prefix, sec, frac); break;
+        default: snprintf(ts, sizeof ts, "%s%02d.%03dz", prefix, sec, frac % 1000); break;
+        }
+        snprintf(msg, sizeof msg, "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[],\"time\":\"%s\"}", ts);
+        int64_t want;
+        ASSERT_OK(qw_time_parse(ts, strlen(ts), &want));
+        const qw_msg *m;
+        ASSERT_OK(parse(f, msg, &m));
+        if (m->t_ns != want)
+            qwt_fail(__FILE__, __LINE__, "%s: %lld != %lld", ts, (long long)m->t_ns, (long long)want);
+    }
+    const qw_msg *m;
+    /* a malformed tail after a cached prefix is still rejected */
+    ASSERT_ERR(QW_BAD_TIME, parse(f, "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[],\"time\":\"2021-04-17T16:01:7x.5Z\"}", &m));
+    ASSERT_ERR(QW_BAD_TIME, parse(f, "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[],\"time\":\"2021-04-17T16:01:60Z\"}", &m));
+    ASSERT_ERR(QW_BAD_TIME, parse(f, "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[],\"time\":\"2021-04-17T16:01:07.Z\"}", &m));
+    qw_feed_destroy(f);
 }
