@@ -16,6 +16,10 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 filter="${1:-}"
 passed=0; failed=0; failures=()
 logdir=$(mktemp -d /tmp/qwtest.XXXXXX)
+# scikit-learn fixtures for the model equivalence unit test
+export QW_SKLEARN_FIXTURE_DIR="$logdir/sklearn"
+"$PY" tests/ref/sklearn_oracle.py "$QW_SKLEARN_FIXTURE_DIR" >"$logdir/sklearn_oracle.log" 2>&1 \
+  || { echo "sklearn_oracle.py failed:"; tail -5 "$logdir/sklearn_oracle.log"; }
 
 suite() { # name cmd... : the command prints "N passed, N failed"
   local name=$1; shift

@@ -1,0 +1,135 @@
+/* extract.c: features of one product's book after each complete update.
+ *
+ * Volatility is kept incrementally: a ring of (t, r) log-returns with
+ * running sum and sum of squares; returns older than the window are
+ * evicted as time advances, so each update costs O(1) amortised. To stop
+ * floating-point drift in the running sums they are recomputed from the
+ * ring every 4096 evictions (amortised O(1) as well).
+ */
+#include <math.h>
+
+#include "core/alloc.h"
+#include "features/features.h"
+
+const char *const qw_feature_names[QW_NFEATURES] = {"spread_bps", "imbalance", "depth",
+                                                    "volatility"};
+
+typedef struct ret {
+    int64_t t;
+    double r;
+} ret;
+
+struct qw_extractor {
+    qw_extractor_opts o;
+    ret *ring;
+    size_t cap, head, n; /* oldest at head */
+    double sum, sumsq;
+    uint64_t evictions;
+    double last_mid; /* 0 = none */
+};
+
+qw_err qw_extractor_create(qw_extractor **out, const qw_extractor_opts *opts)
+{
+    qw_extractor *x = qw_calloc(1, sizeof *x);
+    if (!x)
+        return QW_NOMEM;
+    if (opts)
+        x->o = *opts;
+    if (x->o.vol_window_ns <= 0)
+        x->o.vol_window_ns = 5 * 1000000000LL;
+    if (!x->o.vol_capacity)
+        x->o.vol_capacity = 65536;
+    x->cap = x->o.vol_capacity;
+    x->ring = qw_malloc(x->cap * sizeof *x->ring);
+    if (!x->ring) {
+        qw_extractor_destroy(x);
+        return QW_NOMEM;
+    }
+    *out = x;
+    return QW_OK;
+}
+
+void qw_extractor_destroy(qw_extractor *x)
+{
+    if (!x)
+        return;
+    qw_free(x->ring);
+    qw_free(x);
+}
+
+void qw_extractor_reset(qw_extractor *x)
+{
+    x->head = x->n = 0;
+    x->sum = x->sumsq = 0;
+    x->last_mid = 0;
+}
+
+static void resum(qw_extractor *x)
+{
+    double s = 0, q = 0;
+    for (size_t i = 0; i < x->n; i++) {
+        double r = x->ring[(x->head + i) % x->cap].r;
+        s += r;
+        q += r * r;
+    }
+    x->sum = s;
+    x->sumsq = q;
+}
+
+static void evict_one(qw_extractor *x)
+{
+    double r = x->ring[x->head].r;
+    x->sum -= r;
+    x->sumsq -= r * r;
+    x->head = (x->head + 1) % x->cap;
+    x->n--;
+    if (++x->evictions % 4096 == 0)
+        resum(x);
+}
+
+int qw_extractor_update(qw_extractor *x, const qw_book *b, int64_t t_ns, qw_features *out)
+{
+    qw_level bid[QW_TOP_LEVELS], ask[QW_TOP_LEVELS];
+    size_t nb = qw_book_top(b, QW_BID, bid, QW_TOP_LEVELS);
+    size_t na = qw_book_top(b, QW_ASK, ask, QW_TOP_LEVELS);
+    if (!nb || !na || bid[0].px >= ask[0].px)
+        return 0;
+    /* exact sums in e8, then one conversion */
+    int64_t bv = 0, av = 0;
+    for (size_t i = 0; i < nb; i++)
+        bv += bid[i].sz;
+    for (size_t i = 0; i < na; i++)
+        av += ask[i].sz;
+    double bidv = (double)bv / 1e8, askv = (double)av / 1e8;
+    double bb = (double)bid[0].px / 1e8, ba = (double)ask[0].px / 1e8;
+    double mid = (bb + ba) / 2;
+
+    if (x->last_mid > 0) {
+        if (x->n == x->cap)
+            evict_one(x);
+        double r = log(mid / x->last_mid);
+        size_t tail = (x->head + x->n) % x->cap;
+        x->ring[tail] = (ret){t_ns, r};
+        x->n++;
+        x->sum += r;
+        x->sumsq += r * r;
+    }
+    x->last_mid = mid;
+    while (x->n && x->ring[x->head].t < t_ns - x->o.vol_window_ns)
+        evict_one(x);
+    double vol = 0;
+    if (x->n >= 2) {
+        double m = x->sum / (double)x->n;
+        double v = x->sumsq / (double)x->n - m * m;
+        vol = v > 0 ? sqrt(v) : 0;
+    }
+    out->t_ns = t_ns;
+    out->best_bid = bid[0].px;
+    out->best_ask = ask[0].px;
+    out->mid = mid;
+    out->x[0] = (ba - bb) / mid * 1e4;
+    out->x[1] = bidv + askv > 0 ? (bidv - askv) / (bidv + askv) : 0;
+    out->x[2] = bidv + askv;
+    out->x[3] = vol;
+    return 1;
+}

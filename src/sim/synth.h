@@ -1,0 +1,81 @@
+/* synth.h: a deterministic synthetic Coinbase market (docs/SYNTHETIC.md).
+ *
+ * qw_synth produces, one line at a time, the server messages one WebSocket
+ * connection to Coinbase would receive: a subscriptions ack, a full-depth
+ * book snapshot per product, then a stream of book updates (~94%), trades
+ * (~5%) and heartbeats, with bursts. Both feeds are spoken exactly as in
+ * docs/coinbase_protocol.md: Exchange (level2_batch + matches + heartbeat)
+ * and Advanced Trade (level2 + market_trades + heartbeats).
+ *
+ * Guarantees (tested with tests/ref/ref_replay.py):
+ *   - the same opts give the same bytes, on every platform (own PRNG);
+ *   - every line is accepted whole by the strict parser (src/feed/);
+ *   - after every message the receiver's book is uncrossed (bid < ask);
+ *   - feed time never goes backwards; Advanced sequence_num is 0, 1, 2, ...
+ *
+ * One owner thread; not thread-safe. All memory is allocated by create
+ * (and the line buffer grows once for the snapshots); the stream itself
+ * allocates nothing.
+ */
+#ifndef QW_SIM_SYNTH_H
+#define QW_SIM_SYNTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+#define QW_SYNTH_MAX_PRODUCTS 256
+#define QW_SYNTH_MAX_LEVELS 1000000 /* per side and snapshot */
+
+typedef enum { QW_SYNTH_EXCHANGE = 1, QW_SYNTH_ADVANCED = 2 } qw_synth_feed;
+
+typedef struct qw_synth_opts {
+    qw_synth_feed feed;
+    const char *const *products; /* product ids, borrowed during create (copied) */
+    size_t nproducts;            /* 1..QW_SYNTH_MAX_PRODUCTS, no duplicates */
+    size_t levels;               /* levels per side in each snapshot; 0 = 1000 */
+    uint64_t seed;               /* any value; 0 is a valid seed */
+    int64_t start_ns;            /* feed time of the first message; 0 = 2026-01-02T00:00:00Z */
+    int64_t mean_gap_ns;         /* mean feed time between stream messages; 0 = 5 ms */
+    double vol_bps;              /* fair-value volatility, bps per sqrt(second); 0 = 1.5 */
+} qw_synth_opts;
+
+typedef struct qw_synth_stats {
+    uint64_t messages;      /* lines produced */
+    uint64_t bytes;         /* their bytes (no newlines) */
+    uint64_t snapshots;     /* book snapshots (one per product) */
+    uint64_t book_msgs;     /* l2update messages / l2_data update messages */
+    uint64_t changes;       /* level changes in them */
+    uint64_t trade_msgs;    /* match/last_match / market_trades messages */
+    uint64_t trades;        /* trades in them (snapshots included) */
+    uint64_t heartbeats;    /* heartbeat(s) messages */
+    uint64_t subscriptions; /* acks */
+    int64_t t_ns;           /* feed time of the last message */
+} qw_synth_stats;
+
+typedef struct qw_synth qw_synth; /* opaque */
+
+/* NULL when opts are usable, else a static sentence naming the bad field. */
+const char *qw_synth_opts_check(const qw_synth_opts *opts);
+
+/* QW_INVAL (see qw_synth_opts_check) or QW_NOMEM; *out untouched then. */
+qw_err qw_synth_create(qw_synth **out, const qw_synth_opts *opts);
+void qw_synth_destroy(qw_synth *s); /* NULL is a no-op */
+
+/* The next server message as one JSON text, no newline, no NUL.
+ * qw_synth_next copies it into buf: QW_OK with *len set, or QW_TOO_LARGE
+ * when cap is too small (*len = the size needed; the same message is
+ * returned by the next call). qw_synth_next_ref lends the internal copy,
+ * valid until the next call on s. QW_NOMEM if a snapshot's buffer could
+ * not grow (nothing was consumed; the call may be retried). */
+qw_err qw_synth_next(qw_synth *s, char *buf, size_t cap, size_t *len);
+qw_err qw_synth_next_ref(qw_synth *s, const char **line, size_t *len);
+
+/* Best bid/ask (e8) of product i in the receiver's book after the last
+ * message; 0 when that product's snapshot has not been sent yet. */
+int qw_synth_best(const qw_synth *s, size_t i, int64_t *bid_e8, int64_t *ask_e8);
+
+const qw_synth_stats *qw_synth_get_stats(const qw_synth *s);
+
+#endif

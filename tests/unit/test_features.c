@@ -1,0 +1,170 @@
+/* test_features.c: feature definitions on a known book, incremental
+ * volatility against a from-scratch recomputation, the labeler's
+ * definition (mid in force at t+Δ, strict "passes"), overflow and drops. */
+#include <math.h>
+
+#include "core/dec.h"
+#include "features/features.h"
+#include "harness.h"
+
+static int64_t D(const char *s)
+{
+    int64_t v;
+    if (qw_dec_parse(s, strlen(s), &v) != QW_OK)
+        abort();
+    return v;
+}
+
+TEST(features_definitions)
+{
+    qw_book *b;
+    qw_extractor *x;
+    ASSERT_OK(qw_book_create(&b, NULL));
+    ASSERT_OK(qw_extractor_create(&x, NULL));
+    qw_level bids[12], asks[12];
+    for (int i = 0; i < 12; i++) {
+        bids[i] = (qw_level){D("100") - i * D("0.5"), D("1") + i * D("0.25")};
+        asks[i] = (qw_level){D("101") + i * D("0.5"), D("2")};
+    }
+    ASSERT_OK(qw_book_snapshot(b, bids, 12, asks, 12));
+    qw_features f;
+    ASSERT_TRUE(qw_extractor_update(x, b, 1000, &f));
+    double bidv = 0;
+    for (int i = 0; i < 10; i++)
+        bidv += 1 + i * 0.25;
+    double askv = 20;
+    ASSERT_DBL_NEAR(f.mid, 100.5, 1e-15);
+    ASSERT_DBL_NEAR(f.x[0], 1.0 / 100.5 * 1e4, 1e-12);
+    ASSERT_DBL_NEAR(f.x[1], (bidv - askv) / (bidv + askv), 1e-12);
+    ASSERT_DBL_NEAR(f.x[2], bidv + askv, 1e-12);
+    ASSERT_DBL_NEAR(f.x[3], 0, 0);
+    ASSERT_EQ(f.best_bid, D("100"));
+    ASSERT_EQ(f.best_ask, D("101"));
+    /* an empty side gives no features */
+    qw_book_clear(b);
+    ASSERT_TRUE(!qw_extractor_update(x, b, 2000, &f));
+    qw_extractor_destroy(x);
+    qw_book_destroy(b);
+}
+
+TEST(features_volatility_incremental_matches_recompute)
+{
+    qw_book *b;
+    qw_extractor *x;
+    qw_extractor_opts o = {.vol_window_ns = 1000000000LL};
+    ASSERT_OK(qw_book_create(&b, NULL));
+    ASSERT_OK(qw_extractor_create(&x, &o));
+    enum { N = 20000 };
+    static double mids[N];
+    static int64_t ts[N];
+    uint64_t s = 7;
+    int64_t px = D("1000");
+    for (int i = 0; i < N; i++) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        px += (int64_t)((s >> 33) % 5) - 2; /* random walk in 1e-8 ticks... */
+        px += ((int64_t)((s >> 40) % 3) - 1) * D("0.01");
+        ts[i] = (int64_t)i * 7000000; /* 7 ms apart */
+        qw_level bl = {px, D("1")}, al = {px + D("0.02"), D("1")};
+        ASSERT_OK(qw_book_snapshot(b, &bl, 1, &al, 1));
+        qw_features f;
+        ASSERT_TRUE(qw_extractor_update(x, b, ts[i], &f));
+        mids[i] = f.mid;
+        if (i % 997 == 0 && i > 2) {
+            /* recompute: returns whose time is within the window */
+            double sum = 0, sq = 0;
+            int n = 0;
+            for (int k = 1; k <= i; k++) {
+                if (ts[k] < ts[i] - o.vol_window_ns)
+                    continue;
+                double r = log(mids[k] / mids[k - 1]);
+                sum += r;
+                sq += r * r;
+                n++;
+            }
+            double m = sum / n, v = sq / n - m * m;
+            ASSERT_DBL_NEAR(f.x[3], sqrt(v > 0 ? v : 0), 1e-6);
+        }
+    }
+    qw_extractor_destroy(x);
+    qw_book_destroy(b);
+}
+
+typedef struct got {
+    qw_labeled v[16];
+    int n;
+} got;
+
+static void collect(void *ctx, const qw_labeled *s)
+{
+    got *g = ctx;
+    if (g->n < 16)
+        g->v[g->n] = *s;
+    g->n++;
+}
+
+static qw_sample sample(int64_t t, double mid)
+{
+    qw_sample s;
+    memset(&s, 0, sizeof s);
+    s.f.t_ns = t;
+    s.f.mid = mid;
+    s.p = NAN;
+    return s;
+}
+
+TEST(labeler_mid_in_force_at_t_plus_delta)
+{
+    qw_labeler *l;
+    ASSERT_OK(qw_labeler_create(&l, NULL)); /* Δ = 500 ms, τ = 1e-4 */
+    got g = {.n = 0};
+    const int64_t ms = 1000000;
+    { qw_sample s_ = sample(0, 100.0); qw_labeler_push(l, &s_); }
+    /* an update exactly at t+Δ is still "at or before": no label yet */
+    ASSERT_EQ(qw_labeler_advance(l, 500 * ms, 100.0, collect, &g), 0);
+    /* after it applied the mid is 100.02 (in force at t+Δ); the next update
+     * passes t+Δ and labels with that mid */
+    ASSERT_EQ(qw_labeler_advance(l, 501 * ms, 100.02, collect, &g), 1);
+    ASSERT_EQ(g.n, 1);
+    ASSERT_EQ(g.v[0].label, 1); /* |0.02| > 1e-4 * 100 = 0.01 */
+    ASSERT_DBL_NEAR(g.v[0].mid_future, 100.02, 0);
+    { qw_sample s_ = sample(600 * ms, 100.0); qw_labeler_push(l, &s_); }
+    ASSERT_EQ(qw_labeler_advance(l, 2000 * ms, 100.005, collect, &g), 1);
+    ASSERT_EQ(g.v[1].label, 0); /* 0.005 < τ·mid = 0.01 */
+    ASSERT_EQ(qw_labeler_get_stats(l)->labeled, 2);
+    ASSERT_EQ(qw_labeler_get_stats(l)->positives, 1);
+    qw_labeler_destroy(l);
+}
+
+TEST(labeler_overflow_and_drop)
+{
+    qw_labeler *l;
+    qw_labeler_opts o = {.capacity = 4};
+    ASSERT_OK(qw_labeler_create(&l, &o));
+    for (int i = 0; i < 6; i++)
+        { qw_sample s_ = sample(i, 1.0); qw_labeler_push(l, &s_); }
+    ASSERT_EQ(qw_labeler_pending(l), 4);
+    ASSERT_EQ(qw_labeler_get_stats(l)->overflow, 2);
+    got g = {.n = 0};
+    ASSERT_EQ(qw_labeler_advance(l, 1000000000, 1.0, collect, &g), 4);
+    ASSERT_EQ(g.v[0].s.f.t_ns, 2); /* the two oldest were dropped */
+    { qw_sample s_ = sample(5, 1.0); qw_labeler_push(l, &s_); }
+    { qw_sample s_ = sample(6, 1.0); qw_labeler_push(l, &s_); }
+    qw_labeler_drop_all(l);
+    ASSERT_EQ(qw_labeler_pending(l), 0);
+    ASSERT_EQ(qw_labeler_get_stats(l)->dropped, 2);
+    qw_labeler_destroy(l);
+}
+
+TEST(stability_score_range)
+{
+    qw_features f;
+    memset(&f, 0, sizeof f);
+    ASSERT_DBL_NEAR(qw_stability_score(&f), 1.0, 0);
+    f.x[0] = 1000;
+    f.x[3] = 0.01;
+    ASSERT_TRUE(qw_stability_score(&f) < 1e-6);
+    f.x[0] = 2;
+    f.x[3] = 1e-5;
+    double s = qw_stability_score(&f);
+    ASSERT_TRUE(s > 0.5 && s < 1);
+}
