@@ -3,6 +3,7 @@
  * Exit 0 when every input was read to its end (whatever it contained),
  * 1 when an input could not be opened or read, 2 for usage errors. */
 #define QW_MODULE "replay"
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -74,16 +75,52 @@ static void pace(double speed, int64_t t_ns, int64_t *t0, int64_t *w0)
     }
 }
 
+/* --samples: one CSV row per labeled sample, in learning order. */
+static void write_sample(void *ctx, const qw_chain *c, const qw_labeled *s)
+{
+    FILE *f = ctx;
+    fprintf(f, "%s,%lld,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%d,%llu,", c->product,
+            (long long)s->s.f.t_ns, s->s.f.x[0], s->s.f.x[1], s->s.f.x[2], s->s.f.x[3], s->s.f.mid,
+            s->mid_future, s->label, (unsigned long long)s->s.n_learned);
+    if (!isnan(s->s.p))
+        fprintf(f, "%.17g", s->s.p);
+    fputc('\n', f);
+}
+
 int qw_cmd_replay(const qw_config *cfg)
 {
     qw_pipeline *pl = NULL;
     qw_feed *feed = NULL;
     qw_summary_extra x = {0};
     int rc = 0;
+    FILE *samples = NULL;
+    char eb[512];
+    if (cfg->samples[0]) {
+        samples = strcmp(cfg->samples, "-") == 0 ? stdout : fopen(cfg->samples, "w");
+        if (!samples) {
+            QW_LOG(ERROR, "cannot write samples %s", cfg->samples);
+            return 1;
+        }
+        fputs("product,t_ns,spread_bps,imbalance,depth,volatility,mid,mid_future,label,n_learned,p\n",
+              samples);
+    }
     qw_pipeline_opts po = {.auto_add = 1};
+    if (samples) {
+        po.on_labeled = write_sample;
+        po.on_labeled_ctx = samples;
+    }
     if (qw_pipeline_create(&pl, &po) != QW_OK || qw_feed_create(&feed, NULL) != QW_OK) {
         QW_LOG(ERROR, "out of memory");
         qw_pipeline_destroy(pl);
+        return 1;
+    }
+    if (cfg->load_model[0] && qw_pipeline_load_models(pl, cfg->load_model, eb, sizeof eb) != QW_OK) {
+        QW_LOG(ERROR, "--load-model: %s", eb);
+        fprintf(stderr, "quotewatch: --load-model: %s\n", eb);
+        qw_feed_destroy(feed);
+        qw_pipeline_destroy(pl);
+        if (samples && samples != stdout)
+            fclose(samples);
         return 1;
     }
     struct sigaction sa = {0};
@@ -173,6 +210,14 @@ int qw_cmd_replay(const qw_config *cfg)
             QW_LOG(ERROR, "cannot write summary %s: %s", cfg->summary, qw_strerror(e));
             rc = 1;
         }
+    }
+    if (cfg->save_model[0] && qw_pipeline_save_models(pl, cfg->save_model, eb, sizeof eb) != QW_OK) {
+        QW_LOG(ERROR, "--save-model: %s", eb);
+        rc = 1;
+    }
+    if (samples && (fflush(samples) != 0 || (samples != stdout && fclose(samples) != 0))) {
+        QW_LOG(ERROR, "cannot write samples %s", cfg->samples);
+        rc = 1;
     }
     const qw_pipeline_stats *st = qw_pipeline_get_stats(pl);
     QW_LOG(INFO, "replayed %llu messages (%llu rejected), %llu bytes in %.3f s",

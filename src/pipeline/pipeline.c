@@ -12,7 +12,12 @@
  */
 #include "pipeline/pipeline.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/log.h"
@@ -71,6 +76,9 @@ void qw_pipeline_destroy(qw_pipeline *p)
     for (size_t i = 0; i < p->nchains; i++) {
         qw_book_destroy(p->chains[i].book);
         qw_trades_destroy(p->chains[i].trades);
+        qw_extractor_destroy(p->chains[i].ex);
+        qw_labeler_destroy(p->chains[i].lab);
+        qw_classifier_destroy(p->chains[i].clf);
     }
     qw_free(p->chains);
     qw_free(p->slots);
@@ -113,12 +121,23 @@ qw_err qw_pipeline_product(qw_pipeline *p, const char *product, size_t len, size
     qw_err e = qw_book_create(&c->book, &p->opts.book);
     if (e == QW_OK)
         e = qw_trades_create(&c->trades, p->opts.trades_ring);
+    if (e == QW_OK)
+        e = qw_extractor_create(&c->ex, NULL);
+    if (e == QW_OK)
+        e = qw_labeler_create(&c->lab, NULL);
+    if (e == QW_OK)
+        e = qw_classifier_create(&c->clf, NULL);
     if (e != QW_OK) {
         qw_book_destroy(c->book);
         qw_trades_destroy(c->trades);
+        qw_extractor_destroy(c->ex);
+        qw_labeler_destroy(c->lab);
+        qw_classifier_destroy(c->clf);
         memset(c, 0, sizeof *c);
         return e;
     }
+    c->p = NAN;
+    c->stability = NAN;
     c->needs_resync = 1; /* no snapshot yet */
     p->slots[i] = (uint32_t)(p->nchains + 1);
     *idx = p->nchains++;
@@ -127,6 +146,10 @@ qw_err qw_pipeline_product(qw_pipeline *p, const char *product, size_t len, size
 
 static void flag(qw_chain *c, qw_resync_reason why)
 {
+    /* no label may span an untrusted book; returns across it are not real */
+    qw_labeler_drop_all(c->lab);
+    qw_extractor_reset(c->ex);
+    c->has_features = 0;
     if (!c->needs_resync) { /* count transitions, not repeats */
         c->st.resyncs++;
         c->st.resyncs_by[why]++;
@@ -158,6 +181,56 @@ static qw_err grow_snap(qw_pipeline *p, int side, size_t n)
     return QW_OK;
 }
 
+typedef struct emit_ctx {
+    qw_pipeline *p;
+    qw_chain *c;
+} emit_ctx;
+
+static void learn(void *ctx, const qw_labeled *s)
+{
+    emit_ctx *e = ctx;
+    /* scaler.partial_fit(x) then clf.partial_fit(...): inside learn() */
+    if (qw_classifier_learn(e->c->clf, s->s.f.x, s->label, s->s.p) != QW_OK)
+        QW_LOG(DEBUG, "%s: sample not learned (non-finite features)", e->c->product);
+    if (e->p->opts.on_labeled)
+        e->p->opts.on_labeled(e->p->opts.on_labeled_ctx, e->c, s);
+}
+
+/* Feed time reached t: label what Δ has passed, with the mid in force. */
+static void advance(qw_pipeline *p, qw_chain *c, int64_t t)
+{
+    if (!c->has_features || !qw_labeler_pending(c->lab))
+        return;
+    emit_ctx e = {p, c};
+    qw_labeler_advance(c->lab, t, c->feat.mid, learn, &e);
+}
+
+/* After a complete update of a valid book: features, prediction, sample. */
+static void observe(qw_chain *c, int64_t t)
+{
+    if (c->needs_resync || !c->has_snapshot) {
+        c->has_features = 0;
+        return;
+    }
+    if (!qw_extractor_update(c->ex, c->book, t, &c->feat)) {
+        c->has_features = 0;
+        return;
+    }
+    c->has_features = 1;
+    if (t <= 0)
+        return; /* feed time unknown (e.g. an Exchange snapshot before any update) */
+    qw_sample s;
+    s.f = c->feat;
+    s.stability = c->stability = qw_stability_score(&c->feat);
+    s.n_learned = qw_classifier_labeled(c->clf);
+    if (qw_classifier_predict(c->clf, c->feat.x, &s.p) != QW_OK)
+        s.p = NAN;
+    c->p = s.p;
+    if (!isnan(s.p))
+        c->predictions++;
+    qw_labeler_push(c->lab, &s);
+}
+
 static void apply_group(qw_pipeline *p, const qw_msg *m, const qw_group *g)
 {
     size_t idx;
@@ -172,6 +245,7 @@ static void apply_group(qw_pipeline *p, const qw_msg *m, const qw_group *g)
     size_t n[2] = {0, 0};
     for (uint32_t i = 0; i < g->count; i++)
         n[ch[i].side]++;
+    advance(p, c, t);
 
     if (g->kind == QW_GRP_SNAPSHOT) {
         if ((e = grow_snap(p, 0, n[0])) != QW_OK || (e = grow_snap(p, 1, n[1])) != QW_OK)
@@ -207,6 +281,7 @@ static void apply_group(qw_pipeline *p, const qw_msg *m, const qw_group *g)
         c->st.crossed++;
         flag(c, QW_RESYNC_CROSSED);
     }
+    observe(c, t);
     return;
 refused:
     c->st.rejected++;
@@ -324,5 +399,170 @@ qw_err qw_pipeline_ingest(qw_pipeline *p, qw_feed *f, const char *buf, size_t le
     }
     if (out)
         *out = m;
+    return e;
+}
+
+/* ---- model checkpoints: "QWMODELS" u32 version u32 count, then per
+ * product: name[32] u64 len blob[len] (each blob carries its own checksum) */
+#define MODELS_MAGIC "QWMODELS"
+#define MODELS_VERSION 1u
+
+qw_err qw_pipeline_save_models(const qw_pipeline *p, const char *path, char *errbuf, size_t errlen)
+{
+    size_t total = 16;
+    for (size_t i = 0; i < p->nchains; i++)
+        total += QW_PRODUCT_MAX + 8 + qw_checkpoint_size(p->chains[i].clf);
+    uint8_t *buf = qw_malloc(total);
+    if (!buf)
+        return QW_NOMEM;
+    size_t o = 0;
+    uint32_t ver = MODELS_VERSION, cnt = (uint32_t)p->nchains;
+    memcpy(buf, MODELS_MAGIC, 8);
+    memcpy(buf + 8, &ver, 4);
+    memcpy(buf + 12, &cnt, 4);
+    o = 16;
+    for (size_t i = 0; i < p->nchains; i++) {
+        memcpy(buf + o, p->chains[i].product, QW_PRODUCT_MAX);
+        o += QW_PRODUCT_MAX;
+        size_t len;
+        qw_err e = qw_checkpoint_encode(p->chains[i].clf, buf + o + 8, total - o - 8, &len);
+        if (e != QW_OK) {
+            qw_free(buf);
+            snprintf(errbuf, errlen, "encode %s: %s", p->chains[i].product, qw_strerror(e));
+            return e;
+        }
+        uint64_t l64 = len;
+        memcpy(buf + o, &l64, 8);
+        o += 8 + len;
+    }
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    qw_err e = QW_OK;
+    if (fd < 0) {
+        e = QW_IO;
+    } else {
+        size_t w = 0;
+        while (w < o) {
+            ssize_t k = write(fd, buf + w, o - w);
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k <= 0) {
+                e = QW_IO;
+                break;
+            }
+            w += (size_t)k;
+        }
+        if (e == QW_OK && fsync(fd) != 0)
+            e = QW_IO;
+        if (close(fd) != 0)
+            e = QW_IO;
+        if (e == QW_OK && rename(tmp, path) != 0)
+            e = QW_IO;
+        if (e != QW_OK)
+            unlink(tmp);
+    }
+    if (e != QW_OK)
+        snprintf(errbuf, errlen, "cannot write %s: %s", path, strerror(errno));
+    qw_free(buf);
+    return e;
+}
+
+qw_err qw_pipeline_load_models(qw_pipeline *p, const char *path, char *errbuf, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(errbuf, errlen, "cannot open %s: %s", path, strerror(errno));
+        return QW_IO;
+    }
+    uint8_t *buf = NULL;
+    size_t n = 0, cap = 0;
+    qw_err e = QW_OK;
+    for (;;) {
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 65536;
+            if (ncap > (64u << 20)) {
+                e = QW_CORRUPT;
+                snprintf(errbuf, errlen, "%s: larger than 64 MiB", path);
+                break;
+            }
+            uint8_t *nb = qw_realloc(buf, ncap);
+            if (!nb) {
+                e = QW_NOMEM;
+                break;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t k = fread(buf + n, 1, cap - n, f);
+        n += k;
+        if (k == 0)
+            break;
+    }
+    fclose(f);
+    /* pass 0 validates everything into scratch models, pass 1 applies */
+    for (int pass = 0; pass < 2 && e == QW_OK; pass++) {
+        uint32_t ver, cnt;
+        if (n < 16 || memcmp(buf, MODELS_MAGIC, 8) != 0) {
+            snprintf(errbuf, errlen, "%s: not a QuoteWatch model file", path);
+            e = QW_CORRUPT;
+            break;
+        }
+        memcpy(&ver, buf + 8, 4);
+        memcpy(&cnt, buf + 12, 4);
+        if (ver != MODELS_VERSION) {
+            snprintf(errbuf, errlen, "%s: model file version %u, this build reads %u", path, ver,
+                     MODELS_VERSION);
+            e = QW_CORRUPT;
+            break;
+        }
+        size_t o = 16;
+        for (uint32_t i = 0; i < cnt && e == QW_OK; i++) {
+            uint64_t len;
+            char name[QW_PRODUCT_MAX];
+            if (n - o < QW_PRODUCT_MAX + 8) {
+                snprintf(errbuf, errlen, "%s: truncated", path);
+                e = QW_CORRUPT;
+                break;
+            }
+            memcpy(name, buf + o, QW_PRODUCT_MAX);
+            memcpy(&len, buf + o + QW_PRODUCT_MAX, 8);
+            o += QW_PRODUCT_MAX + 8;
+            name[QW_PRODUCT_MAX - 1] = '\0';
+            if (len > n - o || !qw_feed_product_ok(name, strlen(name))) {
+                snprintf(errbuf, errlen, "%s: truncated or corrupt entry %u", path, i);
+                e = QW_CORRUPT;
+                break;
+            }
+            qw_classifier *target = NULL, *scratch = NULL;
+            if (pass == 0) {
+                e = qw_classifier_create(&scratch, NULL);
+                target = scratch;
+            } else {
+                size_t idx;
+                int save = p->opts.auto_add;
+                p->opts.auto_add = 1;
+                e = qw_pipeline_product(p, name, strlen(name), &idx);
+                p->opts.auto_add = save;
+                if (e == QW_OK)
+                    target = p->chains[idx].clf;
+                else
+                    snprintf(errbuf, errlen, "%s: product %s: %s", path, name, qw_strerror(e));
+            }
+            if (e == QW_OK) {
+                char eb[QW_CHECKPOINT_ERRLEN];
+                e = qw_checkpoint_decode(target, buf + o, (size_t)len, eb, sizeof eb);
+                if (e != QW_OK)
+                    snprintf(errbuf, errlen, "%s: %s: %s", path, name, eb);
+            }
+            qw_classifier_destroy(scratch);
+            o += (size_t)len;
+        }
+        if (e == QW_OK && o != n) {
+            snprintf(errbuf, errlen, "%s: %zu trailing bytes", path, n - o);
+            e = QW_CORRUPT;
+        }
+    }
+    qw_free(buf);
     return e;
 }

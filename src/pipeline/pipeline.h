@@ -16,7 +16,9 @@
 
 #include "book/book.h"
 #include "core/err.h"
+#include "features/features.h"
 #include "feed/feed.h"
+#include "model/model.h"
 
 typedef enum {
     QW_RESYNC_GAP = 0,   /* Advanced sequence gap */
@@ -51,13 +53,28 @@ typedef struct qw_chain {
     int needs_resync;
     int64_t last_t_ns; /* feed time of the last applied book message */
     qw_chain_stats st;
+    /* prediction chain (docs/FEATURES.md, docs/MODEL.md) */
+    qw_extractor *ex;
+    qw_labeler *lab;
+    qw_classifier *clf;
+    int has_features;  /* feat holds the features of the current book */
+    qw_features feat;
+    double p;          /* last model probability, NaN when not ready */
+    double stability;  /* last heuristic score */
+    uint64_t predictions;
 } qw_chain;
+
+struct qw_pipeline;
+/* Called for every labeled sample, after the model learned it. */
+typedef void (*qw_labeled_fn)(void *ctx, const qw_chain *c, const qw_labeled *s);
 
 typedef struct qw_pipeline_opts {
     size_t max_products; /* 0 = 4096 */
     size_t trades_ring;  /* recent trades kept per product; 0 = 1024 */
     int auto_add;        /* create chains for products seen on the wire (replay) */
     qw_book_opts book;
+    qw_labeled_fn on_labeled; /* optional */
+    void *on_labeled_ctx;
 } qw_pipeline_opts;
 
 typedef struct qw_pipeline_stats {
@@ -93,5 +110,13 @@ size_t qw_pipeline_count(const qw_pipeline *p);
 const qw_chain *qw_pipeline_chain(const qw_pipeline *p, size_t idx);
 const qw_pipeline_stats *qw_pipeline_get_stats(const qw_pipeline *p);
 const char *qw_resync_reason_name(qw_resync_reason r);
+
+/* Model checkpoints for every product in one versioned file ("QWMODELS",
+ * then per product its name and a model/checkpoint blob). Save is atomic
+ * (temp file, fsync, rename). Load validates the whole file before it
+ * changes any model, creating chains for products it names; on error
+ * nothing changes and errbuf says why. Safe on a running pipeline (reload). */
+qw_err qw_pipeline_save_models(const qw_pipeline *p, const char *path, char *errbuf, size_t errlen);
+qw_err qw_pipeline_load_models(qw_pipeline *p, const char *path, char *errbuf, size_t errlen);
 
 #endif

@@ -3,6 +3,7 @@
 #include "pipeline/summary.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,53 @@ static json_t *levels_json(const qw_book *b, qw_side side)
         json_array_append_new(arr, json_pack("[ss]", px, sz));
     }
     return arr;
+}
+
+static json_t *num_or_null(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *darray(const double *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, num_or_null(v[i]));
+    return a;
+}
+
+static json_t *model_json(const qw_chain *c)
+{
+    qw_classifier_stats cs;
+    qw_classifier_stats_get(c->clf, &cs);
+    const qw_scaler *sc = qw_classifier_scaler(c->clf);
+    const qw_sgd *sg = qw_classifier_sgd(c->clf);
+    size_t nf = qw_classifier_n_features(c->clf);
+    const qw_labeler_stats *ls = qw_labeler_get_stats(c->lab);
+    json_t *o = json_object();
+    json_object_set_new(o, "labeled", json_integer((json_int_t)cs.labeled));
+    json_object_set_new(o, "positives", json_integer((json_int_t)cs.positives));
+    json_object_set_new(o, "predictions", json_integer((json_int_t)c->predictions));
+    json_object_set_new(o, "ready", json_boolean(cs.ready));
+    json_object_set_new(o, "rolling_accuracy", num_or_null(cs.rolling_accuracy));
+    json_object_set_new(o, "base_rate", num_or_null(cs.base_rate_window));
+    json_object_set_new(o, "base_rate_all", num_or_null(cs.base_rate_all));
+    json_object_set_new(o, "class_counts", json_pack("[II]", (json_int_t)cs.n_class[0],
+                                                     (json_int_t)cs.n_class[1]));
+    json_t *names = json_array();
+    for (size_t i = 0; i < QW_NFEATURES; i++)
+        json_array_append_new(names, json_string(qw_feature_names[i]));
+    json_object_set_new(o, "features", names);
+    json_object_set_new(o, "coef", darray(qw_sgd_coef(sg), nf));
+    json_object_set_new(o, "intercept", num_or_null(qw_sgd_intercept(sg)));
+    json_object_set_new(o, "scaler_mean", darray(qw_scaler_mean(sc), nf));
+    json_object_set_new(o, "scaler_var", darray(qw_scaler_var(sc), nf));
+    json_object_set_new(o, "last_p", num_or_null(c->p));
+    json_object_set_new(o, "last_stability", num_or_null(c->stability));
+    json_object_set_new(o, "pending", json_integer((json_int_t)qw_labeler_pending(c->lab)));
+    json_object_set_new(o, "dropped", json_integer((json_int_t)ls->dropped));
+    json_object_set_new(o, "overflow", json_integer((json_int_t)ls->overflow));
+    return o;
 }
 
 static json_t *chain_json(const qw_chain *c)
@@ -48,6 +96,7 @@ static json_t *chain_json(const qw_chain *c)
     json_object_set_new(o, "last_time_ns", json_integer((json_int_t)c->last_t_ns));
     json_object_set_new(o, "bids", levels_json(c->book, QW_BID));
     json_object_set_new(o, "asks", levels_json(c->book, QW_ASK));
+    json_object_set_new(o, "model", model_json(c));
     return o;
 }
 
@@ -82,7 +131,7 @@ char *qw_summary_dumps(const qw_pipeline *p, const qw_summary_extra *x)
         json_object_set_new(prods, c->product, chain_json(c));
     }
     json_object_set_new(o, "products", prods);
-    char *s = json_dumps(o, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+    char *s = json_dumps(o, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
     json_decref(o);
     return s;
 }

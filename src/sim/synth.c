@@ -1,33 +1,17 @@
-/* synth.c: the deterministic synthetic Coinbase market behind
- * bench/gen_feed (and the simulator). Model and numbers: docs/SYNTHETIC.md.
+/* synth.c: the deterministic synthetic Coinbase market behind bench/gen_feed
+ * (and the simulator). The model and its numbers: docs/SYNTHETIC.md.
  *
- * Design:
- *  - One PRNG (xoshiro256** seeded through splitmix64) drawn in a fixed
- *    order, so the bytes depend only on the options.
- *  - Price: per product a latent fair value, in ticks, jumps at random
- *    times (vol in bps/sqrt(s)) and reverts slowly to the start price
- *    (reflected at +-2%). Doubles only steer which integer tick gets an
- *    order; every price and size written is an exact multiple of the
- *    product's tick / size unit, printed from int64 e8.
- *  - Book: a window of W ticks (power of two) around the start price holds
- *    the live book, one size per tick plus an occupancy bitmap for fast
- *    best-level scans. One array serves both sides because in an uncrossed
- *    book every bid sits below every ask. Snapshot levels beyond the window
- *    (the deep part of a 50,000-level book) are written once and never
- *    touched again, so they take no memory.
- *  - A book message applies, in order: the sizes the product's last trade
- *    consumed (pending changes), then per change either "catch-up" (move the
- *    best bid/ask toward fair -+ half-spread: delete a stale best, insert a
- *    new best inside the spread) or noise (refill a thin top, insert, cancel,
- *    modify at geometric distances from the top). Every single change keeps
- *    best bid < best ask, and a side never drops below MIN_LEVELS levels in
- *    the window, so best-level scans never leave it.
- *  - A trade does not touch the book; the next book message of its product
- *    carries the consumed sizes, as on the real feeds.
- *  - Time: exponential gaps under a calm/burst Markov regime; heartbeats at
- *    every whole second of feed time (Exchange: one per product).
- *  - Output: one line buffer, sized before any state changes (snapshots
- *    grow it first), so QW_NOMEM leaves the generator where it was.
+ * Design: one PRNG (xoshiro256**) drawn in a fixed order, so the bytes
+ * depend only on the options. A latent fair value per product (a double: it
+ * only steers which integer tick gets an order) jumps and reverts; prices and
+ * sizes are exact multiples of tick / size unit, printed from int64 e8. The
+ * live book is a window of W ticks: a size per tick plus an occupancy bitmap
+ * for fast best-level scans; one array serves both sides because in an
+ * uncrossed book every bid sits below every ask. Snapshot levels beyond the
+ * window are written once and never touched, so they cost no memory. Every
+ * change keeps best bid < best ask and each side >= MIN_LEVELS levels in the
+ * window. The line buffer is sized before any state changes, so QW_NOMEM
+ * leaves the generator where it was.
  */
 #include "sim/synth.h"
 
@@ -44,9 +28,10 @@
 #define ASK 1
 #define E8 100000000LL
 #define MIN_LEVELS 16
-#define MAX_TRADES 6                           /* per market_trades update; = pending slots */
-#define MAX_CHG (20 + MAX_TRADES)              /* per book message */
-#define NEAR_LEVELS 256                        /* snapshot levels at near-top spacing */
+#define MAX_TRADES 6              /* per market_trades update; = pending slots */
+#define MAX_CHG (20 + MAX_TRADES) /* per book message */
+#define NEAR_LEVELS 256           /* snapshot levels at near-top spacing */
+#define SNAPSHOT_BOUND(s) ((s)->o.levels * 2 * ((s)->o.feed == QW_SYNTH_ADVANCED ? 160 : 56) + 1024)
 #define DEFAULT_START_NS 1767312000000000000LL /* 2026-01-02T00:00:00Z */
 #define REVERT_S 900.0                         /* fair value: mean reversion time */
 #define JUMPS_PER_S 8.0                        /* fair value: jumps per product and second */
@@ -59,12 +44,10 @@
 #define BURST_IN (1.0 / 500) /* per stream message */
 #define BURST_OUT (1.0 / 40)
 #define BURST_SPEED 8.0 /* gaps shrink by this factor in a burst */
+#define DONE(s, w, kind) ((s)->len = (size_t)((w) - (s)->buf), (s)->st.kind++) /* message made */
+#define NEAR(s, max) ((int64_t)fmin((double)rng_geom((s)->r, 1.0), (double)(max))) /* 0..max */
 
 /* ---------------------------------------------------------------- PRNG */
-typedef struct rng {
-    uint64_t s[4];
-} rng;
-
 static uint64_t splitmix(uint64_t *x)
 {
     uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
@@ -73,9 +56,9 @@ static uint64_t splitmix(uint64_t *x)
     return z ^ (z >> 31);
 }
 
-static uint64_t rng_u64(rng *r) /* xoshiro256** */
+static uint64_t rng_u64(uint64_t *s) /* xoshiro256** */
 {
-    uint64_t *s = r->s, x = s[1] * 5, t = s[1] << 17;
+    uint64_t x = s[1] * 5, t = s[1] << 17;
     x = ((x << 7) | (x >> 57)) * 9;
     s[2] ^= s[0];
     s[3] ^= s[1];
@@ -86,27 +69,16 @@ static uint64_t rng_u64(rng *r) /* xoshiro256** */
     return x;
 }
 
-static double rng_unit(rng *r) /* [0, 1) */
-{
-    return (double)(rng_u64(r) >> 11) * 0x1.0p-53;
-}
+#define rng_unit(r) ((double)(rng_u64(r) >> 11) * 0x1.0p-53)         /* [0, 1) */
+#define rng_below(r, n) (((rng_u64(r) >> 32) * (uint64_t)(n)) >> 32) /* [0, n), n < 2^32 */
+#define rng_exp(r) (-log1p(-rng_unit(r)))                            /* mean 1 */
 
-static uint64_t rng_below(rng *r, uint64_t n) /* [0, n), n < 2^32 */
-{
-    return ((rng_u64(r) >> 32) * n) >> 32;
-}
-
-static double rng_exp(rng *r) /* mean 1 */
-{
-    return -log1p(-rng_unit(r));
-}
-
-static double rng_norm(rng *r) /* Box-Muller */
+static double rng_norm(uint64_t *r) /* Box-Muller */
 {
     return sqrt(2.0 * rng_exp(r)) * cos(6.283185307179586 * rng_unit(r));
 }
 
-static int64_t rng_geom(rng *r, double mean) /* failures before a success */
+static int64_t rng_geom(uint64_t *r, double mean) /* failures before a success */
 {
     if (mean <= 0.0)
         return 0;
@@ -114,7 +86,6 @@ static int64_t rng_geom(rng *r, double mean) /* failures before a success */
     return k < 1e6 ? (int64_t)k : 1000000;
 }
 
-/* ---------------------------------------------------------------- state */
 typedef struct chg {
     int64_t idx, sz; /* window index; new size e8 (0 removes) */
     int side;
@@ -124,7 +95,7 @@ typedef struct prod {
     char id[PRODUCT_MAX];
     size_t id_len;
     int64_t tick_e8, unit_e8;        /* price tick; size unit (10^-sz_dp) */
-    int px_dp, sz_dp;                /* decimals printed by the Exchange feed */
+    int sz_dp;                       /* size decimals printed by the Exchange feed */
     double sz_med;                   /* median order size, in size units */
     int64_t lo, W;                   /* absolute tick of window index 0; window length */
     int64_t *sz;                     /* W sizes (e8), 0 = no level */
@@ -142,22 +113,21 @@ typedef struct prod {
 
 struct qw_synth {
     qw_synth_opts o; /* products cleared: the ids live in p[] */
-    rng r;
+    uint64_t r[4];   /* PRNG state */
     prod *p;
     size_t np, step, intro_steps; /* intro: acks and snapshots */
     int64_t t_ns, t_next, hb_next, calm_gap_ns;
     size_t hb_i;
     uint64_t hb_counter, seqnum; /* Advanced heartbeat_counter, sequence_num */
-    int burst, staged, tc_victim;
+    int burst, staged;
     double vol; /* relative, per sqrt(second) */
     char *buf;
     size_t cap, len;
-    int64_t tc_sec[2]; /* two cached "YYYY-MM-DDTHH:MM:SS" */
-    char tc_str[2][20];
+    int64_t tc_sec; /* cached "YYYY-MM-DDTHH:MM:SS" of this second */
+    char tc_str[20];
     qw_synth_stats st;
 };
 
-/* ------------------------------------------------------------ products */
 static qw_err prod_init(prod *p, const char *id)
 {
     size_t n = strlen(id);
@@ -166,13 +136,10 @@ static qw_err prod_init(prod *p, const char *id)
     p->id_len = n;
     p->tick_e8 = 1000000; /* 0.01 */
     p->sz_dp = 8;
-    if (strcmp(id, "BTC-USD") == 0) {
-        px_e8 = 43000 * E8;
-        med_e8 = 5000000; /* 0.05 */
-    } else if (strcmp(id, "ETH-USD") == 0) {
-        px_e8 = 2300 * E8;
-        med_e8 = 80000000; /* 0.8 */
-    } else {               /* stable parameters from the name (FNV-1a) */
+    if (strcmp(id, "BTC-USD") == 0 || strcmp(id, "ETH-USD") == 0) {
+        px_e8 = id[0] == 'B' ? 43000 * E8 : 2300 * E8;
+        med_e8 = id[0] == 'B' ? 5000000 : 80000000; /* 0.05 BTC, 0.8 ETH */
+    } else {                                        /* stable parameters from the name (FNV-1a) */
         uint64_t h = 1469598103934665603ULL;
         for (size_t i = 0; i < n; i++)
             h = (h ^ (unsigned char)id[i]) * 1099511628211ULL;
@@ -180,10 +147,7 @@ static qw_err prod_init(prod *p, const char *id)
         p->sz_dp = 2 + (int)(h >> 16 & 3) * 2;
         med_e8 = 1000 * E8 / (px_e8 / E8); /* ~1000 quote units */
     }
-    p->px_dp = 2;
-    p->unit_e8 = 1;
-    for (int i = p->sz_dp; i < 8; i++)
-        p->unit_e8 *= 10;
+    p->unit_e8 = llround(pow(10.0, 8 - p->sz_dp));
     p->sz_med = (double)med_e8 / (double)p->unit_e8;
 
     /* Near-top levels ~1/12 of the label threshold (1e-4 of the price)
@@ -234,20 +198,16 @@ static int64_t scan_up(const prod *p, int64_t i)
 static void book_set(prod *p, int side, int64_t idx, int64_t sz)
 {
     int had = p->sz[idx] != 0;
+    int64_t *best = side == BID ? &p->bb : &p->ba;
     p->sz[idx] = sz;
-    if (sz && !had) {
-        p->occ[idx >> 6] |= 1ULL << (idx & 63);
-        p->cnt[side]++;
-        if (side == BID ? idx > p->bb : idx < p->ba)
-            *(side == BID ? &p->bb : &p->ba) = idx;
-    } else if (!sz && had) {
-        p->occ[idx >> 6] &= ~(1ULL << (idx & 63));
-        p->cnt[side]--;
-        if (side == BID && idx == p->bb)
-            p->bb = scan_down(p, idx - 1);
-        if (side == ASK && idx == p->ba)
-            p->ba = scan_up(p, idx + 1);
-    }
+    if (!sz == !had) /* a new size, or removing nothing */
+        return;
+    p->occ[idx >> 6] ^= 1ULL << (idx & 63);
+    p->cnt[side] += sz ? 1 : -1;
+    if (sz && (side == BID ? idx > *best : idx < *best))
+        *best = idx;
+    else if (!sz && idx == *best)
+        *best = side == BID ? scan_down(p, idx - 1) : scan_up(p, idx + 1);
 }
 
 static int64_t kth(const prod *p, int side, int64_t k) /* 0 = best; the deepest if fewer */
@@ -261,21 +221,8 @@ static int64_t kth(const prod *p, int side, int64_t k) /* 0 = best; the deepest 
 
 static int64_t new_size(qw_synth *s, const prod *p) /* lognormal, e8, > 0 */
 {
-    double v = p->sz_med * exp(rng_norm(&s->r)) + 0.5;
+    double v = p->sz_med * exp(rng_norm(s->r)) + 0.5;
     return (v < 1.0 ? 1 : v > 1e11 ? (int64_t)1e11 : (int64_t)v) * p->unit_e8;
-}
-
-/* -------------------------------------------------------------- writer */
-static char *w_u64(char *w, uint64_t v)
-{
-    char t[20];
-    int n = 0;
-    do
-        t[n++] = (char)('0' + v % 10);
-    while (v /= 10);
-    while (n)
-        *w++ = t[--n];
-    return w;
 }
 
 static char *w_digits(char *w, uint64_t f, int n) /* exactly n digits, zero padded */
@@ -283,6 +230,14 @@ static char *w_digits(char *w, uint64_t f, int n) /* exactly n digits, zero padd
     for (int i = n - 1; i >= 0; i--, f /= 10)
         w[i] = (char)('0' + f % 10);
     return w + n;
+}
+
+static char *w_u64(char *w, uint64_t v)
+{
+    int n = 1;
+    for (uint64_t t = v; t >= 10; t /= 10)
+        n++;
+    return w_digits(w, v, n);
 }
 
 /* v (e8, >= 0) with exactly dp decimals, or the shortest form if dp < 0 */
@@ -307,15 +262,13 @@ static char *w_time(qw_synth *s, char *w, int64_t t, int digits, int trim, char 
 {
     int64_t sec = t / QW_NS_PER_SEC;
     uint64_t f = (uint64_t)(t % QW_NS_PER_SEC);
-    int c = sec == s->tc_sec[0] ? 0 : sec == s->tc_sec[1] ? 1 : -1;
-    if (c < 0) { /* two cached seconds: event times lag the envelope */
+    if (sec != s->tc_sec) { /* most times share the second of the previous one */
         char tmp[QW_TIME_STR_MAX];
-        c = s->tc_victim ^= 1;
         qw_time_format(sec * QW_NS_PER_SEC, tmp);
-        memcpy(s->tc_str[c], tmp, 19);
-        s->tc_sec[c] = sec;
+        memcpy(s->tc_str, tmp, 19);
+        s->tc_sec = sec;
     }
-    memcpy(w, s->tc_str[c], 19);
+    memcpy(w, s->tc_str, 19);
     w[10] = sep;
     for (int i = digits; i < 9; i++)
         f /= 10;
@@ -360,21 +313,18 @@ static char *put(qw_synth *s, const prod *p, char *w, const char *fmt, ...)
             break;
         case 'u': w = w_u64(w, va_arg(ap, uint64_t)); break;
         case 'n': w = w_digits(w, va_arg(ap, uint64_t), 9); break;
-        case 'p':
-            v = va_arg(ap, int64_t);
-            w = w_dec(w, (p->lo + v) * p->tick_e8, exch ? p->px_dp : -1);
-            break;
+        case 'p': w = w_dec(w, (p->lo + va_arg(ap, int64_t)) * p->tick_e8, exch ? 2 : -1); break;
         case 'z':
             if ((v = va_arg(ap, int64_t)) != 0) {
                 w = w_dec(w, v, exch ? p->sz_dp : -1);
                 break;
             }
-            x = exch || rng_unit(&s->r) < 0.2 ? zero[rng_below(&s->r, 6)] : "0";
+            x = exch || rng_unit(s->r) < 0.2 ? zero[rng_below(s->r, 6)] : "0";
             w = (char *)memcpy(w, x, strlen(x)) + strlen(x);
             break;
         case 'U':
             for (int i = 0; i < 32; i++) { /* version 4, variant 10 */
-                uint64_t d = i == 12 ? 4 : i == 16 ? 8 + rng_below(&s->r, 4) : rng_below(&s->r, 16);
+                uint64_t d = i == 12 ? 4 : i == 16 ? 8 + rng_below(s->r, 4) : rng_below(s->r, 16);
                 if (i == 8 || i == 12 || i == 16 || i == 20)
                     *w++ = '-';
                 *w++ = "0123456789abcdef"[d];
@@ -398,13 +348,6 @@ static char *w_env(qw_synth *s, char *w, const char *channel) /* Advanced, up to
                channel, s->t_ns, s->seqnum++);
 }
 
-static void done(qw_synth *s, const char *w, uint64_t *counter)
-{
-    s->len = (size_t)(w - s->buf);
-    ++*counter;
-}
-
-/* ------------------------------------------------------------- intro */
 static void msg_ack(qw_synth *s, int stage) /* stage 1..3: cumulative acks */
 {
     char *w = s->buf;
@@ -419,7 +362,7 @@ static void msg_ack(qw_synth *s, int stage) /* stage 1..3: cumulative acks */
                 stage >= 3 ? "\"heartbeats\":[\"heartbeats\"]," : "");
         w = put(s, NULL, w, stage >= 2 ? ",\"market_trades\":%L}}]}" : "}}]}");
     }
-    done(s, w, &s->st.subscriptions);
+    DONE(s, w, subscriptions);
 }
 
 static const char *const adv_level[2] = {
@@ -441,7 +384,7 @@ static char *snap_side(qw_synth *s, prod *p, char *w, int side, int64_t idx, dou
         else
             w = put(s, p, w, "%s[\"%p\",\"%z\"]", k ? "," : "", idx, sz);
         idx +=
-            (side == BID ? -1 : 1) * (1 + rng_geom(&s->r, (k < NEAR_LEVELS ? p->gap0 : gd) - 1.0));
+            (side == BID ? -1 : 1) * (1 + rng_geom(s->r, (k < NEAR_LEVELS ? p->gap0 : gd) - 1.0));
     }
     return w;
 }
@@ -469,16 +412,10 @@ static void msg_snapshot(qw_synth *s, prod *p)
     }
     p->live = 1;
     p->t_ns = s->t_ns;
-    p->next_jump_ns = s->t_ns + (int64_t)(rng_exp(&s->r) * 1e9 / JUMPS_PER_S);
-    done(s, w, &s->st.snapshots);
+    p->next_jump_ns = s->t_ns + (int64_t)(rng_exp(s->r) * 1e9 / JUMPS_PER_S);
+    DONE(s, w, snapshots);
 }
 
-static size_t snapshot_bound(const qw_synth *s)
-{
-    return s->o.levels * 2 * (s->o.feed == QW_SYNTH_ADVANCED ? 160 : 56) + 1024;
-}
-
-/* ------------------------------------------------------------ trades */
 static char *w_trade(qw_synth *s, prod *p, char *w, int first, int64_t idx, int64_t q, int side,
                      int64_t t)
 {
@@ -506,13 +443,13 @@ static void msg_trade_snapshot(qw_synth *s, prod *p)
     if (n > 1)
         w = put(s, p, w_env(s, w, "market_trades"), "{\"type\":\"snapshot\",\"trades\":[");
     for (int k = 0; k < n; k++, p->trade_id--) {
-        t -= (int64_t)(rng_exp(&s->r) * 4e8);
-        idx += (int64_t)rng_below(&s->r, 5) - 2;
-        w = w_trade(s, p, w, k == 0, idx, new_size(s, p), (int)rng_below(&s->r, 2), t);
+        t -= (int64_t)(rng_exp(s->r) * 4e8);
+        idx += (int64_t)rng_below(s->r, 5) - 2;
+        w = w_trade(s, p, w, k == 0, idx, new_size(s, p), (int)rng_below(s->r, 2), t);
     }
     p->trade_id = tid + 1;
     s->st.trades += (uint64_t)n;
-    done(s, n > 1 ? put(s, p, w, "]}]}") : w, &s->st.trade_msgs);
+    DONE(s, n > 1 ? put(s, p, w, "]}]}") : w, trade_msgs);
 }
 
 /* A trade at the top of one side (Advanced: maybe a sweep through a few
@@ -520,14 +457,14 @@ static void msg_trade_snapshot(qw_synth *s, prod *p)
  * writing nothing, when the book cannot spare the liquidity. */
 static int msg_trade(qw_synth *s, prod *p)
 {
-    int up = p->fair > (double)(p->bb + p->ba) / 2.0;           /* buyers lift offers */
-    int side = (rng_unit(&s->r) < 0.35 ? !up : up) ? ASK : BID; /* the maker side */
+    int up = p->fair > (double)(p->bb + p->ba) / 2.0;          /* buyers lift offers */
+    int side = (rng_unit(s->r) < 0.35 ? !up : up) ? ASK : BID; /* the maker side */
     int adv = s->o.feed == QW_SYNTH_ADVANCED, n = 0;
-    int64_t ntr = adv ? 1 + rng_geom(&s->r, 0.5) : 1, avail = p->cnt[side] - MIN_LEVELS;
+    int64_t ntr = adv ? 1 + rng_geom(s->r, 0.5) : 1, avail = p->cnt[side] - MIN_LEVELS;
     int64_t idx = side == ASK ? p->ba : p->bb, q[MAX_TRADES], u = p->unit_e8;
     while (n < ntr && n < MAX_TRADES && idx >= 0 && idx < p->W) {
         int64_t L = p->sz[idx], part = new_size(s, p) / 3 / u * u;
-        int full = (n < ntr - 1 || rng_unit(&s->r) < 0.3) && avail > 0;
+        int full = (n < ntr - 1 || rng_unit(s->r) < 0.3) && avail > 0;
         if (L <= u && avail <= 0)
             break;
         q[n] = L <= u || full ? L : part < u ? u : part < L ? part : L - u;
@@ -544,26 +481,19 @@ static int msg_trade(qw_synth *s, prod *p)
     if (adv)
         w = put(s, p, w_env(s, w, "market_trades"), "{\"type\":\"update\",\"trades\":[");
     else
-        p->seq += 1 + rng_below(&s->r, 64);
+        p->seq += 1 + rng_below(s->r, 64);
     for (int k = 0; k < n; k++, p->trade_id++)
         w = w_trade(s, p, w, adv && k == 0, p->pend[k].idx, q[k], side,
                     s->t_ns - (adv ? 20 * QW_NS_PER_MS : 0));
     s->st.trades += (uint64_t)n;
-    done(s, adv ? put(s, p, w, "]}]}") : w, &s->st.trade_msgs);
+    DONE(s, adv ? put(s, p, w, "]}]}") : w, trade_msgs);
     return 1;
 }
 
-/* -------------------------------------------------------- book updates */
 static void set_chg(prod *p, chg *c, int side, int64_t idx, int64_t sz)
 {
     book_set(p, side, idx, sz);
     *c = (chg){idx, sz, side};
-}
-
-static int64_t near(qw_synth *s, int64_t max) /* 0..max, mostly small */
-{
-    int64_t d = rng_geom(&s->r, 1.0);
-    return d < max ? d : max;
 }
 
 /* Move one side's best a step toward its target: delete a stale best, or
@@ -577,9 +507,9 @@ static int catch_up(qw_synth *s, prod *p, int side, int64_t tgt, chg *c)
             return 0;
         set_chg(p, c, side, side == ASK ? p->ba : p->bb, 0);
     } else if (side == ASK && p->ba > tgt + sl && lo <= p->ba - 1) {
-        set_chg(p, c, ASK, lo + near(s, p->ba - 1 - lo), new_size(s, p));
+        set_chg(p, c, ASK, lo + NEAR(s, p->ba - 1 - lo), new_size(s, p));
     } else if (side == BID && p->bb < tgt - sl && hi >= p->bb + 1) {
-        set_chg(p, c, BID, hi - near(s, hi - p->bb - 1), new_size(s, p));
+        set_chg(p, c, BID, hi - NEAR(s, hi - p->bb - 1), new_size(s, p));
     } else {
         return 0;
     }
@@ -590,45 +520,45 @@ static int catch_up(qw_synth *s, prod *p, int side, int64_t tgt, chg *c)
  * further off target first; otherwise noise near the top of a side. */
 static void one_change(qw_synth *s, prod *p, int64_t tb, int64_t ta, chg *c)
 {
-    if (rng_unit(&s->r) < P_CATCH_UP) {
+    if (rng_unit(s->r) < P_CATCH_UP) {
         int64_t da = llabs(p->ba - ta), db = llabs(p->bb - tb);
-        int first = da > db ? ASK : db > da ? BID : (int)(rng_u64(&s->r) >> 63);
+        int first = da > db ? ASK : db > da ? BID : (int)(rng_u64(s->r) >> 63);
         if (catch_up(s, p, first, first == ASK ? ta : tb, c) ||
             catch_up(s, p, !first, first == ASK ? tb : ta, c))
             return;
     }
-    int side = (int)(rng_u64(&s->r) >> 63);
-    double u = rng_unit(&s->r);
+    int side = (int)(rng_u64(s->r) >> 63);
+    double u = rng_unit(s->r);
     int64_t best = side == BID ? p->bb : p->ba, d, idx;
     if (llabs(kth(p, side, REFILL_K) - best) > 2 * REFILL_K * (int64_t)p->gap0) {
         /* thin top (a move just ate it): liquidity returns behind the best */
-        d = 1 + rng_geom(&s->r, p->gap0);
+        d = 1 + rng_geom(s->r, p->gap0);
         idx = side == BID ? best - d : best + d;
         if (idx >= 0 && idx < p->W && !p->sz[idx])
             return set_chg(p, c, side, idx, new_size(s, p));
     }
     int ins = u < P_INSERT, noop = u >= P_INSERT + P_CANCEL && u < P_INSERT + P_CANCEL + P_NOOP;
     if (ins || noop) { /* insert behind the top, or remove a level that is not there */
-        d = 1 + rng_geom(&s->r, 2.0 * p->gap0);
+        d = 1 + rng_geom(s->r, 2.0 * p->gap0);
         idx = side == BID ? best - d : best + d;
         if (idx >= 0 && idx < p->W && (ins || !p->sz[idx]))
             return set_chg(p, c, side, idx, ins ? new_size(s, p) : 0);
     } else if (u < P_INSERT + P_CANCEL && p->cnt[side] > MIN_LEVELS) { /* cancel near the top */
-        return set_chg(p, c, side, kth(p, side, rng_geom(&s->r, 1.2)), 0);
+        return set_chg(p, c, side, kth(p, side, rng_geom(s->r, 1.2)), 0);
     }
-    set_chg(p, c, side, kth(p, side, rng_geom(&s->r, 1.5)), new_size(s, p)); /* modify */
+    set_chg(p, c, side, kth(p, side, rng_geom(s->r, 1.5)), new_size(s, p)); /* modify */
 }
 
 static void msg_book(qw_synth *s, prod *p)
 {
     int adv = s->o.feed == QW_SYNTH_ADVANCED;
-    int64_t cap = adv ? 20 : 8, n = 1 + rng_geom(&s->r, (adv ? 5.0 : 0.7) + s->burst), k = 0;
+    int64_t cap = adv ? 20 : 8, n = 1 + rng_geom(s->r, (adv ? 5.0 : 0.7) + s->burst), k = 0;
     int64_t sl = (int64_t)p->slack, stale = 0;
     chg c[MAX_CHG];
     for (; k < p->npend; k++) /* what the last trade consumed */
         set_chg(p, &c[k], p->pend[k].side, p->pend[k].idx, p->pend[k].sz);
     p->npend = 0;
-    double h = 0.5 + 0.5 * (double)rng_geom(&s->r, p->gap0 > 4.0 ? 1.0 : 0.4);
+    double h = 0.5 + 0.5 * (double)rng_geom(s->r, p->gap0 > 4.0 ? 1.0 : 0.4);
     int64_t tb = (int64_t)floor(p->fair - h), ta = (int64_t)ceil(p->fair + h);
     /* After a jump the book needs more changes: one per stale level (asks
      * well below the target ask, bids well above the target bid). */
@@ -641,7 +571,7 @@ static void msg_book(qw_synth *s, prod *p)
 
     char *w = s->buf;
     if (adv) { /* event_time lags the envelope: median ~31 ms, at most 500 ms */
-        int64_t et = s->t_ns - (int64_t)fmin(rng_exp(&s->r) * 45e6, 5e8);
+        int64_t et = s->t_ns - (int64_t)fmin(rng_exp(s->r) * 45e6, 5e8);
         w = put(s, p, w_env(s, w, "l2_data"),
                 "{\"type\":\"update\",\"product_id\":\"%i\",\"updates\":[");
         for (int64_t i = 0; i < k; i++)
@@ -655,17 +585,16 @@ static void msg_book(qw_synth *s, prod *p)
         w = put(s, p, w, "],\"time\":\"%tZ\"}", s->t_ns);
     }
     s->st.changes += (uint64_t)k;
-    done(s, w, &s->st.book_msgs);
+    DONE(s, w, book_msgs);
 }
 
-/* ---------------------------------------------------------- heartbeats */
 static void msg_heartbeat(qw_synth *s)
 {
     char *w = s->buf;
     s->t_ns = s->hb_next;
     if (s->o.feed == QW_SYNTH_EXCHANGE) { /* one per product per second */
         prod *p = &s->p[s->hb_i];
-        p->seq += 1 + rng_below(&s->r, 64);
+        p->seq += 1 + rng_below(s->r, 64);
         w = put(s, p, w,
                 "{\"type\":\"heartbeat\",\"sequence\":%u,\"last_trade_id\":%u,\"product_id\":"
                 "\"%i\",\"time\":\"%tZ\"}",
@@ -680,11 +609,10 @@ static void msg_heartbeat(qw_synth *s)
     }
     if (s->hb_i == 0) /* next second, a little after the boundary */
         s->hb_next = (s->hb_next / QW_NS_PER_SEC + 1) * QW_NS_PER_SEC +
-                     (int64_t)rng_below(&s->r, 900000) + 1000;
-    done(s, w, &s->st.heartbeats);
+                     (int64_t)rng_below(s->r, 900000) + 1000;
+    DONE(s, w, heartbeats);
 }
 
-/* ------------------------------------------------------------- stream */
 /* The fair value jumps at random times (JUMPS_PER_S per product, normal
  * sizes scaled so the variance per second is vol^2) and reverts slowly to
  * the start price. Jumps rather than a move per message keep the book's
@@ -695,8 +623,8 @@ static void advance_fair(qw_synth *s, prod *p)
     p->t_ns = s->t_ns;
     p->fair += (p->center - p->fair) * fmin(dt / REVERT_S, 1.0);
     for (; p->next_jump_ns <= s->t_ns;
-         p->next_jump_ns += 1 + (int64_t)(rng_exp(&s->r) * 1e9 / JUMPS_PER_S)) {
-        p->fair += ((double)p->lo + p->fair) * s->vol / sqrt(JUMPS_PER_S) * rng_norm(&s->r);
+         p->next_jump_ns += 1 + (int64_t)(rng_exp(s->r) * 1e9 / JUMPS_PER_S)) {
+        p->fair += ((double)p->lo + p->fair) * s->vol / sqrt(JUMPS_PER_S) * rng_norm(s->r);
         if (p->fair > p->fmax) /* reflect */
             p->fair = fmax(2.0 * p->fmax - p->fair, p->fmin);
         if (p->fair < p->fmin)
@@ -707,18 +635,18 @@ static void advance_fair(qw_synth *s, prod *p)
 static void msg_stream(qw_synth *s)
 {
     if (!s->t_next) {
-        if (rng_unit(&s->r) < (s->burst ? BURST_OUT : BURST_IN))
+        if (rng_unit(s->r) < (s->burst ? BURST_OUT : BURST_IN))
             s->burst = !s->burst;
         double mean = (double)s->calm_gap_ns / (s->burst ? BURST_SPEED : 1.0);
-        s->t_next = s->t_ns + 1 + (int64_t)(rng_exp(&s->r) * mean);
+        s->t_next = s->t_ns + 1 + (int64_t)(rng_exp(s->r) * mean);
     }
     if (s->hb_next <= s->t_next)
         return msg_heartbeat(s);
     s->t_ns = s->t_next;
     s->t_next = 0;
-    prod *p = &s->p[rng_below(&s->r, s->np)];
+    prod *p = &s->p[rng_below(s->r, s->np)];
     advance_fair(s, p);
-    if (p->npend || rng_unit(&s->r) >= P_TRADE || !msg_trade(s, p))
+    if (p->npend || rng_unit(s->r) >= P_TRADE || !msg_trade(s, p))
         msg_book(s, p);
 }
 
@@ -734,15 +662,15 @@ static qw_err produce(qw_synth *s)
         return QW_OK;
     }
     int snap = exch ? i % 2 == 1 : i >= 1 && i <= np;
-    if (snap && s->cap < snapshot_bound(s)) { /* before any state changes */
-        char *b = qw_realloc(s->buf, snapshot_bound(s));
+    if (snap && s->cap < SNAPSHOT_BOUND(s)) { /* before any state changes */
+        char *b = qw_realloc(s->buf, SNAPSHOT_BOUND(s));
         if (!b)
             return QW_NOMEM;
         s->buf = b;
-        s->cap = snapshot_bound(s);
+        s->cap = SNAPSHOT_BOUND(s);
     }
     if (i) /* the first message is at start_ns exactly */
-        s->t_ns += QW_NS_PER_MS + (int64_t)(rng_exp(&s->r) * 4e6);
+        s->t_ns += QW_NS_PER_MS + (int64_t)(rng_exp(s->r) * 4e6);
     if (exch && i == 0)
         msg_ack(s, 3);
     else if (exch)
@@ -752,25 +680,22 @@ static qw_err produce(qw_synth *s)
     else
         snap ? msg_snapshot(s, &s->p[i - 1]) : msg_trade_snapshot(s, &s->p[i - np - 2]);
     if (++s->step == s->intro_steps)
-        s->hb_next = (s->t_ns / QW_NS_PER_SEC + 1) * QW_NS_PER_SEC +
-                     (int64_t)rng_below(&s->r, 900000) + 1000;
+        s->hb_next =
+            (s->t_ns / QW_NS_PER_SEC + 1) * QW_NS_PER_SEC + (int64_t)rng_below(s->r, 900000) + 1000;
     return QW_OK;
 }
 
-/* ------------------------------------------------------------- public */
 const char *qw_synth_opts_check(const qw_synth_opts *o)
 {
     static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-";
-    if (!o)
-        return "opts: NULL";
-    if (o->feed != QW_SYNTH_EXCHANGE && o->feed != QW_SYNTH_ADVANCED)
+    if (!o || (o->feed != QW_SYNTH_EXCHANGE && o->feed != QW_SYNTH_ADVANCED))
         return "feed: must be QW_SYNTH_EXCHANGE or QW_SYNTH_ADVANCED";
     if (!o->products || o->nproducts == 0 || o->nproducts > QW_SYNTH_MAX_PRODUCTS)
         return "products: 1 to 256 product ids";
-    for (size_t i = 0; i < o->nproducts; i++) {
-        size_t n = o->products[i] ? strlen(o->products[i]) : 0;
-        if (n == 0 || n >= PRODUCT_MAX || strspn(o->products[i], ok) != n)
-            return "products: ids are 1-31 bytes of [A-Za-z0-9._-]"; /* feed/feed.c's rule */
+    for (size_t i = 0, n; i < o->nproducts; i++) { /* ids: feed/feed.c's rule */
+        if (!o->products[i] || (n = strlen(o->products[i])) == 0 || n >= PRODUCT_MAX ||
+            strspn(o->products[i], ok) != n)
+            return "products: ids are 1-31 bytes of [A-Za-z0-9._-]";
         for (size_t j = 0; j < i; j++)
             if (strcmp(o->products[i], o->products[j]) == 0)
                 return "products: duplicate id";
@@ -806,18 +731,18 @@ qw_err qw_synth_create(qw_synth **out, const qw_synth_opts *opts)
     s->np = opts->nproducts;
     s->intro_steps = s->o.feed == QW_SYNTH_EXCHANGE ? 1 + 2 * s->np : 3 + 2 * s->np;
     s->t_ns = s->o.start_ns;
-    s->tc_sec[0] = s->tc_sec[1] = -1;
+    s->tc_sec = -1;
     for (uint64_t i = 0, x = opts->seed; i < 4; i++)
-        s->r.s[i] = splitmix(&x);
-    s->hb_counter = 40000 + rng_below(&s->r, 20000);
+        s->r[i] = splitmix(&x);
+    s->hb_counter = 40000 + rng_below(s->r, 20000);
     s->cap = (64u << 10) + s->np * 200; /* any stream message; acks list every id */
     s->p = qw_calloc(s->np, sizeof *s->p);
     s->buf = qw_malloc(s->cap);
     for (size_t i = 0; s->p && s->buf && i < s->np; i++) {
         if (prod_init(&s->p[i], opts->products[i]) != QW_OK)
             break;
-        s->p[i].seq = 10000000000ULL + rng_below(&s->r, 1u << 30) * 8;
-        s->p[i].trade_id = 100000000ULL + rng_below(&s->r, 1u << 30);
+        s->p[i].seq = 10000000000ULL + rng_below(s->r, 1u << 30) * 8;
+        s->p[i].trade_id = 100000000ULL + rng_below(s->r, 1u << 30);
     }
     if (!s->p || !s->buf || !s->p[s->np - 1].occ) {
         qw_synth_destroy(s);
@@ -840,34 +765,17 @@ void qw_synth_destroy(qw_synth *s)
     qw_free(s);
 }
 
-static qw_err stage(qw_synth *s) /* make sure a message is waiting in buf */
+qw_err qw_synth_next(qw_synth *s, char *buf, size_t cap, size_t *len)
 {
     qw_err e = s->staged ? QW_OK : produce(s);
-    if (e == QW_OK && !s->staged) {
+    if (e != QW_OK)
+        return e;
+    if (!s->staged) { /* a new message: count it once, however often it is asked for */
         s->staged = 1;
         s->st.messages++;
         s->st.bytes += s->len;
         s->st.t_ns = s->t_ns;
     }
-    return e;
-}
-
-qw_err qw_synth_next_ref(qw_synth *s, const char **line, size_t *len)
-{
-    qw_err e = stage(s);
-    if (e == QW_OK) {
-        s->staged = 0;
-        *line = s->buf;
-        *len = s->len;
-    }
-    return e;
-}
-
-qw_err qw_synth_next(qw_synth *s, char *buf, size_t cap, size_t *len)
-{
-    qw_err e = stage(s);
-    if (e != QW_OK)
-        return e;
     *len = s->len;
     if (s->len > cap)
         return QW_TOO_LARGE;
