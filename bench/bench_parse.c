@@ -5,7 +5,8 @@
  *   read    memchr line splitting only (the floor)
  *   jansson json_loadb of every line (a general parser, for scale)
  *   parse   qw_feed_parse only
- *   replay  qw_pipeline_ingest (parse + books + trades)
+ *   books   qw_pipeline_ingest with books_only (parse + books + trades)
+ *   replay  qw_pipeline_ingest, full chain (+ features, model, labeler)
  * Usage: bench_parse FILE [repeats]   -> a JSON object on stdout.
  */
 #include <jansson.h>
@@ -38,13 +39,13 @@ static char *slurp(const char *path, size_t *n)
     return b;
 }
 
-typedef enum { ST_READ, ST_JANSSON, ST_PARSE, ST_REPLAY } stage;
+typedef enum { ST_READ, ST_JANSSON, ST_PARSE, ST_BOOKS, ST_REPLAY } stage;
 
 static uint64_t run(stage st, const char *buf, size_t n, uint64_t *lines)
 {
     qw_feed *f = NULL;
     qw_pipeline *p = NULL;
-    qw_pipeline_opts po = {.auto_add = 1};
+    qw_pipeline_opts po = {.auto_add = 1, .books_only = st == ST_BOOKS};
     if (qw_feed_create(&f, NULL) != QW_OK || qw_pipeline_create(&p, &po) != QW_OK)
         abort();
     uint64_t ok = 0, nl = 0;
@@ -70,6 +71,7 @@ static uint64_t run(stage st, const char *buf, size_t n, uint64_t *lines)
         case ST_PARSE:
             ok += qw_feed_parse(f, s, len, &m) == QW_OK;
             break;
+        case ST_BOOKS:
         case ST_REPLAY:
             ok += qw_pipeline_ingest(p, f, s, len, 0, &m) == QW_OK;
             break;
@@ -98,9 +100,9 @@ int main(int argc, char **argv)
     int jansson = !(argc > 3 && strcmp(argv[3], "--no-jansson") == 0);
     if (reps < 1)
         reps = 1;
-    static const char *names[] = {"read", "jansson", "parse", "replay"};
+    static const char *names[] = {"read", "jansson", "parse", "books", "replay"};
     printf("{\"file\":\"%s\",\"bytes\":%zu", argv[1], n);
-    for (int st = 0; st < 4; st++) {
+    for (int st = 0; st < 5; st++) {
         if (st == ST_JANSSON && !jansson)
             continue;
         double best = 1e99;

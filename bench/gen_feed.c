@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/dec.h"
 #include "core/time.h"
 #include "sim/synth.h"
@@ -145,14 +146,25 @@ int main(int argc, char **argv)
         fprintf(stderr, "gen_feed: %s\n", qw_strerror(e));
         return 1;
     }
+    size_t cap = 1 << 16, len;
+    char *line = qw_malloc(cap);
     int64_t t0 = qw_now_mono_ns();
-    for (uint64_t k = 0; k < nmsg && e == QW_OK; k++) {
-        const char *line;
-        size_t len;
-        e = qw_synth_next_ref(s, &line, &len);
+    for (uint64_t k = 0; k < nmsg && line && e == QW_OK; k++) {
+        while ((e = qw_synth_next(s, line, cap, &len)) == QW_TOO_LARGE) { /* a snapshot */
+            char *bigger = qw_realloc(line, len);
+            if (!bigger) {
+                e = QW_NOMEM;
+                break;
+            }
+            line = bigger;
+            cap = len;
+        }
         if (e == QW_OK && (fwrite(line, 1, len, fp) != len || putc('\n', fp) == EOF))
             e = QW_IO;
     }
+    if (!line)
+        e = QW_NOMEM;
+    qw_free(line);
     if (fflush(fp) != 0 || (out && fclose(fp) != 0))
         e = e == QW_OK ? QW_IO : e;
     double secs = (double)(qw_now_mono_ns() - t0) / 1e9;

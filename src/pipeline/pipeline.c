@@ -245,7 +245,8 @@ static void apply_group(qw_pipeline *p, const qw_msg *m, const qw_group *g)
     size_t n[2] = {0, 0};
     for (uint32_t i = 0; i < g->count; i++)
         n[ch[i].side]++;
-    advance(p, c, t);
+    if (!p->opts.books_only)
+        advance(p, c, t);
 
     if (g->kind == QW_GRP_SNAPSHOT) {
         if ((e = grow_snap(p, 0, n[0])) != QW_OK || (e = grow_snap(p, 1, n[1])) != QW_OK)
@@ -281,7 +282,8 @@ static void apply_group(qw_pipeline *p, const qw_msg *m, const qw_group *g)
         c->st.crossed++;
         flag(c, QW_RESYNC_CROSSED);
     }
-    observe(c, t);
+    if (!p->opts.books_only)
+        observe(c, t);
     return;
 refused:
     c->st.rejected++;

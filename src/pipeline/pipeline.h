@@ -73,6 +73,7 @@ typedef struct qw_pipeline_opts {
     size_t trades_ring;  /* recent trades kept per product; 0 = 1024 */
     int auto_add;        /* create chains for products seen on the wire (replay) */
     qw_book_opts book;
+    int books_only;           /* skip features/model (benchmarks: parse + books) */
     qw_labeled_fn on_labeled; /* optional */
     void *on_labeled_ctx;
 } qw_pipeline_opts;

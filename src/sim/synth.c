@@ -24,8 +24,7 @@
 #include "core/time.h"
 
 #define PRODUCT_MAX 32 /* = QW_PRODUCT_MAX of feed/feed.h: ids are 1..31 bytes */
-#define BID 0
-#define ASK 1
+enum { BID, ASK };     /* book sides, also indexes */
 #define E8 100000000LL
 #define MIN_LEVELS 16
 #define MAX_TRADES 6              /* per market_trades update; = pending slots */
@@ -45,9 +44,14 @@
 #define BURST_OUT (1.0 / 40)
 #define BURST_SPEED 8.0 /* gaps shrink by this factor in a burst */
 #define DONE(s, w, kind) ((s)->len = (size_t)((w) - (s)->buf), (s)->st.kind++) /* message made */
+#define NEXT_SECOND(s, t)                                                                          \
+    (((t) / QW_NS_PER_SEC + 1) * QW_NS_PER_SEC + 1000 + (int64_t)rng_below((s)->r, 900000))
+#define W_ENV(s, w, ch) /* the Advanced envelope, up to "events":[ */                              \
+    put((s), NULL, (w),                                                                            \
+        "{\"channel\":\"" ch "\",\"timestamp\":\"%TZ\",\"sequence_num\":%u,\"events\":[",          \
+        (s)->t_ns, (s)->seqnum++)
 #define NEAR(s, max) ((int64_t)fmin((double)rng_geom((s)->r, 1.0), (double)(max))) /* 0..max */
 
-/* ---------------------------------------------------------------- PRNG */
 static uint64_t splitmix(uint64_t *x)
 {
     uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
@@ -75,7 +79,8 @@ static uint64_t rng_u64(uint64_t *s) /* xoshiro256** */
 
 static double rng_norm(uint64_t *r) /* Box-Muller */
 {
-    return sqrt(2.0 * rng_exp(r)) * cos(6.283185307179586 * rng_unit(r));
+    double m = sqrt(2.0 * rng_exp(r)); /* one draw per statement: C leaves the order open */
+    return m * cos(6.283185307179586 * rng_unit(r));
 }
 
 static int64_t rng_geom(uint64_t *r, double mean) /* failures before a success */
@@ -195,9 +200,11 @@ static int64_t scan_up(const prod *p, int64_t i)
 /* Set the size at idx on side, keeping counts, bitmap and best levels.
  * Callers put a bid below the best ask, an ask above the best bid, and
  * never empty a side (MIN_LEVELS). */
-static void book_set(prod *p, int side, int64_t idx, int64_t sz)
+static void book_set(prod *p, chg *c, int side, int64_t idx, int64_t sz)
 {
     int had = p->sz[idx] != 0;
+    if (c) /* the change, as the message will carry it */
+        *c = (chg){idx, sz, side};
     int64_t *best = side == BID ? &p->bb : &p->ba;
     p->sz[idx] = sz;
     if (!sz == !had) /* a new size, or removing nothing */
@@ -341,13 +348,6 @@ static char *put(qw_synth *s, const prod *p, char *w, const char *fmt, ...)
     return w;
 }
 
-static char *w_env(qw_synth *s, char *w, const char *channel) /* Advanced, up to "events":[ */
-{
-    return put(s, NULL, w,
-               "{\"channel\":\"%s\",\"timestamp\":\"%TZ\",\"sequence_num\":%u,\"events\":[",
-               channel, s->t_ns, s->seqnum++);
-}
-
 static void msg_ack(qw_synth *s, int stage) /* stage 1..3: cumulative acks */
 {
     char *w = s->buf;
@@ -358,7 +358,7 @@ static void msg_ack(qw_synth *s, int stage) /* stage 1..3: cumulative acks */
             "\"account_ids\":null},{\"name\":\"matches\",\"product_ids\":%L,\"account_ids\":null}"
             ",{\"name\":\"heartbeat\",\"product_ids\":%L,\"account_ids\":null}]}");
     } else {
-        w = put(s, NULL, w_env(s, w, "subscriptions"), "{\"subscriptions\":{%s\"level2\":%L",
+        w = put(s, NULL, W_ENV(s, w, "subscriptions"), "{\"subscriptions\":{%s\"level2\":%L",
                 stage >= 3 ? "\"heartbeats\":[\"heartbeats\"]," : "");
         w = put(s, NULL, w, stage >= 2 ? ",\"market_trades\":%L}}]}" : "}}]}");
     }
@@ -378,7 +378,7 @@ static char *snap_side(qw_synth *s, prod *p, char *w, int side, int64_t idx, dou
         if (tick < 1 || tick > INT64_MAX / 4 / p->tick_e8)
             break;
         if (idx >= 0 && idx < p->W)
-            book_set(p, side, idx, sz);
+            book_set(p, NULL, side, idx, sz);
         if (s->o.feed == QW_SYNTH_ADVANCED)
             w = put(s, p, w, adv_level[side], k ? "," : "", et, idx, sz);
         else
@@ -401,7 +401,7 @@ static void msg_snapshot(qw_synth *s, prod *p)
     p->bb = -1;
     p->ba = p->W;
     if (s->o.feed == QW_SYNTH_ADVANCED) {
-        w = put(s, p, w_env(s, w, "l2_data"),
+        w = put(s, p, W_ENV(s, w, "l2_data"),
                 "{\"type\":\"snapshot\",\"product_id\":\"%i\",\"updates\":[");
         w = snap_side(s, p, w, BID, bb, gd);
         w = put(s, p, snap_side(s, p, put(s, p, w, ","), ASK, ba, gd), "]}]}");
@@ -441,11 +441,12 @@ static void msg_trade_snapshot(qw_synth *s, prod *p)
     uint64_t tid = p->trade_id;
     char *w = s->buf;
     if (n > 1)
-        w = put(s, p, w_env(s, w, "market_trades"), "{\"type\":\"snapshot\",\"trades\":[");
+        w = put(s, p, W_ENV(s, w, "market_trades"), "{\"type\":\"snapshot\",\"trades\":[");
     for (int k = 0; k < n; k++, p->trade_id--) {
         t -= (int64_t)(rng_exp(s->r) * 4e8);
         idx += (int64_t)rng_below(s->r, 5) - 2;
-        w = w_trade(s, p, w, k == 0, idx, new_size(s, p), (int)rng_below(s->r, 2), t);
+        int64_t q = new_size(s, p);
+        w = w_trade(s, p, w, k == 0, idx, q, (int)rng_below(s->r, 2), t);
     }
     p->trade_id = tid + 1;
     s->st.trades += (uint64_t)n;
@@ -479,7 +480,7 @@ static int msg_trade(qw_synth *s, prod *p)
     p->npend = n;
     char *w = s->buf;
     if (adv)
-        w = put(s, p, w_env(s, w, "market_trades"), "{\"type\":\"update\",\"trades\":[");
+        w = put(s, p, W_ENV(s, w, "market_trades"), "{\"type\":\"update\",\"trades\":[");
     else
         p->seq += 1 + rng_below(s->r, 64);
     for (int k = 0; k < n; k++, p->trade_id++)
@@ -490,26 +491,22 @@ static int msg_trade(qw_synth *s, prod *p)
     return 1;
 }
 
-static void set_chg(prod *p, chg *c, int side, int64_t idx, int64_t sz)
-{
-    book_set(p, side, idx, sz);
-    *c = (chg){idx, sz, side};
-}
-
 /* Move one side's best a step toward its target: delete a stale best, or
  * insert a new best inside the spread near the target. 0: nothing to do. */
 static int catch_up(qw_synth *s, prod *p, int side, int64_t tgt, chg *c)
 {
     int64_t sl = (int64_t)p->slack, lo = tgt > p->bb + 1 ? tgt : p->bb + 1;
-    int64_t hi = tgt < p->ba - 1 ? tgt : p->ba - 1;
+    int64_t hi = tgt < p->ba - 1 ? tgt : p->ba - 1, idx;
     if (side == ASK ? p->ba < tgt : p->bb > tgt) {
         if (p->cnt[side] <= MIN_LEVELS)
             return 0;
-        set_chg(p, c, side, side == ASK ? p->ba : p->bb, 0);
+        book_set(p, c, side, side == ASK ? p->ba : p->bb, 0);
     } else if (side == ASK && p->ba > tgt + sl && lo <= p->ba - 1) {
-        set_chg(p, c, ASK, lo + NEAR(s, p->ba - 1 - lo), new_size(s, p));
+        idx = lo + NEAR(s, p->ba - 1 - lo);
+        book_set(p, c, ASK, idx, new_size(s, p));
     } else if (side == BID && p->bb < tgt - sl && hi >= p->bb + 1) {
-        set_chg(p, c, BID, hi - NEAR(s, hi - p->bb - 1), new_size(s, p));
+        idx = hi - NEAR(s, hi - p->bb - 1);
+        book_set(p, c, BID, idx, new_size(s, p));
     } else {
         return 0;
     }
@@ -535,18 +532,19 @@ static void one_change(qw_synth *s, prod *p, int64_t tb, int64_t ta, chg *c)
         d = 1 + rng_geom(s->r, p->gap0);
         idx = side == BID ? best - d : best + d;
         if (idx >= 0 && idx < p->W && !p->sz[idx])
-            return set_chg(p, c, side, idx, new_size(s, p));
+            return book_set(p, c, side, idx, new_size(s, p));
     }
     int ins = u < P_INSERT, noop = u >= P_INSERT + P_CANCEL && u < P_INSERT + P_CANCEL + P_NOOP;
     if (ins || noop) { /* insert behind the top, or remove a level that is not there */
         d = 1 + rng_geom(s->r, 2.0 * p->gap0);
         idx = side == BID ? best - d : best + d;
         if (idx >= 0 && idx < p->W && (ins || !p->sz[idx]))
-            return set_chg(p, c, side, idx, ins ? new_size(s, p) : 0);
+            return book_set(p, c, side, idx, ins ? new_size(s, p) : 0);
     } else if (u < P_INSERT + P_CANCEL && p->cnt[side] > MIN_LEVELS) { /* cancel near the top */
-        return set_chg(p, c, side, kth(p, side, rng_geom(s->r, 1.2)), 0);
+        return book_set(p, c, side, kth(p, side, rng_geom(s->r, 1.2)), 0);
     }
-    set_chg(p, c, side, kth(p, side, rng_geom(s->r, 1.5)), new_size(s, p)); /* modify */
+    idx = kth(p, side, rng_geom(s->r, 1.5)); /* modify */
+    book_set(p, c, side, idx, new_size(s, p));
 }
 
 static void msg_book(qw_synth *s, prod *p)
@@ -556,7 +554,7 @@ static void msg_book(qw_synth *s, prod *p)
     int64_t sl = (int64_t)p->slack, stale = 0;
     chg c[MAX_CHG];
     for (; k < p->npend; k++) /* what the last trade consumed */
-        set_chg(p, &c[k], p->pend[k].side, p->pend[k].idx, p->pend[k].sz);
+        book_set(p, &c[k], p->pend[k].side, p->pend[k].idx, p->pend[k].sz);
     p->npend = 0;
     double h = 0.5 + 0.5 * (double)rng_geom(s->r, p->gap0 > 4.0 ? 1.0 : 0.4);
     int64_t tb = (int64_t)floor(p->fair - h), ta = (int64_t)ceil(p->fair + h);
@@ -572,7 +570,7 @@ static void msg_book(qw_synth *s, prod *p)
     char *w = s->buf;
     if (adv) { /* event_time lags the envelope: median ~31 ms, at most 500 ms */
         int64_t et = s->t_ns - (int64_t)fmin(rng_exp(s->r) * 45e6, 5e8);
-        w = put(s, p, w_env(s, w, "l2_data"),
+        w = put(s, p, W_ENV(s, w, "l2_data"),
                 "{\"type\":\"update\",\"product_id\":\"%i\",\"updates\":[");
         for (int64_t i = 0; i < k; i++)
             w = put(s, p, w, adv_level[c[i].side], i ? "," : "", et, c[i].idx, c[i].sz);
@@ -603,13 +601,12 @@ static void msg_heartbeat(qw_synth *s)
     } else { /* current_time is Go's time.String(), not RFC 3339 */
         uint64_t up = s->hb_counter * (uint64_t)QW_NS_PER_SEC + 260485341u +
                       (uint64_t)(s->t_ns % QW_NS_PER_SEC);
-        w = put(s, NULL, w_env(s, w, "heartbeats"),
+        w = put(s, NULL, W_ENV(s, w, "heartbeats"),
                 "{\"current_time\":\"%g +0000 UTC m=+%u.%n\",\"heartbeat_counter\":%u}]}", s->t_ns,
                 up / QW_NS_PER_SEC, up % QW_NS_PER_SEC, s->hb_counter++);
     }
     if (s->hb_i == 0) /* next second, a little after the boundary */
-        s->hb_next = (s->hb_next / QW_NS_PER_SEC + 1) * QW_NS_PER_SEC +
-                     (int64_t)rng_below(s->r, 900000) + 1000;
+        s->hb_next = NEXT_SECOND(s, s->hb_next);
     DONE(s, w, heartbeats);
 }
 
@@ -680,8 +677,7 @@ static qw_err produce(qw_synth *s)
     else
         snap ? msg_snapshot(s, &s->p[i - 1]) : msg_trade_snapshot(s, &s->p[i - np - 2]);
     if (++s->step == s->intro_steps)
-        s->hb_next =
-            (s->t_ns / QW_NS_PER_SEC + 1) * QW_NS_PER_SEC + (int64_t)rng_below(s->r, 900000) + 1000;
+        s->hb_next = NEXT_SECOND(s, s->t_ns);
     return QW_OK;
 }
 

@@ -63,14 +63,14 @@ const char *qw_synth_opts_check(const qw_synth_opts *opts);
 qw_err qw_synth_create(qw_synth **out, const qw_synth_opts *opts);
 void qw_synth_destroy(qw_synth *s); /* NULL is a no-op */
 
-/* The next server message as one JSON text, no newline, no NUL.
- * qw_synth_next copies it into buf: QW_OK with *len set, or QW_TOO_LARGE
- * when cap is too small (*len = the size needed; the same message is
- * returned by the next call). qw_synth_next_ref lends the internal copy,
- * valid until the next call on s. QW_NOMEM if a snapshot's buffer could
- * not grow (nothing was consumed; the call may be retried). */
+/* Copy the next server message, one JSON text without newline or NUL,
+ * into buf: QW_OK with *len set; QW_TOO_LARGE when cap is too small (*len
+ * = the size needed, and the same message comes with the next call: grow
+ * and retry); QW_NOMEM when a snapshot's internal buffer could not grow
+ * (nothing consumed: retrying later gives the same bytes). Snapshots need
+ * about levels x 2 x 50 bytes (Exchange) or x 110 (Advanced); every other
+ * message fits in 64 KiB. */
 qw_err qw_synth_next(qw_synth *s, char *buf, size_t cap, size_t *len);
-qw_err qw_synth_next_ref(qw_synth *s, const char **line, size_t *len);
 
 /* Best bid/ask (e8) of product i in the receiver's book after the last
  * message; 0 when that product's snapshot has not been sent yet. */

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# make bench: synthetic feeds (both protocols, 2 products x 50k levels per
+# side) and the real capture x50, measured in one run each so ratios hold on
+# a noisy machine. Writes build/bench/report.md; figures go to
+# docs/PERFORMANCE.md by hand, with this command.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=build/bench; mkdir -p "$out"
+N=${BENCH_MESSAGES:-2000000}
+real=../shared/data/real/coinbase_exchange_ws_2021-04-17.ndjson
+{
+  echo "# bench $(date -u +%FT%TZ) on $(nproc) cores, $(uname -m)"
+  echo
+  for feed in exchange advanced; do
+    f="$out/synth-$feed.ndjson"
+    build/gen_feed --feed "$feed" --products BTC-USD,ETH-USD --levels 50000 --messages "$N" --seed 1 --out "$f"
+    bytes=$(stat -c %s "$f")
+    echo "## synthetic $feed: $N messages, $bytes bytes ($((bytes / N)) B/msg)"
+    echo '```'
+    build/bench_parse "$f" 3
+    /usr/bin/time -f "quotewatch replay (full chain, from file): %e s wall, peak RSS %M KB" \
+      build/quotewatch replay --log-level warn --no-progress "$f" 2>&1 | tail -1
+    echo '```'
+  done
+  if [ -f "$real" ]; then
+    for i in $(seq 50); do cat "$real"; done > "$out/real50.ndjson"
+    echo "## real Exchange capture x50 (497,300 messages, 10 products)"
+    echo '```'
+    build/bench_parse "$out/real50.ndjson" 3
+    echo '```'
+  fi
+} | tee "$out/report.md"
