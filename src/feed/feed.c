@@ -114,9 +114,46 @@ int qw__feed_push_group(qw_feed *f, qw__js *j, qw_group **out)
     return 1;
 }
 
+/* Fast path for the common "DIGITS[.DIGITS]" string: scan and convert in
+ * one pass. Returns 1 with *out set, or 0 when anything is unusual (then
+ * the general path parses and reports, so semantics are identical). */
+static int dec_fast(qw__js *j, int64_t *out)
+{
+    const unsigned char *p = j->p + 1, *end = j->end;
+    uint64_t ip = 0, fp = 0;
+    int ni = 0, nf = 0;
+    while (p < end && *p >= '0' && *p <= '9' && ni < 11) {
+        ip = ip * 10 + (uint64_t)(*p++ - '0');
+        ni++;
+    }
+    if (ni == 0 || ni == 11 || p >= end)
+        return 0;
+    if (*p == '.') {
+        p++;
+        while (p < end && *p >= '0' && *p <= '9' && nf < 8) {
+            fp = fp * 10 + (uint64_t)(*p++ - '0');
+            nf++;
+        }
+        if (nf == 0 || p >= end)
+            return 0;
+    }
+    if (*p != '"')
+        return 0; /* more decimals, escapes, garbage: general path */
+    static const uint64_t pow10[9] = {100000000, 10000000, 1000000, 100000, 10000,
+                                      1000,      100,      10,      1};
+    uint64_t v = ip * 100000000ULL + fp * pow10[nf];
+    if (ip > (uint64_t)INT64_MAX / 100000000ULL || v > (uint64_t)INT64_MAX)
+        return 0;
+    *out = (int64_t)v;
+    j->p = p + 1;
+    return 1;
+}
+
 int qw__feed_dec(qw__js *j, const char *what, int64_t *out)
 {
     qw__jstr s;
+    if (qw__js_peek(j) == '"' && dec_fast(j, out))
+        return 1;
     if (qw__js_peek(j) != '"')
         return qw__js_fail(j, QW_BAD_TYPE, "%s: expected a decimal string", what);
     if (!qw__js_string(j, &s))

@@ -261,7 +261,7 @@ static void apply_group(qw_pipeline *p, const qw_msg *m, const qw_group *g)
         c->needs_resync = 0;
     } else {
         for (uint32_t i = 0; i < g->count; i++)
-            if (ch[i].px <= 0) {
+            if (ch[i].px <= 0 || ch[i].sz < 0) {
                 e = QW_BAD_BOOK;
                 goto refused;
             }

@@ -1,17 +1,15 @@
 /* synth.c: the deterministic synthetic Coinbase market behind bench/gen_feed
  * (and the simulator). The model and its numbers: docs/SYNTHETIC.md.
  *
- * Design: one PRNG (xoshiro256**) drawn in a fixed order, so the bytes
- * depend only on the options. A latent fair value per product (a double: it
- * only steers which integer tick gets an order) jumps and reverts; prices and
- * sizes are exact multiples of tick / size unit, printed from int64 e8. The
- * live book is a window of W ticks: a size per tick plus an occupancy bitmap
- * for fast best-level scans; one array serves both sides because in an
- * uncrossed book every bid sits below every ask. Snapshot levels beyond the
- * window are written once and never touched, so they cost no memory. Every
- * change keeps best bid < best ask and each side >= MIN_LEVELS levels in the
- * window. The line buffer is sized before any state changes, so QW_NOMEM
- * leaves the generator where it was.
+ * Design: one PRNG (xoshiro256**) drawn in a fixed order. A latent fair value
+ * per product jumps and reverts; it only steers which integer tick gets an
+ * order, and prices and sizes are printed from int64 e8. The live book is a
+ * window of W ticks: a size per tick plus an occupancy bitmap for fast best
+ * level scans; one array serves both sides, since in an uncrossed book every
+ * bid sits below every ask. Snapshot levels beyond the window are written once
+ * and never touched, so they cost no memory. Every change keeps best bid <
+ * best ask and each side >= MIN_LEVELS levels in the window. The line buffer
+ * is sized before any state changes, so QW_NOMEM leaves everything as it was.
  */
 #include "sim/synth.h"
 
@@ -22,6 +20,10 @@
 
 #include "core/alloc.h"
 #include "core/time.h"
+
+#ifdef __clang__ /* no fused multiply-add: the same bytes on every CPU (gcc -std=c17: off) */
+#pragma STDC FP_CONTRACT OFF
+#endif
 
 #define PRODUCT_MAX 32 /* = QW_PRODUCT_MAX of feed/feed.h: ids are 1..31 bytes */
 enum { BID, ASK };     /* book sides, also indexes */
@@ -75,19 +77,46 @@ static uint64_t rng_u64(uint64_t *s) /* xoshiro256** */
 
 #define rng_unit(r) ((double)(rng_u64(r) >> 11) * 0x1.0p-53)         /* [0, 1) */
 #define rng_below(r, n) (((rng_u64(r) >> 32) * (uint64_t)(n)) >> 32) /* [0, n), n < 2^32 */
-#define rng_exp(r) (-log1p(-rng_unit(r)))                            /* mean 1 */
+#define rng_exp(r) (-dlog(1.0 - rng_unit(r)))                        /* mean 1 */
 
-static double rng_norm(uint64_t *r) /* Box-Muller */
+/* ln, exp from + - * / (frexp, ldexp, floor, sqrt are exact): the same stream on
+ * every IEEE-754 machine, where libm's last bits vary by version and CPU. */
+static double dlog(double x) /* x > 0, error < 1e-15 */
 {
-    double m = sqrt(2.0 * rng_exp(r)); /* one draw per statement: C leaves the order open */
-    return m * cos(6.283185307179586 * rng_unit(r));
+    int e;
+    double m = frexp(x, &e), sum = 0.0;
+    int half = m < 0.70710678118654752;
+    m *= half ? 2.0 : 1.0;
+    double z = (m - 1.0) / (m + 1.0), z2 = z * z; /* ln m = 2 atanh z, |z| < 0.172 */
+    for (int k = 23; k >= 1; k -= 2)
+        sum = sum * z2 + 1.0 / k;
+    return 2.0 * z * sum + (e - half) * 0.69314718055994531;
+}
+
+static double dexp(double x) /* |x| < 700 */
+{
+    double k = floor(x * 1.4426950408889634 + 0.5), r = x - k * 0.69314718055994531, sum = 1.0;
+    for (int i = 14; i >= 1; i--)
+        sum = 1.0 + sum * r / i;
+    return ldexp(sum, (int)k);
+}
+
+static double rng_norm(uint64_t *r) /* Marsaglia's polar method */
+{
+    double u, v, q;
+    do {
+        u = 2.0 * rng_unit(r) - 1.0;
+        v = 2.0 * rng_unit(r) - 1.0;
+        q = u * u + v * v;
+    } while (q >= 1.0 || q == 0.0);
+    return u * sqrt(-2.0 * dlog(q) / q);
 }
 
 static int64_t rng_geom(uint64_t *r, double mean) /* failures before a success */
 {
     if (mean <= 0.0)
         return 0;
-    double k = floor(-rng_exp(r) / log(mean / (1.0 + mean)));
+    double k = floor(-rng_exp(r) / dlog(mean / (1.0 + mean)));
     return k < 1e6 ? (int64_t)k : 1000000;
 }
 
@@ -107,7 +136,6 @@ typedef struct prod {
     uint64_t *occ;                   /* W bits */
     int64_t bb, ba;                  /* best bid / ask window index (live only) */
     int64_t cnt[2];                  /* levels in the window per side */
-    int live;                        /* snapshot sent */
     double fair, center, fmin, fmax; /* window-index units */
     double gap0, slack;              /* mean near-top level gap; catch-up tolerance */
     int64_t t_ns, next_jump_ns;      /* fair value advanced up to; its next jump */
@@ -117,7 +145,7 @@ typedef struct prod {
 } prod;
 
 struct qw_synth {
-    qw_synth_opts o; /* products cleared: the ids live in p[] */
+    qw_synth_opts o; /* o.products is not used after create: the ids live in p[] */
     uint64_t r[4];   /* PRNG state */
     prod *p;
     size_t np, step, intro_steps; /* intro: acks and snapshots */
@@ -152,7 +180,7 @@ static qw_err prod_init(prod *p, const char *id)
         p->sz_dp = 2 + (int)(h >> 16 & 3) * 2;
         med_e8 = 1000 * E8 / (px_e8 / E8); /* ~1000 quote units */
     }
-    p->unit_e8 = llround(pow(10.0, 8 - p->sz_dp));
+    p->unit_e8 = (int64_t[]){1000000, 10000, 100, 1}[(p->sz_dp - 2) / 2];
     p->sz_med = (double)med_e8 / (double)p->unit_e8;
 
     /* Near-top levels ~1/12 of the label threshold (1e-4 of the price)
@@ -228,7 +256,7 @@ static int64_t kth(const prod *p, int side, int64_t k) /* 0 = best; the deepest 
 
 static int64_t new_size(qw_synth *s, const prod *p) /* lognormal, e8, > 0 */
 {
-    double v = p->sz_med * exp(rng_norm(s->r)) + 0.5;
+    double v = p->sz_med * dexp(rng_norm(s->r)) + 0.5;
     return (v < 1.0 ? 1 : v > 1e11 ? (int64_t)1e11 : (int64_t)v) * p->unit_e8;
 }
 
@@ -410,7 +438,6 @@ static void msg_snapshot(qw_synth *s, prod *p)
         w = put(s, p, snap_side(s, p, w, ASK, ba, gd), "],\"bids\":[");
         w = put(s, p, snap_side(s, p, w, BID, bb, gd), "]}");
     }
-    p->live = 1;
     p->t_ns = s->t_ns;
     p->next_jump_ns = s->t_ns + (int64_t)(rng_exp(s->r) * 1e9 / JUMPS_PER_S);
     DONE(s, w, snapshots);
@@ -715,7 +742,6 @@ qw_err qw_synth_create(qw_synth **out, const qw_synth_opts *opts)
     if (!s)
         return QW_NOMEM;
     s->o = *opts;
-    s->o.products = NULL;
     s->o.levels = s->o.levels ? s->o.levels : 1000;
     s->o.start_ns = s->o.start_ns ? s->o.start_ns : DEFAULT_START_NS;
     s->o.mean_gap_ns = s->o.mean_gap_ns ? s->o.mean_gap_ns : 5 * QW_NS_PER_MS;
@@ -778,15 +804,6 @@ qw_err qw_synth_next(qw_synth *s, char *buf, size_t cap, size_t *len)
     memcpy(buf, s->buf, s->len);
     s->staged = 0;
     return QW_OK;
-}
-
-int qw_synth_best(const qw_synth *s, size_t i, int64_t *bid_e8, int64_t *ask_e8)
-{
-    if (i >= s->np || !s->p[i].live)
-        return 0;
-    *bid_e8 = (s->p[i].lo + s->p[i].bb) * s->p[i].tick_e8;
-    *ask_e8 = (s->p[i].lo + s->p[i].ba) * s->p[i].tick_e8;
-    return 1;
 }
 
 const qw_synth_stats *qw_synth_get_stats(const qw_synth *s)

@@ -72,10 +72,6 @@ void qw_synth_destroy(qw_synth *s); /* NULL is a no-op */
  * message fits in 64 KiB. */
 qw_err qw_synth_next(qw_synth *s, char *buf, size_t cap, size_t *len);
 
-/* Best bid/ask (e8) of product i in the receiver's book after the last
- * message; 0 when that product's snapshot has not been sent yet. */
-int qw_synth_best(const qw_synth *s, size_t i, int64_t *bid_e8, int64_t *ask_e8);
-
 const qw_synth_stats *qw_synth_get_stats(const qw_synth *s);
 
 #endif
