@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/dec.h"
 #include "core/time.h"
 
 #ifdef __clang__ /* no fused multiply-add: the same bytes on every CPU (gcc -std=c17: off) */
@@ -45,6 +46,8 @@ enum { BID, ASK };     /* book sides, also indexes */
 #define BURST_IN (1.0 / 500) /* per stream message */
 #define BURST_OUT (1.0 / 40)
 #define BURST_SPEED 8.0 /* gaps shrink by this factor in a burst */
+#define CALM_SHARE                                                                                 \
+    (1.0 - BURST_IN / (BURST_IN + BURST_OUT) * (1.0 - 1.0 / BURST_SPEED))      /* mean gap */
 #define DONE(s, w, kind) ((s)->len = (size_t)((w) - (s)->buf), (s)->st.kind++) /* message made */
 #define NEXT_SECOND(s, t)                                                                          \
     (((t) / QW_NS_PER_SEC + 1) * QW_NS_PER_SEC + 1000 + (int64_t)rng_below((s)->r, 900000))
@@ -53,14 +56,6 @@ enum { BID, ASK };     /* book sides, also indexes */
         "{\"channel\":\"" ch "\",\"timestamp\":\"%TZ\",\"sequence_num\":%u,\"events\":[",          \
         (s)->t_ns, (s)->seqnum++)
 #define NEAR(s, max) ((int64_t)fmin((double)rng_geom((s)->r, 1.0), (double)(max))) /* 0..max */
-
-static uint64_t splitmix(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
 
 static uint64_t rng_u64(uint64_t *s) /* xoshiro256** */
 {
@@ -114,9 +109,7 @@ static double rng_norm(uint64_t *r) /* Marsaglia's polar method */
 
 static int64_t rng_geom(uint64_t *r, double mean) /* failures before a success */
 {
-    if (mean <= 0.0)
-        return 0;
-    double k = floor(-rng_exp(r) / dlog(mean / (1.0 + mean)));
+    double k = mean > 0.0 ? floor(-rng_exp(r) / dlog(mean / (1.0 + mean))) : 0.0;
     return k < 1e6 ? (int64_t)k : 1000000;
 }
 
@@ -148,12 +141,10 @@ struct qw_synth {
     qw_synth_opts o; /* o.products is not used after create: the ids live in p[] */
     uint64_t r[4];   /* PRNG state */
     prod *p;
-    size_t np, step, intro_steps; /* intro: acks and snapshots */
+    size_t np, step, intro_steps, hb_i; /* intro: acks and snapshots */
     int64_t t_ns, t_next, hb_next, calm_gap_ns;
-    size_t hb_i;
     uint64_t hb_counter, seqnum; /* Advanced heartbeat_counter, sequence_num */
     int burst, staged;
-    double vol; /* relative, per sqrt(second) */
     char *buf;
     size_t cap, len;
     int64_t tc_sec; /* cached "YYYY-MM-DDTHH:MM:SS" of this second */
@@ -197,9 +188,9 @@ static qw_err prod_init(prod *p, const char *id)
         margin = (p0 - p->lo) / 2;
     p->fmin = fmax(p->center - (double)bound, (double)margin);
     p->fmax = fmin(p->center + (double)bound, (double)(W - margin));
-    p->sz = qw_calloc((size_t)W, sizeof *p->sz);
-    p->occ = qw_calloc((size_t)W / 64, sizeof *p->occ);
-    return p->sz && p->occ ? QW_OK : QW_NOMEM;
+    p->sz = qw_calloc((size_t)W + (size_t)W / 64 + 1, sizeof *p->sz); /* sizes, bitmap, 0 */
+    p->occ = p->sz ? (uint64_t *)(p->sz + W) : NULL;
+    return p->sz ? QW_OK : QW_NOMEM;
 }
 
 /* Highest occupied index <= i (-1 if none) / lowest >= i (W if none). */
@@ -216,8 +207,6 @@ static int64_t scan_down(const prod *p, int64_t i)
 
 static int64_t scan_up(const prod *p, int64_t i)
 {
-    if (i >= p->W)
-        return p->W;
     size_t w = (size_t)i >> 6, last = (size_t)p->W / 64 - 1;
     uint64_t m = p->occ[w] & (~0ULL << (i & 63));
     while (!m && w < last)
@@ -228,21 +217,22 @@ static int64_t scan_up(const prod *p, int64_t i)
 /* Set the size at idx on side, keeping counts, bitmap and best levels.
  * Callers put a bid below the best ask, an ask above the best bid, and
  * never empty a side (MIN_LEVELS). */
-static void book_set(prod *p, chg *c, int side, int64_t idx, int64_t sz)
+static int book_set(prod *p, chg *c, int side, int64_t idx, int64_t sz) /* returns 1 */
 {
     int had = p->sz[idx] != 0;
+    int64_t *best = side == BID ? &p->bb : &p->ba;
     if (c) /* the change, as the message will carry it */
         *c = (chg){idx, sz, side};
-    int64_t *best = side == BID ? &p->bb : &p->ba;
     p->sz[idx] = sz;
     if (!sz == !had) /* a new size, or removing nothing */
-        return;
+        return 1;
     p->occ[idx >> 6] ^= 1ULL << (idx & 63);
     p->cnt[side] += sz ? 1 : -1;
     if (sz && (side == BID ? idx > *best : idx < *best))
         *best = idx;
     else if (!sz && idx == *best)
         *best = side == BID ? scan_down(p, idx - 1) : scan_up(p, idx + 1);
+    return 1;
 }
 
 static int64_t kth(const prod *p, int side, int64_t k) /* 0 = best; the deepest if fewer */
@@ -275,19 +265,16 @@ static char *w_u64(char *w, uint64_t v)
     return w_digits(w, v, n);
 }
 
-/* v (e8, >= 0) with exactly dp decimals, or the shortest form if dp < 0 */
+/* v (e8, >= 0) with exactly dp > 0 decimals, or the shortest form if dp < 0 */
 static char *w_dec(char *w, int64_t v, int dp)
 {
     uint64_t fp = (uint64_t)(v % E8);
-    w = w_u64(w, (uint64_t)(v / E8));
     if (dp < 0)
-        for (dp = fp ? 8 : 0; fp && fp % 10 == 0; dp--)
-            fp /= 10;
-    else
-        for (int i = dp; i < 8; i++)
-            fp /= 10;
-    if (dp > 0)
-        *w++ = '.';
+        return w + qw_dec_format(v, w); /* (its NUL is overwritten next) */
+    for (int i = dp; i < 8; i++)
+        fp /= 10;
+    w = w_u64(w, (uint64_t)(v / E8));
+    *w++ = '.';
     return w_digits(w, fp, dp);
 }
 
@@ -325,21 +312,19 @@ static char *w_time(qw_synth *s, char *w, int64_t t, int digits, int trim, char 
 static char *put(qw_synth *s, const prod *p, char *w, const char *fmt, ...)
 {
     static const char *const zero[] = {"0", "0.0", "0.00", "0.000", "0.000000", "0.00000000"};
+    static const char hex[] = "0123456789abcdef";
     int exch = s->o.feed == QW_SYNTH_EXCHANGE;
-    const char *x;
+    const char *x = NULL; /* a string to copy */
     int64_t v;
     va_list ap;
     va_start(ap, fmt);
-    for (const char *f = fmt; *f; f++) {
+    for (const char *f = fmt; *f; f++, x = NULL) {
         if (*f != '%') {
             *w++ = *f;
             continue;
         }
         switch (*++f) {
-        case 's':
-            x = va_arg(ap, const char *);
-            w = (char *)memcpy(w, x, strlen(x)) + strlen(x);
-            break;
+        case 's': x = va_arg(ap, const char *); break;
         case 'i': w = (char *)memcpy(w, p->id, p->id_len) + p->id_len; break;
         case 'L':
             for (size_t i = 0; i < s->np; i++)
@@ -350,19 +335,15 @@ static char *put(qw_synth *s, const prod *p, char *w, const char *fmt, ...)
         case 'n': w = w_digits(w, va_arg(ap, uint64_t), 9); break;
         case 'p': w = w_dec(w, (p->lo + va_arg(ap, int64_t)) * p->tick_e8, exch ? 2 : -1); break;
         case 'z':
-            if ((v = va_arg(ap, int64_t)) != 0) {
+            if ((v = va_arg(ap, int64_t)) != 0)
                 w = w_dec(w, v, exch ? p->sz_dp : -1);
-                break;
-            }
-            x = exch || rng_unit(s->r) < 0.2 ? zero[rng_below(s->r, 6)] : "0";
-            w = (char *)memcpy(w, x, strlen(x)) + strlen(x);
+            else
+                x = exch || rng_unit(s->r) < 0.2 ? zero[rng_below(s->r, 6)] : "0";
             break;
-        case 'U':
-            for (int i = 0; i < 32; i++) { /* version 4, variant 10 */
-                uint64_t d = i == 12 ? 4 : i == 16 ? 8 + rng_below(s->r, 4) : rng_below(s->r, 16);
-                if (i == 8 || i == 12 || i == 16 || i == 20)
-                    *w++ = '-';
-                *w++ = "0123456789abcdef"[d];
+        case 'U': /* random, version 4 */
+            for (x = "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx"; *x; x++) {
+                v = (int64_t)rng_below(s->r, 16);
+                *w++ = *x == 'x' ? hex[v] : *x == 'y' ? hex[8 + v % 4] : *x;
             }
             break;
         case 't': w = w_time(s, w, va_arg(ap, int64_t), 6, 0, 'T'); break;
@@ -371,6 +352,8 @@ static char *put(qw_synth *s, const prod *p, char *w, const char *fmt, ...)
         case 'g': w = w_time(s, w, va_arg(ap, int64_t), 9, 1, ' '); break;
         default: *w++ = *f; break; /* "%%" */
         }
+        while (x && *x)
+            *w++ = *x++;
     }
     va_end(ap);
     return w;
@@ -524,32 +507,29 @@ static int catch_up(qw_synth *s, prod *p, int side, int64_t tgt, chg *c)
 {
     int64_t sl = (int64_t)p->slack, lo = tgt > p->bb + 1 ? tgt : p->bb + 1;
     int64_t hi = tgt < p->ba - 1 ? tgt : p->ba - 1, idx;
-    if (side == ASK ? p->ba < tgt : p->bb > tgt) {
-        if (p->cnt[side] <= MIN_LEVELS)
-            return 0;
-        book_set(p, c, side, side == ASK ? p->ba : p->bb, 0);
-    } else if (side == ASK && p->ba > tgt + sl && lo <= p->ba - 1) {
+    if (side == ASK ? p->ba < tgt : p->bb > tgt)
+        return p->cnt[side] > MIN_LEVELS && book_set(p, c, side, side == ASK ? p->ba : p->bb, 0);
+    if (side == ASK && p->ba > tgt + sl && lo <= p->ba - 1) {
         idx = lo + NEAR(s, p->ba - 1 - lo);
-        book_set(p, c, ASK, idx, new_size(s, p));
-    } else if (side == BID && p->bb < tgt - sl && hi >= p->bb + 1) {
-        idx = hi - NEAR(s, hi - p->bb - 1);
-        book_set(p, c, BID, idx, new_size(s, p));
-    } else {
-        return 0;
+        return book_set(p, c, ASK, idx, new_size(s, p));
     }
-    return 1;
+    if (side == BID && p->bb < tgt - sl && hi >= p->bb + 1) {
+        idx = hi - NEAR(s, hi - p->bb - 1);
+        return book_set(p, c, BID, idx, new_size(s, p));
+    }
+    return 0;
 }
 
 /* One change: mostly (P_CATCH_UP) catch up with the fair value, the side
  * further off target first; otherwise noise near the top of a side. */
-static void one_change(qw_synth *s, prod *p, int64_t tb, int64_t ta, chg *c)
+static int one_change(qw_synth *s, prod *p, int64_t tb, int64_t ta, chg *c) /* returns 1 */
 {
     if (rng_unit(s->r) < P_CATCH_UP) {
         int64_t da = llabs(p->ba - ta), db = llabs(p->bb - tb);
         int first = da > db ? ASK : db > da ? BID : (int)(rng_u64(s->r) >> 63);
         if (catch_up(s, p, first, first == ASK ? ta : tb, c) ||
             catch_up(s, p, !first, first == ASK ? tb : ta, c))
-            return;
+            return 1;
     }
     int side = (int)(rng_u64(s->r) >> 63);
     double u = rng_unit(s->r);
@@ -571,7 +551,7 @@ static void one_change(qw_synth *s, prod *p, int64_t tb, int64_t ta, chg *c)
         return book_set(p, c, side, kth(p, side, rng_geom(s->r, 1.2)), 0);
     }
     idx = kth(p, side, rng_geom(s->r, 1.5)); /* modify */
-    book_set(p, c, side, idx, new_size(s, p));
+    return book_set(p, c, side, idx, new_size(s, p));
 }
 
 static void msg_book(qw_synth *s, prod *p)
@@ -648,7 +628,8 @@ static void advance_fair(qw_synth *s, prod *p)
     p->fair += (p->center - p->fair) * fmin(dt / REVERT_S, 1.0);
     for (; p->next_jump_ns <= s->t_ns;
          p->next_jump_ns += 1 + (int64_t)(rng_exp(s->r) * 1e9 / JUMPS_PER_S)) {
-        p->fair += ((double)p->lo + p->fair) * s->vol / sqrt(JUMPS_PER_S) * rng_norm(s->r);
+        p->fair +=
+            ((double)p->lo + p->fair) * s->o.vol_bps * 1e-4 / sqrt(JUMPS_PER_S) * rng_norm(s->r);
         if (p->fair > p->fmax) /* reflect */
             p->fair = fmax(2.0 * p->fmax - p->fair, p->fmin);
         if (p->fair < p->fmin)
@@ -664,14 +645,16 @@ static void msg_stream(qw_synth *s)
         double mean = (double)s->calm_gap_ns / (s->burst ? BURST_SPEED : 1.0);
         s->t_next = s->t_ns + 1 + (int64_t)(rng_exp(s->r) * mean);
     }
-    if (s->hb_next <= s->t_next)
-        return msg_heartbeat(s);
-    s->t_ns = s->t_next;
-    s->t_next = 0;
-    prod *p = &s->p[rng_below(s->r, s->np)];
-    advance_fair(s, p);
-    if (p->npend || rng_unit(s->r) >= P_TRADE || !msg_trade(s, p))
-        msg_book(s, p);
+    if (s->hb_next <= s->t_next) {
+        msg_heartbeat(s);
+    } else {
+        prod *p = &s->p[rng_below(s->r, s->np)];
+        s->t_ns = s->t_next;
+        s->t_next = 0;
+        advance_fair(s, p);
+        if (p->npend || rng_unit(s->r) >= P_TRADE || !msg_trade(s, p))
+            msg_book(s, p);
+    }
 }
 
 /* Exchange: ack, then per product snapshot + last_match. Advanced: one
@@ -746,16 +729,15 @@ qw_err qw_synth_create(qw_synth **out, const qw_synth_opts *opts)
     s->o.start_ns = s->o.start_ns ? s->o.start_ns : DEFAULT_START_NS;
     s->o.mean_gap_ns = s->o.mean_gap_ns ? s->o.mean_gap_ns : 5 * QW_NS_PER_MS;
     s->o.vol_bps = s->o.vol_bps > 0.0 ? s->o.vol_bps : 1.5;
-    s->vol = s->o.vol_bps * 1e-4;
-    /* the calm gap, so that the long-run mean (with bursts) is mean_gap_ns */
-    double fb = BURST_IN / (BURST_IN + BURST_OUT);
-    s->calm_gap_ns = (int64_t)((double)s->o.mean_gap_ns / (1.0 - fb + fb / BURST_SPEED));
+    s->calm_gap_ns = (int64_t)((double)s->o.mean_gap_ns / CALM_SHARE);
     s->np = opts->nproducts;
     s->intro_steps = s->o.feed == QW_SYNTH_EXCHANGE ? 1 + 2 * s->np : 3 + 2 * s->np;
     s->t_ns = s->o.start_ns;
-    s->tc_sec = -1;
-    for (uint64_t i = 0, x = opts->seed; i < 4; i++)
-        s->r[i] = splitmix(&x);
+    for (uint64_t i = 0, x = opts->seed, z; i < 4; s->r[i++] = z ^ (z >> 31)) { /* splitmix64 */
+        z = (x += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    }
     s->hb_counter = 40000 + rng_below(s->r, 20000);
     s->cap = (64u << 10) + s->np * 200; /* any stream message; acks list every id */
     s->p = qw_calloc(s->np, sizeof *s->p);
@@ -778,10 +760,8 @@ void qw_synth_destroy(qw_synth *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; s->p && i < s->np; i++) {
+    for (size_t i = 0; s->p && i < s->np; i++)
         qw_free(s->p[i].sz);
-        qw_free(s->p[i].occ);
-    }
     qw_free(s->p);
     qw_free(s->buf);
     qw_free(s);
