@@ -1,5 +1,7 @@
 /* test_pipeline.c: routing, book application, the resync rule (gap,
  * restart, crossed, rejected, error), atomic groups and trades. */
+#include <unistd.h>
+
 #include "core/dec.h"
 #include "harness.h"
 #include "pipeline/pipeline.h"
@@ -187,4 +189,41 @@ TEST(pipeline_product_table_is_bounded)
     ASSERT_OK(qw_pipeline_product(p, "B", 1, &idx));
     ASSERT_EQ(idx, 1);
     qw_pipeline_destroy(p);
+}
+
+TEST(pipeline_models_save_and_hot_reload)
+{
+    env a = mk(1), b = mk(1);
+    /* teach A something: labeled samples on a moving book */
+    ASSERT_OK(feed(&a, SNAP));
+    for (int i = 0; i < 400; i++) {
+        char m[300];
+        snprintf(m, sizeof m, "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"%d.5\",\"1\"],[\"buy\",\"%d.5\",\"0\"]],"
+                 "\"time\":\"2021-04-17T16:%02d:%02d.%03dZ\"}", 9 + (i % 2), 9 + ((i + 1) % 2), i / 120, (i / 2) % 60, (i % 2) * 300);
+        ASSERT_OK(feed(&a, m));
+    }
+    const qw_chain *ca = chain(&a, "A-B");
+    ASSERT_TRUE(qw_classifier_labeled(ca->clf) > 100);
+    char path[] = "/tmp/qwtest_models_XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT_TRUE(fd >= 0);
+    close(fd);
+    char eb[256];
+    ASSERT_OK(qw_pipeline_save_models(a.p, path, eb, sizeof eb));
+    /* B is running with its own chain; reload replaces that product's model */
+    ASSERT_OK(feed(&b, SNAP));
+    ASSERT_OK(qw_pipeline_load_models(b.p, path, eb, sizeof eb));
+    const qw_chain *cb = chain(&b, "A-B");
+    ASSERT_EQ(qw_classifier_labeled(cb->clf), qw_classifier_labeled(ca->clf));
+    ASSERT_DBL_NEAR(qw_sgd_intercept(qw_classifier_sgd(cb->clf)),
+                    qw_sgd_intercept(qw_classifier_sgd(ca->clf)), 0);
+    /* a truncated file changes nothing */
+    uint64_t before = qw_classifier_labeled(cb->clf);
+    ASSERT_EQ(truncate(path, 40), 0);
+    ASSERT_ERR(QW_CORRUPT, qw_pipeline_load_models(b.p, path, eb, sizeof eb));
+    ASSERT_TRUE(strstr(eb, "truncated") != NULL || strstr(eb, "corrupt") != NULL);
+    ASSERT_EQ(qw_classifier_labeled(cb->clf), before);
+    unlink(path);
+    done(&a);
+    done(&b);
 }
