@@ -53,7 +53,7 @@ int main(int argc, char **argv)
 {
     const char *ids[QW_SYNTH_MAX_PRODUCTS];
     char prodbuf[QW_SYNTH_MAX_PRODUCTS * 32 + 1] = "BTC-USD";
-    const char *out = NULL;
+    const char *out = NULL, *prod_arg = prodbuf;
     uint64_t nmsg = 100000, u;
     int stats = 0;
     qw_synth_opts o = {.feed = QW_SYNTH_EXCHANGE, .levels = 1000, .seed = 1};
@@ -89,6 +89,7 @@ int main(int argc, char **argv)
             if (strlen(v) >= sizeof prodbuf)
                 return bad(f, v, "too long");
             memcpy(prodbuf, v, strlen(v) + 1);
+            prod_arg = v;
         } else if (strcmp(f, "--levels") == 0) {
             if (!parse_u64(v, QW_SYNTH_MAX_LEVELS, &u) || u == 0)
                 return bad(f, v, "1..1000000");
@@ -131,7 +132,7 @@ int main(int argc, char **argv)
     o.nproducts = n;
     const char *why = qw_synth_opts_check(&o);
     if (why)
-        return bad("--products", prodbuf, why);
+        return bad("--products", prod_arg, why);
 
     FILE *fp = out ? fopen(out, "wb") : stdout;
     if (!fp) {
