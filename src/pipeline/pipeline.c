@@ -13,13 +13,12 @@
 #include "pipeline/pipeline.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/file.h"
 #include "core/log.h"
 
 #undef QW_MODULE
@@ -437,35 +436,7 @@ qw_err qw_pipeline_save_models(const qw_pipeline *p, const char *path, char *err
         memcpy(buf + o, &l64, 8);
         o += 8 + len;
     }
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    qw_err e = QW_OK;
-    if (fd < 0) {
-        e = QW_IO;
-    } else {
-        size_t w = 0;
-        while (w < o) {
-            ssize_t k = write(fd, buf + w, o - w);
-            if (k < 0 && errno == EINTR)
-                continue;
-            if (k <= 0) {
-                e = QW_IO;
-                break;
-            }
-            w += (size_t)k;
-        }
-        if (e == QW_OK && fsync(fd) != 0)
-            e = QW_IO;
-        if (close(fd) != 0)
-            e = QW_IO;
-        if (e == QW_OK && rename(tmp, path) != 0)
-            e = QW_IO;
-        if (e != QW_OK)
-            unlink(tmp);
-    }
-    if (e != QW_OK)
-        snprintf(errbuf, errlen, "cannot write %s: %s", path, strerror(errno));
+    qw_err e = qw_file_write_atomic(path, buf, o, errbuf, errlen);
     qw_free(buf);
     return e;
 }

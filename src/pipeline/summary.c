@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/dec.h"
+#include "core/file.h"
 
 static json_t *levels_json(const qw_book *b, qw_side side)
 {
@@ -147,22 +147,7 @@ qw_err qw_summary_write(const qw_pipeline *p, const qw_summary_extra *x, const c
         if (fwrite(s, 1, n, stdout) != n || fputc('\n', stdout) == EOF || fflush(stdout) != 0)
             e = QW_IO;
     } else {
-        char tmp[1100];
-        snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-        FILE *fp = fopen(tmp, "w");
-        if (!fp) {
-            free(s);
-            return QW_IO;
-        }
-        if (fwrite(s, 1, n, fp) != n || fputc('\n', fp) == EOF || fflush(fp) != 0 ||
-            fsync(fileno(fp)) != 0)
-            e = QW_IO;
-        if (fclose(fp) != 0)
-            e = QW_IO;
-        if (e == QW_OK && rename(tmp, path) != 0)
-            e = QW_IO;
-        if (e != QW_OK)
-            unlink(tmp);
+        e = qw_file_write_atomic(path, s, n, NULL, 0);
     }
     free(s);
     return e;

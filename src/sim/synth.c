@@ -37,7 +37,10 @@ enum { BID, ASK };     /* book sides, also indexes */
 #define DEFAULT_START_NS 1767312000000000000LL /* 2026-01-02T00:00:00Z */
 #define REVERT_S 900.0                         /* fair value: mean reversion time */
 #define JUMPS_PER_S 8.0                        /* fair value: jumps per product and second */
-#define P_TRADE 0.055                          /* a stream message is a trade */
+#define VOL_LO 0.5 /* volatility regimes (mean dwell VOL_DWELL_S): mean variance is vol^2 */
+#define VOL_HI 1.3228756555322954 /* sqrt(2 - VOL_LO^2) */
+#define VOL_DWELL_S 30.0
+#define P_TRADE 0.055   /* a stream message is a trade */
 #define P_CATCH_UP 0.85 /* a change catches up with the fair value (when off target) */
 #define P_INSERT 0.20   /* noise changes: insert, cancel, no-op removal; the rest modify */
 #define P_CANCEL 0.40
@@ -132,6 +135,7 @@ typedef struct prod {
     double fair, center, fmin, fmax; /* window-index units */
     double gap0, slack;              /* mean near-top level gap; catch-up tolerance */
     int64_t t_ns, next_jump_ns;      /* fair value advanced up to; its next jump */
+    double volx;                     /* volatility regime: VOL_LO or VOL_HI times vol */
     uint64_t seq, trade_id;
     int npend;
     chg pend[MAX_TRADES];
@@ -423,6 +427,7 @@ static void msg_snapshot(qw_synth *s, prod *p)
     }
     p->t_ns = s->t_ns;
     p->next_jump_ns = s->t_ns + (int64_t)(rng_exp(s->r) * 1e9 / JUMPS_PER_S);
+    p->volx = rng_unit(s->r) < 0.5 ? VOL_LO : VOL_HI;
     DONE(s, w, snapshots);
 }
 
@@ -628,8 +633,10 @@ static void advance_fair(qw_synth *s, prod *p)
     p->fair += (p->center - p->fair) * fmin(dt / REVERT_S, 1.0);
     for (; p->next_jump_ns <= s->t_ns;
          p->next_jump_ns += 1 + (int64_t)(rng_exp(s->r) * 1e9 / JUMPS_PER_S)) {
-        p->fair +=
-            ((double)p->lo + p->fair) * s->o.vol_bps * 1e-4 / sqrt(JUMPS_PER_S) * rng_norm(s->r);
+        if (rng_unit(s->r) < 1.0 / (JUMPS_PER_S * VOL_DWELL_S))
+            p->volx = p->volx == VOL_HI ? VOL_LO : VOL_HI;
+        p->fair += ((double)p->lo + p->fair) * p->volx * s->o.vol_bps * 1e-4 / sqrt(JUMPS_PER_S) *
+                   rng_norm(s->r);
         if (p->fair > p->fmax) /* reflect */
             p->fair = fmax(2.0 * p->fmax - p->fair, p->fmin);
         if (p->fair < p->fmin)
