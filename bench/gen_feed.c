@@ -23,7 +23,7 @@ static const char usage[] =
     "                [--messages N] [--seed S] [--out FILE] [--gap-us MICROS]\n"
     "                [--vol-bps BPS] [--start RFC3339] [--stats]\n"
     "defaults: --feed exchange --products BTC-USD --levels 1000 --messages 100000\n"
-    "          --seed 1 --gap-us 5000 --vol-bps 1.5 --start 2026-01-02T00:00:00Z\n";
+    "          --seed 1 --gap-us 5000 --vol-bps 2 --start 2026-01-02T00:00:00Z\n";
 
 static const char *const flags[] = {"--feed", "--products", "--levels",  "--messages", "--seed",
                                     "--out",  "--gap-us",   "--vol-bps", "--start"};

@@ -81,6 +81,34 @@ static int parse_side(qw__js *j, uint8_t *side)
     return 1;
 }
 
+/* Fast path for one compact change element, exactly
+ * ["buy"|"sell","<decimal>","<decimal>"] with no whitespace or escapes.
+ * On any deviation the cursor is restored and 0 returned, and the generic
+ * path parses (and, if need be, rejects) the element. */
+static int change_fast(qw__js *j, qw_chg *c)
+{
+    const unsigned char *save = j->p, *end = j->end;
+    const unsigned char *p = j->p;
+    if (end - p >= 8 && memcmp(p, "[\"buy\",", 7) == 0) {
+        c->side = QW_FEED_BID;
+        p += 7;
+    } else if (end - p >= 9 && memcmp(p, "[\"sell\",", 8) == 0) {
+        c->side = QW_FEED_ASK;
+        p += 8;
+    } else {
+        return 0;
+    }
+    j->p = p;
+    if (*j->p != '"' || !qw__feed_dec_fast(j, &c->px) || j->p >= end || *j->p != ',' ||
+        (j->p++, j->p >= end) || *j->p != '"' || !qw__feed_dec_fast(j, &c->sz) ||
+        j->p >= end || *j->p != ']') {
+        j->p = save;
+        return 0;
+    }
+    j->p++;
+    return 1;
+}
+
 /* [[side, price, size], ...] */
 static int parse_changes(qw_feed *f, qw__js *j)
 {
@@ -90,6 +118,14 @@ static int parse_changes(qw_feed *f, qw__js *j)
     while ((r = qw__js_arr_next(j, &first)) == 1) {
         int f2 = 1;
         qw_chg *c;
+        if (j->depth + 1 <= j->max_depth && *j->p == '[') {
+            if (!qw__feed_push_chg(f, j, &c))
+                return 0;
+            c->t_ns = 0;
+            if (change_fast(j, c))
+                continue;
+            f->msg.nchg--; /* generic path below pushes again */
+        }
         if (!qw__js_arr_open(j) || !qw__feed_push_chg(f, j, &c))
             return 0;
         c->t_ns = 0;

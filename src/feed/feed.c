@@ -117,7 +117,7 @@ int qw__feed_push_group(qw_feed *f, qw__js *j, qw_group **out)
 /* Fast path for the common "DIGITS[.DIGITS]" string: scan and convert in
  * one pass. Returns 1 with *out set, or 0 when anything is unusual (then
  * the general path parses and reports, so semantics are identical). */
-static int dec_fast(qw__js *j, int64_t *out)
+int qw__feed_dec_fast(qw__js *j, int64_t *out)
 {
     const unsigned char *p = j->p + 1, *end = j->end;
     uint64_t ip = 0, fp = 0;
@@ -152,7 +152,7 @@ static int dec_fast(qw__js *j, int64_t *out)
 int qw__feed_dec(qw__js *j, const char *what, int64_t *out)
 {
     qw__jstr s;
-    if (qw__js_peek(j) == '"' && dec_fast(j, out))
+    if (qw__js_peek(j) == '"' && qw__feed_dec_fast(j, out))
         return 1;
     if (qw__js_peek(j) != '"')
         return qw__js_fail(j, QW_BAD_TYPE, "%s: expected a decimal string", what);

@@ -80,6 +80,9 @@ int qw__feed_push_group(qw_feed *f, qw__js *j, qw_group **out);
 
 /* Typed value readers used by both feeds. */
 int qw__feed_dec(qw__js *j, const char *what, int64_t *out);         /* "decimal string" */
+/* One-pass "DIGITS[.DIGITS]" at j->p (which must be at the opening quote);
+ * 1 on success (cursor after the closing quote), 0 = take the general path. */
+int qw__feed_dec_fast(qw__js *j, int64_t *out);
 int qw__feed_product(qw__js *j, char *out, uint8_t *outlen);          /* product id string */
 int qw__feed_time_str(qw__js *j, qw__jstr *out);                     /* string, kept raw */
 /* Turn a time span into ns, repairing implausible/out-of-range values with

@@ -2,7 +2,7 @@
  * (and the simulator). The model and its numbers: docs/SYNTHETIC.md.
  *
  * Design: one PRNG (xoshiro256**) drawn in a fixed order. A latent fair value
- * per product jumps and reverts; it only steers which integer tick gets an
+ * per product jumps (within +-2%); it only steers which integer tick gets an
  * order, and prices and sizes are printed from int64 e8. The live book is a
  * window of W ticks: a size per tick plus an occupancy bitmap for fast best
  * level scans; one array serves both sides, since in an uncrossed book every
@@ -35,7 +35,6 @@ enum { BID, ASK };     /* book sides, also indexes */
 #define NEAR_LEVELS 256           /* snapshot levels at near-top spacing */
 #define SNAPSHOT_BOUND(s) ((s)->o.levels * 2 * ((s)->o.feed == QW_SYNTH_ADVANCED ? 160 : 56) + 1024)
 #define DEFAULT_START_NS 1767312000000000000LL /* 2026-01-02T00:00:00Z */
-#define REVERT_S 900.0                         /* fair value: mean reversion time */
 #define JUMPS_PER_S 8.0                        /* fair value: jumps per product and second */
 #define VOL_LO 0.5 /* volatility regimes (mean dwell VOL_DWELL_S): mean variance is vol^2 */
 #define VOL_HI 1.3228756555322954 /* sqrt(2 - VOL_LO^2) */
@@ -50,8 +49,10 @@ enum { BID, ASK };     /* book sides, also indexes */
 #define BURST_OUT (1.0 / 40)
 #define BURST_SPEED 8.0 /* gaps shrink by this factor in a burst */
 #define CALM_SHARE                                                                                 \
-    (1.0 - BURST_IN / (BURST_IN + BURST_OUT) * (1.0 - 1.0 / BURST_SPEED))      /* mean gap */
-#define DONE(s, w, kind) ((s)->len = (size_t)((w) - (s)->buf), (s)->st.kind++) /* message made */
+    (1.0 - BURST_IN / (BURST_IN + BURST_OUT) * (1.0 - 1.0 / BURST_SPEED)) /* mean gap */
+#define DONE(s, w, kind) /* a message is ready in buf */                                           \
+    ((s)->len = (size_t)((w) - (s)->buf), (s)->st.kind++, (s)->st.messages++,                      \
+     (s)->st.bytes += (s)->len, (s)->st.t_ns = (s)->t_ns)
 #define NEXT_SECOND(s, t)                                                                          \
     (((t) / QW_NS_PER_SEC + 1) * QW_NS_PER_SEC + 1000 + (int64_t)rng_below((s)->r, 900000))
 #define W_ENV(s, w, ch) /* the Advanced envelope, up to "events":[ */                              \
@@ -79,15 +80,19 @@ static uint64_t rng_u64(uint64_t *s) /* xoshiro256** */
 
 /* ln, exp from + - * / (frexp, ldexp, floor, sqrt are exact): the same stream on
  * every IEEE-754 machine, where libm's last bits vary by version and CPU. */
-static double dlog(double x) /* x > 0, error < 1e-15 */
+static const double inv[16] = {0,       1,       1 / 2.,  1 / 3., 1 / 4.,  1 / 5.,
+                               1 / 6.,  1 / 7.,  1 / 8.,  1 / 9., 1 / 10., 1 / 11.,
+                               1 / 12., 1 / 13., 1 / 14., 1 / 15.};
+
+static double dlog(double x) /* x > 0, relative error < 1e-12 */
 {
     int e;
     double m = frexp(x, &e), sum = 0.0;
     int half = m < 0.70710678118654752;
     m *= half ? 2.0 : 1.0;
     double z = (m - 1.0) / (m + 1.0), z2 = z * z; /* ln m = 2 atanh z, |z| < 0.172 */
-    for (int k = 23; k >= 1; k -= 2)
-        sum = sum * z2 + 1.0 / k;
+    for (int k = 15; k >= 1; k -= 2)
+        sum = sum * z2 + inv[k];
     return 2.0 * z * sum + (e - half) * 0.69314718055994531;
 }
 
@@ -95,7 +100,7 @@ static double dexp(double x) /* |x| < 700 */
 {
     double k = floor(x * 1.4426950408889634 + 0.5), r = x - k * 0.69314718055994531, sum = 1.0;
     for (int i = 14; i >= 1; i--)
-        sum = 1.0 + sum * r / i;
+        sum = 1.0 + sum * r * inv[i];
     return ldexp(sum, (int)k);
 }
 
@@ -124,18 +129,18 @@ typedef struct chg {
 typedef struct prod {
     char id[PRODUCT_MAX];
     size_t id_len;
-    int64_t tick_e8, unit_e8;        /* price tick; size unit (10^-sz_dp) */
-    int sz_dp;                       /* size decimals printed by the Exchange feed */
-    double sz_med;                   /* median order size, in size units */
-    int64_t lo, W;                   /* absolute tick of window index 0; window length */
-    int64_t *sz;                     /* W sizes (e8), 0 = no level */
-    uint64_t *occ;                   /* W bits */
-    int64_t bb, ba;                  /* best bid / ask window index (live only) */
-    int64_t cnt[2];                  /* levels in the window per side */
-    double fair, center, fmin, fmax; /* window-index units */
-    double gap0, slack;              /* mean near-top level gap; catch-up tolerance */
-    int64_t t_ns, next_jump_ns;      /* fair value advanced up to; its next jump */
-    double volx;                     /* volatility regime: VOL_LO or VOL_HI times vol */
+    int64_t tick_e8, unit_e8; /* price tick; size unit (10^-sz_dp) */
+    int sz_dp;                /* size decimals printed by the Exchange feed */
+    double sz_med;            /* median order size, in size units */
+    int64_t lo, W;            /* absolute tick of window index 0; window length */
+    int64_t *sz;              /* W sizes (e8), 0 = no level */
+    uint64_t *occ;            /* W bits */
+    int64_t bb, ba;           /* best bid / ask window index (live only) */
+    int64_t cnt[2];           /* levels in the window per side */
+    double fair, fmin, fmax;  /* window-index units */
+    double gap0, slack;       /* mean near-top level gap; catch-up tolerance */
+    int64_t next_jump_ns;     /* the fair value's next jump */
+    double volx;              /* volatility regime: VOL_LO or VOL_HI times vol */
     uint64_t seq, trade_id;
     int npend;
     chg pend[MAX_TRADES];
@@ -187,11 +192,11 @@ static qw_err prod_init(prod *p, const char *id)
         W <<= 1;
     p->W = W;
     p->lo = p0 - W / 2 < 1 ? 1 : p0 - W / 2;
-    p->center = p->fair = (double)(p0 - p->lo);
+    p->fair = (double)(p0 - p->lo);
     if (margin > (p0 - p->lo) / 2)
         margin = (p0 - p->lo) / 2;
-    p->fmin = fmax(p->center - (double)bound, (double)margin);
-    p->fmax = fmin(p->center + (double)bound, (double)(W - margin));
+    p->fmin = fmax(p->fair - (double)bound, (double)margin);
+    p->fmax = fmin(p->fair + (double)bound, (double)(W - margin));
     p->sz = qw_calloc((size_t)W + (size_t)W / 64 + 1, sizeof *p->sz); /* sizes, bitmap, 0 */
     p->occ = p->sz ? (uint64_t *)(p->sz + W) : NULL;
     return p->sz ? QW_OK : QW_NOMEM;
@@ -425,7 +430,6 @@ static void msg_snapshot(qw_synth *s, prod *p)
         w = put(s, p, snap_side(s, p, w, ASK, ba, gd), "],\"bids\":[");
         w = put(s, p, snap_side(s, p, w, BID, bb, gd), "]}");
     }
-    p->t_ns = s->t_ns;
     p->next_jump_ns = s->t_ns + (int64_t)(rng_exp(s->r) * 1e9 / JUMPS_PER_S);
     p->volx = rng_unit(s->r) < 0.5 ? VOL_LO : VOL_HI;
     DONE(s, w, snapshots);
@@ -453,7 +457,6 @@ static void msg_trade_snapshot(qw_synth *s, prod *p)
 {
     int64_t t = s->t_ns, idx = (int64_t)p->fair;
     int n = s->o.feed == QW_SYNTH_EXCHANGE ? 1 : 100;
-    uint64_t tid = p->trade_id;
     char *w = s->buf;
     if (n > 1)
         w = put(s, p, W_ENV(s, w, "market_trades"), "{\"type\":\"snapshot\",\"trades\":[");
@@ -463,7 +466,7 @@ static void msg_trade_snapshot(qw_synth *s, prod *p)
         int64_t q = new_size(s, p);
         w = w_trade(s, p, w, k == 0, idx, q, (int)rng_below(s->r, 2), t);
     }
-    p->trade_id = tid + 1;
+    p->trade_id += (uint64_t)n + 1; /* back above the ids just used */
     s->st.trades += (uint64_t)n;
     DONE(s, n > 1 ? put(s, p, w, "]}]}") : w, trade_msgs);
 }
@@ -623,14 +626,12 @@ static void msg_heartbeat(qw_synth *s)
 }
 
 /* The fair value jumps at random times (JUMPS_PER_S per product, normal
- * sizes scaled so the variance per second is vol^2) and reverts slowly to
- * the start price. Jumps rather than a move per message keep the book's
- * work per second independent of the message rate. */
+ * sizes scaled so the variance per second is vol^2, in a calm or a wild
+ * regime), reflected at +-2% of the start price. Jumps rather than a move
+ * per message keep the book's work per second independent of the message
+ * rate; regimes make volatility cluster, as in real markets. */
 static void advance_fair(qw_synth *s, prod *p)
 {
-    double dt = (double)(s->t_ns - p->t_ns) / 1e9;
-    p->t_ns = s->t_ns;
-    p->fair += (p->center - p->fair) * fmin(dt / REVERT_S, 1.0);
     for (; p->next_jump_ns <= s->t_ns;
          p->next_jump_ns += 1 + (int64_t)(rng_exp(s->r) * 1e9 / JUMPS_PER_S)) {
         if (rng_unit(s->r) < 1.0 / (JUMPS_PER_S * VOL_DWELL_S))
@@ -735,7 +736,7 @@ qw_err qw_synth_create(qw_synth **out, const qw_synth_opts *opts)
     s->o.levels = s->o.levels ? s->o.levels : 1000;
     s->o.start_ns = s->o.start_ns ? s->o.start_ns : DEFAULT_START_NS;
     s->o.mean_gap_ns = s->o.mean_gap_ns ? s->o.mean_gap_ns : 5 * QW_NS_PER_MS;
-    s->o.vol_bps = s->o.vol_bps > 0.0 ? s->o.vol_bps : 1.5;
+    s->o.vol_bps = s->o.vol_bps > 0.0 ? s->o.vol_bps : 2.0;
     s->calm_gap_ns = (int64_t)((double)s->o.mean_gap_ns / CALM_SHARE);
     s->np = opts->nproducts;
     s->intro_steps = s->o.feed == QW_SYNTH_EXCHANGE ? 1 + 2 * s->np : 3 + 2 * s->np;
@@ -776,15 +777,10 @@ void qw_synth_destroy(qw_synth *s)
 
 qw_err qw_synth_next(qw_synth *s, char *buf, size_t cap, size_t *len)
 {
-    qw_err e = s->staged ? QW_OK : produce(s);
+    qw_err e = s->staged ? QW_OK : produce(s); /* a message waits until it is copied out */
     if (e != QW_OK)
         return e;
-    if (!s->staged) { /* a new message: count it once, however often it is asked for */
-        s->staged = 1;
-        s->st.messages++;
-        s->st.bytes += s->len;
-        s->st.t_ns = s->t_ns;
-    }
+    s->staged = 1;
     *len = s->len;
     if (s->len > cap)
         return QW_TOO_LARGE;

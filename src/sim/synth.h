@@ -3,15 +3,18 @@
  * qw_synth produces, one line at a time, the server messages one WebSocket
  * connection to Coinbase would receive: a subscriptions ack, a full-depth
  * book snapshot per product, then a stream of book updates (~94%), trades
- * (~5%) and heartbeats, with bursts. Both feeds are spoken exactly as in
- * docs/coinbase_protocol.md: Exchange (level2_batch + matches + heartbeat)
- * and Advanced Trade (level2 + market_trades + heartbeats).
+ * (~5%) and heartbeats, with bursts. Both feeds follow the message shapes
+ * of shared/docs/coinbase_protocol.md: Exchange (level2_batch + matches +
+ * heartbeat) and Advanced Trade (level2 + market_trades + heartbeats).
  *
  * Guarantees (tested with tests/ref/ref_replay.py):
- *   - the same opts give the same bytes, on every platform (own PRNG);
+ *   - the same opts give the same bytes on every IEEE-754 platform and
+ *     compiler (own PRNG and ln/exp, no unsequenced draws, no FMA);
  *   - every line is accepted whole by the strict parser (src/feed/);
  *   - after every message the receiver's book is uncrossed (bid < ask);
- *   - feed time never goes backwards; Advanced sequence_num is 0, 1, 2, ...
+ *   - message feed time (Exchange `time`, Advanced `timestamp`) never goes
+ *     backwards, except last_match, which carries its past trade's time;
+ *   - Advanced sequence_num is 0, 1, 2, ... with no gap.
  *
  * One owner thread; not thread-safe. All memory is allocated by create
  * (and the line buffer grows once for the snapshots); the stream itself
@@ -34,11 +37,11 @@ typedef struct qw_synth_opts {
     qw_synth_feed feed;
     const char *const *products; /* product ids, borrowed during create (copied) */
     size_t nproducts;            /* 1..QW_SYNTH_MAX_PRODUCTS, no duplicates */
-    size_t levels;               /* levels per side in each snapshot; 0 = 1000 */
-    uint64_t seed;               /* any value; 0 is a valid seed */
-    int64_t start_ns;            /* feed time of the first message; 0 = 2026-01-02T00:00:00Z */
-    int64_t mean_gap_ns;         /* mean feed time between stream messages; 0 = 5 ms */
-    double vol_bps;              /* fair-value volatility, bps per sqrt(second); 0 = 1.5 */
+    size_t levels;       /* levels per side per snapshot (bids stop at one tick); 0 = 1000 */
+    uint64_t seed;       /* any value; 0 is a valid seed */
+    int64_t start_ns;    /* feed time of the first message; 0 = 2026-01-02T00:00:00Z */
+    int64_t mean_gap_ns; /* mean feed time between stream messages; 0 = 5 ms */
+    double vol_bps;      /* fair-value volatility, bps per sqrt(second); 0 = 2.0 */
 } qw_synth_opts;
 
 typedef struct qw_synth_stats {

@@ -440,3 +440,31 @@ TEST(feed_time_cache_matches_full_parser)
     ASSERT_ERR(QW_BAD_TIME, parse(f, "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[],\"time\":\"2021-04-17T16:01:07.Z\"}", &m));
     qw_feed_destroy(f);
 }
+
+TEST(feed_changes_fast_path_equals_generic)
+{
+    /* the compact form takes the fast path; spaced and escaped forms take
+     * the generic one; all must give the same events */
+    const char *forms[] = {
+        "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"10.5\",\"0.00\"],[\"sell\",\"11\",\"2.12345678\"]],\"time\":\"2021-04-17T16:43:37Z\"}",
+        "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[ [ \"buy\" , \"10.5\" , \"0.00\" ] , [\"sell\",\"11\",\"2.12345678\"] ],\"time\":\"2021-04-17T16:43:37Z\"}",
+        "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"1\\u0030.5\",\"0.00\"],[\"s\\u0065ll\",\"11.0\",\"2.123456780\"]],\"time\":\"2021-04-17T16:43:37Z\"}",
+    };
+    qw_feed *f = mkfeed();
+    for (int i = 0; i < 3; i++) {
+        const qw_msg *m;
+        ASSERT_OK(parse(f, forms[i], &m));
+        ASSERT_EQ(m->nchg, 2);
+        ASSERT_EQ(m->chg[0].side, QW_FEED_BID);
+        ASSERT_EQ(m->chg[0].px, D("10.5"));
+        ASSERT_EQ(m->chg[0].sz, 0);
+        ASSERT_EQ(m->chg[1].side, QW_FEED_ASK);
+        ASSERT_EQ(m->chg[1].px, D("11"));
+        ASSERT_EQ(m->chg[1].sz, D("2.12345678"));
+    }
+    const qw_msg *m;
+    ASSERT_ERR(QW_BAD_NUMBER, parse(f, "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"1.123456789\",\"1\"]],\"time\":\"2021-04-17T16:43:37Z\"}", &m));
+    ASSERT_ERR(QW_BAD_JSON, parse(f, "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"1\",\"1\"],],\"time\":\"2021-04-17T16:43:37Z\"}", &m));
+    ASSERT_ERR(QW_BAD_NUMBER, parse(f, "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"92233720369\",\"1\"]],\"time\":\"2021-04-17T16:43:37Z\"}", &m));
+    qw_feed_destroy(f);
+}
