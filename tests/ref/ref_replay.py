@@ -48,6 +48,7 @@ with px/sz as the shortest exact decimal strings ("14.8024", "123.1", "100",
 "0"). Products appear in order of first appearance. --crossed adds, per
 product, "crossed": how many messages left its book crossed or locked.
 """
+import heapq
 import json
 import re
 import subprocess
@@ -347,9 +348,10 @@ def parse(raw):
 
 # ---- books ----
 class Book:
-    def __init__(self):
+    def __init__(self, track):
         self.snapshots = self.book_updates = self.trades = self.crossed = 0
         self.side = {"bid": {}, "ask": {}}
+        self.heap = {"bid": [], "ask": []} if track else None  # lazy best-price heaps
 
     def apply(self, kind, levels):
         if any(px <= 0 for _, px, _ in levels):
@@ -365,17 +367,29 @@ class Book:
                     new[side][px] = sz
             self.side = new
             self.snapshots += 1
+            if self.heap is not None:
+                self.heap = {"bid": [-p for p in new["bid"]], "ask": list(new["ask"])}
+                heapq.heapify(self.heap["bid"])
+                heapq.heapify(self.heap["ask"])
             return
         for side, px, sz in levels:
             if sz == 0:
                 self.side[side].pop(px, None)
             else:
+                if self.heap is not None and px not in self.side[side]:
+                    heapq.heappush(self.heap[side], -px if side == "bid" else px)
                 self.side[side][px] = sz
         self.book_updates += 1
 
+    def best(self, side):
+        h, sign = self.heap[side], -1 if side == "bid" else 1
+        while h and sign * h[0] not in self.side[side]:
+            heapq.heappop(h)  # a level removed since it was pushed
+        return sign * h[0] if h else None
+
     def is_crossed(self):
-        b, a = self.side["bid"], self.side["ask"]
-        return bool(b and a) and max(b) >= min(a)
+        b, a = self.best("bid"), self.best("ask")
+        return b is not None and a is not None and b >= a
 
 
 def fmt(d):
@@ -436,7 +450,7 @@ def main(argv):
                 if ev[0] == "unknown":
                     unknown += 1
                     continue
-                b = books.setdefault(ev[1], Book())
+                b = books.setdefault(ev[1], Book(want_crossed))
                 touched.add(ev[1])
                 if ev[0] == "group":
                     b.apply(ev[2], ev[3])
