@@ -2,7 +2,7 @@
 # Objects: build/obj (release, -O2), build/asan (ASan+UBSan, -O1).
 
 CC       ?= cc
-PKGS     := jansson libzstd
+PKGS     := jansson libzstd libwebsockets sqlite3 libpq snappy
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -10,7 +10,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
 CFLAGS_BASE := -std=c17 -D_GNU_SOURCE -Isrc $(WARN) -g -MMD -MP $(PKG_CFLAGS)
 OPT      ?= -O2
 CFLAGS   := $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS)
-LDLIBS   := $(PKG_LIBS) -lm -lpthread
+LDLIBS   := $(PKG_LIBS) -lz -lm -lpthread
 ASAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
 LIB_SRC  := $(sort $(shell find src -name '*.c' ! -path 'src/app/*'))

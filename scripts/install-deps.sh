@@ -7,7 +7,8 @@ set -euo pipefail
 PKGS=(
   build-essential pkg-config clang llvm libclang-rt-14-dev clang-format bear
   libjansson-dev libzstd-dev zstd libwebsockets-dev libssl-dev openssl
-  libsnappy-dev libsqlite3-dev libpq-dev
+  libsnappy-dev libsqlite3-dev libpq-dev zlib1g-dev
+  postgresql-15 chromium ca-certificates curl jq
   python3 python3-sklearn python3-numpy
 )
 
@@ -17,6 +18,11 @@ for p in "${PKGS[@]}"; do
     missing+=("$p")
   fi
 done
+
+# Node.js + npm (dashboard build, browser and lake-reader tests): Debian's
+# packages unless a node is already on PATH.
+if ! command -v node >/dev/null 2>&1; then missing+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -32,7 +32,7 @@ declare -A allow=(
   [ingest]="core feed ingest pipeline"
   [storage]="core storage pipeline feed book features model"
   [dashboard]="core dashboard pipeline feed book features model ingest storage"
-  [sim]="core feed sim"
+  [sim]="core feed book ingest sim"
   [app]="core feed book features model pipeline ingest storage dashboard sim app"
 )
 for f in $(find src -name '*.[ch]'); do

@@ -13,10 +13,3 @@ int qw_cmd_live(const qw_config *cfg)
                   "try: quotewatch replay ../shared/data/real/coinbase_exchange_ws_2021-04-17.ndjson --summary -");
     return 3;
 }
-
-int qw_cmd_sim(const qw_config *cfg)
-{
-    (void)cfg;
-    QW_LOG(ERROR, "the simulator is not built yet (live-ingest issue)");
-    return 3;
-}

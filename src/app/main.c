@@ -41,6 +41,8 @@ int main(int argc, char **argv)
         return qw_cmd_replay(&cfg);
     case QW_CMD_SIM:
         return qw_cmd_sim(&cfg);
+    case QW_CMD_LAKE:
+        return qw_cmd_lake(&cfg);
     case QW_CMD_LIVE:
     default:
         return qw_cmd_live(&cfg);

@@ -7,6 +7,8 @@
  */
 #include "core/config.h"
 
+#include "core/time.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,6 +45,25 @@ void qw_config_defaults(qw_config *c)
     c->progress = -1;
     c->max_line = 64u << 20;
     copy(c->warehouse, sizeof c->warehouse, "file://./warehouse");
+    c->watchdog_s = 10;
+    c->backoff_max_s = 30;
+    c->connect_rate = 4;
+    c->max_message = 32u << 20;
+    c->flush_rows = 50000;
+    c->flush_ms = 5000;
+    c->compression = QW_COMP_ZSTD;
+    c->limit = 20;
+}
+
+static int parse_seconds(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi))
+        return 0;
+    *out = v;
+    return 1;
 }
 
 static const char *env_get(char **envp, const char *k)
@@ -148,6 +169,8 @@ qw_err qw_config_load(qw_config *c, char **envp, int argc, char **argv)
             c->cmd = QW_CMD_HELP;
         else if (strcmp(argv[1], "version") == 0)
             c->cmd = QW_CMD_VERSION;
+        else if (strcmp(argv[1], "lake") == 0)
+            c->cmd = QW_CMD_LAKE;
         else
             return fail(c, "unknown command '%s' (try --help)", argv[1]);
         i = 2;
@@ -157,7 +180,7 @@ qw_err qw_config_load(qw_config *c, char **envp, int argc, char **argv)
         const char *val = NULL;
         char name[64];
         if (a[0] != '-' || strcmp(a, "-") == 0) {
-            if (c->cmd != QW_CMD_REPLAY && c->cmd != QW_CMD_SIM)
+            if (c->cmd != QW_CMD_REPLAY && c->cmd != QW_CMD_SIM && c->cmd != QW_CMD_LAKE)
                 return fail(c, "unexpected argument '%s'", a);
             if (c->nfiles == QW_CONFIG_MAX_FILES)
                 return fail(c, "too many input files");
@@ -185,6 +208,22 @@ qw_err qw_config_load(qw_config *c, char **envp, int argc, char **argv)
         }
         if (strcmp(name, "--persist") == 0) {
             c->persist = 1;
+            continue;
+        }
+        if (strcmp(name, "--synthetic") == 0) {
+            c->synthetic = 1;
+            continue;
+        }
+        if (strcmp(name, "--loop") == 0) {
+            c->loop = 1;
+            continue;
+        }
+        if (strcmp(name, "--dashboard") == 0) {
+            c->dashboard = 1;
+            continue;
+        }
+        if (strcmp(name, "--lake") == 0) {
+            c->lake = 1;
             continue;
         }
         if (strcmp(name, "--progress") == 0) {
@@ -254,6 +293,81 @@ qw_err qw_config_load(qw_config *c, char **envp, int argc, char **argv)
         } else if (IS("--warehouse")) {
             if (!copy(c->warehouse, sizeof c->warehouse, val))
                 return fail(c, "--warehouse: too long");
+        } else if (IS("--catalog-uri")) {
+            if (!copy(c->catalog_uri, sizeof c->catalog_uri, val))
+                return fail(c, "--catalog-uri: too long");
+        } else if (IS("--ca-file")) {
+            if (!copy(c->ca_file, sizeof c->ca_file, val))
+                return fail(c, "--ca-file: path too long");
+        } else if (IS("--status-file")) {
+            if (!copy(c->status_file, sizeof c->status_file, val))
+                return fail(c, "--status-file: path too long");
+        } else if (IS("--watchdog")) {
+            if (!parse_seconds(val, 0.1, 3600, &c->watchdog_s))
+                return fail(c, "--watchdog: expected 0.1..3600 seconds, got '%s'", val);
+        } else if (IS("--duration")) {
+            if (!parse_seconds(val, 0, 1e7, &c->duration_s))
+                return fail(c, "--duration: expected seconds >= 0, got '%s'", val);
+        } else if (IS("--backoff-max")) {
+            if (!parse_seconds(val, 0.01, 3600, &c->backoff_max_s))
+                return fail(c, "--backoff-max: expected 0.01..3600 seconds, got '%s'", val);
+        } else if (IS("--connect-rate")) {
+            if (!parse_seconds(val, 0.01, 1000, &c->connect_rate))
+                return fail(c, "--connect-rate: expected 0.01..1000 attempts/s, got '%s'", val);
+        } else if (IS("--max-message")) {
+            if (!parse_int(val, 4096, 1L << 30, &n))
+                return fail(c, "--max-message: expected 4096..1073741824 bytes");
+            c->max_message = (size_t)n;
+        } else if (IS("--fault")) {
+            size_t have = strlen(c->fault);
+            if (have + strlen(val) + 2 > sizeof c->fault)
+                return fail(c, "--fault: specs too long");
+            if (have)
+                c->fault[have++] = ',';
+            memcpy(c->fault + have, val, strlen(val) + 1);
+        } else if (IS("--tls-cert")) {
+            if (!copy(c->tls_cert, sizeof c->tls_cert, val))
+                return fail(c, "--tls-cert: path too long");
+        } else if (IS("--tls-key")) {
+            if (!copy(c->tls_key, sizeof c->tls_key, val))
+                return fail(c, "--tls-key: path too long");
+        } else if (IS("--seed")) {
+            char *end;
+            errno = 0;
+            unsigned long long sv = strtoull(val, &end, 10);
+            if (errno || end == val || *end || val[0] == '-')
+                return fail(c, "--seed: expected an unsigned integer, got '%s'", val);
+            c->seed = (uint64_t)sv;
+        } else if (IS("--levels")) {
+            if (!parse_int(val, 1, 1000000, &n))
+                return fail(c, "--levels: expected 1..1000000");
+            c->levels = (size_t)n;
+        } else if (IS("--web-root")) {
+            if (!copy(c->web_root, sizeof c->web_root, val))
+                return fail(c, "--web-root: path too long");
+        } else if (IS("--since") || IS("--until")) {
+            int64_t t;
+            if (qw_time_parse(val, strlen(val), &t) != QW_OK)
+                return fail(c, "%s: expected an RFC 3339 UTC time, got '%s'", name, val);
+            *(IS("--since") ? &c->since_ns : &c->until_ns) = t;
+        } else if (IS("--flush-rows")) {
+            if (!parse_int(val, 1, 100000000, &c->flush_rows))
+                return fail(c, "--flush-rows: expected 1..100000000");
+        } else if (IS("--flush-ms")) {
+            if (!parse_int(val, 1, 86400000, &c->flush_ms))
+                return fail(c, "--flush-ms: expected 1..86400000");
+        } else if (IS("--compression")) {
+            if (strcmp(val, "zstd") == 0)
+                c->compression = QW_COMP_ZSTD;
+            else if (strcmp(val, "snappy") == 0)
+                c->compression = QW_COMP_SNAPPY;
+            else if (strcmp(val, "none") == 0 || strcmp(val, "uncompressed") == 0)
+                c->compression = QW_COMP_NONE;
+            else
+                return fail(c, "--compression: expected zstd, snappy or none, got '%s'", val);
+        } else if (IS("--limit")) {
+            if (!parse_int(val, 0, 1000000000, &c->limit))
+                return fail(c, "--limit: expected 0..1000000000");
         } else {
             return fail(c, "unknown flag '%s' (try --help)", name);
         }
@@ -261,14 +375,24 @@ qw_err qw_config_load(qw_config *c, char **envp, int argc, char **argv)
     }
     if (!c->bind[0])
         copy(c->bind, sizeof c->bind, "127.0.0.1");
-    if (c->cmd == QW_CMD_REPLAY && c->nfiles == 0)
-        return fail(c, "replay: no input files (use - for stdin)");
+    if (c->cmd == QW_CMD_REPLAY && c->nfiles == 0 && !c->lake)
+        return fail(c, "replay: no input files (use - for stdin, or --lake)");
+    if (c->cmd == QW_CMD_REPLAY && c->nfiles > 0 && c->lake)
+        return fail(c, "replay: --lake reads the lake; give no input files with it");
+    if (c->cmd == QW_CMD_SIM && c->synthetic && c->nfiles > 0)
+        return fail(c, "sim: give FILE or --synthetic, not both");
+    if (c->cmd == QW_CMD_SIM && !c->synthetic && c->nfiles == 0)
+        return fail(c, "sim: no input (FILE... or --synthetic)");
+    if (c->cmd == QW_CMD_LAKE && c->nfiles == 0)
+        return fail(c, "lake: expected tables|describe TABLE|scan TABLE|clean-orphans");
+    if ((c->tls_cert[0] != 0) != (c->tls_key[0] != 0))
+        return fail(c, "--tls-cert and --tls-key go together");
     return QW_OK;
 }
 
 void qw_config_describe(const qw_config *c, char *buf, size_t cap)
 {
-    static const char *cmds[] = {"live", "replay", "sim", "help", "version"};
+    static const char *cmds[] = {"live", "replay", "sim", "help", "version", "lake"};
     /* catalog URIs may hold passwords: only say whether one is set */
     snprintf(buf, cap,
              "cmd=%s feed=%s products=%zu(first=%s) port=%d bind=%s persist=%d warehouse=%s "
