@@ -35,6 +35,7 @@ all: $(BIN) build/test_unit build/gen_feed build/bench_parse
 
 deps:
 	@scripts/install-deps.sh
+	@scripts/install-npm.sh tests/js web
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -1,0 +1,30 @@
+/* stats.h: persistence counters shared by the writer thread (writes) and
+ * the event-loop thread (reads for the dashboard, /metrics, summaries).
+ * Every field is atomic with relaxed ordering: readers see a slightly
+ * stale but never torn value. No other state crosses the thread boundary
+ * outside the record queue.
+ */
+#ifndef QW_STORAGE_STATS_H
+#define QW_STORAGE_STATS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+enum { QW_TBL_RAW_ORDERBOOK, QW_TBL_RAW_TRADES, QW_TBL_FEATURES, QW_TBL_LABELS, QW_TBL_COUNT };
+
+typedef struct qw_store_stats {
+    _Atomic int enabled;             /* persistence configured */
+    _Atomic uint64_t queued;         /* records in the queue now */
+    _Atomic uint64_t capacity;       /* queue capacity in records */
+    _Atomic uint64_t dropped;        /* live: records dropped on a full queue */
+    _Atomic uint64_t rows_written[QW_TBL_COUNT]; /* rows committed per table */
+    _Atomic uint64_t files_written;  /* data files committed */
+    _Atomic uint64_t bytes_written;  /* data file bytes committed */
+    _Atomic uint64_t commits;        /* successful catalog commits */
+    _Atomic uint64_t commit_conflicts; /* CAS conflicts retried */
+    _Atomic uint64_t errors;         /* failed flushes/commits (retried with backoff) */
+    _Atomic int64_t last_commit_ns;  /* wall clock of the last commit, 0 = none */
+    _Atomic uint64_t last_commit_latency_ns;
+} qw_store_stats;
+
+#endif
