@@ -31,7 +31,13 @@
     X(CORRUPT, "corrupt", "corrupt or incompatible file")                     \
     X(NOT_FOUND, "not_found", "not found")                                    \
     X(UNSUPPORTED, "unsupported", "unsupported")                              \
-    X(TIME_RANGE, "time_range", "timestamp outside 1970..2262")
+    X(TIME_RANGE, "time_range", "timestamp outside 1970..2262")              \
+    X(CONFLICT, "conflict", "concurrent update: reload and retry")          \
+    X(EXISTS, "exists", "already exists")                                     \
+    X(AGAIN, "again", "try again later")                                      \
+    X(TIMEOUT, "timeout", "timed out")                                        \
+    X(PROTOCOL, "protocol", "protocol violation")                             \
+    X(DB, "db", "database error")
 
 #define QW_ERR_ENUM(id, name, msg) QW_##id,
 typedef enum { QW_ERR_MAP(QW_ERR_ENUM) QW__ERR_COUNT } qw_err;

@@ -1,0 +1,58 @@
+/* catalog.h: the Iceberg SQL catalog (the layout shared by pyiceberg's
+ * SqlCatalog and Iceberg Java's JdbcCatalog), on SQLite or PostgreSQL.
+ *
+ * Tables (created when missing, exactly as pyiceberg/Java name them):
+ *   iceberg_tables(catalog_name, table_namespace, table_name,
+ *                  metadata_location, previous_metadata_location, [iceberg_type])
+ *   iceberg_namespace_properties(catalog_name, namespace, property_key, property_value)
+ * A commit is an atomic compare-and-swap of metadata_location: it succeeds
+ * only if the row still holds `expected`, else QW_CONFLICT (the caller
+ * reloads the table, re-applies its change and retries).
+ *
+ * One handle per thread; not thread-safe. Errors fill errbuf (secrets such
+ * as passwords in the URI are never written to it or to logs).
+ */
+#ifndef QW_STORAGE_CATALOG_H
+#define QW_STORAGE_CATALOG_H
+
+#include <stddef.h>
+
+#include "core/err.h"
+
+#define QW_CATALOG_LOC_MAX 1024
+
+typedef struct qw_catalog qw_catalog; /* opaque */
+
+/* uri: "postgresql://user:pass@host:port/db?..." (libpq URI) or
+ * "sqlite:///abs/path/catalog.db" or a plain file path (SQLite).
+ * name: the catalog_name column value ("quotewatch"). */
+qw_err qw_catalog_open(qw_catalog **out, const char *uri, const char *name, char *errbuf,
+                       size_t errlen);
+void qw_catalog_close(qw_catalog *c); /* NULL is a no-op */
+
+/* Create the namespace if missing (QW_OK either way). */
+qw_err qw_catalog_create_namespace(qw_catalog *c, const char *ns);
+
+/* metadata_location of ns.table into loc; QW_NOT_FOUND if no such table. */
+qw_err qw_catalog_load(qw_catalog *c, const char *ns, const char *table, char *loc, size_t cap);
+
+/* Register a new table; QW_EXISTS if it is already there (then loc is left
+ * as it is in the catalog: the caller loads it). */
+qw_err qw_catalog_create(qw_catalog *c, const char *ns, const char *table, const char *loc);
+
+/* CAS: set metadata_location = loc, previous_metadata_location = expected,
+ * only where metadata_location = expected. QW_CONFLICT if it moved;
+ * QW_NOT_FOUND if the table is gone. */
+qw_err qw_catalog_commit(qw_catalog *c, const char *ns, const char *table, const char *expected,
+                         const char *loc);
+
+/* Calls fn for every table of ns (in name order); fn returns nonzero to stop. */
+qw_err qw_catalog_list(qw_catalog *c, const char *ns,
+                       int (*fn)(void *ctx, const char *table, const char *loc), void *ctx);
+
+qw_err qw_catalog_drop(qw_catalog *c, const char *ns, const char *table);
+
+/* Last error text (also written to the errbuf given at open). */
+const char *qw_catalog_errmsg(const qw_catalog *c);
+
+#endif
