@@ -6,6 +6,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -132,6 +133,8 @@ int qw_cmd_replay(const qw_config *cfg)
                    .start_ns = qw_now_mono_ns(), .nfiles = cfg->nfiles};
     int64_t t0 = 0, w0 = 0, start = qw_now_mono_ns();
     uint64_t bytes_done = 0;
+    char *hexbuf = NULL; /* recorder msg_hex lines (rare) */
+    size_t hexcap = 0;
     qw_ratelimit rl = {.first = 5, .every = 10000};
 
     for (size_t fi = 0; fi < cfg->nfiles && !stop_requested; fi++) {
@@ -172,6 +175,24 @@ int qw_cmd_replay(const qw_config *cfg)
                 qw_feed_reset(feed);
                 qw_pipeline_invalidate_all(pl, QW_RESYNC_RECONNECT);
                 continue;
+            }
+            if (fr.kind == QW_FRAME_MSG_HEX) {
+                if (fr.len / 2 + 1 > hexcap) {
+                    char *nb = realloc(hexbuf, fr.len / 2 + 1);
+                    if (!nb) {
+                        qw_pipeline_on_reject(pl, QW_NOMEM, NULL);
+                        continue;
+                    }
+                    hexbuf = nb;
+                    hexcap = fr.len / 2 + 1;
+                }
+                size_t hn = qw_frame_unhex(fr.msg, fr.len, hexbuf);
+                if (hn == (size_t)-1) {
+                    x.meta_lines++;
+                    continue;
+                }
+                fr.msg = hexbuf;
+                fr.len = hn;
             }
             if (fr.kind == QW_FRAME_META) {
                 x.meta_lines++;
@@ -223,6 +244,7 @@ int qw_cmd_replay(const qw_config *cfg)
     QW_LOG(INFO, "replayed %llu messages (%llu rejected), %llu bytes in %.3f s",
            (unsigned long long)st->messages, (unsigned long long)st->rejected,
            (unsigned long long)x.bytes, x.seconds);
+    free(hexbuf);
     qw_feed_destroy(feed);
     qw_pipeline_destroy(pl);
     return rc;

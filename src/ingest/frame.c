@@ -76,6 +76,20 @@ void qw_frame_line(const char *line, size_t len, qw_frame *out)
             }
             return;
         }
+        static const char hexk[] = ",\"msg_hex\":\"";
+        if ((size_t)(end - q) >= sizeof hexk - 1 && memcmp(q, hexk, sizeof hexk - 1) == 0) {
+            q += sizeof hexk - 1;
+            const char *e = end;
+            while (e > q && (e[-1] == ' ' || e[-1] == '\r' || e[-1] == '\t'))
+                e--;
+            if (e - q >= 2 && e[-1] == '}' && e[-2] == '"') {
+                out->kind = QW_FRAME_MSG_HEX;
+                out->msg = q;
+                out->len = (size_t)(e - 2 - q);
+                out->recv_ns = t;
+            }
+            return;
+        }
         static const char evk[] = ",\"event\":\"connect\"";
         if ((size_t)(end - q) >= sizeof evk - 1 && memcmp(q, evk, sizeof evk - 1) == 0) {
             out->kind = QW_FRAME_CONNECT;
@@ -104,4 +118,23 @@ void qw_frame_line(const char *line, size_t len, qw_frame *out)
             out->len = 0;
         }
     }
+}
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+size_t qw_frame_unhex(const char *hex, size_t n, char *out)
+{
+    if (n % 2)
+        return (size_t)-1;
+    for (size_t i = 0; i < n; i += 2) {
+        int a = hexval(hex[i]), b = hexval(hex[i + 1]);
+        if (a < 0 || b < 0)
+            return (size_t)-1;
+        out[i / 2] = (char)(a << 4 | b);
+    }
+    return n / 2;
 }

@@ -8,6 +8,7 @@
  * qw_frame_line recognises the line formats QuoteWatch replays:
  *   raw            one server message per line (as captured);
  *   recorder       {"recv_ns":N,"msg":<raw>}   (quotewatch live --record)
+ *                  {"recv_ns":N,"msg_hex":"..."} (a message holding a newline)
  *                  {"recv_ns":N,"event":"connect",...}  connection marker;
  *   cryptofeed     "<unix s>: <raw>" and its "<url> <-> ts" / "<url> <- ts:"
  *                  connect and sent-message lines.
@@ -42,6 +43,7 @@ typedef enum {
     QW_FRAME_MSG = 0,     /* msg/len: one server message */
     QW_FRAME_CONNECT = 1, /* a new connection starts here */
     QW_FRAME_META = 2,    /* not a server message (e.g. a message we sent) */
+    QW_FRAME_MSG_HEX = 3, /* msg/len: hex digits of one server message (qw_frame_unhex) */
 } qw_frame_kind;
 
 typedef struct qw_frame {
@@ -52,5 +54,7 @@ typedef struct qw_frame {
 } qw_frame;
 
 void qw_frame_line(const char *line, size_t len, qw_frame *out);
+/* Decode n hex digits into out (n/2 bytes); (size_t)-1 on bad hex. */
+size_t qw_frame_unhex(const char *hex, size_t n, char *out);
 
 #endif

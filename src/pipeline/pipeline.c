@@ -204,6 +204,15 @@ static void advance(qw_pipeline *p, qw_chain *c, int64_t t)
     qw_labeler_advance(c->lab, t, c->feat.mid, learn, &e);
 }
 
+void qw_pipeline_advance_time(qw_pipeline *p, int64_t now_ns)
+{
+    for (size_t i = 0; i < p->nchains; i++) {
+        qw_chain *c = &p->chains[i];
+        if (!c->needs_resync && c->has_snapshot && now_ns > c->last_t_ns)
+            advance(p, c, now_ns);
+    }
+}
+
 /* After a complete update of a valid book: features, prediction, sample. */
 static void observe(qw_chain *c, int64_t t)
 {
@@ -384,6 +393,16 @@ const qw_chain *qw_pipeline_chain(const qw_pipeline *p, size_t idx)
 const qw_pipeline_stats *qw_pipeline_get_stats(const qw_pipeline *p)
 {
     return &p->st;
+}
+
+qw_err qw_pipeline_add_product(qw_pipeline *p, const char *product)
+{
+    size_t idx;
+    int save = p->opts.auto_add;
+    p->opts.auto_add = 1;
+    qw_err e = qw_pipeline_product(p, product, strlen(product), &idx);
+    p->opts.auto_add = save;
+    return e;
 }
 
 qw_err qw_pipeline_ingest(qw_pipeline *p, qw_feed *f, const char *buf, size_t len,

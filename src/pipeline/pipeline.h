@@ -95,6 +95,14 @@ void qw_pipeline_destroy(qw_pipeline *p);
  * QW_NOT_FOUND when unknown and !auto_add; QW_TOO_MANY_PRODUCTS when full. */
 qw_err qw_pipeline_product(qw_pipeline *p, const char *product, size_t len, size_t *idx);
 
+/* Create the chain for product even when !auto_add (live: the configured
+ * products). QW_OK if it exists already. */
+qw_err qw_pipeline_add_product(qw_pipeline *p, const char *product);
+/* Feed time has reached now_ns for every chain (live mode's label timer):
+ * label pending samples whose horizon has passed, with the mid in force.
+ * Deterministic replays never call it; live calls it with a conservative
+ * estimate of feed time (docs/LIVE.md). */
+void qw_pipeline_advance_time(qw_pipeline *p, int64_t now_ns);
 /* Apply one parsed message; recv_ns is the local receive time (0 if none). */
 void qw_pipeline_on_msg(qw_pipeline *p, const qw_msg *m, int64_t recv_ns);
 /* A rejected message; product may be NULL/"" when it could not be told.

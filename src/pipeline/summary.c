@@ -131,6 +131,11 @@ char *qw_summary_dumps(const qw_pipeline *p, const qw_summary_extra *x)
         json_object_set_new(prods, c->product, chain_json(c));
     }
     json_object_set_new(o, "products", prods);
+    if (x->extra_key && x->extra_json) {
+        json_t *extra = json_loads(x->extra_json, 0, NULL);
+        if (extra)
+            json_object_set_new(o, x->extra_key, extra);
+    }
     char *s = json_dumps(o, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
     json_decref(o);
     return s;

@@ -15,6 +15,8 @@ typedef struct qw_summary_extra {
     uint64_t connects;     /* connection markers seen */
     uint64_t input_errors; /* truncated/corrupt compressed input, read errors */
     const char *feed_errmsg_sample;
+    const char *extra_key;  /* optional: one more top-level member ("live")... */
+    const char *extra_json; /* ...whose value is this JSON text */
 } qw_summary_extra;
 
 /* Write the summary to path ("-" = stdout); files are replaced atomically. */
