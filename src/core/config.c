@@ -258,8 +258,8 @@ qw_err qw_config_load(qw_config *c, char **envp, int argc, char **argv)
                 (strncmp(val, "ws://", 5) != 0 && strncmp(val, "wss://", 6) != 0))
                 return fail(c, "--url: expected ws://... or wss://...");
         } else if (IS("--port")) {
-            if (!parse_int(val, 1, 65535, &n))
-                return fail(c, "--port: expected 1..65535, got '%s'", val);
+            if (!parse_int(val, 0, 65535, &n))
+                return fail(c, "--port: expected 0..65535 (0 = any free port), got '%s'", val);
             c->port = (int)n;
         } else if (IS("--bind")) {
             if (!copy(c->bind, sizeof c->bind, val))

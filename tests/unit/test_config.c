@@ -60,7 +60,8 @@ TEST(config_errors_name_the_flag)
         char *argv[5];
         const char *needle;
     } cases[] = {
-        {3, {"qw", "--port", "0"}, "--port"},
+        {3, {"qw", "--port", "-1"}, "--port"},
+        {3, {"qw", "--port", "65536"}, "--port"},
         {3, {"qw", "--port", "http"}, "--port"},
         {2, {"qw", "--bogus"}, "--bogus"},
         {3, {"qw", "--feed", "pro"}, "--feed"},
