@@ -63,10 +63,7 @@ typedef struct live {
 
 static uint64_t total_predictions(const qw_pipeline *p)
 {
-    uint64_t n = 0;
-    for (size_t i = 0; i < qw_pipeline_count(p); i++)
-        n += qw_pipeline_chain(p, i)->predictions;
-    return n;
+    return qw_pipeline_get_stats(p)->predictions;
 }
 
 static void on_connect(void *vctx, uint64_t conn)

@@ -214,7 +214,7 @@ void qw_pipeline_advance_time(qw_pipeline *p, int64_t now_ns)
 }
 
 /* After a complete update of a valid book: features, prediction, sample. */
-static void observe(qw_chain *c, int64_t t)
+static void observe(qw_pipeline *p, qw_chain *c, int64_t t)
 {
     if (c->needs_resync || !c->has_snapshot) {
         c->has_features = 0;
@@ -234,9 +234,13 @@ static void observe(qw_chain *c, int64_t t)
     if (qw_classifier_predict(c->clf, c->feat.x, &s.p) != QW_OK)
         s.p = NAN;
     c->p = s.p;
-    if (!isnan(s.p))
+    if (!isnan(s.p)) {
         c->predictions++;
+        p->st.predictions++;
+    }
     qw_labeler_push(c->lab, &s);
+    if (p->opts.on_sample)
+        p->opts.on_sample(p->opts.on_sample_ctx, c, &s);
 }
 
 static void apply_group(qw_pipeline *p, const qw_msg *m, const qw_group *g)
@@ -291,7 +295,7 @@ static void apply_group(qw_pipeline *p, const qw_msg *m, const qw_group *g)
         flag(c, QW_RESYNC_CROSSED);
     }
     if (!p->opts.books_only)
-        observe(c, t);
+        observe(p, c, t);
     return;
 refused:
     c->st.rejected++;

@@ -68,6 +68,10 @@ struct qw_pipeline;
 /* Called for every labeled sample, after the model learned it. */
 typedef void (*qw_labeled_fn)(void *ctx, const qw_chain *c, const qw_labeled *s);
 
+/* Called for every prediction-chain step on a valid book (one per book
+ * update with known feed time): the features, p (NaN before ready),
+ * stability and n_learned. */
+typedef void (*qw_sample_fn)(void *ctx, const qw_chain *c, const qw_sample *s);
 typedef struct qw_pipeline_opts {
     size_t max_products; /* 0 = 4096 */
     size_t trades_ring;  /* recent trades kept per product; 0 = 1024 */
@@ -76,12 +80,15 @@ typedef struct qw_pipeline_opts {
     int books_only;           /* skip features/model (benchmarks: parse + books) */
     qw_labeled_fn on_labeled; /* optional */
     void *on_labeled_ctx;
+    qw_sample_fn on_sample; /* optional */
+    void *on_sample_ctx;
 } qw_pipeline_opts;
 
 typedef struct qw_pipeline_stats {
     uint64_t messages, book_msgs, trade_msgs, heartbeats, subscriptions, errors, ignored;
     uint64_t unknown_types, unknown_product, gaps, seq_restarts, times_repaired;
     uint64_t rejected;                    /* messages refused by the parser (or too large) */
+    uint64_t predictions;                 /* model predictions made, all products */
     uint64_t rejected_by[QW__ERR_COUNT];  /* by qw_err reason */
     char last_error[QW_FEED_TEXT_MAX];
 } qw_pipeline_stats;
