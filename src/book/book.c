@@ -437,3 +437,20 @@ size_t qw_book_mem(const qw_book *b)
         m += (b->s[i].cap + b->s[i].spare_cap) * sizeof(qw_level);
     return m;
 }
+
+uint64_t qw_book_digest(const qw_book *b)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a over (side, px, sz), best first */
+    for (int side = 0; side < 2; side++) {
+        const book_side *s = &b->s[side];
+        for (size_t i = s->n; i-- > 0;) {
+            int64_t v[3] = {side, s->a[i].px, s->a[i].sz};
+            const unsigned char *p = (const unsigned char *)v;
+            for (size_t k = 0; k < sizeof v; k++) {
+                h ^= p[k];
+                h *= 1099511628211ull;
+            }
+        }
+    }
+    return h;
+}

@@ -67,6 +67,9 @@ int qw_book_crossed(const qw_book *b);
 const qw_book_stats *qw_book_get_stats(const qw_book *b);
 /* Bytes held by the book's arrays (for RSS accounting). */
 size_t qw_book_mem(const qw_book *b);
+/* FNV-1a 64 over every level of both sides, best first: equal books have
+ * equal digests (summaries compare whole books with it). */
+uint64_t qw_book_digest(const qw_book *b);
 
 /* ---- recent trades ---- */
 #define QW_TRADE_ID_MAX 40

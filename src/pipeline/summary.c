@@ -93,6 +93,9 @@ static json_t *chain_json(const qw_chain *c)
     json_object_set_new(o, "valid", json_boolean(c->has_snapshot && !c->needs_resync));
     json_object_set_new(o, "bid_levels", json_integer((json_int_t)qw_book_depth(c->book, QW_BID)));
     json_object_set_new(o, "ask_levels", json_integer((json_int_t)qw_book_depth(c->book, QW_ASK)));
+    char dg[24];
+    snprintf(dg, sizeof dg, "%016llx", (unsigned long long)qw_book_digest(c->book));
+    json_object_set_new(o, "book_digest", json_string(dg));
     json_object_set_new(o, "last_time_ns", json_integer((json_int_t)c->last_t_ns));
     json_object_set_new(o, "bids", levels_json(c->book, QW_BID));
     json_object_set_new(o, "asks", levels_json(c->book, QW_ASK));
