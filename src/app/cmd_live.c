@@ -59,6 +59,9 @@ typedef struct live {
     uint64_t gap_reconnects, snapshot_timeouts;
     int stopping;
     qw_ratelimit rl;
+    double rate;            /* messages/s over the last second */
+    uint64_t rate_msgs;
+    int64_t rate_mono;
 } live;
 
 static uint64_t total_predictions(const qw_pipeline *p)
@@ -169,6 +172,11 @@ static char *live_json(const live *L)
     json_object_set_new(o, "last_message_age_s",
                         s->last_msg_mono_ns ? json_real((double)(now - s->last_msg_mono_ns) / 1e9)
                                             : json_null());
+    double span = s->first_msg_mono_ns ? (double)(s->last_msg_mono_ns - s->first_msg_mono_ns) / 1e9 : 0;
+    json_object_set_new(o, "receive_span_s", json_real(span));
+    json_object_set_new(o, "messages_per_s_avg",
+                        json_real(span > 0 ? (double)s->messages / span : 0));
+    json_object_set_new(o, "messages_per_s", json_real(L->rate));
     json_object_set_new(o, "uptime_s", json_real((double)(now - L->start_mono) / 1e9));
     json_object_set_new(o, "backoff_s", json_real(s->backoff_s));
     json_object_set_new(o, "last_error", json_string(s->last_error));
@@ -243,6 +251,12 @@ static void tick(lws_sorted_usec_list_t *sul)
     }
     check_resync(L, now);
     qw_recorder_tick(L->rec, now);
+    if (now - L->rate_mono >= QW_NS_PER_SEC) {
+        uint64_t m = qw_wsclient_stats(L->ws)->messages;
+        L->rate = L->rate_mono ? (double)(m - L->rate_msgs) * 1e9 / (double)(now - L->rate_mono) : 0;
+        L->rate_msgs = m;
+        L->rate_mono = now;
+    }
     if (L->cfg->status_file[0] && now - L->last_status_mono >= QW_NS_PER_SEC) {
         L->last_status_mono = now;
         if (write_summary(L, L->cfg->status_file) != QW_OK && qw_log_ratelimit(&L->rl))

@@ -36,6 +36,7 @@ typedef struct qw_live_stats {
     uint64_t resubscribes;   /* books rebuilt by unsubscribe + subscribe */
     uint64_t server_errors;  /* {"type":"error"} messages */
     uint64_t rate_limited;   /* attempts delayed by the connects-per-second cap */
+    int64_t first_msg_mono_ns;      /* 0 = none yet */
     int64_t last_msg_mono_ns;       /* 0 = none yet */
     int64_t connected_since_mono_ns; /* 0 = not connected */
     double backoff_s;        /* the last backoff delay chosen */

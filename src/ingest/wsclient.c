@@ -456,6 +456,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             break;
         int64_t mono = qw_now_mono_ns(), wall = qw_now_wall_ns();
         c->st.last_msg_mono_ns = mono;
+        if (!c->st.first_msg_mono_ns)
+            c->st.first_msg_mono_ns = mono;
         if (c->rx_discard) {
             c->st.oversized++;
             c->rx_discard = 0;

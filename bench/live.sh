@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Live end-to-end benchmark (part of `make bench`): the simulator serves a
+# synthetic capture at --speed max over loopback; the live client and its
+# pipeline consume it. Reports messages/s from the first to the last
+# streamed message and the receive-to-prediction latency percentiles.
+# Usage: bench/live.sh [MESSAGES] [FEED]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-1000000}; FEED=${2:-exchange}
+out=build/bench; mkdir -p "$out"
+f="$out/live-$FEED-$N.ndjson"
+[ -s "$f" ] || build/gen_feed --feed "$FEED" --products BTC-USD,ETH-USD --levels 1000 --messages "$N" --seed 7 --out "$f"
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+build/quotewatch sim --port "$port" --speed max --log-level warn "$f" 2>"$out/live-sim.log" &
+sim=$!
+trap 'kill $sim 2>/dev/null || true' EXIT
+for i in $(seq 100); do (echo >/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.05; done
+st="$out/live-status.json"; rm -f "$st"
+build/quotewatch live --feed "$FEED" --products BTC-USD,ETH-USD --url "ws://127.0.0.1:$port" \
+  --status-file "$st" --summary "$out/live-summary.json" --log-level warn --port 0 2>"$out/live.log" &
+live=$!
+/usr/bin/python3 - "$st" "$N" <<'PY'
+import json, sys, time
+path, n = sys.argv[1], int(sys.argv[2])
+t_first = None; last = None; since = time.time(); end = time.time() + 600
+while time.time() < end:
+    try: d = json.load(open(path))
+    except (OSError, ValueError): time.sleep(0.05); continue
+    m = d["messages"] - d["heartbeats"]
+    if t_first is None and m > 0: t_first = (time.time(), m)
+    if m != last: last, since = m, time.time()
+    elif m > 0 and time.time() - since > 2: break
+    time.sleep(0.05)
+PY
+kill -TERM $live; wait $live || true
+/usr/bin/python3 - "$out/live-summary.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); L = d["live"]
+lat = L["latency_receive_to_prediction"]
+# busy time: the client's own message count over the span it was receiving
+print(f"live {L['feed']}: {L['messages']} messages, {L['bytes']/1e6:.1f} MB in {L['receive_span_s']:.2f} s "
+      f"= {L['messages_per_s_avg']/1e6:.2f} M msgs/s, {L['bytes']/1e6/max(L['receive_span_s'],1e-9):.0f} MB/s; "
+      f"rejected {d['rejected']}, reconnects {L['reconnects']}")
+print(f"receive->prediction latency: p50 {lat['p50_us']:.1f} us, p99 {lat['p99_us']:.1f} us, "
+      f"p99.9 {lat['p999_us']:.1f} us, max {lat['max_us']:.1f} us ({lat['count']} predictions)")
+PY
