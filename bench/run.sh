@@ -29,4 +29,15 @@ real=../shared/data/real/coinbase_exchange_ws_2021-04-17.ndjson
     build/bench_parse "$out/real50.ndjson" 3
     echo '```'
   fi
+  echo "## live end to end over loopback (simulator --speed max -> client -> pipeline)"
+  echo '```'
+  bench/live.sh "${BENCH_LIVE_MESSAGES:-1000000}" exchange
+  bench/live.sh "${BENCH_LIVE_MESSAGES:-1000000}" advanced
+  echo '```'
+  if [ -n "${SOAK:-}" ]; then
+    echo "## soak (${SOAK_MINUTES:-30} min, 50x, random faults)"
+    echo '```'
+    bench/soak_live.sh
+    echo '```'
+  fi
 } | tee "$out/report.md"
