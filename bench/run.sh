@@ -34,7 +34,7 @@ real=../shared/data/real/coinbase_exchange_ws_2021-04-17.ndjson
   bench/live.sh "${BENCH_LIVE_MESSAGES:-1000000}" exchange
   bench/live.sh "${BENCH_LIVE_MESSAGES:-1000000}" advanced
   echo '```'
-  if [ -n "${SOAK:-}" ]; then
+  if [ "${SOAK:-1}" != 0 ]; then  # SOAK=0 skips the 30-minute soak
     echo "## soak (${SOAK_MINUTES:-30} min, 50x, random faults)"
     echo '```'
     bench/soak_live.sh

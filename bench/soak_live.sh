@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Long soak (make bench SOAK=1, or run directly): the simulator loops a
+# Long soak (part of make bench; SOAK=0 skips it): the simulator loops a
 # synthetic market at 50x with random faults; the live client runs for
 # SOAK_MINUTES (default 30). Samples the client's RSS every 30 s and checks
 # that it stays flat (last sample within 10% + 8 MB of the sample at 1/3 of
