@@ -268,6 +268,11 @@ static void pump_cb(lws_sorted_usec_list_t *sul)
     struct qw_sim *s = lws_container_of(sul, struct qw_sim, sul_pump);
     int64_t t_end = mono() + 5 * QW_NS_PER_MS;
     uint64_t restarted_at = UINT64_MAX;
+    if (mono() < s->grace_until) {
+        lws_sul_schedule(s->ctx, 0, &s->sul_pump, pump_cb,
+                         (lws_usec_t)((s->grace_until - mono()) / 1000 + 1));
+        return;
+    }
     for (unsigned n = 1;; n++) {
         if (s->stopping || s->src_done)
             return;
@@ -318,11 +323,17 @@ static void pump_cb(lws_sorted_usec_list_t *sul)
     }
 }
 
+/* The first subscribe starts the source after a short grace period, so
+ * the rest of that client's subscribes (Advanced Trade sends one per
+ * channel) land before anything streams. */
+#define START_GRACE_S 0.2
+
 void qw__sim_start_source(struct qw_sim *s)
 {
     if (!s->started) {
         s->started = 1;
-        QW_LOG(INFO, "source_start speed=%g", s->o.speed);
+        s->grace_until = mono() + (int64_t)(START_GRACE_S * 1e9);
+        QW_LOG(INFO, "source_start speed=%g grace_s=%g", s->o.speed, START_GRACE_S);
     }
     if (!s->src_done)
         lws_sul_schedule(s->ctx, 0, &s->sul_pump, pump_cb, 1);

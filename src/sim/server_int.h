@@ -57,7 +57,7 @@ struct qw_sim {
     int64_t feed_now;       /* feed time of the last source message */
     int64_t src_end_mono;   /* mono ns when the source ended (0 while running) */
     int64_t pace_wall0, pace_t0; /* pacing origin */
-    int64_t start_mono, start_wall, refuse_until;
+    int64_t start_mono, start_wall, refuse_until, grace_until;
     int64_t hb_counter;
     int stopping;
     volatile sig_atomic_t *stop;

@@ -135,8 +135,8 @@ static void send_trade_snapshot(struct qw_sim *s, client *c, int pi)
 {
     qw_simprod *p = &s->mk.p[pi];
     size_t n = qw_trades_count(p->trades);
-    if (n == 0)
-        return;
+    if (n == 0 && c->proto == P_EX)
+        return; /* Advanced: an empty snapshot still comes */
     if (c->proto == P_EX) {
         qw_enc_trade t;
         const qw_trade_rec *r = qw_trades_get(p->trades, 0);
@@ -152,12 +152,12 @@ static void send_trade_snapshot(struct qw_sim *s, client *c, int pi)
             qw__sim_send(c, s->e1.p, s->e1.len, 1, 0);
         return;
     }
-    if (n > s->trcap) {
-        qw_enc_trade *nt = qw_realloc(s->tr, n * sizeof *nt);
+    if (n > s->trcap || !s->tr) {
+        qw_enc_trade *nt = qw_realloc(s->tr, (n ? n : 1) * sizeof *nt);
         if (!nt)
             return;
         s->tr = nt;
-        s->trcap = n;
+        s->trcap = n ? n : 1;
     }
     for (size_t i = 0; i < n; i++)
         fill_trade(p, qw_trades_get(p->trades, i), &s->tr[i], NULL);

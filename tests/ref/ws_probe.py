@@ -215,6 +215,49 @@ class Books:
         return f(b), f(a)
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Sim:
+    """Start `quotewatch sim` on a free port; stop() sends SIGINT and
+    returns (exit code, stderr text, summary dict)."""
+
+    def __init__(self, binary, args, logpath, tries=5):
+        import subprocess
+        for _ in range(tries):
+            self.port = free_port()
+            self.log = open(logpath, "wb")
+            self.p = subprocess.Popen([binary, "sim", "--port", str(self.port)] + list(args),
+                                      stdout=subprocess.PIPE, stderr=self.log)
+            line = self.p.stdout.readline().decode()
+            if line.startswith('{"listening":'):
+                assert json.loads(line)["listening"] == self.port
+                self.logpath = logpath
+                return
+            self.p.wait()
+            self.log.close()
+        raise RuntimeError("sim did not start: " + open(logpath).read()[-2000:])
+
+    def url(self, scheme="ws"):
+        return f"{scheme}://127.0.0.1:{self.port}/"
+
+    def stop(self, timeout=20):
+        import signal
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGINT)
+        rc = self.p.wait(timeout)
+        self.log.close()
+        err = open(self.logpath).read()
+        summ = None
+        for l in err.splitlines():
+            if l.startswith('{"sim":"summary"'):
+                summ = json.loads(l)
+        return rc, err, summ
+
+
 def main():
     import argparse
     ap = argparse.ArgumentParser()
