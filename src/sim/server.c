@@ -1,0 +1,737 @@
+/* server.c: the simulator's libwebsockets side — listening, connections,
+ * bounded per-connection output queues written as fragmented messages,
+ * fault injection, source pacing and heartbeat timers (server.h). */
+#define QW_MODULE "sim"
+#include "sim/server.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "core/time.h"
+#include "sim/server_int.h"
+
+#define CHUNK (128 * 1024)       /* bytes per WebSocket frame */
+#define LOW_WM (1024 * 1024)     /* --speed max: advance the source below this backlog */
+#define RX_MAX (1024 * 1024)     /* largest client message */
+#define US(sec) ((lws_usec_t)((sec) * 1e6))
+
+static int64_t mono(void)
+{
+    return qw_now_mono_ns();
+}
+
+int64_t qw__sim_feed_clock(const struct qw_sim *s)
+{
+    if (s->src_done && s->src_end_mono)
+        return s->feed_now + (mono() - s->src_end_mono);
+    return s->feed_now;
+}
+
+/* ---- output queue ---- */
+
+static void q_push(client *c, outmsg *m)
+{
+    m->next = NULL;
+    if (c->qt)
+        c->qt->next = m;
+    else
+        c->qh = m;
+    c->qt = m;
+    c->qbytes += m->len;
+    if (c->wsi && !c->stalled)
+        lws_callback_on_writable(c->wsi);
+}
+
+static outmsg *q_alloc(client *c, size_t len)
+{
+    struct qw_sim *s = c->srv;
+    size_t lim = s->o.queue_limit ? s->o.queue_limit : (size_t)64 << 20;
+    if (c->qbytes + len > lim) {
+        s->st.slow_disconnects++;
+        QW_LOG(WARN, "disconnect client=%llu reason=ErrSlowConsume queued=%zu limit=%zu",
+               (unsigned long long)c->id, c->qbytes + len, lim);
+        qw__sim_kill(c, "ErrSlowConsume");
+        return NULL;
+    }
+    outmsg *m = qw_malloc(sizeof *m + LWS_PRE + len);
+    if (!m) {
+        qw__sim_kill(c, "out of memory");
+        return NULL;
+    }
+    m->kind = OM_DATA;
+    m->len = len;
+    m->off = 0;
+    return m;
+}
+
+static void q_marker(client *c, uint8_t kind)
+{
+    outmsg *m = qw_malloc(sizeof *m + LWS_PRE);
+    if (!m)
+        return;
+    m->kind = kind;
+    m->len = m->off = 0;
+    q_push(c, m);
+}
+
+static void q_free(client *c)
+{
+    while (c->qh) {
+        outmsg *m = c->qh;
+        c->qh = m->next;
+        qw_free(m);
+    }
+    c->qt = NULL;
+    c->qbytes = 0;
+}
+
+static void q_text(client *c, const char *p, size_t n)
+{
+    outmsg *m = q_alloc(c, n);
+    if (!m)
+        return;
+    memcpy(m->buf + LWS_PRE, p, n);
+    q_push(c, m);
+}
+
+void qw__sim_kill(client *c, const char *reason)
+{
+    if (c->kill)
+        return;
+    c->kill = reason;
+    c->dead = 1;
+    q_free(c);
+    if (c->wsi) {
+        lws_callback_on_writable(c->wsi);
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 2);
+    }
+}
+
+/* ---- faults around streamed messages ---- */
+
+static const char *malformed_kind(client *c, char *buf, size_t cap, size_t *n)
+{
+    struct qw_sim *s = c->srv;
+    const char *prod = s->mk.n ? s->mk.p[0].id : "BTC-USD";
+    int k = (int)(c->nmal++ % 4), adv = c->proto == P_ADV;
+    static const char *const names[] = {"truncated", "wrong_types", "bad_values", "not_json"};
+    switch (k) {
+    case 0:
+        *n = (size_t)snprintf(buf, cap,
+                              adv ? "{\"channel\":\"l2_data\",\"timestamp\":\"2026-01-02T00:00:00Z\""
+                                    ",\"sequence_num\":"
+                                  : "{\"type\":\"l2update\",\"product_id\":\"%s\",\"changes\":[["
+                                    "\"buy\",\"100",
+                              prod);
+        break;
+    case 1:
+        *n = (size_t)snprintf(buf, cap,
+                              adv ? "{\"channel\":\"l2_data\",\"timestamp\":7,\"sequence_num\":\"x\","
+                                    "\"events\":{\"type\":\"update\"}}"
+                                  : "{\"type\":\"l2update\",\"product_id\":42,\"changes\":{\"buy\":1}"
+                                    ",\"time\":7}");
+        break;
+    case 2:
+        *n = (size_t)snprintf(
+            buf, cap,
+            adv ? "{\"channel\":\"market_trades\",\"timestamp\":\"2026-13-45T99:00:00Z\","
+                  "\"sequence_num\":\"x\",\"events\":[{\"type\":\"update\",\"trades\":[{"
+                  "\"product_id\":\"%s\",\"price\":1,\"size\":\"-1\",\"side\":\"UP\"}]}]}"
+                : "{\"type\":\"match\",\"trade_id\":\"abc\",\"side\":\"up\",\"size\":1.5,\"price\":"
+                  "null,\"product_id\":\"%s\",\"sequence\":\"1\",\"time\":\"yesterday\"}",
+            prod);
+        break;
+    default:
+        *n = (size_t)snprintf(buf, cap, "not json }{ [");
+        break;
+    }
+    return names[k];
+}
+
+static void post_faults(client *c)
+{
+    struct qw_sim *s = c->srv;
+    const qw_sim_faults *f = &s->o.faults;
+    if (f->malformed_n && c->nstream % f->malformed_n == 0) {
+        char buf[512];
+        size_t n;
+        const char *kind = malformed_kind(c, buf, sizeof buf, &n);
+        q_text(c, buf, n);
+        s->st.f_malformed++;
+        QW_LOG(DEBUG, "fault=malformed client=%llu kind=%s", (unsigned long long)c->id, kind);
+    }
+    if (f->oversize_bytes && !c->oversize_done && c->nstream >= f->oversize_at) {
+        c->oversize_done = 1;
+        qw_sbuf tmp = {0}; /* aside: s->e1/e2 may hold the caller's encoding */
+        if (c->proto == P_ADV) {
+            qw_enc_adv_head(&tmp, "padding", qw__sim_feed_clock(s));
+            qw_sbuf_i64(&tmp, (int64_t)c->seqnum++);
+            qw_sbuf_str(&tmp, ",\"events\":[],\"pad\":\"");
+        } else {
+            qw_sbuf_str(&tmp, "{\"type\":\"padding\",\"pad\":\"");
+        }
+        size_t want = (size_t)f->oversize_bytes, tail = 2;
+        size_t pad = want > tmp.len + tail ? want - tmp.len - tail : 0;
+        outmsg *m = tmp.oom ? NULL : q_alloc(c, tmp.len + pad + tail);
+        if (m) {
+            unsigned char *w = m->buf + LWS_PRE;
+            memcpy(w, tmp.p, tmp.len);
+            memset(w + tmp.len, 'x', pad);
+            memcpy(w + tmp.len + pad, "\"}", 2);
+            q_push(c, m);
+            s->st.f_oversize++;
+            QW_LOG(INFO, "fault=oversize client=%llu bytes=%zu after=%llu",
+                   (unsigned long long)c->id, m->len, (unsigned long long)c->nstream);
+        }
+        qw_sbuf_free(&tmp);
+    }
+    if (f->stall_s > 0 && !c->stall_done && c->nstream >= f->stall_at) {
+        c->stall_done = 1;
+        q_marker(c, OM_STALL);
+    }
+    if (c->drop_armed && c->nstream >= f->drop_n) {
+        c->drop_armed = 0;
+        q_marker(c, OM_DROP);
+        c->dead = 1; /* nothing more is queued */
+    }
+}
+
+void qw__sim_send(client *c, const char *p, size_t n, int streamed, int is_match)
+{
+    if (c->dead || !p)
+        return;
+    const qw_sim_faults *f = &c->srv->o.faults;
+    if (streamed) {
+        c->nstream++;
+        if (is_match && f->skip_n && ++c->nmatch % f->skip_n == 0) {
+            c->srv->st.f_skip++;
+            QW_LOG(DEBUG, "fault=skip client=%llu match=%llu", (unsigned long long)c->id,
+                   (unsigned long long)c->nmatch);
+            post_faults(c);
+            return;
+        }
+    }
+    q_text(c, p, n);
+    if (streamed && !c->dead)
+        post_faults(c);
+}
+
+void qw__sim_send_adv(client *c, const qw_sbuf *head, const qw_sbuf *body, int streamed)
+{
+    if (c->dead || head->oom || body->oom)
+        return;
+    const qw_sim_faults *f = &c->srv->o.faults;
+    if (streamed) {
+        c->nstream++;
+        if (f->skip_n && c->nstream % f->skip_n == 0) {
+            c->srv->st.f_skip++;
+            QW_LOG(DEBUG, "fault=skip client=%llu sequence_num=%llu", (unsigned long long)c->id,
+                   (unsigned long long)c->seqnum);
+            c->seqnum++; /* consumed: the gap is visible */
+            post_faults(c);
+            return;
+        }
+    }
+    char d[24];
+    int dn = snprintf(d, sizeof d, "%llu", (unsigned long long)c->seqnum++);
+    outmsg *m = q_alloc(c, head->len + (size_t)dn + body->len);
+    if (!m)
+        return;
+    unsigned char *w = m->buf + LWS_PRE;
+    memcpy(w, head->p, head->len);
+    memcpy(w + head->len, d, (size_t)dn);
+    memcpy(w + head->len + (size_t)dn, body->p, body->len);
+    q_push(c, m);
+    if (streamed)
+        post_faults(c);
+}
+
+/* ---- source pacing ---- */
+
+static int backlogged(struct qw_sim *s)
+{
+    int subscribed = 0;
+    for (client *c = s->clients; c; c = c->next) {
+        if (c->qbytes > LOW_WM)
+            return 1;
+        subscribed |= c->subscribed && !c->dead;
+    }
+    return !subscribed; /* max speed with nobody listening: wait */
+}
+
+static void pump_cb(lws_sorted_usec_list_t *sul)
+{
+    struct qw_sim *s = lws_container_of(sul, struct qw_sim, sul_pump);
+    int64_t t_end = mono() + 5 * QW_NS_PER_MS;
+    uint64_t restarted_at = UINT64_MAX;
+    if (mono() < s->grace_until) {
+        lws_sul_schedule(s->ctx, 0, &s->sul_pump, pump_cb,
+                         (lws_usec_t)((s->grace_until - mono()) / 1000 + 1));
+        return;
+    }
+    for (unsigned n = 1;; n++) {
+        if (s->stopping || s->src_done)
+            return;
+        if (s->o.speed == 0 && backlogged(s))
+            return; /* resumed from the writable callback */
+        if (!s->pending) {
+            qw_err e = qw_simsrc_next(s->src, &s->pmsg, &s->pmsg_t, &s->pmsg_pace);
+            if (e == QW_NOT_FOUND && s->o.loop && restarted_at != s->st.source_messages) {
+                restarted_at = s->st.source_messages;
+                if (qw_simsrc_rewind(s->src) == QW_OK) {
+                    s->st.source_restarts++;
+                    s->pace_t0 = 0;
+                    QW_LOG(INFO, "source restart=%llu", (unsigned long long)s->st.source_restarts);
+                    continue;
+                }
+            }
+            if (e != QW_OK) {
+                if (e != QW_NOT_FOUND)
+                    QW_LOG(ERROR, "source: %s", qw_simsrc_errmsg(s->src)[0]
+                                                    ? qw_simsrc_errmsg(s->src)
+                                                    : qw_strerror(e));
+                s->src_done = 1;
+                s->src_end_mono = mono();
+                QW_LOG(INFO, "source_end messages=%llu", (unsigned long long)s->st.source_messages);
+                return;
+            }
+            s->pending = 1;
+        }
+        if (s->o.speed > 0) {
+            int64_t now = mono();
+            if (!s->pace_t0) {
+                s->pace_t0 = s->pmsg_pace;
+                s->pace_wall0 = now;
+            }
+            int64_t due = s->pace_wall0 + (int64_t)((double)(s->pmsg_pace - s->pace_t0) / s->o.speed);
+            if (due > now + 50000) {
+                lws_sul_schedule(s->ctx, 0, &s->sul_pump, pump_cb, (lws_usec_t)((due - now) / 1000));
+                return;
+            }
+        }
+        s->pending = 0;
+        s->st.source_messages++;
+        qw__sim_apply(s, s->pmsg, s->pmsg_t);
+        if (n % 32 == 0 && mono() > t_end) {
+            lws_sul_schedule(s->ctx, 0, &s->sul_pump, pump_cb, 1);
+            return;
+        }
+    }
+}
+
+/* The first subscribe starts the source after a short grace period, so
+ * the rest of that client's subscribes (Advanced Trade sends one per
+ * channel) land before anything streams. */
+#define START_GRACE_S 0.2
+
+void qw__sim_start_source(struct qw_sim *s)
+{
+    if (!s->started) {
+        s->started = 1;
+        s->grace_until = mono() + (int64_t)(START_GRACE_S * 1e9);
+        QW_LOG(INFO, "source_start speed=%g grace_s=%g", s->o.speed, START_GRACE_S);
+    }
+    if (!s->src_done)
+        lws_sul_schedule(s->ctx, 0, &s->sul_pump, pump_cb, 1);
+}
+
+/* ---- timers ---- */
+
+static void hb_cb(lws_sorted_usec_list_t *sul)
+{
+    struct qw_sim *s = lws_container_of(sul, struct qw_sim, sul_hb);
+    if (!s->stopping)
+        qw__sim_heartbeats(s);
+    lws_sul_schedule(s->ctx, 0, &s->sul_hb, hb_cb, US(1));
+}
+
+static void tick_cb(lws_sorted_usec_list_t *sul)
+{
+    struct qw_sim *s = lws_container_of(sul, struct qw_sim, sul_tick);
+    if ((s->stop && *s->stop) ||
+        (s->o.duration_s > 0 && mono() - s->start_mono >= (int64_t)(s->o.duration_s * 1e9)))
+        s->stopping = 1;
+    lws_sul_schedule(s->ctx, 0, &s->sul_tick, tick_cb, US(0.05));
+}
+
+static void timeout_cb(lws_sorted_usec_list_t *sul)
+{
+    client *c = lws_container_of(sul, client, sul_timeout);
+    if (c->subscribed)
+        return;
+    c->srv->st.timeouts++;
+    QW_LOG(INFO, "disconnect client=%llu reason=no_subscribe_within_timeout",
+           (unsigned long long)c->id);
+    qw__sim_kill(c, "no subscribe received in time");
+}
+
+static void slowread_cb(lws_sorted_usec_list_t *sul)
+{
+    client *c = lws_container_of(sul, client, sul_slowread);
+    if (c->wsi)
+        lws_rx_flow_control(c->wsi, 1);
+}
+
+static void stall_cb(lws_sorted_usec_list_t *sul)
+{
+    client *c = lws_container_of(sul, client, sul_stall);
+    c->stalled = 0;
+    QW_LOG(INFO, "fault=stall_end client=%llu", (unsigned long long)c->id);
+    if (c->wsi)
+        lws_callback_on_writable(c->wsi);
+}
+
+/* ---- lws callbacks ---- */
+
+static void on_established(struct qw_sim *s, client *c, struct lws *wsi)
+{
+    memset(c, 0, sizeof *c);
+    c->srv = s;
+    c->wsi = wsi;
+    c->id = ++s->next_id;
+    size_t np = s->mk.n ? s->mk.n : 1;
+    c->sub = qw_calloc(np, CH__N);
+    c->snapped = qw_calloc(np, 1);
+    c->next = s->clients;
+    if (s->clients)
+        s->clients->prev = c;
+    s->clients = c;
+    s->st.connections++;
+    if (!c->sub || !c->snapped) {
+        qw__sim_kill(c, "out of memory");
+        return;
+    }
+    const qw_sim_faults *f = &s->o.faults;
+    if (f->drop_n && (!f->drop_once || !s->drop_once_used)) {
+        c->drop_armed = 1;
+        s->drop_once_used = 1;
+    }
+    double wait = s->o.subscribe_timeout_s > 0 ? s->o.subscribe_timeout_s : 5.0;
+    if (f->slowread_s > 0) {
+        lws_rx_flow_control(wsi, 0);
+        lws_sul_schedule(s->ctx, 0, &c->sul_slowread, slowread_cb, US(f->slowread_s));
+        s->st.f_slowread++;
+        wait += f->slowread_s;
+    }
+    lws_sul_schedule(s->ctx, 0, &c->sul_timeout, timeout_cb, US(wait));
+    QW_LOG(INFO, "connect client=%llu%s", (unsigned long long)c->id,
+           f->slowread_s > 0 ? " fault=slowread" : "");
+}
+
+static void on_closed(struct qw_sim *s, client *c)
+{
+    if (!c->srv)
+        return;
+    lws_sul_cancel(&c->sul_timeout);
+    lws_sul_cancel(&c->sul_slowread);
+    lws_sul_cancel(&c->sul_stall);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->clients = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->st.disconnects++;
+    QW_LOG(INFO, "disconnect client=%llu sent_sequence_num=%llu streamed=%llu reason=%s",
+           (unsigned long long)c->id, (unsigned long long)c->seqnum,
+           (unsigned long long)c->nstream, c->kill ? c->kill : "closed");
+    q_free(c);
+    qw_sbuf_free(&c->rx);
+    qw_free(c->sub);
+    qw_free(c->snapped);
+    c->srv = NULL;
+    c->wsi = NULL;
+    if (s->o.speed == 0 && s->started && !s->src_done)
+        lws_sul_schedule(s->ctx, 0, &s->sul_pump, pump_cb, 1);
+}
+
+static int on_writable(struct qw_sim *s, client *c, struct lws *wsi)
+{
+    if (c->kill) {
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)c->kill,
+                         strlen(c->kill));
+        return -1;
+    }
+    for (int k = 0; k < 64 && c->qh && !c->stalled; k++) {
+        outmsg *m = c->qh;
+        if (m->kind == OM_STALL) {
+            c->qh = m->next;
+            if (!c->qh)
+                c->qt = NULL;
+            qw_free(m);
+            c->stalled = 1;
+            s->st.f_stall++;
+            QW_LOG(INFO, "fault=stall client=%llu seconds=%g after=%llu", (unsigned long long)c->id,
+                   s->o.faults.stall_s, (unsigned long long)s->o.faults.stall_at);
+            lws_sul_schedule(s->ctx, 0, &c->sul_stall, stall_cb, US(s->o.faults.stall_s));
+            return 0;
+        }
+        if (m->kind == OM_DROP) {
+            s->st.f_drop++;
+            if (s->o.faults.refuse_s > 0)
+                s->refuse_until = mono() + (int64_t)(s->o.faults.refuse_s * 1e9);
+            QW_LOG(INFO, "fault=drop client=%llu after=%llu", (unsigned long long)c->id,
+                   (unsigned long long)s->o.faults.drop_n);
+            c->kill = "fault drop";
+            int fd = (int)lws_get_socket_fd(wsi);
+            if (fd >= 0) {
+                struct linger lg = {1, 0}; /* RST, no close frame */
+                setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+                shutdown(fd, SHUT_RDWR);
+            }
+            return -1;
+        }
+        size_t left = m->len - m->off, n = left > CHUNK ? CHUNK : left;
+        int flags = lws_write_ws_flags(LWS_WRITE_TEXT, m->off == 0, m->off + n == m->len);
+        if (lws_write(wsi, m->buf + LWS_PRE + m->off, n, (enum lws_write_protocol)flags) < (int)n)
+            return -1;
+        m->off += n;
+        if (m->off == m->len) {
+            c->qh = m->next;
+            if (!c->qh)
+                c->qt = NULL;
+            c->qbytes -= m->len;
+            s->st.messages++;
+            s->st.bytes += m->len;
+            qw_free(m);
+        }
+        if (lws_send_pipe_choked(wsi) || lws_partial_buffered(wsi))
+            break;
+    }
+    if (c->qh && !c->stalled)
+        lws_callback_on_writable(wsi);
+    if (s->o.speed == 0 && c->qbytes <= LOW_WM && s->started && !s->src_done)
+        lws_sul_schedule(s->ctx, 0, &s->sul_pump, pump_cb, 1);
+    return 0;
+}
+
+static int on_receive(client *c, struct lws *wsi, const void *in, size_t len)
+{
+    if (c->dead || !c->srv)
+        return 0;
+    if (c->rx.len + len > RX_MAX) {
+        qw_sbuf_reset(&c->rx);
+        QW_LOG(WARN, "disconnect client=%llu reason=message_too_big", (unsigned long long)c->id);
+        qw__sim_kill(c, "Message too big");
+        return 0;
+    }
+    qw_sbuf_put(&c->rx, in, len);
+    if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+        return 0;
+    if (!c->rx.oom)
+        qw__sim_on_client_msg(c, c->rx.p, c->rx.len);
+    qw_sbuf_reset(&c->rx);
+    return 0;
+}
+
+static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    struct lws_context *ctx = lws_get_context(wsi);
+    struct qw_sim *s = ctx ? lws_context_user(ctx) : NULL;
+    client *c = user;
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        if (s && mono() < s->refuse_until) {
+            s->st.refused++;
+            s->st.f_refuse++;
+            QW_LOG(INFO, "fault=refuse connection refused");
+            return 1;
+        }
+        return 0;
+    case LWS_CALLBACK_ESTABLISHED:
+        on_established(s, c, wsi);
+        return 0;
+    case LWS_CALLBACK_CLOSED:
+        on_closed(s, c);
+        return 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return c->srv ? on_writable(s, c, wsi) : 0;
+    case LWS_CALLBACK_RECEIVE:
+        return c->srv ? on_receive(c, wsi, in, len) : 0;
+    default:
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}
+
+static const struct lws_protocols protocols[] = {
+    {"coinbase", cb, sizeof(client), 65536, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0}};
+
+static const struct lws_extension exts[] = {
+    {"permessage-deflate", lws_extension_callback_pm_deflate,
+     "permessage-deflate; client_no_context_takeover; client_max_window_bits"},
+    {NULL, NULL, NULL}};
+
+static void lws_emit(int level, const char *line)
+{
+    char t[512];
+    size_t n = strlen(line);
+    if (n >= sizeof t)
+        n = sizeof t - 1;
+    memcpy(t, line, n);
+    while (n && (t[n - 1] == '\n' || t[n - 1] == '\r'))
+        n--;
+    t[n] = '\0';
+    if (level & LLL_ERR)
+        QW_LOG(ERROR, "lws: %s", t);
+    else
+        QW_LOG(WARN, "lws: %s", t);
+}
+
+/* ---- lifecycle ---- */
+
+static void add_product(void *ctx, const char *id)
+{
+    struct qw_sim *s = ctx;
+    if (s->o.products) {
+        int ok = 0;
+        for (size_t i = 0; i < s->o.nproducts; i++)
+            ok |= strcmp(s->o.products[i], id) == 0;
+        if (!ok)
+            return;
+    }
+    if (qw_market_add(&s->mk, id) == QW_NOMEM)
+        QW_LOG(ERROR, "out of memory adding product %s", id);
+}
+
+qw_err qw_sim_create(qw_sim **out, const qw_sim_opts *o)
+{
+    if ((o->tls_cert && *o->tls_cert) != (o->tls_key && *o->tls_key)) {
+        QW_LOG(ERROR, "--tls-cert and --tls-key go together");
+        return QW_INVAL;
+    }
+    if (o->port < 0 || o->port > 65535 || o->speed < 0)
+        return QW_INVAL;
+    struct qw_sim *s = qw_calloc(1, sizeof *s);
+    if (!s)
+        return QW_NOMEM;
+    s->o = *o;
+    s->start_mono = mono();
+    s->start_wall = qw_now_wall_ns();
+    int64_t t0 = mono();
+    qw_err e = qw_simsrc_prescan(&o->src, add_product, s, &s->feed_now);
+    if (e == QW_OK && s->mk.n == 0) {
+        QW_LOG(ERROR, "the source names no products");
+        e = QW_INVAL;
+    }
+    if (e == QW_OK)
+        e = qw_simsrc_open(&s->src, &o->src);
+    if (e != QW_OK) {
+        qw_sim_destroy(s);
+        return e == QW_NOMEM || e == QW_INVAL ? e : QW_IO;
+    }
+    if (!s->feed_now)
+        s->feed_now = qw_now_wall_ns();
+    QW_LOG(INFO, "prescan products=%zu first_time_ns=%lld ms=%lld", s->mk.n,
+           (long long)s->feed_now, (long long)((mono() - t0) / QW_NS_PER_MS));
+
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_emit);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8;
+    int tls = o->tls_cert && *o->tls_cert;
+    if (tls)
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.user = s;
+    info.gid = (gid_t)-1;
+    info.uid = (uid_t)-1;
+    s->ctx = lws_create_context(&info);
+    if (!s->ctx) {
+        qw_sim_destroy(s);
+        return QW_IO;
+    }
+    memset(&info, 0, sizeof info);
+    info.port = o->port;
+    info.iface = o->bind && *o->bind ? o->bind : "127.0.0.1";
+    info.protocols = protocols;
+    info.extensions = exts;
+    info.vhost_name = "sim";
+    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+    if (tls) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = o->tls_cert;
+        info.ssl_private_key_filepath = o->tls_key;
+    }
+    s->vh = lws_create_vhost(s->ctx, &info);
+    if (!s->vh) {
+        QW_LOG(ERROR, "cannot listen on %s:%d%s", info.iface, o->port, tls ? " (TLS)" : "");
+        qw_sim_destroy(s);
+        return QW_IO;
+    }
+    s->port = lws_get_vhost_listen_port(s->vh);
+    if (o->faults.refuse_s > 0)
+        s->refuse_until = s->start_mono + (int64_t)(o->faults.refuse_s * 1e9);
+    lws_sul_schedule(s->ctx, 0, &s->sul_hb, hb_cb, US(1));
+    lws_sul_schedule(s->ctx, 0, &s->sul_tick, tick_cb, US(0.05));
+    QW_LOG(INFO, "listen %s://%s:%d products=%zu speed=%g loop=%d", tls ? "wss" : "ws", info.iface,
+           s->port, s->mk.n, o->speed, o->loop);
+    *out = s;
+    return QW_OK;
+}
+
+int qw_sim_port(const qw_sim *s)
+{
+    return s->port;
+}
+
+qw_err qw_sim_run(qw_sim *s, volatile sig_atomic_t *stop)
+{
+    s->stop = stop;
+    while (!s->stopping && !(stop && *stop))
+        if (lws_service(s->ctx, 0) < 0)
+            break;
+    s->stopping = 1;
+    return QW_OK;
+}
+
+const qw_sim_stats *qw_sim_get_stats(const qw_sim *s)
+{
+    return &s->st;
+}
+
+void qw_sim_summary(const qw_sim *s, char *buf, size_t cap)
+{
+    const qw_sim_stats *t = &s->st;
+    snprintf(buf, cap,
+             "{\"sim\":\"summary\",\"port\":%d,\"connections\":%llu,\"refused\":%llu,"
+             "\"subscribes\":%llu,\"unsubscribes\":%llu,\"errors_sent\":%llu,\"timeouts\":%llu,"
+             "\"slow_disconnects\":%llu,\"messages\":%llu,\"bytes\":%llu,\"source_messages\":%llu,"
+             "\"source_restarts\":%llu,\"faults\":{\"drop\":%llu,\"skip\":%llu,\"malformed\":%llu,"
+             "\"oversize\":%llu,\"stall\":%llu,\"refuse\":%llu,\"slowread\":%llu}}",
+             s->port, (unsigned long long)t->connections, (unsigned long long)t->refused,
+             (unsigned long long)t->subscribes, (unsigned long long)t->unsubscribes,
+             (unsigned long long)t->errors_sent, (unsigned long long)t->timeouts,
+             (unsigned long long)t->slow_disconnects, (unsigned long long)t->messages,
+             (unsigned long long)t->bytes, (unsigned long long)t->source_messages,
+             (unsigned long long)t->source_restarts, (unsigned long long)t->f_drop,
+             (unsigned long long)t->f_skip, (unsigned long long)t->f_malformed,
+             (unsigned long long)t->f_oversize, (unsigned long long)t->f_stall,
+             (unsigned long long)t->f_refuse, (unsigned long long)t->f_slowread);
+}
+
+void qw_sim_destroy(qw_sim *s)
+{
+    if (!s)
+        return;
+    if (s->ctx) {
+        s->stopping = 1;
+        lws_sul_cancel(&s->sul_pump);
+        lws_sul_cancel(&s->sul_hb);
+        lws_sul_cancel(&s->sul_tick);
+        lws_context_destroy(s->ctx); /* closes every connection (CLOSED frees them) */
+    }
+    qw_simsrc_close(s->src);
+    qw_market_free(&s->mk);
+    qw_sbuf_free(&s->e1);
+    qw_sbuf_free(&s->e2);
+    qw_free(s->lb);
+    qw_free(s->la);
+    qw_free(s->chg);
+    qw_free(s->tr);
+    qw_free(s);
+}
