@@ -87,6 +87,8 @@ static void on_disconnect(void *vctx, const char *why)
 {
     live *L = vctx;
     (void)why;
+    if (L->stopping)
+        return; /* a clean stop: the books were exact up to the last message */
     /* pending labels spanning the outage are dropped, not mislabeled */
     qw_pipeline_invalidate_all(L->pl, QW_RESYNC_RECONNECT);
 }
