@@ -58,6 +58,7 @@ typedef struct live {
     uint64_t predictions;
     uint64_t gap_reconnects, snapshot_timeouts;
     int stopping;
+    int reconnecting;       /* a reconnect was requested: no resubscribes until it happened */
     qw_ratelimit rl;
     double rate;            /* messages/s over the last second */
     uint64_t rate_msgs;
@@ -74,6 +75,7 @@ static void on_connect(void *vctx, uint64_t conn)
     live *L = vctx;
     int64_t now = qw_now_mono_ns();
     qw_feed_reset(L->feed);
+    L->reconnecting = 0;
     if (conn > 1)
         qw_pipeline_invalidate_all(L->pl, QW_RESYNC_RECONNECT);
     for (size_t i = 0; i < qw_pipeline_count(L->pl); i++)
@@ -93,8 +95,16 @@ static void on_disconnect(void *vctx, const char *why)
     qw_pipeline_invalidate_all(L->pl, QW_RESYNC_RECONNECT);
 }
 
+static void reconnect(live *L, const char *why)
+{
+    L->reconnecting = 1;
+    qw_wsclient_reconnect(L->ws, why);
+}
+
 static void check_resync(live *L, int64_t now)
 {
+    if (L->reconnecting)
+        return;
     for (size_t i = 0; i < qw_pipeline_count(L->pl); i++) {
         const qw_chain *c = qw_pipeline_chain(L->pl, i);
         if (c->has_snapshot && !c->needs_resync) {
@@ -104,7 +114,7 @@ static void check_resync(live *L, int64_t now)
         if (L->pending[i] && now - L->pending[i] > SNAPSHOT_WAIT_NS) {
             L->snapshot_timeouts++;
             L->pending[i] = 0;
-            qw_wsclient_reconnect(L->ws, "no fresh snapshot within 15 s");
+            reconnect(L, "no fresh snapshot within 15 s");
             return;
         }
         if (!L->pending[i] && c->needs_resync && qw_wsclient_resubscribe(L->ws, c->product) == QW_OK)
@@ -140,7 +150,7 @@ static void on_message(void *vctx, char *buf, size_t len, int64_t recv_ns, int64
         }
         if (m->gap) {
             L->gap_reconnects++;
-            qw_wsclient_reconnect(L->ws, "sequence gap");
+            reconnect(L, "sequence gap");
             return;
         }
     }
