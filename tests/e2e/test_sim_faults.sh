@@ -5,6 +5,7 @@
 # kind, an oversize message of the exact size, a stall of the given length,
 # refused connections (at start and after a drop), abrupt drops (each
 # connection, and /once), slowread; bad specs exit 2 naming the item.
+# A client that never reads is disconnected at the queue bound (ErrSlowConsume).
 . "$(dirname "$0")/lib.sh"
 set +e
 "$QW_BIN" sim --synthetic --fault teleport=3 2>"$T/e"; rc=$?
@@ -191,7 +192,18 @@ def t_slowread():
     s = run("slowread", "slowread=2", body)
     check(s and s["faults"]["slowread"] == 1, "slowread counted")
 
-th = [threading.Thread(target=f) for f in (t_skip, t_malformed, t_oversize, t_stall, t_refuse_drop, t_drop_once, t_slowread)]
+def t_slow_consumer():
+    # not a --fault: a client that never reads is cut off at the 64 MiB queue bound
+    sim = Sim(binary, ["--synthetic", "--feed", "advanced", "--speed", "100000x"], f"{tdir}/sim_slow.log")
+    ws = WS(sim.url())
+    ws.send_json(ADV_SUB[0])
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 25 and "ErrSlowConsume" not in open(f"{tdir}/sim_slow.log").read():
+        time.sleep(0.5)
+    rc, err, summ = sim.stop()
+    check(rc == 0 and summ["slow_disconnects"] == 1 and "queued=" in err, f"slow consumer: {summ}")
+
+th = [threading.Thread(target=f) for f in (t_slow_consumer, t_skip, t_malformed, t_oversize, t_stall, t_refuse_drop, t_drop_once, t_slowread)]
 for t in th: t.start()
 for t in th: t.join()
 print("failures:", len(fails))
