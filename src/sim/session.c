@@ -547,7 +547,8 @@ static void apply_book(struct qw_sim *s, const qw_msg *m, const qw_group *g)
                 qw_enc_ex_l2update(&s->e1, p->id, s->chg, n, t);
                 have[P_EX] = 1, have[P_ADV] = 0;
             }
-            qw__sim_send(c, s->e1.p, s->e1.len, 1, 0);
+            if (!s->e1.oom)
+                qw__sim_send(c, s->e1.p, s->e1.len, 1, 0);
         } else {
             if (!have[P_ADV]) {
                 qw_sbuf_reset(&s->e1);
@@ -605,7 +606,8 @@ static void apply_trades(struct qw_sim *s, const qw_msg *m, int64_t t_msg)
                     qw_enc_ex_match(&s->e1, 0, &et);
                     have[P_EX] = 1, have[P_ADV] = 0;
                 }
-                qw__sim_send(c, s->e1.p, s->e1.len, 1, 1);
+                if (!s->e1.oom)
+                    qw__sim_send(c, s->e1.p, s->e1.len, 1, 1);
             } else {
                 if (!have[P_ADV]) {
                     et.trade_id = r.trade_id;
@@ -656,7 +658,8 @@ void qw__sim_heartbeats(struct qw_sim *s)
                 const qw_simprod *p = &s->mk.p[pi];
                 qw_sbuf_reset(&s->e1);
                 qw_enc_ex_heartbeat(&s->e1, p->id, p->seq, p->last_trade_id, now);
-                qw__sim_send(c, s->e1.p, s->e1.len, 1, 0);
+                if (!s->e1.oom)
+                    qw__sim_send(c, s->e1.p, s->e1.len, 1, 0);
             }
         }
     }
