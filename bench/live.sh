@@ -6,18 +6,18 @@
 # Usage: bench/live.sh [MESSAGES] [FEED]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-N=${1:-1000000}; FEED=${2:-exchange}
+N=${1:-1000000}; FEED=${2:-exchange}; DEFLATE=${3:-}  # "--no-deflate" or empty
 out=build/bench; mkdir -p "$out"
 f="$out/live-$FEED-$N.ndjson"
 [ -s "$f" ] || build/gen_feed --feed "$FEED" --products BTC-USD,ETH-USD --levels 1000 --messages "$N" --seed 7 --out "$f"
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-build/quotewatch sim --port "$port" --speed max --log-level warn "$f" 2>"$out/live-sim.log" &
+build/quotewatch sim --port "$port" --speed max --log-level warn $DEFLATE "$f" 2>"$out/live-sim.log" &
 sim=$!
 trap 'kill $sim 2>/dev/null || true' EXIT
 for i in $(seq 100); do (echo >/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.05; done
 st="$out/live-status.json"; rm -f "$st"
 build/quotewatch live --feed "$FEED" --products BTC-USD,ETH-USD --url "ws://127.0.0.1:$port" \
-  --status-file "$st" --summary "$out/live-summary.json" --log-level warn --port 0 2>"$out/live.log" &
+  --status-file "$st" --summary "$out/live-summary.json" --log-level warn --port 0 $DEFLATE 2>"$out/live.log" &
 live=$!
 /usr/bin/python3 - "$st" "$N" <<'PY'
 import json, sys, time
@@ -33,14 +33,16 @@ while time.time() < end:
     time.sleep(0.05)
 PY
 kill -TERM $live; wait $live || true
-/usr/bin/python3 - "$out/live-summary.json" <<'PY'
+/usr/bin/python3 - "$out/live-summary.json" "${DEFLATE:-(permessage-deflate)}" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1])); L = d["live"]
 lat = L["latency_receive_to_prediction"]
 # busy time: the client's own message count over the span it was receiving
-print(f"live {L['feed']}: {L['messages']} messages, {L['bytes']/1e6:.1f} MB in {L['receive_span_s']:.2f} s "
+print(f"live {L['feed']} {sys.argv[2]}: {L['messages']} messages, {L['bytes']/1e6:.1f} MB in {L['receive_span_s']:.2f} s "
       f"= {L['messages_per_s_avg']/1e6:.2f} M msgs/s, {L['bytes']/1e6/max(L['receive_span_s'],1e-9):.0f} MB/s; "
       f"rejected {d['rejected']}, reconnects {L['reconnects']}")
+print(f"client CPU {L['cpu_s']:.2f} s for {L['messages']} messages = {L['messages']/L['cpu_s']/1e6:.2f} M msgs per CPU-second "
+      f"(the client's capacity; the wall rate above is bounded by the simulator), peak RSS {L['max_rss_kb']/1024:.0f} MB")
 print(f"receive->prediction latency: p50 {lat['p50_us']:.1f} us, p99 {lat['p99_us']:.1f} us, "
       f"p99.9 {lat['p999_us']:.1f} us, max {lat['max_us']:.1f} us ({lat['count']} predictions)")
 PY

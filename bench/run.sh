@@ -31,8 +31,10 @@ real=../shared/data/real/coinbase_exchange_ws_2021-04-17.ndjson
   fi
   echo "## live end to end over loopback (simulator --speed max -> client -> pipeline)"
   echo '```'
-  bench/live.sh "${BENCH_LIVE_MESSAGES:-1000000}" exchange
-  bench/live.sh "${BENCH_LIVE_MESSAGES:-1000000}" advanced
+  for feed in exchange advanced; do
+    bench/live.sh "${BENCH_LIVE_MESSAGES:-1000000}" $feed --no-deflate
+    bench/live.sh "${BENCH_LIVE_MESSAGES:-1000000}" $feed
+  done
   echo '```'
   if [ "${SOAK:-1}" != 0 ]; then  # SOAK=0 skips the 30-minute soak
     echo "## soak (${SOAK_MINUTES:-30} min, 50x, random faults)"

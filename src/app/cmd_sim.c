@@ -33,6 +33,7 @@ int qw_cmd_sim(const qw_config *cfg)
     o.port = cfg->port;
     o.speed = cfg->speed;
     o.loop = cfg->loop;
+    o.no_deflate = cfg->no_deflate;
     o.tls_cert = cfg->tls_cert;
     o.tls_key = cfg->tls_key;
     o.duration_s = cfg->duration_s;

@@ -214,6 +214,10 @@ qw_err qw_config_load(qw_config *c, char **envp, int argc, char **argv)
             c->synthetic = 1;
             continue;
         }
+        if (strcmp(name, "--no-deflate") == 0) {
+            c->no_deflate = 1;
+            continue;
+        }
         if (strcmp(name, "--loop") == 0) {
             c->loop = 1;
             continue;

@@ -41,6 +41,7 @@ typedef struct qw_config {
     double backoff_max_s;   /* reconnect backoff cap (default 30) */
     double connect_rate;    /* max connection attempts per second (default 4) */
     size_t max_message;     /* largest WebSocket message reassembled (default 32 MiB) */
+    int no_deflate;         /* live/sim: do not negotiate permessage-deflate */
     /* sim */
     int synthetic;          /* serve qw_synth instead of FILE */
     int loop;               /* restart the source at its end */

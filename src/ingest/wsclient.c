@@ -610,7 +610,7 @@ qw_err qw_wsclient_create(qw_wsclient **out, struct lws_context *ctx, const qw_w
     memset(&vi, 0, sizeof vi);
     vi.port = CONTEXT_PORT_NO_LISTEN;
     vi.protocols = protocols;
-    vi.extensions = extensions;
+    vi.extensions = o->no_deflate ? NULL : extensions;
     vi.vhost_name = "qw-client";
     vi.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     if (o->ca_file && *o->ca_file)

@@ -62,6 +62,7 @@ typedef struct qw_wsclient_opts {
     double backoff_max_s;     /* 0 = 30 */
     double connect_rate;      /* attempts per second; 0 = 4 */
     const char *ca_file;      /* extra CA (tests against the simulator); NULL = system store only */
+    int no_deflate;           /* do not offer permessage-deflate */
     /* Exchange credentials (level2 instead of level2_batch); all three or none.
      * Copied at create; never logged. */
     const char *ex_key, *ex_secret_b64, *ex_passphrase;

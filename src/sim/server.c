@@ -649,7 +649,7 @@ qw_err qw_sim_create(qw_sim **out, const qw_sim_opts *o)
     info.port = o->port;
     info.iface = o->bind && *o->bind ? o->bind : "127.0.0.1";
     info.protocols = protocols;
-    info.extensions = exts;
+    info.extensions = s->o.no_deflate ? NULL : exts;
     info.vhost_name = "sim";
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
     if (tls) {

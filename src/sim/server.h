@@ -31,6 +31,7 @@ typedef struct qw_sim_opts {
     size_t nproducts;
     size_t queue_limit;    /* per-connection output bound; 0 = 64 MiB */
     double subscribe_timeout_s; /* 0 = 5 */
+    int no_deflate;        /* do not accept permessage-deflate */
 } qw_sim_opts;
 
 typedef struct qw_sim_stats {
