@@ -398,8 +398,9 @@ qw_err qw_ice_append(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *n
         if (i + 1 < max)
             backoff(i, base);
     }
-    if (e != QW_OK && e != QW_CONFLICT && a.manifest[0] == 0)
-        QW_LOG(WARN, "%s.%s: append failed: %s", ns, table, res->err);
+    if (e != QW_OK)
+        QW_LOG(WARN, "%s.%s: append failed after %d attempt(s): %s", ns, table, res->attempts,
+               res->err);
     if (e == QW_CONFLICT && a.manifest[0])
         qw_fileio_remove(io, a.manifest); /* gave up: the manifest is unreferenced */
     return e;
