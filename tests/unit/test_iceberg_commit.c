@@ -404,3 +404,120 @@ TEST(ice_append_errors)
     qw_free(f);
     env_fini(&e);
 }
+
+/* Table for the independent readers (tests/e2e/test_iceberg_readers.sh):
+ * with QW_ICE_E2E_DIR set, registers the Parquet files listed in
+ * $QW_ICE_E2E_DIR/files.json (written by tests/js/iceberg_make_parquet.mjs)
+ * in two appends and writes result.json; without it, uses made-up files. */
+TEST(ice_e2e_table)
+{
+    const char *out = getenv("QW_ICE_E2E_DIR");
+    char dir[256];
+    if (out) {
+        snprintf(dir, sizeof(dir), "%s", out);
+    } else {
+        snprintf(dir, sizeof(dir), "/tmp/qw_icee2e_XXXXXX");
+        ASSERT_TRUE(mkdtemp(dir) != NULL);
+    }
+    qw_fileio *io;
+    ASSERT_OK(qw_fileio_create(&io, NULL, NULL));
+    json_t *list = NULL;
+    char p[512];
+    snprintf(p, sizeof(p), "%s/files.json", dir);
+    if (out) {
+        json_error_t je;
+        list = json_load_file(p, 0, &je);
+        ASSERT_TRUE(json_is_array(list));
+    } else {
+        list = json_pack("[{s:s, s:i, s:i, s:s, s:I, s:I}, {s:s, s:i, s:i, s:s, s:I, s:I},"
+                         " {s:s, s:i, s:i, s:s, s:I, s:I}]",
+                         "path", "file:///nowhere/a.parquet", "size", 100, "rows", 3, "product",
+                         "BTC-USD", "ts_min", (json_int_t)1618617600000000LL, "ts_max",
+                         (json_int_t)1618617601000000LL, "path", "file:///nowhere/b.parquet", "size",
+                         200, "rows", 4, "product", "ETH-USD", "ts_min",
+                         (json_int_t)1618617600000000LL, "ts_max", (json_int_t)1618617602000000LL,
+                         "path", "file:///nowhere/c.parquet", "size", 300, "rows", 5, "product",
+                         "BTC-USD", "ts_min", (json_int_t)1618704000000000LL, "ts_max",
+                         (json_int_t)1618704003000000LL);
+    }
+    size_t n = json_array_size(list);
+    ASSERT_TRUE(n >= 2);
+    qw_ice_data_file *f = qw_calloc(n, sizeof(*f));
+    int64_t rows = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *j = json_array_get(list, i);
+        const char *prod = json_string_value(json_object_get(j, "product"));
+        int64_t t0 = json_integer_value(json_object_get(j, "ts_min"));
+        int64_t t1 = json_integer_value(json_object_get(j, "ts_max"));
+        snprintf(f[i].path, sizeof(f[i].path), "%s", json_string_value(json_object_get(j, "path")));
+        f[i].file_size_in_bytes = json_integer_value(json_object_get(j, "size"));
+        f[i].record_count = json_integer_value(json_object_get(j, "rows"));
+        rows += f[i].record_count;
+        f[i].npart = 2;
+        f[i].part[0].type = QW_ICE_STRING;
+        snprintf(f[i].part[0].s, sizeof(f[i].part[0].s), "%s", prod);
+        f[i].part[1].type = QW_ICE_DATE;
+        f[i].part[1].i = qw_ice_day_from_us(t0);
+        qw_ice_col_stats *c = qw_ice_data_file_col(&f[i], 1);
+        c->value_count = f[i].record_count;
+        c->null_count = 0;
+        qw_ice_bound_string_lower(&c->lower, prod, strlen(prod));
+        qw_ice_bound_string_upper(&c->upper, prod, strlen(prod));
+        c = qw_ice_data_file_col(&f[i], 2);
+        c->value_count = f[i].record_count;
+        c->null_count = 0;
+        qw_ice_bound_long(&c->lower, t0);
+        qw_ice_bound_long(&c->upper, t1);
+    }
+    /* schema of the parquet files: product_id, exchange_ts, price, trade_id */
+    qw_ice_schema s;
+    memset(&s, 0, sizeof(s));
+    s.nfields = 4;
+    s.fields[0] = (qw_ice_field){1, "product_id", QW_ICE_STRING, 0, 0, 1};
+    s.fields[1] = (qw_ice_field){2, "exchange_ts", QW_ICE_TIMESTAMPTZ, 0, 0, 1};
+    s.fields[2] = (qw_ice_field){3, "price", QW_ICE_DOUBLE, 0, 0, 0};
+    s.fields[3] = (qw_ice_field){4, "trade_id", QW_ICE_LONG, 0, 0, 0};
+    qw_ice_spec sp;
+    memset(&sp, 0, sizeof(sp));
+    sp.nfields = 2;
+    sp.fields[0] = (qw_ice_part_field){1, 1000, "product_id", QW_ICE_T_IDENTITY, 0};
+    sp.fields[1] = (qw_ice_part_field){2, 1001, "exchange_ts_day", QW_ICE_T_DAY, 0};
+    memcat cat;
+    memset(&cat, 0, sizeof(cat));
+    pthread_mutex_init(&cat.mu, NULL);
+    cat.io = io;
+    qw_ice_catalog_ops ops = mc_ops(&cat);
+    char location[300], loc[QW_ICE_LOC_MAX];
+    snprintf(location, sizeof(location), "file://%s/warehouse/quotewatch/raw_trades", dir);
+    ASSERT_OK(qw_ice_create_table(&ops, io, "quotewatch", "raw_trades", location, &s, &sp, NULL, 0,
+                                  loc, sizeof(loc)));
+    qw_ice_commit_result r1, r2;
+    ASSERT_OK(qw_ice_append(&ops, io, "quotewatch", "raw_trades", f, n - 1, NULL, &r1));
+    ASSERT_OK(qw_ice_append(&ops, io, "quotewatch", "raw_trades", f + n - 1, 1, NULL, &r2));
+    qw_ice_meta *m;
+    char err[256];
+    ASSERT_OK(qw_ice_meta_read(io, r2.metadata_location, &m, err, sizeof(err)));
+    qw_ice_scan sc;
+    ASSERT_OK(qw_ice_scan_plan(io, m, -1, &sc, err, sizeof(err)));
+    ASSERT_EQ(sc.ndata_files, n);
+    ASSERT_EQ(sc.data_records, rows);
+    qw_ice_scan_free(&sc);
+    qw_ice_meta_free(m);
+    char s1[24], s2[24]; /* strings: JSON readers in JS lose 64-bit precision */
+    snprintf(s1, sizeof(s1), "%lld", (long long)r1.snapshot_id);
+    snprintf(s2, sizeof(s2), "%lld", (long long)r2.snapshot_id);
+    json_t *res = json_pack("{s:s, s:s, s:s, s:s, s:I}", "table_location", location,
+                            "metadata_location", r2.metadata_location, "snapshot_1", s1,
+                            "snapshot_2", s2, "rows", (json_int_t)rows);
+    snprintf(p, sizeof(p), "%s/result.json", dir);
+    ASSERT_EQ(json_dump_file(res, p, JSON_INDENT(1)), 0);
+    json_decref(res);
+    json_decref(list);
+    qw_free(f);
+    qw_fileio_destroy(io);
+    if (!out) {
+        char cmd[300];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        ASSERT_EQ(system(cmd), 0);
+    }
+}
