@@ -60,7 +60,8 @@ qw_err qw_fileio_write(qw_fileio *io, const char *uri, const void *data, size_t 
 qw_err qw_fileio_read(qw_fileio *io, const char *uri, size_t max, uint8_t **out, size_t *len);
 qw_err qw_fileio_exists(qw_fileio *io, const char *uri);
 /* Every regular file under uri (recursively, sorted within a directory);
- * fn gets the file's URI in the same form as uri; nonzero stops. */
+ * fn gets each file's URI in the form of uri after the prefix maps (i.e.
+ * the resolved location); nonzero stops. */
 qw_err qw_fileio_list(qw_fileio *io, const char *uri,
                       int (*fn)(void *fctx, const char *uri, uint64_t size), void *fctx);
 /* QW_NOT_FOUND if missing. */
