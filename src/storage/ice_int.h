@@ -1,0 +1,16 @@
+/* ice_int.h: helpers shared by the ice_*.c files (never leaves storage/). */
+#ifndef QW_STORAGE_ICE_INT_H
+#define QW_STORAGE_ICE_INT_H
+
+#include "storage/iceberg.h"
+
+#define QW__ICE_MAX_AVRO (256u << 20) /* manifest / list file size limit */
+#define QW__ICE_MAX_META (64u << 20)  /* metadata JSON size limit */
+
+/* Iceberg JSON of a schema (struct) and of a spec's field array. */
+json_t *qw__ice_schema_json(const qw_ice_schema *s);
+json_t *qw__ice_spec_json(const qw_ice_spec *sp);
+/* Result type of partition field i of sp under schema s. */
+qw_ice_type qw__ice_part_type(const qw_ice_schema *s, const qw_ice_part_field *pf);
+
+#endif

@@ -1,0 +1,301 @@
+/* iceberg.h: Apache Iceberg format v2 for QuoteWatch's lake: schemas with
+ * field ids, partition specs (identity, day), table metadata JSON, data-file
+ * statistics with single-value binary bounds, manifests and manifest lists
+ * (Avro, same schemas and file metadata as Iceberg Java / pyiceberg), scan
+ * planning, and the fast-append commit through a compare-and-swap catalog.
+ *
+ * Commit protocol (qw_ice_append): load metadata_location from the catalog,
+ * read that metadata, write a new manifest (ADDED entries), a new manifest
+ * list (the new manifest first, then every manifest of the parent snapshot)
+ * and a new metadata JSON -- each written completely and made durable by
+ * fileio BEFORE the catalog CAS. On QW_CONFLICT: back off, reload, and build a
+ * new list + metadata on the new parent (the manifest is reused: its entries
+ * inherit sequence numbers). Losers' list/metadata files are removed.
+ * See docs/ICEBERG.md.
+ *
+ * Not thread-safe per table handle; different threads may commit to the same
+ * table (the CAS serialises them).
+ */
+#ifndef QW_STORAGE_ICEBERG_H
+#define QW_STORAGE_ICEBERG_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "storage/fileio.h"
+
+#define QW_ICE_NAME_MAX 64
+#define QW_ICE_MAX_FIELDS 64
+#define QW_ICE_MAX_PART 8
+#define QW_ICE_BOUND_MAX 64    /* column bounds longer than this are dropped on read */
+#define QW_ICE_PBOUND_MAX 256  /* partition summary bounds */
+#define QW_ICE_STR_TRUNC 16    /* string bounds are truncated to 16 bytes */
+#define QW_ICE_LOC_MAX 1024
+
+/* ---- types and schemas ---- */
+typedef enum {
+    QW_ICE_UNKNOWN = 0, QW_ICE_BOOLEAN, QW_ICE_INT, QW_ICE_LONG, QW_ICE_FLOAT, QW_ICE_DOUBLE,
+    QW_ICE_DATE, QW_ICE_TIME, QW_ICE_TIMESTAMP, QW_ICE_TIMESTAMPTZ, QW_ICE_STRING, QW_ICE_UUID,
+    QW_ICE_FIXED, QW_ICE_BINARY, QW_ICE_DECIMAL, QW_ICE_NESTED
+} qw_ice_type;
+
+typedef struct qw_ice_field {
+    int id;
+    char name[QW_ICE_NAME_MAX];
+    qw_ice_type type;
+    int precision, scale; /* decimal; fixed length in precision */
+    int required;
+} qw_ice_field;
+
+typedef struct qw_ice_schema {
+    int schema_id;
+    int nfields;
+    qw_ice_field fields[QW_ICE_MAX_FIELDS];
+} qw_ice_schema;
+
+typedef enum {
+    QW_ICE_T_IDENTITY = 0, QW_ICE_T_DAY, QW_ICE_T_MONTH, QW_ICE_T_YEAR, QW_ICE_T_HOUR,
+    QW_ICE_T_BUCKET, QW_ICE_T_TRUNCATE, QW_ICE_T_VOID, QW_ICE_T_OTHER
+} qw_ice_transform;
+
+typedef struct qw_ice_part_field {
+    int source_id, field_id; /* field ids start at 1000 */
+    char name[QW_ICE_NAME_MAX];
+    qw_ice_transform transform;
+    int param; /* bucket[N] / truncate[W] */
+} qw_ice_part_field;
+
+typedef struct qw_ice_spec {
+    int spec_id;
+    int nfields;
+    qw_ice_part_field fields[QW_ICE_MAX_PART];
+} qw_ice_spec;
+
+/* "decimal(18, 8)", "timestamptz", ... (Java spelling) into buf. */
+const char *qw_ice_type_str(const qw_ice_field *f, char *buf, size_t cap);
+/* Parse a primitive type string; nested types give QW_ICE_NESTED. */
+qw_err qw_ice_type_parse(const char *s, qw_ice_field *f);
+/* Result type of a transform over the source field (day -> date, ...). */
+qw_ice_type qw_ice_transform_result(qw_ice_transform t, qw_ice_type source);
+/* "identity", "day", "bucket[16]" */
+const char *qw_ice_transform_str(const qw_ice_part_field *pf, char *buf, size_t cap);
+/* day transform: days since 1970-01-01 of a timestamp in microseconds (floor). */
+int32_t qw_ice_day_from_us(int64_t us);
+
+/* ---- values ---- */
+typedef struct qw_ice_datum {
+    qw_ice_type type;
+    int is_null;
+    int64_t i;     /* boolean, int, long, date, time, timestamp(tz), decimal unscaled */
+    double d;      /* float, double */
+    char s[QW_ICE_NAME_MAX]; /* string (NUL-terminated) */
+} qw_ice_datum;
+
+typedef struct qw_ice_bytes {
+    uint16_t len;
+    uint8_t has; /* 0: absent */
+    uint8_t b[QW_ICE_BOUND_MAX];
+} qw_ice_bytes;
+
+/* Single-value binary serialization (Iceberg spec appendix D). */
+void qw_ice_bound_bool(qw_ice_bytes *o, int v);
+void qw_ice_bound_int(qw_ice_bytes *o, int32_t v);   /* int, date: 4 bytes LE */
+void qw_ice_bound_long(qw_ice_bytes *o, int64_t v);  /* long, time, timestamp(tz): 8 LE */
+void qw_ice_bound_double(qw_ice_bytes *o, double v); /* 8 bytes LE IEEE */
+void qw_ice_bound_float(qw_ice_bytes *o, float v);
+/* decimal: unscaled value, big-endian two's complement, minimum bytes */
+void qw_ice_bound_decimal(qw_ice_bytes *o, int64_t unscaled);
+/* string lower bound: the first <= 16 bytes, cut on a UTF-8 boundary */
+void qw_ice_bound_string_lower(qw_ice_bytes *o, const char *s, size_t n);
+/* string upper bound: that prefix with its last byte incremented (carrying);
+ * the bound is left absent (has = 0) when no such prefix exists. */
+void qw_ice_bound_string_upper(qw_ice_bytes *o, const char *s, size_t n);
+/* Encode a datum per its type (partition summaries). */
+qw_err qw_ice_bound_datum(qw_ice_bytes *o, const qw_ice_datum *d);
+/* Decoders: QW_CORRUPT on a wrong length. */
+qw_err qw_ice_bound_get_long(const qw_ice_bytes *b, qw_ice_type t, int64_t *out);
+qw_err qw_ice_bound_get_double(const qw_ice_bytes *b, qw_ice_type t, double *out);
+
+/* ---- data files ---- */
+typedef struct qw_ice_col_stats {
+    int field_id;
+    int64_t column_size, value_count, null_count, nan_count; /* -1: absent */
+    qw_ice_bytes lower, upper;
+} qw_ice_col_stats;
+
+enum { QW_ICE_STATUS_EXISTING = 0, QW_ICE_STATUS_ADDED = 1, QW_ICE_STATUS_DELETED = 2 };
+enum { QW_ICE_CONTENT_DATA = 0, QW_ICE_CONTENT_POS_DELETES = 1, QW_ICE_CONTENT_EQ_DELETES = 2 };
+
+typedef struct qw_ice_data_file {
+    int content;                   /* QW_ICE_CONTENT_* */
+    char path[QW_ICE_LOC_MAX];
+    char format[16];               /* "PARQUET" */
+    int npart;
+    qw_ice_datum part[QW_ICE_MAX_PART]; /* in spec order */
+    int64_t record_count, file_size_in_bytes;
+    int ncols;
+    qw_ice_col_stats cols[QW_ICE_MAX_FIELDS];
+    /* filled by readers (ignored by writers) */
+    int status, spec_id;
+    int64_t snapshot_id, sequence_number, file_sequence_number; /* -1: null */
+} qw_ice_data_file;
+
+/* Stats slot for field_id (created if missing; NULL if full). */
+qw_ice_col_stats *qw_ice_data_file_col(qw_ice_data_file *f, int field_id);
+const qw_ice_col_stats *qw_ice_data_file_find(const qw_ice_data_file *f, int field_id);
+/* Pruning helpers: 0 when the file certainly has no row with a long /
+ * timestamp column in [lo, hi] (inclusive), or no string column value == s;
+ * 1 otherwise (including "no statistics"). */
+int qw_ice_file_may_overlap_long(const qw_ice_data_file *f, int field_id, qw_ice_type t,
+                                 int64_t lo, int64_t hi);
+int qw_ice_file_may_contain_string(const qw_ice_data_file *f, int field_id, const char *s);
+
+/* ---- table metadata ---- */
+typedef struct qw_ice_kv {
+    const char *key, *value;
+} qw_ice_kv;
+
+typedef struct qw_ice_meta {
+    json_t *root; /* the whole document (owned): unknown fields survive a commit */
+    int format_version;
+    char uuid[40];
+    char location[QW_ICE_LOC_MAX];
+    int64_t last_sequence_number, last_updated_ms;
+    int last_column_id, last_partition_id, current_schema_id, default_spec_id;
+    int64_t current_snapshot_id; /* -1: none */
+    qw_ice_schema schema;        /* the current schema */
+    qw_ice_spec spec;            /* the default spec */
+} qw_ice_meta;
+
+/* Parse metadata JSON (ours, Java's, pyiceberg's; v1 and v2). */
+qw_err qw_ice_meta_parse(const char *json, size_t len, qw_ice_meta **out, char *err,
+                         size_t errlen);
+/* New v2 metadata for an empty table. */
+qw_err qw_ice_meta_new(qw_ice_meta **out, const char *location, const qw_ice_schema *schema,
+                       const qw_ice_spec *spec, const qw_ice_kv *props, size_t nprops,
+                       int64_t now_ms);
+/* Serialized text (free with qw_free). */
+qw_err qw_ice_meta_dump(const qw_ice_meta *m, char **out, size_t *len);
+void qw_ice_meta_free(qw_ice_meta *m); /* NULL is a no-op */
+/* Snapshot object by id (borrowed) or NULL. */
+const json_t *qw_ice_meta_snapshot(const qw_ice_meta *m, int64_t snapshot_id);
+/* Partition spec by id into out. QW_NOT_FOUND if absent. */
+qw_err qw_ice_meta_spec(const qw_ice_meta *m, int spec_id, qw_ice_spec *out);
+/* Version number of a metadata file name ("00012-uuid.metadata.json" -> 12,
+ * "v3.metadata.json" -> 3), -1 if neither. */
+int qw_ice_metadata_version(const char *location);
+
+/* ---- manifests ---- */
+typedef struct qw_ice_field_summary {
+    int contains_null;
+    int contains_nan; /* -1: null */
+    uint16_t lower_len, upper_len;
+    uint8_t has_lower, has_upper;
+    uint8_t lower[QW_ICE_PBOUND_MAX], upper[QW_ICE_PBOUND_MAX];
+} qw_ice_field_summary;
+
+typedef struct qw_ice_manifest_file {
+    char path[QW_ICE_LOC_MAX];
+    int64_t length;
+    int spec_id, content; /* content: 0 data, 1 deletes */
+    int64_t sequence_number, min_sequence_number, added_snapshot_id;
+    int32_t added_files, existing_files, deleted_files;
+    int64_t added_rows, existing_rows, deleted_rows;
+    int npart; /* -1: partitions null */
+    qw_ice_field_summary part[QW_ICE_MAX_PART];
+} qw_ice_manifest_file;
+
+/* Manifest of ADDED entries for snapshot_id (sequence numbers inherited),
+ * partitioned by m's default spec. deflate codec. Caller frees *out. */
+qw_err qw_ice_manifest_write(const qw_ice_meta *m, int64_t snapshot_id,
+                             const qw_ice_data_file *files, size_t n, uint8_t **out,
+                             size_t *len);
+/* Summary entry describing that manifest (path/length/sequence set by caller). */
+qw_err qw_ice_manifest_summarize(const qw_ice_meta *m, int64_t snapshot_id,
+                                 const qw_ice_data_file *files, size_t n,
+                                 qw_ice_manifest_file *out);
+qw_err qw_ice_manifest_list_write(int64_t snapshot_id, int64_t parent_id, int64_t seq,
+                                  const qw_ice_manifest_file *mf, size_t n, uint8_t **out,
+                                  size_t *len);
+/* Readers: arrays allocated with qw_malloc (free with qw_free). Sequence
+ * numbers that are null in the file are inherited per the spec (entries from
+ * the manifest's sequence_number when status is ADDED). */
+qw_err qw_ice_manifest_list_read(const uint8_t *data, size_t len, qw_ice_manifest_file **out,
+                                 size_t *n, char *err, size_t errlen);
+qw_err qw_ice_manifest_read(const uint8_t *data, size_t len, const qw_ice_manifest_file *mf,
+                            const qw_ice_meta *m, qw_ice_data_file **out, size_t *n, char *err,
+                            size_t errlen);
+
+/* ---- scan planning ---- */
+typedef struct qw_ice_scan {
+    int64_t snapshot_id; /* -1: table has no snapshot */
+    size_t nmanifests;
+    qw_ice_data_file *files; /* live entries (status != DELETED), data and delete files */
+    size_t nfiles, ndata_files, ndelete_files;
+    int64_t data_records; /* sum of record_count over live data files */
+} qw_ice_scan;
+
+/* Files of snapshot_id (-1 = current). Paths are as written in the manifests
+ * (resolve them through io's maps to open them). */
+qw_err qw_ice_scan_plan(qw_fileio *io, const qw_ice_meta *m, int64_t snapshot_id,
+                        qw_ice_scan *out, char *err, size_t errlen);
+void qw_ice_scan_free(qw_ice_scan *s);
+
+/* ---- catalog and commit ---- */
+/* The catalog contract of storage/catalog.h as a vtable, so the commit is
+ * testable without a database (qw_ice_catalog_sql wraps a qw_catalog). */
+typedef struct qw_ice_catalog_ops {
+    void *ctx;
+    qw_err (*create_namespace)(void *ctx, const char *ns);
+    qw_err (*load)(void *ctx, const char *ns, const char *table, char *loc, size_t cap);
+    qw_err (*create)(void *ctx, const char *ns, const char *table, const char *loc);
+    qw_err (*commit)(void *ctx, const char *ns, const char *table, const char *expected,
+                     const char *loc);
+} qw_ice_catalog_ops;
+
+struct qw_catalog;
+void qw_ice_catalog_sql(qw_ice_catalog_ops *ops, struct qw_catalog *c);
+
+/* Read and parse the metadata file at loc. */
+qw_err qw_ice_meta_read(qw_fileio *io, const char *loc, qw_ice_meta **out, char *err,
+                        size_t errlen);
+/* Load ns.table's current metadata through the catalog. */
+qw_err qw_ice_load_table(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *ns,
+                         const char *table, qw_ice_meta **out, char *loc, size_t cap);
+
+/* Create namespace + table (metadata 00000-<uuid>.metadata.json under
+ * location/metadata). If the table already exists (QW_EXISTS from the
+ * catalog, or found by load), its metadata location is returned and QW_OK. */
+qw_err qw_ice_create_table(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *ns,
+                           const char *table, const char *location, const qw_ice_schema *schema,
+                           const qw_ice_spec *spec, const qw_ice_kv *props, size_t nprops,
+                           char *loc_out, size_t cap);
+
+typedef struct qw_ice_append_opts {
+    const qw_ice_kv *summary; /* extra snapshot summary properties */
+    size_t nsummary;
+    int max_attempts;   /* default 10 */
+    int backoff_ms;     /* first backoff, doubled per conflict (cap 2 s), jittered; default 20 */
+    int64_t now_ms;     /* 0: wall clock */
+} qw_ice_append_opts;
+
+typedef struct qw_ice_commit_result {
+    int64_t snapshot_id, sequence_number;
+    int attempts;
+    char metadata_location[QW_ICE_LOC_MAX];
+    char err[256];
+} qw_ice_commit_result;
+
+/* Fast append of n data files (n >= 1) to ns.table. QW_CONFLICT only when
+ * every attempt lost the race. opts and res may be NULL. */
+qw_err qw_ice_append(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *ns,
+                     const char *table, const qw_ice_data_file *files, size_t n,
+                     const qw_ice_append_opts *opts, qw_ice_commit_result *res);
+
+/* Random 63-bit positive id; random UUID v4 text (37 bytes with NUL). */
+int64_t qw_ice_random_id(void);
+void qw_ice_uuid(char out[37]);
+
+#endif

@@ -1,0 +1,523 @@
+/* test_iceberg_commit.c: create table and fast-append commits against an
+ * in-memory compare-and-swap catalog with the semantics of
+ * storage/catalog.h: chains of appends, injected conflicts (a rival append
+ * lands between our load and our CAS), concurrent writers in threads with no
+ * lost files, and failure paths. */
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "harness.h"
+#include "storage/iceberg.h"
+
+/* ---- in-memory catalog (CAS on metadata_location) ---- */
+typedef struct memcat {
+    pthread_mutex_t mu;
+    char ns[8][64];
+    int nns;
+    struct { char ns[64], table[64], loc[QW_ICE_LOC_MAX]; } t[8];
+    int nt;
+    int commits, conflicts;
+    /* conflict injection: before each of the next `inject` commits, run a
+     * rival append through the same catalog so our CAS fails */
+    int inject;
+    qw_fileio *io;
+    int in_rival;
+} memcat;
+
+static qw_err mc_ns(void *ctx, const char *ns)
+{
+    memcat *c = ctx;
+    pthread_mutex_lock(&c->mu);
+    int found = 0;
+    for (int i = 0; i < c->nns; i++)
+        found |= strcmp(c->ns[i], ns) == 0;
+    if (!found && c->nns < 8)
+        snprintf(c->ns[c->nns++], 64, "%s", ns);
+    pthread_mutex_unlock(&c->mu);
+    return QW_OK;
+}
+
+static int find(memcat *c, const char *ns, const char *table)
+{
+    for (int i = 0; i < c->nt; i++)
+        if (strcmp(c->t[i].ns, ns) == 0 && strcmp(c->t[i].table, table) == 0)
+            return i;
+    return -1;
+}
+
+static qw_err mc_load(void *ctx, const char *ns, const char *table, char *loc, size_t cap)
+{
+    memcat *c = ctx;
+    pthread_mutex_lock(&c->mu);
+    int i = find(c, ns, table);
+    if (i >= 0)
+        snprintf(loc, cap, "%s", c->t[i].loc);
+    pthread_mutex_unlock(&c->mu);
+    return i >= 0 ? QW_OK : QW_NOT_FOUND;
+}
+
+static qw_err mc_create(void *ctx, const char *ns, const char *table, const char *loc)
+{
+    memcat *c = ctx;
+    pthread_mutex_lock(&c->mu);
+    qw_err e = QW_OK;
+    if (find(c, ns, table) >= 0) {
+        e = QW_EXISTS;
+    } else {
+        snprintf(c->t[c->nt].ns, 64, "%s", ns);
+        snprintf(c->t[c->nt].table, 64, "%s", table);
+        snprintf(c->t[c->nt].loc, QW_ICE_LOC_MAX, "%s", loc);
+        c->nt++;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return e;
+}
+
+static qw_ice_catalog_ops mc_ops(memcat *c);
+static void one_file(qw_ice_data_file *f, const char *name, int day, int64_t rows);
+
+static qw_err mc_commit(void *ctx, const char *ns, const char *table, const char *expected,
+                        const char *loc)
+{
+    memcat *c = ctx;
+    if (c->inject > 0 && !c->in_rival) {
+        c->inject--;
+        c->in_rival = 1; /* a rival writer commits first */
+        qw_ice_catalog_ops ops = mc_ops(c);
+        qw_ice_data_file *f = qw_calloc(1, sizeof(*f));
+        char name[64];
+        snprintf(name, sizeof(name), "rival-%d", c->commits);
+        one_file(f, name, 18734, 1);
+        qw_err re = qw_ice_append(&ops, c->io, ns, table, f, 1, NULL, NULL);
+        qw_free(f);
+        c->in_rival = 0;
+        if (re != QW_OK)
+            return QW_IO;
+    }
+    pthread_mutex_lock(&c->mu);
+    int i = find(c, ns, table);
+    qw_err e = QW_OK;
+    if (i < 0) {
+        e = QW_NOT_FOUND;
+    } else if (strcmp(c->t[i].loc, expected) != 0) {
+        e = QW_CONFLICT;
+        c->conflicts++;
+    } else {
+        snprintf(c->t[i].loc, QW_ICE_LOC_MAX, "%s", loc);
+        c->commits++;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return e;
+}
+
+static qw_ice_catalog_ops mc_ops(memcat *c)
+{
+    qw_ice_catalog_ops o = {c, mc_ns, mc_load, mc_create, mc_commit};
+    return o;
+}
+
+/* ---- table fixtures ---- */
+
+static void schema(qw_ice_schema *s, qw_ice_spec *sp)
+{
+    memset(s, 0, sizeof(*s));
+    s->nfields = 3;
+    s->fields[0] = (qw_ice_field){1, "product_id", QW_ICE_STRING, 0, 0, 1};
+    s->fields[1] = (qw_ice_field){2, "exchange_ts", QW_ICE_TIMESTAMPTZ, 0, 0, 1};
+    s->fields[2] = (qw_ice_field){3, "price", QW_ICE_DECIMAL, 18, 8, 0};
+    memset(sp, 0, sizeof(*sp));
+    sp->nfields = 2;
+    sp->fields[0] = (qw_ice_part_field){1, 1000, "product_id", QW_ICE_T_IDENTITY, 0};
+    sp->fields[1] = (qw_ice_part_field){2, 1001, "exchange_ts_day", QW_ICE_T_DAY, 0};
+}
+
+static void one_file(qw_ice_data_file *f, const char *name, int day, int64_t rows)
+{
+    memset(f, 0, sizeof(*f));
+    snprintf(f->path, sizeof(f->path), "data/%s.parquet", name);
+    f->npart = 2;
+    f->part[0].type = QW_ICE_STRING;
+    snprintf(f->part[0].s, sizeof(f->part[0].s), "BTC-USD");
+    f->part[1].type = QW_ICE_DATE;
+    f->part[1].i = day;
+    f->record_count = rows;
+    f->file_size_in_bytes = 1000 + rows;
+}
+
+typedef struct env {
+    char dir[64], loc[QW_ICE_LOC_MAX];
+    memcat cat;
+    qw_ice_catalog_ops ops;
+    qw_fileio *io;
+} env;
+
+static void env_init(env *e)
+{
+    memset(e, 0, sizeof(*e));
+    snprintf(e->dir, sizeof(e->dir), "/tmp/qw_icecommit_XXXXXX");
+    ASSERT_TRUE(mkdtemp(e->dir) != NULL);
+    pthread_mutex_init(&e->cat.mu, NULL);
+    ASSERT_OK(qw_fileio_create(&e->io, NULL, NULL));
+    e->cat.io = e->io;
+    e->ops = mc_ops(&e->cat);
+    qw_ice_schema s;
+    qw_ice_spec sp;
+    schema(&s, &sp);
+    char location[128];
+    snprintf(location, sizeof(location), "file://%s/quotewatch/raw_trades", e->dir);
+    ASSERT_OK(qw_ice_create_table(&e->ops, e->io, "quotewatch", "raw_trades", location, &s, &sp,
+                                  NULL, 0, e->loc, sizeof(e->loc)));
+}
+
+static void env_fini(env *e)
+{
+    qw_fileio_destroy(e->io);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", e->dir);
+    ASSERT_EQ(system(cmd), 0);
+}
+
+static int count_files(void *ctx, const char *uri, uint64_t size)
+{
+    (void)uri;
+    (void)size;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+TEST(ice_create_table_and_appends)
+{
+    env e;
+    env_init(&e);
+    ASSERT_TRUE(strstr(e.loc, "/quotewatch/raw_trades/metadata/00000-") != NULL);
+    /* creating again finds the existing table */
+    qw_ice_schema s;
+    qw_ice_spec sp;
+    schema(&s, &sp);
+    char again[QW_ICE_LOC_MAX];
+    ASSERT_OK(qw_ice_create_table(&e.ops, e.io, "quotewatch", "raw_trades", "file:///elsewhere",
+                                  &s, &sp, NULL, 0, again, sizeof(again)));
+    ASSERT_STREQ(again, e.loc);
+
+    qw_ice_data_file *f = qw_calloc(3, sizeof(*f));
+    int64_t prev_snap = -1;
+    for (int k = 0; k < 3; k++) {
+        char name[32];
+        for (int j = 0; j < 3; j++) {
+            snprintf(name, sizeof(name), "c%d-%d", k, j);
+            one_file(&f[j], name, 18734 + j, 10 * (k + 1));
+        }
+        qw_ice_kv extra[] = {{"quotewatch.writer", "test"}};
+        qw_ice_append_opts o = {.summary = extra, .nsummary = 1};
+        qw_ice_commit_result res;
+        ASSERT_OK(qw_ice_append(&e.ops, e.io, "quotewatch", "raw_trades", f, 3, &o, &res));
+        ASSERT_EQ(res.attempts, 1);
+        ASSERT_EQ(res.sequence_number, k + 1);
+        ASSERT_TRUE(res.snapshot_id > 0);
+        char want[32];
+        snprintf(want, sizeof(want), "/metadata/%05d-", k + 1);
+        ASSERT_TRUE(strstr(res.metadata_location, want) != NULL);
+
+        qw_ice_meta *m;
+        char loc[QW_ICE_LOC_MAX];
+        ASSERT_OK(qw_ice_load_table(&e.ops, e.io, "quotewatch", "raw_trades", &m, loc, sizeof(loc)));
+        ASSERT_STREQ(loc, res.metadata_location);
+        ASSERT_EQ(m->current_snapshot_id, res.snapshot_id);
+        ASSERT_EQ(m->last_sequence_number, k + 1);
+        const json_t *snap = qw_ice_meta_snapshot(m, res.snapshot_id);
+        ASSERT_EQ(json_integer_value(json_object_get(snap, "parent-snapshot-id")),
+                  prev_snap < 0 ? 0 : prev_snap);
+        const json_t *sum = json_object_get(snap, "summary");
+        ASSERT_STREQ(json_string_value(json_object_get(sum, "operation")), "append");
+        ASSERT_STREQ(json_string_value(json_object_get(sum, "added-data-files")), "3");
+        ASSERT_STREQ(json_string_value(json_object_get(sum, "quotewatch.writer")), "test");
+        char buf[32];
+        snprintf(buf, sizeof(buf), "%d", 3 * (k + 1));
+        ASSERT_STREQ(json_string_value(json_object_get(sum, "total-data-files")), buf);
+        snprintf(buf, sizeof(buf), "%d", 30 * (k + 1) * (k + 2) / 2);
+        ASSERT_STREQ(json_string_value(json_object_get(sum, "total-records")), buf);
+        ASSERT_STREQ(json_string_value(json_object_get(sum, "changed-partition-count")), "3");
+        ASSERT_EQ(json_array_size(json_object_get(m->root, "snapshot-log")), k + 1);
+        ASSERT_EQ(json_array_size(json_object_get(m->root, "metadata-log")), k + 1);
+        ASSERT_EQ(json_integer_value(json_object_get(json_object_get(json_object_get(m->root, "refs"), "main"), "snapshot-id")),
+                  res.snapshot_id);
+
+        qw_ice_scan sc;
+        char err[256];
+        ASSERT_OK(qw_ice_scan_plan(e.io, m, -1, &sc, err, sizeof(err)));
+        ASSERT_EQ(sc.nmanifests, k + 1);
+        ASSERT_EQ(sc.ndata_files, 3 * (k + 1));
+        ASSERT_EQ(sc.data_records, 30 * (k + 1) * (k + 2) / 2);
+        /* newest manifest first; every file keeps the sequence number it was added with */
+        for (size_t i = 0; i < sc.nfiles; i++) {
+            int added_in = sc.files[i].path[6] - '0'; /* "data/c<k>-..." */
+            ASSERT_EQ(sc.files[i].sequence_number, added_in + 1);
+            ASSERT_EQ(sc.files[i].part[1].i, 18734 + (sc.files[i].path[8] - '0'));
+        }
+        qw_ice_scan_free(&sc);
+        prev_snap = res.snapshot_id;
+        qw_ice_meta_free(m);
+    }
+    /* 4 metadata + 3 manifests + 3 lists, no leftovers */
+    int n = 0;
+    char meta_dir[128];
+    snprintf(meta_dir, sizeof(meta_dir), "%s/quotewatch/raw_trades/metadata", e.dir);
+    ASSERT_OK(qw_fileio_list(e.io, meta_dir, count_files, &n));
+    ASSERT_EQ(n, 10);
+    qw_free(f);
+    env_fini(&e);
+}
+
+TEST(ice_append_conflict_retry_keeps_all_files)
+{
+    env e;
+    env_init(&e);
+    qw_ice_data_file *f = qw_calloc(2, sizeof(*f));
+    one_file(&f[0], "mine-0", 18734, 5);
+    one_file(&f[1], "mine-1", 18735, 7);
+    e.cat.inject = 3; /* three rivals win the race before we do */
+    qw_ice_append_opts o = {.backoff_ms = 1};
+    qw_ice_commit_result res;
+    ASSERT_OK(qw_ice_append(&e.ops, e.io, "quotewatch", "raw_trades", f, 2, &o, &res));
+    ASSERT_EQ(res.attempts, 4);
+    ASSERT_EQ(e.cat.conflicts, 3);
+    ASSERT_EQ(res.sequence_number, 4);
+    qw_ice_meta *m;
+    char loc[QW_ICE_LOC_MAX], err[256];
+    ASSERT_OK(qw_ice_load_table(&e.ops, e.io, "quotewatch", "raw_trades", &m, loc, sizeof(loc)));
+    qw_ice_scan sc;
+    ASSERT_OK(qw_ice_scan_plan(e.io, m, -1, &sc, err, sizeof(err)));
+    ASSERT_EQ(sc.ndata_files, 5); /* 3 rivals + our 2 */
+    ASSERT_EQ(sc.data_records, 3 + 12);
+    int mine = 0;
+    for (size_t i = 0; i < sc.nfiles; i++)
+        mine += strstr(sc.files[i].path, "mine-") != NULL;
+    ASSERT_EQ(mine, 2);
+    qw_ice_scan_free(&sc);
+    qw_ice_meta_free(m);
+    /* losers' lists and metadata were removed: 1 + 4 metadata, 4 manifests, 4 lists */
+    int n = 0;
+    char meta_dir[128];
+    snprintf(meta_dir, sizeof(meta_dir), "%s/quotewatch/raw_trades/metadata", e.dir);
+    ASSERT_OK(qw_fileio_list(e.io, meta_dir, count_files, &n));
+    ASSERT_EQ(n, 13);
+    /* bounded: when every attempt loses, QW_CONFLICT and no orphan manifest */
+    e.cat.inject = 100;
+    o.max_attempts = 2;
+    ASSERT_ERR(QW_CONFLICT, qw_ice_append(&e.ops, e.io, "quotewatch", "raw_trades", f, 2, &o, &res));
+    ASSERT_EQ(res.attempts, 2);
+    n = 0;
+    ASSERT_OK(qw_fileio_list(e.io, meta_dir, count_files, &n));
+    ASSERT_EQ(n, 13 + 2 * 3); /* only the two rivals' commits */
+    e.cat.inject = 0;
+    qw_free(f);
+    env_fini(&e);
+}
+
+typedef struct worker {
+    env *e;
+    int id;
+    qw_err err;
+    int attempts;
+} worker;
+
+static void *append_thread(void *arg)
+{
+    worker *w = arg;
+    qw_ice_data_file *f = qw_calloc(1, sizeof(*f));
+    for (int k = 0; k < 5; k++) {
+        char name[32];
+        snprintf(name, sizeof(name), "w%d-%d", w->id, k);
+        one_file(f, name, 18734 + w->id, 1 + w->id);
+        qw_ice_append_opts o = {.backoff_ms = 1, .max_attempts = 50};
+        qw_ice_commit_result res;
+        qw_err e = qw_ice_append(&w->e->ops, w->e->io, "quotewatch", "raw_trades", f, 1, &o, &res);
+        w->attempts += res.attempts;
+        if (e != QW_OK)
+            w->err = e;
+    }
+    qw_free(f);
+    return NULL;
+}
+
+TEST(ice_concurrent_appends_lose_nothing)
+{
+    env e;
+    env_init(&e);
+    enum { T = 4 };
+    pthread_t th[T];
+    worker w[T];
+    for (int i = 0; i < T; i++) {
+        w[i] = (worker){&e, i, QW_OK, 0};
+        ASSERT_EQ(pthread_create(&th[i], NULL, append_thread, &w[i]), 0);
+    }
+    int attempts = 0;
+    for (int i = 0; i < T; i++) {
+        pthread_join(th[i], NULL);
+        ASSERT_OK(w[i].err);
+        attempts += w[i].attempts;
+    }
+    ASSERT_EQ(e.cat.commits, T * 5);
+    ASSERT_EQ(attempts, T * 5 + e.cat.conflicts);
+    qw_ice_meta *m;
+    char loc[QW_ICE_LOC_MAX], err[256];
+    ASSERT_OK(qw_ice_load_table(&e.ops, e.io, "quotewatch", "raw_trades", &m, loc, sizeof(loc)));
+    ASSERT_EQ(m->last_sequence_number, T * 5);
+    ASSERT_EQ(json_array_size(json_object_get(m->root, "snapshots")), T * 5);
+    qw_ice_scan sc;
+    ASSERT_OK(qw_ice_scan_plan(e.io, m, -1, &sc, err, sizeof(err)));
+    ASSERT_EQ(sc.ndata_files, T * 5);
+    ASSERT_EQ(sc.data_records, 5 * (1 + 2 + 3 + 4));
+    /* sequence numbers are unique per commit and match the snapshot order */
+    int seen[T * 5 + 1] = {0};
+    for (size_t i = 0; i < sc.nfiles; i++) {
+        ASSERT_TRUE(sc.files[i].sequence_number >= 1 && sc.files[i].sequence_number <= T * 5);
+        seen[sc.files[i].sequence_number]++;
+    }
+    for (int i = 1; i <= T * 5; i++)
+        ASSERT_EQ(seen[i], 1);
+    qw_ice_scan_free(&sc);
+    qw_ice_meta_free(m);
+    env_fini(&e);
+}
+
+TEST(ice_append_errors)
+{
+    env e;
+    env_init(&e);
+    qw_ice_data_file *f = qw_calloc(1, sizeof(*f));
+    one_file(f, "x", 18734, 1);
+    qw_ice_commit_result res;
+    ASSERT_ERR(QW_NOT_FOUND, qw_ice_append(&e.ops, e.io, "quotewatch", "nope", f, 1, NULL, &res));
+    ASSERT_ERR(QW_INVAL, qw_ice_append(&e.ops, e.io, "quotewatch", "raw_trades", f, 0, NULL, &res));
+    f->part[1].type = QW_ICE_STRING; /* does not match the spec's date */
+    ASSERT_ERR(QW_INVAL, qw_ice_append(&e.ops, e.io, "quotewatch", "raw_trades", f, 1, NULL, &res));
+    /* the catalog points at a corrupt metadata file */
+    one_file(f, "x", 18734, 1);
+    char bad[QW_ICE_LOC_MAX];
+    snprintf(bad, sizeof(bad), "%s/bad.metadata.json", e.dir);
+    ASSERT_OK(qw_fileio_write(e.io, bad, "{\"format-version\":2", 19));
+    snprintf(e.cat.t[0].loc, QW_ICE_LOC_MAX, "%s", bad);
+    ASSERT_ERR(QW_BAD_JSON, qw_ice_append(&e.ops, e.io, "quotewatch", "raw_trades", f, 1, NULL, &res));
+    qw_free(f);
+    env_fini(&e);
+}
+
+/* Table for the independent readers (tests/e2e/test_iceberg_readers.sh):
+ * with QW_ICE_E2E_DIR set, registers the Parquet files listed in
+ * $QW_ICE_E2E_DIR/files.json (written by tests/js/iceberg_make_parquet.mjs)
+ * in two appends and writes result.json; without it, uses made-up files. */
+TEST(ice_e2e_table)
+{
+    const char *out = getenv("QW_ICE_E2E_DIR");
+    char dir[256];
+    if (out) {
+        snprintf(dir, sizeof(dir), "%s", out);
+    } else {
+        snprintf(dir, sizeof(dir), "/tmp/qw_icee2e_XXXXXX");
+        ASSERT_TRUE(mkdtemp(dir) != NULL);
+    }
+    qw_fileio *io;
+    ASSERT_OK(qw_fileio_create(&io, NULL, NULL));
+    json_t *list = NULL;
+    char p[512];
+    snprintf(p, sizeof(p), "%s/files.json", dir);
+    if (out) {
+        json_error_t je;
+        list = json_load_file(p, 0, &je);
+        ASSERT_TRUE(json_is_array(list));
+    } else {
+        list = json_pack("[{s:s, s:i, s:i, s:s, s:I, s:I}, {s:s, s:i, s:i, s:s, s:I, s:I},"
+                         " {s:s, s:i, s:i, s:s, s:I, s:I}]",
+                         "path", "file:///nowhere/a.parquet", "size", 100, "rows", 3, "product",
+                         "BTC-USD", "ts_min", (json_int_t)1618617600000000LL, "ts_max",
+                         (json_int_t)1618617601000000LL, "path", "file:///nowhere/b.parquet", "size",
+                         200, "rows", 4, "product", "ETH-USD", "ts_min",
+                         (json_int_t)1618617600000000LL, "ts_max", (json_int_t)1618617602000000LL,
+                         "path", "file:///nowhere/c.parquet", "size", 300, "rows", 5, "product",
+                         "BTC-USD", "ts_min", (json_int_t)1618704000000000LL, "ts_max",
+                         (json_int_t)1618704003000000LL);
+    }
+    size_t n = json_array_size(list);
+    ASSERT_TRUE(n >= 2);
+    qw_ice_data_file *f = qw_calloc(n, sizeof(*f));
+    int64_t rows = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *j = json_array_get(list, i);
+        const char *prod = json_string_value(json_object_get(j, "product"));
+        int64_t t0 = json_integer_value(json_object_get(j, "ts_min"));
+        int64_t t1 = json_integer_value(json_object_get(j, "ts_max"));
+        snprintf(f[i].path, sizeof(f[i].path), "%s", json_string_value(json_object_get(j, "path")));
+        f[i].file_size_in_bytes = json_integer_value(json_object_get(j, "size"));
+        f[i].record_count = json_integer_value(json_object_get(j, "rows"));
+        rows += f[i].record_count;
+        f[i].npart = 2;
+        f[i].part[0].type = QW_ICE_STRING;
+        snprintf(f[i].part[0].s, sizeof(f[i].part[0].s), "%s", prod);
+        f[i].part[1].type = QW_ICE_DATE;
+        f[i].part[1].i = qw_ice_day_from_us(t0);
+        qw_ice_col_stats *c = qw_ice_data_file_col(&f[i], 1);
+        c->value_count = f[i].record_count;
+        c->null_count = 0;
+        qw_ice_bound_string_lower(&c->lower, prod, strlen(prod));
+        qw_ice_bound_string_upper(&c->upper, prod, strlen(prod));
+        c = qw_ice_data_file_col(&f[i], 2);
+        c->value_count = f[i].record_count;
+        c->null_count = 0;
+        qw_ice_bound_long(&c->lower, t0);
+        qw_ice_bound_long(&c->upper, t1);
+    }
+    /* schema of the parquet files: product_id, exchange_ts, price, trade_id */
+    qw_ice_schema s;
+    memset(&s, 0, sizeof(s));
+    s.nfields = 4;
+    s.fields[0] = (qw_ice_field){1, "product_id", QW_ICE_STRING, 0, 0, 1};
+    s.fields[1] = (qw_ice_field){2, "exchange_ts", QW_ICE_TIMESTAMPTZ, 0, 0, 1};
+    s.fields[2] = (qw_ice_field){3, "price", QW_ICE_DOUBLE, 0, 0, 0};
+    s.fields[3] = (qw_ice_field){4, "trade_id", QW_ICE_LONG, 0, 0, 0};
+    qw_ice_spec sp;
+    memset(&sp, 0, sizeof(sp));
+    sp.nfields = 2;
+    sp.fields[0] = (qw_ice_part_field){1, 1000, "product_id", QW_ICE_T_IDENTITY, 0};
+    sp.fields[1] = (qw_ice_part_field){2, 1001, "exchange_ts_day", QW_ICE_T_DAY, 0};
+    memcat cat;
+    memset(&cat, 0, sizeof(cat));
+    pthread_mutex_init(&cat.mu, NULL);
+    cat.io = io;
+    qw_ice_catalog_ops ops = mc_ops(&cat);
+    char location[300], loc[QW_ICE_LOC_MAX];
+    snprintf(location, sizeof(location), "file://%s/warehouse/quotewatch/raw_trades", dir);
+    ASSERT_OK(qw_ice_create_table(&ops, io, "quotewatch", "raw_trades", location, &s, &sp, NULL, 0,
+                                  loc, sizeof(loc)));
+    qw_ice_commit_result r1, r2;
+    ASSERT_OK(qw_ice_append(&ops, io, "quotewatch", "raw_trades", f, n - 1, NULL, &r1));
+    ASSERT_OK(qw_ice_append(&ops, io, "quotewatch", "raw_trades", f + n - 1, 1, NULL, &r2));
+    qw_ice_meta *m;
+    char err[256];
+    ASSERT_OK(qw_ice_meta_read(io, r2.metadata_location, &m, err, sizeof(err)));
+    qw_ice_scan sc;
+    ASSERT_OK(qw_ice_scan_plan(io, m, -1, &sc, err, sizeof(err)));
+    ASSERT_EQ(sc.ndata_files, n);
+    ASSERT_EQ(sc.data_records, rows);
+    qw_ice_scan_free(&sc);
+    qw_ice_meta_free(m);
+    char s1[24], s2[24]; /* strings: JSON readers in JS lose 64-bit precision */
+    snprintf(s1, sizeof(s1), "%lld", (long long)r1.snapshot_id);
+    snprintf(s2, sizeof(s2), "%lld", (long long)r2.snapshot_id);
+    json_t *res = json_pack("{s:s, s:s, s:s, s:s, s:I}", "table_location", location,
+                            "metadata_location", r2.metadata_location, "snapshot_1", s1,
+                            "snapshot_2", s2, "rows", (json_int_t)rows);
+    snprintf(p, sizeof(p), "%s/result.json", dir);
+    ASSERT_EQ(json_dump_file(res, p, JSON_INDENT(1)), 0);
+    json_decref(res);
+    json_decref(list);
+    qw_free(f);
+    qw_fileio_destroy(io);
+    if (!out) {
+        char cmd[300];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        ASSERT_EQ(system(cmd), 0);
+    }
+}
