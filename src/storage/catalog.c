@@ -1,0 +1,396 @@
+/* catalog.c: the Iceberg SQL catalog on SQLite or PostgreSQL (see
+ * catalog.h). Two small backends behind one static ops table (Redis's ae
+ * pattern); every statement is the same SQL text with $n parameters,
+ * which SQLite also understands.
+ *
+ * Layout (pyiceberg SqlCatalog; Iceberg Java JdbcCatalog reads it as its
+ * V0 schema; an `iceberg_type` column, when a V1 catalog has one, is set
+ * to 'TABLE' on insert and filtered on read):
+ *   iceberg_tables(catalog_name, table_namespace, table_name,
+ *                  metadata_location, previous_metadata_location)
+ *   iceberg_namespace_properties(catalog_name, namespace, property_key, property_value)
+ */
+#define QW_MODULE "catalog"
+#include "storage/catalog.h"
+
+#include <libpq-fe.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+
+
+typedef struct row {
+    char table[256];
+    char loc[QW_CATALOG_LOC_MAX];
+} row;
+
+struct qw_catalog {
+    int pg;
+    sqlite3 *db;
+    PGconn *conn;
+    char conninfo[1024]; /* PG URI, kept for reconnects; never logged */
+    char name[128];
+    char redacted[256];  /* for messages */
+    int has_type;        /* iceberg_type column present */
+    char err[256];
+    char *errbuf;
+    size_t errlen;
+};
+
+static qw_err set_err(qw_catalog *c, qw_err e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static qw_err set_err(qw_catalog *c, qw_err e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->err, sizeof c->err, fmt, ap);
+    va_end(ap);
+    if (c->errbuf && c->errlen)
+        snprintf(c->errbuf, c->errlen, "%s", c->err);
+    return e;
+}
+
+/* ---- statement execution: returns rows through a callback ---- */
+
+typedef int (*row_fn)(void *ctx, int ncol, const char *const *vals);
+
+static qw_err exec_sqlite(qw_catalog *c, const char *sql, const char *const *p, int np, row_fn fn,
+                          void *ctx, int *changes)
+{
+    sqlite3_stmt *st = NULL;
+    for (int attempt = 0;; attempt++) {
+        int rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
+        if (rc == SQLITE_OK)
+            break;
+        if ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && attempt < 200) {
+            struct timespec ts = {0, 5000000};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        return set_err(c, QW_DB, "sqlite prepare: %s", sqlite3_errmsg(c->db));
+    }
+    for (int i = 0; i < np; i++)
+        sqlite3_bind_text(st, i + 1, p[i], -1, SQLITE_TRANSIENT);
+    qw_err e = QW_OK;
+    for (int attempt = 0;;) {
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            int n = sqlite3_column_count(st);
+            const char *vals[8] = {0};
+            for (int i = 0; i < n && i < 8; i++)
+                vals[i] = (const char *)sqlite3_column_text(st, i);
+            if (fn && fn(ctx, n < 8 ? n : 8, vals))
+                break;
+            continue;
+        }
+        if (rc == SQLITE_DONE)
+            break;
+        if ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && attempt++ < 400) {
+            sqlite3_reset(st);
+            struct timespec ts = {0, 5000000};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        e = set_err(c, rc == SQLITE_CONSTRAINT ? QW_EXISTS : QW_DB, "sqlite: %s",
+                    sqlite3_errmsg(c->db));
+        break;
+    }
+    if (changes)
+        *changes = sqlite3_changes(c->db);
+    sqlite3_finalize(st);
+    return e;
+}
+
+static int pg_connect(qw_catalog *c)
+{
+    if (c->conn)
+        PQfinish(c->conn);
+    c->conn = PQconnectdb(c->conninfo);
+    if (PQstatus(c->conn) != CONNECTION_OK) {
+        set_err(c, QW_DB, "cannot connect to %s: %s", c->redacted, PQerrorMessage(c->conn));
+        return -1;
+    }
+    PQclear(PQexec(c->conn, "SET client_min_messages TO warning"));
+    return 0;
+}
+
+static qw_err exec_pg(qw_catalog *c, const char *sql, const char *const *p, int np, row_fn fn,
+                      void *ctx, int *changes)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (!c->conn || PQstatus(c->conn) != CONNECTION_OK) {
+            if (pg_connect(c) != 0)
+                return QW_DB;
+        }
+        PGresult *r = PQexecParams(c->conn, sql, np, NULL, p, NULL, NULL, 0);
+        ExecStatusType s = PQresultStatus(r);
+        if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK) {
+            int n = PQntuples(r), nc = PQnfields(r);
+            for (int i = 0; i < n && fn; i++) {
+                const char *vals[8] = {0};
+                for (int k = 0; k < nc && k < 8; k++)
+                    vals[k] = PQgetisnull(r, i, k) ? NULL : PQgetvalue(r, i, k);
+                if (fn(ctx, nc < 8 ? nc : 8, vals))
+                    break;
+            }
+            if (changes) {
+                const char *t = PQcmdTuples(r);
+                *changes = t && *t ? (int)strtol(t, NULL, 10) : 0;
+            }
+            PQclear(r);
+            return QW_OK;
+        }
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        int unique = state && strcmp(state, "23505") == 0;
+        set_err(c, unique ? QW_EXISTS : QW_DB, "postgresql: %s", PQresultErrorMessage(r));
+        PQclear(r);
+        if (unique)
+            return QW_EXISTS;
+        if (PQstatus(c->conn) == CONNECTION_OK)
+            return QW_DB; /* a real SQL error: do not retry */
+        /* broken connection: reconnect once and retry */
+    }
+    return QW_DB;
+}
+
+static qw_err exec(qw_catalog *c, const char *sql, const char *const *p, int np, row_fn fn,
+                   void *ctx, int *changes)
+{
+    return c->pg ? exec_pg(c, sql, p, np, fn, ctx, changes)
+                 : exec_sqlite(c, sql, p, np, fn, ctx, changes);
+}
+
+static int has_type_fn(void *ctx, int n, const char *const *v)
+{
+    (void)n;
+    if (v[0] && strcmp(v[0], "iceberg_type") == 0)
+        *(int *)ctx = 1;
+    return 0;
+}
+
+static qw_err init_schema(qw_catalog *c)
+{
+    static const char *ddl[] = {
+        "CREATE TABLE IF NOT EXISTS iceberg_tables (catalog_name VARCHAR(255) NOT NULL, "
+        "table_namespace VARCHAR(255) NOT NULL, table_name VARCHAR(255) NOT NULL, "
+        "metadata_location VARCHAR(1000), previous_metadata_location VARCHAR(1000), "
+        "PRIMARY KEY (catalog_name, table_namespace, table_name))",
+        "CREATE TABLE IF NOT EXISTS iceberg_namespace_properties (catalog_name VARCHAR(255) NOT NULL, "
+        "namespace VARCHAR(255) NOT NULL, property_key VARCHAR(255) NOT NULL, "
+        "property_value VARCHAR(1000) NOT NULL, "
+        "PRIMARY KEY (catalog_name, namespace, property_key))",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        qw_err e = exec(c, ddl[i], NULL, 0, NULL, NULL, NULL);
+        if (e == QW_EXISTS)
+            continue; /* concurrent creators (PostgreSQL catalog race) */
+        if (e != QW_OK)
+            return e;
+    }
+    const char *q = c->pg ? "SELECT column_name FROM information_schema.columns WHERE table_name = "
+                            "'iceberg_tables'"
+                          : "SELECT name FROM pragma_table_info('iceberg_tables')";
+    return exec(c, q, NULL, 0, has_type_fn, &c->has_type, NULL);
+}
+
+static void redact(const char *uri, char *out, size_t cap)
+{
+    /* scheme://user:PASSWORD@host -> scheme://user:***@host */
+    const char *at = strchr(uri, '@'), *ss = strstr(uri, "://");
+    if (at && ss && ss < at) {
+        const char *colon = memchr(ss + 3, ':', (size_t)(at - ss - 3));
+        if (colon) {
+            snprintf(out, cap, "%.*s:***%s", (int)(colon - uri), uri, at);
+            return;
+        }
+    }
+    const char *pw = strstr(uri, "password=");
+    if (pw) {
+        snprintf(out, cap, "%.*spassword=***", (int)(pw - uri), uri);
+        return;
+    }
+    snprintf(out, cap, "%s", uri);
+}
+
+qw_err qw_catalog_open(qw_catalog **out, const char *uri, const char *name, char *errbuf,
+                       size_t errlen)
+{
+    qw_catalog *c = qw_calloc(1, sizeof *c);
+    if (!c)
+        return QW_NOMEM;
+    c->errbuf = errbuf;
+    c->errlen = errlen;
+    if (strlen(name) >= sizeof c->name || strlen(uri) >= sizeof c->conninfo) {
+        qw_free(c);
+        if (errbuf && errlen)
+            snprintf(errbuf, errlen, "catalog name or URI too long");
+        return QW_INVAL;
+    }
+    snprintf(c->name, sizeof c->name, "%s", name);
+    redact(uri, c->redacted, sizeof c->redacted);
+    qw_err e;
+    if (strncmp(uri, "postgresql://", 13) == 0 || strncmp(uri, "postgres://", 11) == 0) {
+        c->pg = 1;
+        snprintf(c->conninfo, sizeof c->conninfo, "%s", uri);
+        e = pg_connect(c) == 0 ? QW_OK : QW_DB;
+    } else {
+        const char *path = strncmp(uri, "sqlite:///", 10) == 0 ? uri + 9
+                           : strncmp(uri, "file://", 7) == 0  ? uri + 7
+                                                              : uri;
+        int rc = sqlite3_open_v2(path, &c->db,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                                 NULL);
+        if (rc != SQLITE_OK) {
+            e = set_err(c, QW_DB, "cannot open sqlite catalog %s: %s", path,
+                        c->db ? sqlite3_errmsg(c->db) : "out of memory");
+        } else {
+            sqlite3_busy_timeout(c->db, 5000);
+            exec(c, "PRAGMA journal_mode=WAL", NULL, 0, NULL, NULL, NULL);
+            exec(c, "PRAGMA synchronous=FULL", NULL, 0, NULL, NULL, NULL);
+            e = QW_OK;
+        }
+    }
+    if (e == QW_OK)
+        e = init_schema(c);
+    if (e != QW_OK) {
+        QW_LOG(ERROR, "%s", c->err);
+        qw_catalog_close(c);
+        return e;
+    }
+    *out = c;
+    return QW_OK;
+}
+
+void qw_catalog_close(qw_catalog *c)
+{
+    if (!c)
+        return;
+    if (c->db)
+        sqlite3_close(c->db);
+    if (c->conn)
+        PQfinish(c->conn);
+    memset(c->conninfo, 0, sizeof c->conninfo);
+    qw_free(c);
+}
+
+qw_err qw_catalog_create_namespace(qw_catalog *c, const char *ns)
+{
+    const char *p[3] = {c->name, ns, "exists"};
+    qw_err e = exec(c,
+                    "INSERT INTO iceberg_namespace_properties (catalog_name, namespace, property_key, "
+                    "property_value) VALUES ($1, $2, $3, 'true')",
+                    p, 3, NULL, NULL, NULL);
+    return e == QW_EXISTS ? QW_OK : e;
+}
+
+static int one_loc(void *ctx, int n, const char *const *v)
+{
+    row *r = ctx;
+    if (n >= 1 && v[0])
+        snprintf(r->loc, sizeof r->loc, "%s", v[0]);
+    r->table[0] = 1; /* found */
+    return 1;
+}
+
+qw_err qw_catalog_load(qw_catalog *c, const char *ns, const char *table, char *loc, size_t cap)
+{
+    const char *p[3] = {c->name, ns, table};
+    row r = {{0}, {0}};
+    qw_err e = exec(c,
+                    c->has_type ? "SELECT metadata_location FROM iceberg_tables WHERE catalog_name = $1 "
+                                  "AND table_namespace = $2 AND table_name = $3 AND "
+                                  "(iceberg_type = 'TABLE' OR iceberg_type IS NULL)"
+                                : "SELECT metadata_location FROM iceberg_tables WHERE catalog_name = $1 "
+                                  "AND table_namespace = $2 AND table_name = $3",
+                    p, 3, one_loc, &r, NULL);
+    if (e != QW_OK)
+        return e;
+    if (!r.table[0])
+        return set_err(c, QW_NOT_FOUND, "no table %s.%s in catalog %s", ns, table, c->name);
+    if (strlen(r.loc) >= cap)
+        return set_err(c, QW_TOO_LARGE, "metadata location too long");
+    snprintf(loc, cap, "%s", r.loc);
+    return QW_OK;
+}
+
+qw_err qw_catalog_create(qw_catalog *c, const char *ns, const char *table, const char *loc)
+{
+    const char *p[4] = {c->name, ns, table, loc};
+    qw_err e = exec(c,
+                    c->has_type ? "INSERT INTO iceberg_tables (catalog_name, table_namespace, table_name, "
+                                  "metadata_location, previous_metadata_location, iceberg_type) "
+                                  "VALUES ($1, $2, $3, $4, NULL, 'TABLE')"
+                                : "INSERT INTO iceberg_tables (catalog_name, table_namespace, table_name, "
+                                  "metadata_location, previous_metadata_location) "
+                                  "VALUES ($1, $2, $3, $4, NULL)",
+                    p, 4, NULL, NULL, NULL);
+    if (e == QW_EXISTS)
+        return set_err(c, QW_EXISTS, "table %s.%s already exists", ns, table);
+    return e;
+}
+
+qw_err qw_catalog_commit(qw_catalog *c, const char *ns, const char *table, const char *expected,
+                         const char *loc)
+{
+    const char *p[5] = {loc, expected, c->name, ns, table};
+    int changes = 0;
+    qw_err e = exec(c,
+                    "UPDATE iceberg_tables SET metadata_location = $1, previous_metadata_location = $2 "
+                    "WHERE catalog_name = $3 AND table_namespace = $4 AND table_name = $5 AND "
+                    "metadata_location = $2",
+                    p, 5, NULL, NULL, &changes);
+    if (e != QW_OK)
+        return e;
+    if (changes == 1)
+        return QW_OK;
+    char cur[QW_CATALOG_LOC_MAX];
+    e = qw_catalog_load(c, ns, table, cur, sizeof cur);
+    if (e == QW_NOT_FOUND)
+        return e;
+    return set_err(c, QW_CONFLICT, "%s.%s moved on (concurrent commit)", ns, table);
+}
+
+typedef struct list_ctx {
+    int (*fn)(void *ctx, const char *table, const char *loc);
+    void *ctx;
+} list_ctx;
+
+static int list_row(void *ctx, int n, const char *const *v)
+{
+    list_ctx *l = ctx;
+    return n >= 2 ? l->fn(l->ctx, v[0] ? v[0] : "", v[1] ? v[1] : "") : 0;
+}
+
+qw_err qw_catalog_list(qw_catalog *c, const char *ns,
+                       int (*fn)(void *ctx, const char *table, const char *loc), void *ctx)
+{
+    const char *p[2] = {c->name, ns};
+    list_ctx l = {fn, ctx};
+    return exec(c,
+                "SELECT table_name, metadata_location FROM iceberg_tables WHERE catalog_name = $1 AND "
+                "table_namespace = $2 ORDER BY table_name",
+                p, 2, list_row, &l, NULL);
+}
+
+qw_err qw_catalog_drop(qw_catalog *c, const char *ns, const char *table)
+{
+    const char *p[3] = {c->name, ns, table};
+    int changes = 0;
+    qw_err e = exec(c,
+                    "DELETE FROM iceberg_tables WHERE catalog_name = $1 AND table_namespace = $2 AND "
+                    "table_name = $3",
+                    p, 3, NULL, NULL, &changes);
+    if (e == QW_OK && changes == 0)
+        return set_err(c, QW_NOT_FOUND, "no table %s.%s", ns, table);
+    return e;
+}
+
+const char *qw_catalog_errmsg(const qw_catalog *c)
+{
+    return c->err;
+}
