@@ -1,7 +1,7 @@
 /* records.h: the fixed-size records the loop thread hands to the storage
  * writer thread through the SPSC queue (shared ARCHITECTURE.md section 3).
  *
- * 136 bytes each, no pointers: a record is copied into the ring and the
+ * 144 bytes each, no pointers: a record is copied into the ring and the
  * producer never waits for the writer (live) or waits only for space
  * (replay). Product ids travel inline (Coinbase ids are short; longer ones
  * are refused at the feed). Prices and sizes are exact int64 e8; times are
@@ -20,7 +20,7 @@ typedef enum {
     QW_REC_FLUSH,     /* control: flush and commit now (shutdown, tests) */
 } qw_rec_kind;
 
-#define QW_REC_PRODUCT_MAX 24
+#define QW_REC_PRODUCT_MAX 32
 #define QW_REC_TRADE_ID_MAX 40
 
 typedef struct qw_rec {
@@ -33,11 +33,11 @@ typedef struct qw_rec {
     uint8_t has_seq;     /* LEVEL: seq holds the feed sequence number */
     uint8_t _pad;
     char product[QW_REC_PRODUCT_MAX]; /* NUL-terminated */
-    int64_t t_ns;        /* exchange (feed) time */
+    int64_t t_ns;        /* exchange (feed) time (LEVEL: the change's; grp_ns: its group's) */
     int64_t recv_ns;     /* local receive time (LEVEL/TRADE) */
     int64_t msg_id;      /* ingest message number in this run (LEVEL/TRADE): regroups rows */
     union {
-        struct { int64_t price, size, seq; } level;
+        struct { int64_t price, size, seq, grp_ns; } level; /* t_ns: the change's own time */
         struct { int64_t price, size; char id[QW_REC_TRADE_ID_MAX]; } trade;
         struct { double x[4]; int64_t best_bid, best_ask; double mid, p, stability; int64_t n_learned; } feat;
         struct { double x[4]; double mid, mid_future, p; int64_t n_learned; } lab;

@@ -1,0 +1,68 @@
+/* store.h: the persistence writer (Iceberg lake, docs/TABLES.md).
+ *
+ * The loop thread turns what the pipeline sees into fixed-size records
+ * (storage/records.h) and pushes them into a bounded SPSC ring; the writer
+ * thread buffers them per table and, on either trigger (flush_rows rows in
+ * a table, or flush_ms since the last flush) or at close, writes one
+ * Parquet file per (table, product, day) and commits each table's files
+ * with one Iceberg fast append through the SQL catalog. Files are written
+ * and fsynced before the commit that references them; a failed commit
+ * keeps the rows buffered (up to 4 x flush_rows per table) and retries with
+ * backoff, and the files it wrote are removed.
+ *
+ * Live mode never blocks: a full ring drops the record and counts it.
+ * Replay mode (opts.blocking) waits for room instead, so nothing is lost.
+ */
+#ifndef QW_STORAGE_STORE_H
+#define QW_STORAGE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/err.h"
+#include "feed/feed.h"
+#include "features/features.h"
+#include "storage/records.h"
+#include "storage/stats.h"
+
+typedef struct qw_store qw_store;
+
+typedef struct qw_store_opts {
+    const char *warehouse;   /* file:///abs, file://./rel or a plain path; "" = ./warehouse */
+    const char *catalog_uri; /* "" = SQLite at <warehouse>/catalog.db */
+    long flush_rows;         /* 0 = 50,000 */
+    long flush_ms;           /* 0 = 5,000 */
+    qw_compression compression;
+    int blocking;            /* replay: back-pressure instead of drops */
+    size_t queue_records;    /* 0 = 1 Mi records */
+} qw_store_opts;
+
+/* Opens the catalog, creates the namespace and the four tables when
+ * missing (on the calling thread, so configuration errors surface at
+ * start), then starts the writer thread. */
+qw_err qw_store_open(qw_store **out, const qw_store_opts *o, qw_store_stats *stats, char *errbuf,
+                     size_t errlen);
+/* Flush, commit and stop the thread; QW_IO when rows could not be
+ * committed (they are reported in stats.errors and the log). */
+qw_err qw_store_close(qw_store *s);
+
+/* Producer side (loop thread). */
+qw_err qw_store_put(qw_store *s, const qw_rec *r);
+/* Every level change / snapshot level and trade of a parsed message. */
+void qw_store_put_msg(qw_store *s, const qw_msg *m, int64_t recv_ns);
+void qw_store_put_sample(qw_store *s, const char *product, const qw_sample *x);
+void qw_store_put_label(qw_store *s, const char *product, const qw_labeled *x, int ready);
+/* Ask the writer to flush and commit now (asynchronous). */
+void qw_store_flush(qw_store *s);
+
+const char *qw_store_run_id(const qw_store *s);
+/* The warehouse root as an absolute file:// URI and the catalog URI in use. */
+const char *qw_store_warehouse(const qw_store *s);
+
+/* Resolve warehouse/catalog settings the way qw_store_open does (for the
+ * reader and `quotewatch lake`): absolute warehouse URI and catalog URI. */
+qw_err qw_store_resolve(const char *warehouse, const char *catalog_uri, char *wh, size_t whcap,
+                        char *cat, size_t catcap, char *errbuf, size_t errlen);
+
+#endif
