@@ -1,12 +1,304 @@
-/* cmd_lake.c: `quotewatch lake tables|describe|scan|clean-orphans` —
- * inspection of the Iceberg lake (src/storage/); wiring only. */
-#define QW_MODULE "app"
+/* cmd_lake.c: `quotewatch lake tables|describe TABLE|scan TABLE|clean-orphans`
+ * — minimal inspection of the Iceberg lake (docs/TABLES.md). Wiring only:
+ * the catalog, metadata and scan planning live in src/storage/. */
+#define QW_MODULE "lake"
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
 #include "app/app.h"
 #include "core/log.h"
+#include "storage/catalog.h"
+#include "storage/fileio.h"
+#include "storage/iceberg.h"
+#include "storage/store.h"
+#include "storage/tables.h"
+
+typedef struct lake {
+    char wh[4096 + 16], cat[4096 + 64];
+    qw_catalog *c;
+    qw_ice_catalog_ops ops;
+    qw_fileio *io;
+} lake;
+
+static int lake_open(lake *L, const qw_config *cfg)
+{
+    char eb[512];
+    memset(L, 0, sizeof *L);
+    if (qw_store_resolve(cfg->warehouse, cfg->catalog_uri, L->wh, sizeof L->wh, L->cat, sizeof L->cat,
+                         eb, sizeof eb) != QW_OK ||
+        qw_catalog_open(&L->c, L->cat, "quotewatch", eb, sizeof eb) != QW_OK) {
+        fprintf(stderr, "quotewatch lake: %s\n", eb);
+        return -1;
+    }
+    qw_ice_catalog_sql(&L->ops, L->c);
+    if (qw_fileio_create(&L->io, NULL, NULL) != QW_OK) {
+        qw_catalog_close(L->c);
+        return -1;
+    }
+    return 0;
+}
+
+static void lake_close(lake *L)
+{
+    qw_fileio_destroy(L->io);
+    qw_catalog_close(L->c);
+}
+
+static const char *summary_str(const json_t *snap, const char *k)
+{
+    const char *v = json_string_value(json_object_get(json_object_get(snap, "summary"), k));
+    return v ? v : "0";
+}
+
+typedef struct list_ctx {
+    lake *L;
+    int n;
+} list_ctx;
+
+static int print_table(void *ctx, const char *table, const char *loc)
+{
+    list_ctx *lc = ctx;
+    qw_ice_meta *m = NULL;
+    char eb[256];
+    lc->n++;
+    if (qw_ice_meta_read(lc->L->io, loc, &m, eb, sizeof eb) != QW_OK) {
+        printf("%-14s  (unreadable metadata: %s)\n", table, eb);
+        return 0;
+    }
+    const json_t *snap = m->current_snapshot_id >= 0 ? qw_ice_meta_snapshot(m, m->current_snapshot_id) : NULL;
+    size_t nsnap = json_array_size(json_object_get(m->root, "snapshots"));
+    printf("%-14s  snapshots %-5zu records %-12s files %-7s size %-12s  %s\n", table, nsnap,
+           snap ? summary_str(snap, "total-records") : "0", snap ? summary_str(snap, "total-data-files") : "0",
+           snap ? summary_str(snap, "total-files-size") : "0", loc);
+    qw_ice_meta_free(m);
+    return 0;
+}
+
+static int cmd_tables(lake *L)
+{
+    list_ctx lc = {L, 0};
+    printf("warehouse %s\ncatalog   %s\n", L->wh, strncmp(L->cat, "postgres", 8) == 0 ? "postgresql" : L->cat);
+    if (qw_catalog_list(L->c, QW_TBL_NS, print_table, &lc) != QW_OK) {
+        fprintf(stderr, "quotewatch lake: %s\n", qw_catalog_errmsg(L->c));
+        return 1;
+    }
+    if (!lc.n)
+        printf("(no tables in namespace %s)\n", QW_TBL_NS);
+    return 0;
+}
+
+static int load(lake *L, const char *table, qw_ice_meta **m, char *loc, size_t cap)
+{
+    if (qw_ice_load_table(&L->ops, L->io, QW_TBL_NS, table, m, loc, cap) != QW_OK) {
+        fprintf(stderr, "quotewatch lake: no readable table %s.%s (%s)\n", QW_TBL_NS, table,
+                qw_catalog_errmsg(L->c));
+        return -1;
+    }
+    return 0;
+}
+
+static int cmd_describe(lake *L, const char *table)
+{
+    qw_ice_meta *m;
+    char loc[QW_ICE_LOC_MAX], tb[64];
+    if (load(L, table, &m, loc, sizeof loc) != 0)
+        return 1;
+    printf("table     %s.%s\nmetadata  %s\nlocation  %s\nuuid      %s\nformat    v%d\n", QW_TBL_NS,
+           table, loc, m->location, m->uuid, m->format_version);
+    printf("schema %d:\n", m->current_schema_id);
+    for (int i = 0; i < m->schema.nfields; i++) {
+        const qw_ice_field *f = &m->schema.fields[i];
+        printf("  %3d  %-20s %-16s %s\n", f->id, f->name, qw_ice_type_str(f, tb, sizeof tb),
+               f->required ? "required" : "optional");
+    }
+    printf("partition spec %d:\n", m->spec.spec_id);
+    for (int i = 0; i < m->spec.nfields; i++) {
+        const qw_ice_part_field *pf = &m->spec.fields[i];
+        printf("  %4d  %-20s %s(source %d)\n", pf->field_id, pf->name,
+               qw_ice_transform_str(pf, tb, sizeof tb), pf->source_id);
+    }
+    json_t *snaps = json_object_get(m->root, "snapshots");
+    printf("snapshots (%zu):\n", json_array_size(snaps));
+    size_t i;
+    json_t *s;
+    json_array_foreach(snaps, i, s) {
+        printf("  %-20lld seq %-5lld %s  +%s records, total %s%s\n",
+               (long long)json_integer_value(json_object_get(s, "snapshot-id")),
+               (long long)json_integer_value(json_object_get(s, "sequence-number")),
+               json_string_value(json_object_get(json_object_get(s, "summary"), "operation"))
+                   ? json_string_value(json_object_get(json_object_get(s, "summary"), "operation"))
+                   : "?",
+               summary_str(s, "added-records"), summary_str(s, "total-records"),
+               json_integer_value(json_object_get(s, "snapshot-id")) == m->current_snapshot_id
+                   ? "  (current)"
+                   : "");
+    }
+    qw_ice_meta_free(m);
+    return 0;
+}
+
+/* ---- clean-orphans: files under the table location that no metadata
+ * version (current + metadata log), manifest list, manifest or data file
+ * entry of any snapshot references, and older than --older-than (default
+ * 600 s, so a running writer's not-yet-committed files are left alone).
+ * Removes them unless --dry-run. ---- */
+
+typedef struct refset {
+    char **s;
+    size_t n, cap;
+} refset;
+
+static void ref_add(refset *r, const char *uri)
+{
+    char p[QW_ICE_LOC_MAX];
+    if (qw_fileio_local_path(uri, p, sizeof p) != QW_OK)
+        snprintf(p, sizeof p, "%s", uri);
+    if (r->n == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 256;
+        r->s = realloc(r->s, r->cap * sizeof *r->s);
+        if (!r->s)
+            abort();
+    }
+    r->s[r->n++] = strdup(p);
+}
+
+static int ref_has(const refset *r, const char *path)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (strcmp(r->s[i], path) == 0)
+            return 1;
+    return 0;
+}
+
+typedef struct orphan_ctx {
+    refset *refs;
+    int remove;
+    double older_than_s;
+    size_t orphans, bytes, young;
+} orphan_ctx;
+
+static int visit(void *ctx, const char *uri, uint64_t size)
+{
+    orphan_ctx *o = ctx;
+    char p[QW_ICE_LOC_MAX];
+    if (qw_fileio_local_path(uri, p, sizeof p) != QW_OK)
+        snprintf(p, sizeof p, "%s", uri);
+    if (ref_has(o->refs, p))
+        return 0;
+    struct stat sb;
+    if (stat(p, &sb) == 0 && difftime(time(NULL), sb.st_mtime) < o->older_than_s) {
+        o->young++; /* maybe a writer's file not committed yet: leave it */
+        return 0;
+    }
+    o->orphans++;
+    o->bytes += size;
+    printf("%s %s\n", o->remove ? "removed" : "orphan", p);
+    if (o->remove && remove(p) != 0)
+        fprintf(stderr, "quotewatch lake: cannot remove %s\n", p);
+    return 0;
+}
+
+static int clean_table(lake *L, const char *table, int do_remove, double older, size_t *orph)
+{
+    qw_ice_meta *m;
+    char loc[QW_ICE_LOC_MAX], eb[256];
+    if (load(L, table, &m, loc, sizeof loc) != 0)
+        return 1;
+    refset refs = {0};
+    ref_add(&refs, loc);
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(m->root, "metadata-log"), i, e)
+        ref_add(&refs, json_string_value(json_object_get(e, "metadata-file")));
+    int rc = 0;
+    json_array_foreach(json_object_get(m->root, "snapshots"), i, e) {
+        const char *list = json_string_value(json_object_get(e, "manifest-list"));
+        if (list)
+            ref_add(&refs, list);
+        qw_ice_scan scan;
+        if (qw_ice_scan_plan(L->io, m, json_integer_value(json_object_get(e, "snapshot-id")), &scan, eb,
+                             sizeof eb) != QW_OK) {
+            fprintf(stderr, "quotewatch lake: %s: %s (nothing removed)\n", table, eb);
+            rc = 1;
+            break;
+        }
+        for (size_t k = 0; k < scan.nfiles; k++)
+            ref_add(&refs, scan.files[k].path);
+        qw_ice_scan_free(&scan);
+        /* manifests of this snapshot */
+        uint8_t *buf;
+        size_t len;
+        qw_ice_manifest_file *mf;
+        size_t nmf;
+        if (list && qw_fileio_read(L->io, list, 64u << 20, &buf, &len) == QW_OK) {
+            if (qw_ice_manifest_list_read(buf, len, &mf, &nmf, eb, sizeof eb) == QW_OK) {
+                for (size_t k = 0; k < nmf; k++)
+                    ref_add(&refs, mf[k].path);
+                free(mf);
+            }
+            free(buf);
+        }
+    }
+    if (rc == 0) {
+        orphan_ctx oc = {&refs, do_remove, older, 0, 0, 0};
+        if (qw_fileio_list(L->io, m->location, visit, &oc) != QW_OK) {
+            fprintf(stderr, "quotewatch lake: cannot list %s\n", m->location);
+            rc = 1;
+        }
+        *orph += oc.orphans;
+        if (oc.young)
+            printf("%s: %zu unreferenced file(s) younger than %.0f s left alone\n", table, oc.young, older);
+    }
+    for (size_t k = 0; k < refs.n; k++)
+        free(refs.s[k]);
+    free(refs.s);
+    qw_ice_meta_free(m);
+    return rc;
+}
+
+static int cmd_clean(lake *L, int do_remove, double older)
+{
+    size_t orph = 0;
+    int rc = 0;
+    for (int t = 0; t < QW_TBL_COUNT; t++) {
+        char loc[QW_ICE_LOC_MAX];
+        if (qw_catalog_load(L->c, QW_TBL_NS, qw_tables[t].name, loc, sizeof loc) != QW_OK)
+            continue;
+        rc |= clean_table(L, qw_tables[t].name, do_remove, older, &orph);
+    }
+    printf("%zu orphan file(s)%s\n", orph, do_remove ? " removed" : " (dry run)");
+    return rc;
+}
+
+int qw_lake_scan(const qw_config *cfg, const char *table); /* cmd_lake_scan.c */
 
 int qw_cmd_lake(const qw_config *cfg)
 {
-    (void)cfg;
-    QW_LOG(ERROR, "the lake commands are not built yet (persistence issue)");
-    return 3;
+    const char *action = cfg->files[0];
+    lake L;
+    int rc = 2;
+    if (strcmp(action, "scan") == 0) {
+        if (cfg->nfiles < 2 || qw_tbl_find(cfg->files[1]) < 0) {
+            fprintf(stderr, "quotewatch lake scan: expected one of raw_orderbook, raw_trades, features, labels\n");
+            return 2;
+        }
+        return qw_lake_scan(cfg, cfg->files[1]);
+    }
+    if (lake_open(&L, cfg) != 0)
+        return 1;
+    if (strcmp(action, "tables") == 0)
+        rc = cmd_tables(&L);
+    else if (strcmp(action, "describe") == 0 && cfg->nfiles >= 2)
+        rc = cmd_describe(&L, cfg->files[1]);
+    else if (strcmp(action, "clean-orphans") == 0)
+        rc = cmd_clean(&L, !cfg->dry_run, cfg->older_than_s);
+    else
+        fprintf(stderr, "quotewatch lake: expected tables | describe TABLE | scan TABLE [--limit N] | "
+                        "clean-orphans [--dry-run] [--older-than S]\n");
+    lake_close(&L);
+    return rc;
 }

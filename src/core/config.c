@@ -53,6 +53,7 @@ void qw_config_defaults(qw_config *c)
     c->flush_ms = 5000;
     c->compression = QW_COMP_ZSTD;
     c->limit = 20;
+    c->older_than_s = 600;
 }
 
 static int parse_seconds(const char *s, double lo, double hi, double *out)
@@ -218,6 +219,10 @@ qw_err qw_config_load(qw_config *c, char **envp, int argc, char **argv)
             c->no_deflate = 1;
             continue;
         }
+        if (strcmp(name, "--dry-run") == 0) {
+            c->dry_run = 1;
+            continue;
+        }
         if (strcmp(name, "--loop") == 0) {
             c->loop = 1;
             continue;
@@ -369,6 +374,9 @@ qw_err qw_config_load(qw_config *c, char **envp, int argc, char **argv)
                 c->compression = QW_COMP_NONE;
             else
                 return fail(c, "--compression: expected zstd, snappy or none, got '%s'", val);
+        } else if (IS("--older-than")) {
+            if (!parse_seconds(val, 0, 1e9, &c->older_than_s))
+                return fail(c, "--older-than: expected seconds >= 0, got '%s'", val);
         } else if (IS("--limit")) {
             if (!parse_int(val, 0, 1000000000, &c->limit))
                 return fail(c, "--limit: expected 0..1000000000");

@@ -71,6 +71,8 @@ typedef struct qw_config {
     long flush_ms;          /* writer flush trigger: ms since last flush (default 5000) */
     qw_compression compression;
     long limit;             /* lake scan: rows to print (default 20) */
+    int dry_run;            /* lake clean-orphans: list only */
+    double older_than_s;    /* lake clean-orphans: only files older than this (default 600) */
     char errbuf[256];
 } qw_config;
 

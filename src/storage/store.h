@@ -64,5 +64,7 @@ const char *qw_store_warehouse(const qw_store *s);
  * reader and `quotewatch lake`): absolute warehouse URI and catalog URI. */
 qw_err qw_store_resolve(const char *warehouse, const char *catalog_uri, char *wh, size_t whcap,
                         char *cat, size_t catcap, char *errbuf, size_t errlen);
+/* mkdir -p; 0 or -1 (errno). */
+int qw_store_mkdirs(const char *path);
 
 #endif
