@@ -1,0 +1,45 @@
+/* lake_read.h: read raw_orderbook and raw_trades back from the lake as
+ * the messages they came from (`quotewatch replay --lake`).
+ *
+ * Files of the current snapshots are pruned by partition (product) and by
+ * their exchange_ns bounds against [since, until]; the selected rows are
+ * loaded, ordered by run (first exchange time of each run_id), then ingest
+ * order (msg_id), and regrouped into messages: the level rows of one
+ * message and product form one snapshot or update group (with the group's
+ * feed time, msg_ns), trade rows become its trades. Replaying those through
+ * the pipeline gives the books and models a replay of the original capture
+ * gives (for captures without reconnects or sequence gaps, whose markers
+ * are not stored; see docs/TABLES.md).
+ *
+ * The selected window is held in memory (about 80 bytes per row).
+ */
+#ifndef QW_STORAGE_LAKE_READ_H
+#define QW_STORAGE_LAKE_READ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "feed/feed.h"
+
+typedef struct qw_lake_reader qw_lake_reader;
+
+typedef struct qw_lake_opts {
+    const char *warehouse, *catalog_uri;
+    const char *const *products; /* NULL = all */
+    size_t nproducts;
+    int64_t since_ns, until_ns;  /* 0 = open */
+} qw_lake_opts;
+
+typedef struct qw_lake_stats {
+    uint64_t files_total, files_read, rows, messages, runs;
+} qw_lake_stats;
+
+qw_err qw_lake_open(qw_lake_reader **out, const qw_lake_opts *o, char *errbuf, size_t errlen);
+/* Next message in order: QW_OK (m valid until the next call; *recv_ns its
+ * receive time or 0), QW_NOT_FOUND at the end. */
+qw_err qw_lake_next(qw_lake_reader *r, qw_msg *m, int64_t *recv_ns);
+const qw_lake_stats *qw_lake_get_stats(const qw_lake_reader *r);
+void qw_lake_close(qw_lake_reader *r);
+
+#endif

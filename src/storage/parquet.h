@@ -1,0 +1,92 @@
+/* parquet.h: Apache Parquet writer (docs/PARQUET.md).
+ *
+ * Flat schemas (one level of required/optional primitive columns), data
+ * page v1 with RLE definition levels, PLAIN values or RLE_DICTIONARY for
+ * string columns (a PLAIN dictionary page per chunk, indices in the
+ * RLE/bit-packed hybrid), CRC32 on every page, column statistics
+ * (min_value/max_value/null_count, type-defined order), ZSTD (default),
+ * SNAPPY or no compression, Iceberg field ids on every schema element.
+ *
+ * Rows are appended one value per column, then qw_pq_end_row; values are
+ * buffered per column (buffers reused across row groups: no allocation
+ * per row once warm) and a row group is written when its buffered size
+ * passes row_group_bytes. close() writes the footer and fsyncs: the file is
+ * complete on disk when it returns QW_OK. One thread per writer.
+ */
+#ifndef QW_STORAGE_PARQUET_H
+#define QW_STORAGE_PARQUET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/err.h"
+
+#define QW_PQ_MAX_COLS 64
+#define QW_PQ_BOUND_MAX 64
+
+typedef enum {
+    QW_PQ_BOOL,
+    QW_PQ_INT32,
+    QW_PQ_INT64,
+    QW_PQ_DOUBLE,
+    QW_PQ_STRING,       /* BYTE_ARRAY, STRING/UTF8 */
+    QW_PQ_DECIMAL_18_8, /* INT64, DECIMAL(18, 8) */
+    QW_PQ_TIMESTAMP_US, /* INT64, TIMESTAMP(UTC, MICROS) */
+    QW_PQ_TIMESTAMP_NS, /* INT64, TIMESTAMP(UTC, NANOS) */
+    QW_PQ_DATE,         /* INT32, DATE */
+} qw_pq_type;
+
+typedef struct qw_pq_column {
+    const char *name;
+    int field_id; /* Iceberg field id; 0 = none */
+    qw_pq_type type;
+    int required;
+} qw_pq_column;
+
+typedef struct qw_pq_opts {
+    qw_compression compression; /* QW_COMP_ZSTD (default), QW_COMP_SNAPPY, QW_COMP_NONE */
+    int zstd_level;             /* 0 = 3 */
+    size_t row_group_bytes;     /* 0 = 128 MiB (buffered, uncompressed estimate) */
+    size_t page_bytes;          /* 0 = 1 MiB */
+    int dictionary;             /* dictionary-encode string columns when it pays */
+} qw_pq_opts;
+
+typedef struct qw_pq_col_stats {
+    int field_id;
+    uint64_t values; /* including nulls */
+    uint64_t nulls;
+    uint64_t bytes;  /* compressed size of the column's chunks on disk (headers included) */
+    int has_bounds;  /* at least one non-null value (doubles: non-NaN) */
+    int64_t min_i, max_i; /* bool, int32, int64, decimal (unscaled), timestamps, date */
+    double min_d, max_d;  /* double */
+    char min_s[QW_PQ_BOUND_MAX], max_s[QW_PQ_BOUND_MAX]; /* string prefixes */
+    size_t min_len, max_len;
+    int min_trunc, max_trunc; /* the string was longer than the prefix */
+} qw_pq_col_stats;
+
+typedef struct qw_pq_file_stats {
+    uint64_t rows, file_bytes, row_groups;
+    size_t ncols;
+    qw_pq_col_stats col[QW_PQ_MAX_COLS];
+} qw_pq_file_stats;
+
+typedef struct qw_pq_writer qw_pq_writer;
+
+qw_err qw_pq_writer_open(qw_pq_writer **w, const char *path, const qw_pq_column *cols, size_t ncols,
+                         const qw_pq_opts *o, char *errbuf, size_t errlen);
+qw_err qw_pq_put_i32(qw_pq_writer *w, size_t col, int32_t v);
+qw_err qw_pq_put_i64(qw_pq_writer *w, size_t col, int64_t v);
+qw_err qw_pq_put_f64(qw_pq_writer *w, size_t col, double v);
+qw_err qw_pq_put_bool(qw_pq_writer *w, size_t col, int v);
+qw_err qw_pq_put_str(qw_pq_writer *w, size_t col, const char *s, size_t n);
+qw_err qw_pq_put_null(qw_pq_writer *w, size_t col); /* QW_INVAL on a required column */
+/* Every column got exactly one value since the last row, else QW_INVAL
+ * (and the row is discarded). */
+qw_err qw_pq_end_row(qw_pq_writer *w);
+/* Footer, fsync, close; frees w whatever the result (on error the partial
+ * file is removed). out may be NULL. */
+qw_err qw_pq_writer_close(qw_pq_writer *w, qw_pq_file_stats *out);
+void qw_pq_writer_abort(qw_pq_writer *w); /* close, unlink, free */
+
+#endif

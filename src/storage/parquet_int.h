@@ -1,0 +1,64 @@
+/* parquet_int.h: Parquet format constants and helpers shared by the
+ * writer (parquet.c) and the reader (parquet_read.c). Values are the
+ * enums of apache/parquet-format parquet.thrift. */
+#ifndef QW_STORAGE_PARQUET_INT_H
+#define QW_STORAGE_PARQUET_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "storage/parquet.h"
+#include "storage/thrift.h"
+
+enum { /* Type */
+    QW_PQ_PHYS_BOOLEAN = 0, QW_PQ_PHYS_INT32 = 1, QW_PQ_PHYS_INT64 = 2, QW_PQ_PHYS_INT96 = 3,
+    QW_PQ_PHYS_FLOAT = 4, QW_PQ_PHYS_DOUBLE = 5, QW_PQ_PHYS_BYTE_ARRAY = 6, QW_PQ_PHYS_FLBA = 7
+};
+enum { /* Encoding */
+    QW_PQ_ENC_PLAIN = 0, QW_PQ_ENC_PLAIN_DICTIONARY = 2, QW_PQ_ENC_RLE = 3, QW_PQ_ENC_BIT_PACKED = 4,
+    QW_PQ_ENC_RLE_DICTIONARY = 8
+};
+enum { /* CompressionCodec */
+    QW_PQ_CODEC_UNCOMPRESSED = 0, QW_PQ_CODEC_SNAPPY = 1, QW_PQ_CODEC_GZIP = 2, QW_PQ_CODEC_ZSTD = 6
+};
+enum { /* PageType */
+    QW_PQ_PAGE_DATA = 0, QW_PQ_PAGE_INDEX = 1, QW_PQ_PAGE_DICTIONARY = 2, QW_PQ_PAGE_DATA_V2 = 3
+};
+enum { /* ConvertedType */
+    QW_PQ_CT_UTF8 = 0, QW_PQ_CT_DECIMAL = 5, QW_PQ_CT_DATE = 6, QW_PQ_CT_TIMESTAMP_MICROS = 10
+};
+
+/* Physical type of a column type, -1 if unknown. */
+int qw__pq_phys(qw_pq_type t);
+/* Unsigned bytewise comparison; b_trunc: b is a prefix of a longer value
+ * (then a value equal to the prefix sorts before b). */
+int qw__pq_cmp_bytes(const uint8_t *a, size_t an, const uint8_t *b, size_t bn, int b_trunc);
+/* RLE / bit-packed hybrid of n values of bit width bw (no length prefix). */
+void qw__pq_rle_encode(qw_tbuf *out, const uint32_t *v, size_t n, int bw);
+/* Decode up to n values; QW_OK or QW_CORRUPT. */
+int qw__pq_rle_decode(const uint8_t *p, size_t len, int bw, uint32_t *out, size_t n);
+int qw__pq_bit_width(uint32_t max);
+
+typedef struct qw__pq_col {
+    qw_pq_column def;
+    char name[128];
+    int phys;              /* QW_PQ_PHYS_* */
+    /* row-group buffers */
+    int64_t *iv;           /* int-like values (non-null only) */
+    double *dv;
+    uint32_t *soff;        /* string start offsets into sb (non-null only), n+1 */
+    qw_tbuf sb;            /* string bytes */
+    uint8_t *valid;        /* per row (optional columns) */
+    size_t nvals, cap, vcap;
+    int got;               /* value given for the current row */
+    /* chunk output */
+    qw_pq_col_stats st;    /* file-wide */
+} qw__pq_col;
+
+void qw__pq_put_le(qw_tbuf *b, uint64_t v, int n);
+void qw__pq_plain_value(const qw__pq_col *c, size_t i, qw_tbuf *b);
+void qw__pq_update_stats(qw__pq_col *c);
+void qw__pq_chunk_stats(const qw__pq_col *c, size_t nnull, qw_tw *t);
+void qw__pq_schema_element(qw_tw *t, const qw__pq_col *c);
+
+#endif

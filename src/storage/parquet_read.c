@@ -1,0 +1,763 @@
+/* parquet_read.c: strict Parquet reader (see parquet_read.h). */
+#include "storage/parquet_read.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <snappy-c.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "core/alloc.h"
+#include "storage/parquet_int.h"
+#include "storage/thrift.h"
+
+#define MAX_COLS 1024
+#define MAX_RG 100000
+#define MAX_PAGE (256u << 20)
+
+typedef struct chunk {
+    int codec;
+    int64_t num_values, total_comp, data_off, dict_off;
+} chunk;
+
+struct qw_pqr {
+    uint8_t *own;
+    const uint8_t *d;
+    size_t len;
+    size_t ncols, nrg;
+    qw_pqr_field *f;
+    uint64_t *rg_rows;
+    chunk *ch; /* nrg * ncols */
+    uint64_t num_rows;
+    char created_by[128];
+    char err[256];
+    /* scratch */
+    uint8_t *page;
+    size_t pcap;
+    uint32_t *lev, *idx;
+    size_t lcap, icap;
+    qw_pqr_column dict;
+};
+
+static qw_err bad(qw_pqr *r, qw_err e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static qw_err bad(qw_pqr *r, qw_err e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->err, sizeof r->err, fmt, ap);
+    va_end(ap);
+    return e;
+}
+
+/* ---- footer ---- */
+
+static void parse_logical(qw_tr *t, qw_pqr_field *f)
+{
+    qw_tr_struct_begin(t);
+    int16_t id;
+    int ty;
+    while (!t->err && (ty = qw_tr_field(t, &id)) != QW_TT_STOP) {
+        if (ty != QW_TT_STRUCT) {
+            qw_tr_skip(t, ty);
+            continue;
+        }
+        f->logical = id;
+        qw_tr_struct_begin(t);
+        int16_t k;
+        int kt;
+        while (!t->err && (kt = qw_tr_field(t, &k)) != QW_TT_STOP) {
+            if (id == 5 && k == 1 && kt == QW_TT_I32)
+                f->scale = qw_tr_i32(t);
+            else if (id == 5 && k == 2 && kt == QW_TT_I32)
+                f->precision = qw_tr_i32(t);
+            else if (id == 8 && k == 2 && kt == QW_TT_STRUCT) { /* TimeUnit union */
+                qw_tr_struct_begin(t);
+                int16_t u;
+                int ut;
+                while (!t->err && (ut = qw_tr_field(t, &u)) != QW_TT_STOP) {
+                    f->ts_unit = u;
+                    qw_tr_skip(t, ut);
+                }
+                qw_tr_struct_end(t);
+            } else
+                qw_tr_skip(t, kt);
+        }
+        qw_tr_struct_end(t);
+    }
+    qw_tr_struct_end(t);
+}
+
+static qw_err parse_schema(qw_pqr *r, qw_tr *t)
+{
+    size_t n;
+    int et = qw_tr_list(t, &n);
+    if (t->err || et != QW_TT_STRUCT || n < 1 || n > MAX_COLS + 1)
+        return bad(r, QW_CORRUPT, "bad schema list");
+    r->f = qw_calloc(n, sizeof *r->f);
+    if (!r->f)
+        return QW_NOMEM;
+    r->ncols = 0;
+    for (size_t i = 0; i < n && !t->err; i++) {
+        qw_pqr_field f = {.converted = -1, .phys = -1};
+        int nchildren = -1, rep = 0;
+        qw_tr_struct_begin(t);
+        int16_t id;
+        int ty;
+        while (!t->err && (ty = qw_tr_field(t, &id)) != QW_TT_STOP) {
+            if (id == 1 && ty == QW_TT_I32)
+                f.phys = qw_tr_i32(t);
+            else if (id == 3 && ty == QW_TT_I32)
+                rep = qw_tr_i32(t);
+            else if (id == 4 && ty == QW_TT_BINARY) {
+                size_t ln;
+                const uint8_t *s = qw_tr_binary(t, &ln);
+                snprintf(f.name, sizeof f.name, "%.*s", (int)(ln < 127 ? ln : 127), (const char *)s);
+            } else if (id == 5 && ty == QW_TT_I32)
+                nchildren = qw_tr_i32(t);
+            else if (id == 6 && ty == QW_TT_I32)
+                f.converted = qw_tr_i32(t);
+            else if (id == 7 && ty == QW_TT_I32)
+                f.scale = qw_tr_i32(t);
+            else if (id == 8 && ty == QW_TT_I32)
+                f.precision = qw_tr_i32(t);
+            else if (id == 9 && ty == QW_TT_I32)
+                f.field_id = qw_tr_i32(t);
+            else if (id == 10 && ty == QW_TT_STRUCT)
+                parse_logical(t, &f);
+            else
+                qw_tr_skip(t, ty);
+        }
+        qw_tr_struct_end(t);
+        if (i == 0) {
+            if (nchildren < 0)
+                return bad(r, QW_CORRUPT, "schema root without children");
+            if ((size_t)nchildren != n - 1)
+                return bad(r, QW_UNSUPPORTED, "nested schema (only flat schemas are read)");
+            continue;
+        }
+        if (nchildren > 0 || rep == 2)
+            return bad(r, QW_UNSUPPORTED, "nested or repeated column %s", f.name);
+        if (f.phys < 0 || f.phys > 7)
+            return bad(r, QW_CORRUPT, "column %s: bad physical type", f.name);
+        f.required = rep == 0;
+        r->f[r->ncols++] = f;
+    }
+    return t->err ? bad(r, QW_CORRUPT, "truncated schema") : QW_OK;
+}
+
+static void parse_chunk_meta(qw_tr *t, chunk *c)
+{
+    qw_tr_struct_begin(t);
+    int16_t id;
+    int ty;
+    while (!t->err && (ty = qw_tr_field(t, &id)) != QW_TT_STOP) {
+        if (id == 4 && ty == QW_TT_I32)
+            c->codec = qw_tr_i32(t);
+        else if (id == 5 && ty == QW_TT_I64)
+            c->num_values = qw_tr_varint_i64(t);
+        else if (id == 7 && ty == QW_TT_I64)
+            c->total_comp = qw_tr_varint_i64(t);
+        else if (id == 9 && ty == QW_TT_I64)
+            c->data_off = qw_tr_varint_i64(t);
+        else if (id == 11 && ty == QW_TT_I64)
+            c->dict_off = qw_tr_varint_i64(t);
+        else
+            qw_tr_skip(t, ty);
+    }
+    qw_tr_struct_end(t);
+}
+
+static qw_err parse_row_groups(qw_pqr *r, qw_tr *t)
+{
+    size_t n;
+    int et = qw_tr_list(t, &n);
+    if (t->err || (n && et != QW_TT_STRUCT) || n > MAX_RG)
+        return bad(r, QW_CORRUPT, "bad row group list");
+    r->nrg = n;
+    r->rg_rows = qw_calloc(n ? n : 1, sizeof *r->rg_rows);
+    size_t nch = n * r->ncols;
+    r->ch = qw_calloc(nch ? nch : 1, sizeof *r->ch);
+    if (!r->rg_rows || !r->ch)
+        return QW_NOMEM;
+    for (size_t g = 0; g < n && !t->err; g++) {
+        qw_tr_struct_begin(t);
+        int16_t id;
+        int ty;
+        while (!t->err && (ty = qw_tr_field(t, &id)) != QW_TT_STOP) {
+            if (id == 1 && ty == QW_TT_LIST) {
+                size_t nc;
+                int ct = qw_tr_list(t, &nc);
+                if (ct != QW_TT_STRUCT || nc != r->ncols)
+                    return bad(r, QW_CORRUPT, "row group %zu: %zu column chunks for %zu columns", g, nc, r->ncols);
+                for (size_t c = 0; c < nc && !t->err; c++) {
+                    chunk *ch = &r->ch[g * r->ncols + c];
+                    ch->dict_off = -1;
+                    qw_tr_struct_begin(t);
+                    int16_t k;
+                    int kt;
+                    while (!t->err && (kt = qw_tr_field(t, &k)) != QW_TT_STOP) {
+                        if (k == 3 && kt == QW_TT_STRUCT)
+                            parse_chunk_meta(t, ch);
+                        else if (k == 1 && kt == QW_TT_BINARY) {
+                            size_t ln;
+                            qw_tr_binary(t, &ln);
+                            if (ln)
+                                return bad(r, QW_UNSUPPORTED, "column chunks in other files");
+                        } else
+                            qw_tr_skip(t, kt);
+                    }
+                    qw_tr_struct_end(t);
+                }
+            } else if (id == 3 && ty == QW_TT_I64) {
+                int64_t v = qw_tr_varint_i64(t);
+                r->rg_rows[g] = v < 0 ? 0 : (uint64_t)v;
+            } else
+                qw_tr_skip(t, ty);
+        }
+        qw_tr_struct_end(t);
+    }
+    return t->err ? bad(r, QW_CORRUPT, "truncated row groups") : QW_OK;
+}
+
+static qw_err parse_footer(qw_pqr *r)
+{
+    if (r->len < 12 || memcmp(r->d, "PAR1", 4) != 0 || memcmp(r->d + r->len - 4, "PAR1", 4) != 0)
+        return bad(r, QW_CORRUPT, "not a Parquet file (magic)");
+    uint32_t fl;
+    memcpy(&fl, r->d + r->len - 8, 4);
+    if ((uint64_t)fl + 12 > r->len)
+        return bad(r, QW_CORRUPT, "footer length %u beyond the file", fl);
+    qw_tr t;
+    qw_tr_init(&t, r->d + r->len - 8 - fl, fl);
+    int16_t id;
+    int ty, have_schema = 0, have_rg = 0;
+    qw_err e = QW_OK;
+    while (e == QW_OK && !t.err && (ty = qw_tr_field(&t, &id)) != QW_TT_STOP) {
+        if (id == 2 && ty == QW_TT_LIST) {
+            e = parse_schema(r, &t);
+            have_schema = 1;
+        } else if (id == 4 && ty == QW_TT_LIST) {
+            if (!have_schema)
+                return bad(r, QW_CORRUPT, "row groups before the schema");
+            e = parse_row_groups(r, &t);
+            have_rg = 1;
+        } else if (id == 3 && ty == QW_TT_I64) {
+            int64_t v = qw_tr_varint_i64(&t);
+            r->num_rows = v < 0 ? 0 : (uint64_t)v;
+        } else if (id == 6 && ty == QW_TT_BINARY) {
+            size_t ln;
+            const uint8_t *s = qw_tr_binary(&t, &ln);
+            snprintf(r->created_by, sizeof r->created_by, "%.*s", (int)(ln < 127 ? ln : 127), (const char *)s);
+        } else
+            qw_tr_skip(&t, ty);
+    }
+    if (e != QW_OK)
+        return e;
+    if (t.err || !have_schema || !have_rg)
+        return bad(r, QW_CORRUPT, "truncated or incomplete footer");
+    return QW_OK;
+}
+
+qw_err qw_pqr_open_mem(qw_pqr **out, const uint8_t *data, size_t len, char *errbuf, size_t errlen)
+{
+    qw_pqr *r = qw_calloc(1, sizeof *r);
+    if (!r)
+        return QW_NOMEM;
+    r->d = data;
+    r->len = len;
+    qw_err e = parse_footer(r);
+    if (e != QW_OK) {
+        if (errbuf && errlen)
+            snprintf(errbuf, errlen, "%s", r->err[0] ? r->err : qw_strerror(e));
+        qw_pqr_close(r);
+        return e;
+    }
+    *out = r;
+    return QW_OK;
+}
+
+qw_err qw_pqr_open(qw_pqr **out, const char *path, size_t max_bytes, char *errbuf, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) != 0) {
+        if (errbuf && errlen)
+            snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return QW_IO;
+    }
+    if ((uint64_t)sb.st_size > max_bytes) {
+        close(fd);
+        if (errbuf && errlen)
+            snprintf(errbuf, errlen, "%s: larger than %zu bytes", path, max_bytes);
+        return QW_TOO_LARGE;
+    }
+    size_t len = (size_t)sb.st_size;
+    uint8_t *buf = qw_malloc(len ? len : 1);
+    if (!buf) {
+        close(fd);
+        return QW_NOMEM;
+    }
+    size_t got = 0;
+    while (got < len) {
+        ssize_t k = read(fd, buf + got, len - got);
+        if (k <= 0) {
+            if (k < 0 && errno == EINTR)
+                continue;
+            break;
+        }
+        got += (size_t)k;
+    }
+    close(fd);
+    if (got != len) {
+        qw_free(buf);
+        if (errbuf && errlen)
+            snprintf(errbuf, errlen, "%s: short read", path);
+        return QW_IO;
+    }
+    qw_err e = qw_pqr_open_mem(out, buf, len, errbuf, errlen);
+    if (e != QW_OK) {
+        qw_free(buf);
+        return e;
+    }
+    (*out)->own = buf;
+    return QW_OK;
+}
+
+void qw_pqr_close(qw_pqr *r)
+{
+    if (!r)
+        return;
+    qw_free(r->own);
+    qw_free(r->f);
+    qw_free(r->rg_rows);
+    qw_free(r->ch);
+    qw_free(r->page);
+    qw_free(r->lev);
+    qw_free(r->idx);
+    qw_pqr_column_free(&r->dict);
+    qw_free(r);
+}
+
+size_t qw_pqr_ncols(const qw_pqr *r) { return r->ncols; }
+const qw_pqr_field *qw_pqr_field_at(const qw_pqr *r, size_t i) { return i < r->ncols ? &r->f[i] : NULL; }
+size_t qw_pqr_row_groups(const qw_pqr *r) { return r->nrg; }
+uint64_t qw_pqr_rg_rows(const qw_pqr *r, size_t rg) { return rg < r->nrg ? r->rg_rows[rg] : 0; }
+uint64_t qw_pqr_num_rows(const qw_pqr *r) { return r->num_rows; }
+const char *qw_pqr_created_by(const qw_pqr *r) { return r->created_by; }
+const char *qw_pqr_errmsg(const qw_pqr *r) { return r->err; }
+
+qw_err qw_pqr_column_alloc(qw_pqr_column *c)
+{
+    memset(c, 0, sizeof *c);
+    return QW_OK;
+}
+
+void qw_pqr_column_free(qw_pqr_column *c)
+{
+    qw_free(c->i64);
+    qw_free(c->f64);
+    qw_free(c->valid);
+    qw_free(c->soff);
+    qw_free(c->sbytes);
+    memset(c, 0, sizeof *c);
+}
+
+const char *qw_pqr_str(const qw_pqr_column *c, size_t row, size_t *len)
+{
+    if (row >= c->n || !c->soff) {
+        *len = 0;
+        return "";
+    }
+    *len = c->soff[row + 1] - c->soff[row];
+    return (const char *)c->sbytes + c->soff[row];
+}
+
+/* ---- pages ---- */
+
+static qw_err grow_col(qw_pqr_column *c, size_t n)
+{
+    if (n + 1 <= c->cap)
+        return QW_OK;
+    size_t nc = c->cap ? c->cap : 1024;
+    while (nc < n + 1)
+        nc *= 2;
+    int64_t *i = qw_realloc(c->i64, nc * sizeof *i);
+    if (!i)
+        return QW_NOMEM;
+    c->i64 = i;
+    double *d = qw_realloc(c->f64, nc * sizeof *d);
+    if (!d)
+        return QW_NOMEM;
+    c->f64 = d;
+    uint8_t *v = qw_realloc(c->valid, nc);
+    if (!v)
+        return QW_NOMEM;
+    c->valid = v;
+    uint32_t *o = qw_realloc(c->soff, (nc + 1) * sizeof *o);
+    if (!o)
+        return QW_NOMEM;
+    c->soff = o;
+    c->cap = nc;
+    return QW_OK;
+}
+
+static qw_err sb_put(qw_pqr_column *c, size_t row, const uint8_t *p, size_t n)
+{
+    size_t have = c->soff[row];
+    if (have + n > UINT32_MAX - 1)
+        return QW_TOO_LARGE;
+    if (have + n > c->scap) {
+        size_t nc = c->scap ? c->scap : 4096;
+        while (nc < have + n)
+            nc *= 2;
+        uint8_t *b = qw_realloc(c->sbytes, nc);
+        if (!b)
+            return QW_NOMEM;
+        c->sbytes = b;
+        c->scap = nc;
+    }
+    if (n)
+        memcpy(c->sbytes + have, p, n);
+    c->soff[row + 1] = (uint32_t)(have + n);
+    return QW_OK;
+}
+
+static qw_err need_page(qw_pqr *r, size_t n)
+{
+    if (n > MAX_PAGE)
+        return bad(r, QW_CORRUPT, "page of %zu bytes", n);
+    if (n <= r->pcap)
+        return QW_OK;
+    uint8_t *b = qw_realloc(r->page, n ? n : 1);
+    if (!b)
+        return QW_NOMEM;
+    r->page = b;
+    r->pcap = n;
+    return QW_OK;
+}
+
+static qw_err decompress(qw_pqr *r, int codec, const uint8_t *src, size_t slen, size_t ulen,
+                         const uint8_t **out)
+{
+    if (codec == QW_PQ_CODEC_UNCOMPRESSED) {
+        if (slen != ulen)
+            return bad(r, QW_CORRUPT, "uncompressed page sizes differ");
+        *out = src;
+        return QW_OK;
+    }
+    qw_err e = need_page(r, ulen);
+    if (e != QW_OK)
+        return e;
+    *out = r->page;
+    if (codec == QW_PQ_CODEC_ZSTD) {
+        size_t k = ZSTD_decompress(r->page, ulen, src, slen);
+        if (ZSTD_isError(k) || k != ulen)
+            return bad(r, QW_CORRUPT, "bad zstd page");
+        return QW_OK;
+    }
+    if (codec == QW_PQ_CODEC_SNAPPY) {
+        size_t k;
+        if (snappy_uncompressed_length((const char *)src, slen, &k) != SNAPPY_OK || k != ulen ||
+            snappy_uncompress((const char *)src, slen, (char *)r->page, &k) != SNAPPY_OK || k != ulen)
+            return bad(r, QW_CORRUPT, "bad snappy page");
+        return QW_OK;
+    }
+    if (codec == QW_PQ_CODEC_GZIP) {
+        z_stream z;
+        memset(&z, 0, sizeof z);
+        if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+            return QW_NOMEM;
+        z.next_in = (Bytef *)(uintptr_t)src;
+        z.avail_in = (uInt)slen;
+        z.next_out = r->page;
+        z.avail_out = (uInt)ulen;
+        int rc = inflate(&z, Z_FINISH);
+        size_t k = z.total_out;
+        inflateEnd(&z);
+        if (rc != Z_STREAM_END || k != ulen)
+            return bad(r, QW_CORRUPT, "bad gzip page");
+        return QW_OK;
+    }
+    return bad(r, QW_UNSUPPORTED, "compression codec %d", codec);
+}
+
+/* Decode one PLAIN value of physical type phys at *p (bounded by end) into
+ * row `row` of dst. *bit: bit cursor for booleans. */
+static qw_err plain_one(qw_pqr *r, int phys, const uint8_t **p, const uint8_t *end, size_t *bit,
+                        qw_pqr_column *dst, size_t row)
+{
+    const uint8_t *q = *p;
+    switch (phys) {
+    case QW_PQ_PHYS_BOOLEAN:
+        if ((size_t)(end - q) < (*bit >> 3) + 1)
+            return bad(r, QW_CORRUPT, "truncated boolean values");
+        dst->i64[row] = (q[*bit >> 3] >> (*bit & 7)) & 1;
+        ++*bit;
+        return QW_OK;
+    case QW_PQ_PHYS_INT32:
+    case QW_PQ_PHYS_FLOAT: {
+        if (end - q < 4)
+            return bad(r, QW_CORRUPT, "truncated values");
+        uint32_t u = (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
+        if (phys == QW_PQ_PHYS_INT32)
+            dst->i64[row] = (int32_t)u;
+        else {
+            float fl;
+            memcpy(&fl, &u, 4);
+            dst->f64[row] = fl;
+        }
+        *p = q + 4;
+        return QW_OK;
+    }
+    case QW_PQ_PHYS_INT64:
+    case QW_PQ_PHYS_DOUBLE: {
+        if (end - q < 8)
+            return bad(r, QW_CORRUPT, "truncated values");
+        uint64_t u = 0;
+        for (int i = 7; i >= 0; i--)
+            u = u << 8 | q[i];
+        if (phys == QW_PQ_PHYS_INT64)
+            dst->i64[row] = (int64_t)u;
+        else
+            memcpy(&dst->f64[row], &u, 8);
+        *p = q + 8;
+        return QW_OK;
+    }
+    case QW_PQ_PHYS_BYTE_ARRAY: {
+        if (end - q < 4)
+            return bad(r, QW_CORRUPT, "truncated values");
+        uint32_t n = (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
+        if ((size_t)(end - q - 4) < n)
+            return bad(r, QW_CORRUPT, "truncated byte array");
+        *p = q + 4 + n;
+        return sb_put(dst, row, q + 4, n);
+    }
+    default:
+        return bad(r, QW_UNSUPPORTED, "physical type %d", phys);
+    }
+}
+
+static qw_err need_u32(uint32_t **b, size_t *cap, size_t n)
+{
+    if (n <= *cap)
+        return QW_OK;
+    uint32_t *nb = qw_realloc(*b, (n ? n : 1) * sizeof *nb);
+    if (!nb)
+        return QW_NOMEM;
+    *b = nb;
+    *cap = n;
+    return QW_OK;
+}
+
+/* Values of one data page for rows [row0, row0 + n), def levels in r->lev
+ * (NULL = all present). */
+static qw_err page_values(qw_pqr *r, const qw_pqr_field *f, int enc, const uint8_t *p,
+                          const uint8_t *end, size_t row0, size_t n, const uint32_t *lev,
+                          qw_pqr_column *dst)
+{
+    size_t nn = 0;
+    for (size_t i = 0; i < n; i++)
+        nn += lev ? lev[i] != 0 : 1;
+    int dict = enc == QW_PQ_ENC_PLAIN_DICTIONARY || enc == QW_PQ_ENC_RLE_DICTIONARY;
+    int rle_bool = enc == QW_PQ_ENC_RLE && f->phys == QW_PQ_PHYS_BOOLEAN;
+    if (!dict && !rle_bool && enc != QW_PQ_ENC_PLAIN)
+        return bad(r, QW_UNSUPPORTED, "column %s: encoding %d", f->name, enc);
+    qw_err e;
+    if (dict || rle_bool) {
+        int bw = 1;
+        if (dict) {
+            if (p >= end)
+                return bad(r, QW_CORRUPT, "missing dictionary bit width");
+            bw = *p++;
+        } else {
+            if (end - p < 4)
+                return bad(r, QW_CORRUPT, "truncated RLE booleans");
+            uint32_t l = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+            if (l > (size_t)(end - p - 4))
+                return bad(r, QW_CORRUPT, "truncated RLE booleans");
+            p += 4;
+            end = p + l;
+        }
+        if ((e = need_u32(&r->idx, &r->icap, nn)) != QW_OK)
+            return e;
+        if (nn && qw__pq_rle_decode(p, (size_t)(end - p), bw, r->idx, nn) != 0)
+            return bad(r, QW_CORRUPT, "column %s: bad RLE data", f->name);
+    }
+    if (dict && !r->dict.n && nn)
+        return bad(r, QW_CORRUPT, "column %s: dictionary page missing", f->name);
+    size_t k = 0, bit = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t row = row0 + i;
+        dst->soff[row + 1] = dst->soff[row];
+        dst->i64[row] = 0;
+        dst->f64[row] = 0;
+        dst->valid[row] = !lev || lev[i];
+        if (!dst->valid[row])
+            continue;
+        if (dict) {
+            uint32_t x = r->idx[k++];
+            if (x >= r->dict.n)
+                return bad(r, QW_CORRUPT, "column %s: dictionary index out of range", f->name);
+            dst->i64[row] = r->dict.i64[x];
+            dst->f64[row] = r->dict.f64[x];
+            if (f->phys == QW_PQ_PHYS_BYTE_ARRAY &&
+                (e = sb_put(dst, row, r->dict.sbytes + r->dict.soff[x], r->dict.soff[x + 1] - r->dict.soff[x])) != QW_OK)
+                return e;
+        } else if (rle_bool) {
+            dst->i64[row] = r->idx[k++] & 1;
+        } else if ((e = plain_one(r, f->phys, &p, end, &bit, dst, row)) != QW_OK)
+            return e;
+    }
+    return QW_OK;
+}
+
+qw_err qw_pqr_read(qw_pqr *r, size_t rg, size_t col, qw_pqr_column *out)
+{
+    if (rg >= r->nrg || col >= r->ncols)
+        return bad(r, QW_INVAL, "no row group %zu / column %zu", rg, col);
+    const qw_pqr_field *f = &r->f[col];
+    const chunk *ch = &r->ch[rg * r->ncols + col];
+    uint64_t rows = r->rg_rows[rg];
+    if (f->phys == QW_PQ_PHYS_INT96 || f->phys == QW_PQ_PHYS_FLBA)
+        return bad(r, QW_UNSUPPORTED, "column %s: physical type %d", f->name, f->phys);
+    if ((uint64_t)ch->num_values != rows || rows > (1u << 30))
+        return bad(r, QW_CORRUPT, "column %s: %lld values for %llu rows", f->name, (long long)ch->num_values,
+                   (unsigned long long)rows);
+    int64_t start = ch->dict_off > 0 && ch->dict_off < ch->data_off ? ch->dict_off : ch->data_off;
+    if (start < 4 || ch->total_comp < 0 || (uint64_t)start + (uint64_t)ch->total_comp > r->len - 8)
+        return bad(r, QW_CORRUPT, "column %s: chunk outside the file", f->name);
+    qw_err e = grow_col(out, (size_t)rows);
+    if (e != QW_OK)
+        return e;
+    out->n = (size_t)rows;
+    out->soff[0] = 0;
+    r->dict.n = 0;
+    const uint8_t *p = r->d + start, *end = p + ch->total_comp;
+    size_t row = 0;
+    while (row < rows) {
+        qw_tr t;
+        qw_tr_init(&t, p, (size_t)(end - p));
+        int type = -1, has_crc = 0, enc = 0, v2_comp = 1;
+        int32_t usize = -1, csize = -1, crc = 0, nvals = -1, def_len = 0, rep_len = 0;
+        int16_t id;
+        int ty;
+        while (!t.err && (ty = qw_tr_field(&t, &id)) != QW_TT_STOP) {
+            if (id == 1 && ty == QW_TT_I32)
+                type = qw_tr_i32(&t);
+            else if (id == 2 && ty == QW_TT_I32)
+                usize = qw_tr_i32(&t);
+            else if (id == 3 && ty == QW_TT_I32)
+                csize = qw_tr_i32(&t);
+            else if (id == 4 && ty == QW_TT_I32) {
+                crc = qw_tr_i32(&t);
+                has_crc = 1;
+            } else if ((id == 5 || id == 7 || id == 8) && ty == QW_TT_STRUCT) {
+                qw_tr_struct_begin(&t);
+                int16_t k;
+                int kt;
+                while (!t.err && (kt = qw_tr_field(&t, &k)) != QW_TT_STOP) {
+                    if (k == 1 && kt == QW_TT_I32)
+                        nvals = qw_tr_i32(&t);
+                    else if (k == 2 && kt == QW_TT_I32 && id != 8)
+                        enc = qw_tr_i32(&t);
+                    else if (k == 4 && kt == QW_TT_I32 && id == 8)
+                        enc = qw_tr_i32(&t);
+                    else if (k == 5 && kt == QW_TT_I32 && id == 8)
+                        def_len = qw_tr_i32(&t);
+                    else if (k == 6 && kt == QW_TT_I32 && id == 8)
+                        rep_len = qw_tr_i32(&t);
+                    else if (k == 7 && id == 8 && (kt == QW_TT_TRUE || kt == QW_TT_FALSE))
+                        v2_comp = kt == QW_TT_TRUE;
+                    else
+                        qw_tr_skip(&t, kt);
+                }
+                qw_tr_struct_end(&t);
+            } else
+                qw_tr_skip(&t, ty);
+        }
+        if (t.err || type < 0 || usize < 0 || csize < 0 || csize > end - t.p)
+            return bad(r, QW_CORRUPT, "column %s: bad page header", f->name);
+        const uint8_t *body = t.p;
+        p = body + csize;
+        if (has_crc && (uint32_t)crc32(0L, body, (uInt)csize) != (uint32_t)crc)
+            return bad(r, QW_CORRUPT, "column %s: page CRC mismatch", f->name);
+        if (type == QW_PQ_PAGE_DICTIONARY) {
+            if (nvals < 0 || (enc != QW_PQ_ENC_PLAIN && enc != QW_PQ_ENC_PLAIN_DICTIONARY))
+                return bad(r, QW_CORRUPT, "column %s: bad dictionary page", f->name);
+            const uint8_t *u;
+            if ((e = decompress(r, ch->codec, body, (size_t)csize, (size_t)usize, &u)) != QW_OK)
+                return e;
+            if ((size_t)nvals > (size_t)usize * 8 + 1)
+                return bad(r, QW_CORRUPT, "column %s: dictionary count", f->name);
+            if ((e = grow_col(&r->dict, (size_t)nvals)) != QW_OK)
+                return e;
+            r->dict.soff[0] = 0;
+            const uint8_t *q = u, *qe = u + usize;
+            size_t bit = 0;
+            for (int32_t i = 0; i < nvals; i++) {
+                r->dict.f64[i] = 0;
+                if ((e = plain_one(r, f->phys, &q, qe, &bit, &r->dict, (size_t)i)) != QW_OK)
+                    return e;
+            }
+            r->dict.n = (size_t)nvals;
+            continue;
+        }
+        if (type != QW_PQ_PAGE_DATA && type != QW_PQ_PAGE_DATA_V2)
+            continue; /* index pages and unknown types are skipped */
+        if (nvals < 0 || (uint64_t)nvals > rows - row)
+            return bad(r, QW_CORRUPT, "column %s: page value count", f->name);
+        if ((e = need_u32(&r->lev, &r->lcap, (size_t)nvals)) != QW_OK)
+            return e;
+        const uint8_t *vals, *vend;
+        const uint32_t *lev = NULL;
+        if (type == QW_PQ_PAGE_DATA) {
+            const uint8_t *u;
+            if ((e = decompress(r, ch->codec, body, (size_t)csize, (size_t)usize, &u)) != QW_OK)
+                return e;
+            vals = u;
+            vend = u + usize;
+            if (!f->required) {
+                if (vend - vals < 4)
+                    return bad(r, QW_CORRUPT, "column %s: truncated levels", f->name);
+                uint32_t l = (uint32_t)vals[0] | (uint32_t)vals[1] << 8 | (uint32_t)vals[2] << 16 |
+                             (uint32_t)vals[3] << 24;
+                if (l > (size_t)(vend - vals - 4) ||
+                    qw__pq_rle_decode(vals + 4, l, 1, r->lev, (size_t)nvals) != 0)
+                    return bad(r, QW_CORRUPT, "column %s: bad definition levels", f->name);
+                lev = r->lev;
+                vals += 4 + l;
+            }
+        } else {
+            if (rep_len < 0 || def_len < 0 || (int64_t)rep_len + def_len > csize || rep_len)
+                return bad(r, rep_len > 0 ? QW_UNSUPPORTED : QW_CORRUPT, "column %s: v2 levels", f->name);
+            if (!f->required) {
+                if (qw__pq_rle_decode(body + rep_len, (size_t)def_len, 1, r->lev, (size_t)nvals) != 0)
+                    return bad(r, QW_CORRUPT, "column %s: bad definition levels", f->name);
+                lev = r->lev;
+            }
+            size_t off = (size_t)rep_len + (size_t)def_len;
+            if ((size_t)usize < off)
+                return bad(r, QW_CORRUPT, "column %s: v2 sizes", f->name);
+            if (v2_comp) {
+                if ((e = decompress(r, ch->codec, body + off, (size_t)csize - off, (size_t)usize - off, &vals)) != QW_OK)
+                    return e;
+            } else {
+                vals = body + off;
+            }
+            vend = vals + ((size_t)usize - off);
+            if (!v2_comp && (size_t)csize != (size_t)usize)
+                return bad(r, QW_CORRUPT, "column %s: v2 sizes", f->name);
+        }
+        if ((e = page_values(r, f, enc, vals, vend, (size_t)row, (size_t)nvals, lev, out)) != QW_OK)
+            return e;
+        row += (uint64_t)nvals;
+    }
+    return QW_OK;
+}

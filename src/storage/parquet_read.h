@@ -1,0 +1,63 @@
+/* parquet_read.h: a strict Parquet reader for flat schemas (ours and
+ * other engines'): footer and page headers validated against the file
+ * size, page CRCs checked when present, PLAIN / PLAIN_DICTIONARY /
+ * RLE_DICTIONARY / RLE (booleans) values, data pages v1 and v2, RLE
+ * definition levels, UNCOMPRESSED / SNAPPY / GZIP / ZSTD. Hostile or
+ * truncated input gives QW_CORRUPT and a message, never a crash;
+ * features we do not read (nested columns, INT96, FIXED_LEN_BYTE_ARRAY,
+ * other codecs) give QW_UNSUPPORTED for that column or file.
+ */
+#ifndef QW_STORAGE_PARQUET_READ_H
+#define QW_STORAGE_PARQUET_READ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+typedef struct qw_pqr qw_pqr;
+
+typedef struct qw_pqr_field {
+    char name[128];
+    int field_id;   /* 0 when absent */
+    int phys;       /* parquet physical type (0 BOOLEAN .. 7 FIXED_LEN_BYTE_ARRAY) */
+    int required;
+    int converted;  /* converted_type or -1 */
+    int logical;    /* LogicalType union field id or 0 (1 STRING, 5 DECIMAL, 6 DATE, 8 TIMESTAMP...) */
+    int scale, precision;
+    int ts_unit;    /* TIMESTAMP: 1 millis, 2 micros, 3 nanos */
+} qw_pqr_field;
+
+/* One column of one row group, by row: valid[r] = 0 for nulls. Integer-like
+ * physical types (BOOLEAN, INT32, INT64) land in i64, FLOAT/DOUBLE in f64,
+ * BYTE_ARRAY in soff/sbytes (row r = sbytes[soff[r] .. soff[r+1])). */
+typedef struct qw_pqr_column {
+    size_t n;
+    int64_t *i64;
+    double *f64;
+    uint8_t *valid;
+    uint32_t *soff;
+    uint8_t *sbytes;
+    size_t cap, scap;
+} qw_pqr_column;
+
+/* Reads the whole file (at most max_bytes) and parses its footer. */
+qw_err qw_pqr_open(qw_pqr **out, const char *path, size_t max_bytes, char *errbuf, size_t errlen);
+/* Same over a caller-owned buffer that must outlive the reader. */
+qw_err qw_pqr_open_mem(qw_pqr **out, const uint8_t *data, size_t len, char *errbuf, size_t errlen);
+void qw_pqr_close(qw_pqr *r);
+
+size_t qw_pqr_ncols(const qw_pqr *r);
+const qw_pqr_field *qw_pqr_field_at(const qw_pqr *r, size_t i);
+size_t qw_pqr_row_groups(const qw_pqr *r);
+uint64_t qw_pqr_rg_rows(const qw_pqr *r, size_t rg);
+uint64_t qw_pqr_num_rows(const qw_pqr *r);
+const char *qw_pqr_created_by(const qw_pqr *r);
+
+qw_err qw_pqr_column_alloc(qw_pqr_column *c); /* zero it */
+void qw_pqr_column_free(qw_pqr_column *c);
+qw_err qw_pqr_read(qw_pqr *r, size_t rg, size_t col, qw_pqr_column *out);
+const char *qw_pqr_str(const qw_pqr_column *c, size_t row, size_t *len);
+const char *qw_pqr_errmsg(const qw_pqr *r);
+
+#endif

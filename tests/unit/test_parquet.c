@@ -1,0 +1,340 @@
+/* test_parquet.c: Parquet writer + reader: RLE hybrid bytes, every type
+ * and compression round-trips, statistics, hostile input (every
+ * truncation, byte flips), allocation failures, files written by other
+ * engines (Iceberg fixtures). */
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "harness.h"
+#include "storage/parquet.h"
+#include "storage/parquet_int.h"
+#include "storage/parquet_read.h"
+
+TEST(parquet_rle_hybrid_bytes)
+{
+    qw_tbuf b = {0};
+    uint32_t zeros[10] = {0};
+    qw__pq_rle_encode(&b, zeros, 10, 1);
+    ASSERT_EQ(b.n, 2u);
+    ASSERT_EQ(b.b[0], 0x14); /* run of 10: 10 << 1 */
+    ASSERT_EQ(b.b[1], 0x00);
+    b.n = 0;
+    uint32_t alt[8] = {1, 0, 1, 0, 1, 0, 1, 0};
+    qw__pq_rle_encode(&b, alt, 8, 1);
+    ASSERT_EQ(b.n, 2u);
+    ASSERT_EQ(b.b[0], 0x03); /* one bit-packed group */
+    ASSERT_EQ(b.b[1], 0x55);
+    b.n = 0;
+    uint32_t three[3] = {1, 2, 3}; /* bw 2, padded group: 01 10 11 00... */
+    qw__pq_rle_encode(&b, three, 3, 2);
+    ASSERT_EQ(b.n, 3u);
+    ASSERT_EQ(b.b[0], 0x03);
+    ASSERT_EQ(b.b[1], 0x39); /* 1 | 2<<2 | 3<<4 = 0b00111001 */
+    ASSERT_EQ(b.b[2], 0x00);
+    /* random mixes of runs and noise round-trip at every width */
+    static uint32_t v[5000], out[5000];
+    uint64_t x = 42;
+    for (int bw = 1; bw <= 20; bw++) {
+        for (int i = 0; i < 5000; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            v[i] = (i / 37) % 3 == 0 ? v[i > 0 ? i - 1 : 0] : (uint32_t)(x & ((1u << bw) - 1));
+        }
+        b.n = 0;
+        qw__pq_rle_encode(&b, v, 5000, bw);
+        ASSERT_EQ(qw__pq_rle_decode(b.b, b.n, bw, out, 5000), 0);
+        ASSERT_TRUE(memcmp(v, out, sizeof v) == 0);
+    }
+    qw_tbuf_free(&b);
+}
+
+static const qw_pq_column COLS[] = {
+    {"product_id", 1, QW_PQ_STRING, 1},  {"ts", 2, QW_PQ_TIMESTAMP_US, 0}, {"n", 3, QW_PQ_INT64, 0},
+    {"i", 4, QW_PQ_INT32, 1},            {"price", 5, QW_PQ_DECIMAL_18_8, 1}, {"flag", 6, QW_PQ_BOOL, 0},
+    {"x", 7, QW_PQ_DOUBLE, 0},           {"day", 8, QW_PQ_DATE, 1},       {"uniq", 9, QW_PQ_STRING, 0},
+};
+#define NC (sizeof COLS / sizeof COLS[0])
+
+static int is_null(int col, long r)
+{
+    return (col == 1 && r % 5 == 0) || (col == 2 && r % 7 == 0) || (col == 5 && r % 4 == 1) ||
+           (col == 6 && r % 9 == 0) || (col == 8 && r % 3 == 2);
+}
+
+static qw_err write_file(const char *path, long rows, qw_compression comp, size_t rg_bytes,
+                         qw_pq_file_stats *st)
+{
+    qw_pq_opts o = {.compression = comp, .row_group_bytes = rg_bytes, .page_bytes = 2048, .dictionary = 1};
+    qw_pq_writer *w;
+    char eb[256];
+    qw_err e = qw_pq_writer_open(&w, path, COLS, NC, &o, eb, sizeof eb);
+    if (e != QW_OK)
+        return e;
+    static const char *prods[] = {"BTC-USD", "ETH-USD", "SOL-USD"};
+    for (long r = 0; r < rows; r++) {
+        char u[32];
+        int n = snprintf(u, sizeof u, "u%ld", r * 31);
+        e = qw_pq_put_str(w, 0, prods[r % 3], 7);
+        if (!e) e = is_null(1, r) ? qw_pq_put_null(w, 1) : qw_pq_put_i64(w, 1, 1767225600000000LL + r);
+        if (!e) e = is_null(2, r) ? qw_pq_put_null(w, 2) : qw_pq_put_i64(w, 2, (r - rows / 2) * 1000003LL);
+        if (!e) e = qw_pq_put_i32(w, 3, (int32_t)(r % 100) - 50);
+        if (!e) e = qw_pq_put_i64(w, 4, 4312345000000LL - r * 17);
+        if (!e) e = is_null(5, r) ? qw_pq_put_null(w, 5) : qw_pq_put_bool(w, 5, r % 3 == 0);
+        if (!e) e = is_null(6, r) ? qw_pq_put_null(w, 6) : qw_pq_put_f64(w, 6, (double)r / 7.0 - 3.25);
+        if (!e) e = qw_pq_put_i32(w, 7, 20454 + (int32_t)(r / 100));
+        if (!e) e = is_null(8, r) ? qw_pq_put_null(w, 8) : qw_pq_put_str(w, 8, u, (size_t)n);
+        if (!e) e = qw_pq_end_row(w);
+        if (e) {
+            qw_pq_writer_abort(w);
+            return e;
+        }
+    }
+    return qw_pq_writer_close(w, st);
+}
+
+static int check_file(const char *path, long rows)
+{
+    qw_pqr *r;
+    char eb[256];
+    if (qw_pqr_open(&r, path, 1u << 30, eb, sizeof eb) != QW_OK)
+        return -1;
+    if (qw_pqr_ncols(r) != NC || qw_pqr_num_rows(r) != (uint64_t)rows)
+        return -2;
+    for (size_t i = 0; i < NC; i++)
+        if (qw_pqr_field_at(r, i)->field_id != COLS[i].field_id ||
+            qw_pqr_field_at(r, i)->required != COLS[i].required)
+            return -3;
+    qw_pqr_column c[NC];
+    for (size_t i = 0; i < NC; i++)
+        qw_pqr_column_alloc(&c[i]);
+    long base = 0;
+    int bad = 0;
+    for (size_t g = 0; g < qw_pqr_row_groups(r); g++) {
+        for (size_t i = 0; i < NC; i++)
+            if (qw_pqr_read(r, g, i, &c[i]) != QW_OK)
+                bad = -4;
+        for (size_t k = 0; k < c[0].n && !bad; k++) {
+            long rr = base + (long)k;
+            for (int col = 0; col < (int)NC; col++)
+                if (c[col].valid[k] != !is_null(col, rr))
+                    bad = -5;
+            size_t ln;
+            const char *p = qw_pqr_str(&c[0], k, &ln);
+            static const char *prods[] = {"BTC-USD", "ETH-USD", "SOL-USD"};
+            bad |= ln != 7 || memcmp(p, prods[rr % 3], 7) != 0 ? -6 : 0;
+            if (!is_null(1, rr))
+                bad |= c[1].i64[k] != 1767225600000000LL + rr ? -7 : 0;
+            if (!is_null(2, rr))
+                bad |= c[2].i64[k] != (rr - rows / 2) * 1000003LL ? -8 : 0;
+            bad |= c[3].i64[k] != (rr % 100) - 50 ? -9 : 0;
+            bad |= c[4].i64[k] != 4312345000000LL - rr * 17 ? -10 : 0;
+            if (!is_null(5, rr))
+                bad |= c[5].i64[k] != (rr % 3 == 0) ? -11 : 0;
+            if (!is_null(6, rr))
+                bad |= c[6].f64[k] != (double)rr / 7.0 - 3.25 ? -12 : 0;
+            bad |= c[7].i64[k] != 20454 + rr / 100 ? -13 : 0;
+            if (!is_null(8, rr)) {
+                char u[32];
+                int n = snprintf(u, sizeof u, "u%ld", rr * 31);
+                p = qw_pqr_str(&c[8], k, &ln);
+                bad |= ln != (size_t)n || memcmp(p, u, ln) != 0 ? -14 : 0;
+            }
+        }
+        base += (long)c[0].n;
+    }
+    for (size_t i = 0; i < NC; i++)
+        qw_pqr_column_free(&c[i]);
+    qw_pqr_close(r);
+    return bad ? bad : base == rows ? 0 : -15;
+}
+
+TEST(parquet_roundtrip_every_type_and_codec)
+{
+    char path[] = "/tmp/qwpqXXXXXX";
+    int fd = mkstemp(path);
+    ASSERT_TRUE(fd >= 0);
+    close(fd);
+    const qw_compression comps[] = {QW_COMP_ZSTD, QW_COMP_SNAPPY, QW_COMP_NONE};
+    for (int k = 0; k < 3; k++) {
+        qw_pq_file_stats st;
+        ASSERT_OK(write_file(path, 20000, comps[k], k == 1 ? 100000 : 0, &st));
+        ASSERT_EQ(st.rows, 20000u);
+        if (k == 1)
+            ASSERT_TRUE(st.row_groups > 2);
+        ASSERT_EQ(check_file(path, 20000), 0);
+        /* statistics */
+        ASSERT_EQ(st.col[1].nulls, 4000u);
+        ASSERT_EQ(st.col[1].values, 20000u);
+        ASSERT_EQ(st.col[1].min_i, 1767225600000001LL);
+        ASSERT_EQ(st.col[1].max_i, 1767225600019999LL);
+        ASSERT_EQ(st.col[4].min_i, 4312345000000LL - 19999 * 17);
+        ASSERT_EQ(st.col[0].min_len, 7u);
+        ASSERT_TRUE(memcmp(st.col[0].min_s, "BTC-USD", 7) == 0);
+        ASSERT_TRUE(memcmp(st.col[0].max_s, "SOL-USD", 7) == 0);
+        ASSERT_DBL_NEAR(st.col[6].min_d, 1.0 / 7.0 - 3.25, 0); /* row 0 is null */
+        ASSERT_EQ(st.col[5].min_i, 0);
+        ASSERT_EQ(st.col[5].max_i, 1);
+        ASSERT_TRUE(st.col[0].bytes > 0 && st.col[0].bytes < st.file_bytes);
+    }
+    ASSERT_EQ(check_file(path, 20000), 0);
+    /* zero rows: a valid file with no row groups */
+    qw_pq_file_stats st;
+    ASSERT_OK(write_file(path, 0, QW_COMP_ZSTD, 0, &st));
+    ASSERT_EQ(check_file(path, 0), 0);
+    unlink(path);
+}
+
+TEST(parquet_writer_rejects_misuse)
+{
+    char path[] = "/tmp/qwpqXXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    qw_pq_writer *w;
+    char eb[128];
+    ASSERT_OK(qw_pq_writer_open(&w, path, COLS, NC, NULL, eb, sizeof eb));
+    ASSERT_ERR(QW_INVAL, qw_pq_put_null(w, 0));          /* required */
+    ASSERT_ERR(QW_INVAL, qw_pq_put_f64(w, 0, 1.0));      /* wrong type */
+    ASSERT_OK(qw_pq_put_str(w, 0, "A", 1));
+    ASSERT_ERR(QW_INVAL, qw_pq_put_str(w, 0, "B", 1));   /* twice in a row */
+    ASSERT_ERR(QW_INVAL, qw_pq_end_row(w));              /* incomplete row */
+    ASSERT_ERR(QW_INVAL, qw_pq_put_i64(w, 4, 1000000000000000000LL)); /* beyond decimal(18,8) */
+    ASSERT_ERR(QW_INVAL, qw_pq_put_i32(w, 99, 1));
+    qw_pq_writer_abort(w);
+    ASSERT_TRUE(access(path, F_OK) != 0); /* abort removes the partial file */
+    ASSERT_ERR(QW_IO, qw_pq_writer_open(&w, "/proc/nope/x.parquet", COLS, NC, NULL, eb, sizeof eb));
+}
+
+TEST(parquet_reader_survives_every_truncation_and_flips)
+{
+    char path[] = "/tmp/qwpqXXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    qw_pq_file_stats st;
+    ASSERT_OK(write_file(path, 300, QW_COMP_SNAPPY, 0, &st));
+    FILE *f = fopen(path, "rb");
+    static uint8_t buf[1 << 16], mut[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    unlink(path);
+    ASSERT_TRUE(n > 100 && n < sizeof buf);
+    int opened = 0;
+    for (size_t len = 0; len < n; len++) {
+        qw_pqr *r;
+        char eb[128];
+        if (qw_pqr_open_mem(&r, buf, len, eb, sizeof eb) == QW_OK) {
+            opened++;
+            qw_pqr_close(r);
+        }
+    }
+    ASSERT_EQ(opened, 0); /* no strict prefix is a valid file */
+    uint64_t x = 7;
+    int read_ok = 0, read_err = 0;
+    for (int it = 0; it < 3000; it++) {
+        memcpy(mut, buf, n);
+        for (int k = 0; k < 1 + it % 4; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            mut[x % n] ^= (uint8_t)(1u << (x >> 40) % 8);
+        }
+        qw_pqr *r;
+        char eb[128];
+        if (qw_pqr_open_mem(&r, mut, n, eb, sizeof eb) != QW_OK)
+            continue;
+        qw_pqr_column c;
+        qw_pqr_column_alloc(&c);
+        for (size_t g = 0; g < qw_pqr_row_groups(r); g++)
+            for (size_t i = 0; i < qw_pqr_ncols(r); i++)
+                qw_pqr_read(r, g, i, &c) == QW_OK ? read_ok++ : read_err++;
+        qw_pqr_column_free(&c);
+        qw_pqr_close(r);
+    }
+    ASSERT_TRUE(read_err > 0); /* CRCs catch flipped page bytes */
+}
+
+TEST(parquet_allocation_failure_every_point)
+{
+    char path[] = "/tmp/qwpqXXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    int done = 0;
+    for (long k = 0; k < 400 && !done; k++) {
+        qw_alloc_fail_after(k);
+        qw_pq_file_stats st;
+        qw_err e = write_file(path, 3000, QW_COMP_ZSTD, 20000, &st);
+        qw_alloc_fail_after(-1);
+        if (e == QW_OK) {
+            ASSERT_EQ(check_file(path, 3000), 0);
+            done = 1;
+        }
+    }
+    ASSERT_TRUE(done);
+    unlink(path);
+}
+
+static int read_fixtures_in(const char *dir, int *files, int *cols_ok, int *cols_unsup)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char p[1024];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        size_t l = strlen(e->d_name);
+        if (l > 8 && strcmp(e->d_name + l - 8, ".parquet") == 0) {
+            qw_pqr *r;
+            char eb[256];
+            qw_err oe = qw_pqr_open(&r, p, 1u << 30, eb, sizeof eb);
+            if (oe != QW_OK) {
+                printf("    fixture %s: %s\n", p, eb);
+                if (oe != QW_UNSUPPORTED)
+                    return -1;
+                continue;
+            }
+            (*files)++;
+            qw_pqr_column c;
+            qw_pqr_column_alloc(&c);
+            uint64_t rows = 0;
+            for (size_t g = 0; g < qw_pqr_row_groups(r); g++) {
+                rows += qw_pqr_rg_rows(r, g);
+                for (size_t i = 0; i < qw_pqr_ncols(r); i++) {
+                    qw_err re = qw_pqr_read(r, g, i, &c);
+                    if (re == QW_OK)
+                        (*cols_ok)++;
+                    else if (re == QW_UNSUPPORTED)
+                        (*cols_unsup)++;
+                    else {
+                        printf("    fixture %s col %zu: %s\n", p, i, qw_pqr_errmsg(r));
+                        return -1;
+                    }
+                }
+            }
+            qw_pqr_column_free(&c);
+            if (rows != qw_pqr_num_rows(r))
+                return -1;
+            qw_pqr_close(r);
+        } else if (e->d_type == DT_DIR) {
+            if (read_fixtures_in(p, files, cols_ok, cols_unsup) < 0)
+                return -1;
+        }
+    }
+    closedir(d);
+    return 0;
+}
+
+TEST(parquet_reads_other_engines_files)
+{
+    const char *shared = getenv("QW_SHARED");
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/data/iceberg_fixtures", shared ? shared : "/work/shared");
+    int files = 0, ok = 0, unsup = 0;
+    ASSERT_EQ(read_fixtures_in(dir, &files, &ok, &unsup), 0);
+    printf("    %d fixture files, %d column chunks read, %d unsupported\n", files, ok, unsup);
+    ASSERT_TRUE(files >= 5);
+    ASSERT_TRUE(ok > unsup);
+}
