@@ -18,6 +18,8 @@
 #include "ingest/ingest.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/summary.h"
+#include "storage/lake_read.h"
+#include "storage/store.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -76,10 +78,26 @@ static void pace(double speed, int64_t t_ns, int64_t *t0, int64_t *w0)
     }
 }
 
-/* --samples: one CSV row per labeled sample, in learning order. */
+typedef struct hooks {
+    FILE *samples;
+    qw_store *store;
+} hooks;
+
+static void on_sample(void *ctx, const qw_chain *c, const qw_sample *s)
+{
+    qw_store_put_sample(((hooks *)ctx)->store, c->product, s);
+}
+
+/* --samples: one CSV row per labeled sample, in learning order; --persist:
+ * the labels table. */
 static void write_sample(void *ctx, const qw_chain *c, const qw_labeled *s)
 {
-    FILE *f = ctx;
+    hooks *h = ctx;
+    if (h->store)
+        qw_store_put_label(h->store, c->product, s, !isnan(s->s.p));
+    FILE *f = h->samples;
+    if (!f)
+        return;
     fprintf(f, "%s,%lld,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%d,%llu,", c->product,
             (long long)s->s.f.t_ns, s->s.f.x[0], s->s.f.x[1], s->s.f.x[2], s->s.f.x[3], s->s.f.mid,
             s->mid_future, s->label, (unsigned long long)s->s.n_learned);
@@ -105,10 +123,29 @@ int qw_cmd_replay(const qw_config *cfg)
         fputs("product,t_ns,spread_bps,imbalance,depth,volatility,mid,mid_future,label,n_learned,p\n",
               samples);
     }
+    static qw_store_stats sst;
+    static hooks hk;
+    hk.samples = samples;
+    if (cfg->persist) {
+        qw_store_opts so = {.warehouse = cfg->warehouse, .catalog_uri = cfg->catalog_uri,
+                            .flush_rows = cfg->flush_rows, .flush_ms = cfg->flush_ms,
+                            .compression = cfg->compression, .blocking = 1};
+        if (qw_store_open(&hk.store, &so, &sst, eb, sizeof eb) != QW_OK) {
+            QW_LOG(ERROR, "--persist: %s", eb);
+            fprintf(stderr, "quotewatch: --persist: %s\n", eb);
+            if (samples && samples != stdout)
+                fclose(samples);
+            return 1;
+        }
+    }
     qw_pipeline_opts po = {.auto_add = 1};
-    if (samples) {
+    if (samples || hk.store) {
         po.on_labeled = write_sample;
-        po.on_labeled_ctx = samples;
+        po.on_labeled_ctx = &hk;
+    }
+    if (hk.store) {
+        po.on_sample = on_sample;
+        po.on_sample_ctx = &hk;
     }
     if (qw_pipeline_create(&pl, &po) != QW_OK || qw_feed_create(&feed, NULL) != QW_OK) {
         QW_LOG(ERROR, "out of memory");
@@ -137,6 +174,35 @@ int qw_cmd_replay(const qw_config *cfg)
     size_t hexcap = 0;
     qw_ratelimit rl = {.first = 5, .every = 10000};
 
+    if (cfg->lake) {
+        const char *ids[QW_CONFIG_MAX_PRODUCTS];
+        for (size_t i = 0; i < cfg->nproducts; i++)
+            ids[i] = cfg->products[i];
+        qw_lake_opts lo = {.warehouse = cfg->warehouse, .catalog_uri = cfg->catalog_uri,
+                           .products = cfg->products_set ? ids : NULL,
+                           .nproducts = cfg->products_set ? cfg->nproducts : 0,
+                           .since_ns = cfg->since_ns, .until_ns = cfg->until_ns};
+        qw_lake_reader *lr;
+        if (qw_lake_open(&lr, &lo, eb, sizeof eb) != QW_OK) {
+            QW_LOG(ERROR, "--lake: %s", eb);
+            rc = 1;
+        } else {
+            qw_msg lm;
+            int64_t recv;
+            while (!stop_requested && qw_lake_next(lr, &lm, &recv) == QW_OK) {
+                qw_pipeline_on_msg(pl, &lm, recv);
+                if (hk.store)
+                    qw_store_put_msg(hk.store, &lm, recv);
+                pace(cfg->speed, lm.t_ns, &t0, &w0);
+            }
+            const qw_lake_stats *ls = qw_lake_get_stats(lr);
+            QW_LOG(INFO, "lake: %llu messages from %llu rows in %llu of %llu files, %llu run(s)",
+                   (unsigned long long)ls->messages, (unsigned long long)ls->rows,
+                   (unsigned long long)ls->files_read, (unsigned long long)ls->files_total,
+                   (unsigned long long)ls->runs);
+            qw_lake_close(lr);
+        }
+    }
     for (size_t fi = 0; fi < cfg->nfiles && !stop_requested; fi++) {
         qw_linesrc *src;
         pg.file_idx = fi;
@@ -205,6 +271,8 @@ int qw_cmd_replay(const qw_config *cfg)
                 continue; /* blank line */
             const qw_msg *m;
             e = qw_pipeline_ingest(pl, feed, fr.msg, fr.len, fr.recv_ns, &m);
+            if (e == QW_OK && hk.store)
+                qw_store_put_msg(hk.store, m, fr.recv_ns);
             if (e == QW_OK)
                 pace(cfg->speed, m->t_ns, &t0, &w0);
             else if (qw_log_ratelimit(&rl))
@@ -220,6 +288,26 @@ int qw_cmd_replay(const qw_config *cfg)
         qw_linesrc_close(src);
     }
     x.bytes = bytes_done;
+    if (hk.store) {
+        qw_err se = qw_store_close(hk.store);
+        hk.store = NULL;
+        if (se != QW_OK) {
+            QW_LOG(ERROR, "--persist: some rows could not be committed (see above)");
+            rc = 1;
+        }
+    }
+    char persist_json[512];
+    if (cfg->persist) {
+        snprintf(persist_json, sizeof persist_json,
+                 "{\"rows_written\":{\"raw_orderbook\":%llu,\"raw_trades\":%llu,\"features\":%llu,"
+                 "\"labels\":%llu},\"files\":%llu,\"bytes\":%llu,\"commits\":%llu,\"errors\":%llu}",
+                 (unsigned long long)sst.rows_written[0], (unsigned long long)sst.rows_written[1],
+                 (unsigned long long)sst.rows_written[2], (unsigned long long)sst.rows_written[3],
+                 (unsigned long long)sst.files_written, (unsigned long long)sst.bytes_written,
+                 (unsigned long long)sst.commits, (unsigned long long)sst.errors);
+        x.extra_key = "persistence";
+        x.extra_json = persist_json;
+    }
     x.seconds = (double)(qw_now_mono_ns() - start) / 1e9;
     if (pg.on)
         progress_draw(&pg, NULL, qw_pipeline_get_stats(pl)->messages, bytes_done, 1);

@@ -1,0 +1,670 @@
+/* store.c: the persistence writer thread: records -> per-table buffers ->
+ * Parquet files per (product, day) -> Iceberg fast append (see store.h). */
+#define QW_MODULE "store"
+#include "storage/store.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "core/spsc.h"
+#include "core/time.h"
+#include "storage/catalog.h"
+#include "storage/fileio.h"
+#include "storage/parquet.h"
+#include "storage/tables.h"
+
+#define POP_BATCH 4096
+
+typedef struct tbuf {
+    qw_rec *r;
+    size_t n, cap;
+} tbuf;
+
+struct qw_store {
+    qw_store_opts o;
+    qw_store_stats *st;
+    qw_spsc *q;
+    pthread_t th;
+    int started;
+    qw_catalog *cat;
+    qw_ice_catalog_ops ops;
+    qw_fileio *io;
+    char wh[PATH_MAX + 16]; /* file:///abs */
+    char whpath[PATH_MAX];  /* /abs */
+    char caturi[PATH_MAX + 32];
+    char run_id[40];
+    tbuf buf[QW_TBL_COUNT];
+    int64_t last_flush_ns, retry_at_ns;
+    int retry_ms;
+    uint64_t file_seq;
+    int64_t msg_id; /* producer side: ingest message counter */
+    int final_error;
+    qw_ratelimit rl;
+};
+
+/* ---- producer side ---- */
+
+qw_err qw_store_put(qw_store *s, const qw_rec *r)
+{
+    if (s->o.blocking)
+        return qw_spsc_push_wait(s->q, r);
+    qw_err e = qw_spsc_push(s->q, r);
+    if (e == QW_FULL)
+        atomic_fetch_add_explicit(&s->st->dropped, 1, memory_order_relaxed);
+    return e;
+}
+
+static void set_product(qw_rec *r, const char *p, size_t n)
+{
+    if (n >= sizeof r->product)
+        n = sizeof r->product - 1;
+    memcpy(r->product, p, n);
+    r->product[n] = '\0';
+}
+
+void qw_store_put_msg(qw_store *s, const qw_msg *m, int64_t recv_ns)
+{
+    if (m->type != QW_MSG_BOOK && m->type != QW_MSG_TRADES)
+        return;
+    int64_t id = ++s->msg_id;
+    qw_rec r;
+    for (size_t g = 0; g < m->ngroups; g++) {
+        const qw_group *gr = &m->groups[g];
+        if (gr->kind == QW_GRP_HEARTBEAT)
+            continue;
+        for (uint32_t k = 0; k < gr->count; k++) {
+            const qw_chg *c = &m->chg[gr->first + k];
+            memset(&r, 0, sizeof r);
+            r.kind = QW_REC_LEVEL;
+            r.side = c->side;
+            r.is_snapshot = gr->kind == QW_GRP_SNAPSHOT;
+            r.has_seq = m->seq >= 0;
+            set_product(&r, gr->product, gr->product_len);
+            r.t_ns = c->t_ns ? c->t_ns : gr->t_ns;
+            r.recv_ns = recv_ns;
+            r.msg_id = id;
+            r.u.level.price = c->px;
+            r.u.level.size = c->sz;
+            r.u.level.seq = m->seq;
+            r.u.level.grp_ns = gr->t_ns;
+            qw_store_put(s, &r);
+        }
+    }
+    for (size_t i = 0; i < m->ntrades; i++) {
+        const qw_trade *t = &m->trades[i];
+        memset(&r, 0, sizeof r);
+        r.kind = QW_REC_TRADE;
+        r.side = t->aggressor;
+        r.is_snapshot = t->snapshot;
+        set_product(&r, t->product, t->product_len);
+        r.t_ns = t->t_ns;
+        r.recv_ns = recv_ns;
+        r.msg_id = id;
+        r.u.trade.price = t->px;
+        r.u.trade.size = t->sz;
+        snprintf(r.u.trade.id, sizeof r.u.trade.id, "%s", t->trade_id);
+        qw_store_put(s, &r);
+    }
+}
+
+void qw_store_put_sample(qw_store *s, const char *product, const qw_sample *x)
+{
+    qw_rec r;
+    memset(&r, 0, sizeof r);
+    r.kind = QW_REC_FEATURES;
+    set_product(&r, product, strlen(product));
+    r.t_ns = x->f.t_ns;
+    memcpy(r.u.feat.x, x->f.x, sizeof r.u.feat.x);
+    r.u.feat.best_bid = x->f.best_bid;
+    r.u.feat.best_ask = x->f.best_ask;
+    r.u.feat.mid = x->f.mid;
+    r.has_p = !isnan(x->p);
+    r.u.feat.p = x->p;
+    r.u.feat.stability = x->stability;
+    r.u.feat.n_learned = (int64_t)x->n_learned;
+    qw_store_put(s, &r);
+}
+
+void qw_store_put_label(qw_store *s, const char *product, const qw_labeled *x, int ready)
+{
+    qw_rec r;
+    memset(&r, 0, sizeof r);
+    r.kind = QW_REC_LABEL;
+    set_product(&r, product, strlen(product));
+    r.t_ns = x->s.f.t_ns;
+    memcpy(r.u.lab.x, x->s.f.x, sizeof r.u.lab.x);
+    r.u.lab.mid = x->s.f.mid;
+    r.u.lab.mid_future = x->mid_future;
+    r.label = (int8_t)x->label;
+    r.has_p = !isnan(x->s.p);
+    r.u.lab.p = x->s.p;
+    r.ready = (uint8_t)ready;
+    r.u.lab.n_learned = (int64_t)x->s.n_learned;
+    qw_store_put(s, &r);
+}
+
+void qw_store_flush(qw_store *s)
+{
+    qw_rec r;
+    memset(&r, 0, sizeof r);
+    r.kind = QW_REC_FLUSH;
+    qw_spsc_push_wait(s->q, &r);
+}
+
+/* ---- writer thread ---- */
+
+static int table_of(const qw_rec *r)
+{
+    switch (r->kind) {
+    case QW_REC_LEVEL: return QW_TBL_RAW_ORDERBOOK;
+    case QW_REC_TRADE: return QW_TBL_RAW_TRADES;
+    case QW_REC_FEATURES: return QW_TBL_FEATURES;
+    case QW_REC_LABEL: return QW_TBL_LABELS;
+    default: return -1;
+    }
+}
+
+static const qw_rec *g_sort_base; /* qsort has no context argument; writer thread only */
+static int cmp_rows(const void *a, const void *b)
+{
+    uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+    const qw_rec *x = &g_sort_base[i], *y = &g_sort_base[j];
+    int c = strcmp(x->product, y->product);
+    if (c)
+        return c;
+    int64_t dx = x->t_ns ? qw_ice_day_from_us(x->t_ns / 1000) : INT32_MIN;
+    int64_t dy = y->t_ns ? qw_ice_day_from_us(y->t_ns / 1000) : INT32_MIN;
+    if (dx != dy)
+        return dx < dy ? -1 : 1;
+    return i < j ? -1 : i > j; /* stable: ingest order within a partition */
+}
+
+static int64_t day_of(const qw_rec *r)
+{
+    return r->t_ns ? qw_ice_day_from_us(r->t_ns / 1000) : INT32_MIN;
+}
+
+static qw_pq_type pq_type(qw_col_kind k)
+{
+    switch (k) {
+    case QW_COL_STRING: return QW_PQ_STRING;
+    case QW_COL_TSTZ: return QW_PQ_TIMESTAMP_US;
+    case QW_COL_LONG: return QW_PQ_INT64;
+    case QW_COL_INT: return QW_PQ_INT32;
+    case QW_COL_BOOL: return QW_PQ_BOOL;
+    case QW_COL_DEC: return QW_PQ_DECIMAL_18_8;
+    case QW_COL_DOUBLE: return QW_PQ_DOUBLE;
+    }
+    return QW_PQ_INT64;
+}
+
+static qw_err put_ts(qw_pq_writer *w, size_t c, int64_t ns)
+{
+    return ns ? qw_pq_put_i64(w, c, ns / 1000) : qw_pq_put_null(w, c);
+}
+static qw_err put_opt_i64(qw_pq_writer *w, size_t c, int has, int64_t v)
+{
+    return has ? qw_pq_put_i64(w, c, v) : qw_pq_put_null(w, c);
+}
+static qw_err put_opt_f64(qw_pq_writer *w, size_t c, int has, double v)
+{
+    return has ? qw_pq_put_f64(w, c, v) : qw_pq_put_null(w, c);
+}
+
+static qw_err write_row(qw_store *s, int t, qw_pq_writer *w, const qw_rec *r)
+{
+    qw_err e = qw_pq_put_str(w, 0, r->product, strlen(r->product));
+    size_t rl = strlen(s->run_id);
+    if (e == QW_OK)
+        e = put_ts(w, 1, r->t_ns);
+    if (e == QW_OK)
+        e = put_opt_i64(w, 2, r->t_ns != 0, r->t_ns);
+    if (e != QW_OK)
+        return e;
+    switch (t) {
+    case QW_TBL_RAW_ORDERBOOK:
+        if ((e = put_ts(w, 3, r->recv_ns)) || (e = put_opt_i64(w, 4, r->recv_ns != 0, r->recv_ns)) ||
+            (e = qw_pq_put_str(w, 5, r->side ? "ask" : "bid", 3)) ||
+            (e = qw_pq_put_i64(w, 6, r->u.level.price)) || (e = qw_pq_put_i64(w, 7, r->u.level.size)) ||
+            (e = qw_pq_put_bool(w, 8, r->is_snapshot)) ||
+            (e = put_opt_i64(w, 9, r->has_seq, r->u.level.seq)) || (e = qw_pq_put_i64(w, 10, r->msg_id)) ||
+            (e = qw_pq_put_str(w, 11, s->run_id, rl)) ||
+            (e = put_opt_i64(w, 12, r->u.level.grp_ns != 0, r->u.level.grp_ns)))
+            return e;
+        break;
+    case QW_TBL_RAW_TRADES:
+        if ((e = qw_pq_put_str(w, 3, r->u.trade.id, strlen(r->u.trade.id))) ||
+            (e = qw_pq_put_i64(w, 4, r->u.trade.price)) || (e = qw_pq_put_i64(w, 5, r->u.trade.size)) ||
+            (e = qw_pq_put_str(w, 6, r->side ? "sell" : "buy", r->side ? 4 : 3)) ||
+            (e = put_ts(w, 7, r->recv_ns)) || (e = put_opt_i64(w, 8, r->recv_ns != 0, r->recv_ns)) ||
+            (e = qw_pq_put_bool(w, 9, r->is_snapshot)) || (e = qw_pq_put_i64(w, 10, r->msg_id)) ||
+            (e = qw_pq_put_str(w, 11, s->run_id, rl)))
+            return e;
+        break;
+    case QW_TBL_FEATURES:
+        for (int i = 0; i < 4 && e == QW_OK; i++)
+            e = qw_pq_put_f64(w, 3 + (size_t)i, r->u.feat.x[i]);
+        if (e || (e = qw_pq_put_i64(w, 7, r->u.feat.best_bid)) ||
+            (e = qw_pq_put_i64(w, 8, r->u.feat.best_ask)) || (e = qw_pq_put_f64(w, 9, r->u.feat.mid)) ||
+            (e = put_opt_f64(w, 10, r->has_p, r->u.feat.p)) ||
+            (e = qw_pq_put_f64(w, 11, r->u.feat.stability)) ||
+            (e = qw_pq_put_i64(w, 12, r->u.feat.n_learned)) || (e = qw_pq_put_str(w, 13, s->run_id, rl)))
+            return e;
+        break;
+    case QW_TBL_LABELS:
+        for (int i = 0; i < 4 && e == QW_OK; i++)
+            e = qw_pq_put_f64(w, 3 + (size_t)i, r->u.lab.x[i]);
+        if (e || (e = qw_pq_put_f64(w, 7, r->u.lab.mid)) ||
+            (e = qw_pq_put_f64(w, 8, r->u.lab.mid_future)) || (e = qw_pq_put_i32(w, 9, r->label)) ||
+            (e = put_opt_f64(w, 10, r->has_p, r->u.lab.p)) || (e = qw_pq_put_bool(w, 11, r->ready)) ||
+            (e = qw_pq_put_i64(w, 12, r->u.lab.n_learned)) || (e = qw_pq_put_str(w, 13, s->run_id, rl)))
+            return e;
+        break;
+    }
+    return qw_pq_end_row(w);
+}
+
+static void to_ice_stats(const qw_tbl_def *d, const qw_pq_file_stats *ps, qw_ice_data_file *df)
+{
+    df->ncols = 0;
+    for (size_t i = 0; i < ps->ncols && i < (size_t)d->ncols; i++) {
+        const qw_pq_col_stats *c = &ps->col[i];
+        qw_ice_col_stats *o = &df->cols[df->ncols++];
+        memset(o, 0, sizeof *o);
+        o->field_id = c->field_id;
+        o->column_size = (int64_t)c->bytes;
+        o->value_count = (int64_t)c->values;
+        o->null_count = (int64_t)c->nulls;
+        o->nan_count = -1;
+        if (!c->has_bounds)
+            continue;
+        switch (d->cols[i].kind) {
+        case QW_COL_STRING:
+            qw_ice_bound_string_lower(&o->lower, c->min_s, c->min_len);
+            qw_ice_bound_string_upper(&o->upper, c->max_s, c->max_len);
+            break;
+        case QW_COL_TSTZ:
+        case QW_COL_LONG:
+            qw_ice_bound_long(&o->lower, c->min_i);
+            qw_ice_bound_long(&o->upper, c->max_i);
+            break;
+        case QW_COL_INT:
+            qw_ice_bound_int(&o->lower, (int32_t)c->min_i);
+            qw_ice_bound_int(&o->upper, (int32_t)c->max_i);
+            break;
+        case QW_COL_BOOL:
+            qw_ice_bound_bool(&o->lower, (int)c->min_i);
+            qw_ice_bound_bool(&o->upper, (int)c->max_i);
+            break;
+        case QW_COL_DEC:
+            qw_ice_bound_decimal(&o->lower, c->min_i);
+            qw_ice_bound_decimal(&o->upper, c->max_i);
+            break;
+        case QW_COL_DOUBLE:
+            qw_ice_bound_double(&o->lower, c->min_d);
+            qw_ice_bound_double(&o->upper, c->max_d);
+            break;
+        }
+    }
+}
+
+static void day_str(int64_t day, char *out, size_t cap)
+{
+    if (day == INT32_MIN) {
+        snprintf(out, cap, "null");
+        return;
+    }
+    time_t t = (time_t)(day * 86400);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(out, cap, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+/* Write one partition's rows [idx[a], idx[b]) to a new Parquet file. */
+static qw_err write_file(qw_store *s, int t, const uint32_t *idx, size_t a, size_t b,
+                         qw_ice_data_file *df)
+{
+    const qw_tbl_def *d = &qw_tables[t];
+    const qw_rec *first = &s->buf[t].r[idx[a]];
+    int64_t day = day_of(first);
+    char ds[32], dir[PATH_MAX + 256], path[PATH_MAX + 512], uuid[37];
+    day_str(day, ds, sizeof ds);
+    qw_ice_uuid(uuid);
+    snprintf(dir, sizeof dir, "%s/%s/%s/data/product_id=%s/exchange_ts_day=%s", s->whpath,
+             QW_TBL_NS, d->name, first->product, ds);
+    if (qw_store_mkdirs(dir) != 0) {
+        if (qw_log_ratelimit(&s->rl))
+            QW_LOG(ERROR, "cannot create %s: %s", dir, strerror(errno));
+        return QW_IO;
+    }
+    snprintf(path, sizeof path, "%s/%05llu-%s.parquet", dir, (unsigned long long)++s->file_seq, uuid);
+    qw_pq_column cols[QW_TBL_MAX_COLS];
+    for (int i = 0; i < d->ncols; i++)
+        cols[i] = (qw_pq_column){d->cols[i].name, d->cols[i].id, pq_type(d->cols[i].kind),
+                                 d->cols[i].required};
+    qw_pq_opts po = {.compression = s->o.compression, .dictionary = 1};
+    qw_pq_writer *w;
+    char eb[256];
+    qw_err e = qw_pq_writer_open(&w, path, cols, (size_t)d->ncols, &po, eb, sizeof eb);
+    if (e != QW_OK) {
+        if (qw_log_ratelimit(&s->rl))
+            QW_LOG(ERROR, "cannot open %s: %s", path, eb);
+        return e;
+    }
+    for (size_t i = a; i < b && e == QW_OK; i++)
+        e = write_row(s, t, w, &s->buf[t].r[idx[i]]);
+    if (e != QW_OK) {
+        qw_pq_writer_abort(w);
+        if (qw_log_ratelimit(&s->rl))
+            QW_LOG(ERROR, "writing %s: %s", path, qw_strerror(e));
+        return e;
+    }
+    static qw_pq_file_stats ps; /* writer thread only; large */
+    e = qw_pq_writer_close(w, &ps);
+    if (e != QW_OK) {
+        unlink(path);
+        if (qw_log_ratelimit(&s->rl))
+            QW_LOG(ERROR, "closing %s: %s", path, qw_strerror(e));
+        return e;
+    }
+    memset(df, 0, sizeof *df);
+    df->content = QW_ICE_CONTENT_DATA;
+    snprintf(df->path, sizeof df->path, "file://%.1000s", path);
+    snprintf(df->format, sizeof df->format, "PARQUET");
+    df->npart = 2;
+    df->part[0].type = QW_ICE_STRING;
+    snprintf(df->part[0].s, sizeof df->part[0].s, "%s", first->product);
+    df->part[1].type = QW_ICE_DATE;
+    df->part[1].is_null = day == INT32_MIN;
+    df->part[1].i = day == INT32_MIN ? 0 : day;
+    df->record_count = (int64_t)ps.rows;
+    df->file_size_in_bytes = (int64_t)ps.file_bytes;
+    to_ice_stats(d, &ps, df);
+    return QW_OK;
+}
+
+static qw_err flush_table(qw_store *s, int t)
+{
+    tbuf *b = &s->buf[t];
+    if (!b->n)
+        return QW_OK;
+    int64_t t0 = qw_now_mono_ns();
+    uint32_t *idx = qw_malloc(b->n * sizeof *idx);
+    if (!idx)
+        return QW_NOMEM;
+    for (size_t i = 0; i < b->n; i++)
+        idx[i] = (uint32_t)i;
+    g_sort_base = b->r;
+    qsort(idx, b->n, sizeof *idx, cmp_rows);
+    size_t nfiles = 0, capfiles = 8;
+    qw_ice_data_file *files = qw_malloc(capfiles * sizeof *files);
+    qw_err e = files ? QW_OK : QW_NOMEM;
+    for (size_t a = 0; a < b->n && e == QW_OK;) {
+        size_t z = a + 1;
+        while (z < b->n && strcmp(b->r[idx[z]].product, b->r[idx[a]].product) == 0 &&
+               day_of(&b->r[idx[z]]) == day_of(&b->r[idx[a]]))
+            z++;
+        if (nfiles == capfiles) {
+            qw_ice_data_file *nf = qw_realloc(files, 2 * capfiles * sizeof *files);
+            if (!nf) {
+                e = QW_NOMEM;
+                break;
+            }
+            files = nf;
+            capfiles *= 2;
+        }
+        e = write_file(s, t, idx, a, z, &files[nfiles]);
+        if (e == QW_OK)
+            nfiles++;
+        a = z;
+    }
+    if (e == QW_OK) {
+        char rows[32], run[64];
+        snprintf(rows, sizeof rows, "%zu", b->n);
+        snprintf(run, sizeof run, "%s", s->run_id);
+        qw_ice_kv kv[2] = {{"quotewatch.run-id", run}, {"quotewatch.rows", rows}};
+        qw_ice_append_opts ao = {.summary = kv, .nsummary = 2};
+        qw_ice_commit_result res;
+        memset(&res, 0, sizeof res);
+        e = qw_ice_append(&s->ops, s->io, QW_TBL_NS, qw_tables[t].name, files, nfiles, &ao, &res);
+        if (e == QW_OK) {
+            atomic_fetch_add(&s->st->rows_written[t], b->n);
+            atomic_fetch_add(&s->st->files_written, nfiles);
+            uint64_t bytes = 0;
+            for (size_t i = 0; i < nfiles; i++)
+                bytes += (uint64_t)files[i].file_size_in_bytes;
+            atomic_fetch_add(&s->st->bytes_written, bytes);
+            atomic_fetch_add(&s->st->commits, 1);
+            atomic_fetch_add(&s->st->commit_conflicts, (uint64_t)(res.attempts > 1 ? res.attempts - 1 : 0));
+            atomic_store(&s->st->last_commit_ns, qw_now_wall_ns());
+            atomic_store(&s->st->last_commit_latency_ns, (uint64_t)(qw_now_mono_ns() - t0));
+            QW_LOG(DEBUG, "%s: committed %zu rows in %zu files (snapshot %lld)", qw_tables[t].name,
+                   b->n, nfiles, (long long)res.snapshot_id);
+            b->n = 0;
+        } else if (qw_log_ratelimit(&s->rl)) {
+            QW_LOG(ERROR, "%s: commit failed, rows kept for a retry: %s", qw_tables[t].name,
+                   res.err[0] ? res.err : qw_strerror(e));
+        }
+    }
+    if (e != QW_OK) {
+        for (size_t i = 0; i < nfiles; i++) { /* uncommitted: remove */
+            char p[QW_ICE_LOC_MAX];
+            if (qw_fileio_local_path(files[i].path, p, sizeof p) == QW_OK)
+                unlink(p);
+        }
+        atomic_fetch_add(&s->st->errors, 1);
+    }
+    qw_free(files);
+    qw_free(idx);
+    return e;
+}
+
+static qw_err flush_all(qw_store *s)
+{
+    qw_err worst = QW_OK;
+    for (int t = 0; t < QW_TBL_COUNT; t++) {
+        qw_err e = flush_table(s, t);
+        if (e != QW_OK)
+            worst = e;
+    }
+    s->last_flush_ns = qw_now_mono_ns();
+    if (worst != QW_OK) {
+        s->retry_ms = s->retry_ms ? (s->retry_ms * 2 > 30000 ? 30000 : s->retry_ms * 2) : 250;
+        s->retry_at_ns = s->last_flush_ns + (int64_t)s->retry_ms * QW_NS_PER_MS;
+    } else {
+        s->retry_ms = 0;
+        s->retry_at_ns = 0;
+    }
+    return worst;
+}
+
+static int buffers_full(const qw_store *s)
+{
+    for (int t = 0; t < QW_TBL_COUNT; t++)
+        if (s->buf[t].n >= (size_t)s->o.flush_rows * 4)
+            return 1;
+    return 0;
+}
+
+static void *writer_main(void *arg)
+{
+    qw_store *s = arg;
+    qw_rec *batch = qw_malloc(POP_BATCH * sizeof *batch);
+    if (!batch) {
+        s->final_error = 1;
+        return NULL;
+    }
+    s->last_flush_ns = qw_now_mono_ns();
+    for (;;) {
+        int64_t now = qw_now_mono_ns();
+        int due = now - s->last_flush_ns >= s->o.flush_ms * QW_NS_PER_MS;
+        int want = 0;
+        for (int t = 0; t < QW_TBL_COUNT; t++)
+            want |= s->buf[t].n >= (size_t)s->o.flush_rows;
+        if ((due || want) && (!s->retry_at_ns || now >= s->retry_at_ns)) {
+            int any = 0;
+            for (int t = 0; t < QW_TBL_COUNT; t++)
+                any |= s->buf[t].n > 0;
+            if (any)
+                flush_all(s);
+            else
+                s->last_flush_ns = now;
+        }
+        size_t n = 0;
+        if (!buffers_full(s)) {
+            int64_t wait = s->o.flush_ms * QW_NS_PER_MS - (qw_now_mono_ns() - s->last_flush_ns);
+            n = qw_spsc_pop_wait(s->q, batch, POP_BATCH, wait > QW_NS_PER_MS ? wait : QW_NS_PER_MS);
+        } else {
+            struct timespec ts = {0, 50 * 1000000L}; /* commits failing: wait for the retry */
+            nanosleep(&ts, NULL);
+        }
+        atomic_store_explicit(&s->st->queued, qw_spsc_size(s->q), memory_order_relaxed);
+        int flush_now = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (batch[i].kind == QW_REC_FLUSH) {
+                flush_now = 1;
+                continue;
+            }
+            int t = table_of(&batch[i]);
+            if (t < 0)
+                continue;
+            tbuf *b = &s->buf[t];
+            if (b->n == b->cap) {
+                size_t nc = b->cap ? b->cap * 2 : 4096;
+                qw_rec *nr = qw_realloc(b->r, nc * sizeof *nr);
+                if (!nr) {
+                    atomic_fetch_add(&s->st->dropped, 1);
+                    continue;
+                }
+                b->r = nr;
+                b->cap = nc;
+            }
+            b->r[b->n++] = batch[i];
+        }
+        if (flush_now)
+            flush_all(s);
+        if (n == 0 && qw_spsc_closed(s->q) && qw_spsc_size(s->q) == 0)
+            break;
+    }
+    /* final flush: a few attempts, then report what could not be committed */
+    for (int attempt = 0; attempt < 5; attempt++) {
+        if (flush_all(s) == QW_OK)
+            break;
+        struct timespec ts = {0, 200 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    for (int t = 0; t < QW_TBL_COUNT; t++)
+        if (s->buf[t].n) {
+            QW_LOG(ERROR, "%s: %zu rows could not be committed", qw_tables[t].name, s->buf[t].n);
+            s->final_error = 1;
+        }
+    qw_free(batch);
+    return NULL;
+}
+
+/* ---- open / close ---- */
+
+qw_err qw_store_open(qw_store **out, const qw_store_opts *o, qw_store_stats *stats, char *errbuf,
+                     size_t errlen)
+{
+    qw_store *s = qw_calloc(1, sizeof *s);
+    if (!s)
+        return QW_NOMEM;
+    s->o = *o;
+    if (s->o.flush_rows <= 0)
+        s->o.flush_rows = 50000;
+    if (s->o.flush_ms <= 0)
+        s->o.flush_ms = 5000;
+    if (!s->o.queue_records)
+        s->o.queue_records = (size_t)1 << 20;
+    s->st = stats;
+    s->rl = (qw_ratelimit){.first = 5, .every = 100};
+    qw_ice_uuid(s->run_id);
+    qw_err e = qw_store_resolve(o->warehouse, o->catalog_uri, s->wh, sizeof s->wh, s->caturi,
+                                sizeof s->caturi, errbuf, errlen);
+    if (e != QW_OK)
+        goto fail;
+    snprintf(s->whpath, sizeof s->whpath, "%s", s->wh + 7);
+    if (strlen(s->whpath) > 700) {
+        snprintf(errbuf, errlen, "warehouse path longer than 700 bytes");
+        e = QW_INVAL;
+        goto fail;
+    }
+    if ((e = qw_catalog_open(&s->cat, s->caturi, "quotewatch", errbuf, errlen)) != QW_OK)
+        goto fail;
+    qw_ice_catalog_sql(&s->ops, s->cat);
+    if ((e = qw_fileio_create(&s->io, NULL, NULL)) != QW_OK)
+        goto fail;
+    qw_ice_spec spec;
+    qw_tbl_spec(&spec);
+    for (int t = 0; t < QW_TBL_COUNT; t++) {
+        qw_ice_schema sc;
+        qw_tbl_schema(&qw_tables[t], &sc);
+        char loc[QW_ICE_LOC_MAX], tl[QW_ICE_LOC_MAX];
+        snprintf(tl, sizeof tl, "%.900s/%s/%s", s->wh, QW_TBL_NS, qw_tables[t].name);
+        qw_ice_kv props[1] = {{"write.format.default", "parquet"}};
+        e = qw_ice_create_table(&s->ops, s->io, QW_TBL_NS, qw_tables[t].name, tl, &sc, &spec, props,
+                                1, loc, sizeof loc);
+        if (e != QW_OK) {
+            snprintf(errbuf, errlen, "cannot create table %s.%s: %s (%s)", QW_TBL_NS,
+                     qw_tables[t].name, qw_strerror(e), qw_catalog_errmsg(s->cat));
+            goto fail;
+        }
+    }
+    if ((e = qw_spsc_create(&s->q, s->o.queue_records, sizeof(qw_rec))) != QW_OK)
+        goto fail;
+    atomic_store(&stats->enabled, 1);
+    atomic_store(&stats->capacity, qw_spsc_capacity(s->q));
+    if (pthread_create(&s->th, NULL, writer_main, s) != 0) {
+        e = QW_NOMEM;
+        goto fail;
+    }
+    s->started = 1;
+    QW_LOG(INFO, "persistence: warehouse %s, run %s, flush every %ld rows / %ld ms", s->wh,
+           s->run_id, s->o.flush_rows, s->o.flush_ms);
+    *out = s;
+    return QW_OK;
+fail:
+    qw_spsc_destroy(s->q);
+    qw_fileio_destroy(s->io);
+    qw_catalog_close(s->cat);
+    qw_free(s);
+    return e;
+}
+
+qw_err qw_store_close(qw_store *s)
+{
+    if (!s)
+        return QW_OK;
+    qw_spsc_close(s->q);
+    if (s->started)
+        pthread_join(s->th, NULL);
+    qw_err e = s->final_error ? QW_IO : QW_OK;
+    for (int t = 0; t < QW_TBL_COUNT; t++)
+        qw_free(s->buf[t].r);
+    qw_spsc_destroy(s->q);
+    qw_fileio_destroy(s->io);
+    qw_catalog_close(s->cat);
+    qw_free(s);
+    return e;
+}
+
+const char *qw_store_run_id(const qw_store *s)
+{
+    return s->run_id;
+}
+
+const char *qw_store_warehouse(const qw_store *s)
+{
+    return s->wh;
+}
