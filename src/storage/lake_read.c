@@ -247,7 +247,8 @@ static qw_err load_table(qw_lake_reader *r, const qw_ice_catalog_ops *ops, qw_fi
                 continue;
             int64_t lo = r->o.since_ns ? r->o.since_ns : INT64_MIN;
             int64_t hi = r->o.until_ns ? r->o.until_ns - 1 : INT64_MAX;
-            if ((r->o.since_ns || r->o.until_ns) &&
+            int timeless = f->npart >= 2 && f->part[1].is_null; /* e.g. Exchange snapshots */
+            if ((r->o.since_ns || r->o.until_ns) && !timeless &&
                 !qw_ice_file_may_overlap_long(f, QW_TBL_F_EXCHANGE_NS, QW_ICE_LONG, lo, hi))
                 continue;
             char path[QW_ICE_LOC_MAX];

@@ -469,6 +469,17 @@ static qw_err flush_table(qw_store *s, int t)
     return e;
 }
 
+static void backoff_after(qw_store *s, qw_err worst)
+{
+    if (worst != QW_OK) {
+        s->retry_ms = s->retry_ms ? (s->retry_ms * 2 > 30000 ? 30000 : s->retry_ms * 2) : 250;
+        s->retry_at_ns = qw_now_mono_ns() + (int64_t)s->retry_ms * QW_NS_PER_MS;
+    } else {
+        s->retry_ms = 0;
+        s->retry_at_ns = 0;
+    }
+}
+
 static qw_err flush_all(qw_store *s)
 {
     qw_err worst = QW_OK;
@@ -478,13 +489,7 @@ static qw_err flush_all(qw_store *s)
             worst = e;
     }
     s->last_flush_ns = qw_now_mono_ns();
-    if (worst != QW_OK) {
-        s->retry_ms = s->retry_ms ? (s->retry_ms * 2 > 30000 ? 30000 : s->retry_ms * 2) : 250;
-        s->retry_at_ns = s->last_flush_ns + (int64_t)s->retry_ms * QW_NS_PER_MS;
-    } else {
-        s->retry_ms = 0;
-        s->retry_at_ns = 0;
-    }
+    backoff_after(s, worst);
     return worst;
 }
 
@@ -512,13 +517,23 @@ static void *writer_main(void *arg)
         for (int t = 0; t < QW_TBL_COUNT; t++)
             want |= s->buf[t].n >= (size_t)s->o.flush_rows;
         if ((due || want) && (!s->retry_at_ns || now >= s->retry_at_ns)) {
-            int any = 0;
-            for (int t = 0; t < QW_TBL_COUNT; t++)
-                any |= s->buf[t].n > 0;
-            if (any)
-                flush_all(s);
-            else
-                s->last_flush_ns = now;
+            if (due) { /* the time trigger flushes every table */
+                int any = 0;
+                for (int t = 0; t < QW_TBL_COUNT; t++)
+                    any |= s->buf[t].n > 0;
+                if (any)
+                    flush_all(s);
+                else
+                    s->last_flush_ns = now;
+            } else { /* the row trigger flushes the tables that reached it */
+                qw_err worst = QW_OK;
+                for (int t = 0; t < QW_TBL_COUNT; t++)
+                    if (s->buf[t].n >= (size_t)s->o.flush_rows) {
+                        qw_err e = flush_table(s, t);
+                        worst = e != QW_OK ? e : worst;
+                    }
+                backoff_after(s, worst);
+            }
         }
         size_t n = 0;
         if (!buffers_full(s)) {
