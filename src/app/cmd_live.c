@@ -27,6 +27,7 @@
 #include "ingest/wsclient.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/summary.h"
+#include "storage/store.h"
 
 #define TICK_US (100 * LWS_US_PER_MS)
 #define SNAPSHOT_WAIT_NS (15 * QW_NS_PER_SEC)
@@ -61,6 +62,8 @@ typedef struct live {
     int stopping;
     int reconnecting;       /* a reconnect was requested: no resubscribes until it happened */
     qw_ratelimit rl;
+    qw_store *store;        /* --persist / ENABLE_PERSISTENCE */
+    qw_store_stats sst;
     double rate;            /* messages/s over the last second */
     uint64_t rate_msgs;
     int64_t rate_mono;
@@ -130,6 +133,8 @@ static void on_message(void *vctx, char *buf, size_t len, int64_t recv_ns, int64
         qw_recorder_msg(L->rec, recv_ns, buf, len);
     const qw_msg *m = NULL;
     qw_err e = qw_pipeline_ingest(L->pl, L->feed, buf, len, recv_ns, &m);
+    if (e == QW_OK && L->store)
+        qw_store_put_msg(L->store, m, recv_ns);
     uint64_t np = total_predictions(L->pl);
     qw_live_stats *st = qw_wsclient_stats_mut(L->ws);
     if (np != L->predictions) {
@@ -156,6 +161,39 @@ static void on_message(void *vctx, char *buf, size_t len, int64_t recv_ns, int64
         }
     }
     check_resync(L, mono);
+}
+
+static void on_sample(void *ctx, const qw_chain *c, const qw_sample *x)
+{
+    qw_store_put_sample(((live *)ctx)->store, c->product, x);
+}
+
+static void on_labeled(void *ctx, const qw_chain *c, const qw_labeled *x)
+{
+    qw_store_put_label(((live *)ctx)->store, c->product, x, !isnan(x->s.p));
+}
+
+static json_t *store_json(const qw_store_stats *s)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "enabled", json_boolean(atomic_load(&s->enabled)));
+    json_object_set_new(o, "queued", json_integer((json_int_t)atomic_load(&s->queued)));
+    json_object_set_new(o, "capacity", json_integer((json_int_t)atomic_load(&s->capacity)));
+    json_object_set_new(o, "dropped", json_integer((json_int_t)atomic_load(&s->dropped)));
+    json_t *rw = json_object();
+    static const char *names[QW_TBL_COUNT] = {"raw_orderbook", "raw_trades", "features", "labels"};
+    for (int t = 0; t < QW_TBL_COUNT; t++)
+        json_object_set_new(rw, names[t], json_integer((json_int_t)atomic_load(&s->rows_written[t])));
+    json_object_set_new(o, "rows_written", rw);
+    json_object_set_new(o, "files", json_integer((json_int_t)atomic_load(&s->files_written)));
+    json_object_set_new(o, "bytes", json_integer((json_int_t)atomic_load(&s->bytes_written)));
+    json_object_set_new(o, "commits", json_integer((json_int_t)atomic_load(&s->commits)));
+    json_object_set_new(o, "commit_conflicts", json_integer((json_int_t)atomic_load(&s->commit_conflicts)));
+    json_object_set_new(o, "errors", json_integer((json_int_t)atomic_load(&s->errors)));
+    json_object_set_new(o, "last_commit_ns", json_integer((json_int_t)atomic_load(&s->last_commit_ns)));
+    json_object_set_new(o, "last_commit_latency_ms",
+                        json_real((double)atomic_load(&s->last_commit_latency_ns) / 1e6));
+    return o;
 }
 
 static char *live_json(const live *L)
@@ -220,6 +258,7 @@ static char *live_json(const live *L)
         json_object_set_new(o, "recorder", ro);
     }
 #undef N
+    json_object_set_new(o, "persistence", store_json(&L->sst));
     char *txt = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(9));
     json_decref(o);
     return txt;
@@ -321,6 +360,21 @@ int qw_cmd_live(const qw_config *cfg)
     QW_LOG(INFO, "config: %s", desc);
 
     qw_pipeline_opts po = {0};
+    if (cfg->persist) {
+        qw_store_opts so = {.warehouse = cfg->warehouse, .catalog_uri = cfg->catalog_uri,
+                            .flush_rows = cfg->flush_rows, .flush_ms = cfg->flush_ms,
+                            .compression = cfg->compression, .blocking = 0};
+        if (qw_store_open(&L.store, &so, &L.sst, eb, sizeof eb) != QW_OK) {
+            QW_LOG(ERROR, "persistence: %s", eb);
+            fprintf(stderr, "quotewatch: persistence: %s\n", eb);
+            rc = 1;
+            goto out;
+        }
+        po.on_sample = on_sample;
+        po.on_sample_ctx = &L;
+        po.on_labeled = on_labeled;
+        po.on_labeled_ctx = &L;
+    }
     if (qw_pipeline_create(&L.pl, &po) != QW_OK || qw_feed_create(&L.feed, NULL) != QW_OK) {
         QW_LOG(ERROR, "out of memory");
         rc = 1;
@@ -402,6 +456,11 @@ int qw_cmd_live(const qw_config *cfg)
         }
     }
     lws_sul_cancel(&L.sul);
+    if (L.store) { /* flush and commit what is queued before the summary (SIGTERM: ~10 s budget) */
+        if (qw_store_close(L.store) != QW_OK)
+            rc = 1;
+        L.store = NULL;
+    }
     if (cfg->summary[0] && write_summary(&L, cfg->summary) != QW_OK) {
         QW_LOG(ERROR, "cannot write summary %s", cfg->summary);
         rc = 1;
@@ -426,6 +485,9 @@ out:
     if (L.ctx)
         lws_context_destroy(L.ctx); /* closes what is left; callbacks still see the client */
     g_ctx = NULL;
+    if (L.store && qw_store_close(L.store) != QW_OK) /* flush and commit before exit */
+        rc = rc ? rc : 1;
+    L.store = NULL;
     qw_wsclient_destroy(L.ws);
     qw_feed_destroy(L.feed);
     qw_pipeline_destroy(L.pl);
