@@ -238,6 +238,8 @@ static qw_err parse_footer(qw_pqr *r)
     int ty, have_schema = 0, have_rg = 0;
     qw_err e = QW_OK;
     while (e == QW_OK && !t.err && (ty = qw_tr_field(&t, &id)) != QW_TT_STOP) {
+        if ((id == 2 && ty == QW_TT_LIST && have_schema) || (id == 4 && ty == QW_TT_LIST && have_rg))
+            return bad(r, QW_CORRUPT, "duplicate footer field %d", id);
         if (id == 2 && ty == QW_TT_LIST) {
             e = parse_schema(r, &t);
             have_schema = 1;
@@ -376,7 +378,7 @@ const char *qw_pqr_str(const qw_pqr_column *c, size_t row, size_t *len)
         return "";
     }
     *len = c->soff[row + 1] - c->soff[row];
-    return (const char *)c->sbytes + c->soff[row];
+    return c->sbytes ? (const char *)c->sbytes + c->soff[row] : "";
 }
 
 /* ---- pages ---- */
@@ -608,7 +610,8 @@ static qw_err page_values(qw_pqr *r, const qw_pqr_field *f, int enc, const uint8
             dst->i64[row] = r->dict.i64[x];
             dst->f64[row] = r->dict.f64[x];
             if (f->phys == QW_PQ_PHYS_BYTE_ARRAY &&
-                (e = sb_put(dst, row, r->dict.sbytes + r->dict.soff[x], r->dict.soff[x + 1] - r->dict.soff[x])) != QW_OK)
+                (e = sb_put(dst, row, r->dict.sbytes ? r->dict.sbytes + r->dict.soff[x] : (const uint8_t *)"",
+                            r->dict.soff[x + 1] - r->dict.soff[x])) != QW_OK)
                 return e;
         } else if (rle_bool) {
             dst->i64[row] = r->idx[k++] & 1;
@@ -703,6 +706,7 @@ qw_err qw_pqr_read(qw_pqr *r, size_t rg, size_t col, qw_pqr_column *out)
             size_t bit = 0;
             for (int32_t i = 0; i < nvals; i++) {
                 r->dict.f64[i] = 0;
+                r->dict.i64[i] = 0;
                 if ((e = plain_one(r, f->phys, &q, qe, &bit, &r->dict, (size_t)i)) != QW_OK)
                     return e;
             }

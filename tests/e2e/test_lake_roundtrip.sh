@@ -66,6 +66,19 @@ PY
 "$QW_BIN" replay --lake --warehouse "$WH" --until "$(cat "$T/cut.ndjson.until")" --summary "$T/cut.json" 2>/dev/null
 compare "$T/cutref.json" "$T/cut.json" || die "--until replay differs from the cut capture"
 
+# lake scan prints the rows (exact decimals, RFC 3339 times)
+"$QW_BIN" lake scan raw_trades --warehouse "$WH" --limit 0 > "$T/scan.ndjson"
+[ "$(wc -l < "$T/scan.ndjson")" = 107 ] || die "lake scan: $(wc -l < "$T/scan.ndjson") trade rows, expected 107"
+"$PY" - "$T/scan.ndjson" "$T/tr.json" <<'PY' || die "lake scan values differ from the reference"
+import json, sys
+rows = sorted([r["product_id"], r["trade_id"], r["price"], r["size"], r["aggressor_side"], str(r["exchange_ns"]), r["is_snapshot"]]
+              for r in map(json.loads, open(sys.argv[1])))
+ref = json.load(open(sys.argv[2]))["rows"]
+norm = lambda v: v.rstrip("0").rstrip(".") if isinstance(v, str) and "." in v else v
+sys.exit(0 if [[norm(x) for x in r] for r in rows] == [[norm(x) for x in r] for r in ref] else 1)
+PY
+"$QW_BIN" lake scan raw_orderbook --warehouse "$WH" --products NU-GBP --limit 5 | grep -c '"product_id":"NU-GBP"' | grep -qx 5 || die "lake scan --products"
+
 # a second run appends; the lake now holds two runs, final books unchanged
 "$QW_BIN" replay --persist --warehouse "$WH" "$REAL" --summary "$T/p2.json" 2>/dev/null
 "$QW_BIN" lake tables --warehouse "$WH" > "$T/tables.txt"
