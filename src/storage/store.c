@@ -174,21 +174,6 @@ static int table_of(const qw_rec *r)
     }
 }
 
-static const qw_rec *g_sort_base; /* qsort has no context argument; writer thread only */
-static int cmp_rows(const void *a, const void *b)
-{
-    uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
-    const qw_rec *x = &g_sort_base[i], *y = &g_sort_base[j];
-    int c = strcmp(x->product, y->product);
-    if (c)
-        return c;
-    int64_t dx = x->t_ns ? qw_ice_day_from_us(x->t_ns / 1000) : INT32_MIN;
-    int64_t dy = y->t_ns ? qw_ice_day_from_us(y->t_ns / 1000) : INT32_MIN;
-    if (dx != dy)
-        return dx < dy ? -1 : 1;
-    return i < j ? -1 : i > j; /* stable: ingest order within a partition */
-}
-
 static int64_t day_of(const qw_rec *r)
 {
     return r->t_ns ? qw_ice_day_from_us(r->t_ns / 1000) : INT32_MIN;
@@ -393,27 +378,66 @@ static qw_err write_file(qw_store *s, int t, const uint32_t *idx, size_t a, size
     return QW_OK;
 }
 
+typedef struct part {
+    const char *product;
+    int64_t day;
+    size_t count, next;
+} part;
+
 static qw_err flush_table(qw_store *s, int t)
 {
     tbuf *b = &s->buf[t];
     if (!b->n)
         return QW_OK;
     int64_t t0 = qw_now_mono_ns();
+    /* group rows by (product, day), keeping ingest order inside a group:
+     * a counting sort over a handful of partitions (O(n), no comparisons) */
     uint32_t *idx = qw_malloc(b->n * sizeof *idx);
-    if (!idx)
+    uint32_t *pid = qw_malloc(b->n * sizeof *pid);
+    size_t nparts = 0, capparts = 16, last = 0;
+    part *parts = qw_malloc(capparts * sizeof *parts);
+    if (!idx || !pid || !parts) {
+        qw_free(idx), qw_free(pid), qw_free(parts);
         return QW_NOMEM;
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        const qw_rec *r = &b->r[i];
+        int64_t day = day_of(r);
+        size_t k = last;
+        if (!(k < nparts && parts[k].day == day && strcmp(parts[k].product, r->product) == 0)) {
+            for (k = 0; k < nparts; k++)
+                if (parts[k].day == day && strcmp(parts[k].product, r->product) == 0)
+                    break;
+            if (k == nparts) {
+                if (nparts == capparts) {
+                    part *np = qw_realloc(parts, 2 * capparts * sizeof *np);
+                    if (!np) {
+                        qw_free(idx), qw_free(pid), qw_free(parts);
+                        return QW_NOMEM;
+                    }
+                    parts = np;
+                    capparts *= 2;
+                }
+                parts[nparts++] = (part){r->product, day, 0, 0};
+            }
+        }
+        last = k;
+        pid[i] = (uint32_t)k;
+        parts[k].count++;
+    }
+    size_t acc = 0;
+    for (size_t k = 0; k < nparts; k++) {
+        parts[k].next = acc;
+        acc += parts[k].count;
+    }
     for (size_t i = 0; i < b->n; i++)
-        idx[i] = (uint32_t)i;
-    g_sort_base = b->r;
-    qsort(idx, b->n, sizeof *idx, cmp_rows);
+        idx[parts[pid[i]].next++] = (uint32_t)i;
+    qw_free(pid);
     size_t nfiles = 0, capfiles = 8;
     qw_ice_data_file *files = qw_malloc(capfiles * sizeof *files);
     qw_err e = files ? QW_OK : QW_NOMEM;
-    for (size_t a = 0; a < b->n && e == QW_OK;) {
-        size_t z = a + 1;
-        while (z < b->n && strcmp(b->r[idx[z]].product, b->r[idx[a]].product) == 0 &&
-               day_of(&b->r[idx[z]]) == day_of(&b->r[idx[a]]))
-            z++;
+    for (size_t k = 0, a = 0; k < nparts && e == QW_OK; k++) {
+        size_t z = a + parts[k].count;
         if (nfiles == capfiles) {
             qw_ice_data_file *nf = qw_realloc(files, 2 * capfiles * sizeof *files);
             if (!nf) {
@@ -466,6 +490,7 @@ static qw_err flush_table(qw_store *s, int t)
     }
     qw_free(files);
     qw_free(idx);
+    qw_free(parts);
     return e;
 }
 
