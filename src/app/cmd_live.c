@@ -21,6 +21,7 @@
 
 #include "app/app.h"
 #include "core/log.h"
+#include "dashboard/dashboard.h"
 #include "core/time.h"
 #include "feed/feed.h"
 #include "ingest/recorder.h"
@@ -63,6 +64,7 @@ typedef struct live {
     int reconnecting;       /* a reconnect was requested: no resubscribes until it happened */
     qw_ratelimit rl;
     qw_store *store;        /* --persist / ENABLE_PERSISTENCE */
+    qw_dash *dash;
     qw_store_stats sst;
     double rate;            /* messages/s over the last second */
     uint64_t rate_msgs;
@@ -170,7 +172,11 @@ static void on_sample(void *ctx, const qw_chain *c, const qw_sample *x)
 
 static void on_labeled(void *ctx, const qw_chain *c, const qw_labeled *x)
 {
-    qw_store_put_label(((live *)ctx)->store, c->product, x, !isnan(x->s.p));
+    live *L = ctx;
+    if (L->store)
+        qw_store_put_label(L->store, c->product, x, !isnan(x->s.p));
+    if (L->dash)
+        qw_dash_on_labeled(L->dash, c->product, x);
 }
 
 static json_t *store_json(const qw_store_stats *s)
@@ -310,6 +316,8 @@ static void tick(lws_sorted_usec_list_t *sul)
     }
     check_resync(L, now);
     qw_recorder_tick(L->rec, now);
+    if (L->dash)
+        qw_dash_tick(L->dash, now);
     if (now - L->rate_mono >= QW_NS_PER_SEC) {
         uint64_t m = qw_wsclient_stats(L->ws)->messages;
         L->rate = L->rate_mono ? (double)(m - L->rate_msgs) * 1e9 / (double)(now - L->rate_mono) : 0;
@@ -372,9 +380,9 @@ int qw_cmd_live(const qw_config *cfg)
         }
         po.on_sample = on_sample;
         po.on_sample_ctx = &L;
-        po.on_labeled = on_labeled;
-        po.on_labeled_ctx = &L;
     }
+    po.on_labeled = on_labeled;
+    po.on_labeled_ctx = &L;
     if (qw_pipeline_create(&L.pl, &po) != QW_OK || qw_feed_create(&L.feed, NULL) != QW_OK) {
         QW_LOG(ERROR, "out of memory");
         rc = 1;
@@ -428,6 +436,14 @@ int qw_cmd_live(const qw_config *cfg)
         rc = 2;
         goto out;
     }
+    qw_dash_opts dopt = {.port = cfg->port, .bind = cfg->bind, .web_root = cfg->web_root, .mode = "live"};
+    if (qw_dash_create(&L.dash, L.ctx, &dopt, eb, sizeof eb) != QW_OK) {
+        QW_LOG(ERROR, "%s", eb);
+        fprintf(stderr, "quotewatch: %s (use --port N or PORT)\n", eb);
+        rc = 1;
+        goto out;
+    }
+    qw_dash_set_sources(L.dash, L.pl, qw_wsclient_stats(L.ws), cfg->persist ? &L.sst : NULL);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -484,6 +500,7 @@ out:
         qw_wsclient_stop(L.ws);
     if (L.ctx)
         lws_context_destroy(L.ctx); /* closes what is left; callbacks still see the client */
+    qw_dash_destroy(L.dash);
     g_ctx = NULL;
     if (L.store && qw_store_close(L.store) != QW_OK) /* flush and commit before exit */
         rc = rc ? rc : 1;

@@ -1,0 +1,427 @@
+/* server.c: the dashboard's libwebsockets vhost: routing, static files
+ * from memory, the state WebSocket with coalesced pushes (see
+ * dashboard.h). */
+#define QW_MODULE "dashboard"
+#include <dirent.h>
+#include <libwebsockets.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "core/time.h"
+#include "dashboard/dash_int.h"
+
+_Static_assert(QW_DASH_PRE >= LWS_PRE, "QW_DASH_PRE must cover LWS_PRE");
+
+#define MAX_URI 2048
+#define STUCK_NS (5 * QW_NS_PER_SEC)
+#define PUSH_NS (100 * QW_NS_PER_MS)
+
+/* ---- static files ---- */
+
+static const char *ctype_of(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    if (!dot)
+        return "application/octet-stream";
+    static const struct { const char *ext, *type; } t[] = {
+        {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
+        {".json", "application/json"}, {".svg", "image/svg+xml"}, {".png", "image/png"},
+        {".ico", "image/x-icon"}, {".map", "application/json"}, {".txt", "text/plain; charset=utf-8"},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (strcmp(dot, t[i].ext) == 0)
+            return t[i].type;
+    return "application/octet-stream";
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || sb.st_size > (16 << 20)) {
+        fclose(f);
+        return NULL;
+    }
+    char *b = qw_malloc((size_t)sb.st_size + QW_DASH_PRE + 1);
+    if (b && fread(b + QW_DASH_PRE, 1, (size_t)sb.st_size, f) != (size_t)sb.st_size) {
+        qw_free(b);
+        b = NULL;
+    }
+    fclose(f);
+    *len = (size_t)sb.st_size;
+    return b;
+}
+
+static void load_dir(qw_dash *d, const char *dir, const char *urlprefix, int depth)
+{
+    DIR *dp = opendir(dir);
+    if (!dp)
+        return;
+    struct dirent *e;
+    while ((e = readdir(dp))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char p[2048], url[512];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        snprintf(url, sizeof url, "%s/%s", urlprefix, e->d_name);
+        struct stat sb;
+        if (stat(p, &sb) != 0)
+            continue;
+        if (S_ISDIR(sb.st_mode)) {
+            if (depth < 3)
+                load_dir(d, p, url, depth + 1);
+            continue;
+        }
+        size_t l = strlen(e->d_name);
+        if (l > 3 && strcmp(e->d_name + l - 3, ".gz") == 0)
+            continue; /* attached to its original below */
+        dash_file *nf = qw_realloc(d->files, (d->nfiles + 1) * sizeof *nf);
+        if (!nf)
+            break;
+        d->files = nf;
+        dash_file *f = &d->files[d->nfiles];
+        memset(f, 0, sizeof *f);
+        if (strlen(url) >= sizeof f->path)
+            continue;
+        memcpy(f->path, url, strlen(url) + 1);
+        f->type = ctype_of(e->d_name);
+        f->body = slurp(p, &f->len);
+        if (!f->body)
+            continue;
+        char gz[2100];
+        snprintf(gz, sizeof gz, "%s.gz", p);
+        f->gz = slurp(gz, &f->gzlen);
+        d->nfiles++;
+    }
+    closedir(dp);
+}
+
+static const dash_file *find_file(const qw_dash *d, const char *path)
+{
+    for (size_t i = 0; i < d->nfiles; i++)
+        if (strcmp(d->files[i].path, path) == 0)
+            return &d->files[i];
+    return NULL;
+}
+
+/* ---- HTTP ---- */
+
+/* body points at text with QW_DASH_PRE writable bytes before it. */
+static int respond(qw_dash *d, struct lws *wsi, unsigned status, const char *ctype, const char *cache,
+                   const char *encoding, const char *body, size_t len, int head)
+{
+    uint8_t hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof hdr - 1;
+    if (status >= 400)
+        d->http_rejected++;
+    if (lws_add_http_common_headers(wsi, status, ctype, len, &p, end))
+        return 1;
+    if (cache && lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+                                             (const unsigned char *)cache, (int)strlen(cache), &p, end))
+        return 1;
+    if (encoding && (lws_add_http_header_by_name(wsi, (const unsigned char *)"content-encoding:",
+                                                 (const unsigned char *)encoding, (int)strlen(encoding), &p, end) ||
+                     lws_add_http_header_by_name(wsi, (const unsigned char *)"vary:",
+                                                 (const unsigned char *)"accept-encoding", 15, &p, end)))
+        return 1;
+    if (lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
+                                    (const unsigned char *)"nosniff", 7, &p, end))
+        return 1;
+    if (lws_finalize_write_http_header(wsi, start, &p, end))
+        return 1;
+    if (!head && len && lws_write(wsi, (unsigned char *)(uintptr_t)body, len, LWS_WRITE_HTTP_FINAL) < (int)len)
+        return 1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static int respond_text(qw_dash *d, struct lws *wsi, unsigned status, const char *ctype, const char *text, int head)
+{
+    static char buf[QW_DASH_PRE + 512];
+    size_t n = strlen(text);
+    if (n > sizeof buf - QW_DASH_PRE - 1)
+        n = sizeof buf - QW_DASH_PRE - 1;
+    memcpy(buf + QW_DASH_PRE, text, n);
+    return respond(d, wsi, status, ctype, "no-store", NULL, buf + QW_DASH_PRE, n, head);
+}
+
+static int accepts_gzip(struct lws *wsi)
+{
+    char ae[256];
+    if (lws_hdr_copy(wsi, ae, sizeof ae, WSI_TOKEN_HTTP_ACCEPT_ENCODING) <= 0)
+        return 0;
+    return strstr(ae, "gzip") != NULL;
+}
+
+static int on_http(qw_dash *d, struct lws *wsi, const char *uri, size_t len)
+{
+    d->http_requests++;
+    int head = lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0;
+    int get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
+    if (!get && !head)
+        return respond_text(d, wsi, 405, "text/plain", "method not allowed: GET or HEAD\n", 0);
+    if (len > MAX_URI)
+        return respond_text(d, wsi, 414, "text/plain", "URI too long\n", head);
+    if (len == 0 || uri[0] != '/' || strstr(uri, "..") || memchr(uri, '\\', len) || memchr(uri, '%', len) ||
+        strlen(uri) != len)
+        return respond_text(d, wsi, 400, "text/plain", "bad path\n", head);
+    if (strcmp(uri, "/healthz") == 0)
+        return respond_text(d, wsi, 200, "text/plain", "ok\n", head);
+    if (strcmp(uri, "/readyz") == 0) {
+        char why[160], body[256];
+        int ok = qw_dash_ready(d, why, sizeof why);
+        snprintf(body, sizeof body, "{\"ready\":%s,\"reason\":\"%s\"}\n", ok ? "true" : "false", why);
+        return respond_text(d, wsi, ok ? 200 : 503, "application/json", body, head);
+    }
+    if (strcmp(uri, "/api/state") == 0) {
+        size_t n;
+        const char *s = qw_dash_state_json(d, &n);
+        if (!s)
+            return respond_text(d, wsi, 503, "text/plain", "out of memory\n", head);
+        return respond(d, wsi, 200, "application/json", "no-store", NULL, s, n, head);
+    }
+    if (strcmp(uri, "/metrics") == 0) {
+        size_t n;
+        const char *s = qw_dash_metrics_text(d, &n);
+        if (!s)
+            return respond_text(d, wsi, 503, "text/plain", "out of memory\n", head);
+        return respond(d, wsi, 200, "text/plain; version=0.0.4; charset=utf-8", "no-store", NULL, s, n, head);
+    }
+    const dash_file *f = find_file(d, strcmp(uri, "/") == 0 ? "/index.html" : uri);
+    if (!f)
+        return respond_text(d, wsi, 404, "text/plain", d->nfiles ? "not found\n" : "not found (no web root: build the page with `make web`)\n", head);
+    int index = strcmp(f->path, "/index.html") == 0;
+    const char *cache = index ? "no-cache" : "public, max-age=300";
+    if (f->gz && accepts_gzip(wsi))
+        return respond(d, wsi, 200, f->type, cache, "gzip", f->gz + QW_DASH_PRE, f->gzlen, head);
+    return respond(d, wsi, 200, f->type, cache, NULL, f->body + QW_DASH_PRE, f->len, head);
+}
+
+static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    (void)user;
+    qw_dash *d = lws_vhost_user(lws_get_vhost(wsi));
+    switch (reason) {
+    case LWS_CALLBACK_HTTP:
+        return d ? on_http(d, wsi, in ? (const char *)in : "", in ? strlen(in) : 0) : -1;
+    case LWS_CALLBACK_HTTP_BODY:
+        return -1; /* no request bodies are accepted */
+    default:
+        break;
+    }
+    (void)len;
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+/* ---- WebSocket push ---- */
+
+static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    (void)in;
+    (void)len;
+    qw_dash *d = lws_vhost_user(lws_get_vhost(wsi));
+    dash_client *c = user;
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        if (d && d->clients >= d->max_clients) {
+            d->ws_refused++;
+            return 1; /* refuse the handshake */
+        }
+        break;
+    case LWS_CALLBACK_ESTABLISHED:
+        if (!d)
+            return -1;
+        memset(c, 0, sizeof *c);
+        c->wsi = wsi;
+        c->next = d->conns;
+        d->conns = c;
+        d->clients++;
+        lws_callback_on_writable(wsi);
+        break;
+    case LWS_CALLBACK_CLOSED:
+        if (!d)
+            break;
+        for (dash_client **pp = &d->conns; *pp; pp = &(*pp)->next)
+            if (*pp == c) {
+                *pp = c->next;
+                d->clients--;
+                break;
+            }
+        break;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        if (!d)
+            break;
+        if (!d->push_version) { /* first push before any tick: build one now */
+            size_t n;
+            const char *s = qw_dash_state_json(d, &n);
+            if (!s)
+                break;
+            qw__dbuf_reset(&d->push, QW_DASH_PRE);
+            qw__dbuf_put(&d->push, s, n);
+            d->push_version = 1;
+        }
+        if (c->sent_version == d->push_version || d->push.oom)
+            break;
+        if (lws_write(wsi, (unsigned char *)d->push.b + d->push.pre, d->push.n, LWS_WRITE_TEXT) < (int)d->push.n)
+            return -1;
+        c->sent_version = d->push_version;
+        break;
+    case LWS_CALLBACK_RECEIVE:
+        break; /* clients have nothing to say; ignore */
+    default:
+        break;
+    }
+    return 0;
+}
+
+static const struct lws_protocols protocols[] = {
+    {"http", cb_http, 0, 0, 0, NULL, 0},
+    {"qw-state", cb_ws, sizeof(dash_client), 1024, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+void qw_dash_tick(qw_dash *d, int64_t now)
+{
+    if (!d->clients || now - d->last_push_ns < PUSH_NS)
+        return;
+    d->last_push_ns = now;
+    size_t n;
+    const char *s = qw_dash_state_json(d, &n);
+    if (!s)
+        return;
+    qw__dbuf_reset(&d->push, QW_DASH_PRE);
+    qw__dbuf_put(&d->push, s, n);
+    d->push_version++;
+    for (dash_client *c = d->conns; c; c = c->next) {
+        if (lws_partial_buffered(c->wsi) || lws_send_pipe_choked(c->wsi)) {
+            if (!c->stuck_since)
+                c->stuck_since = now;
+            else if (now - c->stuck_since > STUCK_NS) {
+                d->ws_dropped++;
+                QW_LOG(INFO, "dropping a dashboard client that stopped reading");
+                lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            }
+            continue; /* coalesce: it gets the newest state once it drains */
+        }
+        c->stuck_since = 0;
+        lws_callback_on_writable(c->wsi);
+    }
+}
+
+/* ---- lifecycle ---- */
+
+static void resolve_root(qw_dash *d)
+{
+    struct stat sb;
+    if (d->o.web_root && *d->o.web_root) {
+        snprintf(d->web_root, sizeof d->web_root, "%s", d->o.web_root);
+        return;
+    }
+    if (stat("build/web/index.html", &sb) == 0) {
+        snprintf(d->web_root, sizeof d->web_root, "build/web");
+        return;
+    }
+    char exe[900];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = '\0';
+        snprintf(d->web_root, sizeof d->web_root, "%s/web", exe);
+    }
+}
+
+qw_err qw_dash_create(qw_dash **out, struct lws_context *ctx, const qw_dash_opts *o, char *errbuf, size_t errlen)
+{
+    qw_dash *d = qw_calloc(1, sizeof *d);
+    if (!d)
+        return QW_NOMEM;
+    d->ctx = ctx;
+    d->o = *o;
+    d->max_clients = o->max_clients > 0 ? o->max_clients : 64;
+    snprintf(d->bind, sizeof d->bind, "%s", o->bind && *o->bind ? o->bind : "127.0.0.1");
+    snprintf(d->mode, sizeof d->mode, "%s", o->mode && *o->mode ? o->mode : "live");
+    snprintf(d->replay_state, sizeof d->replay_state, "running");
+    resolve_root(d);
+    load_dir(d, d->web_root, "", 0);
+    if (!find_file(d, "/index.html"))
+        QW_LOG(WARN, "dashboard: no index.html under %s (run `make web`); the API still works", d->web_root);
+    struct lws_context_creation_info vi;
+    memset(&vi, 0, sizeof vi);
+    vi.port = o->port;
+    vi.iface = d->bind;
+    vi.protocols = protocols;
+    vi.vhost_name = "qw-dashboard";
+    vi.user = d;
+    vi.max_http_header_data = 4096;
+    vi.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+    d->vh = lws_create_vhost(ctx, &vi);
+    if (!d->vh) {
+        snprintf(errbuf, errlen, "dashboard: cannot listen on %s:%d", d->bind, o->port);
+        qw_dash_destroy(d);
+        return QW_IO;
+    }
+    QW_LOG(INFO, "dashboard on http://%s:%d/ (%zu static files from %s)", d->bind, qw_dash_port(d), d->nfiles,
+           d->web_root);
+    *out = d;
+    return QW_OK;
+}
+
+int qw_dash_port(const qw_dash *d)
+{
+    return d->vh ? lws_get_vhost_listen_port(d->vh) : -1;
+}
+
+void qw_dash_destroy(qw_dash *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->nfiles; i++) {
+        qw_free(d->files[i].body);
+        qw_free(d->files[i].gz);
+    }
+    qw_free(d->files);
+    qw__dbuf_free(&d->state);
+    qw__dbuf_free(&d->metrics);
+    qw__dbuf_free(&d->push);
+    qw_free(d);
+}
+
+void qw_dash_set_sources(qw_dash *d, const qw_pipeline *p, const qw_live_stats *live, const qw_store_stats *store)
+{
+    d->p = p;
+    d->live = live;
+    d->store = store;
+}
+
+void qw_dash_set_replay_state(qw_dash *d, const char *state)
+{
+    snprintf(d->replay_state, sizeof d->replay_state, "%s", state);
+}
+
+void qw_dash_on_labeled(qw_dash *d, const char *product, const qw_labeled *s)
+{
+    dash_prod *dp = NULL;
+    for (size_t i = 0; i < d->nprods; i++)
+        if (strcmp(d->prods[i].product, product) == 0)
+            dp = &d->prods[i];
+    if (!dp) {
+        if (d->nprods == sizeof d->prods / sizeof d->prods[0])
+            return;
+        dp = &d->prods[d->nprods++];
+        memset(dp, 0, sizeof *dp);
+        snprintf(dp->product, sizeof dp->product, "%s", product);
+    }
+    dp->lab[dp->head] = (dash_label){s->s.f.t_ns, s->s.p, s->label};
+    dp->head = (dp->head + 1) % QW_DASH_LABELS;
+    if (dp->nlab < QW_DASH_LABELS)
+        dp->nlab++;
+    dp->total++;
+}

@@ -1,0 +1,457 @@
+/* state.c: the dashboard's state JSON, Prometheus text and readiness,
+ * written into reused buffers (no allocation per tick once warm). */
+#include <math.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/dec.h"
+#include "core/time.h"
+#include "dashboard/dash_int.h"
+#include "model/model.h"
+
+/* ---- buffer ---- */
+
+void qw__dbuf_reset(qw_dbuf *d, size_t pre)
+{
+    d->pre = pre;
+    d->n = 0;
+    d->oom = 0;
+}
+
+static int grow(qw_dbuf *d, size_t more)
+{
+    if (d->oom)
+        return -1;
+    if (d->pre + d->n + more + 1 <= d->cap)
+        return 0;
+    size_t nc = d->cap ? d->cap : 8192;
+    while (nc < d->pre + d->n + more + 1)
+        nc *= 2;
+    char *nb = qw_realloc(d->b, nc);
+    if (!nb) {
+        d->oom = 1;
+        return -1;
+    }
+    d->b = nb;
+    d->cap = nc;
+    return 0;
+}
+
+void qw__dbuf_put(qw_dbuf *d, const char *s, size_t n)
+{
+    if (grow(d, n) != 0)
+        return;
+    memcpy(d->b + d->pre + d->n, s, n);
+    d->n += n;
+    d->b[d->pre + d->n] = '\0';
+}
+
+void qw__dbuf_printf(qw_dbuf *d, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (k > 0)
+        qw__dbuf_put(d, tmp, (size_t)k < sizeof tmp ? (size_t)k : sizeof tmp - 1);
+}
+
+void qw__dbuf_str(qw_dbuf *d, const char *s)
+{
+    qw__dbuf_put(d, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            char e[2] = {'\\', (char)*p};
+            qw__dbuf_put(d, e, 2);
+        } else if (*p < 0x20) {
+            qw__dbuf_printf(d, "\\u%04x", *p);
+        } else {
+            qw__dbuf_put(d, (const char *)p, 1);
+        }
+    }
+    qw__dbuf_put(d, "\"", 1);
+}
+
+void qw__dbuf_num(qw_dbuf *d, double v)
+{
+    if (isfinite(v))
+        qw__dbuf_printf(d, "%.10g", v);
+    else
+        qw__dbuf_put(d, "null", 4);
+}
+
+void qw__dbuf_free(qw_dbuf *d)
+{
+    qw_free(d->b);
+    memset(d, 0, sizeof *d);
+}
+
+static void dec(qw_dbuf *d, int64_t v)
+{
+    char b[40];
+    size_t n = qw_dec_format(v, b);
+    qw__dbuf_put(d, "\"", 1);
+    qw__dbuf_put(d, b, n);
+    qw__dbuf_put(d, "\"", 1);
+}
+
+/* ---- state ---- */
+
+static void levels(qw_dbuf *d, const qw_book *b, qw_side side)
+{
+    qw_level top[10];
+    size_t n = qw_book_top(b, side, top, 10);
+    qw__dbuf_put(d, "[", 1);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            qw__dbuf_put(d, ",", 1);
+        qw__dbuf_put(d, "[", 1);
+        dec(d, top[i].px);
+        qw__dbuf_put(d, ",", 1);
+        dec(d, top[i].sz);
+        qw__dbuf_put(d, "]", 1);
+    }
+    qw__dbuf_put(d, "]", 1);
+}
+
+static const dash_prod *find_prod(const qw_dash *dh, const char *p)
+{
+    for (size_t i = 0; i < dh->nprods; i++)
+        if (strcmp(dh->prods[i].product, p) == 0)
+            return &dh->prods[i];
+    return NULL;
+}
+
+static void product_json(qw_dash *dh, qw_dbuf *d, const qw_chain *c)
+{
+    qw_level bb, ba;
+    int hb = qw_book_best(c->book, QW_BID, &bb), ha = qw_book_best(c->book, QW_ASK, &ba);
+    int valid = c->has_snapshot && !c->needs_resync;
+    qw__dbuf_printf(d, "{\"product\":");
+    qw__dbuf_str(d, c->product);
+    qw__dbuf_printf(d, ",\"valid\":%s,\"needs_resync\":%s,\"best_bid\":", valid ? "true" : "false",
+                    c->needs_resync ? "true" : "false");
+    if (hb)
+        dec(d, bb.px);
+    else
+        qw__dbuf_put(d, "null", 4);
+    qw__dbuf_put(d, ",\"best_ask\":", 12);
+    if (ha)
+        dec(d, ba.px);
+    else
+        qw__dbuf_put(d, "null", 4);
+    double bid = hb ? (double)bb.px / 1e8 : NAN, ask = ha ? (double)ba.px / 1e8 : NAN;
+    double mid = (bid + ask) / 2;
+    qw__dbuf_put(d, ",\"mid\":", 7);
+    qw__dbuf_num(d, mid);
+    qw__dbuf_put(d, ",\"spread\":", 10);
+    if (hb && ha)
+        dec(d, ba.px - bb.px);
+    else
+        qw__dbuf_put(d, "null", 4);
+    qw__dbuf_put(d, ",\"spread_bps\":", 14);
+    qw__dbuf_num(d, (ask - bid) / mid * 1e4);
+    qw__dbuf_printf(d, ",\"bid_levels\":%zu,\"ask_levels\":%zu,\"last_t_ns\":%lld,\"bids\":",
+                    qw_book_depth(c->book, QW_BID), qw_book_depth(c->book, QW_ASK), (long long)c->last_t_ns);
+    levels(d, c->book, QW_BID);
+    qw__dbuf_put(d, ",\"asks\":", 8);
+    levels(d, c->book, QW_ASK);
+    qw__dbuf_put(d, ",\"trades\":[", 11);
+    size_t nt = qw_trades_count(c->trades);
+    for (size_t i = 0; i < nt && i < 20; i++) {
+        const qw_trade_rec *t = qw_trades_get(c->trades, i);
+        qw__dbuf_printf(d, "%s{\"t_ns\":%lld,\"price\":", i ? "," : "", (long long)t->t_ns);
+        dec(d, t->px);
+        qw__dbuf_put(d, ",\"size\":", 8);
+        dec(d, t->sz);
+        qw__dbuf_printf(d, ",\"aggressor\":\"%s\"}", t->aggressor == QW_BID ? "buy" : "sell");
+    }
+    qw__dbuf_put(d, "],\"features\":", 13);
+    if (c->has_features) {
+        qw__dbuf_put(d, "{", 1);
+        for (int i = 0; i < QW_NFEATURES; i++) {
+            qw__dbuf_printf(d, "%s\"%s\":", i ? "," : "", qw_feature_names[i]);
+            qw__dbuf_num(d, c->feat.x[i]);
+        }
+        qw__dbuf_put(d, "}", 1);
+    } else {
+        qw__dbuf_put(d, "null", 4);
+    }
+    qw__dbuf_put(d, ",\"p\":", 5);
+    qw__dbuf_num(d, c->p);
+    qw__dbuf_put(d, ",\"stability\":", 13);
+    qw__dbuf_num(d, c->stability);
+    qw_classifier_stats cs;
+    qw_classifier_stats_get(c->clf, &cs);
+    const qw_sgd *sg = qw_classifier_sgd(c->clf);
+    qw__dbuf_printf(d, ",\"model\":{\"ready\":%s,\"labeled\":%llu,\"positives\":%llu,\"class_counts\":[%llu,%llu],"
+                       "\"min_per_class\":100,\"predictions\":%llu,\"rolling_accuracy\":",
+                    cs.ready ? "true" : "false", (unsigned long long)cs.labeled, (unsigned long long)cs.positives,
+                    (unsigned long long)cs.n_class[0], (unsigned long long)cs.n_class[1],
+                    (unsigned long long)c->predictions);
+    qw__dbuf_num(d, cs.rolling_accuracy);
+    qw__dbuf_put(d, ",\"base_rate\":", 13);
+    qw__dbuf_num(d, cs.base_rate_window);
+    qw__dbuf_put(d, ",\"coef\":[", 9);
+    const double *coef = qw_sgd_coef(sg);
+    for (size_t i = 0; i < qw_sgd_n_features(sg); i++) {
+        if (i)
+            qw__dbuf_put(d, ",", 1);
+        qw__dbuf_num(d, coef[i]);
+    }
+    qw__dbuf_put(d, "],\"intercept\":", 14);
+    qw__dbuf_num(d, qw_sgd_intercept(sg));
+    qw__dbuf_put(d, "},\"labels\":[", 12);
+    const dash_prod *dp = find_prod(dh, c->product);
+    if (dp) {
+        for (size_t i = 0; i < dp->nlab; i++) {
+            const dash_label *l = &dp->lab[(dp->head + QW_DASH_LABELS - dp->nlab + i) % QW_DASH_LABELS];
+            qw__dbuf_printf(d, "%s{\"t_ns\":%lld,\"label\":%d,\"p\":", i ? "," : "", (long long)l->t_ns, l->label);
+            qw__dbuf_num(d, l->p);
+            qw__dbuf_put(d, "}", 1);
+        }
+    }
+    const qw_chain_stats *s = &c->st;
+    qw__dbuf_printf(d, "],\"counters\":{\"book_updates\":%llu,\"trades\":%llu,\"snapshots\":%llu,\"resyncs\":%llu,"
+                       "\"gaps\":%llu,\"crossed\":%llu,\"rejected\":%llu}}",
+                    (unsigned long long)s->book_updates, (unsigned long long)s->trades,
+                    (unsigned long long)s->snapshots, (unsigned long long)s->resyncs,
+                    (unsigned long long)s->gaps, (unsigned long long)s->crossed, (unsigned long long)s->rejected);
+}
+
+static void update_rate(qw_dash *dh, int64_t now)
+{
+    uint64_t m = dh->live ? dh->live->messages : dh->p ? qw_pipeline_get_stats(dh->p)->messages : 0;
+    if (!dh->rate_ns) {
+        dh->rate_ns = now;
+        dh->rate_msgs = m;
+    } else if (now - dh->rate_ns >= QW_NS_PER_SEC) {
+        dh->msg_rate = (double)(m - dh->rate_msgs) * 1e9 / (double)(now - dh->rate_ns);
+        dh->rate_ns = now;
+        dh->rate_msgs = m;
+    }
+}
+
+const char *qw_dash_state_json(qw_dash *dh, size_t *len)
+{
+    qw_dbuf *d = &dh->state;
+    qw__dbuf_reset(d, QW_DASH_PRE); /* headroom for lws_write */
+    int64_t now = qw_now_mono_ns();
+    update_rate(dh, now);
+    const qw_pipeline_stats *ps = dh->p ? qw_pipeline_get_stats(dh->p) : NULL;
+    qw__dbuf_printf(d, "{\"mode\":\"%s\",\"server_time_ns\":%lld,\"feed\":{", dh->mode, (long long)qw_now_wall_ns());
+    if (dh->live) {
+        const qw_live_stats *l = dh->live;
+        qw__dbuf_printf(d, "\"state\":\"%s\",\"connects\":%llu,\"reconnects\":%llu,\"messages\":%llu,", qw_ws_state_name(l->state),
+                        (unsigned long long)l->connects, (unsigned long long)l->reconnects,
+                        (unsigned long long)l->messages);
+        qw__dbuf_put(d, "\"last_message_age_s\":", 21);
+        qw__dbuf_num(d, l->last_msg_mono_ns ? (double)(now - l->last_msg_mono_ns) / 1e9 : NAN);
+        qw__dbuf_put(d, ",\"last_error\":", 14);
+        qw__dbuf_str(d, l->last_error);
+        qw__dbuf_put(d, ",", 1);
+    } else {
+        qw__dbuf_printf(d, "\"state\":\"%s\",\"messages\":%llu,", dh->replay_state,
+                        (unsigned long long)(ps ? ps->messages : 0));
+    }
+    qw__dbuf_put(d, "\"messages_per_s\":", 17);
+    qw__dbuf_num(d, dh->msg_rate);
+    uint64_t resyncs = 0;
+    for (size_t i = 0; dh->p && i < qw_pipeline_count(dh->p); i++)
+        resyncs += qw_pipeline_chain(dh->p, i)->st.resyncs;
+    qw__dbuf_printf(d, ",\"rejected\":%llu,\"gaps\":%llu,\"resyncs\":%llu},\"latency_us\":",
+                    (unsigned long long)(ps ? ps->rejected : 0), (unsigned long long)(ps ? ps->gaps : 0),
+                    (unsigned long long)resyncs);
+    if (dh->live) {
+        const qw_hist *h = &dh->live->latency;
+        qw__dbuf_printf(d, "{\"count\":%llu,\"p50\":", (unsigned long long)h->count);
+        qw__dbuf_num(d, (double)qw_hist_quantile(h, 0.5) / 1e3);
+        qw__dbuf_put(d, ",\"p99\":", 7);
+        qw__dbuf_num(d, (double)qw_hist_quantile(h, 0.99) / 1e3);
+        qw__dbuf_put(d, ",\"p999\":", 8);
+        qw__dbuf_num(d, (double)qw_hist_quantile(h, 0.999) / 1e3);
+        qw__dbuf_put(d, "}", 1);
+    } else {
+        qw__dbuf_put(d, "null", 4);
+    }
+    qw__dbuf_put(d, ",\"persistence\":", 15);
+    if (dh->store && atomic_load(&dh->store->enabled)) {
+        const qw_store_stats *s = dh->store;
+        qw__dbuf_printf(d,
+                        "{\"enabled\":true,\"queued\":%llu,\"capacity\":%llu,\"dropped\":%llu,\"rows_written\":{"
+                        "\"raw_orderbook\":%llu,\"raw_trades\":%llu,\"features\":%llu,\"labels\":%llu},"
+                        "\"commits\":%llu,\"errors\":%llu,\"last_commit_ns\":%lld}",
+                        (unsigned long long)atomic_load(&s->queued), (unsigned long long)atomic_load(&s->capacity),
+                        (unsigned long long)atomic_load(&s->dropped),
+                        (unsigned long long)atomic_load(&s->rows_written[0]),
+                        (unsigned long long)atomic_load(&s->rows_written[1]),
+                        (unsigned long long)atomic_load(&s->rows_written[2]),
+                        (unsigned long long)atomic_load(&s->rows_written[3]),
+                        (unsigned long long)atomic_load(&s->commits), (unsigned long long)atomic_load(&s->errors),
+                        (long long)atomic_load(&s->last_commit_ns));
+    } else {
+        qw__dbuf_put(d, "{\"enabled\":false}", 17);
+    }
+    qw__dbuf_put(d, ",\"products\":[", 13);
+    for (size_t i = 0; dh->p && i < qw_pipeline_count(dh->p); i++) {
+        if (i)
+            qw__dbuf_put(d, ",", 1);
+        product_json(dh, d, qw_pipeline_chain(dh->p, i));
+    }
+    qw__dbuf_put(d, "]}", 2);
+    *len = d->oom ? 0 : d->n;
+    return d->oom ? NULL : d->b + d->pre;
+}
+
+int qw_dash_ready(qw_dash *dh, char *why, size_t cap)
+{
+    if (!dh->p) {
+        snprintf(why, cap, "no pipeline");
+        return 0;
+    }
+    if (dh->live && dh->live->state != QW_WS_SUBSCRIBED) {
+        snprintf(why, cap, "feed %s", qw_ws_state_name(dh->live->state));
+        return 0;
+    }
+    for (size_t i = 0; i < qw_pipeline_count(dh->p); i++) {
+        const qw_chain *c = qw_pipeline_chain(dh->p, i);
+        if (!c->has_snapshot || c->needs_resync) {
+            snprintf(why, cap, "book %s not valid", c->product);
+            return 0;
+        }
+    }
+    snprintf(why, cap, "ok");
+    return 1;
+}
+
+/* ---- Prometheus ---- */
+
+static void label_value(qw_dbuf *d, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"')
+            qw__dbuf_put(d, "\\", 1);
+        if (*s == '\n')
+            qw__dbuf_put(d, "\\n", 2);
+        else
+            qw__dbuf_put(d, s, 1);
+    }
+}
+
+static void metric(qw_dbuf *d, const char *name, const char *type, const char *help)
+{
+    qw__dbuf_printf(d, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+const char *qw_dash_metrics_text(qw_dash *dh, size_t *len)
+{
+    qw_dbuf *d = &dh->metrics;
+    qw__dbuf_reset(d, QW_DASH_PRE);
+    const qw_pipeline_stats *ps = dh->p ? qw_pipeline_get_stats(dh->p) : NULL;
+    metric(d, "quotewatch_messages_total", "counter", "Feed messages parsed.");
+    qw__dbuf_printf(d, "quotewatch_messages_total %llu\n", (unsigned long long)(ps ? ps->messages : 0));
+    metric(d, "quotewatch_rejected_total", "counter", "Messages rejected by the parser, by reason.");
+    for (int e = 1; ps && e < QW__ERR_COUNT; e++)
+        if (ps->rejected_by[e])
+            qw__dbuf_printf(d, "quotewatch_rejected_total{reason=\"%s\"} %llu\n", qw_err_name((qw_err)e),
+                            (unsigned long long)ps->rejected_by[e]);
+    qw__dbuf_printf(d, "quotewatch_rejected_total{reason=\"all\"} %llu\n", (unsigned long long)(ps ? ps->rejected : 0));
+    metric(d, "quotewatch_sequence_gaps_total", "counter", "Advanced Trade sequence gaps.");
+    qw__dbuf_printf(d, "quotewatch_sequence_gaps_total %llu\n", (unsigned long long)(ps ? ps->gaps : 0));
+    if (dh->live) {
+        const qw_live_stats *l = dh->live;
+        metric(d, "quotewatch_feed_connected", "gauge", "1 when subscribed to the feed.");
+        qw__dbuf_printf(d, "quotewatch_feed_connected %d\n", l->state == QW_WS_SUBSCRIBED);
+        metric(d, "quotewatch_feed_connects_total", "counter", "WebSocket handshakes.");
+        qw__dbuf_printf(d, "quotewatch_feed_connects_total %llu\n", (unsigned long long)l->connects);
+        metric(d, "quotewatch_feed_reconnects_total", "counter", "Handshakes after the first.");
+        qw__dbuf_printf(d, "quotewatch_feed_reconnects_total %llu\n", (unsigned long long)l->reconnects);
+        metric(d, "quotewatch_feed_bytes_total", "counter", "Message payload bytes received.");
+        qw__dbuf_printf(d, "quotewatch_feed_bytes_total %llu\n", (unsigned long long)l->bytes);
+        metric(d, "quotewatch_feed_watchdog_trips_total", "counter", "Silent connections dropped.");
+        qw__dbuf_printf(d, "quotewatch_feed_watchdog_trips_total %llu\n", (unsigned long long)l->watchdog_trips);
+        metric(d, "quotewatch_feed_last_message_age_seconds", "gauge", "Seconds since the last message.");
+        qw__dbuf_printf(d, "quotewatch_feed_last_message_age_seconds %.3f\n",
+                        l->last_msg_mono_ns ? (double)(qw_now_mono_ns() - l->last_msg_mono_ns) / 1e9 : -1.0);
+        metric(d, "quotewatch_receive_to_prediction_seconds", "histogram",
+               "Time from a message's arrival to the prediction it produced.");
+        const qw_hist *h = &l->latency;
+        for (int k = 10; k <= 34; k += 2) { /* 1 us .. 17 s, powers of two (ns) */
+            uint64_t edge = (1ull << k) - 1;
+            qw__dbuf_printf(d, "quotewatch_receive_to_prediction_seconds_bucket{le=\"%.9g\"} %llu\n",
+                            (double)(1ull << k) / 1e9, (unsigned long long)qw_hist_count_le(h, edge));
+        }
+        qw__dbuf_printf(d, "quotewatch_receive_to_prediction_seconds_bucket{le=\"+Inf\"} %llu\n",
+                        (unsigned long long)h->count);
+        qw__dbuf_printf(d, "quotewatch_receive_to_prediction_seconds_sum %.9f\n", (double)h->sum / 1e9);
+        qw__dbuf_printf(d, "quotewatch_receive_to_prediction_seconds_count %llu\n", (unsigned long long)h->count);
+    }
+    metric(d, "quotewatch_book_valid", "gauge", "1 when the product's book can be trusted.");
+    for (size_t i = 0; dh->p && i < qw_pipeline_count(dh->p); i++) {
+        const qw_chain *c = qw_pipeline_chain(dh->p, i);
+        qw__dbuf_put(d, "quotewatch_book_valid{product=\"", 31);
+        label_value(d, c->product);
+        qw__dbuf_printf(d, "\"} %d\n", c->has_snapshot && !c->needs_resync);
+    }
+    static const struct {
+        const char *name, *help;
+        size_t off;
+    } per[] = {
+        {"quotewatch_book_updates_total", "Book update groups applied.", offsetof(qw_chain_stats, book_updates)},
+        {"quotewatch_trades_total", "Trades seen.", offsetof(qw_chain_stats, trades)},
+        {"quotewatch_resyncs_total", "Times the book was flagged for a resync.", offsetof(qw_chain_stats, resyncs)},
+        {"quotewatch_snapshots_total", "Snapshots applied.", offsetof(qw_chain_stats, snapshots)},
+    };
+    for (size_t m = 0; m < sizeof per / sizeof per[0]; m++) {
+        metric(d, per[m].name, "counter", per[m].help);
+        for (size_t i = 0; dh->p && i < qw_pipeline_count(dh->p); i++) {
+            const qw_chain *c = qw_pipeline_chain(dh->p, i);
+            uint64_t v;
+            memcpy(&v, (const char *)&c->st + per[m].off, sizeof v);
+            qw__dbuf_printf(d, "%s{product=\"", per[m].name);
+            label_value(d, c->product);
+            qw__dbuf_printf(d, "\"} %llu\n", (unsigned long long)v);
+        }
+    }
+    metric(d, "quotewatch_model_rolling_accuracy", "gauge", "Rolling accuracy of labeled predictions.");
+    metric(d, "quotewatch_model_labeled_total", "counter", "Labeled samples learned.");
+    for (size_t i = 0; dh->p && i < qw_pipeline_count(dh->p); i++) {
+        const qw_chain *c = qw_pipeline_chain(dh->p, i);
+        qw_classifier_stats cs;
+        qw_classifier_stats_get(c->clf, &cs);
+        if (isfinite(cs.rolling_accuracy)) {
+            qw__dbuf_put(d, "quotewatch_model_rolling_accuracy{product=\"", 43);
+            label_value(d, c->product);
+            qw__dbuf_printf(d, "\"} %.6f\n", cs.rolling_accuracy);
+        }
+        qw__dbuf_put(d, "quotewatch_model_labeled_total{product=\"", 40);
+        label_value(d, c->product);
+        qw__dbuf_printf(d, "\"} %llu\n", (unsigned long long)cs.labeled);
+    }
+    if (dh->store && atomic_load(&dh->store->enabled)) {
+        const qw_store_stats *s = dh->store;
+        metric(d, "quotewatch_store_queued", "gauge", "Records waiting for the writer.");
+        qw__dbuf_printf(d, "quotewatch_store_queued %llu\n", (unsigned long long)atomic_load(&s->queued));
+        metric(d, "quotewatch_store_dropped_total", "counter", "Records dropped on a full queue.");
+        qw__dbuf_printf(d, "quotewatch_store_dropped_total %llu\n", (unsigned long long)atomic_load(&s->dropped));
+        metric(d, "quotewatch_store_commits_total", "counter", "Iceberg commits.");
+        qw__dbuf_printf(d, "quotewatch_store_commits_total %llu\n", (unsigned long long)atomic_load(&s->commits));
+        metric(d, "quotewatch_store_errors_total", "counter", "Failed flushes or commits.");
+        qw__dbuf_printf(d, "quotewatch_store_errors_total %llu\n", (unsigned long long)atomic_load(&s->errors));
+        metric(d, "quotewatch_store_rows_total", "counter", "Rows committed, by table.");
+        static const char *tn[] = {"raw_orderbook", "raw_trades", "features", "labels"};
+        for (int t = 0; t < QW_TBL_COUNT; t++)
+            qw__dbuf_printf(d, "quotewatch_store_rows_total{table=\"%s\"} %llu\n", tn[t],
+                            (unsigned long long)atomic_load(&s->rows_written[t]));
+    }
+    metric(d, "quotewatch_dashboard_clients", "gauge", "Connected WebSocket clients.");
+    qw__dbuf_printf(d, "quotewatch_dashboard_clients %d\n", dh->clients);
+    metric(d, "quotewatch_http_requests_total", "counter", "Dashboard HTTP requests.");
+    qw__dbuf_printf(d, "quotewatch_http_requests_total %llu\n", (unsigned long long)dh->http_requests);
+    *len = d->oom ? 0 : d->n;
+    return d->oom ? NULL : d->b + d->pre;
+}
