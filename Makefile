@@ -29,9 +29,15 @@ BIN      := build/quotewatch
 ABIN     := build/asan/quotewatch
 ARGS     ?=
 
-.PHONY: all deps run test test-only unit asan bench fuzz format format-check \
+# the dashboard page (web/build.sh; uPlot from npm, pinned)
+build/web/index.html: web/index.html web/app.js web/style.css web/package-lock.json web/build.sh
+	@web/build.sh build/web
+
+web: build/web/index.html
+
+.PHONY: web all deps run test test-only unit asan bench fuzz format format-check \
         compile_commands clean lint
-all: $(BIN) build/test_unit build/gen_feed build/bench_parse
+all: $(BIN) build/test_unit build/gen_feed build/bench_parse build/web/index.html
 
 deps:
 	@scripts/install-deps.sh
