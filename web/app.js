@@ -7,7 +7,6 @@
 const N = 600;          // points kept per product and series (~1 min at 10 Hz)
 const HEAT_COLS = 300;  // heatmap columns
 const HEAT_ROWS = 60;   // price buckets around mid
-const HEAT_BPS = 30;    // +/- range of the heatmap in basis points
 const STALE_S = 5;      // a book older than this is stale
 
 const $ = (id) => document.getElementById(id);
@@ -23,7 +22,7 @@ function arr(r) { // oldest first
 }
 function series(p) {
   if (!hist.has(p)) hist.set(p, { mid: ring(N), buy: ring(200), sell: ring(200), p: ring(N), lab: ring(200), acc: ring(N), base: ring(N),
-                                  heat: new Float32Array(HEAT_COLS * HEAT_ROWS), heatHead: 0, lastTrade: 0, lastLabel: 0 });
+                                  heat: new Float32Array(HEAT_COLS * HEAT_ROWS), heatHead: 0, heatBps: 0, lastTrade: 0, lastLabel: 0 });
   return hist.get(p);
 }
 
@@ -40,7 +39,7 @@ function initCharts() {
   charts.mid = mkChart($('chart-mid'), [
     { stroke: '#58a6ff', width: 1.5 },
     { stroke: '#3fb950', width: 0, points: { show: true, size: 7, fill: '#3fb950' } },
-    { stroke: '#f85149', width: 0, points: { show: true, size: 7, fill: '#f85149' } }]);
+    { stroke: '#f85149', width: 0, points: { show: true, size: 7, fill: '#f85149' } }], { height: 330 });
   charts.prob = mkChart($('chart-prob'), [
     { stroke: '#d2a8ff', width: 1.5 },
     { stroke: '#f0883e', width: 0, points: { show: true, size: 6, fill: '#f0883e' } }], { y: { range: [0, 1] } });
@@ -80,10 +79,14 @@ function onState(s) {
 function heatColumn(h, p) {
   const col = h.heat.subarray(h.heatHead * HEAT_ROWS, (h.heatHead + 1) * HEAT_ROWS);
   col.fill(0);
-  if (p.mid != null) {
+  if (p.mid != null && !h.heatBps && p.bids.length && p.asks.length) { // range fixed per product: 1.5x the top-10 span
+    const far = Math.max(Math.abs(Number(p.bids[p.bids.length - 1][0]) / p.mid - 1), Math.abs(Number(p.asks[p.asks.length - 1][0]) / p.mid - 1));
+    h.heatBps = Math.max(1, far * 1e4 * 1.5);
+  }
+  if (p.mid != null && h.heatBps) {
     const add = (levels) => { for (const [px, sz] of levels) {
       const bps = (Number(px) / p.mid - 1) * 1e4;
-      const row = Math.floor((bps + HEAT_BPS) / (2 * HEAT_BPS) * HEAT_ROWS);
+      const row = Math.floor((bps + h.heatBps) / (2 * h.heatBps) * HEAT_ROWS);
       if (row >= 0 && row < HEAT_ROWS) col[row] += Number(sz) * Number(px);
     } };
     add(p.bids); add(p.asks);
@@ -141,7 +144,8 @@ function renderHeat(h) {
     const src = (h.heatHead + x) % HEAT_COLS;
     for (let y = 0; y < HEAT_ROWS; y++) {
       const v = Math.log1p(h.heat[src * HEAT_ROWS + y]) / lmax, o = ((HEAT_ROWS - 1 - y) * HEAT_COLS + x) * 4;
-      img.data[o] = 255 * Math.min(1, v * 1.6); img.data[o + 1] = 200 * v * v; img.data[o + 2] = 60 + 120 * (1 - v); img.data[o + 3] = 255;
+      // dark (no liquidity) -> blue -> orange -> yellow (deep)
+      img.data[o] = 11 + 244 * Math.min(1, v * 1.5); img.data[o + 1] = 14 + 200 * v * v; img.data[o + 2] = 19 + 150 * Math.sin(Math.PI * Math.min(v, 1)); img.data[o + 3] = 255;
     }
   }
   const tmp = renderHeat.tmp || (renderHeat.tmp = Object.assign(document.createElement('canvas'), { width: HEAT_COLS, height: HEAT_ROWS }));

@@ -12,7 +12,10 @@
 #include <unistd.h>
 
 #include "app/app.h"
+#include <libwebsockets.h>
+
 #include "core/log.h"
+#include "dashboard/dashboard.h"
 #include "core/time.h"
 #include "feed/feed.h"
 #include "ingest/ingest.h"
@@ -60,6 +63,34 @@ static void progress_draw(progress *pg, const qw_linesrc *src, uint64_t msgs, ui
             final ? "\n" : "");
 }
 
+/* --dashboard: the page is served from this thread between messages. */
+static struct lws_context *g_ctx;
+static qw_dash *g_dash;
+static int64_t g_dash_last;
+
+static void dash_poll(int force)
+{
+    if (!g_ctx)
+        return;
+    int64_t now = qw_now_mono_ns();
+    if (!force && now - g_dash_last < 10 * QW_NS_PER_MS)
+        return;
+    g_dash_last = now;
+    lws_service(g_ctx, -1);
+    qw_dash_tick(g_dash, now);
+}
+
+static void sleep_ns(int64_t d)
+{
+    while (d > 0 && !stop_requested) {
+        int64_t step = g_ctx && d > 5 * QW_NS_PER_MS ? 5 * QW_NS_PER_MS : d;
+        struct timespec ts = {step / QW_NS_PER_SEC, step % QW_NS_PER_SEC};
+        nanosleep(&ts, NULL);
+        d -= step;
+        dash_poll(1);
+    }
+}
+
 static void pace(double speed, int64_t t_ns, int64_t *t0, int64_t *w0)
 {
     if (speed <= 0 || t_ns <= 0)
@@ -71,16 +102,14 @@ static void pace(double speed, int64_t t_ns, int64_t *t0, int64_t *w0)
     }
     int64_t target = *w0 + (int64_t)((double)(t_ns - *t0) / speed);
     int64_t now = qw_now_mono_ns();
-    if (target > now && !stop_requested) {
-        int64_t d = target - now;
-        struct timespec ts = {d / QW_NS_PER_SEC, d % QW_NS_PER_SEC};
-        nanosleep(&ts, NULL);
-    }
+    if (target > now && !stop_requested)
+        sleep_ns(target - now);
 }
 
 typedef struct hooks {
     FILE *samples;
     qw_store *store;
+    qw_dash *dash;
 } hooks;
 
 static void on_sample(void *ctx, const qw_chain *c, const qw_sample *s)
@@ -95,6 +124,8 @@ static void write_sample(void *ctx, const qw_chain *c, const qw_labeled *s)
     hooks *h = ctx;
     if (h->store)
         qw_store_put_label(h->store, c->product, s, !isnan(s->s.p));
+    if (h->dash)
+        qw_dash_on_labeled(h->dash, c->product, s);
     FILE *f = h->samples;
     if (!f)
         return;
@@ -139,7 +170,26 @@ int qw_cmd_replay(const qw_config *cfg)
         }
     }
     qw_pipeline_opts po = {.auto_add = 1};
-    if (samples || hk.store) {
+    if (cfg->dashboard) {
+        struct lws_context_creation_info ci;
+        memset(&ci, 0, sizeof ci);
+        ci.port = CONTEXT_PORT_NO_LISTEN;
+        ci.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+        ci.gid = (gid_t)-1;
+        ci.uid = (uid_t)-1;
+        lws_set_log_level(LLL_ERR, NULL);
+        g_ctx = lws_create_context(&ci);
+        qw_dash_opts dopt = {.port = cfg->port, .bind = cfg->bind, .web_root = cfg->web_root, .mode = "replay"};
+        if (!g_ctx || qw_dash_create(&g_dash, g_ctx, &dopt, eb, sizeof eb) != QW_OK) {
+            QW_LOG(ERROR, "--dashboard: %s", g_ctx ? eb : "cannot create the lws context");
+            if (g_ctx)
+                lws_context_destroy(g_ctx);
+            g_ctx = NULL;
+            return 1;
+        }
+        hk.dash = g_dash;
+    }
+    if (samples || hk.store || hk.dash) {
         po.on_labeled = write_sample;
         po.on_labeled_ctx = &hk;
     }
@@ -152,6 +202,8 @@ int qw_cmd_replay(const qw_config *cfg)
         qw_pipeline_destroy(pl);
         return 1;
     }
+    if (g_dash)
+        qw_dash_set_sources(g_dash, pl, NULL, hk.store ? &sst : NULL);
     if (cfg->load_model[0] && qw_pipeline_load_models(pl, cfg->load_model, eb, sizeof eb) != QW_OK) {
         QW_LOG(ERROR, "--load-model: %s", eb);
         fprintf(stderr, "quotewatch: --load-model: %s\n", eb);
@@ -194,6 +246,7 @@ int qw_cmd_replay(const qw_config *cfg)
                 if (hk.store)
                     qw_store_put_msg(hk.store, &lm, recv);
                 pace(cfg->speed, lm.t_ns, &t0, &w0);
+                dash_poll(0);
             }
             const qw_lake_stats *ls = qw_lake_get_stats(lr);
             QW_LOG(INFO, "lake: %llu messages from %llu rows in %llu of %llu files, %llu run(s)",
@@ -278,6 +331,7 @@ int qw_cmd_replay(const qw_config *cfg)
             else if (qw_log_ratelimit(&rl))
                 QW_LOG(WARN, "%s: rejected line (%s): %s", cfg->files[fi], qw_err_name(e),
                        qw_feed_errmsg(feed));
+            dash_poll(0);
             if (pg.on && (++n & 4095) == 0)
                 progress_draw(&pg, src, qw_pipeline_get_stats(pl)->messages,
                               bytes_done + qw_linesrc_bytes(src), 0);
@@ -286,6 +340,12 @@ int qw_cmd_replay(const qw_config *cfg)
         }
         bytes_done += qw_linesrc_bytes(src);
         qw_linesrc_close(src);
+    }
+    if (g_dash) { /* keep serving the final state until stopped */
+        qw_dash_set_replay_state(g_dash, stop_requested ? "stopped" : "finished");
+        QW_LOG(INFO, "replay finished; the dashboard stays up until SIGINT/SIGTERM");
+        while (!stop_requested)
+            sleep_ns(20 * QW_NS_PER_MS);
     }
     x.bytes = bytes_done;
     if (hk.store) {
@@ -333,6 +393,11 @@ int qw_cmd_replay(const qw_config *cfg)
            (unsigned long long)st->messages, (unsigned long long)st->rejected,
            (unsigned long long)x.bytes, x.seconds);
     free(hexbuf);
+    if (g_ctx)
+        lws_context_destroy(g_ctx);
+    qw_dash_destroy(g_dash);
+    g_ctx = NULL;
+    g_dash = NULL;
     qw_feed_destroy(feed);
     qw_pipeline_destroy(pl);
     return rc;

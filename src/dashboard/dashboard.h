@@ -37,7 +37,8 @@ typedef struct qw_dash_opts {
 } qw_dash_opts;
 
 /* Creates the listening vhost in ctx (created with
- * LWS_SERVER_OPTION_EXPLICIT_VHOSTS). */
+ * LWS_SERVER_OPTION_EXPLICIT_VHOSTS). ctx NULL: no server, only the state
+ * and metrics functions (tests). */
 qw_err qw_dash_create(qw_dash **out, struct lws_context *ctx, const qw_dash_opts *o, char *errbuf,
                       size_t errlen);
 void qw_dash_destroy(qw_dash *d);

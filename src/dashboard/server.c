@@ -206,7 +206,8 @@ static int on_http(qw_dash *d, struct lws *wsi, const char *uri, size_t len)
 static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     (void)user;
-    qw_dash *d = lws_vhost_user(lws_get_vhost(wsi));
+    struct lws_vhost *vh = wsi ? lws_get_vhost(wsi) : NULL;
+    qw_dash *d = vh ? lws_vhost_user(vh) : NULL; /* context-level callbacks have no wsi */
     switch (reason) {
     case LWS_CALLBACK_HTTP:
         return d ? on_http(d, wsi, in ? (const char *)in : "", in ? strlen(in) : 0) : -1;
@@ -225,7 +226,8 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 {
     (void)in;
     (void)len;
-    qw_dash *d = lws_vhost_user(lws_get_vhost(wsi));
+    struct lws_vhost *vh = wsi ? lws_get_vhost(wsi) : NULL;
+    qw_dash *d = vh ? lws_vhost_user(vh) : NULL;
     dash_client *c = user;
     switch (reason) {
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
@@ -353,6 +355,10 @@ qw_err qw_dash_create(qw_dash **out, struct lws_context *ctx, const qw_dash_opts
     load_dir(d, d->web_root, "", 0);
     if (!find_file(d, "/index.html"))
         QW_LOG(WARN, "dashboard: no index.html under %s (run `make web`); the API still works", d->web_root);
+    if (!ctx) { /* no server: state and metrics only (tests, tools) */
+        *out = d;
+        return QW_OK;
+    }
     struct lws_context_creation_info vi;
     memset(&vi, 0, sizeof vi);
     vi.port = o->port;

@@ -1,0 +1,126 @@
+/* test_dashboard.c: the dashboard's state JSON (parsed back with jansson,
+ * exact decimals) and Prometheus text (format, cumulative histogram). */
+#include <jansson.h>
+#include <string.h>
+
+#include "dashboard/dashboard.h"
+#include "feed/feed.h"
+#include "harness.h"
+
+static qw_pipeline *fed_pipeline(qw_feed **f)
+{
+    qw_pipeline *p;
+    qw_pipeline_opts po = {0};
+    if (qw_pipeline_create(&p, &po) != QW_OK || qw_feed_create(f, NULL) != QW_OK)
+        return NULL;
+    qw_pipeline_add_product(p, "BTC-USD");
+    qw_pipeline_add_product(p, "ETH-USD");
+    static const char *msgs[] = {
+        "{\"type\":\"snapshot\",\"product_id\":\"BTC-USD\",\"bids\":[[\"100.10\",\"1.5\"],[\"99\",\"2\"]],\"asks\":[[\"100.2\",\"0.25\"]]}",
+        "{\"type\":\"l2update\",\"product_id\":\"BTC-USD\",\"changes\":[[\"buy\",\"100.15\",\"0.00000001\"]],\"time\":\"2026-01-01T00:00:00.000000Z\"}",
+        "{\"type\":\"match\",\"trade_id\":7,\"side\":\"sell\",\"size\":\"0.5\",\"price\":\"100.2\",\"product_id\":\"BTC-USD\",\"sequence\":1,\"time\":\"2026-01-01T00:00:00.100000Z\"}",
+    };
+    for (int i = 0; i < 3; i++)
+        qw_pipeline_ingest(p, *f, msgs[i], strlen(msgs[i]), 0, NULL);
+    return p;
+}
+
+TEST(dashboard_state_json_exact)
+{
+    qw_feed *f;
+    qw_pipeline *p = fed_pipeline(&f);
+    ASSERT_TRUE(p != NULL);
+    qw_dash *d;
+    char eb[128];
+    qw_dash_opts o = {.mode = "replay"};
+    ASSERT_OK(qw_dash_create(&d, NULL, &o, eb, sizeof eb));
+    qw_dash_set_sources(d, p, NULL, NULL);
+    size_t n;
+    const char *s = qw_dash_state_json(d, &n);
+    ASSERT_TRUE(s != NULL && n == strlen(s));
+    json_error_t je;
+    json_t *j = json_loads(s, 0, &je);
+    ASSERT_TRUE(j != NULL);
+    ASSERT_STREQ(json_string_value(json_object_get(j, "mode")), "replay");
+    json_t *prods = json_object_get(j, "products");
+    ASSERT_EQ(json_array_size(prods), 2u);
+    json_t *b = json_array_get(prods, 0);
+    ASSERT_STREQ(json_string_value(json_object_get(b, "best_bid")), "100.15");
+    ASSERT_STREQ(json_string_value(json_object_get(b, "best_ask")), "100.2");
+    ASSERT_STREQ(json_string_value(json_object_get(b, "spread")), "0.05");
+    json_t *bids = json_object_get(b, "bids");
+    ASSERT_EQ(json_array_size(bids), 3u);
+    ASSERT_STREQ(json_string_value(json_array_get(json_array_get(bids, 0), 1)), "0.00000001");
+    ASSERT_STREQ(json_string_value(json_array_get(json_array_get(bids, 1), 0)), "100.1");
+    ASSERT_TRUE(json_is_true(json_object_get(b, "valid")));
+    json_t *tr = json_array_get(json_object_get(b, "trades"), 0);
+    ASSERT_STREQ(json_string_value(json_object_get(tr, "aggressor")), "buy"); /* maker side sell */
+    ASSERT_STREQ(json_string_value(json_object_get(tr, "price")), "100.2");
+    ASSERT_TRUE(json_is_false(json_object_get(json_object_get(b, "model"), "ready")));
+    /* a product without a snapshot: not valid, no prices */
+    json_t *e = json_array_get(prods, 1);
+    ASSERT_STREQ(json_string_value(json_object_get(e, "product")), "ETH-USD");
+    ASSERT_TRUE(json_is_false(json_object_get(e, "valid")));
+    ASSERT_TRUE(json_is_null(json_object_get(e, "best_bid")));
+    json_decref(j);
+    char why[64];
+    ASSERT_EQ(qw_dash_ready(d, why, sizeof why), 0);
+    ASSERT_TRUE(strstr(why, "not valid") != NULL);
+    qw_dash_destroy(d);
+    qw_pipeline_destroy(p);
+    qw_feed_destroy(f);
+}
+
+TEST(dashboard_prometheus_text)
+{
+    qw_feed *f;
+    qw_pipeline *p = fed_pipeline(&f);
+    static qw_live_stats live;
+    memset(&live, 0, sizeof live);
+    live.state = QW_WS_SUBSCRIBED;
+    live.connects = 3;
+    uint64_t vals[] = {500, 1500, 900000, 3000000, 70000000000ull};
+    for (int i = 0; i < 5; i++)
+        qw_hist_record(&live.latency, vals[i]);
+    qw_dash *d;
+    char eb[128];
+    qw_dash_opts o = {.mode = "live"};
+    ASSERT_OK(qw_dash_create(&d, NULL, &o, eb, sizeof eb));
+    qw_dash_set_sources(d, p, &live, NULL);
+    size_t n;
+    const char *m = qw_dash_metrics_text(d, &n);
+    ASSERT_TRUE(m != NULL);
+    ASSERT_TRUE(strstr(m, "# TYPE quotewatch_feed_connects_total counter\nquotewatch_feed_connects_total 3\n") != NULL);
+    ASSERT_TRUE(strstr(m, "quotewatch_book_valid{product=\"BTC-USD\"} 1\n") != NULL);
+    ASSERT_TRUE(strstr(m, "quotewatch_book_valid{product=\"ETH-USD\"} 0\n") != NULL);
+    /* histogram: cumulative, ends at +Inf = count */
+    const char *q = m;
+    long prev = -1, buckets = 0;
+    while ((q = strstr(q, "quotewatch_receive_to_prediction_seconds_bucket{le=\""))) {
+        const char *sp = strchr(q, ' ');
+        long v = strtol(sp + 1, NULL, 10);
+        ASSERT_TRUE(v >= prev);
+        prev = v;
+        buckets++;
+        q = sp;
+    }
+    ASSERT_TRUE(buckets > 5);
+    ASSERT_EQ(prev, 5);
+    ASSERT_TRUE(strstr(m, "quotewatch_receive_to_prediction_seconds_bucket{le=\"1.024e-06\"} 1\n") && strstr(m, "quotewatch_receive_to_prediction_seconds_bucket{le=\"4.096e-06\"} 2\n") != NULL);
+    ASSERT_TRUE(strstr(m, "quotewatch_receive_to_prediction_seconds_count 5\n") != NULL);
+    /* every sample line is NAME[{labels}] VALUE */
+    for (const char *l = m; *l;) {
+        const char *nl = strchr(l, '\n');
+        ASSERT_TRUE(nl != NULL);
+        if (*l != '#') {
+            const char *sp = memchr(l, ' ', (size_t)(nl - l));
+            ASSERT_TRUE(sp != NULL && sp > l);
+        }
+        l = nl + 1;
+    }
+    char why[64];
+    ASSERT_EQ(qw_dash_ready(d, why, sizeof why), 0); /* ETH book never had a snapshot */
+    qw_dash_destroy(d);
+    qw_pipeline_destroy(p);
+    qw_feed_destroy(f);
+}
