@@ -94,6 +94,7 @@ build/gen_feed: build/obj/bench/gen_feed.o build/libqw.a
 build/bench_parse: build/obj/bench/bench_parse.o build/libqw.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+comma := ,
 # ---- fuzzing (clang libFuzzer). fuzz-bins: corpus runners used by tests ----
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
@@ -101,10 +102,18 @@ FUZZ_FLAGS := -std=c17 -D_GNU_SOURCE -Isrc -g -O1 $(PKG_CFLAGS) \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 .PHONY: fuzz-bins
 fuzz-bins: $(FUZZ_BIN)
-build/fuzz/%: fuzz/%.c $(LIB_SRC)
+FUZZ_OBJ := $(LIB_SRC:%.c=build/fuzzobj/%.o)
+build/fuzzobj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC fuzz $<"
+	$(Q)clang $(subst -fsanitize=fuzzer$(comma),-fsanitize=fuzzer-no-link$(comma),$(FUZZ_FLAGS)) -MMD -MP -c $< -o $@
+build/fuzz/libqw.a: $(FUZZ_OBJ)
+	@rm -f $@
+	@ar rcs $@ $^
+build/fuzz/%: fuzz/%.c build/fuzz/libqw.a
 	@mkdir -p build/fuzz
 	@echo "  FUZZ    $@"
-	$(Q)clang $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
+	$(Q)clang $(FUZZ_FLAGS) -o $@ $< build/fuzz/libqw.a $(LDLIBS)
 
 # Long fuzz session: make fuzz FUZZ_SECONDS=600
 FUZZ_SECONDS ?= 60
