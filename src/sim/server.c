@@ -381,16 +381,24 @@ static const struct lws_protocols protocols[] = {
     {"coinbase", cb, sizeof(client), 65536, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0}};
 
-/* lws's permessage-deflate, plus a probe option that does nothing: for it
- * lws_set_extension_option() is 0 when the extension is active on a
- * connection and -1 when it is not. */
+/* lws's permessage-deflate with two changes:
+ * - a probe option that does nothing: for it lws_set_extension_option()
+ *   is 0 when the extension is active on a connection, -1 when it is not;
+ * - the client's client_no_context_takeover hint is declined (RFC 7692
+ *   7.1.1.1: the server may leave it out of its response). lws 4.1 keys its
+ *   own deflate reset on that flag, so accepting it made the sim rebuild its
+ *   zlib state for every message; declined, both sides keep their context,
+ *   as the response then says. */
 static int pmd_cb(struct lws_context *ctx, const struct lws_extension *ext, struct lws *wsi,
                   enum lws_extension_callback_reasons reason, void *user, void *in, size_t len)
 {
-    if (reason == LWS_EXT_CB_NAMED_OPTION_SET && in &&
-        ((const struct lws_ext_option_arg *)in)->option_name &&
-        !strcmp(((const struct lws_ext_option_arg *)in)->option_name, EXT_PROBE))
+    const struct lws_ext_option_arg *oa = in;
+    if (reason == LWS_EXT_CB_NAMED_OPTION_SET && oa && oa->option_name &&
+        !strcmp(oa->option_name, EXT_PROBE))
         return 0;
+    if (reason == LWS_EXT_CB_OPTION_SET && oa && !oa->option_name &&
+        oa->option_index == 1 /* client_no_context_takeover */)
+        return 1;
     return lws_extension_callback_pm_deflate(ctx, ext, wsi, reason, user, in, len);
 }
 
