@@ -3,7 +3,7 @@
 # synthetic capture at --speed max over loopback; the live client and its
 # pipeline consume it. Reports messages/s from the first to the last
 # streamed message and the receive-to-prediction latency percentiles.
-# Usage: bench/live.sh [MESSAGES] [FEED]
+# Usage: bench/live.sh [MESSAGES] [FEED] [--no-deflate]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-1000000}; FEED=${2:-exchange}; DEFLATE=${3:-}  # "--no-deflate" or empty
@@ -32,17 +32,22 @@ while time.time() < end:
     elif m > 0 and time.time() - since > 2: break
     time.sleep(0.05)
 PY
+sim_cpu=$(awk '{printf "%.2f", ($14+$15)/100}' /proc/$sim/stat 2>/dev/null || echo nan)
 kill -TERM $live; wait $live || true
-/usr/bin/python3 - "$out/live-summary.json" "${DEFLATE:-(permessage-deflate)}" <<'PY'
+/usr/bin/python3 - "$out/live-summary.json" "${DEFLATE:-(permessage-deflate)}" "$sim_cpu" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1])); L = d["live"]
 lat = L["latency_receive_to_prediction"]
-# busy time: the client's own message count over the span it was receiving
-print(f"live {L['feed']} {sys.argv[2]}: {L['messages']} messages, {L['bytes']/1e6:.1f} MB in {L['receive_span_s']:.2f} s "
-      f"= {L['messages_per_s_avg']/1e6:.2f} M msgs/s, {L['bytes']/1e6/max(L['receive_span_s'],1e-9):.0f} MB/s; "
+# wall rate: book/trade messages from the first to the last one (heartbeats,
+# which keep coming after the source ended, are left out of the span)
+span = max(L["data_span_s"], 1e-9)
+print(f"live {L['feed']} {sys.argv[2]}: {L['data_messages']} book/trade messages "
+      f"({L['messages']} in all, {L['bytes']/1e6:.1f} MB) in {span:.3f} s "
+      f"= {L['data_messages']/span/1e6:.3f} M msgs/s, {L['bytes']/1e6/span:.0f} MB/s; "
       f"rejected {d['rejected']}, reconnects {L['reconnects']}")
-print(f"client CPU {L['cpu_s']:.2f} s for {L['messages']} messages = {L['messages']/L['cpu_s']/1e6:.2f} M msgs per CPU-second "
-      f"(the client's capacity; the wall rate above is bounded by the simulator), peak RSS {L['max_rss_kb']/1024:.0f} MB")
+print(f"CPU: client {L['cpu_s']:.2f} s = {L['cpu_s']/L['messages']*1e6:.2f} CPU-s per million messages "
+      f"({L['messages']/L['cpu_s']/1e6:.2f} M msgs per CPU-second), peak RSS {L['max_rss_kb']/1024:.0f} MB; "
+      f"simulator {sys.argv[3]} s")
 print(f"receive->prediction latency: p50 {lat['p50_us']:.1f} us, p99 {lat['p99_us']:.1f} us, "
       f"p99.9 {lat['p999_us']:.1f} us, max {lat['max_us']:.1f} us ({lat['count']} predictions)")
 PY

@@ -59,6 +59,8 @@ typedef struct live {
     int64_t pending[QW_CONFIG_MAX_PRODUCTS]; /* mono time of the (re)subscribe awaiting a snapshot */
     int64_t last_feed_ns, last_feed_mono;
     uint64_t predictions;
+    uint64_t data_msgs;                 /* book and trade messages */
+    int64_t first_data_mono, last_data_mono;
     uint64_t gap_reconnects, snapshot_timeouts;
     int stopping;
     int reconnecting;       /* a reconnect was requested: no resubscribes until it happened */
@@ -148,6 +150,12 @@ static void on_message(void *vctx, char *buf, size_t len, int64_t recv_ns, int64
             QW_LOG(WARN, "rejected a %zu-byte message (%s): %s", len, qw_err_name(e),
                    qw_feed_errmsg(L->feed));
     } else {
+        if (m->type == QW_MSG_BOOK || m->type == QW_MSG_TRADES) {
+            L->data_msgs++;
+            if (!L->first_data_mono)
+                L->first_data_mono = mono;
+            L->last_data_mono = mono;
+        }
         if (m->t_ns > L->last_feed_ns) {
             L->last_feed_ns = m->t_ns;
             L->last_feed_mono = mono;
@@ -234,6 +242,12 @@ static char *live_json(const live *L)
     json_object_set_new(o, "messages_per_s_avg",
                         json_real(span > 0 ? (double)s->messages / span : 0));
     json_object_set_new(o, "messages_per_s", json_real(L->rate));
+    /* book/trade messages only: heartbeats after the data would stretch the span */
+    double dspan = (double)(L->last_data_mono - L->first_data_mono) / 1e9;
+    N("data_messages", L->data_msgs);
+    json_object_set_new(o, "data_span_s", json_real(dspan));
+    json_object_set_new(o, "data_messages_per_s",
+                        json_real(dspan > 0 ? (double)L->data_msgs / dspan : 0));
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) == 0) {
         double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +

@@ -14,9 +14,9 @@
 #include "core/time.h"
 #include "sim/server_int.h"
 
-#define CHUNK (128 * 1024)       /* bytes per WebSocket frame */
 #define LOW_WM (1024 * 1024)     /* --speed max: advance the source below this backlog */
 #define RX_MAX (1024 * 1024)     /* largest client message */
+#define EXT_PROBE "qw-active"    /* see pmd_cb */
 #define US(sec) ((lws_usec_t)((sec) * 1e6))
 
 static int64_t mono(void)
@@ -31,223 +31,17 @@ int64_t qw__sim_feed_clock(const struct qw_sim *s)
     return s->feed_now;
 }
 
-/* ---- output queue ---- */
-
-static void q_push(client *c, outmsg *m)
-{
-    m->next = NULL;
-    if (c->qt)
-        c->qt->next = m;
-    else
-        c->qh = m;
-    c->qt = m;
-    c->qbytes += m->len;
-    if (c->wsi && !c->stalled)
-        lws_callback_on_writable(c->wsi);
-}
-
-static outmsg *q_alloc(client *c, size_t len)
-{
-    struct qw_sim *s = c->srv;
-    size_t lim = s->o.queue_limit ? s->o.queue_limit : (size_t)64 << 20;
-    if (c->qbytes + len > lim) {
-        s->st.slow_disconnects++;
-        QW_LOG(WARN, "disconnect client=%llu reason=ErrSlowConsume queued=%zu limit=%zu",
-               (unsigned long long)c->id, c->qbytes + len, lim);
-        qw__sim_kill(c, "ErrSlowConsume");
-        return NULL;
-    }
-    outmsg *m = qw_malloc(sizeof *m + LWS_PRE + len);
-    if (!m) {
-        qw__sim_kill(c, "out of memory");
-        return NULL;
-    }
-    m->kind = OM_DATA;
-    m->len = len;
-    m->off = 0;
-    return m;
-}
-
-static void q_marker(client *c, uint8_t kind)
-{
-    outmsg *m = qw_malloc(sizeof *m + LWS_PRE);
-    if (!m)
-        return;
-    m->kind = kind;
-    m->len = m->off = 0;
-    q_push(c, m);
-}
-
-static void q_free(client *c)
-{
-    while (c->qh) {
-        outmsg *m = c->qh;
-        c->qh = m->next;
-        qw_free(m);
-    }
-    c->qt = NULL;
-    c->qbytes = 0;
-}
-
-static void q_text(client *c, const char *p, size_t n)
-{
-    outmsg *m = q_alloc(c, n);
-    if (!m)
-        return;
-    memcpy(m->buf + LWS_PRE, p, n);
-    q_push(c, m);
-}
-
 void qw__sim_kill(client *c, const char *reason)
 {
     if (c->kill)
         return;
     c->kill = reason;
     c->dead = 1;
-    q_free(c);
+    qw__sim_q_free(c);
     if (c->wsi) {
         lws_callback_on_writable(c->wsi);
         lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 2);
     }
-}
-
-/* ---- faults around streamed messages ---- */
-
-static const char *malformed_kind(client *c, char *buf, size_t cap, size_t *n)
-{
-    struct qw_sim *s = c->srv;
-    const char *prod = s->mk.n ? s->mk.p[0].id : "BTC-USD";
-    int k = (int)(c->nmal++ % 4), adv = c->proto == P_ADV;
-    static const char *const names[] = {"truncated", "wrong_types", "bad_values", "not_json"};
-    switch (k) {
-    case 0:
-        *n = (size_t)snprintf(buf, cap,
-                              adv ? "{\"channel\":\"l2_data\",\"timestamp\":\"2026-01-02T00:00:00Z\""
-                                    ",\"sequence_num\":"
-                                  : "{\"type\":\"l2update\",\"product_id\":\"%s\",\"changes\":[["
-                                    "\"buy\",\"100",
-                              prod);
-        break;
-    case 1:
-        *n = (size_t)snprintf(buf, cap,
-                              adv ? "{\"channel\":\"l2_data\",\"timestamp\":7,\"sequence_num\":\"x\","
-                                    "\"events\":{\"type\":\"update\"}}"
-                                  : "{\"type\":\"l2update\",\"product_id\":42,\"changes\":{\"buy\":1}"
-                                    ",\"time\":7}");
-        break;
-    case 2:
-        *n = (size_t)snprintf(
-            buf, cap,
-            adv ? "{\"channel\":\"market_trades\",\"timestamp\":\"2026-13-45T99:00:00Z\","
-                  "\"sequence_num\":\"x\",\"events\":[{\"type\":\"update\",\"trades\":[{"
-                  "\"product_id\":\"%s\",\"price\":1,\"size\":\"-1\",\"side\":\"UP\"}]}]}"
-                : "{\"type\":\"match\",\"trade_id\":\"abc\",\"side\":\"up\",\"size\":1.5,\"price\":"
-                  "null,\"product_id\":\"%s\",\"sequence\":\"1\",\"time\":\"yesterday\"}",
-            prod);
-        break;
-    default:
-        *n = (size_t)snprintf(buf, cap, "not json }{ [");
-        break;
-    }
-    return names[k];
-}
-
-static void post_faults(client *c)
-{
-    struct qw_sim *s = c->srv;
-    const qw_sim_faults *f = &s->o.faults;
-    if (f->malformed_n && c->nstream % f->malformed_n == 0) {
-        char buf[512];
-        size_t n;
-        const char *kind = malformed_kind(c, buf, sizeof buf, &n);
-        q_text(c, buf, n);
-        s->st.f_malformed++;
-        QW_LOG(DEBUG, "fault=malformed client=%llu kind=%s", (unsigned long long)c->id, kind);
-    }
-    if (f->oversize_bytes && !c->oversize_done && c->nstream >= f->oversize_at) {
-        c->oversize_done = 1;
-        qw_sbuf tmp = {0}; /* aside: s->e1/e2 may hold the caller's encoding */
-        if (c->proto == P_ADV) {
-            qw_enc_adv_head(&tmp, "padding", qw__sim_feed_clock(s));
-            qw_sbuf_i64(&tmp, (int64_t)c->seqnum++);
-            qw_sbuf_str(&tmp, ",\"events\":[],\"pad\":\"");
-        } else {
-            qw_sbuf_str(&tmp, "{\"type\":\"padding\",\"pad\":\"");
-        }
-        size_t want = (size_t)f->oversize_bytes, tail = 2;
-        size_t pad = want > tmp.len + tail ? want - tmp.len - tail : 0;
-        outmsg *m = tmp.oom ? NULL : q_alloc(c, tmp.len + pad + tail);
-        if (m) {
-            unsigned char *w = m->buf + LWS_PRE;
-            memcpy(w, tmp.p, tmp.len);
-            memset(w + tmp.len, 'x', pad);
-            memcpy(w + tmp.len + pad, "\"}", 2);
-            q_push(c, m);
-            s->st.f_oversize++;
-            QW_LOG(INFO, "fault=oversize client=%llu bytes=%zu after=%llu",
-                   (unsigned long long)c->id, m->len, (unsigned long long)c->nstream);
-        }
-        qw_sbuf_free(&tmp);
-    }
-    if (f->stall_s > 0 && !c->stall_done && c->nstream >= f->stall_at) {
-        c->stall_done = 1;
-        q_marker(c, OM_STALL);
-    }
-    if (c->drop_armed && c->nstream >= f->drop_n) {
-        c->drop_armed = 0;
-        q_marker(c, OM_DROP);
-        c->dead = 1; /* nothing more is queued */
-    }
-}
-
-void qw__sim_send(client *c, const char *p, size_t n, int streamed, int is_match)
-{
-    if (c->dead || !p)
-        return;
-    const qw_sim_faults *f = &c->srv->o.faults;
-    if (streamed) {
-        c->nstream++;
-        if (is_match && f->skip_n && ++c->nmatch % f->skip_n == 0) {
-            c->srv->st.f_skip++;
-            QW_LOG(DEBUG, "fault=skip client=%llu match=%llu", (unsigned long long)c->id,
-                   (unsigned long long)c->nmatch);
-            post_faults(c);
-            return;
-        }
-    }
-    q_text(c, p, n);
-    if (streamed && !c->dead)
-        post_faults(c);
-}
-
-void qw__sim_send_adv(client *c, const qw_sbuf *head, const qw_sbuf *body, int streamed)
-{
-    if (c->dead || head->oom || body->oom)
-        return;
-    const qw_sim_faults *f = &c->srv->o.faults;
-    if (streamed) {
-        c->nstream++;
-        if (f->skip_n && c->nstream % f->skip_n == 0) {
-            c->srv->st.f_skip++;
-            QW_LOG(DEBUG, "fault=skip client=%llu sequence_num=%llu", (unsigned long long)c->id,
-                   (unsigned long long)c->seqnum);
-            c->seqnum++; /* consumed: the gap is visible */
-            post_faults(c);
-            return;
-        }
-    }
-    char d[24];
-    int dn = snprintf(d, sizeof d, "%llu", (unsigned long long)c->seqnum++);
-    outmsg *m = q_alloc(c, head->len + (size_t)dn + body->len);
-    if (!m)
-        return;
-    unsigned char *w = m->buf + LWS_PRE;
-    memcpy(w, head->p, head->len);
-    memcpy(w + head->len, d, (size_t)dn);
-    memcpy(w + head->len + (size_t)dn, body->p, body->len);
-    q_push(c, m);
-    if (streamed)
-        post_faults(c);
 }
 
 /* ---- source pacing ---- */
@@ -418,8 +212,11 @@ static void on_established(struct qw_sim *s, client *c, struct lws *wsi)
         wait += f->slowread_s;
     }
     lws_sul_schedule(s->ctx, 0, &c->sul_timeout, timeout_cb, US(wait));
-    QW_LOG(INFO, "connect client=%llu%s", (unsigned long long)c->id,
-           f->slowread_s > 0 ? " fault=slowread" : "");
+    /* Self-framing is only safe when no extension (permessage-deflate)
+     * runs on this connection; the probe is -1 exactly then. */
+    c->raw = lws_set_extension_option(wsi, "permessage-deflate", EXT_PROBE, NULL) < 0;
+    QW_LOG(INFO, "connect client=%llu%s%s", (unsigned long long)c->id,
+           f->slowread_s > 0 ? " fault=slowread" : "", c->raw ? "" : " deflate=1");
 }
 
 static void on_closed(struct qw_sim *s, client *c)
@@ -439,7 +236,9 @@ static void on_closed(struct qw_sim *s, client *c)
     QW_LOG(INFO, "disconnect client=%llu sent_sequence_num=%llu streamed=%llu reason=%s",
            (unsigned long long)c->id, (unsigned long long)c->seqnum,
            (unsigned long long)c->nstream, c->kill ? c->kill : "closed");
-    q_free(c);
+    qw__sim_q_free(c);
+    qw_free(c->spare);
+    c->spare = NULL;
     qw_sbuf_free(&c->rx);
     qw_free(c->sub);
     qw_free(c->snapped);
@@ -484,6 +283,27 @@ static int on_writable(struct qw_sim *s, client *c, struct lws *wsi)
                 shutdown(fd, SHUT_RDWR);
             }
             return -1;
+        }
+        if (m->kind == OM_RAW) {
+            size_t n = m->len - m->off > RAW_WRITE ? RAW_WRITE : m->len - m->off;
+            if (n && lws_write(wsi, m->buf + LWS_PRE + m->off, n, LWS_WRITE_RAW) < (int)n)
+                return -1;
+            m->off += n;
+            if (m->off == m->len) {
+                c->qh = m->next;
+                if (!c->qh)
+                    c->qt = NULL;
+                c->qbytes -= m->len;
+                s->st.messages += m->nmsg;
+                s->st.bytes += m->pbytes;
+                if (!c->spare && m->cap == RAW_NODE)
+                    c->spare = m;
+                else
+                    qw_free(m);
+            }
+            if (lws_send_pipe_choked(wsi) || lws_partial_buffered(wsi))
+                break;
+            continue;
         }
         size_t left = m->len - m->off, n = left > CHUNK ? CHUNK : left;
         int flags = lws_write_ws_flags(LWS_WRITE_TEXT, m->off == 0, m->off + n == m->len);
@@ -561,8 +381,29 @@ static const struct lws_protocols protocols[] = {
     {"coinbase", cb, sizeof(client), 65536, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0}};
 
+/* lws's permessage-deflate with two changes:
+ * - a probe option that does nothing: for it lws_set_extension_option()
+ *   is 0 when the extension is active on a connection, -1 when it is not;
+ * - the client's client_no_context_takeover hint is declined (RFC 7692
+ *   7.1.1.1: the server may leave it out of its response). lws 4.1 keys its
+ *   own deflate reset on that flag, so accepting it made the sim rebuild its
+ *   zlib state for every message; declined, both sides keep their context,
+ *   as the response then says. */
+static int pmd_cb(struct lws_context *ctx, const struct lws_extension *ext, struct lws *wsi,
+                  enum lws_extension_callback_reasons reason, void *user, void *in, size_t len)
+{
+    const struct lws_ext_option_arg *oa = in;
+    if (reason == LWS_EXT_CB_NAMED_OPTION_SET && oa && oa->option_name &&
+        !strcmp(oa->option_name, EXT_PROBE))
+        return 0;
+    if (reason == LWS_EXT_CB_OPTION_SET && oa && !oa->option_name &&
+        oa->option_index == 1 /* client_no_context_takeover */)
+        return 1;
+    return lws_extension_callback_pm_deflate(ctx, ext, wsi, reason, user, in, len);
+}
+
 static const struct lws_extension exts[] = {
-    {"permessage-deflate", lws_extension_callback_pm_deflate,
+    {"permessage-deflate", pmd_cb,
      "permessage-deflate; client_no_context_takeover; client_max_window_bits"},
     {NULL, NULL, NULL}};
 

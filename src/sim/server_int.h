@@ -1,4 +1,4 @@
-/* server_int.h: state shared by server.c (lws, queues, faults, pacing)
+/* server_int.h: state shared by server.c (lws, pacing), outq.c (queues, faults)
  * and session.c (client subscribe handling and per-protocol fan-out). */
 #ifndef QW_SIM_SERVER_INT_H
 #define QW_SIM_SERVER_INT_H
@@ -8,15 +8,25 @@
 #include "sim/encode.h"
 #include "sim/server.h"
 
+#define CHUNK (128 * 1024)     /* bytes per WebSocket frame of a large message */
+#define RAW_NODE (64 * 1024)   /* bytes per batched output node (OM_RAW) */
+#define RAW_WRITE (256 * 1024) /* most bytes handed to one raw lws_write */
+
 enum { P_NONE = 0, P_EX = 1, P_ADV = 2 };
 /* Per-product subscription channels. */
 enum { CH_BOOK = 0, CH_TRADES, CH_HB, CH_TICKER, CH_L2AUTH, CH__N };
-enum { OM_DATA = 0, OM_STALL, OM_DROP };
+/* OM_DATA: one message, framed by lws at write time (permessage-deflate
+ * connections). OM_RAW: complete WebSocket frames of many messages,
+ * framed by us and written with LWS_WRITE_RAW (no extension active). */
+enum { OM_DATA = 0, OM_STALL, OM_DROP, OM_RAW };
 
 typedef struct outmsg {
     struct outmsg *next;
     uint8_t kind;
     size_t len, off;
+    size_t cap;    /* OM_RAW: bytes available after LWS_PRE */
+    size_t nmsg;   /* OM_RAW: messages in the node */
+    size_t pbytes; /* OM_RAW: payload bytes of those messages */
     unsigned char buf[]; /* LWS_PRE + len */
 } outmsg;
 
@@ -33,7 +43,9 @@ typedef struct client {
     uint64_t seqnum;  /* Advanced sequence_num */
     uint64_t nstream, nmatch, nmal;
     outmsg *qh, *qt;
+    outmsg *spare;    /* a free OM_RAW node kept for reuse */
     size_t qbytes;
+    int raw;          /* no extension: we frame and batch (OM_RAW) */
     int stalled, dead, drop_armed, oversize_done, stall_done;
     const char *kill; /* close with this reason at the next writable */
     qw_sbuf rx;
@@ -72,9 +84,11 @@ struct qw_sim {
     size_t trcap;
 };
 
-/* server.c */
+/* outq.c */
+void qw__sim_q_free(client *c);
 void qw__sim_send(client *c, const char *p, size_t n, int streamed, int is_match);
 void qw__sim_send_adv(client *c, const qw_sbuf *head, const qw_sbuf *body, int streamed);
+/* server.c */
 void qw__sim_start_source(struct qw_sim *s);
 void qw__sim_kill(client *c, const char *reason);
 int64_t qw__sim_feed_clock(const struct qw_sim *s);
