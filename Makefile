@@ -108,6 +108,7 @@ build/fuzzobj/%.o: %.c
 	@echo "  CC fuzz $<"
 	$(Q)clang $(subst -fsanitize=fuzzer$(comma),-fsanitize=fuzzer-no-link$(comma),$(FUZZ_FLAGS)) -MMD -MP -c $< -o $@
 build/fuzz/libqw.a: $(FUZZ_OBJ)
+	@mkdir -p build/fuzz
 	@rm -f $@
 	@ar rcs $@ $^
 build/fuzz/%: fuzz/%.c build/fuzz/libqw.a
