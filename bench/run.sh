@@ -36,6 +36,11 @@ real=../shared/data/real/coinbase_exchange_ws_2021-04-17.ndjson
     bench/live.sh "${BENCH_LIVE_MESSAGES:-1000000}" $feed
   done
   echo '```'
+  echo "## lake: capture -> Iceberg (replay --persist, ZSTD)"
+  echo '```'
+  bench/lake.sh "${BENCH_LAKE_MESSAGES:-400000}"
+  bench/commit_latency.sh
+  echo '```'
   if [ "${SOAK:-1}" != 0 ]; then  # SOAK=0 skips the 30-minute soak
     echo "## soak (${SOAK_MINUTES:-30} min, 50x, random faults)"
     echo '```'

@@ -25,6 +25,7 @@ typedef struct qw_store_stats {
     _Atomic uint64_t errors;         /* failed flushes/commits (retried with backoff) */
     _Atomic int64_t last_commit_ns;  /* wall clock of the last commit, 0 = none */
     _Atomic uint64_t last_commit_latency_ns;
+    _Atomic uint64_t commit_latency_sum_ns; /* over `commits`: flush (files + commit) wall time */
 } qw_store_stats;
 
 #endif

@@ -472,6 +472,7 @@ static qw_err flush_table(qw_store *s, int t)
             atomic_fetch_add(&s->st->commit_conflicts, (uint64_t)(res.attempts > 1 ? res.attempts - 1 : 0));
             atomic_store(&s->st->last_commit_ns, qw_now_wall_ns());
             atomic_store(&s->st->last_commit_latency_ns, (uint64_t)(qw_now_mono_ns() - t0));
+            atomic_fetch_add(&s->st->commit_latency_sum_ns, (uint64_t)(qw_now_mono_ns() - t0));
             QW_LOG(DEBUG, "%s: committed %zu rows in %zu files (snapshot %lld)", qw_tables[t].name,
                    b->n, nfiles, (long long)res.snapshot_id);
             b->n = 0;
