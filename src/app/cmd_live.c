@@ -383,9 +383,8 @@ int qw_cmd_live(const qw_config *cfg)
 
     qw_pipeline_opts po = {0};
     if (cfg->persist) {
-        qw_store_opts so = {.warehouse = cfg->warehouse, .catalog_uri = cfg->catalog_uri,
-                            .flush_rows = cfg->flush_rows, .flush_ms = cfg->flush_ms,
-                            .compression = cfg->compression, .blocking = 0};
+        qw_store_opts so;
+        qw_store_opts_from_config(&so, cfg, 0); /* live never blocks ingest */
         if (qw_store_open(&L.store, &so, &L.sst, eb, sizeof eb) != QW_OK) {
             QW_LOG(ERROR, "persistence: %s", eb);
             fprintf(stderr, "quotewatch: persistence: %s\n", eb);

@@ -158,9 +158,8 @@ int qw_cmd_replay(const qw_config *cfg)
     static hooks hk;
     hk.samples = samples;
     if (cfg->persist) {
-        qw_store_opts so = {.warehouse = cfg->warehouse, .catalog_uri = cfg->catalog_uri,
-                            .flush_rows = cfg->flush_rows, .flush_ms = cfg->flush_ms,
-                            .compression = cfg->compression, .blocking = 1};
+        qw_store_opts so;
+        qw_store_opts_from_config(&so, cfg, 1); /* replay: back-pressure, nothing dropped */
         if (qw_store_open(&hk.store, &so, &sst, eb, sizeof eb) != QW_OK) {
             QW_LOG(ERROR, "--persist: %s", eb);
             fprintf(stderr, "quotewatch: --persist: %s\n", eb);

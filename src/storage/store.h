@@ -38,6 +38,10 @@ typedef struct qw_store_opts {
     size_t queue_records;    /* 0 = 1 Mi records */
 } qw_store_opts;
 
+/* Fill opts from the configuration (warehouse, catalog, flush triggers,
+ * compression); blocking: replay back-pressure instead of drops. */
+void qw_store_opts_from_config(qw_store_opts *o, const qw_config *c, int blocking);
+
 /* Opens the catalog, creates the namespace and the four tables when
  * missing (on the calling thread, so configuration errors surface at
  * start), then starts the writer thread. */

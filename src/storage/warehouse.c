@@ -24,6 +24,13 @@ int qw_store_mkdirs(const char *path)
     return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+void qw_store_opts_from_config(qw_store_opts *o, const qw_config *c, int blocking)
+{
+    *o = (qw_store_opts){.warehouse = c->warehouse, .catalog_uri = c->catalog_uri,
+                         .flush_rows = c->flush_rows, .flush_ms = c->flush_ms,
+                         .compression = c->compression, .blocking = blocking};
+}
+
 qw_err qw_store_resolve(const char *warehouse, const char *catalog_uri, char *wh, size_t whcap,
                         char *cat, size_t catcap, char *errbuf, size_t errlen)
 {
