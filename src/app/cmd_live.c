@@ -91,6 +91,8 @@ static void on_connect(void *vctx, uint64_t conn)
     L->last_feed_ns = 0;
     if (L->rec)
         qw_recorder_connect(L->rec, qw_now_wall_ns(), conn, L->cfg->url[0] ? L->cfg->url : "default");
+    if (L->store)
+        qw_store_put_connect(L->store, qw_now_wall_ns());
 }
 
 static void on_disconnect(void *vctx, const char *why)

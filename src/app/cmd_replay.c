@@ -240,7 +240,16 @@ int qw_cmd_replay(const qw_config *cfg)
         } else {
             qw_msg lm;
             int64_t recv;
-            while (!stop_requested && qw_lake_next(lr, &lm, &recv) == QW_OK) {
+            int conn;
+            while (!stop_requested && qw_lake_next(lr, &lm, &recv, &conn) == QW_OK) {
+                if (conn) { /* as the original run did at a new connection */
+                    x.connects++;
+                    qw_pipeline_invalidate_all(pl, QW_RESYNC_RECONNECT);
+                    if (hk.store)
+                        qw_store_put_connect(hk.store, recv);
+                    if (!lm.ngroups && !lm.ntrades)
+                        continue;
+                }
                 qw_pipeline_on_msg(pl, &lm, recv);
                 if (hk.store)
                     qw_store_put_msg(hk.store, &lm, recv);
@@ -290,6 +299,8 @@ int qw_cmd_replay(const qw_config *cfg)
             qw_frame_line(line, len, &fr);
             if (fr.kind == QW_FRAME_CONNECT) {
                 x.connects++;
+                if (hk.store)
+                    qw_store_put_connect(hk.store, fr.recv_ns);
                 qw_feed_reset(feed);
                 qw_pipeline_invalidate_all(pl, QW_RESYNC_RECONNECT);
                 continue;

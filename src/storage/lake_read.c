@@ -19,7 +19,8 @@ typedef struct lrow {
     int64_t t_ns, msg_ns, recv_ns, px, sz, msg_id, seq;
     uint32_t run, prod, file, idx;
     uint32_t tid; /* trade id offset in the arena */
-    uint8_t kind; /* 0 level, 1 trade */
+    uint8_t kind; /* sort rank: 0 marker (connect/gap), 1 level, 2 trade */
+    uint8_t mark; /* 2 connect, 3 gap */
     uint8_t side, snap;
 } lrow;
 
@@ -73,7 +74,7 @@ static int intern(strtab *t, const char *s, size_t n, uint32_t *out)
 
 static int product_wanted(const qw_lake_reader *r, const char *p)
 {
-    if (!r->o.nproducts)
+    if (!r->o.nproducts || strcmp(p, "*") == 0) /* markers concern every product */
         return 1;
     for (size_t i = 0; i < r->o.nproducts; i++)
         if (strcmp(r->o.products[i], p) == 0)
@@ -158,7 +159,7 @@ static qw_err load_file(qw_lake_reader *r, int table, const char *path)
             snprintf(pb, sizeof pb, "%.*s", (int)plen, prod);
             if (!product_wanted(r, pb))
                 break; /* one product per file (partitioned) */
-            x.kind = (uint8_t)trades;
+            x.kind = trades ? 2 : 1;
             x.file = file;
             x.idx = (uint32_t)(r->n);
             x.t_ns = cols[trades ? TR_EXNS : OB_EXNS].valid[i] ? cols[trades ? TR_EXNS : OB_EXNS].i64[i] : 0;
@@ -174,6 +175,10 @@ static qw_err load_file(qw_lake_reader *r, int table, const char *path)
             size_t sl, rl;
             const char *side = qw_pqr_str(&cols[trades ? TR_SIDE : OB_SIDE], i, &sl);
             x.side = trades ? (sl == 4 && memcmp(side, "sell", 4) == 0) : (sl == 3 && memcmp(side, "ask", 3) == 0);
+            if (!trades && sl == 7 && memcmp(side, "connect", 7) == 0)
+                x.kind = 0, x.mark = 2;
+            else if (!trades && sl == 3 && memcmp(side, "gap", 3) == 0)
+                x.kind = 0, x.mark = 3;
             const char *run = qw_pqr_str(&cols[trades ? TR_RUN : OB_RUN], i, &rl);
             if (intern(&r->prods, prod, plen, &x.prod) != 0 || intern(&r->runs, run, rl, &x.run) != 0) {
                 e = QW_NOMEM;
@@ -331,8 +336,9 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
-qw_err qw_lake_next(qw_lake_reader *r, qw_msg *m, int64_t *recv_ns)
+qw_err qw_lake_next(qw_lake_reader *r, qw_msg *m, int64_t *recv_ns, int *connect)
 {
+    *connect = 0;
     if (r->pos >= r->n)
         return QW_NOT_FOUND;
     size_t a = r->pos, z = a + 1;
@@ -352,6 +358,13 @@ qw_err qw_lake_next(qw_lake_reader *r, qw_msg *m, int64_t *recv_ns)
         const char *prod = r->prods.s[x->prod];
         size_t pl = strlen(prod);
         if (x->kind == 0) {
+            if (x->mark == 2)
+                *connect = 1;
+            else
+                m->gap = 1;
+            continue;
+        }
+        if (x->kind == 1) {
             qw_group *g = ng ? &r->groups[ng - 1] : NULL;
             qw_grp_kind k = x->snap ? QW_GRP_SNAPSHOT : QW_GRP_UPDATE;
             if (!g || g->kind != k || strcmp(g->product, prod) != 0) {

@@ -37,8 +37,10 @@ typedef struct qw_lake_stats {
 
 qw_err qw_lake_open(qw_lake_reader **out, const qw_lake_opts *o, char *errbuf, size_t errlen);
 /* Next message in order: QW_OK (m valid until the next call; *recv_ns its
- * receive time or 0), QW_NOT_FOUND at the end. */
-qw_err qw_lake_next(qw_lake_reader *r, qw_msg *m, int64_t *recv_ns);
+ * receive time or 0; m->gap set when the original message followed a
+ * sequence gap; *connect = 1 for a new-connection marker, then m has no
+ * events), QW_NOT_FOUND at the end. */
+qw_err qw_lake_next(qw_lake_reader *r, qw_msg *m, int64_t *recv_ns, int *connect);
 const qw_lake_stats *qw_lake_get_stats(const qw_lake_reader *r);
 void qw_lake_close(qw_lake_reader *r);
 

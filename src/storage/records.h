@@ -18,6 +18,7 @@ typedef enum {
     QW_REC_FEATURES,  /* features: one row per book update with a prediction step */
     QW_REC_LABEL,     /* labels: one labeled sample */
     QW_REC_FLUSH,     /* control: flush and commit now (shutdown, tests) */
+    QW_REC_MARK,      /* raw_orderbook marker row: side 2 = new connection, 3 = sequence gap */
 } qw_rec_kind;
 
 #define QW_REC_PRODUCT_MAX 32

@@ -78,6 +78,15 @@ void qw_store_put_msg(qw_store *s, const qw_msg *m, int64_t recv_ns)
         return;
     int64_t id = ++s->msg_id;
     qw_rec r;
+    if (m->gap) {
+        memset(&r, 0, sizeof r);
+        r.kind = QW_REC_MARK;
+        r.side = 3;
+        set_product(&r, "*", 1);
+        r.recv_ns = recv_ns;
+        r.msg_id = id;
+        qw_store_put(s, &r);
+    }
     for (size_t g = 0; g < m->ngroups; g++) {
         const qw_group *gr = &m->groups[g];
         if (gr->kind == QW_GRP_HEARTBEAT)
@@ -115,6 +124,18 @@ void qw_store_put_msg(qw_store *s, const qw_msg *m, int64_t recv_ns)
         snprintf(r.u.trade.id, sizeof r.u.trade.id, "%s", t->trade_id);
         qw_store_put(s, &r);
     }
+}
+
+void qw_store_put_connect(qw_store *s, int64_t recv_ns)
+{
+    qw_rec r;
+    memset(&r, 0, sizeof r);
+    r.kind = QW_REC_MARK;
+    r.side = 2;
+    set_product(&r, "*", 1);
+    r.recv_ns = recv_ns;
+    r.msg_id = ++s->msg_id;
+    qw_store_put(s, &r);
 }
 
 void qw_store_put_sample(qw_store *s, const char *product, const qw_sample *x)
@@ -166,7 +187,8 @@ void qw_store_flush(qw_store *s)
 static int table_of(const qw_rec *r)
 {
     switch (r->kind) {
-    case QW_REC_LEVEL: return QW_TBL_RAW_ORDERBOOK;
+    case QW_REC_LEVEL:
+    case QW_REC_MARK: return QW_TBL_RAW_ORDERBOOK;
     case QW_REC_TRADE: return QW_TBL_RAW_TRADES;
     case QW_REC_FEATURES: return QW_TBL_FEATURES;
     case QW_REC_LABEL: return QW_TBL_LABELS;
@@ -219,7 +241,8 @@ static qw_err write_row(qw_store *s, int t, qw_pq_writer *w, const qw_rec *r)
     switch (t) {
     case QW_TBL_RAW_ORDERBOOK:
         if ((e = put_ts(w, 3, r->recv_ns)) || (e = put_opt_i64(w, 4, r->recv_ns != 0, r->recv_ns)) ||
-            (e = qw_pq_put_str(w, 5, r->side ? "ask" : "bid", 3)) ||
+            (e = r->kind == QW_REC_MARK ? qw_pq_put_str(w, 5, r->side == 2 ? "connect" : "gap", r->side == 2 ? 7 : 3)
+                                        : qw_pq_put_str(w, 5, r->side ? "ask" : "bid", 3)) ||
             (e = qw_pq_put_i64(w, 6, r->u.level.price)) || (e = qw_pq_put_i64(w, 7, r->u.level.size)) ||
             (e = qw_pq_put_bool(w, 8, r->is_snapshot)) ||
             (e = put_opt_i64(w, 9, r->has_seq, r->u.level.seq)) || (e = qw_pq_put_i64(w, 10, r->msg_id)) ||

@@ -53,8 +53,13 @@ qw_err qw_store_close(qw_store *s);
 
 /* Producer side (loop thread). */
 qw_err qw_store_put(qw_store *s, const qw_rec *r);
-/* Every level change / snapshot level and trade of a parsed message. */
+/* Every level change / snapshot level and trade of a parsed message (a
+ * message that followed a sequence gap also gets a "gap" marker row). */
 void qw_store_put_msg(qw_store *s, const qw_msg *m, int64_t recv_ns);
+/* A new connection starts here (live reconnects, recorder connect lines):
+ * a "connect" marker row, so replays from the lake flag books as the
+ * original run did. */
+void qw_store_put_connect(qw_store *s, int64_t recv_ns);
 void qw_store_put_sample(qw_store *s, const char *product, const qw_sample *x);
 void qw_store_put_label(qw_store *s, const char *product, const qw_labeled *x, int ready);
 /* Ask the writer to flush and commit now (asynchronous). */
