@@ -480,7 +480,8 @@ static qw_err flush_table(qw_store *s, int t)
         snprintf(rows, sizeof rows, "%zu", b->n);
         snprintf(run, sizeof run, "%s", s->run_id);
         qw_ice_kv kv[2] = {{"quotewatch.run-id", run}, {"quotewatch.rows", rows}};
-        qw_ice_append_opts ao = {.summary = kv, .nsummary = 2};
+        /* many writers may share a table: keep re-applying through conflicts */
+        qw_ice_append_opts ao = {.summary = kv, .nsummary = 2, .max_attempts = 60, .backoff_ms = 10};
         qw_ice_commit_result res;
         memset(&res, 0, sizeof res);
         e = qw_ice_append(&s->ops, s->io, QW_TBL_NS, qw_tables[t].name, files, nfiles, &ao, &res);
@@ -621,10 +622,10 @@ static void *writer_main(void *arg)
             break;
     }
     /* final flush: a few attempts, then report what could not be committed */
-    for (int attempt = 0; attempt < 5; attempt++) {
+    for (int attempt = 0; attempt < 20; attempt++) { /* about 5 s, then report */
         if (flush_all(s) == QW_OK)
             break;
-        struct timespec ts = {0, 200 * 1000000L};
+        struct timespec ts = {0, 250 * 1000000L};
         nanosleep(&ts, NULL);
     }
     for (int t = 0; t < QW_TBL_COUNT; t++)
