@@ -16,7 +16,7 @@ for cat in postgresql sqlite; do
     "$QW_BIN" replay --persist --flush-rows 1500 "$REAL" --summary "$T/$cat-$i.json" 2>"$T/$cat-$i.log" &
     pids+=($!)
   done
-  for p in "${pids[@]}"; do wait "$p" || die "$cat: a writer failed"; done
+  for p in "${pids[@]}"; do wait "$p" || { grep -h "ERROR\|WARN" "$T/$cat"-*.log | tail -5; die "$cat: a writer failed"; }; done
   conflicts=0
   for i in 1 2 3; do
     [ "$(jq_py "$T/$cat-$i.json" 'd["persistence"]["errors"]')" = 0 ] || die "$cat: writer $i had errors"
