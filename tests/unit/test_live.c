@@ -181,3 +181,37 @@ TEST(live_pipeline_add_product_and_timer_labels)
     qw_feed_destroy(f);
     qw_pipeline_destroy(p);
 }
+
+TEST(live_recorder_rotates_hourly)
+{
+    char dir[] = "/tmp/qwrecXXXXXX";
+    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    qw_recorder *r;
+    char eb[256], p1[700], p2[700];
+    ASSERT_OK(qw_recorder_open(&r, dir, 1, eb, sizeof eb));
+    const int64_t h = 3600LL * 1000000000LL, t0 = 1763000000000000000LL;
+    ASSERT_OK(qw_recorder_msg(r, t0, "{\"a\":1}", 7));
+    snprintf(p1, sizeof p1, "%s", qw_recorder_get_stats(r)->path);
+    ASSERT_OK(qw_recorder_msg(r, t0 + h, "{\"a\":2}", 7)); /* next hour: a new file */
+    snprintf(p2, sizeof p2, "%s", qw_recorder_get_stats(r)->path);
+    ASSERT_OK(qw_recorder_msg(r, t0 + h + 1, "{\"a\":3}", 7));
+    ASSERT_EQ(qw_recorder_get_stats(r)->files, 2u);
+    ASSERT_OK(qw_recorder_close(r));
+    ASSERT_TRUE(strcmp(p1, p2) != 0);
+    ASSERT_TRUE(strstr(p1, "-02.ndjson.zst") != NULL && strstr(p2, "-03.ndjson.zst") != NULL);
+    const char *paths[2] = {p1, p2};
+    int counts[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        qw_linesrc *s;
+        const char *line;
+        size_t len;
+        ASSERT_OK(qw_linesrc_open(&s, paths[k], 0)); /* each file is complete on its own */
+        while (qw_linesrc_next(s, &line, &len) == QW_OK)
+            counts[k]++;
+        qw_linesrc_close(s);
+        unlink(paths[k]);
+    }
+    ASSERT_EQ(counts[0], 1);
+    ASSERT_EQ(counts[1], 2);
+    rmdir(dir);
+}
