@@ -146,7 +146,9 @@ static qw_err exec_pg(qw_catalog *c, const char *sql, const char *const *p, int 
             return QW_OK;
         }
         const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-        int unique = state && strcmp(state, "23505") == 0;
+        /* unique_violation, duplicate_table, duplicate_object: someone created it first */
+        int unique = state && (strcmp(state, "23505") == 0 || strcmp(state, "42P07") == 0 ||
+                               strcmp(state, "42710") == 0);
         set_err(c, unique ? QW_EXISTS : QW_DB, "postgresql: %s", PQresultErrorMessage(r));
         PQclear(r);
         if (unique)
@@ -185,13 +187,32 @@ static qw_err init_schema(qw_catalog *c)
         "property_value VARCHAR(1000) NOT NULL, "
         "PRIMARY KEY (catalog_name, namespace, property_key))",
     };
+    /* PostgreSQL: concurrent CREATE TABLE IF NOT EXISTS can still collide
+     * on the catalog's row types, so creators take a transaction-scoped
+     * advisory lock (and any collision that slips through counts as done). */
+    if (c->pg && (exec(c, "BEGIN", NULL, 0, NULL, NULL, NULL) != QW_OK ||
+                  exec(c, "SELECT pg_advisory_xact_lock(7135620118)", NULL, 0, NULL, NULL, NULL) != QW_OK)) {
+        exec(c, "ROLLBACK", NULL, 0, NULL, NULL, NULL);
+        return QW_DB;
+    }
     for (size_t i = 0; i < 2; i++) {
         qw_err e = exec(c, ddl[i], NULL, 0, NULL, NULL, NULL);
-        if (e == QW_EXISTS)
-            continue; /* concurrent creators (PostgreSQL catalog race) */
-        if (e != QW_OK)
+        if (e == QW_EXISTS) {
+            if (c->pg) { /* the failed statement aborted the transaction: start over */
+                exec(c, "ROLLBACK", NULL, 0, NULL, NULL, NULL);
+                exec(c, "BEGIN", NULL, 0, NULL, NULL, NULL);
+                exec(c, "SELECT pg_advisory_xact_lock(7135620118)", NULL, 0, NULL, NULL, NULL);
+            }
+            continue;
+        }
+        if (e != QW_OK) {
+            if (c->pg)
+                exec(c, "ROLLBACK", NULL, 0, NULL, NULL, NULL);
             return e;
+        }
     }
+    if (c->pg && exec(c, "COMMIT", NULL, 0, NULL, NULL, NULL) != QW_OK)
+        return QW_DB;
     const char *q = c->pg ? "SELECT column_name FROM information_schema.columns WHERE table_name = "
                             "'iceberg_tables'"
                           : "SELECT name FROM pragma_table_info('iceberg_tables')";
