@@ -82,6 +82,23 @@ while len(got) < 5 and time.time() - t0 < 5:
 assert len(got) >= 5 and all("products" in g for g in got)
 print("ws ok:", len(got), "pushes in", round(time.time() - t0, 2), "s")
 PY
+# the client limit: 64 WebSocket clients are served, the 65th is refused at the handshake
+"$PY" - "$port" <<'PY' || die "WebSocket client limit"
+import sys
+sys.path.insert(0, "tests/ref")
+from ws_probe import WS
+url = f"ws://127.0.0.1:{sys.argv[1]}/ws"
+clients = [WS(url, headers={"Sec-WebSocket-Protocol": "qw-state"}) for _ in range(64)]
+try:
+    WS(url, headers={"Sec-WebSocket-Protocol": "qw-state"}, timeout=3)
+    refused = False
+except Exception:
+    refused = True
+assert refused, "the 65th client was accepted"
+clients[0].recv_text(timeout=3)  # the others still get pushes
+for c in clients: c.close()
+print("client limit ok")
+PY
 kill -TERM $pid; rc=0; wait $pid || rc=$?
 [ "$rc" = 0 ] || die "replay --dashboard exited $rc on SIGTERM"
 echo "dashboard http: ok"
