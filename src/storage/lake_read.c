@@ -123,6 +123,19 @@ enum { OB_PRODUCT = 0, OB_EXNS = 2, OB_RECVNS = 4, OB_SIDE = 5, OB_PRICE = 6, OB
 enum { TR_PRODUCT = 0, TR_EXNS = 2, TR_ID = 3, TR_PRICE = 4, TR_SIZE = 5, TR_SIDE = 6, TR_RECVNS = 8,
        TR_SNAP = 9, TR_MSGID = 10, TR_RUN = 11 };
 
+/* Files are named <writer's file sequence>-<uuid>.parquet: the rows of a
+ * message split across two flushes come back in the order they were
+ * written when files are ordered by that number (not by scan order). */
+static uint32_t file_order(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    unsigned long long v = 0;
+    for (; *base >= '0' && *base <= '9'; base++)
+        v = v * 10 + (unsigned)(*base - '0');
+    return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
 static qw_err load_file(qw_lake_reader *r, int table, const char *path)
 {
     qw_pqr *f;
@@ -132,7 +145,8 @@ static qw_err load_file(qw_lake_reader *r, int table, const char *path)
         snprintf(r->err, sizeof r->err, "%.100s: %.140s", path, eb);
         return e;
     }
-    uint32_t file = r->nfile++;
+    uint32_t file = file_order(path);
+    r->nfile++;
     int trades = table == QW_TBL_RAW_TRADES;
     int ncols = trades ? 12 : 13;
     qw_pqr_column cols[13];

@@ -31,7 +31,12 @@ for p in ("BTC-USD", "ETH-USD"):
             print(p, "model", k, rec["products"][p]["model"][k], lake["products"][p]["model"][k]); bad += 1
     if rec["products"][p]["resyncs_by_reason"] != lake["products"][p]["resyncs_by_reason"]:
         print(p, "resyncs", rec["products"][p]["resyncs_by_reason"], lake["products"][p]["resyncs_by_reason"]); bad += 1
-print("gaps", rec["gaps"], lake["gaps"], "connects", rec["connects"], lake["connects"])
+print("gaps", rec["gaps"], lake["gaps"], "connects", rec["connects"], lake["connects"], "rejected", rec["rejected"],
+      "persistence", live["live"]["persistence"]["dropped"], live["live"]["persistence"]["rows_written"],
+      "labeled", [rec["products"][p]["model"]["labeled"] for p in ("BTC-USD", "ETH-USD")],
+      [lake["products"][p]["model"]["labeled"] for p in ("BTC-USD", "ETH-USD")],
+      "dropped", [rec["products"][p]["model"]["dropped"] for p in ("BTC-USD", "ETH-USD")],
+      [lake["products"][p]["model"]["dropped"] for p in ("BTC-USD", "ETH-USD")], "msgs", rec["messages"], lake["messages"])
 bad += rec["gaps"] != lake["gaps"] or rec["connects"] != lake["connects"]
 sys.exit(1 if bad else 0)
 PY
