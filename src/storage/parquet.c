@@ -20,23 +20,91 @@
 
 
 
+#define PAGE_ROWS_MAX ((size_t)1 << 17)
+
+struct qw_pq_ctx {
+    ZSTD_CCtx *z;
+    qw_tbuf page, comp, hdr;
+    uint32_t *codes, *lev, *slots, *first;
+    size_t codes_cap, lev_cap, slots_cap, first_cap;
+    uint8_t *used;
+    size_t used_cap;
+};
+
 struct qw_pq_writer {
     int fd;
     char path[4096];
     qw_pq_opts o;
     size_t ncols;
     qw__pq_col c[QW_PQ_MAX_COLS];
-    size_t rows;          /* in the current row group */
+    size_t rows, rcap;    /* buffered single-value rows and their capacity */
     uint64_t total_rows;
     uint64_t off;         /* file offset */
     size_t est;           /* buffered bytes estimate */
-    qw_tbuf page, comp, hdr, rgmeta; /* scratch; rgmeta: serialized RowGroups */
+    qw_tbuf rgmeta;       /* serialized RowGroups */
     size_t nrg;
-    ZSTD_CCtx *z;
+    qw_pq_ctx *x;
+    int own_ctx;
     int failed;
     char *errbuf;
     size_t errlen;
 };
+
+/* Per-chunk statistics, computed in one pass before anything is written. */
+typedef struct cstats {
+    size_t nnull;
+    int have;
+    int64_t lo, hi;
+    double dlo, dhi;
+    const uint8_t *smin, *smax;
+    size_t sminl, smaxl;
+} cstats;
+
+/* ---- context ---- */
+
+qw_err qw_pq_ctx_new(qw_pq_ctx **out)
+{
+    qw_pq_ctx *x = qw_calloc(1, sizeof *x);
+    if (!x)
+        return QW_NOMEM;
+    *out = x;
+    return QW_OK;
+}
+
+void qw_pq_ctx_free(qw_pq_ctx *x)
+{
+    if (!x)
+        return;
+    ZSTD_freeCCtx(x->z);
+    qw_tbuf_free(&x->page);
+    qw_tbuf_free(&x->comp);
+    qw_tbuf_free(&x->hdr);
+    qw_free(x->codes);
+    qw_free(x->lev);
+    qw_free(x->slots);
+    qw_free(x->first);
+    qw_free(x->used);
+    qw_free(x);
+}
+
+/* Grow *p to hold n elements of size sz; 0 or -1. */
+static int grow(void *pp, size_t *cap, size_t n, size_t sz)
+{
+    void **p = pp;
+    if (n <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap : 1024;
+    while (nc < n)
+        nc *= 2;
+    void *q = qw_realloc(*p, nc * sz);
+    if (!q)
+        return -1;
+    *p = q;
+    *cap = nc;
+    return 0;
+}
+
+/* ---- file ---- */
 
 static qw_err fail(qw_pq_writer *w, qw_err e, const char *what)
 {
@@ -64,6 +132,22 @@ static int write_all(qw_pq_writer *w, const void *p, size_t n)
     return 0;
 }
 
+static void free_writer(qw_pq_writer *w)
+{
+    for (size_t i = 0; i < w->ncols; i++) {
+        qw__pq_col *c = &w->c[i];
+        qw_free(c->iv);
+        qw_free(c->dv);
+        qw_free(c->soff);
+        qw_free(c->valid);
+        qw_tbuf_free(&c->sb);
+    }
+    qw_tbuf_free(&w->rgmeta);
+    if (w->own_ctx)
+        qw_pq_ctx_free(w->x);
+    qw_free(w);
+}
+
 qw_err qw_pq_writer_open(qw_pq_writer **out, const char *path, const qw_pq_column *cols, size_t ncols,
                          const qw_pq_opts *o, char *errbuf, size_t errlen)
 {
@@ -75,6 +159,7 @@ qw_err qw_pq_writer_open(qw_pq_writer **out, const char *path, const qw_pq_colum
     qw_pq_writer *w = qw_calloc(1, sizeof *w);
     if (!w)
         return QW_NOMEM;
+    w->fd = -1;
     w->errbuf = errbuf;
     w->errlen = errlen;
     w->o = o ? *o : (qw_pq_opts){0};
@@ -100,16 +185,24 @@ qw_err qw_pq_writer_open(qw_pq_writer **out, const char *path, const qw_pq_colum
             return QW_INVAL;
         }
     }
-    if (w->o.compression == QW_COMP_ZSTD && !(w->z = ZSTD_createCCtx())) {
-        qw_free(w);
+    if (w->o.ctx) {
+        w->x = w->o.ctx;
+    } else {
+        if (qw_pq_ctx_new(&w->x) != QW_OK) {
+            qw_free(w);
+            return QW_NOMEM;
+        }
+        w->own_ctx = 1;
+    }
+    if (w->o.compression == QW_COMP_ZSTD && !w->x->z && !(w->x->z = ZSTD_createCCtx())) {
+        free_writer(w);
         return QW_NOMEM;
     }
     w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (w->fd < 0) {
         if (errbuf && errlen)
             snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
-        ZSTD_freeCCtx(w->z);
-        qw_free(w);
+        free_writer(w);
         return QW_IO;
     }
     if (write_all(w, "PAR1", 4) != 0) {
@@ -121,7 +214,7 @@ qw_err qw_pq_writer_open(qw_pq_writer **out, const char *path, const qw_pq_colum
     return QW_OK;
 }
 
-/* ---- appending ---- */
+/* ---- single-value appending ---- */
 
 static qw_err slot(qw_pq_writer *w, size_t ci, qw__pq_col **out)
 {
@@ -130,33 +223,21 @@ static qw_err slot(qw_pq_writer *w, size_t ci, qw__pq_col **out)
     qw__pq_col *c = &w->c[ci];
     if (c->got)
         return QW_INVAL; /* two values for one row */
-    if (w->rows + 1 > c->vcap) {
-        size_t nc = c->vcap ? c->vcap * 2 : 1024;
-        uint8_t *nv = qw_realloc(c->valid, nc);
-        if (!nv)
-            return QW_NOMEM;
-        c->valid = nv;
-        c->vcap = nc;
-    }
-    if (c->nvals + 1 > c->cap) {
-        size_t nc = c->cap ? c->cap * 2 : 1024;
-        if (c->phys == QW_PQ_PHYS_DOUBLE) {
-            double *nd = qw_realloc(c->dv, nc * sizeof *nd);
-            if (!nd)
+    if (w->rows + 1 > w->rcap) { /* grow every column: one capacity for all */
+        size_t nc = w->rcap ? w->rcap * 2 : 1024;
+        for (size_t i = 0; i < w->ncols; i++) {
+            qw__pq_col *k = &w->c[i];
+            size_t cap;
+            cap = w->rcap;
+            if (grow(&k->valid, &cap, nc, 1))
                 return QW_NOMEM;
-            c->dv = nd;
-        } else if (c->phys == QW_PQ_PHYS_BYTE_ARRAY) {
-            uint32_t *no = qw_realloc(c->soff, (nc + 1) * sizeof *no);
-            if (!no)
+            cap = w->rcap;
+            if (k->phys == QW_PQ_PHYS_DOUBLE ? grow(&k->dv, &cap, nc, sizeof *k->dv)
+                : k->phys == QW_PQ_PHYS_BYTE_ARRAY ? grow(&k->soff, &cap, nc + 1, sizeof *k->soff)
+                                                   : grow(&k->iv, &cap, nc, sizeof *k->iv))
                 return QW_NOMEM;
-            c->soff = no;
-        } else {
-            int64_t *ni = qw_realloc(c->iv, nc * sizeof *ni);
-            if (!ni)
-                return QW_NOMEM;
-            c->iv = ni;
         }
-        c->cap = nc;
+        w->rcap = nc;
     }
     *out = c;
     return QW_OK;
@@ -165,7 +246,6 @@ static qw_err slot(qw_pq_writer *w, size_t ci, qw__pq_col **out)
 static void took(qw_pq_writer *w, qw__pq_col *c, size_t bytes)
 {
     c->valid[w->rows] = 1;
-    c->nvals++;
     c->got = 1;
     w->est += bytes;
 }
@@ -183,7 +263,7 @@ static qw_err put_int(qw_pq_writer *w, size_t ci, int64_t v, int want_phys)
             return QW_INVAL;
     if (c->def.type == QW_PQ_DECIMAL_18_8 && (v > 999999999999999999LL || v < -999999999999999999LL))
         return QW_INVAL; /* does not fit decimal(18, 8) */
-    c->iv[c->nvals] = v;
+    c->iv[w->rows] = v;
     took(w, c, 8);
     return QW_OK;
 }
@@ -213,7 +293,7 @@ qw_err qw_pq_put_f64(qw_pq_writer *w, size_t ci, double v)
         return e;
     if (c->phys != QW_PQ_PHYS_DOUBLE)
         return QW_INVAL;
-    c->dv[c->nvals] = v;
+    c->dv[w->rows] = v;
     took(w, c, 8);
     return QW_OK;
 }
@@ -226,13 +306,16 @@ qw_err qw_pq_put_str(qw_pq_writer *w, size_t ci, const char *s, size_t n)
         return e;
     if (c->phys != QW_PQ_PHYS_BYTE_ARRAY || n > (1u << 30))
         return QW_INVAL;
-    if (c->nvals == 0)
+    if (w->rows == 0)
         c->sb.n = 0;
-    c->soff[c->nvals] = (uint32_t)c->sb.n;
+    c->soff[w->rows] = (uint32_t)c->sb.n;
     qw_tbuf_put(&c->sb, s, n);
-    if (c->sb.oom || c->sb.n > UINT32_MAX - 1)
+    if (c->sb.oom || c->sb.n > UINT32_MAX - 1) {
+        c->sb.oom = 0;
+        c->sb.n = c->soff[w->rows];
         return QW_NOMEM;
-    c->soff[c->nvals + 1] = (uint32_t)c->sb.n;
+    }
+    c->soff[w->rows + 1] = (uint32_t)c->sb.n;
     took(w, c, n + 4);
     return QW_OK;
 }
@@ -246,11 +329,20 @@ qw_err qw_pq_put_null(qw_pq_writer *w, size_t ci)
     if (c->def.required)
         return QW_INVAL;
     c->valid[w->rows] = 0;
+    if (c->phys == QW_PQ_PHYS_BYTE_ARRAY) {
+        if (w->rows == 0)
+            c->sb.n = 0;
+        c->soff[w->rows] = c->soff[w->rows + 1] = (uint32_t)c->sb.n;
+    } else if (c->phys == QW_PQ_PHYS_DOUBLE) {
+        c->dv[w->rows] = 0;
+    } else {
+        c->iv[w->rows] = 0;
+    }
     c->got = 1;
     return QW_OK;
 }
 
-static qw_err flush_row_group(qw_pq_writer *w);
+static qw_err flush_buffered(qw_pq_writer *w);
 
 qw_err qw_pq_end_row(qw_pq_writer *w)
 {
@@ -259,27 +351,21 @@ qw_err qw_pq_end_row(qw_pq_writer *w)
     int ok = 1;
     for (size_t i = 0; i < w->ncols; i++)
         ok &= w->c[i].got;
-    if (!ok) { /* discard the partial row */
-        for (size_t i = 0; i < w->ncols; i++) {
-            qw__pq_col *c = &w->c[i];
-            if (c->got && c->valid[w->rows]) {
-                c->nvals--;
-                if (c->phys == QW_PQ_PHYS_BYTE_ARRAY)
-                    c->sb.n = c->soff[c->nvals];
-            }
-            c->got = 0;
-        }
-        return QW_INVAL;
+    for (size_t i = 0; i < w->ncols; i++) {
+        qw__pq_col *c = &w->c[i];
+        if (!ok && c->got && c->phys == QW_PQ_PHYS_BYTE_ARRAY)
+            c->sb.n = c->soff[w->rows]; /* discard the partial row */
+        c->got = 0;
     }
-    for (size_t i = 0; i < w->ncols; i++)
-        w->c[i].got = 0;
+    if (!ok)
+        return QW_INVAL;
     w->rows++;
     if (w->est >= w->o.row_group_bytes || w->rows >= INT32_MAX - 1)
-        return flush_row_group(w);
+        return flush_buffered(w);
     return QW_OK;
 }
 
-/* ---- encoding a row group ---- */
+/* ---- encoding ---- */
 
 static qw_err pq_compress(qw_pq_writer *w, const qw_tbuf *in, qw_tbuf *out, int *codec)
 {
@@ -288,15 +374,9 @@ static qw_err pq_compress(qw_pq_writer *w, const qw_tbuf *in, qw_tbuf *out, int 
     case QW_COMP_ZSTD: {
         *codec = QW_PQ_CODEC_ZSTD;
         size_t bound = ZSTD_compressBound(in->n);
-        qw_tbuf_put(out, NULL, 0);
-        if (out->cap < bound) {
-            uint8_t *nb = qw_realloc(out->b, bound);
-            if (!nb)
-                return QW_NOMEM;
-            out->b = nb;
-            out->cap = bound;
-        }
-        size_t k = ZSTD_compressCCtx(w->z, out->b, out->cap, in->b, in->n, w->o.zstd_level);
+        if (grow(&out->b, &out->cap, bound, 1))
+            return QW_NOMEM;
+        size_t k = ZSTD_compressCCtx(w->x->z, out->b, out->cap, in->b, in->n, w->o.zstd_level);
         if (ZSTD_isError(k))
             return QW_IO;
         out->n = k;
@@ -305,13 +385,8 @@ static qw_err pq_compress(qw_pq_writer *w, const qw_tbuf *in, qw_tbuf *out, int 
     case QW_COMP_SNAPPY: {
         *codec = QW_PQ_CODEC_SNAPPY;
         size_t bound = snappy_max_compressed_length(in->n);
-        if (out->cap < bound) {
-            uint8_t *nb = qw_realloc(out->b, bound);
-            if (!nb)
-                return QW_NOMEM;
-            out->b = nb;
-            out->cap = bound;
-        }
+        if (grow(&out->b, &out->cap, bound, 1))
+            return QW_NOMEM;
         size_t k = bound;
         if (snappy_compress((const char *)in->b, in->n, (char *)out->b, &k) != SNAPPY_OK)
             return QW_IO;
@@ -327,21 +402,24 @@ static qw_err pq_compress(qw_pq_writer *w, const qw_tbuf *in, qw_tbuf *out, int 
 }
 
 /* Write one page: header (with CRC of the compressed body) + body. */
-static qw_err emit_page(qw_pq_writer *w, int type, int32_t nvals, int encoding, int has_def,
-                        int *codec, uint64_t *chunk_comp, uint64_t *chunk_uncomp)
+static qw_err emit_page(qw_pq_writer *w, int type, int32_t nvals, int encoding, int *codec,
+                        uint64_t *chunk_comp, uint64_t *chunk_uncomp)
 {
-    qw_err e = pq_compress(w, &w->page, &w->comp, codec);
+    qw_pq_ctx *x = w->x;
+    if (x->page.oom)
+        return QW_NOMEM;
+    qw_err e = pq_compress(w, &x->page, &x->comp, codec);
     if (e != QW_OK)
         return e;
-    if (w->page.n > INT32_MAX || w->comp.n > INT32_MAX)
+    if (x->page.n > INT32_MAX || x->comp.n > INT32_MAX)
         return QW_TOO_LARGE;
-    uint32_t crc = (uint32_t)crc32(0L, w->comp.b, (uInt)w->comp.n);
-    w->hdr.n = 0;
+    uint32_t crc = (uint32_t)crc32(0L, x->comp.b, (uInt)x->comp.n);
+    x->hdr.n = 0;
     qw_tw t;
-    qw_tw_init(&t, &w->hdr);
+    qw_tw_init(&t, &x->hdr);
     qw_tw_i32(&t, 1, type);
-    qw_tw_i32(&t, 2, (int32_t)w->page.n);
-    qw_tw_i32(&t, 3, (int32_t)w->comp.n);
+    qw_tw_i32(&t, 2, (int32_t)x->page.n);
+    qw_tw_i32(&t, 3, (int32_t)x->comp.n);
     qw_tw_i32(&t, 4, (int32_t)crc);
     if (type == QW_PQ_PAGE_DATA) {
         qw_tw_struct_begin(&t, 5);
@@ -357,149 +435,428 @@ static qw_err emit_page(qw_pq_writer *w, int type, int32_t nvals, int encoding, 
         qw_tw_struct_end(&t);
     }
     qw_tw_stop(&t);
-    (void)has_def;
-    if (w->hdr.oom || w->comp.oom || w->page.oom)
+    if (x->hdr.oom || x->comp.oom) {
+        x->hdr.oom = x->comp.oom = 0;
         return QW_NOMEM;
-    if (write_all(w, w->hdr.b, w->hdr.n) != 0 || write_all(w, w->comp.b, w->comp.n) != 0)
+    }
+    if (write_all(w, x->hdr.b, x->hdr.n) != 0 || write_all(w, x->comp.b, x->comp.n) != 0)
         return fail(w, QW_IO, "write");
-    *chunk_comp += w->hdr.n + w->comp.n;
-    *chunk_uncomp += w->hdr.n + w->page.n;
+    *chunk_comp += x->hdr.n + x->comp.n;
+    *chunk_uncomp += x->hdr.n + x->page.n;
     return QW_OK;
 }
 
-/* Dictionary for a string column: distinct values in first-seen order and
- * one index per non-null value. Returns 0 when a dictionary does not pay. */
-static int build_dict(qw_pq_writer *w, qw__pq_col *c, uint32_t **idx_out, uint32_t **first_out, size_t *nd_out)
+static inline const uint8_t *str_at(const qw_pq_vec *v, size_t r, size_t *n)
 {
-    if (!w->o.dictionary || c->phys != QW_PQ_PHYS_BYTE_ARRAY || c->nvals < 2)
-        return 0;
-    size_t cap = 64;
-    while (cap < c->nvals * 2 && cap < (1u << 20))
-        cap <<= 1;
-    uint32_t *slots = qw_calloc(cap, sizeof *slots); /* value index + 1 of the first occurrence */
-    uint32_t *idx = qw_malloc(c->nvals * sizeof *idx);
-    uint32_t *first = qw_malloc(c->nvals * sizeof *first);
-    if (!slots || !idx || !first) {
-        qw_free(slots), qw_free(idx), qw_free(first);
-        return 0;
+    *n = v->soff[r + 1] - v->soff[r];
+    return v->sbytes ? v->sbytes + v->soff[r] : (const uint8_t *)"";
+}
+
+/* One pass over a chunk's rows: null count, range checks, min/max. */
+static qw_err scan(qw_pq_writer *w, const qw__pq_col *c, const qw_pq_vec *v, size_t n, cstats *cs)
+{
+    memset(cs, 0, sizeof *cs);
+    const uint8_t *va = v->valid;
+    if (va) {
+        size_t present = 0;
+        for (size_t r = 0; r < n; r++)
+            present += va[r] != 0;
+        cs->nnull = n - present;
     }
-    size_t nd = 0, dbytes = 0;
-    int ok = 1;
-    for (size_t i = 0; i < c->nvals && ok; i++) {
-        const uint8_t *p = c->sb.b + c->soff[i];
-        size_t n = c->soff[i + 1] - c->soff[i];
+    if (c->def.required && cs->nnull)
+        return QW_INVAL;
+    if (cs->nnull == n)
+        return QW_OK;
+    switch (c->phys) {
+    case QW_PQ_PHYS_DOUBLE: {
+        if (!v->f64)
+            return QW_INVAL;
+        double lo = 0, hi = 0;
+        int have = 0;
+        for (size_t r = 0; r < n; r++) {
+            double d = v->f64[r];
+            if ((va && !va[r]) || isnan(d))
+                continue;
+            if (!have) {
+                lo = hi = d;
+                have = 1;
+            }
+            lo = d < lo ? d : lo;
+            hi = d > hi ? d : hi;
+        }
+        cs->have = have;
+        cs->dlo = lo == 0 ? -0.0 : lo; /* spec: a zero min is -0.0, a zero max +0.0 */
+        cs->dhi = hi == 0 ? 0.0 : hi;
+        return QW_OK;
+    }
+    case QW_PQ_PHYS_BYTE_ARRAY: {
+        if (v->code) {
+            if (!v->dict || !v->dict_len || !v->ndict)
+                return QW_INVAL;
+            qw_pq_ctx *x = w->x;
+            if (grow(&x->used, &x->used_cap, v->ndict, 1))
+                return QW_NOMEM;
+            memset(x->used, 0, v->ndict);
+            uint32_t prev = UINT32_MAX;
+            for (size_t r = 0; r < n; r++) {
+                uint32_t k = v->code[r];
+                if ((va && !va[r]) || k == prev)
+                    continue;
+                if (k >= v->ndict)
+                    return QW_INVAL;
+                x->used[k] = 1;
+                prev = k;
+            }
+            for (uint32_t k = 0; k < v->ndict; k++) {
+                if (!x->used[k])
+                    continue;
+                const uint8_t *p = (const uint8_t *)v->dict[k];
+                size_t len = v->dict_len[k];
+                if (!cs->have || qw__pq_cmp_bytes(p, len, cs->smin, cs->sminl, 0) < 0)
+                    cs->smin = p, cs->sminl = len;
+                if (!cs->have || qw__pq_cmp_bytes(p, len, cs->smax, cs->smaxl, 0) > 0)
+                    cs->smax = p, cs->smaxl = len;
+                cs->have = 1;
+            }
+            return QW_OK;
+        }
+        if (!v->soff)
+            return QW_INVAL;
+        for (size_t r = 0; r < n; r++) {
+            if (va && !va[r])
+                continue;
+            if (v->soff[r + 1] < v->soff[r])
+                return QW_INVAL;
+            size_t len;
+            const uint8_t *p = str_at(v, r, &len);
+            if (!cs->have || qw__pq_cmp_bytes(p, len, cs->smin, cs->sminl, 0) < 0)
+                cs->smin = p, cs->sminl = len;
+            if (!cs->have || qw__pq_cmp_bytes(p, len, cs->smax, cs->smaxl, 0) > 0)
+                cs->smax = p, cs->smaxl = len;
+            cs->have = 1;
+        }
+        return QW_OK;
+    }
+    default: {
+        if (!v->i64)
+            return QW_INVAL;
+        int64_t lo = INT64_MAX, hi = INT64_MIN;
+        if (!va) {
+            for (size_t r = 0; r < n; r++) {
+                int64_t k = v->i64[r];
+                lo = k < lo ? k : lo;
+                hi = k > hi ? k : hi;
+            }
+        } else {
+            for (size_t r = 0; r < n; r++) {
+                if (!va[r])
+                    continue;
+                int64_t k = v->i64[r];
+                lo = k < lo ? k : lo;
+                hi = k > hi ? k : hi;
+            }
+        }
+        switch (c->def.type) {
+        case QW_PQ_BOOL:
+            if (lo < 0 || hi > 1)
+                return QW_INVAL;
+            break;
+        case QW_PQ_INT32:
+        case QW_PQ_DATE:
+            if (lo < INT32_MIN || hi > INT32_MAX)
+                return QW_INVAL;
+            break;
+        case QW_PQ_DECIMAL_18_8:
+            if (lo < -999999999999999999LL || hi > 999999999999999999LL)
+                return QW_INVAL;
+            break;
+        default: break;
+        }
+        cs->have = 1;
+        cs->lo = lo;
+        cs->hi = hi;
+        return QW_OK;
+    }
+    }
+}
+
+/* Fold a chunk's statistics into the file-wide ones (Iceberg metrics). */
+static void merge_stats(qw__pq_col *c, const cstats *cs, size_t n)
+{
+    qw_pq_col_stats *s = &c->st;
+    s->values += n;
+    s->nulls += cs->nnull;
+    if (!cs->have)
+        return;
+    switch (c->phys) {
+    case QW_PQ_PHYS_DOUBLE:
+        if (!s->has_bounds || cs->dlo < s->min_d)
+            s->min_d = cs->dlo;
+        if (!s->has_bounds || cs->dhi > s->max_d)
+            s->max_d = cs->dhi;
+        break;
+    case QW_PQ_PHYS_BYTE_ARRAY: {
+        size_t k = cs->sminl < QW_PQ_BOUND_MAX ? cs->sminl : QW_PQ_BOUND_MAX;
+        if (!s->has_bounds || qw__pq_cmp_bytes(cs->smin, cs->sminl, (const uint8_t *)s->min_s, s->min_len, s->min_trunc) < 0) {
+            memcpy(s->min_s, cs->smin, k);
+            s->min_len = k;
+            s->min_trunc = cs->sminl > k;
+        }
+        k = cs->smaxl < QW_PQ_BOUND_MAX ? cs->smaxl : QW_PQ_BOUND_MAX;
+        if (!s->has_bounds || qw__pq_cmp_bytes(cs->smax, cs->smaxl, (const uint8_t *)s->max_s, s->max_len, s->max_trunc) > 0) {
+            memcpy(s->max_s, cs->smax, k);
+            s->max_len = k;
+            s->max_trunc = cs->smaxl > k;
+        }
+        break;
+    }
+    default:
+        if (!s->has_bounds || cs->lo < s->min_i)
+            s->min_i = cs->lo;
+        if (!s->has_bounds || cs->hi > s->max_i)
+            s->max_i = cs->hi;
+        break;
+    }
+    s->has_bounds = 1;
+}
+
+/* Footer Statistics of a chunk (PLAIN-encoded bounds, no length prefix). */
+static void chunk_stats(qw_tw *t, const qw__pq_col *c, const cstats *cs)
+{
+    qw_tw_struct_begin(t, 12);
+    qw_tw_i64(t, 3, (int64_t)cs->nnull);
+    if (cs->have) {
+        uint8_t mn[8], mx[8];
+        const uint8_t *a = mn, *b = mx;
+        size_t an = 8, bn = 8;
+        switch (c->phys) {
+        case QW_PQ_PHYS_DOUBLE:
+            memcpy(mn, &cs->dlo, 8);
+            memcpy(mx, &cs->dhi, 8);
+            break;
+        case QW_PQ_PHYS_BYTE_ARRAY:
+            a = cs->smin, an = cs->sminl;
+            b = cs->smax, bn = cs->smaxl;
+            break;
+        default:
+            an = bn = c->phys == QW_PQ_PHYS_BOOLEAN ? 1 : c->phys == QW_PQ_PHYS_INT32 ? 4 : 8;
+            for (int i = 0; i < 8; i++) {
+                mn[i] = (uint8_t)((uint64_t)cs->lo >> (8 * i));
+                mx[i] = (uint8_t)((uint64_t)cs->hi >> (8 * i));
+            }
+            break;
+        }
+        qw_tw_binary(t, 5, b, bn);
+        qw_tw_binary(t, 6, a, an);
+    }
+    qw_tw_struct_end(t);
+}
+
+/* Dictionary for a string column without one: distinct values in
+ * first-seen order (x->first: their rows) and one code per non-null row
+ * (x->codes). Returns the number of entries, 0 when it does not pay, -1 on
+ * allocation failure. */
+static long build_dict(qw_pq_ctx *x, const qw_pq_vec *v, size_t n, size_t nv)
+{
+    size_t cap = 64;
+    while (cap < nv * 2 && cap < (1u << 20))
+        cap <<= 1;
+    if (grow(&x->slots, &x->slots_cap, cap, sizeof *x->slots) ||
+        grow(&x->codes, &x->codes_cap, nv, sizeof *x->codes) ||
+        grow(&x->first, &x->first_cap, nv, sizeof *x->first))
+        return -1;
+    uint32_t *slots = x->slots;
+    memset(slots, 0, cap * sizeof *slots); /* entry + 1 */
+    size_t nd = 0, dbytes = 0, vi = 0;
+    for (size_t r = 0; r < n; r++) {
+        if (v->valid && !v->valid[r])
+            continue;
+        size_t len;
+        const uint8_t *p = str_at(v, r, &len);
         uint64_t h = 1469598103934665603ull;
-        for (size_t k = 0; k < n; k++)
+        for (size_t k = 0; k < len; k++)
             h = (h ^ p[k]) * 1099511628211ull;
-        size_t j = h & (cap - 1);
-        for (;; j = (j + 1) & (cap - 1)) {
+        for (size_t j = h & (cap - 1);; j = (j + 1) & (cap - 1)) {
             uint32_t s = slots[j];
             if (!s) {
-                if (nd + 1 > cap / 2 || nd >= 65535 || (dbytes += n + 4) > (1u << 20)) {
-                    ok = 0;
-                    break;
-                }
-                first[nd] = (uint32_t)i;
+                if (nd + 1 > cap / 2 || nd >= 65535 || (dbytes += len + 4) > (1u << 20))
+                    return 0;
+                x->first[nd] = (uint32_t)r;
                 slots[j] = (uint32_t)(nd + 1);
-                idx[i] = (uint32_t)nd++;
+                x->codes[vi++] = (uint32_t)nd++;
                 break;
             }
-            uint32_t f = first[s - 1];
-            if (c->soff[f + 1] - c->soff[f] == n && memcmp(c->sb.b + c->soff[f], p, n) == 0) {
-                idx[i] = s - 1;
+            size_t fl;
+            const uint8_t *fp = str_at(v, x->first[s - 1], &fl);
+            if (fl == len && memcmp(fp, p, len) == 0) {
+                x->codes[vi++] = s - 1;
                 break;
             }
         }
     }
-    qw_free(slots);
-    if (!ok || nd * 2 > c->nvals) { /* mostly distinct: PLAIN is as small */
-        qw_free(idx), qw_free(first);
-        return 0;
-    }
-    *idx_out = idx;
-    *first_out = first;
-    *nd_out = nd;
-    return 1;
+    return nd * 2 > nv ? 0 : (long)nd; /* mostly distinct: PLAIN is as small */
 }
 
-static qw_err write_chunk(qw_pq_writer *w, qw__pq_col *c, size_t nrows, qw_tw *rg, uint64_t *rg_comp,
-                          uint64_t *rg_uncomp)
+/* Definition levels (bit width 1) of n rows, RLE/bit-packed hybrid. */
+static int put_levels(qw_pq_ctx *x, const uint8_t *va, size_t n)
 {
+    if (!va || !memchr(va, 0, n)) {
+        qw_tbuf_varint(&x->page, (uint64_t)n << 1);
+        qw_tbuf_byte(&x->page, 1);
+        return 0;
+    }
+    if (grow(&x->lev, &x->lev_cap, n, sizeof *x->lev))
+        return -1;
+    for (size_t k = 0; k < n; k++)
+        x->lev[k] = va[k] != 0;
+    qw__pq_rle_encode(&x->page, x->lev, n, 1);
+    return 0;
+}
+
+static qw_err write_chunk(qw_pq_writer *w, qw__pq_col *c, const qw_pq_vec *v, size_t n,
+                          const cstats *cs, qw_tw *rg, uint64_t *rg_comp, uint64_t *rg_uncomp)
+{
+    qw_pq_ctx *x = w->x;
+    const uint8_t *va = cs->nnull ? v->valid : NULL;
     uint64_t start = w->off, comp = 0, uncomp = 0, dict_off = 0;
-    size_t nnull = 0;
-    for (size_t r = 0; r < nrows; r++)
-        nnull += !c->valid[r];
-    uint32_t *idx = NULL, *first = NULL;
+    size_t nv = n - cs->nnull;
+    int dict = 0; /* 1: the caller's, 2: built here */
     size_t nd = 0;
-    int dict = build_dict(w, c, &idx, &first, &nd);
+    const uint32_t *codes = NULL;
+    if (c->phys == QW_PQ_PHYS_BYTE_ARRAY) {
+        if (v->code) {
+            dict = 1;
+            nd = v->ndict;
+            codes = v->code;
+            if (va) { /* one code per non-null value */
+                if (grow(&x->codes, &x->codes_cap, nv, sizeof *x->codes))
+                    return QW_NOMEM;
+                for (size_t r = 0, k = 0; r < n; r++)
+                    if (va[r])
+                        x->codes[k++] = v->code[r];
+                codes = x->codes;
+            }
+        } else if (w->o.dictionary && nv >= 2) {
+            long k = build_dict(x, v, n, nv);
+            if (k < 0)
+                return QW_NOMEM;
+            if (k > 0) {
+                dict = 2;
+                nd = (size_t)k;
+                codes = x->codes;
+            }
+        }
+    }
     int codec = QW_PQ_CODEC_UNCOMPRESSED;
     qw_err e = QW_OK;
     if (dict) {
         dict_off = w->off;
-        w->page.n = 0;
-        for (size_t k = 0; k < nd; k++)
-            qw__pq_plain_value(c, first[k], &w->page);
-        e = emit_page(w, QW_PQ_PAGE_DICTIONARY, (int32_t)nd, QW_PQ_ENC_PLAIN, 0, &codec, &comp, &uncomp);
+        x->page.n = 0;
+        for (size_t k = 0; k < nd; k++) {
+            size_t len;
+            const uint8_t *p;
+            if (dict == 1) {
+                p = (const uint8_t *)v->dict[k];
+                len = v->dict_len[k];
+            } else {
+                p = str_at(v, x->first[k], &len);
+            }
+            qw__pq_put_le(&x->page, len, 4);
+            qw_tbuf_put(&x->page, p, len);
+        }
+        e = emit_page(w, QW_PQ_PAGE_DICTIONARY, (int32_t)nd, QW_PQ_ENC_PLAIN, &codec, &comp, &uncomp);
     }
     uint64_t data_off = w->off;
     int bw = dict ? qw__pq_bit_width(nd ? (uint32_t)(nd - 1) : 0) : 0;
-    size_t r = 0, v = 0; /* next row, next non-null value */
-    static uint32_t lev[1 << 16];
-    while (e == QW_OK && (r < nrows || (nrows == 0 && r == 0 && 0))) {
-        /* rows of this page: bounded by bytes and by the level scratch */
-        size_t r0 = r, v0 = v, bytes = 0;
-        while (r < nrows && r - r0 < (1u << 16) && bytes < w->o.page_bytes) {
-            if (c->valid[r]) {
-                bytes += c->phys == QW_PQ_PHYS_BYTE_ARRAY ? 4 + c->soff[v + 1] - c->soff[v]
-                         : c->phys == QW_PQ_PHYS_INT32    ? 4
-                                                          : 8;
-                v++;
+    size_t width = c->phys == QW_PQ_PHYS_INT32 ? 4 : c->phys == QW_PQ_PHYS_BOOLEAN || dict ? 1 : 8;
+    size_t r = 0, vi = 0; /* next row, next non-null value */
+    while (e == QW_OK && r < n) {
+        size_t r0 = r, v0 = vi;
+        if (c->phys == QW_PQ_PHYS_BYTE_ARRAY && !dict) {
+            size_t bytes = 0;
+            while (r < n && r - r0 < PAGE_ROWS_MAX && bytes < w->o.page_bytes) {
+                if (!va || va[r]) {
+                    bytes += 4 + v->soff[r + 1] - v->soff[r];
+                    vi++;
+                }
+                r++;
             }
-            r++;
+        } else {
+            size_t k = w->o.page_bytes / width;
+            k = k < 1 ? 1 : k > PAGE_ROWS_MAX ? PAGE_ROWS_MAX : k;
+            r = n - r0 < k ? n : r0 + k;
+            if (va) {
+                for (size_t i = r0; i < r; i++)
+                    vi += va[i] != 0;
+            } else {
+                vi += r - r0;
+            }
         }
-        w->page.n = 0;
+        size_t pn = r - r0, pv = vi - v0;
+        x->page.n = 0;
         if (!c->def.required) {
-            for (size_t k = r0; k < r; k++)
-                lev[k - r0] = c->valid[k];
-            size_t at = w->page.n;
-            qw__pq_put_le(&w->page, 0, 4);
-            qw__pq_rle_encode(&w->page, lev, r - r0, 1);
-            uint32_t ln = (uint32_t)(w->page.n - at - 4);
-            if (!w->page.oom)
-                memcpy(w->page.b + at, &ln, 4); /* little-endian hosts only (checked at build) */
+            size_t at = x->page.n;
+            qw__pq_put_le(&x->page, 0, 4);
+            if (put_levels(x, va ? va + r0 : NULL, pn))
+                return QW_NOMEM;
+            uint32_t ln = (uint32_t)(x->page.n - at - 4);
+            if (!x->page.oom)
+                memcpy(x->page.b + at, &ln, 4); /* little-endian hosts only (checked at build) */
         }
         int enc = QW_PQ_ENC_PLAIN;
         if (dict) {
             enc = QW_PQ_ENC_RLE_DICTIONARY;
-            qw_tbuf_byte(&w->page, (uint8_t)bw);
-            qw__pq_rle_encode(&w->page, idx + v0, v - v0, bw);
+            qw_tbuf_byte(&x->page, (uint8_t)bw);
+            qw__pq_rle_encode(&x->page, codes + v0, pv, bw);
         } else if (c->phys == QW_PQ_PHYS_BOOLEAN) {
-            uint8_t acc = 0;
-            size_t k;
-            for (k = v0; k < v; k++) {
-                acc |= (uint8_t)((c->iv[k] & 1) << ((k - v0) & 7));
-                if (((k - v0) & 7) == 7) {
-                    qw_tbuf_byte(&w->page, acc);
-                    acc = 0;
+            uint8_t *o = qw_tbuf_append(&x->page, (pv + 7) / 8);
+            if (!o)
+                return QW_NOMEM;
+            memset(o, 0, (pv + 7) / 8);
+            for (size_t i = r0, k = 0; i < r; i++)
+                if (!va || va[i]) {
+                    o[k >> 3] |= (uint8_t)((v->i64[i] & 1) << (k & 7));
+                    k++;
                 }
+        } else if (c->phys == QW_PQ_PHYS_BYTE_ARRAY) {
+            for (size_t i = r0; i < r; i++) {
+                if (va && !va[i])
+                    continue;
+                size_t len;
+                const uint8_t *p = str_at(v, i, &len);
+                qw__pq_put_le(&x->page, len, 4);
+                qw_tbuf_put(&x->page, p, len);
             }
-            if ((v - v0) & 7)
-                qw_tbuf_byte(&w->page, acc);
-        } else {
-            for (size_t k = v0; k < v; k++)
-                qw__pq_plain_value(c, k, &w->page);
+        } else if (c->phys == QW_PQ_PHYS_INT32) {
+            uint8_t *o = qw_tbuf_append(&x->page, pv * 4);
+            if (!o)
+                return QW_NOMEM;
+            for (size_t i = r0; i < r; i++)
+                if (!va || va[i]) {
+                    int32_t k = (int32_t)v->i64[i];
+                    memcpy(o, &k, 4);
+                    o += 4;
+                }
+        } else { /* INT64, DOUBLE: 8 bytes little-endian */
+            const uint8_t *src = c->phys == QW_PQ_PHYS_DOUBLE ? (const uint8_t *)v->f64 : (const uint8_t *)v->i64;
+            uint8_t *o = qw_tbuf_append(&x->page, pv * 8);
+            if (!o)
+                return QW_NOMEM;
+            if (pv == pn) {
+                memcpy(o, src + r0 * 8, pn * 8);
+            } else {
+                for (size_t i = r0; i < r; i++)
+                    if (va[i]) {
+                        memcpy(o, src + i * 8, 8);
+                        o += 8;
+                    }
+            }
         }
-        e = emit_page(w, QW_PQ_PAGE_DATA, (int32_t)(r - r0), enc, !c->def.required, &codec, &comp, &uncomp);
+        e = emit_page(w, QW_PQ_PAGE_DATA, (int32_t)pn, enc, &codec, &comp, &uncomp);
     }
-    if (e == QW_OK && nrows == 0) { /* an empty row group never happens: close() skips it */
-    }
-    qw_free(idx);
-    qw_free(first);
     if (e != QW_OK)
         return e;
-    qw__pq_update_stats(c);
-    c->st.values += nrows;
-    c->st.nulls += nnull;
+    merge_stats(c, cs, n);
     c->st.bytes += comp;
     *rg_comp += comp;
     *rg_uncomp += uncomp;
@@ -521,22 +878,31 @@ static qw_err write_chunk(qw_pq_writer *w, qw__pq_col *c, size_t nrows, qw_tw *r
     qw_tw_list_begin(rg, 3, QW_TT_BINARY, 1);
     qw_tw_elem_binary(rg, c->name, strlen(c->name));
     qw_tw_i32(rg, 4, codec);
-    qw_tw_i64(rg, 5, (int64_t)nrows);
+    qw_tw_i64(rg, 5, (int64_t)n);
     qw_tw_i64(rg, 6, (int64_t)uncomp);
     qw_tw_i64(rg, 7, (int64_t)comp);
     qw_tw_i64(rg, 9, (int64_t)data_off);
     if (dict)
         qw_tw_i64(rg, 11, (int64_t)dict_off);
-    qw__pq_chunk_stats(c, nnull, rg);
+    chunk_stats(rg, c, cs);
     qw_tw_struct_end(rg); /* ColumnMetaData */
     qw_tw_struct_end(rg); /* ColumnChunk */
     return QW_OK;
 }
 
-static qw_err flush_row_group(qw_pq_writer *w)
+/* One row group of n rows from the column vectors. */
+static qw_err write_group(qw_pq_writer *w, const qw_pq_vec *v, size_t n)
 {
-    if (w->rows == 0)
+    if (n == 0)
         return QW_OK;
+    if (n > INT32_MAX)
+        return QW_TOO_LARGE;
+    cstats cs[QW_PQ_MAX_COLS];
+    for (size_t i = 0; i < w->ncols; i++) {
+        qw_err e = scan(w, &w->c[i], &v[i], n, &cs[i]);
+        if (e != QW_OK)
+            return e;
+    }
     qw_tbuf rgb = {0};
     qw_tw t;
     qw_tw_init(&t, &rgb);
@@ -544,10 +910,10 @@ static qw_err flush_row_group(qw_pq_writer *w)
     qw_tw_list_begin(&t, 1, QW_TT_STRUCT, w->ncols);
     qw_err e = QW_OK;
     for (size_t i = 0; i < w->ncols && e == QW_OK; i++)
-        e = write_chunk(w, &w->c[i], w->rows, &t, &comp, &uncomp);
+        e = write_chunk(w, &w->c[i], &v[i], n, &cs[i], &t, &comp, &uncomp);
     if (e == QW_OK) {
         qw_tw_i64(&t, 2, (int64_t)uncomp);
-        qw_tw_i64(&t, 3, (int64_t)w->rows);
+        qw_tw_i64(&t, 3, (int64_t)n);
         qw_tw_i64(&t, 5, (int64_t)first);
         qw_tw_i64(&t, 6, (int64_t)comp);
         qw_tw_i32(&t, 7, (int32_t)w->nrg); /* i16 on the wire: same varint */
@@ -556,40 +922,85 @@ static qw_err flush_row_group(qw_pq_writer *w)
             e = QW_NOMEM;
         else
             qw_tbuf_put(&w->rgmeta, rgb.b, rgb.n);
+        if (w->rgmeta.oom)
+            e = QW_NOMEM;
     }
     qw_tbuf_free(&rgb);
+    if (e != QW_OK)
+        return e;
+    w->nrg++;
+    w->total_rows += n;
+    return QW_OK;
+}
+
+static qw_err flush_buffered(qw_pq_writer *w)
+{
+    if (w->rows == 0)
+        return QW_OK;
+    qw_pq_vec v[QW_PQ_MAX_COLS];
+    memset(v, 0, w->ncols * sizeof v[0]);
+    for (size_t i = 0; i < w->ncols; i++) {
+        qw__pq_col *c = &w->c[i];
+        v[i].i64 = c->iv;
+        v[i].f64 = c->dv;
+        v[i].valid = c->def.required ? NULL : c->valid;
+        v[i].soff = c->soff;
+        v[i].sbytes = c->sb.b;
+    }
+    qw_err e = write_group(w, v, w->rows);
     if (e != QW_OK) {
         w->failed = 1;
         return e;
     }
-    w->nrg++;
-    w->total_rows += w->rows;
     w->rows = 0;
     w->est = 0;
-    for (size_t i = 0; i < w->ncols; i++) {
-        w->c[i].nvals = 0;
+    for (size_t i = 0; i < w->ncols; i++)
         w->c[i].sb.n = 0;
+    return QW_OK;
+}
+
+qw_err qw_pq_write_rows(qw_pq_writer *w, const qw_pq_vec *cols, size_t n)
+{
+    if (w->failed)
+        return QW_INVAL;
+    qw_err e = flush_buffered(w);
+    if (e != QW_OK)
+        return e;
+    if (n == 0)
+        return QW_OK;
+    size_t bpr = 0; /* bytes per row, for the row-group bound */
+    for (size_t i = 0; i < w->ncols; i++) {
+        const qw__pq_col *c = &w->c[i];
+        if (c->phys == QW_PQ_PHYS_BYTE_ARRAY)
+            bpr += cols[i].code ? 1 : cols[i].soff ? 4 + (cols[i].soff[n] - cols[i].soff[0]) / n : 4;
+        else
+            bpr += c->phys == QW_PQ_PHYS_INT32 ? 4 : c->phys == QW_PQ_PHYS_BOOLEAN ? 1 : 8;
+    }
+    size_t per = w->o.row_group_bytes / (bpr ? bpr : 1);
+    per = per < 1 ? 1 : per > INT32_MAX - 1 ? INT32_MAX - 1 : per;
+    qw_pq_vec sh[QW_PQ_MAX_COLS];
+    for (size_t at = 0; at < n;) {
+        size_t k = n - at < per ? n - at : per;
+        for (size_t i = 0; i < w->ncols; i++) {
+            const qw_pq_vec *v = &cols[i];
+            sh[i] = *v;
+            sh[i].i64 = v->i64 ? v->i64 + at : NULL;
+            sh[i].f64 = v->f64 ? v->f64 + at : NULL;
+            sh[i].valid = v->valid ? v->valid + at : NULL;
+            sh[i].code = v->code ? v->code + at : NULL;
+            sh[i].soff = v->soff ? v->soff + at : NULL;
+        }
+        e = write_group(w, sh, k);
+        if (e != QW_OK) {
+            w->failed = 1;
+            return e;
+        }
+        at += k;
     }
     return QW_OK;
 }
 
-static void free_writer(qw_pq_writer *w)
-{
-    for (size_t i = 0; i < w->ncols; i++) {
-        qw__pq_col *c = &w->c[i];
-        qw_free(c->iv);
-        qw_free(c->dv);
-        qw_free(c->soff);
-        qw_free(c->valid);
-        qw_tbuf_free(&c->sb);
-    }
-    qw_tbuf_free(&w->page);
-    qw_tbuf_free(&w->comp);
-    qw_tbuf_free(&w->hdr);
-    qw_tbuf_free(&w->rgmeta);
-    ZSTD_freeCCtx(w->z);
-    qw_free(w);
-}
+/* ---- closing ---- */
 
 void qw_pq_writer_abort(qw_pq_writer *w)
 {
@@ -604,7 +1015,7 @@ void qw_pq_writer_abort(qw_pq_writer *w)
 
 qw_err qw_pq_writer_close(qw_pq_writer *w, qw_pq_file_stats *out)
 {
-    qw_err e = w->failed ? QW_IO : flush_row_group(w);
+    qw_err e = w->failed ? QW_IO : flush_buffered(w);
     qw_tbuf f = {0};
     if (e == QW_OK) {
         qw_tw t;

@@ -7,11 +7,18 @@
  * (min_value/max_value/null_count, type-defined order), ZSTD (default),
  * SNAPPY or no compression, Iceberg field ids on every schema element.
  *
- * Rows are appended one value per column, then qw_pq_end_row; values are
- * buffered per column (buffers reused across row groups: no allocation
- * per row once warm) and a row group is written when its buffered size
- * passes row_group_bytes. close() writes the footer and fsyncs: the file is
- * complete on disk when it returns QW_OK. One thread per writer.
+ * Two ways to append rows:
+ *  - one value per column, then qw_pq_end_row; values are buffered per
+ *    column (buffers reused across row groups: no allocation per row once
+ *    warm) and a row group is written when its buffered size passes
+ *    row_group_bytes;
+ *  - qw_pq_write_rows: whole columns from the caller's arrays (the fast
+ *    path of the lake writer): encoded straight from those arrays, split
+ *    into row groups by row_group_bytes, no per-value calls, no copy
+ *    besides the page buffer. String columns may come with the caller's
+ *    dictionary (codes per row), written as RLE_DICTIONARY.
+ * close() writes the footer and fsyncs: the file is complete on disk when
+ * it returns QW_OK. One thread per writer (and per qw_pq_ctx).
  */
 #ifndef QW_STORAGE_PARQUET_H
 #define QW_STORAGE_PARQUET_H
@@ -44,12 +51,19 @@ typedef struct qw_pq_column {
     int required;
 } qw_pq_column;
 
+/* Compression context and page scratch, reusable across writers (one
+ * thread at a time): saves the ZSTD tables and page buffers per file. */
+typedef struct qw_pq_ctx qw_pq_ctx;
+qw_err qw_pq_ctx_new(qw_pq_ctx **out);
+void qw_pq_ctx_free(qw_pq_ctx *c);
+
 typedef struct qw_pq_opts {
     qw_compression compression; /* QW_COMP_ZSTD (default), QW_COMP_SNAPPY, QW_COMP_NONE */
     int zstd_level;             /* 0 = 3 */
     size_t row_group_bytes;     /* 0 = 128 MiB (buffered, uncompressed estimate) */
     size_t page_bytes;          /* 0 = 1 MiB */
     int dictionary;             /* dictionary-encode string columns when it pays */
+    qw_pq_ctx *ctx;             /* borrowed; NULL = the writer makes its own */
 } qw_pq_opts;
 
 typedef struct qw_pq_col_stats {
@@ -84,6 +98,27 @@ qw_err qw_pq_put_null(qw_pq_writer *w, size_t col); /* QW_INVAL on a required co
 /* Every column got exactly one value since the last row, else QW_INVAL
  * (and the row is discarded). */
 qw_err qw_pq_end_row(qw_pq_writer *w);
+
+/* One column of nrows rows for qw_pq_write_rows. Arrays are indexed by
+ * row; a null row's value slot is ignored. */
+typedef struct qw_pq_vec {
+    const int64_t *i64;   /* BOOL (0/1), INT32, DATE, INT64, decimals (unscaled), timestamps */
+    const double *f64;    /* DOUBLE */
+    const uint8_t *valid; /* 1 = present; NULL = every row present (required columns: NULL) */
+    /* STRING, either a dictionary of ndict values and one code per row ... */
+    const uint32_t *code;
+    const char *const *dict;
+    const uint32_t *dict_len;
+    uint32_t ndict;
+    /* ... or per-row offsets: row r is sbytes[soff[r], soff[r + 1]) */
+    const uint32_t *soff;
+    const uint8_t *sbytes;
+} qw_pq_vec;
+
+/* Append nrows rows given as ncols column vectors (buffered single-value
+ * rows are written first). Values are range-checked (decimal(18,8),
+ * int32, dictionary codes); on any error the writer is failed: abort it. */
+qw_err qw_pq_write_rows(qw_pq_writer *w, const qw_pq_vec *cols, size_t nrows);
 /* Footer, fsync, close; frees w whatever the result (on error the partial
  * file is removed). out may be NULL. */
 qw_err qw_pq_writer_close(qw_pq_writer *w, qw_pq_file_stats *out);

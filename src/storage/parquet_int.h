@@ -43,22 +43,17 @@ typedef struct qw__pq_col {
     qw_pq_column def;
     char name[128];
     int phys;              /* QW_PQ_PHYS_* */
-    /* row-group buffers */
-    int64_t *iv;           /* int-like values (non-null only) */
+    /* single-value API buffers, one slot per buffered row */
+    int64_t *iv;           /* int-like values */
     double *dv;
-    uint32_t *soff;        /* string start offsets into sb (non-null only), n+1 */
-    qw_tbuf sb;            /* string bytes */
-    uint8_t *valid;        /* per row (optional columns) */
-    size_t nvals, cap, vcap;
+    uint32_t *soff;        /* strings: row r is sb.b[soff[r], soff[r + 1]) */
+    qw_tbuf sb;
+    uint8_t *valid;        /* 1 = present */
     int got;               /* value given for the current row */
-    /* chunk output */
     qw_pq_col_stats st;    /* file-wide */
 } qw__pq_col;
 
 void qw__pq_put_le(qw_tbuf *b, uint64_t v, int n);
-void qw__pq_plain_value(const qw__pq_col *c, size_t i, qw_tbuf *b);
-void qw__pq_update_stats(qw__pq_col *c);
-void qw__pq_chunk_stats(const qw__pq_col *c, size_t nnull, qw_tw *t);
 void qw__pq_schema_element(qw_tw *t, const qw__pq_col *c);
 
 #endif

@@ -22,12 +22,33 @@
 #include "storage/fileio.h"
 #include "storage/parquet.h"
 #include "storage/tables.h"
+#include "storage/thrift.h"
 
 #define POP_BATCH 4096
 
-typedef struct tbuf {
-    qw_rec *r;
+/* One partition (product, day) of one table: its buffered rows as
+ * columns, filled as records arrive, so a flush hands whole columns to the
+ * Parquet writer. Arrays are indexed by row; which ones exist depends on
+ * the column (see col_store). Kept across flushes: buffers stay warm. */
+typedef struct pbuf {
+    char product[QW_REC_PRODUCT_MAX];
+    int64_t day;
+    uint64_t order; /* rows buffered before this partition's first: files keep ingest order */
     size_t n, cap;
+    int64_t *i[QW_TBL_MAX_COLS];
+    double *d[QW_TBL_MAX_COLS];
+    uint8_t *v[QW_TBL_MAX_COLS];    /* optional columns: 1 = present */
+    uint32_t *code[QW_TBL_MAX_COLS]; /* dictionary string columns */
+    uint32_t *soff;                 /* the free string column (raw_trades.trade_id) */
+    qw_tbuf sb;
+} pbuf;
+
+typedef struct tbuf {
+    pbuf *p;
+    size_t np, cap; /* partition slots; n == 0 means free */
+    size_t n;       /* buffered rows across partitions */
+    size_t last;    /* partition of the previous row */
+    uint64_t seq;   /* rows appended since the last flush */
 } tbuf;
 
 struct qw_store {
@@ -44,6 +65,9 @@ struct qw_store {
     char caturi[PATH_MAX + 32];
     char run_id[40];
     tbuf buf[QW_TBL_COUNT];
+    qw_pq_ctx *pqx;  /* ZSTD context and page scratch, reused for every file */
+    uint32_t *zeros; /* constant-column codes: all 0 */
+    size_t nzeros;
     int64_t last_flush_ns, retry_at_ns;
     int retry_ms;
     uint64_t file_seq;
@@ -215,71 +239,198 @@ static qw_pq_type pq_type(qw_col_kind k)
     return QW_PQ_INT64;
 }
 
-static qw_err put_ts(qw_pq_writer *w, size_t c, int64_t ns)
+/* ---- buffering rows as columns ---- */
+
+enum { ST_INT, ST_DOUBLE, ST_CODE, ST_CONST, ST_STRING };
+
+/* How column c of table t is buffered: constant per file (product_id,
+ * run_id: dictionary of one value, no array), dictionary codes (sides),
+ * free strings (trade_id), doubles, or int64 (everything else). */
+static int col_store(int t, int c)
 {
-    return ns ? qw_pq_put_i64(w, c, ns / 1000) : qw_pq_put_null(w, c);
-}
-static qw_err put_opt_i64(qw_pq_writer *w, size_t c, int has, int64_t v)
-{
-    return has ? qw_pq_put_i64(w, c, v) : qw_pq_put_null(w, c);
-}
-static qw_err put_opt_f64(qw_pq_writer *w, size_t c, int has, double v)
-{
-    return has ? qw_pq_put_f64(w, c, v) : qw_pq_put_null(w, c);
+    const qw_tbl_col *k = &qw_tables[t].cols[c];
+    if (k->kind == QW_COL_DOUBLE)
+        return ST_DOUBLE;
+    if (k->kind != QW_COL_STRING)
+        return ST_INT;
+    if (!strcmp(k->name, "product_id") || !strcmp(k->name, "run_id"))
+        return ST_CONST;
+    if (t == QW_TBL_RAW_TRADES && !strcmp(k->name, "trade_id"))
+        return ST_STRING;
+    return ST_CODE;
 }
 
-static qw_err write_row(qw_store *s, int t, qw_pq_writer *w, const qw_rec *r)
+static const char *const SIDE_DICT[] = {"bid", "ask", "connect", "gap"};
+static const uint32_t SIDE_LEN[] = {3, 3, 7, 3};
+static const char *const AGGR_DICT[] = {"buy", "sell"};
+static const uint32_t AGGR_LEN[] = {3, 4};
+
+static void part_free(pbuf *p, int t)
 {
-    qw_err e = qw_pq_put_str(w, 0, r->product, strlen(r->product));
-    size_t rl = strlen(s->run_id);
-    if (e == QW_OK)
-        e = put_ts(w, 1, r->t_ns);
-    if (e == QW_OK)
-        e = put_opt_i64(w, 2, r->t_ns != 0, r->t_ns);
-    if (e != QW_OK)
-        return e;
+    for (int c = 0; c < qw_tables[t].ncols; c++) {
+        qw_free(p->i[c]);
+        qw_free(p->d[c]);
+        qw_free(p->v[c]);
+        qw_free(p->code[c]);
+    }
+    qw_free(p->soff);
+    qw_tbuf_free(&p->sb);
+}
+
+#define GROW(ptr, n) do { void *q_ = qw_realloc((ptr), (n) * sizeof *(ptr)); if (!q_) return -1; (ptr) = q_; } while (0)
+
+static int part_grow(pbuf *p, int t)
+{
+    size_t nc = p->cap ? p->cap * 2 : 1024;
+    const qw_tbl_def *d = &qw_tables[t];
+    for (int c = 0; c < d->ncols; c++) {
+        switch (col_store(t, c)) {
+        case ST_INT: GROW(p->i[c], nc); break;
+        case ST_DOUBLE: GROW(p->d[c], nc); break;
+        case ST_CODE: GROW(p->code[c], nc); break;
+        case ST_STRING:
+            GROW(p->soff, nc + 1);
+            p->soff[0] = 0;
+            break;
+        default: break;
+        }
+        if (!d->cols[c].required)
+            GROW(p->v[c], nc);
+    }
+    p->cap = nc;
+    return 0;
+}
+
+/* The partition of r in table t with room for one more row; NULL when out
+ * of memory. */
+static pbuf *part_for(qw_store *s, int t, const qw_rec *r)
+{
+    tbuf *b = &s->buf[t];
+    int64_t day = r->kind == QW_REC_MARK ? INT32_MIN : day_of(r);
+    pbuf *p = b->last < b->np ? &b->p[b->last] : NULL;
+    if (!p || !p->n || p->day != day || strcmp(p->product, r->product) != 0) {
+        p = NULL;
+        size_t k, spare = b->np;
+        for (k = 0; k < b->np; k++) {
+            pbuf *q = &b->p[k];
+            if (!q->n) {
+                spare = spare < b->np ? spare : k;
+                continue;
+            }
+            if (q->day == day && strcmp(q->product, r->product) == 0)
+                break;
+        }
+        if (k == b->np) { /* a new partition: a free slot, else a new one */
+            if (spare == b->np) {
+                if (b->np == b->cap) {
+                    size_t nc = b->cap ? b->cap * 2 : 8;
+                    pbuf *np = qw_realloc(b->p, nc * sizeof *np);
+                    if (!np)
+                        return NULL;
+                    memset(np + b->cap, 0, (nc - b->cap) * sizeof *np);
+                    b->p = np;
+                    b->cap = nc;
+                }
+                spare = b->np++;
+            }
+            k = spare;
+            p = &b->p[k];
+            snprintf(p->product, sizeof p->product, "%s", r->product);
+            p->day = day;
+            p->order = b->seq;
+            p->sb.n = 0;
+        }
+        b->last = k;
+        p = &b->p[k];
+    }
+    if (p->n == p->cap && part_grow(p, t) != 0)
+        return NULL;
+    return p;
+}
+
+static inline void put_i(pbuf *p, int c, size_t k, int64_t v)
+{
+    p->i[c][k] = v;
+}
+static inline void put_opt(pbuf *p, int c, size_t k, int has, int64_t v)
+{
+    p->i[c][k] = has ? v : 0;
+    p->v[c][k] = (uint8_t)(has != 0);
+}
+
+/* Append r to its table's buffers; 0 or -1 (out of memory: dropped). */
+static int buffer_row(qw_store *s, int t, const qw_rec *r)
+{
+    pbuf *p = part_for(s, t, r);
+    if (!p)
+        return -1;
+    size_t k = p->n;
+    int has_t = r->t_ns != 0;
     switch (t) {
     case QW_TBL_RAW_ORDERBOOK:
-        if ((e = put_ts(w, 3, r->recv_ns)) || (e = put_opt_i64(w, 4, r->recv_ns != 0, r->recv_ns)) ||
-            (e = r->kind == QW_REC_MARK ? qw_pq_put_str(w, 5, r->side == 2 ? "connect" : "gap", r->side == 2 ? 7 : 3)
-                                        : qw_pq_put_str(w, 5, r->side ? "ask" : "bid", 3)) ||
-            (e = qw_pq_put_i64(w, 6, r->u.level.price)) || (e = qw_pq_put_i64(w, 7, r->u.level.size)) ||
-            (e = qw_pq_put_bool(w, 8, r->is_snapshot)) ||
-            (e = put_opt_i64(w, 9, r->has_seq, r->u.level.seq)) || (e = qw_pq_put_i64(w, 10, r->msg_id)) ||
-            (e = qw_pq_put_str(w, 11, s->run_id, rl)) ||
-            (e = put_opt_i64(w, 12, r->u.level.grp_ns != 0, r->u.level.grp_ns)))
-            return e;
+        put_opt(p, 1, k, has_t, r->t_ns / 1000);
+        put_opt(p, 2, k, has_t, r->t_ns);
+        put_opt(p, 3, k, r->recv_ns != 0, r->recv_ns / 1000);
+        put_opt(p, 4, k, r->recv_ns != 0, r->recv_ns);
+        p->code[5][k] = r->kind == QW_REC_MARK ? (r->side == 2 ? 2u : 3u) : r->side ? 1u : 0u;
+        put_i(p, 6, k, r->u.level.price);
+        put_i(p, 7, k, r->u.level.size);
+        put_i(p, 8, k, r->is_snapshot != 0);
+        put_opt(p, 9, k, r->has_seq, r->u.level.seq);
+        put_i(p, 10, k, r->msg_id);
+        put_opt(p, 12, k, r->u.level.grp_ns != 0, r->u.level.grp_ns);
         break;
-    case QW_TBL_RAW_TRADES:
-        if ((e = qw_pq_put_str(w, 3, r->u.trade.id, strlen(r->u.trade.id))) ||
-            (e = qw_pq_put_i64(w, 4, r->u.trade.price)) || (e = qw_pq_put_i64(w, 5, r->u.trade.size)) ||
-            (e = qw_pq_put_str(w, 6, r->side ? "sell" : "buy", r->side ? 4 : 3)) ||
-            (e = put_ts(w, 7, r->recv_ns)) || (e = put_opt_i64(w, 8, r->recv_ns != 0, r->recv_ns)) ||
-            (e = qw_pq_put_bool(w, 9, r->is_snapshot)) || (e = qw_pq_put_i64(w, 10, r->msg_id)) ||
-            (e = qw_pq_put_str(w, 11, s->run_id, rl)))
-            return e;
-        break;
-    case QW_TBL_FEATURES:
-        for (int i = 0; i < 4 && e == QW_OK; i++)
-            e = qw_pq_put_f64(w, 3 + (size_t)i, r->u.feat.x[i]);
-        if (e || (e = qw_pq_put_i64(w, 7, r->u.feat.best_bid)) ||
-            (e = qw_pq_put_i64(w, 8, r->u.feat.best_ask)) || (e = qw_pq_put_f64(w, 9, r->u.feat.mid)) ||
-            (e = put_opt_f64(w, 10, r->has_p, r->u.feat.p)) ||
-            (e = qw_pq_put_f64(w, 11, r->u.feat.stability)) ||
-            (e = qw_pq_put_i64(w, 12, r->u.feat.n_learned)) || (e = qw_pq_put_str(w, 13, s->run_id, rl)))
-            return e;
-        break;
-    case QW_TBL_LABELS:
-        for (int i = 0; i < 4 && e == QW_OK; i++)
-            e = qw_pq_put_f64(w, 3 + (size_t)i, r->u.lab.x[i]);
-        if (e || (e = qw_pq_put_f64(w, 7, r->u.lab.mid)) ||
-            (e = qw_pq_put_f64(w, 8, r->u.lab.mid_future)) || (e = qw_pq_put_i32(w, 9, r->label)) ||
-            (e = put_opt_f64(w, 10, r->has_p, r->u.lab.p)) || (e = qw_pq_put_bool(w, 11, r->ready)) ||
-            (e = qw_pq_put_i64(w, 12, r->u.lab.n_learned)) || (e = qw_pq_put_str(w, 13, s->run_id, rl)))
-            return e;
+    case QW_TBL_RAW_TRADES: {
+        size_t n = strnlen(r->u.trade.id, sizeof r->u.trade.id);
+        qw_tbuf_put(&p->sb, r->u.trade.id, n);
+        if (p->sb.oom || p->sb.n > UINT32_MAX - 64) {
+            p->sb.oom = 0;
+            p->sb.n = p->soff[k];
+            return -1;
+        }
+        p->soff[k + 1] = (uint32_t)p->sb.n;
+        put_opt(p, 1, k, has_t, r->t_ns / 1000);
+        put_opt(p, 2, k, has_t, r->t_ns);
+        put_i(p, 4, k, r->u.trade.price);
+        put_i(p, 5, k, r->u.trade.size);
+        p->code[6][k] = r->side ? 1u : 0u;
+        put_opt(p, 7, k, r->recv_ns != 0, r->recv_ns / 1000);
+        put_opt(p, 8, k, r->recv_ns != 0, r->recv_ns);
+        put_i(p, 9, k, r->is_snapshot != 0);
+        put_i(p, 10, k, r->msg_id);
         break;
     }
-    return qw_pq_end_row(w);
+    case QW_TBL_FEATURES:
+        put_i(p, 1, k, r->t_ns / 1000);
+        put_i(p, 2, k, r->t_ns);
+        for (int i = 0; i < 4; i++)
+            p->d[3 + i][k] = r->u.feat.x[i];
+        put_i(p, 7, k, r->u.feat.best_bid);
+        put_i(p, 8, k, r->u.feat.best_ask);
+        p->d[9][k] = r->u.feat.mid;
+        p->d[10][k] = r->has_p ? r->u.feat.p : 0;
+        p->v[10][k] = r->has_p != 0;
+        p->d[11][k] = r->u.feat.stability;
+        put_i(p, 12, k, r->u.feat.n_learned);
+        break;
+    case QW_TBL_LABELS:
+        put_i(p, 1, k, r->t_ns / 1000);
+        put_i(p, 2, k, r->t_ns);
+        for (int i = 0; i < 4; i++)
+            p->d[3 + i][k] = r->u.lab.x[i];
+        p->d[7][k] = r->u.lab.mid;
+        p->d[8][k] = r->u.lab.mid_future;
+        put_i(p, 9, k, r->label);
+        p->d[10][k] = r->has_p ? r->u.lab.p : 0;
+        p->v[10][k] = r->has_p != 0;
+        put_i(p, 11, k, r->ready != 0);
+        put_i(p, 12, k, r->u.lab.n_learned);
+        break;
+    }
+    p->n++;
+    s->buf[t].n++;
+    s->buf[t].seq++;
+    return 0;
 }
 
 static void to_ice_stats(const qw_tbl_def *d, const qw_pq_file_stats *ps, qw_ice_data_file *df)
@@ -338,29 +489,69 @@ static void day_str(int64_t day, char *out, size_t cap)
     snprintf(out, cap, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }
 
-/* Write one partition's rows [idx[a], idx[b]) to a new Parquet file. */
-static qw_err write_file(qw_store *s, int t, const uint32_t *idx, size_t a, size_t b,
-                         qw_ice_data_file *df)
+/* Write one partition's buffered rows to a new Parquet file. */
+static qw_err write_file(qw_store *s, int t, const pbuf *p, qw_ice_data_file *df)
 {
     const qw_tbl_def *d = &qw_tables[t];
-    const qw_rec *first = &s->buf[t].r[idx[a]];
-    int64_t day = day_of(first);
     char ds[32], dir[PATH_MAX + 256], path[PATH_MAX + 512], uuid[37];
-    day_str(day, ds, sizeof ds);
+    day_str(p->day, ds, sizeof ds);
     qw_ice_uuid(uuid);
     snprintf(dir, sizeof dir, "%s/%s/%s/data/product_id=%s/exchange_ts_day=%s", s->whpath,
-             QW_TBL_NS, d->name, first->product, ds);
+             QW_TBL_NS, d->name, p->product, ds);
     if (qw_store_mkdirs(dir) != 0) {
         if (qw_log_ratelimit(&s->rl))
             QW_LOG(ERROR, "cannot create %s: %s", dir, strerror(errno));
         return QW_IO;
     }
     snprintf(path, sizeof path, "%s/%05llu-%s.parquet", dir, (unsigned long long)++s->file_seq, uuid);
+    if (s->nzeros < p->n) {
+        uint32_t *z = qw_realloc(s->zeros, p->n * sizeof *z);
+        if (!z)
+            return QW_NOMEM;
+        memset(z, 0, p->n * sizeof *z);
+        s->zeros = z;
+        s->nzeros = p->n;
+    }
     qw_pq_column cols[QW_TBL_MAX_COLS];
-    for (int i = 0; i < d->ncols; i++)
+    qw_pq_vec vec[QW_TBL_MAX_COLS];
+    const char *prod = p->product, *run = s->run_id;
+    uint32_t prod_len = (uint32_t)strlen(prod), run_len = (uint32_t)strlen(run);
+    memset(vec, 0, sizeof vec);
+    for (int i = 0; i < d->ncols; i++) {
         cols[i] = (qw_pq_column){d->cols[i].name, d->cols[i].id, pq_type(d->cols[i].kind),
                                  d->cols[i].required};
-    qw_pq_opts po = {.compression = s->o.compression, .dictionary = 1};
+        qw_pq_vec *v = &vec[i];
+        v->valid = d->cols[i].required ? NULL : p->v[i];
+        switch (col_store(t, i)) {
+        case ST_INT: v->i64 = p->i[i]; break;
+        case ST_DOUBLE: v->f64 = p->d[i]; break;
+        case ST_STRING:
+            v->soff = p->soff;
+            v->sbytes = p->sb.b;
+            break;
+        case ST_CONST:
+            v->code = s->zeros;
+            v->ndict = 1;
+            if (!strcmp(d->cols[i].name, "product_id")) {
+                v->dict = &prod;
+                v->dict_len = &prod_len;
+            } else {
+                v->dict = &run;
+                v->dict_len = &run_len;
+            }
+            break;
+        case ST_CODE:
+            v->code = p->code[i];
+            if (t == QW_TBL_RAW_TRADES) {
+                v->dict = AGGR_DICT, v->dict_len = AGGR_LEN, v->ndict = 2;
+            } else {
+                v->dict = SIDE_DICT, v->dict_len = SIDE_LEN, v->ndict = 4;
+            }
+            break;
+        }
+    }
+    qw_pq_opts po = {.compression = s->o.compression, .dictionary = 1, .ctx = s->pqx,
+                     .zstd_level = s->o.zstd_level};
     qw_pq_writer *w;
     char eb[256];
     qw_err e = qw_pq_writer_open(&w, path, cols, (size_t)d->ncols, &po, eb, sizeof eb);
@@ -369,8 +560,7 @@ static qw_err write_file(qw_store *s, int t, const uint32_t *idx, size_t a, size
             QW_LOG(ERROR, "cannot open %s: %s", path, eb);
         return e;
     }
-    for (size_t i = a; i < b && e == QW_OK; i++)
-        e = write_row(s, t, w, &s->buf[t].r[idx[i]]);
+    e = qw_pq_write_rows(w, vec, p->n);
     if (e != QW_OK) {
         qw_pq_writer_abort(w);
         if (qw_log_ratelimit(&s->rl))
@@ -391,21 +581,15 @@ static qw_err write_file(qw_store *s, int t, const uint32_t *idx, size_t a, size
     snprintf(df->format, sizeof df->format, "PARQUET");
     df->npart = 2;
     df->part[0].type = QW_ICE_STRING;
-    snprintf(df->part[0].s, sizeof df->part[0].s, "%s", first->product);
+    snprintf(df->part[0].s, sizeof df->part[0].s, "%s", p->product);
     df->part[1].type = QW_ICE_DATE;
-    df->part[1].is_null = day == INT32_MIN;
-    df->part[1].i = day == INT32_MIN ? 0 : day;
+    df->part[1].is_null = p->day == INT32_MIN;
+    df->part[1].i = p->day == INT32_MIN ? 0 : p->day;
     df->record_count = (int64_t)ps.rows;
     df->file_size_in_bytes = (int64_t)ps.file_bytes;
     to_ice_stats(d, &ps, df);
     return QW_OK;
 }
-
-typedef struct part {
-    const char *product;
-    int64_t day;
-    size_t count, next;
-} part;
 
 static qw_err flush_table(qw_store *s, int t)
 {
@@ -413,67 +597,30 @@ static qw_err flush_table(qw_store *s, int t)
     if (!b->n)
         return QW_OK;
     int64_t t0 = qw_now_mono_ns();
-    /* group rows by (product, day), keeping ingest order inside a group:
-     * a counting sort over a handful of partitions (O(n), no comparisons) */
-    uint32_t *idx = qw_malloc(b->n * sizeof *idx);
-    uint32_t *pid = qw_malloc(b->n * sizeof *pid);
-    size_t nparts = 0, capparts = 16, last = 0;
-    part *parts = qw_malloc(capparts * sizeof *parts);
-    if (!idx || !pid || !parts) {
-        qw_free(idx), qw_free(pid), qw_free(parts);
+    /* one file per non-empty partition, in order of first appearance */
+    size_t *ord = qw_malloc(b->np * sizeof *ord);
+    qw_ice_data_file *files = qw_malloc(b->np * sizeof *files);
+    if (!ord || !files) {
+        qw_free(ord), qw_free(files);
         return QW_NOMEM;
     }
-    for (size_t i = 0; i < b->n; i++) {
-        const qw_rec *r = &b->r[i];
-        int64_t day = day_of(r);
-        size_t k = last;
-        if (!(k < nparts && parts[k].day == day && strcmp(parts[k].product, r->product) == 0)) {
-            for (k = 0; k < nparts; k++)
-                if (parts[k].day == day && strcmp(parts[k].product, r->product) == 0)
-                    break;
-            if (k == nparts) {
-                if (nparts == capparts) {
-                    part *np = qw_realloc(parts, 2 * capparts * sizeof *np);
-                    if (!np) {
-                        qw_free(idx), qw_free(pid), qw_free(parts);
-                        return QW_NOMEM;
-                    }
-                    parts = np;
-                    capparts *= 2;
-                }
-                parts[nparts++] = (part){r->product, day, 0, 0};
-            }
+    size_t nord = 0;
+    for (size_t k = 0; k < b->np; k++) {
+        if (!b->p[k].n)
+            continue;
+        size_t j = nord++;
+        while (j > 0 && b->p[ord[j - 1]].order > b->p[k].order) {
+            ord[j] = ord[j - 1];
+            j--;
         }
-        last = k;
-        pid[i] = (uint32_t)k;
-        parts[k].count++;
+        ord[j] = k;
     }
-    size_t acc = 0;
-    for (size_t k = 0; k < nparts; k++) {
-        parts[k].next = acc;
-        acc += parts[k].count;
-    }
-    for (size_t i = 0; i < b->n; i++)
-        idx[parts[pid[i]].next++] = (uint32_t)i;
-    qw_free(pid);
-    size_t nfiles = 0, capfiles = 8;
-    qw_ice_data_file *files = qw_malloc(capfiles * sizeof *files);
-    qw_err e = files ? QW_OK : QW_NOMEM;
-    for (size_t k = 0, a = 0; k < nparts && e == QW_OK; k++) {
-        size_t z = a + parts[k].count;
-        if (nfiles == capfiles) {
-            qw_ice_data_file *nf = qw_realloc(files, 2 * capfiles * sizeof *files);
-            if (!nf) {
-                e = QW_NOMEM;
-                break;
-            }
-            files = nf;
-            capfiles *= 2;
-        }
-        e = write_file(s, t, idx, a, z, &files[nfiles]);
+    size_t nfiles = 0;
+    qw_err e = QW_OK;
+    for (size_t j = 0; j < nord && e == QW_OK; j++) {
+        e = write_file(s, t, &b->p[ord[j]], &files[nfiles]);
         if (e == QW_OK)
             nfiles++;
-        a = z;
     }
     if (e == QW_OK) {
         char rows[32], run[64];
@@ -500,6 +647,12 @@ static qw_err flush_table(qw_store *s, int t)
             QW_LOG(DEBUG, "%s: committed %zu rows in %zu files (snapshot %lld)", qw_tables[t].name,
                    b->n, nfiles, (long long)res.snapshot_id);
             b->n = 0;
+            b->seq = 0;
+            b->last = 0;
+            for (size_t k = 0; k < b->np; k++) {
+                b->p[k].n = 0;
+                b->p[k].sb.n = 0;
+            }
         } else if (qw_log_ratelimit(&s->rl)) {
             QW_LOG(ERROR, "%s: commit failed, rows kept for a retry: %s", qw_tables[t].name,
                    res.err[0] ? res.err : qw_strerror(e));
@@ -514,8 +667,7 @@ static qw_err flush_table(qw_store *s, int t)
         atomic_fetch_add(&s->st->errors, 1);
     }
     qw_free(files);
-    qw_free(idx);
-    qw_free(parts);
+    qw_free(ord);
     return e;
 }
 
@@ -554,6 +706,7 @@ static int buffers_full(const qw_store *s)
 static void *writer_main(void *arg)
 {
     qw_store *s = arg;
+    pthread_setname_np(pthread_self(), "qw-writer"); /* top, perf, gdb */
     qw_rec *batch = qw_malloc(POP_BATCH * sizeof *batch);
     if (!batch) {
         s->final_error = 1;
@@ -603,18 +756,8 @@ static void *writer_main(void *arg)
             int t = table_of(&batch[i]);
             if (t < 0)
                 continue;
-            tbuf *b = &s->buf[t];
-            if (b->n == b->cap) {
-                size_t nc = b->cap ? b->cap * 2 : 4096;
-                qw_rec *nr = qw_realloc(b->r, nc * sizeof *nr);
-                if (!nr) {
-                    atomic_fetch_add(&s->st->dropped, 1);
-                    continue;
-                }
-                b->r = nr;
-                b->cap = nc;
-            }
-            b->r[b->n++] = batch[i];
+            if (buffer_row(s, t, &batch[i]) != 0)
+                atomic_fetch_add(&s->st->dropped, 1);
         }
         if (flush_now)
             flush_all(s);
@@ -688,6 +831,8 @@ qw_err qw_store_open(qw_store **out, const qw_store_opts *o, qw_store_stats *sta
     }
     if ((e = qw_spsc_create(&s->q, s->o.queue_records, sizeof(qw_rec))) != QW_OK)
         goto fail;
+    if ((e = qw_pq_ctx_new(&s->pqx)) != QW_OK)
+        goto fail;
     atomic_store(&stats->enabled, 1);
     atomic_store(&stats->capacity, qw_spsc_capacity(s->q));
     if (pthread_create(&s->th, NULL, writer_main, s) != 0) {
@@ -700,6 +845,7 @@ qw_err qw_store_open(qw_store **out, const qw_store_opts *o, qw_store_stats *sta
     *out = s;
     return QW_OK;
 fail:
+    qw_pq_ctx_free(s->pqx);
     qw_spsc_destroy(s->q);
     qw_fileio_destroy(s->io);
     qw_catalog_close(s->cat);
@@ -715,8 +861,13 @@ qw_err qw_store_close(qw_store *s)
     if (s->started)
         pthread_join(s->th, NULL);
     qw_err e = s->final_error ? QW_IO : QW_OK;
-    for (int t = 0; t < QW_TBL_COUNT; t++)
-        qw_free(s->buf[t].r);
+    for (int t = 0; t < QW_TBL_COUNT; t++) {
+        for (size_t k = 0; k < s->buf[t].np; k++)
+            part_free(&s->buf[t].p[k], t);
+        qw_free(s->buf[t].p);
+    }
+    qw_free(s->zeros);
+    qw_pq_ctx_free(s->pqx);
     qw_spsc_destroy(s->q);
     qw_fileio_destroy(s->io);
     qw_catalog_close(s->cat);

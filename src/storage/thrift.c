@@ -29,6 +29,27 @@ void qw_tbuf_put(qw_tbuf *t, const void *p, size_t n)
     t->n += n;
 }
 
+uint8_t *qw_tbuf_append(qw_tbuf *t, size_t n)
+{
+    if (t->oom)
+        return NULL;
+    if (t->n + n > t->cap) {
+        size_t nc = t->cap ? t->cap : 256;
+        while (nc < t->n + n)
+            nc *= 2;
+        uint8_t *nb = qw_realloc(t->b, nc);
+        if (!nb) {
+            t->oom = 1;
+            return NULL;
+        }
+        t->b = nb;
+        t->cap = nc;
+    }
+    uint8_t *p = t->b + t->n;
+    t->n += n;
+    return p;
+}
+
 void qw_tbuf_byte(qw_tbuf *t, uint8_t v)
 {
     qw_tbuf_put(t, &v, 1);

@@ -30,6 +30,9 @@ typedef struct qw_tbuf {
 
 void qw_tbuf_put(qw_tbuf *t, const void *p, size_t n);
 void qw_tbuf_byte(qw_tbuf *t, uint8_t v);
+/* Make room for n more bytes and count them as written; the caller fills
+ * them. NULL (and oom set) when memory runs out. */
+uint8_t *qw_tbuf_append(qw_tbuf *t, size_t n);
 void qw_tbuf_varint(qw_tbuf *t, uint64_t v);
 void qw_tbuf_free(qw_tbuf *t);
 
