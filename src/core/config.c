@@ -52,6 +52,8 @@ void qw_config_defaults(qw_config *c)
     c->flush_rows = 50000;
     c->flush_ms = 5000;
     c->compression = QW_COMP_ZSTD;
+    c->zstd_level = 1;
+    c->int_delta = 1;
     c->limit = 20;
     c->older_than_s = 600;
 }
@@ -374,6 +376,18 @@ qw_err qw_config_load(qw_config *c, char **envp, int argc, char **argv)
                 c->compression = QW_COMP_NONE;
             else
                 return fail(c, "--compression: expected zstd, snappy or none, got '%s'", val);
+        } else if (IS("--zstd-level")) {
+            long lv;
+            if (!parse_int(val, 1, 19, &lv))
+                return fail(c, "--zstd-level: expected 1..19");
+            c->zstd_level = (int)lv;
+        } else if (IS("--int-encoding")) {
+            if (strcmp(val, "delta") == 0)
+                c->int_delta = 1;
+            else if (strcmp(val, "plain") == 0)
+                c->int_delta = 0;
+            else
+                return fail(c, "--int-encoding: expected delta or plain, got '%s'", val);
         } else if (IS("--older-than")) {
             if (!parse_seconds(val, 0, 1e9, &c->older_than_s))
                 return fail(c, "--older-than: expected seconds >= 0, got '%s'", val);

@@ -70,6 +70,8 @@ typedef struct qw_config {
     long flush_rows;        /* writer flush trigger: rows per table (default 50000) */
     long flush_ms;          /* writer flush trigger: ms since last flush (default 5000) */
     qw_compression compression;
+    int zstd_level;         /* Parquet ZSTD level 1..19 (default 1) */
+    int int_delta;          /* Parquet int64 columns: DELTA_BINARY_PACKED (default) or PLAIN */
     long limit;             /* lake scan: rows to print (default 20) */
     int dry_run;            /* lake clean-orphans: list only */
     double older_than_s;    /* lake clean-orphans: only files older than this (default 600) */

@@ -29,6 +29,8 @@ struct qw_pq_ctx {
     size_t codes_cap, lev_cap, slots_cap, first_cap;
     uint8_t *used;
     size_t used_cap;
+    int64_t *dvals;
+    size_t dvals_cap;
 };
 
 struct qw_pq_writer {
@@ -84,6 +86,7 @@ void qw_pq_ctx_free(qw_pq_ctx *x)
     qw_free(x->slots);
     qw_free(x->first);
     qw_free(x->used);
+    qw_free(x->dvals);
     qw_free(x);
 }
 
@@ -837,6 +840,18 @@ static qw_err write_chunk(qw_pq_writer *w, qw__pq_col *c, const qw_pq_vec *v, si
                     memcpy(o, &k, 4);
                     o += 4;
                 }
+        } else if (c->phys == QW_PQ_PHYS_INT64 && c->def.delta) {
+            enc = QW_PQ_ENC_DELTA_BINARY_PACKED;
+            const int64_t *src = v->i64 + r0;
+            if (pv != pn) { /* the non-null values only */
+                if (grow(&x->dvals, &x->dvals_cap, pv, sizeof *x->dvals))
+                    return QW_NOMEM;
+                for (size_t i = r0, k = 0; i < r; i++)
+                    if (va[i])
+                        x->dvals[k++] = v->i64[i];
+                src = x->dvals;
+            }
+            qw__pq_delta_encode(&x->page, src, pv);
         } else { /* INT64, DOUBLE: 8 bytes little-endian */
             const uint8_t *src = c->phys == QW_PQ_PHYS_DOUBLE ? (const uint8_t *)v->f64 : (const uint8_t *)v->i64;
             uint8_t *o = qw_tbuf_append(&x->page, pv * 8);
@@ -872,7 +887,8 @@ static qw_err write_chunk(qw_pq_writer *w, qw__pq_col *c, const qw_pq_vec *v, si
         qw_tw_elem_i32(rg, QW_PQ_ENC_RLE_DICTIONARY);
     } else {
         qw_tw_list_begin(rg, 2, QW_TT_I32, 2);
-        qw_tw_elem_i32(rg, QW_PQ_ENC_PLAIN);
+        qw_tw_elem_i32(rg, c->phys == QW_PQ_PHYS_INT64 && c->def.delta ? QW_PQ_ENC_DELTA_BINARY_PACKED
+                                                                        : QW_PQ_ENC_PLAIN);
         qw_tw_elem_i32(rg, QW_PQ_ENC_RLE);
     }
     qw_tw_list_begin(rg, 3, QW_TT_BINARY, 1);

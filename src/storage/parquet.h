@@ -49,6 +49,7 @@ typedef struct qw_pq_column {
     int field_id; /* Iceberg field id; 0 = none */
     qw_pq_type type;
     int required;
+    int delta; /* INT64-backed types: DELTA_BINARY_PACKED values instead of PLAIN */
 } qw_pq_column;
 
 /* Compression context and page scratch, reusable across writers (one

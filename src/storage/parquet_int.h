@@ -15,7 +15,7 @@ enum { /* Type */
     QW_PQ_PHYS_FLOAT = 4, QW_PQ_PHYS_DOUBLE = 5, QW_PQ_PHYS_BYTE_ARRAY = 6, QW_PQ_PHYS_FLBA = 7
 };
 enum { /* Encoding */
-    QW_PQ_ENC_PLAIN = 0, QW_PQ_ENC_PLAIN_DICTIONARY = 2, QW_PQ_ENC_RLE = 3, QW_PQ_ENC_BIT_PACKED = 4,
+    QW_PQ_ENC_PLAIN = 0, QW_PQ_ENC_PLAIN_DICTIONARY = 2, QW_PQ_ENC_DELTA_BINARY_PACKED = 5, QW_PQ_ENC_RLE = 3, QW_PQ_ENC_BIT_PACKED = 4,
     QW_PQ_ENC_RLE_DICTIONARY = 8
 };
 enum { /* CompressionCodec */
@@ -38,6 +38,10 @@ void qw__pq_rle_encode(qw_tbuf *out, const uint32_t *v, size_t n, int bw);
 /* Decode up to n values; QW_OK or QW_CORRUPT. */
 int qw__pq_rle_decode(const uint8_t *p, size_t len, int bw, uint32_t *out, size_t n);
 int qw__pq_bit_width(uint32_t max);
+/* DELTA_BINARY_PACKED of n INT64 values (blocks of 128, 4 miniblocks). */
+void qw__pq_delta_encode(qw_tbuf *out, const int64_t *v, size_t n);
+/* Decode n values; bytes consumed, or -1 when malformed. */
+long qw__pq_delta_decode(const uint8_t *p, size_t len, int64_t *out, size_t n);
 
 typedef struct qw__pq_col {
     qw_pq_column def;

@@ -41,6 +41,8 @@ struct qw_pqr {
     size_t pcap;
     uint32_t *lev, *idx;
     size_t lcap, icap;
+    int64_t *dvals; /* DELTA_BINARY_PACKED values of a page */
+    size_t dcap;
     qw_pqr_column dict;
 };
 
@@ -343,6 +345,7 @@ void qw_pqr_close(qw_pqr *r)
     qw_free(r->page);
     qw_free(r->lev);
     qw_free(r->idx);
+    qw_free(r->dvals);
     qw_pqr_column_free(&r->dict);
     qw_free(r);
 }
@@ -569,9 +572,22 @@ static qw_err page_values(qw_pqr *r, const qw_pqr_field *f, int enc, const uint8
         nn += lev ? lev[i] != 0 : 1;
     int dict = enc == QW_PQ_ENC_PLAIN_DICTIONARY || enc == QW_PQ_ENC_RLE_DICTIONARY;
     int rle_bool = enc == QW_PQ_ENC_RLE && f->phys == QW_PQ_PHYS_BOOLEAN;
-    if (!dict && !rle_bool && enc != QW_PQ_ENC_PLAIN)
+    int delta = enc == QW_PQ_ENC_DELTA_BINARY_PACKED &&
+                (f->phys == QW_PQ_PHYS_INT64 || f->phys == QW_PQ_PHYS_INT32);
+    if (!dict && !rle_bool && !delta && enc != QW_PQ_ENC_PLAIN)
         return bad(r, QW_UNSUPPORTED, "column %s: encoding %d", f->name, enc);
     qw_err e;
+    if (delta) { /* decoded up front; INT32 wraps at 32 bits, the same modulo 2^32 */
+        if (nn > r->dcap) {
+            int64_t *nd = qw_realloc(r->dvals, nn * sizeof *nd);
+            if (!nd)
+                return QW_NOMEM;
+            r->dvals = nd;
+            r->dcap = nn;
+        }
+        if (qw__pq_delta_decode(p, (size_t)(end - p), r->dvals, nn) < 0)
+            return bad(r, QW_CORRUPT, "column %s: bad DELTA_BINARY_PACKED data", f->name);
+    }
     if (dict || rle_bool) {
         int bw = 1;
         if (dict) {
@@ -615,6 +631,9 @@ static qw_err page_values(qw_pqr *r, const qw_pqr_field *f, int enc, const uint8
                 return e;
         } else if (rle_bool) {
             dst->i64[row] = r->idx[k++] & 1;
+        } else if (delta) {
+            int64_t x = r->dvals[k++];
+            dst->i64[row] = f->phys == QW_PQ_PHYS_INT32 ? (int32_t)(uint32_t)x : x;
         } else if ((e = plain_one(r, f->phys, &p, end, &bit, dst, row)) != QW_OK)
             return e;
     }

@@ -173,3 +173,125 @@ int qw__pq_rle_decode(const uint8_t *p, size_t len, int bw, uint32_t *out, size_
     }
     return 0;
 }
+
+/* ---- DELTA_BINARY_PACKED (INT64): blocks of 128 values, 4 miniblocks of 32 ---- */
+
+static uint64_t zigzag64(int64_t v)
+{
+    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+/* 32 values of width bw (1..64), LSB first, into 4 * bw bytes at o. */
+static void pack32(uint8_t *o, const uint64_t *v, int bw)
+{
+    memset(o, 0, (size_t)bw * 4);
+    size_t bit = 0;
+    for (int i = 0; i < 32; i++, bit += (size_t)bw) {
+        uint64_t x = v[i];
+        size_t at = bit >> 3;
+        int sh = (int)(bit & 7), left = bw + sh;
+        o[at++] |= (uint8_t)(x << sh);
+        x = sh ? x >> (8 - sh) : x >> 8;
+        for (left -= 8; left > 0; left -= 8, x >>= 8)
+            o[at++] |= (uint8_t)x;
+    }
+}
+
+void qw__pq_delta_encode(qw_tbuf *o, const int64_t *v, size_t n)
+{
+    varint(o, 128);
+    varint(o, 4);
+    varint(o, n);
+    varint(o, zigzag64(n ? v[0] : 0));
+    uint64_t d[128];
+    for (size_t i = 1; i < n; i += 128) {
+        size_t m = n - i < 128 ? n - i : 128;
+        int64_t mind = INT64_MAX;
+        for (size_t k = 0; k < m; k++) {
+            d[k] = (uint64_t)v[i + k] - (uint64_t)v[i + k - 1];
+            mind = (int64_t)d[k] < mind ? (int64_t)d[k] : mind;
+        }
+        varint(o, zigzag64(mind));
+        uint8_t bws[4] = {0, 0, 0, 0};
+        size_t at = o->n;
+        qw_tbuf_put(o, bws, 4);
+        for (size_t mb = 0; mb < 4 && mb * 32 < m; mb++) {
+            uint64_t any = 0;
+            for (size_t k = mb * 32; k < mb * 32 + 32; k++) {
+                d[k] = k < m ? d[k] - (uint64_t)mind : 0; /* the last miniblock is padded */
+                any |= d[k];
+            }
+            int bw = any ? 64 - __builtin_clzll(any) : 0;
+            if (!o->oom)
+                o->b[at + mb] = (uint8_t)bw;
+            if (bw) {
+                uint8_t *p = qw_tbuf_append(o, (size_t)bw * 4);
+                if (p)
+                    pack32(p, d + mb * 32, bw);
+            }
+        }
+    }
+}
+
+static int get_uvarint(const uint8_t **pp, const uint8_t *end, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (*pp >= end)
+            return -1;
+        uint8_t b = *(*pp)++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *out = v;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+long qw__pq_delta_decode(const uint8_t *p, size_t len, int64_t *out, size_t n)
+{
+    const uint8_t *s = p, *end = p + len;
+    uint64_t bsize, nmb, total, zf;
+    if (get_uvarint(&p, end, &bsize) || get_uvarint(&p, end, &nmb) || get_uvarint(&p, end, &total) ||
+        get_uvarint(&p, end, &zf))
+        return -1;
+    if (bsize == 0 || bsize % 128 || bsize > (1u << 20) || nmb == 0 || bsize % nmb ||
+        (bsize / nmb) % 32 || total < n)
+        return -1;
+    uint64_t per = bsize / nmb;
+    if (n)
+        out[0] = (int64_t)((zf >> 1) ^ (0 - (zf & 1)));
+    size_t k = 1;
+    while (k < n) {
+        uint64_t zm;
+        if (get_uvarint(&p, end, &zm) || (uint64_t)(end - p) < nmb)
+            return -1;
+        uint64_t mind = (zm >> 1) ^ (0 - (zm & 1));
+        const uint8_t *bws = p;
+        p += nmb;
+        for (uint64_t mb = 0; mb < nmb && k < n; mb++) {
+            int bw = bws[mb];
+            if (bw > 64)
+                return -1;
+            size_t want = n - k < per ? n - k : (size_t)per;
+            size_t full = (size_t)(per * (uint64_t)bw / 8), need = (want * (size_t)bw + 7) / 8;
+            if ((size_t)(end - p) < need)
+                return -1;
+            size_t bit = 0;
+            for (size_t j = 0; j < want; j++, k++, bit += (size_t)bw) {
+                uint64_t x = 0;
+                for (int got = 0; got < bw;) {
+                    size_t at = (bit + (size_t)got) >> 3;
+                    int sh = (int)((bit + (size_t)got) & 7), take = 8 - sh;
+                    take = take > bw - got ? bw - got : take;
+                    x |= (uint64_t)((p[at] >> sh) & ((1u << take) - 1)) << got;
+                    got += take;
+                }
+                out[k] = (int64_t)((uint64_t)out[k - 1] + mind + x);
+            }
+            p += (size_t)(end - p) < full ? (size_t)(end - p) : full;
+        }
+    }
+    return (long)(p - s);
+}

@@ -519,7 +519,9 @@ static qw_err write_file(qw_store *s, int t, const pbuf *p, qw_ice_data_file *df
     memset(vec, 0, sizeof vec);
     for (int i = 0; i < d->ncols; i++) {
         cols[i] = (qw_pq_column){d->cols[i].name, d->cols[i].id, pq_type(d->cols[i].kind),
-                                 d->cols[i].required};
+                                 d->cols[i].required, s->o.delta && col_store(t, i) == ST_INT &&
+                                                          d->cols[i].kind != QW_COL_INT &&
+                                                          d->cols[i].kind != QW_COL_BOOL};
         qw_pq_vec *v = &vec[i];
         v->valid = d->cols[i].required ? NULL : p->v[i];
         switch (col_store(t, i)) {

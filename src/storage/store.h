@@ -35,6 +35,7 @@ typedef struct qw_store_opts {
     long flush_ms;           /* 0 = 5,000 */
     qw_compression compression;
     int zstd_level;          /* 0 = 3 */
+    int delta;               /* timestamps, longs, decimals as DELTA_BINARY_PACKED */
     int blocking;            /* replay: back-pressure instead of drops */
     size_t queue_records;    /* 0 = 1 Mi records */
 } qw_store_opts;

@@ -28,7 +28,8 @@ void qw_store_opts_from_config(qw_store_opts *o, const qw_config *c, int blockin
 {
     *o = (qw_store_opts){.warehouse = c->warehouse, .catalog_uri = c->catalog_uri,
                          .flush_rows = c->flush_rows, .flush_ms = c->flush_ms,
-                         .compression = c->compression, .blocking = blocking};
+                         .compression = c->compression, .blocking = blocking,
+                         .zstd_level = c->zstd_level, .delta = c->int_delta};
 }
 
 qw_err qw_store_resolve(const char *warehouse, const char *catalog_uri, char *wh, size_t whcap,

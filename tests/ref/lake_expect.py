@@ -30,17 +30,20 @@ for line in open(cap):
         if t == "snapshot":
             for side, key in (("bid", "bids"), ("ask", "asks")):
                 for px, sz in m[key]:
-                    rows.append([m["product_id"], side, dec(px), dec(sz), True])
+                    tn = str(ns(m["time"])) if "time" in m else None
+                    rows.append([m["product_id"], side, dec(px), dec(sz), tn, True])
         elif t == "l2update":
             for s, px, sz in m["changes"]:
-                rows.append([m["product_id"], "bid" if s == "buy" else "ask", dec(px), dec(sz), False])
+                rows.append([m["product_id"], "bid" if s == "buy" else "ask", dec(px), dec(sz),
+                             str(ns(m["time"])), False])
     elif table == "raw_trades" and t in ("match", "last_match"):
         aggressor = "buy" if m["side"] == "sell" else "sell"
         rows.append([m["product_id"], str(m["trade_id"]), dec(m["price"]), dec(m["size"]), aggressor,
                      str(ns(m["time"])), t == "last_match"])
-rows.sort()
+rows.sort(key=lambda r: [(1, "") if x is None else (0, x) for x in r])  # DuckDB: NULLS LAST
 queries = {
-    "raw_orderbook": "select product_id, side, price::varchar, size::varchar, is_snapshot from $FILES order by all",
+    "raw_orderbook": "select product_id, side, price::varchar, size::varchar, exchange_ns::varchar, "
+                     "is_snapshot from $FILES order by all",
     "raw_trades": "select product_id, trade_id, price::varchar, size::varchar, aggressor_side, "
                   "exchange_ns::varchar, is_snapshot from $FILES order by all",
 }
