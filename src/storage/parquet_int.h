@@ -60,4 +60,55 @@ typedef struct qw__pq_col {
 void qw__pq_put_le(qw_tbuf *b, uint64_t v, int n);
 void qw__pq_schema_element(qw_tw *t, const qw__pq_col *c);
 
+
+/* ---- writer internals shared by parquet.c and parquet_enc.c ---- */
+#include <zstd.h>
+
+struct qw_pq_ctx {
+    ZSTD_CCtx *z;
+    qw_tbuf page, comp, hdr;
+    uint32_t *codes, *lev, *slots, *first;
+    size_t codes_cap, lev_cap, slots_cap, first_cap;
+    uint8_t *used;
+    size_t used_cap;
+    int64_t *dvals;
+    size_t dvals_cap;
+};
+
+struct qw_pq_writer {
+    int fd;
+    char path[4096];
+    qw_pq_opts o;
+    size_t ncols;
+    qw__pq_col c[QW_PQ_MAX_COLS];
+    size_t rows, rcap;    /* buffered single-value rows and their capacity */
+    uint64_t total_rows;
+    uint64_t off;         /* file offset */
+    size_t est;           /* buffered bytes estimate */
+    qw_tbuf rgmeta;       /* serialized RowGroups */
+    size_t nrg;
+    qw_pq_ctx *x;
+    int own_ctx;
+    int failed;
+    char *errbuf;
+    size_t errlen;
+};
+
+/* Per-chunk statistics, computed in one pass before anything is written. */
+typedef struct qw__pq_cstats {
+    size_t nnull;
+    int have;
+    int64_t lo, hi;
+    double dlo, dhi;
+    const uint8_t *smin, *smax;
+    size_t sminl, smaxl;
+} qw__pq_cstats;
+
+
+int qw__pq_grow(void *pp, size_t *cap, size_t n, size_t sz); /* 0 or -1 */
+qw_err qw__pq_fail(qw_pq_writer *w, qw_err e, const char *what);
+int qw__pq_write_all(qw_pq_writer *w, const void *p, size_t n);
+/* One row group of n rows from column vectors (statistics, pages, metadata). */
+qw_err qw__pq_write_group(qw_pq_writer *w, const qw_pq_vec *v, size_t n);
+
 #endif
