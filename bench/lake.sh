@@ -25,6 +25,11 @@ wall = t2 - t1; base = t1 - t0
 print(f"input {nbytes/1e6:.0f} MB NDJSON, {d['messages']} messages")
 print(f"replay --persist: {wall:.2f} s wall (replay alone {base:.2f} s): {rows/wall/1e6:.2f} M raw_orderbook rows/s, "
       f"{allrows/wall/1e6:.2f} M rows/s all tables, {nbytes/wall/1e6:.0f} MB/s of input")
+cpu = p.get("writer_cpu_s", 0)
+if cpu:
+    print(f"writer thread: {cpu:.2f} CPU-s: {rows/cpu/1e6:.2f} M raw_orderbook rows per CPU-second "
+          f"({allrows/cpu/1e6:.2f} M rows of all tables); committer thread {p.get('commit_cpu_s', 0):.2f} CPU-s "
+          f"(fsyncs, manifests, metadata, catalog)")
 print(f"lake: {p['files']} files, {p['bytes']/1e6:.1f} MB, {p['commits']} commits; "
       f"compression vs NDJSON {nbytes/p['bytes']:.1f}x")
 PY

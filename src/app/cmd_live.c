@@ -207,6 +207,8 @@ static json_t *store_json(const qw_store_stats *s)
     json_object_set_new(o, "commit_conflicts", json_integer((json_int_t)atomic_load(&s->commit_conflicts)));
     json_object_set_new(o, "errors", json_integer((json_int_t)atomic_load(&s->errors)));
     json_object_set_new(o, "last_commit_ns", json_integer((json_int_t)atomic_load(&s->last_commit_ns)));
+    json_object_set_new(o, "writer_cpu_s", json_real((double)atomic_load(&s->writer_cpu_ns) / 1e9));
+    json_object_set_new(o, "commit_cpu_s", json_real((double)atomic_load(&s->commit_cpu_ns) / 1e9));
     json_object_set_new(o, "last_commit_latency_ms",
                         json_real((double)atomic_load(&s->last_commit_latency_ns) / 1e6));
     return o;

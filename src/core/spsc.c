@@ -182,6 +182,43 @@ size_t qw_spsc_pop_wait(qw_spsc *q, void *out, size_t max, int64_t timeout_ns)
     }
 }
 
+size_t qw_spsc_peek(qw_spsc *q, void **first, size_t max)
+{
+    size_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    size_t avail = q->head_cache - t;
+    if (avail < max) {
+        q->head_cache = atomic_load_explicit(&q->head, memory_order_acquire);
+        avail = q->head_cache - t;
+        if (avail == 0)
+            return 0;
+    }
+    size_t slot = t & q->mask, run = q->mask + 1 - slot; /* contiguous until the wrap */
+    size_t n = avail < max ? avail : max;
+    *first = q->buf + slot * q->rec;
+    return n < run ? n : run;
+}
+
+size_t qw_spsc_peek_wait(qw_spsc *q, void **first, size_t max, int64_t timeout_ns)
+{
+    int64_t deadline = qw_now_mono_ns() + (timeout_ns > 0 ? timeout_ns : 1);
+    for (int spin = 0;; spin++) {
+        size_t n = qw_spsc_peek(q, first, max);
+        if (n)
+            return n;
+        if (atomic_load(&q->closed) || qw_now_mono_ns() >= deadline)
+            return qw_spsc_peek(q, first, max);
+        if (spin > SPINS)
+            wait_until(q, has_data, deadline);
+    }
+}
+
+void qw_spsc_release(qw_spsc *q, size_t n)
+{
+    size_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    atomic_store_explicit(&q->tail, t + n, memory_order_release);
+    wake(q);
+}
+
 void qw_spsc_close(qw_spsc *q)
 {
     atomic_store(&q->closed, 1);

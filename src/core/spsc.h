@@ -37,6 +37,13 @@ size_t qw_spsc_pop(qw_spsc *q, void *out, size_t max);
  * Returns 0 on timeout or when closed and drained. */
 size_t qw_spsc_pop_wait(qw_spsc *q, void *out, size_t max, int64_t timeout_ns);
 
+/* Consumer, zero copy: up to max records readable in place (contiguous:
+ * a run stops at the ring's wrap), *first pointing at the oldest. They stay
+ * valid until qw_spsc_release(q, n) with n <= the count returned. */
+size_t qw_spsc_peek(qw_spsc *q, void **first, size_t max);
+size_t qw_spsc_peek_wait(qw_spsc *q, void **first, size_t max, int64_t timeout_ns);
+void qw_spsc_release(qw_spsc *q, size_t n);
+
 /* Either side: no more pushes will be accepted; waiters wake. Records
  * already queued can still be popped. */
 void qw_spsc_close(qw_spsc *q);

@@ -424,6 +424,8 @@ qw_err qw_pq_writer_close(qw_pq_writer *w, qw_pq_file_stats *out)
             e = QW_NOMEM;
         else if (qw__pq_write_all(w, f.b, f.n) != 0 || qw__pq_write_all(w, tail, 8) != 0)
             e = qw__pq_fail(w, QW_IO, "write footer");
+        else if (w->o.defer_sync)
+            (void)sync_file_range(w->fd, 0, 0, SYNC_FILE_RANGE_WRITE); /* start writeback now */
         else if (fsync(w->fd) != 0)
             e = qw__pq_fail(w, QW_IO, "fsync");
     }

@@ -65,6 +65,8 @@ typedef struct qw_pq_opts {
     size_t page_bytes;          /* 0 = 1 MiB */
     int dictionary;             /* dictionary-encode string columns when it pays */
     qw_pq_ctx *ctx;             /* borrowed; NULL = the writer makes its own */
+    int defer_sync;             /* close() starts writeback but does not fsync: the caller
+                                   fsyncs the file before anything refers to it */
 } qw_pq_opts;
 
 typedef struct qw_pq_col_stats {
@@ -120,8 +122,8 @@ typedef struct qw_pq_vec {
  * rows are written first). Values are range-checked (decimal(18,8),
  * int32, dictionary codes); on any error the writer is failed: abort it. */
 qw_err qw_pq_write_rows(qw_pq_writer *w, const qw_pq_vec *cols, size_t nrows);
-/* Footer, fsync, close; frees w whatever the result (on error the partial
- * file is removed). out may be NULL. */
+/* Footer, fsync (unless defer_sync), close; frees w whatever the result
+ * (on error the partial file is removed). out may be NULL. */
 qw_err qw_pq_writer_close(qw_pq_writer *w, qw_pq_file_stats *out);
 void qw_pq_writer_abort(qw_pq_writer *w); /* close, unlink, free */
 

@@ -248,7 +248,7 @@ static qw_err write_file(qw_store *s, int t, const pbuf *p, qw_ice_data_file *df
     if (qw__store_columns(s, t, p, &dd, cols, vec) != 0)
         return QW_NOMEM;
     qw_pq_opts po = {.compression = s->o.compression, .dictionary = 1, .ctx = s->pqx,
-                     .zstd_level = s->o.zstd_level};
+                     .zstd_level = s->o.zstd_level, .defer_sync = 1 /* the committer fsyncs */};
     qw_pq_writer *w;
     char eb[256];
     qw_err e = qw_pq_writer_open(&w, path, cols, (size_t)d->ncols, &po, eb, sizeof eb);
@@ -293,6 +293,8 @@ static qw_err flush_table(qw_store *s, int t)
     tbuf *b = &s->buf[t];
     if (!b->n)
         return QW_OK;
+    if (!qw__commit_room(s))
+        return QW_AGAIN; /* commits are behind: keep buffering (bounded by buffers_full) */
     int64_t t0 = qw_now_mono_ns();
     /* one file per non-empty partition, in order of first appearance */
     size_t *ord = qw_malloc(b->np * sizeof *ord);
@@ -319,58 +321,29 @@ static qw_err flush_table(qw_store *s, int t)
         if (e == QW_OK)
             nfiles++;
     }
-    if (e == QW_OK) {
-        char rows[32], run[64];
-        snprintf(rows, sizeof rows, "%zu", b->n);
-        snprintf(run, sizeof run, "%s", s->run_id);
-        qw_ice_kv kv[2] = {{"quotewatch.run-id", run}, {"quotewatch.rows", rows}};
-        /* many writers may share a table: keep re-applying through conflicts */
-        qw_ice_append_opts ao = {.summary = kv, .nsummary = 2, .max_attempts = 60, .backoff_ms = 10};
-        qw_ice_commit_result res;
-        memset(&res, 0, sizeof res);
-        e = qw_ice_append(&s->ops, s->io, QW_TBL_NS, qw_tables[t].name, files, nfiles, &ao, &res);
-        if (e == QW_OK) {
-            atomic_fetch_add(&s->st->rows_written[t], b->n);
-            atomic_fetch_add(&s->st->files_written, nfiles);
-            uint64_t bytes = 0;
-            for (size_t i = 0; i < nfiles; i++)
-                bytes += (uint64_t)files[i].file_size_in_bytes;
-            atomic_fetch_add(&s->st->bytes_written, bytes);
-            atomic_fetch_add(&s->st->commits, 1);
-            atomic_fetch_add(&s->st->commit_conflicts, (uint64_t)(res.attempts > 1 ? res.attempts - 1 : 0));
-            atomic_store(&s->st->last_commit_ns, qw_now_wall_ns());
-            atomic_store(&s->st->last_commit_latency_ns, (uint64_t)(qw_now_mono_ns() - t0));
-            atomic_fetch_add(&s->st->commit_latency_sum_ns, (uint64_t)(qw_now_mono_ns() - t0));
-            QW_LOG(DEBUG, "%s: committed %zu rows in %zu files (snapshot %lld)", qw_tables[t].name,
-                   b->n, nfiles, (long long)res.snapshot_id);
-            b->n = 0;
-            b->seq = 0;
-            b->last = 0;
-            for (size_t k = 0; k < b->np; k++) {
-                b->p[k].n = 0;
-                b->p[k].sb.n = 0;
-            }
-        } else if (qw_log_ratelimit(&s->rl)) {
-            QW_LOG(ERROR, "%s: commit failed, rows kept for a retry: %s", qw_tables[t].name,
-                   res.err[0] ? res.err : qw_strerror(e));
-        }
-    }
-    if (e != QW_OK) {
-        for (size_t i = 0; i < nfiles; i++) { /* uncommitted: remove */
-            char p[QW_ICE_LOC_MAX];
-            if (qw_fileio_local_path(files[i].path, p, sizeof p) == QW_OK)
-                unlink(p);
-        }
+    if (e != QW_OK) { /* uncommitted: remove; the rows stay buffered for a retry */
+        qw__remove_files(files, nfiles);
         atomic_fetch_add(&s->st->errors, 1);
+        qw_free(files);
+        qw_free(ord);
+        return e;
     }
-    qw_free(files);
+    qw__job j = {.t = t, .nfiles = nfiles, .rows = b->n, .files = files, .t0 = t0};
+    qw__commit_push(s, &j); /* the committer owns the files now */
+    b->n = 0;
+    b->seq = 0;
+    b->last = 0;
+    for (size_t k = 0; k < b->np; k++) {
+        b->p[k].n = 0;
+        b->p[k].sb.n = 0;
+    }
     qw_free(ord);
-    return e;
+    return QW_OK;
 }
 
 static void backoff_after(qw_store *s, qw_err worst)
 {
-    if (worst != QW_OK) {
+    if (worst != QW_OK && worst != QW_AGAIN) { /* AGAIN: commits behind, not a failure */
         s->retry_ms = s->retry_ms ? (s->retry_ms * 2 > 30000 ? 30000 : s->retry_ms * 2) : 250;
         s->retry_at_ns = qw_now_mono_ns() + (int64_t)s->retry_ms * QW_NS_PER_MS;
     } else {
@@ -384,7 +357,7 @@ static qw_err flush_all(qw_store *s)
     qw_err worst = QW_OK;
     for (int t = 0; t < QW_TBL_COUNT; t++) {
         qw_err e = flush_table(s, t);
-        if (e != QW_OK)
+        if (e != QW_OK && (worst == QW_OK || worst == QW_AGAIN))
             worst = e;
     }
     s->last_flush_ns = qw_now_mono_ns();
@@ -400,15 +373,18 @@ static int buffers_full(const qw_store *s)
     return 0;
 }
 
+static void writer_cpu(qw_store *s)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+        atomic_store_explicit(&s->st->writer_cpu_ns, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec,
+                              memory_order_relaxed);
+}
+
 static void *writer_main(void *arg)
 {
     qw_store *s = arg;
     pthread_setname_np(pthread_self(), "qw-writer"); /* top, perf, gdb */
-    qw_rec *batch = qw_malloc(POP_BATCH * sizeof *batch);
-    if (!batch) {
-        s->final_error = 1;
-        return NULL;
-    }
     s->last_flush_ns = qw_now_mono_ns();
     for (;;) {
         int64_t now = qw_now_mono_ns();
@@ -436,15 +412,18 @@ static void *writer_main(void *arg)
             }
         }
         size_t n = 0;
-        if (!buffers_full(s)) {
+        void *head = NULL;
+        if (!buffers_full(s)) { /* records are read in place in the ring (no copy) */
             int64_t wait = s->o.flush_ms * QW_NS_PER_MS - (qw_now_mono_ns() - s->last_flush_ns);
-            n = qw_spsc_pop_wait(s->q, batch, POP_BATCH, wait > QW_NS_PER_MS ? wait : QW_NS_PER_MS);
+            n = qw_spsc_peek_wait(s->q, &head, POP_BATCH, wait > QW_NS_PER_MS ? wait : QW_NS_PER_MS);
         } else {
             struct timespec ts = {0, 50 * 1000000L}; /* commits failing: wait for the retry */
             nanosleep(&ts, NULL);
         }
         atomic_store_explicit(&s->st->queued, qw_spsc_size(s->q), memory_order_relaxed);
+        writer_cpu(s);
         int flush_now = 0;
+        const qw_rec *batch = head;
         for (size_t i = 0; i < n; i++) {
             if (batch[i].kind == QW_REC_FLUSH) {
                 flush_now = 1;
@@ -456,24 +435,42 @@ static void *writer_main(void *arg)
             if (qw__store_buffer_row(s, t, &batch[i]) != 0)
                 atomic_fetch_add(&s->st->dropped, 1);
         }
+        if (n)
+            qw_spsc_release(s->q, n);
         if (flush_now)
             flush_all(s);
         if (n == 0 && qw_spsc_closed(s->q) && qw_spsc_size(s->q) == 0)
             break;
     }
-    /* final flush: a few attempts, then report what could not be committed */
-    for (int attempt = 0; attempt < 20; attempt++) { /* about 5 s, then report */
-        if (flush_all(s) == QW_OK)
+    /* final flush: everything buffered goes to the committer (which, once
+     * closing, gives up on failing commits after a grace period); failing
+     * file writes get a few attempts, then what is left is reported */
+    for (int attempt = 0; attempt < 20;) {
+        qw_err worst = QW_OK;
+        int again = 0;
+        for (int t = 0; t < QW_TBL_COUNT; t++) {
+            qw_err e = flush_table(s, t);
+            if (e == QW_AGAIN)
+                again = 1;
+            else if (e != QW_OK)
+                worst = e;
+        }
+        if (!again && worst == QW_OK)
             break;
-        struct timespec ts = {0, 250 * 1000000L};
-        nanosleep(&ts, NULL);
+        if (again)
+            qw__commit_wait_room(s);
+        if (worst != QW_OK) {
+            attempt++;
+            struct timespec ts = {0, 250 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
     }
     for (int t = 0; t < QW_TBL_COUNT; t++)
         if (s->buf[t].n) {
             QW_LOG(ERROR, "%s: %zu rows could not be committed", qw_tables[t].name, s->buf[t].n);
             s->final_error = 1;
         }
-    qw_free(batch);
+    writer_cpu(s);
     return NULL;
 }
 
@@ -530,6 +527,8 @@ qw_err qw_store_open(qw_store **out, const qw_store_opts *o, qw_store_stats *sta
         goto fail;
     if ((e = qw_pq_ctx_new(&s->pqx)) != QW_OK)
         goto fail;
+    if ((e = qw__commit_start(s)) != QW_OK)
+        goto fail;
     atomic_store(&stats->enabled, 1);
     atomic_store(&stats->capacity, qw_spsc_capacity(s->q));
     if (pthread_create(&s->th, NULL, writer_main, s) != 0) {
@@ -542,6 +541,7 @@ qw_err qw_store_open(qw_store **out, const qw_store_opts *o, qw_store_stats *sta
     *out = s;
     return QW_OK;
 fail:
+    qw__commit_finish(s);
     qw_pq_ctx_free(s->pqx);
     qw_spsc_destroy(s->q);
     qw_fileio_destroy(s->io);
@@ -555,8 +555,11 @@ qw_err qw_store_close(qw_store *s)
     if (!s)
         return QW_OK;
     qw_spsc_close(s->q);
+    if (s->cstarted)
+        qw__commit_closing(s);
     if (s->started)
         pthread_join(s->th, NULL);
+    qw__commit_finish(s); /* commits what the writer queued last */
     qw_err e = s->final_error ? QW_IO : QW_OK;
     for (int t = 0; t < QW_TBL_COUNT; t++) {
         for (size_t k = 0; k < s->buf[t].np; k++)

@@ -6,6 +6,17 @@
 #include "core/alloc.h"
 #include "storage/store_int.h"
 
+/* Equal NUL-terminated product ids; both live in 32-byte arrays. */
+static inline int same_product(const char *a, const char *b)
+{
+    uint64_t x, y;
+    memcpy(&x, a, 8);
+    memcpy(&y, b, 8);
+    if (x != y)
+        return 0;
+    return memchr(a, 0, 8) ? 1 : strcmp(a + 8, b + 8) == 0;
+}
+
 static int64_t day_of(const qw_rec *r)
 {
     return r->t_ns ? qw_ice_day_from_us(r->t_ns / 1000) : INT32_MIN;
@@ -90,8 +101,15 @@ static int part_grow(pbuf *p, int t)
 static pbuf *part_for(qw_store *s, int t, const qw_rec *r)
 {
     tbuf *b = &s->buf[t];
-    int64_t day = r->kind == QW_REC_MARK ? INT32_MIN : day_of(r);
     pbuf *p = b->last < b->np ? &b->p[b->last] : NULL;
+    /* fast path: the previous row's partition (same product, same day) */
+    if (p && p->n && r->t_ns >= p->lo_ns && r->t_ns < p->hi_ns && r->kind != QW_REC_MARK &&
+        same_product(p->product, r->product)) {
+        if (p->n == p->cap && part_grow(p, t) != 0)
+            return NULL;
+        return p;
+    }
+    int64_t day = r->kind == QW_REC_MARK ? INT32_MIN : day_of(r);
     if (!p || !p->n || p->day != day || strcmp(p->product, r->product) != 0) {
         p = NULL;
         size_t k, spare = b->np;
@@ -119,8 +137,14 @@ static pbuf *part_for(qw_store *s, int t, const qw_rec *r)
             }
             k = spare;
             p = &b->p[k];
+            memset(p->product, 0, sizeof p->product);
             snprintf(p->product, sizeof p->product, "%s", r->product);
             p->day = day;
+            /* exchange times of this day, for the fast path: days from
+             * 1970 only (0 = unknown time = the null day; before 1970
+             * day_of's rounding applies), none for the null day */
+            p->lo_ns = day < 0 ? 1 : day == 0 ? 1 : day * 86400 * 1000000000LL;
+            p->hi_ns = day < 0 ? 0 : (day + 1) * 86400 * 1000000000LL;
             p->order = b->seq;
             p->sb.n = 0;
         }

@@ -23,6 +23,7 @@
 typedef struct pbuf {
     char product[QW_REC_PRODUCT_MAX];
     int64_t day;
+    int64_t lo_ns, hi_ns; /* exchange times that fall on day: [lo_ns, hi_ns) */
     uint64_t order; /* rows buffered before this partition's first: files keep ingest order */
     size_t n, cap;
     int64_t *i[QW_TBL_MAX_COLS];
@@ -40,6 +41,17 @@ typedef struct tbuf {
     size_t last;    /* partition of the previous row */
     uint64_t seq;   /* rows appended since the last flush */
 } tbuf;
+
+/* A flush's files for one table, written (not yet fsynced) and waiting for
+ * the committer thread: fsync them, then one Iceberg fast append. */
+typedef struct qw__job {
+    int t;
+    size_t nfiles, rows;
+    qw_ice_data_file *files; /* owned */
+    int64_t t0;              /* flush start (monotonic): commit latency */
+} qw__job;
+
+#define QW__JOBS 4 /* queued commits at most (one flush of every table); then the writer keeps rows buffered */
 
 struct qw_store {
     qw_store_opts o;
@@ -62,8 +74,19 @@ struct qw_store {
     int retry_ms;
     uint64_t file_seq;
     int64_t msg_id; /* producer side: ingest message counter */
-    int final_error;
+    _Atomic int final_error; /* writer and committer threads */
     qw_ratelimit rl;
+    /* committer thread (store_commit.c) */
+    pthread_t cth;
+    int cstarted;
+    pthread_mutex_t cmu;
+    pthread_cond_t ccv;
+    qw__job jobs[QW__JOBS];
+    size_t jhead, jcount;
+    int closing;          /* under cmu: closing: failing commits give up after close_deadline_ns */
+    int writer_done;      /* under cmu: no more jobs will come */
+    int64_t close_deadline_ns;
+    qw_ratelimit crl;
 };
 
 typedef struct qw__store_dicts {
@@ -76,5 +99,15 @@ int qw__store_buffer_row(qw_store *s, int t, const qw_rec *r);
 void qw__store_part_free(pbuf *p, int t);
 int qw__store_columns(qw_store *s, int t, const pbuf *p, qw__store_dicts *dd, qw_pq_column *cols,
                       qw_pq_vec *vec);
+
+/* Committer (store_commit.c). */
+qw_err qw__commit_start(qw_store *s);
+int qw__commit_room(qw_store *s);           /* a job can be queued now */
+void qw__commit_push(qw_store *s, const qw__job *j); /* needs room */
+void qw__commit_closing(qw_store *s);       /* close started: retries become bounded */
+void qw__commit_writer_done(qw_store *s);   /* the writer queued its last job */
+void qw__commit_wait_room(qw_store *s);     /* block until a job can be queued */
+void qw__commit_finish(qw_store *s);        /* drain (bounded), join */
+void qw__remove_files(const qw_ice_data_file *f, size_t n);
 
 #endif

@@ -1,0 +1,212 @@
+/* store_commit.c: the lake writer's committer thread. The writer thread
+ * (store.c) encodes each flush into Parquet files and queues one job per
+ * table; this thread makes the files durable (fsync) and commits them with
+ * one Iceberg fast append, retrying with backoff while the catalog or the
+ * disk fails. The writer never waits for I/O: encoding the next flush
+ * overlaps the fsyncs and the commit of the previous one. Jobs commit in
+ * queue order, so a table's snapshots keep the writer's file order. */
+#define QW_MODULE "store"
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/time.h"
+#include "storage/store_int.h"
+
+#define CLOSE_GRACE_NS (5000 * QW_NS_PER_MS) /* at close, failing commits are retried this long */
+
+void qw__remove_files(const qw_ice_data_file *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char p[QW_ICE_LOC_MAX];
+        if (qw_fileio_local_path(f[i].path, p, sizeof p) == QW_OK)
+            unlink(p);
+    }
+}
+
+static qw_err sync_files(const qw__job *j, char *why, size_t cap)
+{
+    for (size_t i = 0; i < j->nfiles; i++) {
+        char p[QW_ICE_LOC_MAX];
+        if (qw_fileio_local_path(j->files[i].path, p, sizeof p) != QW_OK)
+            continue;
+        int fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || fsync(fd) != 0) {
+            snprintf(why, cap, "fsync %s: %s", p, strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            return QW_IO;
+        }
+        close(fd);
+    }
+    return QW_OK;
+}
+
+static qw_err commit_job(qw_store *s, const qw__job *j)
+{
+    char why[QW_ICE_LOC_MAX + 128] = "";
+    qw_err e = sync_files(j, why, sizeof why);
+    qw_ice_commit_result res;
+    memset(&res, 0, sizeof res);
+    if (e == QW_OK) {
+        char rows[32], run[64];
+        snprintf(rows, sizeof rows, "%zu", j->rows);
+        snprintf(run, sizeof run, "%s", s->run_id);
+        qw_ice_kv kv[2] = {{"quotewatch.run-id", run}, {"quotewatch.rows", rows}};
+        /* many writers may share a table: keep re-applying through conflicts */
+        qw_ice_append_opts ao = {.summary = kv, .nsummary = 2, .max_attempts = 60, .backoff_ms = 10};
+        e = qw_ice_append(&s->ops, s->io, QW_TBL_NS, qw_tables[j->t].name, j->files, j->nfiles, &ao, &res);
+        if (e != QW_OK)
+            snprintf(why, sizeof why, "%s", res.err[0] ? res.err : qw_strerror(e));
+    }
+    if (e != QW_OK) {
+        atomic_fetch_add(&s->st->errors, 1);
+        if (qw_log_ratelimit(&s->crl))
+            QW_LOG(ERROR, "%s: commit failed, retrying with backoff: %s", qw_tables[j->t].name, why);
+        return e;
+    }
+    int64_t lat = qw_now_mono_ns() - j->t0;
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < j->nfiles; i++)
+        bytes += (uint64_t)j->files[i].file_size_in_bytes;
+    atomic_fetch_add(&s->st->rows_written[j->t], j->rows);
+    atomic_fetch_add(&s->st->files_written, j->nfiles);
+    atomic_fetch_add(&s->st->bytes_written, bytes);
+    atomic_fetch_add(&s->st->commits, 1);
+    atomic_fetch_add(&s->st->commit_conflicts, (uint64_t)(res.attempts > 1 ? res.attempts - 1 : 0));
+    atomic_store(&s->st->last_commit_ns, qw_now_wall_ns());
+    atomic_store(&s->st->last_commit_latency_ns, (uint64_t)lat);
+    atomic_fetch_add(&s->st->commit_latency_sum_ns, (uint64_t)lat);
+    QW_LOG(DEBUG, "%s: committed %zu rows in %zu files (snapshot %lld)", qw_tables[j->t].name, j->rows,
+           j->nfiles, (long long)res.snapshot_id);
+    return QW_OK;
+}
+
+static void commit_cpu(qw_store *s)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+        atomic_store_explicit(&s->st->commit_cpu_ns, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec,
+                              memory_order_relaxed);
+}
+
+static void pop_head(qw_store *s)
+{
+    qw_free(s->jobs[s->jhead].files);
+    memset(&s->jobs[s->jhead], 0, sizeof s->jobs[0]);
+    s->jhead = (s->jhead + 1) % QW__JOBS;
+    s->jcount--;
+    pthread_cond_broadcast(&s->ccv);
+}
+
+static void *committer_main(void *arg)
+{
+    qw_store *s = arg;
+    pthread_setname_np(pthread_self(), "qw-commit");
+    int backoff_ms = 0;
+    pthread_mutex_lock(&s->cmu);
+    for (;;) {
+        while (!s->jcount && !s->writer_done)
+            pthread_cond_wait(&s->ccv, &s->cmu);
+        if (!s->jcount)
+            break; /* the writer has exited and everything is committed */
+        qw__job j = s->jobs[s->jhead]; /* stays queued until committed or given up */
+        pthread_mutex_unlock(&s->cmu);
+        qw_err e = commit_job(s, &j);
+        commit_cpu(s);
+        pthread_mutex_lock(&s->cmu);
+        if (e == QW_OK) {
+            pop_head(s);
+            backoff_ms = 0;
+            continue;
+        }
+        if (s->closing && qw_now_mono_ns() >= s->close_deadline_ns) {
+            QW_LOG(ERROR, "%s: %zu rows could not be committed", qw_tables[j.t].name, j.rows);
+            qw__remove_files(j.files, j.nfiles); /* uncommitted: remove */
+            s->final_error = 1;
+            pop_head(s);
+            continue;
+        }
+        backoff_ms = s->closing ? 250 : backoff_ms ? (backoff_ms * 2 > 30000 ? 30000 : backoff_ms * 2) : 250;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += (long)(backoff_ms % 1000) * 1000000L;
+        ts.tv_sec += backoff_ms / 1000 + ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&s->ccv, &s->cmu, &ts); /* close wakes it early */
+    }
+    pthread_mutex_unlock(&s->cmu);
+    return NULL;
+}
+
+qw_err qw__commit_start(qw_store *s)
+{
+    s->crl = (qw_ratelimit){.first = 5, .every = 100};
+    pthread_mutex_init(&s->cmu, NULL);
+    pthread_cond_init(&s->ccv, NULL);
+    if (pthread_create(&s->cth, NULL, committer_main, s) != 0)
+        return QW_NOMEM;
+    s->cstarted = 1;
+    return QW_OK;
+}
+
+int qw__commit_room(qw_store *s)
+{
+    pthread_mutex_lock(&s->cmu);
+    int room = s->jcount < QW__JOBS;
+    pthread_mutex_unlock(&s->cmu);
+    return room;
+}
+
+void qw__commit_push(qw_store *s, const qw__job *j)
+{
+    pthread_mutex_lock(&s->cmu);
+    while (s->jcount == QW__JOBS) /* callers check for room first: does not happen */
+        pthread_cond_wait(&s->ccv, &s->cmu);
+    s->jobs[(s->jhead + s->jcount) % QW__JOBS] = *j;
+    s->jcount++;
+    pthread_cond_broadcast(&s->ccv);
+    pthread_mutex_unlock(&s->cmu);
+}
+
+void qw__commit_closing(qw_store *s)
+{
+    pthread_mutex_lock(&s->cmu);
+    if (!s->closing) {
+        s->closing = 1;
+        s->close_deadline_ns = qw_now_mono_ns() + CLOSE_GRACE_NS;
+    }
+    pthread_cond_broadcast(&s->ccv);
+    pthread_mutex_unlock(&s->cmu);
+}
+
+void qw__commit_writer_done(qw_store *s)
+{
+    pthread_mutex_lock(&s->cmu);
+    s->writer_done = 1;
+    pthread_cond_broadcast(&s->ccv);
+    pthread_mutex_unlock(&s->cmu);
+}
+
+void qw__commit_wait_room(qw_store *s)
+{
+    pthread_mutex_lock(&s->cmu);
+    while (s->jcount == QW__JOBS)
+        pthread_cond_wait(&s->ccv, &s->cmu);
+    pthread_mutex_unlock(&s->cmu);
+}
+
+void qw__commit_finish(qw_store *s)
+{
+    if (!s->cstarted)
+        return;
+    qw__commit_closing(s);
+    qw__commit_writer_done(s);
+    pthread_join(s->cth, NULL);
+    s->cstarted = 0;
+    pthread_mutex_destroy(&s->cmu);
+    pthread_cond_destroy(&s->ccv);
+}
