@@ -83,6 +83,26 @@ qw_err qw_spsc_push(qw_spsc *q, const void *rec)
     return QW_OK;
 }
 
+void *qw_spsc_claim(qw_spsc *q)
+{
+    if (atomic_load_explicit(&q->closed, memory_order_relaxed))
+        return NULL;
+    size_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
+    if (h - q->tail_cache > q->mask) {
+        q->tail_cache = atomic_load_explicit(&q->tail, memory_order_acquire);
+        if (h - q->tail_cache > q->mask)
+            return NULL;
+    }
+    return q->buf + (h & q->mask) * q->rec;
+}
+
+void qw_spsc_publish(qw_spsc *q)
+{
+    size_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
+    atomic_store_explicit(&q->head, h + 1, memory_order_release);
+    wake(q);
+}
+
 /* Sleep until pred() or closed or deadline (0 = none). */
 static void wait_until(qw_spsc *q, int (*pred)(qw_spsc *), int64_t deadline)
 {
@@ -131,6 +151,17 @@ static int has_data(qw_spsc *q)
 {
     return atomic_load_explicit(&q->head, memory_order_acquire) !=
            atomic_load_explicit(&q->tail, memory_order_relaxed);
+}
+
+void *qw_spsc_claim_wait(qw_spsc *q)
+{
+    for (int spin = 0;; spin++) {
+        void *p = qw_spsc_claim(q);
+        if (p || atomic_load(&q->closed))
+            return p;
+        if (spin > SPINS)
+            wait_until(q, has_room, 0);
+    }
 }
 
 qw_err qw_spsc_push_wait(qw_spsc *q, const void *rec)

@@ -31,6 +31,13 @@ qw_err qw_spsc_push(qw_spsc *q, const void *rec);
 /* Producer: wait for room (replay back-pressure). QW_AGAIN if closed. */
 qw_err qw_spsc_push_wait(qw_spsc *q, const void *rec);
 
+/* Producer, zero copy: the next free slot to fill in place (NULL when
+ * full or closed), then qw_spsc_publish makes it visible. claim_wait waits
+ * for room (NULL only when closed). One claim per publish. */
+void *qw_spsc_claim(qw_spsc *q);
+void *qw_spsc_claim_wait(qw_spsc *q);
+void qw_spsc_publish(qw_spsc *q);
+
 /* Consumer: up to max records into out; returns how many (0 = empty). */
 size_t qw_spsc_pop(qw_spsc *q, void *out, size_t max);
 /* Consumer: like pop, but waits up to timeout_ns for at least one record.

@@ -23,6 +23,7 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "core/time.h"
 
 
 typedef struct row {
@@ -59,15 +60,21 @@ static qw_err set_err(qw_catalog *c, qw_err e, const char *fmt, ...)
 
 typedef int (*row_fn)(void *ctx, int ncol, const char *const *vals);
 
+#define BUSY_BUDGET_NS (10000 * QW_NS_PER_MS)
+
 static qw_err exec_sqlite(qw_catalog *c, const char *sql, const char *const *p, int np, row_fn fn,
                           void *ctx, int *changes)
 {
     sqlite3_stmt *st = NULL;
-    for (int attempt = 0;; attempt++) {
+    /* a locked database is waited for (sqlite's busy handler, then short
+     * retries), but at most BUSY_BUDGET_NS per statement: then the caller
+     * gets an error and its own retry policy applies */
+    int64_t deadline = qw_now_mono_ns() + BUSY_BUDGET_NS;
+    for (;;) {
         int rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
         if (rc == SQLITE_OK)
             break;
-        if ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && attempt < 200) {
+        if ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && qw_now_mono_ns() < deadline) {
             struct timespec ts = {0, 5000000};
             nanosleep(&ts, NULL);
             continue;
@@ -77,7 +84,7 @@ static qw_err exec_sqlite(qw_catalog *c, const char *sql, const char *const *p, 
     for (int i = 0; i < np; i++)
         sqlite3_bind_text(st, i + 1, p[i], -1, SQLITE_TRANSIENT);
     qw_err e = QW_OK;
-    for (int attempt = 0;;) {
+    for (;;) {
         int rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) {
             int n = sqlite3_column_count(st);
@@ -90,14 +97,17 @@ static qw_err exec_sqlite(qw_catalog *c, const char *sql, const char *const *p, 
         }
         if (rc == SQLITE_DONE)
             break;
-        if ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && attempt++ < 400) {
+        if ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && qw_now_mono_ns() < deadline) {
             sqlite3_reset(st);
             struct timespec ts = {0, 5000000};
             nanosleep(&ts, NULL);
             continue;
         }
-        e = set_err(c, rc == SQLITE_CONSTRAINT ? QW_EXISTS : QW_DB, "sqlite: %s",
-                    sqlite3_errmsg(c->db));
+        /* locked: certainly not applied (QW_AGAIN); other errors: QW_DB */
+        e = set_err(c, rc == SQLITE_CONSTRAINT ? QW_EXISTS
+                       : rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? QW_AGAIN
+                                                                 : QW_DB,
+                    "sqlite: %s", sqlite3_errmsg(c->db));
         break;
     }
     if (changes)
@@ -270,7 +280,7 @@ qw_err qw_catalog_open(qw_catalog **out, const char *uri, const char *name, char
             e = set_err(c, QW_DB, "cannot open sqlite catalog %s: %s", path,
                         c->db ? sqlite3_errmsg(c->db) : "out of memory");
         } else {
-            sqlite3_busy_timeout(c->db, 5000);
+            sqlite3_busy_timeout(c->db, 2000);
             exec(c, "PRAGMA journal_mode=WAL", NULL, 0, NULL, NULL, NULL);
             exec(c, "PRAGMA synchronous=FULL", NULL, 0, NULL, NULL, NULL);
             e = QW_OK;

@@ -286,6 +286,17 @@ static qw_err one_attempt(attempt_ctx *a, int attempt)
         snprintf(res->err, sizeof(res->err), "load %.100s.%.100s: %s", a->ns, a->table, qw_err_name(e));
         return e;
     }
+    if (a->o && a->o->snapshot_id && qw_ice_meta_snapshot(p, a->snap_id)) {
+        /* the caller's id is in the table: an earlier call whose outcome
+         * was unknown did commit; committing again would duplicate rows */
+        const json_t *sn = qw_ice_meta_snapshot(p, a->snap_id);
+        res->snapshot_id = a->snap_id;
+        res->sequence_number = json_integer_value(json_object_get(sn, "sequence-number"));
+        res->landed_before = 1;
+        snprintf(res->metadata_location, sizeof(res->metadata_location), "%s", ploc);
+        qw_ice_meta_free(p);
+        return QW_OK;
+    }
     while (qw_ice_meta_snapshot(p, a->snap_id)) /* collision: a new id, a new manifest */
         a->snap_id = qw_ice_random_id(), a->manifest[0] = 0;
     if (a->manifest[0] && strcmp(a->manifest_table, p->uuid) != 0)
@@ -361,8 +372,14 @@ static qw_err one_attempt(attempt_ctx *a, int attempt)
         qw_fileio_remove(a->io, list);
         snprintf(res->err, sizeof(res->err), "commit conflict on %.200s", ploc);
     } else {
-        snprintf(res->err, sizeof(res->err), "catalog commit: %s (outcome unknown, files kept)",
-                 qw_err_name(e));
+        /* QW_AGAIN: the catalog was locked and did not apply the swap */
+        res->outcome_unknown = e != QW_AGAIN;
+        if (!res->outcome_unknown) { /* nobody references them */
+            qw_fileio_remove(a->io, nloc);
+            qw_fileio_remove(a->io, list);
+        }
+        snprintf(res->err, sizeof(res->err), "catalog commit: %s%s", qw_err_name(e),
+                 res->outcome_unknown ? " (outcome unknown, files kept)" : " (not applied)");
     }
 out:
     qw_free(bytes);
@@ -385,7 +402,7 @@ qw_err qw_ice_append(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *n
     attempt_ctx a = {.cat = cat, .io = io, .ns = ns, .table = table, .files = files, .n = n,
                      .o = opts, .res = res};
     qw_ice_uuid(a.commit_uuid);
-    a.snap_id = qw_ice_random_id();
+    a.snap_id = opts && opts->snapshot_id ? opts->snapshot_id : qw_ice_random_id();
     int max = opts && opts->max_attempts > 0 ? opts->max_attempts : 10;
     int base = opts && opts->backoff_ms > 0 ? opts->backoff_ms : 20;
     qw_err e = QW_CONFLICT;
@@ -401,7 +418,7 @@ qw_err qw_ice_append(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *n
     if (e != QW_OK)
         QW_LOG(WARN, "%s.%s: append failed after %d attempt(s): %s", ns, table, res->attempts,
                res->err);
-    if (e == QW_CONFLICT && a.manifest[0])
+    if ((e == QW_CONFLICT || (e != QW_OK && res->attempts && !res->outcome_unknown)) && a.manifest[0])
         qw_fileio_remove(io, a.manifest); /* gave up: the manifest is unreferenced */
     return e;
 }

@@ -279,11 +279,18 @@ typedef struct qw_ice_append_opts {
     int max_attempts;   /* default 10 */
     int backoff_ms;     /* first backoff, doubled per conflict (cap 2 s), jittered; default 20 */
     int64_t now_ms;     /* 0: wall clock */
+    /* 0: a random snapshot id. A caller that retries after an unknown
+     * outcome passes the same id again: when a snapshot with that id is
+     * already in the table, the earlier attempt landed and the append
+     * returns QW_OK without committing twice (res->landed_before). */
+    int64_t snapshot_id;
 } qw_ice_append_opts;
 
 typedef struct qw_ice_commit_result {
     int64_t snapshot_id, sequence_number;
     int attempts;
+    int outcome_unknown; /* the catalog failed during the swap: it may have happened */
+    int landed_before;   /* opts.snapshot_id was already committed (an earlier call) */
     char metadata_location[QW_ICE_LOC_MAX];
     char err[256];
 } qw_ice_commit_result;

@@ -184,6 +184,19 @@ static uint64_t zigzag64(int64_t v)
 /* 32 values of width bw (1..64), LSB first, into 4 * bw bytes at o. */
 static void pack32(uint8_t *o, const uint64_t *v, int bw)
 {
+    if (bw <= 56) { /* each value lands in one unaligned 64-bit word */
+        uint8_t tmp[4 * 56 + 8];
+        memset(tmp, 0, sizeof tmp);
+        size_t bit = 0;
+        for (int i = 0; i < 32; i++, bit += (size_t)bw) {
+            uint64_t w;
+            memcpy(&w, tmp + (bit >> 3), 8);
+            w |= v[i] << (bit & 7);
+            memcpy(tmp + (bit >> 3), &w, 8); /* little-endian hosts only (checked at build) */
+        }
+        memcpy(o, tmp, (size_t)bw * 4);
+        return;
+    }
     memset(o, 0, (size_t)bw * 4);
     size_t bit = 0;
     for (int i = 0; i < 32; i++, bit += (size_t)bw) {

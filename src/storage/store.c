@@ -47,20 +47,33 @@ static void set_product(qw_rec *r, const char *p, size_t n)
     r->product[n] = '\0';
 }
 
+/* The next ring slot, zeroed, to fill in place (NULL: full in live mode,
+ * counted as dropped; closed). Publish with qw_spsc_publish. */
+static qw_rec *claim(qw_store *s)
+{
+    qw_rec *r = s->o.blocking ? qw_spsc_claim_wait(s->q) : qw_spsc_claim(s->q);
+    if (!r) {
+        if (!qw_spsc_closed(s->q))
+            atomic_fetch_add_explicit(&s->st->dropped, 1, memory_order_relaxed);
+        return NULL;
+    }
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
 void qw_store_put_msg(qw_store *s, const qw_msg *m, int64_t recv_ns)
 {
     if (m->type != QW_MSG_BOOK && m->type != QW_MSG_TRADES)
         return;
     int64_t id = ++s->msg_id;
-    qw_rec r;
-    if (m->gap) {
-        memset(&r, 0, sizeof r);
-        r.kind = QW_REC_MARK;
-        r.side = 3;
-        set_product(&r, "*", 1);
-        r.recv_ns = recv_ns;
-        r.msg_id = id;
-        qw_store_put(s, &r);
+    qw_rec *r;
+    if (m->gap && (r = claim(s))) {
+        r->kind = QW_REC_MARK;
+        r->side = 3;
+        set_product(r, "*", 1);
+        r->recv_ns = recv_ns;
+        r->msg_id = id;
+        qw_spsc_publish(s->q);
     }
     for (size_t g = 0; g < m->ngroups; g++) {
         const qw_group *gr = &m->groups[g];
@@ -68,36 +81,38 @@ void qw_store_put_msg(qw_store *s, const qw_msg *m, int64_t recv_ns)
             continue;
         for (uint32_t k = 0; k < gr->count; k++) {
             const qw_chg *c = &m->chg[gr->first + k];
-            memset(&r, 0, sizeof r);
-            r.kind = QW_REC_LEVEL;
-            r.side = c->side;
-            r.is_snapshot = gr->kind == QW_GRP_SNAPSHOT;
-            r.has_seq = m->seq >= 0;
-            set_product(&r, gr->product, gr->product_len);
-            r.t_ns = c->t_ns ? c->t_ns : gr->t_ns;
-            r.recv_ns = recv_ns;
-            r.msg_id = id;
-            r.u.level.price = c->px;
-            r.u.level.size = c->sz;
-            r.u.level.seq = m->seq;
-            r.u.level.grp_ns = gr->t_ns;
-            qw_store_put(s, &r);
+            if (!(r = claim(s)))
+                continue;
+            r->kind = QW_REC_LEVEL;
+            r->side = c->side;
+            r->is_snapshot = gr->kind == QW_GRP_SNAPSHOT;
+            r->has_seq = m->seq >= 0;
+            set_product(r, gr->product, gr->product_len);
+            r->t_ns = c->t_ns ? c->t_ns : gr->t_ns;
+            r->recv_ns = recv_ns;
+            r->msg_id = id;
+            r->u.level.price = c->px;
+            r->u.level.size = c->sz;
+            r->u.level.seq = m->seq;
+            r->u.level.grp_ns = gr->t_ns;
+            qw_spsc_publish(s->q);
         }
     }
     for (size_t i = 0; i < m->ntrades; i++) {
         const qw_trade *t = &m->trades[i];
-        memset(&r, 0, sizeof r);
-        r.kind = QW_REC_TRADE;
-        r.side = t->aggressor;
-        r.is_snapshot = t->snapshot;
-        set_product(&r, t->product, t->product_len);
-        r.t_ns = t->t_ns;
-        r.recv_ns = recv_ns;
-        r.msg_id = id;
-        r.u.trade.price = t->px;
-        r.u.trade.size = t->sz;
-        snprintf(r.u.trade.id, sizeof r.u.trade.id, "%s", t->trade_id);
-        qw_store_put(s, &r);
+        if (!(r = claim(s)))
+            continue;
+        r->kind = QW_REC_TRADE;
+        r->side = t->aggressor;
+        r->is_snapshot = t->snapshot;
+        set_product(r, t->product, t->product_len);
+        r->t_ns = t->t_ns;
+        r->recv_ns = recv_ns;
+        r->msg_id = id;
+        r->u.trade.price = t->px;
+        r->u.trade.size = t->sz;
+        snprintf(r->u.trade.id, sizeof r->u.trade.id, "%s", t->trade_id);
+        qw_spsc_publish(s->q);
     }
 }
 
@@ -328,7 +343,8 @@ static qw_err flush_table(qw_store *s, int t)
         qw_free(ord);
         return e;
     }
-    qw__job j = {.t = t, .nfiles = nfiles, .rows = b->n, .files = files, .t0 = t0};
+    qw__job j = {.t = t, .nfiles = nfiles, .rows = b->n, .files = files, .t0 = t0,
+                 .snap_id = qw_ice_random_id()};
     qw__commit_push(s, &j); /* the committer owns the files now */
     b->n = 0;
     b->seq = 0;

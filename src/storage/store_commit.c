@@ -45,7 +45,7 @@ static qw_err sync_files(const qw__job *j, char *why, size_t cap)
     return QW_OK;
 }
 
-static qw_err commit_job(qw_store *s, const qw__job *j)
+static qw_err commit_job(qw_store *s, qw__job *j)
 {
     char why[QW_ICE_LOC_MAX + 128] = "";
     qw_err e = sync_files(j, why, sizeof why);
@@ -57,10 +57,15 @@ static qw_err commit_job(qw_store *s, const qw__job *j)
         snprintf(run, sizeof run, "%s", s->run_id);
         qw_ice_kv kv[2] = {{"quotewatch.run-id", run}, {"quotewatch.rows", rows}};
         /* many writers may share a table: keep re-applying through conflicts */
-        qw_ice_append_opts ao = {.summary = kv, .nsummary = 2, .max_attempts = 60, .backoff_ms = 10};
+        qw_ice_append_opts ao = {.summary = kv, .nsummary = 2, .max_attempts = 60, .backoff_ms = 10,
+                                 .snapshot_id = j->snap_id};
         e = qw_ice_append(&s->ops, s->io, QW_TBL_NS, qw_tables[j->t].name, j->files, j->nfiles, &ao, &res);
+        j->unknown = e != QW_OK && res.outcome_unknown;
         if (e != QW_OK)
             snprintf(why, sizeof why, "%s", res.err[0] ? res.err : qw_strerror(e));
+        else if (res.landed_before)
+            QW_LOG(INFO, "%s: an earlier commit attempt had landed (snapshot %lld): not committed twice",
+                   qw_tables[j->t].name, (long long)j->snap_id);
     }
     if (e != QW_OK) {
         atomic_fetch_add(&s->st->errors, 1);
@@ -106,7 +111,7 @@ static void *committer_main(void *arg)
 {
     qw_store *s = arg;
     pthread_setname_np(pthread_self(), "qw-commit");
-    int backoff_ms = 0;
+    int backoff_ms = 0, last_failed = 0;
     pthread_mutex_lock(&s->cmu);
     for (;;) {
         while (!s->jcount && !s->writer_done)
@@ -114,18 +119,29 @@ static void *committer_main(void *arg)
         if (!s->jcount)
             break; /* the writer has exited and everything is committed */
         qw__job j = s->jobs[s->jhead]; /* stays queued until committed or given up */
+        /* closing, past the grace period, and the last attempt failed: the
+         * rest is given up without more (possibly slow) attempts */
+        int give_up = s->closing && last_failed && qw_now_mono_ns() >= s->close_deadline_ns;
         pthread_mutex_unlock(&s->cmu);
-        qw_err e = commit_job(s, &j);
+        qw_err e = give_up ? QW_IO : commit_job(s, &j);
         commit_cpu(s);
         pthread_mutex_lock(&s->cmu);
+        s->jobs[s->jhead].unknown = j.unknown;
+        last_failed = e != QW_OK;
         if (e == QW_OK) {
             pop_head(s);
             backoff_ms = 0;
             continue;
         }
         if (s->closing && qw_now_mono_ns() >= s->close_deadline_ns) {
-            QW_LOG(ERROR, "%s: %zu rows could not be committed", qw_tables[j.t].name, j.rows);
-            qw__remove_files(j.files, j.nfiles); /* uncommitted: remove */
+            if (j.unknown) /* it may have landed: its files may be referenced */
+                QW_LOG(ERROR, "%s: %zu rows may not have been committed (the catalog failed during "
+                       "the swap); unreferenced files are left for `quotewatch lake clean-orphans`",
+                       qw_tables[j.t].name, j.rows);
+            else {
+                QW_LOG(ERROR, "%s: %zu rows could not be committed", qw_tables[j.t].name, j.rows);
+                qw__remove_files(j.files, j.nfiles); /* certainly uncommitted: remove */
+            }
             s->final_error = 1;
             pop_head(s);
             continue;

@@ -49,6 +49,9 @@ typedef struct qw__job {
     size_t nfiles, rows;
     qw_ice_data_file *files; /* owned */
     int64_t t0;              /* flush start (monotonic): commit latency */
+    int64_t snap_id;         /* the same on every attempt: a retry after an unknown outcome
+                                finds the snapshot if it landed (no duplicate rows) */
+    int unknown;             /* the last attempt's outcome is unknown */
 } qw__job;
 
 #define QW__JOBS 4 /* queued commits at most (one flush of every table); then the writer keeps rows buffered */

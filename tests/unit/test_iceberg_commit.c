@@ -4,6 +4,7 @@
  * lands between our load and our CAS), concurrent writers in threads with no
  * lost files, and failure paths. */
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -24,6 +25,8 @@ typedef struct memcat {
     int inject;
     qw_fileio *io;
     int in_rival;
+    int lost_after_swap; /* the next commits apply, then report a lost connection */
+    int locked;          /* the next commits are refused without applying (QW_AGAIN) */
 } memcat;
 
 static qw_err mc_ns(void *ctx, const char *ns)
@@ -96,6 +99,10 @@ static qw_err mc_commit(void *ctx, const char *ns, const char *table, const char
         if (re != QW_OK)
             return QW_IO;
     }
+    if (c->locked > 0) {
+        c->locked--;
+        return QW_AGAIN;
+    }
     pthread_mutex_lock(&c->mu);
     int i = find(c, ns, table);
     qw_err e = QW_OK;
@@ -107,6 +114,10 @@ static qw_err mc_commit(void *ctx, const char *ns, const char *table, const char
     } else {
         snprintf(c->t[i].loc, QW_ICE_LOC_MAX, "%s", loc);
         c->commits++;
+        if (c->lost_after_swap > 0) {
+            c->lost_after_swap--;
+            e = QW_IO; /* applied, but the caller cannot know */
+        }
     }
     pthread_mutex_unlock(&c->mu);
     return e;
@@ -401,6 +412,58 @@ TEST(ice_append_errors)
     ASSERT_OK(qw_fileio_write(e.io, bad, "{\"format-version\":2", 19));
     snprintf(e.cat.t[0].loc, QW_ICE_LOC_MAX, "%s", bad);
     ASSERT_ERR(QW_BAD_JSON, qw_ice_append(&e.ops, e.io, "quotewatch", "raw_trades", f, 1, NULL, &res));
+    qw_free(f);
+    env_fini(&e);
+}
+
+static int count_meta(const char *dir)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "ls %s/quotewatch/raw_trades/metadata | wc -l", dir);
+    FILE *p = popen(cmd, "r");
+    int n = -1;
+    if (p) {
+        if (fscanf(p, "%d", &n) != 1)
+            n = -1;
+        pclose(p);
+    }
+    return n;
+}
+
+/* A retry after an unknown outcome (the swap happened, the reply was lost)
+ * with the same snapshot id finds its snapshot and does not commit twice;
+ * a locked catalog (QW_AGAIN) is a known "not applied": nothing is left. */
+TEST(ice_append_unknown_outcome_and_locked)
+{
+    env e;
+    env_init(&e);
+    qw_ice_data_file *f = qw_calloc(2, sizeof(*f));
+    one_file(&f[0], "a", 18734, 5);
+    one_file(&f[1], "b", 18735, 7);
+    qw_ice_commit_result res;
+    qw_ice_append_opts o = {.snapshot_id = 123456789};
+    e.cat.lost_after_swap = 1;
+    ASSERT_ERR(QW_IO, qw_ice_append(&e.ops, e.io, "quotewatch", "raw_trades", f, 2, &o, &res));
+    ASSERT_EQ(res.outcome_unknown, 1);
+    ASSERT_EQ(e.cat.commits, 1); /* it did land */
+    ASSERT_OK(qw_ice_append(&e.ops, e.io, "quotewatch", "raw_trades", f, 2, &o, &res));
+    ASSERT_EQ(res.landed_before, 1);
+    ASSERT_EQ(res.snapshot_id, 123456789);
+    ASSERT_EQ(e.cat.commits, 1); /* not committed twice */
+    qw_ice_meta *m;
+    char loc[QW_ICE_LOC_MAX];
+    ASSERT_OK(qw_ice_load_table(&e.ops, e.io, "quotewatch", "raw_trades", &m, loc, sizeof(loc)));
+    ASSERT_EQ(json_array_size(json_object_get(m->root, "snapshots")), 1u);
+    qw_ice_meta_free(m);
+    /* locked: refused, known not applied, its metadata files removed */
+    int before = count_meta(e.dir);
+    e.cat.locked = 1;
+    o.snapshot_id = 0;
+    ASSERT_ERR(QW_AGAIN, qw_ice_append(&e.ops, e.io, "quotewatch", "raw_trades", f, 2, &o, &res));
+    ASSERT_EQ(res.outcome_unknown, 0);
+    ASSERT_EQ(count_meta(e.dir), before);
+    ASSERT_OK(qw_ice_append(&e.ops, e.io, "quotewatch", "raw_trades", f, 2, &o, &res));
+    ASSERT_EQ(e.cat.commits, 2);
     qw_free(f);
     env_fini(&e);
 }
