@@ -181,33 +181,25 @@ static uint64_t zigzag64(int64_t v)
     return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
 }
 
-/* 32 values of width bw (1..64), LSB first, into 4 * bw bytes at o. */
+/* 32 values of width bw (1..64), LSB first, into 4 * bw bytes at o:
+ * a 64-bit accumulator, stored 8 bytes at a time. */
 static void pack32(uint8_t *o, const uint64_t *v, int bw)
 {
-    if (bw <= 56) { /* each value lands in one unaligned 64-bit word */
-        uint8_t tmp[4 * 56 + 8];
-        memset(tmp, 0, sizeof tmp);
-        size_t bit = 0;
-        for (int i = 0; i < 32; i++, bit += (size_t)bw) {
-            uint64_t w;
-            memcpy(&w, tmp + (bit >> 3), 8);
-            w |= v[i] << (bit & 7);
-            memcpy(tmp + (bit >> 3), &w, 8); /* little-endian hosts only (checked at build) */
-        }
-        memcpy(o, tmp, (size_t)bw * 4);
-        return;
-    }
-    memset(o, 0, (size_t)bw * 4);
-    size_t bit = 0;
-    for (int i = 0; i < 32; i++, bit += (size_t)bw) {
+    uint64_t acc = 0;
+    int n = 0;
+    for (int i = 0; i < 32; i++) {
         uint64_t x = v[i];
-        size_t at = bit >> 3;
-        int sh = (int)(bit & 7), left = bw + sh;
-        o[at++] |= (uint8_t)(x << sh);
-        x = sh ? x >> (8 - sh) : x >> 8;
-        for (left -= 8; left > 0; left -= 8, x >>= 8)
-            o[at++] |= (uint8_t)x;
+        acc |= x << n;
+        n += bw;
+        if (n >= 64) {
+            memcpy(o, &acc, 8); /* little-endian hosts only (checked at build) */
+            o += 8;
+            n -= 64;
+            acc = n ? x >> (bw - n) : 0;
+        }
     }
+    for (int k = 0; n > 0; k++, n -= 8)
+        *o++ = (uint8_t)(acc >> (8 * k));
 }
 
 void qw__pq_delta_encode(qw_tbuf *o, const int64_t *v, size_t n)

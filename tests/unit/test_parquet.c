@@ -230,6 +230,25 @@ TEST(parquet_delta_binary_packed)
                 ASSERT_TRUE(used < 0 || (used <= (long)cut && memcmp(v, out, n * sizeof v[0]) == 0));
             }
         }
+    /* every miniblock bit width 1..64 */
+    for (int bw = 1; bw <= 64; bw++) {
+        uint64_t mask = bw == 64 ? ~0ull : (1ull << bw) - 1;
+        v[0] = 5;
+        for (size_t i = 1; i < 300; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            uint64_t d = i % 32 == 1 ? mask : i % 32 == 2 ? 0 : x & mask; /* min 0, max all ones */
+            v[i] = (int64_t)((uint64_t)v[i - 1] + d);
+        }
+        b.n = 0;
+        qw__pq_delta_encode(&b, v, 300);
+        /* header: 80 01 | 04 | ac 02 (300) | 0a (first 5) | 00 (min delta 0) | widths */
+        if (bw < 64) { /* 64: the all-ones delta is -1 as int64, so the min delta is not 0 */
+            ASSERT_EQ(b.b[6], 0);
+            ASSERT_EQ(b.b[7], (uint8_t)bw);
+        }
+        ASSERT_EQ(qw__pq_delta_decode(b.b, b.n, out, 300), (long)b.n);
+        ASSERT_TRUE(memcmp(v, out, 300 * sizeof v[0]) == 0);
+    }
     /* timestamps shrink: 8 bytes plain vs about 1 here */
     for (size_t i = 0; i < 5000; i++)
         v[i] = 1767225600000000LL + (int64_t)i * 3;
