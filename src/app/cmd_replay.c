@@ -371,12 +371,13 @@ int qw_cmd_replay(const qw_config *cfg)
         snprintf(persist_json, sizeof persist_json,
                  "{\"rows_written\":{\"raw_orderbook\":%llu,\"raw_trades\":%llu,\"features\":%llu,"
                  "\"labels\":%llu},\"files\":%llu,\"bytes\":%llu,\"commits\":%llu,\"errors\":%llu,"
-                 "\"flush_commit_ms_avg\":%.3f,\"writer_cpu_s\":%.3f,\"commit_cpu_s\":%.3f}",
+                 "\"flush_commit_ms_avg\":%.3f,\"commit_ms_avg\":%.3f,\"writer_cpu_s\":%.3f,\"commit_cpu_s\":%.3f}",
                  (unsigned long long)sst.rows_written[0], (unsigned long long)sst.rows_written[1],
                  (unsigned long long)sst.rows_written[2], (unsigned long long)sst.rows_written[3],
                  (unsigned long long)sst.files_written, (unsigned long long)sst.bytes_written,
                  (unsigned long long)sst.commits, (unsigned long long)sst.errors,
                  sst.commits ? (double)sst.commit_latency_sum_ns / (double)sst.commits / 1e6 : 0.0,
+                 sst.commits ? (double)sst.commit_work_sum_ns / (double)sst.commits / 1e6 : 0.0,
                  (double)sst.writer_cpu_ns / 1e9, (double)sst.commit_cpu_ns / 1e9);
         x.extra_key = "persistence";
         x.extra_json = persist_json;

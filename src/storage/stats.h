@@ -25,7 +25,9 @@ typedef struct qw_store_stats {
     _Atomic uint64_t errors;         /* failed flushes/commits (retried with backoff) */
     _Atomic int64_t last_commit_ns;  /* wall clock of the last commit, 0 = none */
     _Atomic uint64_t last_commit_latency_ns;
-    _Atomic uint64_t commit_latency_sum_ns; /* over `commits`: flush (files + commit) wall time */
+    _Atomic uint64_t commit_latency_sum_ns; /* over `commits`: flush start -> committed (queueing included) */
+    _Atomic uint64_t commit_work_sum_ns;    /* over `commits`: the committer's own time: fsyncs, manifest,
+                                               list, metadata JSON, catalog swap */
     _Atomic uint64_t writer_cpu_ns;  /* CPU time of the writer thread so far (one core) */
     _Atomic uint64_t commit_cpu_ns;  /* CPU time of the committer thread (fsync waits excluded) */
 } qw_store_stats;

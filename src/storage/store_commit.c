@@ -47,6 +47,7 @@ static qw_err sync_files(const qw__job *j, char *why, size_t cap)
 
 static qw_err commit_job(qw_store *s, qw__job *j)
 {
+    int64_t w0 = qw_now_mono_ns();
     char why[QW_ICE_LOC_MAX + 128] = "";
     qw_err e = sync_files(j, why, sizeof why);
     qw_ice_commit_result res;
@@ -85,6 +86,7 @@ static qw_err commit_job(qw_store *s, qw__job *j)
     atomic_store(&s->st->last_commit_ns, qw_now_wall_ns());
     atomic_store(&s->st->last_commit_latency_ns, (uint64_t)lat);
     atomic_fetch_add(&s->st->commit_latency_sum_ns, (uint64_t)lat);
+    atomic_fetch_add(&s->st->commit_work_sum_ns, (uint64_t)(qw_now_mono_ns() - w0));
     QW_LOG(DEBUG, "%s: committed %zu rows in %zu files (snapshot %lld)", qw_tables[j->t].name, j->rows,
            j->nfiles, (long long)res.snapshot_id);
     return QW_OK;
