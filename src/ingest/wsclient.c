@@ -352,10 +352,12 @@ void qw__ws_established(qw_wsclient *c)
             QW_LOG(ERROR, "cannot queue the %s subscribe", ch[i]);
 }
 
-void qw__ws_closed(qw_wsclient *c, const char *why)
+void qw__ws_closed(qw_wsclient *c, const char *why_in)
 {
     if (c->closed_gen == c->attempt_gen)
         return; /* this attempt was already handled */
+    char why[sizeof c->st.last_error]; /* why_in is often st.last_error itself */
+    snprintf(why, sizeof why, "%s", why_in);
     c->closed_gen = c->attempt_gen;
     int was_up = c->st.state == QW_WS_SUBSCRIBED;
     c->wsi = NULL;
@@ -543,7 +545,8 @@ static int parse_url(qw_wsclient *c, char *errbuf, size_t errlen)
     if (port == 80 && c->tls && !strstr(c->url + 6, ":80"))
         port = 443;
     snprintf(c->host, sizeof c->host, "%s", ads);
-    snprintf(c->path, sizeof c->path, "/%s", path);
+    /* lws_parse_uri gives "/" for a URL without a path, else the path without its "/" */
+    snprintf(c->path, sizeof c->path, "%s%s", path[0] == '/' ? "" : "/", path);
     c->port = port;
     return 0;
 }
