@@ -49,7 +49,7 @@ struct qw_wsclient {
     /* RAW connection (ws://): our handshake and framing */
     int hs_sent, hs_done, dead, close_sent, close_reply, pong_pending;
     char wskey[QW_WS_KEY_LEN + 1];
-    char hs[QW_WS_RESPONSE_MAX];
+    char hs[QW_WS_RESPONSE_MAX + 1]; /* a full-size header without its end fails */
     size_t hslen;
     qw_ws_rx wp;
     unsigned char pong[125];
