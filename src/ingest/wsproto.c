@@ -357,13 +357,37 @@ static qw_err append(qw_ws_rx *r, const char *p, size_t n)
     return QW_OK;
 }
 
+/* The rest of a discarded (oversized) compressed message still goes
+ * through the inflater, so a kept context stays in step with the server's. */
+static qw_err inflate_skip(qw_ws_rx *r)
+{
+    z_stream *z = r->z;
+    unsigned char sink[4096];
+    for (;;) {
+        z->next_out = sink;
+        z->avail_out = sizeof sink;
+        int ret = inflate(z, Z_SYNC_FLUSH);
+        if (ret == Z_STREAM_END) {
+            r->zend = 1;
+            return QW_OK;
+        }
+        if (ret != Z_OK && ret != Z_BUF_ERROR)
+            return perr(r, "bad permessage-deflate data");
+        /* done when the input is used up and nothing more came out */
+        if (ret == Z_BUF_ERROR || (z->avail_in == 0 && z->avail_out != 0))
+            return QW_OK;
+    }
+}
+
 static qw_err inflate_in(qw_ws_rx *r, const unsigned char *p, size_t n)
 {
-    if (r->discard || r->zend)
+    if (r->zend)
         return QW_OK;
     z_stream *z = r->z;
     z->next_in = (unsigned char *)p;
     z->avail_in = (uInt)n;
+    if (r->discard)
+        return inflate_skip(r);
     for (;;) {
         if (r->mlen >= r->max_message) {
             /* output full: anything more is too much */
@@ -375,7 +399,7 @@ static qw_err inflate_in(qw_ws_rx *r, const unsigned char *p, size_t n)
                 r->zend = 1;
             if (z->avail_out == 0) {
                 oversize(r);
-                return QW_OK;
+                return inflate_skip(r);
             }
             if (ret != Z_OK && ret != Z_BUF_ERROR && ret != Z_STREAM_END)
                 return perr(r, "bad permessage-deflate data");
@@ -428,7 +452,7 @@ static qw_err deliver(qw_ws_rx *r, char *p, size_t n, int bin)
 static qw_err msg_end(qw_ws_rx *r)
 {
     qw_err e = QW_OK;
-    if (r->msg_z && !r->discard && !r->zend) {
+    if (r->msg_z && !r->zend) {
         static const unsigned char tail[4] = {0x00, 0x00, 0xff, 0xff};
         e = inflate_in(r, tail, sizeof tail);
     }

@@ -545,9 +545,11 @@ TEST(wsproto_deflate_oversized)
     ASSERT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
     size_t zn = zdeflate(&zs, m, sizeof m, z, sizeof z);
     size_t n = sframe(b, 1, 1, QW_WS_OP_TEXT, z, zn);
-    size_t zn2 = zdeflate(&zs, "{}", 2, z, sizeof z);
+    /* the next message leans on the discarded one's window (context kept) */
+    static const char next[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa{}";
+    size_t zn2 = zdeflate(&zs, next, sizeof next - 1, z, sizeof z);
     deflateEnd(&zs);
-    ASSERT_TRUE(zn > 0 && zn < 2000 && zn2 > 0);
+    ASSERT_TRUE(zn > 0 && zn < 2000 && zn2 > 0 && zn2 < 10);
     n += sframe(b + n, 1, 1, QW_WS_OP_TEXT, z, zn2);
     qw_ws_pmd pmd = {1, 0, 1, 15, 15};
     qw_ws_rx r;
@@ -557,6 +559,9 @@ TEST(wsproto_deflate_oversized)
     ASSERT_EQ(r.oversized, 1);
     ASSERT_TRUE(r.mcap <= 50001); /* never grew past the limit */
     ASSERT_EQ(c.oversized, 1);
+    c.out[c.n] = '\0';
+    ASSERT_EQ(c.msgs, 1);
+    ASSERT_STREQ(c.out, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa{}|");
     /* exactly at the limit: delivered */
     memset(&zs, 0, sizeof zs);
     ASSERT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
