@@ -184,7 +184,9 @@ static void stall_cb(lws_sorted_usec_list_t *sul)
 
 /* What lws agreed for the server->client direction of the connection in
  * handshake, taken from its option calls (ESTABLISHED follows in the same
- * service call; see pmd_cb). */
+ * service call; see pmd_cb). lws 4.1.6 applies only arg-less options as a
+ * server (server_no_context_takeover); a window is followed should a
+ * version apply server_max_window_bits. */
 static struct {
     struct lws *wsi;
     int snct, smwb;
