@@ -9,8 +9,8 @@
 #include "ingest/wsclient.h"
 #include "ingest/wsproto.h"
 
-#define OUTQ 16             /* queued client messages (subscribes) */
-#define OUTMSG 4096         /* one subscribe message */
+#define OUTQ 16     /* queued client messages (subscribes) */
+#define OUTMSG 4096 /* one subscribe message */
 
 struct qw_wsclient {
     struct lws_context *ctx;
@@ -32,9 +32,9 @@ struct qw_wsclient {
     unsigned failures;
     int stopping, kill_reason_set;
     int64_t state_since_ns;
-    double tokens;            /* connect bucket */
+    double tokens; /* connect bucket */
     int64_t tokens_ns;
-    double send_tokens;       /* client-message bucket */
+    double send_tokens; /* client-message bucket */
     int64_t send_tokens_ns;
     uint64_t rng;
     lws_sorted_usec_list_t sul_connect, sul_tick, sul_send;
@@ -71,8 +71,8 @@ void qw__ws_deliver(qw_wsclient *c, char *buf, size_t len, int64_t wall, int64_t
 
 /* wsraw.c: lws RAW callbacks of a ws:// connection */
 void qw__wsraw_prepare(qw_wsclient *c, struct lws_client_connect_info *ci);
-int qw__wsraw_callback(qw_wsclient *c, struct lws *wsi, enum lws_callback_reasons reason,
-                       void *in, size_t len);
+int qw__wsraw_callback(qw_wsclient *c, struct lws *wsi, enum lws_callback_reasons reason, void *in,
+                       size_t len);
 void qw__wsraw_free(qw_wsclient *c);
 
 #endif

@@ -488,8 +488,7 @@ static qw_err control_end(qw_ws_rx *r)
                            r->cn > 2 ? r->cn - 2 : 0);
         break;
     }
-    default: /* pong: nothing to do */
-        break;
+    default: /* pong: nothing to do */ break;
     }
     return QW_OK;
 }

@@ -19,9 +19,9 @@
 
 #include "core/err.h"
 
-#define QW_WS_KEY_LEN 24    /* base64 of 16 bytes */
-#define QW_WS_ACCEPT_LEN 28 /* base64 of a SHA-1 */
-#define QW_WS_HDR_MAX 14    /* client frame header: 2 + 8 length + 4 mask */
+#define QW_WS_KEY_LEN 24         /* base64 of 16 bytes */
+#define QW_WS_ACCEPT_LEN 28      /* base64 of a SHA-1 */
+#define QW_WS_HDR_MAX 14         /* client frame header: 2 + 8 length + 4 mask */
 #define QW_WS_RESPONSE_MAX 16384 /* longest accepted response header */
 
 enum {

@@ -145,8 +145,8 @@ static int on_rx(qw_wsclient *c, char *in, size_t len)
     size_t hl = 0;
     qw_ws_pmd pmd;
     char err[200];
-    qw_err e = qw_ws_response(c->hs, c->hslen, c->wskey, !c->o.no_deflate, &hl, &pmd, err,
-                              sizeof err);
+    qw_err e =
+        qw_ws_response(c->hs, c->hslen, c->wskey, !c->o.no_deflate, &hl, &pmd, err, sizeof err);
     if (e == QW_AGAIN)
         return 0;
     if (e != QW_OK) {
@@ -192,8 +192,8 @@ static int on_writeable(qw_wsclient *c, struct lws *wsi)
         return send_request(c, wsi);
     if (c->close_reply) { /* echo the server's close, then hang up */
         unsigned char cp[125];
-        size_t n = c->wp.cn >= 2 ? qw_ws_close_payload(cp, c->wp.ctl[0] << 8 | c->wp.ctl[1], NULL)
-                                 : 0;
+        size_t n =
+            c->wp.cn >= 2 ? qw_ws_close_payload(cp, c->wp.ctl[0] << 8 | c->wp.ctl[1], NULL) : 0;
         send_frame(c, wsi, QW_WS_OP_CLOSE, cp, n);
         return -1;
     }
@@ -230,22 +230,19 @@ static int on_writeable(qw_wsclient *c, struct lws *wsi)
     return 0;
 }
 
-int qw__wsraw_callback(qw_wsclient *c, struct lws *wsi, enum lws_callback_reasons reason,
-                       void *in, size_t len)
+int qw__wsraw_callback(qw_wsclient *c, struct lws *wsi, enum lws_callback_reasons reason, void *in,
+                       size_t len)
 {
     switch (reason) {
     case LWS_CALLBACK_RAW_CONNECTED:
         c->wsi = wsi;
         lws_callback_on_writable(wsi);
         return 0;
-    case LWS_CALLBACK_RAW_RX:
-        return on_rx(c, in, len);
-    case LWS_CALLBACK_RAW_WRITEABLE:
-        return on_writeable(c, wsi);
+    case LWS_CALLBACK_RAW_RX: return on_rx(c, in, len);
+    case LWS_CALLBACK_RAW_WRITEABLE: return on_writeable(c, wsi);
     case LWS_CALLBACK_RAW_CLOSE:
         qw__ws_closed(c, c->st.last_error[0] ? c->st.last_error : "closed");
         return 0;
-    default:
-        return 0;
+    default: return 0;
     }
 }

@@ -15,9 +15,22 @@ static uint64_t xs(uint64_t *s)
 
 TEST(sim_fastenc_dec_matches_core)
 {
-    static const int64_t edge[] = {0, 1, -1, 10, 100000000, -100000000, 123456789, 99999999,
-                                   100000001, 1000000000000, INT64_MAX, INT64_MIN, INT64_MIN + 1,
-                                   5000000, 50, 12345678900000000};
+    static const int64_t edge[] = {0,
+                                   1,
+                                   -1,
+                                   10,
+                                   100000000,
+                                   -100000000,
+                                   123456789,
+                                   99999999,
+                                   100000001,
+                                   1000000000000,
+                                   INT64_MAX,
+                                   INT64_MIN,
+                                   INT64_MIN + 1,
+                                   5000000,
+                                   50,
+                                   12345678900000000};
     qw_sbuf b = {0};
     uint64_t s = 88172645463325252ull;
     int bad = 0;

@@ -193,9 +193,11 @@ TEST(wsproto_response_rejects)
          "Upgrade: websocket", 1},
         {"HTTP/1.1 101 x\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: " ACC "\r\n\r\n",
          "Connection", 1},
-        {OK101 "Sec-WebSocket-Accept: " ACC "\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n",
+        {OK101 "Sec-WebSocket-Accept: " ACC
+               "\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n",
          "not offered", 0},
-        {OK101 "Sec-WebSocket-Accept: " ACC "\r\nSec-WebSocket-Extensions: x-webkit-deflate-frame\r\n\r\n",
+        {OK101 "Sec-WebSocket-Accept: " ACC
+               "\r\nSec-WebSocket-Extensions: x-webkit-deflate-frame\r\n\r\n",
          "did not offer", 1},
         {OK101 "Sec-WebSocket-Accept: " ACC
                "\r\nSec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=7\r\n\r\n",
@@ -398,7 +400,10 @@ TEST(wsproto_protocol_errors)
         {"\x09\x00", 2, "fragmented control"},
         {"\x89\x7e\x00\x7e", 4, "over 125"},
         {"\x80\x02hi", 4, "continuation"},
-        {"\x01\x01" "a\x81\x01" "b", 6, "inside a fragmented"},
+        {"\x01\x01"
+         "a\x81\x01"
+         "b",
+         6, "inside a fragmented"},
         {"\x83\x00", 2, "unknown data opcode"},
         {"\x8b\x00", 2, "unknown control"},
         {"\xc9\x00", 2, "RSV1 on a control"},
@@ -425,9 +430,9 @@ TEST(wsproto_oversized)
     char m150[151], m100[101];
     memset(m150, 'o', 150), m150[150] = '\0';
     memset(m100, 'k', 100), m100[100] = '\0';
-    size_t n = sstr(b, 1, QW_WS_OP_TEXT, m150);        /* one frame, too big */
-    n += sstr(b + n, 1, QW_WS_OP_TEXT, m100);          /* exactly the limit */
-    n += sstr(b + n, 0, QW_WS_OP_TEXT, m100);          /* fragmented, too big */
+    size_t n = sstr(b, 1, QW_WS_OP_TEXT, m150); /* one frame, too big */
+    n += sstr(b + n, 1, QW_WS_OP_TEXT, m100);   /* exactly the limit */
+    n += sstr(b + n, 0, QW_WS_OP_TEXT, m100);   /* fragmented, too big */
     n += sstr(b + n, 1, QW_WS_OP_PING, "p");
     n += sstr(b + n, 1, QW_WS_OP_CONT, "z");
     n += sstr(b + n, 1, QW_WS_OP_TEXT, "next");
@@ -450,9 +455,10 @@ TEST(wsproto_oversized)
 
 /* python3: zlib.compressobj(9, DEFLATED, -15), one compressor for both,
  * compress(m) + flush(Z_SYNC_FLUSH), 00 00 ff ff removed */
-static const unsigned char PY1[] = "\xaa\x56\x2a\xa9\x2c\x48\x55\xb2\x52\xca\x31\x2a\x2d\x48\x49\x2c"
-                                   "\x49\x55\xd2\x51\x2a\x28\xca\x4f\x29\x4d\x2e\x89\xcf\x4c\x01\x8a"
-                                   "\x3b\x85\x38\xeb\x86\x06\xbb\x28\xd5\x02\x00";
+static const unsigned char PY1[] =
+    "\xaa\x56\x2a\xa9\x2c\x48\x55\xb2\x52\xca\x31\x2a\x2d\x48\x49\x2c"
+    "\x49\x55\xd2\x51\x2a\x28\xca\x4f\x29\x4d\x2e\x89\xcf\x4c\x01\x8a"
+    "\x3b\x85\x38\xeb\x86\x06\xbb\x28\xd5\x02\x00";
 static const unsigned char PY2[] = "\xaa\x26\x56\xa5\x8e\x52\x85\x92\x95\x61\x2d\x00";
 #define PYM1 "{\"type\":\"l2update\",\"product_id\":\"BTC-USD\"}"
 #define PYM2 "{\"type\":\"l2update\",\"product_id\":\"BTC-USD\",\"x\":1}"
@@ -509,8 +515,8 @@ TEST(wsproto_deflate_no_context_takeover)
     for (int k = 0; k < 3; k++) {
         size_t l = 0;
         for (int i = 0; l + 40 < sizeof m[k] - 1; i++)
-            l += (size_t)snprintf(m[k] + l, sizeof m[k] - l, "[\"buy\",\"%d.%02d\",\"%d\"],", 100 + k,
-                                  i % 100, i);
+            l += (size_t)snprintf(m[k] + l, sizeof m[k] - l, "[\"buy\",\"%d.%02d\",\"%d\"],",
+                                  100 + k, i % 100, i);
         z_stream zs;
         memset(&zs, 0, sizeof zs);
         ASSERT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, -10, 8, Z_DEFAULT_STRATEGY), Z_OK);
