@@ -1,7 +1,9 @@
 /* wsclient.c: the Coinbase WebSocket client: connection state machine,
- * subscribe/resubscribe, message reassembly, watchdog (see wsclient.h). */
+ * subscribe/resubscribe, watchdog (see wsclient.h); wss:// through the lws
+ * WebSocket client role (message reassembly here), ws:// through an lws
+ * RAW connection framed by wsraw.c. */
 #define QW_MODULE "ws"
-#include "ingest/wsclient.h"
+#include "ingest/wsclient_int.h"
 
 #include <libwebsockets.h>
 #include <openssl/evp.h>
@@ -13,47 +15,9 @@
 #include "core/log.h"
 #include "core/time.h"
 
-#define OUTQ 16             /* queued client messages (subscribes) */
-#define OUTMSG 4096         /* one subscribe message */
 #define HEALTHY_NS (10 * QW_NS_PER_SEC)
 #define TICK_US (250 * LWS_US_PER_MS)
 #define SEND_PER_S 5.0      /* client messages per second (Coinbase: 8/s unauthenticated) */
-
-struct qw_wsclient {
-    struct lws_context *ctx;
-    struct lws_vhost *vh;
-    struct lws *wsi;
-    qw_wsclient_cb cb;
-    qw_wsclient_opts o;
-    char products[64][32];
-    const char *product_ptrs[64];
-    char url[512];
-    char host[256], path[256];
-    int port, tls;
-    char key[128], secret[128], pass[128];
-    int auth;
-    /* state */
-    qw_live_stats st;
-    uint64_t conn_id;
-    uint64_t attempt_gen, closed_gen; /* attempt numbers started / finished */
-    unsigned failures;
-    int stopping, kill_reason_set;
-    int64_t state_since_ns;
-    double tokens;            /* connect bucket */
-    int64_t tokens_ns;
-    double send_tokens;       /* client-message bucket */
-    int64_t send_tokens_ns;
-    uint64_t rng;
-    lws_sorted_usec_list_t sul_connect, sul_tick, sul_send;
-    /* outgoing */
-    char out[OUTQ][LWS_PRE + OUTMSG];
-    size_t outlen[OUTQ];
-    unsigned out_head, out_n;
-    /* reassembly */
-    char *rx;
-    size_t rxlen, rxcap;
-    int rx_discard;
-};
 
 static const char *const state_names[] = {"idle", "connecting", "subscribed", "backoff", "stopped"};
 
@@ -204,7 +168,7 @@ static qw_err enqueue(qw_wsclient *c, const char *type, const char *channel, con
     return QW_OK;
 }
 
-static int write_one(qw_wsclient *c, struct lws *wsi)
+int qw__ws_out_next(qw_wsclient *c, const char **p, size_t *len)
 {
     if (!c->out_n)
         return 0;
@@ -218,18 +182,32 @@ static int write_one(qw_wsclient *c, struct lws *wsi)
         lws_sul_schedule(c->ctx, 0, &c->sul_send, sul_send_cb, wait);
         return 0;
     }
+    *p = c->out[c->out_head] + LWS_PRE;
+    *len = c->outlen[c->out_head];
+    return 1;
+}
+
+void qw__ws_out_pop(qw_wsclient *c)
+{
     c->send_tokens -= 1;
-    unsigned slot = c->out_head;
-    size_t len = c->outlen[slot];
-    int w = lws_write(wsi, (unsigned char *)c->out[slot] + LWS_PRE, len, LWS_WRITE_TEXT);
+    c->out_head = (c->out_head + 1) % OUTQ;
+    c->out_n--;
+    if (c->out_n && c->wsi)
+        lws_callback_on_writable(c->wsi);
+}
+
+static int write_one(qw_wsclient *c, struct lws *wsi)
+{
+    const char *p;
+    size_t len;
+    if (!qw__ws_out_next(c, &p, &len))
+        return 0;
+    int w = lws_write(wsi, (unsigned char *)p, len, LWS_WRITE_TEXT);
     if (w < (int)len) {
         QW_LOG(WARN, "write of a %zu-byte client message failed", len);
         return -1;
     }
-    c->out_head = (c->out_head + 1) % OUTQ;
-    c->out_n--;
-    if (c->out_n)
-        lws_callback_on_writable(wsi);
+    qw__ws_out_pop(c);
     return 0;
 }
 
@@ -291,6 +269,8 @@ static void sul_connect_cb(lws_sorted_usec_list_t *sul)
     ci.ssl_connection = c->tls ? LCCSCF_USE_SSL : 0;
     ci.local_protocol_name = "qw-coinbase";
     ci.opaque_user_data = c;
+    if (!c->tls)
+        qw__wsraw_prepare(c, &ci);
     set_state(c, QW_WS_CONNECTING);
     c->st.attempts++;
     c->rx_discard = 0;
@@ -309,10 +289,11 @@ static void sul_connect_cb(lws_sorted_usec_list_t *sul)
     }
 }
 
-static void drop(qw_wsclient *c, const char *why)
+void qw__ws_drop(qw_wsclient *c, const char *why)
 {
     if (!c->wsi)
         return;
+    c->dead = 1; /* RAW: parse and send nothing more */
     snprintf(c->st.last_error, sizeof c->st.last_error, "%s", why);
     QW_LOG(WARN, "dropping the connection: %s", why);
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
@@ -331,7 +312,7 @@ static void sul_tick_cb(lws_sorted_usec_list_t *sul)
             c->st.watchdog_trips++;
             char why[96];
             snprintf(why, sizeof why, "watchdog: no message for %.1f s", (double)(now - last) / 1e9);
-            drop(c, why);
+            qw__ws_drop(c, why);
         } else if (c->failures && now - c->st.connected_since_mono_ns > HEALTHY_NS) {
             c->failures = 0;
         }
@@ -339,7 +320,7 @@ static void sul_tick_cb(lws_sorted_usec_list_t *sul)
         int64_t limit = wd > 10 * QW_NS_PER_SEC ? wd : 10 * QW_NS_PER_SEC;
         if (now - c->state_since_ns > limit) {
             c->st.watchdog_trips++;
-            drop(c, "watchdog: handshake took too long");
+            qw__ws_drop(c, "watchdog: handshake took too long");
         }
     }
     if (!c->stopping)
@@ -348,7 +329,7 @@ static void sul_tick_cb(lws_sorted_usec_list_t *sul)
 
 /* ---- lws protocol callback ---- */
 
-static void on_established(qw_wsclient *c)
+void qw__ws_established(qw_wsclient *c)
 {
     int64_t now = qw_now_mono_ns();
     c->st.connects++;
@@ -371,10 +352,12 @@ static void on_established(qw_wsclient *c)
             QW_LOG(ERROR, "cannot queue the %s subscribe", ch[i]);
 }
 
-static void on_closed(qw_wsclient *c, const char *why)
+void qw__ws_closed(qw_wsclient *c, const char *why_in)
 {
     if (c->closed_gen == c->attempt_gen)
         return; /* this attempt was already handled */
+    char why[sizeof c->st.last_error]; /* why_in is often st.last_error itself */
+    snprintf(why, sizeof why, "%s", why_in);
     c->closed_gen = c->attempt_gen;
     int was_up = c->st.state == QW_WS_SUBSCRIBED;
     c->wsi = NULL;
@@ -393,6 +376,17 @@ static void on_closed(qw_wsclient *c, const char *why)
     else
         QW_LOG(WARN, "connection closed: %s", why);
     backoff(c);
+}
+
+void qw__ws_deliver(qw_wsclient *c, char *buf, size_t len, int64_t wall, int64_t mono)
+{
+    c->st.last_msg_mono_ns = mono;
+    if (!c->st.first_msg_mono_ns)
+        c->st.first_msg_mono_ns = mono;
+    c->st.messages++;
+    c->st.bytes += len;
+    if (c->cb.on_message)
+        c->cb.on_message(c->cb.ctx, buf, len, wall, mono);
 }
 
 static int rx_append(qw_wsclient *c, const void *in, size_t len)
@@ -432,7 +426,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         char why[160];
         snprintf(why, sizeof why, "connection error: %.120s", in ? (const char *)in : "unknown");
         snprintf(c->st.last_error, sizeof c->st.last_error, "%s", why);
-        on_closed(c, why);
+        qw__ws_closed(c, why);
         break;
     }
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
@@ -442,7 +436,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
              * instead of lws's 1 KiB default, so a message usually comes
              * out in one piece (-1 = extension not active: nothing to do) */
             (void)lws_set_extension_option(wsi, "permessage-deflate", "rx_buf_size", "16");
-            on_established(c);
+            qw__ws_established(c);
         }
         break;
     case LWS_CALLBACK_CLIENT_RECEIVE: {
@@ -454,14 +448,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             /* a whole message in lws's buffer (writable, NUL at in[len]):
              * no copy */
             if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi) &&
-                len <= c->o.max_message && c->cb.on_message) {
+                len <= c->o.max_message) {
                 int64_t mono = qw_now_mono_ns(), wall = qw_now_wall_ns();
-                c->st.last_msg_mono_ns = mono;
-                if (!c->st.first_msg_mono_ns)
-                    c->st.first_msg_mono_ns = mono;
-                c->st.messages++;
-                c->st.bytes += len;
-                c->cb.on_message(c->cb.ctx, in, len, wall, mono);
+                qw__ws_deliver(c, in, len, wall, mono);
                 break;
             }
         }
@@ -472,22 +461,18 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
             break;
         int64_t mono = qw_now_mono_ns(), wall = qw_now_wall_ns();
-        c->st.last_msg_mono_ns = mono;
-        if (!c->st.first_msg_mono_ns)
-            c->st.first_msg_mono_ns = mono;
         if (c->rx_discard) {
+            c->st.last_msg_mono_ns = mono;
             c->st.oversized++;
             c->rx_discard = 0;
             c->rxlen = 0;
-            drop(c, "a message exceeded --max-message");
+            qw__ws_drop(c, "a message exceeded --max-message");
             break;
         }
-        c->st.messages++;
-        c->st.bytes += c->rxlen;
         c->rx[c->rxlen] = '\0';
-        if (c->cb.on_message)
-            c->cb.on_message(c->cb.ctx, c->rx, c->rxlen, wall, mono);
+        size_t n = c->rxlen;
         c->rxlen = 0;
+        qw__ws_deliver(c, c->rx, n, wall, mono);
         break;
     }
     case LWS_CALLBACK_CLIENT_WRITEABLE:
@@ -500,7 +485,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return write_one(c, wsi);
     case LWS_CALLBACK_CLIENT_CLOSED:
         if (c)
-            on_closed(c, c->st.last_error[0] ? c->st.last_error : "closed");
+            qw__ws_closed(c, c->st.last_error[0] ? c->st.last_error : "closed");
         break;
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
         if (c && len >= 2) {
@@ -510,6 +495,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                      (int)(len - 2 > 100 ? 100 : len - 2), (const char *)in + 2);
         }
         break;
+    case LWS_CALLBACK_RAW_CONNECTED:
+    case LWS_CALLBACK_RAW_RX:
+    case LWS_CALLBACK_RAW_WRITEABLE:
+    case LWS_CALLBACK_RAW_CLOSE:
+        return c ? qw__wsraw_callback(c, wsi, reason, in, len) : 0;
     case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS:
         break;
     default:
@@ -555,7 +545,8 @@ static int parse_url(qw_wsclient *c, char *errbuf, size_t errlen)
     if (port == 80 && c->tls && !strstr(c->url + 6, ":80"))
         port = 443;
     snprintf(c->host, sizeof c->host, "%s", ads);
-    snprintf(c->path, sizeof c->path, "/%s", path);
+    /* lws_parse_uri gives "/" for a URL without a path, else the path without its "/" */
+    snprintf(c->path, sizeof c->path, "%s%s", path[0] == '/' ? "" : "/", path);
     c->port = port;
     return 0;
 }
@@ -659,6 +650,7 @@ void qw_wsclient_destroy(qw_wsclient *c)
     memset(c->secret, 0, sizeof c->secret);
     memset(c->pass, 0, sizeof c->pass);
     qw_free(c->rx);
+    qw__wsraw_free(c);
     qw_free(c);
 }
 
@@ -690,7 +682,7 @@ int qw_wsclient_stopped(const qw_wsclient *c)
 void qw_wsclient_reconnect(qw_wsclient *c, const char *why)
 {
     if (c->wsi)
-        drop(c, why);
+        qw__ws_drop(c, why);
 }
 
 qw_err qw_wsclient_resubscribe(qw_wsclient *c, const char *product)

@@ -39,63 +39,124 @@ int qw_sbuf_reserve(qw_sbuf *b, size_t more)
     return 1;
 }
 
-void qw_sbuf_put(qw_sbuf *b, const void *s, size_t n)
+void qw__sbuf_put_slow(qw_sbuf *b, const void *s, size_t n)
 {
-    if (!qw_sbuf_reserve(b, n))
+    if (!qw_sbuf_reserve(b, n) || !n)
         return;
     memcpy(b->p + b->len, s, n);
     b->len += n;
 }
 
-void qw_sbuf_str(qw_sbuf *b, const char *s)
+static const char DIG2[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                              "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                              "8081828384858687888990919293949596979899";
+
+/* v's decimal digits at o; returns how many */
+static size_t put_u64(char *o, uint64_t v)
 {
-    qw_sbuf_put(b, s, strlen(s));
+    char t[24];
+    size_t n = 0;
+    while (v >= 100) {
+        unsigned d = (unsigned)(v % 100);
+        v /= 100;
+        t[sizeof t - 1 - n++] = DIG2[2 * d + 1];
+        t[sizeof t - 1 - n++] = DIG2[2 * d];
+    }
+    if (v >= 10) {
+        t[sizeof t - 1 - n++] = DIG2[2 * v + 1];
+        t[sizeof t - 1 - n++] = DIG2[2 * v];
+    } else {
+        t[sizeof t - 1 - n++] = (char)('0' + v);
+    }
+    memcpy(o, t + sizeof t - n, n);
+    return n;
 }
 
-void qw_sbuf_chr(qw_sbuf *b, char c)
+/* exactly 2*k digits of v (v < 100^k) at o, most significant first */
+static void put_fixed(char *o, uint32_t v, int k)
 {
-    qw_sbuf_put(b, &c, 1);
+    for (int i = k - 1; i >= 0; i--) {
+        memcpy(o + 2 * i, DIG2 + 2 * (v % 100), 2);
+        v /= 100;
+    }
 }
 
 void qw_sbuf_i64(qw_sbuf *b, int64_t v)
 {
-    char t[24];
-    size_t n = 0;
+    if (!qw_sbuf_reserve(b, 24))
+        return;
+    char *o = b->p + b->len;
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        t[sizeof t - 1 - n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
     if (v < 0)
-        t[sizeof t - 1 - n++] = '-';
-    qw_sbuf_put(b, t + sizeof t - n, n);
+        *o++ = '-';
+    o += put_u64(o, u);
+    b->len = (size_t)(o - b->p);
 }
 
+/* The same text as core/dec.h's qw_dec_format (shortest exact form), two
+ * digits per step straight into the buffer. */
 void qw_sbuf_dec(qw_sbuf *b, int64_t e8)
 {
-    char t[QW_DEC_STR_MAX];
-    size_t n = qw_dec_format(e8, t);
-    qw_sbuf_put(b, t, n);
+    if (!qw_sbuf_reserve(b, QW_DEC_STR_MAX))
+        return;
+    char *o = b->p + b->len;
+    uint64_t u = e8 < 0 ? (uint64_t)0 - (uint64_t)e8 : (uint64_t)e8;
+    if (e8 < 0)
+        *o++ = '-';
+    o += put_u64(o, u / (uint64_t)QW_DEC_SCALE);
+    uint32_t fp = (uint32_t)(u % (uint64_t)QW_DEC_SCALE);
+    if (fp) {
+        *o++ = '.';
+        put_fixed(o, fp, 4);
+        int k = 8;
+        while (o[k - 1] == '0')
+            k--;
+        o += k;
+    }
+    b->len = (size_t)(o - b->p);
 }
+
+/* the "YYYY-MM-DDTHH:MM:SS" of the last second formatted (per thread) */
+static _Thread_local struct {
+    int64_t sec;
+    int ok;
+    char pre[19];
+} tcache;
 
 void qw_sbuf_time(qw_sbuf *b, int64_t t_ns, int digits, int trim)
 {
-    char t[QW_TIME_STR_MAX];
-    size_t n = qw_time_format(t_ns, t); /* YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ */
-    if (n < 30)
+    int64_t sec = t_ns / QW_NS_PER_SEC, ns = t_ns % QW_NS_PER_SEC;
+    if (ns < 0) {
+        ns += QW_NS_PER_SEC;
+        sec--;
+    }
+    if (!tcache.ok || tcache.sec != sec) {
+        char t[QW_TIME_STR_MAX];
+        if (qw_time_format(sec * QW_NS_PER_SEC, t) < 30)
+            return;
+        memcpy(tcache.pre, t, 19);
+        tcache.sec = sec;
+        tcache.ok = 1;
+    }
+    if (!qw_sbuf_reserve(b, 31))
         return;
+    char *o = b->p + b->len;
+    memcpy(o, tcache.pre, 19);
     size_t keep = 19;
     if (digits > 0) {
+        o[19] = '.';
+        o[20] = (char)('0' + ns / 100000000);
+        put_fixed(o + 21, (uint32_t)(ns % 100000000), 4);
         keep = 20 + (size_t)(digits > 9 ? 9 : digits);
         if (trim) {
-            while (keep > 20 && t[keep - 1] == '0')
+            while (keep > 20 && o[keep - 1] == '0')
                 keep--;
             if (keep == 20)
                 keep = 19;
         }
     }
-    qw_sbuf_put(b, t, keep);
-    qw_sbuf_chr(b, 'Z');
+    o[keep] = 'Z';
+    b->len += keep + 1;
 }
 
 void qw_sbuf_jstr(qw_sbuf *b, const char *s)

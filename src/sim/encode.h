@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "book/book.h"
 #include "core/err.h"
@@ -27,9 +28,28 @@ typedef struct qw_sbuf {
 void qw_sbuf_free(qw_sbuf *b);
 void qw_sbuf_reset(qw_sbuf *b);
 int qw_sbuf_reserve(qw_sbuf *b, size_t more); /* 1 ok */
-void qw_sbuf_put(qw_sbuf *b, const void *s, size_t n);
-void qw_sbuf_str(qw_sbuf *b, const char *s);
-void qw_sbuf_chr(qw_sbuf *b, char c);
+void qw__sbuf_put_slow(qw_sbuf *b, const void *s, size_t n);
+/* appends, inline while there is room (the sim encodes ~1 M messages/s) */
+static inline void qw_sbuf_put(qw_sbuf *b, const void *s, size_t n)
+{
+    if (b->cap - b->len >= n && b->cap && !b->oom) {
+        memcpy(b->p + b->len, s, n);
+        b->len += n;
+    } else {
+        qw__sbuf_put_slow(b, s, n);
+    }
+}
+static inline void qw_sbuf_str(qw_sbuf *b, const char *s)
+{
+    qw_sbuf_put(b, s, strlen(s));
+}
+static inline void qw_sbuf_chr(qw_sbuf *b, char c)
+{
+    if (b->len < b->cap && !b->oom)
+        b->p[b->len++] = c;
+    else
+        qw__sbuf_put_slow(b, &c, 1);
+}
 void qw_sbuf_i64(qw_sbuf *b, int64_t v);
 void qw_sbuf_dec(qw_sbuf *b, int64_t e8);
 /* RFC 3339 UTC with `digits` fractional digits (0..9); trim drops

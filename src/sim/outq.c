@@ -5,6 +5,7 @@
 #define QW_MODULE "sim"
 #include <stdio.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "core/alloc.h"
 #include "core/log.h"
@@ -127,6 +128,52 @@ static outmsg *raw_tail(client *c, size_t need)
     return m;
 }
 
+/* deflate n bytes (p NULL: n 'x') into b with flush; 0 or -1 */
+static int zrun(z_stream *z, qw_sbuf *b, const void *p, size_t n, int flush)
+{
+    static char xs[4096];
+    if (!p && !xs[0])
+        memset(xs, 'x', sizeof xs);
+    do {
+        size_t take = p ? n : n < sizeof xs ? n : sizeof xs;
+        z->next_in = (unsigned char *)(p ? p : xs);
+        z->avail_in = (uInt)take;
+        int fl = take == n ? flush : Z_NO_FLUSH;
+        for (;;) {
+            if (!qw_sbuf_reserve(b, 1024 + take / 2))
+                return -1;
+            size_t room = b->cap - b->len;
+            z->next_out = (unsigned char *)b->p + b->len;
+            z->avail_out = (uInt)room;
+            int r = deflate(z, fl);
+            b->len += room - z->avail_out;
+            if (r == Z_STREAM_ERROR)
+                return -1;
+            if (z->avail_in == 0 && z->avail_out != 0)
+                break;
+        }
+        n -= take;
+    } while (n);
+    return 0;
+}
+
+/* The permessage-deflate payload of the parts into s->zb (the sync
+ * flush's 00 00 ff ff tail removed, RFC 7692 7.2.1): 0, or -1. */
+static int zmsg(client *c, const part *v, int nv)
+{
+    qw_sbuf *b = &c->srv->zb;
+    qw_sbuf_reset(b);
+    for (int i = 0; i < nv; i++)
+        if (zrun(c->z, b, v[i].p, v[i].n, i + 1 == nv ? Z_SYNC_FLUSH : Z_NO_FLUSH) != 0)
+            return -1;
+    if (b->len < 4 || memcmp(b->p + b->len - 4, "\x00\x00\xff\xff", 4) != 0)
+        return -1;
+    b->len -= 4;
+    if (c->znct)
+        deflateReset(c->z);
+    return 0;
+}
+
 /* Queue one text message made of the parts v[0..nv). */
 static void q_msg(client *c, const part *v, int nv)
 {
@@ -147,6 +194,18 @@ static void q_msg(client *c, const part *v, int nv)
         return;
     }
     /* our own frames: CHUNK-byte fragments as the lws path makes them */
+    size_t plain = n;
+    part zp;
+    if (c->z) {
+        if (zmsg(c, v, nv) != 0) {
+            qw__sim_kill(c, "out of memory");
+            return;
+        }
+        zp.p = c->srv->zb.p;
+        zp.n = n = c->srv->zb.len;
+        v = &zp;
+        nv = 1;
+    }
     size_t nfr = n ? (n + CHUNK - 1) / CHUNK : 1, need = n + nfr * FRAME_HDR_MAX;
     if (q_limit(c, need))
         return;
@@ -158,7 +217,10 @@ static void q_msg(client *c, const part *v, int nv)
     int pi = 0;
     for (size_t f = 0; f < nfr; f++) {
         size_t fl = n - done > CHUNK ? CHUNK : n - done;
+        unsigned char *h = w;
         w += frame_hdr(w, f == 0, f + 1 == nfr, fl);
+        if (f == 0 && c->z)
+            *h |= 0x40; /* RSV1: compressed */
         for (size_t k = fl; k;) {
             size_t take = v[pi].n - po < k ? v[pi].n - po : k;
             if (v[pi].p)
@@ -174,7 +236,7 @@ static void q_msg(client *c, const part *v, int nv)
     size_t added = (size_t)(w - w0);
     m->len += added;
     m->nmsg++;
-    m->pbytes += n;
+    m->pbytes += plain;
     c->qbytes += added;
     if (c->wsi && !c->stalled)
         lws_callback_on_writable(c->wsi);

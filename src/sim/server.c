@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "core/alloc.h"
 #include "core/log.h"
@@ -181,6 +182,37 @@ static void stall_cb(lws_sorted_usec_list_t *sul)
 
 /* ---- lws callbacks ---- */
 
+/* What lws agreed for the server->client direction of the connection in
+ * handshake, taken from its option calls (ESTABLISHED follows in the same
+ * service call; see pmd_cb). lws 4.1.6 applies only arg-less options as a
+ * server (server_no_context_takeover); a window is followed should a
+ * version apply server_max_window_bits. */
+static struct {
+    struct lws *wsi;
+    int snct, smwb;
+} agreed;
+
+/* Our own deflate stream with lws's settings (level 1, memLevel 8, the
+ * agreed window): 0, or -1 to leave the connection to lws's extension. */
+static int deflate_setup(client *c, struct lws *wsi)
+{
+    int wbits = agreed.wsi == wsi && agreed.smwb ? agreed.smwb : 15;
+    int nct = agreed.wsi == wsi && agreed.snct;
+    agreed.wsi = NULL;
+    if (wbits < 9 || wbits > 15) /* zlib's raw deflate cannot keep a 256-byte window */
+        return -1;
+    z_stream *z = qw_calloc(1, sizeof *z);
+    if (!z)
+        return -1;
+    if (deflateInit2(z, 1, Z_DEFLATED, -wbits, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        qw_free(z);
+        return -1;
+    }
+    c->z = z;
+    c->znct = nct;
+    return 0;
+}
+
 static void on_established(struct qw_sim *s, client *c, struct lws *wsi)
 {
     memset(c, 0, sizeof *c);
@@ -212,11 +244,14 @@ static void on_established(struct qw_sim *s, client *c, struct lws *wsi)
         wait += f->slowread_s;
     }
     lws_sul_schedule(s->ctx, 0, &c->sul_timeout, timeout_cb, US(wait));
-    /* Self-framing is only safe when no extension (permessage-deflate)
-     * runs on this connection; the probe is -1 exactly then. */
-    c->raw = lws_set_extension_option(wsi, "permessage-deflate", EXT_PROBE, NULL) < 0;
+    /* We frame (and compress) ourselves unless permessage-deflate was
+     * agreed with parameters we leave to lws (the probe is -1 exactly
+     * when no extension runs on this connection). */
+    int defl = lws_set_extension_option(wsi, "permessage-deflate", EXT_PROBE, NULL) == 0;
+    c->raw = !defl || deflate_setup(c, wsi) == 0;
     QW_LOG(INFO, "connect client=%llu%s%s", (unsigned long long)c->id,
-           f->slowread_s > 0 ? " fault=slowread" : "", c->raw ? "" : " deflate=1");
+           f->slowread_s > 0 ? " fault=slowread" : "",
+           !defl ? "" : c->z ? " deflate=1" : " deflate=1 (lws)");
 }
 
 static void on_closed(struct qw_sim *s, client *c)
@@ -240,6 +275,11 @@ static void on_closed(struct qw_sim *s, client *c)
     qw_free(c->spare);
     c->spare = NULL;
     qw_sbuf_free(&c->rx);
+    if (c->z) {
+        deflateEnd(c->z);
+        qw_free(c->z);
+        c->z = NULL;
+    }
     qw_free(c->sub);
     qw_free(c->snapped);
     c->srv = NULL;
@@ -396,9 +436,24 @@ static int pmd_cb(struct lws_context *ctx, const struct lws_extension *ext, stru
     if (reason == LWS_EXT_CB_NAMED_OPTION_SET && oa && oa->option_name &&
         !strcmp(oa->option_name, EXT_PROBE))
         return 0;
-    if (reason == LWS_EXT_CB_OPTION_SET && oa && !oa->option_name &&
-        oa->option_index == 1 /* client_no_context_takeover */)
-        return 1;
+    if (reason == LWS_EXT_CB_CONSTRUCT && agreed.wsi == wsi)
+        agreed.wsi = NULL;
+    if (reason == LWS_EXT_CB_OPTION_SET && oa && !oa->option_name) {
+        if (agreed.wsi != wsi) {
+            agreed.wsi = wsi;
+            agreed.snct = agreed.smwb = 0;
+        }
+        if (oa->option_index == 1) /* client_no_context_takeover */
+            return 1;
+        if (oa->option_index == 0) /* server_no_context_takeover */
+            agreed.snct = 1;
+        if (oa->option_index == 2) { /* server_max_window_bits */
+            int v = 0;
+            for (int i = 0; oa->start && i < oa->len && i < 3; i++)
+                v = oa->start[i] >= '0' && oa->start[i] <= '9' ? v * 10 + oa->start[i] - '0' : 99;
+            agreed.smwb = v ? v : 99;
+        }
+    }
     return lws_extension_callback_pm_deflate(ctx, ext, wsi, reason, user, in, len);
 }
 
@@ -570,6 +625,7 @@ void qw_sim_destroy(qw_sim *s)
     qw_market_free(&s->mk);
     qw_sbuf_free(&s->e1);
     qw_sbuf_free(&s->e2);
+    qw_sbuf_free(&s->zb);
     qw_free(s->lb);
     qw_free(s->la);
     qw_free(s->chg);

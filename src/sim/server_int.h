@@ -16,8 +16,10 @@ enum { P_NONE = 0, P_EX = 1, P_ADV = 2 };
 /* Per-product subscription channels. */
 enum { CH_BOOK = 0, CH_TRADES, CH_HB, CH_TICKER, CH_L2AUTH, CH__N };
 /* OM_DATA: one message, framed by lws at write time (permessage-deflate
- * connections). OM_RAW: complete WebSocket frames of many messages,
- * framed by us and written with LWS_WRITE_RAW (no extension active). */
+ * with parameters we do not handle ourselves). OM_RAW: complete WebSocket
+ * frames of many messages, framed (and with permessage-deflate compressed,
+ * client->z) by us and written with LWS_WRITE_RAW, which lws passes by its
+ * extensions. */
 enum { OM_DATA = 0, OM_STALL, OM_DROP, OM_RAW };
 
 typedef struct outmsg {
@@ -45,7 +47,9 @@ typedef struct client {
     outmsg *qh, *qt;
     outmsg *spare;    /* a free OM_RAW node kept for reuse */
     size_t qbytes;
-    int raw;          /* no extension: we frame and batch (OM_RAW) */
+    int raw;          /* we frame and batch (OM_RAW) */
+    void *z;          /* z_stream: our permessage-deflate (raw && deflate agreed) */
+    int znct;         /* server_no_context_takeover agreed: reset z per message */
     int stalled, dead, drop_armed, oversize_done, stall_done;
     const char *kill; /* close with this reason at the next writable */
     qw_sbuf rx;
@@ -76,6 +80,7 @@ struct qw_sim {
     lws_sorted_usec_list_t sul_pump, sul_hb, sul_tick;
     /* scratch */
     qw_sbuf e1, e2;
+    qw_sbuf zb; /* one compressed message */
     qw_level *lb, *la;
     size_t lcap;
     qw_enc_chg *chg;

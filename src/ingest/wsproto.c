@@ -1,0 +1,669 @@
+/* wsproto.c: WebSocket client protocol without I/O — upgrade request and
+ * 101 check, incremental frame parser with permessage-deflate, masked
+ * frame encoder (see wsproto.h). */
+#include "ingest/wsproto.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <zlib.h>
+
+#include "core/alloc.h"
+
+#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+#define DEFAULT_MAX ((size_t)32 << 20)
+#define MSG_MIN (64 * 1024)
+
+/* ---- handshake ---- */
+
+void qw_ws_make_key(const unsigned char nonce[16], char key[QW_WS_KEY_LEN + 1])
+{
+    EVP_EncodeBlock((unsigned char *)key, nonce, 16);
+}
+
+void qw_ws_accept_for(const char *key, char out[QW_WS_ACCEPT_LEN + 1])
+{
+    char cat[128];
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdl = 0;
+    int n = snprintf(cat, sizeof cat, "%s%s", key, WS_GUID);
+    if (n < 0 || (size_t)n >= sizeof cat ||
+        !EVP_Digest(cat, (size_t)n, md, &mdl, EVP_sha1(), NULL) || mdl != 20) {
+        out[0] = '\0';
+        return;
+    }
+    EVP_EncodeBlock((unsigned char *)out, md, 20);
+}
+
+static int has_crlf(const char *s)
+{
+    return s && strpbrk(s, "\r\n") != NULL;
+}
+
+qw_err qw_ws_request(char *buf, size_t cap, size_t *len, const char *host, const char *path,
+                     const char *origin, const char *key, int offer_deflate)
+{
+    if (!host || !*host || has_crlf(host) || has_crlf(path) || has_crlf(origin) || has_crlf(key))
+        return QW_INVAL;
+    int n = snprintf(buf, cap,
+                     "GET %s HTTP/1.1\r\n"
+                     "Host: %s\r\n"
+                     "%s%s%s"
+                     "Upgrade: websocket\r\n"
+                     "Connection: Upgrade\r\n"
+                     "Sec-WebSocket-Key: %s\r\n"
+                     "Sec-WebSocket-Version: 13\r\n"
+                     "%s"
+                     "User-Agent: quotewatch\r\n"
+                     "\r\n",
+                     path && *path ? path : "/", host, origin ? "Origin: " : "",
+                     origin ? origin : "", origin ? "\r\n" : "", key,
+                     offer_deflate ? "Sec-WebSocket-Extensions: permessage-deflate; "
+                                     "client_no_context_takeover; client_max_window_bits\r\n"
+                                   : "");
+    if (n < 0 || (size_t)n >= cap)
+        return QW_TOO_LARGE;
+    *len = (size_t)n;
+    return QW_OK;
+}
+
+static const char *find_end(const char *b, size_t n)
+{
+    for (size_t i = 0; i + 3 < n; i++)
+        if (b[i] == '\r' && b[i + 1] == '\n' && b[i + 2] == '\r' && b[i + 3] == '\n')
+            return b + i;
+    return NULL;
+}
+
+static int is_sp(char ch)
+{
+    return ch == ' ' || ch == '\t';
+}
+
+/* Does the comma-separated value v[0..n) hold token tok (case-insensitive)? */
+static int has_token(const char *v, size_t n, const char *tok)
+{
+    size_t tl = strlen(tok), i = 0;
+    while (i < n) {
+        while (i < n && (is_sp(v[i]) || v[i] == ','))
+            i++;
+        size_t s = i;
+        while (i < n && v[i] != ',')
+            i++;
+        size_t e = i;
+        while (e > s && is_sp(v[e - 1]))
+            e--;
+        if (e - s == tl && strncasecmp(v + s, tok, tl) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static qw_err fail(char *err, size_t errlen, const char *what)
+{
+    snprintf(err, errlen, "%s", what);
+    return QW_PROTOCOL;
+}
+
+/* Sec-WebSocket-Extensions value v[0..n) into pmd. */
+static qw_err parse_ext(const char *v, size_t n, int offered, qw_ws_pmd *pmd, char *err,
+                        size_t errlen)
+{
+    size_t i = 0;
+    while (i < n && is_sp(v[i]))
+        i++;
+    static const char name[] = "permessage-deflate";
+    size_t nl = sizeof name - 1;
+    if (n - i < nl || strncasecmp(v + i, name, nl) != 0 ||
+        (n - i > nl && v[i + nl] != ';' && !is_sp(v[i + nl]))) {
+        snprintf(err, errlen, "handshake: server chose an extension we did not offer: %.*s",
+                 (int)(n > 60 ? 60 : n), v);
+        return QW_PROTOCOL;
+    }
+    if (!offered)
+        return fail(err, errlen, "handshake: server enabled permessage-deflate, not offered");
+    if (pmd->enabled)
+        return fail(err, errlen, "handshake: permessage-deflate agreed twice");
+    pmd->enabled = 1;
+    i += nl;
+    while (i < n) {
+        while (i < n && (is_sp(v[i]) || v[i] == ';'))
+            i++;
+        if (i >= n)
+            break;
+        if (v[i] == ',')
+            return fail(err, errlen, "handshake: more than one extension agreed");
+        size_t ks = i;
+        while (i < n && v[i] != '=' && v[i] != ';' && v[i] != ',' && !is_sp(v[i]))
+            i++;
+        size_t kl = i - ks;
+        while (i < n && is_sp(v[i]))
+            i++;
+        int val = -1;
+        if (i < n && v[i] == '=') {
+            i++;
+            while (i < n && is_sp(v[i]))
+                i++;
+            int q = i < n && v[i] == '"';
+            i += (size_t)q;
+            val = 0;
+            size_t ds = i;
+            while (i < n && v[i] >= '0' && v[i] <= '9' && i - ds < 3)
+                val = val * 10 + (v[i++] - '0');
+            if (i == ds)
+                return fail(err, errlen, "handshake: bad permessage-deflate parameter value");
+            if (q) {
+                if (i >= n || v[i] != '"')
+                    return fail(err, errlen, "handshake: bad permessage-deflate parameter value");
+                i++;
+            }
+        }
+        const char *k = v + ks;
+#define KEY(s) (kl == sizeof(s) - 1 && strncasecmp(k, s, kl) == 0)
+        if (KEY("server_no_context_takeover") && val < 0 && !pmd->server_no_context_takeover)
+            pmd->server_no_context_takeover = 1;
+        else if (KEY("client_no_context_takeover") && val < 0 && !pmd->client_no_context_takeover)
+            pmd->client_no_context_takeover = 1;
+        else if (KEY("server_max_window_bits") && val >= 8 && val <= 15)
+            pmd->server_max_window_bits = val;
+        else if (KEY("client_max_window_bits") && val >= 8 && val <= 15)
+            pmd->client_max_window_bits = val;
+        else {
+            snprintf(err, errlen, "handshake: bad permessage-deflate parameter '%.*s'",
+                     (int)(kl > 40 ? 40 : kl), k);
+            return QW_PROTOCOL;
+        }
+#undef KEY
+        while (i < n && is_sp(v[i]))
+            i++;
+        if (i < n && v[i] != ';' && v[i] != ',')
+            return fail(err, errlen, "handshake: bad permessage-deflate parameters");
+    }
+    return QW_OK;
+}
+
+qw_err qw_ws_response(const char *buf, size_t len, const char *key, int offered_deflate,
+                      size_t *hdr_len, qw_ws_pmd *pmd, char *err, size_t errlen)
+{
+    memset(pmd, 0, sizeof *pmd);
+    size_t lim = len < QW_WS_RESPONSE_MAX ? len : QW_WS_RESPONSE_MAX;
+    const char *end = find_end(buf, lim);
+    if (!end) {
+        if (len >= QW_WS_RESPONSE_MAX)
+            return fail(err, errlen, "handshake: response header too long");
+        if (len >= 5 && memcmp(buf, "HTTP/", 5) != 0)
+            return fail(err, errlen, "handshake: the server did not answer HTTP");
+        return QW_AGAIN;
+    }
+    *hdr_len = (size_t)(end - buf) + 4;
+    const char *p = buf, *eol = memchr(p, '\r', (size_t)(end + 2 - p));
+    /* status line: HTTP/1.x SP 3DIGIT [SP reason] */
+    if (!eol || eol - p < 12 || memcmp(p, "HTTP/1.", 7) != 0 || p[8] != ' ')
+        return fail(err, errlen, "handshake: malformed HTTP status line");
+    int status = 0;
+    for (int i = 9; i < 12; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return fail(err, errlen, "handshake: malformed HTTP status line");
+        status = status * 10 + (p[i] - '0');
+    }
+    if (status != 101) {
+        const char *r = p + 12;
+        while (r < eol && is_sp(*r))
+            r++;
+        snprintf(err, errlen, "handshake: server answered HTTP %d%s%.*s (not 101)", status,
+                 r < eol ? " " : "", (int)(eol - r > 80 ? 80 : eol - r), r);
+        return QW_PROTOCOL;
+    }
+    int up = 0, conn = 0, acc = 0;
+    char want[QW_WS_ACCEPT_LEN + 1];
+    qw_ws_accept_for(key, want);
+    for (p = eol + 2; p < end + 2; p = eol + 2) {
+        eol = memchr(p, '\r', (size_t)(end + 2 - p));
+        if (!eol || eol[1] != '\n')
+            return fail(err, errlen, "handshake: malformed header line");
+        const char *colon = memchr(p, ':', (size_t)(eol - p));
+        if (!colon || colon == p)
+            return fail(err, errlen, "handshake: malformed header line");
+        size_t nl = (size_t)(colon - p);
+        const char *v = colon + 1, *ve = eol;
+        while (v < ve && is_sp(*v))
+            v++;
+        while (ve > v && is_sp(ve[-1]))
+            ve--;
+        size_t vl = (size_t)(ve - v);
+#define NAME(s) (nl == sizeof(s) - 1 && strncasecmp(p, s, nl) == 0)
+        if (NAME("Upgrade"))
+            up |= has_token(v, vl, "websocket");
+        else if (NAME("Connection"))
+            conn |= has_token(v, vl, "upgrade");
+        else if (NAME("Sec-WebSocket-Accept")) {
+            if (acc || vl != QW_WS_ACCEPT_LEN || memcmp(v, want, vl) != 0)
+                return fail(err, errlen, "handshake: wrong Sec-WebSocket-Accept");
+            acc = 1;
+        } else if (NAME("Sec-WebSocket-Extensions")) {
+            qw_err e = parse_ext(v, vl, offered_deflate, pmd, err, errlen);
+            if (e != QW_OK)
+                return e;
+        } else if (NAME("Sec-WebSocket-Protocol")) {
+            return fail(err, errlen, "handshake: server chose a subprotocol we did not offer");
+        }
+#undef NAME
+    }
+    if (!up)
+        return fail(err, errlen, "handshake: no 'Upgrade: websocket' in the response");
+    if (!conn)
+        return fail(err, errlen, "handshake: no 'Connection: upgrade' in the response");
+    if (!acc)
+        return fail(err, errlen, "handshake: no Sec-WebSocket-Accept in the response");
+    if (pmd->enabled) {
+        if (!pmd->server_max_window_bits)
+            pmd->server_max_window_bits = 15;
+        if (!pmd->client_max_window_bits)
+            pmd->client_max_window_bits = 15;
+    }
+    return QW_OK;
+}
+
+/* ---- parser ---- */
+
+qw_err qw_ws_rx_reset(qw_ws_rx *r, size_t max_message, const qw_ws_pmd *pmd, const qw_ws_rx_cb *cb)
+{
+    char *msg = r->msg;
+    size_t mcap = r->mcap;
+    void *z = r->z;
+    memset(r, 0, sizeof *r);
+    r->msg = msg;
+    r->mcap = mcap;
+    r->z = z;
+    r->cb = *cb;
+    r->max_message = max_message ? max_message : DEFAULT_MAX;
+    if (pmd)
+        r->pmd = *pmd;
+    if (r->pmd.enabled) {
+        if (!r->z) {
+            z_stream *zs = qw_calloc(1, sizeof *zs);
+            if (!zs)
+                return QW_NOMEM;
+            /* 15: a window at least as large as any the server may use */
+            if (inflateInit2(zs, -15) != Z_OK) {
+                qw_free(zs);
+                return QW_NOMEM;
+            }
+            r->z = zs;
+        } else {
+            inflateReset(r->z);
+        }
+    }
+    return QW_OK;
+}
+
+void qw_ws_rx_free(qw_ws_rx *r)
+{
+    if (r->z) {
+        inflateEnd(r->z);
+        qw_free(r->z);
+    }
+    qw_free(r->msg);
+    memset(r, 0, sizeof *r);
+}
+
+static qw_err perr(qw_ws_rx *r, const char *why)
+{
+    r->err = why;
+    return QW_PROTOCOL;
+}
+
+/* room for at least one more byte (and the NUL) in msg; 0 or -1 (nomem) */
+static int grow(qw_ws_rx *r, size_t want)
+{
+    if (want + 1 <= r->mcap)
+        return 0;
+    size_t n = r->mcap ? r->mcap : MSG_MIN;
+    while (n < want + 1)
+        n *= 2;
+    if (n > r->max_message + 1)
+        n = r->max_message + 1;
+    char *p = qw_realloc(r->msg, n);
+    if (!p)
+        return -1;
+    r->msg = p;
+    r->mcap = n;
+    return 0;
+}
+
+static int oversize(qw_ws_rx *r)
+{
+    r->discard = 1;
+    r->mlen = 0;
+    r->oversized++;
+    if (r->cb.on_oversized && r->cb.on_oversized(r->cb.ctx))
+        r->stopped = 1;
+    return r->stopped;
+}
+
+static qw_err append(qw_ws_rx *r, const char *p, size_t n)
+{
+    if (r->discard || !n)
+        return QW_OK;
+    if (n > r->max_message - r->mlen) {
+        oversize(r);
+        return QW_OK;
+    }
+    if (grow(r, r->mlen + n) != 0)
+        return QW_NOMEM;
+    memcpy(r->msg + r->mlen, p, n);
+    r->mlen += n;
+    return QW_OK;
+}
+
+/* The rest of a discarded (oversized) compressed message still goes
+ * through the inflater, so a kept context stays in step with the server's. */
+static qw_err inflate_skip(qw_ws_rx *r)
+{
+    z_stream *z = r->z;
+    unsigned char sink[4096];
+    for (;;) {
+        z->next_out = sink;
+        z->avail_out = sizeof sink;
+        int ret = inflate(z, Z_SYNC_FLUSH);
+        if (ret == Z_STREAM_END) {
+            r->zend = 1;
+            return QW_OK;
+        }
+        if (ret != Z_OK && ret != Z_BUF_ERROR)
+            return perr(r, "bad permessage-deflate data");
+        /* done when the input is used up and nothing more came out */
+        if (ret == Z_BUF_ERROR || (z->avail_in == 0 && z->avail_out != 0))
+            return QW_OK;
+    }
+}
+
+static qw_err inflate_in(qw_ws_rx *r, const unsigned char *p, size_t n)
+{
+    if (r->zend)
+        return QW_OK;
+    z_stream *z = r->z;
+    z->next_in = (unsigned char *)p;
+    z->avail_in = (uInt)n;
+    if (r->discard)
+        return inflate_skip(r);
+    for (;;) {
+        if (r->mlen >= r->max_message) {
+            /* output full: anything more is too much */
+            unsigned char probe;
+            z->next_out = &probe;
+            z->avail_out = 1;
+            int ret = inflate(z, Z_SYNC_FLUSH);
+            if (ret == Z_STREAM_END)
+                r->zend = 1;
+            if (z->avail_out == 0) {
+                oversize(r);
+                return inflate_skip(r);
+            }
+            if (ret != Z_OK && ret != Z_BUF_ERROR && ret != Z_STREAM_END)
+                return perr(r, "bad permessage-deflate data");
+            if (z->avail_in == 0 || r->zend)
+                return QW_OK;
+            continue;
+        }
+        size_t room = r->mcap ? r->mcap - 1 - r->mlen : 0;
+        if (room == 0) {
+            if (grow(r, r->mlen + 1) != 0) /* doubles, up to max_message + 1 */
+                return QW_NOMEM;
+            room = r->mcap - 1 - r->mlen;
+        }
+        size_t lim = r->max_message - r->mlen;
+        if (room > lim)
+            room = lim;
+        if (room > 0x40000000u)
+            room = 0x40000000u;
+        z->next_out = (unsigned char *)r->msg + r->mlen;
+        z->avail_out = (uInt)room;
+        int ret = inflate(z, Z_SYNC_FLUSH);
+        r->mlen += room - z->avail_out;
+        if (ret == Z_STREAM_END) {
+            r->zend = 1;
+            return QW_OK;
+        }
+        if (ret == Z_BUF_ERROR)
+            return QW_OK; /* no progress possible: input used up */
+        if (ret != Z_OK)
+            return perr(r, "bad permessage-deflate data");
+        if (z->avail_in == 0 && z->avail_out != 0)
+            return QW_OK;
+    }
+}
+
+static qw_err deliver(qw_ws_rx *r, char *p, size_t n, int bin)
+{
+    r->messages++;
+    if (!r->cb.on_message)
+        return QW_OK;
+    char save = p[n];
+    p[n] = '\0';
+    int stop = r->cb.on_message(r->cb.ctx, p, n, bin);
+    p[n] = save;
+    if (stop)
+        r->stopped = 1;
+    return QW_OK;
+}
+
+static qw_err msg_end(qw_ws_rx *r)
+{
+    qw_err e = QW_OK;
+    if (r->msg_z && !r->zend) {
+        static const unsigned char tail[4] = {0x00, 0x00, 0xff, 0xff};
+        e = inflate_in(r, tail, sizeof tail);
+    }
+    if (r->msg_z && r->pmd.server_no_context_takeover)
+        inflateReset(r->z);
+    else if (r->msg_z && r->zend)
+        inflateReset(r->z); /* the server ended its stream: next message starts a new one */
+    if (e == QW_OK && !r->discard) {
+        if (grow(r, r->mlen) != 0)
+            return QW_NOMEM;
+        e = deliver(r, r->msg, r->mlen, r->msg_bin);
+    }
+    r->in_msg = r->discard = r->msg_z = r->zend = 0;
+    r->mlen = 0;
+    return e;
+}
+
+static qw_err control_end(qw_ws_rx *r)
+{
+    switch (r->op) {
+    case QW_WS_OP_PING:
+        r->pings++;
+        if (r->cb.on_ping && r->cb.on_ping(r->cb.ctx, r->ctl, r->cn))
+            r->stopped = 1;
+        break;
+    case QW_WS_OP_CLOSE: {
+        if (r->cn == 1)
+            return perr(r, "close frame with a 1-byte payload");
+        int code = r->cn >= 2 ? (r->ctl[0] << 8 | r->ctl[1]) : -1;
+        r->closed = 1;
+        if (r->cb.on_close)
+            r->cb.on_close(r->cb.ctx, code, r->cn > 2 ? (const char *)r->ctl + 2 : "",
+                           r->cn > 2 ? r->cn - 2 : 0);
+        break;
+    }
+    default: /* pong: nothing to do */ break;
+    }
+    return QW_OK;
+}
+
+/* A whole frame header is in h[0..hl): check it, start the frame. */
+static qw_err frame_begin(qw_ws_rx *r, const unsigned char *h)
+{
+    uint8_t b0 = h[0], b1 = h[1], op = b0 & 0x0f;
+    if (b1 & 0x80)
+        return perr(r, "masked frame from the server");
+    if (b0 & 0x30)
+        return perr(r, "RSV2/RSV3 set without an extension");
+    uint64_t n = b1 & 0x7f;
+    if (n == 126)
+        n = (uint64_t)h[2] << 8 | h[3];
+    else if (n == 127) {
+        n = 0;
+        for (int i = 0; i < 8; i++)
+            n = n << 8 | h[2 + i];
+        if (n >> 63)
+            return perr(r, "frame length over 2^63");
+    }
+    int rsv1 = !!(b0 & 0x40), fin = !!(b0 & 0x80);
+    if (op >= 0x8) {
+        if (op > QW_WS_OP_PONG)
+            return perr(r, "unknown control opcode");
+        if (!fin)
+            return perr(r, "fragmented control frame");
+        if (n > 125)
+            return perr(r, "control frame over 125 bytes");
+        if (rsv1)
+            return perr(r, "RSV1 on a control frame");
+        r->cn = 0;
+    } else if (op == QW_WS_OP_CONT) {
+        if (!r->in_msg)
+            return perr(r, "continuation frame outside a message");
+        if (rsv1)
+            return perr(r, "RSV1 on a continuation frame");
+    } else if (op == QW_WS_OP_TEXT || op == QW_WS_OP_BINARY) {
+        if (r->in_msg)
+            return perr(r, "new message inside a fragmented one");
+        if (rsv1 && !r->pmd.enabled)
+            return perr(r, "RSV1 set without permessage-deflate");
+        r->in_msg = 1;
+        r->msg_bin = op == QW_WS_OP_BINARY;
+        r->msg_z = rsv1;
+        r->discard = r->zend = 0;
+        r->mlen = 0;
+    } else {
+        return perr(r, "unknown data opcode");
+    }
+    r->op = op;
+    r->fin = (uint8_t)fin;
+    r->left = n;
+    r->in_frame = 1;
+    return QW_OK;
+}
+
+static qw_err frame_end(qw_ws_rx *r)
+{
+    r->in_frame = 0;
+    if (r->op >= 0x8)
+        return control_end(r);
+    return r->fin ? msg_end(r) : QW_OK;
+}
+
+static qw_err payload(qw_ws_rx *r, char *p, size_t n)
+{
+    if (r->op >= 0x8) {
+        memcpy(r->ctl + r->cn, p, n);
+        r->cn += n;
+        return QW_OK;
+    }
+    if (r->msg_z)
+        return inflate_in(r, (const unsigned char *)p, n);
+    return append(r, p, n);
+}
+
+static unsigned hdr_need(const unsigned char *h)
+{
+    unsigned l = h[1] & 0x7f;
+    return 2 + (l == 126 ? 2 : l == 127 ? 8 : 0) + ((h[1] & 0x80) ? 4 : 0);
+}
+
+qw_err qw_ws_rx_feed(qw_ws_rx *r, char *buf, size_t len)
+{
+    size_t p = 0;
+    r->stopped = 0;
+    while (p < len && !r->stopped && !r->closed) {
+        qw_err e;
+        if (!r->in_frame) {
+            const unsigned char *h;
+            if (r->hn == 0 && len - p >= 2 && len - p >= hdr_need((unsigned char *)buf + p)) {
+                h = (unsigned char *)buf + p;
+                size_t hl = hdr_need(h);
+                /* fast path: a whole plain text/binary message, FIN, in buf
+                 * with a byte after it for the NUL */
+                uint8_t b0 = h[0];
+                if ((b0 == 0x81 || b0 == 0x82) && !r->in_msg && !(h[1] & 0x80)) {
+                    uint64_t n = h[1] & 0x7f;
+                    if (n == 126)
+                        n = (uint64_t)h[2] << 8 | h[3];
+                    else if (n == 127) {
+                        n = 0;
+                        for (int i = 0; i < 8; i++)
+                            n = n << 8 | h[2 + i];
+                    }
+                    if (n < len - p - hl && n <= r->max_message) {
+                        deliver(r, buf + p + hl, (size_t)n, b0 == 0x82);
+                        p += hl + (size_t)n;
+                        continue;
+                    }
+                }
+                p += hl;
+            } else {
+                r->hdr[r->hn++] = (unsigned char)buf[p++];
+                if (r->hn < 2 || r->hn < hdr_need(r->hdr))
+                    continue;
+                h = r->hdr;
+                r->hn = 0;
+            }
+            if ((e = frame_begin(r, h)) != QW_OK)
+                return e;
+            if (r->left == 0 && (e = frame_end(r)) != QW_OK)
+                return e;
+            continue;
+        }
+        size_t n = len - p < r->left ? len - p : (size_t)r->left;
+        if ((e = payload(r, buf + p, n)) != QW_OK)
+            return e;
+        p += n;
+        r->left -= n;
+        if (r->left == 0 && (e = frame_end(r)) != QW_OK)
+            return e;
+    }
+    return QW_OK;
+}
+
+/* ---- client frames ---- */
+
+size_t qw_ws_frame(unsigned char *out, size_t cap, int opcode, const void *payload_p, size_t n,
+                   const unsigned char mask[4])
+{
+    if (opcode >= 0x8 && n > 125)
+        return 0;
+    size_t hl = 2 + (n < 126 ? 0 : n < 65536 ? 2 : 8) + 4;
+    if (cap < hl || cap - hl < n)
+        return 0;
+    out[0] = (unsigned char)(0x80 | (opcode & 0x0f));
+    if (n < 126) {
+        out[1] = (unsigned char)(0x80 | n);
+    } else if (n < 65536) {
+        out[1] = 0x80 | 126;
+        out[2] = (unsigned char)(n >> 8);
+        out[3] = (unsigned char)n;
+    } else {
+        out[1] = 0x80 | 127;
+        for (int i = 0; i < 8; i++)
+            out[2 + i] = (unsigned char)((uint64_t)n >> (56 - 8 * i));
+    }
+    memcpy(out + hl - 4, mask, 4);
+    const unsigned char *s = payload_p;
+    for (size_t i = 0; i < n; i++)
+        out[hl + i] = s[i] ^ mask[i & 3];
+    return hl + n;
+}
+
+size_t qw_ws_close_payload(unsigned char out[125], int code, const char *reason)
+{
+    out[0] = (unsigned char)(code >> 8);
+    out[1] = (unsigned char)code;
+    size_t n = reason ? strlen(reason) : 0;
+    if (n > 123)
+        n = 123;
+    if (n)
+        memcpy(out + 2, reason, n);
+    return 2 + n;
+}

@@ -1,0 +1,128 @@
+/* wsproto.h: the client side of the WebSocket protocol (RFC 6455, RFC 7692
+ * permessage-deflate), without I/O: the HTTP/1.1 upgrade request and the
+ * check of the server's 101 answer, an incremental frame parser over
+ * whatever the socket delivered, and a masked frame encoder.
+ *
+ * The parser takes any split of the byte stream (a frame header cut in
+ * two, many frames per read) and reassembles messages up to max_message.
+ * A whole unfragmented, uncompressed message already in the caller's
+ * buffer is delivered in place (no copy): the byte after it is set to NUL
+ * for the call and restored afterwards, so the buffer must be writable.
+ * Nothing is allocated per message once the reassembly buffer has grown
+ * to the largest message seen.
+ */
+#ifndef QW_INGEST_WSPROTO_H
+#define QW_INGEST_WSPROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+#define QW_WS_KEY_LEN 24         /* base64 of 16 bytes */
+#define QW_WS_ACCEPT_LEN 28      /* base64 of a SHA-1 */
+#define QW_WS_HDR_MAX 14         /* client frame header: 2 + 8 length + 4 mask */
+#define QW_WS_RESPONSE_MAX 16384 /* longest accepted response header */
+
+enum {
+    QW_WS_OP_CONT = 0x0,
+    QW_WS_OP_TEXT = 0x1,
+    QW_WS_OP_BINARY = 0x2,
+    QW_WS_OP_CLOSE = 0x8,
+    QW_WS_OP_PING = 0x9,
+    QW_WS_OP_PONG = 0xA,
+};
+
+/* permessage-deflate as agreed in the handshake */
+typedef struct qw_ws_pmd {
+    int enabled;
+    int server_no_context_takeover, client_no_context_takeover;
+    int server_max_window_bits, client_max_window_bits; /* 8..15 (15 when not stated) */
+} qw_ws_pmd;
+
+/* ---- handshake ---- */
+
+/* key = base64(nonce): the Sec-WebSocket-Key for 16 random bytes. */
+void qw_ws_make_key(const unsigned char nonce[16], char key[QW_WS_KEY_LEN + 1]);
+/* The Sec-WebSocket-Accept a server must answer to key. */
+void qw_ws_accept_for(const char *key, char out[QW_WS_ACCEPT_LEN + 1]);
+
+/* The upgrade request into buf (not NUL-terminated; *len bytes). host is
+ * the Host header value (host[:port]); origin may be NULL. QW_TOO_LARGE
+ * when cap is too small, QW_INVAL for CR/LF in a value. */
+qw_err qw_ws_request(char *buf, size_t cap, size_t *len, const char *host, const char *path,
+                     const char *origin, const char *key, int offer_deflate);
+
+/* Checks the server's answer in buf[0..len). QW_AGAIN: the header is not
+ * complete yet (read more); QW_OK: the first *hdr_len bytes were the
+ * header (the rest is already frame data) and *pmd says what was agreed;
+ * QW_PROTOCOL: err says why the upgrade failed (status, headers, accept
+ * value, an extension or parameter we did not offer). */
+qw_err qw_ws_response(const char *buf, size_t len, const char *key, int offered_deflate,
+                      size_t *hdr_len, qw_ws_pmd *pmd, char *err, size_t errlen);
+
+/* ---- frames from the server ---- */
+
+/* Callbacks return 0 to go on, nonzero to stop this qw_ws_rx_feed call
+ * (the rest of that input is dropped: the connection is going away). */
+typedef struct qw_ws_rx_cb {
+    void *ctx;
+    /* A complete text/binary message: buf writable, buf[len] == 0. */
+    int (*on_message)(void *ctx, char *buf, size_t len, int binary);
+    /* A ping (payload <= 125 bytes): answer with a pong of the same payload. */
+    int (*on_ping)(void *ctx, const unsigned char *p, size_t n);
+    /* The server's close frame; code -1 = none given. Nothing after it is
+     * parsed. */
+    int (*on_close)(void *ctx, int code, const char *reason, size_t n);
+    /* A message went over max_message; it is discarded (counted in
+     * r->oversized), parsing goes on at the next message. */
+    int (*on_oversized)(void *ctx);
+} qw_ws_rx_cb;
+
+typedef struct qw_ws_rx {
+    qw_ws_rx_cb cb;
+    size_t max_message;
+    qw_ws_pmd pmd;
+    /* frame header being assembled across reads */
+    unsigned char hdr[QW_WS_HDR_MAX];
+    unsigned hn;
+    /* current frame */
+    int in_frame;
+    uint8_t op, fin;
+    uint64_t left;
+    /* data message being reassembled */
+    int in_msg, msg_bin, msg_z, discard, zend;
+    char *msg;
+    size_t mlen, mcap;
+    /* control frame payload */
+    unsigned char ctl[125];
+    size_t cn;
+    void *z; /* z_stream, when deflate was agreed */
+    int closed, stopped;
+    const char *err; /* what the last QW_PROTOCOL was about */
+    uint64_t messages, oversized, pings;
+} qw_ws_rx;
+
+/* Prepares r for a new connection (keeps any buffer r already owns: zero r
+ * before the first call). max_message 0 = 32 MiB. QW_NOMEM. */
+qw_err qw_ws_rx_reset(qw_ws_rx *r, size_t max_message, const qw_ws_pmd *pmd, const qw_ws_rx_cb *cb);
+void qw_ws_rx_free(qw_ws_rx *r);
+
+/* Parses len more bytes of the stream. QW_OK: consumed (or a callback
+ * stopped it: r->stopped; or the close frame came: r->closed);
+ * QW_PROTOCOL: the server broke the protocol (r->err), the connection
+ * must go; QW_NOMEM. buf must be writable (see the top). */
+qw_err qw_ws_rx_feed(qw_ws_rx *r, char *buf, size_t len);
+
+/* ---- frames to the server ---- */
+
+/* One masked client frame with FIN set (opcode QW_WS_OP_*), header and
+ * masked payload, into out. Returns its length, 0 when cap is too small
+ * or a control payload is over 125 bytes. */
+size_t qw_ws_frame(unsigned char *out, size_t cap, int opcode, const void *payload, size_t n,
+                   const unsigned char mask[4]);
+/* A close frame payload (code, then up to 123 bytes of reason) into
+ * out[125]; returns its length. */
+size_t qw_ws_close_payload(unsigned char out[125], int code, const char *reason);
+
+#endif
