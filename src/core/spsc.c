@@ -175,44 +175,6 @@ qw_err qw_spsc_push_wait(qw_spsc *q, const void *rec)
     }
 }
 
-size_t qw_spsc_pop(qw_spsc *q, void *out, size_t max)
-{
-    size_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
-    size_t avail = q->head_cache - t;
-    if (avail < max) {
-        q->head_cache = atomic_load_explicit(&q->head, memory_order_acquire);
-        avail = q->head_cache - t;
-        if (avail == 0)
-            return 0;
-    }
-    size_t n = avail < max ? avail : max;
-    for (size_t i = 0; i < n;) {
-        size_t slot = (t + i) & q->mask;
-        size_t run = q->mask + 1 - slot; /* contiguous until the wrap */
-        if (run > n - i)
-            run = n - i;
-        memcpy((unsigned char *)out + i * q->rec, q->buf + slot * q->rec, run * q->rec);
-        i += run;
-    }
-    atomic_store_explicit(&q->tail, t + n, memory_order_release);
-    wake(q);
-    return n;
-}
-
-size_t qw_spsc_pop_wait(qw_spsc *q, void *out, size_t max, int64_t timeout_ns)
-{
-    int64_t deadline = qw_now_mono_ns() + (timeout_ns > 0 ? timeout_ns : 1);
-    for (int spin = 0;; spin++) {
-        size_t n = qw_spsc_pop(q, out, max);
-        if (n)
-            return n;
-        if (atomic_load(&q->closed) || qw_now_mono_ns() >= deadline)
-            return qw_spsc_pop(q, out, max);
-        if (spin > SPINS)
-            wait_until(q, has_data, deadline);
-    }
-}
-
 size_t qw_spsc_peek(qw_spsc *q, void **first, size_t max)
 {
     size_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
@@ -249,6 +211,36 @@ void qw_spsc_release(qw_spsc *q, size_t n)
     atomic_store_explicit(&q->tail, t + n, memory_order_release);
     wake(q);
 }
+
+/* Copy up to max records out (both sides of the wrap), releasing them. */
+static size_t take(qw_spsc *q, void *out, size_t max, size_t got)
+{
+    void *p;
+    size_t n;
+    while (got < max && (n = qw_spsc_peek(q, &p, max - got)) > 0) {
+        memcpy((unsigned char *)out + got * q->rec, p, n * q->rec);
+        qw_spsc_release(q, n);
+        got += n;
+    }
+    return got;
+}
+
+size_t qw_spsc_pop(qw_spsc *q, void *out, size_t max)
+{
+    return take(q, out, max, 0);
+}
+
+size_t qw_spsc_pop_wait(qw_spsc *q, void *out, size_t max, int64_t timeout_ns)
+{
+    void *p;
+    size_t n = qw_spsc_peek_wait(q, &p, max, timeout_ns);
+    if (!n)
+        return 0;
+    memcpy(out, p, n * q->rec);
+    qw_spsc_release(q, n);
+    return take(q, out, max, n); /* the part past the wrap, if any */
+}
+
 
 void qw_spsc_close(qw_spsc *q)
 {

@@ -8,27 +8,6 @@
 
 /* ---- buffer ---- */
 
-void qw_tbuf_put(qw_tbuf *t, const void *p, size_t n)
-{
-    if (t->oom)
-        return;
-    if (t->n + n > t->cap) {
-        size_t nc = t->cap ? t->cap : 256;
-        while (nc < t->n + n)
-            nc *= 2;
-        uint8_t *nb = qw_realloc(t->b, nc);
-        if (!nb) {
-            t->oom = 1;
-            return;
-        }
-        t->b = nb;
-        t->cap = nc;
-    }
-    if (n)
-        memcpy(t->b + t->n, p, n);
-    t->n += n;
-}
-
 uint8_t *qw_tbuf_append(qw_tbuf *t, size_t n)
 {
     if (t->oom)
@@ -48,6 +27,13 @@ uint8_t *qw_tbuf_append(qw_tbuf *t, size_t n)
     uint8_t *p = t->b + t->n;
     t->n += n;
     return p;
+}
+
+void qw_tbuf_put(qw_tbuf *t, const void *p, size_t n)
+{
+    uint8_t *d = qw_tbuf_append(t, n);
+    if (d && n)
+        memcpy(d, p, n);
 }
 
 void qw_tbuf_byte(qw_tbuf *t, uint8_t v)

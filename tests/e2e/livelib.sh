@@ -98,3 +98,16 @@ stop_and_wait() { # pid [signal] : returns the exit code
   local rc=0; wait "$1" || rc=$?
   return $rc
 }
+
+# lake_equals_live LIVE_SUMMARY : replay --lake (the configured warehouse)
+# reproduces the live run's books exactly: no committed row was lost
+lake_equals_live() {
+  "$QW_BIN" replay --lake --summary "$T/lake-eq.json" 2>/dev/null || die "lake unreadable"
+  "$PY" - "$1" "$T/lake-eq.json" <<'PYEOF' || die "lake books differ from the live books: rows were lost"
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+bad = [p for p in a["products"] if a["products"][p]["book_digest"] != b["products"][p]["book_digest"]]
+print("books", "equal" if not bad else "differ: %s" % bad)
+sys.exit(1 if bad else 0)
+PYEOF
+}
