@@ -343,8 +343,12 @@ static int writeable(qw_wsclient *c, struct lws *wsi)
             snprintf(c->st.last_error, sizeof c->st.last_error, "tls: write failed");
             return -1;
         }
+        if (!c->ts.done && c->stopping) {
+            c->dead = 1; /* our hang-up, not the peer's */
+            return -1;
+        }
         if (!c->ts.done)
-            return c->stopping ? -1 : 0;
+            return 0;
     }
     return on_writeable(c, wsi);
 }
