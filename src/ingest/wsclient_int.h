@@ -11,8 +11,8 @@
 #include "ingest/wsproto.h"
 #include "ingest/wstls.h"
 
-#define OUTQ 16     /* queued client messages (subscribes) */
-#define OUTMSG 4096 /* one subscribe message */
+#define OUTQ 16                /* queued client messages (subscribes) */
+#define OUTMSG 4096            /* one subscribe message */
 #define PLAIN_CAP (256 * 1024) /* wss://: plaintext handed to the frame parser at once */
 #define CT_OUT 18432           /* wss://: ciphertext moved to lws per write */
 
@@ -58,7 +58,7 @@ struct qw_wsclient {
     unsigned char tx[LWS_PRE + QW_WS_HDR_MAX + OUTMSG];
     /* wss://: TLS over the RAW connection */
     qw_wstls ts;
-    char *plain;                       /* PLAIN_CAP + 1 (the parser NUL-terminates in place) */
+    char *plain; /* PLAIN_CAP + 1 (the parser NUL-terminates in place) */
     unsigned char ctout[LWS_PRE + CT_OUT];
 };
 

@@ -325,7 +325,8 @@ static int on_rx_tls(qw_wsclient *c, struct lws *wsi, char *in, size_t len)
         }
         if (r > 0) { /* close_notify: nothing more will come */
             if (!c->st.last_error[0])
-                snprintf(c->st.last_error, sizeof c->st.last_error, "tls: server ended the session");
+                snprintf(c->st.last_error, sizeof c->st.last_error,
+                         "tls: server ended the session");
             return -1;
         }
         if (got < PLAIN_CAP || c->dead)
