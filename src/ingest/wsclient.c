@@ -1,7 +1,6 @@
 /* wsclient.c: the Coinbase WebSocket client: connection state machine,
- * subscribe/resubscribe, watchdog (see wsclient.h); wss:// through the lws
- * WebSocket client role (message reassembly here), ws:// through an lws
- * RAW connection framed by wsraw.c. */
+ * subscribe/resubscribe, watchdog (see wsclient.h). The connection itself
+ * (ws:// and wss://) is an lws RAW socket driven by wsraw.c. */
 #define QW_MODULE "ws"
 #include "ingest/wsclient_int.h"
 
@@ -196,21 +195,6 @@ void qw__ws_out_pop(qw_wsclient *c)
         lws_callback_on_writable(c->wsi);
 }
 
-static int write_one(qw_wsclient *c, struct lws *wsi)
-{
-    const char *p;
-    size_t len;
-    if (!qw__ws_out_next(c, &p, &len))
-        return 0;
-    int w = lws_write(wsi, (unsigned char *)p, len, LWS_WRITE_TEXT);
-    if (w < (int)len) {
-        QW_LOG(WARN, "write of a %zu-byte client message failed", len);
-        return -1;
-    }
-    qw__ws_out_pop(c);
-    return 0;
-}
-
 /* ---- connecting ---- */
 
 static void sul_connect_cb(lws_sorted_usec_list_t *sul);
@@ -266,15 +250,11 @@ static void sul_connect_cb(lws_sorted_usec_list_t *sul)
     ci.path = c->path;
     ci.host = c->host;
     ci.origin = c->host;
-    ci.ssl_connection = c->tls ? LCCSCF_USE_SSL : 0;
     ci.local_protocol_name = "qw-coinbase";
     ci.opaque_user_data = c;
-    if (!c->tls)
-        qw__wsraw_prepare(c, &ci);
+    qw__wsraw_prepare(c, &ci);
     set_state(c, QW_WS_CONNECTING);
     c->st.attempts++;
-    c->rx_discard = 0;
-    c->rxlen = 0;
     uint64_t attempt = ++c->attempt_gen;
     struct lws *w = lws_client_connect_via_info(&ci);
     if (c->closed_gen == attempt) /* failed synchronously: already in BACKOFF */
@@ -293,7 +273,7 @@ void qw__ws_drop(qw_wsclient *c, const char *why)
 {
     if (!c->wsi)
         return;
-    c->dead = 1; /* RAW: parse and send nothing more */
+    c->dead = 1; /* parse and send nothing more */
     snprintf(c->st.last_error, sizeof c->st.last_error, "%s", why);
     QW_LOG(WARN, "dropping the connection: %s", why);
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
@@ -362,7 +342,6 @@ void qw__ws_closed(qw_wsclient *c, const char *why_in)
     int was_up = c->st.state == QW_WS_SUBSCRIBED;
     c->wsi = NULL;
     c->out_n = 0;
-    c->rxlen = 0;
     if (was_up) {
         c->st.disconnects++;
         c->st.connected_since_mono_ns = 0;
@@ -389,31 +368,6 @@ void qw__ws_deliver(qw_wsclient *c, char *buf, size_t len, int64_t wall, int64_t
         c->cb.on_message(c->cb.ctx, buf, len, wall, mono);
 }
 
-static int rx_append(qw_wsclient *c, const void *in, size_t len)
-{
-    if (c->rx_discard)
-        return 0;
-    if (c->rxlen + len > c->o.max_message) {
-        c->rx_discard = 1;
-        return 0;
-    }
-    if (c->rxlen + len + 1 > c->rxcap) {
-        size_t n = c->rxcap ? c->rxcap : 65536;
-        while (n < c->rxlen + len + 1)
-            n *= 2;
-        if (n > c->o.max_message + 1)
-            n = c->o.max_message + 1;
-        char *p = qw_realloc(c->rx, n);
-        if (!p)
-            return -1;
-        c->rx = p;
-        c->rxcap = n;
-    }
-    memcpy(c->rx + c->rxlen, in, len);
-    c->rxlen += len;
-    return 0;
-}
-
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len)
 {
@@ -429,79 +383,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         qw__ws_closed(c, why);
         break;
     }
-    case LWS_CALLBACK_CLIENT_ESTABLISHED:
-        if (c) {
-            c->wsi = wsi;
-            /* permessage-deflate (when negotiated): inflate into 64 KiB
-             * instead of lws's 1 KiB default, so a message usually comes
-             * out in one piece (-1 = extension not active: nothing to do) */
-            (void)lws_set_extension_option(wsi, "permessage-deflate", "rx_buf_size", "16");
-            qw__ws_established(c);
-        }
-        break;
-    case LWS_CALLBACK_CLIENT_RECEIVE: {
-        if (!c)
-            break;
-        if (lws_is_first_fragment(wsi)) {
-            c->rxlen = 0;
-            c->rx_discard = 0;
-            /* a whole message in lws's buffer (writable, NUL at in[len]):
-             * no copy */
-            if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi) &&
-                len <= c->o.max_message) {
-                int64_t mono = qw_now_mono_ns(), wall = qw_now_wall_ns();
-                qw__ws_deliver(c, in, len, wall, mono);
-                break;
-            }
-        }
-        if (rx_append(c, in, len) != 0) {
-            QW_LOG(ERROR, "out of memory reassembling a message");
-            c->rx_discard = 1;
-        }
-        if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
-            break;
-        int64_t mono = qw_now_mono_ns(), wall = qw_now_wall_ns();
-        if (c->rx_discard) {
-            c->st.last_msg_mono_ns = mono;
-            c->st.oversized++;
-            c->rx_discard = 0;
-            c->rxlen = 0;
-            qw__ws_drop(c, "a message exceeded --max-message");
-            break;
-        }
-        c->rx[c->rxlen] = '\0';
-        size_t n = c->rxlen;
-        c->rxlen = 0;
-        qw__ws_deliver(c, c->rx, n, wall, mono);
-        break;
-    }
-    case LWS_CALLBACK_CLIENT_WRITEABLE:
-        if (!c)
-            break;
-        if (c->stopping) {
-            lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)"bye", 3);
-            return -1;
-        }
-        return write_one(c, wsi);
-    case LWS_CALLBACK_CLIENT_CLOSED:
-        if (c)
-            qw__ws_closed(c, c->st.last_error[0] ? c->st.last_error : "closed");
-        break;
-    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-        if (c && len >= 2) {
-            const unsigned char *b = in;
-            snprintf(c->st.last_error, sizeof c->st.last_error, "server closed (code %u%s%.*s)",
-                     (unsigned)(b[0] << 8 | b[1]), len > 2 ? ": " : "",
-                     (int)(len - 2 > 100 ? 100 : len - 2), (const char *)in + 2);
-        }
-        break;
     case LWS_CALLBACK_RAW_CONNECTED:
     case LWS_CALLBACK_RAW_RX:
     case LWS_CALLBACK_RAW_WRITEABLE:
     case LWS_CALLBACK_RAW_CLOSE:
         return c ? qw__wsraw_callback(c, wsi, reason, in, len) : 0;
-    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS:
-        break;
     default:
         break;
     }
@@ -513,12 +399,6 @@ static const struct lws_protocols protocols[] = {
      * context's pt_serv_buf_size): 256 KiB = thousands of messages */
     {"qw-coinbase", callback, 0, 256 * 1024 - LWS_PRE, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
-};
-
-static const struct lws_extension extensions[] = {
-    {"permessage-deflate", lws_extension_callback_pm_deflate,
-     "permessage-deflate; client_no_context_takeover; client_max_window_bits"},
-    {NULL, NULL, NULL},
 };
 
 /* ---- public ---- */
@@ -620,14 +500,19 @@ qw_err qw_wsclient_create(qw_wsclient **out, struct lws_context *ctx, const qw_w
     memset(&vi, 0, sizeof vi);
     vi.port = CONTEXT_PORT_NO_LISTEN;
     vi.protocols = protocols;
-    vi.extensions = o->no_deflate ? NULL : extensions;
     vi.vhost_name = "qw-client";
-    vi.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-    if (o->ca_file && *o->ca_file)
-        vi.client_ssl_ca_filepath = o->ca_file;
+    qw_err e = qw__wsraw_init(c, errbuf, errlen);
+    if (e != QW_OK) {
+        if (e == QW_NOMEM)
+            snprintf(errbuf, errlen, "out of memory");
+        qw__wsraw_free(c);
+        qw_free(c);
+        return e;
+    }
     c->vh = lws_create_vhost(ctx, &vi);
     if (!c->vh) {
-        snprintf(errbuf, errlen, "cannot create the client vhost (TLS setup failed?)");
+        snprintf(errbuf, errlen, "cannot create the client vhost");
+        qw__wsraw_free(c);
         qw_free(c);
         return QW_INVAL;
     }
@@ -649,7 +534,6 @@ void qw_wsclient_destroy(qw_wsclient *c)
         lws_set_opaque_user_data(c->wsi, NULL);
     memset(c->secret, 0, sizeof c->secret);
     memset(c->pass, 0, sizeof c->pass);
-    qw_free(c->rx);
     qw__wsraw_free(c);
     qw_free(c);
 }

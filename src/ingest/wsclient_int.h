@@ -1,6 +1,7 @@
 /* wsclient_int.h: the client's state, shared by wsclient.c (state machine,
- * subscribes, lws WebSocket role for wss://) and wsraw.c (ws:// over an
- * lws RAW connection with our own framing, ingest/wsproto). */
+ * subscribes) and wsraw.c (the connection: an lws RAW socket with our own
+ * WebSocket framing, ingest/wsproto, and for wss:// our own TLS,
+ * ingest/wstls). */
 #ifndef QW_INGEST_WSCLIENT_INT_H
 #define QW_INGEST_WSCLIENT_INT_H
 
@@ -8,9 +9,12 @@
 
 #include "ingest/wsclient.h"
 #include "ingest/wsproto.h"
+#include "ingest/wstls.h"
 
-#define OUTQ 16     /* queued client messages (subscribes) */
-#define OUTMSG 4096 /* one subscribe message */
+#define OUTQ 16                /* queued client messages (subscribes) */
+#define OUTMSG 4096            /* one subscribe message */
+#define PLAIN_CAP (256 * 1024) /* wss://: plaintext handed to the frame parser at once */
+#define CT_OUT 18432           /* wss://: ciphertext moved to lws per write */
 
 struct qw_wsclient {
     struct lws_context *ctx;
@@ -42,11 +46,7 @@ struct qw_wsclient {
     char out[OUTQ][LWS_PRE + OUTMSG];
     size_t outlen[OUTQ];
     unsigned out_head, out_n;
-    /* reassembly (lws WebSocket role) */
-    char *rx;
-    size_t rxlen, rxcap;
-    int rx_discard;
-    /* RAW connection (ws://): our handshake and framing */
+    /* the RAW connection: our handshake and framing */
     int hs_sent, hs_done, dead, close_sent, close_reply, pong_pending;
     char wskey[QW_WS_KEY_LEN + 1];
     char hs[QW_WS_RESPONSE_MAX + 1]; /* a full-size header without its end fails */
@@ -56,6 +56,10 @@ struct qw_wsclient {
     size_t pongn;
     int64_t rd_mono, rd_wall; /* clocks at the current read */
     unsigned char tx[LWS_PRE + QW_WS_HDR_MAX + OUTMSG];
+    /* wss://: TLS over the RAW connection */
+    qw_wstls ts;
+    char *plain; /* PLAIN_CAP + 1 (the parser NUL-terminates in place) */
+    unsigned char ctout[LWS_PRE + CT_OUT];
 };
 
 /* wsclient.c */
@@ -69,7 +73,8 @@ void qw__ws_out_pop(qw_wsclient *c);
 /* One complete message to the owner (stats, receive clocks). */
 void qw__ws_deliver(qw_wsclient *c, char *buf, size_t len, int64_t wall, int64_t mono);
 
-/* wsraw.c: lws RAW callbacks of a ws:// connection */
+/* wsraw.c: lws RAW callbacks of a ws:// or wss:// connection */
+qw_err qw__wsraw_init(qw_wsclient *c, char *errbuf, size_t errlen); /* at create */
 void qw__wsraw_prepare(qw_wsclient *c, struct lws_client_connect_info *ci);
 int qw__wsraw_callback(qw_wsclient *c, struct lws *wsi, enum lws_callback_reasons reason, void *in,
                        size_t len);

@@ -1,14 +1,16 @@
-/* wsraw.c: ws:// connections of the client over an lws RAW socket: lws
- * connects and runs the loop, we speak WebSocket (ingest/wsproto): the
- * upgrade request and 101 check, frame parsing of whole 256 KiB reads,
- * pongs, close handshake, masked subscribes. lws 4.1's own client parser
- * runs once per byte; this one steps over payloads (docs/PERFORMANCE.md).
- * wss:// stays on the lws WebSocket role: RAW+TLS clients fail in lws 4.1. */
+/* wsraw.c: the client's connections over an lws RAW socket: lws connects
+ * and runs the loop, we speak WebSocket (ingest/wsproto): the upgrade
+ * request and 101 check, frame parsing of whole 256 KiB reads, pongs, close
+ * handshake, masked subscribes. lws 4.1's own client parser runs once per
+ * byte; this one steps over payloads (docs/PERFORMANCE.md). For wss:// the
+ * TLS is ours too (ingest/wstls, OpenSSL over memory BIOs): lws 4.1 fails
+ * TLS on RAW client connections, so it only moves the ciphertext. */
 #define QW_MODULE "ws"
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/log.h"
 #include "core/time.h"
 #include "ingest/wsclient_int.h"
@@ -27,17 +29,65 @@ static void rnd(qw_wsclient *c, unsigned char *b, size_t n)
     }
 }
 
+qw_err qw__wsraw_init(qw_wsclient *c, char *errbuf, size_t errlen)
+{
+    if (!c->tls)
+        return QW_OK;
+    qw_err e = qw_wstls_init(&c->ts, c->o.ca_file, errbuf, errlen);
+    if (e != QW_OK)
+        return e;
+    c->plain = qw_malloc(PLAIN_CAP + 1);
+    return c->plain ? QW_OK : QW_NOMEM;
+}
+
 void qw__wsraw_prepare(qw_wsclient *c, struct lws_client_connect_info *ci)
 {
     ci->method = "RAW";
-    ci->ssl_connection = 0;
+    ci->ssl_connection = 0; /* TLS is ours (lws 4.1 cannot do it on RAW clients) */
     c->hs_sent = c->hs_done = c->dead = c->close_sent = c->close_reply = c->pong_pending = 0;
     c->hslen = 0;
+    qw_wstls_end(&c->ts);
 }
 
 void qw__wsraw_free(qw_wsclient *c)
 {
     qw_ws_rx_free(&c->wp);
+    qw_wstls_free(&c->ts);
+    qw_free(c->plain);
+    c->plain = NULL;
+}
+
+/* ---- bytes out: plain on ws://, through TLS on wss:// ---- */
+
+/* Moves TLS output (handshake, records, close_notify) to lws; lws keeps
+ * what the socket did not take and sends it first. */
+static int flush_tls(qw_wsclient *c, struct lws *wsi)
+{
+    size_t n;
+    while ((n = qw_wstls_take_out(&c->ts, c->ctout + LWS_PRE, CT_OUT)) > 0)
+        if (lws_write(wsi, c->ctout + LWS_PRE, n, LWS_WRITE_RAW) < (int)n)
+            return -1;
+    return 0;
+}
+
+/* p has LWS_PRE bytes of room before it */
+static int put_out(qw_wsclient *c, struct lws *wsi, unsigned char *p, size_t n)
+{
+    if (!c->tls)
+        return lws_write(wsi, p, n, LWS_WRITE_RAW) < (int)n ? -1 : 0;
+    if (qw_wstls_write(&c->ts, p, n) != 0)
+        return -1;
+    return flush_tls(c, wsi);
+}
+
+/* Hanging up on purpose: TLS close_notify first (best effort). */
+static int bye(qw_wsclient *c, struct lws *wsi)
+{
+    if (c->tls && c->ts.done) {
+        qw_wstls_shutdown(&c->ts);
+        (void)flush_tls(c, wsi);
+    }
+    return -1;
 }
 
 /* ---- parser callbacks ---- */
@@ -102,7 +152,7 @@ static int send_request(qw_wsclient *c, struct lws *wsi)
         return 0;
     }
     c->hs_sent = 1;
-    if (lws_write(wsi, (unsigned char *)b, n, LWS_WRITE_RAW) < (int)n) {
+    if (put_out(c, wsi, (unsigned char *)b, n) != 0) {
         snprintf(c->st.last_error, sizeof c->st.last_error, "write of the upgrade request failed");
         return -1;
     }
@@ -179,7 +229,7 @@ static int send_frame(qw_wsclient *c, struct lws *wsi, int op, const void *p, si
     unsigned char mask[4];
     rnd(c, mask, sizeof mask);
     size_t fl = qw_ws_frame(c->tx + LWS_PRE, sizeof c->tx - LWS_PRE, op, p, n, mask);
-    if (!fl || lws_write(wsi, c->tx + LWS_PRE, fl, LWS_WRITE_RAW) < (int)fl) {
+    if (!fl || put_out(c, wsi, c->tx + LWS_PRE, fl) != 0) {
         QW_LOG(WARN, "write of a %zu-byte frame failed", n);
         return -1;
     }
@@ -195,11 +245,11 @@ static int on_writeable(qw_wsclient *c, struct lws *wsi)
         size_t n =
             c->wp.cn >= 2 ? qw_ws_close_payload(cp, c->wp.ctl[0] << 8 | c->wp.ctl[1], NULL) : 0;
         send_frame(c, wsi, QW_WS_OP_CLOSE, cp, n);
-        return -1;
+        return bye(c, wsi);
     }
     if (c->stopping) {
         if (!c->hs_done)
-            return -1;
+            return bye(c, wsi);
         if (!c->close_sent) {
             unsigned char cp[125];
             size_t n = qw_ws_close_payload(cp, 1000, "bye");
@@ -230,17 +280,92 @@ static int on_writeable(qw_wsclient *c, struct lws *wsi)
     return 0;
 }
 
+/* ---- TLS ---- */
+
+static int connected(qw_wsclient *c, struct lws *wsi)
+{
+    c->wsi = wsi;
+    char err[sizeof c->st.last_error];
+    if (c->tls && qw_wstls_begin(&c->ts, c->host, err, sizeof err) != 0)
+        qw__ws_drop(c, err);
+    else
+        lws_callback_on_writable(wsi); /* the ClientHello, or the upgrade request */
+    return 0;
+}
+
+static int on_rx_tls(qw_wsclient *c, struct lws *wsi, char *in, size_t len)
+{
+    char err[sizeof c->st.last_error];
+    if (c->dead)
+        return 0;
+    if (qw_wstls_put(&c->ts, in, len) != 0) {
+        qw__ws_drop(c, "out of memory");
+        return 0;
+    }
+    if (!c->ts.done) {
+        int h = qw_wstls_handshake(&c->ts, err, sizeof err);
+        if (h < 0) {
+            qw__ws_drop(c, err);
+            return 0;
+        }
+        if (h > 0 || qw_wstls_pending_out(&c->ts))
+            lws_callback_on_writable(wsi); /* handshake records; then the upgrade request */
+        if (h == 0)
+            return 0;
+    }
+    for (;;) {
+        size_t got = 0;
+        int r = qw_wstls_read(&c->ts, c->plain, PLAIN_CAP, &got, err, sizeof err);
+        if (got && on_rx(c, c->plain, got) < 0)
+            return bye(c, wsi); /* the server answered our close */
+        if (r < 0) {
+            if (!c->dead)
+                qw__ws_drop(c, err);
+            return 0;
+        }
+        if (r > 0) { /* close_notify: nothing more will come */
+            if (!c->st.last_error[0])
+                snprintf(c->st.last_error, sizeof c->st.last_error,
+                         "tls: server ended the session");
+            return -1;
+        }
+        if (got < PLAIN_CAP || c->dead)
+            break;
+    }
+    if (qw_wstls_pending_out(&c->ts)) /* e.g. a TLS 1.3 key update answer */
+        lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static int writeable(qw_wsclient *c, struct lws *wsi)
+{
+    if (c->tls) {
+        if (flush_tls(c, wsi) != 0) {
+            snprintf(c->st.last_error, sizeof c->st.last_error, "tls: write failed");
+            return -1;
+        }
+        if (!c->ts.done && c->stopping) {
+            c->dead = 1; /* our hang-up, not the peer's */
+            return -1;
+        }
+        if (!c->ts.done)
+            return 0;
+    }
+    return on_writeable(c, wsi);
+}
+
 int qw__wsraw_callback(qw_wsclient *c, struct lws *wsi, enum lws_callback_reasons reason, void *in,
                        size_t len)
 {
     switch (reason) {
-    case LWS_CALLBACK_RAW_CONNECTED:
-        c->wsi = wsi;
-        lws_callback_on_writable(wsi);
-        return 0;
-    case LWS_CALLBACK_RAW_RX: return on_rx(c, in, len);
-    case LWS_CALLBACK_RAW_WRITEABLE: return on_writeable(c, wsi);
+    case LWS_CALLBACK_RAW_CONNECTED: return connected(c, wsi);
+    case LWS_CALLBACK_RAW_RX: return c->tls ? on_rx_tls(c, wsi, in, len) : on_rx(c, in, len);
+    case LWS_CALLBACK_RAW_WRITEABLE: return writeable(c, wsi);
     case LWS_CALLBACK_RAW_CLOSE:
+        if (c->tls && !c->ts.done && !c->dead) /* not dropped by us: the peer hung up */
+            snprintf(c->st.last_error, sizeof c->st.last_error,
+                     "tls: connection closed during the handshake");
+        qw_wstls_end(&c->ts);
         qw__ws_closed(c, c->st.last_error[0] ? c->st.last_error : "closed");
         return 0;
     default: return 0;
