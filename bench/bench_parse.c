@@ -58,9 +58,7 @@ static uint64_t run(stage st, const char *buf, size_t n, uint64_t *lines)
         nl++;
         const qw_msg *m;
         switch (st) {
-        case ST_READ:
-            ok += len > 0;
-            break;
+        case ST_READ: ok += len > 0; break;
         case ST_JANSSON: {
             json_error_t err;
             json_t *j = json_loadb(s, len, 0, &err);
@@ -68,13 +66,9 @@ static uint64_t run(stage st, const char *buf, size_t n, uint64_t *lines)
             json_decref(j);
             break;
         }
-        case ST_PARSE:
-            ok += qw_feed_parse(f, s, len, &m) == QW_OK;
-            break;
+        case ST_PARSE: ok += qw_feed_parse(f, s, len, &m) == QW_OK; break;
         case ST_BOOKS:
-        case ST_REPLAY:
-            ok += qw_pipeline_ingest(p, f, s, len, 0, &m) == QW_OK;
-            break;
+        case ST_REPLAY: ok += qw_pipeline_ingest(p, f, s, len, 0, &m) == QW_OK; break;
         }
         s = e + 1;
     }
@@ -114,7 +108,8 @@ int main(int argc, char **argv)
             if (secs < best)
                 best = secs;
         }
-        printf(",\"%s\":{\"seconds\":%.6f,\"msgs_per_s\":%.0f,\"mb_per_s\":%.1f,\"ok\":%llu,\"lines\":%llu}",
+        printf(",\"%s\":{\"seconds\":%.6f,\"msgs_per_s\":%.0f,\"mb_per_s\":%.1f,\"ok\":%llu,"
+               "\"lines\":%llu}",
                names[st], best, (double)lines / best, (double)n / best / 1e6,
                (unsigned long long)ok, (unsigned long long)lines);
     }

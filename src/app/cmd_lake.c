@@ -28,8 +28,8 @@ static int lake_open(lake *L, const qw_config *cfg)
 {
     char eb[512];
     memset(L, 0, sizeof *L);
-    if (qw_store_resolve(cfg->warehouse, cfg->catalog_uri, L->wh, sizeof L->wh, L->cat, sizeof L->cat,
-                         eb, sizeof eb) != QW_OK ||
+    if (qw_store_resolve(cfg->warehouse, cfg->catalog_uri, L->wh, sizeof L->wh, L->cat,
+                         sizeof L->cat, eb, sizeof eb) != QW_OK ||
         qw_catalog_open(&L->c, L->cat, "quotewatch", eb, sizeof eb) != QW_OK) {
         fprintf(stderr, "quotewatch lake: %s\n", eb);
         return -1;
@@ -69,10 +69,12 @@ static int print_table(void *ctx, const char *table, const char *loc)
         printf("%-14s  (unreadable metadata: %s)\n", table, eb);
         return 0;
     }
-    const json_t *snap = m->current_snapshot_id >= 0 ? qw_ice_meta_snapshot(m, m->current_snapshot_id) : NULL;
+    const json_t *snap =
+        m->current_snapshot_id >= 0 ? qw_ice_meta_snapshot(m, m->current_snapshot_id) : NULL;
     size_t nsnap = json_array_size(json_object_get(m->root, "snapshots"));
     printf("%-14s  snapshots %-5zu records %-12s files %-7s size %-12s  %s\n", table, nsnap,
-           snap ? summary_str(snap, "total-records") : "0", snap ? summary_str(snap, "total-data-files") : "0",
+           snap ? summary_str(snap, "total-records") : "0",
+           snap ? summary_str(snap, "total-data-files") : "0",
            snap ? summary_str(snap, "total-files-size") : "0", loc);
     qw_ice_meta_free(m);
     return 0;
@@ -81,7 +83,8 @@ static int print_table(void *ctx, const char *table, const char *loc)
 static int cmd_tables(lake *L)
 {
     list_ctx lc = {L, 0};
-    printf("warehouse %s\ncatalog   %s\n", L->wh, strncmp(L->cat, "postgres", 8) == 0 ? "postgresql" : L->cat);
+    printf("warehouse %s\ncatalog   %s\n", L->wh,
+           strncmp(L->cat, "postgres", 8) == 0 ? "postgresql" : L->cat);
     if (qw_catalog_list(L->c, QW_TBL_NS, print_table, &lc) != QW_OK) {
         fprintf(stderr, "quotewatch lake: %s\n", qw_catalog_errmsg(L->c));
         return 1;
@@ -125,7 +128,8 @@ static int cmd_describe(lake *L, const char *table)
     printf("snapshots (%zu):\n", json_array_size(snaps));
     size_t i;
     json_t *s;
-    json_array_foreach(snaps, i, s) {
+    json_array_foreach(snaps, i, s)
+    {
         printf("  %-20lld seq %-5lld %s  +%s records, total %s%s\n",
                (long long)json_integer_value(json_object_get(s, "snapshot-id")),
                (long long)json_integer_value(json_object_get(s, "sequence-number")),
@@ -215,13 +219,14 @@ static int clean_table(lake *L, const char *table, int do_remove, double older, 
     json_array_foreach(json_object_get(m->root, "metadata-log"), i, e)
         ref_add(&refs, json_string_value(json_object_get(e, "metadata-file")));
     int rc = 0;
-    json_array_foreach(json_object_get(m->root, "snapshots"), i, e) {
+    json_array_foreach(json_object_get(m->root, "snapshots"), i, e)
+    {
         const char *list = json_string_value(json_object_get(e, "manifest-list"));
         if (list)
             ref_add(&refs, list);
         qw_ice_scan scan;
-        if (qw_ice_scan_plan(L->io, m, json_integer_value(json_object_get(e, "snapshot-id")), &scan, eb,
-                             sizeof eb) != QW_OK) {
+        if (qw_ice_scan_plan(L->io, m, json_integer_value(json_object_get(e, "snapshot-id")), &scan,
+                             eb, sizeof eb) != QW_OK) {
             fprintf(stderr, "quotewatch lake: %s: %s (nothing removed)\n", table, eb);
             rc = 1;
             break;
@@ -251,7 +256,8 @@ static int clean_table(lake *L, const char *table, int do_remove, double older, 
         }
         *orph += oc.orphans;
         if (oc.young)
-            printf("%s: %zu unreferenced file(s) younger than %.0f s left alone\n", table, oc.young, older);
+            printf("%s: %zu unreferenced file(s) younger than %.0f s left alone\n", table, oc.young,
+                   older);
     }
     for (size_t k = 0; k < refs.n; k++)
         free(refs.s[k]);
@@ -283,7 +289,8 @@ int qw_cmd_lake(const qw_config *cfg)
     int rc = 2;
     if (strcmp(action, "scan") == 0) {
         if (cfg->nfiles < 2 || qw_tbl_find(cfg->files[1]) < 0) {
-            fprintf(stderr, "quotewatch lake scan: expected one of raw_orderbook, raw_trades, features, labels\n");
+            fprintf(stderr, "quotewatch lake scan: expected one of raw_orderbook, raw_trades, "
+                            "features, labels\n");
             return 2;
         }
         return qw_lake_scan(cfg, cfg->files[1]);
@@ -297,8 +304,9 @@ int qw_cmd_lake(const qw_config *cfg)
     else if (strcmp(action, "clean-orphans") == 0)
         rc = cmd_clean(&L, !cfg->dry_run, cfg->older_than_s);
     else
-        fprintf(stderr, "quotewatch lake: expected tables | describe TABLE | scan TABLE [--limit N] | "
-                        "clean-orphans [--dry-run] [--older-than S]\n");
+        fprintf(stderr,
+                "quotewatch lake: expected tables | describe TABLE | scan TABLE [--limit N] | "
+                "clean-orphans [--dry-run] [--older-than S]\n");
     lake_close(&L);
     return rc;
 }

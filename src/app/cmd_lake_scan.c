@@ -71,7 +71,8 @@ int qw_lake_scan(const qw_config *cfg, const char *table)
     qw_ice_meta *m = NULL;
     qw_ice_catalog_ops ops;
     int rc = 1;
-    if (qw_store_resolve(cfg->warehouse, cfg->catalog_uri, wh, sizeof wh, cat, sizeof cat, eb, sizeof eb) != QW_OK ||
+    if (qw_store_resolve(cfg->warehouse, cfg->catalog_uri, wh, sizeof wh, cat, sizeof cat, eb,
+                         sizeof eb) != QW_OK ||
         qw_catalog_open(&c, cat, "quotewatch", eb, sizeof eb) != QW_OK) {
         fprintf(stderr, "quotewatch lake scan: %s\n", eb);
         return 1;
@@ -119,12 +120,15 @@ int qw_lake_scan(const qw_config *cfg, const char *table)
                     fprintf(stderr, "quotewatch lake scan: %s: %s\n", path, qw_pqr_errmsg(r));
                     rc = 1;
                 }
-            for (size_t row = 0; rc == 0 && row < cols[0].n && (cfg->limit == 0 || printed < cfg->limit); row++) {
+            for (size_t row = 0;
+                 rc == 0 && row < cols[0].n && (cfg->limit == 0 || printed < cfg->limit); row++) {
                 int64_t t = 0;
                 for (size_t k = 0; k < nc; k++)
-                    if (qw_pqr_field_at(r, k)->field_id == QW_TBL_F_EXCHANGE_NS && cols[k].valid[row])
+                    if (qw_pqr_field_at(r, k)->field_id == QW_TBL_F_EXCHANGE_NS &&
+                        cols[k].valid[row])
                         t = cols[k].i64[row];
-                if (t && ((cfg->since_ns && t < cfg->since_ns) || (cfg->until_ns && t >= cfg->until_ns)))
+                if (t &&
+                    ((cfg->since_ns && t < cfg->since_ns) || (cfg->until_ns && t >= cfg->until_ns)))
                     continue;
                 putchar('{');
                 for (size_t k = 0; k < nc; k++) {

@@ -14,15 +14,15 @@
 #include <libwebsockets.h>
 #include <math.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "app/app.h"
 #include "core/log.h"
-#include "dashboard/dashboard.h"
 #include "core/time.h"
+#include "dashboard/dashboard.h"
 #include "feed/feed.h"
 #include "ingest/recorder.h"
 #include "ingest/wsclient.h"
@@ -56,19 +56,20 @@ typedef struct live {
     qw_recorder *rec;
     lws_sorted_usec_list_t sul;
     int64_t start_mono, last_status_mono;
-    int64_t pending[QW_CONFIG_MAX_PRODUCTS]; /* mono time of the (re)subscribe awaiting a snapshot */
+    int64_t
+        pending[QW_CONFIG_MAX_PRODUCTS]; /* mono time of the (re)subscribe awaiting a snapshot */
     int64_t last_feed_ns, last_feed_mono;
     uint64_t predictions;
-    uint64_t data_msgs;                 /* book and trade messages */
+    uint64_t data_msgs; /* book and trade messages */
     int64_t first_data_mono, last_data_mono;
     uint64_t gap_reconnects, snapshot_timeouts;
     int stopping;
-    int reconnecting;       /* a reconnect was requested: no resubscribes until it happened */
+    int reconnecting; /* a reconnect was requested: no resubscribes until it happened */
     qw_ratelimit rl;
-    qw_store *store;        /* --persist / ENABLE_PERSISTENCE */
+    qw_store *store; /* --persist / ENABLE_PERSISTENCE */
     qw_dash *dash;
     qw_store_stats sst;
-    double rate;            /* messages/s over the last second */
+    double rate; /* messages/s over the last second */
     uint64_t rate_msgs;
     int64_t rate_mono;
 } live;
@@ -90,7 +91,8 @@ static void on_connect(void *vctx, uint64_t conn)
         L->pending[i] = now; /* the subscribe brings the snapshots */
     L->last_feed_ns = 0;
     if (L->rec)
-        qw_recorder_connect(L->rec, qw_now_wall_ns(), conn, L->cfg->url[0] ? L->cfg->url : "default");
+        qw_recorder_connect(L->rec, qw_now_wall_ns(), conn,
+                            L->cfg->url[0] ? L->cfg->url : "default");
     if (L->store)
         qw_store_put_connect(L->store, qw_now_wall_ns());
 }
@@ -127,7 +129,8 @@ static void check_resync(live *L, int64_t now)
             reconnect(L, "no fresh snapshot within 15 s");
             return;
         }
-        if (!L->pending[i] && c->needs_resync && qw_wsclient_resubscribe(L->ws, c->product) == QW_OK)
+        if (!L->pending[i] && c->needs_resync &&
+            qw_wsclient_resubscribe(L->ws, c->product) == QW_OK)
             L->pending[i] = now;
     }
 }
@@ -199,14 +202,17 @@ static json_t *store_json(const qw_store_stats *s)
     json_t *rw = json_object();
     static const char *names[QW_TBL_COUNT] = {"raw_orderbook", "raw_trades", "features", "labels"};
     for (int t = 0; t < QW_TBL_COUNT; t++)
-        json_object_set_new(rw, names[t], json_integer((json_int_t)atomic_load(&s->rows_written[t])));
+        json_object_set_new(rw, names[t],
+                            json_integer((json_int_t)atomic_load(&s->rows_written[t])));
     json_object_set_new(o, "rows_written", rw);
     json_object_set_new(o, "files", json_integer((json_int_t)atomic_load(&s->files_written)));
     json_object_set_new(o, "bytes", json_integer((json_int_t)atomic_load(&s->bytes_written)));
     json_object_set_new(o, "commits", json_integer((json_int_t)atomic_load(&s->commits)));
-    json_object_set_new(o, "commit_conflicts", json_integer((json_int_t)atomic_load(&s->commit_conflicts)));
+    json_object_set_new(o, "commit_conflicts",
+                        json_integer((json_int_t)atomic_load(&s->commit_conflicts)));
     json_object_set_new(o, "errors", json_integer((json_int_t)atomic_load(&s->errors)));
-    json_object_set_new(o, "last_commit_ns", json_integer((json_int_t)atomic_load(&s->last_commit_ns)));
+    json_object_set_new(o, "last_commit_ns",
+                        json_integer((json_int_t)atomic_load(&s->last_commit_ns)));
     json_object_set_new(o, "writer_cpu_s", json_real((double)atomic_load(&s->writer_cpu_ns) / 1e9));
     json_object_set_new(o, "commit_cpu_s", json_real((double)atomic_load(&s->commit_cpu_ns) / 1e9));
     json_object_set_new(o, "last_commit_latency_ms",
@@ -220,9 +226,10 @@ static char *live_json(const live *L)
     int64_t now = qw_now_mono_ns();
     json_t *o = json_object();
     json_object_set_new(o, "state", json_string(qw_ws_state_name(s->state)));
-    json_object_set_new(o, "url", json_string(L->cfg->url[0] ? L->cfg->url
-                                              : L->cfg->feed_exchange ? QW_WS_EXCHANGE_URL
-                                                                      : QW_WS_ADVANCED_URL));
+    json_object_set_new(o, "url",
+                        json_string(L->cfg->url[0]          ? L->cfg->url
+                                    : L->cfg->feed_exchange ? QW_WS_EXCHANGE_URL
+                                                            : QW_WS_ADVANCED_URL));
     json_object_set_new(o, "feed", json_string(L->cfg->feed_exchange ? "exchange" : "advanced"));
 #define N(k, v) json_object_set_new(o, k, json_integer((json_int_t)(v)))
     N("attempts", s->attempts);
@@ -241,7 +248,8 @@ static char *live_json(const live *L)
     json_object_set_new(o, "last_message_age_s",
                         s->last_msg_mono_ns ? json_real((double)(now - s->last_msg_mono_ns) / 1e9)
                                             : json_null());
-    double span = s->first_msg_mono_ns ? (double)(s->last_msg_mono_ns - s->first_msg_mono_ns) / 1e9 : 0;
+    double span =
+        s->first_msg_mono_ns ? (double)(s->last_msg_mono_ns - s->first_msg_mono_ns) / 1e9 : 0;
     json_object_set_new(o, "receive_span_s", json_real(span));
     json_object_set_new(o, "messages_per_s_avg",
                         json_real(span > 0 ? (double)s->messages / span : 0));
@@ -265,7 +273,8 @@ static char *live_json(const live *L)
     json_t *lat = json_object();
     json_object_set_new(lat, "count", json_integer((json_int_t)s->latency.count));
     json_object_set_new(lat, "p50_us", json_real((double)qw_hist_quantile(&s->latency, 0.5) / 1e3));
-    json_object_set_new(lat, "p99_us", json_real((double)qw_hist_quantile(&s->latency, 0.99) / 1e3));
+    json_object_set_new(lat, "p99_us",
+                        json_real((double)qw_hist_quantile(&s->latency, 0.99) / 1e3));
     json_object_set_new(lat, "p999_us",
                         json_real((double)qw_hist_quantile(&s->latency, 0.999) / 1e3));
     json_object_set_new(lat, "max_us", json_real((double)s->latency.max / 1e3));
@@ -316,7 +325,8 @@ static void tick(lws_sorted_usec_list_t *sul)
         else
             QW_LOG(INFO, "SIGHUP: models reloaded from %s", L->cfg->load_model);
     }
-    if (sig_stop || (L->cfg->duration_s > 0 && now - L->start_mono >= (int64_t)(L->cfg->duration_s * 1e9))) {
+    if (sig_stop ||
+        (L->cfg->duration_s > 0 && now - L->start_mono >= (int64_t)(L->cfg->duration_s * 1e9))) {
         if (!L->stopping) {
             QW_LOG(INFO, "stopping (%s)", sig_stop ? "signal" : "--duration reached");
             L->stopping = 1;
@@ -338,7 +348,8 @@ static void tick(lws_sorted_usec_list_t *sul)
         qw_dash_tick(L->dash, now);
     if (now - L->rate_mono >= QW_NS_PER_SEC) {
         uint64_t m = qw_wsclient_stats(L->ws)->messages;
-        L->rate = L->rate_mono ? (double)(m - L->rate_msgs) * 1e9 / (double)(now - L->rate_mono) : 0;
+        L->rate =
+            L->rate_mono ? (double)(m - L->rate_msgs) * 1e9 / (double)(now - L->rate_mono) : 0;
         L->rate_msgs = m;
         L->rate_mono = now;
     }
@@ -411,12 +422,14 @@ int qw_cmd_live(const qw_config *cfg)
             rc = 1;
             goto out;
         }
-    if (cfg->load_model[0] && qw_pipeline_load_models(L.pl, cfg->load_model, eb, sizeof eb) != QW_OK) {
+    if (cfg->load_model[0] &&
+        qw_pipeline_load_models(L.pl, cfg->load_model, eb, sizeof eb) != QW_OK) {
         QW_LOG(ERROR, "--load-model: %s", eb);
         rc = 1;
         goto out;
     }
-    if (cfg->record_dir[0] && qw_recorder_open(&L.rec, cfg->record_dir, 3, eb, sizeof eb) != QW_OK) {
+    if (cfg->record_dir[0] &&
+        qw_recorder_open(&L.rec, cfg->record_dir, 3, eb, sizeof eb) != QW_OK) {
         QW_LOG(ERROR, "%s", eb);
         rc = 1;
         goto out;
@@ -445,7 +458,9 @@ int qw_cmd_live(const qw_config *cfg)
         .ex_secret_b64 = getenv("COINBASE_EXCHANGE_SECRET"),
         .ex_passphrase = getenv("COINBASE_EXCHANGE_PASSPHRASE"),
     };
-    qw_wsclient_cb cb = {.ctx = &L, .on_connect = on_connect, .on_message = on_message,
+    qw_wsclient_cb cb = {.ctx = &L,
+                         .on_connect = on_connect,
+                         .on_message = on_message,
                          .on_disconnect = on_disconnect};
     if (qw_wsclient_create(&L.ws, L.ctx, &wo, &cb, eb, sizeof eb) != QW_OK) {
         QW_LOG(ERROR, "client: %s", eb);
@@ -453,7 +468,8 @@ int qw_cmd_live(const qw_config *cfg)
         rc = 2;
         goto out;
     }
-    qw_dash_opts dopt = {.port = cfg->port, .bind = cfg->bind, .web_root = cfg->web_root, .mode = "live"};
+    qw_dash_opts dopt = {
+        .port = cfg->port, .bind = cfg->bind, .web_root = cfg->web_root, .mode = "live"};
     if (qw_dash_create(&L.dash, L.ctx, &dopt, eb, sizeof eb) != QW_OK) {
         QW_LOG(ERROR, "%s", eb);
         fprintf(stderr, "quotewatch: %s (use --port N or PORT)\n", eb);
@@ -500,7 +516,8 @@ int qw_cmd_live(const qw_config *cfg)
     }
     if (cfg->status_file[0])
         write_summary(&L, cfg->status_file);
-    if (cfg->save_model[0] && qw_pipeline_save_models(L.pl, cfg->save_model, eb, sizeof eb) != QW_OK) {
+    if (cfg->save_model[0] &&
+        qw_pipeline_save_models(L.pl, cfg->save_model, eb, sizeof eb) != QW_OK) {
         QW_LOG(ERROR, "--save-model: %s", eb);
         rc = 1;
     }

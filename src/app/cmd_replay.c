@@ -15,8 +15,8 @@
 #include <libwebsockets.h>
 
 #include "core/log.h"
-#include "dashboard/dashboard.h"
 #include "core/time.h"
+#include "dashboard/dashboard.h"
 #include "feed/feed.h"
 #include "ingest/ingest.h"
 #include "pipeline/pipeline.h"
@@ -151,8 +151,9 @@ int qw_cmd_replay(const qw_config *cfg)
             QW_LOG(ERROR, "cannot write samples %s", cfg->samples);
             return 1;
         }
-        fputs("product,t_ns,spread_bps,imbalance,depth,volatility,mid,mid_future,label,n_learned,p\n",
-              samples);
+        fputs(
+            "product,t_ns,spread_bps,imbalance,depth,volatility,mid,mid_future,label,n_learned,p\n",
+            samples);
     }
     static qw_store_stats sst;
     static hooks hk;
@@ -178,7 +179,8 @@ int qw_cmd_replay(const qw_config *cfg)
         ci.uid = (uid_t)-1;
         lws_set_log_level(LLL_ERR, NULL);
         g_ctx = lws_create_context(&ci);
-        qw_dash_opts dopt = {.port = cfg->port, .bind = cfg->bind, .web_root = cfg->web_root, .mode = "replay"};
+        qw_dash_opts dopt = {
+            .port = cfg->port, .bind = cfg->bind, .web_root = cfg->web_root, .mode = "replay"};
         if (!g_ctx || qw_dash_create(&g_dash, g_ctx, &dopt, eb, sizeof eb) != QW_OK) {
             QW_LOG(ERROR, "--dashboard: %s", g_ctx ? eb : "cannot create the lws context");
             if (g_ctx)
@@ -203,7 +205,8 @@ int qw_cmd_replay(const qw_config *cfg)
     }
     if (g_dash)
         qw_dash_set_sources(g_dash, pl, NULL, hk.store ? &sst : NULL);
-    if (cfg->load_model[0] && qw_pipeline_load_models(pl, cfg->load_model, eb, sizeof eb) != QW_OK) {
+    if (cfg->load_model[0] &&
+        qw_pipeline_load_models(pl, cfg->load_model, eb, sizeof eb) != QW_OK) {
         QW_LOG(ERROR, "--load-model: %s", eb);
         fprintf(stderr, "quotewatch: --load-model: %s\n", eb);
         qw_feed_destroy(feed);
@@ -218,7 +221,8 @@ int qw_cmd_replay(const qw_config *cfg)
     sigaction(SIGTERM, &sa, NULL);
 
     progress pg = {.on = cfg->progress == 1 || (cfg->progress == -1 && isatty(2)),
-                   .start_ns = qw_now_mono_ns(), .nfiles = cfg->nfiles};
+                   .start_ns = qw_now_mono_ns(),
+                   .nfiles = cfg->nfiles};
     int64_t t0 = 0, w0 = 0, start = qw_now_mono_ns();
     uint64_t bytes_done = 0;
     char *hexbuf = NULL; /* recorder msg_hex lines (rare) */
@@ -229,10 +233,12 @@ int qw_cmd_replay(const qw_config *cfg)
         const char *ids[QW_CONFIG_MAX_PRODUCTS];
         for (size_t i = 0; i < cfg->nproducts; i++)
             ids[i] = cfg->products[i];
-        qw_lake_opts lo = {.warehouse = cfg->warehouse, .catalog_uri = cfg->catalog_uri,
+        qw_lake_opts lo = {.warehouse = cfg->warehouse,
+                           .catalog_uri = cfg->catalog_uri,
                            .products = cfg->products_set ? ids : NULL,
                            .nproducts = cfg->products_set ? cfg->nproducts : 0,
-                           .since_ns = cfg->since_ns, .until_ns = cfg->until_ns};
+                           .since_ns = cfg->since_ns,
+                           .until_ns = cfg->until_ns};
         qw_lake_reader *lr;
         if (qw_lake_open(&lr, &lo, eb, sizeof eb) != QW_OK) {
             QW_LOG(ERROR, "--lake: %s", eb);
@@ -371,7 +377,8 @@ int qw_cmd_replay(const qw_config *cfg)
         snprintf(persist_json, sizeof persist_json,
                  "{\"rows_written\":{\"raw_orderbook\":%llu,\"raw_trades\":%llu,\"features\":%llu,"
                  "\"labels\":%llu},\"files\":%llu,\"bytes\":%llu,\"commits\":%llu,\"errors\":%llu,"
-                 "\"flush_commit_ms_avg\":%.3f,\"commit_ms_avg\":%.3f,\"writer_cpu_s\":%.3f,\"commit_cpu_s\":%.3f}",
+                 "\"flush_commit_ms_avg\":%.3f,\"commit_ms_avg\":%.3f,\"writer_cpu_s\":%.3f,"
+                 "\"commit_cpu_s\":%.3f}",
                  (unsigned long long)sst.rows_written[0], (unsigned long long)sst.rows_written[1],
                  (unsigned long long)sst.rows_written[2], (unsigned long long)sst.rows_written[3],
                  (unsigned long long)sst.files_written, (unsigned long long)sst.bytes_written,
@@ -394,7 +401,8 @@ int qw_cmd_replay(const qw_config *cfg)
             rc = 1;
         }
     }
-    if (cfg->save_model[0] && qw_pipeline_save_models(pl, cfg->save_model, eb, sizeof eb) != QW_OK) {
+    if (cfg->save_model[0] &&
+        qw_pipeline_save_models(pl, cfg->save_model, eb, sizeof eb) != QW_OK) {
         QW_LOG(ERROR, "--save-model: %s", eb);
         rc = 1;
     }

@@ -12,11 +12,13 @@ void qw_usage(void)
           "                  [--port N] [--bind ADDR] [--record DIR] [--summary FILE|-]\n"
           "       quotewatch replay [--summary FILE|-] [--speed max|1x|Nx] [--samples FILE]\n"
           "                  [--save-model F] [--load-model F] [--max-line BYTES]\n"
-          "                  [--progress|--no-progress] FILE...   (FILE: .ndjson, .zst, or - for stdin)\n"
+          "                  [--progress|--no-progress] FILE...   (FILE: .ndjson, .zst, or - for "
+          "stdin)\n"
           "       quotewatch sim [--port N] [--speed max|1x|Nx] FILE | --synthetic\n"
           "       quotewatch --help | --version\n"
           "common: --log-level debug|info|warn|error|off\n"
-          "environment: PORT, ENABLE_PERSISTENCE, ICEBERG_WAREHOUSE, ICEBERG_CATALOG_URI, QW_LOG_LEVEL\n"
+          "environment: PORT, ENABLE_PERSISTENCE, ICEBERG_WAREHOUSE, ICEBERG_CATALOG_URI, "
+          "QW_LOG_LEVEL\n"
           "docs: README.md, docs/CLI.md\n",
           stdout);
 }
@@ -31,20 +33,12 @@ int main(int argc, char **argv)
     }
     qw_log_set_level(cfg.log_level);
     switch (cfg.cmd) {
-    case QW_CMD_HELP:
-        qw_usage();
-        return 0;
-    case QW_CMD_VERSION:
-        puts("quotewatch " QW_VERSION);
-        return 0;
-    case QW_CMD_REPLAY:
-        return qw_cmd_replay(&cfg);
-    case QW_CMD_SIM:
-        return qw_cmd_sim(&cfg);
-    case QW_CMD_LAKE:
-        return qw_cmd_lake(&cfg);
+    case QW_CMD_HELP: qw_usage(); return 0;
+    case QW_CMD_VERSION: puts("quotewatch " QW_VERSION); return 0;
+    case QW_CMD_REPLAY: return qw_cmd_replay(&cfg);
+    case QW_CMD_SIM: return qw_cmd_sim(&cfg);
+    case QW_CMD_LAKE: return qw_cmd_lake(&cfg);
     case QW_CMD_LIVE:
-    default:
-        return qw_cmd_live(&cfg);
+    default: return qw_cmd_live(&cfg);
     }
 }

@@ -69,9 +69,9 @@
 #define MAX_LEVELS_LIMIT (SIZE_MAX / 4 / sizeof(qw_level))
 
 typedef struct book_side {
-    qw_level *a;      /* live levels, best at a[n - 1] */
-    size_t n, cap;    /* depth, allocated levels */
-    qw_level *spare;  /* snapshot build area; contents dead between calls */
+    qw_level *a;     /* live levels, best at a[n - 1] */
+    size_t n, cap;   /* depth, allocated levels */
+    qw_level *spare; /* snapshot build area; contents dead between calls */
     size_t spare_cap;
 } book_side;
 

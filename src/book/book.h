@@ -36,8 +36,8 @@ typedef struct qw_book_stats {
 typedef struct qw_book qw_book; /* opaque */
 
 qw_err qw_book_create(qw_book **out, const qw_book_opts *opts); /* opts may be NULL */
-void qw_book_destroy(qw_book *b);                                /* NULL is a no-op */
-void qw_book_clear(qw_book *b);                                  /* empty both sides */
+void qw_book_destroy(qw_book *b);                               /* NULL is a no-op */
+void qw_book_clear(qw_book *b);                                 /* empty both sides */
 
 /* Replace the whole book. Levels may come in any order; zero sizes are
  * skipped; a repeated price on one side -> QW_BAD_BOOK; a negative price or
@@ -75,10 +75,11 @@ uint64_t qw_book_digest(const qw_book *b);
 #define QW_TRADE_ID_MAX 40
 
 typedef struct qw_trade_rec {
-    int64_t t_ns;     /* exchange time */
-    int64_t px, sz;   /* e8 */
-    qw_side aggressor; /* QW_BID: the buyer took liquidity (wire side "sell") */
-    char trade_id[QW_TRADE_ID_MAX]; /* NUL-terminated, truncated never: longer ids are rejected by feed */
+    int64_t t_ns;                   /* exchange time */
+    int64_t px, sz;                 /* e8 */
+    qw_side aggressor;              /* QW_BID: the buyer took liquidity (wire side "sell") */
+    char trade_id[QW_TRADE_ID_MAX]; /* NUL-terminated, truncated never: longer ids are rejected by
+                                       feed */
 } qw_trade_rec;
 
 typedef struct qw_trades qw_trades; /* opaque bounded ring */

@@ -78,7 +78,6 @@ static const char *env_get(char **envp, const char *k)
     return NULL;
 }
 
-
 static int parse_int(const char *s, long lo, long hi, long *out)
 {
     char *end;
@@ -100,8 +99,8 @@ static qw_err parse_products(qw_config *c, const char *s)
             return fail(c, "--products: bad product id");
         for (size_t i = 0; i < n; i++) {
             char ch = s[i];
-            if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-                  ch == '-' || ch == '_' || ch == '.'))
+            if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                  (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.'))
                 return fail(c, "--products: bad product id '%.*s'", (int)n, s);
         }
         if (c->nproducts == QW_CONFIG_MAX_PRODUCTS)
@@ -152,7 +151,8 @@ qw_err qw_config_load(qw_config *c, char **envp, int argc, char **argv)
     }
     if ((v = env_get(envp, "ENABLE_PERSISTENCE")))
         c->persist = is_true(v);
-    if ((v = env_get(envp, "ICEBERG_WAREHOUSE")) && *v && !copy(c->warehouse, sizeof c->warehouse, v))
+    if ((v = env_get(envp, "ICEBERG_WAREHOUSE")) && *v &&
+        !copy(c->warehouse, sizeof c->warehouse, v))
         return fail(c, "ICEBERG_WAREHOUSE: too long");
     if ((v = env_get(envp, "ICEBERG_CATALOG_URI")) && *v &&
         !copy(c->catalog_uri, sizeof c->catalog_uri, v))
@@ -423,7 +423,7 @@ void qw_config_describe(const qw_config *c, char *buf, size_t cap)
     snprintf(buf, cap,
              "cmd=%s feed=%s products=%zu(first=%s) port=%d bind=%s persist=%d warehouse=%s "
              "catalog=%s speed=%g",
-             cmds[c->cmd], c->feed_exchange ? "exchange" : "advanced", c->nproducts,
-             c->products[0], c->port, c->bind, c->persist, c->warehouse,
-             c->catalog_uri[0] ? "(set)" : "sqlite", c->speed);
+             cmds[c->cmd], c->feed_exchange ? "exchange" : "advanced", c->nproducts, c->products[0],
+             c->port, c->bind, c->persist, c->warehouse, c->catalog_uri[0] ? "(set)" : "sqlite",
+             c->speed);
 }

@@ -17,7 +17,14 @@
 #define QW_CONFIG_MAX_PRODUCTS 64
 #define QW_CONFIG_MAX_FILES 1024
 
-typedef enum { QW_CMD_LIVE, QW_CMD_REPLAY, QW_CMD_SIM, QW_CMD_HELP, QW_CMD_VERSION, QW_CMD_LAKE } qw_cmd;
+typedef enum {
+    QW_CMD_LIVE,
+    QW_CMD_REPLAY,
+    QW_CMD_SIM,
+    QW_CMD_HELP,
+    QW_CMD_VERSION,
+    QW_CMD_LAKE
+} qw_cmd;
 
 typedef enum { QW_COMP_ZSTD, QW_COMP_SNAPPY, QW_COMP_NONE } qw_compression;
 
@@ -31,50 +38,50 @@ typedef struct qw_config {
     /* live */
     int feed_exchange; /* 0 advanced (default), 1 exchange */
     char url[512];
-    int port;          /* dashboard; from PORT, default 8050 */
+    int port; /* dashboard; from PORT, default 8050 */
     char bind[64];
     char record_dir[512];
-    char ca_file[512];      /* extra CA to trust (tests against the simulator's CA) */
-    char status_file[512];  /* live: counters JSON rewritten every second */
-    double watchdog_s;      /* no message for this long -> reconnect (default 10) */
-    double duration_s;      /* live/sim: stop cleanly after this long; 0 = until signal */
-    double backoff_max_s;   /* reconnect backoff cap (default 30) */
-    double connect_rate;    /* max connection attempts per second (default 4) */
-    size_t max_message;     /* largest WebSocket message reassembled (default 32 MiB) */
-    int no_deflate;         /* live/sim: do not negotiate permessage-deflate */
+    char ca_file[512];     /* extra CA to trust (tests against the simulator's CA) */
+    char status_file[512]; /* live: counters JSON rewritten every second */
+    double watchdog_s;     /* no message for this long -> reconnect (default 10) */
+    double duration_s;     /* live/sim: stop cleanly after this long; 0 = until signal */
+    double backoff_max_s;  /* reconnect backoff cap (default 30) */
+    double connect_rate;   /* max connection attempts per second (default 4) */
+    size_t max_message;    /* largest WebSocket message reassembled (default 32 MiB) */
+    int no_deflate;        /* live/sim: do not negotiate permessage-deflate */
     /* sim */
-    int synthetic;          /* serve qw_synth instead of FILE */
-    int loop;               /* restart the source at its end */
-    char fault[512];        /* fault spec(s), comma separated (docs/SIM.md) */
+    int synthetic;   /* serve qw_synth instead of FILE */
+    int loop;        /* restart the source at its end */
+    char fault[512]; /* fault spec(s), comma separated (docs/SIM.md) */
     char tls_cert[512], tls_key[512];
     uint64_t seed;
-    size_t levels;          /* synthetic snapshot levels per side (0 = default) */
+    size_t levels; /* synthetic snapshot levels per side (0 = default) */
     /* dashboard */
-    int dashboard;          /* replay: serve the dashboard too */
-    char web_root[512];     /* static files (default: web/dist next to the binary's cwd) */
+    int dashboard;      /* replay: serve the dashboard too */
+    char web_root[512]; /* static files (default: web/dist next to the binary's cwd) */
     /* replay; sim FILE; lake ACTION ARGS (files[0] = action) */
     const char *files[QW_CONFIG_MAX_FILES];
     size_t nfiles;
     char summary[512]; /* "" none, "-" stdout */
     char samples[512];
-    double speed;      /* 0 = max; otherwise multiple of real time */
-    int progress;      /* -1 auto (tty), 0 off, 1 on */
+    double speed; /* 0 = max; otherwise multiple of real time */
+    int progress; /* -1 auto (tty), 0 off, 1 on */
     size_t max_line;
     char save_model[512], load_model[512];
     /* persistence (env) */
     int persist;
     char warehouse[512];
     char catalog_uri[512];
-    int lake;               /* replay: read raw tables from the lake instead of files */
+    int lake;                   /* replay: read raw tables from the lake instead of files */
     int64_t since_ns, until_ns; /* replay --lake window (0 = open) */
-    long flush_rows;        /* writer flush trigger: rows per table (default 50000) */
-    long flush_ms;          /* writer flush trigger: ms since last flush (default 5000) */
+    long flush_rows;            /* writer flush trigger: rows per table (default 50000) */
+    long flush_ms;              /* writer flush trigger: ms since last flush (default 5000) */
     qw_compression compression;
-    int zstd_level;         /* Parquet ZSTD level 1..19 (default 1) */
-    int int_delta;          /* Parquet int64 columns: DELTA_BINARY_PACKED (default) or PLAIN */
-    long limit;             /* lake scan: rows to print (default 20) */
-    int dry_run;            /* lake clean-orphans: list only */
-    double older_than_s;    /* lake clean-orphans: only files older than this (default 600) */
+    int zstd_level;      /* Parquet ZSTD level 1..19 (default 1) */
+    int int_delta;       /* Parquet int64 columns: DELTA_BINARY_PACKED (default) or PLAIN */
+    long limit;          /* lake scan: rows to print (default 20) */
+    int dry_run;         /* lake clean-orphans: list only */
+    double older_than_s; /* lake clean-orphans: only files older than this (default 600) */
     char errbuf[256];
 } qw_config;
 

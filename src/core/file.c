@@ -14,10 +14,10 @@
 
 #include "core/alloc.h"
 
-#define SETERR(...)                                                           \
-    do {                                                                      \
-        if (errbuf && errlen)                                                 \
-            snprintf(errbuf, errlen, __VA_ARGS__);                            \
+#define SETERR(...)                                                                                \
+    do {                                                                                           \
+        if (errbuf && errlen)                                                                      \
+            snprintf(errbuf, errlen, __VA_ARGS__);                                                 \
     } while (0)
 
 static qw_err io_fail(const char *what, const char *path, char *errbuf, size_t errlen)

@@ -17,7 +17,7 @@
 
 typedef struct qw_hist {
     uint64_t count;
-    uint64_t sum;  /* saturates at UINT64_MAX */
+    uint64_t sum; /* saturates at UINT64_MAX */
     uint64_t min, max;
     uint64_t b[QW_HIST_BUCKETS];
 } qw_hist;

@@ -241,7 +241,6 @@ size_t qw_spsc_pop_wait(qw_spsc *q, void *out, size_t max, int64_t timeout_ns)
     return take(q, out, max, n); /* the part past the wrap, if any */
 }
 
-
 void qw_spsc_close(qw_spsc *q)
 {
     atomic_store(&q->closed, 1);

@@ -4,8 +4,8 @@
  * with an optional fraction of 1-9 digits, then 'Z'/'z' or an offset
  * +HH:MM/-HH:MM. Leap second :60 is rejected. A well-formed time outside
  * 1970..2262 (e.g. the real feed's "0001-01-01T00:00:00.000000Z") returns
- * QW_TIME_RANGE so callers can repair it; malformed text is QW_BAD_TIME. "Plausibility" (e.g. 0001-01-01 or
- * 1970-01-01 placeholders) is the caller's business: see qw_time_plausible.
+ * QW_TIME_RANGE so callers can repair it; malformed text is QW_BAD_TIME. "Plausibility" (e.g.
+ * 0001-01-01 or 1970-01-01 placeholders) is the caller's business: see qw_time_plausible.
  */
 #ifndef QW_CORE_TIME_H
 #define QW_CORE_TIME_H

@@ -9,7 +9,7 @@
 
 /* A growable text buffer with LWS_PRE bytes of headroom, reused. */
 typedef struct qw_dbuf {
-    char *b;   /* b + pre is the text */
+    char *b; /* b + pre is the text */
     size_t pre, n, cap;
     int oom;
 } qw_dbuf;

@@ -28,11 +28,19 @@ static const char *ctype_of(const char *name)
     const char *dot = strrchr(name, '.');
     if (!dot)
         return "application/octet-stream";
-    static const struct { const char *ext, *type; } t[] = {
-        {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
-        {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-        {".json", "application/json"}, {".svg", "image/svg+xml"}, {".png", "image/png"},
-        {".ico", "image/x-icon"}, {".map", "application/json"}, {".txt", "text/plain; charset=utf-8"},
+    static const struct {
+        const char *ext, *type;
+    } t[] = {
+        {".html", "text/html; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".json", "application/json"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".ico", "image/x-icon"},
+        {".map", "application/json"},
+        {".txt", "text/plain; charset=utf-8"},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (strcmp(dot, t[i].ext) == 0)
@@ -115,33 +123,38 @@ static const dash_file *find_file(const qw_dash *d, const char *path)
 /* ---- HTTP ---- */
 
 /* body points at text with QW_DASH_PRE writable bytes before it. */
-static int respond(qw_dash *d, struct lws *wsi, unsigned status, const char *ctype, const char *cache,
-                   const char *encoding, const char *body, size_t len, int head)
+static int respond(qw_dash *d, struct lws *wsi, unsigned status, const char *ctype,
+                   const char *cache, const char *encoding, const char *body, size_t len, int head)
 {
     uint8_t hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof hdr - 1;
     if (status >= 400)
         d->http_rejected++;
     if (lws_add_http_common_headers(wsi, status, ctype, len, &p, end))
         return 1;
-    if (cache && lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
-                                             (const unsigned char *)cache, (int)strlen(cache), &p, end))
+    if (cache && lws_add_http_header_by_name(
+                     wsi, (const unsigned char *)"cache-control:", (const unsigned char *)cache,
+                     (int)strlen(cache), &p, end))
         return 1;
-    if (encoding && (lws_add_http_header_by_name(wsi, (const unsigned char *)"content-encoding:",
-                                                 (const unsigned char *)encoding, (int)strlen(encoding), &p, end) ||
-                     lws_add_http_header_by_name(wsi, (const unsigned char *)"vary:",
-                                                 (const unsigned char *)"accept-encoding", 15, &p, end)))
+    if (encoding &&
+        (lws_add_http_header_by_name(
+             wsi, (const unsigned char *)"content-encoding:", (const unsigned char *)encoding,
+             (int)strlen(encoding), &p, end) ||
+         lws_add_http_header_by_name(wsi, (const unsigned char *)"vary:",
+                                     (const unsigned char *)"accept-encoding", 15, &p, end)))
         return 1;
     if (lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
                                     (const unsigned char *)"nosniff", 7, &p, end))
         return 1;
     if (lws_finalize_write_http_header(wsi, start, &p, end))
         return 1;
-    if (!head && len && lws_write(wsi, (unsigned char *)(uintptr_t)body, len, LWS_WRITE_HTTP_FINAL) < (int)len)
+    if (!head && len &&
+        lws_write(wsi, (unsigned char *)(uintptr_t)body, len, LWS_WRITE_HTTP_FINAL) < (int)len)
         return 1;
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-static int respond_text(qw_dash *d, struct lws *wsi, unsigned status, const char *ctype, const char *text, int head)
+static int respond_text(qw_dash *d, struct lws *wsi, unsigned status, const char *ctype,
+                        const char *text, int head)
 {
     static char buf[QW_DASH_PRE + 512];
     size_t n = strlen(text);
@@ -168,15 +181,16 @@ static int on_http(qw_dash *d, struct lws *wsi, const char *uri, size_t len)
         return respond_text(d, wsi, 405, "text/plain", "method not allowed: GET or HEAD\n", 0);
     if (len > MAX_URI)
         return respond_text(d, wsi, 414, "text/plain", "URI too long\n", head);
-    if (len == 0 || uri[0] != '/' || strstr(uri, "..") || memchr(uri, '\\', len) || memchr(uri, '%', len) ||
-        strlen(uri) != len)
+    if (len == 0 || uri[0] != '/' || strstr(uri, "..") || memchr(uri, '\\', len) ||
+        memchr(uri, '%', len) || strlen(uri) != len)
         return respond_text(d, wsi, 400, "text/plain", "bad path\n", head);
     if (strcmp(uri, "/healthz") == 0)
         return respond_text(d, wsi, 200, "text/plain", "ok\n", head);
     if (strcmp(uri, "/readyz") == 0) {
         char why[160], body[256];
         int ok = qw_dash_ready(d, why, sizeof why);
-        snprintf(body, sizeof body, "{\"ready\":%s,\"reason\":\"%s\"}\n", ok ? "true" : "false", why);
+        snprintf(body, sizeof body, "{\"ready\":%s,\"reason\":\"%s\"}\n", ok ? "true" : "false",
+                 why);
         return respond_text(d, wsi, ok ? 200 : 503, "application/json", body, head);
     }
     if (strcmp(uri, "/api/state") == 0) {
@@ -191,11 +205,15 @@ static int on_http(qw_dash *d, struct lws *wsi, const char *uri, size_t len)
         const char *s = qw_dash_metrics_text(d, &n);
         if (!s)
             return respond_text(d, wsi, 503, "text/plain", "out of memory\n", head);
-        return respond(d, wsi, 200, "text/plain; version=0.0.4; charset=utf-8", "no-store", NULL, s, n, head);
+        return respond(d, wsi, 200, "text/plain; version=0.0.4; charset=utf-8", "no-store", NULL, s,
+                       n, head);
     }
     const dash_file *f = find_file(d, strcmp(uri, "/") == 0 ? "/index.html" : uri);
     if (!f)
-        return respond_text(d, wsi, 404, "text/plain", d->nfiles ? "not found\n" : "not found (no web root: build the page with `make web`)\n", head);
+        return respond_text(d, wsi, 404, "text/plain",
+                            d->nfiles ? "not found\n"
+                                      : "not found (no web root: build the page with `make web`)\n",
+                            head);
     int index = strcmp(f->path, "/index.html") == 0;
     const char *cache = index ? "no-cache" : "public, max-age=300";
     if (f->gz && accepts_gzip(wsi))
@@ -203,7 +221,8 @@ static int on_http(qw_dash *d, struct lws *wsi, const char *uri, size_t len)
     return respond(d, wsi, 200, f->type, cache, NULL, f->body + QW_DASH_PRE, f->len, head);
 }
 
-static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                   size_t len)
 {
     (void)user;
     struct lws_vhost *vh = wsi ? lws_get_vhost(wsi) : NULL;
@@ -211,10 +230,8 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
     switch (reason) {
     case LWS_CALLBACK_HTTP:
         return d ? on_http(d, wsi, in ? (const char *)in : "", in ? strlen(in) : 0) : -1;
-    case LWS_CALLBACK_HTTP_BODY:
-        return -1; /* no request bodies are accepted */
-    default:
-        break;
+    case LWS_CALLBACK_HTTP_BODY: return -1; /* no request bodies are accepted */
+    default: break;
     }
     (void)len;
     return lws_callback_http_dummy(wsi, reason, user, in, len);
@@ -222,7 +239,8 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 
 /* ---- WebSocket push ---- */
 
-static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                 size_t len)
 {
     (void)in;
     (void)len;
@@ -270,14 +288,13 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         }
         if (c->sent_version == d->push_version || d->push.oom)
             break;
-        if (lws_write(wsi, (unsigned char *)d->push.b + d->push.pre, d->push.n, LWS_WRITE_TEXT) < (int)d->push.n)
+        if (lws_write(wsi, (unsigned char *)d->push.b + d->push.pre, d->push.n, LWS_WRITE_TEXT) <
+            (int)d->push.n)
             return -1;
         c->sent_version = d->push_version;
         break;
-    case LWS_CALLBACK_RECEIVE:
-        break; /* clients have nothing to say; ignore */
-    default:
-        break;
+    case LWS_CALLBACK_RECEIVE: break; /* clients have nothing to say; ignore */
+    default: break;
     }
     return 0;
 }
@@ -340,7 +357,8 @@ static void resolve_root(qw_dash *d)
     }
 }
 
-qw_err qw_dash_create(qw_dash **out, struct lws_context *ctx, const qw_dash_opts *o, char *errbuf, size_t errlen)
+qw_err qw_dash_create(qw_dash **out, struct lws_context *ctx, const qw_dash_opts *o, char *errbuf,
+                      size_t errlen)
 {
     qw_dash *d = qw_calloc(1, sizeof *d);
     if (!d)
@@ -354,7 +372,8 @@ qw_err qw_dash_create(qw_dash **out, struct lws_context *ctx, const qw_dash_opts
     resolve_root(d);
     load_dir(d, d->web_root, "", 0);
     if (!find_file(d, "/index.html"))
-        QW_LOG(WARN, "dashboard: no index.html under %s (run `make web`); the API still works", d->web_root);
+        QW_LOG(WARN, "dashboard: no index.html under %s (run `make web`); the API still works",
+               d->web_root);
     if (!ctx) { /* no server: state and metrics only (tests, tools) */
         *out = d;
         return QW_OK;
@@ -374,8 +393,8 @@ qw_err qw_dash_create(qw_dash **out, struct lws_context *ctx, const qw_dash_opts
         qw_dash_destroy(d);
         return QW_IO;
     }
-    QW_LOG(INFO, "dashboard on http://%s:%d/ (%zu static files from %s)", d->bind, qw_dash_port(d), d->nfiles,
-           d->web_root);
+    QW_LOG(INFO, "dashboard on http://%s:%d/ (%zu static files from %s)", d->bind, qw_dash_port(d),
+           d->nfiles, d->web_root);
     *out = d;
     return QW_OK;
 }
@@ -400,7 +419,8 @@ void qw_dash_destroy(qw_dash *d)
     qw_free(d);
 }
 
-void qw_dash_set_sources(qw_dash *d, const qw_pipeline *p, const qw_live_stats *live, const qw_store_stats *store)
+void qw_dash_set_sources(qw_dash *d, const qw_pipeline *p, const qw_live_stats *live,
+                         const qw_store_stats *store)
 {
     d->p = p;
     d->live = live;

@@ -156,7 +156,8 @@ static void product_json(qw_dash *dh, qw_dbuf *d, const qw_chain *c)
     qw__dbuf_put(d, ",\"spread_bps\":", 14);
     qw__dbuf_num(d, (ask - bid) / mid * 1e4);
     qw__dbuf_printf(d, ",\"bid_levels\":%zu,\"ask_levels\":%zu,\"last_t_ns\":%lld,\"bids\":",
-                    qw_book_depth(c->book, QW_BID), qw_book_depth(c->book, QW_ASK), (long long)c->last_t_ns);
+                    qw_book_depth(c->book, QW_BID), qw_book_depth(c->book, QW_ASK),
+                    (long long)c->last_t_ns);
     levels(d, c->book, QW_BID);
     qw__dbuf_put(d, ",\"asks\":", 8);
     levels(d, c->book, QW_ASK);
@@ -188,11 +189,13 @@ static void product_json(qw_dash *dh, qw_dbuf *d, const qw_chain *c)
     qw_classifier_stats cs;
     qw_classifier_stats_get(c->clf, &cs);
     const qw_sgd *sg = qw_classifier_sgd(c->clf);
-    qw__dbuf_printf(d, ",\"model\":{\"ready\":%s,\"labeled\":%llu,\"positives\":%llu,\"class_counts\":[%llu,%llu],"
-                       "\"min_per_class\":100,\"predictions\":%llu,\"rolling_accuracy\":",
-                    cs.ready ? "true" : "false", (unsigned long long)cs.labeled, (unsigned long long)cs.positives,
-                    (unsigned long long)cs.n_class[0], (unsigned long long)cs.n_class[1],
-                    (unsigned long long)c->predictions);
+    qw__dbuf_printf(
+        d,
+        ",\"model\":{\"ready\":%s,\"labeled\":%llu,\"positives\":%llu,\"class_counts\":[%llu,%llu],"
+        "\"min_per_class\":100,\"predictions\":%llu,\"rolling_accuracy\":",
+        cs.ready ? "true" : "false", (unsigned long long)cs.labeled,
+        (unsigned long long)cs.positives, (unsigned long long)cs.n_class[0],
+        (unsigned long long)cs.n_class[1], (unsigned long long)c->predictions);
     qw__dbuf_num(d, cs.rolling_accuracy);
     qw__dbuf_put(d, ",\"base_rate\":", 13);
     qw__dbuf_num(d, cs.base_rate_window);
@@ -209,18 +212,23 @@ static void product_json(qw_dash *dh, qw_dbuf *d, const qw_chain *c)
     const dash_prod *dp = find_prod(dh, c->product);
     if (dp) {
         for (size_t i = 0; i < dp->nlab; i++) {
-            const dash_label *l = &dp->lab[(dp->head + QW_DASH_LABELS - dp->nlab + i) % QW_DASH_LABELS];
-            qw__dbuf_printf(d, "%s{\"t_ns\":%lld,\"label\":%d,\"p\":", i ? "," : "", (long long)l->t_ns, l->label);
+            const dash_label *l =
+                &dp->lab[(dp->head + QW_DASH_LABELS - dp->nlab + i) % QW_DASH_LABELS];
+            qw__dbuf_printf(d, "%s{\"t_ns\":%lld,\"label\":%d,\"p\":", i ? "," : "",
+                            (long long)l->t_ns, l->label);
             qw__dbuf_num(d, l->p);
             qw__dbuf_put(d, "}", 1);
         }
     }
     const qw_chain_stats *s = &c->st;
-    qw__dbuf_printf(d, "],\"counters\":{\"book_updates\":%llu,\"trades\":%llu,\"snapshots\":%llu,\"resyncs\":%llu,"
-                       "\"gaps\":%llu,\"crossed\":%llu,\"rejected\":%llu}}",
-                    (unsigned long long)s->book_updates, (unsigned long long)s->trades,
-                    (unsigned long long)s->snapshots, (unsigned long long)s->resyncs,
-                    (unsigned long long)s->gaps, (unsigned long long)s->crossed, (unsigned long long)s->rejected);
+    qw__dbuf_printf(
+        d,
+        "],\"counters\":{\"book_updates\":%llu,\"trades\":%llu,\"snapshots\":%llu,\"resyncs\":%llu,"
+        "\"gaps\":%llu,\"crossed\":%llu,\"rejected\":%llu}}",
+        (unsigned long long)s->book_updates, (unsigned long long)s->trades,
+        (unsigned long long)s->snapshots, (unsigned long long)s->resyncs,
+        (unsigned long long)s->gaps, (unsigned long long)s->crossed,
+        (unsigned long long)s->rejected);
 }
 
 static void update_rate(qw_dash *dh, int64_t now)
@@ -243,12 +251,14 @@ const char *qw_dash_state_json(qw_dash *dh, size_t *len)
     int64_t now = qw_now_mono_ns();
     update_rate(dh, now);
     const qw_pipeline_stats *ps = dh->p ? qw_pipeline_get_stats(dh->p) : NULL;
-    qw__dbuf_printf(d, "{\"mode\":\"%s\",\"server_time_ns\":%lld,\"feed\":{", dh->mode, (long long)qw_now_wall_ns());
+    qw__dbuf_printf(d, "{\"mode\":\"%s\",\"server_time_ns\":%lld,\"feed\":{", dh->mode,
+                    (long long)qw_now_wall_ns());
     if (dh->live) {
         const qw_live_stats *l = dh->live;
-        qw__dbuf_printf(d, "\"state\":\"%s\",\"connects\":%llu,\"reconnects\":%llu,\"messages\":%llu,", qw_ws_state_name(l->state),
-                        (unsigned long long)l->connects, (unsigned long long)l->reconnects,
-                        (unsigned long long)l->messages);
+        qw__dbuf_printf(d,
+                        "\"state\":\"%s\",\"connects\":%llu,\"reconnects\":%llu,\"messages\":%llu,",
+                        qw_ws_state_name(l->state), (unsigned long long)l->connects,
+                        (unsigned long long)l->reconnects, (unsigned long long)l->messages);
         qw__dbuf_put(d, "\"last_message_age_s\":", 21);
         qw__dbuf_num(d, l->last_msg_mono_ns ? (double)(now - l->last_msg_mono_ns) / 1e9 : NAN);
         qw__dbuf_put(d, ",\"last_error\":", 14);
@@ -264,8 +274,8 @@ const char *qw_dash_state_json(qw_dash *dh, size_t *len)
     for (size_t i = 0; dh->p && i < qw_pipeline_count(dh->p); i++)
         resyncs += qw_pipeline_chain(dh->p, i)->st.resyncs;
     qw__dbuf_printf(d, ",\"rejected\":%llu,\"gaps\":%llu,\"resyncs\":%llu},\"latency_us\":",
-                    (unsigned long long)(ps ? ps->rejected : 0), (unsigned long long)(ps ? ps->gaps : 0),
-                    (unsigned long long)resyncs);
+                    (unsigned long long)(ps ? ps->rejected : 0),
+                    (unsigned long long)(ps ? ps->gaps : 0), (unsigned long long)resyncs);
     if (dh->live) {
         const qw_hist *h = &dh->live->latency;
         qw__dbuf_printf(d, "{\"count\":%llu,\"p50\":", (unsigned long long)h->count);
@@ -281,18 +291,22 @@ const char *qw_dash_state_json(qw_dash *dh, size_t *len)
     qw__dbuf_put(d, ",\"persistence\":", 15);
     if (dh->store && atomic_load(&dh->store->enabled)) {
         const qw_store_stats *s = dh->store;
-        qw__dbuf_printf(d,
-                        "{\"enabled\":true,\"queued\":%llu,\"capacity\":%llu,\"dropped\":%llu,\"rows_written\":{"
-                        "\"raw_orderbook\":%llu,\"raw_trades\":%llu,\"features\":%llu,\"labels\":%llu},"
-                        "\"commits\":%llu,\"errors\":%llu,\"last_commit_ns\":%lld}",
-                        (unsigned long long)atomic_load(&s->queued), (unsigned long long)atomic_load(&s->capacity),
-                        (unsigned long long)atomic_load(&s->dropped),
-                        (unsigned long long)atomic_load(&s->rows_written[0]),
-                        (unsigned long long)atomic_load(&s->rows_written[1]),
-                        (unsigned long long)atomic_load(&s->rows_written[2]),
-                        (unsigned long long)atomic_load(&s->rows_written[3]),
-                        (unsigned long long)atomic_load(&s->commits), (unsigned long long)atomic_load(&s->errors),
-                        (long long)atomic_load(&s->last_commit_ns));
+        qw__dbuf_printf(
+            d,
+            "{\"enabled\":true,\"queued\":%llu,\"capacity\":%llu,\"dropped\":%llu,\"rows_written\":"
+            "{"
+            "\"raw_orderbook\":%llu,\"raw_trades\":%llu,\"features\":%llu,\"labels\":%llu},"
+            "\"commits\":%llu,\"errors\":%llu,\"last_commit_ns\":%lld}",
+            (unsigned long long)atomic_load(&s->queued),
+            (unsigned long long)atomic_load(&s->capacity),
+            (unsigned long long)atomic_load(&s->dropped),
+            (unsigned long long)atomic_load(&s->rows_written[0]),
+            (unsigned long long)atomic_load(&s->rows_written[1]),
+            (unsigned long long)atomic_load(&s->rows_written[2]),
+            (unsigned long long)atomic_load(&s->rows_written[3]),
+            (unsigned long long)atomic_load(&s->commits),
+            (unsigned long long)atomic_load(&s->errors),
+            (long long)atomic_load(&s->last_commit_ns));
     } else {
         qw__dbuf_put(d, "{\"enabled\":false}", 17);
     }
@@ -353,42 +367,54 @@ const char *qw_dash_metrics_text(qw_dash *dh, size_t *len)
     qw__dbuf_reset(d, QW_DASH_PRE);
     const qw_pipeline_stats *ps = dh->p ? qw_pipeline_get_stats(dh->p) : NULL;
     metric(d, "quotewatch_messages_total", "counter", "Feed messages parsed.");
-    qw__dbuf_printf(d, "quotewatch_messages_total %llu\n", (unsigned long long)(ps ? ps->messages : 0));
-    metric(d, "quotewatch_rejected_total", "counter", "Messages rejected by the parser, by reason.");
+    qw__dbuf_printf(d, "quotewatch_messages_total %llu\n",
+                    (unsigned long long)(ps ? ps->messages : 0));
+    metric(d, "quotewatch_rejected_total", "counter",
+           "Messages rejected by the parser, by reason.");
     for (int e = 1; ps && e < QW__ERR_COUNT; e++)
         if (ps->rejected_by[e])
-            qw__dbuf_printf(d, "quotewatch_rejected_total{reason=\"%s\"} %llu\n", qw_err_name((qw_err)e),
-                            (unsigned long long)ps->rejected_by[e]);
-    qw__dbuf_printf(d, "quotewatch_rejected_total{reason=\"all\"} %llu\n", (unsigned long long)(ps ? ps->rejected : 0));
+            qw__dbuf_printf(d, "quotewatch_rejected_total{reason=\"%s\"} %llu\n",
+                            qw_err_name((qw_err)e), (unsigned long long)ps->rejected_by[e]);
+    qw__dbuf_printf(d, "quotewatch_rejected_total{reason=\"all\"} %llu\n",
+                    (unsigned long long)(ps ? ps->rejected : 0));
     metric(d, "quotewatch_sequence_gaps_total", "counter", "Advanced Trade sequence gaps.");
-    qw__dbuf_printf(d, "quotewatch_sequence_gaps_total %llu\n", (unsigned long long)(ps ? ps->gaps : 0));
+    qw__dbuf_printf(d, "quotewatch_sequence_gaps_total %llu\n",
+                    (unsigned long long)(ps ? ps->gaps : 0));
     if (dh->live) {
         const qw_live_stats *l = dh->live;
         metric(d, "quotewatch_feed_connected", "gauge", "1 when subscribed to the feed.");
         qw__dbuf_printf(d, "quotewatch_feed_connected %d\n", l->state == QW_WS_SUBSCRIBED);
         metric(d, "quotewatch_feed_connects_total", "counter", "WebSocket handshakes.");
-        qw__dbuf_printf(d, "quotewatch_feed_connects_total %llu\n", (unsigned long long)l->connects);
+        qw__dbuf_printf(d, "quotewatch_feed_connects_total %llu\n",
+                        (unsigned long long)l->connects);
         metric(d, "quotewatch_feed_reconnects_total", "counter", "Handshakes after the first.");
-        qw__dbuf_printf(d, "quotewatch_feed_reconnects_total %llu\n", (unsigned long long)l->reconnects);
+        qw__dbuf_printf(d, "quotewatch_feed_reconnects_total %llu\n",
+                        (unsigned long long)l->reconnects);
         metric(d, "quotewatch_feed_bytes_total", "counter", "Message payload bytes received.");
         qw__dbuf_printf(d, "quotewatch_feed_bytes_total %llu\n", (unsigned long long)l->bytes);
         metric(d, "quotewatch_feed_watchdog_trips_total", "counter", "Silent connections dropped.");
-        qw__dbuf_printf(d, "quotewatch_feed_watchdog_trips_total %llu\n", (unsigned long long)l->watchdog_trips);
-        metric(d, "quotewatch_feed_last_message_age_seconds", "gauge", "Seconds since the last message.");
+        qw__dbuf_printf(d, "quotewatch_feed_watchdog_trips_total %llu\n",
+                        (unsigned long long)l->watchdog_trips);
+        metric(d, "quotewatch_feed_last_message_age_seconds", "gauge",
+               "Seconds since the last message.");
         qw__dbuf_printf(d, "quotewatch_feed_last_message_age_seconds %.3f\n",
-                        l->last_msg_mono_ns ? (double)(qw_now_mono_ns() - l->last_msg_mono_ns) / 1e9 : -1.0);
+                        l->last_msg_mono_ns ? (double)(qw_now_mono_ns() - l->last_msg_mono_ns) / 1e9
+                                            : -1.0);
         metric(d, "quotewatch_receive_to_prediction_seconds", "histogram",
                "Time from a message's arrival to the prediction it produced.");
         const qw_hist *h = &l->latency;
         for (int k = 10; k <= 34; k += 2) { /* 1 us .. 17 s, powers of two (ns) */
             uint64_t edge = (1ull << k) - 1;
-            qw__dbuf_printf(d, "quotewatch_receive_to_prediction_seconds_bucket{le=\"%.9g\"} %llu\n",
-                            (double)(1ull << k) / 1e9, (unsigned long long)qw_hist_count_le(h, edge));
+            qw__dbuf_printf(
+                d, "quotewatch_receive_to_prediction_seconds_bucket{le=\"%.9g\"} %llu\n",
+                (double)(1ull << k) / 1e9, (unsigned long long)qw_hist_count_le(h, edge));
         }
         qw__dbuf_printf(d, "quotewatch_receive_to_prediction_seconds_bucket{le=\"+Inf\"} %llu\n",
                         (unsigned long long)h->count);
-        qw__dbuf_printf(d, "quotewatch_receive_to_prediction_seconds_sum %.9f\n", (double)h->sum / 1e9);
-        qw__dbuf_printf(d, "quotewatch_receive_to_prediction_seconds_count %llu\n", (unsigned long long)h->count);
+        qw__dbuf_printf(d, "quotewatch_receive_to_prediction_seconds_sum %.9f\n",
+                        (double)h->sum / 1e9);
+        qw__dbuf_printf(d, "quotewatch_receive_to_prediction_seconds_count %llu\n",
+                        (unsigned long long)h->count);
     }
     metric(d, "quotewatch_book_valid", "gauge", "1 when the product's book can be trusted.");
     for (size_t i = 0; dh->p && i < qw_pipeline_count(dh->p); i++) {
@@ -401,9 +427,11 @@ const char *qw_dash_metrics_text(qw_dash *dh, size_t *len)
         const char *name, *help;
         size_t off;
     } per[] = {
-        {"quotewatch_book_updates_total", "Book update groups applied.", offsetof(qw_chain_stats, book_updates)},
+        {"quotewatch_book_updates_total", "Book update groups applied.",
+         offsetof(qw_chain_stats, book_updates)},
         {"quotewatch_trades_total", "Trades seen.", offsetof(qw_chain_stats, trades)},
-        {"quotewatch_resyncs_total", "Times the book was flagged for a resync.", offsetof(qw_chain_stats, resyncs)},
+        {"quotewatch_resyncs_total", "Times the book was flagged for a resync.",
+         offsetof(qw_chain_stats, resyncs)},
         {"quotewatch_snapshots_total", "Snapshots applied.", offsetof(qw_chain_stats, snapshots)},
     };
     for (size_t m = 0; m < sizeof per / sizeof per[0]; m++) {
@@ -417,7 +445,8 @@ const char *qw_dash_metrics_text(qw_dash *dh, size_t *len)
             qw__dbuf_printf(d, "\"} %llu\n", (unsigned long long)v);
         }
     }
-    metric(d, "quotewatch_model_rolling_accuracy", "gauge", "Rolling accuracy of labeled predictions.");
+    metric(d, "quotewatch_model_rolling_accuracy", "gauge",
+           "Rolling accuracy of labeled predictions.");
     metric(d, "quotewatch_model_labeled_total", "counter", "Labeled samples learned.");
     for (size_t i = 0; dh->p && i < qw_pipeline_count(dh->p); i++) {
         const qw_chain *c = qw_pipeline_chain(dh->p, i);
@@ -435,13 +464,17 @@ const char *qw_dash_metrics_text(qw_dash *dh, size_t *len)
     if (dh->store && atomic_load(&dh->store->enabled)) {
         const qw_store_stats *s = dh->store;
         metric(d, "quotewatch_store_queued", "gauge", "Records waiting for the writer.");
-        qw__dbuf_printf(d, "quotewatch_store_queued %llu\n", (unsigned long long)atomic_load(&s->queued));
+        qw__dbuf_printf(d, "quotewatch_store_queued %llu\n",
+                        (unsigned long long)atomic_load(&s->queued));
         metric(d, "quotewatch_store_dropped_total", "counter", "Records dropped on a full queue.");
-        qw__dbuf_printf(d, "quotewatch_store_dropped_total %llu\n", (unsigned long long)atomic_load(&s->dropped));
+        qw__dbuf_printf(d, "quotewatch_store_dropped_total %llu\n",
+                        (unsigned long long)atomic_load(&s->dropped));
         metric(d, "quotewatch_store_commits_total", "counter", "Iceberg commits.");
-        qw__dbuf_printf(d, "quotewatch_store_commits_total %llu\n", (unsigned long long)atomic_load(&s->commits));
+        qw__dbuf_printf(d, "quotewatch_store_commits_total %llu\n",
+                        (unsigned long long)atomic_load(&s->commits));
         metric(d, "quotewatch_store_errors_total", "counter", "Failed flushes or commits.");
-        qw__dbuf_printf(d, "quotewatch_store_errors_total %llu\n", (unsigned long long)atomic_load(&s->errors));
+        qw__dbuf_printf(d, "quotewatch_store_errors_total %llu\n",
+                        (unsigned long long)atomic_load(&s->errors));
         metric(d, "quotewatch_store_rows_total", "counter", "Rows committed, by table.");
         static const char *tn[] = {"raw_orderbook", "raw_trades", "features", "labels"};
         for (int t = 0; t < QW_TBL_COUNT; t++)
@@ -451,7 +484,8 @@ const char *qw_dash_metrics_text(qw_dash *dh, size_t *len)
     metric(d, "quotewatch_dashboard_clients", "gauge", "Connected WebSocket clients.");
     qw__dbuf_printf(d, "quotewatch_dashboard_clients %d\n", dh->clients);
     metric(d, "quotewatch_http_requests_total", "counter", "Dashboard HTTP requests.");
-    qw__dbuf_printf(d, "quotewatch_http_requests_total %llu\n", (unsigned long long)dh->http_requests);
+    qw__dbuf_printf(d, "quotewatch_http_requests_total %llu\n",
+                    (unsigned long long)dh->http_requests);
     *len = d->oom ? 0 : d->n;
     return d->oom ? NULL : d->b + d->pre;
 }

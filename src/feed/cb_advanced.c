@@ -34,8 +34,7 @@ static enum achan classify(const qw__jstr *c)
     if (QW__JS_EQ(c, "subscriptions"))
         return A_SUBSCRIPTIONS;
     if (QW__JS_EQ(c, "ticker") || QW__JS_EQ(c, "ticker_batch") || QW__JS_EQ(c, "candles") ||
-        QW__JS_EQ(c, "status") || QW__JS_EQ(c, "user") ||
-        QW__JS_EQ(c, "futures_balance_summary"))
+        QW__JS_EQ(c, "status") || QW__JS_EQ(c, "user") || QW__JS_EQ(c, "futures_balance_summary"))
         return A_IGNORED;
     return A_UNKNOWN;
 }
@@ -223,7 +222,8 @@ static int parse_trade(qw_feed *f, qw__js *j, int snapshot, int64_t env_t)
     if (r < 0)
         return 0;
     if (!hp || !hpx || !hsz || !hs || !hid)
-        return qw__js_fail(j, QW_MISSING_FIELD, "trade without product_id/price/size/side/trade_id");
+        return qw__js_fail(j, QW_MISSING_FIELD,
+                           "trade without product_id/price/size/side/trade_id");
     t->t_ns = env_t;
     if (ht && !qw__feed_time(f, j, &ts, env_t, &t->t_ns))
         return 0;
@@ -414,7 +414,10 @@ int qw__feed_parse_advanced(qw_feed *f, qw__js *j, qw_msg *m)
     case A_TRADES: m->type = QW_MSG_TRADES; break;
     case A_HEARTBEATS: m->type = QW_MSG_HEARTBEAT; break;
     case A_SUBSCRIPTIONS: m->type = QW_MSG_SUBSCRIPTIONS; break;
-    case A_UNKNOWN: m->unknown_type = 1; m->type = QW_MSG_IGNORED; break;
+    case A_UNKNOWN:
+        m->unknown_type = 1;
+        m->type = QW_MSG_IGNORED;
+        break;
     default: m->type = QW_MSG_IGNORED; break;
     }
     return 1;

@@ -17,8 +17,18 @@
 #include "core/dec.h"
 #include "feed/feed_int.h"
 
-enum xtype { X_NONE, X_SNAPSHOT, X_L2UPDATE, X_MATCH, X_LAST_MATCH, X_HEARTBEAT,
-             X_SUBSCRIPTIONS, X_ERROR, X_IGNORED, X_UNKNOWN };
+enum xtype {
+    X_NONE,
+    X_SNAPSHOT,
+    X_L2UPDATE,
+    X_MATCH,
+    X_LAST_MATCH,
+    X_HEARTBEAT,
+    X_SUBSCRIPTIONS,
+    X_ERROR,
+    X_IGNORED,
+    X_UNKNOWN
+};
 
 static enum xtype classify(const qw__jstr *t)
 {
@@ -100,8 +110,8 @@ static int change_fast(qw__js *j, qw_chg *c)
     }
     j->p = p;
     if (*j->p != '"' || !qw__feed_dec_fast(j, &c->px) || j->p >= end || *j->p != ',' ||
-        (j->p++, j->p >= end) || *j->p != '"' || !qw__feed_dec_fast(j, &c->sz) ||
-        j->p >= end || *j->p != ']') {
+        (j->p++, j->p >= end) || *j->p != '"' || !qw__feed_dec_fast(j, &c->sz) || j->p >= end ||
+        *j->p != ']') {
         j->p = save;
         return 0;
     }
@@ -320,7 +330,8 @@ int qw__feed_parse_exchange(qw_feed *f, qw__js *j, qw_msg *m)
     case X_MATCH:
     case X_LAST_MATCH: {
         if (!have_product || !have_px || !have_sz || !have_side || !have_tid)
-            return qw__js_fail(j, QW_MISSING_FIELD, "match without product/price/size/side/trade_id");
+            return qw__js_fail(j, QW_MISSING_FIELD,
+                               "match without product/price/size/side/trade_id");
         if (!have_time) {
             t = f->last_time;
             m->times_repaired++;
@@ -363,9 +374,7 @@ int qw__feed_parse_exchange(qw_feed *f, qw__js *j, qw_msg *m)
             g->t_ns = t;
         }
         return 1;
-    case X_SUBSCRIPTIONS:
-        m->type = QW_MSG_SUBSCRIPTIONS;
-        return 1;
+    case X_SUBSCRIPTIONS: m->type = QW_MSG_SUBSCRIPTIONS; return 1;
     case X_ERROR:
         m->type = QW_MSG_ERROR;
         snprintf(m->text, sizeof m->text, "%s%s%s", msgtxt, reason[0] ? ": " : "", reason);
@@ -374,8 +383,6 @@ int qw__feed_parse_exchange(qw_feed *f, qw__js *j, qw_msg *m)
         m->unknown_type = 1;
         m->type = QW_MSG_IGNORED;
         return 1;
-    default:
-        m->type = QW_MSG_IGNORED;
-        return 1;
+    default: m->type = QW_MSG_IGNORED; return 1;
     }
 }

@@ -220,8 +220,8 @@ int qw__feed_time(qw_feed *f, qw__js *j, const qw__jstr *s, int64_t fallback, in
     qw_err e;
     /* Fast path: same minute as the previous time and the common
      * "SS[.fraction]Z" tail. Anything else takes the full parser. */
-    if (n >= 20 && n <= 30 && f->tc_base && memcmp(p, f->tc_prefix, 17) == 0 &&
-        p[n - 1] == 'Z' && p[17] >= '0' && p[17] <= '5' && p[18] >= '0' && p[18] <= '9' &&
+    if (n >= 20 && n <= 30 && f->tc_base && memcmp(p, f->tc_prefix, 17) == 0 && p[n - 1] == 'Z' &&
+        p[17] >= '0' && p[17] <= '5' && p[18] >= '0' && p[18] <= '9' &&
         (n == 20 || (p[19] == '.' && n >= 22))) {
         int64_t frac = 0;
         size_t i = 20, nf = 0;

@@ -69,10 +69,10 @@ typedef struct qw_group {
 typedef struct qw_msg {
     qw_feed_kind feed;
     qw_msg_type type;
-    int64_t t_ns;        /* message feed time (Exchange `time`, Advanced `timestamp`); 0 if none */
-    int64_t seq;         /* Advanced sequence_num; -1 when absent */
-    uint8_t gap;         /* Advanced: sequence_num skipped (or went back) */
-    uint8_t seq_restart; /* Advanced: sequence_num restarted at 0 (new connection) */
+    int64_t t_ns;         /* message feed time (Exchange `time`, Advanced `timestamp`); 0 if none */
+    int64_t seq;          /* Advanced sequence_num; -1 when absent */
+    uint8_t gap;          /* Advanced: sequence_num skipped (or went back) */
+    uint8_t seq_restart;  /* Advanced: sequence_num restarted at 0 (new connection) */
     uint8_t unknown_type; /* IGNORED because the type/channel is not one we know */
     int64_t gap_expected;
     uint32_t times_repaired; /* implausible/out-of-range times replaced in this message */

@@ -66,7 +66,7 @@ struct qw_feed {
     size_t trades_cap;
     qw_group *groups;
     size_t groups_cap;
-    int64_t last_seq; /* -1: none yet */
+    int64_t last_seq;   /* -1: none yet */
     char tc_prefix[17]; /* time cache: "YYYY-MM-DDTHH:MM:" of the last parsed time */
     int64_t tc_base;    /* its ns value at :00 */
     int64_t last_time;
@@ -79,12 +79,12 @@ int qw__feed_push_trade(qw_feed *f, qw__js *j, qw_trade **out);
 int qw__feed_push_group(qw_feed *f, qw__js *j, qw_group **out);
 
 /* Typed value readers used by both feeds. */
-int qw__feed_dec(qw__js *j, const char *what, int64_t *out);         /* "decimal string" */
+int qw__feed_dec(qw__js *j, const char *what, int64_t *out); /* "decimal string" */
 /* One-pass "DIGITS[.DIGITS]" at j->p (which must be at the opening quote);
  * 1 on success (cursor after the closing quote), 0 = take the general path. */
 int qw__feed_dec_fast(qw__js *j, int64_t *out);
-int qw__feed_product(qw__js *j, char *out, uint8_t *outlen);          /* product id string */
-int qw__feed_time_str(qw__js *j, qw__jstr *out);                     /* string, kept raw */
+int qw__feed_product(qw__js *j, char *out, uint8_t *outlen); /* product id string */
+int qw__feed_time_str(qw__js *j, qw__jstr *out);             /* string, kept raw */
 /* Turn a time span into ns, repairing implausible/out-of-range values with
  * `fallback` (counted in msg->times_repaired). 0 + BAD_TIME on garbage. */
 int qw__feed_time(qw_feed *f, qw__js *j, const qw__jstr *s, int64_t fallback, int64_t *out);

@@ -85,8 +85,7 @@ static size_t utf8_len(const unsigned char *p, const unsigned char *end)
         return 3;
     }
     if (c >= 0xF0 && c <= 0xF4) {
-        if (avail < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
-            (p[3] & 0xC0) != 0x80)
+        if (avail < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
             return 0;
         if (c == 0xF0 && p[1] < 0x90)
             return 0;
@@ -170,8 +169,8 @@ int qw__js_string(qw__js *j, qw__jstr *out)
                 }
                 continue;
             }
-            if (e != '"' && e != '\\' && e != '/' && e != 'b' && e != 'f' && e != 'n' &&
-                e != 'r' && e != 't')
+            if (e != '"' && e != '\\' && e != '/' && e != 'b' && e != 'f' && e != 'n' && e != 'r' &&
+                e != 't')
                 return qw__js_fail(j, QW_BAD_JSON, "bad escape");
             p += 2;
             continue;
@@ -229,10 +228,10 @@ static int scan_number(qw__js *j, int *is_int)
     if (!frac) {
         /* integers must fit int64 (jansson's rule) */
         size_t digits = n - (*num == '-');
-        if (digits > 19 || (digits == 19 && memcmp(num + (*num == '-'),
-                                                    *num == '-' ? "9223372036854775808"
-                                                                : "9223372036854775807",
-                                                    19) > 0))
+        if (digits > 19 ||
+            (digits == 19 &&
+             memcmp(num + (*num == '-'),
+                    *num == '-' ? "9223372036854775808" : "9223372036854775807", 19) > 0))
             return qw__js_fail(j, QW_BAD_NUMBER, "integer out of range");
     } else {
         /* reals must not overflow a double */
@@ -365,8 +364,7 @@ int qw__js_skip(qw__js *j)
     int first = 1, r;
     qw__jstr s;
     switch (*j->p) {
-    case '"':
-        return qw__js_string(j, &s);
+    case '"': return qw__js_string(j, &s);
     case '{':
         if (!qw__js_obj_open(j))
             return 0;
@@ -381,12 +379,9 @@ int qw__js_skip(qw__js *j)
             if (!qw__js_skip(j))
                 return 0;
         return r == 0;
-    case 't':
-        return literal(j, "true", 4);
-    case 'f':
-        return literal(j, "false", 5);
-    case 'n':
-        return literal(j, "null", 4);
+    case 't': return literal(j, "true", 4);
+    case 'f': return literal(j, "false", 5);
+    case 'n': return literal(j, "null", 4);
     default: {
         int is_int;
         return scan_number(j, &is_int);

@@ -19,13 +19,13 @@
 struct qw_recorder {
     char dir[512];
     int level;
-    int fd;           /* -1: none open */
-    int failed;       /* errors on this hour's file: skip until rotation */
-    int64_t hour;     /* UTC hour (unix s / 3600) of the open file */
+    int fd;       /* -1: none open */
+    int failed;   /* errors on this hour's file: skip until rotation */
+    int64_t hour; /* UTC hour (unix s / 3600) of the open file */
     ZSTD_CCtx *z;
-    char *out;        /* compressed output buffer */
+    char *out; /* compressed output buffer */
     size_t outcap;
-    int dirty;        /* data given to zstd since the last flush */
+    int dirty; /* data given to zstd since the last flush */
     int64_t last_flush_ns;
     qw_ratelimit rl;
     qw_recorder_stats st;
@@ -170,7 +170,8 @@ static qw_err put(qw_recorder *r, int64_t recv_ns, const char *b, size_t n)
 qw_err qw_recorder_connect(qw_recorder *r, int64_t recv_ns, uint64_t conn, const char *url)
 {
     char line[800];
-    int k = snprintf(line, sizeof line, "{\"recv_ns\":%lld,\"event\":\"connect\",\"conn\":%llu,\"url\":\"",
+    int k = snprintf(line, sizeof line,
+                     "{\"recv_ns\":%lld,\"event\":\"connect\",\"conn\":%llu,\"url\":\"",
                      (long long)recv_ns, (unsigned long long)conn);
     for (const char *u = url; *u && k < (int)sizeof line - 8; u++)
         if (*u != '"' && *u != '\\' && (unsigned char)*u >= 0x20)

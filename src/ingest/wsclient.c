@@ -16,7 +16,7 @@
 
 #define HEALTHY_NS (10 * QW_NS_PER_SEC)
 #define TICK_US (250 * LWS_US_PER_MS)
-#define SEND_PER_S 5.0      /* client messages per second (Coinbase: 8/s unauthenticated) */
+#define SEND_PER_S 5.0 /* client messages per second (Coinbase: 8/s unauthenticated) */
 
 static const char *const state_names[] = {"idle", "connecting", "subscribed", "backoff", "stopped"};
 
@@ -90,10 +90,11 @@ static int make_msg(const qw_wsclient_opts *o, int auth, const char *type, const
         snprintf(ts, sizeof ts, "%lld", (long long)unix_s);
         if (exchange_sign(o->ex_secret_b64, ts, sig, sizeof sig) != 0)
             return -1;
-        k = snprintf(b, cap,
-                     "{\"type\":\"%s\",\"product_ids\":[%s],\"channels\":[\"%s\"],"
-                     "\"signature\":\"%s\",\"key\":\"%s\",\"passphrase\":\"%s\",\"timestamp\":\"%s\"}",
-                     type, idbuf, channel, sig, o->ex_key, o->ex_passphrase, ts);
+        k = snprintf(
+            b, cap,
+            "{\"type\":\"%s\",\"product_ids\":[%s],\"channels\":[\"%s\"],"
+            "\"signature\":\"%s\",\"key\":\"%s\",\"passphrase\":\"%s\",\"timestamp\":\"%s\"}",
+            type, idbuf, channel, sig, o->ex_key, o->ex_passphrase, ts);
     } else {
         k = snprintf(b, cap, "{\"type\":\"%s\",\"product_ids\":[%s],\"channels\":[\"%s\"]}", type,
                      idbuf, channel);
@@ -203,8 +204,7 @@ static void schedule_connect(qw_wsclient *c, double delay_s)
 {
     set_state(c, QW_WS_BACKOFF);
     c->st.backoff_s = delay_s;
-    lws_sul_schedule(c->ctx, 0, &c->sul_connect, sul_connect_cb,
-                     (lws_usec_t)(delay_s * 1e6) + 1);
+    lws_sul_schedule(c->ctx, 0, &c->sul_connect, sul_connect_cb, (lws_usec_t)(delay_s * 1e6) + 1);
 }
 
 static void backoff(qw_wsclient *c)
@@ -291,7 +291,8 @@ static void sul_tick_cb(lws_sorted_usec_list_t *sul)
         if (now - last > wd) {
             c->st.watchdog_trips++;
             char why[96];
-            snprintf(why, sizeof why, "watchdog: no message for %.1f s", (double)(now - last) / 1e9);
+            snprintf(why, sizeof why, "watchdog: no message for %.1f s",
+                     (double)(now - last) / 1e9);
             qw__ws_drop(c, why);
         } else if (c->failures && now - c->st.connected_since_mono_ns > HEALTHY_NS) {
             c->failures = 0;
@@ -335,7 +336,7 @@ void qw__ws_established(qw_wsclient *c)
 void qw__ws_closed(qw_wsclient *c, const char *why_in)
 {
     if (c->closed_gen == c->attempt_gen)
-        return; /* this attempt was already handled */
+        return;                        /* this attempt was already handled */
     char why[sizeof c->st.last_error]; /* why_in is often st.last_error itself */
     snprintf(why, sizeof why, "%s", why_in);
     c->closed_gen = c->attempt_gen;
@@ -386,10 +387,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_RAW_CONNECTED:
     case LWS_CALLBACK_RAW_RX:
     case LWS_CALLBACK_RAW_WRITEABLE:
-    case LWS_CALLBACK_RAW_CLOSE:
-        return c ? qw__wsraw_callback(c, wsi, reason, in, len) : 0;
-    default:
-        break;
+    case LWS_CALLBACK_RAW_CLOSE: return c ? qw__wsraw_callback(c, wsi, reason, in, len) : 0;
+    default: break;
     }
     return 0;
 }
@@ -463,7 +462,9 @@ qw_err qw_wsclient_create(qw_wsclient **out, struct lws_context *ctx, const qw_w
     if (!(c->o.connect_rate > 0))
         c->o.connect_rate = 4;
     snprintf(c->url, sizeof c->url, "%s",
-             o->url && *o->url ? o->url : o->exchange ? QW_WS_EXCHANGE_URL : QW_WS_ADVANCED_URL);
+             o->url && *o->url ? o->url
+             : o->exchange     ? QW_WS_EXCHANGE_URL
+                               : QW_WS_ADVANCED_URL);
     if (parse_url(c, errbuf, errlen) != 0) {
         qw_free(c);
         return QW_INVAL;

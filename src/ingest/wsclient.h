@@ -53,16 +53,16 @@ typedef struct qw_wsclient_cb {
 } qw_wsclient_cb;
 
 typedef struct qw_wsclient_opts {
-    const char *url;          /* ws:// or wss://host[:port][/path]; NULL = the feed's default */
-    int exchange;             /* 0 Advanced Trade, 1 Exchange */
+    const char *url; /* ws:// or wss://host[:port][/path]; NULL = the feed's default */
+    int exchange;    /* 0 Advanced Trade, 1 Exchange */
     const char *const *products;
-    size_t nproducts;         /* 1..64 */
-    size_t max_message;       /* 0 = 32 MiB */
-    double watchdog_s;        /* 0 = 10 */
-    double backoff_max_s;     /* 0 = 30 */
-    double connect_rate;      /* attempts per second; 0 = 4 */
-    const char *ca_file;      /* extra CA (tests against the simulator); NULL = system store only */
-    int no_deflate;           /* do not offer permessage-deflate */
+    size_t nproducts;     /* 1..64 */
+    size_t max_message;   /* 0 = 32 MiB */
+    double watchdog_s;    /* 0 = 10 */
+    double backoff_max_s; /* 0 = 30 */
+    double connect_rate;  /* attempts per second; 0 = 4 */
+    const char *ca_file;  /* extra CA (tests against the simulator); NULL = system store only */
+    int no_deflate;       /* do not offer permessage-deflate */
     /* Exchange credentials (level2 instead of level2_batch); all three or none.
      * Copied at create; never logged. */
     const char *ex_key, *ex_secret_b64, *ex_passphrase;
@@ -91,11 +91,10 @@ qw_err qw_wsclient_resubscribe(qw_wsclient *c, const char *product);
 
 const qw_live_stats *qw_wsclient_stats(const qw_wsclient *c);
 qw_live_stats *qw_wsclient_stats_mut(qw_wsclient *c); /* owner records latency */
-uint64_t qw_wsclient_conn_id(const qw_wsclient *c);  /* 0 = never connected */
+uint64_t qw_wsclient_conn_id(const qw_wsclient *c);   /* 0 = never connected */
 
 /* Subscribe messages for the given options, one per channel, into buf
  * (NUL-separated, ends with an empty string); for tests and docs. */
-qw_err qw_wsclient_subscribe_msgs(const qw_wsclient_opts *o, int64_t unix_s, char *buf,
-                                  size_t cap);
+qw_err qw_wsclient_subscribe_msgs(const qw_wsclient_opts *o, int64_t unix_s, char *buf, size_t cap);
 
 #endif

@@ -40,15 +40,15 @@
 
 #define HEADER_LEN 16
 #define FIXED_PAYLOAD (4 + 4 + 8 + 4 * 8 + 8 + 8 + 4) /* without arrays */
-#define MAX_LEN                                                               \
+#define MAX_LEN                                                                                    \
     (HEADER_LEN + FIXED_PAYLOAD + 3 * 8 * QW_MODEL_MAX_FEATURES + QW_ROLLING_MAX_WINDOW + 4)
 
 static const uint8_t magic[8] = {'Q', 'W', 'M', 'O', 'D', 'E', 'L', 0};
 
-#define SETERR(...)                                                           \
-    do {                                                                      \
-        if (errbuf && errlen)                                                 \
-            snprintf(errbuf, errlen, __VA_ARGS__);                            \
+#define SETERR(...)                                                                                \
+    do {                                                                                           \
+        if (errbuf && errlen)                                                                      \
+            snprintf(errbuf, errlen, __VA_ARGS__);                                                 \
     } while (0)
 
 static uint32_t crc32_ieee(const uint8_t *p, size_t n)
@@ -135,8 +135,8 @@ size_t qw_checkpoint_size(const qw_classifier *c)
 {
     qw_classifier_stats st;
     qw_classifier_stats_get(c, &st);
-    return HEADER_LEN + payload_len((uint32_t)qw_classifier_n_features(c),
-                                    (uint32_t)st.window_fill) + 4;
+    return HEADER_LEN +
+           payload_len((uint32_t)qw_classifier_n_features(c), (uint32_t)st.window_fill) + 4;
 }
 
 qw_err qw_checkpoint_encode(const qw_classifier *c, uint8_t *buf, size_t cap, size_t *len_out)
@@ -221,9 +221,8 @@ qw_err qw_checkpoint_decode(qw_classifier *c, const uint8_t *buf, size_t len, ch
     st.window = get_u32(&r);
     if (st.n_features < 1 || st.n_features > QW_MODEL_MAX_FEATURES || st.window < 1 ||
         st.window > QW_ROLLING_MAX_WINDOW) {
-        SETERR("checkpoint has %u features and window %u (limits %d, %d)",
-               (unsigned)st.n_features, (unsigned)st.window, QW_MODEL_MAX_FEATURES,
-               QW_ROLLING_MAX_WINDOW);
+        SETERR("checkpoint has %u features and window %u (limits %d, %d)", (unsigned)st.n_features,
+               (unsigned)st.window, QW_MODEL_MAX_FEATURES, QW_ROLLING_MAX_WINDOW);
         return QW_CORRUPT;
     }
     st.alpha = get_f64(&r);

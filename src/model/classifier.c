@@ -85,8 +85,7 @@ static uint64_t labeled(const qw_classifier *c)
 
 bool qw_classifier_ready(const qw_classifier *c)
 {
-    return labeled(c) > 0 && c->n_class[0] >= c->min_per_class &&
-           c->n_class[1] >= c->min_per_class;
+    return labeled(c) > 0 && c->n_class[0] >= c->min_per_class && c->n_class[1] >= c->min_per_class;
 }
 
 qw_err qw_classifier_predict(const qw_classifier *c, const double *x, double *p_out)
@@ -197,11 +196,11 @@ void qw_classifier_state_get(const qw_classifier *c, qw_classifier_state *out)
     out->ring_fill = (uint32_t)qw_rolling_entries(c->rolling, out->ring);
 }
 
-#define FAIL(...)                                                             \
-    do {                                                                      \
-        if (errbuf && errlen)                                                 \
-            snprintf(errbuf, errlen, __VA_ARGS__);                            \
-        return QW_INVAL;                                                      \
+#define FAIL(...)                                                                                  \
+    do {                                                                                           \
+        if (errbuf && errlen)                                                                      \
+            snprintf(errbuf, errlen, __VA_ARGS__);                                                 \
+        return QW_INVAL;                                                                           \
     } while (0)
 
 /* Everything restore needs, checked before anything is changed. */
@@ -220,8 +219,8 @@ static qw_err check_state(const qw_classifier *c, const qw_classifier_state *st,
     if (n < st->n_class[0] || n > ((uint64_t)1 << 53))
         FAIL("label counts out of range");
     if (st->scaler_n_seen != n)
-        FAIL("scaler saw %llu samples but %llu were labeled",
-             (unsigned long long)st->scaler_n_seen, (unsigned long long)n);
+        FAIL("scaler saw %llu samples but %llu were labeled", (unsigned long long)st->scaler_n_seen,
+             (unsigned long long)n);
     if (st->t != (double)n + 1.0)
         FAIL("sgd t_ %.17g does not follow %llu labeled samples", st->t, (unsigned long long)n);
     if (n == 0 && st->intercept != 0.0)
@@ -229,8 +228,8 @@ static qw_err check_state(const qw_classifier *c, const qw_classifier_state *st,
     for (size_t j = 0; j < c->nf; j++) {
         if (!isfinite(st->mean[j]) || !isfinite(st->var[j]) || !(st->var[j] >= 0.0))
             FAIL("scaler feature %zu: bad mean/variance", j);
-        if (!isfinite(st->coef[j]) || (n == 0 && (st->coef[j] != 0.0 || st->mean[j] != 0.0 ||
-                                                  st->var[j] != 0.0)))
+        if (!isfinite(st->coef[j]) ||
+            (n == 0 && (st->coef[j] != 0.0 || st->mean[j] != 0.0 || st->var[j] != 0.0)))
             FAIL("feature %zu: bad coefficient or unfitted state", j);
     }
     if (!isfinite(st->intercept))
@@ -259,8 +258,8 @@ qw_err qw_classifier_restore(qw_classifier *c, const qw_classifier_state *st, ch
     uint64_t n = st->n_class[0] + st->n_class[1];
     if (qw_scaler_restore(c->scaler, st->scaler_n_seen, st->mean, st->var) != QW_OK ||
         qw_sgd_restore(c->sgd, st->coef, st->intercept, st->t) != QW_OK ||
-        qw_rolling_restore(c->rolling, st->ring, st->ring_fill, st->scored, n,
-                           st->n_class[1]) != QW_OK)
+        qw_rolling_restore(c->rolling, st->ring, st->ring_fill, st->scored, n, st->n_class[1]) !=
+            QW_OK)
         FAIL("internal: restore rejected a checked state"); /* not reached */
     c->n_class[0] = st->n_class[0];
     c->n_class[1] = st->n_class[1];

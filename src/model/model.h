@@ -115,9 +115,9 @@ qw_err qw_rolling_restore(qw_rolling *r, const uint8_t *entries, size_t fill, ui
 typedef struct qw_classifier qw_classifier;
 
 typedef struct qw_classifier_opts {
-    size_t n_features;    /* 1..QW_MODEL_MAX_FEATURES; 0 = QW_MODEL_DEFAULT_FEATURES */
-    double alpha;         /* 0 = QW_SGD_DEFAULT_ALPHA */
-    size_t window;        /* rolling window; 0 = QW_ROLLING_DEFAULT_WINDOW */
+    size_t n_features;      /* 1..QW_MODEL_MAX_FEATURES; 0 = QW_MODEL_DEFAULT_FEATURES */
+    double alpha;           /* 0 = QW_SGD_DEFAULT_ALPHA */
+    size_t window;          /* rolling window; 0 = QW_ROLLING_DEFAULT_WINDOW */
     uint32_t min_per_class; /* readiness; 0 = QW_MODEL_DEFAULT_MIN_PER_CLASS */
 } qw_classifier_opts;
 
@@ -140,9 +140,9 @@ typedef struct qw_classifier_state {
 typedef struct qw_classifier_stats {
     uint64_t labeled, positives, n_class[2], scored;
     bool ready;
-    double rolling_accuracy;  /* NaN until a labeled prediction exists */
-    double base_rate_window;  /* NaN until a labeled prediction exists */
-    double base_rate_all;     /* NaN until a label exists */
+    double rolling_accuracy; /* NaN until a labeled prediction exists */
+    double base_rate_window; /* NaN until a labeled prediction exists */
+    double base_rate_all;    /* NaN until a label exists */
     size_t window_fill;
 } qw_classifier_stats;
 

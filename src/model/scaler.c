@@ -92,7 +92,7 @@ qw_err qw_scaler_partial_fit(qw_scaler *s, const double *x)
     if (!all_finite(x, s->nf))
         return QW_INVAL;
     const uint64_t n0 = s->n_seen;
-    const double n = (double)n0;       /* last_sample_count (int64 -> float64) */
+    const double n = (double)n0;        /* last_sample_count (int64 -> float64) */
     const double n1 = (double)(n0 + 1); /* updated_sample_count */
     for (size_t j = 0; j < s->nf; j++) {
         double last_sum = s->mean[j] * n;

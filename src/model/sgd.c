@@ -43,9 +43,9 @@
 #pragma STDC FP_CONTRACT OFF /* gcc: off already under -std=c17 */
 #endif
 
-#define MAX_DLOSS 1e12         /* _sgd_fast.pyx: MAX_DLOSS */
-#define WSCALE_THRESHOLD 1e-9  /* _weight_vector.pyx: rescale below this */
-#define LOG_CLIP 18.0          /* Log._dloss: asymptotes beyond |z| > 18 */
+#define MAX_DLOSS 1e12        /* _sgd_fast.pyx: MAX_DLOSS */
+#define WSCALE_THRESHOLD 1e-9 /* _weight_vector.pyx: rescale below this */
+#define LOG_CLIP 18.0         /* Log._dloss: asymptotes beyond |z| > 18 */
 
 struct qw_sgd {
     size_t nf;

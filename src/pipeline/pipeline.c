@@ -37,7 +37,7 @@ struct qw_pipeline {
 };
 
 static const char *const resync_names[QW__RESYNC_COUNT] = {"gap",      "reconnect", "crossed",
-                                                          "rejected", "error",     "book"};
+                                                           "rejected", "error",     "book"};
 
 const char *qw_resync_reason_name(qw_resync_reason r)
 {
@@ -332,8 +332,8 @@ void qw_pipeline_on_msg(qw_pipeline *p, const qw_msg *m, int64_t recv_ns)
                 continue;
             }
             qw_chain *c = &p->chains[idx];
-            qw_trade_rec r = {.t_ns = t->t_ns, .px = t->px, .sz = t->sz,
-                              .aggressor = (qw_side)t->aggressor};
+            qw_trade_rec r = {
+                .t_ns = t->t_ns, .px = t->px, .sz = t->sz, .aggressor = (qw_side)t->aggressor};
             memcpy(r.trade_id, t->trade_id, sizeof r.trade_id);
             qw_trades_push(c->trades, &r);
             c->st.trades++;
@@ -348,9 +348,7 @@ void qw_pipeline_on_msg(qw_pipeline *p, const qw_msg *m, int64_t recv_ns)
                 p->chains[idx].st.heartbeats++;
         }
         break;
-    case QW_MSG_SUBSCRIPTIONS:
-        p->st.subscriptions++;
-        break;
+    case QW_MSG_SUBSCRIPTIONS: p->st.subscriptions++; break;
     case QW_MSG_ERROR:
         p->st.errors++;
         memcpy(p->st.last_error, m->text, sizeof p->st.last_error);
@@ -409,8 +407,8 @@ qw_err qw_pipeline_add_product(qw_pipeline *p, const char *product)
     return e;
 }
 
-qw_err qw_pipeline_ingest(qw_pipeline *p, qw_feed *f, const char *buf, size_t len,
-                          int64_t recv_ns, const qw_msg **out)
+qw_err qw_pipeline_ingest(qw_pipeline *p, qw_feed *f, const char *buf, size_t len, int64_t recv_ns,
+                          const qw_msg **out)
 {
     const qw_msg *m = NULL;
     qw_err e = qw_feed_parse(f, buf, len, &m);

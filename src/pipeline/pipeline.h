@@ -31,16 +31,16 @@ typedef enum {
 } qw_resync_reason;
 
 typedef struct qw_chain_stats {
-    uint64_t book_updates;  /* update groups applied (Exchange l2update, Advanced update event) */
-    uint64_t changes;       /* level changes applied */
+    uint64_t book_updates; /* update groups applied (Exchange l2update, Advanced update event) */
+    uint64_t changes;      /* level changes applied */
     uint64_t snapshots;
-    uint64_t trades;        /* trade records (incl. last_match / trade snapshots) */
+    uint64_t trades; /* trade records (incl. last_match / trade snapshots) */
     uint64_t heartbeats;
-    uint64_t resyncs;       /* times the book was flagged as needing a resync */
+    uint64_t resyncs; /* times the book was flagged as needing a resync */
     uint64_t resyncs_by[QW__RESYNC_COUNT];
-    uint64_t gaps;          /* sequence gaps that hit this product */
-    uint64_t crossed;       /* complete updates that left the book crossed/locked */
-    uint64_t rejected;      /* rejected messages attributed to this product */
+    uint64_t gaps;     /* sequence gaps that hit this product */
+    uint64_t crossed;  /* complete updates that left the book crossed/locked */
+    uint64_t rejected; /* rejected messages attributed to this product */
     uint64_t updates_while_invalid;
 } qw_chain_stats;
 
@@ -57,10 +57,10 @@ typedef struct qw_chain {
     qw_extractor *ex;
     qw_labeler *lab;
     qw_classifier *clf;
-    int has_features;  /* feat holds the features of the current book */
+    int has_features; /* feat holds the features of the current book */
     qw_features feat;
-    double p;          /* last model probability, NaN when not ready */
-    double stability;  /* last heuristic score */
+    double p;         /* last model probability, NaN when not ready */
+    double stability; /* last heuristic score */
     uint64_t predictions;
 } qw_chain;
 
@@ -87,9 +87,9 @@ typedef struct qw_pipeline_opts {
 typedef struct qw_pipeline_stats {
     uint64_t messages, book_msgs, trade_msgs, heartbeats, subscriptions, errors, ignored;
     uint64_t unknown_types, unknown_product, gaps, seq_restarts, times_repaired;
-    uint64_t rejected;                    /* messages refused by the parser (or too large) */
-    uint64_t predictions;                 /* model predictions made, all products */
-    uint64_t rejected_by[QW__ERR_COUNT];  /* by qw_err reason */
+    uint64_t rejected;                   /* messages refused by the parser (or too large) */
+    uint64_t predictions;                /* model predictions made, all products */
+    uint64_t rejected_by[QW__ERR_COUNT]; /* by qw_err reason */
     char last_error[QW_FEED_TEXT_MAX];
 } qw_pipeline_stats;
 
@@ -117,8 +117,8 @@ void qw_pipeline_on_msg(qw_pipeline *p, const qw_msg *m, int64_t recv_ns);
 void qw_pipeline_on_reject(qw_pipeline *p, qw_err reason, const char *product);
 /* Parse one raw message with f and apply it (or count its rejection).
  * Returns the parser's verdict; *out (may be NULL) gets the message. */
-qw_err qw_pipeline_ingest(qw_pipeline *p, qw_feed *f, const char *buf, size_t len,
-                          int64_t recv_ns, const qw_msg **out);
+qw_err qw_pipeline_ingest(qw_pipeline *p, qw_feed *f, const char *buf, size_t len, int64_t recv_ns,
+                          const qw_msg **out);
 /* Flag every chain (disconnect, reconnect). */
 void qw_pipeline_invalidate_all(qw_pipeline *p, qw_resync_reason why);
 

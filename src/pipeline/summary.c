@@ -54,8 +54,8 @@ static json_t *model_json(const qw_chain *c)
     json_object_set_new(o, "rolling_accuracy", num_or_null(cs.rolling_accuracy));
     json_object_set_new(o, "base_rate", num_or_null(cs.base_rate_window));
     json_object_set_new(o, "base_rate_all", num_or_null(cs.base_rate_all));
-    json_object_set_new(o, "class_counts", json_pack("[II]", (json_int_t)cs.n_class[0],
-                                                     (json_int_t)cs.n_class[1]));
+    json_object_set_new(o, "class_counts",
+                        json_pack("[II]", (json_int_t)cs.n_class[0], (json_int_t)cs.n_class[1]));
     json_t *names = json_array();
     for (size_t i = 0; i < QW_NFEATURES; i++)
         json_array_append_new(names, json_string(qw_feature_names[i]));
@@ -113,7 +113,8 @@ char *qw_summary_dumps(const qw_pipeline *p, const qw_summary_extra *x)
     json_object_set_new(o, "seconds", json_real(x->seconds));
     json_t *by = json_object();
     for (int e = 1; e < QW__ERR_COUNT; e++)
-        json_object_set_new(by, qw_err_name((qw_err)e), json_integer((json_int_t)st->rejected_by[e]));
+        json_object_set_new(by, qw_err_name((qw_err)e),
+                            json_integer((json_int_t)st->rejected_by[e]));
     json_object_set_new(o, "rejected_by_reason", by);
     json_object_set_new(o, "heartbeats", json_integer((json_int_t)st->heartbeats));
     json_object_set_new(o, "subscriptions", json_integer((json_int_t)st->subscriptions));

@@ -47,9 +47,10 @@ void qw__sbuf_put_slow(qw_sbuf *b, const void *s, size_t n)
     b->len += n;
 }
 
-static const char DIG2[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-                              "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-                              "8081828384858687888990919293949596979899";
+static const char DIG2[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
 
 /* v's decimal digits at o; returns how many */
 static size_t put_u64(char *o, uint64_t v)
@@ -249,14 +250,16 @@ void qw_enc_ex_match(qw_sbuf *b, int last_match, const qw_enc_trade *t)
         }
         oid[k][o] = '\0';
     }
-    qw_sbuf_str(b, last_match ? "{\"type\":\"last_match\",\"trade_id\":" : "{\"type\":\"match\",\"trade_id\":");
+    qw_sbuf_str(b, last_match ? "{\"type\":\"last_match\",\"trade_id\":"
+                              : "{\"type\":\"match\",\"trade_id\":");
     qw_sbuf_str(b, t->trade_id);
     qw_sbuf_str(b, ",\"maker_order_id\":\"");
     qw_sbuf_str(b, oid[0]);
     qw_sbuf_str(b, "\",\"taker_order_id\":\"");
     qw_sbuf_str(b, oid[1]);
     /* maker side: the buyer was the aggressor -> the maker sold */
-    qw_sbuf_str(b, t->aggressor == QW_BID ? "\",\"side\":\"sell\",\"size\":\"" : "\",\"side\":\"buy\",\"size\":\"");
+    qw_sbuf_str(b, t->aggressor == QW_BID ? "\",\"side\":\"sell\",\"size\":\""
+                                          : "\",\"side\":\"buy\",\"size\":\"");
     qw_sbuf_dec(b, t->sz);
     qw_sbuf_str(b, "\",\"price\":\"");
     qw_sbuf_dec(b, t->px);

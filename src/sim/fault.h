@@ -17,12 +17,12 @@
 #include "core/err.h"
 
 typedef struct qw_sim_faults {
-    uint64_t drop_n;      /* 0 = off */
-    int drop_once;        /* only the first connection */
-    uint64_t skip_n;      /* 0 = off */
-    uint64_t malformed_n; /* 0 = off */
+    uint64_t drop_n;                      /* 0 = off */
+    int drop_once;                        /* only the first connection */
+    uint64_t skip_n;                      /* 0 = off */
+    uint64_t malformed_n;                 /* 0 = off */
     uint64_t oversize_bytes, oversize_at; /* bytes 0 = off */
-    double stall_s;       /* 0 = off */
+    double stall_s;                       /* 0 = off */
     uint64_t stall_at;
     double refuse_s;   /* 0 = off */
     double slowread_s; /* 0 = off */

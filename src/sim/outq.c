@@ -13,7 +13,7 @@
 
 /* ---- output queue ---- */
 
-#define FRAME_HDR_MAX 10         /* server->client frame header, unmasked */
+#define FRAME_HDR_MAX 10 /* server->client frame header, unmasked */
 
 static void q_push(client *c, outmsg *m)
 {
@@ -258,19 +258,21 @@ static const char *malformed_kind(client *c, char *buf, size_t cap, size_t *n)
     static const char *const names[] = {"truncated", "wrong_types", "bad_values", "not_json"};
     switch (k) {
     case 0:
-        *n = (size_t)snprintf(buf, cap,
-                              adv ? "{\"channel\":\"l2_data\",\"timestamp\":\"2026-01-02T00:00:00Z\""
-                                    ",\"sequence_num\":"
-                                  : "{\"type\":\"l2update\",\"product_id\":\"%s\",\"changes\":[["
-                                    "\"buy\",\"100",
-                              prod);
+        *n =
+            (size_t)snprintf(buf, cap,
+                             adv ? "{\"channel\":\"l2_data\",\"timestamp\":\"2026-01-02T00:00:00Z\""
+                                   ",\"sequence_num\":"
+                                 : "{\"type\":\"l2update\",\"product_id\":\"%s\",\"changes\":[["
+                                   "\"buy\",\"100",
+                             prod);
         break;
     case 1:
-        *n = (size_t)snprintf(buf, cap,
-                              adv ? "{\"channel\":\"l2_data\",\"timestamp\":7,\"sequence_num\":\"x\","
-                                    "\"events\":{\"type\":\"update\"}}"
-                                  : "{\"type\":\"l2update\",\"product_id\":42,\"changes\":{\"buy\":1}"
-                                    ",\"time\":7}");
+        *n = (size_t)snprintf(
+            buf, cap,
+            adv ? "{\"channel\":\"l2_data\",\"timestamp\":7,\"sequence_num\":\"x\","
+                  "\"events\":{\"type\":\"update\"}}"
+                : "{\"type\":\"l2update\",\"product_id\":42,\"changes\":{\"buy\":1}"
+                  ",\"time\":7}");
         break;
     case 2:
         *n = (size_t)snprintf(
@@ -282,9 +284,7 @@ static const char *malformed_kind(client *c, char *buf, size_t cap, size_t *n)
                   "null,\"product_id\":\"%s\",\"sequence\":\"1\",\"time\":\"yesterday\"}",
             prod);
         break;
-    default:
-        *n = (size_t)snprintf(buf, cap, "not json }{ [");
-        break;
+    default: *n = (size_t)snprintf(buf, cap, "not json }{ ["); break;
     }
     return names[k];
 }
@@ -385,4 +385,3 @@ void qw__sim_send_adv(client *c, const qw_sbuf *head, const qw_sbuf *body, int s
     if (streamed)
         post_faults(c);
 }
-

@@ -15,10 +15,10 @@
 #include "core/time.h"
 #include "sim/server_int.h"
 
-#define LOW_WM (1024 * 1024)     /* --speed max: advance the source below this backlog */
-#define RX_MAX (1024 * 1024)     /* largest client message */
-#define EXT_PROBE "qw-active"    /* see pmd_cb */
-#define US(sec) ((lws_usec_t)((sec) * 1e6))
+#define LOW_WM (1024 * 1024)  /* --speed max: advance the source below this backlog */
+#define RX_MAX (1024 * 1024)  /* largest client message */
+#define EXT_PROBE "qw-active" /* see pmd_cb */
+#define US(sec) ((lws_usec_t)((sec)*1e6))
 
 static int64_t mono(void)
 {
@@ -86,9 +86,8 @@ static void pump_cb(lws_sorted_usec_list_t *sul)
             }
             if (e != QW_OK) {
                 if (e != QW_NOT_FOUND)
-                    QW_LOG(ERROR, "source: %s", qw_simsrc_errmsg(s->src)[0]
-                                                    ? qw_simsrc_errmsg(s->src)
-                                                    : qw_strerror(e));
+                    QW_LOG(ERROR, "source: %s",
+                           qw_simsrc_errmsg(s->src)[0] ? qw_simsrc_errmsg(s->src) : qw_strerror(e));
                 s->src_done = 1;
                 s->src_end_mono = mono();
                 QW_LOG(INFO, "source_end messages=%llu", (unsigned long long)s->st.source_messages);
@@ -102,9 +101,11 @@ static void pump_cb(lws_sorted_usec_list_t *sul)
                 s->pace_t0 = s->pmsg_pace;
                 s->pace_wall0 = now;
             }
-            int64_t due = s->pace_wall0 + (int64_t)((double)(s->pmsg_pace - s->pace_t0) / s->o.speed);
+            int64_t due =
+                s->pace_wall0 + (int64_t)((double)(s->pmsg_pace - s->pace_t0) / s->o.speed);
             if (due > now + 50000) {
-                lws_sul_schedule(s->ctx, 0, &s->sul_pump, pump_cb, (lws_usec_t)((due - now) / 1000));
+                lws_sul_schedule(s->ctx, 0, &s->sul_pump, pump_cb,
+                                 (lws_usec_t)((due - now) / 1000));
                 return;
             }
         }
@@ -251,7 +252,9 @@ static void on_established(struct qw_sim *s, client *c, struct lws *wsi)
     c->raw = !defl || deflate_setup(c, wsi) == 0;
     QW_LOG(INFO, "connect client=%llu%s%s", (unsigned long long)c->id,
            f->slowread_s > 0 ? " fault=slowread" : "",
-           !defl ? "" : c->z ? " deflate=1" : " deflate=1 (lws)");
+           !defl  ? ""
+           : c->z ? " deflate=1"
+                  : " deflate=1 (lws)");
 }
 
 static void on_closed(struct qw_sim *s, client *c)
@@ -269,8 +272,8 @@ static void on_closed(struct qw_sim *s, client *c)
         c->next->prev = c->prev;
     s->st.disconnects++;
     QW_LOG(INFO, "disconnect client=%llu sent_sequence_num=%llu streamed=%llu reason=%s",
-           (unsigned long long)c->id, (unsigned long long)c->seqnum,
-           (unsigned long long)c->nstream, c->kill ? c->kill : "closed");
+           (unsigned long long)c->id, (unsigned long long)c->seqnum, (unsigned long long)c->nstream,
+           c->kill ? c->kill : "closed");
     qw__sim_q_free(c);
     qw_free(c->spare);
     c->spare = NULL;
@@ -402,24 +405,16 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
             return 1;
         }
         return 0;
-    case LWS_CALLBACK_ESTABLISHED:
-        on_established(s, c, wsi);
-        return 0;
-    case LWS_CALLBACK_CLOSED:
-        on_closed(s, c);
-        return 0;
-    case LWS_CALLBACK_SERVER_WRITEABLE:
-        return c->srv ? on_writable(s, c, wsi) : 0;
-    case LWS_CALLBACK_RECEIVE:
-        return c->srv ? on_receive(c, wsi, in, len) : 0;
-    default:
-        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    case LWS_CALLBACK_ESTABLISHED: on_established(s, c, wsi); return 0;
+    case LWS_CALLBACK_CLOSED: on_closed(s, c); return 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE: return c->srv ? on_writable(s, c, wsi) : 0;
+    case LWS_CALLBACK_RECEIVE: return c->srv ? on_receive(c, wsi, in, len) : 0;
+    default: return lws_callback_http_dummy(wsi, reason, user, in, len);
     }
 }
 
 static const struct lws_protocols protocols[] = {
-    {"coinbase", cb, sizeof(client), 65536, 0, NULL, 0},
-    {NULL, NULL, 0, 0, 0, NULL, 0}};
+    {"coinbase", cb, sizeof(client), 65536, 0, NULL, 0}, {NULL, NULL, 0, 0, 0, NULL, 0}};
 
 /* lws's permessage-deflate with two changes:
  * - a probe option that does nothing: for it lws_set_extension_option()
@@ -522,8 +517,8 @@ qw_err qw_sim_create(qw_sim **out, const qw_sim_opts *o)
     }
     if (!s->feed_now)
         s->feed_now = qw_now_wall_ns();
-    QW_LOG(INFO, "prescan products=%zu first_time_ns=%lld ms=%lld", s->mk.n,
-           (long long)s->feed_now, (long long)((mono() - t0) / QW_NS_PER_MS));
+    QW_LOG(INFO, "prescan products=%zu first_time_ns=%lld ms=%lld", s->mk.n, (long long)s->feed_now,
+           (long long)((mono() - t0) / QW_NS_PER_MS));
 
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_emit);
     struct lws_context_creation_info info;

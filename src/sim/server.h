@@ -17,21 +17,21 @@
 #include "sim/source.h"
 
 typedef struct qw_sim_opts {
-    const char *bind;      /* NULL/"" = 127.0.0.1 */
-    int port;              /* 0 = any free port (see qw_sim_port) */
-    double speed;          /* 0 = max (lossless, as fast as clients drain); else x real time */
-    int loop;              /* restart the source at its end */
+    const char *bind; /* NULL/"" = 127.0.0.1 */
+    int port;         /* 0 = any free port (see qw_sim_port) */
+    double speed;     /* 0 = max (lossless, as fast as clients drain); else x real time */
+    int loop;         /* restart the source at its end */
     qw_sim_faults faults;
     const char *tls_cert, *tls_key; /* both set = wss:// */
-    double duration_s;     /* 0 = until stopped */
+    double duration_s;              /* 0 = until stopped */
     qw_simsrc_opts src;
     /* File sources: serve only these products (NULL = every product the
      * source names). Synthetic sources use src.synth.products. */
     const char *const *products;
     size_t nproducts;
-    size_t queue_limit;    /* per-connection output bound; 0 = 64 MiB */
+    size_t queue_limit;         /* per-connection output bound; 0 = 64 MiB */
     double subscribe_timeout_s; /* 0 = 5 */
-    int no_deflate;        /* do not accept permessage-deflate */
+    int no_deflate;             /* do not accept permessage-deflate */
 } qw_sim_opts;
 
 typedef struct qw_sim_stats {

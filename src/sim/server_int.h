@@ -26,9 +26,9 @@ typedef struct outmsg {
     struct outmsg *next;
     uint8_t kind;
     size_t len, off;
-    size_t cap;    /* OM_RAW: bytes available after LWS_PRE */
-    size_t nmsg;   /* OM_RAW: messages in the node */
-    size_t pbytes; /* OM_RAW: payload bytes of those messages */
+    size_t cap;          /* OM_RAW: bytes available after LWS_PRE */
+    size_t nmsg;         /* OM_RAW: messages in the node */
+    size_t pbytes;       /* OM_RAW: payload bytes of those messages */
     unsigned char buf[]; /* LWS_PRE + len */
 } outmsg;
 
@@ -45,11 +45,11 @@ typedef struct client {
     uint64_t seqnum;  /* Advanced sequence_num */
     uint64_t nstream, nmatch, nmal;
     outmsg *qh, *qt;
-    outmsg *spare;    /* a free OM_RAW node kept for reuse */
+    outmsg *spare; /* a free OM_RAW node kept for reuse */
     size_t qbytes;
-    int raw;          /* we frame and batch (OM_RAW) */
-    void *z;          /* z_stream: our permessage-deflate (raw && deflate agreed) */
-    int znct;         /* server_no_context_takeover agreed: reset z per message */
+    int raw;  /* we frame and batch (OM_RAW) */
+    void *z;  /* z_stream: our permessage-deflate (raw && deflate agreed) */
+    int znct; /* server_no_context_takeover agreed: reset z per message */
     int stalled, dead, drop_armed, oversize_done, stall_done;
     const char *kill; /* close with this reason at the next writable */
     qw_sbuf rx;
@@ -70,8 +70,8 @@ struct qw_sim {
     int pending; /* a parsed source message awaits its time */
     const qw_msg *pmsg;
     int64_t pmsg_t, pmsg_pace;
-    int64_t feed_now;       /* feed time of the last source message */
-    int64_t src_end_mono;   /* mono ns when the source ended (0 while running) */
+    int64_t feed_now;            /* feed time of the last source message */
+    int64_t src_end_mono;        /* mono ns when the source ended (0 while running) */
     int64_t pace_wall0, pace_t0; /* pacing origin */
     int64_t start_mono, start_wall, refuse_until, grace_until;
     int64_t hb_counter;

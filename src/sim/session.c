@@ -13,7 +13,7 @@
 #include "sim/server_int.h"
 
 #define L2_AUTH_REASON                                                                             \
-    "level2, level3, and full channels now require authentication. "                              \
+    "level2, level3, and full channels now require authentication. "                               \
     "https://docs.cloud.coinbase.com/exchange/docs/websocket-auth"
 
 static uint8_t *SUB(client *c, int pi, int ch)
@@ -200,9 +200,14 @@ static void send_ack(client *c)
     qw_sbuf *b = &s->e2;
     qw_sbuf_reset(b);
     if (c->proto == P_EX) {
-        static const struct { int ch; const char *name; } order[] = {
-            {CH_L2AUTH, "level2"}, {CH_BOOK, "level2_50"}, {CH_TRADES, "matches"},
-            {CH_HB, "heartbeat"},  {CH_TICKER, "ticker"}};
+        static const struct {
+            int ch;
+            const char *name;
+        } order[] = {{CH_L2AUTH, "level2"},
+                     {CH_BOOK, "level2_50"},
+                     {CH_TRADES, "matches"},
+                     {CH_HB, "heartbeat"},
+                     {CH_TICKER, "ticker"}};
         int first = 1;
         qw_sbuf_str(b, "{\"type\":\"subscriptions\",\"channels\":[");
         for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
@@ -220,8 +225,10 @@ static void send_ack(client *c)
             qw__sim_send(c, b->p, b->len, 0, 0);
         return;
     }
-    static const struct { int ch; const char *name; } order[] = {
-        {CH_BOOK, "level2"}, {CH_TRADES, "market_trades"}, {CH_TICKER, "ticker"}};
+    static const struct {
+        int ch;
+        const char *name;
+    } order[] = {{CH_BOOK, "level2"}, {CH_TRADES, "market_trades"}, {CH_TICKER, "ticker"}};
     qw_sbuf_reset(&s->e1);
     qw_enc_adv_head(&s->e1, "subscriptions", qw__sim_feed_clock(s));
     qw_sbuf_str(b, ",\"events\":[{\"subscriptions\":{");
@@ -237,7 +244,8 @@ static void send_ack(client *c)
         first = 0;
     }
     if (c->adv_hb)
-        qw_sbuf_str(b, first ? "\"heartbeats\":[\"heartbeats\"]" : ",\"heartbeats\":[\"heartbeats\"]");
+        qw_sbuf_str(b,
+                    first ? "\"heartbeats\":[\"heartbeats\"]" : ",\"heartbeats\":[\"heartbeats\"]");
     qw_sbuf_str(b, "}}]}");
     if (!b->oom && !s->e1.oom)
         qw__sim_send_adv(c, &s->e1, b, 0);
@@ -286,7 +294,8 @@ static const char *add_ids(client *c, reqv *r, int ch, json_t *ids, int unsub, c
         return "product_ids must be an array";
     size_t k;
     json_t *v;
-    json_array_foreach(ids, k, v) {
+    json_array_foreach(ids, k, v)
+    {
         const char *id = json_string_value(v);
         if (!id)
             return "product_ids must be strings";
@@ -330,7 +339,8 @@ static const char *parse_ex(client *c, json_t *j, int unsub, reqv *r, char *why,
         return "channels must be a non-empty array";
     size_t k;
     json_t *e;
-    json_array_foreach(chans, k, e) {
+    json_array_foreach(chans, k, e)
+    {
         const char *name = json_string_value(e);
         json_t *ids = top;
         if (json_is_object(e)) {
@@ -438,8 +448,7 @@ void qw__sim_on_client_msg(client *c, const char *buf, size_t len)
     if (!bad && r.oom)
         bad = "out of memory";
     if (bad) {
-        QW_LOG(INFO, "subscribe_error client=%llu reason=%s",
-               (unsigned long long)c->id, bad);
+        QW_LOG(INFO, "subscribe_error client=%llu reason=%s", (unsigned long long)c->id, bad);
         send_error(c, "Failed to subscribe", bad);
         if (!was && !c->subscribed)
             c->proto = P_NONE;
@@ -452,9 +461,8 @@ void qw__sim_on_client_msg(client *c, const char *buf, size_t len)
         s->st.unsubscribes++;
     else
         s->st.subscribes++;
-    QW_LOG(INFO, "%s client=%llu protocol=%s items=%zu",
-           unsub ? "unsubscribe" : "subscribe", (unsigned long long)c->id,
-           proto == P_EX ? "exchange" : "advanced", r.n);
+    QW_LOG(INFO, "%s client=%llu protocol=%s items=%zu", unsub ? "unsubscribe" : "subscribe",
+           (unsigned long long)c->id, proto == P_EX ? "exchange" : "advanced", r.n);
     send_ack(c);
     if (!unsub) {
         if (!c->subscribed) {

@@ -17,9 +17,9 @@
 typedef struct qw_simsrc_opts {
     const char *const *files; /* capture files, served in order */
     size_t nfiles;
-    int synthetic;            /* serve qw_synth instead (synth opts below) */
+    int synthetic; /* serve qw_synth instead (synth opts below) */
     qw_synth_opts synth;
-    size_t max_line;          /* 0 = 64 MiB */
+    size_t max_line; /* 0 = 64 MiB */
 } qw_simsrc_opts;
 
 typedef struct qw_simsrc_stats {

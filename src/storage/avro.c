@@ -77,9 +77,18 @@ void qw_avro_put_long(qw_avro_buf *b, int64_t v)
     qw_avro_put_raw(b, tmp, n);
 }
 
-void qw_avro_put_int(qw_avro_buf *b, int32_t v) { qw_avro_put_long(b, v); }
-void qw_avro_put_union(qw_avro_buf *b, int branch) { qw_avro_put_long(b, branch); }
-void qw_avro_put_block(qw_avro_buf *b, int64_t n) { qw_avro_put_long(b, n); }
+void qw_avro_put_int(qw_avro_buf *b, int32_t v)
+{
+    qw_avro_put_long(b, v);
+}
+void qw_avro_put_union(qw_avro_buf *b, int branch)
+{
+    qw_avro_put_long(b, branch);
+}
+void qw_avro_put_block(qw_avro_buf *b, int64_t n)
+{
+    qw_avro_put_long(b, n);
+}
 
 void qw_avro_put_bool(qw_avro_buf *b, int v)
 {
@@ -111,9 +120,15 @@ void qw_avro_put_bytes(qw_avro_buf *b, const void *p, size_t n)
     qw_avro_put_raw(b, p, n);
 }
 
-void qw_avro_put_string(qw_avro_buf *b, const char *s) { qw_avro_put_bytes(b, s, strlen(s)); }
+void qw_avro_put_string(qw_avro_buf *b, const char *s)
+{
+    qw_avro_put_bytes(b, s, strlen(s));
+}
 
-void qw_avro_put_fixed(qw_avro_buf *b, const void *p, size_t n) { qw_avro_put_raw(b, p, n); }
+void qw_avro_put_fixed(qw_avro_buf *b, const void *p, size_t n)
+{
+    qw_avro_put_raw(b, p, n);
+}
 
 /* ---- decoding primitives ---- */
 
@@ -343,7 +358,10 @@ qw_err qw_avro_writer_create(qw_avro_writer **out, const char *schema_json,
     return QW_OK;
 }
 
-qw_avro_buf *qw_avro_writer_record(qw_avro_writer *w) { return &w->block; }
+qw_avro_buf *qw_avro_writer_record(qw_avro_writer *w)
+{
+    return &w->block;
+}
 
 qw_err qw_avro_writer_end_record(qw_avro_writer *w)
 {

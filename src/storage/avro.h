@@ -99,10 +99,10 @@ void qw_avro_writer_destroy(qw_avro_writer *w); /* NULL is a no-op */
 
 /* ---- object container reader ---- */
 typedef struct qw_avro_limits {
-    size_t max_block_bytes;  /* compressed or not: default 64 MiB */
-    size_t max_inflated;     /* per block after deflate: default 64 MiB */
-    uint64_t max_items;      /* records + array/map items per file: default 50 M */
-    int max_depth;           /* schema / value nesting: default 64 */
+    size_t max_block_bytes; /* compressed or not: default 64 MiB */
+    size_t max_inflated;    /* per block after deflate: default 64 MiB */
+    uint64_t max_items;     /* records + array/map items per file: default 50 M */
+    int max_depth;          /* schema / value nesting: default 64 */
 } qw_avro_limits;
 
 typedef struct qw_avro_reader qw_avro_reader;

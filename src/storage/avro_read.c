@@ -24,15 +24,27 @@
 #define MAX_NAMED 512
 
 typedef enum {
-    T_NULL, T_BOOL, T_INT, T_LONG, T_FLOAT, T_DOUBLE, T_BYTES, T_STRING,
-    T_RECORD, T_ENUM, T_ARRAY, T_MAP, T_UNION, T_FIXED
+    T_NULL,
+    T_BOOL,
+    T_INT,
+    T_LONG,
+    T_FLOAT,
+    T_DOUBLE,
+    T_BYTES,
+    T_STRING,
+    T_RECORD,
+    T_ENUM,
+    T_ARRAY,
+    T_MAP,
+    T_UNION,
+    T_FIXED
 } kind;
 
 typedef struct node {
     kind k;
-    int n;             /* fields / branches / symbols / fixed size */
-    int child;         /* array items, map values */
-    int *kids;         /* record fields, union branches */
+    int n;              /* fields / branches / symbols / fixed size */
+    int child;          /* array items, map values */
+    int *kids;          /* record fields, union branches */
     const char **names; /* record field names, enum symbols (borrowed from schema) */
 } node;
 
@@ -51,7 +63,10 @@ struct qw_avro_reader {
     qw_avro_limits lim;
     uint8_t sync[QW_AVRO_SYNC_LEN];
     int codec;
-    struct { const uint8_t *k, *v; size_t kn, vn; } meta[MAX_META];
+    struct {
+        const uint8_t *k, *v;
+        size_t kn, vn;
+    } meta[MAX_META];
     int nmeta;
     json_t *schema;
     node *nodes;
@@ -101,8 +116,8 @@ static int new_node(qw_avro_reader *r, kind k)
 
 static int prim_kind(const char *s)
 {
-    static const char *const prim[] = {"null", "boolean", "int", "long",
-                                       "float", "double", "bytes", "string"};
+    static const char *const prim[] = {"null",  "boolean", "int",   "long",
+                                       "float", "double",  "bytes", "string"};
     for (int i = 0; i < 8; i++)
         if (strcmp(s, prim[i]) == 0)
             return i;
@@ -522,7 +537,8 @@ static qw_err inflate_block(qw_avro_reader *r, const uint8_t *p, size_t n, size_
     memset(&zs, 0, sizeof(zs));
     if (inflateInit2(&zs, -15) != Z_OK)
         return QW_NOMEM;
-    qw_err e = grow_ibuf(r, n * 4 + 1024 < r->lim.max_inflated ? n * 4 + 1024 : r->lim.max_inflated);
+    qw_err e =
+        grow_ibuf(r, n * 4 + 1024 < r->lim.max_inflated ? n * 4 + 1024 : r->lim.max_inflated);
     zs.next_in = (Bytef *)(uintptr_t)p;
     zs.avail_in = (uInt)n;
     while (e == QW_OK) {
@@ -705,9 +721,15 @@ qw_err qw_avro_reader_meta_str(const qw_avro_reader *r, const char *key, char *b
     return QW_OK;
 }
 
-const json_t *qw_avro_reader_schema(const qw_avro_reader *r) { return r->schema; }
+const json_t *qw_avro_reader_schema(const qw_avro_reader *r)
+{
+    return r->schema;
+}
 
-const char *qw_avro_reader_errmsg(const qw_avro_reader *r) { return r->err; }
+const char *qw_avro_reader_errmsg(const qw_avro_reader *r)
+{
+    return r->err;
+}
 
 void qw_avro_reader_close(qw_avro_reader *r)
 {

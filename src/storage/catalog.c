@@ -16,15 +16,14 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdarg.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/time.h"
-
 
 typedef struct row {
     char table[256];
@@ -37,14 +36,15 @@ struct qw_catalog {
     PGconn *conn;
     char conninfo[1024]; /* PG URI, kept for reconnects; never logged */
     char name[128];
-    char redacted[256];  /* for messages */
-    int has_type;        /* iceberg_type column present */
+    char redacted[256]; /* for messages */
+    int has_type;       /* iceberg_type column present */
     char err[256];
     char *errbuf;
     size_t errlen;
 };
 
-static qw_err set_err(qw_catalog *c, qw_err e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static qw_err set_err(qw_catalog *c, qw_err e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static qw_err set_err(qw_catalog *c, qw_err e, const char *fmt, ...)
 {
     va_list ap;
@@ -104,9 +104,10 @@ static qw_err exec_sqlite(qw_catalog *c, const char *sql, const char *const *p, 
             continue;
         }
         /* locked: certainly not applied (QW_AGAIN); other errors: QW_DB */
-        e = set_err(c, rc == SQLITE_CONSTRAINT ? QW_EXISTS
-                       : rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? QW_AGAIN
-                                                                 : QW_DB,
+        e = set_err(c,
+                    rc == SQLITE_CONSTRAINT                    ? QW_EXISTS
+                    : rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? QW_AGAIN
+                                                               : QW_DB,
                     "sqlite: %s", sqlite3_errmsg(c->db));
         break;
     }
@@ -192,7 +193,8 @@ static qw_err init_schema(qw_catalog *c)
         "table_namespace VARCHAR(255) NOT NULL, table_name VARCHAR(255) NOT NULL, "
         "metadata_location VARCHAR(1000), previous_metadata_location VARCHAR(1000), "
         "PRIMARY KEY (catalog_name, table_namespace, table_name))",
-        "CREATE TABLE IF NOT EXISTS iceberg_namespace_properties (catalog_name VARCHAR(255) NOT NULL, "
+        "CREATE TABLE IF NOT EXISTS iceberg_namespace_properties (catalog_name VARCHAR(255) NOT "
+        "NULL, "
         "namespace VARCHAR(255) NOT NULL, property_key VARCHAR(255) NOT NULL, "
         "property_value VARCHAR(1000) NOT NULL, "
         "PRIMARY KEY (catalog_name, namespace, property_key))",
@@ -200,8 +202,9 @@ static qw_err init_schema(qw_catalog *c)
     /* PostgreSQL: concurrent CREATE TABLE IF NOT EXISTS can still collide
      * on the catalog's row types, so creators take a transaction-scoped
      * advisory lock (and any collision that slips through counts as done). */
-    if (c->pg && (exec(c, "BEGIN", NULL, 0, NULL, NULL, NULL) != QW_OK ||
-                  exec(c, "SELECT pg_advisory_xact_lock(7135620118)", NULL, 0, NULL, NULL, NULL) != QW_OK)) {
+    if (c->pg &&
+        (exec(c, "BEGIN", NULL, 0, NULL, NULL, NULL) != QW_OK ||
+         exec(c, "SELECT pg_advisory_xact_lock(7135620118)", NULL, 0, NULL, NULL, NULL) != QW_OK)) {
         exec(c, "ROLLBACK", NULL, 0, NULL, NULL, NULL);
         return QW_DB;
     }
@@ -271,11 +274,10 @@ qw_err qw_catalog_open(qw_catalog **out, const char *uri, const char *name, char
         e = pg_connect(c) == 0 ? QW_OK : QW_DB;
     } else {
         const char *path = strncmp(uri, "sqlite:///", 10) == 0 ? uri + 9
-                           : strncmp(uri, "file://", 7) == 0  ? uri + 7
-                                                              : uri;
-        int rc = sqlite3_open_v2(path, &c->db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                                 NULL);
+                           : strncmp(uri, "file://", 7) == 0   ? uri + 7
+                                                               : uri;
+        int rc = sqlite3_open_v2(
+            path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
         if (rc != SQLITE_OK) {
             e = set_err(c, QW_DB, "cannot open sqlite catalog %s: %s", path,
                         c->db ? sqlite3_errmsg(c->db) : "out of memory");
@@ -312,10 +314,11 @@ void qw_catalog_close(qw_catalog *c)
 qw_err qw_catalog_create_namespace(qw_catalog *c, const char *ns)
 {
     const char *p[3] = {c->name, ns, "exists"};
-    qw_err e = exec(c,
-                    "INSERT INTO iceberg_namespace_properties (catalog_name, namespace, property_key, "
-                    "property_value) VALUES ($1, $2, $3, 'true')",
-                    p, 3, NULL, NULL, NULL);
+    qw_err e =
+        exec(c,
+             "INSERT INTO iceberg_namespace_properties (catalog_name, namespace, property_key, "
+             "property_value) VALUES ($1, $2, $3, 'true')",
+             p, 3, NULL, NULL, NULL);
     return e == QW_EXISTS ? QW_OK : e;
 }
 
@@ -332,13 +335,14 @@ qw_err qw_catalog_load(qw_catalog *c, const char *ns, const char *table, char *l
 {
     const char *p[3] = {c->name, ns, table};
     row r = {{0}, {0}};
-    qw_err e = exec(c,
-                    c->has_type ? "SELECT metadata_location FROM iceberg_tables WHERE catalog_name = $1 "
-                                  "AND table_namespace = $2 AND table_name = $3 AND "
-                                  "(iceberg_type = 'TABLE' OR iceberg_type IS NULL)"
-                                : "SELECT metadata_location FROM iceberg_tables WHERE catalog_name = $1 "
-                                  "AND table_namespace = $2 AND table_name = $3",
-                    p, 3, one_loc, &r, NULL);
+    qw_err e =
+        exec(c,
+             c->has_type ? "SELECT metadata_location FROM iceberg_tables WHERE catalog_name = $1 "
+                           "AND table_namespace = $2 AND table_name = $3 AND "
+                           "(iceberg_type = 'TABLE' OR iceberg_type IS NULL)"
+                         : "SELECT metadata_location FROM iceberg_tables WHERE catalog_name = $1 "
+                           "AND table_namespace = $2 AND table_name = $3",
+             p, 3, one_loc, &r, NULL);
     if (e != QW_OK)
         return e;
     if (!r.table[0])
@@ -352,14 +356,15 @@ qw_err qw_catalog_load(qw_catalog *c, const char *ns, const char *table, char *l
 qw_err qw_catalog_create(qw_catalog *c, const char *ns, const char *table, const char *loc)
 {
     const char *p[4] = {c->name, ns, table, loc};
-    qw_err e = exec(c,
-                    c->has_type ? "INSERT INTO iceberg_tables (catalog_name, table_namespace, table_name, "
-                                  "metadata_location, previous_metadata_location, iceberg_type) "
-                                  "VALUES ($1, $2, $3, $4, NULL, 'TABLE')"
-                                : "INSERT INTO iceberg_tables (catalog_name, table_namespace, table_name, "
-                                  "metadata_location, previous_metadata_location) "
-                                  "VALUES ($1, $2, $3, $4, NULL)",
-                    p, 4, NULL, NULL, NULL);
+    qw_err e =
+        exec(c,
+             c->has_type ? "INSERT INTO iceberg_tables (catalog_name, table_namespace, table_name, "
+                           "metadata_location, previous_metadata_location, iceberg_type) "
+                           "VALUES ($1, $2, $3, $4, NULL, 'TABLE')"
+                         : "INSERT INTO iceberg_tables (catalog_name, table_namespace, table_name, "
+                           "metadata_location, previous_metadata_location) "
+                           "VALUES ($1, $2, $3, $4, NULL)",
+             p, 4, NULL, NULL, NULL);
     if (e == QW_EXISTS)
         return set_err(c, QW_EXISTS, "table %s.%s already exists", ns, table);
     return e;
@@ -370,11 +375,12 @@ qw_err qw_catalog_commit(qw_catalog *c, const char *ns, const char *table, const
 {
     const char *p[5] = {loc, expected, c->name, ns, table};
     int changes = 0;
-    qw_err e = exec(c,
-                    "UPDATE iceberg_tables SET metadata_location = $1, previous_metadata_location = $2 "
-                    "WHERE catalog_name = $3 AND table_namespace = $4 AND table_name = $5 AND "
-                    "metadata_location = $2",
-                    p, 5, NULL, NULL, &changes);
+    qw_err e =
+        exec(c,
+             "UPDATE iceberg_tables SET metadata_location = $1, previous_metadata_location = $2 "
+             "WHERE catalog_name = $3 AND table_namespace = $4 AND table_name = $5 AND "
+             "metadata_location = $2",
+             p, 5, NULL, NULL, &changes);
     if (e != QW_OK)
         return e;
     if (changes == 1)
@@ -402,20 +408,22 @@ qw_err qw_catalog_list(qw_catalog *c, const char *ns,
 {
     const char *p[2] = {c->name, ns};
     list_ctx l = {fn, ctx};
-    return exec(c,
-                "SELECT table_name, metadata_location FROM iceberg_tables WHERE catalog_name = $1 AND "
-                "table_namespace = $2 ORDER BY table_name",
-                p, 2, list_row, &l, NULL);
+    return exec(
+        c,
+        "SELECT table_name, metadata_location FROM iceberg_tables WHERE catalog_name = $1 AND "
+        "table_namespace = $2 ORDER BY table_name",
+        p, 2, list_row, &l, NULL);
 }
 
 qw_err qw_catalog_drop(qw_catalog *c, const char *ns, const char *table)
 {
     const char *p[3] = {c->name, ns, table};
     int changes = 0;
-    qw_err e = exec(c,
-                    "DELETE FROM iceberg_tables WHERE catalog_name = $1 AND table_namespace = $2 AND "
-                    "table_name = $3",
-                    p, 3, NULL, NULL, &changes);
+    qw_err e =
+        exec(c,
+             "DELETE FROM iceberg_tables WHERE catalog_name = $1 AND table_namespace = $2 AND "
+             "table_name = $3",
+             p, 3, NULL, NULL, &changes);
     if (e == QW_OK && changes == 0)
         return set_err(c, QW_NOT_FOUND, "no table %s.%s", ns, table);
     return e;

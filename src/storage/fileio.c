@@ -212,10 +212,13 @@ static qw_err local_list(void *ctx, const char *uri, int (*fn)(void *, const cha
     return list_dir(p, base, 0, fn, fctx, &stop);
 }
 
-static const qw_fileio_ops LOCAL = {local_write, local_read, local_exists,
+static const qw_fileio_ops LOCAL = {local_write, local_read,   local_exists,
                                     local_list,  local_remove, local_mkdirs};
 
-const qw_fileio_ops *qw_fileio_local_ops(void) { return &LOCAL; }
+const qw_fileio_ops *qw_fileio_local_ops(void)
+{
+    return &LOCAL;
+}
 
 qw_err qw_fileio_create(qw_fileio **out, const qw_fileio_ops *ops, void *ctx)
 {
@@ -280,10 +283,10 @@ qw_err qw_fileio_resolve(const qw_fileio *io, const char *uri, char *out, size_t
     return QW_OK;
 }
 
-#define RESOLVE(uri)                                                          \
-    char r_[QW_FILEIO_PATH_MAX];                                              \
-    qw_err re_ = qw_fileio_resolve(io, (uri), r_, sizeof(r_));                \
-    if (re_ != QW_OK)                                                         \
+#define RESOLVE(uri)                                                                               \
+    char r_[QW_FILEIO_PATH_MAX];                                                                   \
+    qw_err re_ = qw_fileio_resolve(io, (uri), r_, sizeof(r_));                                     \
+    if (re_ != QW_OK)                                                                              \
         return re_;
 
 qw_err qw_fileio_write(qw_fileio *io, const char *uri, const void *data, size_t len)

@@ -25,8 +25,7 @@
 #define QW_MODULE "iceberg"
 #include "core/log.h"
 
-qw_err qw_ice_meta_read(qw_fileio *io, const char *loc, qw_ice_meta **out, char *err,
-                        size_t errlen)
+qw_err qw_ice_meta_read(qw_fileio *io, const char *loc, qw_ice_meta **out, char *err, size_t errlen)
 {
     *out = NULL;
     uint8_t *data;
@@ -140,8 +139,8 @@ static json_t *summary(const qw_ice_meta *p, const qw_ice_data_file *files, size
         bytes += files[i].file_size_in_bytes;
         int seen = 0; /* distinct partition tuples */
         for (size_t k = 0; k < i && !seen; k++)
-            seen = memcmp(files[k].part, files[i].part, sizeof(files[i].part[0]) *
-                          (size_t)files[i].npart) == 0;
+            seen = memcmp(files[k].part, files[i].part,
+                          sizeof(files[i].part[0]) * (size_t)files[i].npart) == 0;
         parts += !seen;
     }
     json_t *s = json_object();
@@ -163,19 +162,18 @@ static json_t *summary(const qw_ice_meta *p, const qw_ice_data_file *files, size
 }
 
 /* The new metadata document: a deep copy of the parent plus the snapshot. */
-static qw_err next_meta(const qw_ice_meta *p, const char *parent_loc, int64_t snap_id,
-                        int64_t seq, const char *list_loc, json_t *sum, int64_t ts,
-                        qw_ice_meta **out)
+static qw_err next_meta(const qw_ice_meta *p, const char *parent_loc, int64_t snap_id, int64_t seq,
+                        const char *list_loc, json_t *sum, int64_t ts, qw_ice_meta **out)
 {
     json_t *r = json_deep_copy(p->root);
     if (!r) {
         json_decref(sum);
         return QW_NOMEM;
     }
-    json_t *snap = json_pack("{s:I, s:I, s:I, s:o, s:s, s:i}", "sequence-number", (json_int_t)seq,
-                             "snapshot-id", (json_int_t)snap_id, "timestamp-ms", (json_int_t)ts,
-                             "summary", sum, "manifest-list", list_loc, "schema-id",
-                             p->current_schema_id);
+    json_t *snap =
+        json_pack("{s:I, s:I, s:I, s:o, s:s, s:i}", "sequence-number", (json_int_t)seq,
+                  "snapshot-id", (json_int_t)snap_id, "timestamp-ms", (json_int_t)ts, "summary",
+                  sum, "manifest-list", list_loc, "schema-id", p->current_schema_id);
     if (snap && p->current_snapshot_id >= 0)
         json_object_set_new(snap, "parent-snapshot-id", json_integer(p->current_snapshot_id));
     json_t *snaps = json_object_get(r, "snapshots");
@@ -199,9 +197,9 @@ static qw_err next_meta(const qw_ice_meta *p, const char *parent_loc, int64_t sn
     }
     json_array_append_new(slog, json_pack("{s:I, s:I}", "timestamp-ms", (json_int_t)ts,
                                           "snapshot-id", (json_int_t)snap_id));
-    json_array_append_new(mlog, json_pack("{s:I, s:s}", "timestamp-ms",
-                                          (json_int_t)p->last_updated_ms, "metadata-file",
-                                          parent_loc));
+    json_array_append_new(mlog,
+                          json_pack("{s:I, s:s}", "timestamp-ms", (json_int_t)p->last_updated_ms,
+                                    "metadata-file", parent_loc));
     json_object_set_new(r, "format-version", json_integer(2));
     json_object_set_new(r, "last-sequence-number", json_integer(seq));
     json_object_set_new(r, "last-updated-ms", json_integer(ts));
@@ -211,8 +209,9 @@ static qw_err next_meta(const qw_ice_meta *p, const char *parent_loc, int64_t sn
         refs = json_object();
         json_object_set_new(r, "refs", refs);
     }
-    json_object_set_new(refs, "main", json_pack("{s:I, s:s}", "snapshot-id", (json_int_t)snap_id,
-                                                "type", "branch"));
+    json_object_set_new(
+        refs, "main",
+        json_pack("{s:I, s:s}", "snapshot-id", (json_int_t)snap_id, "type", "branch"));
     char *text = json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(r);
     if (!text)
@@ -283,7 +282,8 @@ static qw_err one_attempt(attempt_ctx *a, int attempt)
     size_t len, nmf = 0;
     qw_err e = qw_ice_load_table(a->cat, a->io, a->ns, a->table, &p, ploc, sizeof(ploc));
     if (e != QW_OK) {
-        snprintf(res->err, sizeof(res->err), "load %.100s.%.100s: %s", a->ns, a->table, qw_err_name(e));
+        snprintf(res->err, sizeof(res->err), "load %.100s.%.100s: %s", a->ns, a->table,
+                 qw_err_name(e));
         return e;
     }
     if (a->o && a->o->snapshot_id && qw_ice_meta_snapshot(p, a->snap_id)) {
@@ -355,8 +355,10 @@ static qw_err one_attempt(attempt_ctx *a, int attempt)
     e = next_meta(p, ploc, a->snap_id, seq, list, summary(p, a->files, a->n, a->o), ts, &nm);
     int ver = qw_ice_metadata_version(ploc);
     if (e == QW_OK)
-        e = write_meta(a->io, nm, ver >= 0 ? ver + 1 : (int)json_array_size(
-                                      json_object_get(nm->root, "metadata-log")), nloc, sizeof(nloc));
+        e = write_meta(a->io, nm,
+                       ver >= 0 ? ver + 1
+                                : (int)json_array_size(json_object_get(nm->root, "metadata-log")),
+                       nloc, sizeof(nloc));
     if (e != QW_OK) {
         snprintf(res->err, sizeof(res->err), "write metadata: %s", qw_err_name(e));
         qw_fileio_remove(a->io, list);
@@ -399,8 +401,14 @@ qw_err qw_ice_append(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *n
     memset(res, 0, sizeof(*res));
     if (!cat || !io || !ns || !table || !files || n == 0)
         return QW_INVAL;
-    attempt_ctx a = {.cat = cat, .io = io, .ns = ns, .table = table, .files = files, .n = n,
-                     .o = opts, .res = res};
+    attempt_ctx a = {.cat = cat,
+                     .io = io,
+                     .ns = ns,
+                     .table = table,
+                     .files = files,
+                     .n = n,
+                     .o = opts,
+                     .res = res};
     qw_ice_uuid(a.commit_uuid);
     a.snap_id = opts && opts->snapshot_id ? opts->snapshot_id : qw_ice_random_id();
     int max = opts && opts->max_attempts > 0 ? opts->max_attempts : 10;
@@ -418,7 +426,8 @@ qw_err qw_ice_append(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *n
     if (e != QW_OK)
         QW_LOG(WARN, "%s.%s: append failed after %d attempt(s): %s", ns, table, res->attempts,
                res->err);
-    if ((e == QW_CONFLICT || (e != QW_OK && res->attempts && !res->outcome_unknown)) && a.manifest[0])
+    if ((e == QW_CONFLICT || (e != QW_OK && res->attempts && !res->outcome_unknown)) &&
+        a.manifest[0])
         qw_fileio_remove(io, a.manifest); /* gave up: the manifest is unreferenced */
     return e;
 }

@@ -33,9 +33,9 @@ static json_t *int_map(const char *name, int id, int kid, int vid, const char *v
 {
     char rname[32];
     snprintf(rname, sizeof(rname), "k%d_v%d", kid, vid);
-    json_t *rec = json_pack("{s:s, s:s, s:[{s:s, s:s, s:i}, {s:s, s:s, s:i}]}", "type",
-                            "record", "name", rname, "fields", "name", "key", "type", "int",
-                            "field-id", kid, "name", "value", "type", vtype, "field-id", vid);
+    json_t *rec = json_pack("{s:s, s:s, s:[{s:s, s:s, s:i}, {s:s, s:s, s:i}]}", "type", "record",
+                            "name", rname, "fields", "name", "key", "type", "int", "field-id", kid,
+                            "name", "value", "type", vtype, "field-id", vid);
     json_t *arr = json_pack("{s:s, s:o, s:s}", "type", "array", "items", rec, "logicalType", "map");
     return fld(name, arr, id, doc, 1);
 }
@@ -71,13 +71,15 @@ static qw_err entry_schema(const qw_ice_meta *m, char **out)
         }
         json_array_append_new(pfields, fld(pf->name, t, pf->field_id, NULL, 1));
     }
-    json_t *part = json_pack("{s:s, s:s, s:o}", "type", "record", "name", "r102", "fields", pfields);
+    json_t *part =
+        json_pack("{s:s, s:s, s:o}", "type", "record", "name", "r102", "fields", pfields);
     json_t *df = json_pack(
         "[o, o, o, o, o, o, o, o, o, o, o, o, o, o, o, o]",
         fld("content", json_string("int"), 134,
             "Contents of the file: 0=data, 1=position deletes, 2=equality deletes", 0),
         fld("file_path", json_string("string"), 100, "Location URI with FS scheme", 0),
-        fld("file_format", json_string("string"), 101, "File format name: avro, orc, or parquet", 0),
+        fld("file_format", json_string("string"), 101, "File format name: avro, orc, or parquet",
+            0),
         fld("partition", part, 102, "Partition data tuple, schema based on the partition spec", 0),
         fld("record_count", json_string("long"), 103, "Number of records in the file", 0),
         fld("file_size_in_bytes", json_string("long"), 104, "Total file size in bytes", 0),
@@ -90,10 +92,12 @@ static qw_err entry_schema(const qw_ice_meta *m, char **out)
         int_map("lower_bounds", 125, 126, 127, "bytes", "Map of column id to lower bound"),
         int_map("upper_bounds", 128, 129, 130, "bytes", "Map of column id to upper bound"),
         fld("key_metadata", json_string("bytes"), 131, "Encryption key metadata blob", 1),
-        fld("split_offsets", json_pack("{s:s, s:s, s:i}", "type", "array", "items", "long", "element-id", 133),
-            132, "Splittable offsets", 1),
-        fld("equality_ids", json_pack("{s:s, s:s, s:i}", "type", "array", "items", "int", "element-id", 136),
-            135, "Equality comparison field IDs", 1),
+        fld("split_offsets",
+            json_pack("{s:s, s:s, s:i}", "type", "array", "items", "long", "element-id", 133), 132,
+            "Splittable offsets", 1),
+        fld("equality_ids",
+            json_pack("{s:s, s:s, s:i}", "type", "array", "items", "int", "element-id", 136), 135,
+            "Equality comparison field IDs", 1),
         fld("sort_order_id", json_string("int"), 140, "Sort order ID", 1));
     json_t *root = json_pack(
         "{s:s, s:s, s:[o, o, o, o, o]}", "type", "record", "name", "manifest_entry", "fields",
@@ -112,27 +116,47 @@ static qw_err entry_schema(const qw_ice_meta *m, char **out)
 
 static const char LIST_SCHEMA[] =
     "{\"type\":\"record\",\"name\":\"manifest_file\",\"fields\":["
-    "{\"name\":\"manifest_path\",\"type\":\"string\",\"doc\":\"Location URI with FS scheme\",\"field-id\":500},"
-    "{\"name\":\"manifest_length\",\"type\":\"long\",\"doc\":\"Total file size in bytes\",\"field-id\":501},"
-    "{\"name\":\"partition_spec_id\",\"type\":\"int\",\"doc\":\"Spec ID used to write\",\"field-id\":502},"
-    "{\"name\":\"content\",\"type\":\"int\",\"doc\":\"Contents of the manifest: 0=data, 1=deletes\",\"field-id\":517},"
-    "{\"name\":\"sequence_number\",\"type\":\"long\",\"doc\":\"Sequence number when the manifest was added\",\"field-id\":515},"
-    "{\"name\":\"min_sequence_number\",\"type\":\"long\",\"doc\":\"Lowest sequence number in the manifest\",\"field-id\":516},"
-    "{\"name\":\"added_snapshot_id\",\"type\":\"long\",\"doc\":\"Snapshot ID that added the manifest\",\"field-id\":503},"
-    "{\"name\":\"added_files_count\",\"type\":\"int\",\"doc\":\"Added entry count\",\"field-id\":504},"
-    "{\"name\":\"existing_files_count\",\"type\":\"int\",\"doc\":\"Existing entry count\",\"field-id\":505},"
-    "{\"name\":\"deleted_files_count\",\"type\":\"int\",\"doc\":\"Deleted entry count\",\"field-id\":506},"
-    "{\"name\":\"added_rows_count\",\"type\":\"long\",\"doc\":\"Added rows count\",\"field-id\":512},"
-    "{\"name\":\"existing_rows_count\",\"type\":\"long\",\"doc\":\"Existing rows count\",\"field-id\":513},"
-    "{\"name\":\"deleted_rows_count\",\"type\":\"long\",\"doc\":\"Deleted rows count\",\"field-id\":514},"
-    "{\"name\":\"partitions\",\"type\":[\"null\",{\"type\":\"array\",\"items\":{\"type\":\"record\","
+    "{\"name\":\"manifest_path\",\"type\":\"string\",\"doc\":\"Location URI with FS "
+    "scheme\",\"field-id\":500},"
+    "{\"name\":\"manifest_length\",\"type\":\"long\",\"doc\":\"Total file size in "
+    "bytes\",\"field-id\":501},"
+    "{\"name\":\"partition_spec_id\",\"type\":\"int\",\"doc\":\"Spec ID used to "
+    "write\",\"field-id\":502},"
+    "{\"name\":\"content\",\"type\":\"int\",\"doc\":\"Contents of the manifest: 0=data, "
+    "1=deletes\",\"field-id\":517},"
+    "{\"name\":\"sequence_number\",\"type\":\"long\",\"doc\":\"Sequence number when the manifest "
+    "was added\",\"field-id\":515},"
+    "{\"name\":\"min_sequence_number\",\"type\":\"long\",\"doc\":\"Lowest sequence number in the "
+    "manifest\",\"field-id\":516},"
+    "{\"name\":\"added_snapshot_id\",\"type\":\"long\",\"doc\":\"Snapshot ID that added the "
+    "manifest\",\"field-id\":503},"
+    "{\"name\":\"added_files_count\",\"type\":\"int\",\"doc\":\"Added entry "
+    "count\",\"field-id\":504},"
+    "{\"name\":\"existing_files_count\",\"type\":\"int\",\"doc\":\"Existing entry "
+    "count\",\"field-id\":505},"
+    "{\"name\":\"deleted_files_count\",\"type\":\"int\",\"doc\":\"Deleted entry "
+    "count\",\"field-id\":506},"
+    "{\"name\":\"added_rows_count\",\"type\":\"long\",\"doc\":\"Added rows "
+    "count\",\"field-id\":512},"
+    "{\"name\":\"existing_rows_count\",\"type\":\"long\",\"doc\":\"Existing rows "
+    "count\",\"field-id\":513},"
+    "{\"name\":\"deleted_rows_count\",\"type\":\"long\",\"doc\":\"Deleted rows "
+    "count\",\"field-id\":514},"
+    "{\"name\":\"partitions\",\"type\":[\"null\",{\"type\":\"array\",\"items\":{\"type\":"
+    "\"record\","
     "\"name\":\"r508\",\"fields\":["
-    "{\"name\":\"contains_null\",\"type\":\"boolean\",\"doc\":\"True if any file has a null partition value\",\"field-id\":509},"
-    "{\"name\":\"contains_nan\",\"type\":[\"null\",\"boolean\"],\"doc\":\"True if any file has a nan partition value\",\"default\":null,\"field-id\":518},"
-    "{\"name\":\"lower_bound\",\"type\":[\"null\",\"bytes\"],\"doc\":\"Partition lower bound for all files\",\"default\":null,\"field-id\":510},"
-    "{\"name\":\"upper_bound\",\"type\":[\"null\",\"bytes\"],\"doc\":\"Partition upper bound for all files\",\"default\":null,\"field-id\":511}]},"
-    "\"element-id\":508}],\"doc\":\"Summary for each partition\",\"default\":null,\"field-id\":507},"
-    "{\"name\":\"key_metadata\",\"type\":[\"null\",\"bytes\"],\"doc\":\"Encryption key metadata blob\",\"default\":null,\"field-id\":519}]}";
+    "{\"name\":\"contains_null\",\"type\":\"boolean\",\"doc\":\"True if any file has a null "
+    "partition value\",\"field-id\":509},"
+    "{\"name\":\"contains_nan\",\"type\":[\"null\",\"boolean\"],\"doc\":\"True if any file has a "
+    "nan partition value\",\"default\":null,\"field-id\":518},"
+    "{\"name\":\"lower_bound\",\"type\":[\"null\",\"bytes\"],\"doc\":\"Partition lower bound for "
+    "all files\",\"default\":null,\"field-id\":510},"
+    "{\"name\":\"upper_bound\",\"type\":[\"null\",\"bytes\"],\"doc\":\"Partition upper bound for "
+    "all files\",\"default\":null,\"field-id\":511}]},"
+    "\"element-id\":508}],\"doc\":\"Summary for each "
+    "partition\",\"default\":null,\"field-id\":507},"
+    "{\"name\":\"key_metadata\",\"type\":[\"null\",\"bytes\"],\"doc\":\"Encryption key metadata "
+    "blob\",\"default\":null,\"field-id\":519}]}";
 
 /* ---- manifest writer ---- */
 
@@ -161,8 +185,10 @@ static void put_map(qw_avro_buf *b, const qw_ice_data_file *f, map_kind k)
     int n = 0;
     for (int i = 0; i < f->ncols; i++) {
         const qw_ice_col_stats *c = &f->cols[i];
-        int64_t v = k == M_SIZE ? c->column_size : k == M_VALUES ? c->value_count
-                  : k == M_NULLS ? c->null_count : c->nan_count;
+        int64_t v = k == M_SIZE     ? c->column_size
+                    : k == M_VALUES ? c->value_count
+                    : k == M_NULLS  ? c->null_count
+                                    : c->nan_count;
         n += k >= M_LOWER ? (k == M_LOWER ? c->lower.has : c->upper.has) : v >= 0;
     }
     if (n == 0) {
@@ -181,8 +207,10 @@ static void put_map(qw_avro_buf *b, const qw_ice_data_file *f, map_kind k)
             }
             continue;
         }
-        int64_t v = k == M_SIZE ? c->column_size : k == M_VALUES ? c->value_count
-                  : k == M_NULLS ? c->null_count : c->nan_count;
+        int64_t v = k == M_SIZE     ? c->column_size
+                    : k == M_VALUES ? c->value_count
+                    : k == M_NULLS  ? c->null_count
+                                    : c->nan_count;
         if (v >= 0) {
             qw_avro_put_int(b, c->field_id);
             qw_avro_put_long(b, v);
@@ -224,8 +252,11 @@ qw_err qw_ice_manifest_write(const qw_ice_meta *m, int64_t snapshot_id,
     json_decref(tspec);
     char spec_id[16];
     snprintf(spec_id, sizeof(spec_id), "%d", m->spec.spec_id);
-    qw_avro_meta meta[] = {{"schema", ts}, {"partition-spec", sp}, {"partition-spec-id", spec_id},
-                           {"format-version", "2"}, {"content", "data"}};
+    qw_avro_meta meta[] = {{"schema", ts},
+                           {"partition-spec", sp},
+                           {"partition-spec-id", spec_id},
+                           {"format-version", "2"},
+                           {"content", "data"}};
     qw_avro_writer *w = NULL;
     if (!ts || !sp)
         e = QW_NOMEM;
@@ -274,8 +305,7 @@ static int datum_cmp(const qw_ice_datum *a, const qw_ice_datum *b)
 }
 
 qw_err qw_ice_manifest_summarize(const qw_ice_meta *m, int64_t snapshot_id,
-                                 const qw_ice_data_file *files, size_t n,
-                                 qw_ice_manifest_file *out)
+                                 const qw_ice_data_file *files, size_t n, qw_ice_manifest_file *out)
 {
     memset(out, 0, sizeof(*out));
     out->spec_id = m->spec.spec_id;
@@ -325,8 +355,10 @@ qw_err qw_ice_manifest_list_write(int64_t snapshot_id, int64_t parent_id, int64_
     else
         snprintf(pid, sizeof(pid), "null");
     snprintf(sq, sizeof(sq), "%lld", (long long)seq);
-    qw_avro_meta meta[] = {{"snapshot-id", sid}, {"parent-snapshot-id", pid},
-                           {"sequence-number", sq}, {"format-version", "2"}};
+    qw_avro_meta meta[] = {{"snapshot-id", sid},
+                           {"parent-snapshot-id", pid},
+                           {"sequence-number", sq},
+                           {"format-version", "2"}};
     qw_avro_writer *w;
     qw_err e = qw_avro_writer_create(&w, LIST_SCHEMA, meta, 4, QW_AVRO_CODEC_DEFLATE, NULL,
                                      QW__ICE_MAX_AVRO);

@@ -9,10 +9,10 @@
 #include "core/alloc.h"
 #include "storage/ice_int.h"
 
-#define SETERR(...)                                                           \
-    do {                                                                      \
-        if (err && errlen)                                                    \
-            snprintf(err, errlen, __VA_ARGS__);                               \
+#define SETERR(...)                                                                                \
+    do {                                                                                           \
+        if (err && errlen)                                                                         \
+            snprintf(err, errlen, __VA_ARGS__);                                                    \
     } while (0)
 
 static int64_t jint(const json_t *o, const char *k, int64_t dflt)
@@ -30,7 +30,8 @@ static qw_err parse_schema(const json_t *js, qw_ice_schema *s)
         return QW_CORRUPT;
     size_t i;
     const json_t *f;
-    json_array_foreach(fields, i, f) {
+    json_array_foreach(fields, i, f)
+    {
         if (s->nfields >= QW_ICE_MAX_FIELDS)
             return QW_UNSUPPORTED;
         qw_ice_field *d = &s->fields[s->nfields];
@@ -58,7 +59,8 @@ static qw_err parse_spec_fields(const json_t *fields, qw_ice_spec *sp)
         return QW_CORRUPT;
     size_t i;
     const json_t *f;
-    json_array_foreach(fields, i, f) {
+    json_array_foreach(fields, i, f)
+    {
         if (sp->nfields >= QW_ICE_MAX_PART)
             return QW_UNSUPPORTED;
         qw_ice_part_field *d = &sp->fields[sp->nfields];
@@ -100,7 +102,8 @@ qw_err qw_ice_meta_spec(const qw_ice_meta *m, int spec_id, qw_ice_spec *out)
     const json_t *specs = json_object_get(m->root, "partition-specs");
     size_t i;
     const json_t *s;
-    json_array_foreach(specs, i, s) {
+    json_array_foreach(specs, i, s)
+    {
         if (jint(s, "spec-id", -1) == spec_id) {
             out->spec_id = spec_id;
             return parse_spec_fields(json_object_get(s, "fields"), out);
@@ -117,7 +120,8 @@ const json_t *qw_ice_meta_snapshot(const qw_ice_meta *m, int64_t snapshot_id)
     const json_t *snaps = json_object_get(m->root, "snapshots");
     size_t i;
     const json_t *s;
-    json_array_foreach(snaps, i, s) {
+    json_array_foreach(snaps, i, s)
+    {
         if (jint(s, "snapshot-id", -1) == snapshot_id)
             return s;
     }
@@ -150,8 +154,7 @@ static qw_err build_view(qw_ice_meta *m, char *err, size_t errlen)
     m->last_partition_id = (int)jint(r, "last-partition-id", 999);
     m->current_snapshot_id = jint(r, "current-snapshot-id", -1);
     if (m->current_snapshot_id >= 0 && !qw_ice_meta_snapshot(m, m->current_snapshot_id)) {
-        SETERR("current-snapshot-id %lld not among snapshots",
-               (long long)m->current_snapshot_id);
+        SETERR("current-snapshot-id %lld not among snapshots", (long long)m->current_snapshot_id);
         return QW_CORRUPT;
     }
     /* schema: v2 "schemas" + current-schema-id; v1 "schema" */
@@ -161,7 +164,8 @@ static qw_err build_view(qw_ice_meta *m, char *err, size_t errlen)
         m->current_schema_id = (int)jint(r, "current-schema-id", 0);
         size_t i;
         const json_t *s;
-        json_array_foreach(schemas, i, s) {
+        json_array_foreach(schemas, i, s)
+        {
             if (jint(s, "schema-id", 0) == m->current_schema_id)
                 cur = s;
         }
@@ -182,8 +186,7 @@ static qw_err build_view(qw_ice_meta *m, char *err, size_t errlen)
     return QW_OK;
 }
 
-qw_err qw_ice_meta_parse(const char *json, size_t len, qw_ice_meta **out, char *err,
-                         size_t errlen)
+qw_err qw_ice_meta_parse(const char *json, size_t len, qw_ice_meta **out, char *err, size_t errlen)
 {
     *out = NULL;
     json_error_t jerr;
@@ -254,15 +257,18 @@ json_t *qw__ice_spec_json(const qw_ice_spec *sp)
     for (int i = 0; i < sp->nfields; i++) {
         const qw_ice_part_field *f = &sp->fields[i];
         char t[32];
-        json_array_append_new(fields, json_pack("{s:s, s:s, s:i, s:i}", "name", f->name,
-                                                "transform", qw_ice_transform_str(f, t, sizeof(t)),
-                                                "source-id", f->source_id, "field-id",
-                                                f->field_id));
+        json_array_append_new(fields,
+                              json_pack("{s:s, s:s, s:i, s:i}", "name", f->name, "transform",
+                                        qw_ice_transform_str(f, t, sizeof(t)), "source-id",
+                                        f->source_id, "field-id", f->field_id));
     }
     return fields;
 }
 
-json_t *qw__ice_schema_json(const qw_ice_schema *s) { return schema_json(s); }
+json_t *qw__ice_schema_json(const qw_ice_schema *s)
+{
+    return schema_json(s);
+}
 
 qw_err qw_ice_meta_new(qw_ice_meta **out, const char *location, const qw_ice_schema *schema,
                        const qw_ice_spec *spec, const qw_ice_kv *props, size_t nprops,
@@ -302,14 +308,13 @@ qw_err qw_ice_meta_new(qw_ice_meta **out, const char *location, const qw_ice_sch
     json_t *root = json_pack(
         "{s:i, s:s, s:s%, s:I, s:I, s:i, s:i, s:[o], s:i, s:[{s:i, s:o}], s:i, s:i,"
         " s:[{s:i, s:[]}], s:o, s:I, s:{}, s:[], s:[], s:[], s:[]}",
-        "format-version", 2, "table-uuid", uuid, "location", location, ll,
-        "last-sequence-number", (json_int_t)0, "last-updated-ms", (json_int_t)now_ms,
-        "last-column-id", last_col, "current-schema-id", schema->schema_id, "schemas",
-        schema_json(schema), "default-spec-id", spec->spec_id, "partition-specs", "spec-id",
-        spec->spec_id, "fields", qw__ice_spec_json(spec), "last-partition-id", last_part,
-        "default-sort-order-id", 0, "sort-orders", "order-id", 0, "fields", "properties", pr,
-        "current-snapshot-id", (json_int_t)-1, "refs", "snapshots", "statistics",
-        "snapshot-log", "metadata-log");
+        "format-version", 2, "table-uuid", uuid, "location", location, ll, "last-sequence-number",
+        (json_int_t)0, "last-updated-ms", (json_int_t)now_ms, "last-column-id", last_col,
+        "current-schema-id", schema->schema_id, "schemas", schema_json(schema), "default-spec-id",
+        spec->spec_id, "partition-specs", "spec-id", spec->spec_id, "fields",
+        qw__ice_spec_json(spec), "last-partition-id", last_part, "default-sort-order-id", 0,
+        "sort-orders", "order-id", 0, "fields", "properties", pr, "current-snapshot-id",
+        (json_int_t)-1, "refs", "snapshots", "statistics", "snapshot-log", "metadata-log");
     if (!root)
         return QW_NOMEM;
     qw_ice_meta *m = qw_calloc(1, sizeof(*m));

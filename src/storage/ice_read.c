@@ -12,10 +12,10 @@
 #include "storage/avro.h"
 #include "storage/ice_int.h"
 
-#define SETERR(...)                                                           \
-    do {                                                                      \
-        if (err && errlen)                                                    \
-            snprintf(err, errlen, __VA_ARGS__);                               \
+#define SETERR(...)                                                                                \
+    do {                                                                                           \
+        if (err && errlen)                                                                         \
+            snprintf(err, errlen, __VA_ARGS__);                                                    \
     } while (0)
 
 static int64_t jint(const json_t *o, const char *k, int64_t dflt)
@@ -95,14 +95,16 @@ static qw_err list_entry(const json_t *j, qw_ice_manifest_file *f)
         return QW_UNSUPPORTED;
     size_t i;
     const json_t *p;
-    json_array_foreach(parts, i, p) {
+    json_array_foreach(parts, i, p)
+    {
         qw_ice_field_summary *s = &f->part[i];
         s->contains_null = json_is_true(json_object_get(p, "contains_null"));
         const json_t *nan = json_object_get(p, "contains_nan");
         s->contains_nan = json_is_boolean(nan) ? json_is_true(nan) : -1;
         /* partition bounds are never dropped: a null bound means "all null" */
         size_t n;
-        const json_t *lo = json_object_get(p, "lower_bound"), *hi = json_object_get(p, "upper_bound");
+        const json_t *lo = json_object_get(p, "lower_bound"),
+                     *hi = json_object_get(p, "upper_bound");
         if (json_is_string(lo)) {
             if (qw_avro_hex_decode(json_string_value(lo), s->lower, sizeof(s->lower), &n) != QW_OK)
                 return QW_UNSUPPORTED;
@@ -204,7 +206,8 @@ static qw_err stat_map(qw_ice_data_file *f, const json_t *arr, int which)
         return QW_CORRUPT;
     size_t i;
     const json_t *kv;
-    json_array_foreach(arr, i, kv) {
+    json_array_foreach(arr, i, kv)
+    {
         const json_t *k = json_object_get(kv, "key"), *v = json_object_get(kv, "value");
         if (!json_is_integer(k) || !v)
             return QW_CORRUPT;
@@ -263,7 +266,8 @@ static qw_err entry(const json_t *j, const qw_ice_manifest_file *mf, const qw_ic
     if (json_is_object(part)) {
         const char *k;
         const json_t *v;
-        json_object_foreach((json_t *)part, k, v) {
+        json_object_foreach((json_t *)part, k, v)
+        {
             if (f->npart >= QW_ICE_MAX_PART)
                 return QW_UNSUPPORTED;
             qw_ice_type t = QW_ICE_UNKNOWN;
@@ -275,7 +279,7 @@ static qw_err entry(const json_t *j, const qw_ice_manifest_file *mf, const qw_ic
             f->npart++;
         }
     }
-    static const char *const maps[] = {"column_sizes", "value_counts", "null_value_counts",
+    static const char *const maps[] = {"column_sizes",     "value_counts", "null_value_counts",
                                        "nan_value_counts", "lower_bounds", "upper_bounds"};
     for (int i = 0; i < 6; i++) {
         qw_err e = stat_map(f, json_object_get(df, maps[i]), i);
@@ -367,8 +371,8 @@ static qw_err scan_manifest(qw_fileio *io, const qw_ice_meta *m, const qw_ice_ma
     return e;
 }
 
-qw_err qw_ice_scan_plan(qw_fileio *io, const qw_ice_meta *m, int64_t snapshot_id,
-                        qw_ice_scan *out, char *err, size_t errlen)
+qw_err qw_ice_scan_plan(qw_fileio *io, const qw_ice_meta *m, int64_t snapshot_id, qw_ice_scan *out,
+                        char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
     out->snapshot_id = snapshot_id < 0 ? m->current_snapshot_id : snapshot_id;

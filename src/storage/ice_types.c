@@ -14,11 +14,22 @@
 
 #include "storage/iceberg.h"
 
-static const struct { qw_ice_type t; const char *s; } PRIMS[] = {
-    {QW_ICE_BOOLEAN, "boolean"}, {QW_ICE_INT, "int"}, {QW_ICE_LONG, "long"},
-    {QW_ICE_FLOAT, "float"}, {QW_ICE_DOUBLE, "double"}, {QW_ICE_DATE, "date"},
-    {QW_ICE_TIME, "time"}, {QW_ICE_TIMESTAMP, "timestamp"}, {QW_ICE_TIMESTAMPTZ, "timestamptz"},
-    {QW_ICE_STRING, "string"}, {QW_ICE_UUID, "uuid"}, {QW_ICE_BINARY, "binary"},
+static const struct {
+    qw_ice_type t;
+    const char *s;
+} PRIMS[] = {
+    {QW_ICE_BOOLEAN, "boolean"},
+    {QW_ICE_INT, "int"},
+    {QW_ICE_LONG, "long"},
+    {QW_ICE_FLOAT, "float"},
+    {QW_ICE_DOUBLE, "double"},
+    {QW_ICE_DATE, "date"},
+    {QW_ICE_TIME, "time"},
+    {QW_ICE_TIMESTAMP, "timestamp"},
+    {QW_ICE_TIMESTAMPTZ, "timestamptz"},
+    {QW_ICE_STRING, "string"},
+    {QW_ICE_UUID, "uuid"},
+    {QW_ICE_BINARY, "binary"},
 };
 
 const char *qw_ice_type_str(const qw_ice_field *f, char *buf, size_t cap)
@@ -45,8 +56,8 @@ qw_err qw_ice_type_parse(const char *s, qw_ice_field *f)
             return QW_OK;
         }
     int p, sc, used = 0;
-    if (sscanf(s, "decimal(%d ,%d)%n", &p, &sc, &used) == 2 && s[used] == 0 && p > 0 &&
-        p <= 38 && sc >= 0 && sc <= p) {
+    if (sscanf(s, "decimal(%d ,%d)%n", &p, &sc, &used) == 2 && s[used] == 0 && p > 0 && p <= 38 &&
+        sc >= 0 && sc <= p) {
         f->type = QW_ICE_DECIMAL;
         f->precision = p;
         f->scale = sc;
@@ -83,8 +94,8 @@ qw_ice_type qw_ice_transform_result(qw_ice_transform t, qw_ice_type source)
 
 const char *qw_ice_transform_str(const qw_ice_part_field *pf, char *buf, size_t cap)
 {
-    static const char *const names[] = {"identity", "day", "month", "year", "hour",
-                                        "bucket", "truncate", "void", "unknown"};
+    static const char *const names[] = {"identity", "day",      "month", "year",   "hour",
+                                        "bucket",   "truncate", "void",  "unknown"};
     if (pf->transform == QW_ICE_T_BUCKET || pf->transform == QW_ICE_T_TRUNCATE)
         snprintf(buf, cap, "%s[%d]", names[pf->transform], pf->param);
     else
@@ -111,9 +122,18 @@ static void le(qw_ice_bytes *o, uint64_t v, int n)
     o->has = 1;
 }
 
-void qw_ice_bound_bool(qw_ice_bytes *o, int v) { le(o, v ? 1 : 0, 1); }
-void qw_ice_bound_int(qw_ice_bytes *o, int32_t v) { le(o, (uint32_t)v, 4); }
-void qw_ice_bound_long(qw_ice_bytes *o, int64_t v) { le(o, (uint64_t)v, 8); }
+void qw_ice_bound_bool(qw_ice_bytes *o, int v)
+{
+    le(o, v ? 1 : 0, 1);
+}
+void qw_ice_bound_int(qw_ice_bytes *o, int32_t v)
+{
+    le(o, (uint32_t)v, 4);
+}
+void qw_ice_bound_long(qw_ice_bytes *o, int64_t v)
+{
+    le(o, (uint64_t)v, 8);
+}
 
 void qw_ice_bound_double(qw_ice_bytes *o, double v)
 {
@@ -279,8 +299,8 @@ qw_ice_col_stats *qw_ice_data_file_col(qw_ice_data_file *f, int field_id)
     return c;
 }
 
-int qw_ice_file_may_overlap_long(const qw_ice_data_file *f, int field_id, qw_ice_type t,
-                                 int64_t lo, int64_t hi)
+int qw_ice_file_may_overlap_long(const qw_ice_data_file *f, int field_id, qw_ice_type t, int64_t lo,
+                                 int64_t hi)
 {
     const qw_ice_col_stats *c = qw_ice_data_file_find(f, field_id);
     if (!c)
@@ -343,8 +363,7 @@ void qw_ice_uuid(char out[37])
     }
     b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
     b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-             b[15]);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
 }

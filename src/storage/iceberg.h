@@ -29,16 +29,29 @@
 #define QW_ICE_NAME_MAX 64
 #define QW_ICE_MAX_FIELDS 64
 #define QW_ICE_MAX_PART 8
-#define QW_ICE_BOUND_MAX 64    /* column bounds longer than this are dropped on read */
-#define QW_ICE_PBOUND_MAX 256  /* partition summary bounds */
-#define QW_ICE_STR_TRUNC 16    /* string bounds are truncated to 16 bytes */
+#define QW_ICE_BOUND_MAX 64   /* column bounds longer than this are dropped on read */
+#define QW_ICE_PBOUND_MAX 256 /* partition summary bounds */
+#define QW_ICE_STR_TRUNC 16   /* string bounds are truncated to 16 bytes */
 #define QW_ICE_LOC_MAX 1024
 
 /* ---- types and schemas ---- */
 typedef enum {
-    QW_ICE_UNKNOWN = 0, QW_ICE_BOOLEAN, QW_ICE_INT, QW_ICE_LONG, QW_ICE_FLOAT, QW_ICE_DOUBLE,
-    QW_ICE_DATE, QW_ICE_TIME, QW_ICE_TIMESTAMP, QW_ICE_TIMESTAMPTZ, QW_ICE_STRING, QW_ICE_UUID,
-    QW_ICE_FIXED, QW_ICE_BINARY, QW_ICE_DECIMAL, QW_ICE_NESTED
+    QW_ICE_UNKNOWN = 0,
+    QW_ICE_BOOLEAN,
+    QW_ICE_INT,
+    QW_ICE_LONG,
+    QW_ICE_FLOAT,
+    QW_ICE_DOUBLE,
+    QW_ICE_DATE,
+    QW_ICE_TIME,
+    QW_ICE_TIMESTAMP,
+    QW_ICE_TIMESTAMPTZ,
+    QW_ICE_STRING,
+    QW_ICE_UUID,
+    QW_ICE_FIXED,
+    QW_ICE_BINARY,
+    QW_ICE_DECIMAL,
+    QW_ICE_NESTED
 } qw_ice_type;
 
 typedef struct qw_ice_field {
@@ -56,8 +69,15 @@ typedef struct qw_ice_schema {
 } qw_ice_schema;
 
 typedef enum {
-    QW_ICE_T_IDENTITY = 0, QW_ICE_T_DAY, QW_ICE_T_MONTH, QW_ICE_T_YEAR, QW_ICE_T_HOUR,
-    QW_ICE_T_BUCKET, QW_ICE_T_TRUNCATE, QW_ICE_T_VOID, QW_ICE_T_OTHER
+    QW_ICE_T_IDENTITY = 0,
+    QW_ICE_T_DAY,
+    QW_ICE_T_MONTH,
+    QW_ICE_T_YEAR,
+    QW_ICE_T_HOUR,
+    QW_ICE_T_BUCKET,
+    QW_ICE_T_TRUNCATE,
+    QW_ICE_T_VOID,
+    QW_ICE_T_OTHER
 } qw_ice_transform;
 
 typedef struct qw_ice_part_field {
@@ -88,8 +108,8 @@ int32_t qw_ice_day_from_us(int64_t us);
 typedef struct qw_ice_datum {
     qw_ice_type type;
     int is_null;
-    int64_t i;     /* boolean, int, long, date, time, timestamp(tz), decimal unscaled */
-    double d;      /* float, double */
+    int64_t i;               /* boolean, int, long, date, time, timestamp(tz), decimal unscaled */
+    double d;                /* float, double */
     char s[QW_ICE_NAME_MAX]; /* string (NUL-terminated) */
 } qw_ice_datum;
 
@@ -129,9 +149,9 @@ enum { QW_ICE_STATUS_EXISTING = 0, QW_ICE_STATUS_ADDED = 1, QW_ICE_STATUS_DELETE
 enum { QW_ICE_CONTENT_DATA = 0, QW_ICE_CONTENT_POS_DELETES = 1, QW_ICE_CONTENT_EQ_DELETES = 2 };
 
 typedef struct qw_ice_data_file {
-    int content;                   /* QW_ICE_CONTENT_* */
+    int content; /* QW_ICE_CONTENT_* */
     char path[QW_ICE_LOC_MAX];
-    char format[16];               /* "PARQUET" */
+    char format[16]; /* "PARQUET" */
     int npart;
     qw_ice_datum part[QW_ICE_MAX_PART]; /* in spec order */
     int64_t record_count, file_size_in_bytes;
@@ -148,8 +168,8 @@ const qw_ice_col_stats *qw_ice_data_file_find(const qw_ice_data_file *f, int fie
 /* Pruning helpers: 0 when the file certainly has no row with a long /
  * timestamp column in [lo, hi] (inclusive), or no string column value == s;
  * 1 otherwise (including "no statistics"). */
-int qw_ice_file_may_overlap_long(const qw_ice_data_file *f, int field_id, qw_ice_type t,
-                                 int64_t lo, int64_t hi);
+int qw_ice_file_may_overlap_long(const qw_ice_data_file *f, int field_id, qw_ice_type t, int64_t lo,
+                                 int64_t hi);
 int qw_ice_file_may_contain_string(const qw_ice_data_file *f, int field_id, const char *s);
 
 /* ---- table metadata ---- */
@@ -170,8 +190,7 @@ typedef struct qw_ice_meta {
 } qw_ice_meta;
 
 /* Parse metadata JSON (ours, Java's, pyiceberg's; v1 and v2). */
-qw_err qw_ice_meta_parse(const char *json, size_t len, qw_ice_meta **out, char *err,
-                         size_t errlen);
+qw_err qw_ice_meta_parse(const char *json, size_t len, qw_ice_meta **out, char *err, size_t errlen);
 /* New v2 metadata for an empty table. */
 qw_err qw_ice_meta_new(qw_ice_meta **out, const char *location, const qw_ice_schema *schema,
                        const qw_ice_spec *spec, const qw_ice_kv *props, size_t nprops,
@@ -210,8 +229,7 @@ typedef struct qw_ice_manifest_file {
 /* Manifest of ADDED entries for snapshot_id (sequence numbers inherited),
  * partitioned by m's default spec. deflate codec. Caller frees *out. */
 qw_err qw_ice_manifest_write(const qw_ice_meta *m, int64_t snapshot_id,
-                             const qw_ice_data_file *files, size_t n, uint8_t **out,
-                             size_t *len);
+                             const qw_ice_data_file *files, size_t n, uint8_t **out, size_t *len);
 /* Summary entry describing that manifest (path/length/sequence set by caller). */
 qw_err qw_ice_manifest_summarize(const qw_ice_meta *m, int64_t snapshot_id,
                                  const qw_ice_data_file *files, size_t n,
@@ -239,8 +257,8 @@ typedef struct qw_ice_scan {
 
 /* Files of snapshot_id (-1 = current). Paths are as written in the manifests
  * (resolve them through io's maps to open them). */
-qw_err qw_ice_scan_plan(qw_fileio *io, const qw_ice_meta *m, int64_t snapshot_id,
-                        qw_ice_scan *out, char *err, size_t errlen);
+qw_err qw_ice_scan_plan(qw_fileio *io, const qw_ice_meta *m, int64_t snapshot_id, qw_ice_scan *out,
+                        char *err, size_t errlen);
 void qw_ice_scan_free(qw_ice_scan *s);
 
 /* ---- catalog and commit ---- */
@@ -276,9 +294,9 @@ qw_err qw_ice_create_table(const qw_ice_catalog_ops *cat, qw_fileio *io, const c
 typedef struct qw_ice_append_opts {
     const qw_ice_kv *summary; /* extra snapshot summary properties */
     size_t nsummary;
-    int max_attempts;   /* default 10 */
-    int backoff_ms;     /* first backoff, doubled per conflict (cap 2 s), jittered; default 20 */
-    int64_t now_ms;     /* 0: wall clock */
+    int max_attempts; /* default 10 */
+    int backoff_ms;   /* first backoff, doubled per conflict (cap 2 s), jittered; default 20 */
+    int64_t now_ms;   /* 0: wall clock */
     /* 0: a random snapshot id. A caller that retries after an unknown
      * outcome passes the same id again: when a snapshot with that id is
      * already in the table, the earlier attempt landed and the append

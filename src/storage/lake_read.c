@@ -118,10 +118,31 @@ static uint32_t arena_add(qw_lake_reader *r, const char *s, size_t n)
 }
 
 /* Column indexes (0-based) per table, from storage/tables.c. */
-enum { OB_PRODUCT = 0, OB_EXNS = 2, OB_RECVNS = 4, OB_SIDE = 5, OB_PRICE = 6, OB_SIZE = 7, OB_SNAP = 8,
-       OB_SEQ = 9, OB_MSGID = 10, OB_RUN = 11, OB_MSGNS = 12 };
-enum { TR_PRODUCT = 0, TR_EXNS = 2, TR_ID = 3, TR_PRICE = 4, TR_SIZE = 5, TR_SIDE = 6, TR_RECVNS = 8,
-       TR_SNAP = 9, TR_MSGID = 10, TR_RUN = 11 };
+enum {
+    OB_PRODUCT = 0,
+    OB_EXNS = 2,
+    OB_RECVNS = 4,
+    OB_SIDE = 5,
+    OB_PRICE = 6,
+    OB_SIZE = 7,
+    OB_SNAP = 8,
+    OB_SEQ = 9,
+    OB_MSGID = 10,
+    OB_RUN = 11,
+    OB_MSGNS = 12
+};
+enum {
+    TR_PRODUCT = 0,
+    TR_EXNS = 2,
+    TR_ID = 3,
+    TR_PRICE = 4,
+    TR_SIZE = 5,
+    TR_SIDE = 6,
+    TR_RECVNS = 8,
+    TR_SNAP = 9,
+    TR_MSGID = 10,
+    TR_RUN = 11
+};
 
 /* Files are named <writer's file sequence>-<uuid>.parquet: the rows of a
  * message split across two flushes come back in the order they were
@@ -153,7 +174,8 @@ static qw_err load_file(qw_lake_reader *r, int table, const char *path)
     for (int c = 0; c < 13; c++)
         qw_pqr_column_alloc(&cols[c]);
     if (qw_pqr_ncols(f) != (size_t)ncols) {
-        snprintf(r->err, sizeof r->err, "%.150s: %zu columns, expected %d", path, qw_pqr_ncols(f), ncols);
+        snprintf(r->err, sizeof r->err, "%.150s: %zu columns, expected %d", path, qw_pqr_ncols(f),
+                 ncols);
         e = QW_CORRUPT;
     }
     for (size_t rg = 0; rg < qw_pqr_row_groups(f) && e == QW_OK; rg++) {
@@ -176,25 +198,31 @@ static qw_err load_file(qw_lake_reader *r, int table, const char *path)
             x.kind = trades ? 2 : 1;
             x.file = file;
             x.idx = (uint32_t)(r->n);
-            x.t_ns = cols[trades ? TR_EXNS : OB_EXNS].valid[i] ? cols[trades ? TR_EXNS : OB_EXNS].i64[i] : 0;
+            x.t_ns = cols[trades ? TR_EXNS : OB_EXNS].valid[i]
+                         ? cols[trades ? TR_EXNS : OB_EXNS].i64[i]
+                         : 0;
             if (r->o.since_ns && x.t_ns && x.t_ns < r->o.since_ns)
                 continue;
             if (r->o.until_ns && x.t_ns && x.t_ns >= r->o.until_ns)
                 continue;
-            x.recv_ns = cols[trades ? TR_RECVNS : OB_RECVNS].valid[i] ? cols[trades ? TR_RECVNS : OB_RECVNS].i64[i] : 0;
+            x.recv_ns = cols[trades ? TR_RECVNS : OB_RECVNS].valid[i]
+                            ? cols[trades ? TR_RECVNS : OB_RECVNS].i64[i]
+                            : 0;
             x.px = cols[trades ? TR_PRICE : OB_PRICE].i64[i];
             x.sz = cols[trades ? TR_SIZE : OB_SIZE].i64[i];
             x.snap = (uint8_t)cols[trades ? TR_SNAP : OB_SNAP].i64[i];
             x.msg_id = cols[trades ? TR_MSGID : OB_MSGID].i64[i];
             size_t sl, rl;
             const char *side = qw_pqr_str(&cols[trades ? TR_SIDE : OB_SIDE], i, &sl);
-            x.side = trades ? (sl == 4 && memcmp(side, "sell", 4) == 0) : (sl == 3 && memcmp(side, "ask", 3) == 0);
+            x.side = trades ? (sl == 4 && memcmp(side, "sell", 4) == 0)
+                            : (sl == 3 && memcmp(side, "ask", 3) == 0);
             if (!trades && sl == 7 && memcmp(side, "connect", 7) == 0)
                 x.kind = 0, x.mark = 2;
             else if (!trades && sl == 3 && memcmp(side, "gap", 3) == 0)
                 x.kind = 0, x.mark = 3;
             const char *run = qw_pqr_str(&cols[trades ? TR_RUN : OB_RUN], i, &rl);
-            if (intern(&r->prods, prod, plen, &x.prod) != 0 || intern(&r->runs, run, rl, &x.run) != 0) {
+            if (intern(&r->prods, prod, plen, &x.prod) != 0 ||
+                intern(&r->runs, run, rl, &x.run) != 0) {
                 e = QW_NOMEM;
                 break;
             }
@@ -251,7 +279,8 @@ static qw_err load_table(qw_lake_reader *r, const qw_ice_catalog_ops *ops, qw_fi
     if (e == QW_NOT_FOUND)
         return QW_OK;
     if (e != QW_OK) {
-        snprintf(r->err, sizeof r->err, "cannot load %s: %s", qw_tables[table].name, qw_strerror(e));
+        snprintf(r->err, sizeof r->err, "cannot load %s: %s", qw_tables[table].name,
+                 qw_strerror(e));
         return e;
     }
     qw_ice_scan scan;
@@ -286,8 +315,8 @@ static qw_err load_table(qw_lake_reader *r, const qw_ice_catalog_ops *ops, qw_fi
 qw_err qw_lake_open(qw_lake_reader **out, const qw_lake_opts *o, char *errbuf, size_t errlen)
 {
     char wh[4200], cat[4200];
-    qw_err e = qw_store_resolve(o->warehouse, o->catalog_uri, wh, sizeof wh, cat, sizeof cat, errbuf,
-                                errlen);
+    qw_err e = qw_store_resolve(o->warehouse, o->catalog_uri, wh, sizeof wh, cat, sizeof cat,
+                                errbuf, errlen);
     if (e != QW_OK)
         return e;
     qw_lake_reader *r = qw_calloc(1, sizeof *r);

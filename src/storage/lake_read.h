@@ -28,7 +28,7 @@ typedef struct qw_lake_opts {
     const char *warehouse, *catalog_uri;
     const char *const *products; /* NULL = all */
     size_t nproducts;
-    int64_t since_ns, until_ns;  /* 0 = open */
+    int64_t since_ns, until_ns; /* 0 = open */
 } qw_lake_opts;
 
 typedef struct qw_lake_stats {

@@ -18,7 +18,6 @@
 #include "storage/parquet_int.h"
 #include "storage/thrift.h"
 
-
 /* ---- context ---- */
 
 qw_err qw_pq_ctx_new(qw_pq_ctx **out)
@@ -91,8 +90,8 @@ static void free_writer(qw_pq_writer *w)
     qw_free(w);
 }
 
-qw_err qw_pq_writer_open(qw_pq_writer **out, const char *path, const qw_pq_column *cols, size_t ncols,
-                         const qw_pq_opts *o, char *errbuf, size_t errlen)
+qw_err qw_pq_writer_open(qw_pq_writer **out, const char *path, const qw_pq_column *cols,
+                         size_t ncols, const qw_pq_opts *o, char *errbuf, size_t errlen)
 {
     if (ncols == 0 || ncols > QW_PQ_MAX_COLS) {
         if (errbuf && errlen)
@@ -165,7 +164,7 @@ static qw_err slot(qw_pq_writer *w, size_t ci, qw__pq_col **out)
         return QW_INVAL;
     qw__pq_col *c = &w->c[ci];
     if (c->got)
-        return QW_INVAL; /* two values for one row */
+        return QW_INVAL;         /* two values for one row */
     if (w->rows + 1 > w->rcap) { /* grow every column: one capacity for all */
         size_t nc = w->rcap ? w->rcap * 2 : 1024;
         for (size_t i = 0; i < w->ncols; i++) {
@@ -176,8 +175,9 @@ static qw_err slot(qw_pq_writer *w, size_t ci, qw__pq_col **out)
                 return QW_NOMEM;
             cap = w->rcap;
             if (k->phys == QW_PQ_PHYS_DOUBLE ? qw__pq_grow(&k->dv, &cap, nc, sizeof *k->dv)
-                : k->phys == QW_PQ_PHYS_BYTE_ARRAY ? qw__pq_grow(&k->soff, &cap, nc + 1, sizeof *k->soff)
-                                                   : qw__pq_grow(&k->iv, &cap, nc, sizeof *k->iv))
+                : k->phys == QW_PQ_PHYS_BYTE_ARRAY
+                    ? qw__pq_grow(&k->soff, &cap, nc + 1, sizeof *k->soff)
+                    : qw__pq_grow(&k->iv, &cap, nc, sizeof *k->iv))
                 return QW_NOMEM;
         }
         w->rcap = nc;
@@ -204,7 +204,8 @@ static qw_err put_int(qw_pq_writer *w, size_t ci, int64_t v, int want_phys)
     if (c->def.type == QW_PQ_DATE || c->def.type == QW_PQ_INT32)
         if (v < INT32_MIN || v > INT32_MAX)
             return QW_INVAL;
-    if (c->def.type == QW_PQ_DECIMAL_18_8 && (v > 999999999999999999LL || v < -999999999999999999LL))
+    if (c->def.type == QW_PQ_DECIMAL_18_8 &&
+        (v > 999999999999999999LL || v < -999999999999999999LL))
         return QW_INVAL; /* does not fit decimal(18, 8) */
     c->iv[w->rows] = v;
     took(w, c, 8);
@@ -347,7 +348,9 @@ qw_err qw_pq_write_rows(qw_pq_writer *w, const qw_pq_vec *cols, size_t n)
     for (size_t i = 0; i < w->ncols; i++) {
         const qw__pq_col *c = &w->c[i];
         if (c->phys == QW_PQ_PHYS_BYTE_ARRAY)
-            bpr += cols[i].code ? 1 : cols[i].soff ? 4 + (cols[i].soff[n] - cols[i].soff[0]) / n : 4;
+            bpr += cols[i].code   ? 1
+                   : cols[i].soff ? 4 + (cols[i].soff[n] - cols[i].soff[0]) / n
+                                  : 4;
         else
             bpr += c->phys == QW_PQ_PHYS_INT32 ? 4 : c->phys == QW_PQ_PHYS_BOOLEAN ? 1 : 8;
     }

@@ -73,8 +73,8 @@ typedef struct qw_pq_col_stats {
     int field_id;
     uint64_t values; /* including nulls */
     uint64_t nulls;
-    uint64_t bytes;  /* compressed size of the column's chunks on disk (headers included) */
-    int has_bounds;  /* at least one non-null value (doubles: non-NaN) */
+    uint64_t bytes;       /* compressed size of the column's chunks on disk (headers included) */
+    int has_bounds;       /* at least one non-null value (doubles: non-NaN) */
     int64_t min_i, max_i; /* bool, int32, int64, decimal (unscaled), timestamps, date */
     double min_d, max_d;  /* double */
     char min_s[QW_PQ_BOUND_MAX], max_s[QW_PQ_BOUND_MAX]; /* string prefixes */

@@ -106,7 +106,8 @@ static qw_err emit_page(qw_pq_writer *w, int type, int32_t nvals, int encoding, 
         x->hdr.oom = x->comp.oom = 0;
         return QW_NOMEM;
     }
-    if (qw__pq_write_all(w, x->hdr.b, x->hdr.n) != 0 || qw__pq_write_all(w, x->comp.b, x->comp.n) != 0)
+    if (qw__pq_write_all(w, x->hdr.b, x->hdr.n) != 0 ||
+        qw__pq_write_all(w, x->comp.b, x->comp.n) != 0)
         return qw__pq_fail(w, QW_IO, "write");
     *chunk_comp += x->hdr.n + x->comp.n;
     *chunk_uncomp += x->hdr.n + x->page.n;
@@ -120,7 +121,8 @@ static inline const uint8_t *str_at(const qw_pq_vec *v, size_t r, size_t *n)
 }
 
 /* One pass over a chunk's rows: null count, range checks, min/max. */
-static qw_err scan(qw_pq_writer *w, const qw__pq_col *c, const qw_pq_vec *v, size_t n, qw__pq_cstats *cs)
+static qw_err scan(qw_pq_writer *w, const qw__pq_col *c, const qw_pq_vec *v, size_t n,
+                   qw__pq_cstats *cs)
 {
     memset(cs, 0, sizeof *cs);
     const uint8_t *va = v->valid;
@@ -264,13 +266,15 @@ static void merge_stats(qw__pq_col *c, const qw__pq_cstats *cs, size_t n)
         break;
     case QW_PQ_PHYS_BYTE_ARRAY: {
         size_t k = cs->sminl < QW_PQ_BOUND_MAX ? cs->sminl : QW_PQ_BOUND_MAX;
-        if (!s->has_bounds || qw__pq_cmp_bytes(cs->smin, cs->sminl, (const uint8_t *)s->min_s, s->min_len, s->min_trunc) < 0) {
+        if (!s->has_bounds || qw__pq_cmp_bytes(cs->smin, cs->sminl, (const uint8_t *)s->min_s,
+                                               s->min_len, s->min_trunc) < 0) {
             memcpy(s->min_s, cs->smin, k);
             s->min_len = k;
             s->min_trunc = cs->sminl > k;
         }
         k = cs->smaxl < QW_PQ_BOUND_MAX ? cs->smaxl : QW_PQ_BOUND_MAX;
-        if (!s->has_bounds || qw__pq_cmp_bytes(cs->smax, cs->smaxl, (const uint8_t *)s->max_s, s->max_len, s->max_trunc) > 0) {
+        if (!s->has_bounds || qw__pq_cmp_bytes(cs->smax, cs->smaxl, (const uint8_t *)s->max_s,
+                                               s->max_len, s->max_trunc) > 0) {
             memcpy(s->max_s, cs->smax, k);
             s->max_len = k;
             s->max_trunc = cs->smaxl > k;
@@ -381,7 +385,8 @@ static int put_levels(qw_pq_ctx *x, const uint8_t *va, size_t n)
 }
 
 static qw_err write_chunk(qw_pq_writer *w, qw__pq_col *c, const qw_pq_vec *v, size_t n,
-                          const qw__pq_cstats *cs, qw_tw *rg, uint64_t *rg_comp, uint64_t *rg_uncomp)
+                          const qw__pq_cstats *cs, qw_tw *rg, uint64_t *rg_comp,
+                          uint64_t *rg_uncomp)
 {
     qw_pq_ctx *x = w->x;
     const uint8_t *va = cs->nnull ? v->valid : NULL;
@@ -431,7 +436,8 @@ static qw_err write_chunk(qw_pq_writer *w, qw__pq_col *c, const qw_pq_vec *v, si
             qw__pq_put_le(&x->page, len, 4);
             qw_tbuf_put(&x->page, p, len);
         }
-        e = emit_page(w, QW_PQ_PAGE_DICTIONARY, (int32_t)nd, QW_PQ_ENC_PLAIN, &codec, &comp, &uncomp);
+        e = emit_page(w, QW_PQ_PAGE_DICTIONARY, (int32_t)nd, QW_PQ_ENC_PLAIN, &codec, &comp,
+                      &uncomp);
     }
     uint64_t data_off = w->off;
     int bw = dict ? qw__pq_bit_width(nd ? (uint32_t)(nd - 1) : 0) : 0;
@@ -517,7 +523,8 @@ static qw_err write_chunk(qw_pq_writer *w, qw__pq_col *c, const qw_pq_vec *v, si
             }
             qw__pq_delta_encode(&x->page, src, pv);
         } else { /* INT64, DOUBLE: 8 bytes little-endian */
-            const uint8_t *src = c->phys == QW_PQ_PHYS_DOUBLE ? (const uint8_t *)v->f64 : (const uint8_t *)v->i64;
+            const uint8_t *src =
+                c->phys == QW_PQ_PHYS_DOUBLE ? (const uint8_t *)v->f64 : (const uint8_t *)v->i64;
             uint8_t *o = qw_tbuf_append(&x->page, pv * 8);
             if (!o)
                 return QW_NOMEM;
@@ -551,8 +558,9 @@ static qw_err write_chunk(qw_pq_writer *w, qw__pq_col *c, const qw_pq_vec *v, si
         qw_tw_elem_i32(rg, QW_PQ_ENC_RLE_DICTIONARY);
     } else {
         qw_tw_list_begin(rg, 2, QW_TT_I32, 2);
-        qw_tw_elem_i32(rg, c->phys == QW_PQ_PHYS_INT64 && c->def.delta ? QW_PQ_ENC_DELTA_BINARY_PACKED
-                                                                        : QW_PQ_ENC_PLAIN);
+        qw_tw_elem_i32(rg, c->phys == QW_PQ_PHYS_INT64 && c->def.delta
+                               ? QW_PQ_ENC_DELTA_BINARY_PACKED
+                               : QW_PQ_ENC_PLAIN);
         qw_tw_elem_i32(rg, QW_PQ_ENC_RLE);
     }
     qw_tw_list_begin(rg, 3, QW_TT_BINARY, 1);
@@ -612,4 +620,3 @@ qw_err qw__pq_write_group(qw_pq_writer *w, const qw_pq_vec *v, size_t n)
     w->total_rows += n;
     return QW_OK;
 }
-

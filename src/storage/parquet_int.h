@@ -11,21 +11,40 @@
 #include "storage/thrift.h"
 
 enum { /* Type */
-    QW_PQ_PHYS_BOOLEAN = 0, QW_PQ_PHYS_INT32 = 1, QW_PQ_PHYS_INT64 = 2, QW_PQ_PHYS_INT96 = 3,
-    QW_PQ_PHYS_FLOAT = 4, QW_PQ_PHYS_DOUBLE = 5, QW_PQ_PHYS_BYTE_ARRAY = 6, QW_PQ_PHYS_FLBA = 7
+       QW_PQ_PHYS_BOOLEAN = 0,
+       QW_PQ_PHYS_INT32 = 1,
+       QW_PQ_PHYS_INT64 = 2,
+       QW_PQ_PHYS_INT96 = 3,
+       QW_PQ_PHYS_FLOAT = 4,
+       QW_PQ_PHYS_DOUBLE = 5,
+       QW_PQ_PHYS_BYTE_ARRAY = 6,
+       QW_PQ_PHYS_FLBA = 7
 };
 enum { /* Encoding */
-    QW_PQ_ENC_PLAIN = 0, QW_PQ_ENC_PLAIN_DICTIONARY = 2, QW_PQ_ENC_DELTA_BINARY_PACKED = 5, QW_PQ_ENC_RLE = 3, QW_PQ_ENC_BIT_PACKED = 4,
-    QW_PQ_ENC_RLE_DICTIONARY = 8
+       QW_PQ_ENC_PLAIN = 0,
+       QW_PQ_ENC_PLAIN_DICTIONARY = 2,
+       QW_PQ_ENC_DELTA_BINARY_PACKED = 5,
+       QW_PQ_ENC_RLE = 3,
+       QW_PQ_ENC_BIT_PACKED = 4,
+       QW_PQ_ENC_RLE_DICTIONARY = 8
 };
 enum { /* CompressionCodec */
-    QW_PQ_CODEC_UNCOMPRESSED = 0, QW_PQ_CODEC_SNAPPY = 1, QW_PQ_CODEC_GZIP = 2, QW_PQ_CODEC_ZSTD = 6
+       QW_PQ_CODEC_UNCOMPRESSED = 0,
+       QW_PQ_CODEC_SNAPPY = 1,
+       QW_PQ_CODEC_GZIP = 2,
+       QW_PQ_CODEC_ZSTD = 6
 };
 enum { /* PageType */
-    QW_PQ_PAGE_DATA = 0, QW_PQ_PAGE_INDEX = 1, QW_PQ_PAGE_DICTIONARY = 2, QW_PQ_PAGE_DATA_V2 = 3
+       QW_PQ_PAGE_DATA = 0,
+       QW_PQ_PAGE_INDEX = 1,
+       QW_PQ_PAGE_DICTIONARY = 2,
+       QW_PQ_PAGE_DATA_V2 = 3
 };
 enum { /* ConvertedType */
-    QW_PQ_CT_UTF8 = 0, QW_PQ_CT_DECIMAL = 5, QW_PQ_CT_DATE = 6, QW_PQ_CT_TIMESTAMP_MICROS = 10
+       QW_PQ_CT_UTF8 = 0,
+       QW_PQ_CT_DECIMAL = 5,
+       QW_PQ_CT_DATE = 6,
+       QW_PQ_CT_TIMESTAMP_MICROS = 10
 };
 
 /* Physical type of a column type, -1 if unknown. */
@@ -46,20 +65,19 @@ long qw__pq_delta_decode(const uint8_t *p, size_t len, int64_t *out, size_t n);
 typedef struct qw__pq_col {
     qw_pq_column def;
     char name[128];
-    int phys;              /* QW_PQ_PHYS_* */
+    int phys; /* QW_PQ_PHYS_* */
     /* single-value API buffers, one slot per buffered row */
-    int64_t *iv;           /* int-like values */
+    int64_t *iv; /* int-like values */
     double *dv;
-    uint32_t *soff;        /* strings: row r is sb.b[soff[r], soff[r + 1]) */
+    uint32_t *soff; /* strings: row r is sb.b[soff[r], soff[r + 1]) */
     qw_tbuf sb;
-    uint8_t *valid;        /* 1 = present */
-    int got;               /* value given for the current row */
-    qw_pq_col_stats st;    /* file-wide */
+    uint8_t *valid;     /* 1 = present */
+    int got;            /* value given for the current row */
+    qw_pq_col_stats st; /* file-wide */
 } qw__pq_col;
 
 void qw__pq_put_le(qw_tbuf *b, uint64_t v, int n);
 void qw__pq_schema_element(qw_tw *t, const qw__pq_col *c);
-
 
 /* ---- writer internals shared by parquet.c and parquet_enc.c ---- */
 #include <zstd.h>
@@ -81,11 +99,11 @@ struct qw_pq_writer {
     qw_pq_opts o;
     size_t ncols;
     qw__pq_col c[QW_PQ_MAX_COLS];
-    size_t rows, rcap;    /* buffered single-value rows and their capacity */
+    size_t rows, rcap; /* buffered single-value rows and their capacity */
     uint64_t total_rows;
-    uint64_t off;         /* file offset */
-    size_t est;           /* buffered bytes estimate */
-    qw_tbuf rgmeta;       /* serialized RowGroups */
+    uint64_t off;   /* file offset */
+    size_t est;     /* buffered bytes estimate */
+    qw_tbuf rgmeta; /* serialized RowGroups */
     size_t nrg;
     qw_pq_ctx *x;
     int own_ctx;
@@ -103,7 +121,6 @@ typedef struct qw__pq_cstats {
     const uint8_t *smin, *smax;
     size_t sminl, smaxl;
 } qw__pq_cstats;
-
 
 int qw__pq_grow(void *pp, size_t *cap, size_t n, size_t sz); /* 0 or -1 */
 qw_err qw__pq_fail(qw_pq_writer *w, qw_err e, const char *what);

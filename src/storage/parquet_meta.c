@@ -68,4 +68,3 @@ void qw__pq_schema_element(qw_tw *t, const qw__pq_col *c)
     }
     qw_tw_struct_end(t);
 }
-

@@ -118,7 +118,8 @@ static qw_err parse_schema(qw_pqr *r, qw_tr *t)
             else if (id == 4 && ty == QW_TT_BINARY) {
                 size_t ln;
                 const uint8_t *s = qw_tr_binary(t, &ln);
-                snprintf(f.name, sizeof f.name, "%.*s", (int)(ln < 127 ? ln : 127), (const char *)s);
+                snprintf(f.name, sizeof f.name, "%.*s", (int)(ln < 127 ? ln : 127),
+                         (const char *)s);
             } else if (id == 5 && ty == QW_TT_I32)
                 nchildren = qw_tr_i32(t);
             else if (id == 6 && ty == QW_TT_I32)
@@ -195,7 +196,8 @@ static qw_err parse_row_groups(qw_pqr *r, qw_tr *t)
                 size_t nc;
                 int ct = qw_tr_list(t, &nc);
                 if (ct != QW_TT_STRUCT || nc != r->ncols)
-                    return bad(r, QW_CORRUPT, "row group %zu: %zu column chunks for %zu columns", g, nc, r->ncols);
+                    return bad(r, QW_CORRUPT, "row group %zu: %zu column chunks for %zu columns", g,
+                               nc, r->ncols);
                 for (size_t c = 0; c < nc && !t->err; c++) {
                     chunk *ch = &r->ch[g * r->ncols + c];
                     ch->dict_off = -1;
@@ -240,7 +242,8 @@ static qw_err parse_footer(qw_pqr *r)
     int ty, have_schema = 0, have_rg = 0;
     qw_err e = QW_OK;
     while (e == QW_OK && !t.err && (ty = qw_tr_field(&t, &id)) != QW_TT_STOP) {
-        if ((id == 2 && ty == QW_TT_LIST && have_schema) || (id == 4 && ty == QW_TT_LIST && have_rg))
+        if ((id == 2 && ty == QW_TT_LIST && have_schema) ||
+            (id == 4 && ty == QW_TT_LIST && have_rg))
             return bad(r, QW_CORRUPT, "duplicate footer field %d", id);
         if (id == 2 && ty == QW_TT_LIST) {
             e = parse_schema(r, &t);
@@ -256,7 +259,8 @@ static qw_err parse_footer(qw_pqr *r)
         } else if (id == 6 && ty == QW_TT_BINARY) {
             size_t ln;
             const uint8_t *s = qw_tr_binary(&t, &ln);
-            snprintf(r->created_by, sizeof r->created_by, "%.*s", (int)(ln < 127 ? ln : 127), (const char *)s);
+            snprintf(r->created_by, sizeof r->created_by, "%.*s", (int)(ln < 127 ? ln : 127),
+                     (const char *)s);
         } else
             qw_tr_skip(&t, ty);
     }
@@ -350,13 +354,34 @@ void qw_pqr_close(qw_pqr *r)
     qw_free(r);
 }
 
-size_t qw_pqr_ncols(const qw_pqr *r) { return r->ncols; }
-const qw_pqr_field *qw_pqr_field_at(const qw_pqr *r, size_t i) { return i < r->ncols ? &r->f[i] : NULL; }
-size_t qw_pqr_row_groups(const qw_pqr *r) { return r->nrg; }
-uint64_t qw_pqr_rg_rows(const qw_pqr *r, size_t rg) { return rg < r->nrg ? r->rg_rows[rg] : 0; }
-uint64_t qw_pqr_num_rows(const qw_pqr *r) { return r->num_rows; }
-const char *qw_pqr_created_by(const qw_pqr *r) { return r->created_by; }
-const char *qw_pqr_errmsg(const qw_pqr *r) { return r->err; }
+size_t qw_pqr_ncols(const qw_pqr *r)
+{
+    return r->ncols;
+}
+const qw_pqr_field *qw_pqr_field_at(const qw_pqr *r, size_t i)
+{
+    return i < r->ncols ? &r->f[i] : NULL;
+}
+size_t qw_pqr_row_groups(const qw_pqr *r)
+{
+    return r->nrg;
+}
+uint64_t qw_pqr_rg_rows(const qw_pqr *r, size_t rg)
+{
+    return rg < r->nrg ? r->rg_rows[rg] : 0;
+}
+uint64_t qw_pqr_num_rows(const qw_pqr *r)
+{
+    return r->num_rows;
+}
+const char *qw_pqr_created_by(const qw_pqr *r)
+{
+    return r->created_by;
+}
+const char *qw_pqr_errmsg(const qw_pqr *r)
+{
+    return r->err;
+}
 
 qw_err qw_pqr_column_alloc(qw_pqr_column *c)
 {
@@ -470,7 +495,8 @@ static qw_err decompress(qw_pqr *r, int codec, const uint8_t *src, size_t slen, 
     if (codec == QW_PQ_CODEC_SNAPPY) {
         size_t k;
         if (snappy_uncompressed_length((const char *)src, slen, &k) != SNAPPY_OK || k != ulen ||
-            snappy_uncompress((const char *)src, slen, (char *)r->page, &k) != SNAPPY_OK || k != ulen)
+            snappy_uncompress((const char *)src, slen, (char *)r->page, &k) != SNAPPY_OK ||
+            k != ulen)
             return bad(r, QW_CORRUPT, "bad snappy page");
         return QW_OK;
     }
@@ -510,7 +536,8 @@ static qw_err plain_one(qw_pqr *r, int phys, const uint8_t **p, const uint8_t *e
     case QW_PQ_PHYS_FLOAT: {
         if (end - q < 4)
             return bad(r, QW_CORRUPT, "truncated values");
-        uint32_t u = (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
+        uint32_t u =
+            (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
         if (phys == QW_PQ_PHYS_INT32)
             dst->i64[row] = (int32_t)u;
         else {
@@ -538,14 +565,14 @@ static qw_err plain_one(qw_pqr *r, int phys, const uint8_t **p, const uint8_t *e
     case QW_PQ_PHYS_BYTE_ARRAY: {
         if (end - q < 4)
             return bad(r, QW_CORRUPT, "truncated values");
-        uint32_t n = (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
+        uint32_t n =
+            (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
         if ((size_t)(end - q - 4) < n)
             return bad(r, QW_CORRUPT, "truncated byte array");
         *p = q + 4 + n;
         return sb_put(dst, row, q + 4, n);
     }
-    default:
-        return bad(r, QW_UNSUPPORTED, "physical type %d", phys);
+    default: return bad(r, QW_UNSUPPORTED, "physical type %d", phys);
     }
 }
 
@@ -597,7 +624,8 @@ static qw_err page_values(qw_pqr *r, const qw_pqr_field *f, int enc, const uint8
         } else {
             if (end - p < 4)
                 return bad(r, QW_CORRUPT, "truncated RLE booleans");
-            uint32_t l = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+            uint32_t l =
+                (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
             if (l > (size_t)(end - p - 4))
                 return bad(r, QW_CORRUPT, "truncated RLE booleans");
             p += 4;
@@ -626,7 +654,8 @@ static qw_err page_values(qw_pqr *r, const qw_pqr_field *f, int enc, const uint8
             dst->i64[row] = r->dict.i64[x];
             dst->f64[row] = r->dict.f64[x];
             if (f->phys == QW_PQ_PHYS_BYTE_ARRAY &&
-                (e = sb_put(dst, row, r->dict.sbytes ? r->dict.sbytes + r->dict.soff[x] : (const uint8_t *)"",
+                (e = sb_put(dst, row,
+                            r->dict.sbytes ? r->dict.sbytes + r->dict.soff[x] : (const uint8_t *)"",
                             r->dict.soff[x + 1] - r->dict.soff[x])) != QW_OK)
                 return e;
         } else if (rle_bool) {
@@ -650,8 +679,8 @@ qw_err qw_pqr_read(qw_pqr *r, size_t rg, size_t col, qw_pqr_column *out)
     if (f->phys == QW_PQ_PHYS_INT96 || f->phys == QW_PQ_PHYS_FLBA)
         return bad(r, QW_UNSUPPORTED, "column %s: physical type %d", f->name, f->phys);
     if ((uint64_t)ch->num_values != rows || rows > (1u << 30))
-        return bad(r, QW_CORRUPT, "column %s: %lld values for %llu rows", f->name, (long long)ch->num_values,
-                   (unsigned long long)rows);
+        return bad(r, QW_CORRUPT, "column %s: %lld values for %llu rows", f->name,
+                   (long long)ch->num_values, (unsigned long long)rows);
     int64_t start = ch->dict_off > 0 && ch->dict_off < ch->data_off ? ch->dict_off : ch->data_off;
     if (start < 4 || ch->total_comp < 0 || (uint64_t)start + (uint64_t)ch->total_comp > r->len - 8)
         return bad(r, QW_CORRUPT, "column %s: chunk outside the file", f->name);
@@ -759,9 +788,11 @@ qw_err qw_pqr_read(qw_pqr *r, size_t rg, size_t col, qw_pqr_column *out)
             }
         } else {
             if (rep_len < 0 || def_len < 0 || (int64_t)rep_len + def_len > csize || rep_len)
-                return bad(r, rep_len > 0 ? QW_UNSUPPORTED : QW_CORRUPT, "column %s: v2 levels", f->name);
+                return bad(r, rep_len > 0 ? QW_UNSUPPORTED : QW_CORRUPT, "column %s: v2 levels",
+                           f->name);
             if (!f->required) {
-                if (qw__pq_rle_decode(body + rep_len, (size_t)def_len, 1, r->lev, (size_t)nvals) != 0)
+                if (qw__pq_rle_decode(body + rep_len, (size_t)def_len, 1, r->lev, (size_t)nvals) !=
+                    0)
                     return bad(r, QW_CORRUPT, "column %s: bad definition levels", f->name);
                 lev = r->lev;
             }
@@ -769,7 +800,8 @@ qw_err qw_pqr_read(qw_pqr *r, size_t rg, size_t col, qw_pqr_column *out)
             if ((size_t)usize < off)
                 return bad(r, QW_CORRUPT, "column %s: v2 sizes", f->name);
             if (v2_comp) {
-                if ((e = decompress(r, ch->codec, body + off, (size_t)csize - off, (size_t)usize - off, &vals)) != QW_OK)
+                if ((e = decompress(r, ch->codec, body + off, (size_t)csize - off,
+                                    (size_t)usize - off, &vals)) != QW_OK)
                     return e;
             } else {
                 vals = body + off;

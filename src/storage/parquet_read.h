@@ -19,13 +19,13 @@ typedef struct qw_pqr qw_pqr;
 
 typedef struct qw_pqr_field {
     char name[128];
-    int field_id;   /* 0 when absent */
-    int phys;       /* parquet physical type (0 BOOLEAN .. 7 FIXED_LEN_BYTE_ARRAY) */
+    int field_id; /* 0 when absent */
+    int phys;     /* parquet physical type (0 BOOLEAN .. 7 FIXED_LEN_BYTE_ARRAY) */
     int required;
-    int converted;  /* converted_type or -1 */
-    int logical;    /* LogicalType union field id or 0 (1 STRING, 5 DECIMAL, 6 DATE, 8 TIMESTAMP...) */
+    int converted; /* converted_type or -1 */
+    int logical; /* LogicalType union field id or 0 (1 STRING, 5 DECIMAL, 6 DATE, 8 TIMESTAMP...) */
     int scale, precision;
-    int ts_unit;    /* TIMESTAMP: 1 millis, 2 micros, 3 nanos */
+    int ts_unit; /* TIMESTAMP: 1 millis, 2 micros, 3 nanos */
 } qw_pqr_field;
 
 /* One column of one row group, by row: valid[r] = 0 for nulls. Integer-like

@@ -258,8 +258,8 @@ long qw__pq_delta_decode(const uint8_t *p, size_t len, int64_t *out, size_t n)
 {
     const uint8_t *s = p, *end = p + len;
     uint64_t bsize, nmb, total, zf;
-    if (get_uvarint(&p, end, &bsize) || get_uvarint(&p, end, &nmb) || get_uvarint(&p, end, &total) ||
-        get_uvarint(&p, end, &zf))
+    if (get_uvarint(&p, end, &bsize) || get_uvarint(&p, end, &nmb) ||
+        get_uvarint(&p, end, &total) || get_uvarint(&p, end, &zf))
         return -1;
     if (bsize == 0 || bsize % 128 || bsize > (1u << 20) || nmb == 0 || bsize % nmb ||
         (bsize / nmb) % 32 || total < n)

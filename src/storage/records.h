@@ -34,14 +34,28 @@ typedef struct qw_rec {
     uint8_t has_seq;     /* LEVEL: seq holds the feed sequence number */
     uint8_t _pad;
     char product[QW_REC_PRODUCT_MAX]; /* NUL-terminated */
-    int64_t t_ns;        /* exchange (feed) time (LEVEL: the change's; grp_ns: its group's) */
-    int64_t recv_ns;     /* local receive time (LEVEL/TRADE) */
-    int64_t msg_id;      /* ingest message number in this run (LEVEL/TRADE): regroups rows */
+    int64_t t_ns;    /* exchange (feed) time (LEVEL: the change's; grp_ns: its group's) */
+    int64_t recv_ns; /* local receive time (LEVEL/TRADE) */
+    int64_t msg_id;  /* ingest message number in this run (LEVEL/TRADE): regroups rows */
     union {
-        struct { int64_t price, size, seq, grp_ns; } level; /* t_ns: the change's own time */
-        struct { int64_t price, size; char id[QW_REC_TRADE_ID_MAX]; } trade;
-        struct { double x[4]; int64_t best_bid, best_ask; double mid, p, stability; int64_t n_learned; } feat;
-        struct { double x[4]; double mid, mid_future, p; int64_t n_learned; } lab;
+        struct {
+            int64_t price, size, seq, grp_ns;
+        } level; /* t_ns: the change's own time */
+        struct {
+            int64_t price, size;
+            char id[QW_REC_TRADE_ID_MAX];
+        } trade;
+        struct {
+            double x[4];
+            int64_t best_bid, best_ask;
+            double mid, p, stability;
+            int64_t n_learned;
+        } feat;
+        struct {
+            double x[4];
+            double mid, mid_future, p;
+            int64_t n_learned;
+        } lab;
     } u;
 } qw_rec;
 

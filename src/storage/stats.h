@@ -13,23 +13,24 @@
 enum { QW_TBL_RAW_ORDERBOOK, QW_TBL_RAW_TRADES, QW_TBL_FEATURES, QW_TBL_LABELS, QW_TBL_COUNT };
 
 typedef struct qw_store_stats {
-    _Atomic int enabled;             /* persistence configured */
-    _Atomic uint64_t queued;         /* records in the queue now */
-    _Atomic uint64_t capacity;       /* queue capacity in records */
-    _Atomic uint64_t dropped;        /* live: records dropped on a full queue */
+    _Atomic int enabled;                         /* persistence configured */
+    _Atomic uint64_t queued;                     /* records in the queue now */
+    _Atomic uint64_t capacity;                   /* queue capacity in records */
+    _Atomic uint64_t dropped;                    /* live: records dropped on a full queue */
     _Atomic uint64_t rows_written[QW_TBL_COUNT]; /* rows committed per table */
-    _Atomic uint64_t files_written;  /* data files committed */
-    _Atomic uint64_t bytes_written;  /* data file bytes committed */
-    _Atomic uint64_t commits;        /* successful catalog commits */
-    _Atomic uint64_t commit_conflicts; /* CAS conflicts retried */
-    _Atomic uint64_t errors;         /* failed flushes/commits (retried with backoff) */
-    _Atomic int64_t last_commit_ns;  /* wall clock of the last commit, 0 = none */
+    _Atomic uint64_t files_written;              /* data files committed */
+    _Atomic uint64_t bytes_written;              /* data file bytes committed */
+    _Atomic uint64_t commits;                    /* successful catalog commits */
+    _Atomic uint64_t commit_conflicts;           /* CAS conflicts retried */
+    _Atomic uint64_t errors;                     /* failed flushes/commits (retried with backoff) */
+    _Atomic int64_t last_commit_ns;              /* wall clock of the last commit, 0 = none */
     _Atomic uint64_t last_commit_latency_ns;
-    _Atomic uint64_t commit_latency_sum_ns; /* over `commits`: flush start -> committed (queueing included) */
-    _Atomic uint64_t commit_work_sum_ns;    /* over `commits`: the committer's own time: fsyncs, manifest,
-                                               list, metadata JSON, catalog swap */
-    _Atomic uint64_t writer_cpu_ns;  /* CPU time of the writer thread so far (one core) */
-    _Atomic uint64_t commit_cpu_ns;  /* CPU time of the committer thread (fsync waits excluded) */
+    _Atomic uint64_t
+        commit_latency_sum_ns; /* over `commits`: flush start -> committed (queueing included) */
+    _Atomic uint64_t commit_work_sum_ns; /* over `commits`: the committer's own time: fsyncs,
+                                            manifest, list, metadata JSON, catalog swap */
+    _Atomic uint64_t writer_cpu_ns;      /* CPU time of the writer thread so far (one core) */
+    _Atomic uint64_t commit_cpu_ns; /* CPU time of the committer thread (fsync waits excluded) */
 } qw_store_stats;
 
 #endif

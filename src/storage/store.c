@@ -256,14 +256,18 @@ static qw_err write_file(qw_store *s, int t, const pbuf *p, qw_ice_data_file *df
             QW_LOG(ERROR, "cannot create %s: %s", dir, strerror(errno));
         return QW_IO;
     }
-    snprintf(path, sizeof path, "%s/%05llu-%s.parquet", dir, (unsigned long long)++s->file_seq, uuid);
+    snprintf(path, sizeof path, "%s/%05llu-%s.parquet", dir, (unsigned long long)++s->file_seq,
+             uuid);
     qw_pq_column cols[QW_TBL_MAX_COLS];
     qw_pq_vec vec[QW_TBL_MAX_COLS];
     qw__store_dicts dd;
     if (qw__store_columns(s, t, p, &dd, cols, vec) != 0)
         return QW_NOMEM;
-    qw_pq_opts po = {.compression = s->o.compression, .dictionary = 1, .ctx = s->pqx,
-                     .zstd_level = s->o.zstd_level, .defer_sync = 1 /* the committer fsyncs */};
+    qw_pq_opts po = {.compression = s->o.compression,
+                     .dictionary = 1,
+                     .ctx = s->pqx,
+                     .zstd_level = s->o.zstd_level,
+                     .defer_sync = 1 /* the committer fsyncs */};
     qw_pq_writer *w;
     char eb[256];
     qw_err e = qw_pq_writer_open(&w, path, cols, (size_t)d->ncols, &po, eb, sizeof eb);
@@ -343,7 +347,11 @@ static qw_err flush_table(qw_store *s, int t)
         qw_free(ord);
         return e;
     }
-    qw__job j = {.t = t, .nfiles = nfiles, .rows = b->n, .files = files, .t0 = t0,
+    qw__job j = {.t = t,
+                 .nfiles = nfiles,
+                 .rows = b->n,
+                 .files = files,
+                 .t0 = t0,
                  .snap_id = qw_ice_random_id()};
     qw__commit_push(s, &j); /* the committer owns the files now */
     b->n = 0;
@@ -393,7 +401,8 @@ static void writer_cpu(qw_store *s)
 {
     struct timespec ts;
     if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
-        atomic_store_explicit(&s->st->writer_cpu_ns, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec,
+        atomic_store_explicit(&s->st->writer_cpu_ns,
+                              (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec,
                               memory_order_relaxed);
 }
 
@@ -431,7 +440,8 @@ static void *writer_main(void *arg)
         void *head = NULL;
         if (!buffers_full(s)) { /* records are read in place in the ring (no copy) */
             int64_t wait = s->o.flush_ms * QW_NS_PER_MS - (qw_now_mono_ns() - s->last_flush_ns);
-            n = qw_spsc_peek_wait(s->q, &head, POP_BATCH, wait > QW_NS_PER_MS ? wait : QW_NS_PER_MS);
+            n = qw_spsc_peek_wait(s->q, &head, POP_BATCH,
+                                  wait > QW_NS_PER_MS ? wait : QW_NS_PER_MS);
         } else {
             struct timespec ts = {0, 50 * 1000000L}; /* commits failing: wait for the retry */
             nanosleep(&ts, NULL);

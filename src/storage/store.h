@@ -21,8 +21,8 @@
 
 #include "core/config.h"
 #include "core/err.h"
-#include "feed/feed.h"
 #include "features/features.h"
+#include "feed/feed.h"
 #include "storage/records.h"
 #include "storage/stats.h"
 
@@ -34,10 +34,10 @@ typedef struct qw_store_opts {
     long flush_rows;         /* 0 = 50,000 */
     long flush_ms;           /* 0 = 5,000 */
     qw_compression compression;
-    int zstd_level;          /* 0 = 3 */
-    int delta;               /* timestamps, longs, decimals as DELTA_BINARY_PACKED */
-    int blocking;            /* replay: back-pressure instead of drops */
-    size_t queue_records;    /* 0 = 1 Mi records */
+    int zstd_level;       /* 0 = 3 */
+    int delta;            /* timestamps, longs, decimals as DELTA_BINARY_PACKED */
+    int blocking;         /* replay: back-pressure instead of drops */
+    size_t queue_records; /* 0 = 1 Mi records */
 } qw_store_opts;
 
 /* Fill opts from the configuration (warehouse, catalog, flush triggers,

@@ -72,7 +72,13 @@ void qw__store_part_free(pbuf *p, int t)
     qw_tbuf_free(&p->sb);
 }
 
-#define GROW(ptr, n) do { void *q_ = qw_realloc((ptr), (n) * sizeof *(ptr)); if (!q_) return -1; (ptr) = q_; } while (0)
+#define GROW(ptr, n)                                                                               \
+    do {                                                                                           \
+        void *q_ = qw_realloc((ptr), (n) * sizeof *(ptr));                                         \
+        if (!q_)                                                                                   \
+            return -1;                                                                             \
+        (ptr) = q_;                                                                                \
+    } while (0)
 
 static int part_grow(pbuf *p, int t)
 {
@@ -261,10 +267,10 @@ int qw__store_columns(qw_store *s, int t, const pbuf *p, qw__store_dicts *dd, qw
     dd->run_len = (uint32_t)strlen(s->run_id);
     memset(vec, 0, (size_t)d->ncols * sizeof *vec);
     for (int i = 0; i < d->ncols; i++) {
-        cols[i] = (qw_pq_column){d->cols[i].name, d->cols[i].id, pq_type(d->cols[i].kind),
-                                 d->cols[i].required, s->o.delta && col_store(t, i) == ST_INT &&
-                                                          d->cols[i].kind != QW_COL_INT &&
-                                                          d->cols[i].kind != QW_COL_BOOL};
+        cols[i] = (qw_pq_column){
+            d->cols[i].name, d->cols[i].id, pq_type(d->cols[i].kind), d->cols[i].required,
+            s->o.delta && col_store(t, i) == ST_INT && d->cols[i].kind != QW_COL_INT &&
+                d->cols[i].kind != QW_COL_BOOL};
         qw_pq_vec *v = &vec[i];
         v->valid = d->cols[i].required ? NULL : p->v[i];
         switch (col_store(t, i)) {

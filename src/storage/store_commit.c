@@ -58,20 +58,26 @@ static qw_err commit_job(qw_store *s, qw__job *j)
         snprintf(run, sizeof run, "%s", s->run_id);
         qw_ice_kv kv[2] = {{"quotewatch.run-id", run}, {"quotewatch.rows", rows}};
         /* many writers may share a table: keep re-applying through conflicts */
-        qw_ice_append_opts ao = {.summary = kv, .nsummary = 2, .max_attempts = 60, .backoff_ms = 10,
+        qw_ice_append_opts ao = {.summary = kv,
+                                 .nsummary = 2,
+                                 .max_attempts = 60,
+                                 .backoff_ms = 10,
                                  .snapshot_id = j->snap_id};
-        e = qw_ice_append(&s->ops, s->io, QW_TBL_NS, qw_tables[j->t].name, j->files, j->nfiles, &ao, &res);
+        e = qw_ice_append(&s->ops, s->io, QW_TBL_NS, qw_tables[j->t].name, j->files, j->nfiles, &ao,
+                          &res);
         j->unknown = e != QW_OK && res.outcome_unknown;
         if (e != QW_OK)
             snprintf(why, sizeof why, "%s", res.err[0] ? res.err : qw_strerror(e));
         else if (res.landed_before)
-            QW_LOG(INFO, "%s: an earlier commit attempt had landed (snapshot %lld): not committed twice",
+            QW_LOG(INFO,
+                   "%s: an earlier commit attempt had landed (snapshot %lld): not committed twice",
                    qw_tables[j->t].name, (long long)j->snap_id);
     }
     if (e != QW_OK) {
         atomic_fetch_add(&s->st->errors, 1);
         if (qw_log_ratelimit(&s->crl))
-            QW_LOG(ERROR, "%s: commit failed, retrying with backoff: %s", qw_tables[j->t].name, why);
+            QW_LOG(ERROR, "%s: commit failed, retrying with backoff: %s", qw_tables[j->t].name,
+                   why);
         return e;
     }
     int64_t lat = qw_now_mono_ns() - j->t0;
@@ -87,8 +93,8 @@ static qw_err commit_job(qw_store *s, qw__job *j)
     atomic_store(&s->st->last_commit_latency_ns, (uint64_t)lat);
     atomic_fetch_add(&s->st->commit_latency_sum_ns, (uint64_t)lat);
     atomic_fetch_add(&s->st->commit_work_sum_ns, (uint64_t)(qw_now_mono_ns() - w0));
-    QW_LOG(DEBUG, "%s: committed %zu rows in %zu files (snapshot %lld)", qw_tables[j->t].name, j->rows,
-           j->nfiles, (long long)res.snapshot_id);
+    QW_LOG(DEBUG, "%s: committed %zu rows in %zu files (snapshot %lld)", qw_tables[j->t].name,
+           j->rows, j->nfiles, (long long)res.snapshot_id);
     return QW_OK;
 }
 
@@ -96,7 +102,8 @@ static void commit_cpu(qw_store *s)
 {
     struct timespec ts;
     if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
-        atomic_store_explicit(&s->st->commit_cpu_ns, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec,
+        atomic_store_explicit(&s->st->commit_cpu_ns,
+                              (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec,
                               memory_order_relaxed);
 }
 
@@ -119,7 +126,7 @@ static void *committer_main(void *arg)
         while (!s->jcount && !s->writer_done)
             pthread_cond_wait(&s->ccv, &s->cmu);
         if (!s->jcount)
-            break; /* the writer has exited and everything is committed */
+            break;                     /* the writer has exited and everything is committed */
         qw__job j = s->jobs[s->jhead]; /* stays queued until committed or given up */
         /* closing, past the grace period, and the last attempt failed: the
          * rest is given up without more (possibly slow) attempts */
@@ -137,7 +144,8 @@ static void *committer_main(void *arg)
         }
         if (s->closing && qw_now_mono_ns() >= s->close_deadline_ns) {
             if (j.unknown) /* it may have landed: its files may be referenced */
-                QW_LOG(ERROR, "%s: %zu rows may not have been committed (the catalog failed during "
+                QW_LOG(ERROR,
+                       "%s: %zu rows may not have been committed (the catalog failed during "
                        "the swap); unreferenced files are left for `quotewatch lake clean-orphans`",
                        qw_tables[j.t].name, j.rows);
             else {
@@ -148,7 +156,9 @@ static void *committer_main(void *arg)
             pop_head(s);
             continue;
         }
-        backoff_ms = s->closing ? 250 : backoff_ms ? (backoff_ms * 2 > 30000 ? 30000 : backoff_ms * 2) : 250;
+        backoff_ms = s->closing   ? 250
+                     : backoff_ms ? (backoff_ms * 2 > 30000 ? 30000 : backoff_ms * 2)
+                                  : 250;
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += (long)(backoff_ms % 1000) * 1000000L;

@@ -24,13 +24,13 @@ typedef struct pbuf {
     char product[QW_REC_PRODUCT_MAX];
     int64_t day;
     int64_t lo_ns, hi_ns; /* exchange times that fall on day: [lo_ns, hi_ns) */
-    uint64_t order; /* rows buffered before this partition's first: files keep ingest order */
+    uint64_t order;       /* rows buffered before this partition's first: files keep ingest order */
     size_t n, cap;
     int64_t *i[QW_TBL_MAX_COLS];
     double *d[QW_TBL_MAX_COLS];
-    uint8_t *v[QW_TBL_MAX_COLS];    /* optional columns: 1 = present */
+    uint8_t *v[QW_TBL_MAX_COLS];     /* optional columns: 1 = present */
     uint32_t *code[QW_TBL_MAX_COLS]; /* dictionary string columns */
-    uint32_t *soff;                 /* the free string column (raw_trades.trade_id) */
+    uint32_t *soff;                  /* the free string column (raw_trades.trade_id) */
     qw_tbuf sb;
 } pbuf;
 
@@ -54,7 +54,8 @@ typedef struct qw__job {
     int unknown;             /* the last attempt's outcome is unknown */
 } qw__job;
 
-#define QW__JOBS 4 /* queued commits at most (one flush of every table); then the writer keeps rows buffered */
+#define QW__JOBS                                                                                   \
+    4 /* queued commits at most (one flush of every table); then the writer keeps rows buffered */
 
 struct qw_store {
     qw_store_opts o;
@@ -76,7 +77,7 @@ struct qw_store {
     int64_t last_flush_ns, retry_at_ns;
     int retry_ms;
     uint64_t file_seq;
-    int64_t msg_id; /* producer side: ingest message counter */
+    int64_t msg_id;          /* producer side: ingest message counter */
     _Atomic int final_error; /* writer and committer threads */
     qw_ratelimit rl;
     /* committer thread (store_commit.c) */
@@ -86,8 +87,8 @@ struct qw_store {
     pthread_cond_t ccv;
     qw__job jobs[QW__JOBS];
     size_t jhead, jcount;
-    int closing;          /* under cmu: closing: failing commits give up after close_deadline_ns */
-    int writer_done;      /* under cmu: no more jobs will come */
+    int closing;     /* under cmu: closing: failing commits give up after close_deadline_ns */
+    int writer_done; /* under cmu: no more jobs will come */
     int64_t close_deadline_ns;
     qw_ratelimit crl;
 };
@@ -105,12 +106,12 @@ int qw__store_columns(qw_store *s, int t, const pbuf *p, qw__store_dicts *dd, qw
 
 /* Committer (store_commit.c). */
 qw_err qw__commit_start(qw_store *s);
-int qw__commit_room(qw_store *s);           /* a job can be queued now */
+int qw__commit_room(qw_store *s);                    /* a job can be queued now */
 void qw__commit_push(qw_store *s, const qw__job *j); /* needs room */
-void qw__commit_closing(qw_store *s);       /* close started: retries become bounded */
-void qw__commit_writer_done(qw_store *s);   /* the writer queued its last job */
-void qw__commit_wait_room(qw_store *s);     /* block until a job can be queued */
-void qw__commit_finish(qw_store *s);        /* drain (bounded), join */
+void qw__commit_closing(qw_store *s);                /* close started: retries become bounded */
+void qw__commit_writer_done(qw_store *s);            /* the writer queued its last job */
+void qw__commit_wait_room(qw_store *s);              /* block until a job can be queued */
+void qw__commit_finish(qw_store *s);                 /* drain (bounded), join */
 void qw__remove_files(const qw_ice_data_file *f, size_t n);
 
 #endif

@@ -14,7 +14,8 @@
 #define D QW_COL_DOUBLE
 
 const qw_tbl_def qw_tables[QW_TBL_COUNT] = {
-    [QW_TBL_RAW_ORDERBOOK] = {"raw_orderbook", 13,
+    [QW_TBL_RAW_ORDERBOOK] = {"raw_orderbook",
+                              13,
                               {{"product_id", 1, S, 1},
                                {"exchange_ts", 2, TS, 0},
                                {"exchange_ns", 3, L, 0},
@@ -28,7 +29,8 @@ const qw_tbl_def qw_tables[QW_TBL_COUNT] = {
                                {"msg_id", 11, L, 1},
                                {"run_id", 12, S, 1},
                                {"msg_ns", 13, L, 0}}},
-    [QW_TBL_RAW_TRADES] = {"raw_trades", 12,
+    [QW_TBL_RAW_TRADES] = {"raw_trades",
+                           12,
                            {{"product_id", 1, S, 1},
                             {"exchange_ts", 2, TS, 0},
                             {"exchange_ns", 3, L, 0},
@@ -41,7 +43,8 @@ const qw_tbl_def qw_tables[QW_TBL_COUNT] = {
                             {"is_snapshot", 10, B, 1},
                             {"msg_id", 11, L, 1},
                             {"run_id", 12, S, 1}}},
-    [QW_TBL_FEATURES] = {"features", 14,
+    [QW_TBL_FEATURES] = {"features",
+                         14,
                          {{"product_id", 1, S, 1},
                           {"exchange_ts", 2, TS, 1},
                           {"exchange_ns", 3, L, 1},
@@ -56,7 +59,8 @@ const qw_tbl_def qw_tables[QW_TBL_COUNT] = {
                           {"stability", 12, D, 1},
                           {"n_learned", 13, L, 1},
                           {"run_id", 14, S, 1}}},
-    [QW_TBL_LABELS] = {"labels", 14,
+    [QW_TBL_LABELS] = {"labels",
+                       14,
                        {{"product_id", 1, S, 1},
                         {"exchange_ts", 2, TS, 1},
                         {"exchange_ns", 3, L, 1},
@@ -105,11 +109,11 @@ void qw_tbl_spec(qw_ice_spec *out)
     memset(out, 0, sizeof *out);
     out->spec_id = 0;
     out->nfields = 2;
-    out->fields[0] = (qw_ice_part_field){.source_id = QW_TBL_F_PRODUCT, .field_id = 1000,
-                                         .transform = QW_ICE_T_IDENTITY};
+    out->fields[0] = (qw_ice_part_field){
+        .source_id = QW_TBL_F_PRODUCT, .field_id = 1000, .transform = QW_ICE_T_IDENTITY};
     snprintf(out->fields[0].name, sizeof out->fields[0].name, "product_id");
-    out->fields[1] = (qw_ice_part_field){.source_id = QW_TBL_F_EXCHANGE_TS, .field_id = 1001,
-                                         .transform = QW_ICE_T_DAY};
+    out->fields[1] = (qw_ice_part_field){
+        .source_id = QW_TBL_F_EXCHANGE_TS, .field_id = 1001, .transform = QW_ICE_T_DAY};
     snprintf(out->fields[1].name, sizeof out->fields[1].name, "exchange_ts_day");
 }
 

@@ -16,7 +16,7 @@ typedef enum {
     QW_COL_LONG,
     QW_COL_INT,
     QW_COL_BOOL,
-    QW_COL_DEC,    /* decimal(18,8) from e8 int64 */
+    QW_COL_DEC, /* decimal(18,8) from e8 int64 */
     QW_COL_DOUBLE,
 } qw_col_kind;
 
@@ -43,6 +43,6 @@ extern const qw_tbl_def qw_tables[QW_TBL_COUNT];
 
 void qw_tbl_schema(const qw_tbl_def *t, qw_ice_schema *out);
 void qw_tbl_spec(qw_ice_spec *out); /* identity(product_id), day(exchange_ts) */
-int qw_tbl_find(const char *name);   /* index or -1 */
+int qw_tbl_find(const char *name);  /* index or -1 */
 
 #endif

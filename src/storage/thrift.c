@@ -293,8 +293,7 @@ void qw_tr_skip(qw_tr *r, int type)
         return;
     switch (type) {
     case QW_TT_TRUE:
-    case QW_TT_FALSE:
-        break; /* value is in the header (fields); list elements: one byte */
+    case QW_TT_FALSE: break; /* value is in the header (fields); list elements: one byte */
     case QW_TT_BYTE:
         if (r->p >= r->end)
             r->err = 1;
@@ -303,12 +302,8 @@ void qw_tr_skip(qw_tr *r, int type)
         break;
     case QW_TT_I16:
     case QW_TT_I32:
-    case QW_TT_I64:
-        (void)varint(r);
-        break;
-    case QW_TT_DOUBLE:
-        (void)qw_tr_double(r);
-        break;
+    case QW_TT_I64: (void)varint(r); break;
+    case QW_TT_DOUBLE: (void)qw_tr_double(r); break;
     case QW_TT_BINARY: {
         size_t n;
         (void)qw_tr_binary(r, &n);
@@ -354,7 +349,6 @@ void qw_tr_skip(qw_tr *r, int type)
         qw_tr_struct_end(r);
         break;
     }
-    default:
-        r->err = 1;
+    default: r->err = 1;
     }
 }

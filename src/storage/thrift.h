@@ -17,9 +17,19 @@
 #include "core/err.h"
 
 enum {
-    QW_TT_STOP = 0, QW_TT_TRUE = 1, QW_TT_FALSE = 2, QW_TT_BYTE = 3, QW_TT_I16 = 4, QW_TT_I32 = 5,
-    QW_TT_I64 = 6, QW_TT_DOUBLE = 7, QW_TT_BINARY = 8, QW_TT_LIST = 9, QW_TT_SET = 10,
-    QW_TT_MAP = 11, QW_TT_STRUCT = 12
+    QW_TT_STOP = 0,
+    QW_TT_TRUE = 1,
+    QW_TT_FALSE = 2,
+    QW_TT_BYTE = 3,
+    QW_TT_I16 = 4,
+    QW_TT_I32 = 5,
+    QW_TT_I64 = 6,
+    QW_TT_DOUBLE = 7,
+    QW_TT_BINARY = 8,
+    QW_TT_LIST = 9,
+    QW_TT_SET = 10,
+    QW_TT_MAP = 11,
+    QW_TT_STRUCT = 12
 };
 
 typedef struct qw_tbuf {
@@ -52,10 +62,10 @@ void qw_tw_string(qw_tw *w, int16_t id, const char *s);
 void qw_tw_struct_begin(qw_tw *w, int16_t id); /* a struct-typed field */
 void qw_tw_struct_end(qw_tw *w);               /* writes STOP, pops */
 void qw_tw_list_begin(qw_tw *w, int16_t id, uint8_t elem_type, size_t n);
-void qw_tw_elem_struct_begin(qw_tw *w);        /* a struct element of a list */
+void qw_tw_elem_struct_begin(qw_tw *w); /* a struct element of a list */
 void qw_tw_elem_i32(qw_tw *w, int32_t v);
 void qw_tw_elem_binary(qw_tw *w, const void *p, size_t n);
-void qw_tw_stop(qw_tw *w);                     /* STOP of the outermost struct */
+void qw_tw_stop(qw_tw *w); /* STOP of the outermost struct */
 
 typedef struct qw_tr {
     const uint8_t *p, *end;

@@ -26,10 +26,14 @@ int qw_store_mkdirs(const char *path)
 
 void qw_store_opts_from_config(qw_store_opts *o, const qw_config *c, int blocking)
 {
-    *o = (qw_store_opts){.warehouse = c->warehouse, .catalog_uri = c->catalog_uri,
-                         .flush_rows = c->flush_rows, .flush_ms = c->flush_ms,
-                         .compression = c->compression, .blocking = blocking,
-                         .zstd_level = c->zstd_level, .delta = c->int_delta};
+    *o = (qw_store_opts){.warehouse = c->warehouse,
+                         .catalog_uri = c->catalog_uri,
+                         .flush_rows = c->flush_rows,
+                         .flush_ms = c->flush_ms,
+                         .compression = c->compression,
+                         .blocking = blocking,
+                         .zstd_level = c->zstd_level,
+                         .delta = c->int_delta};
 }
 
 qw_err qw_store_resolve(const char *warehouse, const char *catalog_uri, char *wh, size_t whcap,
@@ -57,4 +61,3 @@ qw_err qw_store_resolve(const char *warehouse, const char *catalog_uri, char *wh
         snprintf(cat, catcap, "sqlite://%s/catalog.db", abs);
     return QW_OK;
 }
-

@@ -14,15 +14,22 @@ int main(int argc, char **argv)
         return 2;
     long rows = strtol(argv[2], NULL, 10);
     qw_pq_opts o = {.dictionary = 1, .page_bytes = 4096};
-    o.compression = !strcmp(argv[3], "snappy") ? QW_COMP_SNAPPY : !strcmp(argv[3], "none") ? QW_COMP_NONE : QW_COMP_ZSTD;
+    o.compression = !strcmp(argv[3], "snappy") ? QW_COMP_SNAPPY
+                    : !strcmp(argv[3], "none") ? QW_COMP_NONE
+                                               : QW_COMP_ZSTD;
     if (argc > 4)
         o.row_group_bytes = (size_t)strtol(argv[4], NULL, 10);
     qw_pq_column cols[] = {
-        {"product_id", 1, QW_PQ_STRING, 1},   {"ts", 2, QW_PQ_TIMESTAMP_US, 0},
-        {"ts_ns", 3, QW_PQ_TIMESTAMP_NS, 1},  {"n", 4, QW_PQ_INT64, 0},
-        {"i", 5, QW_PQ_INT32, 1},             {"price", 6, QW_PQ_DECIMAL_18_8, 1},
-        {"size", 7, QW_PQ_DECIMAL_18_8, 0},   {"flag", 8, QW_PQ_BOOL, 1},
-        {"x", 9, QW_PQ_DOUBLE, 0},            {"day", 10, QW_PQ_DATE, 1},
+        {"product_id", 1, QW_PQ_STRING, 1},
+        {"ts", 2, QW_PQ_TIMESTAMP_US, 0},
+        {"ts_ns", 3, QW_PQ_TIMESTAMP_NS, 1},
+        {"n", 4, QW_PQ_INT64, 0},
+        {"i", 5, QW_PQ_INT32, 1},
+        {"price", 6, QW_PQ_DECIMAL_18_8, 1},
+        {"size", 7, QW_PQ_DECIMAL_18_8, 0},
+        {"flag", 8, QW_PQ_BOOL, 1},
+        {"x", 9, QW_PQ_DOUBLE, 0},
+        {"day", 10, QW_PQ_DATE, 1},
         {"uniq", 11, QW_PQ_STRING, 0},
     };
     qw_pq_writer *w;
@@ -41,7 +48,8 @@ int main(int argc, char **argv)
         e |= r % 7 == 0 ? qw_pq_put_null(w, 3) : qw_pq_put_i64(w, 3, (r - rows / 2) * 1000003LL);
         e |= qw_pq_put_i32(w, 4, (int32_t)(r % 1000) - 500);
         e |= qw_pq_put_i64(w, 5, 4312345000000LL + r * 1000000 - (r % 11) * 37);
-        e |= r % 3 == 1 ? qw_pq_put_null(w, 6) : qw_pq_put_i64(w, 6, r % 4 == 0 ? 0 : 123456789 + r);
+        e |=
+            r % 3 == 1 ? qw_pq_put_null(w, 6) : qw_pq_put_i64(w, 6, r % 4 == 0 ? 0 : 123456789 + r);
         e |= qw_pq_put_bool(w, 7, r % 3 == 0);
         e |= r % 9 == 0 ? qw_pq_put_null(w, 8) : qw_pq_put_f64(w, 8, (double)r / 7.0 - 3.25);
         e |= qw_pq_put_i32(w, 9, 20454 + (int32_t)(r / 1000));

@@ -64,9 +64,18 @@ static uint8_t *make_file(qw_avro_codec codec, int n, size_t *len)
 TEST(avro_zigzag_vectors)
 {
     /* Avro spec, "Binary Encoding": 0->00 -1->01 1->02 -2->03 2->04 -64->7f 64->80 01 */
-    static const struct { int64_t v; uint8_t b[10]; size_t n; } vec[] = {
-        {0, {0x00}, 1}, {-1, {0x01}, 1}, {1, {0x02}, 1}, {-2, {0x03}, 1},
-        {2, {0x04}, 1}, {-64, {0x7f}, 1}, {64, {0x80, 0x01}, 2},
+    static const struct {
+        int64_t v;
+        uint8_t b[10];
+        size_t n;
+    } vec[] = {
+        {0, {0x00}, 1},
+        {-1, {0x01}, 1},
+        {1, {0x02}, 1},
+        {-2, {0x03}, 1},
+        {2, {0x04}, 1},
+        {-64, {0x7f}, 1},
+        {64, {0x80, 0x01}, 2},
         {INT64_MAX, {0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}, 10},
         {INT64_MIN, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}, 10},
     };
@@ -220,8 +229,8 @@ TEST(avro_bad_sync_huge_counts_garbage)
     /* a block claiming 2^62 records of an empty record type: bounded by max_items */
     qw_avro_meta none[1];
     qw_avro_writer *w;
-    ASSERT_OK(qw_avro_writer_create(&w, "{\"type\":\"record\",\"name\":\"e\",\"fields\":[]}",
-                                    none, 0, QW_AVRO_CODEC_NULL, (const uint8_t *)"0123456789abcdef",
+    ASSERT_OK(qw_avro_writer_create(&w, "{\"type\":\"record\",\"name\":\"e\",\"fields\":[]}", none,
+                                    0, QW_AVRO_CODEC_NULL, (const uint8_t *)"0123456789abcdef",
                                     1 << 20));
     uint8_t *g;
     ASSERT_OK(qw_avro_writer_finish(w, &g, &len));
@@ -258,7 +267,8 @@ TEST(avro_bad_sync_huge_counts_garbage)
     qw_free(g);
 
     /* schema errors: unknown named type, unknown codec */
-    ASSERT_ERR(QW_BAD_JSON, qw_avro_writer_create(&w, "{nope", none, 0, QW_AVRO_CODEC_NULL, NULL, 1024));
+    ASSERT_ERR(QW_BAD_JSON,
+               qw_avro_writer_create(&w, "{nope", none, 0, QW_AVRO_CODEC_NULL, NULL, 1024));
     ASSERT_OK(qw_avro_writer_create(&w, "\"Unknown\"", none, 0, QW_AVRO_CODEC_NULL, NULL, 1024));
     ASSERT_OK(qw_avro_writer_finish(w, &g, &len));
     qw_avro_writer_destroy(w);

@@ -250,33 +250,33 @@ TEST(book_get_and_extreme_prices)
 TEST(book_crossed_and_locked)
 {
     qw_book *b = new_book(0, 0);
-    ASSERT_EQ(qw_book_crossed(b), 0);         /* both empty */
+    ASSERT_EQ(qw_book_crossed(b), 0); /* both empty */
     ASSERT_OK(qw_book_set(b, QW_BID, 100, 1));
-    ASSERT_EQ(qw_book_crossed(b), 0);         /* asks empty */
+    ASSERT_EQ(qw_book_crossed(b), 0); /* asks empty */
     ASSERT_OK(qw_book_set(b, QW_ASK, 101, 1));
-    ASSERT_EQ(qw_book_crossed(b), 0);         /* normal spread */
+    ASSERT_EQ(qw_book_crossed(b), 0); /* normal spread */
     ASSERT_OK(qw_book_set(b, QW_BID, 101, 1));
-    ASSERT_EQ(qw_book_crossed(b), 1);         /* locked: bid == ask */
+    ASSERT_EQ(qw_book_crossed(b), 1); /* locked: bid == ask */
     ASSERT_OK(qw_book_set(b, QW_BID, 102, 1));
-    ASSERT_EQ(qw_book_crossed(b), 1);         /* crossed */
+    ASSERT_EQ(qw_book_crossed(b), 1); /* crossed */
     ASSERT_OK(qw_book_set(b, QW_BID, 102, 0));
     ASSERT_OK(qw_book_set(b, QW_BID, 101, 0));
-    ASSERT_EQ(qw_book_crossed(b), 0);         /* repaired */
+    ASSERT_EQ(qw_book_crossed(b), 0); /* repaired */
     ASSERT_OK(qw_book_set(b, QW_BID, 100, 0));
-    ASSERT_EQ(qw_book_crossed(b), 0);         /* bids empty */
+    ASSERT_EQ(qw_book_crossed(b), 0); /* bids empty */
     qw_book_destroy(b);
 }
 
 TEST(book_stats_counters)
 {
     qw_book *b = new_book(2, 0);
-    ASSERT_OK(qw_book_set(b, QW_BID, 1, 1));  /* insert */
-    ASSERT_OK(qw_book_set(b, QW_BID, 1, 2));  /* update */
-    ASSERT_OK(qw_book_set(b, QW_BID, 1, 2));  /* same size: still a set */
-    ASSERT_OK(qw_book_set(b, QW_BID, 2, 1));  /* insert */
+    ASSERT_OK(qw_book_set(b, QW_BID, 1, 1)); /* insert */
+    ASSERT_OK(qw_book_set(b, QW_BID, 1, 2)); /* update */
+    ASSERT_OK(qw_book_set(b, QW_BID, 1, 2)); /* same size: still a set */
+    ASSERT_OK(qw_book_set(b, QW_BID, 2, 1)); /* insert */
     ASSERT_ERR(QW_BOOK_FULL, qw_book_set(b, QW_BID, 3, 1));
-    ASSERT_OK(qw_book_set(b, QW_BID, 2, 0));  /* remove */
-    ASSERT_OK(qw_book_set(b, QW_BID, 2, 0));  /* absent */
+    ASSERT_OK(qw_book_set(b, QW_BID, 2, 0)); /* remove */
+    ASSERT_OK(qw_book_set(b, QW_BID, 2, 0)); /* absent */
     ASSERT_OK(qw_book_snapshot(b, (qw_level[]){L(5, 1)}, 1, NULL, 0));
     ASSERT_ERR(QW_BAD_BOOK, qw_book_snapshot(b, (qw_level[]){L(0, 1)}, 1, NULL, 0));
     const qw_book_stats *st = qw_book_get_stats(b);
@@ -397,8 +397,7 @@ TEST(book_snapshot_rejects_leave_book_unchanged)
     ASSERT_OK(qw_book_snapshot(b, good, 3, (qw_level[]){L(11, 1), L(12, 2)}, 2));
     /* repeated prices: adjacent in order, in an unordered input, on asks only */
     expect_refused(b, QW_BAD_BOOK, (qw_level[]){L(7, 1), L(7, 2)}, 2, NULL, 0);
-    expect_refused(b, QW_BAD_BOOK, (qw_level[]){L(5, 1), L(7, 1), L(6, 1), L(7, 2)}, 4, NULL,
-                   0);
+    expect_refused(b, QW_BAD_BOOK, (qw_level[]){L(5, 1), L(7, 1), L(6, 1), L(7, 2)}, 4, NULL, 0);
     expect_refused(b, QW_BAD_BOOK, (qw_level[]){L(9, 1), L(8, 1), L(9, 1)}, 3, NULL, 0);
     expect_refused(b, QW_BAD_BOOK, good, 3, (qw_level[]){L(20, 1), L(21, 1), L(20, 1)}, 3);
     /* bad values, wherever they sit */
@@ -500,8 +499,8 @@ TEST(book_growth_failure_leaves_book_unchanged)
     size_t mem = qw_book_mem(b);
     qw_book_stats st = *qw_book_get_stats(b);
     qw_alloc_fail_after(0);
-    ASSERT_ERR(QW_NOMEM, qw_book_set(b, QW_ASK, 5, 1));   /* new best: side full */
-    ASSERT_ERR(QW_NOMEM, qw_book_set(b, QW_ASK, 25, 1));  /* middle */
+    ASSERT_ERR(QW_NOMEM, qw_book_set(b, QW_ASK, 5, 1));  /* new best: side full */
+    ASSERT_ERR(QW_NOMEM, qw_book_set(b, QW_ASK, 25, 1)); /* middle */
     ASSERT_OK(qw_book_set(b, QW_ASK, 20, 7));            /* updates need no memory */
     ASSERT_OK(qw_book_set(b, QW_ASK, 99, 0));            /* nor absent removes */
     ASSERT_OK(qw_book_set(b, QW_BID, 1, 1));             /* the other side has room */
@@ -612,8 +611,10 @@ static void random_snapshot(diff_ctx *c)
     for (int side = 0; side < 2; side++) {
         qw_level *s = c->snap[side];
         uint64_t r = rnd_below(&c->seed, 8);
-        size_t target = r == 0 ? 0 : r == 1 ? rnd_below(&c->seed, 50) : r == 2 ? MAXL
-                                                                        : rnd_below(&c->seed, MAXL);
+        size_t target = r == 0   ? 0
+                        : r == 1 ? rnd_below(&c->seed, 50)
+                        : r == 2 ? MAXL
+                                 : rnd_below(&c->seed, MAXL);
         if (side == fault_side && fault == 0) {
             target = MAXL + 1 + rnd_below(&c->seed, 8);
             want = QW_BOOK_FULL;
@@ -771,8 +772,8 @@ TEST(book_no_allocation_when_warm)
     uint64_t seed = 99;
     for (int i = 0; i < 500000; i++) {
         qw_side side = (qw_side)(i & 1);
-        int64_t d = (int64_t)__builtin_ctzll(rnd(&seed) | (1ULL << 16)) * 3 +
-                    (int64_t)rnd_below(&seed, 4);
+        int64_t d =
+            (int64_t)__builtin_ctzll(rnd(&seed) | (1ULL << 16)) * 3 + (int64_t)rnd_below(&seed, 4);
         if (rnd_below(&seed, 50) == 0)
             d = (int64_t)rnd_below(&seed, 2 * DEPTH); /* the occasional deep one */
         int64_t px = side == QW_BID ? 100004 - d : 99997 + d;

@@ -103,10 +103,14 @@ TEST(catalog_reads_pyiceberg_fixture)
 {
     const char *shared = getenv("QW_SHARED");
     char src[512], dst[256], cmd[1200], eb[256], loc[QW_CATALOG_LOC_MAX];
-    snprintf(src, sizeof src, "%s/data/iceberg_fixtures/duckdb-iceberg/add_columns_with_defaults/pyiceberg_catalog.db",
-             shared ? shared : "../shared");
+    snprintf(
+        src, sizeof src,
+        "%s/data/iceberg_fixtures/duckdb-iceberg/add_columns_with_defaults/pyiceberg_catalog.db",
+        shared ? shared : "../shared");
     if (access(src, R_OK) != 0) {
-        snprintf(src, sizeof src, "/work/shared/data/iceberg_fixtures/duckdb-iceberg/add_columns_with_defaults/pyiceberg_catalog.db");
+        snprintf(src, sizeof src,
+                 "/work/shared/data/iceberg_fixtures/duckdb-iceberg/add_columns_with_defaults/"
+                 "pyiceberg_catalog.db");
     }
     ASSERT_TRUE(access(src, R_OK) == 0);
     tmp_db(dst, sizeof dst);

@@ -20,14 +20,16 @@ TEST(config_defaults_env_flags)
     ASSERT_STREQ(c.products[0], "BTC-USD");
     ASSERT_EQ(c.persist, 0);
 
-    char *env1[] = {"PORT=9000", "ENABLE_PERSISTENCE=true", "ICEBERG_WAREHOUSE=file:///tmp/wh", NULL};
+    char *env1[] = {"PORT=9000", "ENABLE_PERSISTENCE=true", "ICEBERG_WAREHOUSE=file:///tmp/wh",
+                    NULL};
     ASSERT_OK(load(&c, env1, 1, a0));
     ASSERT_EQ(c.port, 9000);
     ASSERT_STREQ(c.bind, "0.0.0.0");
     ASSERT_EQ(c.persist, 1);
     ASSERT_STREQ(c.warehouse, "file:///tmp/wh");
 
-    char *a1[] = {"qw", "live", "--port", "7000", "--products=BTC-USD,ETH-USD", "--feed", "exchange", NULL};
+    char *a1[] = {"qw",     "live",     "--port", "7000", "--products=BTC-USD,ETH-USD",
+                  "--feed", "exchange", NULL};
     ASSERT_OK(load(&c, env1, 7, a1));
     ASSERT_EQ(c.port, 7000);
     ASSERT_EQ(c.nproducts, 2);

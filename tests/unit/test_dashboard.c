@@ -16,9 +16,12 @@ static qw_pipeline *fed_pipeline(qw_feed **f)
     qw_pipeline_add_product(p, "BTC-USD");
     qw_pipeline_add_product(p, "ETH-USD");
     static const char *msgs[] = {
-        "{\"type\":\"snapshot\",\"product_id\":\"BTC-USD\",\"bids\":[[\"100.10\",\"1.5\"],[\"99\",\"2\"]],\"asks\":[[\"100.2\",\"0.25\"]]}",
-        "{\"type\":\"l2update\",\"product_id\":\"BTC-USD\",\"changes\":[[\"buy\",\"100.15\",\"0.00000001\"]],\"time\":\"2026-01-01T00:00:00.000000Z\"}",
-        "{\"type\":\"match\",\"trade_id\":7,\"side\":\"sell\",\"size\":\"0.5\",\"price\":\"100.2\",\"product_id\":\"BTC-USD\",\"sequence\":1,\"time\":\"2026-01-01T00:00:00.100000Z\"}",
+        "{\"type\":\"snapshot\",\"product_id\":\"BTC-USD\",\"bids\":[[\"100.10\",\"1.5\"],[\"99\","
+        "\"2\"]],\"asks\":[[\"100.2\",\"0.25\"]]}",
+        "{\"type\":\"l2update\",\"product_id\":\"BTC-USD\",\"changes\":[[\"buy\",\"100.15\",\"0."
+        "00000001\"]],\"time\":\"2026-01-01T00:00:00.000000Z\"}",
+        "{\"type\":\"match\",\"trade_id\":7,\"side\":\"sell\",\"size\":\"0.5\",\"price\":\"100.2\","
+        "\"product_id\":\"BTC-USD\",\"sequence\":1,\"time\":\"2026-01-01T00:00:00.100000Z\"}",
     };
     for (int i = 0; i < 3; i++)
         qw_pipeline_ingest(p, *f, msgs[i], strlen(msgs[i]), 0, NULL);
@@ -90,7 +93,11 @@ TEST(dashboard_prometheus_text)
     size_t n;
     const char *m = qw_dash_metrics_text(d, &n);
     ASSERT_TRUE(m != NULL);
-    ASSERT_TRUE(strstr(m, "# TYPE quotewatch_feed_connects_total counter\nquotewatch_feed_connects_total 3\n") != NULL);
+    ASSERT_TRUE(
+        strstr(
+            m,
+            "# TYPE quotewatch_feed_connects_total counter\nquotewatch_feed_connects_total 3\n") !=
+        NULL);
     ASSERT_TRUE(strstr(m, "quotewatch_book_valid{product=\"BTC-USD\"} 1\n") != NULL);
     ASSERT_TRUE(strstr(m, "quotewatch_book_valid{product=\"ETH-USD\"} 0\n") != NULL);
     /* histogram: cumulative, ends at +Inf = count */
@@ -106,7 +113,9 @@ TEST(dashboard_prometheus_text)
     }
     ASSERT_TRUE(buckets > 5);
     ASSERT_EQ(prev, 5);
-    ASSERT_TRUE(strstr(m, "quotewatch_receive_to_prediction_seconds_bucket{le=\"1.024e-06\"} 1\n") && strstr(m, "quotewatch_receive_to_prediction_seconds_bucket{le=\"4.096e-06\"} 2\n") != NULL);
+    ASSERT_TRUE(
+        strstr(m, "quotewatch_receive_to_prediction_seconds_bucket{le=\"1.024e-06\"} 1\n") &&
+        strstr(m, "quotewatch_receive_to_prediction_seconds_bucket{le=\"4.096e-06\"} 2\n") != NULL);
     ASSERT_TRUE(strstr(m, "quotewatch_receive_to_prediction_seconds_count 5\n") != NULL);
     /* every sample line is NAME[{labels}] VALUE */
     for (const char *l = m; *l;) {

@@ -118,7 +118,10 @@ TEST(labeler_mid_in_force_at_t_plus_delta)
     ASSERT_OK(qw_labeler_create(&l, NULL)); /* Δ = 500 ms, τ = 1e-4 */
     got g = {.n = 0};
     const int64_t ms = 1000000;
-    { qw_sample s_ = sample(0, 100.0); qw_labeler_push(l, &s_); }
+    {
+        qw_sample s_ = sample(0, 100.0);
+        qw_labeler_push(l, &s_);
+    }
     /* an update exactly at t+Δ is still "at or before": no label yet */
     ASSERT_EQ(qw_labeler_advance(l, 500 * ms, 100.0, collect, &g), 0);
     /* after it applied the mid is 100.02 (in force at t+Δ); the next update
@@ -127,7 +130,10 @@ TEST(labeler_mid_in_force_at_t_plus_delta)
     ASSERT_EQ(g.n, 1);
     ASSERT_EQ(g.v[0].label, 1); /* |0.02| > 1e-4 * 100 = 0.01 */
     ASSERT_DBL_NEAR(g.v[0].mid_future, 100.02, 0);
-    { qw_sample s_ = sample(600 * ms, 100.0); qw_labeler_push(l, &s_); }
+    {
+        qw_sample s_ = sample(600 * ms, 100.0);
+        qw_labeler_push(l, &s_);
+    }
     ASSERT_EQ(qw_labeler_advance(l, 2000 * ms, 100.005, collect, &g), 1);
     ASSERT_EQ(g.v[1].label, 0); /* 0.005 < τ·mid = 0.01 */
     ASSERT_EQ(qw_labeler_get_stats(l)->labeled, 2);
@@ -140,15 +146,23 @@ TEST(labeler_overflow_and_drop)
     qw_labeler *l;
     qw_labeler_opts o = {.capacity = 4};
     ASSERT_OK(qw_labeler_create(&l, &o));
-    for (int i = 0; i < 6; i++)
-        { qw_sample s_ = sample(i, 1.0); qw_labeler_push(l, &s_); }
+    for (int i = 0; i < 6; i++) {
+        qw_sample s_ = sample(i, 1.0);
+        qw_labeler_push(l, &s_);
+    }
     ASSERT_EQ(qw_labeler_pending(l), 4);
     ASSERT_EQ(qw_labeler_get_stats(l)->overflow, 2);
     got g = {.n = 0};
     ASSERT_EQ(qw_labeler_advance(l, 1000000000, 1.0, collect, &g), 4);
     ASSERT_EQ(g.v[0].s.f.t_ns, 2); /* the two oldest were dropped */
-    { qw_sample s_ = sample(5, 1.0); qw_labeler_push(l, &s_); }
-    { qw_sample s_ = sample(6, 1.0); qw_labeler_push(l, &s_); }
+    {
+        qw_sample s_ = sample(5, 1.0);
+        qw_labeler_push(l, &s_);
+    }
+    {
+        qw_sample s_ = sample(6, 1.0);
+        qw_labeler_push(l, &s_);
+    }
     qw_labeler_drop_all(l);
     ASSERT_EQ(qw_labeler_pending(l), 0);
     ASSERT_EQ(qw_labeler_get_stats(l)->dropped, 2);

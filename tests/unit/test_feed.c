@@ -32,8 +32,11 @@ TEST(feed_exchange_snapshot)
 {
     qw_feed *f = mkfeed();
     const qw_msg *m;
-    ASSERT_OK(parse(f, "{\"type\":\"snapshot\",\"product_id\":\"BAND-GBP\",\"asks\":[[\"14.8024\",\"12.77\"],"
-                       "[\"14.8069\",\"12.49\"]],\"bids\":[[\"14.70\",\"0.5\"]]}", &m));
+    ASSERT_OK(parse(
+        f,
+        "{\"type\":\"snapshot\",\"product_id\":\"BAND-GBP\",\"asks\":[[\"14.8024\",\"12.77\"],"
+        "[\"14.8069\",\"12.49\"]],\"bids\":[[\"14.70\",\"0.5\"]]}",
+        &m));
     ASSERT_EQ(m->feed, QW_FEED_EXCHANGE);
     ASSERT_EQ(m->type, QW_MSG_BOOK);
     ASSERT_EQ(m->ngroups, 1);
@@ -53,8 +56,11 @@ TEST(feed_exchange_l2update)
 {
     qw_feed *f = mkfeed();
     const qw_msg *m;
-    ASSERT_OK(parse(f, "{\"type\":\"l2update\",\"product_id\":\"SKL-USD\",\"changes\":[[\"buy\",\"0.4\",\"0.00\"],"
-                       "[\"sell\",\"0.41\",\"100\"]],\"time\":\"2021-04-17T16:43:37.300000Z\"}", &m));
+    ASSERT_OK(parse(
+        f,
+        "{\"type\":\"l2update\",\"product_id\":\"SKL-USD\",\"changes\":[[\"buy\",\"0.4\",\"0.00\"],"
+        "[\"sell\",\"0.41\",\"100\"]],\"time\":\"2021-04-17T16:43:37.300000Z\"}",
+        &m));
     ASSERT_EQ(m->type, QW_MSG_BOOK);
     ASSERT_EQ(m->groups[0].kind, QW_GRP_UPDATE);
     ASSERT_EQ(m->nchg, 2);
@@ -71,13 +77,18 @@ TEST(feed_exchange_key_order_independent)
 {
     qw_feed *f = mkfeed();
     const qw_msg *m;
-    ASSERT_OK(parse(f, "{\"changes\":[[\"buy\",\"1\",\"2\"]],\"time\":\"2021-04-17T16:43:37Z\","
-                       "\"product_id\":\"A-B\",\"type\":\"l2update\"}", &m));
+    ASSERT_OK(parse(f,
+                    "{\"changes\":[[\"buy\",\"1\",\"2\"]],\"time\":\"2021-04-17T16:43:37Z\","
+                    "\"product_id\":\"A-B\",\"type\":\"l2update\"}",
+                    &m));
     ASSERT_EQ(m->type, QW_MSG_BOOK);
     ASSERT_EQ(m->nchg, 1);
     ASSERT_EQ(m->chg[0].px, D("1"));
     ASSERT_STREQ(m->groups[0].product, "A-B");
-    ASSERT_OK(parse(f, "{\"bids\":[[\"1\",\"2\"]],\"asks\":[[\"3\",\"4\"]],\"product_id\":\"A-B\",\"type\":\"snapshot\"}", &m));
+    ASSERT_OK(parse(f,
+                    "{\"bids\":[[\"1\",\"2\"]],\"asks\":[[\"3\",\"4\"]],\"product_id\":\"A-B\","
+                    "\"type\":\"snapshot\"}",
+                    &m));
     ASSERT_EQ(m->nchg, 2);
     ASSERT_EQ(m->chg[1].side, QW_FEED_ASK);
     qw_feed_destroy(f);
@@ -87,9 +98,13 @@ TEST(feed_exchange_match_aggressor_is_opposite_of_maker)
 {
     qw_feed *f = mkfeed();
     const qw_msg *m;
-    ASSERT_OK(parse(f, "{\"type\":\"match\",\"trade_id\":134905860111,\"maker_order_id\":\"a\",\"taker_order_id\":\"b\","
-                       "\"side\":\"sell\",\"size\":\"0.5\",\"price\":\"100.25\",\"product_id\":\"BTC-USD\","
-                       "\"sequence\":50,\"time\":\"2021-04-17T16:43:37.5Z\"}", &m));
+    ASSERT_OK(
+        parse(f,
+              "{\"type\":\"match\",\"trade_id\":134905860111,\"maker_order_id\":\"a\",\"taker_"
+              "order_id\":\"b\","
+              "\"side\":\"sell\",\"size\":\"0.5\",\"price\":\"100.25\",\"product_id\":\"BTC-USD\","
+              "\"sequence\":50,\"time\":\"2021-04-17T16:43:37.5Z\"}",
+              &m));
     ASSERT_EQ(m->type, QW_MSG_TRADES);
     ASSERT_EQ(m->ntrades, 1);
     ASSERT_EQ(m->trades[0].aggressor, QW_FEED_BID); /* maker sold: buyer aggressed */
@@ -97,8 +112,11 @@ TEST(feed_exchange_match_aggressor_is_opposite_of_maker)
     ASSERT_EQ(m->trades[0].seq, 50);
     ASSERT_EQ(m->trades[0].px, D("100.25"));
     ASSERT_EQ(m->trades[0].snapshot, 0);
-    ASSERT_OK(parse(f, "{\"type\":\"last_match\",\"trade_id\":1,\"side\":\"buy\",\"size\":\"1\",\"price\":\"2\","
-                       "\"product_id\":\"BTC-USD\",\"sequence\":1,\"time\":\"2021-04-17T16:43:37.5Z\"}", &m));
+    ASSERT_OK(parse(
+        f,
+        "{\"type\":\"last_match\",\"trade_id\":1,\"side\":\"buy\",\"size\":\"1\",\"price\":\"2\","
+        "\"product_id\":\"BTC-USD\",\"sequence\":1,\"time\":\"2021-04-17T16:43:37.5Z\"}",
+        &m));
     ASSERT_EQ(m->trades[0].aggressor, QW_FEED_ASK);
     ASSERT_EQ(m->trades[0].snapshot, 1);
     qw_feed_destroy(f);
@@ -108,16 +126,26 @@ TEST(feed_exchange_other_types)
 {
     qw_feed *f = mkfeed();
     const qw_msg *m;
-    ASSERT_OK(parse(f, "{\"type\":\"heartbeat\",\"sequence\":90,\"last_trade_id\":20,\"product_id\":\"BTC-USD\",\"time\":\"2014-11-07T08:19:28.464459Z\"}", &m));
+    ASSERT_OK(parse(f,
+                    "{\"type\":\"heartbeat\",\"sequence\":90,\"last_trade_id\":20,\"product_id\":"
+                    "\"BTC-USD\",\"time\":\"2014-11-07T08:19:28.464459Z\"}",
+                    &m));
     ASSERT_EQ(m->type, QW_MSG_HEARTBEAT);
     ASSERT_EQ(m->ngroups, 1);
     ASSERT_STREQ(m->groups[0].product, "BTC-USD");
-    ASSERT_OK(parse(f, "{\"type\":\"subscriptions\",\"channels\":[{\"name\":\"level2_50\",\"product_ids\":[\"BTC-USD\"],\"account_ids\":null}]}", &m));
+    ASSERT_OK(parse(f,
+                    "{\"type\":\"subscriptions\",\"channels\":[{\"name\":\"level2_50\",\"product_"
+                    "ids\":[\"BTC-USD\"],\"account_ids\":null}]}",
+                    &m));
     ASSERT_EQ(m->type, QW_MSG_SUBSCRIPTIONS);
-    ASSERT_OK(parse(f, "{\"type\":\"error\",\"message\":\"Failed to subscribe\",\"reason\":\"level2 requires auth\"}", &m));
+    ASSERT_OK(parse(f,
+                    "{\"type\":\"error\",\"message\":\"Failed to subscribe\",\"reason\":\"level2 "
+                    "requires auth\"}",
+                    &m));
     ASSERT_EQ(m->type, QW_MSG_ERROR);
     ASSERT_STREQ(m->text, "Failed to subscribe: level2 requires auth");
-    ASSERT_OK(parse(f, "{\"type\":\"ticker\",\"sequence\":1,\"product_id\":\"X-Y\",\"price\":\"1\"}", &m));
+    ASSERT_OK(parse(
+        f, "{\"type\":\"ticker\",\"sequence\":1,\"product_id\":\"X-Y\",\"price\":\"1\"}", &m));
     ASSERT_EQ(m->type, QW_MSG_IGNORED);
     ASSERT_EQ(m->unknown_type, 0);
     ASSERT_OK(parse(f, "{\"type\":\"brand_new\",\"x\":[1,2,{\"y\":null}]}", &m));
@@ -133,12 +161,23 @@ TEST(feed_time_repair_counts)
 {
     qw_feed *f = mkfeed();
     const qw_msg *m;
-    ASSERT_OK(parse(f, "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[],\"time\":\"2021-04-17T16:43:37Z\"}", &m));
+    ASSERT_OK(parse(f,
+                    "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[],\"time\":\"2021-"
+                    "04-17T16:43:37Z\"}",
+                    &m));
     ASSERT_EQ(m->times_repaired, 0);
-    ASSERT_OK(parse(f, "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"1\",\"1\"]],\"time\":\"0001-01-01T00:00:00.000000Z\"}", &m));
+    ASSERT_OK(parse(f,
+                    "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"1\","
+                    "\"1\"]],\"time\":\"0001-01-01T00:00:00.000000Z\"}",
+                    &m));
     ASSERT_EQ(m->times_repaired, 1);
     ASSERT_EQ(m->t_ns, 1618677817000000000); /* the last good time */
-    ASSERT_ERR(QW_BAD_TIME, parse(f, "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[],\"time\":\"yesterday\"}", &m));
+    ASSERT_ERR(
+        QW_BAD_TIME,
+        parse(
+            f,
+            "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[],\"time\":\"yesterday\"}",
+            &m));
     ASSERT_EQ(qw_feed_get_stats(f)->times_repaired, 1);
     qw_feed_destroy(f);
 }
@@ -154,22 +193,48 @@ static const struct {
     {"{", QW_BAD_JSON},
     {"{}", QW_MISSING_FIELD},
     {"{\"type\":5}", QW_BAD_TYPE},
-    {"{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":{},\"time\":\"2021-04-17T16:43:37Z\"}", QW_BAD_TYPE},
-    {"{\"type\":\"l2update\",\"product_id\":5,\"changes\":[],\"time\":\"2021-04-17T16:43:37Z\"}", QW_BAD_TYPE},
-    {"{\"type\":\"l2update\",\"product_id\":\"A B\",\"changes\":[],\"time\":\"2021-04-17T16:43:37Z\"}", QW_BAD_PRODUCT},
-    {"{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",12,\"1\"]],\"time\":\"2021-04-17T16:43:37Z\"}", QW_BAD_TYPE},
-    {"{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"1e5\",\"1\"]],\"time\":\"2021-04-17T16:43:37Z\"}", QW_BAD_NUMBER},
-    {"{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"1\",\"-1\"]],\"time\":\"2021-04-17T16:43:37Z\"}", QW_BAD_NUMBER},
-    {"{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"1\",\"NaN\"]],\"time\":\"2021-04-17T16:43:37Z\"}", QW_BAD_NUMBER},
-    {"{\"type\":\"snapshot\",\"product_id\":\"A-B\",\"bids\":[[\"1\",\"0.-10000\"]],\"asks\":[]}", QW_BAD_NUMBER},
-    {"{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"hold\",\"1\",\"1\"]],\"time\":\"2021-04-17T16:43:37Z\"}", QW_BAD_SIDE},
-    {"{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"1\"]],\"time\":\"2021-04-17T16:43:37Z\"}", QW_BAD_TYPE},
-    {"{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"1\",\"1\",\"1\"]],\"time\":\"2021-04-17T16:43:37Z\"}", QW_BAD_TYPE},
-    {"{\"type\":\"l2update\",\"product_id\":\"A-B\",\"time\":\"2021-04-17T16:43:37Z\"}", QW_MISSING_FIELD},
+    {"{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":{},\"time\":\"2021-04-17T16:43:"
+     "37Z\"}",
+     QW_BAD_TYPE},
+    {"{\"type\":\"l2update\",\"product_id\":5,\"changes\":[],\"time\":\"2021-04-17T16:43:37Z\"}",
+     QW_BAD_TYPE},
+    {"{\"type\":\"l2update\",\"product_id\":\"A "
+     "B\",\"changes\":[],\"time\":\"2021-04-17T16:43:37Z\"}",
+     QW_BAD_PRODUCT},
+    {"{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",12,\"1\"]],\"time\":"
+     "\"2021-04-17T16:43:37Z\"}",
+     QW_BAD_TYPE},
+    {"{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"1e5\",\"1\"]],\"time\":"
+     "\"2021-04-17T16:43:37Z\"}",
+     QW_BAD_NUMBER},
+    {"{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"1\",\"-1\"]],\"time\":"
+     "\"2021-04-17T16:43:37Z\"}",
+     QW_BAD_NUMBER},
+    {"{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"1\",\"NaN\"]],\"time\":"
+     "\"2021-04-17T16:43:37Z\"}",
+     QW_BAD_NUMBER},
+    {"{\"type\":\"snapshot\",\"product_id\":\"A-B\",\"bids\":[[\"1\",\"0.-10000\"]],\"asks\":[]}",
+     QW_BAD_NUMBER},
+    {"{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"hold\",\"1\",\"1\"]],\"time\":"
+     "\"2021-04-17T16:43:37Z\"}",
+     QW_BAD_SIDE},
+    {"{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"1\"]],\"time\":\"2021-"
+     "04-17T16:43:37Z\"}",
+     QW_BAD_TYPE},
+    {"{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"1\",\"1\",\"1\"]],"
+     "\"time\":\"2021-04-17T16:43:37Z\"}",
+     QW_BAD_TYPE},
+    {"{\"type\":\"l2update\",\"product_id\":\"A-B\",\"time\":\"2021-04-17T16:43:37Z\"}",
+     QW_MISSING_FIELD},
     {"{\"type\":\"snapshot\",\"product_id\":\"A-B\",\"bids\":[]}", QW_MISSING_FIELD},
-    {"{\"type\":\"match\",\"trade_id\":\"x\",\"side\":\"buy\",\"size\":\"1\",\"price\":\"1\",\"product_id\":\"A-B\"}", QW_BAD_TYPE},
-    {"{\"type\":\"match\",\"trade_id\":1.5,\"side\":\"buy\",\"size\":\"1\",\"price\":\"1\",\"product_id\":\"A-B\"}", QW_BAD_NUMBER},
-    {"{\"type\":\"match\",\"side\":\"buy\",\"size\":\"1\",\"price\":\"1\",\"product_id\":\"A-B\"}", QW_MISSING_FIELD},
+    {"{\"type\":\"match\",\"trade_id\":\"x\",\"side\":\"buy\",\"size\":\"1\",\"price\":\"1\","
+     "\"product_id\":\"A-B\"}",
+     QW_BAD_TYPE},
+    {"{\"type\":\"match\",\"trade_id\":1.5,\"side\":\"buy\",\"size\":\"1\",\"price\":\"1\","
+     "\"product_id\":\"A-B\"}",
+     QW_BAD_NUMBER},
+    {"{\"type\":\"match\",\"side\":\"buy\",\"size\":\"1\",\"price\":\"1\",\"product_id\":\"A-B\"}",
+     QW_MISSING_FIELD},
     {"{\"type\":\"l2update\",\"type\":\"l2update\"}", QW_BAD_JSON},
     {"{\"type\":\"ticker\"} x", QW_BAD_JSON},
     {"{\"type\":\"ticker\",}", QW_BAD_JSON},
@@ -186,15 +251,35 @@ static const struct {
     {"{\"type\":\"ticker\",\"a\":\"\xc0\xaf\"}", QW_BAD_JSON},
     {"{\"type\":\"ticker\",\"a\":\"\xed\xa0\x80\"}", QW_BAD_JSON},
     {"{\"type\":\"ticker\",\"a\":\"tab\there\"}", QW_BAD_JSON},
-    {"{\"type\":\"ticker\",\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}", QW_TOO_DEEP},
-    {"{\"channel\":\"l2_data\",\"timestamp\":\"2023-01-01T00:00:00Z\",\"sequence_num\":0}", QW_MISSING_FIELD},
-    {"{\"channel\":\"l2_data\",\"timestamp\":\"2023-01-01T00:00:00Z\",\"sequence_num\":-1,\"events\":[]}", QW_BAD_SEQUENCE},
-    {"{\"channel\":\"l2_data\",\"timestamp\":\"2023-01-01T00:00:00Z\",\"sequence_num\":0,\"events\":[{\"type\":\"update\",\"product_id\":\"A-B\",\"updates\":[{\"side\":\"ask\",\"price_level\":\"1\",\"new_quantity\":\"1\"}]}]}", QW_BAD_SIDE},
-    {"{\"channel\":\"l2_data\",\"timestamp\":\"2023-01-01T00:00:00Z\",\"sequence_num\":0,\"events\":[{\"type\":\"update\",\"product_id\":\"A-B\",\"updates\":[{\"side\":\"bid\",\"new_quantity\":\"1\"}]}]}", QW_MISSING_FIELD},
-    {"{\"channel\":\"l2_data\",\"timestamp\":\"2023-01-01T00:00:00Z\",\"sequence_num\":0,\"events\":[{\"type\":\"weird\",\"product_id\":\"A-B\",\"updates\":[]}]}", QW_BAD_TYPE},
-    {"{\"channel\":\"market_trades\",\"timestamp\":\"2023-01-01T00:00:00Z\",\"sequence_num\":0,\"events\":[{\"type\":\"update\",\"trades\":[{\"product_id\":\"A-B\",\"trade_id\":5,\"price\":\"1\",\"size\":\"1\",\"side\":\"BUY\",\"time\":\"2023-01-01T00:00:00Z\"}]}]}", QW_BAD_TYPE},
-    {"{\"channel\":\"market_trades\",\"timestamp\":\"2023-01-01T00:00:00Z\",\"sequence_num\":0,\"events\":[{\"type\":\"update\",\"trades\":[{\"product_id\":\"A-B\",\"trade_id\":\"5\",\"price\":\"1\",\"size\":\"1\",\"side\":\"buy\",\"time\":\"2023-01-01T00:00:00Z\"}]}]}", QW_BAD_SIDE},
-    {"{\"channel\":\"l2_data\",\"timestamp\":\"not a time\",\"sequence_num\":0,\"events\":[]}", QW_BAD_TIME},
+    {"{\"type\":\"ticker\",\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]"
+     "]]]]]]]]]]]]]]}",
+     QW_TOO_DEEP},
+    {"{\"channel\":\"l2_data\",\"timestamp\":\"2023-01-01T00:00:00Z\",\"sequence_num\":0}",
+     QW_MISSING_FIELD},
+    {"{\"channel\":\"l2_data\",\"timestamp\":\"2023-01-01T00:00:00Z\",\"sequence_num\":-1,"
+     "\"events\":[]}",
+     QW_BAD_SEQUENCE},
+    {"{\"channel\":\"l2_data\",\"timestamp\":\"2023-01-01T00:00:00Z\",\"sequence_num\":0,"
+     "\"events\":[{\"type\":\"update\",\"product_id\":\"A-B\",\"updates\":[{\"side\":\"ask\","
+     "\"price_level\":\"1\",\"new_quantity\":\"1\"}]}]}",
+     QW_BAD_SIDE},
+    {"{\"channel\":\"l2_data\",\"timestamp\":\"2023-01-01T00:00:00Z\",\"sequence_num\":0,"
+     "\"events\":[{\"type\":\"update\",\"product_id\":\"A-B\",\"updates\":[{\"side\":\"bid\",\"new_"
+     "quantity\":\"1\"}]}]}",
+     QW_MISSING_FIELD},
+    {"{\"channel\":\"l2_data\",\"timestamp\":\"2023-01-01T00:00:00Z\",\"sequence_num\":0,"
+     "\"events\":[{\"type\":\"weird\",\"product_id\":\"A-B\",\"updates\":[]}]}",
+     QW_BAD_TYPE},
+    {"{\"channel\":\"market_trades\",\"timestamp\":\"2023-01-01T00:00:00Z\",\"sequence_num\":0,"
+     "\"events\":[{\"type\":\"update\",\"trades\":[{\"product_id\":\"A-B\",\"trade_id\":5,"
+     "\"price\":\"1\",\"size\":\"1\",\"side\":\"BUY\",\"time\":\"2023-01-01T00:00:00Z\"}]}]}",
+     QW_BAD_TYPE},
+    {"{\"channel\":\"market_trades\",\"timestamp\":\"2023-01-01T00:00:00Z\",\"sequence_num\":0,"
+     "\"events\":[{\"type\":\"update\",\"trades\":[{\"product_id\":\"A-B\",\"trade_id\":\"5\","
+     "\"price\":\"1\",\"size\":\"1\",\"side\":\"buy\",\"time\":\"2023-01-01T00:00:00Z\"}]}]}",
+     QW_BAD_SIDE},
+    {"{\"channel\":\"l2_data\",\"timestamp\":\"not a time\",\"sequence_num\":0,\"events\":[]}",
+     QW_BAD_TIME},
 };
 
 TEST(feed_rejects_with_reason)
@@ -228,8 +313,12 @@ TEST(feed_accepts_escapes_and_unicode)
 {
     qw_feed *f = mkfeed();
     const qw_msg *m;
-    ASSERT_OK(parse(f, "{\"type\":\"l2update\",\"product_\\u0069d\":\"A\\u002dB\",\"changes\":[[\"b\\u0075y\",\"1\\u002e5\",\"2\"]],"
-                       "\"time\":\"2021-04-17T16:43:37Z\",\"note\":\"caf\xc3\xa9 \\ud83d\\ude00 \xf0\x9f\x98\x80\"}", &m));
+    ASSERT_OK(parse(f,
+                    "{\"type\":\"l2update\",\"product_\\u0069d\":\"A\\u002dB\",\"changes\":[["
+                    "\"b\\u0075y\",\"1\\u002e5\",\"2\"]],"
+                    "\"time\":\"2021-04-17T16:43:37Z\",\"note\":\"caf\xc3\xa9 \\ud83d\\ude00 "
+                    "\xf0\x9f\x98\x80\"}",
+                    &m));
     ASSERT_STREQ(m->groups[0].product, "A-B");
     ASSERT_EQ(m->chg[0].px, D("1.5"));
     ASSERT_EQ(m->chg[0].side, QW_FEED_BID);
@@ -237,10 +326,13 @@ TEST(feed_accepts_escapes_and_unicode)
 }
 
 #define ADV_SNAP                                                                                   \
-    "{\"channel\":\"l2_data\",\"client_id\":\"\",\"timestamp\":\"2026-08-09T21:05:48.85484Z\",\"sequence_num\":%d,"  \
-    "\"events\":[{\"type\":\"snapshot\",\"product_id\":\"BTC-USD\",\"updates\":["                   \
-    "{\"side\":\"bid\",\"event_time\":\"1970-01-01T00:00:00Z\",\"price_level\":\"100.5\",\"new_quantity\":\"1.25\"},"   \
-    "{\"side\":\"offer\",\"event_time\":\"1970-01-01T00:00:00Z\",\"price_level\":\"100.6\",\"new_quantity\":\"2\"}]}]}"
+    "{\"channel\":\"l2_data\",\"client_id\":\"\",\"timestamp\":\"2026-08-09T21:05:48.85484Z\","    \
+    "\"sequence_num\":%d,"                                                                         \
+    "\"events\":[{\"type\":\"snapshot\",\"product_id\":\"BTC-USD\",\"updates\":["                  \
+    "{\"side\":\"bid\",\"event_time\":\"1970-01-01T00:00:00Z\",\"price_level\":\"100.5\",\"new_"   \
+    "quantity\":\"1.25\"},"                                                                        \
+    "{\"side\":\"offer\",\"event_time\":\"1970-01-01T00:00:00Z\",\"price_level\":\"100.6\",\"new_" \
+    "quantity\":\"2\"}]}]}"
 
 TEST(feed_advanced_l2_data)
 {
@@ -260,11 +352,16 @@ TEST(feed_advanced_l2_data)
     ASSERT_EQ(m->t_ns, 1786309548854840000);
     ASSERT_EQ(m->chg[0].t_ns, m->t_ns); /* 1970 placeholder repaired with the envelope time */
     ASSERT_EQ(m->times_repaired, 2);
-    ASSERT_OK(parse(f, "{\"channel\":\"l2_data\",\"timestamp\":\"2026-08-09T21:05:48.9Z\",\"sequence_num\":1,"
-                       "\"events\":[{\"type\":\"update\",\"product_id\":\"BTC-USD\",\"updates\":["
-                       "{\"side\":\"bid\",\"event_time\":\"2026-08-09T21:05:48.870Z\",\"price_level\":\"100.5\",\"new_quantity\":\"0\"}]},"
-                       "{\"type\":\"update\",\"product_id\":\"ETH-USD\",\"updates\":["
-                       "{\"side\":\"offer\",\"event_time\":\"2026-08-09T21:05:48.871Z\",\"price_level\":\"3000\",\"new_quantity\":\"1\"}]}]}", &m));
+    ASSERT_OK(parse(
+        f,
+        "{\"channel\":\"l2_data\",\"timestamp\":\"2026-08-09T21:05:48.9Z\",\"sequence_num\":1,"
+        "\"events\":[{\"type\":\"update\",\"product_id\":\"BTC-USD\",\"updates\":["
+        "{\"side\":\"bid\",\"event_time\":\"2026-08-09T21:05:48.870Z\",\"price_level\":\"100.5\","
+        "\"new_quantity\":\"0\"}]},"
+        "{\"type\":\"update\",\"product_id\":\"ETH-USD\",\"updates\":["
+        "{\"side\":\"offer\",\"event_time\":\"2026-08-09T21:05:48.871Z\",\"price_level\":\"3000\","
+        "\"new_quantity\":\"1\"}]}]}",
+        &m));
     ASSERT_EQ(m->ngroups, 2);
     ASSERT_STREQ(m->groups[1].product, "ETH-USD");
     ASSERT_EQ(m->groups[1].first, 1);
@@ -278,8 +375,10 @@ TEST(feed_advanced_sequence_gap_and_restart)
 {
     qw_feed *f = mkfeed();
     const qw_msg *m;
-#define HB "{\"channel\":\"heartbeats\",\"timestamp\":\"2026-08-09T21:05:48Z\",\"sequence_num\":%d," \
-           "\"events\":[{\"current_time\":\"2026-08-09 21:05:48.854840045 +0000 UTC m=+41691.260485341\",\"heartbeat_counter\":41691}]}"
+#define HB                                                                                         \
+    "{\"channel\":\"heartbeats\",\"timestamp\":\"2026-08-09T21:05:48Z\",\"sequence_num\":%d,"      \
+    "\"events\":[{\"current_time\":\"2026-08-09 21:05:48.854840045 +0000 UTC "                     \
+    "m=+41691.260485341\",\"heartbeat_counter\":41691}]}"
     char buf[512];
     int seqs[] = {0, 1, 2, 5, 6, 0, 1};
     int gaps[] = {0, 0, 0, 1, 0, 0, 0};
@@ -305,10 +404,15 @@ TEST(feed_advanced_trades_and_others)
 {
     qw_feed *f = mkfeed();
     const qw_msg *m;
-    ASSERT_OK(parse(f, "{\"channel\":\"market_trades\",\"timestamp\":\"2026-08-09T21:05:48Z\",\"sequence_num\":3,"
-                       "\"events\":[{\"type\":\"update\",\"trades\":[{\"product_id\":\"BTC-USD\",\"trade_id\":\"123\",\"price\":\"100\","
-                       "\"size\":\"0.1\",\"time\":\"2026-08-09T21:05:47.5Z\",\"side\":\"SELL\"},{\"product_id\":\"ETH-USD\",\"trade_id\":\"9\","
-                       "\"price\":\"3\",\"size\":\"1\",\"time\":\"2026-08-09T21:05:47.6Z\",\"side\":\"BUY\"}]}]}", &m));
+    ASSERT_OK(parse(
+        f,
+        "{\"channel\":\"market_trades\",\"timestamp\":\"2026-08-09T21:05:48Z\",\"sequence_num\":3,"
+        "\"events\":[{\"type\":\"update\",\"trades\":[{\"product_id\":\"BTC-USD\",\"trade_id\":"
+        "\"123\",\"price\":\"100\","
+        "\"size\":\"0.1\",\"time\":\"2026-08-09T21:05:47.5Z\",\"side\":\"SELL\"},{\"product_id\":"
+        "\"ETH-USD\",\"trade_id\":\"9\","
+        "\"price\":\"3\",\"size\":\"1\",\"time\":\"2026-08-09T21:05:47.6Z\",\"side\":\"BUY\"}]}]}",
+        &m));
     ASSERT_EQ(m->type, QW_MSG_TRADES);
     ASSERT_EQ(m->ntrades, 2);
     ASSERT_EQ(m->trades[0].aggressor, QW_FEED_BID);
@@ -316,19 +420,33 @@ TEST(feed_advanced_trades_and_others)
     ASSERT_STREQ(m->trades[1].product, "ETH-USD");
     ASSERT_STREQ(m->trades[0].trade_id, "123");
     ASSERT_EQ(m->trades[0].t_ns, 1786309547500000000);
-    ASSERT_OK(parse(f, "{\"channel\":\"subscriptions\",\"timestamp\":\"2026-08-09T21:05:48Z\",\"sequence_num\":4,"
-                       "\"events\":[{\"subscriptions\":{\"level2\":[\"BTC-USD\"],\"heartbeats\":[\"heartbeats\"]}}]}", &m));
+    ASSERT_OK(parse(
+        f,
+        "{\"channel\":\"subscriptions\",\"timestamp\":\"2026-08-09T21:05:48Z\",\"sequence_num\":4,"
+        "\"events\":[{\"subscriptions\":{\"level2\":[\"BTC-USD\"],\"heartbeats\":[\"heartbeats\"]}}"
+        "]}",
+        &m));
     ASSERT_EQ(m->type, QW_MSG_SUBSCRIPTIONS);
-    ASSERT_OK(parse(f, "{\"channel\":\"ticker\",\"timestamp\":\"2026-08-09T21:05:48Z\",\"sequence_num\":5,\"events\":[]}", &m));
+    ASSERT_OK(parse(f,
+                    "{\"channel\":\"ticker\",\"timestamp\":\"2026-08-09T21:05:48Z\",\"sequence_"
+                    "num\":5,\"events\":[]}",
+                    &m));
     ASSERT_EQ(m->type, QW_MSG_IGNORED);
-    ASSERT_OK(parse(f, "{\"channel\":\"mystery\",\"timestamp\":\"2026-08-09T21:05:48Z\",\"sequence_num\":6,\"events\":[]}", &m));
+    ASSERT_OK(parse(f,
+                    "{\"channel\":\"mystery\",\"timestamp\":\"2026-08-09T21:05:48Z\",\"sequence_"
+                    "num\":6,\"events\":[]}",
+                    &m));
     ASSERT_EQ(m->unknown_type, 1);
     ASSERT_OK(parse(f, "{\"type\":\"error\",\"message\":\"failure to subscribe\"}", &m));
     ASSERT_EQ(m->type, QW_MSG_ERROR);
     ASSERT_STREQ(m->text, "failure to subscribe");
     /* events before channel: deferred path */
-    ASSERT_OK(parse(f, "{\"events\":[{\"type\":\"update\",\"product_id\":\"BTC-USD\",\"updates\":[{\"side\":\"bid\",\"price_level\":\"1\","
-                       "\"new_quantity\":\"2\"}]}],\"sequence_num\":7,\"timestamp\":\"2026-08-09T21:05:48Z\",\"channel\":\"l2_data\"}", &m));
+    ASSERT_OK(parse(f,
+                    "{\"events\":[{\"type\":\"update\",\"product_id\":\"BTC-USD\",\"updates\":[{"
+                    "\"side\":\"bid\",\"price_level\":\"1\","
+                    "\"new_quantity\":\"2\"}]}],\"sequence_num\":7,\"timestamp\":\"2026-08-09T21:"
+                    "05:48Z\",\"channel\":\"l2_data\"}",
+                    &m));
     ASSERT_EQ(m->type, QW_MSG_BOOK);
     ASSERT_EQ(m->nchg, 1);
     ASSERT_EQ(m->chg[0].t_ns, 1786309548000000000);
@@ -346,7 +464,10 @@ TEST(feed_no_allocation_after_warmup)
     for (int i = 0; i < 10000; i++) {
         snprintf(buf, sizeof buf, ADV_SNAP, i + 1);
         ASSERT_OK(parse(f, buf, &m));
-        ASSERT_OK(parse(f, "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"1\",\"2\"]],\"time\":\"2021-04-17T16:43:37Z\"}", &m));
+        ASSERT_OK(parse(f,
+                        "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"1\","
+                        "\"2\"]],\"time\":\"2021-04-17T16:43:37Z\"}",
+                        &m));
     }
     ASSERT_EQ(qw_alloc_count(), before);
     qw_feed_destroy(f);
@@ -358,7 +479,8 @@ TEST(feed_limits_bound_growth)
     qw_feed_opts o = {.max_changes = 300};
     ASSERT_OK(qw_feed_create(&f, &o));
     char *buf = malloc(64 * 1024);
-    size_t n = (size_t)sprintf(buf, "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"time\":\"2021-04-17T16:43:37Z\",\"changes\":[");
+    size_t n = (size_t)sprintf(buf, "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"time\":\"2021-"
+                                    "04-17T16:43:37Z\",\"changes\":[");
     for (int i = 0; i < 400; i++)
         n += (size_t)sprintf(buf + n, "%s[\"buy\",\"%d\",\"1\"]", i ? "," : "", i + 1);
     n += (size_t)sprintf(buf + n, "]}");
@@ -382,7 +504,8 @@ TEST(feed_alloc_failure_is_clean)
     }
     qw_feed *f = mkfeed();
     char *buf = malloc(64 * 1024);
-    size_t n = (size_t)sprintf(buf, "{\"type\":\"snapshot\",\"product_id\":\"A-B\",\"asks\":[],\"bids\":[");
+    size_t n = (size_t)sprintf(
+        buf, "{\"type\":\"snapshot\",\"product_id\":\"A-B\",\"asks\":[],\"bids\":[");
     for (int i = 0; i < 1000; i++)
         n += (size_t)sprintf(buf + n, "%s[\"%d\",\"1\"]", i ? "," : "", i + 1);
     n += (size_t)sprintf(buf + n, "]}");
@@ -425,19 +548,31 @@ TEST(feed_time_cache_matches_full_parser)
         case 4: snprintf(ts, sizeof ts, "%s%02d.%06d+00:00", prefix, sec, frac); break;
         default: snprintf(ts, sizeof ts, "%s%02d.%03dz", prefix, sec, frac % 1000); break;
         }
-        snprintf(msg, sizeof msg, "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[],\"time\":\"%s\"}", ts);
+        snprintf(msg, sizeof msg,
+                 "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[],\"time\":\"%s\"}",
+                 ts);
         int64_t want;
         ASSERT_OK(qw_time_parse(ts, strlen(ts), &want));
         const qw_msg *m;
         ASSERT_OK(parse(f, msg, &m));
         if (m->t_ns != want)
-            qwt_fail(__FILE__, __LINE__, "%s: %lld != %lld", ts, (long long)m->t_ns, (long long)want);
+            qwt_fail(__FILE__, __LINE__, "%s: %lld != %lld", ts, (long long)m->t_ns,
+                     (long long)want);
     }
     const qw_msg *m;
     /* a malformed tail after a cached prefix is still rejected */
-    ASSERT_ERR(QW_BAD_TIME, parse(f, "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[],\"time\":\"2021-04-17T16:01:7x.5Z\"}", &m));
-    ASSERT_ERR(QW_BAD_TIME, parse(f, "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[],\"time\":\"2021-04-17T16:01:60Z\"}", &m));
-    ASSERT_ERR(QW_BAD_TIME, parse(f, "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[],\"time\":\"2021-04-17T16:01:07.Z\"}", &m));
+    ASSERT_ERR(QW_BAD_TIME, parse(f,
+                                  "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[],"
+                                  "\"time\":\"2021-04-17T16:01:7x.5Z\"}",
+                                  &m));
+    ASSERT_ERR(QW_BAD_TIME, parse(f,
+                                  "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[],"
+                                  "\"time\":\"2021-04-17T16:01:60Z\"}",
+                                  &m));
+    ASSERT_ERR(QW_BAD_TIME, parse(f,
+                                  "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[],"
+                                  "\"time\":\"2021-04-17T16:01:07.Z\"}",
+                                  &m));
     qw_feed_destroy(f);
 }
 
@@ -446,9 +581,12 @@ TEST(feed_changes_fast_path_equals_generic)
     /* the compact form takes the fast path; spaced and escaped forms take
      * the generic one; all must give the same events */
     const char *forms[] = {
-        "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"10.5\",\"0.00\"],[\"sell\",\"11\",\"2.12345678\"]],\"time\":\"2021-04-17T16:43:37Z\"}",
-        "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[ [ \"buy\" , \"10.5\" , \"0.00\" ] , [\"sell\",\"11\",\"2.12345678\"] ],\"time\":\"2021-04-17T16:43:37Z\"}",
-        "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"1\\u0030.5\",\"0.00\"],[\"s\\u0065ll\",\"11.0\",\"2.123456780\"]],\"time\":\"2021-04-17T16:43:37Z\"}",
+        "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"10.5\",\"0.00\"],["
+        "\"sell\",\"11\",\"2.12345678\"]],\"time\":\"2021-04-17T16:43:37Z\"}",
+        "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[ [ \"buy\" , \"10.5\" , "
+        "\"0.00\" ] , [\"sell\",\"11\",\"2.12345678\"] ],\"time\":\"2021-04-17T16:43:37Z\"}",
+        "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"1\\u0030.5\",\"0."
+        "00\"],[\"s\\u0065ll\",\"11.0\",\"2.123456780\"]],\"time\":\"2021-04-17T16:43:37Z\"}",
     };
     qw_feed *f = mkfeed();
     for (int i = 0; i < 3; i++) {
@@ -463,8 +601,19 @@ TEST(feed_changes_fast_path_equals_generic)
         ASSERT_EQ(m->chg[1].sz, D("2.12345678"));
     }
     const qw_msg *m;
-    ASSERT_ERR(QW_BAD_NUMBER, parse(f, "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"1.123456789\",\"1\"]],\"time\":\"2021-04-17T16:43:37Z\"}", &m));
-    ASSERT_ERR(QW_BAD_JSON, parse(f, "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"1\",\"1\"],],\"time\":\"2021-04-17T16:43:37Z\"}", &m));
-    ASSERT_ERR(QW_BAD_NUMBER, parse(f, "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"92233720369\",\"1\"]],\"time\":\"2021-04-17T16:43:37Z\"}", &m));
+    ASSERT_ERR(QW_BAD_NUMBER,
+               parse(f,
+                     "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"1."
+                     "123456789\",\"1\"]],\"time\":\"2021-04-17T16:43:37Z\"}",
+                     &m));
+    ASSERT_ERR(QW_BAD_JSON, parse(f,
+                                  "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[["
+                                  "\"buy\",\"1\",\"1\"],],\"time\":\"2021-04-17T16:43:37Z\"}",
+                                  &m));
+    ASSERT_ERR(QW_BAD_NUMBER,
+               parse(f,
+                     "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\","
+                     "\"92233720369\",\"1\"]],\"time\":\"2021-04-17T16:43:37Z\"}",
+                     &m));
     qw_feed_destroy(f);
 }

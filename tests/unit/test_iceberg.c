@@ -48,10 +48,22 @@ TEST(ice_single_value_serialization)
     hexeq(&b, "00");
     qw_ice_bound_string_lower(&b, "iceberg", 7);
     hexeq(&b, "69636562657267");
-    static const struct { int64_t v; const char *hex; } dec[] = {
-        {0, "00"}, {1, "01"}, {-1, "ff"}, {127, "7f"}, {128, "0080"}, {-128, "80"},
-        {-129, "ff7f"}, {255, "00ff"}, {32767, "7fff"}, {-32768, "8000"}, {1234500000000LL, "011f6def1900"},
-        {INT64_MAX, "7fffffffffffffff"}, {INT64_MIN, "8000000000000000"}};
+    static const struct {
+        int64_t v;
+        const char *hex;
+    } dec[] = {{0, "00"},
+               {1, "01"},
+               {-1, "ff"},
+               {127, "7f"},
+               {128, "0080"},
+               {-128, "80"},
+               {-129, "ff7f"},
+               {255, "00ff"},
+               {32767, "7fff"},
+               {-32768, "8000"},
+               {1234500000000LL, "011f6def1900"},
+               {INT64_MAX, "7fffffffffffffff"},
+               {INT64_MIN, "8000000000000000"}};
     for (size_t i = 0; i < sizeof(dec) / sizeof(dec[0]); i++) {
         qw_ice_bound_decimal(&b, dec[i].v);
         hexeq(&b, dec[i].hex);
@@ -152,10 +164,18 @@ TEST(ice_day_transform_and_types)
 static void test_schema(qw_ice_schema *s, qw_ice_spec *sp)
 {
     memset(s, 0, sizeof(*s));
-    static const struct { const char *n; const char *t; int req; } cols[] = {
-        {"product_id", "string", 1}, {"exchange_ts", "timestamptz", 1}, {"price", "decimal(18, 8)", 0},
-        {"size", "double", 0}, {"seq", "long", 0}, {"is_snapshot", "boolean", 0},
-        {"day", "date", 0}, {"n", "int", 0}};
+    static const struct {
+        const char *n;
+        const char *t;
+        int req;
+    } cols[] = {{"product_id", "string", 1},
+                {"exchange_ts", "timestamptz", 1},
+                {"price", "decimal(18, 8)", 0},
+                {"size", "double", 0},
+                {"seq", "long", 0},
+                {"is_snapshot", "boolean", 0},
+                {"day", "date", 0},
+                {"n", "int", 0}};
     for (int i = 0; i < 8; i++) {
         qw_ice_field *f = &s->fields[i];
         f->id = i + 1;
@@ -230,17 +250,36 @@ TEST(ice_metadata_json_roundtrip)
     ASSERT_EQ(back->spec.fields[1].transform, QW_ICE_T_DAY);
     ASSERT_EQ(back->spec.fields[1].field_id, 1001);
     /* the fields Java writes are all there */
-    static const char *const keys[] = {"format-version", "table-uuid", "location",
-        "last-sequence-number", "last-updated-ms", "last-column-id", "current-schema-id",
-        "schemas", "default-spec-id", "partition-specs", "last-partition-id",
-        "default-sort-order-id", "sort-orders", "properties", "current-snapshot-id", "refs",
-        "snapshots", "snapshot-log", "metadata-log"};
+    static const char *const keys[] = {"format-version",
+                                       "table-uuid",
+                                       "location",
+                                       "last-sequence-number",
+                                       "last-updated-ms",
+                                       "last-column-id",
+                                       "current-schema-id",
+                                       "schemas",
+                                       "default-spec-id",
+                                       "partition-specs",
+                                       "last-partition-id",
+                                       "default-sort-order-id",
+                                       "sort-orders",
+                                       "properties",
+                                       "current-snapshot-id",
+                                       "refs",
+                                       "snapshots",
+                                       "snapshot-log",
+                                       "metadata-log"};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         ASSERT_TRUE(json_object_get(back->root, keys[i]) != NULL);
     ASSERT_STREQ(json_string_value(json_object_get(json_object_get(back->root, "properties"),
-                                                   "write.format.default")), "parquet");
-    json_t *tr = json_object_get(json_array_get(json_object_get(json_array_get(
-        json_object_get(back->root, "partition-specs"), 0), "fields"), 1), "transform");
+                                                   "write.format.default")),
+                 "parquet");
+    json_t *tr = json_object_get(
+        json_array_get(
+            json_object_get(json_array_get(json_object_get(back->root, "partition-specs"), 0),
+                            "fields"),
+            1),
+        "transform");
     ASSERT_STREQ(json_string_value(tr), "day");
     qw_free(text);
     qw_ice_meta_free(back);
@@ -495,7 +534,8 @@ static int check_fixture(const char *root, const char *table_dir, const char *fr
         } else {
             if (e != QW_OK)
                 qwt_fail(__FILE__, __LINE__, "%s: %s %s", path, qw_err_name(e), err);
-            const json_t *sum = json_object_get(qw_ice_meta_snapshot(m, m->current_snapshot_id), "summary");
+            const json_t *sum =
+                json_object_get(qw_ice_meta_snapshot(m, m->current_snapshot_id), "summary");
             int64_t size = 0, pos = 0, eq = 0;
             for (size_t i = 0; i < s.nfiles; i++) {
                 size += s.files[i].file_size_in_bytes;
@@ -533,17 +573,33 @@ TEST(ice_reads_fixture_tables)
 {
     char root[512];
     fixtures(root, sizeof(root));
-    ASSERT_EQ(check_fixture(root, "icebird/spark/bunnies", "s3a://hyperparam-iceberg/spark/bunnies", NULL, QW_OK), 5);
-    ASSERT_EQ(check_fixture(root, "icebird/java/bunnies", "s3a://hyperparam-iceberg/java/bunnies", NULL, QW_OK), 4);
-    ASSERT_EQ(check_fixture(root, "icebird/spark/rename_column", "s3a://hyperparam-iceberg/spark/rename_column", NULL, QW_OK), 2);
-    ASSERT_EQ(check_fixture(root, "duckdb-iceberg/iceberg/lineitem_iceberg", "./lineitem_iceberg", "lineitem_iceberg", QW_OK), 2);
-    ASSERT_EQ(check_fixture(root, "duckdb-iceberg/add_columns_with_defaults/default.db/add_columns_with_defaults",
-                            "data/persistent/add_columns_with_defaults/default.db/add_columns_with_defaults", NULL, QW_OK), 3);
-    ASSERT_EQ(check_fixture(root, "duckdb-iceberg/partition_timestamp/default.db/partition_timestamp",
-                            "data/persistent/partition_timestamp/default.db/partition_timestamp", NULL, QW_OK), 1);
+    ASSERT_EQ(check_fixture(root, "icebird/spark/bunnies", "s3a://hyperparam-iceberg/spark/bunnies",
+                            NULL, QW_OK),
+              5);
+    ASSERT_EQ(check_fixture(root, "icebird/java/bunnies", "s3a://hyperparam-iceberg/java/bunnies",
+                            NULL, QW_OK),
+              4);
+    ASSERT_EQ(check_fixture(root, "icebird/spark/rename_column",
+                            "s3a://hyperparam-iceberg/spark/rename_column", NULL, QW_OK),
+              2);
+    ASSERT_EQ(check_fixture(root, "duckdb-iceberg/iceberg/lineitem_iceberg", "./lineitem_iceberg",
+                            "lineitem_iceberg", QW_OK),
+              2);
+    ASSERT_EQ(check_fixture(
+                  root,
+                  "duckdb-iceberg/add_columns_with_defaults/default.db/add_columns_with_defaults",
+                  "data/persistent/add_columns_with_defaults/default.db/add_columns_with_defaults",
+                  NULL, QW_OK),
+              3);
+    ASSERT_EQ(check_fixture(root,
+                            "duckdb-iceberg/partition_timestamp/default.db/partition_timestamp",
+                            "data/persistent/partition_timestamp/default.db/partition_timestamp",
+                            NULL, QW_OK),
+              1);
     /* README: manifests edited after commit, manifest_length stale -> refused */
     ASSERT_EQ(check_fixture(root, "duckdb-iceberg/null_stats/default/test_nulls",
-                            "data/persistent/null_stats/default/test_nulls", NULL, QW_CORRUPT), 3);
+                            "data/persistent/null_stats/default/test_nulls", NULL, QW_CORRUPT),
+              3);
 }
 
 TEST(ice_fixture_partitions_and_bounds)
@@ -555,7 +611,9 @@ TEST(ice_fixture_partitions_and_bounds)
     ASSERT_OK(qw_fileio_create(&io, NULL, NULL));
     ASSERT_OK(qw_fileio_add_map(io, "s3a://hyperparam-iceberg/spark/rename_column", dir));
     qw_ice_meta *m;
-    ASSERT_OK(qw_ice_meta_read(io, "s3a://hyperparam-iceberg/spark/rename_column/metadata/v3.metadata.json", &m, err, sizeof(err)));
+    ASSERT_OK(qw_ice_meta_read(
+        io, "s3a://hyperparam-iceberg/spark/rename_column/metadata/v3.metadata.json", &m, err,
+        sizeof(err)));
     ASSERT_EQ(m->spec.nfields, 2);
     ASSERT_EQ(m->spec.fields[0].transform, QW_ICE_T_BUCKET);
     ASSERT_EQ(m->spec.fields[0].param, 4);

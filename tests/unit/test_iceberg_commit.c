@@ -17,7 +17,9 @@ typedef struct memcat {
     pthread_mutex_t mu;
     char ns[8][64];
     int nns;
-    struct { char ns[64], table[64], loc[QW_ICE_LOC_MAX]; } t[8];
+    struct {
+        char ns[64], table[64], loc[QW_ICE_LOC_MAX];
+    } t[8];
     int nt;
     int commits, conflicts;
     /* conflict injection: before each of the next `inject` commits, run a
@@ -208,8 +210,8 @@ TEST(ice_create_table_and_appends)
     qw_ice_spec sp;
     schema(&s, &sp);
     char again[QW_ICE_LOC_MAX];
-    ASSERT_OK(qw_ice_create_table(&e.ops, e.io, "quotewatch", "raw_trades", "file:///elsewhere",
-                                  &s, &sp, NULL, 0, again, sizeof(again)));
+    ASSERT_OK(qw_ice_create_table(&e.ops, e.io, "quotewatch", "raw_trades", "file:///elsewhere", &s,
+                                  &sp, NULL, 0, again, sizeof(again)));
     ASSERT_STREQ(again, e.loc);
 
     qw_ice_data_file *f = qw_calloc(3, sizeof(*f));
@@ -233,7 +235,8 @@ TEST(ice_create_table_and_appends)
 
         qw_ice_meta *m;
         char loc[QW_ICE_LOC_MAX];
-        ASSERT_OK(qw_ice_load_table(&e.ops, e.io, "quotewatch", "raw_trades", &m, loc, sizeof(loc)));
+        ASSERT_OK(
+            qw_ice_load_table(&e.ops, e.io, "quotewatch", "raw_trades", &m, loc, sizeof(loc)));
         ASSERT_STREQ(loc, res.metadata_location);
         ASSERT_EQ(m->current_snapshot_id, res.snapshot_id);
         ASSERT_EQ(m->last_sequence_number, k + 1);
@@ -252,7 +255,8 @@ TEST(ice_create_table_and_appends)
         ASSERT_STREQ(json_string_value(json_object_get(sum, "changed-partition-count")), "3");
         ASSERT_EQ(json_array_size(json_object_get(m->root, "snapshot-log")), k + 1);
         ASSERT_EQ(json_array_size(json_object_get(m->root, "metadata-log")), k + 1);
-        ASSERT_EQ(json_integer_value(json_object_get(json_object_get(json_object_get(m->root, "refs"), "main"), "snapshot-id")),
+        ASSERT_EQ(json_integer_value(json_object_get(
+                      json_object_get(json_object_get(m->root, "refs"), "main"), "snapshot-id")),
                   res.snapshot_id);
 
         qw_ice_scan sc;
@@ -317,7 +321,8 @@ TEST(ice_append_conflict_retry_keeps_all_files)
     /* bounded: when every attempt loses, QW_CONFLICT and no orphan manifest */
     e.cat.inject = 100;
     o.max_attempts = 2;
-    ASSERT_ERR(QW_CONFLICT, qw_ice_append(&e.ops, e.io, "quotewatch", "raw_trades", f, 2, &o, &res));
+    ASSERT_ERR(QW_CONFLICT,
+               qw_ice_append(&e.ops, e.io, "quotewatch", "raw_trades", f, 2, &o, &res));
     ASSERT_EQ(res.attempts, 2);
     n = 0;
     ASSERT_OK(qw_fileio_list(e.io, meta_dir, count_files, &n));
@@ -411,7 +416,8 @@ TEST(ice_append_errors)
     snprintf(bad, sizeof(bad), "%s/bad.metadata.json", e.dir);
     ASSERT_OK(qw_fileio_write(e.io, bad, "{\"format-version\":2", 19));
     snprintf(e.cat.t[0].loc, QW_ICE_LOC_MAX, "%s", bad);
-    ASSERT_ERR(QW_BAD_JSON, qw_ice_append(&e.ops, e.io, "quotewatch", "raw_trades", f, 1, NULL, &res));
+    ASSERT_ERR(QW_BAD_JSON,
+               qw_ice_append(&e.ops, e.io, "quotewatch", "raw_trades", f, 1, NULL, &res));
     qw_free(f);
     env_fini(&e);
 }
@@ -492,16 +498,15 @@ TEST(ice_e2e_table)
         list = json_load_file(p, 0, &je);
         ASSERT_TRUE(json_is_array(list));
     } else {
-        list = json_pack("[{s:s, s:i, s:i, s:s, s:I, s:I}, {s:s, s:i, s:i, s:s, s:I, s:I},"
-                         " {s:s, s:i, s:i, s:s, s:I, s:I}]",
-                         "path", "file:///nowhere/a.parquet", "size", 100, "rows", 3, "product",
-                         "BTC-USD", "ts_min", (json_int_t)1618617600000000LL, "ts_max",
-                         (json_int_t)1618617601000000LL, "path", "file:///nowhere/b.parquet", "size",
-                         200, "rows", 4, "product", "ETH-USD", "ts_min",
-                         (json_int_t)1618617600000000LL, "ts_max", (json_int_t)1618617602000000LL,
-                         "path", "file:///nowhere/c.parquet", "size", 300, "rows", 5, "product",
-                         "BTC-USD", "ts_min", (json_int_t)1618704000000000LL, "ts_max",
-                         (json_int_t)1618704003000000LL);
+        list = json_pack(
+            "[{s:s, s:i, s:i, s:s, s:I, s:I}, {s:s, s:i, s:i, s:s, s:I, s:I},"
+            " {s:s, s:i, s:i, s:s, s:I, s:I}]",
+            "path", "file:///nowhere/a.parquet", "size", 100, "rows", 3, "product", "BTC-USD",
+            "ts_min", (json_int_t)1618617600000000LL, "ts_max", (json_int_t)1618617601000000LL,
+            "path", "file:///nowhere/b.parquet", "size", 200, "rows", 4, "product", "ETH-USD",
+            "ts_min", (json_int_t)1618617600000000LL, "ts_max", (json_int_t)1618617602000000LL,
+            "path", "file:///nowhere/c.parquet", "size", 300, "rows", 5, "product", "BTC-USD",
+            "ts_min", (json_int_t)1618704000000000LL, "ts_max", (json_int_t)1618704003000000LL);
     }
     size_t n = json_array_size(list);
     ASSERT_TRUE(n >= 2);

@@ -35,7 +35,8 @@ TEST(frame_formats)
     const char *cc = "wss://ws-feed.pro.coinbase.com <-> 1618677816.8434298";
     qw_frame_line(cc, strlen(cc), &fr);
     ASSERT_EQ(fr.kind, QW_FRAME_CONNECT);
-    const char *cs = "wss://ws-feed.pro.coinbase.com <- 1618677817.020616: {\"type\":\"subscribe\"}";
+    const char *cs =
+        "wss://ws-feed.pro.coinbase.com <- 1618677817.020616: {\"type\":\"subscribe\"}";
     qw_frame_line(cs, strlen(cs), &fr);
     ASSERT_EQ(fr.kind, QW_FRAME_META);
 

@@ -26,11 +26,14 @@ TEST(live_subscribe_messages_advanced)
     char buf[4096];
     ASSERT_OK(qw_wsclient_subscribe_msgs(&o, 0, buf, sizeof buf));
     const char *m = buf;
-    ASSERT_STREQ(m, "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USD\",\"ETH-USD\"],\"channel\":\"level2\"}");
+    ASSERT_STREQ(m, "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USD\",\"ETH-USD\"],\"channel\":"
+                    "\"level2\"}");
     m = next_str(m);
-    ASSERT_STREQ(m, "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USD\",\"ETH-USD\"],\"channel\":\"market_trades\"}");
+    ASSERT_STREQ(m, "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USD\",\"ETH-USD\"],\"channel\":"
+                    "\"market_trades\"}");
     m = next_str(m);
-    ASSERT_STREQ(m, "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USD\",\"ETH-USD\"],\"channel\":\"heartbeats\"}");
+    ASSERT_STREQ(m, "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USD\",\"ETH-USD\"],\"channel\":"
+                    "\"heartbeats\"}");
     m = next_str(m);
     ASSERT_STREQ(m, "");
     ASSERT_ERR(QW_TOO_LARGE, qw_wsclient_subscribe_msgs(&o, 0, buf, 100));
@@ -42,21 +45,29 @@ TEST(live_subscribe_messages_exchange_public_and_signed)
     qw_wsclient_opts o = {.products = ids, .nproducts = 1, .exchange = 1};
     char buf[4096];
     ASSERT_OK(qw_wsclient_subscribe_msgs(&o, 0, buf, sizeof buf));
-    ASSERT_STREQ(buf, "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USD\"],\"channels\":[\"level2_batch\"]}");
-    ASSERT_STREQ(next_str(buf), "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USD\"],\"channels\":[\"matches\"]}");
-    ASSERT_STREQ(next_str(next_str(buf)),
-                 "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USD\"],\"channels\":[\"heartbeat\"]}");
+    ASSERT_STREQ(
+        buf,
+        "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USD\"],\"channels\":[\"level2_batch\"]}");
+    ASSERT_STREQ(
+        next_str(buf),
+        "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USD\"],\"channels\":[\"matches\"]}");
+    ASSERT_STREQ(
+        next_str(next_str(buf)),
+        "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USD\"],\"channels\":[\"heartbeat\"]}");
     /* signatures computed independently with Python's hmac + base64 */
     o.ex_key = "k1";
     o.ex_passphrase = "pp";
-    o.ex_secret_b64 = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OWFiY2RlZg==";
+    o.ex_secret_b64 =
+        "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OWFiY2RlZg==";
     ASSERT_OK(qw_wsclient_subscribe_msgs(&o, 1700000000, buf, sizeof buf));
-    ASSERT_STREQ(buf, "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USD\"],\"channels\":[\"level2\"],"
-                      "\"signature\":\"VWEblJISZzHK29JLE7EP1VNXMFU1COxq3vybOn3OVEk=\",\"key\":\"k1\","
-                      "\"passphrase\":\"pp\",\"timestamp\":\"1700000000\"}");
+    ASSERT_STREQ(buf,
+                 "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USD\"],\"channels\":[\"level2\"],"
+                 "\"signature\":\"VWEblJISZzHK29JLE7EP1VNXMFU1COxq3vybOn3OVEk=\",\"key\":\"k1\","
+                 "\"passphrase\":\"pp\",\"timestamp\":\"1700000000\"}");
     o.ex_secret_b64 = "c2VjcmV0IQ==";
     ASSERT_OK(qw_wsclient_subscribe_msgs(&o, 1700000000, buf, sizeof buf));
-    ASSERT_TRUE(strstr(buf, "\"signature\":\"tkCIkvVUNpGNIHrF48UFScjMtwiVZ1XzdeJOnGkTmsI=\"") != NULL);
+    ASSERT_TRUE(strstr(buf, "\"signature\":\"tkCIkvVUNpGNIHrF48UFScjMtwiVZ1XzdeJOnGkTmsI=\"") !=
+                NULL);
     o.ex_secret_b64 = "not base64!";
     ASSERT_ERR(QW_TOO_LARGE, qw_wsclient_subscribe_msgs(&o, 1700000000, buf, sizeof buf));
 }
@@ -79,8 +90,8 @@ TEST(live_recorder_roundtrip_through_framer)
     const int64_t t0 = 1763000000123456789LL; /* some hour in 2025 */
     static const char *msgs[] = {
         "{\"type\":\"heartbeat\",\"x\":1}",
-        "{\"broken\": [1,2",             /* malformed: kept verbatim */
-        "{\"a\":\n\"two lines\"}",        /* newline: goes as msg_hex */
+        "{\"broken\": [1,2",       /* malformed: kept verbatim */
+        "{\"a\":\n\"two lines\"}", /* newline: goes as msg_hex */
         "",
     };
     ASSERT_OK(qw_recorder_connect(r, t0, 1, "ws://127.0.0.1:9/x\"y"));
@@ -163,12 +174,15 @@ TEST(live_pipeline_add_product_and_timer_labels)
     qw_feed *f;
     ASSERT_OK(qw_feed_create(&f, NULL));
     /* an unknown product is not auto-added in live mode */
-    const char *other = "{\"type\":\"snapshot\",\"product_id\":\"ETH-USD\",\"bids\":[[\"1\",\"1\"]],\"asks\":[[\"2\",\"1\"]]}";
+    const char *other = "{\"type\":\"snapshot\",\"product_id\":\"ETH-USD\",\"bids\":[[\"1\",\"1\"]]"
+                        ",\"asks\":[[\"2\",\"1\"]]}";
     qw_pipeline_ingest(p, f, other, strlen(other), 0, NULL);
     ASSERT_EQ(qw_pipeline_count(p), 1u);
-    const char *snap = "{\"type\":\"snapshot\",\"product_id\":\"BTC-USD\",\"bids\":[[\"100\",\"1\"]],\"asks\":[[\"101\",\"1\"]]}";
+    const char *snap = "{\"type\":\"snapshot\",\"product_id\":\"BTC-USD\",\"bids\":[[\"100\",\"1\"]"
+                       "],\"asks\":[[\"101\",\"1\"]]}";
     ASSERT_OK(qw_pipeline_ingest(p, f, snap, strlen(snap), 0, NULL));
-    const char *upd = "{\"type\":\"l2update\",\"product_id\":\"BTC-USD\",\"changes\":[[\"buy\",\"100.5\",\"2\"]],\"time\":\"2026-01-01T00:00:00.000000Z\"}";
+    const char *upd = "{\"type\":\"l2update\",\"product_id\":\"BTC-USD\",\"changes\":[[\"buy\","
+                      "\"100.5\",\"2\"]],\"time\":\"2026-01-01T00:00:00.000000Z\"}";
     ASSERT_OK(qw_pipeline_ingest(p, f, upd, strlen(upd), 0, NULL));
     const qw_chain *c = qw_pipeline_chain(p, 0);
     ASSERT_EQ(qw_labeler_pending(c->lab), 1u);

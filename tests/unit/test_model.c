@@ -544,13 +544,13 @@ TEST(model_checkpoint_rejects_corrupt_and_incompatible)
         uint8_t val;
         const char *needle;
     } edits[] = {
-        {32, 1, 0xFF, "labeled"},       /* n_class[0] no longer matches n_seen */
-        {56, 1, 0x00, "labeled"},       /* scaler_n_seen */
-        {64, 8, 0xFF, "mean"},          /* mean[0] = NaN */
+        {32, 1, 0xFF, "labeled"},        /* n_class[0] no longer matches n_seen */
+        {56, 1, 0x00, "labeled"},        /* scaler_n_seen */
+        {64, 8, 0xFF, "mean"},           /* mean[0] = NaN */
         {64 + 4 * 8 + 7, 1, 0xBF, NULL}, /* var[0] negative */
-        {16, 1, 9, "features"},         /* n_features 9: payload length no longer fits */
-        {20, 1, 50, "window"},          /* window 50 < ring fill */
-        {len - 5, 1, 7, "entry"},       /* last ring entry 7 */
+        {16, 1, 9, "features"},          /* n_features 9: payload length no longer fits */
+        {20, 1, 50, "window"},           /* window 50 < ring fill */
+        {len - 5, 1, 7, "entry"},        /* last ring entry 7 */
     };
     for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
         memcpy(bad, buf, len);
@@ -563,8 +563,8 @@ TEST(model_checkpoint_rejects_corrupt_and_incompatible)
     const struct {
         qw_classifier_opts o;
         const char *needle;
-    } other[] = {{{.n_features = 5}, "5 features"}, {{.alpha = 1e-3}, "alpha"},
-                 {{.window = 10}, "window"}};
+    } other[] = {
+        {{.n_features = 5}, "5 features"}, {{.alpha = 1e-3}, "alpha"}, {{.window = 10}, "window"}};
     for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
         qw_classifier *o;
         size_t l2;
@@ -587,7 +587,8 @@ TEST(model_checkpoint_rejects_corrupt_and_incompatible)
         const char *name;
         size_t n;
         const char *needle;
-    } files[] = {{"trunc", len / 2, "truncated"}, {"empty", 0, "truncated"},
+    } files[] = {{"trunc", len / 2, "truncated"},
+                 {"empty", 0, "truncated"},
                  {"big", sizeof big, "too large"}};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         snprintf(path, sizeof path, "%s/%s.ckpt", dir, files[i].name);
@@ -698,8 +699,8 @@ static void run_fixture(const char *dir, const char *name, sk_totals *tot)
     ASSERT_OK(qw_scaler_create(&s, nf));
     ASSERT_OK(qw_sgd_create(&m, nf, alpha));
     /* the classifier path, ready from its first sample of each class */
-    ASSERT_OK(qw_classifier_create(&c, &(qw_classifier_opts){
-                                           .n_features = nf, .alpha = alpha, .min_per_class = 1}));
+    ASSERT_OK(qw_classifier_create(
+        &c, &(qw_classifier_opts){.n_features = nf, .alpha = alpha, .min_per_class = 1}));
     long k = 0;
     fixture_row r;
     while (fgets(line, sizeof line, f)) {
@@ -781,7 +782,8 @@ TEST(model_sklearn_equivalence)
             run_fixture(dir, name, &tot);
     }
     fclose(idx);
-    fprintf(stderr, "    %ld streams, %ld steps; |z| > 18 on %ld updates, near-constant "
+    fprintf(stderr,
+            "    %ld streams, %ld steps; |z| > 18 on %ld updates, near-constant "
             "scale on %ld steps, %ld large-alpha streams\n",
             tot.streams, tot.steps, tot.clip_steps, tot.near_const_steps, tot.reset_streams);
     const char *names[] = {"coef", "intercept", "scaler mean", "scaler var", "p", "classifier p"};

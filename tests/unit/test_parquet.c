@@ -53,9 +53,15 @@ TEST(parquet_rle_hybrid_bytes)
 }
 
 static const qw_pq_column COLS[] = {
-    {"product_id", 1, QW_PQ_STRING, 1, 0},  {"ts", 2, QW_PQ_TIMESTAMP_US, 0, 1}, {"n", 3, QW_PQ_INT64, 0, 0},
-    {"i", 4, QW_PQ_INT32, 1, 0},            {"price", 5, QW_PQ_DECIMAL_18_8, 1, 1}, {"flag", 6, QW_PQ_BOOL, 0, 0},
-    {"x", 7, QW_PQ_DOUBLE, 0, 0},           {"day", 8, QW_PQ_DATE, 1, 0},       {"uniq", 9, QW_PQ_STRING, 0, 0},
+    {"product_id", 1, QW_PQ_STRING, 1, 0},
+    {"ts", 2, QW_PQ_TIMESTAMP_US, 0, 1},
+    {"n", 3, QW_PQ_INT64, 0, 0},
+    {"i", 4, QW_PQ_INT32, 1, 0},
+    {"price", 5, QW_PQ_DECIMAL_18_8, 1, 1},
+    {"flag", 6, QW_PQ_BOOL, 0, 0},
+    {"x", 7, QW_PQ_DOUBLE, 0, 0},
+    {"day", 8, QW_PQ_DATE, 1, 0},
+    {"uniq", 9, QW_PQ_STRING, 0, 0},
 };
 #define NC (sizeof COLS / sizeof COLS[0])
 
@@ -68,7 +74,8 @@ static int is_null(int col, long r)
 static qw_err write_file(const char *path, long rows, qw_compression comp, size_t rg_bytes,
                          qw_pq_file_stats *st)
 {
-    qw_pq_opts o = {.compression = comp, .row_group_bytes = rg_bytes, .page_bytes = 2048, .dictionary = 1};
+    qw_pq_opts o = {
+        .compression = comp, .row_group_bytes = rg_bytes, .page_bytes = 2048, .dictionary = 1};
     qw_pq_writer *w;
     char eb[256];
     qw_err e = qw_pq_writer_open(&w, path, COLS, NC, &o, eb, sizeof eb);
@@ -79,15 +86,25 @@ static qw_err write_file(const char *path, long rows, qw_compression comp, size_
         char u[32];
         int n = snprintf(u, sizeof u, "u%ld", r * 31);
         e = qw_pq_put_str(w, 0, prods[r % 3], 7);
-        if (!e) e = is_null(1, r) ? qw_pq_put_null(w, 1) : qw_pq_put_i64(w, 1, 1767225600000000LL + r);
-        if (!e) e = is_null(2, r) ? qw_pq_put_null(w, 2) : qw_pq_put_i64(w, 2, (r - rows / 2) * 1000003LL);
-        if (!e) e = qw_pq_put_i32(w, 3, (int32_t)(r % 100) - 50);
-        if (!e) e = qw_pq_put_i64(w, 4, 4312345000000LL - r * 17);
-        if (!e) e = is_null(5, r) ? qw_pq_put_null(w, 5) : qw_pq_put_bool(w, 5, r % 3 == 0);
-        if (!e) e = is_null(6, r) ? qw_pq_put_null(w, 6) : qw_pq_put_f64(w, 6, (double)r / 7.0 - 3.25);
-        if (!e) e = qw_pq_put_i32(w, 7, 20454 + (int32_t)(r / 100));
-        if (!e) e = is_null(8, r) ? qw_pq_put_null(w, 8) : qw_pq_put_str(w, 8, u, (size_t)n);
-        if (!e) e = qw_pq_end_row(w);
+        if (!e)
+            e = is_null(1, r) ? qw_pq_put_null(w, 1) : qw_pq_put_i64(w, 1, 1767225600000000LL + r);
+        if (!e)
+            e = is_null(2, r) ? qw_pq_put_null(w, 2)
+                              : qw_pq_put_i64(w, 2, (r - rows / 2) * 1000003LL);
+        if (!e)
+            e = qw_pq_put_i32(w, 3, (int32_t)(r % 100) - 50);
+        if (!e)
+            e = qw_pq_put_i64(w, 4, 4312345000000LL - r * 17);
+        if (!e)
+            e = is_null(5, r) ? qw_pq_put_null(w, 5) : qw_pq_put_bool(w, 5, r % 3 == 0);
+        if (!e)
+            e = is_null(6, r) ? qw_pq_put_null(w, 6) : qw_pq_put_f64(w, 6, (double)r / 7.0 - 3.25);
+        if (!e)
+            e = qw_pq_put_i32(w, 7, 20454 + (int32_t)(r / 100));
+        if (!e)
+            e = is_null(8, r) ? qw_pq_put_null(w, 8) : qw_pq_put_str(w, 8, u, (size_t)n);
+        if (!e)
+            e = qw_pq_end_row(w);
         if (e) {
             qw_pq_writer_abort(w);
             return e;
@@ -200,7 +217,8 @@ TEST(parquet_delta_binary_packed)
     b.n = 0;
     int64_t ex2[] = {7, 5, 3, 1, 2, 3, 4, 5};
     qw__pq_delta_encode(&b, ex2, 8);
-    static const uint8_t want2[] = {0x80, 0x01, 0x04, 0x08, 0x0e, 0x03, 2, 0, 0, 0, 0xc0, 0x3f, 0, 0, 0, 0, 0, 0};
+    static const uint8_t want2[] = {0x80, 0x01, 0x04, 0x08, 0x0e, 0x03, 2, 0, 0,
+                                    0,    0xc0, 0x3f, 0,    0,    0,    0, 0, 0};
     ASSERT_EQ(b.n, sizeof want2);
     ASSERT_TRUE(memcmp(b.b, want2, sizeof want2) == 0);
     /* round trips: every length around block and miniblock edges, extreme
@@ -214,7 +232,9 @@ TEST(parquet_delta_binary_packed)
             for (size_t i = 0; i < n; i++) {
                 x ^= x << 13, x ^= x >> 7, x ^= x << 17;
                 v[i] = kind == 0   ? (int64_t)x
-                       : kind == 1 ? (i % 3 == 0 ? INT64_MIN : i % 3 == 1 ? INT64_MAX : 0)
+                       : kind == 1 ? (i % 3 == 0   ? INT64_MIN
+                                      : i % 3 == 1 ? INT64_MAX
+                                                   : 0)
                        : kind == 2 ? 1767225600000000000LL + (int64_t)(i / 4) * 1234567
                                    : (int64_t)(x % 1000) - 500;
             }
@@ -227,7 +247,8 @@ TEST(parquet_delta_binary_packed)
              * refused unless only the last miniblock's padding was cut */
             for (size_t cut = 0; n > 0 && cut < b.n; cut += 1 + b.n / 50) {
                 long used = qw__pq_delta_decode(b.b, cut, out, n);
-                ASSERT_TRUE(used < 0 || (used <= (long)cut && memcmp(v, out, n * sizeof v[0]) == 0));
+                ASSERT_TRUE(used < 0 ||
+                            (used <= (long)cut && memcmp(v, out, n * sizeof v[0]) == 0));
             }
         }
     /* every miniblock bit width 1..64 */
@@ -306,8 +327,11 @@ TEST(parquet_write_rows_columns)
     v[7].soff = soff, v[7].sbytes = sbytes, v[7].valid = vs;
     qw_pq_ctx *ctx;
     ASSERT_OK(qw_pq_ctx_new(&ctx));
-    qw_pq_opts o = {.compression = QW_COMP_ZSTD, .row_group_bytes = 20000, .page_bytes = 4096,
-                    .dictionary = 1, .ctx = ctx};
+    qw_pq_opts o = {.compression = QW_COMP_ZSTD,
+                    .row_group_bytes = 20000,
+                    .page_bytes = 4096,
+                    .dictionary = 1,
+                    .ctx = ctx};
     qw_pq_writer *w;
     char eb[256];
     ASSERT_OK(qw_pq_writer_open(&w, path, cols, 8, &o, eb, sizeof eb));
@@ -385,9 +409,9 @@ TEST(parquet_write_rows_columns)
         if (k == 0)
             bv[6].code = badcode; /* code beyond the dictionary */
         else if (k == 1)
-            bv[1].i64 = big;      /* beyond decimal(18, 8) */
+            bv[1].i64 = big; /* beyond decimal(18, 8) */
         else
-            bv[1].valid = holes;  /* a null in a required column */
+            bv[1].valid = holes; /* a null in a required column */
         ASSERT_OK(qw_pq_writer_open(&w, path, cols, 8, &o, eb, sizeof eb));
         ASSERT_ERR(QW_INVAL, qw_pq_write_rows(w, bv, 4));
         ASSERT_ERR(QW_INVAL, qw_pq_write_rows(w, v, 4));
@@ -405,11 +429,11 @@ TEST(parquet_writer_rejects_misuse)
     qw_pq_writer *w;
     char eb[128];
     ASSERT_OK(qw_pq_writer_open(&w, path, COLS, NC, NULL, eb, sizeof eb));
-    ASSERT_ERR(QW_INVAL, qw_pq_put_null(w, 0));          /* required */
-    ASSERT_ERR(QW_INVAL, qw_pq_put_f64(w, 0, 1.0));      /* wrong type */
+    ASSERT_ERR(QW_INVAL, qw_pq_put_null(w, 0));     /* required */
+    ASSERT_ERR(QW_INVAL, qw_pq_put_f64(w, 0, 1.0)); /* wrong type */
     ASSERT_OK(qw_pq_put_str(w, 0, "A", 1));
-    ASSERT_ERR(QW_INVAL, qw_pq_put_str(w, 0, "B", 1));   /* twice in a row */
-    ASSERT_ERR(QW_INVAL, qw_pq_end_row(w));              /* incomplete row */
+    ASSERT_ERR(QW_INVAL, qw_pq_put_str(w, 0, "B", 1));                /* twice in a row */
+    ASSERT_ERR(QW_INVAL, qw_pq_end_row(w));                           /* incomplete row */
     ASSERT_ERR(QW_INVAL, qw_pq_put_i64(w, 4, 1000000000000000000LL)); /* beyond decimal(18,8) */
     ASSERT_ERR(QW_INVAL, qw_pq_put_i32(w, 99, 1));
     qw_pq_writer_abort(w);

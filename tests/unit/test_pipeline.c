@@ -47,8 +47,12 @@ static int64_t D(const char *s)
     return v;
 }
 
-#define SNAP "{\"type\":\"snapshot\",\"product_id\":\"A-B\",\"bids\":[[\"10\",\"1\"],[\"9\",\"2\"]],\"asks\":[[\"11\",\"1\"],[\"12\",\"3\"]]}"
-#define UPD(side, px, sz) "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"" side "\",\"" px "\",\"" sz "\"]],\"time\":\"2021-04-17T16:43:37Z\"}"
+#define SNAP                                                                                       \
+    "{\"type\":\"snapshot\",\"product_id\":\"A-B\",\"bids\":[[\"10\",\"1\"],[\"9\",\"2\"]],"       \
+    "\"asks\":[[\"11\",\"1\"],[\"12\",\"3\"]]}"
+#define UPD(side, px, sz)                                                                          \
+    "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"" side "\",\"" px "\",\"" sz    \
+    "\"]],\"time\":\"2021-04-17T16:43:37Z\"}"
 
 TEST(pipeline_snapshot_then_updates)
 {
@@ -94,7 +98,8 @@ TEST(pipeline_rejected_message_flags_its_product_only)
 {
     env e = mk(1);
     ASSERT_OK(feed(&e, SNAP));
-    ASSERT_OK(feed(&e, "{\"type\":\"snapshot\",\"product_id\":\"C-D\",\"bids\":[[\"1\",\"1\"]],\"asks\":[[\"2\",\"1\"]]}"));
+    ASSERT_OK(feed(&e, "{\"type\":\"snapshot\",\"product_id\":\"C-D\",\"bids\":[[\"1\",\"1\"]],"
+                       "\"asks\":[[\"2\",\"1\"]]}"));
     ASSERT_ERR(QW_BAD_NUMBER, feed(&e, UPD("buy", "10", "1e3")));
     ASSERT_EQ(chain(&e, "A-B")->needs_resync, 1);
     ASSERT_EQ(chain(&e, "A-B")->st.rejected, 1);
@@ -115,7 +120,8 @@ TEST(pipeline_group_is_all_or_nothing)
     env e = mk(1);
     ASSERT_OK(feed(&e, SNAP));
     /* a zero price is refused by the book: no change of the group may land */
-    ASSERT_OK(feed(&e, "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"9\",\"7\"],[\"buy\",\"0\",\"1\"]],\"time\":\"2021-04-17T16:43:37Z\"}"));
+    ASSERT_OK(feed(&e, "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"9\","
+                       "\"7\"],[\"buy\",\"0\",\"1\"]],\"time\":\"2021-04-17T16:43:37Z\"}"));
     const qw_chain *c = chain(&e, "A-B");
     ASSERT_EQ(qw_book_get(c->book, QW_BID, D("9")), D("2"));
     ASSERT_EQ(c->needs_resync, 1);
@@ -126,14 +132,18 @@ TEST(pipeline_group_is_all_or_nothing)
 TEST(pipeline_advanced_gap_and_restart_flag_all)
 {
     env e = mk(1);
-    const char *s0 = "{\"channel\":\"l2_data\",\"timestamp\":\"2026-08-09T21:05:48Z\",\"sequence_num\":0,\"events\":["
-                     "{\"type\":\"snapshot\",\"product_id\":\"BTC-USD\",\"updates\":[{\"side\":\"bid\",\"price_level\":\"1\",\"new_quantity\":\"1\"},"
+    const char *s0 = "{\"channel\":\"l2_data\",\"timestamp\":\"2026-08-09T21:05:48Z\",\"sequence_"
+                     "num\":0,\"events\":["
+                     "{\"type\":\"snapshot\",\"product_id\":\"BTC-USD\",\"updates\":[{\"side\":"
+                     "\"bid\",\"price_level\":\"1\",\"new_quantity\":\"1\"},"
                      "{\"side\":\"offer\",\"price_level\":\"2\",\"new_quantity\":\"1\"}]},"
-                     "{\"type\":\"snapshot\",\"product_id\":\"ETH-USD\",\"updates\":[{\"side\":\"bid\",\"price_level\":\"1\",\"new_quantity\":\"1\"}]}]}";
+                     "{\"type\":\"snapshot\",\"product_id\":\"ETH-USD\",\"updates\":[{\"side\":"
+                     "\"bid\",\"price_level\":\"1\",\"new_quantity\":\"1\"}]}]}";
     ASSERT_OK(feed(&e, s0));
     ASSERT_EQ(chain(&e, "BTC-USD")->needs_resync, 0);
     ASSERT_EQ(chain(&e, "ETH-USD")->needs_resync, 0);
-    ASSERT_OK(feed(&e, "{\"channel\":\"heartbeats\",\"timestamp\":\"2026-08-09T21:05:49Z\",\"sequence_num\":2,\"events\":[]}"));
+    ASSERT_OK(feed(&e, "{\"channel\":\"heartbeats\",\"timestamp\":\"2026-08-09T21:05:49Z\","
+                       "\"sequence_num\":2,\"events\":[]}"));
     ASSERT_EQ(chain(&e, "BTC-USD")->needs_resync, 1);
     ASSERT_EQ(chain(&e, "ETH-USD")->st.gaps, 1);
     ASSERT_EQ(chain(&e, "ETH-USD")->st.resyncs_by[QW_RESYNC_GAP], 1);
@@ -150,7 +160,9 @@ TEST(pipeline_trades_ring_and_error)
     env e = mk(1);
     for (int i = 0; i < 6; i++) {
         char b[400];
-        snprintf(b, sizeof b, "{\"type\":\"match\",\"trade_id\":%d,\"side\":\"%s\",\"size\":\"1\",\"price\":\"%d\",\"product_id\":\"A-B\",\"sequence\":%d,\"time\":\"2021-04-17T16:43:37Z\"}",
+        snprintf(b, sizeof b,
+                 "{\"type\":\"match\",\"trade_id\":%d,\"side\":\"%s\",\"size\":\"1\",\"price\":\"%"
+                 "d\",\"product_id\":\"A-B\",\"sequence\":%d,\"time\":\"2021-04-17T16:43:37Z\"}",
                  i, i % 2 ? "buy" : "sell", 100 + i, i);
         ASSERT_OK(feed(&e, b));
     }
@@ -198,8 +210,11 @@ TEST(pipeline_models_save_and_hot_reload)
     ASSERT_OK(feed(&a, SNAP));
     for (int i = 0; i < 400; i++) {
         char m[300];
-        snprintf(m, sizeof m, "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"%d.5\",\"1\"],[\"buy\",\"%d.5\",\"0\"]],"
-                 "\"time\":\"2021-04-17T16:%02d:%02d.%03dZ\"}", 9 + (i % 2), 9 + ((i + 1) % 2), i / 120, (i / 2) % 60, (i % 2) * 300);
+        snprintf(m, sizeof m,
+                 "{\"type\":\"l2update\",\"product_id\":\"A-B\",\"changes\":[[\"buy\",\"%d.5\","
+                 "\"1\"],[\"buy\",\"%d.5\",\"0\"]],"
+                 "\"time\":\"2021-04-17T16:%02d:%02d.%03dZ\"}",
+                 9 + (i % 2), 9 + ((i + 1) % 2), i / 120, (i / 2) % 60, (i % 2) * 300);
         ASSERT_OK(feed(&a, m));
     }
     const qw_chain *ca = chain(&a, "A-B");

@@ -41,10 +41,10 @@ TEST(sim_fault_parse_ok)
 TEST(sim_fault_parse_errors_name_the_item)
 {
     static const char *const bad[] = {
-        "drop",       "drop=0",      "drop=x",        "drop=3/twice", "skip=1",    "skip=-2",
-        "oversize=5", "oversize=@3", "oversize=9g@1", "stall=2",      "stall=0@1", "refuse=-1",
-        "refuse=",    "slowread=nan", "teleport=1",   "drop=1,,",     "drop=1,drop=2", "=3",
-        "malformed=1.5"};
+        "drop",      "drop=0",        "drop=x",      "drop=3/twice",  "skip=1",
+        "skip=-2",   "oversize=5",    "oversize=@3", "oversize=9g@1", "stall=2",
+        "stall=0@1", "refuse=-1",     "refuse=",     "slowread=nan",  "teleport=1",
+        "drop=1,,",  "drop=1,drop=2", "=3",          "malformed=1.5"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         qw_sim_faults f;
         char err[200];

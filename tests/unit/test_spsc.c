@@ -33,7 +33,11 @@ TEST(spsc_edges_and_wraparound)
     qw_spsc_destroy(q);
 }
 
-typedef struct { qw_spsc *q; uint64_t n; int blocking; } prod_arg;
+typedef struct {
+    qw_spsc *q;
+    uint64_t n;
+    int blocking;
+} prod_arg;
 
 static void *producer(void *a)
 {
@@ -62,7 +66,8 @@ static int run_pair(uint64_t n, int blocking, size_t cap)
     uint64_t expect = 0, buf[2 * 64];
     int bad = 0;
     while (expect < n) {
-        size_t got = blocking ? qw_spsc_pop_wait(q, buf, 64, QW_NS_PER_SEC) : qw_spsc_pop(q, buf, 64);
+        size_t got =
+            blocking ? qw_spsc_pop_wait(q, buf, 64, QW_NS_PER_SEC) : qw_spsc_pop(q, buf, 64);
         for (size_t i = 0; i < got; i++, expect++)
             bad += buf[2 * i] != expect || buf[2 * i + 1] != ~expect;
         if (blocking && got == 0)
@@ -106,7 +111,10 @@ TEST(spsc_close_wakes_a_blocked_producer)
 }
 
 /* zero copy on both sides: claim/publish and peek/release */
-typedef struct { qw_spsc *q; uint64_t n; } claim_arg;
+typedef struct {
+    qw_spsc *q;
+    uint64_t n;
+} claim_arg;
 
 static void *claimer(void *a)
 {
@@ -142,7 +150,7 @@ TEST(spsc_zero_copy_claim_and_peek)
         r[0] = 100 + i;
         qw_spsc_publish(q);
     }
-    ASSERT_TRUE(qw_spsc_claim(q) == NULL); /* full */
+    ASSERT_TRUE(qw_spsc_claim(q) == NULL);    /* full */
     ASSERT_EQ(qw_spsc_peek(q, &head, 8), 3u); /* slots 1..3, then the wrap */
     ASSERT_EQ(((uint64_t *)head)[0], 100u);
     qw_spsc_release(q, 3);

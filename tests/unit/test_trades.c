@@ -23,8 +23,8 @@
 
 static qw_trade_rec trade(int64_t i)
 {
-    qw_trade_rec r = {.t_ns = 1000 * i, .px = 100 + i, .sz = 1 + i % 3,
-                      .aggressor = i % 2 ? QW_ASK : QW_BID};
+    qw_trade_rec r = {
+        .t_ns = 1000 * i, .px = 100 + i, .sz = 1 + i % 3, .aggressor = i % 2 ? QW_ASK : QW_BID};
     snprintf(r.trade_id, sizeof r.trade_id, "id-%lld", (long long)i);
     return r;
 }
