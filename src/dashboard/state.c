@@ -289,26 +289,12 @@ const char *qw_dash_state_json(qw_dash *dh, size_t *len)
         qw__dbuf_put(d, "null", 4);
     }
     qw__dbuf_put(d, ",\"persistence\":", 15);
-    if (dh->store && atomic_load(&dh->store->enabled)) {
-        const qw_store_stats *s = dh->store;
-        qw__dbuf_printf(
-            d,
-            "{\"enabled\":true,\"queued\":%llu,\"capacity\":%llu,\"dropped\":%llu,\"rows_written\":"
-            "{"
-            "\"raw_orderbook\":%llu,\"raw_trades\":%llu,\"features\":%llu,\"labels\":%llu},"
-            "\"commits\":%llu,\"errors\":%llu,\"last_commit_ns\":%lld}",
-            (unsigned long long)atomic_load(&s->queued),
-            (unsigned long long)atomic_load(&s->capacity),
-            (unsigned long long)atomic_load(&s->dropped),
-            (unsigned long long)atomic_load(&s->rows_written[0]),
-            (unsigned long long)atomic_load(&s->rows_written[1]),
-            (unsigned long long)atomic_load(&s->rows_written[2]),
-            (unsigned long long)atomic_load(&s->rows_written[3]),
-            (unsigned long long)atomic_load(&s->commits),
-            (unsigned long long)atomic_load(&s->errors),
-            (long long)atomic_load(&s->last_commit_ns));
-    } else {
-        qw__dbuf_put(d, "{\"enabled\":false}", 17);
+    {
+        char sj[1024];
+        size_t n = qw_store_stats_json(dh->store, sj, sizeof sj);
+        qw__dbuf_put(d, sj, n < sizeof sj ? n : 0);
+        if (n >= sizeof sj)
+            qw__dbuf_put(d, "{\"enabled\":false}", 17); /* cannot happen: ~600 bytes */
     }
     qw__dbuf_put(d, ",\"products\":[", 13);
     for (size_t i = 0; dh->p && i < qw_pipeline_count(dh->p); i++) {

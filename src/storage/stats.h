@@ -8,6 +8,7 @@
 #define QW_STORAGE_STATS_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum { QW_TBL_RAW_ORDERBOOK, QW_TBL_RAW_TRADES, QW_TBL_FEATURES, QW_TBL_LABELS, QW_TBL_COUNT };
@@ -32,5 +33,14 @@ typedef struct qw_store_stats {
     _Atomic uint64_t writer_cpu_ns;      /* CPU time of the writer thread so far (one core) */
     _Atomic uint64_t commit_cpu_ns; /* CPU time of the committer thread (fsync waits excluded) */
 } qw_store_stats;
+
+/* The counters as one JSON object (the only serialization; key set in
+ * docs/STORAGE.md): {"enabled":false} when s is NULL or persistence is
+ * off, else enabled, queued, capacity, dropped, rows_written{<table>...},
+ * files, bytes, commits, commit_conflicts, errors, last_commit_ns,
+ * last_commit_latency_ms, flush_commit_ms_avg, commit_ms_avg, writer_cpu_s,
+ * commit_cpu_s. Writes at most cap bytes (NUL-terminated when cap > 0) and
+ * returns the length the whole text needs, as snprintf does. */
+size_t qw_store_stats_json(const qw_store_stats *s, char *buf, size_t cap);
 
 #endif

@@ -1,0 +1,50 @@
+/* stats_json.c: the one JSON form of the persistence counters (stats.h),
+ * used by the live summary, the replay summary and the dashboard's
+ * /api/state. Formatted with snprintf into the caller's buffer: no
+ * allocation, callable on the event-loop thread while the writer runs. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "storage/stats.h"
+#include "storage/tables.h"
+
+#define LD(x) ((unsigned long long)atomic_load(&(x)))
+
+/* snprintf at offset n of buf; returns the new offset (past cap if cut) */
+static size_t outf(char *buf, size_t cap, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static size_t outf(char *buf, size_t cap, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(n < cap ? buf + n : NULL, n < cap ? cap - n : 0, fmt, ap);
+    va_end(ap);
+    return k > 0 ? n + (size_t)k : n;
+}
+
+size_t qw_store_stats_json(const qw_store_stats *s, char *buf, size_t cap)
+{
+    size_t n = 0;
+#define OUT(...) n = outf(buf, cap, n, __VA_ARGS__)
+    if (!s || !atomic_load(&s->enabled)) {
+        OUT("{\"enabled\":false}");
+        return n;
+    }
+    uint64_t commits = LD(s->commits);
+    OUT("{\"enabled\":true,\"queued\":%llu,\"capacity\":%llu,\"dropped\":%llu,\"rows_written\":{",
+        LD(s->queued), LD(s->capacity), LD(s->dropped));
+    for (int t = 0; t < QW_TBL_COUNT; t++)
+        OUT("%s\"%s\":%llu", t ? "," : "", qw_tables[t].name, LD(s->rows_written[t]));
+    OUT("},\"files\":%llu,\"bytes\":%llu,\"commits\":%llu,\"commit_conflicts\":%llu,"
+        "\"errors\":%llu,\"last_commit_ns\":%lld,\"last_commit_latency_ms\":%.3f,"
+        "\"flush_commit_ms_avg\":%.3f,\"commit_ms_avg\":%.3f,\"writer_cpu_s\":%.3f,"
+        "\"commit_cpu_s\":%.3f}",
+        LD(s->files_written), LD(s->bytes_written), (unsigned long long)commits,
+        LD(s->commit_conflicts), LD(s->errors), (long long)atomic_load(&s->last_commit_ns),
+        (double)atomic_load(&s->last_commit_latency_ns) / 1e6,
+        commits ? (double)atomic_load(&s->commit_latency_sum_ns) / (double)commits / 1e6 : 0.0,
+        commits ? (double)atomic_load(&s->commit_work_sum_ns) / (double)commits / 1e6 : 0.0,
+        (double)atomic_load(&s->writer_cpu_ns) / 1e9, (double)atomic_load(&s->commit_cpu_ns) / 1e9);
+#undef OUT
+    return n;
+}
