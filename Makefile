@@ -29,15 +29,23 @@ BIN      := build/quotewatch
 ABIN     := build/asan/quotewatch
 ARGS     ?=
 
+.PHONY: web all deps run test test-only unit asan bench fuzz format format-check \
+        compile_commands clean lint
+# the first rule is the default: plain `make` builds the program and its tools
+all: $(BIN) build/test_unit build/gen_feed build/bench_parse build/web/index.html
+
 # the dashboard page (web/build.sh; uPlot from npm, pinned)
 build/web/index.html: web/index.html web/app.js web/style.css web/package-lock.json web/build.sh
 	@web/build.sh build/web
 
 web: build/web/index.html
 
-.PHONY: web all deps run test test-only unit asan bench fuzz format format-check \
-        compile_commands clean lint
-all: $(BIN) build/test_unit build/gen_feed build/bench_parse build/web/index.html
+# unit tests alone (release, then ASan+UBSan); ASan builds of everything
+unit: build/test_unit build/asan/test_unit
+	build/test_unit
+	build/asan/test_unit
+
+asan: $(ABIN) build/asan/test_unit
 
 deps:
 	@scripts/install-deps.sh

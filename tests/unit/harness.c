@@ -1,5 +1,6 @@
 /* harness.c: the unit-test runner. Each test runs in a forked child with a
- * timeout (libuv's runner); the run ends with "N passed, N failed".
+ * timeout (libuv's runner); the run ends with "N passed, N failed" and
+ * ", N skipped" when a test could not run here (exit 77, qwt_skip).
  * Usage: test_unit [-t SECONDS] [FILTER...]  (substring match on names). */
 #include <signal.h>
 #include <stdarg.h>
@@ -35,6 +36,18 @@ void qwt_fail(const char *file, int line, const char *fmt, ...)
     _exit(1);
 }
 
+void qwt_skip(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("    SKIPPED: ", stdout);
+    va_start(ap, fmt);
+    vfprintf(stdout, fmt, ap);
+    va_end(ap);
+    fputc('\n', stdout);
+    fflush(stdout);
+    _exit(QWT_SKIP_EXIT);
+}
+
 static int matches(const char *name, int argc, char **argv, int first)
 {
     if (first >= argc)
@@ -47,7 +60,7 @@ static int matches(const char *name, int argc, char **argv, int first)
 
 int main(int argc, char **argv)
 {
-    int timeout = 60, first = 1, passed = 0, failed = 0;
+    int timeout = 60, first = 1, passed = 0, failed = 0, skipped = 0;
     if (argc > 2 && strcmp(argv[1], "-t") == 0) {
         timeout = atoi(argv[2]); /* NOLINT: test runner only */
         first = 3;
@@ -73,6 +86,9 @@ int main(int argc, char **argv)
         if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
             passed++;
             printf("ok   %s\n", tests[i].name);
+        } else if (WIFEXITED(st) && WEXITSTATUS(st) == QWT_SKIP_EXIT) {
+            skipped++;
+            printf("skip %s\n", tests[i].name);
         } else {
             failed++;
             if (WIFSIGNALED(st))
@@ -82,6 +98,9 @@ int main(int argc, char **argv)
                 printf("FAIL %s (%s)\n", tests[i].name, tests[i].file);
         }
     }
-    printf("%d passed, %d failed\n", passed, failed);
+    if (skipped)
+        printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+    else
+        printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

@@ -3,6 +3,7 @@
  * TEST(name) { ... } registers a test at load time. Each test runs in a
  * forked child under a timeout; a test that makes no assertion fails.
  * ASSERT_* print file:line and both values, then abort the test.
+ * qwt_skip(reason) ends a test that cannot run here as skipped.
  */
 #ifndef QW_TEST_HARNESS_H
 #define QW_TEST_HARNESS_H
@@ -18,6 +19,10 @@ void qwt_register(const char *name, const char *file, qwt_fn fn);
 void qwt_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 3, 4)));
 extern unsigned long qwt_assertions;
+/* The test cannot run here (a missing fixture, a missing tool): reported as
+ * "skip NAME: reason" and counted as skipped, never as passed. */
+void qwt_skip(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+#define QWT_SKIP_EXIT 77
 
 #define TEST(name)                                                                                 \
     static void test_##name(void);                                                                 \
