@@ -73,14 +73,14 @@ static int parse_update(qw_feed *f, qw__js *j, int64_t env_t, tcache *tc)
         return 0;
     while ((r = qw__js_obj_next(j, &first, &key)) == 1) {
         if (QW__JS_EQ(&key, "price_level")) {
-            if (hp++ || !qw__feed_dec(j, "price_level", &c->px))
-                return hp > 1 ? qw__js_fail(j, QW_BAD_JSON, "duplicate price_level") : 0;
+            if (!qw__js_once(j, &hp, "price_level") || !qw__feed_dec(j, "price_level", &c->px))
+                return 0;
         } else if (QW__JS_EQ(&key, "new_quantity")) {
-            if (hq++ || !qw__feed_dec(j, "new_quantity", &c->sz))
-                return hq > 1 ? qw__js_fail(j, QW_BAD_JSON, "duplicate new_quantity") : 0;
+            if (!qw__js_once(j, &hq, "new_quantity") || !qw__feed_dec(j, "new_quantity", &c->sz))
+                return 0;
         } else if (QW__JS_EQ(&key, "side")) {
-            if (hs++)
-                return qw__js_fail(j, QW_BAD_JSON, "duplicate side");
+            if (!qw__js_once(j, &hs, "side"))
+                return 0;
             if (qw__js_peek(j) != '"')
                 return qw__js_fail(j, QW_BAD_TYPE, "side: expected a string");
             if (!qw__js_string(j, &s))
@@ -92,8 +92,8 @@ static int parse_update(qw_feed *f, qw__js *j, int64_t env_t, tcache *tc)
             else
                 return qw__js_fail(j, QW_BAD_SIDE, "side: expected \"bid\" or \"offer\"");
         } else if (QW__JS_EQ(&key, "event_time")) {
-            if (ht++)
-                return qw__js_fail(j, QW_BAD_JSON, "duplicate event_time");
+            if (!qw__js_once(j, &ht, "event_time"))
+                return 0;
             if (!qw__feed_time_str(j, &ts))
                 return 0;
         } else if (!qw__js_skip(j)) {
@@ -122,8 +122,8 @@ static int parse_l2_event(qw_feed *f, qw__js *j, int64_t env_t)
         return 0;
     while ((r = qw__js_obj_next(j, &first, &key)) == 1) {
         if (QW__JS_EQ(&key, "type")) {
-            if (have_type++)
-                return qw__js_fail(j, QW_BAD_JSON, "duplicate event type");
+            if (!qw__js_once(j, &have_type, "type"))
+                return 0;
             if (qw__js_peek(j) != '"')
                 return qw__js_fail(j, QW_BAD_TYPE, "event type: expected a string");
             if (!qw__js_string(j, &s))
@@ -135,14 +135,14 @@ static int parse_l2_event(qw_feed *f, qw__js *j, int64_t env_t)
             else
                 return qw__js_fail(j, QW_BAD_TYPE, "l2_data event type: snapshot|update");
         } else if (QW__JS_EQ(&key, "product_id")) {
-            if (have_product++)
-                return qw__js_fail(j, QW_BAD_JSON, "duplicate product_id");
+            if (!qw__js_once(j, &have_product, "product_id"))
+                return 0;
             if (!qw__feed_product(j, g.product, &g.product_len))
                 return 0;
         } else if (QW__JS_EQ(&key, "updates")) {
             int f2 = 1, r2;
-            if (have_updates++)
-                return qw__js_fail(j, QW_BAD_JSON, "duplicate updates");
+            if (!qw__js_once(j, &have_updates, "updates"))
+                return 0;
             if (!qw__js_arr_open(j))
                 return 0;
             while ((r2 = qw__js_arr_next(j, &f2)) == 1)
@@ -179,17 +179,18 @@ static int parse_trade(qw_feed *f, qw__js *j, int snapshot, int64_t env_t)
     t->snapshot = (uint8_t)snapshot;
     while ((r = qw__js_obj_next(j, &first, &key)) == 1) {
         if (QW__JS_EQ(&key, "product_id")) {
-            if (hp++ || !qw__feed_product(j, t->product, &t->product_len))
-                return hp > 1 ? qw__js_fail(j, QW_BAD_JSON, "duplicate product_id") : 0;
+            if (!qw__js_once(j, &hp, "product_id") ||
+                !qw__feed_product(j, t->product, &t->product_len))
+                return 0;
         } else if (QW__JS_EQ(&key, "price")) {
-            if (hpx++ || !qw__feed_dec(j, "price", &t->px))
-                return hpx > 1 ? qw__js_fail(j, QW_BAD_JSON, "duplicate price") : 0;
+            if (!qw__js_once(j, &hpx, "price") || !qw__feed_dec(j, "price", &t->px))
+                return 0;
         } else if (QW__JS_EQ(&key, "size")) {
-            if (hsz++ || !qw__feed_dec(j, "size", &t->sz))
-                return hsz > 1 ? qw__js_fail(j, QW_BAD_JSON, "duplicate size") : 0;
+            if (!qw__js_once(j, &hsz, "size") || !qw__feed_dec(j, "size", &t->sz))
+                return 0;
         } else if (QW__JS_EQ(&key, "side")) {
-            if (hs++)
-                return qw__js_fail(j, QW_BAD_JSON, "duplicate side");
+            if (!qw__js_once(j, &hs, "side"))
+                return 0;
             if (qw__js_peek(j) != '"')
                 return qw__js_fail(j, QW_BAD_TYPE, "side: expected a string");
             if (!qw__js_string(j, &s))
@@ -201,14 +202,14 @@ static int parse_trade(qw_feed *f, qw__js *j, int snapshot, int64_t env_t)
             else
                 return qw__js_fail(j, QW_BAD_SIDE, "trade side: expected \"BUY\" or \"SELL\"");
         } else if (QW__JS_EQ(&key, "time")) {
-            if (ht++)
-                return qw__js_fail(j, QW_BAD_JSON, "duplicate time");
+            if (!qw__js_once(j, &ht, "time"))
+                return 0;
             if (!qw__feed_time_str(j, &ts))
                 return 0;
         } else if (QW__JS_EQ(&key, "trade_id")) {
             size_t n;
-            if (hid++)
-                return qw__js_fail(j, QW_BAD_JSON, "duplicate trade_id");
+            if (!qw__js_once(j, &hid, "trade_id"))
+                return 0;
             if (qw__js_peek(j) != '"')
                 return qw__js_fail(j, QW_BAD_TYPE, "trade_id: expected a string");
             if (!qw__js_string(j, &s))
@@ -239,8 +240,8 @@ static int parse_trades_event(qw_feed *f, qw__js *j, int64_t env_t)
         return 0;
     while ((r = qw__js_obj_next(j, &first, &key)) == 1) {
         if (QW__JS_EQ(&key, "type")) {
-            if (have_type++)
-                return qw__js_fail(j, QW_BAD_JSON, "duplicate event type");
+            if (!qw__js_once(j, &have_type, "type"))
+                return 0;
             if (qw__js_peek(j) != '"')
                 return qw__js_fail(j, QW_BAD_TYPE, "event type: expected a string");
             if (!qw__js_string(j, &s))
@@ -250,8 +251,8 @@ static int parse_trades_event(qw_feed *f, qw__js *j, int64_t env_t)
             else if (!QW__JS_EQ(&s, "update"))
                 return qw__js_fail(j, QW_BAD_TYPE, "market_trades event type: snapshot|update");
         } else if (QW__JS_EQ(&key, "trades")) {
-            if (have_trades++)
-                return qw__js_fail(j, QW_BAD_JSON, "duplicate trades");
+            if (!qw__js_once(j, &have_trades, "trades"))
+                return 0;
             trades_at = j->p;
             if (!qw__js_skip(j)) /* validate now; parse once the type is known */
                 return 0;
@@ -321,20 +322,20 @@ int qw__feed_parse_advanced(qw_feed *f, qw__js *j, qw_msg *m)
                     m->text[0] = '\0';
             }
         } else if (QW__JS_EQ(&key, "timestamp")) {
-            if (have_ts++)
-                return qw__js_fail(j, QW_BAD_JSON, "duplicate timestamp");
+            if (!qw__js_once(j, &have_ts, "timestamp"))
+                return 0;
             if (!qw__feed_time_str(j, &ts))
                 return 0;
         } else if (QW__JS_EQ(&key, "sequence_num")) {
-            if (have_seq++)
-                return qw__js_fail(j, QW_BAD_JSON, "duplicate sequence_num");
+            if (!qw__js_once(j, &have_seq, "sequence_num"))
+                return 0;
             if (!qw__js_int64(j, &seq))
                 return 0;
             if (seq < 0)
                 return qw__js_fail(j, QW_BAD_SEQUENCE, "negative sequence_num");
         } else if (QW__JS_EQ(&key, "events")) {
-            if (have_events++)
-                return qw__js_fail(j, QW_BAD_JSON, "duplicate events");
+            if (!qw__js_once(j, &have_events, "events"))
+                return 0;
             if (ch != A_NONE && have_ts) { /* the usual key order: parse in place */
                 if (!env_done && !qw__feed_time(f, j, &ts, 0, &env_t))
                     return 0;
@@ -348,8 +349,8 @@ int qw__feed_parse_advanced(qw_feed *f, qw__js *j, qw_msg *m)
                     return 0;
             }
         } else if (QW__JS_EQ(&key, "type")) {
-            if (have_type++)
-                return qw__js_fail(j, QW_BAD_JSON, "duplicate type");
+            if (!qw__js_once(j, &have_type, "type"))
+                return 0;
             if (qw__js_peek(j) != '"')
                 return qw__js_fail(j, QW_BAD_TYPE, "type: expected a string");
             if (!qw__js_string(j, &s))

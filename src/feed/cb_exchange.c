@@ -211,8 +211,8 @@ int qw__feed_parse_exchange(qw_feed *f, qw__js *j, qw_msg *m)
                     m->text[0] = '\0';
             }
         } else if (KEY("product_id")) {
-            if (have_product++)
-                return qw__js_fail(j, QW_BAD_JSON, "duplicate key \"product_id\"");
+            if (!qw__js_once(j, &have_product, "product_id"))
+                return 0;
             if (type == X_IGNORED || type == X_UNKNOWN || type == X_SUBSCRIPTIONS) {
                 if (!qw__js_skip(j))
                     return 0;
@@ -220,16 +220,16 @@ int qw__feed_parse_exchange(qw_feed *f, qw__js *j, qw_msg *m)
                 return 0;
             }
         } else if (KEY("time")) {
-            if (have_time++)
-                return qw__js_fail(j, QW_BAD_JSON, "duplicate key \"time\"");
+            if (!qw__js_once(j, &have_time, "time"))
+                return 0;
             if (!qw__feed_time_str(j, &tstr))
                 return 0;
         } else if ((KEY("bids") || KEY("asks") || KEY("changes")) &&
                    (type == X_NONE || type == X_SNAPSHOT || type == X_L2UPDATE)) {
             int which = KEY("bids") ? 0 : KEY("asks") ? 1 : 2;
             int *have = which == 0 ? &have_bids : which == 1 ? &have_asks : &have_changes;
-            if ((*have)++)
-                return qw__js_fail(j, QW_BAD_JSON, "duplicate key \"%.*s\"", (int)kn, k);
+            if (!qw__js_once(j, have, which == 0 ? "bids" : which == 1 ? "asks" : "changes"))
+                return 0;
             if (type == X_NONE) {
                 dfr[ndfr].at = (const char *)j->p;
                 dfr[ndfr++].which = which;
@@ -244,23 +244,23 @@ int qw__feed_parse_exchange(qw_feed *f, qw__js *j, qw_msg *m)
         } else if ((KEY("price") || KEY("size")) && type != X_IGNORED && type != X_UNKNOWN) {
             int isp = KEY("price");
             int *seen = isp ? &have_px : &have_sz;
-            if ((*seen)++)
-                return qw__js_fail(j, QW_BAD_JSON, "duplicate key \"%s\"", isp ? "price" : "size");
+            if (!qw__js_once(j, seen, isp ? "price" : "size"))
+                return 0;
             if (!qw__feed_dec(j, isp ? "price" : "size", isp ? &px : &sz))
                 return 0;
         } else if (KEY("side") && type != X_IGNORED && type != X_UNKNOWN) {
-            if (have_side++)
-                return qw__js_fail(j, QW_BAD_JSON, "duplicate key \"side\"");
+            if (!qw__js_once(j, &have_side, "side"))
+                return 0;
             if (!parse_side(j, &side))
                 return 0;
         } else if (KEY("trade_id") && type != X_IGNORED && type != X_UNKNOWN) {
-            if (have_tid++)
-                return qw__js_fail(j, QW_BAD_JSON, "duplicate key \"trade_id\"");
+            if (!qw__js_once(j, &have_tid, "trade_id"))
+                return 0;
             if (!qw__js_int64(j, &tid))
                 return 0;
         } else if (KEY("sequence") && type != X_IGNORED && type != X_UNKNOWN) {
-            if (have_seq++)
-                return qw__js_fail(j, QW_BAD_JSON, "duplicate key \"sequence\"");
+            if (!qw__js_once(j, &have_seq, "sequence"))
+                return 0;
             if (!qw__js_int64(j, &seq))
                 return 0;
         } else if (KEY("message")) {

@@ -32,6 +32,14 @@ void qw__js_init(qw__js *j, const char *buf, size_t len, unsigned max_depth, cha
                  size_t errcap);
 /* Record the first error (detail printf-style); always returns 0. */
 int qw__js_fail(qw__js *j, qw_err e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A key's first occurrence in its object: 1, and *seen is set; a repeat
+ * fails the message with QW_BAD_JSON "duplicate key \"key\"" (returns 0). */
+static inline int qw__js_once(qw__js *j, int *seen, const char *key)
+{
+    if ((*seen)++)
+        return qw__js_fail(j, QW_BAD_JSON, "duplicate key \"%s\"", key);
+    return 1;
+}
 void qw__js_ws(qw__js *j);
 /* Current byte after whitespace, or -1 at end. */
 int qw__js_peek(qw__js *j);

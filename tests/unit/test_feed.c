@@ -617,3 +617,38 @@ TEST(feed_changes_fast_path_equals_generic)
                      &m));
     qw_feed_destroy(f);
 }
+
+/* One rule for repeated keys on both feeds: the message is refused with
+ * bad_json and the error names the key. */
+TEST(feed_duplicate_keys_named_on_both_feeds)
+{
+    static const struct {
+        const char *msg, *key;
+    } cases[] = {
+        {"{\"type\":\"l2update\",\"product_id\":\"BTC-USD\",\"time\":\"2021-04-17T16:43:30Z\","
+         "\"changes\":[],\"changes\":[]}",
+         "changes"},
+        {"{\"type\":\"match\",\"product_id\":\"BTC-USD\",\"price\":\"1\",\"price\":\"2\"}",
+         "price"},
+        {"{\"channel\":\"l2_data\",\"timestamp\":\"2023-01-01T00:00:00Z\",\"sequence_num\":0,"
+         "\"events\":[{\"type\":\"update\",\"product_id\":\"BTC-USD\",\"updates\":[{\"side\":"
+         "\"bid\",\"event_time\":\"2023-01-01T00:00:00Z\",\"price_level\":\"1\",\"price_level\":"
+         "\"2\",\"new_quantity\":\"1\"}]}]}",
+         "price_level"},
+        {"{\"channel\":\"market_trades\",\"timestamp\":\"2023-01-01T00:00:00Z\",\"sequence_num\":0,"
+         "\"events\":[{\"type\":\"update\",\"trades\":[{\"trade_id\":\"1\",\"trade_id\":\"2\"}]}]}",
+         "trade_id"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        qw_feed *f = mkfeed();
+        const qw_msg *m;
+        qw_err e = parse(f, cases[i].msg, &m);
+        char want[64];
+        snprintf(want, sizeof want, "duplicate key \"%s\"", cases[i].key);
+        if (e != QW_BAD_JSON || !strstr(qw_feed_errmsg(f), want))
+            qwt_fail(__FILE__, __LINE__, "case %zu: %s (%s), want bad_json with '%s'", i,
+                     qw_err_name(e), qw_feed_errmsg(f), want);
+        ASSERT_EQ(e, QW_BAD_JSON);
+        qw_feed_destroy(f);
+    }
+}
