@@ -105,7 +105,7 @@ static void usage_sub(unsigned sub)
 }
 
 /* `quotewatch help-flags`: one TSV row per table row (tests, docs check):
- * flag env subcommands(comma separated) metavar default */
+ * flag env subcommands(comma separated) metavar default help; "-" for none */
 static void help_flags(void)
 {
     size_t n;
@@ -121,7 +121,7 @@ static void help_flags(void)
                 printf("%s%s", first ? "" : ",", qw_sub_name(b));
                 first = 0;
             }
-        printf("\t%s\t%s\n", f->metavar ? f->metavar : "-", def);
+        printf("\t%s\t%s\t%s\n", f->metavar ? f->metavar : "-", def, f->help);
     }
 }
 
