@@ -198,9 +198,9 @@ int qw_cmd_live(const qw_config *cfg)
         .connect_rate = cfg->connect_rate,
         .ca_file = cfg->ca_file[0] ? cfg->ca_file : NULL,
         .no_deflate = cfg->no_deflate,
-        .ex_key = getenv("COINBASE_EXCHANGE_KEY"),
-        .ex_secret_b64 = getenv("COINBASE_EXCHANGE_SECRET"),
-        .ex_passphrase = getenv("COINBASE_EXCHANGE_PASSPHRASE"),
+        .ex_key = cfg->ex_key[0] ? cfg->ex_key : NULL,
+        .ex_secret_b64 = cfg->ex_secret[0] ? cfg->ex_secret : NULL,
+        .ex_passphrase = cfg->ex_passphrase[0] ? cfg->ex_passphrase : NULL,
     };
     qw_live_opts lo = {.ctx = L.ctx,
                        .pl = L.pl,

@@ -1,9 +1,11 @@
 /* config.h: the one configuration object.
  *
  * Precedence: defaults < environment (PORT, ENABLE_PERSISTENCE,
- * ICEBERG_CATALOG_URI, ICEBERG_WAREHOUSE, QW_LOG_LEVEL) < command-line
- * flags. Parsed and checked once in app/, then passed down as const;
- * modules never call getenv. A bad flag or value is an error naming it.
+ * ICEBERG_CATALOG_URI, ICEBERG_WAREHOUSE, QW_LOG_LEVEL, COINBASE_EXCHANGE_*)
+ * < command-line flags. Parsed and checked once in app/, then passed down
+ * as const; modules never call getenv. A bad flag or value, or a flag the
+ * subcommand does not take, is an error naming it. The flags themselves are
+ * one table (core/flags.h).
  */
 #ifndef QW_CORE_CONFIG_H
 #define QW_CORE_CONFIG_H
@@ -23,13 +25,16 @@ typedef enum {
     QW_CMD_SIM,
     QW_CMD_HELP,
     QW_CMD_VERSION,
-    QW_CMD_LAKE
+    QW_CMD_LAKE,
+    QW_CMD_HELP_FLAGS /* hidden: the flag table as TSV (tests, docs check) */
 } qw_cmd;
 
 typedef enum { QW_COMP_ZSTD, QW_COMP_SNAPPY, QW_COMP_NONE } qw_compression;
 
 typedef struct qw_config {
     qw_cmd cmd;
+    unsigned sub; /* QW_SUB_* of cmd (core/flags.h); lake: the action's bit once known */
+    int help;     /* SUB --help: print that subcommand's flags (cmd stays SUB) */
     /* common */
     qw_log_level log_level;
     char products[QW_CONFIG_MAX_PRODUCTS][32];
@@ -49,6 +54,8 @@ typedef struct qw_config {
     double connect_rate;   /* max connection attempts per second (default 4) */
     size_t max_message;    /* largest WebSocket message reassembled (default 32 MiB) */
     int no_deflate;        /* live/sim: do not negotiate permessage-deflate */
+    /* live, Exchange feed authentication (env only; secret: never logged) */
+    char ex_key[256], ex_secret[256], ex_passphrase[256];
     /* sim */
     int synthetic;   /* serve qw_synth instead of FILE */
     int loop;        /* restart the source at its end */
@@ -88,7 +95,10 @@ typedef struct qw_config {
 void qw_config_defaults(qw_config *c);
 /* envp: NULL-terminated "K=V" array (environ). */
 qw_err qw_config_load(qw_config *c, char **envp, int argc, char **argv);
-/* One line describing the effective config, secrets removed. */
+/* One line describing the effective config, secrets removed (credentials
+ * and catalog passwords become "***"). */
 void qw_config_describe(const qw_config *c, char *buf, size_t cap);
+/* uri with any password replaced by "***" (user:pw@ and password=...). */
+void qw_config_redact_uri(const char *uri, char *buf, size_t cap);
 
 #endif

@@ -1,5 +1,7 @@
-/* test_config.c: precedence (defaults < env < flags) and flag checking. */
+/* test_config.c: precedence (defaults < env < flags), flag checking, the
+ * flag table (every row parses, ranges, subcommand masks) and redaction. */
 #include "core/config.h"
+#include "core/flags.h"
 #include "harness.h"
 
 static qw_err load(qw_config *c, char **env, int argc, char **argv)
@@ -90,11 +92,195 @@ TEST(config_errors_name_the_flag)
 TEST(config_describe_hides_secrets)
 {
     qw_config c;
-    char *env[] = {"ICEBERG_CATALOG_URI=postgresql://u:hunter2@db/x", NULL};
+    char *env[] = {
+        "ICEBERG_CATALOG_URI=postgresql://u:hunter2@db/x", "COINBASE_EXCHANGE_KEY=key-AKIA1234",
+        "COINBASE_EXCHANGE_SECRET=c2VjcmV0LXM3Cg==", "COINBASE_EXCHANGE_PASSPHRASE=pass-phrase-77",
+        NULL};
     char *a0[] = {"qw", NULL};
     ASSERT_OK(load(&c, env, 1, a0));
-    char buf[512];
+    ASSERT_STREQ(c.ex_key, "key-AKIA1234"); /* env -> config; cmd_live reads the fields */
+    ASSERT_STREQ(c.ex_secret, "c2VjcmV0LXM3Cg==");
+    ASSERT_STREQ(c.ex_passphrase, "pass-phrase-77");
+    char buf[1024];
     qw_config_describe(&c, buf, sizeof buf);
     ASSERT_TRUE(strstr(buf, "hunter2") == NULL);
-    ASSERT_TRUE(strstr(buf, "catalog=(set)") != NULL);
+    ASSERT_TRUE(strstr(buf, "AKIA1234") == NULL);
+    ASSERT_TRUE(strstr(buf, "c2VjcmV0") == NULL);
+    ASSERT_TRUE(strstr(buf, "pass-phrase") == NULL);
+    ASSERT_TRUE(strstr(buf, "catalog=postgresql://u:***@db/x") != NULL);
+    ASSERT_TRUE(strstr(buf, "exchange_auth=(set)") != NULL);
+    /* and --help's defaults never show a secret */
+    size_t n;
+    const qw_flag *t = qw_flags(&n);
+    for (size_t i = 0; i < n; i++) {
+        qw_flag_default(&t[i], buf, sizeof buf);
+        ASSERT_TRUE(strstr(buf, "AKIA") == NULL);
+    }
+}
+
+TEST(config_redact_uri)
+{
+    char b[256];
+    qw_config_redact_uri("postgresql://qw:s3cret@127.0.0.1:5432/qw", b, sizeof b);
+    ASSERT_STREQ(b, "postgresql://qw:***@127.0.0.1:5432/qw");
+    qw_config_redact_uri("host=db user=qw password=s3cret dbname=x", b, sizeof b);
+    ASSERT_STREQ(b, "host=db user=qw password=*** dbname=x");
+    qw_config_redact_uri("postgresql://qw@db/x", b, sizeof b);
+    ASSERT_STREQ(b, "postgresql://qw@db/x");
+    qw_config_redact_uri("sqlite:///tmp/a:b@c.db", b, sizeof b);
+    ASSERT_STREQ(b, "sqlite:///tmp/a:b@c.db");
+}
+
+/* argv for one flag of one subcommand, with whatever the subcommand needs. */
+static int argv_for(unsigned sub, const char *flag, const char *val, char **a)
+{
+    int n = 0;
+    a[n++] = "qw";
+    switch (sub) {
+    case QW_SUB_LIVE: a[n++] = "live"; break;
+    case QW_SUB_REPLAY: a[n++] = "replay"; break;
+    case QW_SUB_SIM: a[n++] = "sim"; break;
+    case QW_SUB_LAKE_TABLES: a[n++] = "lake", a[n++] = "tables"; break;
+    case QW_SUB_LAKE_DESCRIBE: a[n++] = "lake", a[n++] = "describe", a[n++] = "labels"; break;
+    case QW_SUB_LAKE_SCAN: a[n++] = "lake", a[n++] = "scan", a[n++] = "raw_trades"; break;
+    case QW_SUB_LAKE_CLEAN: a[n++] = "lake", a[n++] = "clean-orphans"; break;
+    }
+    a[n++] = (char *)flag;
+    if (val)
+        a[n++] = (char *)val;
+    if (sub == QW_SUB_REPLAY && strcmp(flag, "--lake") != 0)
+        a[n++] = "f.ndjson";
+    if (sub == QW_SUB_SIM && strcmp(flag, "--synthetic") != 0)
+        a[n++] = "--synthetic";
+    if (sub == QW_SUB_SIM && strcmp(flag, "--tls-cert") == 0)
+        a[n++] = "--tls-key", a[n++] = "k.pem";
+    if (sub == QW_SUB_SIM && strcmp(flag, "--tls-key") == 0)
+        a[n++] = "--tls-cert", a[n++] = "c.pem";
+    a[n] = NULL;
+    return n;
+}
+
+TEST(config_every_flag_parses_where_accepted_only)
+{
+    size_t n;
+    const qw_flag *t = qw_flags(&n);
+    char *env[] = {NULL};
+    ASSERT_TRUE(n >= 46);
+    for (size_t i = 0; i < n; i++) {
+        const qw_flag *f = &t[i];
+        ASSERT_TRUE(f->help && f->subs);
+        if (!f->name)
+            continue;
+        ASSERT_TRUE(qw_flag_find(f->name) == f); /* no duplicate names */
+        ASSERT_TRUE((f->type == QW_FT_BOOL) == (f->example == NULL));
+        for (unsigned b = 1; b < 1u << QW__SUB_COUNT; b <<= 1) {
+            qw_config c;
+            char *a[12];
+            int argc = argv_for(b, f->name, f->example, a);
+            qw_err e = load(&c, env, argc, a);
+            if (f->subs & b) {
+                if (e != QW_OK)
+                    qwt_fail(__FILE__, __LINE__, "%s %s %s: %s", qw_sub_name(b), f->name,
+                             f->example ? f->example : "", c.errbuf);
+                ASSERT_EQ(c.sub, b);
+            } else {
+                ASSERT_ERR(QW_INVAL, e);
+                if (!strstr(c.errbuf, f->name) || !strstr(c.errbuf, qw_sub_name(b)))
+                    qwt_fail(__FILE__, __LINE__, "'%s' must name %s and %s", c.errbuf, f->name,
+                             qw_sub_name(b));
+            }
+        }
+    }
+}
+
+TEST(config_table_ranges)
+{
+    size_t n;
+    const qw_flag *t = qw_flags(&n);
+    char *env[] = {NULL};
+    for (size_t i = 0; i < n; i++) {
+        const qw_flag *f = &t[i];
+        if (!f->name || (f->type != QW_FT_INT && f->type != QW_FT_DOUBLE))
+            continue;
+        unsigned b = f->subs & -f->subs; /* first subcommand that takes it */
+        char lo[64], hi[64], below[64], above[64];
+        qw_config c;
+        char *a[12];
+        snprintf(lo, sizeof lo, "%.17g", f->min);
+        snprintf(hi, sizeof hi, "%.17g", f->max);
+        snprintf(below, sizeof below, "%.17g", f->type == QW_FT_INT ? f->min - 1 : f->min - 0.5);
+        snprintf(above, sizeof above, "%.17g", f->type == QW_FT_INT ? f->max + 1 : f->max * 2 + 1);
+        ASSERT_OK(load(&c, env, argv_for(b, f->name, lo, a), a));
+        ASSERT_OK(load(&c, env, argv_for(b, f->name, hi, a), a));
+        ASSERT_ERR(QW_INVAL, load(&c, env, argv_for(b, f->name, below, a), a));
+        ASSERT_TRUE(strstr(c.errbuf, f->name) != NULL);
+        ASSERT_ERR(QW_INVAL, load(&c, env, argv_for(b, f->name, above, a), a));
+        ASSERT_TRUE(strstr(c.errbuf, f->name) != NULL);
+        ASSERT_ERR(QW_INVAL, load(&c, env, argv_for(b, f->name, "12abc", a), a));
+    }
+    qw_config c;
+    char *a1[] = {"qw", "live", "--max-message=65536", "--watchdog", "2.5", NULL};
+    ASSERT_OK(load(&c, env, 5, a1));
+    ASSERT_EQ(c.max_message, 65536);
+    ASSERT_DBL_NEAR(c.watchdog_s, 2.5, 0);
+    char *a2[] = {"qw", "sim",    "--synthetic",          "--levels",
+                  "7",  "--seed", "18446744073709551615", NULL};
+    ASSERT_OK(load(&c, env, 7, a2));
+    ASSERT_EQ(c.levels, 7);
+    ASSERT_TRUE(c.seed == UINT64_MAX);
+    char *a3[] = {"qw", "replay", "--compression", "gzip", "f", NULL};
+    ASSERT_ERR(QW_INVAL, load(&c, env, 5, a3));
+    ASSERT_TRUE(strstr(c.errbuf, "zstd|snappy|none") != NULL);
+}
+
+TEST(config_env_precedence_and_subcommands)
+{
+    qw_config c;
+    char *env[] = {"ICEBERG_WAREHOUSE=file:///env", "ENABLE_PERSISTENCE=yes", "QW_LOG_LEVEL=warn",
+                   NULL};
+    char *a0[] = {"qw", "replay", "f", NULL};
+    ASSERT_OK(load(&c, env, 3, a0));
+    ASSERT_STREQ(c.warehouse, "file:///env");
+    ASSERT_EQ(c.persist, 1);
+    ASSERT_EQ(c.log_level, QW_LOG_WARN);
+    char *a1[] = {
+        "qw", "replay", "--warehouse", "file:///flag", "--log-level=error", "--persist=false",
+        "f",  NULL};
+    ASSERT_OK(load(&c, env, 7, a1));
+    ASSERT_STREQ(c.warehouse, "file:///flag");
+    ASSERT_EQ(c.log_level, QW_LOG_ERROR);
+    ASSERT_EQ(c.persist, 0);
+    char *a2[] = {"qw", "replay", "--progress", "--no-progress", "f", NULL};
+    ASSERT_OK(load(&c, env, 5, a2));
+    ASSERT_EQ(c.progress, 0);
+    /* lake flags before the action are checked against the action */
+    char *a3[] = {"qw", "lake", "--limit", "3", "tables", NULL};
+    ASSERT_ERR(QW_INVAL, load(&c, env, 5, a3));
+    ASSERT_TRUE(strstr(c.errbuf, "--limit") && strstr(c.errbuf, "lake tables"));
+    char *a4[] = {"qw", "lake", "--limit", "3", "scan", "raw_trades", NULL};
+    ASSERT_OK(load(&c, env, 6, a4));
+    ASSERT_EQ(c.limit, 3);
+    ASSERT_EQ(c.sub, QW_SUB_LAKE_SCAN);
+    char *a5[] = {"qw", "lake", "frob", NULL};
+    ASSERT_ERR(QW_INVAL, load(&c, env, 3, a5));
+    ASSERT_TRUE(strstr(c.errbuf, "frob") != NULL);
+    /* --help: per subcommand, exit before checking positional arguments */
+    char *a6[] = {"qw", "replay", "--help", NULL};
+    ASSERT_OK(load(&c, env, 3, a6));
+    ASSERT_EQ(c.help, 1);
+    ASSERT_EQ(c.sub, QW_SUB_REPLAY);
+    char *a7[] = {"qw", "lake", "scan", "raw_trades", "--help", NULL};
+    ASSERT_OK(load(&c, env, 5, a7));
+    ASSERT_EQ(c.sub, QW_SUB_LAKE_SCAN);
+    ASSERT_EQ(c.help, 1);
+    char *a8[] = {"qw", "lake", "--help", NULL};
+    ASSERT_OK(load(&c, env, 3, a8));
+    ASSERT_EQ(c.sub, QW_SUB_LAKE);
+    char *a9[] = {"qw", "--help", NULL};
+    ASSERT_OK(load(&c, env, 2, a9));
+    ASSERT_EQ(c.cmd, QW_CMD_HELP);
+    ASSERT_EQ(c.help, 0);
+    char *env2[] = {"ICEBERG_WAREHOUSE=", NULL}; /* empty: ignored */
+    ASSERT_OK(load(&c, env2, 3, a0));
+    ASSERT_STREQ(c.warehouse, "file://./warehouse");
 }
