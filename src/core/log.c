@@ -1,6 +1,9 @@
 /* log.c: JSON-lines logger on stderr (the only stdio writer besides app/
- * usage text). The message is JSON-escaped; one write(2) per line so lines
- * from different threads never interleave. */
+ * usage text). One object per line with the keys Cloud Logging reads
+ * (`severity`: DEBUG|INFO|WARNING|ERROR, `message`) plus `time` and
+ * `module`. The message is JSON-escaped (a multi-byte character cut by the
+ * length limit is dropped, so every line is valid UTF-8 JSON); one write(2)
+ * per line so lines from different threads never interleave. */
 #include "core/log.h"
 
 #include <stdarg.h>
@@ -45,9 +48,9 @@ void qw_log_write(qw_log_level lvl, const char *module, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     qw_time_format(qw_now_wall_ns(), ts);
-    size_t n = (size_t)snprintf(line, sizeof line,
-                                "{\"time\":\"%s\",\"severity\":\"%s\",\"module\":\"%s\",\"msg\":\"",
-                                ts, sev[lvl], module);
+    size_t n = (size_t)snprintf(
+        line, sizeof line, "{\"time\":\"%s\",\"severity\":\"%s\",\"module\":\"%s\",\"message\":\"",
+        ts, sev[lvl], module);
     for (const unsigned char *p = (const unsigned char *)msg; *p && n < sizeof line - 8; p++) {
         if (*p == '"' || *p == '\\') {
             line[n++] = '\\';
@@ -57,6 +60,16 @@ void qw_log_write(qw_log_level lvl, const char *module, const char *fmt, ...)
         } else {
             line[n++] = (char)*p;
         }
+    }
+    /* the 1024-byte message limit may have cut a UTF-8 sequence: drop it */
+    size_t k = n;
+    while (k > 0 && ((unsigned char)line[k - 1] & 0xC0) == 0x80)
+        k--;
+    if (k > 0 && ((unsigned char)line[k - 1] & 0x80)) {
+        unsigned char lead = (unsigned char)line[k - 1];
+        size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+        if (n - (k - 1) < need)
+            n = k - 1;
     }
     line[n++] = '"';
     line[n++] = '}';
