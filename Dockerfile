@@ -31,7 +31,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates libjansson4 libzstd1 libwebsockets17 libssl3 libsnappy1v5 \
       libsqlite3-0 libpq5 zlib1g \
- && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb /var/cache/apt/*.bin \
  && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin quotewatch \
  && mkdir -p /data && chown quotewatch:quotewatch /data
 COPY --from=build /src/build/quotewatch /opt/quotewatch/quotewatch

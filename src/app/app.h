@@ -3,8 +3,7 @@
 #define QW_APP_APP_H
 
 #include "core/config.h"
-
-#define QW_VERSION "0.1.0"
+#include "core/version.h"
 
 int qw_cmd_replay(const qw_config *cfg);
 int qw_cmd_live(const qw_config *cfg);

@@ -1,16 +1,23 @@
 /* state.c: the dashboard's state JSON, Prometheus text and readiness,
  * written into reused buffers (no allocation per tick once warm). */
+#include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/dec.h"
 #include "core/time.h"
+#include "core/version.h"
 #include "dashboard/dash_int.h"
 #include "model/model.h"
+#include "storage/tables.h"
 
 /* ---- buffer ---- */
 
@@ -347,6 +354,58 @@ static void metric(qw_dbuf *d, const char *name, const char *type, const char *h
     qw__dbuf_printf(d, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* The standard process_* metrics (Prometheus client conventions), from
+ * /proc/self: read with fixed buffers, skipped quietly where unreadable. */
+static void process_metrics(qw_dbuf *d)
+{
+    static int64_t start_wall_ns; /* process start, from boot time + starttime */
+    char buf[1024];
+    long tck = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    char *p = n > 0 ? (buf[n] = '\0', strrchr(buf, ')')) : NULL;
+    unsigned long long ut = 0, st = 0, start = 0, vsize = 0;
+    long long rss = 0;
+    /* after "pid (comm)": state ppid pgrp session tty tpgid flags minflt cminflt majflt
+     * cmajflt utime stime cutime cstime priority nice threads itreal starttime vsize rss */
+    if (p && tck > 0 &&
+        sscanf(p + 1,
+               " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d "
+               "%*d %llu %llu %lld",
+               &ut, &st, &start, &vsize, &rss) == 5) {
+        metric(d, "process_cpu_seconds_total", "counter", "User and system CPU time spent.");
+        qw__dbuf_printf(d, "process_cpu_seconds_total %.2f\n", (double)(ut + st) / (double)tck);
+        metric(d, "process_resident_memory_bytes", "gauge", "Resident memory size.");
+        qw__dbuf_printf(d, "process_resident_memory_bytes %lld\n", rss * (long long)page);
+        metric(d, "process_virtual_memory_bytes", "gauge", "Virtual memory size.");
+        qw__dbuf_printf(d, "process_virtual_memory_bytes %llu\n", vsize);
+        if (!start_wall_ns) {
+            struct timespec up;
+            clock_gettime(CLOCK_BOOTTIME, &up);
+            int64_t boot_ns = qw_now_wall_ns() - ((int64_t)up.tv_sec * QW_NS_PER_SEC + up.tv_nsec);
+            start_wall_ns = boot_ns + (int64_t)((double)start / (double)tck * 1e9);
+        }
+        metric(d, "process_start_time_seconds", "gauge", "Start time since the Unix epoch.");
+        qw__dbuf_printf(d, "process_start_time_seconds %.2f\n", (double)start_wall_ns / 1e9);
+    }
+    DIR *dir = opendir("/proc/self/fd");
+    if (dir) {
+        long fds = -1; /* the DIR's own descriptor */
+        while (readdir(dir))
+            fds++;
+        closedir(dir);
+        metric(d, "process_open_fds", "gauge", "Open file descriptors.");
+        qw__dbuf_printf(d, "process_open_fds %ld\n", fds - 2); /* minus . and .. */
+    }
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        metric(d, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
+        qw__dbuf_printf(d, "process_max_fds %llu\n", (unsigned long long)rl.rlim_cur);
+    }
+}
+
 const char *qw_dash_metrics_text(qw_dash *dh, size_t *len)
 {
     qw_dbuf *d = &dh->metrics;
@@ -357,12 +416,10 @@ const char *qw_dash_metrics_text(qw_dash *dh, size_t *len)
                     (unsigned long long)(ps ? ps->messages : 0));
     metric(d, "quotewatch_rejected_total", "counter",
            "Messages rejected by the parser, by reason.");
-    for (int e = 1; ps && e < QW__ERR_COUNT; e++)
+    for (int e = 1; ps && e < QW__ERR_COUNT; e++) /* sum() over reasons = all rejections */
         if (ps->rejected_by[e])
             qw__dbuf_printf(d, "quotewatch_rejected_total{reason=\"%s\"} %llu\n",
                             qw_err_name((qw_err)e), (unsigned long long)ps->rejected_by[e]);
-    qw__dbuf_printf(d, "quotewatch_rejected_total{reason=\"all\"} %llu\n",
-                    (unsigned long long)(ps ? ps->rejected : 0));
     metric(d, "quotewatch_sequence_gaps_total", "counter", "Advanced Trade sequence gaps.");
     qw__dbuf_printf(d, "quotewatch_sequence_gaps_total %llu\n",
                     (unsigned long long)(ps ? ps->gaps : 0));
@@ -382,10 +439,10 @@ const char *qw_dash_metrics_text(qw_dash *dh, size_t *len)
         qw__dbuf_printf(d, "quotewatch_feed_watchdog_trips_total %llu\n",
                         (unsigned long long)l->watchdog_trips);
         metric(d, "quotewatch_feed_last_message_age_seconds", "gauge",
-               "Seconds since the last message.");
-        qw__dbuf_printf(d, "quotewatch_feed_last_message_age_seconds %.3f\n",
-                        l->last_msg_mono_ns ? (double)(qw_now_mono_ns() - l->last_msg_mono_ns) / 1e9
-                                            : -1.0);
+               "Seconds since the last message (no sample before the first).");
+        if (l->last_msg_mono_ns)
+            qw__dbuf_printf(d, "quotewatch_feed_last_message_age_seconds %.3f\n",
+                            (double)(qw_now_mono_ns() - l->last_msg_mono_ns) / 1e9);
         metric(d, "quotewatch_receive_to_prediction_seconds", "histogram",
                "Time from a message's arrival to the prediction it produced.");
         const qw_hist *h = &l->latency;
@@ -432,8 +489,7 @@ const char *qw_dash_metrics_text(qw_dash *dh, size_t *len)
         }
     }
     metric(d, "quotewatch_model_rolling_accuracy", "gauge",
-           "Rolling accuracy of labeled predictions.");
-    metric(d, "quotewatch_model_labeled_total", "counter", "Labeled samples learned.");
+           "Rolling accuracy of labeled predictions (no sample before the first).");
     for (size_t i = 0; dh->p && i < qw_pipeline_count(dh->p); i++) {
         const qw_chain *c = qw_pipeline_chain(dh->p, i);
         qw_classifier_stats cs;
@@ -443,6 +499,12 @@ const char *qw_dash_metrics_text(qw_dash *dh, size_t *len)
             label_value(d, c->product);
             qw__dbuf_printf(d, "\"} %.6f\n", cs.rolling_accuracy);
         }
+    }
+    metric(d, "quotewatch_model_labeled_total", "counter", "Labeled samples learned.");
+    for (size_t i = 0; dh->p && i < qw_pipeline_count(dh->p); i++) {
+        const qw_chain *c = qw_pipeline_chain(dh->p, i);
+        qw_classifier_stats cs;
+        qw_classifier_stats_get(c->clf, &cs);
         qw__dbuf_put(d, "quotewatch_model_labeled_total{product=\"", 40);
         label_value(d, c->product);
         qw__dbuf_printf(d, "\"} %llu\n", (unsigned long long)cs.labeled);
@@ -462,9 +524,9 @@ const char *qw_dash_metrics_text(qw_dash *dh, size_t *len)
         qw__dbuf_printf(d, "quotewatch_store_errors_total %llu\n",
                         (unsigned long long)atomic_load(&s->errors));
         metric(d, "quotewatch_store_rows_total", "counter", "Rows committed, by table.");
-        static const char *tn[] = {"raw_orderbook", "raw_trades", "features", "labels"};
         for (int t = 0; t < QW_TBL_COUNT; t++)
-            qw__dbuf_printf(d, "quotewatch_store_rows_total{table=\"%s\"} %llu\n", tn[t],
+            qw__dbuf_printf(d, "quotewatch_store_rows_total{table=\"%s\"} %llu\n",
+                            qw_tables[t].name,
                             (unsigned long long)atomic_load(&s->rows_written[t]));
     }
     metric(d, "quotewatch_dashboard_clients", "gauge", "Connected WebSocket clients.");
@@ -472,6 +534,10 @@ const char *qw_dash_metrics_text(qw_dash *dh, size_t *len)
     metric(d, "quotewatch_http_requests_total", "counter", "Dashboard HTTP requests.");
     qw__dbuf_printf(d, "quotewatch_http_requests_total %llu\n",
                     (unsigned long long)dh->http_requests);
+    metric(d, "quotewatch_build_info", "gauge", "Always 1; the labels say which build runs.");
+    qw__dbuf_printf(d, "quotewatch_build_info{version=\"%s\",mode=\"%s\"} 1\n", QW_VERSION,
+                    dh->mode);
+    process_metrics(d);
     *len = d->oom ? 0 : d->n;
     return d->oom ? NULL : d->b + d->pre;
 }
