@@ -10,10 +10,10 @@
 #include <time.h>
 
 #include "app/app.h"
+#include "core/fileio.h"
 #include "core/log.h"
-#include "storage/catalog.h"
-#include "storage/fileio.h"
-#include "storage/iceberg.h"
+#include "iceberg/catalog.h"
+#include "iceberg/iceberg.h"
 #include "storage/store.h"
 #include "storage/tables.h"
 

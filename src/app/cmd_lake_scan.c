@@ -9,11 +9,11 @@
 
 #include "app/app.h"
 #include "core/dec.h"
+#include "core/fileio.h"
 #include "core/time.h"
-#include "storage/catalog.h"
-#include "storage/fileio.h"
-#include "storage/iceberg.h"
-#include "storage/parquet_read.h"
+#include "iceberg/catalog.h"
+#include "iceberg/iceberg.h"
+#include "parquet/parquet_read.h"
 #include "storage/store.h"
 #include "storage/tables.h"
 

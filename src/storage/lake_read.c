@@ -7,11 +7,11 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/fileio.h"
 #include "core/log.h"
-#include "storage/catalog.h"
-#include "storage/fileio.h"
-#include "storage/iceberg.h"
-#include "storage/parquet_read.h"
+#include "iceberg/catalog.h"
+#include "iceberg/iceberg.h"
+#include "parquet/parquet_read.h"
 #include "storage/store.h"
 #include "storage/tables.h"
 

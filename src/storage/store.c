@@ -15,15 +15,15 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/fileio.h"
 #include "core/log.h"
 #include "core/spsc.h"
 #include "core/time.h"
-#include "storage/catalog.h"
-#include "storage/fileio.h"
-#include "storage/parquet.h"
+#include "iceberg/catalog.h"
+#include "parquet/parquet.h"
+#include "parquet/thrift.h"
 #include "storage/store_int.h"
 #include "storage/tables.h"
-#include "storage/thrift.h"
 
 #define POP_BATCH 4096
 

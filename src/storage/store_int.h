@@ -6,15 +6,15 @@
 #include <limits.h>
 #include <pthread.h>
 
+#include "core/fileio.h"
 #include "core/log.h"
 #include "core/spsc.h"
-#include "storage/catalog.h"
-#include "storage/fileio.h"
-#include "storage/iceberg.h"
-#include "storage/parquet.h"
+#include "iceberg/catalog.h"
+#include "iceberg/iceberg.h"
+#include "parquet/parquet.h"
+#include "parquet/thrift.h"
 #include "storage/store.h"
 #include "storage/tables.h"
-#include "storage/thrift.h"
 
 /* One partition (product, day) of one table: its buffered rows as
  * columns, filled as records arrive, so a flush hands whole columns to the

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "storage/parquet.h"
+#include "parquet/parquet.h"
 
 int main(int argc, char **argv)
 {

@@ -11,9 +11,9 @@
 
 #include "core/alloc.h"
 #include "harness.h"
-#include "storage/parquet.h"
-#include "storage/parquet_int.h"
-#include "storage/parquet_read.h"
+#include "parquet/parquet.h"
+#include "parquet/parquet_int.h"
+#include "parquet/parquet_read.h"
 
 TEST(parquet_rle_hybrid_bytes)
 {

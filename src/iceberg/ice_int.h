@@ -1,8 +1,8 @@
-/* ice_int.h: helpers shared by the ice_*.c files (never leaves storage/). */
-#ifndef QW_STORAGE_ICE_INT_H
-#define QW_STORAGE_ICE_INT_H
+/* ice_int.h: helpers shared by the ice_*.c files (never leaves iceberg/). */
+#ifndef QW_ICEBERG_ICE_INT_H
+#define QW_ICEBERG_ICE_INT_H
 
-#include "storage/iceberg.h"
+#include "iceberg/iceberg.h"
 
 #define QW__ICE_MAX_AVRO (256u << 20) /* manifest / list file size limit */
 #define QW__ICE_MAX_META (64u << 20)  /* metadata JSON size limit */

@@ -1,5 +1,5 @@
 /* parquet_read.c: strict Parquet reader (see parquet_read.h). */
-#include "storage/parquet_read.h"
+#include "parquet/parquet_read.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,8 +13,8 @@
 #include <zstd.h>
 
 #include "core/alloc.h"
-#include "storage/parquet_int.h"
-#include "storage/thrift.h"
+#include "parquet/parquet_int.h"
+#include "parquet/thrift.h"
 
 #define MAX_COLS 1024
 #define MAX_RG 100000

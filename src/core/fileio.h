@@ -17,8 +17,8 @@
  * One handle may be shared by threads for I/O once configured (maps are set
  * up before use and not changed afterwards).
  */
-#ifndef QW_STORAGE_FILEIO_H
-#define QW_STORAGE_FILEIO_H
+#ifndef QW_CORE_FILEIO_H
+#define QW_CORE_FILEIO_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -2,7 +2,7 @@
  * The local backend resolves file:// URIs and plain paths; writes are
  * temp + fsync + rename + dir fsync (core/file.h) after mkdir -p of the
  * parent. Prefix maps are applied before every operation. */
-#include "storage/fileio.h"
+#include "core/fileio.h"
 
 #include <dirent.h>
 #include <errno.h>

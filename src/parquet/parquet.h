@@ -20,8 +20,8 @@
  * close() writes the footer and fsyncs: the file is complete on disk when
  * it returns QW_OK. One thread per writer (and per qw_pq_ctx).
  */
-#ifndef QW_STORAGE_PARQUET_H
-#define QW_STORAGE_PARQUET_H
+#ifndef QW_PARQUET_H
+#define QW_PARQUET_H
 
 #include <stddef.h>
 #include <stdint.h>

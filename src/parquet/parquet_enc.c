@@ -10,8 +10,8 @@
 #include <zstd.h>
 
 #include "core/alloc.h"
-#include "storage/parquet_int.h"
-#include "storage/thrift.h"
+#include "parquet/parquet_int.h"
+#include "parquet/thrift.h"
 
 #define PAGE_ROWS_MAX ((size_t)1 << 17) /* rows per data page at most */
 

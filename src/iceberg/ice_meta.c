@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
-#include "storage/ice_int.h"
+#include "iceberg/ice_int.h"
 
 #define SETERR(...)                                                                                \
     do {                                                                                           \

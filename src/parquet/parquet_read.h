@@ -7,8 +7,8 @@
  * features we do not read (nested columns, INT96, FIXED_LEN_BYTE_ARRAY,
  * other codecs) give QW_UNSUPPORTED for that column or file.
  */
-#ifndef QW_STORAGE_PARQUET_READ_H
-#define QW_STORAGE_PARQUET_READ_H
+#ifndef QW_PARQUET_PARQUET_READ_H
+#define QW_PARQUET_PARQUET_READ_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -16,15 +16,15 @@
  * Not thread-safe per table handle; different threads may commit to the same
  * table (the CAS serialises them).
  */
-#ifndef QW_STORAGE_ICEBERG_H
-#define QW_STORAGE_ICEBERG_H
+#ifndef QW_ICEBERG_H
+#define QW_ICEBERG_H
 
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/err.h"
-#include "storage/fileio.h"
+#include "core/fileio.h"
 
 #define QW_ICE_NAME_MAX 64
 #define QW_ICE_MAX_FIELDS 64
@@ -262,7 +262,7 @@ qw_err qw_ice_scan_plan(qw_fileio *io, const qw_ice_meta *m, int64_t snapshot_id
 void qw_ice_scan_free(qw_ice_scan *s);
 
 /* ---- catalog and commit ---- */
-/* The catalog contract of storage/catalog.h as a vtable, so the commit is
+/* The catalog contract of iceberg/catalog.h as a vtable, so the commit is
  * testable without a database (qw_ice_catalog_sql wraps a qw_catalog). */
 typedef struct qw_ice_catalog_ops {
     void *ctx;

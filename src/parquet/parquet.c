@@ -1,7 +1,7 @@
 /* parquet.c: Parquet writer (see parquet.h; format: apache/parquet-format
  * parquet.thrift and Encodings.md). */
 #define QW_MODULE "parquet"
-#include "storage/parquet.h"
+#include "parquet/parquet.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,8 +15,8 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
-#include "storage/parquet_int.h"
-#include "storage/thrift.h"
+#include "parquet/parquet_int.h"
+#include "parquet/thrift.h"
 
 /* ---- context ---- */
 

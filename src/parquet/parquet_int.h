@@ -1,14 +1,14 @@
 /* parquet_int.h: Parquet format constants and helpers shared by the
  * writer (parquet.c) and the reader (parquet_read.c). Values are the
  * enums of apache/parquet-format parquet.thrift. */
-#ifndef QW_STORAGE_PARQUET_INT_H
-#define QW_STORAGE_PARQUET_INT_H
+#ifndef QW_PARQUET_PARQUET_INT_H
+#define QW_PARQUET_PARQUET_INT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "storage/parquet.h"
-#include "storage/thrift.h"
+#include "parquet/parquet.h"
+#include "parquet/thrift.h"
 
 enum { /* Type */
        QW_PQ_PHYS_BOOLEAN = 0,
