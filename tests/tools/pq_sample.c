@@ -14,9 +14,9 @@ int main(int argc, char **argv)
         return 2;
     long rows = strtol(argv[2], NULL, 10);
     qw_pq_opts o = {.dictionary = 1, .page_bytes = 4096};
-    o.compression = !strcmp(argv[3], "snappy") ? QW_COMP_SNAPPY
-                    : !strcmp(argv[3], "none") ? QW_COMP_NONE
-                                               : QW_COMP_ZSTD;
+    o.compression = !strcmp(argv[3], "snappy") ? QW_PQ_SNAPPY
+                    : !strcmp(argv[3], "none") ? QW_PQ_UNCOMPRESSED
+                                               : QW_PQ_ZSTD;
     if (argc > 4)
         o.row_group_bytes = (size_t)strtol(argv[4], NULL, 10);
     qw_pq_column cols[] = {
