@@ -17,8 +17,6 @@
 #include "storage/store.h"
 #include "storage/tables.h"
 
-int qw_lake_scan(const qw_config *cfg, const char *table);
-
 static int wanted(const qw_config *cfg, const char *p)
 {
     if (!cfg->products_set)

@@ -140,7 +140,7 @@ static qw_err local_read(void *ctx, const char *uri, size_t max, uint8_t **out, 
     return QW_OK;
 }
 
-static qw_err local_stat(void *ctx, const char *uri, uint64_t *size)
+static qw_err local_stat(void *ctx, const char *uri, qw_fileio_info *out)
 {
     (void)ctx;
     char p[QW_FILEIO_PATH_MAX];
@@ -150,7 +150,8 @@ static qw_err local_stat(void *ctx, const char *uri, uint64_t *size)
     struct stat st;
     if (stat(p, &st) != 0)
         return errno == ENOENT || errno == ENOTDIR ? QW_NOT_FOUND : QW_IO;
-    *size = (uint64_t)st.st_size;
+    out->size = (uint64_t)st.st_size;
+    out->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
     return QW_OK;
 }
 
@@ -516,17 +517,17 @@ qw_err qw_fileio_read_range(qw_fileio *io, const char *uri, uint64_t off, void *
     return e != QW_OK ? e : got == len ? QW_OK : QW_CORRUPT;
 }
 
-qw_err qw_fileio_stat(qw_fileio *io, const char *uri, uint64_t *size)
+qw_err qw_fileio_stat(qw_fileio *io, const char *uri, qw_fileio_info *out)
 {
-    *size = 0;
+    *out = (qw_fileio_info){0};
     RESOLVE(uri);
-    return io->ops->stat(io->ctx, r_, size);
+    return io->ops->stat(io->ctx, r_, out);
 }
 
 qw_err qw_fileio_exists(qw_fileio *io, const char *uri)
 {
-    uint64_t size;
-    return qw_fileio_stat(io, uri, &size);
+    qw_fileio_info fi;
+    return qw_fileio_stat(io, uri, &fi);
 }
 
 qw_err qw_fileio_sync(qw_fileio *io, const char *uri)

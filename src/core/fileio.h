@@ -54,6 +54,11 @@
 
 typedef struct qw_fileio qw_fileio;
 
+typedef struct qw_fileio_info {
+    uint64_t size;
+    int64_t mtime_ns; /* last modified (ns since the epoch; object stores: Last-Modified) */
+} qw_fileio_info;
+
 /* Backend operations on a resolved location (after prefix maps). Tests
  * wrap them (qw_fileio_local_ops) to record or inject failures. */
 typedef struct qw_fileio_ops {
@@ -65,7 +70,7 @@ typedef struct qw_fileio_ops {
     /* up to len bytes at off into buf; *got < len only at the end */
     qw_err (*read_range)(void *ctx, const char *uri, uint64_t off, void *buf, size_t len,
                          size_t *got);
-    qw_err (*stat)(void *ctx, const char *uri, uint64_t *size); /* QW_NOT_FOUND if missing */
+    qw_err (*stat)(void *ctx, const char *uri, qw_fileio_info *out); /* QW_NOT_FOUND if missing */
     qw_err (*list)(void *ctx, const char *uri,
                    int (*fn)(void *fctx, const char *uri, uint64_t size), void *fctx);
     qw_err (*remove)(void *ctx, const char *uri); /* QW_NOT_FOUND if missing */
@@ -102,7 +107,7 @@ qw_err qw_fileio_write(qw_fileio *io, const char *uri, const void *data, size_t 
 qw_err qw_fileio_read(qw_fileio *io, const char *uri, size_t max, uint8_t **out, size_t *len);
 /* Exactly len bytes at off into buf; QW_CORRUPT if the file ends first. */
 qw_err qw_fileio_read_range(qw_fileio *io, const char *uri, uint64_t off, void *buf, size_t len);
-qw_err qw_fileio_stat(qw_fileio *io, const char *uri, uint64_t *size);
+qw_err qw_fileio_stat(qw_fileio *io, const char *uri, qw_fileio_info *out);
 qw_err qw_fileio_exists(qw_fileio *io, const char *uri); /* QW_OK or QW_NOT_FOUND */
 /* Every regular file under uri (recursively, sorted within a directory);
  * fn gets each file's URI in the form of uri after the prefix maps (i.e.

@@ -258,8 +258,9 @@ qw_err qw_pqr_open_io(qw_pqr **out, qw_fileio *io, const char *uri, size_t max_b
                       size_t errlen)
 {
     *out = NULL;
-    uint64_t size;
-    qw_err e = qw_fileio_stat(io, uri, &size);
+    qw_fileio_info fi;
+    qw_err e = qw_fileio_stat(io, uri, &fi);
+    uint64_t size = fi.size;
     if (e != QW_OK) {
         QW_SETERR(errbuf, errlen, "%s: %s", uri, qw_strerror(e));
         return e;

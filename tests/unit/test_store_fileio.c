@@ -103,9 +103,9 @@ static qw_err r_read_range(void *ctx, const char *uri, uint64_t off, void *buf, 
     pthread_mutex_unlock(&R.mu);
     return qw_fileio_local_ops()->read_range(ctx, uri, off, buf, len, got);
 }
-static qw_err r_stat(void *ctx, const char *uri, uint64_t *size)
+static qw_err r_stat(void *ctx, const char *uri, qw_fileio_info *out)
 {
-    return qw_fileio_local_ops()->stat(ctx, uri, size);
+    return qw_fileio_local_ops()->stat(ctx, uri, out);
 }
 static qw_err r_list(void *ctx, const char *uri, int (*fn)(void *, const char *, uint64_t),
                      void *fctx)
@@ -358,9 +358,10 @@ TEST(fileio_stream_commit_abort_and_ranges)
     ASSERT_TRUE(access(p, F_OK) != 0); /* not visible before commit */
     ASSERT_EQ(QW_OK, qw_fileio_writer_commit(w));
     ASSERT_EQ(QW_OK, qw_fileio_sync(NULL, uri));
-    uint64_t size;
-    ASSERT_EQ(QW_OK, qw_fileio_stat(NULL, uri, &size));
-    ASSERT_EQ(n, size);
+    qw_fileio_info fi;
+    ASSERT_EQ(QW_OK, qw_fileio_stat(NULL, uri, &fi));
+    ASSERT_EQ(n, fi.size);
+    ASSERT_TRUE(fi.mtime_ns > 0);
     ASSERT_EQ(QW_OK, qw_fileio_read_range(NULL, uri, 0, back, n));
     ASSERT_TRUE(memcmp(buf, back, n) == 0);
     ASSERT_EQ(QW_OK, qw_fileio_read_range(NULL, uri, n - 10, back, 10));
@@ -372,7 +373,7 @@ TEST(fileio_stream_commit_abort_and_ranges)
     ASSERT_EQ(QW_OK, qw_fileio_writer_open(&w, NULL, p2, 0));
     ASSERT_EQ(QW_OK, qw_fileio_writer_append(w, buf, 100));
     qw_fileio_writer_abort(w);
-    ASSERT_EQ(QW_NOT_FOUND, qw_fileio_stat(NULL, p2, &size));
+    ASSERT_EQ(QW_NOT_FOUND, qw_fileio_stat(NULL, p2, &fi));
     int left = 0;
     snprintf(p, sizeof p, "%s/a/b", dir);
     DIR *d = opendir(p);
