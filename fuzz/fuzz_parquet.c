@@ -3,7 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "storage/parquet_read.h"
+#include "parquet/parquet_read.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -30,10 +30,13 @@ declare -A allow=(
   [model]="core model"
   [pipeline]="core feed book features model pipeline"
   [ingest]="core feed ingest pipeline"
-  [storage]="core storage pipeline feed book features model"
+  [parquet]="core parquet"
+  [avro]="core avro"
+  [iceberg]="core avro parquet iceberg"
+  [storage]="core avro parquet iceberg storage pipeline feed book features model"
   [dashboard]="core dashboard pipeline feed book features model ingest storage"
   [sim]="core feed book ingest sim"
-  [app]="core feed book features model pipeline ingest storage dashboard sim app"
+  [app]="core feed book features model pipeline ingest avro parquet iceberg storage dashboard sim app"
 )
 for f in $(find src -name '*.[ch]'); do
   mod=$(echo "$f" | cut -d/ -f2)

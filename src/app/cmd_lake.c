@@ -1,19 +1,17 @@
 /* cmd_lake.c: `quotewatch lake tables|describe TABLE|scan TABLE|clean-orphans`
  * — minimal inspection of the Iceberg lake (docs/TABLES.md). Wiring only:
- * the catalog, metadata and scan planning live in src/storage/. */
+ * the catalog, metadata, scan planning and orphan search live in src/iceberg/. */
 #define QW_MODULE "lake"
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "app/app.h"
+#include "core/fileio.h"
 #include "core/log.h"
-#include "storage/catalog.h"
-#include "storage/fileio.h"
-#include "storage/iceberg.h"
+#include "iceberg/catalog.h"
+#include "iceberg/iceberg.h"
 #include "storage/store.h"
 #include "storage/tables.h"
 
@@ -145,142 +143,46 @@ static int cmd_describe(lake *L, const char *table)
     return 0;
 }
 
-/* ---- clean-orphans: files under the table location that no metadata
- * version (current + metadata log), manifest list, manifest or data file
- * entry of any snapshot references, and older than --older-than (default
- * 600 s, so a running writer's not-yet-committed files are left alone).
- * Removes them unless --dry-run. ---- */
+/* ---- clean-orphans: the iceberg module finds (and removes) the files no
+ * snapshot or metadata version references, older than --older-than
+ * (default 600 s); this only prints. ---- */
 
-typedef struct refset {
-    char **s;
-    size_t n, cap;
-} refset;
-
-static void ref_add(refset *r, const char *uri)
+static void on_orphan(void *ctx, const char *uri, uint64_t size, qw_err removed)
 {
+    (void)size;
+    int do_remove = *(const int *)ctx;
     char p[QW_ICE_LOC_MAX];
     if (qw_fileio_local_path(uri, p, sizeof p) != QW_OK)
         snprintf(p, sizeof p, "%s", uri);
-    if (r->n == r->cap) {
-        r->cap = r->cap ? r->cap * 2 : 256;
-        r->s = realloc(r->s, r->cap * sizeof *r->s);
-        if (!r->s)
-            abort();
-    }
-    r->s[r->n++] = strdup(p);
-}
-
-static int ref_has(const refset *r, const char *path)
-{
-    for (size_t i = 0; i < r->n; i++)
-        if (strcmp(r->s[i], path) == 0)
-            return 1;
-    return 0;
-}
-
-typedef struct orphan_ctx {
-    refset *refs;
-    int remove;
-    double older_than_s;
-    size_t orphans, bytes, young;
-} orphan_ctx;
-
-static int visit(void *ctx, const char *uri, uint64_t size)
-{
-    orphan_ctx *o = ctx;
-    char p[QW_ICE_LOC_MAX];
-    if (qw_fileio_local_path(uri, p, sizeof p) != QW_OK)
-        snprintf(p, sizeof p, "%s", uri);
-    if (ref_has(o->refs, p))
-        return 0;
-    struct stat sb;
-    if (stat(p, &sb) == 0 && difftime(time(NULL), sb.st_mtime) < o->older_than_s) {
-        o->young++; /* maybe a writer's file not committed yet: leave it */
-        return 0;
-    }
-    o->orphans++;
-    o->bytes += size;
-    printf("%s %s\n", o->remove ? "removed" : "orphan", p);
-    if (o->remove && remove(p) != 0)
+    printf("%s %s\n", do_remove ? "removed" : "orphan", p);
+    if (removed != QW_OK)
         fprintf(stderr, "quotewatch lake: cannot remove %s\n", p);
-    return 0;
-}
-
-static int clean_table(lake *L, const char *table, int do_remove, double older, size_t *orph)
-{
-    qw_ice_meta *m;
-    char loc[QW_ICE_LOC_MAX], eb[256];
-    if (load(L, table, &m, loc, sizeof loc) != 0)
-        return 1;
-    refset refs = {0};
-    ref_add(&refs, loc);
-    size_t i;
-    json_t *e;
-    json_array_foreach(json_object_get(m->root, "metadata-log"), i, e)
-        ref_add(&refs, json_string_value(json_object_get(e, "metadata-file")));
-    int rc = 0;
-    json_array_foreach(json_object_get(m->root, "snapshots"), i, e)
-    {
-        const char *list = json_string_value(json_object_get(e, "manifest-list"));
-        if (list)
-            ref_add(&refs, list);
-        qw_ice_scan scan;
-        if (qw_ice_scan_plan(L->io, m, json_integer_value(json_object_get(e, "snapshot-id")), &scan,
-                             eb, sizeof eb) != QW_OK) {
-            fprintf(stderr, "quotewatch lake: %s: %s (nothing removed)\n", table, eb);
-            rc = 1;
-            break;
-        }
-        for (size_t k = 0; k < scan.nfiles; k++)
-            ref_add(&refs, scan.files[k].path);
-        qw_ice_scan_free(&scan);
-        /* manifests of this snapshot */
-        uint8_t *buf;
-        size_t len;
-        qw_ice_manifest_file *mf;
-        size_t nmf;
-        if (list && qw_fileio_read(L->io, list, 64u << 20, &buf, &len) == QW_OK) {
-            if (qw_ice_manifest_list_read(buf, len, &mf, &nmf, eb, sizeof eb) == QW_OK) {
-                for (size_t k = 0; k < nmf; k++)
-                    ref_add(&refs, mf[k].path);
-                free(mf);
-            }
-            free(buf);
-        }
-    }
-    if (rc == 0) {
-        orphan_ctx oc = {&refs, do_remove, older, 0, 0, 0};
-        if (qw_fileio_list(L->io, m->location, visit, &oc) != QW_OK) {
-            fprintf(stderr, "quotewatch lake: cannot list %s\n", m->location);
-            rc = 1;
-        }
-        *orph += oc.orphans;
-        if (oc.young)
-            printf("%s: %zu unreferenced file(s) younger than %.0f s left alone\n", table, oc.young,
-                   older);
-    }
-    for (size_t k = 0; k < refs.n; k++)
-        free(refs.s[k]);
-    free(refs.s);
-    qw_ice_meta_free(m);
-    return rc;
 }
 
 static int cmd_clean(lake *L, int do_remove, double older)
 {
     size_t orph = 0;
     int rc = 0;
+    qw_ice_orphan_opts o = {.older_than_ms = (int64_t)(older * 1000), .remove = do_remove};
     for (int t = 0; t < QW_TBL_COUNT; t++) {
-        char loc[QW_ICE_LOC_MAX];
-        if (qw_catalog_load(L->c, QW_TBL_NS, qw_tables[t].name, loc, sizeof loc) != QW_OK)
+        const char *table = qw_tables[t].name;
+        char loc[QW_ICE_LOC_MAX], eb[512];
+        if (qw_catalog_load(L->c, QW_TBL_NS, table, loc, sizeof loc) != QW_OK)
             continue;
-        rc |= clean_table(L, qw_tables[t].name, do_remove, older, &orph);
+        qw_ice_orphan_result res;
+        if (qw_ice_orphans(&L->ops, L->io, QW_TBL_NS, table, &o, on_orphan, &do_remove, &res, eb,
+                           sizeof eb) != QW_OK) {
+            fprintf(stderr, "quotewatch lake: %s: %s (nothing removed)\n", table, eb);
+            rc = 1;
+        }
+        orph += res.orphans;
+        if (res.young)
+            printf("%s: %zu unreferenced file(s) younger than %.0f s left alone\n", table,
+                   res.young, older);
     }
     printf("%zu orphan file(s)%s\n", orph, do_remove ? " removed" : " (dry run)");
     return rc;
 }
-
-int qw_lake_scan(const qw_config *cfg, const char *table); /* cmd_lake_scan.c */
 
 int qw_cmd_lake(const qw_config *cfg)
 {

@@ -9,15 +9,13 @@
 
 #include "app/app.h"
 #include "core/dec.h"
+#include "core/fileio.h"
 #include "core/time.h"
-#include "storage/catalog.h"
-#include "storage/fileio.h"
-#include "storage/iceberg.h"
-#include "storage/parquet_read.h"
+#include "iceberg/catalog.h"
+#include "iceberg/iceberg.h"
+#include "parquet/parquet_read.h"
 #include "storage/store.h"
 #include "storage/tables.h"
-
-int qw_lake_scan(const qw_config *cfg, const char *table);
 
 static int wanted(const qw_config *cfg, const char *p)
 {
@@ -102,10 +100,9 @@ int qw_lake_scan(const qw_config *cfg, const char *table)
                                           cfg->since_ns ? cfg->since_ns : INT64_MIN,
                                           cfg->until_ns ? cfg->until_ns - 1 : INT64_MAX))
             continue;
-        char path[QW_ICE_LOC_MAX];
+        const char *path = f->path;
         qw_pqr *r;
-        if (qw_fileio_local_path(f->path, path, sizeof path) != QW_OK ||
-            qw_pqr_open(&r, path, (size_t)4 << 30, eb, sizeof eb) != QW_OK) {
+        if (qw_pqr_open_io(&r, io, path, (size_t)4 << 30, eb, sizeof eb) != QW_OK) {
             fprintf(stderr, "quotewatch lake scan: %s\n", eb);
             rc = 1;
             break;

@@ -7,11 +7,11 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/fileio.h"
 #include "core/log.h"
-#include "storage/catalog.h"
-#include "storage/fileio.h"
-#include "storage/iceberg.h"
-#include "storage/parquet_read.h"
+#include "iceberg/catalog.h"
+#include "iceberg/iceberg.h"
+#include "parquet/parquet_read.h"
 #include "storage/store.h"
 #include "storage/tables.h"
 
@@ -157,11 +157,11 @@ static uint32_t file_order(const char *path)
     return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 }
 
-static qw_err load_file(qw_lake_reader *r, int table, const char *path)
+static qw_err load_file(qw_lake_reader *r, qw_fileio *io, int table, const char *path)
 {
     qw_pqr *f;
     char eb[256];
-    qw_err e = qw_pqr_open(&f, path, (size_t)4 << 30, eb, sizeof eb);
+    qw_err e = qw_pqr_open_io(&f, io, path, (size_t)4 << 30, eb, sizeof eb);
     if (e != QW_OK) {
         snprintf(r->err, sizeof r->err, "%.100s: %.140s", path, eb);
         return e;
@@ -299,12 +299,7 @@ static qw_err load_table(qw_lake_reader *r, const qw_ice_catalog_ops *ops, qw_fi
             if ((r->o.since_ns || r->o.until_ns) && !timeless &&
                 !qw_ice_file_may_overlap_long(f, QW_TBL_F_EXCHANGE_NS, QW_ICE_LONG, lo, hi))
                 continue;
-            char path[QW_ICE_LOC_MAX];
-            e = qw_fileio_resolve(io, f->path, path, sizeof path);
-            if (e == QW_OK)
-                e = qw_fileio_local_path(path, path, sizeof path);
-            if (e == QW_OK)
-                e = load_file(r, table, path);
+            e = load_file(r, io, table, f->path); /* ranged reads through fileio */
         }
         qw_ice_scan_free(&scan);
     }

@@ -15,15 +15,15 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/fileio.h"
 #include "core/log.h"
 #include "core/spsc.h"
 #include "core/time.h"
-#include "storage/catalog.h"
-#include "storage/fileio.h"
-#include "storage/parquet.h"
+#include "iceberg/catalog.h"
+#include "parquet/parquet.h"
+#include "parquet/thrift.h"
 #include "storage/store_int.h"
 #include "storage/tables.h"
-#include "storage/thrift.h"
 
 #define POP_BATCH 4096
 
@@ -246,28 +246,26 @@ static void day_str(int64_t day, char *out, size_t cap)
 static qw_err write_file(qw_store *s, int t, const pbuf *p, qw_ice_data_file *df)
 {
     const qw_tbl_def *d = &qw_tables[t];
-    char ds[32], dir[PATH_MAX + 256], path[PATH_MAX + 512], uuid[37];
+    char ds[32], path[QW_ICE_LOC_MAX], uuid[37];
     day_str(p->day, ds, sizeof ds);
     qw_ice_uuid(uuid);
-    snprintf(dir, sizeof dir, "%s/%s/%s/data/product_id=%s/exchange_ts_day=%s", s->whpath,
-             QW_TBL_NS, d->name, p->product, ds);
-    if (qw_store_mkdirs(dir) != 0) {
-        if (qw_log_ratelimit(&s->rl))
-            QW_LOG(ERROR, "cannot create %s: %s", dir, strerror(errno));
-        return QW_IO;
-    }
-    snprintf(path, sizeof path, "%s/%05llu-%s.parquet", dir, (unsigned long long)++s->file_seq,
-             uuid);
+    /* a file:// URI (the warehouse is at most 700 bytes); fileio makes the directories */
+    snprintf(path, sizeof path,
+             "%.700s/%s/%s/data/product_id=%s/exchange_ts_day=%s/%05llu-%s.parquet", s->wh,
+             QW_TBL_NS, d->name, p->product, ds, (unsigned long long)++s->file_seq, uuid);
     qw_pq_column cols[QW_TBL_MAX_COLS];
     qw_pq_vec vec[QW_TBL_MAX_COLS];
     qw__store_dicts dd;
     if (qw__store_columns(s, t, p, &dd, cols, vec) != 0)
         return QW_NOMEM;
-    qw_pq_opts po = {.compression = s->o.compression,
+    qw_pq_opts po = {.compression = s->o.compression == QW_COMP_SNAPPY ? QW_PQ_SNAPPY
+                                    : s->o.compression == QW_COMP_NONE ? QW_PQ_UNCOMPRESSED
+                                                                       : QW_PQ_ZSTD,
+                     .io = s->io,
                      .dictionary = 1,
                      .ctx = s->pqx,
                      .zstd_level = s->o.zstd_level,
-                     .defer_sync = 1 /* the committer fsyncs */};
+                     .defer_sync = 1 /* the committer qw_fileio_sync()s */};
     qw_pq_writer *w;
     char eb[256];
     qw_err e = qw_pq_writer_open(&w, path, cols, (size_t)d->ncols, &po, eb, sizeof eb);
@@ -283,17 +281,16 @@ static qw_err write_file(qw_store *s, int t, const pbuf *p, qw_ice_data_file *df
             QW_LOG(ERROR, "writing %s: %s", path, qw_strerror(e));
         return e;
     }
-    static qw_pq_file_stats ps; /* writer thread only; large */
-    e = qw_pq_writer_close(w, &ps);
-    if (e != QW_OK) {
-        unlink(path);
+    qw_pq_file_stats *ps = &s->ps; /* per store: writer thread only; large */
+    e = qw_pq_writer_close(w, ps);
+    if (e != QW_OK) { /* nothing is left under the name */
         if (qw_log_ratelimit(&s->rl))
             QW_LOG(ERROR, "closing %s: %s", path, qw_strerror(e));
         return e;
     }
     memset(df, 0, sizeof *df);
     df->content = QW_ICE_CONTENT_DATA;
-    snprintf(df->path, sizeof df->path, "file://%.1000s", path);
+    snprintf(df->path, sizeof df->path, "%s", path);
     snprintf(df->format, sizeof df->format, "PARQUET");
     df->npart = 2;
     df->part[0].type = QW_ICE_STRING;
@@ -301,9 +298,9 @@ static qw_err write_file(qw_store *s, int t, const pbuf *p, qw_ice_data_file *df
     df->part[1].type = QW_ICE_DATE;
     df->part[1].is_null = p->day == INT32_MIN;
     df->part[1].i = p->day == INT32_MIN ? 0 : p->day;
-    df->record_count = (int64_t)ps.rows;
-    df->file_size_in_bytes = (int64_t)ps.file_bytes;
-    to_ice_stats(d, &ps, df);
+    df->record_count = (int64_t)ps->rows;
+    df->file_size_in_bytes = (int64_t)ps->file_bytes;
+    to_ice_stats(d, ps, df);
     return QW_OK;
 }
 
@@ -341,7 +338,7 @@ static qw_err flush_table(qw_store *s, int t)
             nfiles++;
     }
     if (e != QW_OK) { /* uncommitted: remove; the rows stay buffered for a retry */
-        qw__remove_files(files, nfiles);
+        qw__remove_files(s->io, files, nfiles);
         atomic_fetch_add(&s->st->errors, 1);
         qw_free(files);
         qw_free(ord);
@@ -531,7 +528,11 @@ qw_err qw_store_open(qw_store **out, const qw_store_opts *o, qw_store_stats *sta
     if ((e = qw_catalog_open(&s->cat, s->caturi, "quotewatch", errbuf, errlen)) != QW_OK)
         goto fail;
     qw_ice_catalog_sql(&s->ops, s->cat);
-    if ((e = qw_fileio_create(&s->io, NULL, NULL)) != QW_OK)
+    if (o->io)
+        s->io = o->io;
+    else if ((e = qw_fileio_create(&s->io, NULL, NULL)) == QW_OK)
+        s->own_io = 1;
+    else
         goto fail;
     qw_ice_spec spec;
     qw_tbl_spec(&spec);
@@ -570,7 +571,8 @@ fail:
     qw__commit_finish(s);
     qw_pq_ctx_free(s->pqx);
     qw_spsc_destroy(s->q);
-    qw_fileio_destroy(s->io);
+    if (s->own_io)
+        qw_fileio_destroy(s->io);
     qw_catalog_close(s->cat);
     qw_free(s);
     return e;
@@ -595,7 +597,8 @@ qw_err qw_store_close(qw_store *s)
     qw_free(s->zeros);
     qw_pq_ctx_free(s->pqx);
     qw_spsc_destroy(s->q);
-    qw_fileio_destroy(s->io);
+    if (s->own_io)
+        qw_fileio_destroy(s->io);
     qw_catalog_close(s->cat);
     qw_free(s);
     return e;

@@ -21,6 +21,7 @@
 
 #include "core/config.h"
 #include "core/err.h"
+#include "core/fileio.h"
 #include "features/features.h"
 #include "feed/feed.h"
 #include "storage/records.h"
@@ -38,6 +39,8 @@ typedef struct qw_store_opts {
     int delta;            /* timestamps, longs, decimals as DELTA_BINARY_PACKED */
     int blocking;         /* replay: back-pressure instead of drops */
     size_t queue_records; /* 0 = 1 Mi records */
+    qw_fileio *io;        /* borrowed, shared by the writer and committer threads;
+                                    NULL = the local backend */
 } qw_store_opts;
 
 /* Fill opts from the configuration (warehouse, catalog, flush triggers,

@@ -18,29 +18,22 @@
 
 #define CLOSE_GRACE_NS (5000 * QW_NS_PER_MS) /* at close, failing commits are retried this long */
 
-void qw__remove_files(const qw_ice_data_file *f, size_t n)
+void qw__remove_files(qw_fileio *io, const qw_ice_data_file *f, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        char p[QW_ICE_LOC_MAX];
-        if (qw_fileio_local_path(f[i].path, p, sizeof p) == QW_OK)
-            unlink(p);
-    }
+    for (size_t i = 0; i < n; i++)
+        (void)qw_fileio_remove(io, f[i].path);
 }
 
-static qw_err sync_files(const qw__job *j, char *why, size_t cap)
+/* The writer committed the data files with QW_FILEIO_DEFER_SYNC: make them
+ * durable before the manifest refers to them. */
+static qw_err sync_files(qw_fileio *io, const qw__job *j, char *why, size_t cap)
 {
     for (size_t i = 0; i < j->nfiles; i++) {
-        char p[QW_ICE_LOC_MAX];
-        if (qw_fileio_local_path(j->files[i].path, p, sizeof p) != QW_OK)
-            continue;
-        int fd = open(p, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || fsync(fd) != 0) {
-            snprintf(why, cap, "fsync %s: %s", p, strerror(errno));
-            if (fd >= 0)
-                close(fd);
-            return QW_IO;
+        qw_err e = qw_fileio_sync(io, j->files[i].path);
+        if (e != QW_OK) {
+            snprintf(why, cap, "sync %s: %s", j->files[i].path, qw_strerror(e));
+            return e;
         }
-        close(fd);
     }
     return QW_OK;
 }
@@ -49,7 +42,7 @@ static qw_err commit_job(qw_store *s, qw__job *j)
 {
     int64_t w0 = qw_now_mono_ns();
     char why[QW_ICE_LOC_MAX + 128] = "";
-    qw_err e = sync_files(j, why, sizeof why);
+    qw_err e = sync_files(s->io, j, why, sizeof why);
     qw_ice_commit_result res;
     memset(&res, 0, sizeof res);
     if (e == QW_OK) {
@@ -150,7 +143,7 @@ static void *committer_main(void *arg)
                        qw_tables[j.t].name, j.rows);
             else {
                 QW_LOG(ERROR, "%s: %zu rows could not be committed", qw_tables[j.t].name, j.rows);
-                qw__remove_files(j.files, j.nfiles); /* certainly uncommitted: remove */
+                qw__remove_files(s->io, j.files, j.nfiles); /* certainly uncommitted: remove */
             }
             s->final_error = 1;
             pop_head(s);

@@ -6,15 +6,15 @@
 #include <limits.h>
 #include <pthread.h>
 
+#include "core/fileio.h"
 #include "core/log.h"
 #include "core/spsc.h"
-#include "storage/catalog.h"
-#include "storage/fileio.h"
-#include "storage/iceberg.h"
-#include "storage/parquet.h"
+#include "iceberg/catalog.h"
+#include "iceberg/iceberg.h"
+#include "parquet/parquet.h"
+#include "parquet/thrift.h"
 #include "storage/store.h"
 #include "storage/tables.h"
-#include "storage/thrift.h"
 
 /* One partition (product, day) of one table: its buffered rows as
  * columns, filled as records arrive, so a flush hands whole columns to the
@@ -65,7 +65,9 @@ struct qw_store {
     int started;
     qw_catalog *cat;
     qw_ice_catalog_ops ops;
-    qw_fileio *io;
+    qw_fileio *io; /* every lake byte goes through it (borrowed from opts or own_io) */
+    int own_io;
+    qw_pq_file_stats ps;    /* writer thread: stats of the file being closed (large) */
     char wh[PATH_MAX + 16]; /* file:///abs */
     char whpath[PATH_MAX];  /* /abs */
     char caturi[PATH_MAX + 32];
@@ -112,6 +114,6 @@ void qw__commit_closing(qw_store *s);                /* close started: retries b
 void qw__commit_writer_done(qw_store *s);            /* the writer queued its last job */
 void qw__commit_wait_room(qw_store *s);              /* block until a job can be queued */
 void qw__commit_finish(qw_store *s);                 /* drain (bounded), join */
-void qw__remove_files(const qw_ice_data_file *f, size_t n);
+void qw__remove_files(qw_fileio *io, const qw_ice_data_file *f, size_t n);
 
 #endif

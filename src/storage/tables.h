@@ -4,7 +4,7 @@
 #ifndef QW_STORAGE_TABLES_H
 #define QW_STORAGE_TABLES_H
 
-#include "storage/iceberg.h"
+#include "iceberg/iceberg.h"
 #include "storage/stats.h"
 
 #define QW_TBL_NS "quotewatch"

@@ -4,9 +4,9 @@
 #include <dirent.h>
 #include <string.h>
 
+#include "avro/avro.h"
 #include "core/alloc.h"
 #include "harness.h"
-#include "storage/avro.h"
 
 static const char *SCHEMA =
     "{\"type\":\"record\",\"name\":\"r\",\"fields\":["

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "storage/catalog.h"
+#include "iceberg/catalog.h"
 
 static void tmp_db(char *buf, size_t cap)
 {

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "avro/avro.h"
 #include "core/alloc.h"
 #include "harness.h"
-#include "storage/avro.h"
-#include "storage/iceberg.h"
+#include "iceberg/iceberg.h"
 
 static void hexeq(const qw_ice_bytes *b, const char *hex)
 {

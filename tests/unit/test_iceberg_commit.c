@@ -10,7 +10,7 @@
 
 #include "core/alloc.h"
 #include "harness.h"
-#include "storage/iceberg.h"
+#include "iceberg/iceberg.h"
 
 /* ---- in-memory catalog (CAS on metadata_location) ---- */
 typedef struct memcat {

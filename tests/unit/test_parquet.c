@@ -3,6 +3,7 @@
  * truncation, byte flips), allocation failures, files written by other
  * engines (Iceberg fixtures). */
 #include <dirent.h>
+#include <glob.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,9 +12,9 @@
 
 #include "core/alloc.h"
 #include "harness.h"
-#include "storage/parquet.h"
-#include "storage/parquet_int.h"
-#include "storage/parquet_read.h"
+#include "parquet/parquet.h"
+#include "parquet/parquet_int.h"
+#include "parquet/parquet_read.h"
 
 TEST(parquet_rle_hybrid_bytes)
 {
@@ -71,7 +72,7 @@ static int is_null(int col, long r)
            (col == 6 && r % 9 == 0) || (col == 8 && r % 3 == 2);
 }
 
-static qw_err write_file(const char *path, long rows, qw_compression comp, size_t rg_bytes,
+static qw_err write_file(const char *path, long rows, qw_pq_codec comp, size_t rg_bytes,
                          qw_pq_file_stats *st)
 {
     qw_pq_opts o = {
@@ -175,7 +176,7 @@ TEST(parquet_roundtrip_every_type_and_codec)
     int fd = mkstemp(path);
     ASSERT_TRUE(fd >= 0);
     close(fd);
-    const qw_compression comps[] = {QW_COMP_ZSTD, QW_COMP_SNAPPY, QW_COMP_NONE};
+    const qw_pq_codec comps[] = {QW_PQ_ZSTD, QW_PQ_SNAPPY, QW_PQ_UNCOMPRESSED};
     for (int k = 0; k < 3; k++) {
         qw_pq_file_stats st;
         ASSERT_OK(write_file(path, 20000, comps[k], k == 1 ? 100000 : 0, &st));
@@ -200,7 +201,7 @@ TEST(parquet_roundtrip_every_type_and_codec)
     ASSERT_EQ(check_file(path, 20000), 0);
     /* zero rows: a valid file with no row groups */
     qw_pq_file_stats st;
-    ASSERT_OK(write_file(path, 0, QW_COMP_ZSTD, 0, &st));
+    ASSERT_OK(write_file(path, 0, QW_PQ_ZSTD, 0, &st));
     ASSERT_EQ(check_file(path, 0), 0);
     unlink(path);
 }
@@ -327,7 +328,7 @@ TEST(parquet_write_rows_columns)
     v[7].soff = soff, v[7].sbytes = sbytes, v[7].valid = vs;
     qw_pq_ctx *ctx;
     ASSERT_OK(qw_pq_ctx_new(&ctx));
-    qw_pq_opts o = {.compression = QW_COMP_ZSTD,
+    qw_pq_opts o = {.compression = QW_PQ_ZSTD,
                     .row_group_bytes = 20000,
                     .page_bytes = 4096,
                     .dictionary = 1,
@@ -426,9 +427,11 @@ TEST(parquet_writer_rejects_misuse)
     char path[] = "/tmp/qwpqXXXXXX";
     int fd = mkstemp(path);
     close(fd);
+    unlink(path); /* a fresh name: the writer never shows a partial file under it */
     qw_pq_writer *w;
     char eb[128];
     ASSERT_OK(qw_pq_writer_open(&w, path, COLS, NC, NULL, eb, sizeof eb));
+    ASSERT_TRUE(access(path, F_OK) != 0);
     ASSERT_ERR(QW_INVAL, qw_pq_put_null(w, 0));     /* required */
     ASSERT_ERR(QW_INVAL, qw_pq_put_f64(w, 0, 1.0)); /* wrong type */
     ASSERT_OK(qw_pq_put_str(w, 0, "A", 1));
@@ -437,7 +440,11 @@ TEST(parquet_writer_rejects_misuse)
     ASSERT_ERR(QW_INVAL, qw_pq_put_i64(w, 4, 1000000000000000000LL)); /* beyond decimal(18,8) */
     ASSERT_ERR(QW_INVAL, qw_pq_put_i32(w, 99, 1));
     qw_pq_writer_abort(w);
-    ASSERT_TRUE(access(path, F_OK) != 0); /* abort removes the partial file */
+    ASSERT_TRUE(access(path, F_OK) != 0); /* abort leaves nothing behind, */
+    char pat[64];
+    snprintf(pat, sizeof pat, "%s.tmp.*", path);
+    glob_t g;
+    ASSERT_EQ(GLOB_NOMATCH, glob(pat, 0, NULL, &g)); /* not even the temp file */
     ASSERT_ERR(QW_IO, qw_pq_writer_open(&w, "/proc/nope/x.parquet", COLS, NC, NULL, eb, sizeof eb));
 }
 
@@ -447,7 +454,7 @@ TEST(parquet_reader_survives_every_truncation_and_flips)
     int fd = mkstemp(path);
     close(fd);
     qw_pq_file_stats st;
-    ASSERT_OK(write_file(path, 300, QW_COMP_SNAPPY, 0, &st));
+    ASSERT_OK(write_file(path, 300, QW_PQ_SNAPPY, 0, &st));
     FILE *f = fopen(path, "rb");
     static uint8_t buf[1 << 16], mut[1 << 16];
     size_t n = fread(buf, 1, sizeof buf, f);
@@ -496,7 +503,7 @@ TEST(parquet_allocation_failure_every_point)
     for (long k = 0; k < 400 && !done; k++) {
         qw_alloc_fail_after(k);
         qw_pq_file_stats st;
-        qw_err e = write_file(path, 3000, QW_COMP_ZSTD, 20000, &st);
+        qw_err e = write_file(path, 3000, QW_PQ_ZSTD, 20000, &st);
         qw_alloc_fail_after(-1);
         if (e == QW_OK) {
             ASSERT_EQ(check_file(path, 3000), 0);

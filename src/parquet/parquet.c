@@ -1,22 +1,19 @@
 /* parquet.c: Parquet writer (see parquet.h; format: apache/parquet-format
  * parquet.thrift and Encodings.md). */
 #define QW_MODULE "parquet"
-#include "storage/parquet.h"
+#include "parquet/parquet.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <snappy-c.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
 #include "core/alloc.h"
 #include "core/log.h"
-#include "storage/parquet_int.h"
-#include "storage/thrift.h"
+#include "parquet/parquet_int.h"
+#include "parquet/thrift.h"
 
 /* ---- context ---- */
 
@@ -51,26 +48,16 @@ void qw_pq_ctx_free(qw_pq_ctx *x)
 qw_err qw__pq_fail(qw_pq_writer *w, qw_err e, const char *what)
 {
     w->failed = 1;
-    if (w->errbuf && w->errlen)
-        snprintf(w->errbuf, w->errlen, "%s: %s%s%s", w->path, what, errno ? ": " : "",
-                 errno ? strerror(errno) : "");
+    QW_SETERR(w->errbuf, w->errlen, "%s: %s: %s", w->path, what, qw_strerror(e));
     return e;
 }
 
+/* Appends through the fileio stream (buffered there in large chunks). */
 int qw__pq_write_all(qw_pq_writer *w, const void *p, size_t n)
 {
-    const uint8_t *b = p;
-    while (n) {
-        ssize_t k = write(w->fd, b, n);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        b += k;
-        n -= (size_t)k;
-        w->off += (uint64_t)k;
-    }
+    if (qw_fileio_writer_append(w->fw, p, n) != QW_OK)
+        return -1;
+    w->off += n;
     return 0;
 }
 
@@ -101,7 +88,6 @@ qw_err qw_pq_writer_open(qw_pq_writer **out, const char *path, const qw_pq_colum
     qw_pq_writer *w = qw_calloc(1, sizeof *w);
     if (!w)
         return QW_NOMEM;
-    w->fd = -1;
     w->errbuf = errbuf;
     w->errlen = errlen;
     w->o = o ? *o : (qw_pq_opts){0};
@@ -136,16 +122,16 @@ qw_err qw_pq_writer_open(qw_pq_writer **out, const char *path, const qw_pq_colum
         }
         w->own_ctx = 1;
     }
-    if (w->o.compression == QW_COMP_ZSTD && !w->x->z && !(w->x->z = ZSTD_createCCtx())) {
+    if (w->o.compression == QW_PQ_ZSTD && !w->x->z && !(w->x->z = ZSTD_createCCtx())) {
         free_writer(w);
         return QW_NOMEM;
     }
-    w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (w->fd < 0) {
-        if (errbuf && errlen)
-            snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+    qw_err oe =
+        qw_fileio_writer_open(&w->fw, w->o.io, path, w->o.defer_sync ? QW_FILEIO_DEFER_SYNC : 0);
+    if (oe != QW_OK) {
+        QW_SETERR(errbuf, errlen, "%s: cannot create: %s", path, qw_strerror(oe));
         free_writer(w);
-        return QW_IO;
+        return oe;
     }
     if (qw__pq_write_all(w, "PAR1", 4) != 0) {
         qw_err e = qw__pq_fail(w, QW_IO, "write");
@@ -384,10 +370,8 @@ void qw_pq_writer_abort(qw_pq_writer *w)
 {
     if (!w)
         return;
-    if (w->fd >= 0) {
-        close(w->fd);
-        unlink(w->path);
-    }
+    qw_fileio_writer_abort(w->fw);
+    w->fw = NULL;
     free_writer(w);
 }
 
@@ -427,18 +411,18 @@ qw_err qw_pq_writer_close(qw_pq_writer *w, qw_pq_file_stats *out)
             e = QW_NOMEM;
         else if (qw__pq_write_all(w, f.b, f.n) != 0 || qw__pq_write_all(w, tail, 8) != 0)
             e = qw__pq_fail(w, QW_IO, "write footer");
-        else if (w->o.defer_sync)
-            (void)sync_file_range(w->fd, 0, 0, SYNC_FILE_RANGE_WRITE); /* start writeback now */
-        else if (fsync(w->fd) != 0)
-            e = qw__pq_fail(w, QW_IO, "fsync");
     }
     qw_tbuf_free(&f);
-    if (close(w->fd) != 0 && e == QW_OK)
-        e = qw__pq_fail(w, QW_IO, "close");
-    w->fd = -1;
-    if (e != QW_OK) {
-        unlink(w->path);
-    } else if (out) {
+    if (e == QW_OK) {
+        qw_err ce = qw_fileio_writer_commit(w->fw); /* frees the stream */
+        w->fw = NULL;
+        if (ce != QW_OK)
+            e = qw__pq_fail(w, ce, "commit");
+    } else {
+        qw_fileio_writer_abort(w->fw);
+        w->fw = NULL;
+    }
+    if (e == QW_OK && out) {
         memset(out, 0, sizeof *out);
         out->rows = w->total_rows;
         out->file_bytes = w->off;

@@ -16,8 +16,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "avro/avro.h"
 #include "core/alloc.h"
-#include "storage/avro.h"
 
 #define MAX_META 64
 #define MAX_NODES 4096

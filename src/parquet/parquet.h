@@ -17,17 +17,20 @@
  *    into row groups by row_group_bytes, no per-value calls, no copy
  *    besides the page buffer. String columns may come with the caller's
  *    dictionary (codes per row), written as RLE_DICTIONARY.
- * close() writes the footer and fsyncs: the file is complete on disk when
- * it returns QW_OK. One thread per writer (and per qw_pq_ctx).
+ * Bytes go through a qw_fileio stream (core/fileio.h; opts.io, NULL = local
+ * files), appended in QW_FILEIO_CHUNK pieces. close() writes the footer and
+ * commits the stream: the file appears complete under its name and is
+ * durable when it returns QW_OK (unless defer_sync). One thread per writer
+ * (and per qw_pq_ctx).
  */
-#ifndef QW_STORAGE_PARQUET_H
-#define QW_STORAGE_PARQUET_H
+#ifndef QW_PARQUET_H
+#define QW_PARQUET_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/config.h"
 #include "core/err.h"
+#include "core/fileio.h"
 
 #define QW_PQ_MAX_COLS 64
 #define QW_PQ_BOUND_MAX 64
@@ -44,6 +47,10 @@ typedef enum {
     QW_PQ_DATE,         /* INT32, DATE */
 } qw_pq_type;
 
+/* Compression of every column chunk (same order as core/config.h's
+ * qw_compression, which the lake writer maps explicitly). */
+typedef enum { QW_PQ_ZSTD, QW_PQ_SNAPPY, QW_PQ_UNCOMPRESSED } qw_pq_codec;
+
 typedef struct qw_pq_column {
     const char *name;
     int field_id; /* Iceberg field id; 0 = none */
@@ -59,14 +66,15 @@ qw_err qw_pq_ctx_new(qw_pq_ctx **out);
 void qw_pq_ctx_free(qw_pq_ctx *c);
 
 typedef struct qw_pq_opts {
-    qw_compression compression; /* QW_COMP_ZSTD (default), QW_COMP_SNAPPY, QW_COMP_NONE */
-    int zstd_level;             /* 0 = 3 */
-    size_t row_group_bytes;     /* 0 = 128 MiB (buffered, uncompressed estimate) */
-    size_t page_bytes;          /* 0 = 1 MiB */
-    int dictionary;             /* dictionary-encode string columns when it pays */
-    qw_pq_ctx *ctx;             /* borrowed; NULL = the writer makes its own */
-    int defer_sync;             /* close() starts writeback but does not fsync: the caller
-                                   fsyncs the file before anything refers to it */
+    qw_pq_codec compression; /* QW_PQ_ZSTD (default), QW_PQ_SNAPPY, QW_PQ_UNCOMPRESSED */
+    int zstd_level;          /* 0 = 3 */
+    size_t row_group_bytes;  /* 0 = 128 MiB (buffered, uncompressed estimate) */
+    size_t page_bytes;       /* 0 = 1 MiB */
+    int dictionary;          /* dictionary-encode string columns when it pays */
+    qw_pq_ctx *ctx;          /* borrowed; NULL = the writer makes its own */
+    int defer_sync;          /* close() commits with QW_FILEIO_DEFER_SYNC: the caller
+                                qw_fileio_sync()s the file before anything refers to it */
+    qw_fileio *io;           /* borrowed; NULL = local files (path is a file URI or path) */
 } qw_pq_opts;
 
 typedef struct qw_pq_col_stats {
@@ -122,9 +130,9 @@ typedef struct qw_pq_vec {
  * rows are written first). Values are range-checked (decimal(18,8),
  * int32, dictionary codes); on any error the writer is failed: abort it. */
 qw_err qw_pq_write_rows(qw_pq_writer *w, const qw_pq_vec *cols, size_t nrows);
-/* Footer, fsync (unless defer_sync), close; frees w whatever the result
- * (on error the partial file is removed). out may be NULL. */
+/* Footer, commit the stream (durable unless defer_sync); frees w whatever
+ * the result (on error nothing is left under the name). out may be NULL. */
 qw_err qw_pq_writer_close(qw_pq_writer *w, qw_pq_file_stats *out);
-void qw_pq_writer_abort(qw_pq_writer *w); /* close, unlink, free */
+void qw_pq_writer_abort(qw_pq_writer *w); /* abort the stream (nothing left), free */
 
 #endif

@@ -9,7 +9,7 @@
  * The whole file is assembled in memory: manifests are small and are written
  * complete-then-fsync by fileio, never streamed.
  */
-#include "storage/avro.h"
+#include "avro/avro.h"
 
 #include <string.h>
 #include <sys/random.h>

@@ -25,8 +25,8 @@
  * Iceberg's int-keyed maps are arrays of {key, value} records and decode as
  * arrays of objects.
  */
-#ifndef QW_STORAGE_AVRO_H
-#define QW_STORAGE_AVRO_H
+#ifndef QW_AVRO_H
+#define QW_AVRO_H
 
 #include <jansson.h>
 #include <stddef.h>

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "storage/iceberg.h"
+#include "iceberg/iceberg.h"
 
 static const struct {
     qw_ice_type t;

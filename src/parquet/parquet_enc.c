@@ -10,8 +10,8 @@
 #include <zstd.h>
 
 #include "core/alloc.h"
-#include "storage/parquet_int.h"
-#include "storage/thrift.h"
+#include "parquet/parquet_int.h"
+#include "parquet/thrift.h"
 
 #define PAGE_ROWS_MAX ((size_t)1 << 17) /* rows per data page at most */
 
@@ -38,7 +38,7 @@ static qw_err pq_compress(qw_pq_writer *w, const qw_tbuf *in, qw_tbuf *out, int 
 {
     out->n = 0;
     switch (w->o.compression) {
-    case QW_COMP_ZSTD: {
+    case QW_PQ_ZSTD: {
         *codec = QW_PQ_CODEC_ZSTD;
         size_t bound = ZSTD_compressBound(in->n);
         if (qw__pq_grow(&out->b, &out->cap, bound, 1))
@@ -49,7 +49,7 @@ static qw_err pq_compress(qw_pq_writer *w, const qw_tbuf *in, qw_tbuf *out, int 
         out->n = k;
         return QW_OK;
     }
-    case QW_COMP_SNAPPY: {
+    case QW_PQ_SNAPPY: {
         *codec = QW_PQ_CODEC_SNAPPY;
         size_t bound = snappy_max_compressed_length(in->n);
         if (qw__pq_grow(&out->b, &out->cap, bound, 1))
@@ -60,7 +60,7 @@ static qw_err pq_compress(qw_pq_writer *w, const qw_tbuf *in, qw_tbuf *out, int 
         out->n = k;
         return QW_OK;
     }
-    case QW_COMP_NONE:
+    case QW_PQ_UNCOMPRESSED:
     default:
         *codec = QW_PQ_CODEC_UNCOMPRESSED;
         qw_tbuf_put(out, in->b, in->n);

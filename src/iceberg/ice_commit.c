@@ -20,7 +20,7 @@
 
 #include "core/alloc.h"
 #include "core/time.h"
-#include "storage/ice_int.h"
+#include "iceberg/ice_int.h"
 
 #define QW_MODULE "iceberg"
 #include "core/log.h"

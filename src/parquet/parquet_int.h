@@ -1,14 +1,14 @@
 /* parquet_int.h: Parquet format constants and helpers shared by the
  * writer (parquet.c) and the reader (parquet_read.c). Values are the
  * enums of apache/parquet-format parquet.thrift. */
-#ifndef QW_STORAGE_PARQUET_INT_H
-#define QW_STORAGE_PARQUET_INT_H
+#ifndef QW_PARQUET_PARQUET_INT_H
+#define QW_PARQUET_PARQUET_INT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "storage/parquet.h"
-#include "storage/thrift.h"
+#include "parquet/parquet.h"
+#include "parquet/thrift.h"
 
 enum { /* Type */
        QW_PQ_PHYS_BOOLEAN = 0,
@@ -94,14 +94,14 @@ struct qw_pq_ctx {
 };
 
 struct qw_pq_writer {
-    int fd;
+    qw_fileio_writer *fw; /* NULL once committed or aborted */
     char path[4096];
     qw_pq_opts o;
     size_t ncols;
     qw__pq_col c[QW_PQ_MAX_COLS];
     size_t rows, rcap; /* buffered single-value rows and their capacity */
     uint64_t total_rows;
-    uint64_t off;   /* file offset */
+    uint64_t off;   /* bytes appended (file offset) */
     size_t est;     /* buffered bytes estimate */
     qw_tbuf rgmeta; /* serialized RowGroups */
     size_t nrg;
@@ -127,5 +127,45 @@ qw_err qw__pq_fail(qw_pq_writer *w, qw_err e, const char *what);
 int qw__pq_write_all(qw_pq_writer *w, const void *p, size_t n);
 /* One row group of n rows from column vectors (statistics, pages, metadata). */
 qw_err qw__pq_write_group(qw_pq_writer *w, const qw_pq_vec *v, size_t n);
+
+/* ---- reader (parquet_read.c, parquet_footer.c) ---- */
+#include "core/fileio.h"
+#include "parquet/parquet_read.h"
+
+#define QW__PQR_MAX_COLS 1024
+#define QW__PQR_MAX_RG 100000
+
+typedef struct qw__pqr_chunk {
+    int codec;
+    int64_t num_values, total_comp, data_off, dict_off;
+} qw__pqr_chunk;
+
+struct qw_pqr {
+    uint8_t *own;     /* io: footer bytes while opening */
+    const uint8_t *d; /* memory: the whole file; io: NULL */
+    size_t len;
+    qw_fileio *io; /* io: chunks are read through it into cbuf */
+    char uri[1024];
+    uint8_t *cbuf;
+    size_t ccap;
+    size_t ncols, nrg;
+    qw_pqr_field *f;
+    uint64_t *rg_rows;
+    qw__pqr_chunk *ch; /* nrg * ncols */
+    uint64_t num_rows;
+    char created_by[128];
+    char err[256];
+    /* scratch */
+    uint8_t *page;
+    size_t pcap;
+    uint32_t *lev, *idx;
+    size_t lcap, icap;
+    int64_t *dvals; /* DELTA_BINARY_PACKED values of a page */
+    size_t dcap;
+    qw_pqr_column dict;
+};
+
+/* Sets r's message; returns e. */
+qw_err qw__pqr_bad(qw_pqr *r, qw_err e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

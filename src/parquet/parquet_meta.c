@@ -2,7 +2,7 @@
  * values and schema elements with logical types. */
 #include <string.h>
 
-#include "storage/parquet_int.h"
+#include "parquet/parquet_int.h"
 
 void qw__pq_put_le(qw_tbuf *b, uint64_t v, int n)
 {

@@ -7,24 +7,12 @@
 #include <string.h>
 
 #include "core/alloc.h"
-#include "storage/ice_int.h"
-
-#define SETERR(...)                                                                                \
-    do {                                                                                           \
-        if (err && errlen)                                                                         \
-            snprintf(err, errlen, __VA_ARGS__);                                                    \
-    } while (0)
-
-static int64_t jint(const json_t *o, const char *k, int64_t dflt)
-{
-    const json_t *v = json_object_get(o, k);
-    return json_is_integer(v) ? (int64_t)json_integer_value(v) : dflt;
-}
+#include "iceberg/ice_int.h"
 
 static qw_err parse_schema(const json_t *js, qw_ice_schema *s)
 {
     memset(s, 0, sizeof(*s));
-    s->schema_id = (int)jint(js, "schema-id", 0);
+    s->schema_id = (int)qw__ice_jint(js, "schema-id", 0);
     const json_t *fields = json_object_get(js, "fields");
     if (!json_is_array(fields))
         return QW_CORRUPT;
@@ -39,7 +27,7 @@ static qw_err parse_schema(const json_t *js, qw_ice_schema *s)
         const json_t *type = json_object_get(f, "type");
         if (!name || !json_is_integer(json_object_get(f, "id")) || !type)
             return QW_CORRUPT;
-        d->id = (int)jint(f, "id", 0);
+        d->id = (int)qw__ice_jint(f, "id", 0);
         snprintf(d->name, sizeof(d->name), "%s", name);
         d->required = json_is_true(json_object_get(f, "required"));
         if (json_is_string(type)) {
@@ -69,8 +57,8 @@ static qw_err parse_spec_fields(const json_t *fields, qw_ice_spec *sp)
         if (!name || !tr)
             return QW_CORRUPT;
         snprintf(d->name, sizeof(d->name), "%s", name);
-        d->source_id = (int)jint(f, "source-id", -1);
-        d->field_id = (int)jint(f, "field-id", 1000 + sp->nfields);
+        d->source_id = (int)qw__ice_jint(f, "source-id", -1);
+        d->field_id = (int)qw__ice_jint(f, "field-id", 1000 + sp->nfields);
         int p = 0, used = 0;
         if (strcmp(tr, "identity") == 0)
             d->transform = QW_ICE_T_IDENTITY;
@@ -104,7 +92,7 @@ qw_err qw_ice_meta_spec(const qw_ice_meta *m, int spec_id, qw_ice_spec *out)
     const json_t *s;
     json_array_foreach(specs, i, s)
     {
-        if (jint(s, "spec-id", -1) == spec_id) {
+        if (qw__ice_jint(s, "spec-id", -1) == spec_id) {
             out->spec_id = spec_id;
             return parse_spec_fields(json_object_get(s, "fields"), out);
         }
@@ -122,7 +110,7 @@ const json_t *qw_ice_meta_snapshot(const qw_ice_meta *m, int64_t snapshot_id)
     const json_t *s;
     json_array_foreach(snaps, i, s)
     {
-        if (jint(s, "snapshot-id", -1) == snapshot_id)
+        if (qw__ice_jint(s, "snapshot-id", -1) == snapshot_id)
             return s;
     }
     return NULL;
@@ -132,41 +120,42 @@ static qw_err build_view(qw_ice_meta *m, char *err, size_t errlen)
 {
     json_t *r = m->root;
     if (!json_is_object(r)) {
-        SETERR("metadata is not a JSON object");
+        QW_SETERR(err, errlen, "metadata is not a JSON object");
         return QW_CORRUPT;
     }
-    m->format_version = (int)jint(r, "format-version", 1);
+    m->format_version = (int)qw__ice_jint(r, "format-version", 1);
     if (m->format_version < 1 || m->format_version > 2) {
-        SETERR("unsupported format-version %d", m->format_version);
+        QW_SETERR(err, errlen, "unsupported format-version %d", m->format_version);
         return QW_UNSUPPORTED;
     }
     const char *loc = json_string_value(json_object_get(r, "location"));
     if (!loc || strlen(loc) >= sizeof(m->location)) {
-        SETERR("missing or too long location");
+        QW_SETERR(err, errlen, "missing or too long location");
         return QW_CORRUPT;
     }
     snprintf(m->location, sizeof(m->location), "%s", loc);
     const char *uuid = json_string_value(json_object_get(r, "table-uuid"));
     snprintf(m->uuid, sizeof(m->uuid), "%s", uuid ? uuid : "");
-    m->last_sequence_number = jint(r, "last-sequence-number", 0);
-    m->last_updated_ms = jint(r, "last-updated-ms", 0);
-    m->last_column_id = (int)jint(r, "last-column-id", 0);
-    m->last_partition_id = (int)jint(r, "last-partition-id", 999);
-    m->current_snapshot_id = jint(r, "current-snapshot-id", -1);
+    m->last_sequence_number = qw__ice_jint(r, "last-sequence-number", 0);
+    m->last_updated_ms = qw__ice_jint(r, "last-updated-ms", 0);
+    m->last_column_id = (int)qw__ice_jint(r, "last-column-id", 0);
+    m->last_partition_id = (int)qw__ice_jint(r, "last-partition-id", 999);
+    m->current_snapshot_id = qw__ice_jint(r, "current-snapshot-id", -1);
     if (m->current_snapshot_id >= 0 && !qw_ice_meta_snapshot(m, m->current_snapshot_id)) {
-        SETERR("current-snapshot-id %lld not among snapshots", (long long)m->current_snapshot_id);
+        QW_SETERR(err, errlen, "current-snapshot-id %lld not among snapshots",
+                  (long long)m->current_snapshot_id);
         return QW_CORRUPT;
     }
     /* schema: v2 "schemas" + current-schema-id; v1 "schema" */
     const json_t *schemas = json_object_get(r, "schemas");
     const json_t *cur = NULL;
     if (json_is_array(schemas)) {
-        m->current_schema_id = (int)jint(r, "current-schema-id", 0);
+        m->current_schema_id = (int)qw__ice_jint(r, "current-schema-id", 0);
         size_t i;
         const json_t *s;
         json_array_foreach(schemas, i, s)
         {
-            if (jint(s, "schema-id", 0) == m->current_schema_id)
+            if (qw__ice_jint(s, "schema-id", 0) == m->current_schema_id)
                 cur = s;
         }
     } else {
@@ -174,13 +163,13 @@ static qw_err build_view(qw_ice_meta *m, char *err, size_t errlen)
     }
     qw_err e = cur ? parse_schema(cur, &m->schema) : QW_CORRUPT;
     if (e != QW_OK) {
-        SETERR("bad or missing current schema");
+        QW_SETERR(err, errlen, "bad or missing current schema");
         return e;
     }
-    m->default_spec_id = (int)jint(r, "default-spec-id", 0);
+    m->default_spec_id = (int)qw__ice_jint(r, "default-spec-id", 0);
     e = qw_ice_meta_spec(m, m->default_spec_id, &m->spec);
     if (e != QW_OK) {
-        SETERR("bad or missing default partition spec");
+        QW_SETERR(err, errlen, "bad or missing default partition spec");
         return e == QW_NOT_FOUND ? QW_CORRUPT : e;
     }
     return QW_OK;
@@ -192,7 +181,7 @@ qw_err qw_ice_meta_parse(const char *json, size_t len, qw_ice_meta **out, char *
     json_error_t jerr;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
-        SETERR("metadata JSON: %s (line %d)", jerr.text, jerr.line);
+        QW_SETERR(err, errlen, "metadata JSON: %s (line %d)", jerr.text, jerr.line);
         return QW_BAD_JSON;
     }
     qw_ice_meta *m = qw_calloc(1, sizeof(*m));

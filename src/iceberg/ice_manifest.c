@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "avro/avro.h"
 #include "core/alloc.h"
-#include "storage/avro.h"
-#include "storage/ice_int.h"
+#include "iceberg/ice_int.h"
 
 /* ---- Avro schemas ---- */
 

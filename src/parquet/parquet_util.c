@@ -2,7 +2,7 @@
  * mapping, byte order for statistics, the RLE / bit-packed hybrid. */
 #include <string.h>
 
-#include "storage/parquet_int.h"
+#include "parquet/parquet_int.h"
 
 int qw__pq_phys(qw_pq_type t)
 {

@@ -2,7 +2,7 @@
  * The local backend resolves file:// URIs and plain paths; writes are
  * temp + fsync + rename + dir fsync (core/file.h) after mkdir -p of the
  * parent. Prefix maps are applied before every operation. */
-#include "storage/fileio.h"
+#include "core/fileio.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/err.h"
 #include "core/file.h"
 
 #define QW_MODULE "fileio"
@@ -139,7 +140,7 @@ static qw_err local_read(void *ctx, const char *uri, size_t max, uint8_t **out, 
     return QW_OK;
 }
 
-static qw_err local_exists(void *ctx, const char *uri)
+static qw_err local_stat(void *ctx, const char *uri, qw_fileio_info *out)
 {
     (void)ctx;
     char p[QW_FILEIO_PATH_MAX];
@@ -147,7 +148,196 @@ static qw_err local_exists(void *ctx, const char *uri)
     if (e != QW_OK)
         return e;
     struct stat st;
-    return stat(p, &st) == 0 ? QW_OK : QW_NOT_FOUND;
+    if (stat(p, &st) != 0)
+        return errno == ENOENT || errno == ENOTDIR ? QW_NOT_FOUND : QW_IO;
+    out->size = (uint64_t)st.st_size;
+    out->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    return QW_OK;
+}
+
+static qw_err local_read_range(void *ctx, const char *uri, uint64_t off, void *buf, size_t len,
+                               size_t *got)
+{
+    (void)ctx;
+    *got = 0;
+    char p[QW_FILEIO_PATH_MAX];
+    qw_err e = qw_fileio_local_path(uri, p, sizeof(p));
+    if (e != QW_OK)
+        return e;
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT || errno == ENOTDIR ? QW_NOT_FOUND : QW_IO;
+    uint8_t *b = buf;
+    while (*got < len) {
+        ssize_t k = pread(fd, b + *got, len - *got, (off_t)(off + *got));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0) {
+            e = QW_IO;
+            break;
+        }
+        if (k == 0)
+            break;
+        *got += (size_t)k;
+    }
+    close(fd);
+    return e;
+}
+
+/* Thread-safe errno text (GNU strerror_r returns the string). */
+static const char *errtext(int err, char *buf, size_t cap)
+{
+    return strerror_r(err, buf, cap);
+}
+
+/* The parent directory of path: fsync it (a rename is durable once the
+ * directory is). */
+static int fsync_parent(const char *path)
+{
+    char d[QW_FILEIO_PATH_MAX];
+    snprintf(d, sizeof d, "%s", path);
+    char *slash = strrchr(d, '/');
+    if (!slash)
+        snprintf(d, sizeof d, ".");
+    else if (slash == d)
+        d[1] = 0;
+    else
+        *slash = 0;
+    int fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+typedef struct local_stream {
+    int fd;
+    char path[QW_FILEIO_PATH_MAX];
+    char tmp[QW_FILEIO_PATH_MAX + 16];
+} local_stream;
+
+static qw_err local_stream_fail(local_stream *ls, const char *what)
+{
+    char eb[128];
+    QW_LOG(WARN, "%s %s: %s", what, ls->tmp, errtext(errno, eb, sizeof eb));
+    if (ls->fd >= 0)
+        close(ls->fd);
+    unlink(ls->tmp);
+    qw_free(ls);
+    return QW_IO;
+}
+
+static qw_err local_stream_open(void *ctx, const char *uri, void **stream)
+{
+    (void)ctx;
+    local_stream *ls = qw_calloc(1, sizeof *ls);
+    if (!ls)
+        return QW_NOMEM;
+    ls->fd = -1;
+    qw_err e = qw_fileio_local_path(uri, ls->path, sizeof ls->path);
+    if (e != QW_OK) {
+        qw_free(ls);
+        return e;
+    }
+    char *slash = strrchr(ls->path, '/');
+    if (slash && slash != ls->path) {
+        *slash = 0;
+        e = mkdirs_path(ls->path);
+        *slash = '/';
+        if (e != QW_OK) {
+            qw_free(ls);
+            return e;
+        }
+    }
+    snprintf(ls->tmp, sizeof ls->tmp, "%s.tmp.XXXXXX", ls->path);
+    ls->fd = mkostemp(ls->tmp, O_CLOEXEC);
+    if (ls->fd < 0) {
+        char eb[128];
+        QW_LOG(WARN, "create %s: %s", ls->tmp, errtext(errno, eb, sizeof eb));
+        qw_free(ls);
+        return QW_IO;
+    }
+    if (fchmod(ls->fd, 0644) != 0)
+        return local_stream_fail(ls, "chmod");
+    *stream = ls;
+    return QW_OK;
+}
+
+static qw_err local_stream_append(void *ctx, void *stream, const void *data, size_t len)
+{
+    (void)ctx;
+    local_stream *ls = stream;
+    const uint8_t *b = data;
+    while (len) {
+        ssize_t k = write(ls->fd, b, len);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            char eb[128];
+            QW_LOG(WARN, "write %s: %s", ls->tmp, errtext(errno, eb, sizeof eb));
+            return QW_IO;
+        }
+        b += k;
+        len -= (size_t)k;
+    }
+    return QW_OK;
+}
+
+static qw_err local_stream_commit(void *ctx, void *stream, int deferred)
+{
+    (void)ctx;
+    local_stream *ls = stream;
+    if (deferred)
+        (void)sync_file_range(ls->fd, 0, 0, SYNC_FILE_RANGE_WRITE); /* start writeback now */
+    else if (fsync(ls->fd) != 0)
+        return local_stream_fail(ls, "fsync");
+    int rc = close(ls->fd);
+    ls->fd = -1;
+    if (rc != 0)
+        return local_stream_fail(ls, "close");
+    if (rename(ls->tmp, ls->path) != 0)
+        return local_stream_fail(ls, "rename");
+    if (!deferred && fsync_parent(ls->path) != 0) {
+        char eb[128];
+        QW_LOG(WARN, "fsync dir of %s: %s", ls->path, errtext(errno, eb, sizeof eb));
+        unlink(ls->path);
+        qw_free(ls);
+        return QW_IO;
+    }
+    qw_free(ls);
+    return QW_OK;
+}
+
+static void local_stream_abort(void *ctx, void *stream)
+{
+    (void)ctx;
+    local_stream *ls = stream;
+    if (!ls)
+        return;
+    if (ls->fd >= 0)
+        close(ls->fd);
+    unlink(ls->tmp);
+    qw_free(ls);
+}
+
+static qw_err local_sync(void *ctx, const char *uri)
+{
+    (void)ctx;
+    char p[QW_FILEIO_PATH_MAX];
+    qw_err e = qw_fileio_local_path(uri, p, sizeof(p));
+    if (e != QW_OK)
+        return e;
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0 || fsync_parent(p) != 0) {
+        char eb[128];
+        QW_LOG(WARN, "fsync %s: %s", p, errtext(errno, eb, sizeof eb));
+        if (fd >= 0)
+            close(fd);
+        return errno == ENOENT ? QW_NOT_FOUND : QW_IO;
+    }
+    close(fd);
+    return QW_OK;
 }
 
 static qw_err local_remove(void *ctx, const char *uri)
@@ -212,8 +402,22 @@ static qw_err local_list(void *ctx, const char *uri, int (*fn)(void *, const cha
     return list_dir(p, base, 0, fn, fctx, &stop);
 }
 
-static const qw_fileio_ops LOCAL = {local_write, local_read,   local_exists,
-                                    local_list,  local_remove, local_mkdirs};
+static const qw_fileio_ops LOCAL = {
+    .write = local_write,
+    .read = local_read,
+    .read_range = local_read_range,
+    .stat = local_stat,
+    .list = local_list,
+    .remove = local_remove,
+    .mkdirs = local_mkdirs,
+    .stream_open = local_stream_open,
+    .stream_append = local_stream_append,
+    .stream_commit = local_stream_commit,
+    .stream_abort = local_stream_abort,
+    .sync = local_sync,
+};
+
+static qw_fileio LOCAL_IO = {.ops = &LOCAL}; /* io = NULL: local, no maps (never written) */
 
 const qw_fileio_ops *qw_fileio_local_ops(void)
 {
@@ -284,6 +488,8 @@ qw_err qw_fileio_resolve(const qw_fileio *io, const char *uri, char *out, size_t
 }
 
 #define RESOLVE(uri)                                                                               \
+    if (!io)                                                                                       \
+        io = &LOCAL_IO;                                                                            \
     char r_[QW_FILEIO_PATH_MAX];                                                                   \
     qw_err re_ = qw_fileio_resolve(io, (uri), r_, sizeof(r_));                                     \
     if (re_ != QW_OK)                                                                              \
@@ -303,10 +509,121 @@ qw_err qw_fileio_read(qw_fileio *io, const char *uri, size_t max, uint8_t **out,
     return io->ops->read(io->ctx, r_, max, out, len);
 }
 
-qw_err qw_fileio_exists(qw_fileio *io, const char *uri)
+qw_err qw_fileio_read_range(qw_fileio *io, const char *uri, uint64_t off, void *buf, size_t len)
 {
     RESOLVE(uri);
-    return io->ops->exists(io->ctx, r_);
+    size_t got = 0;
+    qw_err e = io->ops->read_range(io->ctx, r_, off, buf, len, &got);
+    return e != QW_OK ? e : got == len ? QW_OK : QW_CORRUPT;
+}
+
+qw_err qw_fileio_stat(qw_fileio *io, const char *uri, qw_fileio_info *out)
+{
+    *out = (qw_fileio_info){0};
+    RESOLVE(uri);
+    return io->ops->stat(io->ctx, r_, out);
+}
+
+qw_err qw_fileio_exists(qw_fileio *io, const char *uri)
+{
+    qw_fileio_info fi;
+    return qw_fileio_stat(io, uri, &fi);
+}
+
+qw_err qw_fileio_sync(qw_fileio *io, const char *uri)
+{
+    RESOLVE(uri);
+    return io->ops->sync(io->ctx, r_);
+}
+
+/* ---- streaming writer: buffers appends into QW_FILEIO_CHUNK pieces ---- */
+
+struct qw_fileio_writer {
+    qw_fileio *io;
+    void *st; /* the backend's stream */
+    unsigned flags;
+    qw_err err; /* sticky */
+    uint64_t off;
+    size_t n;
+    uint8_t *buf; /* QW_FILEIO_CHUNK */
+};
+
+qw_err qw_fileio_writer_open(qw_fileio_writer **out, qw_fileio *io, const char *uri, unsigned flags)
+{
+    *out = NULL;
+    RESOLVE(uri);
+    qw_fileio_writer *w = qw_calloc(1, sizeof *w);
+    if (!w)
+        return QW_NOMEM;
+    w->io = io;
+    w->flags = flags;
+    if (!(w->buf = qw_malloc(QW_FILEIO_CHUNK))) {
+        qw_free(w);
+        return QW_NOMEM;
+    }
+    qw_err e = io->ops->stream_open(io->ctx, r_, &w->st);
+    if (e != QW_OK) {
+        qw_free(w->buf);
+        qw_free(w);
+        return e;
+    }
+    *out = w;
+    return QW_OK;
+}
+
+static qw_err wflush(qw_fileio_writer *w)
+{
+    if (w->n && w->err == QW_OK)
+        w->err = w->io->ops->stream_append(w->io->ctx, w->st, w->buf, w->n);
+    w->n = 0;
+    return w->err;
+}
+
+qw_err qw_fileio_writer_append(qw_fileio_writer *w, const void *data, size_t len)
+{
+    const uint8_t *b = data;
+    if (w->err != QW_OK)
+        return w->err;
+    w->off += len;
+    while (len) {
+        size_t k = QW_FILEIO_CHUNK - w->n;
+        if (k > len)
+            k = len;
+        memcpy(w->buf + w->n, b, k);
+        w->n += k;
+        b += k;
+        len -= k;
+        if (w->n == QW_FILEIO_CHUNK && wflush(w) != QW_OK)
+            return w->err;
+    }
+    return QW_OK;
+}
+
+uint64_t qw_fileio_writer_offset(const qw_fileio_writer *w)
+{
+    return w->off;
+}
+
+qw_err qw_fileio_writer_commit(qw_fileio_writer *w)
+{
+    qw_err e = wflush(w);
+    if (e != QW_OK) {
+        qw_fileio_writer_abort(w);
+        return e;
+    }
+    e = w->io->ops->stream_commit(w->io->ctx, w->st, (w->flags & QW_FILEIO_DEFER_SYNC) != 0);
+    qw_free(w->buf);
+    qw_free(w);
+    return e;
+}
+
+void qw_fileio_writer_abort(qw_fileio_writer *w)
+{
+    if (!w)
+        return;
+    w->io->ops->stream_abort(w->io->ctx, w->st);
+    qw_free(w->buf);
+    qw_free(w);
 }
 
 qw_err qw_fileio_list(qw_fileio *io, const char *uri,

@@ -16,15 +16,15 @@
  * Not thread-safe per table handle; different threads may commit to the same
  * table (the CAS serialises them).
  */
-#ifndef QW_STORAGE_ICEBERG_H
-#define QW_STORAGE_ICEBERG_H
+#ifndef QW_ICEBERG_H
+#define QW_ICEBERG_H
 
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/err.h"
-#include "storage/fileio.h"
+#include "core/fileio.h"
 
 #define QW_ICE_NAME_MAX 64
 #define QW_ICE_MAX_FIELDS 64
@@ -262,7 +262,7 @@ qw_err qw_ice_scan_plan(qw_fileio *io, const qw_ice_meta *m, int64_t snapshot_id
 void qw_ice_scan_free(qw_ice_scan *s);
 
 /* ---- catalog and commit ---- */
-/* The catalog contract of storage/catalog.h as a vtable, so the commit is
+/* The catalog contract of iceberg/catalog.h as a vtable, so the commit is
  * testable without a database (qw_ice_catalog_sql wraps a qw_catalog). */
 typedef struct qw_ice_catalog_ops {
     void *ctx;
@@ -290,6 +290,28 @@ qw_err qw_ice_create_table(const qw_ice_catalog_ops *cat, qw_fileio *io, const c
                            const char *table, const char *location, const qw_ice_schema *schema,
                            const qw_ice_spec *spec, const qw_ice_kv *props, size_t nprops,
                            char *loc_out, size_t cap);
+
+/* ---- orphan files (ice_orphans.c) ---- */
+typedef struct qw_ice_orphan_opts {
+    int64_t older_than_ms; /* younger unreferenced files are left alone (running writers) */
+    int remove;            /* 0: only report */
+    int64_t now_ms;        /* 0: wall clock */
+} qw_ice_orphan_opts;
+typedef struct qw_ice_orphan_result {
+    size_t orphans;       /* unreferenced and old enough (removed unless dry run) */
+    uint64_t bytes;       /* their size */
+    size_t young;         /* unreferenced but younger than older_than_ms: left */
+    size_t remove_failed; /* of orphans */
+} qw_ice_orphan_result;
+/* Called per orphan with its URI (as listed) and, when removing, the
+ * result of the removal. */
+typedef void (*qw_ice_orphan_fn)(void *ctx, const char *uri, uint64_t size, qw_err removed);
+/* Files under ns.table's location that no metadata version, manifest list,
+ * manifest or file entry of any snapshot references. Nothing is removed
+ * unless every snapshot could be read (else the error, with errbuf). */
+qw_err qw_ice_orphans(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *ns,
+                      const char *table, const qw_ice_orphan_opts *o, qw_ice_orphan_fn fn,
+                      void *fctx, qw_ice_orphan_result *res, char *errbuf, size_t errlen);
 
 typedef struct qw_ice_append_opts {
     const qw_ice_kv *summary; /* extra snapshot summary properties */

@@ -1,9 +1,9 @@
 /* ice_catalog_sql.c: the Iceberg commit's catalog vtable over the SQL
- * catalog of storage/catalog.h (SQLite or PostgreSQL). Kept in its own
+ * catalog of iceberg/catalog.h (SQLite or PostgreSQL). Kept in its own
  * object so code that only reads tables does not pull in the catalog.
  */
-#include "storage/catalog.h"
-#include "storage/iceberg.h"
+#include "iceberg/catalog.h"
+#include "iceberg/iceberg.h"
 
 static qw_err ns_create(void *ctx, const char *ns)
 {

@@ -8,28 +8,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "avro/avro.h"
 #include "core/alloc.h"
-#include "storage/avro.h"
-#include "storage/ice_int.h"
+#include "iceberg/ice_int.h"
 
-#define SETERR(...)                                                                                \
-    do {                                                                                           \
-        if (err && errlen)                                                                         \
-            snprintf(err, errlen, __VA_ARGS__);                                                    \
-    } while (0)
-
-static int64_t jint(const json_t *o, const char *k, int64_t dflt)
-{
-    const json_t *v = json_object_get(o, k);
-    return json_is_integer(v) ? (int64_t)json_integer_value(v) : dflt;
-}
-
+/* v2 name k1, else the v1 name k2 */
 static int64_t jint2(const json_t *o, const char *k1, const char *k2, int64_t dflt)
 {
-    const json_t *v = json_object_get(o, k1);
-    if (!v)
-        v = json_object_get(o, k2);
-    return json_is_integer(v) ? (int64_t)json_integer_value(v) : dflt;
+    return qw__ice_jint(o, json_object_get(o, k1) ? k1 : k2, dflt);
 }
 
 /* Grow *arr (elements of size sz) to hold n+1. */
@@ -74,18 +60,18 @@ static qw_err list_entry(const json_t *j, qw_ice_manifest_file *f)
     if (!path || strlen(path) >= sizeof(f->path))
         return QW_CORRUPT;
     snprintf(f->path, sizeof(f->path), "%s", path);
-    f->length = jint(j, "manifest_length", -1);
-    f->spec_id = (int)jint(j, "partition_spec_id", 0);
-    f->content = (int)jint(j, "content", 0);
-    f->sequence_number = jint(j, "sequence_number", 0);
-    f->min_sequence_number = jint(j, "min_sequence_number", 0);
-    f->added_snapshot_id = jint(j, "added_snapshot_id", -1);
+    f->length = qw__ice_jint(j, "manifest_length", -1);
+    f->spec_id = (int)qw__ice_jint(j, "partition_spec_id", 0);
+    f->content = (int)qw__ice_jint(j, "content", 0);
+    f->sequence_number = qw__ice_jint(j, "sequence_number", 0);
+    f->min_sequence_number = qw__ice_jint(j, "min_sequence_number", 0);
+    f->added_snapshot_id = qw__ice_jint(j, "added_snapshot_id", -1);
     f->added_files = (int32_t)jint2(j, "added_files_count", "added_data_files_count", 0);
     f->existing_files = (int32_t)jint2(j, "existing_files_count", "existing_data_files_count", 0);
     f->deleted_files = (int32_t)jint2(j, "deleted_files_count", "deleted_data_files_count", 0);
-    f->added_rows = jint(j, "added_rows_count", 0);
-    f->existing_rows = jint(j, "existing_rows_count", 0);
-    f->deleted_rows = jint(j, "deleted_rows_count", 0);
+    f->added_rows = qw__ice_jint(j, "added_rows_count", 0);
+    f->existing_rows = qw__ice_jint(j, "existing_rows_count", 0);
+    f->deleted_rows = qw__ice_jint(j, "deleted_rows_count", 0);
     const json_t *parts = json_object_get(j, "partitions");
     if (!json_is_array(parts)) {
         f->npart = -1;
@@ -136,7 +122,7 @@ qw_err qw_ice_manifest_list_read(const uint8_t *data, size_t len, qw_ice_manifes
     for (;;) {
         json_t *rec;
         if ((e = qw_avro_reader_next(r, &rec)) != QW_OK) {
-            SETERR("manifest list: %s", qw_avro_reader_errmsg(r));
+            QW_SETERR(err, errlen, "manifest list: %s", qw_avro_reader_errmsg(r));
             break;
         }
         if (!rec)
@@ -145,7 +131,7 @@ qw_err qw_ice_manifest_list_read(const uint8_t *data, size_t len, qw_ice_manifes
             e = list_entry(rec, &arr[cnt]);
         json_decref(rec);
         if (e != QW_OK) {
-            SETERR("manifest list entry %zu: %s", cnt, qw_err_name(e));
+            QW_SETERR(err, errlen, "manifest list entry %zu: %s", cnt, qw_err_name(e));
             break;
         }
         cnt++;
@@ -246,22 +232,22 @@ static qw_err entry(const json_t *j, const qw_ice_manifest_file *mf, const qw_ic
     if (!json_is_integer(json_object_get(j, "status")) || !path || !fmt ||
         strlen(path) >= sizeof(f->path))
         return QW_CORRUPT;
-    f->status = (int)jint(j, "status", 0);
+    f->status = (int)qw__ice_jint(j, "status", 0);
     if (f->status < 0 || f->status > 2)
         return QW_CORRUPT;
     snprintf(f->path, sizeof(f->path), "%s", path);
     snprintf(f->format, sizeof(f->format), "%s", fmt);
     f->spec_id = mf->spec_id;
-    f->content = (int)jint(df, "content", mf->content == 1 ? 1 : 0);
-    f->record_count = jint(df, "record_count", -1);
-    f->file_size_in_bytes = jint(df, "file_size_in_bytes", -1);
+    f->content = (int)qw__ice_jint(df, "content", mf->content == 1 ? 1 : 0);
+    f->record_count = qw__ice_jint(df, "record_count", -1);
+    f->file_size_in_bytes = qw__ice_jint(df, "file_size_in_bytes", -1);
     if (f->record_count < 0 || f->file_size_in_bytes < 0)
         return QW_CORRUPT;
     /* inheritance (spec: "Sequence Number Inheritance") */
-    f->snapshot_id = jint(j, "snapshot_id", mf->added_snapshot_id);
+    f->snapshot_id = qw__ice_jint(j, "snapshot_id", mf->added_snapshot_id);
     int64_t inherit = f->status == QW_ICE_STATUS_ADDED ? mf->sequence_number : 0;
-    f->sequence_number = jint(j, "sequence_number", inherit);
-    f->file_sequence_number = jint(j, "file_sequence_number", inherit);
+    f->sequence_number = qw__ice_jint(j, "sequence_number", inherit);
+    f->file_sequence_number = qw__ice_jint(j, "file_sequence_number", inherit);
     const json_t *part = json_object_get(df, "partition");
     if (json_is_object(part)) {
         const char *k;
@@ -306,7 +292,7 @@ qw_err qw_ice_manifest_read(const uint8_t *data, size_t len, const qw_ice_manife
     for (;;) {
         json_t *rec;
         if ((e = qw_avro_reader_next(r, &rec)) != QW_OK) {
-            SETERR("manifest %s: %s", mf->path, qw_avro_reader_errmsg(r));
+            QW_SETERR(err, errlen, "manifest %s: %s", mf->path, qw_avro_reader_errmsg(r));
             break;
         }
         if (!rec)
@@ -315,7 +301,7 @@ qw_err qw_ice_manifest_read(const uint8_t *data, size_t len, const qw_ice_manife
             e = entry(rec, mf, have_spec ? &spec : NULL, m ? &m->schema : NULL, &arr[cnt]);
         json_decref(rec);
         if (e != QW_OK) {
-            SETERR("manifest %s entry %zu: %s", mf->path, cnt, qw_err_name(e));
+            QW_SETERR(err, errlen, "manifest %s entry %zu: %s", mf->path, cnt, qw_err_name(e));
             break;
         }
         cnt++;
@@ -339,12 +325,12 @@ static qw_err scan_manifest(qw_fileio *io, const qw_ice_meta *m, const qw_ice_ma
     size_t len;
     qw_err e = qw_fileio_read(io, mf->path, QW__ICE_MAX_AVRO, &data, &len);
     if (e != QW_OK) {
-        SETERR("read manifest %s: %s", mf->path, qw_err_name(e));
+        QW_SETERR(err, errlen, "read manifest %s: %s", mf->path, qw_err_name(e));
         return e;
     }
     if (mf->length >= 0 && (uint64_t)mf->length != len) {
-        SETERR("manifest %s: manifest_length %lld but the file has %zu bytes", mf->path,
-               (long long)mf->length, len);
+        QW_SETERR(err, errlen, "manifest %s: manifest_length %lld but the file has %zu bytes",
+                  mf->path, (long long)mf->length, len);
         qw_free(data);
         return QW_CORRUPT;
     }
@@ -380,7 +366,7 @@ qw_err qw_ice_scan_plan(qw_fileio *io, const qw_ice_meta *m, int64_t snapshot_id
         return QW_OK;
     const json_t *snap = qw_ice_meta_snapshot(m, out->snapshot_id);
     if (!snap) {
-        SETERR("no snapshot %lld", (long long)out->snapshot_id);
+        QW_SETERR(err, errlen, "no snapshot %lld", (long long)out->snapshot_id);
         return QW_NOT_FOUND;
     }
     qw_ice_manifest_file *mfs = NULL;
@@ -392,7 +378,7 @@ qw_err qw_ice_scan_plan(qw_fileio *io, const qw_ice_meta *m, int64_t snapshot_id
         size_t len;
         e = qw_fileio_read(io, list, QW__ICE_MAX_AVRO, &data, &len);
         if (e != QW_OK) {
-            SETERR("read manifest list %s: %s", list, qw_err_name(e));
+            QW_SETERR(err, errlen, "read manifest list %s: %s", list, qw_err_name(e));
             return e;
         }
         e = qw_ice_manifest_list_read(data, len, &mfs, &nmf, err, errlen);

@@ -11,7 +11,7 @@
  *   iceberg_namespace_properties(catalog_name, namespace, property_key, property_value)
  */
 #define QW_MODULE "catalog"
-#include "storage/catalog.h"
+#include "iceberg/catalog.h"
 
 #include <libpq-fe.h>
 #include <sqlite3.h>

@@ -12,8 +12,8 @@
  * One handle per thread; not thread-safe. Errors fill errbuf (secrets such
  * as passwords in the URI are never written to it or to logs).
  */
-#ifndef QW_STORAGE_CATALOG_H
-#define QW_STORAGE_CATALOG_H
+#ifndef QW_ICEBERG_CATALOG_H
+#define QW_ICEBERG_CATALOG_H
 
 #include <stddef.h>
 

@@ -1,53 +1,20 @@
 /* parquet_read.c: strict Parquet reader (see parquet_read.h). */
-#include "storage/parquet_read.h"
+#include "parquet/parquet_read.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <snappy-c.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
 #include "core/alloc.h"
-#include "storage/parquet_int.h"
-#include "storage/thrift.h"
+#include "parquet/parquet_int.h"
+#include "parquet/thrift.h"
 
-#define MAX_COLS 1024
-#define MAX_RG 100000
 #define MAX_PAGE (256u << 20)
 
-typedef struct chunk {
-    int codec;
-    int64_t num_values, total_comp, data_off, dict_off;
-} chunk;
-
-struct qw_pqr {
-    uint8_t *own;
-    const uint8_t *d;
-    size_t len;
-    size_t ncols, nrg;
-    qw_pqr_field *f;
-    uint64_t *rg_rows;
-    chunk *ch; /* nrg * ncols */
-    uint64_t num_rows;
-    char created_by[128];
-    char err[256];
-    /* scratch */
-    uint8_t *page;
-    size_t pcap;
-    uint32_t *lev, *idx;
-    size_t lcap, icap;
-    int64_t *dvals; /* DELTA_BINARY_PACKED values of a page */
-    size_t dcap;
-    qw_pqr_column dict;
-};
-
-static qw_err bad(qw_pqr *r, qw_err e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static qw_err bad(qw_pqr *r, qw_err e, const char *fmt, ...)
+qw_err qw__pqr_bad(qw_pqr *r, qw_err e, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -56,293 +23,12 @@ static qw_err bad(qw_pqr *r, qw_err e, const char *fmt, ...)
     return e;
 }
 
-/* ---- footer ---- */
-
-static void parse_logical(qw_tr *t, qw_pqr_field *f)
-{
-    qw_tr_struct_begin(t);
-    int16_t id;
-    int ty;
-    while (!t->err && (ty = qw_tr_field(t, &id)) != QW_TT_STOP) {
-        if (ty != QW_TT_STRUCT) {
-            qw_tr_skip(t, ty);
-            continue;
-        }
-        f->logical = id;
-        qw_tr_struct_begin(t);
-        int16_t k;
-        int kt;
-        while (!t->err && (kt = qw_tr_field(t, &k)) != QW_TT_STOP) {
-            if (id == 5 && k == 1 && kt == QW_TT_I32)
-                f->scale = qw_tr_i32(t);
-            else if (id == 5 && k == 2 && kt == QW_TT_I32)
-                f->precision = qw_tr_i32(t);
-            else if (id == 8 && k == 2 && kt == QW_TT_STRUCT) { /* TimeUnit union */
-                qw_tr_struct_begin(t);
-                int16_t u;
-                int ut;
-                while (!t->err && (ut = qw_tr_field(t, &u)) != QW_TT_STOP) {
-                    f->ts_unit = u;
-                    qw_tr_skip(t, ut);
-                }
-                qw_tr_struct_end(t);
-            } else
-                qw_tr_skip(t, kt);
-        }
-        qw_tr_struct_end(t);
-    }
-    qw_tr_struct_end(t);
-}
-
-static qw_err parse_schema(qw_pqr *r, qw_tr *t)
-{
-    size_t n;
-    int et = qw_tr_list(t, &n);
-    if (t->err || et != QW_TT_STRUCT || n < 1 || n > MAX_COLS + 1)
-        return bad(r, QW_CORRUPT, "bad schema list");
-    r->f = qw_calloc(n, sizeof *r->f);
-    if (!r->f)
-        return QW_NOMEM;
-    r->ncols = 0;
-    for (size_t i = 0; i < n && !t->err; i++) {
-        qw_pqr_field f = {.converted = -1, .phys = -1};
-        int nchildren = -1, rep = 0;
-        qw_tr_struct_begin(t);
-        int16_t id;
-        int ty;
-        while (!t->err && (ty = qw_tr_field(t, &id)) != QW_TT_STOP) {
-            if (id == 1 && ty == QW_TT_I32)
-                f.phys = qw_tr_i32(t);
-            else if (id == 3 && ty == QW_TT_I32)
-                rep = qw_tr_i32(t);
-            else if (id == 4 && ty == QW_TT_BINARY) {
-                size_t ln;
-                const uint8_t *s = qw_tr_binary(t, &ln);
-                snprintf(f.name, sizeof f.name, "%.*s", (int)(ln < 127 ? ln : 127),
-                         (const char *)s);
-            } else if (id == 5 && ty == QW_TT_I32)
-                nchildren = qw_tr_i32(t);
-            else if (id == 6 && ty == QW_TT_I32)
-                f.converted = qw_tr_i32(t);
-            else if (id == 7 && ty == QW_TT_I32)
-                f.scale = qw_tr_i32(t);
-            else if (id == 8 && ty == QW_TT_I32)
-                f.precision = qw_tr_i32(t);
-            else if (id == 9 && ty == QW_TT_I32)
-                f.field_id = qw_tr_i32(t);
-            else if (id == 10 && ty == QW_TT_STRUCT)
-                parse_logical(t, &f);
-            else
-                qw_tr_skip(t, ty);
-        }
-        qw_tr_struct_end(t);
-        if (i == 0) {
-            if (nchildren < 0)
-                return bad(r, QW_CORRUPT, "schema root without children");
-            if ((size_t)nchildren != n - 1)
-                return bad(r, QW_UNSUPPORTED, "nested schema (only flat schemas are read)");
-            continue;
-        }
-        if (nchildren > 0 || rep == 2)
-            return bad(r, QW_UNSUPPORTED, "nested or repeated column %s", f.name);
-        if (f.phys < 0 || f.phys > 7)
-            return bad(r, QW_CORRUPT, "column %s: bad physical type", f.name);
-        f.required = rep == 0;
-        r->f[r->ncols++] = f;
-    }
-    return t->err ? bad(r, QW_CORRUPT, "truncated schema") : QW_OK;
-}
-
-static void parse_chunk_meta(qw_tr *t, chunk *c)
-{
-    qw_tr_struct_begin(t);
-    int16_t id;
-    int ty;
-    while (!t->err && (ty = qw_tr_field(t, &id)) != QW_TT_STOP) {
-        if (id == 4 && ty == QW_TT_I32)
-            c->codec = qw_tr_i32(t);
-        else if (id == 5 && ty == QW_TT_I64)
-            c->num_values = qw_tr_varint_i64(t);
-        else if (id == 7 && ty == QW_TT_I64)
-            c->total_comp = qw_tr_varint_i64(t);
-        else if (id == 9 && ty == QW_TT_I64)
-            c->data_off = qw_tr_varint_i64(t);
-        else if (id == 11 && ty == QW_TT_I64)
-            c->dict_off = qw_tr_varint_i64(t);
-        else
-            qw_tr_skip(t, ty);
-    }
-    qw_tr_struct_end(t);
-}
-
-static qw_err parse_row_groups(qw_pqr *r, qw_tr *t)
-{
-    size_t n;
-    int et = qw_tr_list(t, &n);
-    if (t->err || (n && et != QW_TT_STRUCT) || n > MAX_RG)
-        return bad(r, QW_CORRUPT, "bad row group list");
-    r->nrg = n;
-    r->rg_rows = qw_calloc(n ? n : 1, sizeof *r->rg_rows);
-    size_t nch = n * r->ncols;
-    r->ch = qw_calloc(nch ? nch : 1, sizeof *r->ch);
-    if (!r->rg_rows || !r->ch)
-        return QW_NOMEM;
-    for (size_t g = 0; g < n && !t->err; g++) {
-        qw_tr_struct_begin(t);
-        int16_t id;
-        int ty;
-        while (!t->err && (ty = qw_tr_field(t, &id)) != QW_TT_STOP) {
-            if (id == 1 && ty == QW_TT_LIST) {
-                size_t nc;
-                int ct = qw_tr_list(t, &nc);
-                if (ct != QW_TT_STRUCT || nc != r->ncols)
-                    return bad(r, QW_CORRUPT, "row group %zu: %zu column chunks for %zu columns", g,
-                               nc, r->ncols);
-                for (size_t c = 0; c < nc && !t->err; c++) {
-                    chunk *ch = &r->ch[g * r->ncols + c];
-                    ch->dict_off = -1;
-                    qw_tr_struct_begin(t);
-                    int16_t k;
-                    int kt;
-                    while (!t->err && (kt = qw_tr_field(t, &k)) != QW_TT_STOP) {
-                        if (k == 3 && kt == QW_TT_STRUCT)
-                            parse_chunk_meta(t, ch);
-                        else if (k == 1 && kt == QW_TT_BINARY) {
-                            size_t ln;
-                            qw_tr_binary(t, &ln);
-                            if (ln)
-                                return bad(r, QW_UNSUPPORTED, "column chunks in other files");
-                        } else
-                            qw_tr_skip(t, kt);
-                    }
-                    qw_tr_struct_end(t);
-                }
-            } else if (id == 3 && ty == QW_TT_I64) {
-                int64_t v = qw_tr_varint_i64(t);
-                r->rg_rows[g] = v < 0 ? 0 : (uint64_t)v;
-            } else
-                qw_tr_skip(t, ty);
-        }
-        qw_tr_struct_end(t);
-    }
-    return t->err ? bad(r, QW_CORRUPT, "truncated row groups") : QW_OK;
-}
-
-static qw_err parse_footer(qw_pqr *r)
-{
-    if (r->len < 12 || memcmp(r->d, "PAR1", 4) != 0 || memcmp(r->d + r->len - 4, "PAR1", 4) != 0)
-        return bad(r, QW_CORRUPT, "not a Parquet file (magic)");
-    uint32_t fl;
-    memcpy(&fl, r->d + r->len - 8, 4);
-    if ((uint64_t)fl + 12 > r->len)
-        return bad(r, QW_CORRUPT, "footer length %u beyond the file", fl);
-    qw_tr t;
-    qw_tr_init(&t, r->d + r->len - 8 - fl, fl);
-    int16_t id;
-    int ty, have_schema = 0, have_rg = 0;
-    qw_err e = QW_OK;
-    while (e == QW_OK && !t.err && (ty = qw_tr_field(&t, &id)) != QW_TT_STOP) {
-        if ((id == 2 && ty == QW_TT_LIST && have_schema) ||
-            (id == 4 && ty == QW_TT_LIST && have_rg))
-            return bad(r, QW_CORRUPT, "duplicate footer field %d", id);
-        if (id == 2 && ty == QW_TT_LIST) {
-            e = parse_schema(r, &t);
-            have_schema = 1;
-        } else if (id == 4 && ty == QW_TT_LIST) {
-            if (!have_schema)
-                return bad(r, QW_CORRUPT, "row groups before the schema");
-            e = parse_row_groups(r, &t);
-            have_rg = 1;
-        } else if (id == 3 && ty == QW_TT_I64) {
-            int64_t v = qw_tr_varint_i64(&t);
-            r->num_rows = v < 0 ? 0 : (uint64_t)v;
-        } else if (id == 6 && ty == QW_TT_BINARY) {
-            size_t ln;
-            const uint8_t *s = qw_tr_binary(&t, &ln);
-            snprintf(r->created_by, sizeof r->created_by, "%.*s", (int)(ln < 127 ? ln : 127),
-                     (const char *)s);
-        } else
-            qw_tr_skip(&t, ty);
-    }
-    if (e != QW_OK)
-        return e;
-    if (t.err || !have_schema || !have_rg)
-        return bad(r, QW_CORRUPT, "truncated or incomplete footer");
-    return QW_OK;
-}
-
-qw_err qw_pqr_open_mem(qw_pqr **out, const uint8_t *data, size_t len, char *errbuf, size_t errlen)
-{
-    qw_pqr *r = qw_calloc(1, sizeof *r);
-    if (!r)
-        return QW_NOMEM;
-    r->d = data;
-    r->len = len;
-    qw_err e = parse_footer(r);
-    if (e != QW_OK) {
-        if (errbuf && errlen)
-            snprintf(errbuf, errlen, "%s", r->err[0] ? r->err : qw_strerror(e));
-        qw_pqr_close(r);
-        return e;
-    }
-    *out = r;
-    return QW_OK;
-}
-
-qw_err qw_pqr_open(qw_pqr **out, const char *path, size_t max_bytes, char *errbuf, size_t errlen)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat sb;
-    if (fd < 0 || fstat(fd, &sb) != 0) {
-        if (errbuf && errlen)
-            snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return QW_IO;
-    }
-    if ((uint64_t)sb.st_size > max_bytes) {
-        close(fd);
-        if (errbuf && errlen)
-            snprintf(errbuf, errlen, "%s: larger than %zu bytes", path, max_bytes);
-        return QW_TOO_LARGE;
-    }
-    size_t len = (size_t)sb.st_size;
-    uint8_t *buf = qw_malloc(len ? len : 1);
-    if (!buf) {
-        close(fd);
-        return QW_NOMEM;
-    }
-    size_t got = 0;
-    while (got < len) {
-        ssize_t k = read(fd, buf + got, len - got);
-        if (k <= 0) {
-            if (k < 0 && errno == EINTR)
-                continue;
-            break;
-        }
-        got += (size_t)k;
-    }
-    close(fd);
-    if (got != len) {
-        qw_free(buf);
-        if (errbuf && errlen)
-            snprintf(errbuf, errlen, "%s: short read", path);
-        return QW_IO;
-    }
-    qw_err e = qw_pqr_open_mem(out, buf, len, errbuf, errlen);
-    if (e != QW_OK) {
-        qw_free(buf);
-        return e;
-    }
-    (*out)->own = buf;
-    return QW_OK;
-}
-
 void qw_pqr_close(qw_pqr *r)
 {
     if (!r)
         return;
     qw_free(r->own);
+    qw_free(r->cbuf);
     qw_free(r->f);
     qw_free(r->rg_rows);
     qw_free(r->ch);
@@ -462,7 +148,7 @@ static qw_err sb_put(qw_pqr_column *c, size_t row, const uint8_t *p, size_t n)
 static qw_err need_page(qw_pqr *r, size_t n)
 {
     if (n > MAX_PAGE)
-        return bad(r, QW_CORRUPT, "page of %zu bytes", n);
+        return qw__pqr_bad(r, QW_CORRUPT, "page of %zu bytes", n);
     if (n <= r->pcap)
         return QW_OK;
     uint8_t *b = qw_realloc(r->page, n ? n : 1);
@@ -478,7 +164,7 @@ static qw_err decompress(qw_pqr *r, int codec, const uint8_t *src, size_t slen, 
 {
     if (codec == QW_PQ_CODEC_UNCOMPRESSED) {
         if (slen != ulen)
-            return bad(r, QW_CORRUPT, "uncompressed page sizes differ");
+            return qw__pqr_bad(r, QW_CORRUPT, "uncompressed page sizes differ");
         *out = src;
         return QW_OK;
     }
@@ -489,7 +175,7 @@ static qw_err decompress(qw_pqr *r, int codec, const uint8_t *src, size_t slen, 
     if (codec == QW_PQ_CODEC_ZSTD) {
         size_t k = ZSTD_decompress(r->page, ulen, src, slen);
         if (ZSTD_isError(k) || k != ulen)
-            return bad(r, QW_CORRUPT, "bad zstd page");
+            return qw__pqr_bad(r, QW_CORRUPT, "bad zstd page");
         return QW_OK;
     }
     if (codec == QW_PQ_CODEC_SNAPPY) {
@@ -497,7 +183,7 @@ static qw_err decompress(qw_pqr *r, int codec, const uint8_t *src, size_t slen, 
         if (snappy_uncompressed_length((const char *)src, slen, &k) != SNAPPY_OK || k != ulen ||
             snappy_uncompress((const char *)src, slen, (char *)r->page, &k) != SNAPPY_OK ||
             k != ulen)
-            return bad(r, QW_CORRUPT, "bad snappy page");
+            return qw__pqr_bad(r, QW_CORRUPT, "bad snappy page");
         return QW_OK;
     }
     if (codec == QW_PQ_CODEC_GZIP) {
@@ -513,10 +199,10 @@ static qw_err decompress(qw_pqr *r, int codec, const uint8_t *src, size_t slen, 
         size_t k = z.total_out;
         inflateEnd(&z);
         if (rc != Z_STREAM_END || k != ulen)
-            return bad(r, QW_CORRUPT, "bad gzip page");
+            return qw__pqr_bad(r, QW_CORRUPT, "bad gzip page");
         return QW_OK;
     }
-    return bad(r, QW_UNSUPPORTED, "compression codec %d", codec);
+    return qw__pqr_bad(r, QW_UNSUPPORTED, "compression codec %d", codec);
 }
 
 /* Decode one PLAIN value of physical type phys at *p (bounded by end) into
@@ -528,14 +214,14 @@ static qw_err plain_one(qw_pqr *r, int phys, const uint8_t **p, const uint8_t *e
     switch (phys) {
     case QW_PQ_PHYS_BOOLEAN:
         if ((size_t)(end - q) < (*bit >> 3) + 1)
-            return bad(r, QW_CORRUPT, "truncated boolean values");
+            return qw__pqr_bad(r, QW_CORRUPT, "truncated boolean values");
         dst->i64[row] = (q[*bit >> 3] >> (*bit & 7)) & 1;
         ++*bit;
         return QW_OK;
     case QW_PQ_PHYS_INT32:
     case QW_PQ_PHYS_FLOAT: {
         if (end - q < 4)
-            return bad(r, QW_CORRUPT, "truncated values");
+            return qw__pqr_bad(r, QW_CORRUPT, "truncated values");
         uint32_t u =
             (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
         if (phys == QW_PQ_PHYS_INT32)
@@ -551,7 +237,7 @@ static qw_err plain_one(qw_pqr *r, int phys, const uint8_t **p, const uint8_t *e
     case QW_PQ_PHYS_INT64:
     case QW_PQ_PHYS_DOUBLE: {
         if (end - q < 8)
-            return bad(r, QW_CORRUPT, "truncated values");
+            return qw__pqr_bad(r, QW_CORRUPT, "truncated values");
         uint64_t u = 0;
         for (int i = 7; i >= 0; i--)
             u = u << 8 | q[i];
@@ -564,15 +250,15 @@ static qw_err plain_one(qw_pqr *r, int phys, const uint8_t **p, const uint8_t *e
     }
     case QW_PQ_PHYS_BYTE_ARRAY: {
         if (end - q < 4)
-            return bad(r, QW_CORRUPT, "truncated values");
+            return qw__pqr_bad(r, QW_CORRUPT, "truncated values");
         uint32_t n =
             (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
         if ((size_t)(end - q - 4) < n)
-            return bad(r, QW_CORRUPT, "truncated byte array");
+            return qw__pqr_bad(r, QW_CORRUPT, "truncated byte array");
         *p = q + 4 + n;
         return sb_put(dst, row, q + 4, n);
     }
-    default: return bad(r, QW_UNSUPPORTED, "physical type %d", phys);
+    default: return qw__pqr_bad(r, QW_UNSUPPORTED, "physical type %d", phys);
     }
 }
 
@@ -602,7 +288,7 @@ static qw_err page_values(qw_pqr *r, const qw_pqr_field *f, int enc, const uint8
     int delta = enc == QW_PQ_ENC_DELTA_BINARY_PACKED &&
                 (f->phys == QW_PQ_PHYS_INT64 || f->phys == QW_PQ_PHYS_INT32);
     if (!dict && !rle_bool && !delta && enc != QW_PQ_ENC_PLAIN)
-        return bad(r, QW_UNSUPPORTED, "column %s: encoding %d", f->name, enc);
+        return qw__pqr_bad(r, QW_UNSUPPORTED, "column %s: encoding %d", f->name, enc);
     qw_err e;
     if (delta) { /* decoded up front; INT32 wraps at 32 bits, the same modulo 2^32 */
         if (nn > r->dcap) {
@@ -613,31 +299,31 @@ static qw_err page_values(qw_pqr *r, const qw_pqr_field *f, int enc, const uint8
             r->dcap = nn;
         }
         if (qw__pq_delta_decode(p, (size_t)(end - p), r->dvals, nn) < 0)
-            return bad(r, QW_CORRUPT, "column %s: bad DELTA_BINARY_PACKED data", f->name);
+            return qw__pqr_bad(r, QW_CORRUPT, "column %s: bad DELTA_BINARY_PACKED data", f->name);
     }
     if (dict || rle_bool) {
         int bw = 1;
         if (dict) {
             if (p >= end)
-                return bad(r, QW_CORRUPT, "missing dictionary bit width");
+                return qw__pqr_bad(r, QW_CORRUPT, "missing dictionary bit width");
             bw = *p++;
         } else {
             if (end - p < 4)
-                return bad(r, QW_CORRUPT, "truncated RLE booleans");
+                return qw__pqr_bad(r, QW_CORRUPT, "truncated RLE booleans");
             uint32_t l =
                 (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
             if (l > (size_t)(end - p - 4))
-                return bad(r, QW_CORRUPT, "truncated RLE booleans");
+                return qw__pqr_bad(r, QW_CORRUPT, "truncated RLE booleans");
             p += 4;
             end = p + l;
         }
         if ((e = need_u32(&r->idx, &r->icap, nn)) != QW_OK)
             return e;
         if (nn && qw__pq_rle_decode(p, (size_t)(end - p), bw, r->idx, nn) != 0)
-            return bad(r, QW_CORRUPT, "column %s: bad RLE data", f->name);
+            return qw__pqr_bad(r, QW_CORRUPT, "column %s: bad RLE data", f->name);
     }
     if (dict && !r->dict.n && nn)
-        return bad(r, QW_CORRUPT, "column %s: dictionary page missing", f->name);
+        return qw__pqr_bad(r, QW_CORRUPT, "column %s: dictionary page missing", f->name);
     size_t k = 0, bit = 0;
     for (size_t i = 0; i < n; i++) {
         size_t row = row0 + i;
@@ -650,7 +336,8 @@ static qw_err page_values(qw_pqr *r, const qw_pqr_field *f, int enc, const uint8
         if (dict) {
             uint32_t x = r->idx[k++];
             if (x >= r->dict.n)
-                return bad(r, QW_CORRUPT, "column %s: dictionary index out of range", f->name);
+                return qw__pqr_bad(r, QW_CORRUPT, "column %s: dictionary index out of range",
+                                   f->name);
             dst->i64[row] = r->dict.i64[x];
             dst->f64[row] = r->dict.f64[x];
             if (f->phys == QW_PQ_PHYS_BYTE_ARRAY &&
@@ -672,25 +359,40 @@ static qw_err page_values(qw_pqr *r, const qw_pqr_field *f, int enc, const uint8
 qw_err qw_pqr_read(qw_pqr *r, size_t rg, size_t col, qw_pqr_column *out)
 {
     if (rg >= r->nrg || col >= r->ncols)
-        return bad(r, QW_INVAL, "no row group %zu / column %zu", rg, col);
+        return qw__pqr_bad(r, QW_INVAL, "no row group %zu / column %zu", rg, col);
     const qw_pqr_field *f = &r->f[col];
-    const chunk *ch = &r->ch[rg * r->ncols + col];
+    const qw__pqr_chunk *ch = &r->ch[rg * r->ncols + col];
     uint64_t rows = r->rg_rows[rg];
     if (f->phys == QW_PQ_PHYS_INT96 || f->phys == QW_PQ_PHYS_FLBA)
-        return bad(r, QW_UNSUPPORTED, "column %s: physical type %d", f->name, f->phys);
+        return qw__pqr_bad(r, QW_UNSUPPORTED, "column %s: physical type %d", f->name, f->phys);
     if ((uint64_t)ch->num_values != rows || rows > (1u << 30))
-        return bad(r, QW_CORRUPT, "column %s: %lld values for %llu rows", f->name,
-                   (long long)ch->num_values, (unsigned long long)rows);
+        return qw__pqr_bad(r, QW_CORRUPT, "column %s: %lld values for %llu rows", f->name,
+                           (long long)ch->num_values, (unsigned long long)rows);
     int64_t start = ch->dict_off > 0 && ch->dict_off < ch->data_off ? ch->dict_off : ch->data_off;
     if (start < 4 || ch->total_comp < 0 || (uint64_t)start + (uint64_t)ch->total_comp > r->len - 8)
-        return bad(r, QW_CORRUPT, "column %s: chunk outside the file", f->name);
+        return qw__pqr_bad(r, QW_CORRUPT, "column %s: chunk outside the file", f->name);
     qw_err e = grow_col(out, (size_t)rows);
     if (e != QW_OK)
         return e;
     out->n = (size_t)rows;
     out->soff[0] = 0;
     r->dict.n = 0;
-    const uint8_t *p = r->d + start, *end = p + ch->total_comp;
+    const uint8_t *p = r->d ? r->d + start : NULL;
+    if (!r->d) { /* through fileio: this column chunk only */
+        size_t need = (size_t)ch->total_comp ? (size_t)ch->total_comp : 1;
+        if (need > r->ccap) {
+            qw_free(r->cbuf);
+            r->ccap = 0;
+            if (!(r->cbuf = qw_malloc(need)))
+                return QW_NOMEM;
+            r->ccap = need;
+        }
+        e = qw_fileio_read_range(r->io, r->uri, (uint64_t)start, r->cbuf, (size_t)ch->total_comp);
+        if (e != QW_OK)
+            return qw__pqr_bad(r, e == QW_CORRUPT ? QW_IO : e, "column %s: short read", f->name);
+        p = r->cbuf;
+    }
+    const uint8_t *end = p + ch->total_comp;
     size_t row = 0;
     while (row < rows) {
         qw_tr t;
@@ -734,19 +436,19 @@ qw_err qw_pqr_read(qw_pqr *r, size_t rg, size_t col, qw_pqr_column *out)
                 qw_tr_skip(&t, ty);
         }
         if (t.err || type < 0 || usize < 0 || csize < 0 || csize > end - t.p)
-            return bad(r, QW_CORRUPT, "column %s: bad page header", f->name);
+            return qw__pqr_bad(r, QW_CORRUPT, "column %s: bad page header", f->name);
         const uint8_t *body = t.p;
         p = body + csize;
         if (has_crc && (uint32_t)crc32(0L, body, (uInt)csize) != (uint32_t)crc)
-            return bad(r, QW_CORRUPT, "column %s: page CRC mismatch", f->name);
+            return qw__pqr_bad(r, QW_CORRUPT, "column %s: page CRC mismatch", f->name);
         if (type == QW_PQ_PAGE_DICTIONARY) {
             if (nvals < 0 || (enc != QW_PQ_ENC_PLAIN && enc != QW_PQ_ENC_PLAIN_DICTIONARY))
-                return bad(r, QW_CORRUPT, "column %s: bad dictionary page", f->name);
+                return qw__pqr_bad(r, QW_CORRUPT, "column %s: bad dictionary page", f->name);
             const uint8_t *u;
             if ((e = decompress(r, ch->codec, body, (size_t)csize, (size_t)usize, &u)) != QW_OK)
                 return e;
             if ((size_t)nvals > (size_t)usize * 8 + 1)
-                return bad(r, QW_CORRUPT, "column %s: dictionary count", f->name);
+                return qw__pqr_bad(r, QW_CORRUPT, "column %s: dictionary count", f->name);
             if ((e = grow_col(&r->dict, (size_t)nvals)) != QW_OK)
                 return e;
             r->dict.soff[0] = 0;
@@ -764,7 +466,7 @@ qw_err qw_pqr_read(qw_pqr *r, size_t rg, size_t col, qw_pqr_column *out)
         if (type != QW_PQ_PAGE_DATA && type != QW_PQ_PAGE_DATA_V2)
             continue; /* index pages and unknown types are skipped */
         if (nvals < 0 || (uint64_t)nvals > rows - row)
-            return bad(r, QW_CORRUPT, "column %s: page value count", f->name);
+            return qw__pqr_bad(r, QW_CORRUPT, "column %s: page value count", f->name);
         if ((e = need_u32(&r->lev, &r->lcap, (size_t)nvals)) != QW_OK)
             return e;
         const uint8_t *vals, *vend;
@@ -777,28 +479,28 @@ qw_err qw_pqr_read(qw_pqr *r, size_t rg, size_t col, qw_pqr_column *out)
             vend = u + usize;
             if (!f->required) {
                 if (vend - vals < 4)
-                    return bad(r, QW_CORRUPT, "column %s: truncated levels", f->name);
+                    return qw__pqr_bad(r, QW_CORRUPT, "column %s: truncated levels", f->name);
                 uint32_t l = (uint32_t)vals[0] | (uint32_t)vals[1] << 8 | (uint32_t)vals[2] << 16 |
                              (uint32_t)vals[3] << 24;
                 if (l > (size_t)(vend - vals - 4) ||
                     qw__pq_rle_decode(vals + 4, l, 1, r->lev, (size_t)nvals) != 0)
-                    return bad(r, QW_CORRUPT, "column %s: bad definition levels", f->name);
+                    return qw__pqr_bad(r, QW_CORRUPT, "column %s: bad definition levels", f->name);
                 lev = r->lev;
                 vals += 4 + l;
             }
         } else {
             if (rep_len < 0 || def_len < 0 || (int64_t)rep_len + def_len > csize || rep_len)
-                return bad(r, rep_len > 0 ? QW_UNSUPPORTED : QW_CORRUPT, "column %s: v2 levels",
-                           f->name);
+                return qw__pqr_bad(r, rep_len > 0 ? QW_UNSUPPORTED : QW_CORRUPT,
+                                   "column %s: v2 levels", f->name);
             if (!f->required) {
                 if (qw__pq_rle_decode(body + rep_len, (size_t)def_len, 1, r->lev, (size_t)nvals) !=
                     0)
-                    return bad(r, QW_CORRUPT, "column %s: bad definition levels", f->name);
+                    return qw__pqr_bad(r, QW_CORRUPT, "column %s: bad definition levels", f->name);
                 lev = r->lev;
             }
             size_t off = (size_t)rep_len + (size_t)def_len;
             if ((size_t)usize < off)
-                return bad(r, QW_CORRUPT, "column %s: v2 sizes", f->name);
+                return qw__pqr_bad(r, QW_CORRUPT, "column %s: v2 sizes", f->name);
             if (v2_comp) {
                 if ((e = decompress(r, ch->codec, body + off, (size_t)csize - off,
                                     (size_t)usize - off, &vals)) != QW_OK)
@@ -808,7 +510,7 @@ qw_err qw_pqr_read(qw_pqr *r, size_t rg, size_t col, qw_pqr_column *out)
             }
             vend = vals + ((size_t)usize - off);
             if (!v2_comp && (size_t)csize != (size_t)usize)
-                return bad(r, QW_CORRUPT, "column %s: v2 sizes", f->name);
+                return qw__pqr_bad(r, QW_CORRUPT, "column %s: v2 sizes", f->name);
         }
         if ((e = page_values(r, f, enc, vals, vend, (size_t)row, (size_t)nvals, lev, out)) != QW_OK)
             return e;

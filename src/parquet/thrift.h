@@ -8,8 +8,8 @@
  * type, so unknown fields of newer writers are ignored. Errors are sticky:
  * once r->err is set, every read returns 0/empty.
  */
-#ifndef QW_STORAGE_THRIFT_H
-#define QW_STORAGE_THRIFT_H
+#ifndef QW_PARQUET_THRIFT_H
+#define QW_PARQUET_THRIFT_H
 
 #include <stddef.h>
 #include <stdint.h>

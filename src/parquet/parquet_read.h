@@ -7,13 +7,14 @@
  * features we do not read (nested columns, INT96, FIXED_LEN_BYTE_ARRAY,
  * other codecs) give QW_UNSUPPORTED for that column or file.
  */
-#ifndef QW_STORAGE_PARQUET_READ_H
-#define QW_STORAGE_PARQUET_READ_H
+#ifndef QW_PARQUET_PARQUET_READ_H
+#define QW_PARQUET_PARQUET_READ_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/err.h"
+#include "core/fileio.h"
 
 typedef struct qw_pqr qw_pqr;
 
@@ -41,7 +42,12 @@ typedef struct qw_pqr_column {
     size_t cap, scap;
 } qw_pqr_column;
 
-/* Reads the whole file (at most max_bytes) and parses its footer. */
+/* Opens uri through io (NULL = local files) with ranged reads: the footer
+ * first, then each column chunk when read. The file must be at most
+ * max_bytes and must not change while the reader is open. */
+qw_err qw_pqr_open_io(qw_pqr **out, qw_fileio *io, const char *uri, size_t max_bytes, char *errbuf,
+                      size_t errlen);
+/* qw_pqr_open_io on the local backend. */
 qw_err qw_pqr_open(qw_pqr **out, const char *path, size_t max_bytes, char *errbuf, size_t errlen);
 /* Same over a caller-owned buffer that must outlive the reader. */
 qw_err qw_pqr_open_mem(qw_pqr **out, const uint8_t *data, size_t len, char *errbuf, size_t errlen);

@@ -1,6 +1,6 @@
 /* thrift.c: Thrift compact protocol writer and bounded reader (see
  * thrift.h; spec: thrift/doc/specs/thrift-compact-protocol.md). */
-#include "storage/thrift.h"
+#include "parquet/thrift.h"
 
 #include <string.h>
 

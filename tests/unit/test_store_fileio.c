@@ -1,0 +1,390 @@
+/* test_store_fileio.c: every byte the lake writes goes through qw_fileio.
+ *
+ * A recording qw_fileio_ops table wraps the local backend: it notes every
+ * object made visible (whole writes and committed streams) and forgets
+ * removed ones, and it fails the first append to a Parquet data file. A
+ * store persists rows of all four tables through it; afterwards every file
+ * under the warehouse (except the SQLite catalog, which is not a lake file)
+ * must be one the ops made, the injected failure must be counted in
+ * stats.errors, and every row must still be committed (the writer retries
+ * the flush). A Parquet writer that opened files itself, or a manifest
+ * written around fileio, leaves a file the ops never saw and fails here.
+ * The lake is then read back through the recording ops (ranged reads). */
+#include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/fileio.h"
+#include "harness.h"
+#include "parquet/parquet_read.h"
+#include "storage/store.h"
+#include "storage/tables.h"
+
+#define MAXF 1024
+#define ROWS 300 /* per table; flush_rows 100: several flushes per table */
+
+typedef struct rec_io {
+    pthread_mutex_t mu;
+    char *made[MAXF]; /* local paths of visible objects */
+    int nmade;
+    int fail_parquet_appends; /* fail this many appends to *.parquet streams */
+    int injected;
+    int parquet, manifests, lists, metadata, ranged;
+} rec_io;
+
+static rec_io R = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+typedef struct rec_stream {
+    void *inner;
+    char uri[QW_FILEIO_PATH_MAX];
+} rec_stream;
+
+static int ends_with(const char *s, const char *suf)
+{
+    size_t n = strlen(s), k = strlen(suf);
+    return n >= k && strcmp(s + n - k, suf) == 0;
+}
+
+static void note_made(const char *uri)
+{
+    char p[QW_FILEIO_PATH_MAX];
+    if (qw_fileio_local_path(uri, p, sizeof p) != QW_OK)
+        abort();
+    pthread_mutex_lock(&R.mu);
+    int found = 0;
+    for (int i = 0; i < R.nmade && !found; i++)
+        found = strcmp(R.made[i], p) == 0;
+    if (!found && R.nmade < MAXF)
+        R.made[R.nmade++] = strdup(p);
+    const char *base = strrchr(p, '/') ? strrchr(p, '/') + 1 : p;
+    R.parquet += ends_with(p, ".parquet");
+    R.manifests += ends_with(p, "-m0.avro");
+    R.lists += strncmp(base, "snap-", 5) == 0;
+    R.metadata += ends_with(p, ".metadata.json");
+    pthread_mutex_unlock(&R.mu);
+}
+
+static void note_removed(const char *uri)
+{
+    char p[QW_FILEIO_PATH_MAX];
+    if (qw_fileio_local_path(uri, p, sizeof p) != QW_OK)
+        return;
+    pthread_mutex_lock(&R.mu);
+    for (int i = 0; i < R.nmade; i++)
+        if (strcmp(R.made[i], p) == 0) {
+            free(R.made[i]);
+            R.made[i] = R.made[--R.nmade];
+            break;
+        }
+    pthread_mutex_unlock(&R.mu);
+}
+
+static qw_err r_write(void *ctx, const char *uri, const void *d, size_t n)
+{
+    qw_err e = qw_fileio_local_ops()->write(ctx, uri, d, n);
+    if (e == QW_OK)
+        note_made(uri);
+    return e;
+}
+static qw_err r_read(void *ctx, const char *uri, size_t max, uint8_t **out, size_t *len)
+{
+    return qw_fileio_local_ops()->read(ctx, uri, max, out, len);
+}
+static qw_err r_read_range(void *ctx, const char *uri, uint64_t off, void *buf, size_t len,
+                           size_t *got)
+{
+    pthread_mutex_lock(&R.mu);
+    R.ranged++;
+    pthread_mutex_unlock(&R.mu);
+    return qw_fileio_local_ops()->read_range(ctx, uri, off, buf, len, got);
+}
+static qw_err r_stat(void *ctx, const char *uri, qw_fileio_info *out)
+{
+    return qw_fileio_local_ops()->stat(ctx, uri, out);
+}
+static qw_err r_list(void *ctx, const char *uri, int (*fn)(void *, const char *, uint64_t),
+                     void *fctx)
+{
+    return qw_fileio_local_ops()->list(ctx, uri, fn, fctx);
+}
+static qw_err r_remove(void *ctx, const char *uri)
+{
+    qw_err e = qw_fileio_local_ops()->remove(ctx, uri);
+    note_removed(uri);
+    return e;
+}
+static qw_err r_mkdirs(void *ctx, const char *uri)
+{
+    return qw_fileio_local_ops()->mkdirs(ctx, uri);
+}
+static qw_err r_stream_open(void *ctx, const char *uri, void **stream)
+{
+    rec_stream *rs = calloc(1, sizeof *rs);
+    if (!rs)
+        return QW_NOMEM;
+    snprintf(rs->uri, sizeof rs->uri, "%s", uri);
+    qw_err e = qw_fileio_local_ops()->stream_open(ctx, uri, &rs->inner);
+    if (e != QW_OK) {
+        free(rs);
+        return e;
+    }
+    *stream = rs;
+    return QW_OK;
+}
+static qw_err r_stream_append(void *ctx, void *stream, const void *d, size_t n)
+{
+    rec_stream *rs = stream;
+    pthread_mutex_lock(&R.mu);
+    int fail = ends_with(rs->uri, ".parquet") && R.fail_parquet_appends > 0;
+    if (fail) {
+        R.fail_parquet_appends--;
+        R.injected++;
+    }
+    pthread_mutex_unlock(&R.mu);
+    if (fail)
+        return QW_IO;
+    return qw_fileio_local_ops()->stream_append(ctx, rs->inner, d, n);
+}
+static qw_err r_stream_commit(void *ctx, void *stream, int deferred)
+{
+    rec_stream *rs = stream;
+    qw_err e = qw_fileio_local_ops()->stream_commit(ctx, rs->inner, deferred);
+    if (e == QW_OK)
+        note_made(rs->uri);
+    free(rs);
+    return e;
+}
+static void r_stream_abort(void *ctx, void *stream)
+{
+    rec_stream *rs = stream;
+    qw_fileio_local_ops()->stream_abort(ctx, rs->inner);
+    free(rs);
+}
+static qw_err r_sync(void *ctx, const char *uri)
+{
+    return qw_fileio_local_ops()->sync(ctx, uri);
+}
+
+static const qw_fileio_ops REC = {
+    .write = r_write,
+    .read = r_read,
+    .read_range = r_read_range,
+    .stat = r_stat,
+    .list = r_list,
+    .remove = r_remove,
+    .mkdirs = r_mkdirs,
+    .stream_open = r_stream_open,
+    .stream_append = r_stream_append,
+    .stream_commit = r_stream_commit,
+    .stream_abort = r_stream_abort,
+    .sync = r_sync,
+};
+
+/* Every regular file under dir that the ops did not make (catalog aside). */
+static int unrecorded(const char *dir, int *files)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 1;
+    int bad = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        char p[QW_FILEIO_PATH_MAX];
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        struct stat st;
+        if (lstat(p, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            bad += unrecorded(p, files);
+            continue;
+        }
+        if (!strncmp(de->d_name, "catalog.db", 10))
+            continue; /* the SQL catalog: a database, not a lake file */
+        (*files)++;
+        int found = 0;
+        for (int i = 0; i < R.nmade && !found; i++)
+            found = strcmp(R.made[i], p) == 0;
+        if (!found) {
+            fprintf(stderr, "    not written through qw_fileio: %s\n", p);
+            bad++;
+        }
+    }
+    closedir(d);
+    return bad;
+}
+
+static void put_rows(qw_store *s)
+{
+    const int64_t t0 = 1704067200LL * 1000000000LL; /* 2024-01-01 */
+    for (int i = 0; i < ROWS; i++) {
+        const char *prod = i % 2 ? "ETH-USD" : "BTC-USD";
+        int64_t t = t0 + (int64_t)i * 1000000;
+        qw_rec r;
+        memset(&r, 0, sizeof r);
+        r.kind = QW_REC_LEVEL;
+        snprintf(r.product, sizeof r.product, "%s", prod);
+        r.t_ns = r.recv_ns = t;
+        r.msg_id = i + 1;
+        r.side = (uint8_t)(i & 1);
+        r.u.level.price = 4200000000000 + i;
+        r.u.level.size = 100000000;
+        r.u.level.grp_ns = t;
+        ASSERT_EQ(QW_OK, qw_store_put(s, &r));
+
+        memset(&r, 0, sizeof r);
+        r.kind = QW_REC_TRADE;
+        snprintf(r.product, sizeof r.product, "%s", prod);
+        r.t_ns = r.recv_ns = t;
+        r.msg_id = i + 1;
+        r.u.trade.price = 4200000000000;
+        r.u.trade.size = 1000000;
+        snprintf(r.u.trade.id, sizeof r.u.trade.id, "%d", i);
+        ASSERT_EQ(QW_OK, qw_store_put(s, &r));
+
+        memset(&r, 0, sizeof r);
+        r.kind = QW_REC_FEATURES;
+        snprintf(r.product, sizeof r.product, "%s", prod);
+        r.t_ns = t;
+        r.has_p = 1;
+        r.u.feat.x[0] = 0.5;
+        r.u.feat.best_bid = 4200000000000;
+        r.u.feat.best_ask = 4200100000000;
+        r.u.feat.mid = 42000.5;
+        r.u.feat.p = 0.5;
+        r.u.feat.n_learned = i;
+        ASSERT_EQ(QW_OK, qw_store_put(s, &r));
+
+        memset(&r, 0, sizeof r);
+        r.kind = QW_REC_LABEL;
+        snprintf(r.product, sizeof r.product, "%s", prod);
+        r.t_ns = t;
+        r.label = (int8_t)(i & 1);
+        r.has_p = 1;
+        r.u.lab.mid = 42000.5;
+        r.u.lab.mid_future = 42001;
+        r.u.lab.p = 0.5;
+        ASSERT_EQ(QW_OK, qw_store_put(s, &r));
+    }
+}
+
+TEST(store_every_lake_byte_goes_through_fileio)
+{
+    char wh[] = "/tmp/qwfioXXXXXX";
+    ASSERT_TRUE(mkdtemp(wh) != NULL);
+    char real[QW_FILEIO_PATH_MAX];
+    ASSERT_TRUE(realpath(wh, real) != NULL);
+    R.fail_parquet_appends = 1;
+    qw_fileio *io;
+    ASSERT_EQ(QW_OK, qw_fileio_create(&io, &REC, NULL));
+    qw_store_stats st;
+    memset(&st, 0, sizeof st);
+    qw_store_opts o = {.warehouse = real,
+                       .catalog_uri = "",
+                       .flush_rows = 100,
+                       .flush_ms = 60000,
+                       .blocking = 1,
+                       .queue_records = 4096,
+                       .io = io};
+    qw_store *s;
+    char eb[256] = "";
+    ASSERT_EQ(QW_OK, qw_store_open(&s, &o, &st, eb, sizeof eb));
+    put_rows(s);
+    ASSERT_EQ(QW_OK, qw_store_close(s));
+
+    ASSERT_EQ(1, R.injected);
+    ASSERT_TRUE(atomic_load(&st.errors) >= 1); /* the failed flush was counted ... */
+    for (int t = 0; t < QW_TBL_COUNT; t++)     /* ... and its rows committed on retry */
+        ASSERT_EQ(ROWS, atomic_load(&st.rows_written[t]));
+    ASSERT_EQ(0, atomic_load(&st.dropped));
+    ASSERT_TRUE(R.parquet >= 2 * QW_TBL_COUNT); /* two products per table */
+    ASSERT_TRUE(R.manifests >= QW_TBL_COUNT);
+    ASSERT_TRUE(R.lists >= QW_TBL_COUNT);
+    ASSERT_TRUE(R.metadata >= 2 * QW_TBL_COUNT); /* create + at least one commit */
+    int files = 0;
+    ASSERT_EQ(0, unrecorded(real, &files)); /* temp files included: none may be left */
+    ASSERT_EQ(R.nmade, files);
+
+    /* Reading back goes through the ops too: footer, then column chunks. */
+    int nread = 0;
+    for (int i = 0; i < R.nmade; i++) {
+        if (!ends_with(R.made[i], ".parquet"))
+            continue;
+        int before = R.ranged;
+        qw_pqr *r;
+        ASSERT_EQ(QW_OK, qw_pqr_open_io(&r, io, R.made[i], (size_t)1 << 30, eb, sizeof eb));
+        qw_pqr_column c;
+        qw_pqr_column_alloc(&c);
+        ASSERT_EQ(QW_OK, qw_pqr_read(r, 0, 0, &c));
+        ASSERT_EQ(qw_pqr_rg_rows(r, 0), c.n);
+        qw_pqr_column_free(&c);
+        qw_pqr_close(r);
+        ASSERT_TRUE(R.ranged >= before + 3); /* head, tail, one chunk */
+        nread++;
+    }
+    ASSERT_TRUE(nread >= 2 * QW_TBL_COUNT);
+    qw_fileio_destroy(io);
+    for (int i = 0; i < R.nmade; i++)
+        free(R.made[i]);
+}
+
+TEST(fileio_stream_commit_abort_and_ranges)
+{
+    char dir[] = "/tmp/qwfioXXXXXX";
+    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    char uri[QW_FILEIO_PATH_MAX + 8], p[QW_FILEIO_PATH_MAX];
+    snprintf(p, sizeof p, "%s/a/b/x.bin", dir);
+    snprintf(uri, sizeof uri, "file://%s", p);
+    /* larger than one chunk, in odd pieces */
+    size_t n = QW_FILEIO_CHUNK * 2 + 12345;
+    uint8_t *buf = malloc(n), *back = malloc(n);
+    ASSERT_TRUE(buf && back);
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (uint8_t)(i * 131 + (i >> 11));
+    qw_fileio_writer *w;
+    ASSERT_EQ(QW_OK, qw_fileio_writer_open(&w, NULL, uri, QW_FILEIO_DEFER_SYNC));
+    for (size_t at = 0; at < n;) {
+        size_t k = n - at < 77777 ? n - at : 77777;
+        ASSERT_EQ(QW_OK, qw_fileio_writer_append(w, buf + at, k));
+        at += k;
+    }
+    ASSERT_EQ(n, qw_fileio_writer_offset(w));
+    ASSERT_TRUE(access(p, F_OK) != 0); /* not visible before commit */
+    ASSERT_EQ(QW_OK, qw_fileio_writer_commit(w));
+    ASSERT_EQ(QW_OK, qw_fileio_sync(NULL, uri));
+    qw_fileio_info fi;
+    ASSERT_EQ(QW_OK, qw_fileio_stat(NULL, uri, &fi));
+    ASSERT_EQ(n, fi.size);
+    ASSERT_TRUE(fi.mtime_ns > 0);
+    ASSERT_EQ(QW_OK, qw_fileio_read_range(NULL, uri, 0, back, n));
+    ASSERT_TRUE(memcmp(buf, back, n) == 0);
+    ASSERT_EQ(QW_OK, qw_fileio_read_range(NULL, uri, n - 10, back, 10));
+    ASSERT_TRUE(memcmp(buf + n - 10, back, 10) == 0);
+    ASSERT_EQ(QW_CORRUPT, qw_fileio_read_range(NULL, uri, n - 10, back, 11)); /* past the end */
+    /* abort: nothing under the name, no temp file */
+    char p2[QW_FILEIO_PATH_MAX];
+    snprintf(p2, sizeof p2, "%s/a/b/y.bin", dir);
+    ASSERT_EQ(QW_OK, qw_fileio_writer_open(&w, NULL, p2, 0));
+    ASSERT_EQ(QW_OK, qw_fileio_writer_append(w, buf, 100));
+    qw_fileio_writer_abort(w);
+    ASSERT_EQ(QW_NOT_FOUND, qw_fileio_stat(NULL, p2, &fi));
+    int left = 0;
+    snprintf(p, sizeof p, "%s/a/b", dir);
+    DIR *d = opendir(p);
+    struct dirent *de;
+    while (d && (de = readdir(d)))
+        left += de->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    ASSERT_EQ(1, left); /* x.bin only */
+    ASSERT_EQ(QW_OK, qw_fileio_remove(NULL, uri));
+    ASSERT_EQ(QW_NOT_FOUND, qw_fileio_exists(NULL, uri));
+    free(buf);
+    free(back);
+}
