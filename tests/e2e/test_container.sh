@@ -47,11 +47,16 @@ podman run --rm "$IMG" version > "$T/version.txt" 2>&1 || die "the image cannot 
 sport=$(free_port); hport=$(free_port)
 start_sim sim --port "$sport" --speed max "$REAL"
 wait_port "$sport"
-mkdir -p "$T/data"; chmod 777 "$T/data"
-podman run -d --name "$NAME" --network host -v "$T/data:/data" \
+# The volume is mounted at the same path inside and outside, so the table
+# locations the container writes (absolute file:// URIs) resolve on the host.
+mkdir -p "$T/data"; chmod 777 "$T" "$T/data"
+podman run -d --name "$NAME" --network host -v "$T/data:$T/data" -w "$T/data" \
   -e PORT="$hport" -e ENABLE_PERSISTENCE=true -e QW_LOG_LEVEL=info \
+  -e ICEBERG_WAREHOUSE="file://$T/data/warehouse" \
   "$IMG" live --bind 127.0.0.1 --feed exchange --products "$REAL_PRODUCTS" --url "ws://127.0.0.1:$sport" \
-  --summary /data/summary.json --flush-ms 1000 > /dev/null || die "podman run failed"
+  --summary "$T/data/summary.json" --flush-ms 1000 > /dev/null || die "podman run failed"
+# the default data directory of the image is writable by its user
+podman run --rm --entrypoint sh "$IMG" -c 'touch /data/x && [ "$(id -u)" = 10001 ]' || die "/data is not writable by the image user"
 
 "$PY" - "$hport" "$T/ref.json" "$REAL_PRODUCTS" <<'PYEOF' || { podman logs "$NAME" 2>&1 | tail -30; die "the container's dashboard did not match the replay"; }
 import json, sys, time, urllib.request
@@ -100,13 +105,14 @@ podman logs "$NAME" > "$T/container.log" 2>&1 || true
 same_books "$T/data/summary.json" "$T/ref.json" "$REAL_PRODUCTS" || die "container books differ from the capture's"
 # every row the container counted is in the lake, read on the host
 cd "$T/data"
-"$QW_BIN" replay --lake --summary "$T/lake.json" 2>"$T/lake.log" || { tail "$T/lake.log"; die "replay --lake failed on the container's warehouse"; }
+ICEBERG_WAREHOUSE="file://$T/data/warehouse" "$QW_BIN" replay --lake --summary "$T/lake.json" 2>"$T/lake.log" || { tail "$T/lake.log"; die "replay --lake failed on the container's warehouse"; }
 "$PY" - "$T/data/summary.json" "$T/lake.json" <<'PYEOF' || die "the lake lacks rows the container counted"
 import json, sys
 live, lake = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 rw = live["live"]["persistence"]["rows_written"]
 print("container committed", rw, "; lake replay", lake["messages"], "messages")
 assert rw["raw_orderbook"] > 0 and live["live"]["persistence"]["dropped"] == 0, rw
+assert lake["messages"] >= rw["raw_orderbook"] // 2, "the lake replay read too few messages"
 bad = [p for p in live["products"] if live["products"][p]["book_digest"] != lake["products"][p]["book_digest"]]
 assert not bad, f"lake books differ: {bad}"
 PYEOF
