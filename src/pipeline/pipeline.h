@@ -1,6 +1,9 @@
-/* pipeline.h: one chain per product (book -> trades -> [features ->
- * model -> labeler, next issues]) and the router that feeds parsed
- * messages to the right chain.
+/* pipeline.h: one chain per product (book -> trades -> features ->
+ * classifier.predict -> labeler -> learn) and the router that feeds parsed
+ * messages to the right chain. Replay, the lake replay and live all enter
+ * through qw_pipeline_ingest; hooks (on_sample, on_labeled) let the
+ * storage writer and the dashboard see samples without the pipeline
+ * knowing them.
  *
  * Loop thread only. Resync rule: a chain whose book can no longer be
  * trusted (sequence gap, reconnect, crossed/locked book, a rejected
