@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static qw_err fail(qw_config *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static qw_err fail(qw_config *c, const char *fmt, ...)
@@ -189,6 +190,48 @@ static qw_err not_accepted(qw_config *c, const qw_flag *f, unsigned sub)
     return fail(c, "%s: not accepted by 'quotewatch %s' (see quotewatch %s --help)", f->name, s, s);
 }
 
+unsigned qw_shard_of(const char *product, unsigned n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const unsigned char *p = (const unsigned char *)product; *p; p++)
+        h = (h ^ *p) * 0x100000001b3ull;
+    return n ? (unsigned)(h % n) : 0;
+}
+
+/* --shard: resolve "auto" from the host name, keep this shard's products */
+static qw_err apply_shard(qw_config *c, char **envp)
+{
+    if (c->shard_i < 0) {
+        char host[256] = "";
+        const char *v = env_get(envp, "HOSTNAME");
+        if (v && *v)
+            copy(host, sizeof host, v);
+        else if (gethostname(host, sizeof host - 1) != 0)
+            host[0] = '\0';
+        size_t n = strlen(host), k = n;
+        while (k > 0 && host[k - 1] >= '0' && host[k - 1] <= '9')
+            k--;
+        if (k == n || k == 0 || host[k - 1] != '-' || n - k > 6)
+            return fail(c, "--shard auto/%d: host name '%s' does not end in -<ordinal>", c->shard_n,
+                        host);
+        long i = strtol(host + k, NULL, 10);
+        if (i >= c->shard_n)
+            return fail(c, "--shard auto/%d: ordinal %ld of '%s' is not below the count",
+                        c->shard_n, i, host);
+        c->shard_i = (int)i;
+    }
+    c->nproducts_all = c->nproducts;
+    size_t kept = 0;
+    for (size_t k = 0; k < c->nproducts; k++)
+        if (qw_shard_of(c->products[k], (unsigned)c->shard_n) == (unsigned)c->shard_i)
+            memmove(c->products[kept++], c->products[k], sizeof c->products[0]);
+    c->nproducts = kept;
+    if (!kept)
+        return fail(c, "--shard %d/%d: none of the %zu products falls in this shard", c->shard_i,
+                    c->shard_n, c->nproducts_all);
+    return QW_OK;
+}
+
 qw_err qw_config_load(qw_config *c, char **envp, int argc, char **argv)
 {
     const qw_flag *seen[64]; /* lake flags given before the action: rechecked after it */
@@ -283,6 +326,8 @@ qw_err qw_config_load(qw_config *c, char **envp, int argc, char **argv)
     }
     if (!c->bind[0])
         copy(c->bind, sizeof c->bind, "127.0.0.1");
+    if (c->shard_n && (e = apply_shard(c, envp)) != QW_OK)
+        return e;
     if (c->cmd == QW_CMD_REPLAY && c->nfiles == 0 && !c->lake)
         return fail(c, "replay: no input files (use - for stdin, or --lake)");
     if (c->cmd == QW_CMD_REPLAY && c->nfiles > 0 && c->lake)
@@ -324,10 +369,14 @@ void qw_config_describe(const qw_config *c, char *buf, size_t cap)
     static const char *cmds[] = {"live", "replay", "sim", "help", "version", "lake", "help-flags"};
     char cat[600];
     qw_config_redact_uri(c->catalog_uri[0] ? c->catalog_uri : "sqlite", cat, sizeof cat);
+    char shard[48] = "none";
+    if (c->shard_n)
+        snprintf(shard, sizeof shard, "%d/%d(of %zu products)", c->shard_i, c->shard_n,
+                 c->nproducts_all);
     snprintf(buf, cap,
-             "cmd=%s feed=%s products=%zu(first=%s) port=%d bind=%s persist=%d warehouse=%s "
-             "catalog=%s speed=%g exchange_auth=%s",
+             "cmd=%s feed=%s products=%zu(first=%s) shard=%s port=%d bind=%s persist=%d "
+             "warehouse=%s catalog=%s speed=%g exchange_auth=%s",
              cmds[c->cmd], c->feed_exchange ? "exchange" : "advanced", c->nproducts, c->products[0],
-             c->port, c->bind, c->persist, c->warehouse, cat, c->speed,
+             shard, c->port, c->bind, c->persist, c->warehouse, cat, c->speed,
              c->ex_key[0] || c->ex_secret[0] || c->ex_passphrase[0] ? "(set)" : "none");
 }

@@ -75,6 +75,10 @@ typedef struct qw_config {
     int progress; /* -1 auto (tty), 0 off, 1 on */
     size_t max_line;
     char save_model[512], load_model[512];
+    /* live: product shard (--shard I/N, QW_SHARD): this process keeps the
+     * products of --products whose qw_shard_of() is shard_i (docs/CLI.md) */
+    int shard_i, shard_n; /* shard_n 0: no sharding; shard_i -1: "auto" until resolved */
+    size_t nproducts_all; /* --products before the shard filter */
     /* persistence (env) */
     int persist;
     char warehouse[512];
@@ -100,5 +104,9 @@ qw_err qw_config_load(qw_config *c, char **envp, int argc, char **argv);
 void qw_config_describe(const qw_config *c, char *buf, size_t cap);
 /* uri with any password replaced by "***" (user:pw@ and password=...). */
 void qw_config_redact_uri(const char *uri, char *buf, size_t cap);
+
+/* The shard (0..n-1) a product belongs to among n: FNV-1a 64 of its id
+ * bytes, modulo n. Stable across versions and machines (a contract). */
+unsigned qw_shard_of(const char *product, unsigned n);
 
 #endif

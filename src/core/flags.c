@@ -122,6 +122,33 @@ static qw_err set_seed(qw_config *c, const qw_flag *f, const char *s)
     return QW_OK;
 }
 
+/* "I/N" or "auto/N" (I from the trailing -<ordinal> of the host name, as a
+ * Kubernetes StatefulSet names its pods; resolved by qw_config_load) */
+static qw_err set_shard(qw_config *c, const qw_flag *f, const char *s)
+{
+    const char *name = f->name ? f->name : f->env;
+    const char *slash = strchr(s, '/');
+    char *end;
+    long i = -1, n;
+    if (!slash)
+        return fail(c, "%s: expected I/N or auto/N, got '%s'", name, s);
+    if (!(slash - s == 4 && strncmp(s, "auto", 4) == 0)) {
+        errno = 0;
+        i = strtol(s, &end, 10);
+        if (errno || end != slash || s == slash || i < 0)
+            return fail(c, "%s: expected I/N or auto/N, got '%s'", name, s);
+    }
+    errno = 0;
+    n = strtol(slash + 1, &end, 10);
+    if (errno || *end || end == slash + 1 || n < 1 || n > 1024)
+        return fail(c, "%s: shard count must be 1..1024, got '%s'", name, s);
+    if (i >= n)
+        return fail(c, "%s: shard index %ld must be below the count %ld", name, i, n);
+    c->shard_i = (int)i;
+    c->shard_n = (int)n;
+    return QW_OK;
+}
+
 static const qw_flag_choice feed_choices[] = {{"advanced", 0}, {"exchange", 1}, {NULL, 0}};
 static const qw_flag_choice comp_choices[] = {{"zstd", QW_COMP_ZSTD},
                                               {"snappy", QW_COMP_SNAPPY},
@@ -148,6 +175,10 @@ static const qw_flag table[] = {
      .subs = LIVE | REPLAY | SIM | SCAN, .metavar = "A,B", .def = "BTC-USD (filters: all)",
      .example = "BTC-USD,ETH-USD",
      .help = "product ids (live: subscribe; sim: synthetic market; replay/lake scan: filter)"},
+    {"--shard", "QW_SHARD", QW_FT_CUSTOM, F(shard_n), .set = set_shard, .subs = LIVE,
+     .metavar = "I/N|auto/N", .def = "none (all products)", .example = "0/1",
+     .help = "keep only shard I of N of --products (stable hash; auto: I from the host "
+             "name's trailing -ordinal, as in a StatefulSet)"},
     /* live: client */
     {"--feed", NULL, QW_FT_ENUM, F(feed_exchange), .choices = feed_choices, .subs = LIVE | SIM,
      .metavar = "advanced|exchange", .example = "exchange",

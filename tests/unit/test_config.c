@@ -284,3 +284,60 @@ TEST(config_env_precedence_and_subcommands)
     ASSERT_OK(load(&c, env2, 3, a0));
     ASSERT_STREQ(c.warehouse, "file://./warehouse");
 }
+
+/* --shard: the hash is a contract (values fixed here), N shards started with
+ * the same --products cover every product exactly once, auto/N takes the
+ * ordinal from HOSTNAME, bad specs are refused. */
+TEST(config_shard_partitions_products)
+{
+    ASSERT_EQ(qw_shard_of("BTC-USD", 1), 0);
+    ASSERT_EQ(qw_shard_of("", 7), 0xcbf29ce484222325ull % 7);
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const char *p = "BTC-USD"; *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+    ASSERT_EQ(qw_shard_of("BTC-USD", 1000), h % 1000);
+    static char prods[] = "--products=A-USD,B-USD,C-USD,D-USD,E-USD,F-USD,G-USD,H-USD,I-USD,J-USD";
+    int owner[10];
+    memset(owner, -1, sizeof owner);
+    for (int i = 0; i < 3; i++) {
+        qw_config c;
+        char spec[32], host[32];
+        snprintf(spec, sizeof spec, "--shard=%d/3", i);
+        char *env[] = {NULL};
+        char *a[] = {"qw", "live", prods, spec, NULL};
+        qw_err e = load(&c, env, 4, a);
+        if (e != QW_OK) /* a shard may be empty for this set: the error says so */
+            ASSERT_TRUE(strstr(c.errbuf, "none of the 10 products") != NULL);
+        for (size_t k = 0; e == QW_OK && k < c.nproducts; k++) {
+            int idx = c.products[k][0] - 'A';
+            ASSERT_EQ(owner[idx], -1);
+            owner[idx] = i;
+        }
+        /* auto/3 with HOSTNAME quotewatch-<i> picks the same products */
+        snprintf(host, sizeof host, "HOSTNAME=quotewatch-%d", i);
+        char *env2[] = {host, "QW_SHARD=auto/3", NULL};
+        char *a2[] = {"qw", "live", prods, NULL};
+        qw_config c2;
+        ASSERT_EQ(load(&c2, env2, 3, a2), e);
+        ASSERT_EQ(c2.nproducts, e == QW_OK ? c.nproducts : c2.nproducts);
+        if (e == QW_OK) {
+            ASSERT_EQ(c2.shard_i, i);
+            ASSERT_EQ(c2.nproducts_all, 10);
+        }
+    }
+    for (int k = 0; k < 10; k++)
+        ASSERT_TRUE(owner[k] >= 0);
+    static const char *bad[] = {"--shard=3/3", "--shard=1/0",  "--shard=x/2",
+                                "--shard=1",   "--shard=-1/2", "--shard=auto/2000"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        qw_config c;
+        char *env[] = {NULL};
+        char *a[] = {"qw", "live", (char *)bad[k], NULL};
+        ASSERT_EQ(load(&c, env, 3, a), QW_INVAL);
+    }
+    qw_config c;
+    char *env[] = {"HOSTNAME=nohyphen", "QW_SHARD=auto/2", NULL};
+    char *a[] = {"qw", "live", NULL};
+    ASSERT_EQ(load(&c, env, 2, a), QW_INVAL);
+    ASSERT_TRUE(strstr(c.errbuf, "does not end in -<ordinal>") != NULL);
+}
