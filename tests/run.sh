@@ -14,7 +14,7 @@ export PY=/usr/bin/python3
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 filter="${1:-}"
-passed=0; failed=0; failures=()
+passed=0; failed=0; failures=(); skipped=()
 logdir=$(mktemp -d /tmp/qwtest.XXXXXX)
 # scikit-learn fixtures for the model equivalence unit test
 export QW_SKLEARN_FIXTURE_DIR="$logdir/sklearn"
@@ -44,9 +44,12 @@ suite() { # name cmd... : the command prints "N passed, N failed"
 single() { # name cmd... : one test, exit 0 = pass
   local name=$1; shift
   [[ -n "$filter" && "$name" != *"$filter"* ]] && return
-  local log="$logdir/$name.log" t0=$SECONDS
-  if timeout 600 "$@" >"$log" 2>&1; then
+  local log="$logdir/$name.log" t0=$SECONDS rc=0
+  timeout 600 "$@" >"$log" 2>&1 || rc=$?
+  if (( rc == 0 )); then
     passed=$((passed + 1)); echo "ok   $name ($((SECONDS - t0))s)"
+  elif (( rc == 77 )); then # tests/e2e/lib.sh skip(): neither passed nor failed
+    skipped+=("$name"); echo "SKIP $name: $(grep -m1 '^SKIPPED:' "$log")"
   else
     failed=$((failed + 1)); failures+=("$name"); echo "FAIL $name"; tail -30 "$log"
   fi
@@ -66,6 +69,7 @@ for f in build/fuzz/fuzz_*; do
 done
 
 if (( ${#failures[@]} )); then echo "failed: ${failures[*]}"; fi
+if (( ${#skipped[@]} )); then echo "skipped (not counted): ${skipped[*]}"; fi
 echo "logs: $logdir"
 echo "$passed passed, $failed failed"
 (( failed == 0 ))
