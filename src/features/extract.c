@@ -5,6 +5,12 @@
  * evicted as time advances, so each update costs O(1) amortised. To stop
  * floating-point drift in the running sums they are recomputed from the
  * ring every 4096 evictions (amortised O(1) as well).
+ *
+ * Overflow: prices and sizes are int64 e8 up to INT64_MAX (core/dec.h).
+ * Depth sums use 128-bit accumulators; everything else on prices (mid,
+ * spread) is done in double, where the largest values are finite.
+ * (double)x of an __int128 that fits int64 rounds exactly like the int64
+ * conversion, so ordinary books give bit-identical features.
  */
 #include <math.h>
 
@@ -94,8 +100,12 @@ int qw_extractor_update(qw_extractor *x, const qw_book *b, int64_t t_ns, qw_feat
     size_t na = qw_book_top(b, QW_ASK, ask, QW_TOP_LEVELS);
     if (!nb || !na || bid[0].px >= ask[0].px)
         return 0;
-    /* exact sums in e8, then one conversion */
-    int64_t bv = 0, av = 0;
+    /* Exact sums in e8, then one conversion. A level may hold up to
+     * INT64_MAX e8 (the parser's limit), so ten of them overflow int64 —
+     * SHIB/PEPE books reach 9.2e10 units; the 128-bit accumulators hold
+     * QW_TOP_LEVELS * INT64_MAX with room to spare. Sizes in a book are
+     * > 0 (book.h I3), so the sums are never negative. */
+    __int128 bv = 0, av = 0;
     for (size_t i = 0; i < nb; i++)
         bv += bid[i].sz;
     for (size_t i = 0; i < na; i++)

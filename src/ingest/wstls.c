@@ -78,7 +78,11 @@ static int set_peer(SSL *ssl, const char *host_in)
     if (inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1)
         /* an IP literal: no SNI (RFC 6066), the certificate must name the address */
         return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1 ? 0 : -1;
-    SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    /* Names only from the SAN: OpenSSL falls back to the subject CN when a
+     * certificate has no DNS SAN, which RFC 6125 6.4.4 / CA/B BR deprecate
+     * (a CN=localhost cert without SAN would pass for wss://localhost). */
+    SSL_set_hostflags(ssl,
+                      X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
     if (SSL_set_tlsext_host_name(ssl, host) != 1 || SSL_set1_host(ssl, host) != 1)
         return -1;
     return 0;

@@ -182,3 +182,51 @@ TEST(stability_score_range)
     double s = qw_stability_score(&f);
     ASSERT_TRUE(s > 0.5 && s < 1);
 }
+
+/* Depth sums at the extremes the decimal parser accepts: ten levels a
+ * side of INT64_MAX e8 (92233720368.54775807) must not overflow the
+ * accumulators (UB under UBSan, imbalance outside [-1, 1] otherwise). */
+TEST(features_depth_at_parser_maximum)
+{
+    int64_t max;
+    ASSERT_OK(qw_dec_parse("92233720368.54775807", 20, &max));
+    ASSERT_EQ(max, INT64_MAX);
+    ASSERT_ERR(QW_BAD_NUMBER, qw_dec_parse("92233720368.54775808", 20, &max));
+    qw_book *b;
+    qw_extractor *x;
+    ASSERT_OK(qw_book_create(&b, NULL));
+    ASSERT_OK(qw_extractor_create(&x, NULL));
+    qw_level bids[QW_TOP_LEVELS], asks[QW_TOP_LEVELS];
+    /* the highest prices too: asks up to INT64_MAX, bids just below */
+    for (int i = 0; i < QW_TOP_LEVELS; i++) {
+        asks[i] = (qw_level){INT64_MAX - i, INT64_MAX};
+        bids[i] = (qw_level){INT64_MAX - QW_TOP_LEVELS - i, INT64_MAX};
+    }
+    ASSERT_OK(qw_book_snapshot(b, bids, QW_TOP_LEVELS, asks, QW_TOP_LEVELS));
+    qw_features f;
+    ASSERT_TRUE(qw_extractor_update(x, b, 1000, &f));
+    double side = 10.0 * ((double)INT64_MAX / 1e8);
+    ASSERT_DBL_NEAR(f.x[1], 0, 0);
+    ASSERT_DBL_NEAR(f.x[2], 2 * side, 1e-15);
+    ASSERT_TRUE(f.x[0] >= 0 && f.x[0] < 1e-6);
+    ASSERT_EQ(f.best_ask, INT64_MAX - (QW_TOP_LEVELS - 1));
+    ASSERT_EQ(f.best_bid, INT64_MAX - QW_TOP_LEVELS);
+    /* one-sided depth: asks at 1e-8, bids at the maximum -> imbalance ~ +1, never above */
+    for (int i = 0; i < QW_TOP_LEVELS; i++)
+        asks[i].sz = 1;
+    ASSERT_OK(qw_book_snapshot(b, bids, QW_TOP_LEVELS, asks, QW_TOP_LEVELS));
+    ASSERT_TRUE(qw_extractor_update(x, b, 2000, &f));
+    ASSERT_TRUE(f.x[1] <= 1 && f.x[1] > 0.999999);
+    ASSERT_DBL_NEAR(f.x[2], side, 1e-15);
+    /* the case: 1e10 units a level (sum 1e11 > INT64_MAX e8) */
+    for (int i = 0; i < QW_TOP_LEVELS; i++) {
+        bids[i] = (qw_level){D("0.00001") - i, D("10000000000")};
+        asks[i] = (qw_level){D("0.00001") + 1 + i, D("10000000000")};
+    }
+    ASSERT_OK(qw_book_snapshot(b, bids, QW_TOP_LEVELS, asks, QW_TOP_LEVELS));
+    ASSERT_TRUE(qw_extractor_update(x, b, 3000, &f));
+    ASSERT_DBL_NEAR(f.x[1], 0, 0);
+    ASSERT_DBL_NEAR(f.x[2], 2e11, 1e-15);
+    qw_extractor_destroy(x);
+    qw_book_destroy(b);
+}

@@ -40,7 +40,7 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, EVP_PKEY *signer, X509 *is
         e = X509V3_EXT_conf_nid(NULL, &v, NID_subject_alt_name, san);
         X509_add_ext(x, e, -1);
         X509_EXTENSION_free(e);
-    } else {
+    } else if (!issuer) {
         e = X509V3_EXT_conf_nid(NULL, &v, NID_key_usage, "critical,keyCertSign,cRLSign");
         X509_add_ext(x, e, -1);
         X509_EXTENSION_free(e);
@@ -49,17 +49,23 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, EVP_PKEY *signer, X509 *is
     return x;
 }
 
-/* a CA, and a server certificate from it for san; the CA into ca_path */
-static void make_pki(const char *san, char *ca_path, size_t cap)
+/* a CA, and a server certificate from it with subject CN cn and SAN san
+ * (NULL: no SAN extension); the CA into ca_path */
+static void make_pki_cn(const char *cn, const char *san, char *ca_path, size_t cap)
 {
     ca_key = EVP_EC_gen("P-256");
     srv_key = EVP_EC_gen("P-256");
     ca_crt = make_cert(ca_key, "qw-unit-ca", ca_key, NULL, NULL);
-    srv_crt = make_cert(srv_key, "server", ca_key, ca_crt, san);
+    srv_crt = make_cert(srv_key, cn, ca_key, ca_crt, san);
     snprintf(ca_path, cap, "/tmp/qw_wstls_ca_%d.pem", (int)getpid());
     FILE *f = fopen(ca_path, "w");
     PEM_write_X509(f, ca_crt);
     fclose(f);
+}
+
+static void make_pki(const char *san, char *ca_path, size_t cap)
+{
+    make_pki_cn("server", san, ca_path, cap);
 }
 
 typedef struct srv {
@@ -173,6 +179,36 @@ static void expect_refused(const char *ca_or_null, const char *host, const char 
     ASSERT_EQ(0, qw_wstls_begin(&t, host, err, sizeof err));
     ASSERT_EQ(-1, run_handshake(&t, &s, err, sizeof err));
     ASSERT_STREQ(want, err);
+    cleanup(&s, &t, ca);
+}
+
+/* No fallback to the subject CN: a certificate without SAN whose CN is the
+ * host name is refused (RFC 6125 6.4.4; CAs must put names in the SAN). */
+TEST(wstls_refuses_cn_without_san)
+{
+    char ca[64], err[160] = "";
+    make_pki_cn("localhost", NULL, ca, sizeof ca);
+    qw_wstls t;
+    ASSERT_OK(qw_wstls_init(&t, ca, err, sizeof err));
+    srv s;
+    srv_new(&s);
+    ASSERT_EQ(0, qw_wstls_begin(&t, "localhost", err, sizeof err));
+    ASSERT_EQ(-1, run_handshake(&t, &s, err, sizeof err));
+    ASSERT_STREQ("tls: certificate verify failed: hostname mismatch", err);
+    cleanup(&s, &t, ca);
+}
+
+/* the same chain with the name in the SAN is accepted (control) */
+TEST(wstls_accepts_san_with_cn)
+{
+    char ca[64], err[160] = "";
+    make_pki_cn("localhost", "DNS:localhost", ca, sizeof ca);
+    qw_wstls t;
+    ASSERT_OK(qw_wstls_init(&t, ca, err, sizeof err));
+    srv s;
+    srv_new(&s);
+    ASSERT_EQ(0, qw_wstls_begin(&t, "localhost", err, sizeof err));
+    ASSERT_EQ(1, run_handshake(&t, &s, err, sizeof err));
     cleanup(&s, &t, ca);
 }
 
