@@ -65,6 +65,8 @@ struct qw_dash {
     double msg_rate;
     uint64_t http_requests, http_rejected, ws_dropped, ws_refused;
     struct dash_client *conns;
+    int64_t first_sub_mono; /* first time the feed was seen subscribed (readiness) */
+    int startup_done;       /* every product had a snapshot, or the grace passed */
 };
 
 typedef struct dash_client {

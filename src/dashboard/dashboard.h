@@ -34,6 +34,7 @@ typedef struct qw_dash_opts {
     const char *web_root; /* NULL/"" = build/web, else <exe dir>/web */
     const char *mode;     /* "live" | "replay" */
     int max_clients;      /* WebSocket clients; 0 = 64 */
+    double ready_grace_s; /* live readiness: longest wait for the first snapshots; 0 = 30 */
 } qw_dash_opts;
 
 /* Creates the listening vhost in ctx (created with
@@ -58,6 +59,12 @@ void qw_dash_tick(qw_dash *d, int64_t now_mono_ns);
  * The returned text stays valid until the next call on d. */
 const char *qw_dash_state_json(qw_dash *d, size_t *len);
 const char *qw_dash_metrics_text(qw_dash *d, size_t *len);
+/* Readiness of a streaming service (docs/DASHBOARD.md): live is ready while
+ * the feed is subscribed, once startup is over (every product received a
+ * snapshot, or ready_grace_s passed since the first subscribe); later
+ * resyncs of single books do not make it unready (their validity is in
+ * /api/state and /metrics). Replay: ready once it has a pipeline. why gets
+ * the reason, with the count of valid books. */
 int qw_dash_ready(qw_dash *d, char *why, size_t cap);
 
 #endif

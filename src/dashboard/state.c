@@ -320,18 +320,30 @@ int qw_dash_ready(qw_dash *dh, char *why, size_t cap)
         snprintf(why, cap, "no pipeline");
         return 0;
     }
-    if (dh->live && dh->live->state != QW_WS_SUBSCRIBED) {
-        snprintf(why, cap, "feed %s", qw_ws_state_name(dh->live->state));
-        return 0;
-    }
-    for (size_t i = 0; i < qw_pipeline_count(dh->p); i++) {
+    size_t n = qw_pipeline_count(dh->p), valid = 0, seen = 0;
+    for (size_t i = 0; i < n; i++) {
         const qw_chain *c = qw_pipeline_chain(dh->p, i);
-        if (!c->has_snapshot || c->needs_resync) {
-            snprintf(why, cap, "book %s not valid", c->product);
+        valid += c->has_snapshot && !c->needs_resync;
+        seen += c->st.snapshots > 0;
+    }
+    if (dh->live) {
+        if (dh->live->state != QW_WS_SUBSCRIBED) {
+            snprintf(why, cap, "feed %s (%zu/%zu books valid)", qw_ws_state_name(dh->live->state),
+                     valid, n);
+            return 0;
+        }
+        int64_t now = qw_now_mono_ns();
+        if (!dh->first_sub_mono)
+            dh->first_sub_mono = now;
+        double grace = dh->o.ready_grace_s > 0 ? dh->o.ready_grace_s : 30;
+        if (!dh->startup_done && (seen == n || (double)(now - dh->first_sub_mono) / 1e9 >= grace))
+            dh->startup_done = 1;
+        if (!dh->startup_done) {
+            snprintf(why, cap, "starting: %zu/%zu books received their first snapshot", seen, n);
             return 0;
         }
     }
-    snprintf(why, cap, "ok");
+    snprintf(why, cap, "ok (%zu/%zu books valid)", valid, n);
     return 1;
 }
 
