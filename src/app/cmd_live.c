@@ -112,6 +112,7 @@ static void tick(lws_sorted_usec_list_t *sul)
         (L->cfg->duration_s > 0 && now - L->start_mono >= (int64_t)(L->cfg->duration_s * 1e9))) {
         if (!qw_live_stopping(L->lv)) {
             QW_LOG(INFO, "stopping (%s)", sig_stop ? "signal" : "--duration reached");
+            qw_store_begin_close(L->store); /* --close-timeout counts from here */
             qw_live_stop(L->lv);
         }
         /* keep ticking so lws_service returns and the loop sees the stop */
@@ -239,6 +240,7 @@ int qw_cmd_live(const qw_config *cfg)
             break;
         if (sig_stop && !qw_live_stopping(L.lv)) {
             QW_LOG(INFO, "stopping (signal)");
+            qw_store_begin_close(L.store);
             qw_live_stop(L.lv);
         }
         if (qw_live_stopping(L.lv) && !stop_deadline)

@@ -55,6 +55,7 @@ void qw_config_defaults(qw_config *c)
     c->max_message = 32u << 20;
     c->flush_rows = 50000;
     c->flush_ms = 5000;
+    c->close_timeout_s = 8;
     c->compression = QW_COMP_ZSTD;
     c->zstd_level = 1;
     c->int_delta = 1;

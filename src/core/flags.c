@@ -257,6 +257,10 @@ static const qw_flag table[] = {
      .metavar = "N", .example = "1000", .help = "flush a table after N buffered rows"},
     {"--flush-ms", NULL, QW_FT_INT, F(flush_ms), .min = 1, .max = 86400000, .subs = STORE,
      .metavar = "N", .unit = "ms", .example = "100", .help = "flush after N ms since the last"},
+    {"--close-timeout", NULL, QW_FT_DOUBLE, F(close_timeout_s), .min = 0.1, .max = 3600,
+     .subs = LIVE, .metavar = "S", .unit = "seconds", .def = "8", .example = "2",
+     .help = "at exit (SIGTERM) the final flush and commit end within S seconds; rows not "
+             "committed by then are given up, counted and logged (Cloud Run allows 10 s)"},
     {"--compression", NULL, QW_FT_ENUM, F(compression), .choices = comp_choices, .subs = STORE,
      .metavar = "zstd|snappy|none", .example = "snappy", .help = "Parquet page compression"},
     {"--zstd-level", NULL, QW_FT_INT, F(zstd_level), .min = 1, .max = 19, .subs = STORE,

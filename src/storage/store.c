@@ -464,6 +464,16 @@ static void *writer_main(void *arg)
             flush_all(s);
         if (n == 0 && qw_spsc_closed(s->q) && qw_spsc_size(s->q) == 0)
             break;
+        int64_t hard = atomic_load(&s->hard_deadline_ns);
+        if (hard && qw_now_mono_ns() >= hard && qw_spsc_closed(s->q)) {
+            size_t left = qw_spsc_size(s->q); /* records, about one row each */
+            if (left) {
+                QW_LOG(ERROR, "close timeout: %zu queued records given up", left);
+                atomic_fetch_add(&s->st->rows_given_up, left);
+                s->final_error = 1;
+            }
+            break;
+        }
     }
     /* final flush: everything buffered goes to the committer (which, once
      * closing, gives up on failing commits after a grace period); failing
@@ -482,6 +492,9 @@ static void *writer_main(void *arg)
             break;
         if (again)
             qw__commit_wait_room(s);
+        int64_t hard = atomic_load(&s->hard_deadline_ns);
+        if (hard && qw_now_mono_ns() >= hard)
+            break;
         if (worst != QW_OK) {
             attempt++;
             struct timespec ts = {0, 250 * 1000000L};
@@ -491,6 +504,7 @@ static void *writer_main(void *arg)
     for (int t = 0; t < QW_TBL_COUNT; t++)
         if (s->buf[t].n) {
             QW_LOG(ERROR, "%s: %zu rows could not be committed", qw_tables[t].name, s->buf[t].n);
+            atomic_fetch_add(&s->st->rows_given_up, s->buf[t].n);
             s->final_error = 1;
         }
     writer_cpu(s);
@@ -578,10 +592,20 @@ fail:
     return e;
 }
 
+void qw_store_begin_close(qw_store *s)
+{
+    int64_t none = 0;
+    if (s && s->o.close_timeout_ms > 0)
+        atomic_compare_exchange_strong(&s->hard_deadline_ns, &none,
+                                       qw_now_mono_ns() + s->o.close_timeout_ms * QW_NS_PER_MS);
+}
+
 qw_err qw_store_close(qw_store *s)
 {
     if (!s)
         return QW_OK;
+    int64_t t0 = qw_now_mono_ns();
+    qw_store_begin_close(s);
     qw_spsc_close(s->q);
     if (s->cstarted)
         qw__commit_closing(s);
@@ -589,6 +613,15 @@ qw_err qw_store_close(qw_store *s)
         pthread_join(s->th, NULL);
     qw__commit_finish(s); /* commits what the writer queued last */
     qw_err e = s->final_error ? QW_IO : QW_OK;
+    {
+        uint64_t rows = 0;
+        for (int t = 0; t < QW_TBL_COUNT; t++)
+            rows += atomic_load(&s->st->rows_written[t]);
+        qw_log_write(e == QW_OK ? QW_LOG_INFO : QW_LOG_ERROR, QW_MODULE,
+                     "persistence closed in %.2f s: %llu rows committed, %llu given up",
+                     (double)(qw_now_mono_ns() - t0) / 1e9, (unsigned long long)rows,
+                     (unsigned long long)atomic_load(&s->st->rows_given_up));
+    }
     for (int t = 0; t < QW_TBL_COUNT; t++) {
         for (size_t k = 0; k < s->buf[t].np; k++)
             qw__store_part_free(&s->buf[t].p[k], t);

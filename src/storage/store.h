@@ -35,12 +35,14 @@ typedef struct qw_store_opts {
     long flush_rows;         /* 0 = 50,000 */
     long flush_ms;           /* 0 = 5,000 */
     qw_compression compression;
-    int zstd_level;       /* 0 = 3 */
-    int delta;            /* timestamps, longs, decimals as DELTA_BINARY_PACKED */
-    int blocking;         /* replay: back-pressure instead of drops */
-    size_t queue_records; /* 0 = 1 Mi records */
-    qw_fileio *io;        /* borrowed, shared by the writer and committer threads;
-                                    NULL = the local backend */
+    int zstd_level;        /* 0 = 3 */
+    int delta;             /* timestamps, longs, decimals as DELTA_BINARY_PACKED */
+    int blocking;          /* replay: back-pressure instead of drops */
+    size_t queue_records;  /* 0 = 1 Mi records */
+    long close_timeout_ms; /* qw_store_close finishes within this (rows not committed by then
+                              are given up, counted and logged); 0 = no bound */
+    qw_fileio *io;         /* borrowed, shared by the writer and committer threads;
+                                     NULL = the local backend */
 } qw_store_opts;
 
 /* Fill opts from the configuration (warehouse, catalog, flush triggers,
@@ -52,9 +54,13 @@ void qw_store_opts_from_config(qw_store_opts *o, const qw_config *c, int blockin
  * start), then starts the writer thread. */
 qw_err qw_store_open(qw_store **out, const qw_store_opts *o, qw_store_stats *stats, char *errbuf,
                      size_t errlen);
-/* Flush, commit and stop the thread; QW_IO when rows could not be
- * committed (they are reported in stats.errors and the log). */
+/* Flush, commit and stop the threads, within close_timeout_ms when set;
+ * QW_IO when rows could not be committed (stats.rows_given_up, the log).
+ * Logs one line: rows committed this run and rows given up. */
 qw_err qw_store_close(qw_store *s);
+/* The shutdown began (a signal): close_timeout_ms counts from now, so the
+ * time spent closing the feed connection is inside the budget. Idempotent. */
+void qw_store_begin_close(qw_store *s);
 
 /* Producer side (loop thread). */
 qw_err qw_store_put(qw_store *s, const qw_rec *r);

@@ -123,7 +123,9 @@ static void *committer_main(void *arg)
         qw__job j = s->jobs[s->jhead]; /* stays queued until committed or given up */
         /* closing, past the grace period, and the last attempt failed: the
          * rest is given up without more (possibly slow) attempts */
-        int give_up = s->closing && last_failed && qw_now_mono_ns() >= s->close_deadline_ns;
+        int64_t hard = atomic_load(&s->hard_deadline_ns), now = qw_now_mono_ns();
+        int give_up =
+            s->closing && ((last_failed && now >= s->close_deadline_ns) || (hard && now >= hard));
         pthread_mutex_unlock(&s->cmu);
         qw_err e = give_up ? QW_IO : commit_job(s, &j);
         commit_cpu(s);
@@ -135,7 +137,8 @@ static void *committer_main(void *arg)
             backoff_ms = 0;
             continue;
         }
-        if (s->closing && qw_now_mono_ns() >= s->close_deadline_ns) {
+        if (s->closing && (qw_now_mono_ns() >= s->close_deadline_ns || give_up)) {
+            atomic_fetch_add(&s->st->rows_given_up, j.rows);
             if (j.unknown) /* it may have landed: its files may be referenced */
                 QW_LOG(ERROR,
                        "%s: %zu rows may not have been committed (the catalog failed during "
@@ -199,6 +202,9 @@ void qw__commit_closing(qw_store *s)
     if (!s->closing) {
         s->closing = 1;
         s->close_deadline_ns = qw_now_mono_ns() + CLOSE_GRACE_NS;
+        int64_t hard = atomic_load(&s->hard_deadline_ns);
+        if (hard && hard < s->close_deadline_ns)
+            s->close_deadline_ns = hard;
     }
     pthread_cond_broadcast(&s->ccv);
     pthread_mutex_unlock(&s->cmu);

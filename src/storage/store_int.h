@@ -92,6 +92,7 @@ struct qw_store {
     int closing;     /* under cmu: closing: failing commits give up after close_deadline_ns */
     int writer_done; /* under cmu: no more jobs will come */
     int64_t close_deadline_ns;
+    _Atomic int64_t hard_deadline_ns; /* close_timeout_ms: nothing more is attempted after it */
     qw_ratelimit crl;
 };
 

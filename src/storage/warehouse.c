@@ -33,7 +33,9 @@ void qw_store_opts_from_config(qw_store_opts *o, const qw_config *c, int blockin
                          .compression = c->compression,
                          .blocking = blocking,
                          .zstd_level = c->zstd_level,
-                         .delta = c->int_delta};
+                         .delta = c->int_delta,
+                         /* replay commits everything; live has a shutdown budget */
+                         .close_timeout_ms = blocking ? 0 : (long)(c->close_timeout_s * 1000)};
 }
 
 qw_err qw_store_resolve(const char *warehouse, const char *catalog_uri, char *wh, size_t whcap,
