@@ -9,7 +9,7 @@ PKGS=(
   libjansson-dev libzstd-dev zstd libwebsockets-dev libssl-dev openssl
   libsnappy-dev libsqlite3-dev libpq-dev zlib1g-dev
   postgresql-15 chromium ca-certificates curl jq
-  python3 python3-sklearn python3-numpy python3-prometheus-client
+  python3 python3-sklearn python3-numpy python3-prometheus-client python3-yaml
   podman runc debootstrap uidmap
 )
 
