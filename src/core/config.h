@@ -81,6 +81,7 @@ typedef struct qw_config {
     size_t nproducts_all; /* --products before the shard filter */
     /* persistence (env) */
     int persist;
+    size_t queue_records;   /* writer ring (0 = 256 Ki records) */
     double close_timeout_s; /* live: bound of the final flush and commit at exit (default 8) */
     char warehouse[512];
     char catalog_uri[512];

@@ -525,7 +525,7 @@ qw_err qw_store_open(qw_store **out, const qw_store_opts *o, qw_store_stats *sta
     if (s->o.flush_ms <= 0)
         s->o.flush_ms = 5000;
     if (!s->o.queue_records)
-        s->o.queue_records = (size_t)1 << 20;
+        s->o.queue_records = (size_t)1 << 18;
     s->st = stats;
     s->rl = (qw_ratelimit){.first = 5, .every = 100};
     qw_ice_uuid(s->run_id);

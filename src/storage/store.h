@@ -38,7 +38,7 @@ typedef struct qw_store_opts {
     int zstd_level;        /* 0 = 3 */
     int delta;             /* timestamps, longs, decimals as DELTA_BINARY_PACKED */
     int blocking;          /* replay: back-pressure instead of drops */
-    size_t queue_records;  /* 0 = 1 Mi records */
+    size_t queue_records;  /* 0 = 256 Ki records (36 MiB at 144 B; a 512 MiB instance) */
     long close_timeout_ms; /* qw_store_close finishes within this (rows not committed by then
                               are given up, counted and logged); 0 = no bound */
     qw_fileio *io;         /* borrowed, shared by the writer and committer threads;

@@ -34,6 +34,7 @@ void qw_store_opts_from_config(qw_store_opts *o, const qw_config *c, int blockin
                          .blocking = blocking,
                          .zstd_level = c->zstd_level,
                          .delta = c->int_delta,
+                         .queue_records = c->queue_records,
                          /* replay commits everything; live has a shutdown budget */
                          .close_timeout_ms = blocking ? 0 : (long)(c->close_timeout_s * 1000)};
 }
