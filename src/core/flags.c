@@ -251,8 +251,9 @@ static const qw_flag table[] = {
     {"--warehouse", "ICEBERG_WAREHOUSE", QW_FT_STRING, F(warehouse), .subs = STORE | LAKE,
      .metavar = "URI", .example = "file:///tmp/wh", .help = "lake data location (file:// or path)"},
     {"--catalog-uri", "ICEBERG_CATALOG_URI", QW_FT_STRING, F(catalog_uri), .subs = STORE | LAKE,
-     .metavar = "URI", .def = "SQLite in the warehouse", .example = "sqlite:///tmp/c.db",
-     .help = "Iceberg SQL catalog (sqlite:// or postgresql://; password redacted in logs)"},
+     .metavar = "URI", .def = "SQLite in the warehouse", .example = "sqlite:////tmp/c.db",
+     .help = "Iceberg SQL catalog: postgresql://, postgresql+psycopg2:// (pyiceberg's form), "
+             "sqlite:////ABS or sqlite:///REL (SQLAlchemy), or a file path; passwords redacted"},
     {"--flush-rows", NULL, QW_FT_INT, F(flush_rows), .min = 1, .max = 100000000, .subs = STORE,
      .metavar = "N", .example = "1000", .help = "flush a table after N buffered rows"},
     {"--flush-ms", NULL, QW_FT_INT, F(flush_ms), .min = 1, .max = 86400000, .subs = STORE,

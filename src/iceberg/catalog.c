@@ -232,7 +232,7 @@ static qw_err init_schema(qw_catalog *c)
     return exec(c, q, NULL, 0, has_type_fn, &c->has_type, NULL);
 }
 
-static void redact(const char *uri, char *out, size_t cap)
+void qw_catalog_redact(const char *uri, char *out, size_t cap)
 {
     /* scheme://user:PASSWORD@host -> scheme://user:***@host */
     const char *at = strchr(uri, '@'), *ss = strstr(uri, "://");
@@ -245,10 +245,63 @@ static void redact(const char *uri, char *out, size_t cap)
     }
     const char *pw = strstr(uri, "password=");
     if (pw) {
-        snprintf(out, cap, "%.*spassword=***", (int)(pw - uri), uri);
+        const char *end = pw + 9 + strcspn(pw + 9, "& ");
+        snprintf(out, cap, "%.*spassword=***%s", (int)(pw - uri), uri, end);
         return;
     }
     snprintf(out, cap, "%s", uri);
+}
+
+qw_err qw_catalog_parse_uri(const char *uri, qw_catalog_kind *kind, char *out, size_t cap,
+                            char *errbuf, size_t errlen)
+{
+    static const char *const pg_drivers[] = {"postgresql+psycopg2://", "postgresql+psycopg://",
+                                             "postgresql+pg8000://", "postgresql+asyncpg://"};
+    const char *ss = strstr(uri, "://");
+    char red[600];
+    qw_catalog_redact(uri, red, sizeof red);
+    int n = -1;
+    if (strncmp(uri, "postgresql://", 13) == 0 || strncmp(uri, "postgres://", 11) == 0) {
+        *kind = QW_CATALOG_POSTGRES;
+        n = snprintf(out, cap, "%s", uri);
+    }
+    for (size_t i = 0; n < 0 && i < sizeof pg_drivers / sizeof pg_drivers[0]; i++)
+        if (strncmp(uri, pg_drivers[i], strlen(pg_drivers[i])) == 0) {
+            *kind = QW_CATALOG_POSTGRES; /* the driver is pyiceberg's business, not libpq's */
+            n = snprintf(out, cap, "postgresql://%s", uri + strlen(pg_drivers[i]));
+        }
+    if (n < 0 &&
+        (strncmp(uri, "sqlite:///", 10) == 0 || strncmp(uri, "sqlite+pysqlite:///", 19) == 0)) {
+        const char *path = strchr(uri, ':') + 4; /* SQLAlchemy: after "://" + "/" */
+        const char *q = strchr(path, '?');
+        if (!*path || *path == '?' || strncmp(path, ":memory:", 8) == 0) {
+            QW_SETERR(errbuf, errlen,
+                      "catalog URI %s: an in-memory SQLite catalog cannot be shared", red);
+            return QW_INVAL;
+        }
+        *kind = QW_CATALOG_SQLITE;
+        n = snprintf(out, cap, "%.*s", q ? (int)(q - path) : (int)strlen(path), path);
+    }
+    if (n < 0 && strncmp(uri, "file://", 7) == 0) {
+        *kind = QW_CATALOG_SQLITE;
+        n = snprintf(out, cap, "%s", uri + 7);
+    }
+    if (n < 0 && ss) {
+        QW_SETERR(errbuf, errlen,
+                  "catalog URI %s: scheme '%.*s' is not supported (use postgresql://, "
+                  "postgresql+psycopg2://, sqlite:///PATH, file://PATH or a file path)",
+                  red, (int)(ss - uri), uri);
+        return QW_INVAL;
+    }
+    if (n < 0) {
+        *kind = QW_CATALOG_SQLITE;
+        n = snprintf(out, cap, "%s", uri);
+    }
+    if (n < 0 || (size_t)n >= cap || !*out) {
+        QW_SETERR(errbuf, errlen, "catalog URI %s: %s", red, *out ? "too long" : "empty");
+        return QW_INVAL;
+    }
+    return QW_OK;
 }
 
 qw_err qw_catalog_open(qw_catalog **out, const char *uri, const char *name, char *errbuf,
@@ -266,16 +319,21 @@ qw_err qw_catalog_open(qw_catalog **out, const char *uri, const char *name, char
         return QW_INVAL;
     }
     snprintf(c->name, sizeof c->name, "%s", name);
-    redact(uri, c->redacted, sizeof c->redacted);
-    qw_err e;
-    if (strncmp(uri, "postgresql://", 13) == 0 || strncmp(uri, "postgres://", 11) == 0) {
+    qw_catalog_redact(uri, c->redacted, sizeof c->redacted);
+    qw_catalog_kind kind;
+    char path[sizeof c->conninfo];
+    qw_err e = qw_catalog_parse_uri(uri, &kind, path, sizeof path, errbuf, errlen);
+    if (e != QW_OK) {
+        if (errbuf && errlen)
+            QW_LOG(ERROR, "%s", errbuf);
+        qw_free(c);
+        return e;
+    }
+    if (kind == QW_CATALOG_POSTGRES) {
         c->pg = 1;
-        snprintf(c->conninfo, sizeof c->conninfo, "%s", uri);
+        snprintf(c->conninfo, sizeof c->conninfo, "%s", path);
         e = pg_connect(c) == 0 ? QW_OK : QW_DB;
     } else {
-        const char *path = strncmp(uri, "sqlite:///", 10) == 0 ? uri + 9
-                           : strncmp(uri, "file://", 7) == 0   ? uri + 7
-                                                               : uri;
         int rc = sqlite3_open_v2(
             path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
         if (rc != SQLITE_OK) {

@@ -23,12 +23,27 @@
 
 typedef struct qw_catalog qw_catalog; /* opaque */
 
-/* uri: "postgresql://user:pass@host:port/db?..." (libpq URI) or
- * "sqlite:///abs/path/catalog.db" or a plain file path (SQLite).
+/* uri, in the forms pyiceberg's SqlCatalog (SQLAlchemy) and libpq take:
+ *   postgresql://user:pass@host:port/db?..., postgres://...   libpq URI
+ *   postgresql+psycopg2://, +psycopg://, +pg8000://, +asyncpg://  the same
+ *   sqlite:///relative/path.db, sqlite:////abs/path.db        SQLAlchemy
+ *     (sqlite+pysqlite:// too; three slashes = relative, four = absolute)
+ *   file:///abs/path.db, or a plain file path                  SQLite
+ * Anything else with a "scheme://" (mysql://, sqlite:// in memory, ...) is
+ * QW_INVAL with a message naming the accepted forms. Passwords never reach
+ * errbuf or the log (qw_catalog_redact).
  * name: the catalog_name column value ("quotewatch"). */
 qw_err qw_catalog_open(qw_catalog **out, const char *uri, const char *name, char *errbuf,
                        size_t errlen);
 void qw_catalog_close(qw_catalog *c); /* NULL is a no-op */
+
+typedef enum { QW_CATALOG_SQLITE, QW_CATALOG_POSTGRES } qw_catalog_kind;
+/* Classify uri (forms above): *kind and the libpq conninfo or SQLite path
+ * in out. QW_INVAL with errbuf saying why (no password in it). */
+qw_err qw_catalog_parse_uri(const char *uri, qw_catalog_kind *kind, char *out, size_t cap,
+                            char *errbuf, size_t errlen);
+/* uri with any password replaced by *** (user:***@, password=***). */
+void qw_catalog_redact(const char *uri, char *out, size_t cap);
 
 /* Create the namespace if missing (QW_OK either way). */
 qw_err qw_catalog_create_namespace(qw_catalog *c, const char *ns);

@@ -20,3 +20,17 @@ for i in 1 2 3 4 5 6 7 8; do
 done
 for p in "${pids[@]}"; do wait "$p" || { cat "$T"/race*.log | grep -v '^{"time' | head; die "concurrent catalog creation failed"; }; done
 echo "postgresql catalog: ok"
+# pyiceberg's SQLAlchemy form of the same database works; other schemes are
+# refused at start with the accepted forms named, and no password leaks
+SA_URI="postgresql+psycopg2://qw:secretpw@127.0.0.1:$PG_PORT/qw"
+"$QW_BIN" replay "$REAL" --persist --catalog-uri "$SA_URI" --warehouse "$T/wh-sa" --summary "$T/sa.json" \
+  > "$T/sa.out" 2> "$T/sa.log" || { tail "$T/sa.log"; die "postgresql+psycopg2:// catalog URI refused"; }
+"$QW_BIN" lake tables --catalog-uri "$SA_URI" --warehouse "$T/wh-sa" > "$T/sa-tables.txt" 2>>"$T/sa.log" \
+  || die "lake tables through postgresql+psycopg2://"
+grep -q raw_orderbook "$T/sa-tables.txt" || die "tables missing through postgresql+psycopg2://"
+rc=0; "$QW_BIN" replay "$REAL" --persist --catalog-uri "mysql+pymysql://u:secretpw@127.0.0.1/db" \
+  --warehouse "$T/wh-my" > "$T/my.out" 2> "$T/my.log" || rc=$?
+[ "$rc" != 0 ] || die "a mysql:// catalog URI must be refused"
+grep -q "scheme 'mysql+pymysql' is not supported" "$T/my.log" || { cat "$T/my.log"; die "no clear error for mysql://"; }
+! grep -q secretpw "$T/my.log" "$T/my.out" "$T/sa.log" "$T/sa.json" || die "a password reached the output"
+echo "catalog URI forms: ok"

@@ -92,7 +92,7 @@ TEST(catalog_list_and_reopen_persists)
     ASSERT_EQ(n, 2);
     qw_catalog_close(c);
     char uri[300];
-    snprintf(uri, sizeof uri, "sqlite://%s", path);
+    snprintf(uri, sizeof uri, "sqlite:///%s", path); /* SQLAlchemy: sqlite:////abs */
     ASSERT_OK(qw_catalog_open(&c, uri, "quotewatch", eb, sizeof eb));
     ASSERT_OK(qw_catalog_load(c, "ns", "lst_a", loc, sizeof loc));
     ASSERT_STREQ(loc, "A");
@@ -214,4 +214,60 @@ TEST(catalog_concurrent_processes_lose_no_commit)
     ASSERT_STREQ(loc, at);
     ASSERT_OK(qw_catalog_drop(c, "quotewatch", t));
     qw_catalog_close(c);
+}
+
+/* The URI forms pyiceberg's SqlCatalog users write, libpq's, and the ones
+ * refused; no password in any message. */
+TEST(catalog_uri_forms)
+{
+    static const struct {
+        const char *uri;
+        int ok, pg;
+        const char *out;
+    } cases[] = {
+        {"postgresql://u:pw@h:5432/db", 1, 1, "postgresql://u:pw@h:5432/db"},
+        {"postgres://u@h/db?sslmode=require", 1, 1, "postgres://u@h/db?sslmode=require"},
+        {"postgresql+psycopg2://u:pw@h/db", 1, 1, "postgresql://u:pw@h/db"},
+        {"postgresql+psycopg://u:pw@h/db", 1, 1, "postgresql://u:pw@h/db"},
+        {"postgresql+pg8000://u:pw@h/db", 1, 1, "postgresql://u:pw@h/db"},
+        {"postgresql://u:pw@/db?host=/cloudsql/p:r:i", 1, 1,
+         "postgresql://u:pw@/db?host=/cloudsql/p:r:i"},
+        {"sqlite:////abs/cat.db", 1, 0, "/abs/cat.db"},
+        {"sqlite:///rel/cat.db", 1, 0, "rel/cat.db"},
+        {"sqlite+pysqlite:////abs/cat.db", 1, 0, "/abs/cat.db"},
+        {"sqlite:////abs/cat.db?check_same_thread=false", 1, 0, "/abs/cat.db"},
+        {"file:///abs/cat.db", 1, 0, "/abs/cat.db"},
+        {"plain/cat.db", 1, 0, "plain/cat.db"},
+        {"mysql+pymysql://u:secretpw@h/db", 0, 0, NULL},
+        {"sqlite://", 0, 0, NULL},
+        {"sqlite:///:memory:", 0, 0, NULL},
+        {"http://u:secretpw@h/", 0, 0, NULL},
+        {"", 0, 0, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        qw_catalog_kind k = QW_CATALOG_SQLITE;
+        char out[256] = "", eb[256] = "";
+        qw_err e = qw_catalog_parse_uri(cases[i].uri, &k, out, sizeof out, eb, sizeof eb);
+        if ((e == QW_OK) != cases[i].ok)
+            qwt_fail(__FILE__, __LINE__, "%s: %s (%s)", cases[i].uri, qw_err_name(e), eb);
+        if (cases[i].ok) {
+            ASSERT_EQ(k == QW_CATALOG_POSTGRES, cases[i].pg);
+            ASSERT_STREQ(out, cases[i].out);
+        } else {
+            ASSERT_EQ(e, QW_INVAL);
+            ASSERT_TRUE(eb[0] != '\0');
+            ASSERT_TRUE(strstr(eb, "secretpw") == NULL);
+        }
+    }
+    char r[256];
+    qw_catalog_redact("postgresql+psycopg2://u:secretpw@h/db", r, sizeof r);
+    ASSERT_STREQ(r, "postgresql+psycopg2://u:***@h/db");
+    qw_catalog_redact("postgresql:///db?user=u&password=secretpw&host=h", r, sizeof r);
+    ASSERT_STREQ(r, "postgresql:///db?user=u&password=***&host=h");
+    /* opening a refused URI fails cleanly, without the password */
+    qw_catalog *c = NULL;
+    char eb[256];
+    ASSERT_EQ(qw_catalog_open(&c, "mysql://u:secretpw@h/db", "quotewatch", eb, sizeof eb),
+              QW_INVAL);
+    ASSERT_TRUE(c == NULL && strstr(eb, "secretpw") == NULL && strstr(eb, "mysql") != NULL);
 }
