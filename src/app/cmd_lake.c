@@ -2,7 +2,6 @@
  * — minimal inspection of the Iceberg lake (docs/TABLES.md). Wiring only:
  * the catalog, metadata, scan planning and orphan search live in src/iceberg/. */
 #define QW_MODULE "lake"
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,9 +45,9 @@ static void lake_close(lake *L)
     qw_catalog_close(L->c);
 }
 
-static const char *summary_str(const json_t *snap, const char *k)
+static const char *summary_str(const qw_ice_meta *m, int64_t snap, const char *k)
 {
-    const char *v = json_string_value(json_object_get(json_object_get(snap, "summary"), k));
+    const char *v = qw_ice_meta_summary(m, snap, k);
     return v ? v : "0";
 }
 
@@ -67,13 +66,10 @@ static int print_table(void *ctx, const char *table, const char *loc)
         printf("%-14s  (unreadable metadata: %s)\n", table, eb);
         return 0;
     }
-    const json_t *snap =
-        m->current_snapshot_id >= 0 ? qw_ice_meta_snapshot(m, m->current_snapshot_id) : NULL;
-    size_t nsnap = json_array_size(json_object_get(m->root, "snapshots"));
-    printf("%-14s  snapshots %-5zu records %-12s files %-7s size %-12s  %s\n", table, nsnap,
-           snap ? summary_str(snap, "total-records") : "0",
-           snap ? summary_str(snap, "total-data-files") : "0",
-           snap ? summary_str(snap, "total-files-size") : "0", loc);
+    int64_t cur = m->current_snapshot_id;
+    printf("%-14s  snapshots %-5zu records %-12s files %-7s size %-12s  %s\n", table,
+           qw_ice_meta_nsnapshots(m), summary_str(m, cur, "total-records"),
+           summary_str(m, cur, "total-data-files"), summary_str(m, cur, "total-files-size"), loc);
     qw_ice_meta_free(m);
     return 0;
 }
@@ -122,23 +118,15 @@ static int cmd_describe(lake *L, const char *table)
         printf("  %4d  %-20s %s(source %d)\n", pf->field_id, pf->name,
                qw_ice_transform_str(pf, tb, sizeof tb), pf->source_id);
     }
-    json_t *snaps = json_object_get(m->root, "snapshots");
-    printf("snapshots (%zu):\n", json_array_size(snaps));
-    size_t i;
-    json_t *s;
-    json_array_foreach(snaps, i, s)
-    {
-        printf("  %-20lld seq %-5lld %s  +%s records, total %s%s\n",
-               (long long)json_integer_value(json_object_get(s, "snapshot-id")),
-               (long long)json_integer_value(json_object_get(s, "sequence-number")),
-               json_string_value(json_object_get(json_object_get(s, "summary"), "operation"))
-                   ? json_string_value(json_object_get(json_object_get(s, "summary"), "operation"))
-                   : "?",
-               summary_str(s, "added-records"), summary_str(s, "total-records"),
-               json_integer_value(json_object_get(s, "snapshot-id")) == m->current_snapshot_id
-                   ? "  (current)"
-                   : "");
-    }
+    size_t nsnap = qw_ice_meta_nsnapshots(m);
+    printf("snapshots (%zu):\n", nsnap);
+    qw_ice_snapshot s;
+    for (size_t i = 0; i < nsnap && qw_ice_meta_snapshot_at(m, i, &s) == QW_OK; i++)
+        printf("  %-20lld seq %-5lld %s  +%s records, total %s%s\n", (long long)s.snapshot_id,
+               (long long)s.sequence_number, s.operation[0] ? s.operation : "?",
+               summary_str(m, s.snapshot_id, "added-records"),
+               summary_str(m, s.snapshot_id, "total-records"),
+               s.snapshot_id == m->current_snapshot_id ? "  (current)" : "");
     qw_ice_meta_free(m);
     return 0;
 }
