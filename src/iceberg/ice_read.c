@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "avro/avro.h"
+#include "avro/avro_json.h"
 #include "core/alloc.h"
 #include "iceberg/ice_int.h"
 

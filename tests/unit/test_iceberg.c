@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "avro/avro.h"
+#include "avro/avro_json.h"
 #include "core/alloc.h"
 #include "harness.h"
 #include "iceberg/iceberg.h"
