@@ -2,7 +2,7 @@
  * must decode or fail cleanly, within the limits (no crash, no leak). */
 #include <jansson.h>
 
-#include "avro/avro.h"
+#include "avro/avro_json.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 

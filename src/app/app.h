@@ -9,8 +9,6 @@ int qw_cmd_replay(const qw_config *cfg);
 int qw_cmd_live(const qw_config *cfg);
 int qw_cmd_sim(const qw_config *cfg);
 int qw_cmd_lake(const qw_config *cfg);
-/* `quotewatch lake scan TABLE` (cmd_lake_scan.c, called by qw_cmd_lake) */
-int qw_lake_scan(const qw_config *cfg, const char *table);
 void qw_usage(void);
 
 #endif

@@ -11,6 +11,7 @@
  */
 #include "avro/avro.h"
 
+#include <jansson.h>
 #include <string.h>
 #include <sys/random.h>
 #include <zlib.h>

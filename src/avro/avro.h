@@ -14,21 +14,14 @@
  *
  * Reader: strict and bounded (hostile-input safe): header, metadata map, the
  * schema compiled from `avro.schema`, blocks (sync markers checked, deflate
- * inflated with an output cap) and a schema-driven generic decoder that
- * produces jansson values:
- *   null -> null, boolean -> true/false, int/long -> integer,
- *   float/double -> real (NaN/inf as null: JSON cannot hold them),
- *   string -> string (must be valid UTF-8), enum -> symbol string,
- *   bytes/fixed -> lowercase hex string ("" for zero bytes),
- *   record -> object in field order, array -> array,
- *   map -> object (keys must be valid UTF-8), union -> the branch's value.
- * Iceberg's int-keyed maps are arrays of {key, value} records and decode as
- * arrays of objects.
+ * inflated with an output cap) and a schema-driven generic decoder. This
+ * header opens and closes a reader and reads its file metadata; the records
+ * (and the parsed schema) come out as jansson values through avro_json.h,
+ * the internal view for the iceberg layer and tests.
  */
 #ifndef QW_AVRO_H
 #define QW_AVRO_H
 
-#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -116,11 +109,7 @@ qw_err qw_avro_reader_open(qw_avro_reader **out, const uint8_t *data, size_t len
 const uint8_t *qw_avro_reader_meta(const qw_avro_reader *r, const char *key, size_t *n);
 /* Metadata value as a NUL-terminated copy in buf (truncation -> QW_TOO_LARGE). */
 qw_err qw_avro_reader_meta_str(const qw_avro_reader *r, const char *key, char *buf, size_t cap);
-/* The parsed avro.schema (borrowed, valid until close). */
-const json_t *qw_avro_reader_schema(const qw_avro_reader *r);
-/* Next record: *out = new reference (caller json_decref), or NULL at the end
- * of the file (QW_OK). Any error is sticky. */
-qw_err qw_avro_reader_next(qw_avro_reader *r, json_t **out);
+/* Records: qw_avro_reader_next in avro_json.h. Any error is sticky. */
 const char *qw_avro_reader_errmsg(const qw_avro_reader *r);
 void qw_avro_reader_close(qw_avro_reader *r); /* NULL is a no-op */
 

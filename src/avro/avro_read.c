@@ -16,7 +16,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "avro/avro.h"
+#include "avro/avro_json.h"
 #include "core/alloc.h"
 
 #define MAX_META 64

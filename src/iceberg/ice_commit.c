@@ -131,7 +131,7 @@ static json_t *summary(const qw_ice_meta *p, const qw_ice_data_file *files, size
 {
     const json_t *ps = NULL;
     if (p->current_snapshot_id >= 0)
-        ps = json_object_get(qw_ice_meta_snapshot(p, p->current_snapshot_id), "summary");
+        ps = json_object_get(qw__ice_snapshot_json(p, p->current_snapshot_id), "summary");
     int64_t rows = 0, bytes = 0;
     size_t parts = 0;
     for (size_t i = 0; i < n; i++) {
@@ -165,7 +165,7 @@ static json_t *summary(const qw_ice_meta *p, const qw_ice_data_file *files, size
 static qw_err next_meta(const qw_ice_meta *p, const char *parent_loc, int64_t snap_id, int64_t seq,
                         const char *list_loc, json_t *sum, int64_t ts, qw_ice_meta **out)
 {
-    json_t *r = json_deep_copy(p->root);
+    json_t *r = json_deep_copy(qw__ice_root(p));
     if (!r) {
         json_decref(sum);
         return QW_NOMEM;
@@ -229,7 +229,7 @@ static qw_err parent_manifests(qw_fileio *io, const qw_ice_meta *p, qw_ice_manif
     *n = 0;
     if (p->current_snapshot_id < 0)
         return QW_OK;
-    const json_t *snap = qw_ice_meta_snapshot(p, p->current_snapshot_id);
+    const json_t *snap = qw__ice_snapshot_json(p, p->current_snapshot_id);
     const char *list = json_string_value(json_object_get(snap, "manifest-list"));
     if (!list) {
         snprintf(err, errlen, "parent snapshot has no manifest-list (v1 inline manifests)");
@@ -286,10 +286,10 @@ static qw_err one_attempt(attempt_ctx *a, int attempt)
                  qw_err_name(e));
         return e;
     }
-    if (a->o && a->o->snapshot_id && qw_ice_meta_snapshot(p, a->snap_id)) {
+    if (a->o && a->o->snapshot_id && qw__ice_snapshot_json(p, a->snap_id)) {
         /* the caller's id is in the table: an earlier call whose outcome
          * was unknown did commit; committing again would duplicate rows */
-        const json_t *sn = qw_ice_meta_snapshot(p, a->snap_id);
+        const json_t *sn = qw__ice_snapshot_json(p, a->snap_id);
         res->snapshot_id = a->snap_id;
         res->sequence_number = json_integer_value(json_object_get(sn, "sequence-number"));
         res->landed_before = 1;
@@ -297,7 +297,7 @@ static qw_err one_attempt(attempt_ctx *a, int attempt)
         qw_ice_meta_free(p);
         return QW_OK;
     }
-    while (qw_ice_meta_snapshot(p, a->snap_id)) /* collision: a new id, a new manifest */
+    while (qw__ice_snapshot_json(p, a->snap_id)) /* collision: a new id, a new manifest */
         a->snap_id = qw_ice_random_id(), a->manifest[0] = 0;
     if (a->manifest[0] && strcmp(a->manifest_table, p->uuid) != 0)
         a->manifest[0] = 0; /* table was replaced: its spec may differ */
@@ -355,10 +355,11 @@ static qw_err one_attempt(attempt_ctx *a, int attempt)
     e = next_meta(p, ploc, a->snap_id, seq, list, summary(p, a->files, a->n, a->o), ts, &nm);
     int ver = qw_ice_metadata_version(ploc);
     if (e == QW_OK)
-        e = write_meta(a->io, nm,
-                       ver >= 0 ? ver + 1
-                                : (int)json_array_size(json_object_get(nm->root, "metadata-log")),
-                       nloc, sizeof(nloc));
+        e = write_meta(
+            a->io, nm,
+            ver >= 0 ? ver + 1
+                     : (int)json_array_size(json_object_get(qw__ice_root(nm), "metadata-log")),
+            nloc, sizeof(nloc));
     if (e != QW_OK) {
         snprintf(res->err, sizeof(res->err), "write metadata: %s", qw_err_name(e));
         qw_fileio_remove(a->io, list);

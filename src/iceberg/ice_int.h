@@ -19,6 +19,24 @@ static inline int64_t qw__ice_jint(const json_t *o, const char *k, int64_t dflt)
     return json_is_integer(v) ? (int64_t)json_integer_value(v) : dflt;
 }
 
+/* Every qw_ice_meta is allocated as this (qw__ice_meta_wrap): the public
+ * parsed view first, then the document it was parsed from. */
+typedef struct qw__ice_meta_doc {
+    qw_ice_meta pub; /* must stay the first member */
+    json_t *root;    /* the whole document (owned): unknown fields survive a commit */
+} qw__ice_meta_doc;
+
+/* The document behind m (borrowed). */
+static inline json_t *qw__ice_root(const qw_ice_meta *m)
+{
+    return ((const qw__ice_meta_doc *)(const void *)m)->root;
+}
+/* A new qw_ice_meta over root (takes ownership of root, also on error):
+ * parses the view; err may be NULL. */
+qw_err qw__ice_meta_wrap(json_t *root, qw_ice_meta **out, char *err, size_t errlen);
+/* Snapshot object by id (borrowed) or NULL. */
+const json_t *qw__ice_snapshot_json(const qw_ice_meta *m, int64_t snapshot_id);
+
 /* Iceberg JSON of a schema (struct) and of a spec's field array. */
 json_t *qw__ice_schema_json(const qw_ice_schema *s);
 json_t *qw__ice_spec_json(const qw_ice_spec *sp);

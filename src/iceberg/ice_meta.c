@@ -87,7 +87,7 @@ static qw_err parse_spec_fields(const json_t *fields, qw_ice_spec *sp)
 qw_err qw_ice_meta_spec(const qw_ice_meta *m, int spec_id, qw_ice_spec *out)
 {
     memset(out, 0, sizeof(*out));
-    const json_t *specs = json_object_get(m->root, "partition-specs");
+    const json_t *specs = json_object_get(qw__ice_root(m), "partition-specs");
     size_t i;
     const json_t *s;
     json_array_foreach(specs, i, s)
@@ -97,15 +97,15 @@ qw_err qw_ice_meta_spec(const qw_ice_meta *m, int spec_id, qw_ice_spec *out)
             return parse_spec_fields(json_object_get(s, "fields"), out);
         }
     }
-    const json_t *v1 = json_object_get(m->root, "partition-spec");
+    const json_t *v1 = json_object_get(qw__ice_root(m), "partition-spec");
     if (json_is_array(v1) && spec_id == 0)
         return parse_spec_fields(v1, out);
     return QW_NOT_FOUND;
 }
 
-const json_t *qw_ice_meta_snapshot(const qw_ice_meta *m, int64_t snapshot_id)
+const json_t *qw__ice_snapshot_json(const qw_ice_meta *m, int64_t snapshot_id)
 {
-    const json_t *snaps = json_object_get(m->root, "snapshots");
+    const json_t *snaps = json_object_get(qw__ice_root(m), "snapshots");
     size_t i;
     const json_t *s;
     json_array_foreach(snaps, i, s)
@@ -118,7 +118,7 @@ const json_t *qw_ice_meta_snapshot(const qw_ice_meta *m, int64_t snapshot_id)
 
 static qw_err build_view(qw_ice_meta *m, char *err, size_t errlen)
 {
-    json_t *r = m->root;
+    json_t *r = qw__ice_root(m);
     if (!json_is_object(r)) {
         QW_SETERR(err, errlen, "metadata is not a JSON object");
         return QW_CORRUPT;
@@ -141,7 +141,7 @@ static qw_err build_view(qw_ice_meta *m, char *err, size_t errlen)
     m->last_column_id = (int)qw__ice_jint(r, "last-column-id", 0);
     m->last_partition_id = (int)qw__ice_jint(r, "last-partition-id", 999);
     m->current_snapshot_id = qw__ice_jint(r, "current-snapshot-id", -1);
-    if (m->current_snapshot_id >= 0 && !qw_ice_meta_snapshot(m, m->current_snapshot_id)) {
+    if (m->current_snapshot_id >= 0 && !qw__ice_snapshot_json(m, m->current_snapshot_id)) {
         QW_SETERR(err, errlen, "current-snapshot-id %lld not among snapshots",
                   (long long)m->current_snapshot_id);
         return QW_CORRUPT;
@@ -184,18 +184,24 @@ qw_err qw_ice_meta_parse(const char *json, size_t len, qw_ice_meta **out, char *
         QW_SETERR(err, errlen, "metadata JSON: %s (line %d)", jerr.text, jerr.line);
         return QW_BAD_JSON;
     }
-    qw_ice_meta *m = qw_calloc(1, sizeof(*m));
-    if (!m) {
+    return qw__ice_meta_wrap(root, out, err, errlen);
+}
+
+qw_err qw__ice_meta_wrap(json_t *root, qw_ice_meta **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    qw__ice_meta_doc *d = qw_calloc(1, sizeof(*d));
+    if (!d) {
         json_decref(root);
         return QW_NOMEM;
     }
-    m->root = root;
-    qw_err e = build_view(m, err, errlen);
+    d->root = root;
+    qw_err e = build_view(&d->pub, err, errlen);
     if (e != QW_OK) {
-        qw_ice_meta_free(m);
+        qw_ice_meta_free(&d->pub);
         return e;
     }
-    *out = m;
+    *out = &d->pub;
     return QW_OK;
 }
 
@@ -203,15 +209,75 @@ void qw_ice_meta_free(qw_ice_meta *m)
 {
     if (!m)
         return;
-    json_decref(m->root);
-    qw_free(m);
+    qw__ice_meta_doc *d = (qw__ice_meta_doc *)(void *)m;
+    json_decref(d->root);
+    qw_free(d);
+}
+
+static void snapshot_view(const json_t *s, qw_ice_snapshot *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->snapshot_id = qw__ice_jint(s, "snapshot-id", -1);
+    out->parent_snapshot_id = qw__ice_jint(s, "parent-snapshot-id", -1);
+    out->sequence_number = qw__ice_jint(s, "sequence-number", 0);
+    out->timestamp_ms = qw__ice_jint(s, "timestamp-ms", -1);
+    out->schema_id = (int)qw__ice_jint(s, "schema-id", -1);
+    const char *op = json_string_value(json_object_get(json_object_get(s, "summary"), "operation"));
+    snprintf(out->operation, sizeof(out->operation), "%s", op ? op : "");
+    const char *list = json_string_value(json_object_get(s, "manifest-list"));
+    snprintf(out->manifest_list, sizeof(out->manifest_list), "%s", list ? list : "");
+}
+
+size_t qw_ice_meta_nsnapshots(const qw_ice_meta *m)
+{
+    return json_array_size(json_object_get(qw__ice_root(m), "snapshots"));
+}
+
+qw_err qw_ice_meta_snapshot_at(const qw_ice_meta *m, size_t i, qw_ice_snapshot *out)
+{
+    const json_t *s = json_array_get(json_object_get(qw__ice_root(m), "snapshots"), i);
+    if (!json_is_object(s))
+        return QW_NOT_FOUND;
+    snapshot_view(s, out);
+    return QW_OK;
+}
+
+qw_err qw_ice_meta_snapshot(const qw_ice_meta *m, int64_t snapshot_id, qw_ice_snapshot *out)
+{
+    const json_t *s = qw__ice_snapshot_json(m, snapshot_id);
+    if (!s)
+        return QW_NOT_FOUND;
+    if (out)
+        snapshot_view(s, out);
+    return QW_OK;
+}
+
+const char *qw_ice_meta_summary(const qw_ice_meta *m, int64_t snapshot_id, const char *key)
+{
+    const json_t *s = qw__ice_snapshot_json(m, snapshot_id);
+    return json_string_value(json_object_get(json_object_get(s, "summary"), key));
+}
+
+const char *qw_ice_meta_property(const qw_ice_meta *m, const char *key)
+{
+    return json_string_value(json_object_get(json_object_get(qw__ice_root(m), "properties"), key));
+}
+
+size_t qw_ice_meta_snapshot_log_len(const qw_ice_meta *m)
+{
+    return json_array_size(json_object_get(qw__ice_root(m), "snapshot-log"));
+}
+
+size_t qw_ice_meta_metadata_log_len(const qw_ice_meta *m)
+{
+    return json_array_size(json_object_get(qw__ice_root(m), "metadata-log"));
 }
 
 qw_err qw_ice_meta_dump(const qw_ice_meta *m, char **out, size_t *len)
 {
     *out = NULL;
     *len = 0;
-    char *s = json_dumps(m->root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *s = json_dumps(qw__ice_root(m), JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (!s)
         return QW_NOMEM;
     size_t n = strlen(s);
@@ -306,19 +372,7 @@ qw_err qw_ice_meta_new(qw_ice_meta **out, const char *location, const qw_ice_sch
         (json_int_t)-1, "refs", "snapshots", "statistics", "snapshot-log", "metadata-log");
     if (!root)
         return QW_NOMEM;
-    qw_ice_meta *m = qw_calloc(1, sizeof(*m));
-    if (!m) {
-        json_decref(root);
-        return QW_NOMEM;
-    }
-    m->root = root;
-    qw_err e = build_view(m, NULL, 0);
-    if (e != QW_OK) {
-        qw_ice_meta_free(m);
-        return e;
-    }
-    *out = m;
-    return QW_OK;
+    return qw__ice_meta_wrap(root, out, NULL, 0);
 }
 
 int qw_ice_metadata_version(const char *location)

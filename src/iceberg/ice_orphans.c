@@ -65,9 +65,9 @@ static qw_err collect(qw_fileio *io, const qw_ice_meta *m, const char *loc, refs
     ref_add(refs, loc);
     size_t i;
     json_t *e;
-    json_array_foreach(json_object_get(m->root, "metadata-log"), i, e)
+    json_array_foreach(json_object_get(qw__ice_root(m), "metadata-log"), i, e)
         ref_add(refs, json_string_value(json_object_get(e, "metadata-file")));
-    json_array_foreach(json_object_get(m->root, "snapshots"), i, e)
+    json_array_foreach(json_object_get(qw__ice_root(m), "snapshots"), i, e)
     {
         const char *list = json_string_value(json_object_get(e, "manifest-list"));
         ref_add(refs, list);

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "avro/avro.h"
+#include "avro/avro_json.h"
 #include "core/alloc.h"
 #include "iceberg/ice_int.h"
 
@@ -364,7 +364,7 @@ qw_err qw_ice_scan_plan(qw_fileio *io, const qw_ice_meta *m, int64_t snapshot_id
     out->snapshot_id = snapshot_id < 0 ? m->current_snapshot_id : snapshot_id;
     if (out->snapshot_id < 0)
         return QW_OK;
-    const json_t *snap = qw_ice_meta_snapshot(m, out->snapshot_id);
+    const json_t *snap = qw__ice_snapshot_json(m, out->snapshot_id);
     if (!snap) {
         QW_SETERR(err, errlen, "no snapshot %lld", (long long)out->snapshot_id);
         return QW_NOT_FOUND;

@@ -19,7 +19,6 @@
 #ifndef QW_ICEBERG_H
 #define QW_ICEBERG_H
 
-#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -177,8 +176,11 @@ typedef struct qw_ice_kv {
     const char *key, *value;
 } qw_ice_kv;
 
+/* A parsed metadata document. Only qw_ice_meta_parse / _new / _read make
+ * one: the fields below are the parsed view, and the document itself (kept
+ * whole, so fields written by other engines survive a commit) is private to
+ * iceberg/ -- read it through the accessors below. */
 typedef struct qw_ice_meta {
-    json_t *root; /* the whole document (owned): unknown fields survive a commit */
     int format_version;
     char uuid[40];
     char location[QW_ICE_LOC_MAX];
@@ -198,8 +200,27 @@ qw_err qw_ice_meta_new(qw_ice_meta **out, const char *location, const qw_ice_sch
 /* Serialized text (free with qw_free). */
 qw_err qw_ice_meta_dump(const qw_ice_meta *m, char **out, size_t *len);
 void qw_ice_meta_free(qw_ice_meta *m); /* NULL is a no-op */
-/* Snapshot object by id (borrowed) or NULL. */
-const json_t *qw_ice_meta_snapshot(const qw_ice_meta *m, int64_t snapshot_id);
+/* One entry of the document's "snapshots" (absent integers: -1, except
+ * sequence_number 0 as v1 tables imply; absent strings: ""). */
+typedef struct qw_ice_snapshot {
+    int64_t snapshot_id, parent_snapshot_id, sequence_number, timestamp_ms;
+    int schema_id;
+    char operation[32]; /* summary "operation" */
+    char manifest_list[QW_ICE_LOC_MAX];
+} qw_ice_snapshot;
+/* Number of snapshots; the i-th in document order (QW_NOT_FOUND past the end). */
+size_t qw_ice_meta_nsnapshots(const qw_ice_meta *m);
+qw_err qw_ice_meta_snapshot_at(const qw_ice_meta *m, size_t i, qw_ice_snapshot *out);
+/* Snapshot by id; QW_NOT_FOUND if the table has none with that id (out may be NULL). */
+qw_err qw_ice_meta_snapshot(const qw_ice_meta *m, int64_t snapshot_id, qw_ice_snapshot *out);
+/* Summary property of a snapshot ("total-records", ...), NULL when the
+ * snapshot or the key is absent or not a string. Borrowed: valid while m is. */
+const char *qw_ice_meta_summary(const qw_ice_meta *m, int64_t snapshot_id, const char *key);
+/* Table property (the "properties" object), NULL when absent. Borrowed. */
+const char *qw_ice_meta_property(const qw_ice_meta *m, const char *key);
+/* Entries in the "snapshot-log" and "metadata-log" arrays. */
+size_t qw_ice_meta_snapshot_log_len(const qw_ice_meta *m);
+size_t qw_ice_meta_metadata_log_len(const qw_ice_meta *m);
 /* Partition spec by id into out. QW_NOT_FOUND if absent. */
 qw_err qw_ice_meta_spec(const qw_ice_meta *m, int spec_id, qw_ice_spec *out);
 /* Version number of a metadata file name ("00012-uuid.metadata.json" -> 12,

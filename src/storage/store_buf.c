@@ -1,6 +1,7 @@
 /* store_buf.c: the lake writer's buffers: records become columns of
  * their (table, product, day) partition as they arrive, and a flush hands
  * those columns to the Parquet writer as they are (see store.c). */
+#include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"

@@ -8,6 +8,7 @@
 #define QW_MODULE "store"
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>

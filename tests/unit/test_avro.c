@@ -4,7 +4,7 @@
 #include <dirent.h>
 #include <string.h>
 
-#include "avro/avro.h"
+#include "avro/avro_json.h"
 #include "core/alloc.h"
 #include "harness.h"
 

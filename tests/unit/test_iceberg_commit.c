@@ -3,6 +3,7 @@
  * storage/catalog.h: chains of appends, injected conflicts (a rival append
  * lands between our load and our CAS), concurrent writers in threads with no
  * lost files, and failure paths. */
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -240,24 +241,34 @@ TEST(ice_create_table_and_appends)
         ASSERT_STREQ(loc, res.metadata_location);
         ASSERT_EQ(m->current_snapshot_id, res.snapshot_id);
         ASSERT_EQ(m->last_sequence_number, k + 1);
-        const json_t *snap = qw_ice_meta_snapshot(m, res.snapshot_id);
-        ASSERT_EQ(json_integer_value(json_object_get(snap, "parent-snapshot-id")),
-                  prev_snap < 0 ? 0 : prev_snap);
-        const json_t *sum = json_object_get(snap, "summary");
-        ASSERT_STREQ(json_string_value(json_object_get(sum, "operation")), "append");
-        ASSERT_STREQ(json_string_value(json_object_get(sum, "added-data-files")), "3");
-        ASSERT_STREQ(json_string_value(json_object_get(sum, "quotewatch.writer")), "test");
+        qw_ice_snapshot snap;
+        ASSERT_OK(qw_ice_meta_snapshot(m, res.snapshot_id, &snap));
+        ASSERT_EQ(snap.parent_snapshot_id, prev_snap < 0 ? -1 : prev_snap);
+        ASSERT_EQ(snap.sequence_number, k + 1);
+        ASSERT_STREQ(snap.operation, "append");
+        ASSERT_TRUE(strstr(snap.manifest_list, "/metadata/snap-") != NULL);
+        ASSERT_STREQ(qw_ice_meta_summary(m, res.snapshot_id, "added-data-files"), "3");
+        ASSERT_STREQ(qw_ice_meta_summary(m, res.snapshot_id, "quotewatch.writer"), "test");
         char buf[32];
         snprintf(buf, sizeof(buf), "%d", 3 * (k + 1));
-        ASSERT_STREQ(json_string_value(json_object_get(sum, "total-data-files")), buf);
+        ASSERT_STREQ(qw_ice_meta_summary(m, res.snapshot_id, "total-data-files"), buf);
         snprintf(buf, sizeof(buf), "%d", 30 * (k + 1) * (k + 2) / 2);
-        ASSERT_STREQ(json_string_value(json_object_get(sum, "total-records")), buf);
-        ASSERT_STREQ(json_string_value(json_object_get(sum, "changed-partition-count")), "3");
-        ASSERT_EQ(json_array_size(json_object_get(m->root, "snapshot-log")), k + 1);
-        ASSERT_EQ(json_array_size(json_object_get(m->root, "metadata-log")), k + 1);
+        ASSERT_STREQ(qw_ice_meta_summary(m, res.snapshot_id, "total-records"), buf);
+        ASSERT_STREQ(qw_ice_meta_summary(m, res.snapshot_id, "changed-partition-count"), "3");
+        ASSERT_EQ(qw_ice_meta_snapshot_log_len(m), k + 1);
+        ASSERT_EQ(qw_ice_meta_metadata_log_len(m), k + 1);
+        ASSERT_EQ(qw_ice_meta_nsnapshots(m), k + 1);
+        ASSERT_OK(qw_ice_meta_snapshot_at(m, (size_t)k, &snap));
+        ASSERT_EQ(snap.snapshot_id, res.snapshot_id);
+        char *text;
+        size_t tlen;
+        ASSERT_OK(qw_ice_meta_dump(m, &text, &tlen));
+        json_t *doc = json_loadb(text, tlen, 0, NULL);
         ASSERT_EQ(json_integer_value(json_object_get(
-                      json_object_get(json_object_get(m->root, "refs"), "main"), "snapshot-id")),
+                      json_object_get(json_object_get(doc, "refs"), "main"), "snapshot-id")),
                   res.snapshot_id);
+        json_decref(doc);
+        qw_free(text);
 
         qw_ice_scan sc;
         char err[256];
@@ -381,7 +392,7 @@ TEST(ice_concurrent_appends_lose_nothing)
     char loc[QW_ICE_LOC_MAX], err[256];
     ASSERT_OK(qw_ice_load_table(&e.ops, e.io, "quotewatch", "raw_trades", &m, loc, sizeof(loc)));
     ASSERT_EQ(m->last_sequence_number, T * 5);
-    ASSERT_EQ(json_array_size(json_object_get(m->root, "snapshots")), T * 5);
+    ASSERT_EQ(qw_ice_meta_nsnapshots(m), T * 5);
     qw_ice_scan sc;
     ASSERT_OK(qw_ice_scan_plan(e.io, m, -1, &sc, err, sizeof(err)));
     ASSERT_EQ(sc.ndata_files, T * 5);
@@ -459,7 +470,7 @@ TEST(ice_append_unknown_outcome_and_locked)
     qw_ice_meta *m;
     char loc[QW_ICE_LOC_MAX];
     ASSERT_OK(qw_ice_load_table(&e.ops, e.io, "quotewatch", "raw_trades", &m, loc, sizeof(loc)));
-    ASSERT_EQ(json_array_size(json_object_get(m->root, "snapshots")), 1u);
+    ASSERT_EQ(qw_ice_meta_nsnapshots(m), 1u);
     qw_ice_meta_free(m);
     /* locked: refused, known not applied, its metadata files removed */
     int before = count_meta(e.dir);

@@ -1,0 +1,64 @@
+/* lake_admin.h: the inspection behind `quotewatch lake` (docs/TABLES.md):
+ * list the tables, describe one, print a table's rows as NDJSON, find (and
+ * remove) orphan files. Each call writes the text the CLI prints to the
+ * caller's streams, so app/cmd_lake.c only parses arguments and calls.
+ *
+ * One handle per command: the resolved warehouse, its catalog and a fileio.
+ * Not thread-safe.
+ */
+#ifndef QW_STORAGE_LAKE_ADMIN_H
+#define QW_STORAGE_LAKE_ADMIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/err.h"
+
+typedef struct qw_lake_admin qw_lake_admin;
+
+/* Report text goes to out; diagnostics go to err, one line each, starting
+ * with "<prefix>: ". */
+typedef struct qw_lake_sink {
+    FILE *out, *err;
+    const char *prefix;
+} qw_lake_sink;
+
+/* Resolve the warehouse / catalog URI (as replay --persist does) and open
+ * the catalog. Detail in errbuf. */
+qw_err qw_lake_admin_open(qw_lake_admin **out, const char *warehouse, const char *catalog_uri,
+                          char *errbuf, size_t errlen);
+void qw_lake_admin_close(qw_lake_admin *L); /* NULL is a no-op */
+
+/* The warehouse, the catalog and one line per table of the namespace
+ * (snapshots, records, data files, size, metadata location); a table whose
+ * metadata cannot be read gets a line saying so. Error only when the
+ * catalog cannot list. */
+qw_err qw_lake_admin_tables(qw_lake_admin *L, const qw_lake_sink *s);
+
+/* Metadata location, location, uuid, format, current schema, default
+ * partition spec and every snapshot of ns.table. */
+qw_err qw_lake_admin_describe(qw_lake_admin *L, const char *table, const qw_lake_sink *s);
+
+typedef struct qw_lake_scan_opts {
+    const char *const *products; /* NULL = all */
+    size_t nproducts;
+    int64_t since_ns, until_ns; /* exchange time window [since, until); 0 = open */
+    long limit;                 /* rows to print; 0 = all */
+} qw_lake_scan_opts;
+
+/* Rows of table's current snapshot as NDJSON (decimals exact, timestamps
+ * RFC 3339, floats %.17g, non-finite as null). Files are pruned by product
+ * partition and by exchange_ns bounds, rows by exchange_ns. */
+qw_err qw_lake_admin_scan(qw_lake_admin *L, const char *table, const qw_lake_scan_opts *o,
+                          const qw_lake_sink *s);
+
+/* Per table, the files no snapshot or metadata version references and
+ * older than older_than_s: "orphan PATH" (or "removed PATH"), a line per
+ * table about younger ones left alone, then the total. A table whose
+ * snapshots cannot all be read is reported and skipped (nothing removed
+ * there); the first such error is returned after every table was tried. */
+qw_err qw_lake_admin_clean_orphans(qw_lake_admin *L, int remove, double older_than_s,
+                                   const qw_lake_sink *s);
+
+#endif
