@@ -9,7 +9,6 @@
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "app/app.h"
@@ -52,9 +51,7 @@ typedef struct live {
 
 static void on_connect(void *ctx, int64_t wall_ns)
 {
-    live *L = ctx;
-    if (L->store)
-        qw_store_put_connect(L->store, wall_ns);
+    qw_store_put_connect(((live *)ctx)->store, wall_ns); /* NULL store: no-op */
 }
 
 static void on_msg(void *ctx, const qw_msg *m, int64_t recv_ns)
@@ -62,6 +59,11 @@ static void on_msg(void *ctx, const qw_msg *m, int64_t recv_ns)
     live *L = ctx;
     if (L->store)
         qw_store_put_msg(L->store, m, recv_ns);
+}
+
+static void on_stop(void *ctx)
+{
+    qw_store_begin_close(((live *)ctx)->store); /* --close-timeout counts from here */
 }
 
 static void on_sample(void *ctx, const qw_chain *c, const qw_sample *x)
@@ -100,21 +102,11 @@ static void tick(lws_sorted_usec_list_t *sul)
     int64_t now = qw_now_mono_ns();
     if (sig_reload) {
         sig_reload = 0;
-        char eb[256];
-        if (!L->cfg->load_model[0])
-            QW_LOG(WARN, "SIGHUP: no --load-model file to reload");
-        else if (qw_pipeline_load_models(L->pl, L->cfg->load_model, eb, sizeof eb) != QW_OK)
-            QW_LOG(ERROR, "SIGHUP: model reload failed, models unchanged: %s", eb);
-        else
-            QW_LOG(INFO, "SIGHUP: models reloaded from %s", L->cfg->load_model);
+        qw_pipeline_reload_models(L->pl, L->cfg->load_model);
     }
     if (sig_stop ||
         (L->cfg->duration_s > 0 && now - L->start_mono >= (int64_t)(L->cfg->duration_s * 1e9))) {
-        if (!qw_live_stopping(L->lv)) {
-            QW_LOG(INFO, "stopping (%s)", sig_stop ? "signal" : "--duration reached");
-            qw_store_begin_close(L->store); /* --close-timeout counts from here */
-            qw_live_stop(L->lv);
-        }
+        qw_live_stop(L->lv, sig_stop ? "signal" : "--duration reached");
         /* keep ticking so lws_service returns and the loop sees the stop */
         lws_sul_schedule(L->ctx, 0, &L->sul, tick, TICK_US);
         return;
@@ -186,28 +178,14 @@ int qw_cmd_live(const qw_config *cfg)
         goto out;
     }
     const char *ids[QW_CONFIG_MAX_PRODUCTS];
-    for (size_t i = 0; i < cfg->nproducts; i++)
-        ids[i] = cfg->products[i];
-    qw_wsclient_opts wo = {
-        .url = cfg->url[0] ? cfg->url : NULL,
-        .exchange = cfg->feed_exchange,
-        .products = ids,
-        .nproducts = cfg->nproducts,
-        .max_message = cfg->max_message,
-        .watchdog_s = cfg->watchdog_s,
-        .backoff_max_s = cfg->backoff_max_s,
-        .connect_rate = cfg->connect_rate,
-        .ca_file = cfg->ca_file[0] ? cfg->ca_file : NULL,
-        .no_deflate = cfg->no_deflate,
-        .ex_key = cfg->ex_key[0] ? cfg->ex_key : NULL,
-        .ex_secret_b64 = cfg->ex_secret[0] ? cfg->ex_secret : NULL,
-        .ex_passphrase = cfg->ex_passphrase[0] ? cfg->ex_passphrase : NULL,
-    };
-    qw_live_opts lo = {.ctx = L.ctx,
-                       .pl = L.pl,
-                       .ws = &wo,
-                       .rec = L.rec,
-                       .hooks = {.ctx = &L, .on_connect = on_connect, .on_msg = on_msg}};
+    qw_wsclient_opts wo;
+    qw_live_ws_opts(&wo, ids, cfg);
+    qw_live_opts lo = {
+        .ctx = L.ctx,
+        .pl = L.pl,
+        .ws = &wo,
+        .rec = L.rec,
+        .hooks = {.ctx = &L, .on_connect = on_connect, .on_msg = on_msg, .on_stop = on_stop}};
     if (qw_live_create(&L.lv, &lo, eb, sizeof eb) != QW_OK) {
         QW_LOG(ERROR, "client: %s", eb);
         fprintf(stderr, "quotewatch: %s\n", eb);
@@ -234,22 +212,7 @@ int qw_cmd_live(const qw_config *cfg)
     L.start_mono = qw_now_mono_ns();
     qw_live_start(L.lv);
     lws_sul_schedule(L.ctx, 0, &L.sul, tick, TICK_US);
-    int64_t stop_deadline = 0;
-    while (!qw_live_stopped(L.lv)) {
-        if (lws_service(L.ctx, 0) < 0)
-            break;
-        if (sig_stop && !qw_live_stopping(L.lv)) {
-            QW_LOG(INFO, "stopping (signal)");
-            qw_store_begin_close(L.store);
-            qw_live_stop(L.lv);
-        }
-        if (qw_live_stopping(L.lv) && !stop_deadline)
-            stop_deadline = qw_now_mono_ns() + 3 * QW_NS_PER_SEC;
-        if (stop_deadline && qw_now_mono_ns() > stop_deadline) {
-            QW_LOG(WARN, "the connection did not close within 3 s; exiting anyway");
-            break;
-        }
-    }
+    qw_live_run(L.lv, &sig_stop);
     lws_sul_cancel(&L.sul);
     if (L.store) { /* flush and commit what is queued before the summary (SIGTERM: ~10 s budget) */
         if (qw_store_close(L.store) != QW_OK)
@@ -267,17 +230,11 @@ int qw_cmd_live(const qw_config *cfg)
         QW_LOG(ERROR, "--save-model: %s", eb);
         rc = 1;
     }
-    {
-        const qw_live_stats *s = qw_live_get_stats(L.lv);
-        QW_LOG(INFO, "stopped: %llu messages, %llu connects, %llu reconnects",
-               (unsigned long long)s->messages, (unsigned long long)s->connects,
-               (unsigned long long)s->reconnects);
-    }
 out:
     if (L.rec && qw_recorder_close(L.rec) != QW_OK)
         rc = rc ? rc : 1;
     if (L.lv)
-        qw_live_stop(L.lv);
+        qw_live_stop(L.lv, NULL);
     if (L.ctx)
         lws_context_destroy(L.ctx); /* closes what is left; callbacks still see the client */
     qw_dash_destroy(L.dash);

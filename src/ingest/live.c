@@ -182,8 +182,14 @@ void qw_live_start(qw_live *L)
     qw_wsclient_start(L->ws);
 }
 
-void qw_live_stop(qw_live *L)
+void qw_live_stop(qw_live *L, const char *why)
 {
+    if (!L->stopping) {
+        if (why)
+            QW_LOG(INFO, "stopping (%s)", why);
+        if (L->o.hooks.on_stop)
+            L->o.hooks.on_stop(L->o.hooks.ctx);
+    }
     L->stopping = 1;
     if (!qw_wsclient_stopped(L->ws))
         qw_wsclient_stop(L->ws);
@@ -218,6 +224,48 @@ void qw_live_tick(qw_live *L, int64_t now)
         L->rate_msgs = m;
         L->rate_mono = now;
     }
+}
+
+void qw_live_run(qw_live *L, volatile const int *stop)
+{
+    int64_t deadline = 0;
+    while (!qw_live_stopped(L)) {
+        if (lws_service(L->o.ctx, 0) < 0)
+            break;
+        if (*stop && !L->stopping)
+            qw_live_stop(L, "signal");
+        if (L->stopping && !deadline)
+            deadline = qw_now_mono_ns() + 3 * QW_NS_PER_SEC;
+        if (deadline && qw_now_mono_ns() > deadline) {
+            QW_LOG(WARN, "the connection did not close within 3 s; exiting anyway");
+            break;
+        }
+    }
+    const qw_live_stats *s = qw_wsclient_stats(L->ws);
+    QW_LOG(INFO, "stopped: %llu messages, %llu connects, %llu reconnects",
+           (unsigned long long)s->messages, (unsigned long long)s->connects,
+           (unsigned long long)s->reconnects);
+}
+
+void qw_live_ws_opts(qw_wsclient_opts *wo, const char **ids, const qw_config *cfg)
+{
+    for (size_t i = 0; i < cfg->nproducts; i++)
+        ids[i] = cfg->products[i];
+    *wo = (qw_wsclient_opts){
+        .url = cfg->url[0] ? cfg->url : NULL,
+        .exchange = cfg->feed_exchange,
+        .products = ids,
+        .nproducts = cfg->nproducts,
+        .max_message = cfg->max_message,
+        .watchdog_s = cfg->watchdog_s,
+        .backoff_max_s = cfg->backoff_max_s,
+        .connect_rate = cfg->connect_rate,
+        .ca_file = cfg->ca_file[0] ? cfg->ca_file : NULL,
+        .no_deflate = cfg->no_deflate,
+        .ex_key = cfg->ex_key[0] ? cfg->ex_key : NULL,
+        .ex_secret_b64 = cfg->ex_secret[0] ? cfg->ex_secret : NULL,
+        .ex_passphrase = cfg->ex_passphrase[0] ? cfg->ex_passphrase : NULL,
+    };
 }
 
 const qw_live_stats *qw_live_get_stats(const qw_live *L)

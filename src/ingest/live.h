@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/config.h"
 #include "core/err.h"
 #include "feed/feed.h"
 #include "ingest/live_stats.h"
@@ -39,6 +40,9 @@ typedef struct qw_live_hooks {
     void (*on_connect)(void *ctx, int64_t wall_ns);
     /* a message the pipeline accepted, after it was applied */
     void (*on_msg)(void *ctx, const qw_msg *m, int64_t recv_ns);
+    /* a clean stop begins (before the close frame): e.g. start the
+     * persistence shutdown budget */
+    void (*on_stop)(void *ctx);
 } qw_live_hooks;
 
 typedef struct qw_live_opts {
@@ -61,8 +65,16 @@ qw_err qw_live_create(qw_live **out, const qw_live_opts *o, char *errbuf, size_t
 void qw_live_destroy(qw_live *L); /* after the loop stopped; NULL ok */
 
 void qw_live_start(qw_live *L);
-/* Clean stop (close frame, no reconnect); poll qw_live_stopped. */
-void qw_live_stop(qw_live *L);
+/* Clean stop (close frame, no reconnect); poll qw_live_stopped. The first
+ * call logs why (NULL: not logged) and calls hooks.on_stop. */
+void qw_live_stop(qw_live *L, const char *why);
+/* Runs the owner's lws context until the session stopped: *stop (a signal
+ * flag) starts a clean stop; a connection that does not close within 3 s
+ * is abandoned. */
+void qw_live_run(qw_live *L, volatile const int *stop);
+/* Client options from the configuration (ids: storage for the product
+ * pointers, QW_CONFIG_MAX_PRODUCTS entries). */
+void qw_live_ws_opts(qw_wsclient_opts *wo, const char **ids, const qw_config *cfg);
 int qw_live_stopped(const qw_live *L);
 int qw_live_stopping(const qw_live *L);
 

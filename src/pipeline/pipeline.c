@@ -560,3 +560,18 @@ qw_err qw_pipeline_load_models(qw_pipeline *p, const char *path, char *errbuf, s
     qw_free(buf);
     return e;
 }
+
+qw_err qw_pipeline_reload_models(qw_pipeline *p, const char *path)
+{
+    char eb[256];
+    if (!path || !*path) {
+        QW_LOG(WARN, "SIGHUP: no --load-model file to reload");
+        return QW_INVAL;
+    }
+    qw_err e = qw_pipeline_load_models(p, path, eb, sizeof eb);
+    if (e != QW_OK)
+        QW_LOG(ERROR, "SIGHUP: model reload failed, models unchanged: %s", eb);
+    else
+        QW_LOG(INFO, "SIGHUP: models reloaded from %s", path);
+    return e;
+}

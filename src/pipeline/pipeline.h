@@ -137,5 +137,8 @@ const char *qw_resync_reason_name(qw_resync_reason r);
  * nothing changes and errbuf says why. Safe on a running pipeline (reload). */
 qw_err qw_pipeline_save_models(const qw_pipeline *p, const char *path, char *errbuf, size_t errlen);
 qw_err qw_pipeline_load_models(qw_pipeline *p, const char *path, char *errbuf, size_t errlen);
+/* SIGHUP: reload path (NULL/"": nothing configured) and log the outcome;
+ * a bad file keeps the current models. */
+qw_err qw_pipeline_reload_models(qw_pipeline *p, const char *path);
 
 #endif

@@ -118,6 +118,8 @@ void qw_store_put_msg(qw_store *s, const qw_msg *m, int64_t recv_ns)
 
 void qw_store_put_connect(qw_store *s, int64_t recv_ns)
 {
+    if (!s)
+        return;
     qw_rec r;
     memset(&r, 0, sizeof r);
     r.kind = QW_REC_MARK;

@@ -70,7 +70,7 @@ void qw_store_put_msg(qw_store *s, const qw_msg *m, int64_t recv_ns);
 /* A new connection starts here (live reconnects, recorder connect lines):
  * a "connect" marker row, so replays from the lake flag books as the
  * original run did. */
-void qw_store_put_connect(qw_store *s, int64_t recv_ns);
+void qw_store_put_connect(qw_store *s, int64_t recv_ns); /* s NULL: no-op */
 void qw_store_put_sample(qw_store *s, const char *product, const qw_sample *x);
 void qw_store_put_label(qw_store *s, const char *product, const qw_labeled *x, int ready);
 /* Ask the writer to flush and commit now (asynchronous). */

@@ -61,6 +61,7 @@ qw_err qw_store_resolve(const char *warehouse, const char *catalog_uri, char *wh
     if (catalog_uri && *catalog_uri)
         snprintf(cat, catcap, "%s", catalog_uri);
     else
-        snprintf(cat, catcap, "sqlite:///%s/catalog.db", abs); /* SQLAlchemy: 4 slashes = absolute */
+        snprintf(cat, catcap, "sqlite:///%s/catalog.db",
+                 abs); /* SQLAlchemy: 4 slashes = absolute */
     return QW_OK;
 }
