@@ -11,8 +11,9 @@
 #include "storage/lake_admin.h"
 #include "storage/tables.h"
 
-static const char usage[] = "quotewatch lake: expected tables | describe TABLE | scan TABLE "
-                            "[--limit N] | clean-orphans [--dry-run] [--older-than S]\n";
+static const char usage[] =
+    "quotewatch lake: expected tables | describe TABLE | scan TABLE "
+    "[--limit N] | clean-orphans [--dry-run] [--older-than S] | register [TABLE...]\n";
 
 static qw_err scan(qw_lake_admin *L, const qw_config *cfg, const char *table, const qw_lake_sink *s)
 {
@@ -54,6 +55,8 @@ int qw_cmd_lake(const qw_config *cfg)
         e = qw_lake_admin_describe(L, cfg->files[1], &s);
     else if (strcmp(action, "clean-orphans") == 0)
         e = qw_lake_admin_clean_orphans(L, !cfg->dry_run, cfg->older_than_s, &s);
+    else if (strcmp(action, "register") == 0)
+        e = qw_lake_admin_register(L, cfg->files + 1, cfg->nfiles - 1, &s);
     else {
         fputs(usage, stderr);
         qw_lake_admin_close(L);

@@ -20,7 +20,8 @@ static const struct {
     {QW_SUB_SIM, "quotewatch sim [flags] (FILE... | --synthetic)",
      "Serve a capture or a synthetic market in both Coinbase protocols (docs/SIM.md)."},
     {QW_SUB_LAKE,
-     "quotewatch lake tables | describe TABLE | scan TABLE [flags] | clean-orphans [flags]",
+     "quotewatch lake tables | describe TABLE | scan TABLE [flags] | clean-orphans [flags] | "
+     "register [TABLE...]",
      "Inspect the Iceberg lake (docs/STORAGE.md); `quotewatch lake ACTION --help` per action."},
     {QW_SUB_LAKE_TABLES, "quotewatch lake tables [flags]",
      "List the tables with snapshot, record, file and size counts."},
@@ -30,24 +31,27 @@ static const struct {
      "Print rows of raw_orderbook, raw_trades, features or labels."},
     {QW_SUB_LAKE_CLEAN, "quotewatch lake clean-orphans [flags]",
      "Delete data files no snapshot references."},
+    {QW_SUB_LAKE_REGISTER, "quotewatch lake register [TABLE...] [flags]",
+     "Register existing tables (their latest metadata.json) in an empty or lost catalog."},
 };
 
 void qw_usage(void)
 {
     for (size_t i = 0; i < 4; i++) /* live, replay, sim, lake */
         printf("%s %s\n", i ? "      " : "usage:", subs[i].usage);
-    fputs("       quotewatch SUBCOMMAND --help   (its flags with defaults and environment)\n"
-          "       quotewatch --help | --version\n"
-          "subcommands:\n"
-          "  live        stream Coinbase order books (the default)\n"
-          "  replay      replay captured messages (or --lake) through the pipeline\n"
-          "  sim         Coinbase-protocol WebSocket simulator\n"
-          "  lake        inspect the Iceberg lake: tables, describe, scan, clean-orphans\n"
-          "environment: PORT, ENABLE_PERSISTENCE, ICEBERG_WAREHOUSE, ICEBERG_CATALOG_URI, "
-          "QW_LOG_LEVEL,\n"
-          "  COINBASE_EXCHANGE_KEY, COINBASE_EXCHANGE_SECRET, COINBASE_EXCHANGE_PASSPHRASE\n"
-          "docs: README.md, docs/CLI.md\n",
-          stdout);
+    fputs(
+        "       quotewatch SUBCOMMAND --help   (its flags with defaults and environment)\n"
+        "       quotewatch --help | --version\n"
+        "subcommands:\n"
+        "  live        stream Coinbase order books (the default)\n"
+        "  replay      replay captured messages (or --lake) through the pipeline\n"
+        "  sim         Coinbase-protocol WebSocket simulator\n"
+        "  lake        inspect the Iceberg lake: tables, describe, scan, clean-orphans, register\n"
+        "environment: PORT, ENABLE_PERSISTENCE, ICEBERG_WAREHOUSE, ICEBERG_CATALOG_URI, "
+        "QW_LOG_LEVEL,\n"
+        "  COINBASE_EXCHANGE_KEY, COINBASE_EXCHANGE_SECRET, COINBASE_EXCHANGE_PASSPHRASE\n"
+        "docs: README.md, docs/CLI.md\n",
+        stdout);
 }
 
 /* Which lake actions take f, when listing all of lake: " (scan, clean-orphans)". */
@@ -57,7 +61,7 @@ static void lake_actions(const qw_flag *f, char *buf, size_t cap)
     buf[0] = '\0';
     if ((f->subs & QW_SUB_LAKE) == QW_SUB_LAKE)
         return;
-    for (unsigned b = QW_SUB_LAKE_TABLES; b <= QW_SUB_LAKE_CLEAN && k < cap; b <<= 1)
+    for (unsigned b = QW_SUB_LAKE_TABLES; b <= QW_SUB_LAKE_REGISTER && k < cap; b <<= 1)
         if (f->subs & b)
             k += (size_t)snprintf(buf + k, cap - k, "%s%s", k ? ", " : " (", qw_sub_name(b) + 5);
     if (k && k + 2 < cap)

@@ -329,6 +329,7 @@ const char *qw_sub_name(unsigned sub)
     case QW_SUB_LAKE_DESCRIBE: return "lake describe";
     case QW_SUB_LAKE_SCAN: return "lake scan";
     case QW_SUB_LAKE_CLEAN: return "lake clean-orphans";
+    case QW_SUB_LAKE_REGISTER: return "lake register";
     case QW_SUB_LAKE: return "lake";
     default: return "?";
     }

@@ -48,7 +48,9 @@ qw_err qw_ice_load_table(const qw_ice_catalog_ops *cat, qw_fileio *io, const cha
     qw_err e = cat->load(cat->ctx, ns, table, loc, cap);
     if (e != QW_OK)
         return e;
-    return qw_ice_meta_read(io, loc, out, NULL, 0);
+    e = qw_ice_meta_read(io, loc, out, NULL, 0);
+    /* the catalog names this file: missing is damage, never "no table" */
+    return e == QW_NOT_FOUND ? QW_CORRUPT : e;
 }
 
 static qw_err write_meta(qw_fileio *io, const qw_ice_meta *m, int version, char *loc, size_t cap)
@@ -73,6 +75,42 @@ static int64_t now_ms(const qw_ice_append_opts *o)
     return o && o->now_ms ? o->now_ms : qw_now_wall_ns() / 1000000;
 }
 
+typedef struct latest_ctx {
+    int version;
+    char *loc;
+    size_t cap;
+} latest_ctx;
+
+static int latest_fn(void *vctx, const char *uri, uint64_t size)
+{
+    latest_ctx *c = vctx;
+    (void)size;
+    size_t n = strlen(uri);
+    if (n < 14 || strcmp(uri + n - 14, ".metadata.json") != 0)
+        return 0;
+    int v = qw_ice_metadata_version(uri);
+    if (v > c->version || (v == c->version && c->loc[0] && strcmp(uri, c->loc) > 0)) {
+        c->version = v;
+        snprintf(c->loc, c->cap, "%s", uri);
+    }
+    return 0;
+}
+
+qw_err qw_ice_find_latest_metadata(qw_fileio *io, const char *location, char *loc, size_t cap,
+                                   int *version)
+{
+    char dir[QW_ICE_LOC_MAX];
+    if ((size_t)snprintf(dir, sizeof dir, "%s/metadata", location) >= sizeof dir)
+        return QW_TOO_LARGE;
+    loc[0] = '\0';
+    latest_ctx c = {-1, loc, cap};
+    qw_err e = qw_fileio_list(io, dir, latest_fn, &c);
+    if (e != QW_OK && e != QW_NOT_FOUND)
+        return e;
+    *version = c.version;
+    return loc[0] ? QW_OK : QW_NOT_FOUND;
+}
+
 qw_err qw_ice_create_table(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *ns,
                            const char *table, const char *location, const qw_ice_schema *schema,
                            const qw_ice_spec *spec, const qw_ice_kv *props, size_t nprops,
@@ -84,6 +122,18 @@ qw_err qw_ice_create_table(const qw_ice_catalog_ops *cat, qw_fileio *io, const c
     e = cat->load(cat->ctx, ns, table, loc_out, cap);
     if (e != QW_NOT_FOUND)
         return e; /* QW_OK: it exists already */
+    /* The catalog has no entry, but the folder may hold a table that has
+     * committed data (metadata version >= 1: a catalog lost or emptied).
+     * A new table over it would orphan every earlier file: refuse. A bare
+     * version 0 is a table being created by a concurrent writer, or one
+     * that never committed: nothing is lost by creating over it. */
+    int version = -1;
+    char found[QW_ICE_LOC_MAX];
+    if (qw_ice_find_latest_metadata(io, location, found, sizeof found, &version) == QW_OK &&
+        version >= 1) {
+        snprintf(loc_out, cap, "%s", found);
+        return QW_EXISTS;
+    }
     qw_ice_meta *m;
     e = qw_ice_meta_new(&m, location, schema, spec, props, nprops, now_ms(NULL));
     if (e != QW_OK)
@@ -101,6 +151,31 @@ qw_err qw_ice_create_table(const qw_ice_catalog_ops *cat, qw_fileio *io, const c
     if (e == QW_OK && (size_t)snprintf(loc_out, cap, "%s", loc) >= cap)
         return QW_TOO_LARGE;
     return e;
+}
+
+qw_err qw_ice_register_table(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *ns,
+                             const char *table, const char *location, const char *metadata_loc,
+                             char *loc_out, size_t cap)
+{
+    qw_err e = cat->create_namespace(cat->ctx, ns);
+    if (e != QW_OK)
+        return e;
+    char cur[QW_ICE_LOC_MAX];
+    if ((e = cat->load(cat->ctx, ns, table, cur, sizeof cur)) != QW_NOT_FOUND) {
+        if (e == QW_OK)
+            snprintf(loc_out, cap, "%s", cur);
+        return e == QW_OK ? QW_EXISTS : e;
+    }
+    int version;
+    if (metadata_loc && *metadata_loc)
+        snprintf(loc_out, cap, "%s", metadata_loc);
+    else if ((e = qw_ice_find_latest_metadata(io, location, loc_out, cap, &version)) != QW_OK)
+        return e;
+    qw_ice_meta *m;
+    if ((e = qw_ice_meta_read(io, loc_out, &m, NULL, 0)) != QW_OK)
+        return e == QW_NOT_FOUND ? QW_NOT_FOUND : QW_CORRUPT;
+    qw_ice_meta_free(m);
+    return cat->create(cat->ctx, ns, table, loc_out);
 }
 
 /* Summary totals: parent's total-* (if numeric) + this append. */

@@ -226,6 +226,11 @@ qw_err qw_ice_meta_spec(const qw_ice_meta *m, int spec_id, qw_ice_spec *out);
 /* Version number of a metadata file name ("00012-uuid.metadata.json" -> 12,
  * "v3.metadata.json" -> 3), -1 if neither. */
 int qw_ice_metadata_version(const char *location);
+/* The highest-versioned *.metadata.json under <location>/metadata (ties:
+ * the greater name) into loc, its version in *version; QW_NOT_FOUND when
+ * there is none. For register-table and the create guard. */
+qw_err qw_ice_find_latest_metadata(qw_fileio *io, const char *location, char *loc, size_t cap,
+                                   int *version);
 
 /* ---- manifests ---- */
 typedef struct qw_ice_field_summary {
@@ -306,11 +311,22 @@ qw_err qw_ice_load_table(const qw_ice_catalog_ops *cat, qw_fileio *io, const cha
 
 /* Create namespace + table (metadata 00000-<uuid>.metadata.json under
  * location/metadata). If the table already exists (QW_EXISTS from the
- * catalog, or found by load), its metadata location is returned and QW_OK. */
+ * catalog, or found by load), its metadata location is returned and QW_OK.
+ * QW_EXISTS with loc_out = the latest metadata file found when the catalog
+ * has no entry but location holds a table that committed (metadata
+ * version >= 1): see qw_ice_register_table. */
 qw_err qw_ice_create_table(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *ns,
                            const char *table, const char *location, const qw_ice_schema *schema,
                            const qw_ice_spec *spec, const qw_ice_kv *props, size_t nprops,
                            char *loc_out, size_t cap);
+
+/* Iceberg's register-table: point the catalog at an existing metadata file
+ * (the latest under location when metadata_loc is NULL). QW_EXISTS if the
+ * catalog already has the table; QW_NOT_FOUND without metadata; the file
+ * must parse. loc_out gets the registered location. */
+qw_err qw_ice_register_table(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *ns,
+                             const char *table, const char *location, const char *metadata_loc,
+                             char *loc_out, size_t cap);
 
 /* ---- orphan files (ice_orphans.c) ---- */
 typedef struct qw_ice_orphan_opts {

@@ -60,7 +60,7 @@ static const char *summary_str(const qw_ice_meta *m, int64_t snap, const char *k
 typedef struct list_ctx {
     qw_lake_admin *L;
     const qw_lake_sink *s;
-    int n;
+    int n, bad;
 } list_ctx;
 
 static int print_table(void *ctx, const char *table, const char *loc)
@@ -72,6 +72,10 @@ static int print_table(void *ctx, const char *table, const char *loc)
     lc->n++;
     if (qw_ice_meta_read(lc->L->io, loc, &m, eb, sizeof(eb)) != QW_OK) {
         fprintf(out, "%-14s  (unreadable metadata: %s)\n", table, eb);
+        fprintf(lc->s->err,
+                "%s: table %s.%s is in the catalog but its metadata %s cannot be read: %s\n",
+                lc->s->prefix, QW_TBL_NS, table, loc, eb);
+        lc->bad++;
         return 0;
     }
     int64_t cur = m->current_snapshot_id;
@@ -84,7 +88,7 @@ static int print_table(void *ctx, const char *table, const char *loc)
 
 qw_err qw_lake_admin_tables(qw_lake_admin *L, const qw_lake_sink *s)
 {
-    list_ctx lc = {L, s, 0};
+    list_ctx lc = {L, s, 0, 0};
     fprintf(s->out, "warehouse %s\ncatalog   %s\n", L->wh,
             strncmp(L->cat, "postgres", 8) == 0 ? "postgresql" : L->cat);
     qw_err e = qw_catalog_list(L->c, QW_TBL_NS, print_table, &lc);
@@ -94,7 +98,24 @@ qw_err qw_lake_admin_tables(qw_lake_admin *L, const qw_lake_sink *s)
     }
     if (!lc.n)
         fprintf(s->out, "(no tables in namespace %s)\n", QW_TBL_NS);
-    return QW_OK;
+    /* a QuoteWatch table folder with committed metadata that the catalog
+     * does not name: a lost or emptied catalog (register brings it back) */
+    for (int t = 0; t < QW_TBL_COUNT; t++) {
+        char tl[QW_ICE_LOC_MAX], loc[QW_ICE_LOC_MAX];
+        int version = -1;
+        snprintf(tl, sizeof tl, "%.900s/%s/%s", L->wh, QW_TBL_NS, qw_tables[t].name);
+        if (qw_catalog_load(L->c, QW_TBL_NS, qw_tables[t].name, loc, sizeof loc) != QW_NOT_FOUND)
+            continue;
+        if (qw_ice_find_latest_metadata(L->io, tl, loc, sizeof loc, &version) == QW_OK &&
+            version >= 1) {
+            fprintf(s->err,
+                    "%s: %s is not in the catalog, but %s holds its committed metadata (%s): "
+                    "run `quotewatch lake register`\n",
+                    s->prefix, qw_tables[t].name, tl, loc);
+            lc.bad++;
+        }
+    }
+    return lc.bad ? QW_CORRUPT : QW_OK;
 }
 
 qw_err qw__lake_admin_load(qw_lake_admin *L, const char *table, qw_ice_meta **m, char *loc,
@@ -189,4 +210,35 @@ qw_err qw_lake_admin_clean_orphans(qw_lake_admin *L, int remove, double older_th
     }
     fprintf(s->out, "%zu orphan file(s)%s\n", orph, remove ? " removed" : " (dry run)");
     return first;
+}
+
+qw_err qw_lake_admin_register(qw_lake_admin *L, const char *const *tables, size_t ntables,
+                              const qw_lake_sink *s)
+{
+    qw_err worst = QW_OK;
+    size_t n = ntables ? ntables : QW_TBL_COUNT;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = ntables ? tables[i] : qw_tables[i].name;
+        if (qw_tbl_find(name) < 0) {
+            fprintf(s->err, "%s: %s is not a QuoteWatch table\n", s->prefix, name);
+            worst = QW_INVAL;
+            continue;
+        }
+        char tl[QW_ICE_LOC_MAX], loc[QW_ICE_LOC_MAX];
+        snprintf(tl, sizeof tl, "%.900s/%s/%s", L->wh, QW_TBL_NS, name);
+        qw_err e =
+            qw_ice_register_table(&L->ops, L->io, QW_TBL_NS, name, tl, NULL, loc, sizeof loc);
+        if (e == QW_OK)
+            fprintf(s->out, "%-14s  registered  %s\n", name, loc);
+        else if (e == QW_EXISTS)
+            fprintf(s->out, "%-14s  already in the catalog  %s\n", name, loc);
+        else if (e == QW_NOT_FOUND && !ntables)
+            fprintf(s->out, "%-14s  no metadata under %s\n", name, tl);
+        else {
+            fprintf(s->err, "%s: register %s: %s (%s)\n", s->prefix, name, qw_strerror(e),
+                    e == QW_NOT_FOUND ? "no metadata.json under the table folder" : tl);
+            worst = e;
+        }
+    }
+    return worst;
 }

@@ -58,6 +58,13 @@ qw_err qw_lake_admin_scan(qw_lake_admin *L, const char *table, const qw_lake_sca
  * table about younger ones left alone, then the total. A table whose
  * snapshots cannot all be read is reported and skipped (nothing removed
  * there); the first such error is returned after every table was tried. */
+/* Iceberg's register-table for QuoteWatch's tables (all four when ntables
+ * is 0): each table missing from the catalog whose folder holds metadata is
+ * registered at its latest metadata.json; one line per table; a table
+ * already in the catalog is left as it is. QW_NOT_FOUND if a named table
+ * has no metadata; QW_INVAL for a table that is not QuoteWatch's. */
+qw_err qw_lake_admin_register(qw_lake_admin *L, const char *const *tables, size_t ntables,
+                              const qw_lake_sink *s);
 qw_err qw_lake_admin_clean_orphans(qw_lake_admin *L, int remove, double older_than_s,
                                    const qw_lake_sink *s);
 

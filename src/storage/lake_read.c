@@ -274,13 +274,14 @@ static int cmp(const void *a, const void *b)
 static qw_err load_table(qw_lake_reader *r, const qw_ice_catalog_ops *ops, qw_fileio *io, int table)
 {
     qw_ice_meta *m;
-    char loc[QW_ICE_LOC_MAX];
+    char loc[QW_ICE_LOC_MAX] = "";
     qw_err e = qw_ice_load_table(ops, io, QW_TBL_NS, qw_tables[table].name, &m, loc, sizeof loc);
     if (e == QW_NOT_FOUND)
         return QW_OK;
-    if (e != QW_OK) {
-        snprintf(r->err, sizeof r->err, "cannot load %s: %s", qw_tables[table].name,
-                 qw_strerror(e));
+    if (e != QW_OK) { /* the catalog names the table: unreadable is an error, not "empty" */
+        snprintf(r->err, sizeof r->err,
+                 "table %s.%s is in the catalog but cannot be read (%s%s%.120s)", QW_TBL_NS,
+                 qw_tables[table].name, qw_strerror(e), loc[0] ? ": " : "", loc);
         return e;
     }
     qw_ice_scan scan;

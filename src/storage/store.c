@@ -560,6 +560,15 @@ qw_err qw_store_open(qw_store **out, const qw_store_opts *o, qw_store_stats *sta
         qw_ice_kv props[1] = {{"write.format.default", "parquet"}};
         e = qw_ice_create_table(&s->ops, s->io, QW_TBL_NS, qw_tables[t].name, tl, &sc, &spec, props,
                                 1, loc, sizeof loc);
+        if (e == QW_EXISTS) {
+            snprintf(errbuf, errlen,
+                     "table %s.%s is not in the catalog, but %s holds its committed metadata "
+                     "(%s): the catalog was lost or emptied. Creating a new table would orphan "
+                     "that data; run `quotewatch lake register` with the same warehouse and "
+                     "catalog to register the existing tables",
+                     QW_TBL_NS, qw_tables[t].name, tl, loc);
+            goto fail;
+        }
         if (e != QW_OK) {
             snprintf(errbuf, errlen, "cannot create table %s.%s: %s (%s)", QW_TBL_NS,
                      qw_tables[t].name, qw_strerror(e), qw_catalog_errmsg(s->cat));

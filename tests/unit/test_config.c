@@ -144,6 +144,7 @@ static int argv_for(unsigned sub, const char *flag, const char *val, char **a)
     case QW_SUB_LAKE_DESCRIBE: a[n++] = "lake", a[n++] = "describe", a[n++] = "labels"; break;
     case QW_SUB_LAKE_SCAN: a[n++] = "lake", a[n++] = "scan", a[n++] = "raw_trades"; break;
     case QW_SUB_LAKE_CLEAN: a[n++] = "lake", a[n++] = "clean-orphans"; break;
+    case QW_SUB_LAKE_REGISTER: a[n++] = "lake", a[n++] = "register"; break;
     }
     a[n++] = (char *)flag;
     if (val)
