@@ -67,7 +67,7 @@ static void on_msg(void *ctx, const qw_msg *m, int64_t recv_ns)
     run *r = ctx;
     if (m && r->store)
         qw_store_put_msg(r->store, m, recv_ns);
-    if (m)
+    if (m) /* rejected lines are not paced */
         qw_pace_wait(&r->pace, m->t_ns);
     dash_poll(r, 0);
 }
