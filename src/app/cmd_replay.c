@@ -171,8 +171,14 @@ static void run_free(run *r)
     qw_pipeline_destroy(r->pl);
 }
 
+static qw_err lake_next(void *lr, qw_msg *m, int64_t *recv_ns, int *conn)
+{
+    return qw_lake_next(lr, m, recv_ns, conn);
+}
+
 /* --lake: the stored raw tables as the message source. 0, or 1. */
-static int replay_lake(run *r, const qw_config *cfg, qw_summary_extra *x)
+static int replay_lake(qw_pipeline *pl, const qw_config *cfg, const qw_replay_opts *ro,
+                       qw_replay_result *rr)
 {
     const char *ids[QW_CONFIG_MAX_PRODUCTS];
     for (size_t i = 0; i < cfg->nproducts; i++)
@@ -189,20 +195,7 @@ static int replay_lake(run *r, const qw_config *cfg, qw_summary_extra *x)
         QW_LOG(ERROR, "--lake: %s", eb);
         return 1;
     }
-    qw_msg lm;
-    int64_t recv;
-    int conn;
-    while (!stop_requested && qw_lake_next(lr, &lm, &recv, &conn) == QW_OK) {
-        if (conn) { /* as the original run did at a new connection */
-            x->connects++;
-            qw_pipeline_invalidate_all(r->pl, QW_RESYNC_RECONNECT);
-            on_connect(r, recv);
-            if (!lm.ngroups && !lm.ntrades)
-                continue;
-        }
-        qw_pipeline_on_msg(r->pl, &lm, recv);
-        on_msg(r, &lm, recv);
-    }
+    qw_replay_parsed(pl, ro, lake_next, lr, rr);
     const qw_lake_stats *ls = qw_lake_get_stats(lr);
     QW_LOG(INFO, "lake: %llu messages from %llu rows in %llu of %llu files, %llu run(s)",
            (unsigned long long)ls->messages, (unsigned long long)ls->rows,
@@ -246,15 +239,15 @@ int qw_cmd_replay(const qw_config *cfg)
     sigaction(SIGTERM, &sa, NULL);
 
     int64_t start = qw_now_mono_ns();
-    if (cfg->lake)
-        rc |= replay_lake(&r, cfg, &x);
     qw_replay_opts ro = {.files = cfg->files,
                          .nfiles = cfg->nfiles,
                          .max_line = cfg->max_line,
                          .progress = cfg->progress == 1 || (cfg->progress == -1 && isatty(2)),
                          .stop = &stop_requested,
                          .hooks = {.ctx = &r, .on_msg = on_msg, .on_connect = on_connect}};
-    qw_replay_result rr = {0};
+    qw_replay_result lake = {0}, rr = {0};
+    if (cfg->lake)
+        rc |= replay_lake(r.pl, cfg, &ro, &lake);
     if (qw_replay_files(r.pl, &ro, &rr) != QW_OK) {
         QW_LOG(ERROR, "out of memory");
         rc = 1;
@@ -262,7 +255,7 @@ int qw_cmd_replay(const qw_config *cfg)
     rc |= rr.failed;
     x.bytes = rr.bytes;
     x.meta_lines = rr.meta_lines;
-    x.connects += rr.connects;
+    x.connects = lake.connects + rr.connects;
     x.input_errors = rr.input_errors;
     if (r.dash) { /* keep serving the final state until stopped */
         qw_dash_set_replay_state(r.dash, stop_requested ? "stopped" : "finished");

@@ -133,3 +133,25 @@ qw_err qw_replay_files(qw_pipeline *pl, const qw_replay_opts *o, qw_replay_resul
     qw_msgsrc_close(src);
     return QW_OK;
 }
+
+void qw_replay_parsed(qw_pipeline *pl, const qw_replay_opts *o, qw_replay_next_fn next, void *src,
+                      qw_replay_result *res)
+{
+    const qw_replay_hooks *h = &o->hooks;
+    qw_msg m;
+    int64_t recv;
+    int conn;
+    while ((!o->stop || !*o->stop) && next(src, &m, &recv, &conn) == QW_OK) {
+        if (conn) { /* as the original run did at a new connection */
+            res->connects++;
+            qw_pipeline_invalidate_all(pl, QW_RESYNC_RECONNECT);
+            if (h->on_connect)
+                h->on_connect(h->ctx, recv);
+            if (!m.ngroups && !m.ntrades)
+                continue;
+        }
+        qw_pipeline_on_msg(pl, &m, recv);
+        if (h->on_msg)
+            h->on_msg(h->ctx, &m, recv);
+    }
+}

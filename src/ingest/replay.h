@@ -63,4 +63,14 @@ typedef struct qw_replay_result {
  * Returns QW_NOMEM only. */
 qw_err qw_replay_files(qw_pipeline *pl, const qw_replay_opts *o, qw_replay_result *res);
 
+/* A source of parsed messages (replay --lake): QW_OK with *m, its receive
+ * time, and *conn set when a new connection starts there (m may then hold
+ * no groups and no trades); anything else ends the run. */
+typedef qw_err (*qw_replay_next_fn)(void *src, qw_msg *m, int64_t *recv_ns, int *conn);
+/* The same loop over parsed messages: a connection flags every chain,
+ * reaches on_connect and is counted in res->connects; a message is applied
+ * and reaches on_msg. */
+void qw_replay_parsed(qw_pipeline *pl, const qw_replay_opts *o, qw_replay_next_fn next, void *src,
+                      qw_replay_result *res);
+
 #endif
