@@ -67,8 +67,6 @@ static void on_msg(void *ctx, const qw_msg *m, int64_t recv_ns)
     run *r = ctx;
     if (m && r->store)
         qw_store_put_msg(r->store, m, recv_ns);
-    if (m) /* rejected lines are not paced */
-        qw_pace_wait(&r->pace, m->t_ns);
     dash_poll(r, 0);
 }
 
@@ -244,7 +242,10 @@ int qw_cmd_replay(const qw_config *cfg)
                          .max_line = cfg->max_line,
                          .progress = cfg->progress == 1 || (cfg->progress == -1 && isatty(2)),
                          .stop = &stop_requested,
-                         .hooks = {.ctx = &r, .on_msg = on_msg, .on_connect = on_connect}};
+                         .pace = &r.pace,
+                         .hooks = {.ctx = &r,
+                                   .on_msg = r.store || r.dash ? on_msg : NULL,
+                                   .on_connect = on_connect}};
     qw_replay_result lake = {0}, rr = {0};
     if (cfg->lake)
         rc |= replay_lake(r.pl, cfg, &ro, &lake);

@@ -134,71 +134,102 @@ static int unhex(qw_msgsrc *s, qw_frame *fr, qw_msgsrc_item *it)
     return 1;
 }
 
+/* Anything but a line: the next input, too long, end or error of this
+ * one. 1 = *it is an item, 0 = go on reading, -1 = no more inputs. */
+__attribute__((noinline)) static int line_event(qw_msgsrc *s, qw_err e, size_t len,
+                                                qw_msgsrc_item *it)
+{
+    if (!s->ls) {
+        if (s->next >= s->npaths)
+            return -1;
+        next_input(s, it);
+        return 1;
+    }
+    it->input = s->cur;
+    it->path = s->paths[s->cur];
+    if (e == QW_NOT_FOUND) {
+        end_input(s);
+        return 0;
+    }
+    if (e == QW_TOO_LARGE) {
+        s->st.lines++;
+        s->st.too_long++;
+        it->kind = QW_MSGSRC_TOO_LONG;
+        it->len = len;
+        return 1;
+    }
+    s->st.input_errors++;
+    snprintf(s->err, sizeof s->err, "%s", qw_linesrc_errmsg(s->ls));
+    end_input(s);
+    it->kind = QW_MSGSRC_READ_FAILED;
+    it->err = e;
+    return 1;
+}
+
+/* A line that is not plainly a message: markers, metadata, msg_hex,
+ * blank. 1 = *it is an item, 0 = skipped (counted). */
+__attribute__((noinline)) static int frame_event(qw_msgsrc *s, qw_frame *fr, qw_msgsrc_item *it)
+{
+    switch (fr->kind) {
+    case QW_FRAME_MSG: break;
+    case QW_FRAME_CONNECT:
+        s->st.connects++;
+        it->kind = QW_MSGSRC_CONNECT;
+        it->recv_ns = fr->recv_ns;
+        return 1;
+    case QW_FRAME_META: s->st.meta++; return 0;
+    case QW_FRAME_MSG_HEX: {
+        int r = unhex(s, fr, it);
+        if (r <= 0)
+            return r < 0;
+        break;
+    }
+    }
+    size_t k = 0;
+    while (k < fr->len && (fr->msg[k] == ' ' || fr->msg[k] == '\r' || fr->msg[k] == '\t'))
+        k++;
+    if (k == fr->len) {
+        s->st.blank++;
+        return 0;
+    }
+    s->st.messages++;
+    it->kind = QW_MSGSRC_MSG;
+    it->msg = fr->msg;
+    it->len = fr->len;
+    it->recv_ns = fr->recv_ns;
+    return 1;
+}
+
 qw_err qw_msgsrc_next(qw_msgsrc *s, qw_msgsrc_item *it)
 {
     for (;;) {
-        if (!s->ls) {
-            if (s->next >= s->npaths)
+        const char *line = NULL;
+        size_t len = 0;
+        qw_err e = s->ls ? qw_linesrc_next(s->ls, &line, &len) : QW_NOT_FOUND;
+        if (__builtin_expect(e != QW_OK, 0)) {
+            int r = line_event(s, e, len, it);
+            if (r < 0)
                 return QW_NOT_FOUND;
-            next_input(s, it);
-            return QW_OK;
-        }
-        it->input = s->cur;
-        it->path = s->paths[s->cur];
-        const char *line;
-        size_t len;
-        qw_err e = qw_linesrc_next(s->ls, &line, &len);
-        if (e == QW_NOT_FOUND) {
-            end_input(s);
+            if (r > 0)
+                return QW_OK;
             continue;
-        }
-        if (e == QW_TOO_LARGE) {
-            s->st.lines++;
-            s->st.too_long++;
-            it->kind = QW_MSGSRC_TOO_LONG;
-            it->len = len;
-            return QW_OK;
-        }
-        if (e != QW_OK) {
-            s->st.input_errors++;
-            snprintf(s->err, sizeof s->err, "%s", qw_linesrc_errmsg(s->ls));
-            end_input(s);
-            it->kind = QW_MSGSRC_READ_FAILED;
-            it->err = e;
-            return QW_OK;
         }
         s->st.lines++;
         qw_frame fr;
         qw_frame_line(line, len, &fr);
-        switch (fr.kind) {
-        case QW_FRAME_MSG: break;
-        case QW_FRAME_CONNECT:
-            s->st.connects++;
-            it->kind = QW_MSGSRC_CONNECT;
+        it->input = s->cur;
+        it->path = s->paths[s->cur];
+        /* the common case: a message that starts with a visible byte */
+        if (__builtin_expect(fr.kind == QW_FRAME_MSG && fr.len && (unsigned char)fr.msg[0] > ' ',
+                             1)) {
+            s->st.messages++;
+            it->kind = QW_MSGSRC_MSG;
+            it->msg = fr.msg;
+            it->len = fr.len;
             it->recv_ns = fr.recv_ns;
             return QW_OK;
-        case QW_FRAME_META: s->st.meta++; continue;
-        case QW_FRAME_MSG_HEX: {
-            int r = unhex(s, &fr, it);
-            if (r < 0)
-                return QW_OK;
-            if (r == 0)
-                continue;
-            break;
         }
-        }
-        size_t k = 0;
-        while (k < fr.len && (fr.msg[k] == ' ' || fr.msg[k] == '\r' || fr.msg[k] == '\t'))
-            k++;
-        if (k == fr.len) {
-            s->st.blank++;
-            continue;
-        }
-        s->st.messages++;
-        it->kind = QW_MSGSRC_MSG;
-        it->msg = fr.msg;
-        it->len = fr.len;
-        it->recv_ns = fr.recv_ns;
-        return QW_OK;
+        if (frame_event(s, &fr, it))
+            return QW_OK;
     }
 }

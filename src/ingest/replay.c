@@ -62,6 +62,41 @@ void qw_pace_wait(qw_pace *p, int64_t t_ns)
         qw_pace_sleep(p, target - now);
 }
 
+/* Everything but a message (rare). */
+__attribute__((noinline)) static void on_event(qw_pipeline *pl, qw_feed *feed, qw_msgsrc *src,
+                                               const qw_replay_opts *o, const qw_msgsrc_item *it,
+                                               qw_ratelimit *rl, qw_replay_result *res)
+{
+    const qw_replay_hooks *h = &o->hooks;
+    switch (it->kind) {
+    case QW_MSGSRC_MSG: break;
+    case QW_MSGSRC_CONNECT:
+        qw_feed_reset(feed);
+        qw_pipeline_invalidate_all(pl, QW_RESYNC_RECONNECT);
+        if (h->on_connect)
+            h->on_connect(h->ctx, it->recv_ns);
+        break;
+    case QW_MSGSRC_INPUT:
+        qw_feed_reset(feed); /* each file is its own stream */
+        break;
+    case QW_MSGSRC_TOO_LONG:
+        qw_pipeline_on_reject(pl, QW_TOO_LARGE, NULL);
+        if (qw_log_ratelimit(rl))
+            QW_LOG(WARN, "%s: skipped a %zu-byte line (limit %zu)", it->path, it->len, o->max_line);
+        break;
+    case QW_MSGSRC_DROPPED: qw_pipeline_on_reject(pl, it->err, NULL); break;
+    case QW_MSGSRC_OPEN_FAILED:
+        QW_LOG(ERROR, "cannot open %s: %s", it->path, qw_strerror(it->err));
+        res->failed = 1;
+        break;
+    case QW_MSGSRC_READ_FAILED: /* a truncated zstd file still counts as read */
+        QW_LOG(ERROR, "%s: %s", it->path, qw_msgsrc_errmsg(src));
+        if (it->err == QW_IO)
+            res->failed = 1;
+        break;
+    }
+}
+
 qw_err qw_replay_files(qw_pipeline *pl, const qw_replay_opts *o, qw_replay_result *res)
 {
     qw_msgsrc *src = NULL;
@@ -77,48 +112,24 @@ qw_err qw_replay_files(qw_pipeline *pl, const qw_replay_opts *o, qw_replay_resul
     uint64_t n = 0;
     qw_msgsrc_item it;
     while ((!o->stop || !*o->stop) && qw_msgsrc_next(src, &it) == QW_OK) {
-        switch (it.kind) {
-        case QW_MSGSRC_MSG: {
-            const qw_msg *m;
-            qw_err e = qw_pipeline_ingest(pl, feed, it.msg, it.len, it.recv_ns, &m);
-            if (e != QW_OK && qw_log_ratelimit(&rl))
-                QW_LOG(WARN, "%s: rejected line (%s): %s", it.path, qw_err_name(e),
-                       qw_feed_errmsg(feed));
-            if (h->on_msg)
-                h->on_msg(h->ctx, e == QW_OK ? m : NULL, it.recv_ns);
-            if (o->progress && (++n & 4095) == 0) {
-                qw_msgsrc_stats ss;
-                qw_msgsrc_get_stats(src, &ss);
-                progress_draw(&pg, qw_msgsrc_progress(src), qw_pipeline_get_stats(pl)->messages,
-                              ss.bytes, 0);
-            }
-            break;
+        if (__builtin_expect(it.kind != QW_MSGSRC_MSG, 0)) {
+            on_event(pl, feed, src, o, &it, &rl, res);
+            continue;
         }
-        case QW_MSGSRC_CONNECT:
-            qw_feed_reset(feed);
-            qw_pipeline_invalidate_all(pl, QW_RESYNC_RECONNECT);
-            if (h->on_connect)
-                h->on_connect(h->ctx, it.recv_ns);
-            break;
-        case QW_MSGSRC_INPUT:
-            qw_feed_reset(feed); /* each file is its own stream */
-            break;
-        case QW_MSGSRC_TOO_LONG:
-            qw_pipeline_on_reject(pl, QW_TOO_LARGE, NULL);
-            if (qw_log_ratelimit(&rl))
-                QW_LOG(WARN, "%s: skipped a %zu-byte line (limit %zu)", it.path, it.len,
-                       o->max_line);
-            break;
-        case QW_MSGSRC_DROPPED: qw_pipeline_on_reject(pl, it.err, NULL); break;
-        case QW_MSGSRC_OPEN_FAILED:
-            QW_LOG(ERROR, "cannot open %s: %s", it.path, qw_strerror(it.err));
-            res->failed = 1;
-            break;
-        case QW_MSGSRC_READ_FAILED: /* a truncated zstd file still counts as read */
-            QW_LOG(ERROR, "%s: %s", it.path, qw_msgsrc_errmsg(src));
-            if (it.err == QW_IO)
-                res->failed = 1;
-            break;
+        const qw_msg *m;
+        qw_err e = qw_pipeline_ingest(pl, feed, it.msg, it.len, it.recv_ns, &m);
+        if (e != QW_OK && qw_log_ratelimit(&rl))
+            QW_LOG(WARN, "%s: rejected line (%s): %s", it.path, qw_err_name(e),
+                   qw_feed_errmsg(feed));
+        if (h->on_msg)
+            h->on_msg(h->ctx, e == QW_OK ? m : NULL, it.recv_ns);
+        if (e == QW_OK && o->pace && o->pace->speed > 0)
+            qw_pace_wait(o->pace, m->t_ns);
+        if (o->progress && (++n & 4095) == 0) {
+            qw_msgsrc_stats ss;
+            qw_msgsrc_get_stats(src, &ss);
+            progress_draw(&pg, qw_msgsrc_progress(src), qw_pipeline_get_stats(pl)->messages,
+                          ss.bytes, 0);
         }
     }
     qw_msgsrc_stats ss;
@@ -153,5 +164,7 @@ void qw_replay_parsed(qw_pipeline *pl, const qw_replay_opts *o, qw_replay_next_f
         qw_pipeline_on_msg(pl, &m, recv);
         if (h->on_msg)
             h->on_msg(h->ctx, &m, recv);
+        if (o->pace)
+            qw_pace_wait(o->pace, m.t_ns);
     }
 }

@@ -19,24 +19,6 @@
 #include "feed/feed.h"
 #include "pipeline/pipeline.h"
 
-typedef struct qw_replay_hooks {
-    void *ctx;
-    /* After each message line: m is the applied message, NULL when it was
-     * rejected (and counted). Optional. */
-    void (*on_msg)(void *ctx, const qw_msg *m, int64_t recv_ns);
-    /* A connection marker, after the pipeline was flagged. Optional. */
-    void (*on_connect)(void *ctx, int64_t recv_ns);
-} qw_replay_hooks;
-
-typedef struct qw_replay_opts {
-    const char *const *files; /* "-" = stdin */
-    size_t nfiles;
-    size_t max_line;                   /* 0 = 64 MiB */
-    int progress;                      /* draw a progress bar on stderr */
-    const volatile sig_atomic_t *stop; /* optional: stop after the current line when set */
-    qw_replay_hooks hooks;
-} qw_replay_opts;
-
 /* Pacing by feed time (--speed N: N times real time; speed <= 0: as fast
  * as possible). Zero-initialise, then set the fields. */
 typedef struct qw_pace {
@@ -51,6 +33,26 @@ typedef struct qw_pace {
 void qw_pace_wait(qw_pace *p, int64_t t_ns);
 /* Sleeps ns (calling idle every 5 ms; returns early on stop). */
 void qw_pace_sleep(const qw_pace *p, int64_t ns);
+
+typedef struct qw_replay_hooks {
+    void *ctx;
+    /* After each message line, before pacing: m is the applied message,
+     * NULL when it was rejected (and counted). Optional (leave it NULL when
+     * there is nothing to do: it is called per message). */
+    void (*on_msg)(void *ctx, const qw_msg *m, int64_t recv_ns);
+    /* A connection marker, after the pipeline was flagged. Optional. */
+    void (*on_connect)(void *ctx, int64_t recv_ns);
+} qw_replay_hooks;
+
+typedef struct qw_replay_opts {
+    const char *const *files; /* "-" = stdin */
+    size_t nfiles;
+    size_t max_line;                   /* 0 = 64 MiB */
+    int progress;                      /* draw a progress bar on stderr */
+    const volatile sig_atomic_t *stop; /* optional: stop after the current line when set */
+    qw_pace *pace;                     /* optional: pace applied messages by feed time */
+    qw_replay_hooks hooks;
+} qw_replay_opts;
 
 /* What the summary reports about the input (qw_summary_extra). */
 typedef struct qw_replay_result {
