@@ -1,14 +1,14 @@
 /* cmd_replay.c: `quotewatch replay FILE...` — recorded raw messages through
  * the same pipeline as live, as fast as possible or paced by feed time.
+ * Wiring only: files go through ingest/replay.c (qw_msgsrc), a lake through
+ * storage/lake_read, --samples through pipeline/samples.c.
  * Exit 0 when every input was read to its end (whatever it contained),
  * 1 when an input could not be opened or read, 2 for usage errors. */
 #define QW_MODULE "replay"
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "app/app.h"
@@ -18,8 +18,9 @@
 #include "core/time.h"
 #include "dashboard/dashboard.h"
 #include "feed/feed.h"
-#include "ingest/ingest.h"
+#include "ingest/replay.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/samples.h"
 #include "pipeline/summary.h"
 #include "storage/lake_read.h"
 #include "storage/store.h"
@@ -32,144 +33,84 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-typedef struct progress {
-    int on;
-    int64_t last_ns, start_ns;
-    size_t file_idx, nfiles;
-} progress;
-
-static void progress_draw(progress *pg, const qw_linesrc *src, uint64_t msgs, uint64_t bytes,
-                          int final)
-{
-    int64_t now = qw_now_mono_ns();
-    if (!final && now - pg->last_ns < 100 * QW_NS_PER_MS)
-        return;
-    pg->last_ns = now;
-    double frac = 0;
-    int64_t size = src ? qw_linesrc_file_size(src) : -1;
-    if (size > 0)
-        frac = (double)qw_linesrc_file_pos(src) / (double)size;
-    frac = ((double)pg->file_idx + (frac > 1 ? 1 : frac)) / (double)pg->nfiles;
-    if (final)
-        frac = 1;
-    double secs = (double)(now - pg->start_ns) / 1e9;
-    char bar[31];
-    int fill = (int)(frac * 30);
-    for (int i = 0; i < 30; i++)
-        bar[i] = i < fill ? '#' : '.';
-    bar[30] = '\0';
-    fprintf(stderr, "\r[%s] %3d%%  %llu msgs  %.1f MB  %.0f msg/s%s", bar, (int)(frac * 100),
-            (unsigned long long)msgs, (double)bytes / 1e6, secs > 0 ? (double)msgs / secs : 0.0,
-            final ? "\n" : "");
-}
-
-/* --dashboard: the page is served from this thread between messages. */
-static struct lws_context *g_ctx;
-static qw_dash *g_dash;
-static int64_t g_dash_last;
-
-static void dash_poll(int force)
-{
-    if (!g_ctx)
-        return;
-    int64_t now = qw_now_mono_ns();
-    if (!force && now - g_dash_last < 10 * QW_NS_PER_MS)
-        return;
-    g_dash_last = now;
-    lws_service(g_ctx, -1);
-    qw_dash_tick(g_dash, now);
-}
-
-static void sleep_ns(int64_t d)
-{
-    while (d > 0 && !stop_requested) {
-        int64_t step = g_ctx && d > 5 * QW_NS_PER_MS ? 5 * QW_NS_PER_MS : d;
-        struct timespec ts = {step / QW_NS_PER_SEC, step % QW_NS_PER_SEC};
-        nanosleep(&ts, NULL);
-        d -= step;
-        dash_poll(1);
-    }
-}
-
-static void pace(double speed, int64_t t_ns, int64_t *t0, int64_t *w0)
-{
-    if (speed <= 0 || t_ns <= 0)
-        return;
-    if (!*t0) {
-        *t0 = t_ns;
-        *w0 = qw_now_mono_ns();
-        return;
-    }
-    int64_t target = *w0 + (int64_t)((double)(t_ns - *t0) / speed);
-    int64_t now = qw_now_mono_ns();
-    if (target > now && !stop_requested)
-        sleep_ns(target - now);
-}
-
-typedef struct hooks {
-    FILE *samples;
+/* Everything a run owns; released in one place (run_free). */
+typedef struct run {
+    qw_pipeline *pl;
+    qw_samples *samples;
     qw_store *store;
+    qw_store_stats sst;
+    struct lws_context *ctx; /* --dashboard: served from this thread between messages */
     qw_dash *dash;
-} hooks;
+    int64_t dash_last;
+    qw_pace pace;
+} run;
+
+static void dash_poll(run *r, int force)
+{
+    if (!r->ctx)
+        return;
+    int64_t now = qw_now_mono_ns();
+    if (!force && now - r->dash_last < 10 * QW_NS_PER_MS)
+        return;
+    r->dash_last = now;
+    lws_service(r->ctx, -1);
+    qw_dash_tick(r->dash, now);
+}
+
+static void dash_idle(void *ctx)
+{
+    dash_poll(ctx, 1);
+}
+
+static void on_msg(void *ctx, const qw_msg *m, int64_t recv_ns)
+{
+    run *r = ctx;
+    if (m && r->store)
+        qw_store_put_msg(r->store, m, recv_ns);
+    dash_poll(r, 0);
+}
+
+static void on_connect(void *ctx, int64_t recv_ns)
+{
+    run *r = ctx;
+    if (r->store)
+        qw_store_put_connect(r->store, recv_ns);
+}
 
 static void on_sample(void *ctx, const qw_chain *c, const qw_sample *s)
 {
-    qw_store_put_sample(((hooks *)ctx)->store, c->product, s);
+    qw_store_put_sample(((run *)ctx)->store, c->product, s);
 }
 
-/* --samples: one CSV row per labeled sample, in learning order; --persist:
- * the labels table. */
-static void write_sample(void *ctx, const qw_chain *c, const qw_labeled *s)
+/* --samples, --persist (the labels table), --dashboard */
+static void on_labeled(void *ctx, const qw_chain *c, const qw_labeled *s)
 {
-    hooks *h = ctx;
-    if (h->store)
-        qw_store_put_label(h->store, c->product, s, !isnan(s->s.p));
-    if (h->dash)
-        qw_dash_on_labeled(h->dash, c->product, s);
-    FILE *f = h->samples;
-    if (!f)
-        return;
-    fprintf(f, "%s,%lld,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%d,%llu,", c->product,
-            (long long)s->s.f.t_ns, s->s.f.x[0], s->s.f.x[1], s->s.f.x[2], s->s.f.x[3], s->s.f.mid,
-            s->mid_future, s->label, (unsigned long long)s->s.n_learned);
-    if (!isnan(s->s.p))
-        fprintf(f, "%.17g", s->s.p);
-    fputc('\n', f);
+    run *r = ctx;
+    if (r->store)
+        qw_store_put_label(r->store, c->product, s, !isnan(s->s.p));
+    if (r->dash)
+        qw_dash_on_labeled(r->dash, c->product, s);
+    if (r->samples)
+        qw_samples_write(r->samples, c->product, s);
 }
 
-int qw_cmd_replay(const qw_config *cfg)
+/* Outputs, dashboard, pipeline, model: 0, or 1 after logging why. */
+static int run_start(run *r, const qw_config *cfg)
 {
-    qw_pipeline *pl = NULL;
-    qw_feed *feed = NULL;
-    qw_summary_extra x = {0};
-    int rc = 0;
-    FILE *samples = NULL;
     char eb[512];
-    if (cfg->samples[0]) {
-        samples = strcmp(cfg->samples, "-") == 0 ? stdout : fopen(cfg->samples, "w");
-        if (!samples) {
-            QW_LOG(ERROR, "cannot write samples %s", cfg->samples);
-            return 1;
-        }
-        fputs(
-            "product,t_ns,spread_bps,imbalance,depth,volatility,mid,mid_future,label,n_learned,p\n",
-            samples);
+    if (cfg->samples[0] && qw_samples_open(&r->samples, cfg->samples) != QW_OK) {
+        QW_LOG(ERROR, "cannot write samples %s", cfg->samples);
+        return 1;
     }
-    static qw_store_stats sst;
-    static hooks hk;
-    hk.samples = samples;
     if (cfg->persist) {
         qw_store_opts so;
         qw_store_opts_from_config(&so, cfg, 1); /* replay: back-pressure, nothing dropped */
-        if (qw_store_open(&hk.store, &so, &sst, eb, sizeof eb) != QW_OK) {
+        if (qw_store_open(&r->store, &so, &r->sst, eb, sizeof eb) != QW_OK) {
             QW_LOG(ERROR, "--persist: %s", eb);
             fprintf(stderr, "quotewatch: --persist: %s\n", eb);
-            if (samples && samples != stdout)
-                fclose(samples);
             return 1;
         }
     }
-    qw_pipeline_opts po = {.auto_add = 1};
     if (cfg->dashboard) {
         struct lws_context_creation_info ci;
         memset(&ci, 0, sizeof ci);
@@ -178,249 +119,184 @@ int qw_cmd_replay(const qw_config *cfg)
         ci.gid = (gid_t)-1;
         ci.uid = (uid_t)-1;
         lws_set_log_level(LLL_ERR, NULL);
-        g_ctx = lws_create_context(&ci);
+        r->ctx = lws_create_context(&ci);
         qw_dash_opts dopt = {
             .port = cfg->port, .bind = cfg->bind, .web_root = cfg->web_root, .mode = "replay"};
-        if (!g_ctx || qw_dash_create(&g_dash, g_ctx, &dopt, eb, sizeof eb) != QW_OK) {
-            QW_LOG(ERROR, "--dashboard: %s", g_ctx ? eb : "cannot create the lws context");
-            if (g_ctx)
-                lws_context_destroy(g_ctx);
-            g_ctx = NULL;
+        if (!r->ctx || qw_dash_create(&r->dash, r->ctx, &dopt, eb, sizeof eb) != QW_OK) {
+            QW_LOG(ERROR, "--dashboard: %s", r->ctx ? eb : "cannot create the lws context");
             return 1;
         }
-        hk.dash = g_dash;
+        r->pace.idle = dash_idle;
     }
-    if (samples || hk.store || hk.dash) {
-        po.on_labeled = write_sample;
-        po.on_labeled_ctx = &hk;
-    }
-    if (hk.store) {
-        po.on_sample = on_sample;
-        po.on_sample_ctx = &hk;
-    }
-    if (qw_pipeline_create(&pl, &po) != QW_OK || qw_feed_create(&feed, NULL) != QW_OK) {
+    qw_pipeline_opts po = {.auto_add = 1};
+    if (r->samples || r->store || r->dash)
+        po.on_labeled = on_labeled, po.on_labeled_ctx = r;
+    if (r->store)
+        po.on_sample = on_sample, po.on_sample_ctx = r;
+    if (qw_pipeline_create(&r->pl, &po) != QW_OK) {
         QW_LOG(ERROR, "out of memory");
-        qw_pipeline_destroy(pl);
         return 1;
     }
-    if (g_dash)
-        qw_dash_set_sources(g_dash, pl, NULL, hk.store ? &sst : NULL);
+    if (r->dash)
+        qw_dash_set_sources(r->dash, r->pl, NULL, r->store ? &r->sst : NULL);
     if (cfg->load_model[0] &&
-        qw_pipeline_load_models(pl, cfg->load_model, eb, sizeof eb) != QW_OK) {
+        qw_pipeline_load_models(r->pl, cfg->load_model, eb, sizeof eb) != QW_OK) {
         QW_LOG(ERROR, "--load-model: %s", eb);
         fprintf(stderr, "quotewatch: --load-model: %s\n", eb);
-        qw_feed_destroy(feed);
-        qw_pipeline_destroy(pl);
-        if (samples && samples != stdout)
-            fclose(samples);
         return 1;
     }
+    return 0;
+}
+
+/* Closes the store (joining its threads) if still open: 0, or 1 when some
+ * rows could not be committed. */
+static int store_finish(run *r)
+{
+    if (!r->store)
+        return 0;
+    qw_err e = qw_store_close(r->store);
+    r->store = NULL;
+    return e != QW_OK;
+}
+
+static void run_free(run *r)
+{
+    store_finish(r);
+    qw_samples_close(r->samples);
+    if (r->ctx)
+        lws_context_destroy(r->ctx);
+    qw_dash_destroy(r->dash);
+    qw_pipeline_destroy(r->pl);
+}
+
+static qw_err lake_next(void *lr, qw_msg *m, int64_t *recv_ns, int *conn)
+{
+    return qw_lake_next(lr, m, recv_ns, conn);
+}
+
+/* --lake: the stored raw tables as the message source. 0, or 1. */
+static int replay_lake(qw_pipeline *pl, const qw_config *cfg, const qw_replay_opts *ro,
+                       qw_replay_result *rr)
+{
+    const char *ids[QW_CONFIG_MAX_PRODUCTS];
+    for (size_t i = 0; i < cfg->nproducts; i++)
+        ids[i] = cfg->products[i];
+    qw_lake_opts lo = {.warehouse = cfg->warehouse,
+                       .catalog_uri = cfg->catalog_uri,
+                       .products = cfg->products_set ? ids : NULL,
+                       .nproducts = cfg->products_set ? cfg->nproducts : 0,
+                       .since_ns = cfg->since_ns,
+                       .until_ns = cfg->until_ns};
+    qw_lake_reader *lr;
+    char eb[512];
+    if (qw_lake_open(&lr, &lo, eb, sizeof eb) != QW_OK) {
+        QW_LOG(ERROR, "--lake: %s", eb);
+        return 1;
+    }
+    qw_replay_parsed(pl, ro, lake_next, lr, rr);
+    const qw_lake_stats *ls = qw_lake_get_stats(lr);
+    QW_LOG(INFO, "lake: %llu messages from %llu rows in %llu of %llu files, %llu run(s)",
+           (unsigned long long)ls->messages, (unsigned long long)ls->rows,
+           (unsigned long long)ls->files_read, (unsigned long long)ls->files_total,
+           (unsigned long long)ls->runs);
+    qw_lake_close(lr);
+    return 0;
+}
+
+/* The summary's "persistence" member. TODO(issue 11 item 4): the shared
+ * qw_store_stats writer replaces this. */
+static void persist_json(const qw_store_stats *s, char *out, size_t cap)
+{
+    uint64_t c = s->commits;
+    snprintf(out, cap,
+             "{\"rows_written\":{\"raw_orderbook\":%llu,\"raw_trades\":%llu,\"features\":%llu,"
+             "\"labels\":%llu},\"files\":%llu,\"bytes\":%llu,\"commits\":%llu,\"errors\":%llu,"
+             "\"flush_commit_ms_avg\":%.3f,\"commit_ms_avg\":%.3f,\"writer_cpu_s\":%.3f,"
+             "\"commit_cpu_s\":%.3f}",
+             (unsigned long long)s->rows_written[0], (unsigned long long)s->rows_written[1],
+             (unsigned long long)s->rows_written[2], (unsigned long long)s->rows_written[3],
+             (unsigned long long)s->files_written, (unsigned long long)s->bytes_written,
+             (unsigned long long)c, (unsigned long long)s->errors,
+             c ? (double)s->commit_latency_sum_ns / (double)c / 1e6 : 0.0,
+             c ? (double)s->commit_work_sum_ns / (double)c / 1e6 : 0.0,
+             (double)s->writer_cpu_ns / 1e9, (double)s->commit_cpu_ns / 1e9);
+}
+
+int qw_cmd_replay(const qw_config *cfg)
+{
+    run r = {.pace = {.speed = cfg->speed, .stop = &stop_requested, .idle_ctx = &r}};
+    qw_summary_extra x = {0};
+    char eb[512], pjson[640];
+    int rc = 1;
+    if (run_start(&r, cfg) != 0)
+        goto done;
+    rc = 0;
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    progress pg = {.on = cfg->progress == 1 || (cfg->progress == -1 && isatty(2)),
-                   .start_ns = qw_now_mono_ns(),
-                   .nfiles = cfg->nfiles};
-    int64_t t0 = 0, w0 = 0, start = qw_now_mono_ns();
-    uint64_t bytes_done = 0;
-    char *hexbuf = NULL; /* recorder msg_hex lines (rare) */
-    size_t hexcap = 0;
-    qw_ratelimit rl = {.first = 5, .every = 10000};
-
-    if (cfg->lake) {
-        const char *ids[QW_CONFIG_MAX_PRODUCTS];
-        for (size_t i = 0; i < cfg->nproducts; i++)
-            ids[i] = cfg->products[i];
-        qw_lake_opts lo = {.warehouse = cfg->warehouse,
-                           .catalog_uri = cfg->catalog_uri,
-                           .products = cfg->products_set ? ids : NULL,
-                           .nproducts = cfg->products_set ? cfg->nproducts : 0,
-                           .since_ns = cfg->since_ns,
-                           .until_ns = cfg->until_ns};
-        qw_lake_reader *lr;
-        if (qw_lake_open(&lr, &lo, eb, sizeof eb) != QW_OK) {
-            QW_LOG(ERROR, "--lake: %s", eb);
-            rc = 1;
-        } else {
-            qw_msg lm;
-            int64_t recv;
-            int conn;
-            while (!stop_requested && qw_lake_next(lr, &lm, &recv, &conn) == QW_OK) {
-                if (conn) { /* as the original run did at a new connection */
-                    x.connects++;
-                    qw_pipeline_invalidate_all(pl, QW_RESYNC_RECONNECT);
-                    if (hk.store)
-                        qw_store_put_connect(hk.store, recv);
-                    if (!lm.ngroups && !lm.ntrades)
-                        continue;
-                }
-                qw_pipeline_on_msg(pl, &lm, recv);
-                if (hk.store)
-                    qw_store_put_msg(hk.store, &lm, recv);
-                pace(cfg->speed, lm.t_ns, &t0, &w0);
-                dash_poll(0);
-            }
-            const qw_lake_stats *ls = qw_lake_get_stats(lr);
-            QW_LOG(INFO, "lake: %llu messages from %llu rows in %llu of %llu files, %llu run(s)",
-                   (unsigned long long)ls->messages, (unsigned long long)ls->rows,
-                   (unsigned long long)ls->files_read, (unsigned long long)ls->files_total,
-                   (unsigned long long)ls->runs);
-            qw_lake_close(lr);
-        }
+    int64_t start = qw_now_mono_ns();
+    qw_replay_opts ro = {.files = cfg->files,
+                         .nfiles = cfg->nfiles,
+                         .max_line = cfg->max_line,
+                         .progress = cfg->progress == 1 || (cfg->progress == -1 && isatty(2)),
+                         .stop = &stop_requested,
+                         .pace = &r.pace,
+                         .hooks = {.ctx = &r,
+                                   .on_msg = r.store || r.dash ? on_msg : NULL,
+                                   .on_connect = on_connect}};
+    qw_replay_result lake = {0}, rr = {0};
+    if (cfg->lake)
+        rc |= replay_lake(r.pl, cfg, &ro, &lake);
+    if (qw_replay_files(r.pl, &ro, &rr) != QW_OK) {
+        QW_LOG(ERROR, "out of memory");
+        rc = 1;
     }
-    for (size_t fi = 0; fi < cfg->nfiles && !stop_requested; fi++) {
-        qw_linesrc *src;
-        pg.file_idx = fi;
-        qw_err e = qw_linesrc_open(&src, cfg->files[fi], cfg->max_line);
-        if (e != QW_OK) {
-            QW_LOG(ERROR, "cannot open %s: %s", cfg->files[fi], qw_strerror(e));
-            rc = 1;
-            continue;
-        }
-        qw_feed_reset(feed); /* each file is its own stream */
-        uint64_t n = 0;
-        for (;;) {
-            const char *line;
-            size_t len;
-            e = qw_linesrc_next(src, &line, &len);
-            if (e == QW_NOT_FOUND)
-                break;
-            if (e == QW_TOO_LARGE) {
-                qw_pipeline_on_reject(pl, QW_TOO_LARGE, NULL);
-                if (qw_log_ratelimit(&rl))
-                    QW_LOG(WARN, "%s: skipped a %zu-byte line (limit %zu)", cfg->files[fi], len,
-                           cfg->max_line);
-                continue;
-            }
-            if (e != QW_OK) {
-                QW_LOG(ERROR, "%s: %s", cfg->files[fi], qw_linesrc_errmsg(src));
-                x.input_errors++;
-                if (e == QW_IO)
-                    rc = 1;
-                break;
-            }
-            qw_frame fr;
-            qw_frame_line(line, len, &fr);
-            if (fr.kind == QW_FRAME_CONNECT) {
-                x.connects++;
-                if (hk.store)
-                    qw_store_put_connect(hk.store, fr.recv_ns);
-                qw_feed_reset(feed);
-                qw_pipeline_invalidate_all(pl, QW_RESYNC_RECONNECT);
-                continue;
-            }
-            if (fr.kind == QW_FRAME_MSG_HEX) {
-                if (fr.len / 2 + 1 > hexcap) {
-                    char *nb = realloc(hexbuf, fr.len / 2 + 1);
-                    if (!nb) {
-                        qw_pipeline_on_reject(pl, QW_NOMEM, NULL);
-                        continue;
-                    }
-                    hexbuf = nb;
-                    hexcap = fr.len / 2 + 1;
-                }
-                size_t hn = qw_frame_unhex(fr.msg, fr.len, hexbuf);
-                if (hn == (size_t)-1) {
-                    x.meta_lines++;
-                    continue;
-                }
-                fr.msg = hexbuf;
-                fr.len = hn;
-            }
-            if (fr.kind == QW_FRAME_META) {
-                x.meta_lines++;
-                continue;
-            }
-            size_t k = 0;
-            while (k < fr.len && (fr.msg[k] == ' ' || fr.msg[k] == '\r' || fr.msg[k] == '\t'))
-                k++;
-            if (k == fr.len)
-                continue; /* blank line */
-            const qw_msg *m;
-            e = qw_pipeline_ingest(pl, feed, fr.msg, fr.len, fr.recv_ns, &m);
-            if (e == QW_OK && hk.store)
-                qw_store_put_msg(hk.store, m, fr.recv_ns);
-            if (e == QW_OK)
-                pace(cfg->speed, m->t_ns, &t0, &w0);
-            else if (qw_log_ratelimit(&rl))
-                QW_LOG(WARN, "%s: rejected line (%s): %s", cfg->files[fi], qw_err_name(e),
-                       qw_feed_errmsg(feed));
-            dash_poll(0);
-            if (pg.on && (++n & 4095) == 0)
-                progress_draw(&pg, src, qw_pipeline_get_stats(pl)->messages,
-                              bytes_done + qw_linesrc_bytes(src), 0);
-            if (stop_requested)
-                break;
-        }
-        bytes_done += qw_linesrc_bytes(src);
-        qw_linesrc_close(src);
-    }
-    if (g_dash) { /* keep serving the final state until stopped */
-        qw_dash_set_replay_state(g_dash, stop_requested ? "stopped" : "finished");
+    rc |= rr.failed;
+    x.bytes = rr.bytes;
+    x.meta_lines = rr.meta_lines;
+    x.connects = lake.connects + rr.connects;
+    x.input_errors = rr.input_errors;
+    if (r.dash) { /* keep serving the final state until stopped */
+        qw_dash_set_replay_state(r.dash, stop_requested ? "stopped" : "finished");
         QW_LOG(INFO, "replay finished; the dashboard stays up until SIGINT/SIGTERM");
         while (!stop_requested)
-            sleep_ns(20 * QW_NS_PER_MS);
+            qw_pace_sleep(&r.pace, 20 * QW_NS_PER_MS);
     }
-    x.bytes = bytes_done;
-    if (hk.store) {
-        qw_err se = qw_store_close(hk.store);
-        hk.store = NULL;
-        if (se != QW_OK) {
-            QW_LOG(ERROR, "--persist: some rows could not be committed (see above)");
-            rc = 1;
-        }
+    if (store_finish(&r)) {
+        QW_LOG(ERROR, "--persist: some rows could not be committed (see above)");
+        rc = 1;
     }
-    char persist_json[640];
     if (cfg->persist) {
-        snprintf(persist_json, sizeof persist_json,
-                 "{\"rows_written\":{\"raw_orderbook\":%llu,\"raw_trades\":%llu,\"features\":%llu,"
-                 "\"labels\":%llu},\"files\":%llu,\"bytes\":%llu,\"commits\":%llu,\"errors\":%llu,"
-                 "\"flush_commit_ms_avg\":%.3f,\"commit_ms_avg\":%.3f,\"writer_cpu_s\":%.3f,"
-                 "\"commit_cpu_s\":%.3f}",
-                 (unsigned long long)sst.rows_written[0], (unsigned long long)sst.rows_written[1],
-                 (unsigned long long)sst.rows_written[2], (unsigned long long)sst.rows_written[3],
-                 (unsigned long long)sst.files_written, (unsigned long long)sst.bytes_written,
-                 (unsigned long long)sst.commits, (unsigned long long)sst.errors,
-                 sst.commits ? (double)sst.commit_latency_sum_ns / (double)sst.commits / 1e6 : 0.0,
-                 sst.commits ? (double)sst.commit_work_sum_ns / (double)sst.commits / 1e6 : 0.0,
-                 (double)sst.writer_cpu_ns / 1e9, (double)sst.commit_cpu_ns / 1e9);
+        persist_json(&r.sst, pjson, sizeof pjson);
         x.extra_key = "persistence";
-        x.extra_json = persist_json;
+        x.extra_json = pjson;
     }
     x.seconds = (double)(qw_now_mono_ns() - start) / 1e9;
-    if (pg.on)
-        progress_draw(&pg, NULL, qw_pipeline_get_stats(pl)->messages, bytes_done, 1);
     if (stop_requested)
         QW_LOG(WARN, "interrupted: summary covers the input read so far");
-    if (cfg->summary[0]) {
-        qw_err e = qw_summary_write(pl, &x, cfg->summary);
-        if (e != QW_OK) {
-            QW_LOG(ERROR, "cannot write summary %s: %s", cfg->summary, qw_strerror(e));
-            rc = 1;
-        }
+    qw_err e;
+    if (cfg->summary[0] && (e = qw_summary_write(r.pl, &x, cfg->summary)) != QW_OK) {
+        QW_LOG(ERROR, "cannot write summary %s: %s", cfg->summary, qw_strerror(e));
+        rc = 1;
     }
     if (cfg->save_model[0] &&
-        qw_pipeline_save_models(pl, cfg->save_model, eb, sizeof eb) != QW_OK) {
+        qw_pipeline_save_models(r.pl, cfg->save_model, eb, sizeof eb) != QW_OK) {
         QW_LOG(ERROR, "--save-model: %s", eb);
         rc = 1;
     }
-    if (samples && (fflush(samples) != 0 || (samples != stdout && fclose(samples) != 0))) {
+    e = qw_samples_close(r.samples);
+    r.samples = NULL;
+    if (e != QW_OK) {
         QW_LOG(ERROR, "cannot write samples %s", cfg->samples);
         rc = 1;
     }
-    const qw_pipeline_stats *st = qw_pipeline_get_stats(pl);
+    const qw_pipeline_stats *st = qw_pipeline_get_stats(r.pl);
     QW_LOG(INFO, "replayed %llu messages (%llu rejected), %llu bytes in %.3f s",
            (unsigned long long)st->messages, (unsigned long long)st->rejected,
            (unsigned long long)x.bytes, x.seconds);
-    free(hexbuf);
-    if (g_ctx)
-        lws_context_destroy(g_ctx);
-    qw_dash_destroy(g_dash);
-    g_ctx = NULL;
-    g_dash = NULL;
-    qw_feed_destroy(feed);
-    qw_pipeline_destroy(pl);
+done:
+    run_free(&r);
     return rc;
 }

@@ -629,6 +629,32 @@ qw_err qw_ws_rx_feed(qw_ws_rx *r, char *buf, size_t len)
 
 /* ---- client frames ---- */
 
+size_t qw_ws_frame_hdr(unsigned char *out, int fin, int rsv1, int opcode, uint64_t n,
+                       const unsigned char *mask)
+{
+    size_t hl = 2;
+    out[0] = (unsigned char)((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | (opcode & 0x0f));
+    unsigned char m = mask ? 0x80 : 0;
+    if (n < 126) {
+        out[1] = (unsigned char)(m | n);
+    } else if (n < 65536) {
+        out[1] = m | 126;
+        out[2] = (unsigned char)(n >> 8);
+        out[3] = (unsigned char)n;
+        hl = 4;
+    } else {
+        out[1] = m | 127;
+        for (int i = 0; i < 8; i++)
+            out[2 + i] = (unsigned char)(n >> (56 - 8 * i));
+        hl = 10;
+    }
+    if (mask) {
+        memcpy(out + hl, mask, 4);
+        hl += 4;
+    }
+    return hl;
+}
+
 size_t qw_ws_frame(unsigned char *out, size_t cap, int opcode, const void *payload_p, size_t n,
                    const unsigned char mask[4])
 {
@@ -637,19 +663,7 @@ size_t qw_ws_frame(unsigned char *out, size_t cap, int opcode, const void *paylo
     size_t hl = 2 + (n < 126 ? 0 : n < 65536 ? 2 : 8) + 4;
     if (cap < hl || cap - hl < n)
         return 0;
-    out[0] = (unsigned char)(0x80 | (opcode & 0x0f));
-    if (n < 126) {
-        out[1] = (unsigned char)(0x80 | n);
-    } else if (n < 65536) {
-        out[1] = 0x80 | 126;
-        out[2] = (unsigned char)(n >> 8);
-        out[3] = (unsigned char)n;
-    } else {
-        out[1] = 0x80 | 127;
-        for (int i = 0; i < 8; i++)
-            out[2 + i] = (unsigned char)((uint64_t)n >> (56 - 8 * i));
-    }
-    memcpy(out + hl - 4, mask, 4);
+    qw_ws_frame_hdr(out, 1, 0, opcode, n, mask);
     const unsigned char *s = payload_p;
     for (size_t i = 0; i < n; i++)
         out[hl + i] = s[i] ^ mask[i & 3];

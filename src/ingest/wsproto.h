@@ -116,6 +116,15 @@ qw_err qw_ws_rx_feed(qw_ws_rx *r, char *buf, size_t len);
 
 /* ---- frames to the server ---- */
 
+/* A frame header into out (up to QW_WS_HDR_MAX bytes): FIN and RSV1 (a
+ * compressed message's first frame) when set, the opcode, the payload
+ * length n in its shortest form and, when mask is not NULL, the MASK bit
+ * and the 4-byte key (client frames; servers send none). Returns its
+ * length: 2..10 unmasked, 6..14 masked. The one place a frame header is
+ * written (client frames here, the simulator's server frames, tests). */
+size_t qw_ws_frame_hdr(unsigned char *out, int fin, int rsv1, int opcode, uint64_t n,
+                       const unsigned char *mask);
+
 /* One masked client frame with FIN set (opcode QW_WS_OP_*), header and
  * masked payload, into out. Returns its length, 0 when cap is too small
  * or a control payload is over 125 bytes. */

@@ -9,6 +9,7 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "ingest/wsproto.h"
 #include "sim/server_int.h"
 
 /* ---- output queue ---- */
@@ -83,25 +84,6 @@ typedef struct part {
     const void *p;
     size_t n;
 } part;
-
-static size_t frame_hdr(unsigned char *h, int first, int fin, size_t n)
-{
-    h[0] = (unsigned char)((fin ? 0x80 : 0) | (first ? 0x1 : 0x0)); /* text / continuation */
-    if (n < 126) {
-        h[1] = (unsigned char)n;
-        return 2;
-    }
-    if (n < 65536) {
-        h[1] = 126;
-        h[2] = (unsigned char)(n >> 8);
-        h[3] = (unsigned char)n;
-        return 4;
-    }
-    h[1] = 127;
-    for (int i = 0; i < 8; i++)
-        h[2 + i] = (unsigned char)((uint64_t)n >> (56 - 8 * i));
-    return 10;
-}
 
 /* The OM_RAW tail node with room for need more bytes (a new one if not). */
 static outmsg *raw_tail(client *c, size_t need)
@@ -217,10 +199,9 @@ static void q_msg(client *c, const part *v, int nv)
     int pi = 0;
     for (size_t f = 0; f < nfr; f++) {
         size_t fl = n - done > CHUNK ? CHUNK : n - done;
-        unsigned char *h = w;
-        w += frame_hdr(w, f == 0, f + 1 == nfr, fl);
-        if (f == 0 && c->z)
-            *h |= 0x40; /* RSV1: compressed */
+        /* text, then continuations; RSV1 on the first frame of a compressed message */
+        w += qw_ws_frame_hdr(w, f + 1 == nfr, f == 0 && c->z,
+                             f == 0 ? QW_WS_OP_TEXT : QW_WS_OP_CONT, fl, NULL);
         for (size_t k = fl; k;) {
             size_t take = v[pi].n - po < k ? v[pi].n - po : k;
             if (v[pi].p)

@@ -1,5 +1,6 @@
-/* source.c: the simulator's input (capture files or the synthetic market)
- * as parsed messages, and the product table (source.h). */
+/* source.c: the simulator's input (capture files through qw_msgsrc, the
+ * reader replay uses, or the synthetic market) as parsed messages, and the
+ * product table (source.h). */
 #define QW_MODULE "sim"
 #include "sim/source.h"
 
@@ -9,13 +10,12 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/time.h"
-#include "ingest/ingest.h"
+#include "ingest/msgsrc.h"
 
 struct qw_simsrc {
     qw_simsrc_opts o;
     qw_feed *feed;
-    qw_linesrc *ls; /* current file */
-    size_t fi;      /* next file index */
+    qw_msgsrc *ms; /* capture files */
     qw_synth *syn;
     char *sbuf; /* synth line buffer */
     size_t scap;
@@ -38,6 +38,8 @@ qw_err qw_simsrc_open(qw_simsrc **out, const qw_simsrc_opts *opts)
         return QW_NOMEM;
     s->o = *opts;
     qw_err e = qw_feed_create(&s->feed, NULL);
+    if (e == QW_OK && !opts->synthetic)
+        e = qw_msgsrc_open(&s->ms, opts->files, opts->nfiles, opts->max_line);
     if (e == QW_OK && opts->synthetic) {
         s->scap = 1 << 16;
         s->sbuf = qw_malloc(s->scap);
@@ -55,7 +57,7 @@ void qw_simsrc_close(qw_simsrc *s)
 {
     if (!s)
         return;
-    qw_linesrc_close(s->ls);
+    qw_msgsrc_close(s->ms);
     qw_synth_destroy(s->syn);
     qw_feed_destroy(s->feed);
     qw_free(s->sbuf);
@@ -64,49 +66,47 @@ void qw_simsrc_close(qw_simsrc *s)
 
 qw_err qw_simsrc_rewind(qw_simsrc *s)
 {
-    qw_linesrc_close(s->ls);
-    s->ls = NULL;
-    s->fi = 0;
+    if (s->ms)
+        qw_msgsrc_rewind(s->ms);
     s->st.restarts++;
     qw_feed_reset(s->feed);
     return s->o.synthetic ? open_synth(s) : QW_OK;
 }
 
-/* Next raw line from the files: QW_OK with frame, or QW_NOT_FOUND. */
-static qw_err next_line(qw_simsrc *s, const char **line, size_t *len)
+/* The next message from the files (QW_OK), QW_NOT_FOUND at the end, or
+ * the error of a file that could not be opened or read. */
+static qw_err next_line(qw_simsrc *s, const char **line, size_t *len, int64_t *recv)
 {
     for (;;) {
-        if (!s->ls) {
-            if (s->fi >= s->o.nfiles)
-                return QW_NOT_FOUND;
-            const char *path = s->o.files[s->fi++];
-            qw_err e = qw_linesrc_open(&s->ls, path, s->o.max_line);
-            if (e != QW_OK) {
-                snprintf(s->err, sizeof s->err, "%s: %s", path, qw_strerror(e));
-                return e;
-            }
-        }
-        qw_err e = qw_linesrc_next(s->ls, line, len);
-        if (e == QW_OK)
-            return QW_OK;
-        if (e == QW_TOO_LARGE) {
-            s->st.too_long++;
-            continue;
-        }
-        if (e != QW_NOT_FOUND) {
-            snprintf(s->err, sizeof s->err, "%s", qw_linesrc_errmsg(s->ls));
+        qw_msgsrc_item it;
+        qw_err e = qw_msgsrc_next(s->ms, &it);
+        if (e != QW_OK)
             return e;
+        switch (it.kind) {
+        case QW_MSGSRC_MSG:
+            *line = it.msg;
+            *len = it.len;
+            *recv = it.recv_ns;
+            return QW_OK;
+        case QW_MSGSRC_CONNECT:
+        case QW_MSGSRC_INPUT: qw_feed_reset(s->feed); break;
+        case QW_MSGSRC_TOO_LONG: s->st.too_long++; break;
+        case QW_MSGSRC_DROPPED: s->st.rejected++; break;
+        case QW_MSGSRC_OPEN_FAILED:
+            snprintf(s->err, sizeof s->err, "%s: %s", it.path, qw_strerror(it.err));
+            return it.err;
+        case QW_MSGSRC_READ_FAILED:
+            snprintf(s->err, sizeof s->err, "%s: %s", it.path, qw_msgsrc_errmsg(s->ms));
+            return it.err;
         }
-        qw_linesrc_close(s->ls);
-        s->ls = NULL;
     }
 }
 
 qw_err qw_simsrc_next(qw_simsrc *s, const qw_msg **msg, int64_t *t_ns, int64_t *pace_ns)
 {
     for (;;) {
-        const char *line;
-        size_t len;
+        const char *line = NULL;
+        size_t len = 0;
         int64_t recv = 0;
         if (s->o.synthetic) {
             qw_err e = qw_synth_next(s->syn, s->sbuf, s->scap, &len);
@@ -122,23 +122,9 @@ qw_err qw_simsrc_next(qw_simsrc *s, const qw_msg **msg, int64_t *t_ns, int64_t *
                 return e;
             line = s->sbuf;
         } else {
-            qw_err e = next_line(s, &line, &len);
+            qw_err e = next_line(s, &line, &len, &recv);
             if (e != QW_OK)
                 return e;
-            qw_frame fr;
-            qw_frame_line(line, len, &fr);
-            if (fr.kind == QW_FRAME_CONNECT) {
-                qw_feed_reset(s->feed);
-                s->st.meta++;
-                continue;
-            }
-            if (fr.kind != QW_FRAME_MSG) {
-                s->st.meta++;
-                continue;
-            }
-            line = fr.msg;
-            len = fr.len;
-            recv = fr.recv_ns;
         }
         s->st.lines++;
         const qw_msg *m;
@@ -156,9 +142,15 @@ qw_err qw_simsrc_next(qw_simsrc *s, const qw_msg **msg, int64_t *t_ns, int64_t *
     }
 }
 
-const qw_simsrc_stats *qw_simsrc_get_stats(const qw_simsrc *s)
+void qw_simsrc_get_stats(const qw_simsrc *s, qw_simsrc_stats *out)
 {
-    return &s->st;
+    *out = s->st;
+    if (s->ms) {
+        qw_msgsrc_stats ms;
+        qw_msgsrc_get_stats(s->ms, &ms);
+        out->meta = ms.meta;
+        out->connects = ms.connects;
+    }
 }
 
 const char *qw_simsrc_errmsg(const qw_simsrc *s)

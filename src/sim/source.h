@@ -1,7 +1,7 @@
-/* source.h: what the simulator serves — capture files (any format replay
- * reads: raw, recorder, cryptofeed lines; zstd or plain) or the synthetic
- * market — as parsed feed messages, plus the per-product market state the
- * simulator keeps (its own books and recent trades).
+/* source.h: what the simulator serves — capture files (read by qw_msgsrc,
+ * the reader replay uses: raw, recorder msg/msg_hex/connect, cryptofeed
+ * lines; zstd or plain) or the synthetic market — as parsed feed messages, plus the per-product
+ * market state the simulator keeps (its own books and recent trades).
  */
 #ifndef QW_SIM_SOURCE_H
 #define QW_SIM_SOURCE_H
@@ -23,7 +23,13 @@ typedef struct qw_simsrc_opts {
 } qw_simsrc_opts;
 
 typedef struct qw_simsrc_stats {
-    uint64_t lines, messages, rejected, too_long, meta, restarts;
+    uint64_t lines;    /* messages given to the parser */
+    uint64_t messages; /* ... and parsed */
+    uint64_t rejected; /* ... and refused (or msg_hex lines dropped for lack of memory) */
+    uint64_t too_long; /* lines over max_line */
+    uint64_t meta;     /* lines that are no server message (replay's meta_lines) */
+    uint64_t connects; /* connection markers (the parser's sequence history is reset) */
+    uint64_t restarts;
 } qw_simsrc_stats;
 
 typedef struct qw_simsrc qw_simsrc;
@@ -33,12 +39,14 @@ void qw_simsrc_close(qw_simsrc *s);
 /* Next parsed message (valid until the next call). *t_ns = its feed time
  * (the message time, else the last one seen); *pace_ns = the time to pace
  * by (recorder receive time when the line has one, else *t_ns).
- * QW_NOT_FOUND at the end; QW_IO/QW_CORRUPT on read errors. Rejected
- * lines are counted and skipped. */
+ * QW_NOT_FOUND at the end; the qw_linesrc_open error or QW_IO/QW_CORRUPT
+ * when a file cannot be opened or read (errmsg "<path>: <why>"). Rejected
+ * lines are counted and skipped; each file starts a new stream (as in
+ * replay). */
 qw_err qw_simsrc_next(qw_simsrc *s, const qw_msg **msg, int64_t *t_ns, int64_t *pace_ns);
 /* Start again from the beginning (for --loop). */
 qw_err qw_simsrc_rewind(qw_simsrc *s);
-const qw_simsrc_stats *qw_simsrc_get_stats(const qw_simsrc *s);
+void qw_simsrc_get_stats(const qw_simsrc *s, qw_simsrc_stats *out);
 const char *qw_simsrc_errmsg(const qw_simsrc *s);
 
 /* Read the whole source once: call fn for each product id it names (book

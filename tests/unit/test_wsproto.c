@@ -72,19 +72,7 @@ static void rx_init(qw_ws_rx *r, col *c, size_t max, const qw_ws_pmd *pmd)
 /* one unmasked server frame */
 static size_t sframe(unsigned char *o, int fin, int rsv1, int op, const void *p, size_t n)
 {
-    size_t h = 2;
-    o[0] = (unsigned char)((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | op);
-    if (n < 126)
-        o[1] = (unsigned char)n;
-    else if (n < 65536) {
-        o[1] = 126, o[2] = (unsigned char)(n >> 8), o[3] = (unsigned char)n;
-        h = 4;
-    } else {
-        o[1] = 127;
-        for (int i = 0; i < 8; i++)
-            o[2 + i] = (unsigned char)((uint64_t)n >> (56 - 8 * i));
-        h = 10;
-    }
+    size_t h = qw_ws_frame_hdr(o, fin, rsv1, op, n, NULL);
     if (n)
         memcpy(o + h, p, n);
     return h + n;
@@ -620,6 +608,17 @@ TEST(wsproto_encoder_masks_and_lengths)
         ASSERT_TRUE(ok);
     }
     ASSERT_EQ(qw_ws_frame(out, 10, QW_WS_OP_TEXT, pay, 5, mask), 0);
+    /* the header alone: server frames are unmasked; RSV1, no FIN */
+    static const size_t uhls[] = {2, 2, 2, 4, 4, 10, 10};
+    for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+        unsigned char h[QW_WS_HDR_MAX];
+        ASSERT_EQ(qw_ws_frame_hdr(h, 0, 1, QW_WS_OP_CONT, lens[k], NULL), uhls[k]);
+        ASSERT_EQ(h[0], 0x40);
+        ASSERT_EQ(h[1] & 0x80, 0);
+    }
+    unsigned char h8[QW_WS_HDR_MAX];
+    ASSERT_EQ(qw_ws_frame_hdr(h8, 1, 0, QW_WS_OP_BINARY, 65536, NULL), 10);
+    ASSERT_TRUE(memcmp(h8, "\x82\x7f\0\0\0\0\0\x01\0\0", 10) == 0);
     ASSERT_EQ(qw_ws_frame(out, sizeof out, QW_WS_OP_PONG, pay, 126, mask), 0);
     /* ping -> pong echoes the payload */
     unsigned char b[64];

@@ -1,0 +1,49 @@
+/* samples.c: the --samples CSV writer (samples.h), through stdio. */
+#include "pipeline/samples.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+
+struct qw_samples {
+    FILE *f;
+};
+
+qw_err qw_samples_open(qw_samples **out, const char *path)
+{
+    qw_samples *s = qw_calloc(1, sizeof *s);
+    if (!s)
+        return QW_NOMEM;
+    s->f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    if (!s->f) {
+        qw_free(s);
+        return QW_IO;
+    }
+    fputs("product,t_ns,spread_bps,imbalance,depth,volatility,mid,mid_future,label,n_learned,p\n",
+          s->f);
+    *out = s;
+    return QW_OK;
+}
+
+void qw_samples_write(qw_samples *s, const char *product, const qw_labeled *l)
+{
+    fprintf(s->f, "%s,%lld,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%d,%llu,", product,
+            (long long)l->s.f.t_ns, l->s.f.x[0], l->s.f.x[1], l->s.f.x[2], l->s.f.x[3], l->s.f.mid,
+            l->mid_future, l->label, (unsigned long long)l->s.n_learned);
+    if (!isnan(l->s.p))
+        fprintf(s->f, "%.17g", l->s.p);
+    fputc('\n', s->f);
+}
+
+qw_err qw_samples_close(qw_samples *s)
+{
+    if (!s)
+        return QW_OK;
+    int bad = fflush(s->f) != 0;
+    if (s->f != stdout && fclose(s->f) != 0)
+        bad = 1;
+    qw_free(s);
+    return bad ? QW_IO : QW_OK;
+}
