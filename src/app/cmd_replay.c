@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "app/app.h"
-#include <libwebsockets.h>
 
 #include "core/log.h"
 #include "core/time.h"
@@ -39,27 +38,14 @@ typedef struct run {
     qw_samples *samples;
     qw_store *store;
     qw_store_stats sst;
-    struct lws_context *ctx; /* --dashboard: served from this thread between messages */
+    qw_dash_host *host; /* --dashboard: served from this thread between messages */
     qw_dash *dash;
-    int64_t dash_last;
     qw_pace pace;
 } run;
 
-static void dash_poll(run *r, int force)
-{
-    if (!r->ctx)
-        return;
-    int64_t now = qw_now_mono_ns();
-    if (!force && now - r->dash_last < 10 * QW_NS_PER_MS)
-        return;
-    r->dash_last = now;
-    lws_service(r->ctx, -1);
-    qw_dash_tick(r->dash, now);
-}
-
 static void dash_idle(void *ctx)
 {
-    dash_poll(ctx, 1);
+    qw_dash_host_poll(((run *)ctx)->host, 1);
 }
 
 static void on_msg(void *ctx, const qw_msg *m, int64_t recv_ns)
@@ -67,7 +53,7 @@ static void on_msg(void *ctx, const qw_msg *m, int64_t recv_ns)
     run *r = ctx;
     if (m && r->store)
         qw_store_put_msg(r->store, m, recv_ns);
-    dash_poll(r, 0);
+    qw_dash_host_poll(r->host, 0);
 }
 
 static void on_connect(void *ctx, int64_t recv_ns)
@@ -112,20 +98,13 @@ static int run_start(run *r, const qw_config *cfg)
         }
     }
     if (cfg->dashboard) {
-        struct lws_context_creation_info ci;
-        memset(&ci, 0, sizeof ci);
-        ci.port = CONTEXT_PORT_NO_LISTEN;
-        ci.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
-        ci.gid = (gid_t)-1;
-        ci.uid = (uid_t)-1;
-        lws_set_log_level(LLL_ERR, NULL);
-        r->ctx = lws_create_context(&ci);
         qw_dash_opts dopt = {
             .port = cfg->port, .bind = cfg->bind, .web_root = cfg->web_root, .mode = "replay"};
-        if (!r->ctx || qw_dash_create(&r->dash, r->ctx, &dopt, eb, sizeof eb) != QW_OK) {
-            QW_LOG(ERROR, "--dashboard: %s", r->ctx ? eb : "cannot create the lws context");
+        if (qw_dash_host_open(&r->host, &dopt, eb, sizeof eb) != QW_OK) {
+            QW_LOG(ERROR, "--dashboard: %s", eb);
             return 1;
         }
+        r->dash = qw_dash_host_dash(r->host);
         r->pace.idle = dash_idle;
     }
     qw_pipeline_opts po = {.auto_add = 1};
@@ -163,9 +142,7 @@ static void run_free(run *r)
 {
     store_finish(r);
     qw_samples_close(r->samples);
-    if (r->ctx)
-        lws_context_destroy(r->ctx);
-    qw_dash_destroy(r->dash);
+    qw_dash_host_close(r->host);
     qw_pipeline_destroy(r->pl);
 }
 
@@ -179,14 +156,8 @@ static int replay_lake(qw_pipeline *pl, const qw_config *cfg, const qw_replay_op
                        qw_replay_result *rr)
 {
     const char *ids[QW_CONFIG_MAX_PRODUCTS];
-    for (size_t i = 0; i < cfg->nproducts; i++)
-        ids[i] = cfg->products[i];
-    qw_lake_opts lo = {.warehouse = cfg->warehouse,
-                       .catalog_uri = cfg->catalog_uri,
-                       .products = cfg->products_set ? ids : NULL,
-                       .nproducts = cfg->products_set ? cfg->nproducts : 0,
-                       .since_ns = cfg->since_ns,
-                       .until_ns = cfg->until_ns};
+    qw_lake_opts lo;
+    qw_lake_opts_from_config(&lo, ids, cfg);
     qw_lake_reader *lr;
     char eb[512];
     if (qw_lake_open(&lr, &lo, eb, sizeof eb) != QW_OK) {
@@ -194,39 +165,16 @@ static int replay_lake(qw_pipeline *pl, const qw_config *cfg, const qw_replay_op
         return 1;
     }
     qw_replay_parsed(pl, ro, lake_next, lr, rr);
-    const qw_lake_stats *ls = qw_lake_get_stats(lr);
-    QW_LOG(INFO, "lake: %llu messages from %llu rows in %llu of %llu files, %llu run(s)",
-           (unsigned long long)ls->messages, (unsigned long long)ls->rows,
-           (unsigned long long)ls->files_read, (unsigned long long)ls->files_total,
-           (unsigned long long)ls->runs);
+    qw_lake_log_stats(lr);
     qw_lake_close(lr);
     return 0;
-}
-
-/* The summary's "persistence" member. TODO(issue 11 item 4): the shared
- * qw_store_stats writer replaces this. */
-static void persist_json(const qw_store_stats *s, char *out, size_t cap)
-{
-    uint64_t c = s->commits;
-    snprintf(out, cap,
-             "{\"rows_written\":{\"raw_orderbook\":%llu,\"raw_trades\":%llu,\"features\":%llu,"
-             "\"labels\":%llu},\"files\":%llu,\"bytes\":%llu,\"commits\":%llu,\"errors\":%llu,"
-             "\"flush_commit_ms_avg\":%.3f,\"commit_ms_avg\":%.3f,\"writer_cpu_s\":%.3f,"
-             "\"commit_cpu_s\":%.3f}",
-             (unsigned long long)s->rows_written[0], (unsigned long long)s->rows_written[1],
-             (unsigned long long)s->rows_written[2], (unsigned long long)s->rows_written[3],
-             (unsigned long long)s->files_written, (unsigned long long)s->bytes_written,
-             (unsigned long long)c, (unsigned long long)s->errors,
-             c ? (double)s->commit_latency_sum_ns / (double)c / 1e6 : 0.0,
-             c ? (double)s->commit_work_sum_ns / (double)c / 1e6 : 0.0,
-             (double)s->writer_cpu_ns / 1e9, (double)s->commit_cpu_ns / 1e9);
 }
 
 int qw_cmd_replay(const qw_config *cfg)
 {
     run r = {.pace = {.speed = cfg->speed, .stop = &stop_requested, .idle_ctx = &r}};
     qw_summary_extra x = {0};
-    char eb[512], pjson[640];
+    char eb[512], pjson[1024];
     int rc = 1;
     if (run_start(&r, cfg) != 0)
         goto done;
@@ -269,7 +217,7 @@ int qw_cmd_replay(const qw_config *cfg)
         rc = 1;
     }
     if (cfg->persist) {
-        persist_json(&r.sst, pjson, sizeof pjson);
+        qw_store_stats_json(&r.sst, pjson, sizeof pjson);
         x.extra_key = "persistence";
         x.extra_json = pjson;
     }

@@ -67,4 +67,13 @@ const char *qw_dash_metrics_text(qw_dash *d, size_t *len);
  * the reason, with the count of valid books. */
 int qw_dash_ready(qw_dash *d, char *why, size_t cap);
 
+/* A dashboard with its own lws context, serviced by the caller's thread
+ * between units of work (replay --dashboard): poll does a non-blocking
+ * service and a tick, at most every 10 ms unless force. NULL h: no-ops. */
+typedef struct qw_dash_host qw_dash_host;
+qw_err qw_dash_host_open(qw_dash_host **out, const qw_dash_opts *o, char *errbuf, size_t errlen);
+qw_dash *qw_dash_host_dash(qw_dash_host *h);
+void qw_dash_host_poll(qw_dash_host *h, int force);
+void qw_dash_host_close(qw_dash_host *h);
+
 #endif

@@ -475,3 +475,24 @@ void qw_lake_close(qw_lake_reader *r)
     qw_free(r->trades);
     qw_free(r);
 }
+
+void qw_lake_opts_from_config(qw_lake_opts *o, const char **ids, const qw_config *cfg)
+{
+    for (size_t i = 0; i < cfg->nproducts; i++)
+        ids[i] = cfg->products[i];
+    *o = (qw_lake_opts){.warehouse = cfg->warehouse,
+                        .catalog_uri = cfg->catalog_uri,
+                        .products = cfg->products_set ? ids : NULL,
+                        .nproducts = cfg->products_set ? cfg->nproducts : 0,
+                        .since_ns = cfg->since_ns,
+                        .until_ns = cfg->until_ns};
+}
+
+void qw_lake_log_stats(const qw_lake_reader *r)
+{
+    const qw_lake_stats *ls = qw_lake_get_stats(r);
+    QW_LOG(INFO, "lake: %llu messages from %llu rows in %llu of %llu files, %llu run(s)",
+           (unsigned long long)ls->messages, (unsigned long long)ls->rows,
+           (unsigned long long)ls->files_read, (unsigned long long)ls->files_total,
+           (unsigned long long)ls->runs);
+}

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/config.h"
 #include "core/err.h"
 #include "feed/feed.h"
 
@@ -36,6 +37,12 @@ typedef struct qw_lake_stats {
 } qw_lake_stats;
 
 qw_err qw_lake_open(qw_lake_reader **out, const qw_lake_opts *o, char *errbuf, size_t errlen);
+/* Options from the configuration (warehouse, catalog, --products when given,
+ * --since/--until); ids: storage for the product pointers
+ * (QW_CONFIG_MAX_PRODUCTS entries). */
+void qw_lake_opts_from_config(qw_lake_opts *o, const char **ids, const qw_config *cfg);
+/* One log line: messages, rows, files read of files planned, runs. */
+void qw_lake_log_stats(const qw_lake_reader *r);
 /* Next message in order: QW_OK (m valid until the next call; *recv_ns its
  * receive time or 0; m->gap set when the original message followed a
  * sequence gap; *connect = 1 for a new-connection marker, then m has no
