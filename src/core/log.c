@@ -21,11 +21,6 @@ void qw_log_set_level(qw_log_level lvl)
     atomic_store(&cur_level, (int)lvl);
 }
 
-qw_log_level qw_log_get_level(void)
-{
-    return (qw_log_level)atomic_load(&cur_level);
-}
-
 int qw_log_parse_level(const char *s, qw_log_level *out)
 {
     static const char *names[] = {"debug", "info", "warn", "error", "off"};

@@ -18,7 +18,6 @@ typedef enum { QW_LOG_DEBUG, QW_LOG_INFO, QW_LOG_WARN, QW_LOG_ERROR, QW_LOG_OFF 
 #define QW_LOG(lvl, ...) qw_log_write(QW_LOG_##lvl, QW_MODULE, __VA_ARGS__)
 
 void qw_log_set_level(qw_log_level lvl);
-qw_log_level qw_log_get_level(void);
 /* Parse "debug|info|warn|error|off"; returns 0 on success. */
 int qw_log_parse_level(const char *s, qw_log_level *out);
 void qw_log_write(qw_log_level lvl, const char *module, const char *fmt, ...)

@@ -88,7 +88,6 @@ void qw_labeler_push(qw_labeler *l, const qw_sample *s);
 void qw_labeler_drop_all(qw_labeler *l);
 size_t qw_labeler_pending(const qw_labeler *l);
 const qw_labeler_stats *qw_labeler_get_stats(const qw_labeler *l);
-int64_t qw_labeler_horizon(const qw_labeler *l);
 
 /* ---- stability heuristic (the original design's legacy fallback) ----
  * 1 = calm (tight spread, low volatility), 0 = about to move. */

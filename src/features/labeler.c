@@ -94,8 +94,3 @@ const qw_labeler_stats *qw_labeler_get_stats(const qw_labeler *l)
 {
     return &l->st;
 }
-
-int64_t qw_labeler_horizon(const qw_labeler *l)
-{
-    return l->o.horizon_ns;
-}

@@ -273,11 +273,6 @@ const qw_live_stats *qw_live_get_stats(const qw_live *L)
     return qw_wsclient_stats(L->ws);
 }
 
-const qw_live_extra *qw_live_get_extra(const qw_live *L)
-{
-    return &L->x;
-}
-
 char *qw_live_json(const qw_live *L, const char *persistence_json)
 {
     const char *url = L->url[0] ? L->url : L->exchange ? QW_WS_EXCHANGE_URL : QW_WS_ADVANCED_URL;

@@ -91,7 +91,6 @@ typedef struct qw_live_extra {
     int64_t first_data_mono, last_data_mono, start_mono;
     double rate; /* messages/s over the last second */
 } qw_live_extra;
-const qw_live_extra *qw_live_get_extra(const qw_live *L);
 
 /* The "live" object of the summary and status file (docs/CLI.md), with
  * persistence_json (NULL = omitted) inserted as "persistence". Allocated

@@ -597,8 +597,3 @@ qw_live_stats *qw_wsclient_stats_mut(qw_wsclient *c)
 {
     return &c->st;
 }
-
-uint64_t qw_wsclient_conn_id(const qw_wsclient *c)
-{
-    return c->conn_id;
-}

@@ -85,13 +85,13 @@ int qw_wsclient_stopped(const qw_wsclient *c);
 /* Drop the current connection and go through BACKOFF (counted as a
  * reconnect); why is logged. */
 void qw_wsclient_reconnect(qw_wsclient *c, const char *why);
+
 /* Unsubscribe + subscribe the book channel for one product, which makes
  * the server send a fresh snapshot. QW_AGAIN when not connected. */
 qw_err qw_wsclient_resubscribe(qw_wsclient *c, const char *product);
 
 const qw_live_stats *qw_wsclient_stats(const qw_wsclient *c);
 qw_live_stats *qw_wsclient_stats_mut(qw_wsclient *c); /* owner records latency */
-uint64_t qw_wsclient_conn_id(const qw_wsclient *c);   /* 0 = never connected */
 
 /* Subscribe messages for the given options, one per channel, into buf
  * (NUL-separated, ends with an empty string); for tests and docs. */

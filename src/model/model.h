@@ -45,7 +45,6 @@ qw_err qw_scaler_partial_fit(qw_scaler *s, const double *x);
 /* out = (x - mean_) / scale_. out may alias x. QW_INVAL before the first
  * partial_fit (sklearn: NotFittedError). */
 qw_err qw_scaler_transform(const qw_scaler *s, const double *x, double *out);
-size_t qw_scaler_n_features(const qw_scaler *s);
 uint64_t qw_scaler_n_seen(const qw_scaler *s); /* n_samples_seen_ */
 /* n_features values each, valid until destroy; updated in place by
  * partial_fit/restore. scale_ is 1.0 for (near-)constant features. */

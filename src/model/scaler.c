@@ -124,11 +124,6 @@ qw_err qw_scaler_transform(const qw_scaler *s, const double *x, double *out)
     return QW_OK;
 }
 
-size_t qw_scaler_n_features(const qw_scaler *s)
-{
-    return s->nf;
-}
-
 uint64_t qw_scaler_n_seen(const qw_scaler *s)
 {
     return s->n_seen;

@@ -60,10 +60,6 @@ uint64_t qw_pqr_num_rows(const qw_pqr *r)
 {
     return r->num_rows;
 }
-const char *qw_pqr_created_by(const qw_pqr *r)
-{
-    return r->created_by;
-}
 const char *qw_pqr_errmsg(const qw_pqr *r)
 {
     return r->err;

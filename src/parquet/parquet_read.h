@@ -58,7 +58,6 @@ const qw_pqr_field *qw_pqr_field_at(const qw_pqr *r, size_t i);
 size_t qw_pqr_row_groups(const qw_pqr *r);
 uint64_t qw_pqr_rg_rows(const qw_pqr *r, size_t rg);
 uint64_t qw_pqr_num_rows(const qw_pqr *r);
-const char *qw_pqr_created_by(const qw_pqr *r);
 
 qw_err qw_pqr_column_alloc(qw_pqr_column *c); /* zero it */
 void qw_pqr_column_free(qw_pqr_column *c);

@@ -580,11 +580,6 @@ qw_err qw_sim_run(qw_sim *s, volatile sig_atomic_t *stop)
     return QW_OK;
 }
 
-const qw_sim_stats *qw_sim_get_stats(const qw_sim *s)
-{
-    return &s->st;
-}
-
 void qw_sim_summary(const qw_sim *s, char *buf, size_t cap)
 {
     const qw_sim_stats *t = &s->st;

@@ -52,7 +52,6 @@ int qw_sim_port(const qw_sim *s);
 /* Serve until *stop becomes non-zero (e.g. from a signal handler) or the
  * duration passes; then close every connection. */
 qw_err qw_sim_run(qw_sim *s, volatile sig_atomic_t *stop);
-const qw_sim_stats *qw_sim_get_stats(const qw_sim *s);
 /* One-line JSON summary (no newline). */
 void qw_sim_summary(const qw_sim *s, char *buf, size_t cap);
 void qw_sim_destroy(qw_sim *s); /* NULL is a no-op */

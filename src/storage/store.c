@@ -166,14 +166,6 @@ void qw_store_put_label(qw_store *s, const char *product, const qw_labeled *x, i
     qw_store_put(s, &r);
 }
 
-void qw_store_flush(qw_store *s)
-{
-    qw_rec r;
-    memset(&r, 0, sizeof r);
-    r.kind = QW_REC_FLUSH;
-    qw_spsc_push_wait(s->q, &r);
-}
-
 /* ---- writer thread ---- */
 
 static int table_of(const qw_rec *r)
@@ -646,14 +638,4 @@ qw_err qw_store_close(qw_store *s)
     qw_catalog_close(s->cat);
     qw_free(s);
     return e;
-}
-
-const char *qw_store_run_id(const qw_store *s)
-{
-    return s->run_id;
-}
-
-const char *qw_store_warehouse(const qw_store *s)
-{
-    return s->wh;
 }

@@ -73,12 +73,6 @@ void qw_store_put_msg(qw_store *s, const qw_msg *m, int64_t recv_ns);
 void qw_store_put_connect(qw_store *s, int64_t recv_ns); /* s NULL: no-op */
 void qw_store_put_sample(qw_store *s, const char *product, const qw_sample *x);
 void qw_store_put_label(qw_store *s, const char *product, const qw_labeled *x, int ready);
-/* Ask the writer to flush and commit now (asynchronous). */
-void qw_store_flush(qw_store *s);
-
-const char *qw_store_run_id(const qw_store *s);
-/* The warehouse root as an absolute file:// URI and the catalog URI in use. */
-const char *qw_store_warehouse(const qw_store *s);
 
 /* Resolve warehouse/catalog settings the way qw_store_open does (for the
  * reader and `quotewatch lake`): absolute warehouse URI and catalog URI. */
