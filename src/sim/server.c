@@ -12,6 +12,7 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "core/net.h"
 #include "core/time.h"
 #include "sim/server_int.h"
 
@@ -538,7 +539,19 @@ qw_err qw_sim_create(qw_sim **out, const qw_sim_opts *o)
     }
     memset(&info, 0, sizeof info);
     info.port = o->port;
-    info.iface = o->bind && *o->bind ? o->bind : "127.0.0.1";
+    const char *want = o->bind && *o->bind ? o->bind : "127.0.0.1";
+    char mapped[80], eb[256];
+#if defined(LWS_WITH_IPV6)
+    const int ipv6 = 1;
+#else
+    const int ipv6 = 0;
+#endif
+    if (qw_net_listen_iface(want, o->port, ipv6, mapped, sizeof mapped, &info.iface, eb,
+                            sizeof eb) != QW_OK) {
+        QW_LOG(ERROR, "sim: %s", eb);
+        qw_sim_destroy(s);
+        return QW_INVAL;
+    }
     info.protocols = protocols;
     info.extensions = s->o.no_deflate ? NULL : exts;
     info.vhost_name = "sim";
@@ -550,7 +563,7 @@ qw_err qw_sim_create(qw_sim **out, const qw_sim_opts *o)
     }
     s->vh = lws_create_vhost(s->ctx, &info);
     if (!s->vh) {
-        QW_LOG(ERROR, "cannot listen on %s:%d%s", info.iface, o->port, tls ? " (TLS)" : "");
+        QW_LOG(ERROR, "cannot listen on %s:%d%s", want, o->port, tls ? " (TLS)" : "");
         qw_sim_destroy(s);
         return QW_IO;
     }
@@ -559,7 +572,7 @@ qw_err qw_sim_create(qw_sim **out, const qw_sim_opts *o)
         s->refuse_until = s->start_mono + (int64_t)(o->faults.refuse_s * 1e9);
     lws_sul_schedule(s->ctx, 0, &s->sul_hb, hb_cb, US(1));
     lws_sul_schedule(s->ctx, 0, &s->sul_tick, tick_cb, US(0.05));
-    QW_LOG(INFO, "listen %s://%s:%d products=%zu speed=%g loop=%d", tls ? "wss" : "ws", info.iface,
+    QW_LOG(INFO, "listen %s://%s:%d products=%zu speed=%g loop=%d", tls ? "wss" : "ws", want,
            s->port, s->mk.n, o->speed, o->loop);
     *out = s;
     return QW_OK;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# --bind means what it says: the dashboard (no authentication) bound to
+# --bind means what it says, for the dashboard and the simulator alike
+# (core/net.c): the dashboard (no authentication) bound to
 # 127.0.0.1 — explicitly or by default without PORT — answers on loopback
 # and refuses connections to this host's non-loopback address; an address
 # the host does not have, or one that is not an address at all, fails at
@@ -25,6 +26,14 @@ for b in 10.255.255.1 999.1.1.1; do
     || die "--bind $b: no clear error: $(tail -2 "$T/bad.log")"
 done
 
+# 1b) the simulator's --bind, the same rule
+for b in 10.255.255.1 999.1.1.1; do
+  rc=0; timeout 10 "$QW_BIN" sim --synthetic --port "$(free_port)" --bind "$b" 2>"$T/simbad.log" >/dev/null || rc=$?
+  [ "$rc" != 0 ] && [ "$rc" != 124 ] || die "sim --bind $b: exit $rc"
+  grep -q "$b" "$T/simbad.log" && grep -qi 'not an address of this host\|not an IP address' "$T/simbad.log" \
+    || die "sim --bind $b: no clear error: $(tail -2 "$T/simbad.log")"
+done
+
 # 2) loopback really is loopback
 ext=""
 for a in $(hostname -I 2>/dev/null); do
@@ -43,5 +52,13 @@ for mode in explicit default; do
   listen=$(ss -ltn 2>/dev/null | grep ":$port " || true)
   kill $pid; wait $pid 2>/dev/null || true
   [ "$got" = refused ] || die "$mode: $ext:$port answered '$got' although bound to loopback (ss: $listen)"
+  # the simulator, bound the same way
+  port=$(free_port)
+  "$QW_BIN" sim --synthetic --port "$port" "${args[@]}" > /dev/null 2>"$T/s.log" & pid=$!
+  for _ in $(seq 100); do [ "$(probe 127.0.0.1 "$port")" = open ] && break; sleep 0.1; done
+  [ "$(probe 127.0.0.1 "$port")" = open ] || { kill $pid; die "sim $mode: not listening on 127.0.0.1:$port"; }
+  got=$(probe "$ext" "$port")
+  kill $pid; wait $pid 2>/dev/null || true
+  [ "$got" = refused ] || die "sim $mode: $ext:$port answered '$got' although bound to loopback"
 done
 echo ok
