@@ -9,6 +9,10 @@
  *   iceberg_tables(catalog_name, table_namespace, table_name,
  *                  metadata_location, previous_metadata_location)
  *   iceberg_namespace_properties(catalog_name, namespace, property_key, property_value)
+ * and QuoteWatch's own commit leases, in a table of their own so pyiceberg
+ * and Java see an untouched layout (docs/STORAGE.md "Commit leases"):
+ *   quotewatch_commit_leases(catalog_name, table_namespace, table_name,
+ *                            holder, since_ms, heartbeat_ms)
  */
 #define QW_MODULE "catalog"
 #include "iceberg/catalog.h"
@@ -198,6 +202,10 @@ static qw_err init_schema(qw_catalog *c)
         "namespace VARCHAR(255) NOT NULL, property_key VARCHAR(255) NOT NULL, "
         "property_value VARCHAR(1000) NOT NULL, "
         "PRIMARY KEY (catalog_name, namespace, property_key))",
+        "CREATE TABLE IF NOT EXISTS quotewatch_commit_leases (catalog_name VARCHAR(255) NOT NULL, "
+        "table_namespace VARCHAR(255) NOT NULL, table_name VARCHAR(255) NOT NULL, "
+        "holder VARCHAR(255) NOT NULL, since_ms BIGINT NOT NULL, heartbeat_ms BIGINT NOT NULL, "
+        "PRIMARY KEY (catalog_name, table_namespace, table_name, holder))",
     };
     /* PostgreSQL: concurrent CREATE TABLE IF NOT EXISTS can still collide
      * on the catalog's row types, so creators take a transaction-scoped
@@ -208,7 +216,7 @@ static qw_err init_schema(qw_catalog *c)
         exec(c, "ROLLBACK", NULL, 0, NULL, NULL, NULL);
         return QW_DB;
     }
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; i < sizeof ddl / sizeof ddl[0]; i++) {
         qw_err e = exec(c, ddl[i], NULL, 0, NULL, NULL, NULL);
         if (e == QW_EXISTS) {
             if (c->pg) { /* the failed statement aborted the transaction: start over */
@@ -485,6 +493,72 @@ qw_err qw_catalog_drop(qw_catalog *c, const char *ns, const char *table)
     if (e == QW_OK && changes == 0)
         return set_err(c, QW_NOT_FOUND, "no table %s.%s", ns, table);
     return e;
+}
+
+/* ---- commit leases ---- */
+
+qw_err qw_catalog_lease_set(qw_catalog *c, const char *ns, const char *table, const char *holder,
+                            int64_t since_ms, int64_t heartbeat_ms)
+{
+    char since[24], hb[24];
+    snprintf(since, sizeof since, "%lld", (long long)since_ms);
+    snprintf(hb, sizeof hb, "%lld", (long long)heartbeat_ms);
+    const char *p[6] = {since, hb, c->name, ns, table, holder};
+    /* update first: the steady state is one statement per heartbeat */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int changes = 0;
+        qw_err e = exec(c,
+                        "UPDATE quotewatch_commit_leases SET since_ms = $1, heartbeat_ms = $2 "
+                        "WHERE catalog_name = $3 AND table_namespace = $4 AND table_name = $5 "
+                        "AND holder = $6",
+                        p, 6, NULL, NULL, &changes);
+        if (e != QW_OK || changes == 1)
+            return e;
+        const char *q[6] = {c->name, ns, table, holder, since, hb};
+        e = exec(c,
+                 "INSERT INTO quotewatch_commit_leases (catalog_name, table_namespace, "
+                 "table_name, holder, since_ms, heartbeat_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+                 q, 6, NULL, NULL, NULL);
+        if (e != QW_EXISTS)
+            return e; /* EXISTS: inserted meanwhile (same holder elsewhere?): update it */
+    }
+    return set_err(c, QW_DB, "lease on %s.%s: cannot insert or update", ns, table);
+}
+
+qw_err qw_catalog_lease_release(qw_catalog *c, const char *ns, const char *table,
+                                const char *holder)
+{
+    const char *p[4] = {c->name, ns, table, holder};
+    return exec(c,
+                "DELETE FROM quotewatch_commit_leases WHERE catalog_name = $1 AND "
+                "table_namespace = $2 AND table_name = $3 AND holder = $4",
+                p, 4, NULL, NULL, NULL);
+}
+
+typedef struct lease_ctx {
+    int (*fn)(void *ctx, const char *holder, int64_t since_ms, int64_t heartbeat_ms);
+    void *ctx;
+} lease_ctx;
+
+static int lease_row(void *ctx, int n, const char *const *v)
+{
+    lease_ctx *l = ctx;
+    if (n < 3 || !v[0] || !v[1] || !v[2])
+        return 0;
+    return l->fn(l->ctx, v[0], strtoll(v[1], NULL, 10), strtoll(v[2], NULL, 10));
+}
+
+qw_err qw_catalog_lease_list(qw_catalog *c, const char *ns, const char *table,
+                             int (*fn)(void *ctx, const char *holder, int64_t since_ms,
+                                       int64_t heartbeat_ms),
+                             void *ctx)
+{
+    const char *p[3] = {c->name, ns, table};
+    lease_ctx l = {fn, ctx};
+    return exec(c,
+                "SELECT holder, since_ms, heartbeat_ms FROM quotewatch_commit_leases WHERE "
+                "catalog_name = $1 AND table_namespace = $2 AND table_name = $3 ORDER BY since_ms",
+                p, 3, lease_row, &l, NULL);
 }
 
 const char *qw_catalog_errmsg(const qw_catalog *c)

@@ -5,6 +5,8 @@
  *   iceberg_tables(catalog_name, table_namespace, table_name,
  *                  metadata_location, previous_metadata_location, [iceberg_type])
  *   iceberg_namespace_properties(catalog_name, namespace, property_key, property_value)
+ *   quotewatch_commit_leases(catalog_name, table_namespace, table_name, holder,
+ *                  since_ms, heartbeat_ms)   (ours; pyiceberg/Java ignore it)
  * A commit is an atomic compare-and-swap of metadata_location: it succeeds
  * only if the row still holds `expected`, else QW_CONFLICT (the caller
  * reloads the table, re-applies its change and retries).
@@ -16,6 +18,7 @@
 #define QW_ICEBERG_CATALOG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/err.h"
 
@@ -66,6 +69,24 @@ qw_err qw_catalog_list(qw_catalog *c, const char *ns,
                        int (*fn)(void *ctx, const char *table, const char *loc), void *ctx);
 
 qw_err qw_catalog_drop(qw_catalog *c, const char *ns, const char *table);
+
+/* ---- commit leases (quotewatch_commit_leases) ----
+ * A writer holds one lease row per table it writes: "files I create from
+ * since_ms on may be referenced by a commit of mine still to come", kept
+ * alive by heartbeat_ms (wall clock, ms). Maintenance reads them through
+ * qw_ice_protected_since (iceberg.h), which decides what is live. */
+
+/* Insert or update holder's lease on ns.table. */
+qw_err qw_catalog_lease_set(qw_catalog *c, const char *ns, const char *table, const char *holder,
+                            int64_t since_ms, int64_t heartbeat_ms);
+/* Remove holder's lease (QW_OK if there was none). */
+qw_err qw_catalog_lease_release(qw_catalog *c, const char *ns, const char *table,
+                                const char *holder);
+/* Calls fn for every lease on ns.table (live or not); fn returns nonzero to stop. */
+qw_err qw_catalog_lease_list(qw_catalog *c, const char *ns, const char *table,
+                             int (*fn)(void *ctx, const char *holder, int64_t since_ms,
+                                       int64_t heartbeat_ms),
+                             void *ctx);
 
 /* Last error text (also written to the errbuf given at open). */
 const char *qw_catalog_errmsg(const qw_catalog *c);

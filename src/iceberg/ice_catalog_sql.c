@@ -26,6 +26,14 @@ static qw_err commit(void *ctx, const char *ns, const char *table, const char *e
     return qw_catalog_commit(ctx, ns, table, expected, loc);
 }
 
+static qw_err leases(void *ctx, const char *ns, const char *table,
+                     int (*fn)(void *fctx, const char *holder, int64_t since_ms,
+                               int64_t heartbeat_ms),
+                     void *fctx)
+{
+    return qw_catalog_lease_list(ctx, ns, table, fn, fctx);
+}
+
 void qw_ice_catalog_sql(qw_ice_catalog_ops *ops, qw_catalog *c)
 {
     ops->ctx = c;
@@ -33,4 +41,5 @@ void qw_ice_catalog_sql(qw_ice_catalog_ops *ops, qw_catalog *c)
     ops->load = load;
     ops->create = create;
     ops->commit = commit;
+    ops->leases = leases;
 }

@@ -1,9 +1,16 @@
 /* ice_orphans.c: orphan files of a table: files under the table location
  * that no metadata version (current + metadata log), manifest list,
- * manifest or data/delete file entry of any snapshot references. Files
- * younger than opts.older_than_ms are left alone (maybe a running writer's
- * files, not committed yet). Snapshot expiry and compaction, which also
- * decide what a table still references, belong next to this file. */
+ * manifest or data/delete file entry of any snapshot references. Files a
+ * commit in progress may still reference are left alone whatever their
+ * age: those modified since the oldest live commit lease
+ * (qw_ice_protected_since, ice_lease.c). Files younger than
+ * opts.older_than_ms are also left (writers that keep no lease). The
+ * leases are read BEFORE the table's metadata: a writer advances its lease
+ * only after its commit landed, so a file older than the lease read is
+ * either referenced by the metadata read next or not any commit's in
+ * progress; files newer than the lease read are protected anyway. Snapshot
+ * expiry and compaction, which also decide what a table still references,
+ * belong next to this file and must use the same protection. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,8 +121,18 @@ static int visit(void *ctx, const char *uri, uint64_t size)
     if (ref_has(v->refs, p))
         return 0;
     qw_fileio_info fi;
-    if (qw_fileio_stat(v->io, uri, &fi) == QW_OK &&
-        v->now_ns - fi.mtime_ns < v->o->older_than_ms * 1000000) {
+    if (qw_fileio_stat(v->io, uri, &fi) != QW_OK) {
+        if (v->res->prot.live) { /* age unknown: maybe the lease holder's */
+            v->res->leased++;
+            return 0;
+        }
+    } else if (qw_ice_protected(&v->res->prot, fi.mtime_ns / 1000000)) {
+        if (v->res->prot.live) /* else: created after the leases were read */
+            v->res->leased++;
+        else
+            v->res->young++;
+        return 0;
+    } else if (v->now_ns - fi.mtime_ns < v->o->older_than_ms * 1000000) {
         v->res->young++;
         return 0;
     }
@@ -134,21 +151,26 @@ qw_err qw_ice_orphans(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *
                       void *fctx, qw_ice_orphan_result *res, char *errbuf, size_t errlen)
 {
     memset(res, 0, sizeof *res);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now_ns = o->now_ms ? o->now_ms * 1000000 : (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    qw_err e = qw_ice_protected_since(cat, ns, table, now_ns / 1000000, &res->prot);
+    if (e != QW_OK) {
+        QW_SETERR(errbuf, errlen, "cannot read the commit leases of %s.%s: %s", ns, table,
+                  qw_strerror(e));
+        return e;
+    }
     qw_ice_meta *m;
     char loc[QW_ICE_LOC_MAX];
-    qw_err e = qw_ice_load_table(cat, io, ns, table, &m, loc, sizeof loc);
+    e = qw_ice_load_table(cat, io, ns, table, &m, loc, sizeof loc);
     if (e != QW_OK) {
         QW_SETERR(errbuf, errlen, "no readable table %s.%s: %s", ns, table, qw_strerror(e));
         return e;
     }
     refset refs = {0};
     e = collect(io, m, loc, &refs, errbuf, errlen);
-    if (e == QW_OK) { /* nothing is removed unless every reference is known */
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        visit_ctx v = {io, &refs, o, (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, fn, fctx, res};
-        if (o->now_ms)
-            v.now_ns = o->now_ms * 1000000;
+    if (e == QW_OK) { /* nothing is removed unless every reference and lease is known */
+        visit_ctx v = {io, &refs, o, now_ns, fn, fctx, res};
         e = qw_fileio_list(io, m->location, visit, &v);
         if (e != QW_OK)
             QW_SETERR(errbuf, errlen, "cannot list %s: %s", m->location, qw_strerror(e));

@@ -297,6 +297,12 @@ typedef struct qw_ice_catalog_ops {
     qw_err (*create)(void *ctx, const char *ns, const char *table, const char *loc);
     qw_err (*commit)(void *ctx, const char *ns, const char *table, const char *expected,
                      const char *loc);
+    /* The commit leases on ns.table (catalog.h); NULL: the catalog keeps
+     * none (then only file age protects uncommitted files). */
+    qw_err (*leases)(void *ctx, const char *ns, const char *table,
+                     int (*fn)(void *fctx, const char *holder, int64_t since_ms,
+                               int64_t heartbeat_ms),
+                     void *fctx);
 } qw_ice_catalog_ops;
 
 struct qw_catalog;
@@ -328,6 +334,39 @@ qw_err qw_ice_register_table(const qw_ice_catalog_ops *cat, qw_fileio *io, const
                              const char *table, const char *location, const char *metadata_loc,
                              char *loc_out, size_t cap);
 
+/* ---- commit leases (ice_lease.c) ----
+ * What maintenance (orphan cleaning now; snapshot expiry and compaction
+ * later) must never delete: files a commit in progress may still
+ * reference. A writer keeps a lease per table whose since_ms is no later
+ * than the creation of any file it has not committed yet (or removed), and
+ * renews heartbeat_ms every QW_ICE_LEASE_HEARTBEAT_MS. A lease whose
+ * heartbeat is older than QW_ICE_LEASE_TTL_MS is a crashed writer's: it
+ * protects nothing any more. Every file modified at or after the oldest
+ * live lease's since_ms minus QW_ICE_LEASE_SKEW_MS (clock skew between the
+ * writer and the file store, coarse mtimes) is protected, whatever its age. */
+#define QW_ICE_LEASE_HEARTBEAT_MS 30000
+#define QW_ICE_LEASE_TTL_MS (10 * QW_ICE_LEASE_HEARTBEAT_MS)
+#define QW_ICE_LEASE_SKEW_MS 5000
+
+typedef struct qw_ice_protection {
+    int64_t since_ms;  /* files with mtime >= since_ms are protected */
+    size_t live;       /* live leases */
+    size_t expired;    /* leases past the TTL (crashed writers), ignored */
+    char holder[128];  /* holder of the oldest live lease ("" if none) */
+    int64_t oldest_ms; /* its since_ms (without the skew margin) */
+} qw_ice_protection;
+
+/* The protection on ns.table at now_ms (0: wall clock): files modified at
+ * or after the oldest live lease's since_ms, and files modified after now_ms
+ * (a writer that starts after this read), skew margin included. Call it
+ * BEFORE reading what the table references (a writer advances its lease
+ * once its commit landed). An error (the leases cannot be read) means
+ * nothing may be deleted. */
+qw_err qw_ice_protected_since(const qw_ice_catalog_ops *cat, const char *ns, const char *table,
+                              int64_t now_ms, qw_ice_protection *out);
+/* A file of mtime_ms: may maintenance delete it? (lease-wise only) */
+int qw_ice_protected(const qw_ice_protection *p, int64_t mtime_ms);
+
 /* ---- orphan files (ice_orphans.c) ---- */
 typedef struct qw_ice_orphan_opts {
     int64_t older_than_ms; /* younger unreferenced files are left alone (running writers) */
@@ -339,13 +378,16 @@ typedef struct qw_ice_orphan_result {
     uint64_t bytes;       /* their size */
     size_t young;         /* unreferenced but younger than older_than_ms: left */
     size_t remove_failed; /* of orphans */
+    size_t leased;        /* unreferenced but protected by a commit lease: left */
+    qw_ice_protection prot;
 } qw_ice_orphan_result;
 /* Called per orphan with its URI (as listed) and, when removing, the
  * result of the removal. */
 typedef void (*qw_ice_orphan_fn)(void *ctx, const char *uri, uint64_t size, qw_err removed);
 /* Files under ns.table's location that no metadata version, manifest list,
- * manifest or file entry of any snapshot references. Nothing is removed
- * unless every snapshot could be read (else the error, with errbuf). */
+ * manifest or file entry of any snapshot references, and no live commit
+ * lease protects (qw_ice_protected_since). Nothing is removed unless every
+ * snapshot and the leases could be read (else the error, with errbuf). */
 qw_err qw_ice_orphans(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *ns,
                       const char *table, const qw_ice_orphan_opts *o, qw_ice_orphan_fn fn,
                       void *fctx, qw_ice_orphan_result *res, char *errbuf, size_t errlen);

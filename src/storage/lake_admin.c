@@ -204,9 +204,19 @@ qw_err qw_lake_admin_clean_orphans(qw_lake_admin *L, int remove, double older_th
                 first = e;
         }
         orph += res.orphans;
-        if (res.young)
+        if (res.leased)
+            fprintf(s->out,
+                    "%s: %zu unreferenced file(s) kept: a commit in progress may reference them "
+                    "(%zu live lease(s), oldest by %s)\n",
+                    table, res.leased, res.prot.live, res.prot.holder);
+        if (res.prot.expired)
+            fprintf(s->out, "%s: %zu expired lease(s) ignored (writers that stopped renewing)\n",
+                    table, res.prot.expired);
+        if (res.young) /* the last seconds are never removed: a writer may be starting */
             fprintf(s->out, "%s: %zu unreferenced file(s) younger than %.0f s left alone\n", table,
-                    res.young, older_than_s);
+                    res.young,
+                    older_than_s > QW_ICE_LEASE_SKEW_MS / 1000 ? older_than_s
+                                                               : QW_ICE_LEASE_SKEW_MS / 1000);
     }
     fprintf(s->out, "%zu orphan file(s)%s\n", orph, remove ? " removed" : " (dry run)");
     return first;

@@ -306,11 +306,16 @@ static qw_err flush_table(qw_store *s, int t)
     if (!qw__commit_room(s))
         return QW_AGAIN; /* commits are behind: keep buffering (bounded by buffers_full) */
     int64_t t0 = qw_now_mono_ns();
+    /* the commit lease must cover these files before the first exists
+     * (store_lease.c): published here, read by the committer's renewal */
+    int64_t since_ms = qw_now_wall_ns() / 1000000;
+    atomic_store(&s->writing_ms[t], since_ms);
     /* one file per non-empty partition, in order of first appearance */
     size_t *ord = qw_malloc(b->np * sizeof *ord);
     qw_ice_data_file *files = qw_malloc(b->np * sizeof *files);
     if (!ord || !files) {
         qw_free(ord), qw_free(files);
+        atomic_store(&s->writing_ms[t], 0);
         return QW_NOMEM;
     }
     size_t nord = 0;
@@ -333,6 +338,7 @@ static qw_err flush_table(qw_store *s, int t)
     }
     if (e != QW_OK) { /* uncommitted: remove; the rows stay buffered for a retry */
         qw__remove_files(s->io, files, nfiles);
+        atomic_store(&s->writing_ms[t], 0);
         atomic_fetch_add(&s->st->errors, 1);
         qw_free(files);
         qw_free(ord);
@@ -343,8 +349,10 @@ static qw_err flush_table(qw_store *s, int t)
                  .rows = b->n,
                  .files = files,
                  .t0 = t0,
-                 .snap_id = qw_ice_random_id()};
-    qw__commit_push(s, &j); /* the committer owns the files now */
+                 .snap_id = qw_ice_random_id(),
+                 .since_ms = since_ms};
+    qw__commit_push(s, &j);             /* the committer owns the files now */
+    atomic_store(&s->writing_ms[t], 0); /* after the push: the job protects them now */
     b->n = 0;
     b->seq = 0;
     b->last = 0;
@@ -536,6 +544,8 @@ qw_err qw_store_open(qw_store **out, const qw_store_opts *o, qw_store_stats *sta
     if ((e = qw_catalog_open(&s->cat, s->caturi, "quotewatch", errbuf, errlen)) != QW_OK)
         goto fail;
     qw_ice_catalog_sql(&s->ops, s->cat);
+    if ((e = qw__lease_take(s, errbuf, errlen)) != QW_OK) /* before any file is written */
+        goto fail;
     if (o->io)
         s->io = o->io;
     else if ((e = qw_fileio_create(&s->io, NULL, NULL)) == QW_OK)
@@ -586,6 +596,8 @@ qw_err qw_store_open(qw_store **out, const qw_store_opts *o, qw_store_stats *sta
     return QW_OK;
 fail:
     qw__commit_finish(s);
+    if (s->cat)
+        qw__lease_release(s);
     qw_pq_ctx_free(s->pqx);
     qw_spsc_destroy(s->q);
     if (s->own_io)
@@ -615,6 +627,7 @@ qw_err qw_store_close(qw_store *s)
     if (s->started)
         pthread_join(s->th, NULL);
     qw__commit_finish(s); /* commits what the writer queued last */
+    qw__lease_release(s);
     qw_err e = s->final_error ? QW_IO : QW_OK;
     {
         uint64_t rows = 0;

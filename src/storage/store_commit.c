@@ -117,8 +117,16 @@ static void *committer_main(void *arg)
     int backoff_ms = 0, last_failed = 0;
     pthread_mutex_lock(&s->cmu);
     for (;;) {
-        while (!s->jcount && !s->writer_done)
-            pthread_cond_wait(&s->ccv, &s->cmu);
+        while (!s->jcount && !s->writer_done) { /* idle: the commit lease is renewed still */
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += QW_ICE_LEASE_HEARTBEAT_MS / 1000;
+            if (pthread_cond_timedwait(&s->ccv, &s->cmu, &ts) != 0) {
+                pthread_mutex_unlock(&s->cmu);
+                qw__lease_renew(s, 0);
+                pthread_mutex_lock(&s->cmu);
+            }
+        }
         if (!s->jcount)
             break;                     /* the writer has exited and everything is committed */
         qw__job j = s->jobs[s->jhead]; /* stays queued until committed or given up */
@@ -128,7 +136,10 @@ static void *committer_main(void *arg)
         int give_up =
             s->closing && ((last_failed && now >= s->close_deadline_ns) || (hard && now >= hard));
         pthread_mutex_unlock(&s->cmu);
+        qw__lease_renew(s, 0); /* when due: at most one UPDATE per table per heartbeat */
         qw_err e = give_up ? QW_IO : commit_job(s, &j);
+        if (!give_up)
+            atomic_store(&s->cat_failing, e != QW_OK);
         commit_cpu(s);
         pthread_mutex_lock(&s->cmu);
         s->jobs[s->jhead].unknown = j.unknown;
@@ -140,12 +151,14 @@ static void *committer_main(void *arg)
         }
         if (s->closing && (qw_now_mono_ns() >= s->close_deadline_ns || give_up)) {
             atomic_fetch_add(&s->st->rows_given_up, j.rows);
-            if (j.unknown) /* it may have landed: its files may be referenced */
+            if (j.unknown) {              /* it may have landed: its files may be referenced */
+                s->lease_pinned[j.t] = 1; /* the lease keeps protecting them until it expires */
                 QW_LOG(ERROR,
                        "%s: %zu rows may not have been committed (the catalog failed during "
-                       "the swap); unreferenced files are left for `quotewatch lake clean-orphans`",
+                       "the swap); unreferenced files are left for `quotewatch lake clean-orphans` "
+                       "once this run's commit lease has expired",
                        qw_tables[j.t].name, j.rows);
-            else {
+            } else {
                 QW_LOG(ERROR, "%s: %zu rows could not be committed", qw_tables[j.t].name, j.rows);
                 qw__remove_files(s->io, j.files, j.nfiles); /* certainly uncommitted: remove */
             }

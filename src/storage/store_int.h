@@ -52,6 +52,7 @@ typedef struct qw__job {
     int64_t snap_id;         /* the same on every attempt: a retry after an unknown outcome
                                 finds the snapshot if it landed (no duplicate rows) */
     int unknown;             /* the last attempt's outcome is unknown */
+    int64_t since_ms;        /* wall clock before its first file was created (lease) */
 } qw__job;
 
 #define QW__JOBS                                                                                   \
@@ -94,6 +95,15 @@ struct qw_store {
     int64_t close_deadline_ns;
     _Atomic int64_t hard_deadline_ns; /* close_timeout_ms: nothing more is attempted after it */
     qw_ratelimit crl;
+    /* commit leases (store_lease.c): one per table, holder = this run */
+    char holder[128];
+    _Atomic int64_t writing_ms[QW_TBL_COUNT]; /* writer: a flush's files are being written since
+                                                 (wall ms; 0: none); read by the committer */
+    int64_t lease_since[QW_TBL_COUNT];        /* committer: since_ms last written */
+    int lease_pinned[QW_TBL_COUNT]; /* committer: a given-up commit of unknown outcome: the lease
+                                       never advances (its files may be referenced) */
+    int64_t lease_renew_ns;         /* committer: last renewal (monotonic) */
+    _Atomic int cat_failing;        /* committer: the last catalog statement failed */
 };
 
 typedef struct qw__store_dicts {
@@ -116,5 +126,10 @@ void qw__commit_writer_done(qw_store *s);            /* the writer queued its la
 void qw__commit_wait_room(qw_store *s);              /* block until a job can be queued */
 void qw__commit_finish(qw_store *s);                 /* drain (bounded), join */
 void qw__remove_files(qw_fileio *io, const qw_ice_data_file *f, size_t n);
+
+/* Commit leases (store_lease.c; docs/STORAGE.md "Commit leases"). */
+qw_err qw__lease_take(qw_store *s, char *errbuf, size_t errlen); /* open, before any file */
+void qw__lease_renew(qw_store *s, int force); /* committer: at most every heartbeat */
+void qw__lease_release(qw_store *s);          /* close, after the committer has ended */
 
 #endif

@@ -13,7 +13,7 @@ psql "$PG_URI" -Atc "select column_name from information_schema.columns where ta
 diff <(printf 'catalog_name\ntable_namespace\ntable_name\nmetadata_location\nprevious_metadata_location\n') "$T/cols" \
   || die "iceberg_tables columns differ from the SqlCatalog layout"
 # 8 processes creating the catalog tables at the same moment on a fresh database
-psql "$PG_URI" -qc "drop table if exists iceberg_tables, iceberg_namespace_properties"
+psql "$PG_URI" -qc "drop table if exists iceberg_tables, iceberg_namespace_properties, quotewatch_commit_leases"
 pids=()
 for i in 1 2 3 4 5 6 7 8; do
   "$QW_BIN" lake tables --catalog-uri "$PG_URI" --warehouse "$T/wh$i" > "$T/race$i.log" 2>&1 & pids+=($!)

@@ -1,15 +1,22 @@
 /* test_catalog.c: the SQL catalog on SQLite (PostgreSQL runs the same
  * checks when QW_TEST_PG_URI is set, see tests/e2e/test_catalog_pg.sh):
- * contract, CAS conflicts, fixture compatibility, and several processes
- * committing concurrently without losing a commit. */
+ * contract, CAS conflicts, fixture compatibility, several processes
+ * committing concurrently without losing a commit, and the commit leases
+ * (which files they protect from clean-orphans, and that an expired lease
+ * of a crashed writer protects nothing). */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "core/time.h"
 #include "harness.h"
 #include "iceberg/catalog.h"
+#include "iceberg/iceberg.h"
 
 static void tmp_db(char *buf, size_t cap)
 {
@@ -270,4 +277,131 @@ TEST(catalog_uri_forms)
     ASSERT_EQ(qw_catalog_open(&c, "mysql://u:secretpw@h/db", "quotewatch", eb, sizeof eb),
               QW_INVAL);
     ASSERT_TRUE(c == NULL && strstr(eb, "secretpw") == NULL && strstr(eb, "mysql") != NULL);
+}
+
+typedef struct leases_seen {
+    int n;
+    char holder[4][64];
+    int64_t since[4], hb[4];
+} leases_seen;
+
+static int lease_fn(void *ctx, const char *holder, int64_t since_ms, int64_t heartbeat_ms)
+{
+    leases_seen *l = ctx;
+    if (l->n < 4) {
+        snprintf(l->holder[l->n], sizeof l->holder[0], "%s", holder);
+        l->since[l->n] = since_ms;
+        l->hb[l->n] = heartbeat_ms;
+    }
+    l->n++;
+    return 0;
+}
+
+TEST(catalog_leases)
+{
+    char path[256], eb[256], t[64], t2[64];
+    const char *uri = uri_or_tmp(path, sizeof path);
+    tname(t, sizeof t, "lease");
+    tname(t2, sizeof t2, "lease_other");
+    qw_catalog *c, *c2;
+    ASSERT_OK(qw_catalog_open(&c, uri, "quotewatch", eb, sizeof eb));
+    ASSERT_OK(qw_catalog_open(&c2, uri, "other", eb, sizeof eb));
+    leases_seen l = {0};
+    ASSERT_OK(qw_catalog_lease_list(c, "quotewatch", t, lease_fn, &l));
+    ASSERT_EQ(l.n, 0);
+    /* set inserts, then updates the same row (one per holder) */
+    ASSERT_OK(qw_catalog_lease_set(c, "quotewatch", t, "A", 1000, 2000));
+    ASSERT_OK(qw_catalog_lease_set(c, "quotewatch", t, "A", 1500, 1700000000000));
+    ASSERT_OK(qw_catalog_lease_set(c, "quotewatch", t, "B", 900, 2500));
+    ASSERT_OK(qw_catalog_lease_set(c, "quotewatch", t2, "C", 1, 1));
+    ASSERT_OK(qw_catalog_lease_set(c2, "quotewatch", t, "D", 1, 1));
+    ASSERT_OK(qw_catalog_lease_list(c, "quotewatch", t, lease_fn, &l));
+    ASSERT_EQ(l.n, 2); /* not t2's, not another catalog's; oldest since first */
+    ASSERT_STREQ(l.holder[0], "B");
+    ASSERT_EQ(l.since[0], 900);
+    ASSERT_STREQ(l.holder[1], "A");
+    ASSERT_EQ(l.since[1], 1500);
+    ASSERT_EQ(l.hb[1], 1700000000000); /* 64-bit milliseconds survive */
+    ASSERT_OK(qw_catalog_lease_release(c, "quotewatch", t, "B"));
+    ASSERT_OK(qw_catalog_lease_release(c, "quotewatch", t, "B")); /* none: still OK */
+    memset(&l, 0, sizeof l);
+    ASSERT_OK(qw_catalog_lease_list(c, "quotewatch", t, lease_fn, &l));
+    ASSERT_EQ(l.n, 1);
+    ASSERT_STREQ(l.holder[0], "A");
+    ASSERT_OK(qw_catalog_lease_release(c, "quotewatch", t, "A"));
+    ASSERT_OK(qw_catalog_lease_release(c, "quotewatch", t2, "C"));
+    ASSERT_OK(qw_catalog_lease_release(c2, "quotewatch", t, "D"));
+    qw_catalog_close(c2);
+    qw_catalog_close(c);
+}
+
+/* qw_ice_protected_since: live leases protect from their since (minus the
+ * skew margin), expired ones (a crashed writer's) are ignored; and
+ * qw_ice_orphans keeps an unreferenced file a live lease covers whatever
+ * --older-than says, and removes it once the lease has expired. */
+TEST(catalog_lease_protects_orphans_until_expired)
+{
+    char path[256], eb[256], t[64], dir[] = "/tmp/qwleaseXXXXXX";
+    const char *uri = uri_or_tmp(path, sizeof path);
+    tname(t, sizeof t, "leased");
+    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    qw_catalog *c;
+    ASSERT_OK(qw_catalog_open(&c, uri, "quotewatch", eb, sizeof eb));
+    qw_ice_catalog_ops ops;
+    qw_ice_catalog_sql(&ops, c);
+    int64_t now = qw_now_wall_ns() / 1000000, S = now - 3600 * 1000;
+    qw_ice_protection p;
+    ASSERT_OK(qw_ice_protected_since(&ops, "quotewatch", t, now, &p));
+    ASSERT_EQ(p.live, 0); /* no lease: only what appears from now on */
+    ASSERT_EQ(p.since_ms, now - QW_ICE_LEASE_SKEW_MS);
+    ASSERT_OK(qw_catalog_lease_set(c, "quotewatch", t, "live", S, now - 1000));
+    ASSERT_OK(
+        qw_catalog_lease_set(c, "quotewatch", t, "crashed", S - 60000, now - QW_ICE_LEASE_TTL_MS));
+    ASSERT_OK(qw_ice_protected_since(&ops, "quotewatch", t, now, &p));
+    ASSERT_EQ(p.live, 1);
+    ASSERT_EQ(p.expired, 1);
+    ASSERT_STREQ(p.holder, "live");
+    ASSERT_EQ(p.since_ms, S - QW_ICE_LEASE_SKEW_MS);
+    ASSERT_TRUE(qw_ice_protected(&p, S - QW_ICE_LEASE_SKEW_MS));
+    ASSERT_TRUE(!qw_ice_protected(&p, S - QW_ICE_LEASE_SKEW_MS - 1));
+
+    /* a table with an unreferenced file written a minute after the lease's since */
+    qw_fileio *io;
+    ASSERT_OK(qw_fileio_create(&io, NULL, NULL));
+    qw_ice_schema sc;
+    memset(&sc, 0, sizeof sc);
+    sc.nfields = 1;
+    sc.fields[0] = (qw_ice_field){1, "product_id", QW_ICE_STRING, 0, 0, 1};
+    qw_ice_spec sp;
+    memset(&sp, 0, sizeof sp);
+    char location[300], loc[QW_ICE_LOC_MAX], f[400];
+    snprintf(location, sizeof location, "file://%s/quotewatch/%s", dir, t);
+    ASSERT_OK(qw_ice_create_table(&ops, io, "quotewatch", t, location, &sc, &sp, NULL, 0, loc,
+                                  sizeof loc));
+    snprintf(f, sizeof f, "%s/quotewatch/%s/data/uncommitted.parquet", dir, t);
+    ASSERT_OK(qw_fileio_write(io, f, "PAR1", 4));
+    struct timespec ts[2] = {{(time_t)((S + 60000) / 1000), 0}, {(time_t)((S + 60000) / 1000), 0}};
+    ASSERT_EQ(utimensat(AT_FDCWD, f, ts, 0), 0);
+    qw_ice_orphan_opts o = {.older_than_ms = 0, .remove = 1, .now_ms = now};
+    qw_ice_orphan_result r;
+    ASSERT_OK(qw_ice_orphans(&ops, io, "quotewatch", t, &o, NULL, NULL, &r, eb, sizeof eb));
+    ASSERT_EQ(r.orphans, 0);
+    ASSERT_EQ(r.leased, 1);
+    ASSERT_EQ(access(f, F_OK), 0);
+    /* the writer stopped renewing (crashed): past the TTL its file is an orphan */
+    o.now_ms = now + QW_ICE_LEASE_TTL_MS;
+    ASSERT_OK(qw_ice_orphans(&ops, io, "quotewatch", t, &o, NULL, NULL, &r, eb, sizeof eb));
+    ASSERT_EQ(r.prot.live, 0);
+    ASSERT_EQ(r.prot.expired, 2);
+    ASSERT_EQ(r.leased, 0);
+    ASSERT_EQ(r.orphans, 1);
+    ASSERT_TRUE(access(f, F_OK) != 0);
+    ASSERT_OK(qw_catalog_lease_release(c, "quotewatch", t, "live"));
+    ASSERT_OK(qw_catalog_lease_release(c, "quotewatch", t, "crashed"));
+    ASSERT_OK(qw_catalog_drop(c, "quotewatch", t));
+    qw_fileio_destroy(io);
+    qw_catalog_close(c);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ASSERT_EQ(system(cmd), 0);
 }

@@ -128,7 +128,7 @@ static qw_err mc_commit(void *ctx, const char *ns, const char *table, const char
 
 static qw_ice_catalog_ops mc_ops(memcat *c)
 {
-    qw_ice_catalog_ops o = {c, mc_ns, mc_load, mc_create, mc_commit};
+    qw_ice_catalog_ops o = {c, mc_ns, mc_load, mc_create, mc_commit, NULL};
     return o;
 }
 
