@@ -73,6 +73,7 @@ typedef struct dash_client {
     struct lws *wsi;
     uint64_t sent_version;
     int64_t stuck_since;
+    uint8_t u8_need, u8_lo, u8_hi; /* UTF-8 check of the client's text message (on_ws_rx) */
     struct dash_client *next;
 } dash_client;
 

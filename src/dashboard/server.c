@@ -1,6 +1,21 @@
 /* server.c: the dashboard's libwebsockets vhost: routing, static files
  * from memory, the state WebSocket with coalesced pushes (see
- * dashboard.h). */
+ * dashboard.h).
+ *
+ * Protocol edges (docs/DASHBOARD.md "Protocol edges"): lws 4.1.6 answers
+ * some requests before any callback runs, so each edge is taken where lws
+ * lets us in:
+ *   GET/HEAD/POST/PUT/PATCH/OPTIONS/DELETE  on_http()  (405 unless GET/HEAD)
+ *   CONNECT, methods lws does not know      lws falls back to a raw socket
+ *     (FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG) -> RAW_RX -> raw_reply() 405
+ *   Upgrade: websocket                      HTTP_CONFIRM_UPGRADE ->
+ *     check_upgrade(): GET /ws, version 13, subprotocol qw-state, else
+ *     405/400/426; lws has already checked key and Connection header
+ *   client frames                           lws closes 1002 for RSV bits,
+ *     orphan continuations, bad opcodes; on_ws_rx() closes 1007 for
+ *     invalid UTF-8 (the context lacks LWS_SERVER_OPTION_VALIDATE_UTF8,
+ *     a context option); unmasked frames cannot be seen (lws keeps the
+ *     mask bit private) and are accepted */
 #define QW_MODULE "dashboard"
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -12,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,6 +40,7 @@
 _Static_assert(QW_DASH_PRE >= LWS_PRE, "QW_DASH_PRE must cover LWS_PRE");
 
 #define MAX_URI 2048
+#define AH_IDLE_S 10 /* a request's headers must be complete within this (slowloris) */
 #define STUCK_NS (5 * QW_NS_PER_SEC)
 #define PUSH_NS (100 * QW_NS_PER_MS)
 
@@ -129,8 +146,9 @@ static const dash_file *find_file(const qw_dash *d, const char *path)
 /* ---- HTTP ---- */
 
 /* body points at text with QW_DASH_PRE writable bytes before it. */
-static int respond(qw_dash *d, struct lws *wsi, unsigned status, const char *ctype,
-                   const char *cache, const char *encoding, const char *body, size_t len, int head)
+static int respond_x(qw_dash *d, struct lws *wsi, unsigned status, const char *ctype,
+                     const char *cache, const char *encoding, const char *xname, const char *xval,
+                     const char *body, size_t len, int head, int complete)
 {
     uint8_t hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof hdr - 1;
     if (status >= 400)
@@ -148,6 +166,10 @@ static int respond(qw_dash *d, struct lws *wsi, unsigned status, const char *cty
          lws_add_http_header_by_name(wsi, (const unsigned char *)"vary:",
                                      (const unsigned char *)"accept-encoding", 15, &p, end)))
         return 1;
+    if (xname &&
+        lws_add_http_header_by_name(wsi, (const unsigned char *)xname, (const unsigned char *)xval,
+                                    (int)strlen(xval), &p, end))
+        return 1;
     if (lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
                                     (const unsigned char *)"nosniff", 7, &p, end))
         return 1;
@@ -156,7 +178,29 @@ static int respond(qw_dash *d, struct lws *wsi, unsigned status, const char *cty
     if (!head && len &&
         lws_write(wsi, (unsigned char *)(uintptr_t)body, len, LWS_WRITE_HTTP_FINAL) < (int)len)
         return 1;
+    if (!complete)
+        return 0;
     return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static int respond(qw_dash *d, struct lws *wsi, unsigned status, const char *ctype,
+                   const char *cache, const char *encoding, const char *body, size_t len, int head)
+{
+    return respond_x(d, wsi, status, ctype, cache, encoding, NULL, NULL, body, len, head, 1);
+}
+
+/* complete = 0: the caller finishes the transaction (HTTP_CONFIRM_UPGRADE
+ * returns 1 and lws does it). */
+static int respond_text_x(qw_dash *d, struct lws *wsi, unsigned status, const char *xname,
+                          const char *xval, const char *text, int head, int complete)
+{
+    static char buf[QW_DASH_PRE + 512];
+    size_t n = strlen(text);
+    if (n > sizeof buf - QW_DASH_PRE - 1)
+        n = sizeof buf - QW_DASH_PRE - 1;
+    memcpy(buf + QW_DASH_PRE, text, n);
+    return respond_x(d, wsi, status, "text/plain", "no-store", NULL, xname, xval, buf + QW_DASH_PRE,
+                     n, head, complete);
 }
 
 static int respond_text(qw_dash *d, struct lws *wsi, unsigned status, const char *ctype,
@@ -183,8 +227,9 @@ static int on_http(qw_dash *d, struct lws *wsi, const char *uri, size_t len)
     d->http_requests++;
     int head = lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0;
     int get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
-    if (!get && !head)
-        return respond_text(d, wsi, 405, "text/plain", "method not allowed: GET or HEAD\n", 0);
+    if (!get && !head) /* RFC 9110 15.5.6: a 405 names the allowed methods */
+        return respond_text_x(d, wsi, 405, "allow:", "GET, HEAD",
+                              "method not allowed: GET or HEAD\n", 0, 1);
     if (len > MAX_URI)
         return respond_text(d, wsi, 414, "text/plain", "URI too long\n", head);
     if (len == 0 || uri[0] != '/' || strstr(uri, "..") || memchr(uri, '\\', len) ||
@@ -227,6 +272,89 @@ static int on_http(qw_dash *d, struct lws *wsi, const char *uri, size_t len)
     return respond(d, wsi, 200, f->type, cache, NULL, f->body + QW_DASH_PRE, f->len, head);
 }
 
+/* Is `tok` one of the comma-separated tokens of `list`? */
+static int has_token(const char *list, const char *tok)
+{
+    size_t tl = strlen(tok);
+    for (const char *p = list; *p;) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        const char *e = p;
+        while (*e && *e != ',' && *e != ' ' && *e != '\t')
+            e++;
+        if ((size_t)(e - p) == tl && strncmp(p, tok, tl) == 0)
+            return 1;
+        p = e;
+    }
+    return 0;
+}
+
+/* HTTP_CONFIRM_UPGRADE (RFC 6455 4.2.1/4.2.2): only GET /ws, version 13,
+ * offering qw-state. lws would otherwise upgrade any method and path, any
+ * version, and with no subprotocol bind the socket to the "http" protocol.
+ * Returns 0 to let lws upgrade, 1 after writing a refusal (lws then ends the
+ * transaction), -1 to hang up. */
+static int check_upgrade(qw_dash *d, struct lws *wsi, const char *what)
+{
+    char uri[64], ver[16], proto[256];
+    if (!what || strcasecmp(what, "websocket") != 0)
+        return 0; /* h2c: lws's business */
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0)
+        return respond_text_x(d, wsi, 405, "allow:", "GET", "a WebSocket upgrade must be a GET\n",
+                              0, 0)
+                   ? -1
+                   : 1;
+    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws") != 0)
+        return respond_text_x(d, wsi, 400, NULL, NULL, "WebSocket only on /ws\n", 0, 0) ? -1 : 1;
+    if (lws_hdr_copy(wsi, ver, sizeof ver, WSI_TOKEN_VERSION) <= 0 || strcmp(ver, "13") != 0)
+        return respond_text_x(d, wsi, 426, "sec-websocket-version:", "13",
+                              "WebSocket version 13 only\n", 0, 0)
+                   ? -1
+                   : 1;
+    /* lws binds the first offered name it knows, and "http" is one */
+    if (lws_hdr_copy(wsi, proto, sizeof proto, WSI_TOKEN_PROTOCOL) <= 0 ||
+        !has_token(proto, "qw-state") || has_token(proto, "http"))
+        return respond_text_x(d, wsi, 400, NULL, NULL, "WebSocket subprotocol qw-state required\n",
+                              0, 0)
+                   ? -1
+                   : 1;
+    return 0;
+}
+
+/* Does the raw input start like a request line (a token, then a space)? */
+static int looks_like_method(const char *in, size_t len)
+{
+    size_t i = 0;
+    while (i < len && i < 32 && in[i] > ' ' && in[i] < 127 && !strchr("()<>@,;:\\\"/[]?={}", in[i]))
+        i++;
+    return i > 0 && i < len && in[i] == ' ';
+}
+
+/* A request lws's HTTP parser gave up on and handed over as a raw socket:
+ * CONNECT (always) and methods it does not know (TRACE, PROPFIND...). A
+ * request line `token SP ...` gets 405, anything else 400; then close. */
+static int raw_reply(qw_dash *d, struct lws *wsi, int is_method)
+{
+    static const char r405[] = "HTTP/1.1 405 Method Not Allowed\r\n"
+                               "allow: GET, HEAD\r\n"
+                               "content-type: text/plain\r\n"
+                               "content-length: 32\r\n"
+                               "connection: close\r\n\r\n"
+                               "method not allowed: GET or HEAD\n";
+    static const char r400[] = "HTTP/1.1 400 Bad Request\r\n"
+                               "content-type: text/plain\r\n"
+                               "content-length: 12\r\n"
+                               "connection: close\r\n\r\n"
+                               "bad request\n";
+    unsigned char buf[LWS_PRE + sizeof r405];
+    const char *r = is_method ? r405 : r400;
+    size_t n = strlen(r);
+    memcpy(buf + LWS_PRE, r, n);
+    d->http_rejected++;
+    (void)lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_RAW);
+    return -1; /* close: lws shuts down the write side, then closes */
+}
+
 static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                    size_t len)
 {
@@ -237,6 +365,16 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
     case LWS_CALLBACK_HTTP:
         return d ? on_http(d, wsi, in ? (const char *)in : "", in ? strlen(in) : 0) : -1;
     case LWS_CALLBACK_HTTP_BODY: return -1; /* no request bodies are accepted */
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return d ? check_upgrade(d, wsi, in) : -1;
+    case LWS_CALLBACK_RAW_ADOPT: return 0;
+    case LWS_CALLBACK_RAW_RX:
+        if (!d)
+            return -1;
+        d->http_requests++;
+        /* one small reply on a fresh socket, written here: there is no
+         * per-connection state to carry it to RAW_WRITEABLE */
+        return raw_reply(d, wsi, in && looks_like_method(in, len));
+    case LWS_CALLBACK_RAW_CLOSE: return 0;
     default: break;
     }
     (void)len;
@@ -245,11 +383,66 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 
 /* ---- WebSocket push ---- */
 
+/* Streaming UTF-8 check (RFC 3629: no overlongs, surrogates or values past
+ * U+10FFFF), resumable across frames and lws's rx chunks: c->u8_need
+ * continuation bytes are owed, the next in [u8_lo, u8_hi]. Returns 0 while
+ * valid so far, -1 on the first bad byte. */
+static int utf8_feed(dash_client *c, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t b = p[i];
+        if (c->u8_need) {
+            if (b < c->u8_lo || b > c->u8_hi)
+                return -1;
+            c->u8_need--;
+            c->u8_lo = 0x80;
+            c->u8_hi = 0xbf;
+            continue;
+        }
+        c->u8_lo = 0x80;
+        c->u8_hi = 0xbf;
+        if (b < 0x80)
+            continue;
+        else if (b >= 0xc2 && b <= 0xdf)
+            c->u8_need = 1;
+        else if (b >= 0xe0 && b <= 0xef) {
+            c->u8_need = 2;
+            if (b == 0xe0)
+                c->u8_lo = 0xa0; /* overlong */
+            else if (b == 0xed)
+                c->u8_hi = 0x9f; /* surrogates */
+        } else if (b >= 0xf0 && b <= 0xf4) {
+            c->u8_need = 3;
+            if (b == 0xf0)
+                c->u8_lo = 0x90; /* overlong */
+            else if (b == 0xf4)
+                c->u8_hi = 0x8f; /* past U+10FFFF */
+        } else
+            return -1;
+    }
+    return 0;
+}
+
+/* Client messages carry nothing we use, but text must be UTF-8 (RFC 6455
+ * 8.1): close 1007 otherwise. lws's own check needs the context option
+ * LWS_SERVER_OPTION_VALIDATE_UTF8, which the dashboard's vhost cannot set. */
+static int on_ws_rx(dash_client *c, struct lws *wsi, const void *in, size_t len)
+{
+    if (lws_is_first_fragment(wsi))
+        c->u8_need = 0;
+    if (lws_frame_is_binary(wsi))
+        return 0;
+    if (utf8_feed(c, in, len) != 0 || (lws_is_final_fragment(wsi) && c->u8_need)) {
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD, (unsigned char *)"invalid UTF-8",
+                         13);
+        return -1; /* lws sends the close frame */
+    }
+    return 0;
+}
+
 static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                  size_t len)
 {
-    (void)in;
-    (void)len;
     struct lws_vhost *vh = wsi ? lws_get_vhost(wsi) : NULL;
     qw_dash *d = vh ? lws_vhost_user(vh) : NULL;
     dash_client *c = user;
@@ -292,14 +485,16 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
             qw__dbuf_put(&d->push, s, n);
             d->push_version = 1;
         }
-        if (c->sent_version == d->push_version || d->push.oom)
+        /* once lws has a close reason (it sent or is sending a close frame),
+         * no more data frames (RFC 6455 5.5.1) */
+        if (c->sent_version == d->push_version || d->push.oom || lws_get_close_length(wsi))
             break;
         if (lws_write(wsi, (unsigned char *)d->push.b + d->push.pre, d->push.n, LWS_WRITE_TEXT) <
             (int)d->push.n)
             return -1;
         c->sent_version = d->push_version;
         break;
-    case LWS_CALLBACK_RECEIVE: break; /* clients have nothing to say; ignore */
+    case LWS_CALLBACK_RECEIVE: return c && in ? on_ws_rx(c, wsi, in, len) : 0;
     default: break;
     }
     return 0;
@@ -307,7 +502,11 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 
 static const struct lws_protocols protocols[] = {
     {"http", cb_http, 0, 0, 0, NULL, 0},
-    {"qw-state", cb_ws, sizeof(dash_client), 1024, 0, NULL, 0},
+    /* tx_packet_size: a push leaves in one send(), not in 1 KiB pieces (the
+     * default is rx_buffer_size): fewer syscalls, and a protocol error lws
+     * answers with a close frame is not lost behind a half-sent push (lws
+     * drops the socket without a close frame while output is buffered) */
+    {"qw-state", cb_ws, sizeof(dash_client), 1024, 0, NULL, 1 << 20},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -482,8 +681,15 @@ qw_err qw_dash_create(qw_dash **out, struct lws_context *ctx, const qw_dash_opts
     vi.protocols = protocols;
     vi.vhost_name = "qw-dashboard";
     vi.user = d;
-    vi.max_http_header_data = 4096;
-    vi.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+    /* max_http_header_data and LWS_SERVER_OPTION_VALIDATE_UTF8 are context
+     * settings in lws 4.1.6 (ignored on a vhost): see docs/DASHBOARD.md
+     * "Protocol edges" for what that leaves to lws's defaults */
+    vi.timeout_secs_ah_idle = AH_IDLE_S;
+    /* CONNECT, and methods lws's parser does not know, become a raw socket
+     * bound to "http" (cb_http RAW_RX answers 405) instead of lws's 403 */
+    vi.options = LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG;
+    vi.listen_accept_role = "raw-skt";
+    vi.listen_accept_protocol = "http";
     d->vh = lws_create_vhost(ctx, &vi);
     if (!d->vh) {
         snprintf(errbuf, errlen, "dashboard: cannot listen on %s:%d", d->bind, o->port);

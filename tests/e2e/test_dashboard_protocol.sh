@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# Dashboard protocol edges on the wire, against `replay --dashboard`, with a
+# raw-socket stdlib client (shares no code with QuoteWatch or lws):
+#  - methods other than GET/HEAD (TRACE, PROPFIND, CONNECT, DELETE) -> 405
+#    with "Allow: GET, HEAD" (RFC 9110 15.5.6)
+#  - a URI over 2 KiB -> 414 (RFC 9110 15.5.15)
+#  - WebSocket upgrades refused unless GET /ws, version 13, subprotocol
+#    qw-state (RFC 6455 4.2.1/4.2.2): POST -> 405, /healthz -> 400, version
+#    7 -> 426 with Sec-WebSocket-Version: 13, no subprotocol -> 400; the
+#    proper upgrade -> 101 with Sec-WebSocket-Protocol: qw-state
+#  - after the upgrade: unmasked client frame, RSV1 without an extension and
+#    a continuation with nothing to continue -> close 1002; invalid UTF-8 in
+#    a text frame -> close 1007 (RFC 6455 5.1, 5.2, 5.4, 8.1)
+#  - slowloris: a client sending one header byte a second is dropped within
+#    15 s while another client still gets /healthz in under 1 s
+# lws 4.1.6 limits, checked as documented in docs/DASHBOARD.md "Protocol
+# edges" (marked "limit"): a request head over 4 KiB (long URI or header) is
+# closed without a reply; an unmasked client frame is accepted.
+# Every case is checked and reported; the test fails if any case failed.
+source "$(dirname "$0")/lib.sh"
+port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$QW_BIN" replay --dashboard --port "$port" --bind 127.0.0.1 --speed 1x "$REAL" 2>"$T/replay.log" &
+pid=$!
+trap 'kill -9 $pid 2>/dev/null || true; rm -rf "$T"' EXIT
+for i in $(seq 100); do curl -s "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+[ "$(curl -s "http://127.0.0.1:$port/healthz")" = ok ] || die "dashboard did not come up"
+"$PY" - "$port" <<'PY' || die "protocol edges (see above)"
+import base64, os, socket, struct, sys, threading, time
+
+PORT = int(sys.argv[1])
+failed = []
+
+
+def check(name, ok, got, limit=False):
+    print(("ok    " if ok else "FAIL  ") + ("limit " if limit else "") + name + ": " + got)
+    if not ok:
+        failed.append(name)
+
+
+def conn(timeout=5.0):
+    s = socket.create_connection(("127.0.0.1", PORT), timeout=timeout)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
+
+
+def read_head(s, timeout=5.0):
+    """(status, {header: value}, rest) or (None, {}, why)."""
+    s.settimeout(timeout)
+    buf = b""
+    try:
+        while b"\r\n\r\n" not in buf:
+            d = s.recv(65536)
+            if not d:
+                return None, {}, "closed without a reply" if not buf else "truncated reply"
+            buf += d
+    except socket.timeout:
+        return None, {}, "no reply in %.0f s" % timeout
+    except ConnectionResetError:
+        return None, {}, "connection reset"
+    head, rest = buf.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    hdr = {}
+    for l in lines[1:]:
+        if ":" in l:
+            k, v = l.split(":", 1)
+            hdr[k.strip().lower()] = v.strip()
+    return int(parts[1]), hdr, rest
+
+
+def http(raw):
+    s = conn()
+    try:
+        s.sendall(raw)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    st, hdr, rest = read_head(s)
+    s.close()
+    return st, hdr, rest
+
+
+def desc(st, hdr, rest):
+    if st is None:
+        return rest
+    return "%d%s" % (st, "".join(" [%s: %s]" % (k, hdr[k]) for k in
+                                 ("allow", "sec-websocket-version", "sec-websocket-protocol")
+                                 if k in hdr))
+
+
+# ---- methods ----
+host = "Host: 127.0.0.1:%d\r\n" % PORT
+for m, target in (("TRACE", "/"), ("PROPFIND", "/"), ("CONNECT", "127.0.0.1:%d" % PORT),
+                  ("DELETE", "/")):
+    st, hdr, rest = http(("%s %s HTTP/1.1\r\n%s\r\n" % (m, target, host)).encode())
+    allow = hdr.get("allow", "").replace(" ", "").upper()
+    check("%s -> 405 Allow: GET, HEAD" % m, st == 405 and allow == "GET,HEAD", desc(st, hdr, rest))
+
+# ---- sizes ----
+st, hdr, rest = http(("GET /%s HTTP/1.1\r\n%s\r\n" % ("a" * 3000, host)).encode())
+check("URI of 3000 bytes -> 414", st == 414, desc(st, hdr, rest))
+st, hdr, rest = http(("GET /%s HTTP/1.1\r\n%s\r\n" % ("a" * 5000, host)).encode())
+check("URI of 5000 bytes -> closed, no reply (lws header space)", st is None,
+      desc(st, hdr, rest), limit=True)
+st, hdr, rest = http(("GET /healthz HTTP/1.1\r\n%sX-Big: %s\r\n\r\n" % (host, "b" * 5000)).encode())
+check("header of 5000 bytes -> closed, no reply (lws header space)", st is None,
+      desc(st, hdr, rest), limit=True)
+st, hdr, rest = http(("GET /healthz HTTP/1.1\r\n%sX-Big: %s\r\n\r\n" % (host, "b" * 1000)).encode())
+check("header of 1000 bytes -> 200", st == 200, desc(st, hdr, rest))
+
+
+# ---- WebSocket handshake ----
+def upgrade(method="GET", path="/ws", version="13", proto="qw-state"):
+    s = conn()
+    key = base64.b64encode(os.urandom(16)).decode()
+    req = ("%s %s HTTP/1.1\r\n%sUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: %s\r\n" % (method, path, host, key, version))
+    if proto:
+        req += "Sec-WebSocket-Protocol: %s\r\n" % proto
+    s.sendall((req + "\r\n").encode())
+    st, hdr, rest = read_head(s)
+    return s, st, hdr, rest
+
+
+s, st, hdr, rest = upgrade(method="POST"); s.close()
+check("upgrade with POST -> 405", st == 405, desc(st, hdr, rest))
+s, st, hdr, rest = upgrade(path="/healthz"); s.close()
+check("upgrade on /healthz -> 400", st == 400, desc(st, hdr, rest))
+s, st, hdr, rest = upgrade(version="7"); s.close()
+check("upgrade with version 7 -> 426 + Sec-WebSocket-Version: 13",
+      st == 426 and hdr.get("sec-websocket-version") == "13", desc(st, hdr, rest))
+s, st, hdr, rest = upgrade(proto=None); s.close()
+check("upgrade without the subprotocol -> 400", st == 400, desc(st, hdr, rest))
+s, st, hdr, rest = upgrade(); s.close()
+check("GET /ws version 13 qw-state -> 101 qw-state",
+      st == 101 and hdr.get("sec-websocket-protocol") == "qw-state", desc(st, hdr, rest))
+
+
+# ---- frames after a proper upgrade ----
+def frame(op, payload, fin=True, rsv=0, mask=True):
+    b0 = (0x80 if fin else 0) | (rsv << 4) | op
+    n = len(payload)
+    if n < 126:
+        h = struct.pack("!BB", b0, (0x80 if mask else 0) | n)
+    else:
+        h = struct.pack("!BBH", b0, (0x80 if mask else 0) | 126, n)
+    if not mask:
+        return h + payload
+    k = os.urandom(4)
+    return h + k + bytes(c ^ k[i % 4] for i, c in enumerate(payload))
+
+
+def close_code(send, wait=5):
+    """Upgrade, send the bytes, return the close code the server sends."""
+    s, st, hdr, rest = upgrade()
+    if st != 101:
+        return "handshake got %s" % desc(st, hdr, rest)
+    buf, deadline, sent = rest, time.monotonic() + wait, False
+    while True:
+        while True:  # parse whole frames out of buf (server frames are unmasked)
+            if len(buf) < 2:
+                break
+            op, n, off = buf[0] & 15, buf[1] & 127, 2
+            if n == 126:
+                if len(buf) < 4: break
+                n, off = struct.unpack("!H", buf[2:4])[0], 4
+            elif n == 127:
+                if len(buf) < 10: break
+                n, off = struct.unpack("!Q", buf[2:10])[0], 10
+            if len(buf) < off + n:
+                break
+            pl, buf = buf[off:off + n], buf[off + n:]
+            if op == 1 and not sent:  # the first push is in: now misbehave
+                s.sendall(send)
+                sent = True
+            if op == 8:
+                s.close()
+                return struct.unpack("!H", pl[:2])[0] if len(pl) >= 2 else "close without a code"
+        left = deadline - time.monotonic()
+        if left <= 0:
+            s.close()
+            return "still open after %d s" % wait
+        s.settimeout(left)
+        try:
+            d = s.recv(65536)
+        except socket.timeout:
+            continue
+        except ConnectionResetError:
+            return "reset without a close frame"
+        if not d:
+            return "closed without a close frame"
+        buf += d
+
+
+c = close_code(frame(1, b"hello", mask=False), wait=2)
+check("unmasked client frame -> accepted, still open (lws keeps the mask bit)",
+      c == "still open after 2 s", str(c), limit=True)
+c = close_code(frame(1, b"hello", rsv=4))
+check("RSV1 without an extension -> close 1002", c == 1002, str(c))
+c = close_code(frame(1, b"\xc3\x28 bad"))
+check("text with invalid UTF-8 -> close 1007", c == 1007, str(c))
+c = close_code(frame(0, b"orphan"))
+check("continuation with nothing to continue -> close 1002", c == 1002, str(c))
+
+# ---- slowloris ----
+slow = conn(timeout=20)
+req = ("GET /healthz HTTP/1.1\r\n%sX-Slow: %s\r\n\r\n" % (host, "z" * 40)).encode()
+t0, dropped_after, worst = time.monotonic(), None, 0.0
+for i in range(len(req)):
+    try:
+        slow.sendall(req[i:i + 1])
+    except (BrokenPipeError, ConnectionResetError):
+        dropped_after = time.monotonic() - t0
+        break
+    slow.settimeout(0.01)
+    try:
+        if slow.recv(1024) == b"":
+            dropped_after = time.monotonic() - t0
+            break
+    except socket.timeout:
+        pass
+    except ConnectionResetError:
+        dropped_after = time.monotonic() - t0
+        break
+    t1 = time.monotonic()
+    st, hdr, rest = http(("GET /healthz HTTP/1.1\r\n%sConnection: close\r\n\r\n" % host).encode())
+    worst = max(worst, time.monotonic() - t1)
+    if st != 200:
+        worst = 99
+    if time.monotonic() - t0 > 20:
+        break
+    time.sleep(max(0, 1 - (time.monotonic() - t1)))
+slow.close()
+check("slowloris (1 byte/s) dropped within 15 s",
+      dropped_after is not None and dropped_after <= 15,
+      "dropped after %.1f s" % dropped_after if dropped_after is not None else "not dropped in 20 s")
+check("/healthz under 1 s during the slowloris", worst < 1, "slowest %.3f s" % worst)
+
+if failed:
+    print("%d case(s) failed" % len(failed))
+    sys.exit(1)
+print("all cases ok")
+PY
+[ "$(curl -s "http://127.0.0.1:$port/healthz")" = ok ] || die "server died during the protocol cases"
+kill -TERM $pid; rc=0; wait $pid || rc=$?
+[ "$rc" = 0 ] || die "replay --dashboard exited $rc on SIGTERM"
+echo "dashboard protocol: ok"
