@@ -34,6 +34,7 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "core/net.h"
 #include "core/time.h"
 #include "dashboard/dash_int.h"
 
@@ -562,91 +563,6 @@ static void resolve_root(qw_dash *d)
     }
 }
 
-static int bind_probe(int fd, const struct sockaddr_storage *ss, socklen_t sl)
-{
-    return bind(fd, (const struct sockaddr *)ss, sl);
-}
-
-/* --bind: what lws 4.1.6 gets as the vhost `iface`. lws binds an IPv6
- * (dual-stack) socket and, given an IPv4 literal, parses it into an
- * IPv4 sockaddr that it never copies into the IPv6 one: the socket ends
- * up on `*` (every interface) — for 127.0.0.1 too — and an address the
- * host does not have "works" the same way, while a name that is neither
- * an address nor an interface listens nowhere and lws only logs a retry.
- * So the address is checked here, and an IPv4 literal is handed to lws in
- * its IPv4-mapped IPv6 form (::ffff:a.b.c.d), which lws binds exactly.
- * 0.0.0.0 and :: mean every interface (iface NULL, as before). Returns 0
- * with *iface set (NULL = all), or -1 with the reason in errbuf. */
-static int check_bind(const char *bind, int port, char *mapped, size_t mlen, const char **iface,
-                      char *errbuf, size_t errlen)
-{
-    struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-    socklen_t sl;
-    if (inet_pton(AF_INET, bind, &s4->sin_addr) == 1) {
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons((uint16_t)port);
-        sl = sizeof *s4;
-    } else if (inet_pton(AF_INET6, bind, &s6->sin6_addr) == 1) {
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons((uint16_t)port);
-        sl = sizeof *s6;
-    } else { /* an interface name: it must exist and have an address */
-        struct ifaddrs *ifa = NULL, *i;
-        int found = 0;
-        if (getifaddrs(&ifa) == 0) {
-            for (i = ifa; i; i = i->ifa_next)
-                if (i->ifa_addr && strcmp(i->ifa_name, bind) == 0 &&
-                    (i->ifa_addr->sa_family == AF_INET || i->ifa_addr->sa_family == AF_INET6))
-                    found = 1;
-            freeifaddrs(ifa);
-        }
-        if (!found) {
-            snprintf(errbuf, errlen,
-                     "dashboard: --bind %s: not an IP address or an interface with an address "
-                     "on this host",
-                     bind);
-            return -1;
-        }
-        *iface = bind;
-        return 0;
-    }
-    /* the address must be one of this host's (or the wildcard): try it */
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    if (fd >= 0 && ss.ss_family == AF_INET6)
-        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (fd >= 0)
-        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (fd < 0 || bind_probe(fd, &ss, sl) != 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        snprintf(errbuf, errlen, "dashboard: cannot listen on %s:%d: %s%s", bind, port, strerror(e),
-                 e == EADDRNOTAVAIL ? " (not an address of this host)" : "");
-        return -1;
-    }
-    close(fd);
-    if ((ss.ss_family == AF_INET && s4->sin_addr.s_addr == htonl(INADDR_ANY)) ||
-        (ss.ss_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr))) {
-        *iface = NULL; /* every interface */
-        return 0;
-    }
-#if defined(LWS_WITH_IPV6)
-    if (ss.ss_family == AF_INET) {
-        snprintf(mapped, mlen, "::ffff:%s", bind);
-        *iface = mapped;
-        return 0;
-    }
-#endif
-    (void)mapped;
-    (void)mlen;
-    *iface = bind;
-    return 0;
-}
-
 qw_err qw_dash_create(qw_dash **out, struct lws_context *ctx, const qw_dash_opts *o, char *errbuf,
                       size_t errlen)
 {
@@ -670,7 +586,15 @@ qw_err qw_dash_create(qw_dash **out, struct lws_context *ctx, const qw_dash_opts
     }
     char mapped[80];
     const char *iface = NULL;
-    if (check_bind(d->bind, o->port, mapped, sizeof mapped, &iface, errbuf, errlen) != 0) {
+#if defined(LWS_WITH_IPV6)
+    const int ipv6 = 1;
+#else
+    const int ipv6 = 0;
+#endif
+    char why[256];
+    if (qw_net_listen_iface(d->bind, o->port, ipv6, mapped, sizeof mapped, &iface, why,
+                            sizeof why) != QW_OK) { /* core/net.h: what lws 4.1.6 needs */
+        QW_SETERR(errbuf, errlen, "dashboard: %s", why);
         qw_dash_destroy(d);
         return QW_IO;
     }
