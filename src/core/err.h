@@ -8,6 +8,8 @@
 #ifndef QW_CORE_ERR_H
 #define QW_CORE_ERR_H
 
+#include <stddef.h>
+
 #define QW_ERR_MAP(X)                                                                              \
     X(OK, "ok", "ok")                                                                              \
     X(NOMEM, "nomem", "out of memory")                                                             \
@@ -47,6 +49,10 @@ typedef enum { QW_ERR_MAP(QW_ERR_ENUM) QW__ERR_COUNT } qw_err;
 const char *qw_strerror(qw_err e);
 /* Short snake_case name (metrics label, summary key); never NULL. */
 const char *qw_err_name(qw_err e);
+
+/* errno's text, thread-safe (strerror is not): into buf, or a static
+ * string; never NULL. */
+const char *qw_errno_str(int err, char *buf, size_t cap);
 
 /* Formats a message into the caller's (errbuf, errlen) if one was given: the
  * convention of every function that reports "why" next to its qw_err.

@@ -28,16 +28,11 @@
 
 #include "core/alloc.h"
 
-#define SETERR(...)                                                                                \
-    do {                                                                                           \
-        if (errbuf && errlen)                                                                      \
-            snprintf(errbuf, errlen, __VA_ARGS__);                                                 \
-    } while (0)
-
 static qw_err io_fail(const char *what, const char *path, char *errbuf, size_t errlen)
 {
     int e = errno;
-    SETERR("%s %s: %s", what, path, strerror(e));
+    char why[128]; /* thread-safe: writer and committer threads call this too */
+    QW_SETERR(errbuf, errlen, "%s %s: %s", what, path, qw_errno_str(e, why, sizeof why));
     return QW_IO;
 }
 
@@ -84,7 +79,7 @@ static qw_err replace_atomic(const char *path, const void *data, size_t len, cha
     size_t plen = strlen(path);
     char *tmp = qw_malloc(plen + 16);
     if (!tmp) {
-        SETERR("out of memory");
+        QW_SETERR(errbuf, errlen, "out of memory");
         return QW_NOMEM;
     }
     snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
@@ -215,7 +210,7 @@ qw_err qw_file_write_atomic(const char *path, const void *data, size_t len, char
     if (S_ISREG(st.st_mode))
         return replace_atomic(real, data, len, errbuf, errlen);
     if (!S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) {
-        SETERR("%s: not a regular file, FIFO or character device", real);
+        QW_SETERR(errbuf, errlen, "%s: not a regular file, FIFO or character device", real);
         return QW_IO;
     }
     fd = open(real, O_WRONLY | O_CLOEXEC | O_NOCTTY);

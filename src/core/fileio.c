@@ -184,12 +184,6 @@ static qw_err local_read_range(void *ctx, const char *uri, uint64_t off, void *b
     return e;
 }
 
-/* Thread-safe errno text (GNU strerror_r returns the string). */
-static const char *errtext(int err, char *buf, size_t cap)
-{
-    return strerror_r(err, buf, cap);
-}
-
 /* The parent directory of path: fsync it (a rename is durable once the
  * directory is). */
 static int fsync_parent(const char *path)
@@ -220,7 +214,7 @@ typedef struct local_stream {
 static qw_err local_stream_fail(local_stream *ls, const char *what)
 {
     char eb[128];
-    QW_LOG(WARN, "%s %s: %s", what, ls->tmp, errtext(errno, eb, sizeof eb));
+    QW_LOG(WARN, "%s %s: %s", what, ls->tmp, qw_errno_str(errno, eb, sizeof eb));
     if (ls->fd >= 0)
         close(ls->fd);
     unlink(ls->tmp);
@@ -254,7 +248,7 @@ static qw_err local_stream_open(void *ctx, const char *uri, void **stream)
     ls->fd = mkostemp(ls->tmp, O_CLOEXEC);
     if (ls->fd < 0) {
         char eb[128];
-        QW_LOG(WARN, "create %s: %s", ls->tmp, errtext(errno, eb, sizeof eb));
+        QW_LOG(WARN, "create %s: %s", ls->tmp, qw_errno_str(errno, eb, sizeof eb));
         qw_free(ls);
         return QW_IO;
     }
@@ -275,7 +269,7 @@ static qw_err local_stream_append(void *ctx, void *stream, const void *data, siz
             if (errno == EINTR)
                 continue;
             char eb[128];
-            QW_LOG(WARN, "write %s: %s", ls->tmp, errtext(errno, eb, sizeof eb));
+            QW_LOG(WARN, "write %s: %s", ls->tmp, qw_errno_str(errno, eb, sizeof eb));
             return QW_IO;
         }
         b += k;
@@ -300,7 +294,7 @@ static qw_err local_stream_commit(void *ctx, void *stream, int deferred)
         return local_stream_fail(ls, "rename");
     if (!deferred && fsync_parent(ls->path) != 0) {
         char eb[128];
-        QW_LOG(WARN, "fsync dir of %s: %s", ls->path, errtext(errno, eb, sizeof eb));
+        QW_LOG(WARN, "fsync dir of %s: %s", ls->path, qw_errno_str(errno, eb, sizeof eb));
         unlink(ls->path);
         qw_free(ls);
         return QW_IO;
@@ -331,7 +325,7 @@ static qw_err local_sync(void *ctx, const char *uri)
     int fd = open(p, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || fsync(fd) != 0 || fsync_parent(p) != 0) {
         char eb[128];
-        QW_LOG(WARN, "fsync %s: %s", p, errtext(errno, eb, sizeof eb));
+        QW_LOG(WARN, "fsync %s: %s", p, qw_errno_str(errno, eb, sizeof eb));
         if (fd >= 0)
             close(fd);
         return errno == ENOENT ? QW_NOT_FOUND : QW_IO;

@@ -56,9 +56,8 @@ qw_err qw_net_listen_iface(const char *bind_to, int port, int ipv6, char *buf, s
         char why[128];
         if (fd >= 0)
             close(fd);
-        if (strerror_r(e, why, sizeof why) != 0)
-            snprintf(why, sizeof why, "error %d", e);
-        QW_SETERR(errbuf, errlen, "cannot listen on %s:%d: %s%s", bind_to, port, why,
+        QW_SETERR(errbuf, errlen, "cannot listen on %s:%d: %s%s", bind_to, port,
+                  qw_errno_str(e, why, sizeof why),
                   e == EADDRNOTAVAIL ? " (not an address of this host)" : "");
         return QW_INVAL;
     }

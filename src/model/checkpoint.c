@@ -45,12 +45,6 @@
 
 static const uint8_t magic[8] = {'Q', 'W', 'M', 'O', 'D', 'E', 'L', 0};
 
-#define SETERR(...)                                                                                \
-    do {                                                                                           \
-        if (errbuf && errlen)                                                                      \
-            snprintf(errbuf, errlen, __VA_ARGS__);                                                 \
-    } while (0)
-
 static uint32_t crc32_ieee(const uint8_t *p, size_t n)
 {
     uint32_t crc = 0xFFFFFFFFu;
@@ -180,37 +174,37 @@ qw_err qw_checkpoint_decode(qw_classifier *c, const uint8_t *buf, size_t len, ch
                             size_t errlen)
 {
     if (len < HEADER_LEN + 4) {
-        SETERR("checkpoint truncated: %zu bytes", len);
+        QW_SETERR(errbuf, errlen, "checkpoint truncated: %zu bytes", len);
         return QW_CORRUPT;
     }
     if (len > MAX_LEN) {
-        SETERR("checkpoint too large: %zu bytes (at most %d)", len, MAX_LEN);
+        QW_SETERR(errbuf, errlen, "checkpoint too large: %zu bytes (at most %d)", len, MAX_LEN);
         return QW_CORRUPT;
     }
     if (memcmp(buf, magic, sizeof magic) != 0) {
-        SETERR("not a QuoteWatch model checkpoint (bad magic)");
+        QW_SETERR(errbuf, errlen, "not a QuoteWatch model checkpoint (bad magic)");
         return QW_CORRUPT;
     }
     rd r = {buf, len, sizeof magic, false};
     uint32_t version = get_u32(&r);
     uint32_t plen = get_u32(&r);
     if (version != QW_CHECKPOINT_VERSION) {
-        SETERR("unsupported checkpoint version %u (this build reads %d)", (unsigned)version,
-               QW_CHECKPOINT_VERSION);
+        QW_SETERR(errbuf, errlen, "unsupported checkpoint version %u (this build reads %d)",
+                  (unsigned)version, QW_CHECKPOINT_VERSION);
         return QW_CORRUPT;
     }
     if ((size_t)plen != len - HEADER_LEN - 4) {
-        SETERR("checkpoint %s: header says %u payload bytes, file has %zu",
-               (size_t)plen > len - HEADER_LEN - 4 ? "truncated" : "has trailing bytes",
-               (unsigned)plen, len - HEADER_LEN - 4);
+        QW_SETERR(errbuf, errlen, "checkpoint %s: header says %u payload bytes, file has %zu",
+                  (size_t)plen > len - HEADER_LEN - 4 ? "truncated" : "has trailing bytes",
+                  (unsigned)plen, len - HEADER_LEN - 4);
         return QW_CORRUPT;
     }
     uint32_t want = (uint32_t)buf[len - 4] | (uint32_t)buf[len - 3] << 8 |
                     (uint32_t)buf[len - 2] << 16 | (uint32_t)buf[len - 1] << 24;
     uint32_t got = crc32_ieee(buf, len - 4);
     if (want != got) {
-        SETERR("checkpoint checksum mismatch (stored %08x, computed %08x)", (unsigned)want,
-               (unsigned)got);
+        QW_SETERR(errbuf, errlen, "checkpoint checksum mismatch (stored %08x, computed %08x)",
+                  (unsigned)want, (unsigned)got);
         return QW_CORRUPT;
     }
 
@@ -221,8 +215,9 @@ qw_err qw_checkpoint_decode(qw_classifier *c, const uint8_t *buf, size_t len, ch
     st.window = get_u32(&r);
     if (st.n_features < 1 || st.n_features > QW_MODEL_MAX_FEATURES || st.window < 1 ||
         st.window > QW_ROLLING_MAX_WINDOW) {
-        SETERR("checkpoint has %u features and window %u (limits %d, %d)", (unsigned)st.n_features,
-               (unsigned)st.window, QW_MODEL_MAX_FEATURES, QW_ROLLING_MAX_WINDOW);
+        QW_SETERR(errbuf, errlen, "checkpoint has %u features and window %u (limits %d, %d)",
+                  (unsigned)st.n_features, (unsigned)st.window, QW_MODEL_MAX_FEATURES,
+                  QW_ROLLING_MAX_WINDOW);
         return QW_CORRUPT;
     }
     st.alpha = get_f64(&r);
@@ -240,15 +235,16 @@ qw_err qw_checkpoint_decode(qw_classifier *c, const uint8_t *buf, size_t len, ch
     st.t = get_f64(&r);
     st.ring_fill = get_u32(&r);
     if (r.short_read || st.ring_fill > st.window || r.n - r.off != st.ring_fill) {
-        SETERR("checkpoint payload malformed (%u features, window %u, %u entries)",
-               (unsigned)st.n_features, (unsigned)st.window, (unsigned)st.ring_fill);
+        QW_SETERR(errbuf, errlen,
+                  "checkpoint payload malformed (%u features, window %u, %u entries)",
+                  (unsigned)st.n_features, (unsigned)st.window, (unsigned)st.ring_fill);
         return QW_CORRUPT;
     }
     memcpy(st.ring, buf + r.off, st.ring_fill);
 
     char why[QW_CHECKPOINT_ERRLEN] = "";
     if (qw_classifier_restore(c, &st, why, sizeof why) != QW_OK) {
-        SETERR("checkpoint does not fit this model: %s", why);
+        QW_SETERR(errbuf, errlen, "checkpoint does not fit this model: %s", why);
         return QW_CORRUPT;
     }
     return QW_OK;
@@ -257,7 +253,8 @@ qw_err qw_checkpoint_decode(qw_classifier *c, const uint8_t *buf, size_t len, ch
 static qw_err io_fail(const char *what, const char *path, char *errbuf, size_t errlen)
 {
     int e = errno;
-    SETERR("%s %s: %s", what, path, strerror(e));
+    char why[128]; /* thread-safe: writer and committer threads call this too */
+    QW_SETERR(errbuf, errlen, "%s %s: %s", what, path, qw_errno_str(e, why, sizeof why));
     return QW_IO;
 }
 
@@ -267,7 +264,7 @@ qw_err qw_checkpoint_save(const qw_classifier *c, const char *path, char *errbuf
     size_t len;
     qw_err e = qw_checkpoint_encode(c, buf, sizeof buf, &len);
     if (e != QW_OK) {
-        SETERR("internal: checkpoint larger than %d bytes", MAX_LEN);
+        QW_SETERR(errbuf, errlen, "internal: checkpoint larger than %d bytes", MAX_LEN);
         return e;
     }
     return qw_file_write_atomic(path, buf, len, errbuf, errlen);
