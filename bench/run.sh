@@ -41,6 +41,13 @@ real=../shared/data/real/coinbase_exchange_ws_2021-04-17.ndjson
   bench/lake.sh "${BENCH_LAKE_MESSAGES:-400000}"
   bench/commit_latency.sh
   echo '```'
+  if [ "${MEMORY:-1}" != 0 ]; then  # MEMORY=0 skips the memory runs
+    echo "## memory: live --persist, 10 products at 10x for 10 min; 64 products at 10x for 60 min"
+    echo '```'
+    bench/memory_live.sh 10 10 10x
+    bench/memory_live.sh "${MEMORY64_MINUTES:-60}" 64 10x
+    echo '```'
+  fi
   if [ "${SOAK:-1}" != 0 ]; then  # SOAK=0 skips the 30-minute soak
     echo "## soak (${SOAK_MINUTES:-30} min, 50x, random faults)"
     echo '```'

@@ -28,6 +28,8 @@ p = json.load(open(sys.argv[1]))["live"]["persistence"]
 rows, gave = map(int, re.search(r"(\d+) rows committed, (\d+) given up", sys.argv[2]).groups())
 assert gave == 0 and p["rows_given_up"] == 0, (gave, p)
 assert rows == sum(p["rows_written"].values()) and rows > 0, (rows, p["rows_written"])
+# sized for a 512 MiB instance: the writer ring holds at most 256 Ki records (36 MiB) by default
+assert p["capacity"] <= 262144, p["capacity"]
 PY
 
 # B
