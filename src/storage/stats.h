@@ -25,6 +25,8 @@ typedef struct qw_store_stats {
     _Atomic uint64_t commit_conflicts;           /* CAS conflicts retried */
     _Atomic uint64_t errors;                     /* failed flushes/commits (retried with backoff) */
     _Atomic uint64_t rows_given_up; /* rows that could not be committed before the end (close) */
+    _Atomic uint64_t
+        trades_deduplicated;        /* repeated trades (same product, id <= seen) not written */
     _Atomic int64_t last_commit_ns; /* wall clock of the last commit, 0 = none */
     _Atomic uint64_t last_commit_latency_ns;
     _Atomic uint64_t
@@ -38,7 +40,8 @@ typedef struct qw_store_stats {
 /* The counters as one JSON object (the only serialization; key set in
  * docs/STORAGE.md): {"enabled":false} when s is NULL or persistence is
  * off, else enabled, queued, capacity, dropped, rows_written{<table>...},
- * files, bytes, commits, commit_conflicts, errors, rows_given_up, last_commit_ns,
+ * files, bytes, commits, commit_conflicts, errors, rows_given_up, trades_deduplicated,
+ * last_commit_ns,
  * last_commit_latency_ms, flush_commit_ms_avg, commit_ms_avg, writer_cpu_s,
  * commit_cpu_s. Writes at most cap bytes (NUL-terminated when cap > 0) and
  * returns the length the whole text needs, as snprintf does. */

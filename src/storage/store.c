@@ -61,6 +61,46 @@ static qw_rec *claim(qw_store *s)
     return r;
 }
 
+/* Trade de-duplication: Coinbase trade ids grow per product, and the trades
+ * a (re)subscribe sends first (last_match, a market_trades snapshot) are
+ * ones already written. A trade whose numeric id is at or below the highest
+ * id written for its product before this message is a repeat; ids within one
+ * message may come in any order (Advanced lists newest first). A non-numeric
+ * id, or a product beyond the table, is never a repeat. */
+static uint64_t *seen_slot(qw_store *s, const qw_trade *t)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (uint8_t i = 0; i < t->product_len; i++)
+        h = (h ^ (unsigned char)t->product[i]) * 0x100000001b3ull;
+    if (t->product_len >= sizeof s->seen[0].product)
+        return NULL;
+    for (size_t k = 0; k < QW__TRADE_SEEN; k++) {
+        size_t j = (size_t)((h + k) % QW__TRADE_SEEN);
+        if (!s->seen[j].product[0]) {
+            memcpy(s->seen[j].product, t->product, t->product_len);
+            return &s->seen[j].max_id; /* 0: nothing seen yet */
+        }
+        if (strncmp(s->seen[j].product, t->product, sizeof s->seen[j].product) == 0)
+            return &s->seen[j].max_id;
+    }
+    return NULL;
+}
+
+/* the trade id as a number + 1 (0: not numeric) */
+static uint64_t trade_num(const qw_trade *t)
+{
+    uint64_t id = 0;
+    const char *p = t->trade_id;
+    if (!*p)
+        return 0;
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9' || id > (UINT64_MAX - 10) / 10)
+            return 0;
+        id = id * 10 + (uint64_t)(*p - '0');
+    }
+    return id + 1;
+}
+
 void qw_store_put_msg(qw_store *s, const qw_msg *m, int64_t recv_ns)
 {
     if (m->type != QW_MSG_BOOK && m->type != QW_MSG_TRADES)
@@ -100,6 +140,11 @@ void qw_store_put_msg(qw_store *s, const qw_msg *m, int64_t recv_ns)
     }
     for (size_t i = 0; i < m->ntrades; i++) {
         const qw_trade *t = &m->trades[i];
+        uint64_t num = trade_num(t), *seen = num ? seen_slot(s, t) : NULL;
+        if (seen && num <= *seen) {
+            atomic_fetch_add_explicit(&s->st->trades_deduplicated, 1, memory_order_relaxed);
+            continue;
+        }
         if (!(r = claim(s)))
             continue;
         r->kind = QW_REC_TRADE;
@@ -113,6 +158,11 @@ void qw_store_put_msg(qw_store *s, const qw_msg *m, int64_t recv_ns)
         r->u.trade.size = t->sz;
         snprintf(r->u.trade.id, sizeof r->u.trade.id, "%s", t->trade_id);
         qw_spsc_publish(s->q);
+    }
+    for (size_t i = 0; i < m->ntrades; i++) { /* this message's ids count from the next one */
+        uint64_t num = trade_num(&m->trades[i]), *seen = num ? seen_slot(s, &m->trades[i]) : NULL;
+        if (seen && num > *seen)
+            *seen = num;
     }
 }
 

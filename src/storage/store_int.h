@@ -58,6 +58,8 @@ typedef struct qw__job {
 #define QW__JOBS                                                                                   \
     4 /* queued commits at most (one flush of every table); then the writer keeps rows buffered */
 
+#define QW__TRADE_SEEN 1024 /* products tracked for trade de-duplication */
+
 struct qw_store {
     qw_store_opts o;
     qw_store_stats *st;
@@ -80,7 +82,14 @@ struct qw_store {
     int64_t last_flush_ns, retry_at_ns;
     int retry_ms;
     uint64_t file_seq;
-    int64_t msg_id;          /* producer side: ingest message counter */
+    int64_t msg_id; /* producer side: ingest message counter */
+    /* producer side: the highest numeric trade id written per product this
+     * run (open addressing on the product id); a trade at or below it is a
+     * repeat (snapshot trades after a reconnect) and is not written again */
+    struct {
+        char product[32];
+        uint64_t max_id;
+    } seen[QW__TRADE_SEEN];
     _Atomic int final_error; /* writer and committer threads */
     qw_ratelimit rl;
     /* committer thread (store_commit.c) */
