@@ -1,9 +1,8 @@
-/* cmd_live.c: `quotewatch live` (and `quotewatch` alone): one lws context
- * and event-loop thread own the live session (ingest/live.h: client,
- * pipelines, resync policy, recorder) and the dashboard; persistence runs
- * on its own threads (storage/store.h). Wiring only. Exit codes: 0 clean
- * stop, 1 runtime failure, 2 usage.
- */
+/* cmd_live.c: `quotewatch live` (and `quotewatch` alone): one lws context and event-loop
+ * thread own the live session (ingest/live.h: client, pipelines, resync policy, recorder) and
+ * publish the dashboard's state on their tick; the dashboard serves it from a context and thread
+ * of its own (dashboard.h "Threads"); persistence runs on its own threads (storage/store.h).
+ * Wiring only. Exit codes: 0 clean stop, 1 runtime failure, 2 usage. */
 #define QW_MODULE "live"
 #include <libwebsockets.h>
 #include <math.h>
@@ -44,8 +43,9 @@ typedef struct live {
     lws_sorted_usec_list_t sul;
     int64_t start_mono, last_status_mono;
     qw_ratelimit rl;
-    qw_store *store; /* --persist / ENABLE_PERSISTENCE */
-    qw_dash *dash;
+    qw_store *store;    /* --persist / ENABLE_PERSISTENCE */
+    qw_dash_host *host; /* the dashboard's context and thread */
+    qw_dash *dash;      /* its state side: this thread publishes into it */
     qw_store_stats sst;
 } live;
 
@@ -76,8 +76,7 @@ static void on_labeled(void *ctx, const qw_chain *c, const qw_labeled *x)
     live *L = ctx;
     if (L->store)
         qw_store_put_label(L->store, c->product, x, !isnan(x->s.p));
-    if (L->dash)
-        qw_dash_on_labeled(L->dash, c->product, x);
+    qw_dash_on_labeled(L->dash, c->product, x); /* NULL dash: no-op */
 }
 
 static qw_err write_summary(const live *L, const char *path)
@@ -112,8 +111,7 @@ static void tick(lws_sorted_usec_list_t *sul)
         return;
     }
     qw_live_tick(L->lv, now);
-    if (L->dash)
-        qw_dash_tick(L->dash, now);
+    qw_dash_tick(L->dash, now); /* publishes the dashboard's snapshot */
     if (L->cfg->status_file[0] && now - L->last_status_mono >= QW_NS_PER_SEC) {
         L->last_status_mono = now;
         if (write_summary(L, L->cfg->status_file) != QW_OK && qw_log_ratelimit(&L->rl))
@@ -192,15 +190,18 @@ int qw_cmd_live(const qw_config *cfg)
         rc = 2;
         goto out;
     }
-    qw_dash_opts dopt = {
-        .port = cfg->port, .bind = cfg->bind, .web_root = cfg->web_root, .mode = "live"};
-    if (qw_dash_create(&L.dash, L.ctx, &dopt, eb, sizeof eb) != QW_OK) {
+    qw_dash_opts dopt;
+    qw_dash_opts_from_config(&dopt, cfg, "live");
+    dopt.keep_lws_log = 1; /* qw_live_context_create bridged lws's log to ours */
+    if (qw_dash_host_open(&L.host, &dopt, eb, sizeof eb) != QW_OK ||
+        qw_dash_host_start(L.host, L.pl, qw_live_get_stats(L.lv), cfg->persist ? &L.sst : NULL, eb,
+                           sizeof eb) != QW_OK) {
         QW_LOG(ERROR, "%s", eb);
         fprintf(stderr, "quotewatch: %s (use --port N or PORT)\n", eb);
         rc = 1;
         goto out;
     }
-    qw_dash_set_sources(L.dash, L.pl, qw_live_get_stats(L.lv), cfg->persist ? &L.sst : NULL);
+    L.dash = qw_dash_host_dash(L.host);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -235,9 +236,9 @@ out:
         rc = rc ? rc : 1;
     if (L.lv)
         qw_live_stop(L.lv, NULL);
+    qw_dash_host_close(L.host); /* stops and joins the dashboard thread */
     if (L.ctx)
         lws_context_destroy(L.ctx); /* closes what is left; callbacks still see the client */
-    qw_dash_destroy(L.dash);
     g_ctx = NULL;
     if (L.store && qw_store_close(L.store) != QW_OK) /* flush and commit before exit */
         rc = rc ? rc : 1;

@@ -98,8 +98,8 @@ static int run_start(run *r, const qw_config *cfg)
         }
     }
     if (cfg->dashboard) {
-        qw_dash_opts dopt = {
-            .port = cfg->port, .bind = cfg->bind, .web_root = cfg->web_root, .mode = "replay"};
+        qw_dash_opts dopt;
+        qw_dash_opts_from_config(&dopt, cfg, "replay");
         if (qw_dash_host_open(&r->host, &dopt, eb, sizeof eb) != QW_OK) {
             QW_LOG(ERROR, "--dashboard: %s", eb);
             return 1;

@@ -46,6 +46,7 @@ void qw_config_defaults(qw_config *c)
     copy(c->products[0], sizeof c->products[0], "BTC-USD");
     c->nproducts = 1;
     c->port = 8050;
+    c->dash_max_per_ip = 16;
     c->progress = -1;
     c->max_line = 64u << 20;
     copy(c->warehouse, sizeof c->warehouse, "file://./warehouse");

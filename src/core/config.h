@@ -64,8 +64,9 @@ typedef struct qw_config {
     uint64_t seed;
     size_t levels; /* synthetic snapshot levels per side (0 = default) */
     /* dashboard */
-    int dashboard;      /* replay: serve the dashboard too */
-    char web_root[512]; /* static files (default: web/dist next to the binary's cwd) */
+    int dashboard;       /* replay: serve the dashboard too */
+    char web_root[512];  /* static files (default: web/dist next to the binary's cwd) */
+    int dash_max_per_ip; /* open dashboard connections per source address (default 16) */
     /* replay; sim FILE; lake ACTION ARGS (files[0] = action) */
     const char *files[QW_CONFIG_MAX_FILES];
     size_t nfiles;

@@ -216,6 +216,9 @@ static const qw_flag table[] = {
      .def = "127.0.0.1 (0.0.0.0 with PORT)", .example = "127.0.0.1", .help = "listen address"},
     {"--web-root", NULL, QW_FT_STRING, F(web_root), .subs = LIVE | REPLAY, .metavar = "DIR",
      .def = "web/dist", .example = "web", .help = "dashboard static files"},
+    {"--dash-max-per-ip", NULL, QW_FT_INT, F(dash_max_per_ip), .min = 1, .max = 100000,
+     .subs = LIVE | REPLAY, .metavar = "N", .def = "16", .example = "64",
+     .help = "most open dashboard connections per client address (more are closed at accept)"},
     {"--dashboard", NULL, QW_FT_BOOL, F(dashboard), .ival = 1, .subs = REPLAY, .def = "off",
      .help = "serve the dashboard while replaying"},
     /* replay and outputs */

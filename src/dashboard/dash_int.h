@@ -1,7 +1,16 @@
-/* dash_int.h: dashboard internals shared by server.c and state.c. */
+/* dash_int.h: dashboard internals shared by server.c, state.c, publish.c,
+ * limits.c and host.c.
+ *
+ * Two threads touch a qw_dash (dashboard.h "Threads"): the OWNER (live:
+ * the event-loop thread; replay: the replay thread) writes the sources,
+ * the labeled samples and the readiness bookkeeping and builds snapshots;
+ * the SERVER (the thread running the dashboard's lws context) owns
+ * everything lws touches. Fields below say whose they are: {owner},
+ * {server}, {lock} (pub_mu), or {const} (set before the server runs). */
 #ifndef QW_DASHBOARD_DASH_INT_H
 #define QW_DASHBOARD_DASH_INT_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,29 +54,90 @@ typedef struct dash_file {
     int immutable;
 } dash_file;
 
+/* One published snapshot: immutable while current or referenced. */
+typedef struct dash_snap {
+    qw_dbuf state;   /* the state JSON: /api/state and every WebSocket push */
+    qw_dbuf metrics; /* the owner's metric families (the server appends its own) */
+    char ready_why[160];
+    int ready;
+    uint64_t version; /* 1, 2, ... in publish order */
+    int refs;         /* {lock} readers between snap_get and snap_put */
+} dash_snap;
+
+#define QW_DASH_NSNAP 3 /* current + one being read + one being built */
+
+/* Connection guard (limits.c): reasons a connection is closed at accept. */
+enum { QW_REJ_PER_IP, QW_REJ_TOTAL, QW_REJ_RATE, QW_REJ_COUNT };
+extern const char *const qw__dash_rej_names[QW_REJ_COUNT];
+
+typedef struct dash_bucket {
+    double tokens;
+    int64_t ns; /* last refill; 0 = never used (full) */
+} dash_bucket;
+
+typedef struct dash_ip {
+    uint8_t addr[16]; /* IPv6, IPv4 as ::ffff:a.b.c.d */
+    int n;            /* open connections; 0 = free entry */
+} dash_ip;
+
 struct qw_dash {
-    struct lws_context *ctx;
-    struct lws_vhost *vh;
-    qw_dash_opts o;
-    char bind[64], mode[16], replay_state[16], web_root[1024];
+    struct lws_context *ctx;                 /* {const} */
+    struct lws_vhost *vh;                    /* {const} */
+    qw_dash_opts o;                          /* {const} */
+    char bind[64], mode[16], web_root[1024]; /* {const} */
+    dash_file *files;                        /* {const} loaded at create */
+    size_t nfiles;
+    /* ---- owner ---- */
+    char replay_state[16];
     const qw_pipeline *p;
     const qw_live_stats *live;
     const qw_store_stats *store;
     dash_prod prods[64];
     size_t nprods;
-    dash_file *files;
-    size_t nfiles;
-    qw_dbuf state, metrics, push;
-    uint64_t push_version;
-    int clients, max_clients;
-    int64_t last_push_ns, rate_ns;
+    qw_dbuf state, metrics; /* qw_dash_state_json / qw_dash_metrics_text */
+    int64_t last_pub_ns, rate_ns;
     uint64_t rate_msgs;
     double msg_rate;
-    uint64_t http_requests, http_rejected, ws_dropped, ws_refused;
-    struct dash_client *conns;
     int64_t first_sub_mono; /* first time the feed was seen subscribed (readiness) */
     int startup_done;       /* every product had a snapshot, or the grace passed */
+    /* ---- publication ---- */
+    pthread_mutex_t pub_mu;
+    dash_snap snaps[QW_DASH_NSNAP];    /* refs {lock}; contents: the builder's until current */
+    dash_snap *cur;                    /* {lock} the newest snapshot; NULL before the first */
+    uint64_t pub_version, pub_skipped; /* {owner} */
+    /* ---- server ---- */
+    qw_dbuf srv_metrics;   /* /metrics: the snapshot's text + the server's families */
+    uint64_t push_version; /* the snapshot version pushes were scheduled for */
+    int clients, max_clients;
+    int64_t last_push_ns;
+    uint64_t http_requests, http_rejected, ws_dropped, ws_refused;
+    struct dash_client *conns;
+    /* connection guard (limits.c) */
+    int max_conns, max_per_ip, conns_open;
+    dash_ip *ips;         /* max_conns entries */
+    dash_bucket *buckets; /* accept token buckets by address hash */
+    uint64_t rejected[QW_REJ_COUNT];
 };
+
+/* publish.c: the owner builds and publishes; the server reads. */
+void qw__dash_publish(qw_dash *d, int64_t now);
+dash_snap *qw__dash_snap_get(qw_dash *d); /* NULL before the first publish */
+void qw__dash_snap_put(qw_dash *d, dash_snap *s);
+void qw__dash_snaps_init(qw_dash *d);
+void qw__dash_snaps_free(qw_dash *d);
+/* state.c: builders into a buffer (owner thread). */
+void qw__dash_build_state(qw_dash *d, qw_dbuf *out);
+void qw__dash_build_metrics_owner(qw_dash *d, qw_dbuf *out);
+void qw__dash_build_metrics_server(qw_dash *d, qw_dbuf *out); /* server's families + process */
+/* limits.c (server thread) */
+qw_err qw__dash_limits_init(qw_dash *d);
+void qw__dash_limits_free(qw_dash *d);
+int qw__dash_filter(qw_dash *d, int fd); /* 0 = accept, else close it now */
+struct lws;
+void qw__dash_conn_added(qw_dash *d, struct lws *wsi);   /* lws adopted it */
+void qw__dash_conn_removed(qw_dash *d, struct lws *wsi); /* WSI_DESTROY; idempotent */
+/* server.c: schedule pushes of a new snapshot, drop stuck clients (server). */
+void qw__dash_serve_tick(qw_dash *d, int64_t now);
 
 typedef struct dash_client {
     struct lws *wsi;

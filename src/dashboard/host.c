@@ -1,17 +1,36 @@
 /* host.c: a dashboard with a libwebsockets context of its own, serviced
- * from the caller's thread between units of work (replay --dashboard). */
+ * either from the caller's thread between units of work (replay
+ * --dashboard) or from a server thread of its own (live), so no dashboard
+ * client can delay the caller's loop (dashboard.h "Threads"). */
+#define QW_MODULE "dashboard"
 #include <libwebsockets.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/log.h"
 #include "core/time.h"
-#include "dashboard/dashboard.h"
+#include "dashboard/dash_int.h"
 
 struct qw_dash_host {
     struct lws_context *ctx;
     qw_dash *d;
     int64_t last;
+    pthread_t thread;
+    int running;      /* the thread was started (owner) */
+    _Atomic int stop; /* owner -> server thread */
 };
+
+void qw_dash_opts_from_config(qw_dash_opts *o, const qw_config *cfg, const char *mode)
+{
+    *o = (qw_dash_opts){.port = cfg->port,
+                        .bind = cfg->bind,
+                        .web_root = cfg->web_root,
+                        .mode = mode,
+                        .max_per_ip = cfg->dash_max_per_ip};
+}
 
 qw_err qw_dash_host_open(qw_dash_host **out, const qw_dash_opts *o, char *errbuf, size_t errlen)
 {
@@ -24,7 +43,8 @@ qw_err qw_dash_host_open(qw_dash_host **out, const qw_dash_opts *o, char *errbuf
     ci.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
     ci.gid = (gid_t)-1;
     ci.uid = (uid_t)-1;
-    lws_set_log_level(LLL_ERR, NULL);
+    if (!o->keep_lws_log)
+        lws_set_log_level(LLL_ERR, NULL);
     qw_err e = QW_OK;
     if (!(h->ctx = lws_create_context(&ci))) {
         QW_SETERR(errbuf, errlen, "cannot create the lws context");
@@ -55,12 +75,52 @@ void qw_dash_host_poll(qw_dash_host *h, int force)
     h->last = now;
     lws_service(h->ctx, -1);
     qw_dash_tick(h->d, now);
+    qw__dash_serve_tick(h->d, now);
+}
+
+/* The server thread: lws waits for sockets, timers or a wake-up (every
+ * publish and the stop call lws_cancel_service). */
+static void *serve(void *arg)
+{
+    qw_dash_host *h = arg;
+    while (!atomic_load(&h->stop)) {
+        if (lws_service(h->ctx, 0) < 0)
+            break;
+        qw__dash_serve_tick(h->d, qw_now_mono_ns());
+    }
+    return NULL;
+}
+
+qw_err qw_dash_host_start(qw_dash_host *h, const qw_pipeline *p, const qw_live_stats *live,
+                          const qw_store_stats *store, char *errbuf, size_t errlen)
+{
+    qw_dash_set_sources(h->d, p, live, store);
+    qw_dash_tick(h->d, qw_now_mono_ns()); /* something to serve from the first request on */
+    /* signals stay with the owner's thread (its handlers wake its loop) */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int rc = pthread_create(&h->thread, NULL, serve, h);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        char eb[128];
+        QW_SETERR(errbuf, errlen, "cannot start the dashboard thread: %s",
+                  qw_errno_str(rc, eb, sizeof eb));
+        return QW_IO;
+    }
+    h->running = 1;
+    return QW_OK;
 }
 
 void qw_dash_host_close(qw_dash_host *h)
 {
     if (!h)
         return;
+    if (h->running) {
+        atomic_store(&h->stop, 1);
+        lws_cancel_service(h->ctx);
+        pthread_join(h->thread, NULL);
+    }
     if (h->ctx)
         lws_context_destroy(h->ctx);
     qw_dash_destroy(h->d);

@@ -15,7 +15,12 @@
  *     orphan continuations, bad opcodes; on_ws_rx() closes 1007 for
  *     invalid UTF-8 (the context lacks LWS_SERVER_OPTION_VALIDATE_UTF8,
  *     a context option); unmasked frames cannot be seen (lws keeps the
- *     mask bit private) and are accepted */
+ *     mask bit private) and are accepted
+ *
+ * Threads (dashboard.h "Threads"): everything here runs on the server
+ * thread, except qw_dash_tick, the qw_dash_set_ functions and qw_dash_on_labeled (owner) and
+ * create/destroy. Responses come from the published snapshot (publish.c),
+ * never from the pipeline. */
 #define QW_MODULE "dashboard"
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -44,6 +49,7 @@ _Static_assert(QW_DASH_PRE >= LWS_PRE, "QW_DASH_PRE must cover LWS_PRE");
 #define AH_IDLE_S 10 /* a request's headers must be complete within this (slowloris) */
 #define STUCK_NS (5 * QW_NS_PER_SEC)
 #define PUSH_NS (100 * QW_NS_PER_MS)
+#define PUB_NS (90 * QW_NS_PER_MS) /* publish at most this often (live ticks every 100 ms) */
 
 /* ---- static files ---- */
 
@@ -223,6 +229,36 @@ static int accepts_gzip(struct lws *wsi)
     return strstr(ae, "gzip") != NULL;
 }
 
+/* The endpoints served from the published snapshot (publish.c): the
+ * reference is held only while lws_write runs (lws copies what the kernel
+ * does not take). */
+static int on_published(qw_dash *d, struct lws *wsi, const char *uri, int head)
+{
+    dash_snap *s = qw__dash_snap_get(d);
+    int rc;
+    if (!s) {
+        rc = respond_text(d, wsi, 503, "text/plain", "starting\n", head);
+    } else if (strcmp(uri, "/readyz") == 0) {
+        char body[256];
+        snprintf(body, sizeof body, "{\"ready\":%s,\"reason\":\"%s\"}\n",
+                 s->ready ? "true" : "false", s->ready_why);
+        rc = respond_text(d, wsi, s->ready ? 200 : 503, "application/json", body, head);
+    } else if (strcmp(uri, "/api/state") == 0) {
+        rc = respond(d, wsi, 200, "application/json", "no-store", NULL, s->state.b + s->state.pre,
+                     s->state.n, head);
+    } else {
+        qw_dbuf *m = &d->srv_metrics;
+        qw__dbuf_reset(m, QW_DASH_PRE);
+        qw__dbuf_put(m, s->metrics.b + s->metrics.pre, s->metrics.n);
+        qw__dash_build_metrics_server(d, m);
+        rc = m->oom ? respond_text(d, wsi, 503, "text/plain", "out of memory\n", head)
+                    : respond(d, wsi, 200, "text/plain; version=0.0.4; charset=utf-8", "no-store",
+                              NULL, m->b + m->pre, m->n, head);
+    }
+    qw__dash_snap_put(d, s);
+    return rc;
+}
+
 static int on_http(qw_dash *d, struct lws *wsi, const char *uri, size_t len)
 {
     d->http_requests++;
@@ -238,28 +274,8 @@ static int on_http(qw_dash *d, struct lws *wsi, const char *uri, size_t len)
         return respond_text(d, wsi, 400, "text/plain", "bad path\n", head);
     if (strcmp(uri, "/healthz") == 0)
         return respond_text(d, wsi, 200, "text/plain", "ok\n", head);
-    if (strcmp(uri, "/readyz") == 0) {
-        char why[160], body[256];
-        int ok = qw_dash_ready(d, why, sizeof why);
-        snprintf(body, sizeof body, "{\"ready\":%s,\"reason\":\"%s\"}\n", ok ? "true" : "false",
-                 why);
-        return respond_text(d, wsi, ok ? 200 : 503, "application/json", body, head);
-    }
-    if (strcmp(uri, "/api/state") == 0) {
-        size_t n;
-        const char *s = qw_dash_state_json(d, &n);
-        if (!s)
-            return respond_text(d, wsi, 503, "text/plain", "out of memory\n", head);
-        return respond(d, wsi, 200, "application/json", "no-store", NULL, s, n, head);
-    }
-    if (strcmp(uri, "/metrics") == 0) {
-        size_t n;
-        const char *s = qw_dash_metrics_text(d, &n);
-        if (!s)
-            return respond_text(d, wsi, 503, "text/plain", "out of memory\n", head);
-        return respond(d, wsi, 200, "text/plain; version=0.0.4; charset=utf-8", "no-store", NULL, s,
-                       n, head);
-    }
+    if (!strcmp(uri, "/readyz") || !strcmp(uri, "/api/state") || !strcmp(uri, "/metrics"))
+        return on_published(d, wsi, uri, head);
     const dash_file *f = find_file(d, strcmp(uri, "/") == 0 ? "/index.html" : uri);
     if (!f)
         return respond_text(d, wsi, 404, "text/plain",
@@ -363,6 +379,16 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
     struct lws_vhost *vh = wsi ? lws_get_vhost(wsi) : NULL;
     qw_dash *d = vh ? lws_vhost_user(vh) : NULL; /* context-level callbacks have no wsi */
     switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: /* limits.c: close it before lws builds on it */
+        return d ? qw__dash_filter(d, (int)(intptr_t)in) : 0;
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+        if (d)
+            qw__dash_conn_added(d, wsi);
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        if (d)
+            qw__dash_conn_removed(d, wsi);
+        return 0;
     case LWS_CALLBACK_HTTP:
         return d ? on_http(d, wsi, in ? (const char *)in : "", in ? strlen(in) : 0) : -1;
     case LWS_CALLBACK_HTTP_BODY: return -1; /* no request bodies are accepted */
@@ -474,28 +500,30 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
                 break;
             }
         break;
-    case LWS_CALLBACK_SERVER_WRITEABLE:
+    case LWS_CALLBACK_SERVER_WRITEABLE: {
         if (!d)
             break;
-        if (!d->push_version) { /* first push before any tick: build one now */
-            size_t n;
-            const char *s = qw_dash_state_json(d, &n);
-            if (!s)
-                break;
-            qw__dbuf_reset(&d->push, QW_DASH_PRE);
-            qw__dbuf_put(&d->push, s, n);
-            d->push_version = 1;
-        }
+        /* the newest snapshot (none before the first publish: the publish
+         * wakes serve_tick, which asks for this callback again) */
+        dash_snap *s = qw__dash_snap_get(d);
+        int rc = 0;
         /* once lws has a close reason (it sent or is sending a close frame),
          * no more data frames (RFC 6455 5.5.1) */
-        if (c->sent_version == d->push_version || d->push.oom || lws_get_close_length(wsi))
-            break;
-        if (lws_write(wsi, (unsigned char *)d->push.b + d->push.pre, d->push.n, LWS_WRITE_TEXT) <
-            (int)d->push.n)
-            return -1;
-        c->sent_version = d->push_version;
-        break;
+        if (s && c->sent_version != s->version && !lws_get_close_length(wsi)) {
+            if (lws_write(wsi, (unsigned char *)s->state.b + s->state.pre, s->state.n,
+                          LWS_WRITE_TEXT) < (int)s->state.n)
+                rc = -1;
+            else
+                c->sent_version = s->version;
+        }
+        qw__dash_snap_put(d, s);
+        return rc;
+    }
     case LWS_CALLBACK_RECEIVE: return c && in ? on_ws_rx(c, wsi, in, len) : 0;
+    case LWS_CALLBACK_WSI_DESTROY: /* upgraded: the "qw-state" protocol gets it */
+        if (d)
+            qw__dash_conn_removed(d, wsi);
+        break;
     default: break;
     }
     return 0;
@@ -511,18 +539,30 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
+/* Owner thread: publish a snapshot at most every PUB_NS. */
 void qw_dash_tick(qw_dash *d, int64_t now)
+{
+    if (!d)
+        return;
+    if (d->pub_version && now - d->last_pub_ns < PUB_NS)
+        return;
+    qw__dash_publish(d, now);
+}
+
+/* Server thread, after every wake-up: a new snapshot (at most every
+ * PUSH_NS) is offered to each WebSocket client that is not still flushing
+ * the previous one; one stuck for STUCK_NS is dropped. */
+void qw__dash_serve_tick(qw_dash *d, int64_t now)
 {
     if (!d->clients || now - d->last_push_ns < PUSH_NS)
         return;
-    d->last_push_ns = now;
-    size_t n;
-    const char *s = qw_dash_state_json(d, &n);
-    if (!s)
+    pthread_mutex_lock(&d->pub_mu);
+    uint64_t v = d->cur ? d->cur->version : 0;
+    pthread_mutex_unlock(&d->pub_mu);
+    if (!v || v == d->push_version)
         return;
-    qw__dbuf_reset(&d->push, QW_DASH_PRE);
-    qw__dbuf_put(&d->push, s, n);
-    d->push_version++;
+    d->push_version = v;
+    d->last_push_ns = now;
     for (dash_client *c = d->conns; c; c = c->next) {
         if (lws_partial_buffered(c->wsi) || lws_send_pipe_choked(c->wsi)) {
             if (!c->stuck_since)
@@ -572,6 +612,9 @@ qw_err qw_dash_create(qw_dash **out, struct lws_context *ctx, const qw_dash_opts
     d->ctx = ctx;
     d->o = *o;
     d->max_clients = o->max_clients > 0 ? o->max_clients : 64;
+    d->max_conns = o->max_conns > 0 ? o->max_conns : 256;
+    d->max_per_ip = o->max_per_ip > 0 ? o->max_per_ip : 16;
+    qw__dash_snaps_init(d);
     snprintf(d->bind, sizeof d->bind, "%s", o->bind && *o->bind ? o->bind : "127.0.0.1");
     snprintf(d->mode, sizeof d->mode, "%s", o->mode && *o->mode ? o->mode : "live");
     snprintf(d->replay_state, sizeof d->replay_state, "running");
@@ -580,6 +623,10 @@ qw_err qw_dash_create(qw_dash **out, struct lws_context *ctx, const qw_dash_opts
     if (!find_file(d, "/index.html"))
         QW_LOG(WARN, "dashboard: no index.html under %s (run `make web`); the API still works",
                d->web_root);
+    if (qw__dash_limits_init(d) != QW_OK) {
+        qw_dash_destroy(d);
+        return QW_NOMEM;
+    }
     if (!ctx) { /* no server: state and metrics only (tests, tools) */
         *out = d;
         return QW_OK;
@@ -642,7 +689,9 @@ void qw_dash_destroy(qw_dash *d)
     qw_free(d->files);
     qw__dbuf_free(&d->state);
     qw__dbuf_free(&d->metrics);
-    qw__dbuf_free(&d->push);
+    qw__dbuf_free(&d->srv_metrics);
+    qw__dash_snaps_free(d);
+    qw__dash_limits_free(d);
     qw_free(d);
 }
 
@@ -661,6 +710,8 @@ void qw_dash_set_replay_state(qw_dash *d, const char *state)
 
 void qw_dash_on_labeled(qw_dash *d, const char *product, const qw_labeled *s)
 {
+    if (!d)
+        return;
     dash_prod *dp = NULL;
     for (size_t i = 0; i < d->nprods; i++)
         if (strcmp(d->prods[i].product, product) == 0)

@@ -1,5 +1,8 @@
 /* state.c: the dashboard's state JSON, Prometheus text and readiness,
- * written into reused buffers (no allocation per tick once warm). */
+ * written into reused buffers (no allocation per tick once warm). The
+ * builders run on the owner thread (they read the pipeline), except
+ * qw__dash_build_metrics_server: the server's own families (dashboard.h
+ * "Threads"). */
 #include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
@@ -251,9 +254,8 @@ static void update_rate(qw_dash *dh, int64_t now)
     }
 }
 
-const char *qw_dash_state_json(qw_dash *dh, size_t *len)
+void qw__dash_build_state(qw_dash *dh, qw_dbuf *d)
 {
-    qw_dbuf *d = &dh->state;
     qw__dbuf_reset(d, QW_DASH_PRE); /* headroom for lws_write */
     int64_t now = qw_now_mono_ns();
     update_rate(dh, now);
@@ -310,6 +312,12 @@ const char *qw_dash_state_json(qw_dash *dh, size_t *len)
         product_json(dh, d, qw_pipeline_chain(dh->p, i));
     }
     qw__dbuf_put(d, "]}", 2);
+}
+
+const char *qw_dash_state_json(qw_dash *dh, size_t *len)
+{
+    qw_dbuf *d = &dh->state;
+    qw__dash_build_state(dh, d);
     *len = d->oom ? 0 : d->n;
     return d->oom ? NULL : d->b + d->pre;
 }
@@ -418,9 +426,8 @@ static void process_metrics(qw_dbuf *d)
     }
 }
 
-const char *qw_dash_metrics_text(qw_dash *dh, size_t *len)
+void qw__dash_build_metrics_owner(qw_dash *dh, qw_dbuf *d)
 {
-    qw_dbuf *d = &dh->metrics;
     qw__dbuf_reset(d, QW_DASH_PRE);
     const qw_pipeline_stats *ps = dh->p ? qw_pipeline_get_stats(dh->p) : NULL;
     metric(d, "quotewatch_messages_total", "counter", "Feed messages parsed.");
@@ -541,8 +548,22 @@ const char *qw_dash_metrics_text(qw_dash *dh, size_t *len)
                             qw_tables[t].name,
                             (unsigned long long)atomic_load(&s->rows_written[t]));
     }
+}
+
+/* Appends to d (not reset): the server thread's counters, build info and
+ * the process metrics (read now, from the thread that serves them). */
+void qw__dash_build_metrics_server(qw_dash *dh, qw_dbuf *d)
+{
     metric(d, "quotewatch_dashboard_clients", "gauge", "Connected WebSocket clients.");
     qw__dbuf_printf(d, "quotewatch_dashboard_clients %d\n", dh->clients);
+    metric(d, "quotewatch_dashboard_connections", "gauge",
+           "Open dashboard connections (HTTP, WebSocket and raw).");
+    qw__dbuf_printf(d, "quotewatch_dashboard_connections %d\n", dh->conns_open);
+    metric(d, "quotewatch_dashboard_rejected_total", "counter",
+           "Dashboard connections closed at accept, by reason.");
+    for (int r = 0; r < QW_REJ_COUNT; r++)
+        qw__dbuf_printf(d, "quotewatch_dashboard_rejected_total{reason=\"%s\"} %llu\n",
+                        qw__dash_rej_names[r], (unsigned long long)dh->rejected[r]);
     metric(d, "quotewatch_http_requests_total", "counter", "Dashboard HTTP requests.");
     qw__dbuf_printf(d, "quotewatch_http_requests_total %llu\n",
                     (unsigned long long)dh->http_requests);
@@ -550,6 +571,13 @@ const char *qw_dash_metrics_text(qw_dash *dh, size_t *len)
     qw__dbuf_printf(d, "quotewatch_build_info{version=\"%s\",mode=\"%s\"} 1\n", QW_VERSION,
                     dh->mode);
     process_metrics(d);
+}
+
+const char *qw_dash_metrics_text(qw_dash *dh, size_t *len)
+{
+    qw_dbuf *d = &dh->metrics;
+    qw__dash_build_metrics_owner(dh, d);
+    qw__dash_build_metrics_server(dh, d);
     *len = d->oom ? 0 : d->n;
     return d->oom ? NULL : d->b + d->pre;
 }

@@ -46,7 +46,7 @@ typedef struct qw_live_hooks {
 } qw_live_hooks;
 
 typedef struct qw_live_opts {
-    struct lws_context *ctx;    /* the owner's context (shared with the dashboard) */
+    struct lws_context *ctx;    /* the owner's context (the dashboard has its own) */
     qw_pipeline *pl;            /* borrowed; products already added */
     const qw_wsclient_opts *ws; /* connection options (copied by the client) */
     qw_recorder *rec;           /* borrowed; NULL = no recording */
@@ -56,7 +56,7 @@ typedef struct qw_live_opts {
 } qw_live_opts;
 
 /* The event-loop context a live process uses: no listener of its own
- * (the client and the dashboard add vhosts), lws logs bridged to ours,
+ * (the client adds its vhost), lws logs bridged to ours,
  * 256 KiB reads. NULL on failure. */
 struct lws_context *qw_live_context_create(void);
 

@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$QW_BIN" replay "$REAL" --summary "$T/ref.json" 2>/dev/null
-"$QW_BIN" replay --dashboard --port "$port" --speed 200x "$REAL" --summary "$T/sum.json" 2>"$T/replay.log" &
+"$QW_BIN" replay --dashboard --dash-max-per-ip 128 --port "$port" --speed 200x "$REAL" --summary "$T/sum.json" 2>"$T/replay.log" &
 pid=$!
 trap 'kill -9 $pid 2>/dev/null || true; rm -rf "$T"' EXIT
 for i in $(seq 100); do curl -s "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
