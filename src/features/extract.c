@@ -28,11 +28,30 @@ typedef struct ret {
 struct qw_extractor {
     qw_extractor_opts o;
     ret *ring;
-    size_t cap, head, n; /* oldest at head */
+    size_t cap, head, n; /* oldest at head; cap grows (doubling) up to o.vol_capacity */
     double sum, sumsq;
     uint64_t evictions;
     double last_mid; /* 0 = none */
 };
+
+/* Double the ring up to o.vol_capacity (oldest first at 0); 0, or -1 at
+ * the limit or out of memory (the caller then evicts the oldest). */
+static int grow_ring(qw_extractor *x)
+{
+    if (x->cap >= x->o.vol_capacity)
+        return -1;
+    size_t nc = x->cap * 2 < x->o.vol_capacity ? x->cap * 2 : x->o.vol_capacity;
+    ret *r = qw_malloc(nc * sizeof *r);
+    if (!r)
+        return -1;
+    for (size_t i = 0; i < x->n; i++)
+        r[i] = x->ring[(x->head + i) % x->cap];
+    qw_free(x->ring);
+    x->ring = r;
+    x->cap = nc;
+    x->head = 0;
+    return 0;
+}
 
 qw_err qw_extractor_create(qw_extractor **out, const qw_extractor_opts *opts)
 {
@@ -45,7 +64,9 @@ qw_err qw_extractor_create(qw_extractor **out, const qw_extractor_opts *opts)
         x->o.vol_window_ns = 5 * 1000000000LL;
     if (!x->o.vol_capacity)
         x->o.vol_capacity = 65536;
-    x->cap = x->o.vol_capacity;
+    /* start small: a preallocated worst-case ring became resident page by
+     * page as it was cycled (1 MiB a product) */
+    x->cap = x->o.vol_capacity < 256 ? x->o.vol_capacity : 256;
     x->ring = qw_malloc(x->cap * sizeof *x->ring);
     if (!x->ring) {
         qw_extractor_destroy(x);
@@ -115,7 +136,7 @@ int qw_extractor_update(qw_extractor *x, const qw_book *b, int64_t t_ns, qw_feat
     double mid = (bb + ba) / 2;
 
     if (x->last_mid > 0) {
-        if (x->n == x->cap)
+        if (x->n == x->cap && grow_ring(x) != 0)
             evict_one(x);
         double r = log(mid / x->last_mid);
         size_t tail = (x->head + x->n) % x->cap;

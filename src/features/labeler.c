@@ -1,9 +1,13 @@
 /* labeler.c: y(t) = 1 if |mid(t+Δ) - mid(t)| > τ·mid(t), else 0, in feed
  * time. Samples wait in a bounded FIFO ring; when feed time passes t+Δ
  * the mid in force at t+Δ is the mid before the update that moved time
- * past it, which is what qw_labeler_advance is given. A full ring drops
- * its oldest sample (counted as overflow); a resync drops everything
- * pending (counted), so no window ever spans an untrusted book.
+ * past it, which is what qw_labeler_advance is given. The ring starts small
+ * and doubles when full, up to opts.capacity (so memory follows the real
+ * number of pending samples, not the worst case: a preallocated ring became
+ * resident page by page as it was cycled, 5.8 MiB a product); a ring at its
+ * capacity (or that cannot grow) drops its oldest sample (counted as
+ * overflow); a resync drops everything pending (counted), so no window ever
+ * spans an untrusted book.
  */
 #include <math.h>
 
@@ -14,8 +18,10 @@ struct qw_labeler {
     qw_labeler_opts o;
     qw_labeler_stats st;
     qw_sample *ring;
-    size_t head, n;
+    size_t head, n, alloc; /* alloc: ring slots now, <= o.capacity */
 };
+
+#define RING_START 256
 
 qw_err qw_labeler_create(qw_labeler **out, const qw_labeler_opts *opts)
 {
@@ -30,7 +36,8 @@ qw_err qw_labeler_create(qw_labeler **out, const qw_labeler_opts *opts)
         l->o.tau = 1e-4;
     if (!l->o.capacity)
         l->o.capacity = 65536;
-    l->ring = qw_malloc(l->o.capacity * sizeof *l->ring);
+    l->alloc = l->o.capacity < RING_START ? l->o.capacity : RING_START;
+    l->ring = qw_malloc(l->alloc * sizeof *l->ring);
     if (!l->ring) {
         qw_labeler_destroy(l);
         return QW_NOMEM;
@@ -56,7 +63,7 @@ size_t qw_labeler_advance(qw_labeler *l, int64_t now_ns, double mid_in_force,
         out.s = l->ring[l->head];
         out.mid_future = mid_in_force;
         out.label = fabs(mid_in_force - out.s.f.mid) > l->o.tau * out.s.f.mid;
-        l->head = (l->head + 1) % l->o.capacity;
+        l->head = (l->head + 1) % l->alloc;
         l->n--;
         l->st.labeled++;
         l->st.positives += (uint64_t)out.label;
@@ -67,14 +74,32 @@ size_t qw_labeler_advance(qw_labeler *l, int64_t now_ns, double mid_in_force,
     return k;
 }
 
+/* Double the ring (oldest first at 0); 0, or -1 at capacity / out of memory. */
+static int grow(qw_labeler *l)
+{
+    if (l->alloc >= l->o.capacity)
+        return -1;
+    size_t na = l->alloc * 2 < l->o.capacity ? l->alloc * 2 : l->o.capacity;
+    qw_sample *r = qw_malloc(na * sizeof *r);
+    if (!r)
+        return -1;
+    for (size_t i = 0; i < l->n; i++)
+        r[i] = l->ring[(l->head + i) % l->alloc];
+    qw_free(l->ring);
+    l->ring = r;
+    l->alloc = na;
+    l->head = 0;
+    return 0;
+}
+
 void qw_labeler_push(qw_labeler *l, const qw_sample *s)
 {
-    if (l->n == l->o.capacity) {
-        l->head = (l->head + 1) % l->o.capacity;
+    if (l->n == l->alloc && grow(l) != 0) {
+        l->head = (l->head + 1) % l->alloc;
         l->n--;
         l->st.overflow++;
     }
-    l->ring[(l->head + l->n) % l->o.capacity] = *s;
+    l->ring[(l->head + l->n) % l->alloc] = *s;
     l->n++;
     l->st.pushed++;
 }

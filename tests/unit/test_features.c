@@ -230,3 +230,47 @@ TEST(features_depth_at_parser_maximum)
     qw_extractor_destroy(x);
     qw_book_destroy(b);
 }
+
+/* The FIFO grows on demand up to its capacity, keeping order across the
+ * growth, and allocates nothing once it has reached the size in use (a
+ * preallocated worst-case ring became resident as it was cycled). */
+static void count_in_order(void *ctx, const qw_labeled *s)
+{
+    int64_t *next = ctx;
+    if (s->s.f.t_ns != *next)
+        qwt_fail(__FILE__, __LINE__, "labeled %lld, expected %lld", (long long)s->s.f.t_ns,
+                 (long long)*next);
+    (*next)++;
+}
+
+static void push_range(qw_labeler *l, int64_t from, int64_t to)
+{
+    for (int64_t t = from; t <= to; t++) {
+        qw_sample s_ = sample(t, 1.0);
+        qw_labeler_push(l, &s_);
+    }
+}
+
+TEST(labeler_grows_on_demand_in_order)
+{
+    qw_labeler *l;
+    qw_labeler_opts o = {.capacity = 3000};
+    ASSERT_OK(qw_labeler_create(&l, &o));
+    const int64_t H = 500000000; /* Δ */
+    int64_t next = 1;
+    push_range(l, 1, 1000);
+    ASSERT_EQ(qw_labeler_advance(l, 500 + H + 1, 1.0, count_in_order, &next), 500);
+    push_range(l, 1001, 2000); /* grows while the ring is wrapped (head != 0) */
+    ASSERT_EQ(qw_labeler_pending(l), 1500);
+    ASSERT_EQ(qw_labeler_advance(l, 1500 + H + 1, 1.0, count_in_order, &next), 1000);
+    push_range(l, 2001, 4500); /* exactly the capacity pending */
+    ASSERT_EQ(qw_labeler_pending(l), 3000);
+    ASSERT_EQ(qw_labeler_get_stats(l)->overflow, 0);
+    push_range(l, 4501, 4600); /* past the capacity: the oldest go */
+    ASSERT_EQ(qw_labeler_pending(l), 3000);
+    ASSERT_EQ(qw_labeler_get_stats(l)->overflow, 100);
+    next = 1601;
+    ASSERT_EQ(qw_labeler_advance(l, 4600 + H + 1, 1.0, count_in_order, &next), 3000);
+    ASSERT_EQ(next, 4601);
+    qw_labeler_destroy(l);
+}
