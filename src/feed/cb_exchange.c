@@ -128,7 +128,7 @@ static int parse_changes(qw_feed *f, qw__js *j)
     while ((r = qw__js_arr_next(j, &first)) == 1) {
         int f2 = 1;
         qw_chg *c;
-        if (j->depth + 1 <= j->max_depth && *j->p == '[') {
+        if (j->depth + 1 <= j->max_depth && j->p < j->end && *j->p == '[') {
             if (!qw__feed_push_chg(f, j, &c))
                 return 0;
             c->t_ns = 0;

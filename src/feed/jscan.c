@@ -349,7 +349,9 @@ int qw__js_arr_next(qw__js *j, int *first)
             return qw__js_fail(j, QW_BAD_JSON, "expected ',' or ']'"), -1;
         j->p++;
         qw__js_ws(j);
-        if (j->p < j->end && *j->p == ']')
+        if (j->p >= j->end) /* the caller may read *j->p on 1 */
+            return qw__js_fail(j, QW_BAD_JSON, "unterminated array"), -1;
+        if (*j->p == ']')
             return qw__js_fail(j, QW_BAD_JSON, "trailing comma"), -1;
     }
     *first = 0;

@@ -652,3 +652,41 @@ TEST(feed_duplicate_keys_named_on_both_feeds)
         qw_feed_destroy(f);
     }
 }
+
+/* Every proper prefix of a valid message is rejected, and no parser reads
+ * past its end: each prefix sits in a heap block of exactly its size, so
+ * the sanitizer build sees an overread (the fuzzer once found one after a
+ * comma that ended the input, in the fast path for l2update changes). */
+TEST(feed_every_prefix_rejected_without_overread)
+{
+    static const char *const msgs[] = {
+        "{\"type\":\"l2update\",\"product_id\":\"SKL-BTC\",\"changes\":[[\"sell\",\"0.00001306\","
+        "\"660.5\"],[\"buy\",\"0.00001300\",\"0\"]],\"time\":\"2021-04-17T16:43:37.300000Z\"}",
+        "{\"type\":\"snapshot\",\"product_id\":\"BAND-GBP\",\"asks\":[[\"14.8024\",\"12.77\"]],"
+        "\"bids\":[[\"14.70\",\"0.5\"]]}",
+        "{\"type\":\"match\",\"trade_id\":7,\"product_id\":\"BTC-USD\",\"price\":\"100.5\","
+        "\"size\":\"0.1\",\"side\":\"buy\",\"time\":\"2021-04-17T16:43:37.3Z\",\"sequence\":9}",
+        "{\"channel\":\"l2_data\",\"timestamp\":\"2026-08-09T21:05:48Z\",\"sequence_num\":7,"
+        "\"events\":[{\"type\":\"update\",\"product_id\":\"BTC-USD\",\"updates\":[{\"side\":"
+        "\"bid\",\"event_time\":\"2026-08-09T21:05:48Z\",\"price_level\":\"1\","
+        "\"new_quantity\":\"2\"}]}]}",
+        "{\"channel\":\"market_trades\",\"timestamp\":\"2026-08-09T21:05:48Z\",\"sequence_num\":3,"
+        "\"events\":[{\"type\":\"update\",\"trades\":[{\"product_id\":\"BTC-USD\",\"trade_id\":"
+        "\"123\",\"price\":\"100\",\"size\":\"0.1\",\"time\":\"2026-08-09T21:05:47.5Z\","
+        "\"side\":\"SELL\"}]}]}",
+    };
+    for (size_t k = 0; k < sizeof msgs / sizeof msgs[0]; k++) {
+        qw_feed *f = mkfeed();
+        const qw_msg *m;
+        size_t n = strlen(msgs[k]);
+        ASSERT_OK(qw_feed_parse(f, msgs[k], n, &m));
+        for (size_t len = 0; len < n; len++) {
+            char *b = malloc(len ? len : 1);
+            ASSERT_TRUE(b != NULL);
+            memcpy(b, msgs[k], len);
+            ASSERT_NE(qw_feed_parse(f, b, len, &m), QW_OK);
+            free(b);
+        }
+        qw_feed_destroy(f);
+    }
+}
