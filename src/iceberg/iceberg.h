@@ -191,6 +191,13 @@ typedef struct qw_ice_meta {
     qw_ice_spec spec;            /* the default spec */
 } qw_ice_meta;
 
+/* Schema evolution by type promotion (int -> long, float -> double,
+ * decimal(P, S) -> decimal(P', S), P' > P): *changes = how many fields of
+ * cur would change type to become want (0: same schema). QW_UNSUPPORTED
+ * with a message in err when want is not cur with promotions (fields
+ * matched by id; names and requiredness must agree). */
+qw_err qw_ice_schema_promotion(const qw_ice_schema *cur, const qw_ice_schema *want, int *changes,
+                               char *err, size_t errlen);
 /* Parse metadata JSON (ours, Java's, pyiceberg's; v1 and v2). */
 qw_err qw_ice_meta_parse(const char *json, size_t len, qw_ice_meta **out, char *err, size_t errlen);
 /* New v2 metadata for an empty table. */
@@ -315,6 +322,13 @@ qw_err qw_ice_meta_read(qw_fileio *io, const char *loc, qw_ice_meta **out, char 
 qw_err qw_ice_load_table(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *ns,
                          const char *table, qw_ice_meta **out, char *loc, size_t cap);
 
+/* Make want the current schema of ns.table when it is a promotion of the
+ * current one: a new entry in "schemas", committed through the catalog's
+ * compare-and-swap (re-read and retried on conflict). *changed = fields
+ * promoted (0: nothing to do). */
+qw_err qw_ice_evolve_schema(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *ns,
+                            const char *table, const qw_ice_schema *want, int *changed, char *err,
+                            size_t errlen);
 /* Create namespace + table (metadata 00000-<uuid>.metadata.json under
  * location/metadata). If the table already exists (QW_EXISTS from the
  * catalog, or found by load), its metadata location is returned and QW_OK.

@@ -207,6 +207,8 @@ qw_err qw_pq_put_i64(qw_pq_writer *w, size_t ci, int64_t v)
 {
     if (ci < w->ncols && w->c[ci].phys == QW_PQ_PHYS_INT32)
         return put_int(w, ci, v, QW_PQ_PHYS_INT32);
+    if (ci < w->ncols && w->c[ci].phys == QW_PQ_PHYS_FLBA) /* DECIMAL(38, 8): any int64 fits */
+        return put_int(w, ci, v, QW_PQ_PHYS_FLBA);
     return put_int(w, ci, v, QW_PQ_PHYS_INT64);
 }
 
@@ -338,7 +340,10 @@ qw_err qw_pq_write_rows(qw_pq_writer *w, const qw_pq_vec *cols, size_t n)
                    : cols[i].soff ? 4 + (cols[i].soff[n] - cols[i].soff[0]) / n
                                   : 4;
         else
-            bpr += c->phys == QW_PQ_PHYS_INT32 ? 4 : c->phys == QW_PQ_PHYS_BOOLEAN ? 1 : 8;
+            bpr += c->phys == QW_PQ_PHYS_INT32     ? 4
+                   : c->phys == QW_PQ_PHYS_BOOLEAN ? 1
+                   : c->phys == QW_PQ_PHYS_FLBA    ? QW_PQ_DEC38_BYTES
+                                                   : 8;
     }
     size_t per = w->o.row_group_bytes / (bpr ? bpr : 1);
     per = per < 1 ? 1 : per > INT32_MAX - 1 ? INT32_MAX - 1 : per;

@@ -297,10 +297,15 @@ static void chunk_stats(qw_tw *t, const qw__pq_col *c, const qw__pq_cstats *cs)
     qw_tw_struct_begin(t, 12);
     qw_tw_i64(t, 3, (int64_t)cs->nnull);
     if (cs->have) {
-        uint8_t mn[8], mx[8];
+        uint8_t mn[QW_PQ_DEC38_BYTES], mx[QW_PQ_DEC38_BYTES];
         const uint8_t *a = mn, *b = mx;
         size_t an = 8, bn = 8;
         switch (c->phys) {
+        case QW_PQ_PHYS_FLBA: /* DECIMAL(38, 8): big-endian two's complement */
+            an = bn = QW_PQ_DEC38_BYTES;
+            qw__pq_dec38_be(cs->lo, mn);
+            qw__pq_dec38_be(cs->hi, mx);
+            break;
         case QW_PQ_PHYS_DOUBLE:
             memcpy(mn, &cs->dlo, 8);
             memcpy(mx, &cs->dhi, 8);
@@ -441,7 +446,10 @@ static qw_err write_chunk(qw_pq_writer *w, qw__pq_col *c, const qw_pq_vec *v, si
     }
     uint64_t data_off = w->off;
     int bw = dict ? qw__pq_bit_width(nd ? (uint32_t)(nd - 1) : 0) : 0;
-    size_t width = c->phys == QW_PQ_PHYS_INT32 ? 4 : c->phys == QW_PQ_PHYS_BOOLEAN || dict ? 1 : 8;
+    size_t width = c->phys == QW_PQ_PHYS_INT32             ? 4
+                   : c->phys == QW_PQ_PHYS_BOOLEAN || dict ? 1
+                   : c->phys == QW_PQ_PHYS_FLBA            ? QW_PQ_DEC38_BYTES
+                                                           : 8;
     size_t r = 0, vi = 0; /* next row, next non-null value */
     while (e == QW_OK && r < n) {
         size_t r0 = r, v0 = vi;
@@ -509,6 +517,15 @@ static qw_err write_chunk(qw_pq_writer *w, qw__pq_col *c, const qw_pq_vec *v, si
                     int32_t k = (int32_t)v->i64[i];
                     memcpy(o, &k, 4);
                     o += 4;
+                }
+        } else if (c->phys == QW_PQ_PHYS_FLBA) { /* DECIMAL(38, 8), PLAIN: 16 bytes BE */
+            uint8_t *o = qw_tbuf_append(&x->page, pv * QW_PQ_DEC38_BYTES);
+            if (!o)
+                return QW_NOMEM;
+            for (size_t i = r0; i < r; i++)
+                if (!va || va[i]) {
+                    qw__pq_dec38_be(v->i64[i], o);
+                    o += QW_PQ_DEC38_BYTES;
                 }
         } else if (c->phys == QW_PQ_PHYS_INT64 && c->def.delta) {
             enc = QW_PQ_ENC_DELTA_BINARY_PACKED;

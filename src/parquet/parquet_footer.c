@@ -68,6 +68,8 @@ static qw_err parse_schema(qw_pqr *r, qw_tr *t)
         while (!t->err && (ty = qw_tr_field(t, &id)) != QW_TT_STOP) {
             if (id == 1 && ty == QW_TT_I32)
                 f.phys = qw_tr_i32(t);
+            else if (id == 2 && ty == QW_TT_I32)
+                f.type_length = qw_tr_i32(t);
             else if (id == 3 && ty == QW_TT_I32)
                 rep = qw_tr_i32(t);
             else if (id == 4 && ty == QW_TT_BINARY) {

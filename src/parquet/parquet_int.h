@@ -20,7 +20,8 @@ enum { /* Type */
        QW_PQ_PHYS_BYTE_ARRAY = 6,
        QW_PQ_PHYS_FLBA = 7
 };
-enum { /* Encoding */
+#define QW_PQ_DEC38_BYTES 16 /* FIXED_LEN_BYTE_ARRAY length of DECIMAL(38, 8) */
+enum {                       /* Encoding */
        QW_PQ_ENC_PLAIN = 0,
        QW_PQ_ENC_PLAIN_DICTIONARY = 2,
        QW_PQ_ENC_DELTA_BINARY_PACKED = 5,
@@ -49,6 +50,11 @@ enum { /* ConvertedType */
 
 /* Physical type of a column type, -1 if unknown. */
 int qw__pq_phys(qw_pq_type t);
+/* v as the 16-byte big-endian two's complement of DECIMAL(38, 8). */
+void qw__pq_dec38_be(int64_t v, uint8_t out[QW_PQ_DEC38_BYTES]);
+/* A big-endian two's complement integer of n (1..16) bytes into *out; -1
+ * when n is out of range or the value does not fit int64. */
+int qw__pq_dec_be_to_i64(const uint8_t *p, size_t n, int64_t *out);
 /* Unsigned bytewise comparison; b_trunc: b is a prefix of a longer value
  * (then a value equal to the prefix sorts before b). */
 int qw__pq_cmp_bytes(const uint8_t *a, size_t an, const uint8_t *b, size_t bn, int b_trunc);

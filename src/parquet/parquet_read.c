@@ -203,11 +203,21 @@ static qw_err decompress(qw_pqr *r, int codec, const uint8_t *src, size_t slen, 
 
 /* Decode one PLAIN value of physical type phys at *p (bounded by end) into
  * row `row` of dst. *bit: bit cursor for booleans. */
-static qw_err plain_one(qw_pqr *r, int phys, const uint8_t **p, const uint8_t *end, size_t *bit,
-                        qw_pqr_column *dst, size_t row)
+static qw_err plain_one(qw_pqr *r, const qw_pqr_field *f, const uint8_t **p, const uint8_t *end,
+                        size_t *bit, qw_pqr_column *dst, size_t row)
 {
     const uint8_t *q = *p;
+    int phys = f->phys;
     switch (phys) {
+    case QW_PQ_PHYS_FLBA: { /* a DECIMAL (checked by qw_pqr_read) */
+        size_t n = (size_t)f->type_length;
+        if ((size_t)(end - q) < n)
+            return qw__pqr_bad(r, QW_CORRUPT, "truncated values");
+        if (qw__pq_dec_be_to_i64(q, n, &dst->i64[row]) != 0)
+            return qw__pqr_bad(r, QW_UNSUPPORTED, "column %s: decimal value beyond int64", f->name);
+        *p = q + n;
+        return QW_OK;
+    }
     case QW_PQ_PHYS_BOOLEAN:
         if ((size_t)(end - q) < (*bit >> 3) + 1)
             return qw__pqr_bad(r, QW_CORRUPT, "truncated boolean values");
@@ -346,7 +356,7 @@ static qw_err page_values(qw_pqr *r, const qw_pqr_field *f, int enc, const uint8
         } else if (delta) {
             int64_t x = r->dvals[k++];
             dst->i64[row] = f->phys == QW_PQ_PHYS_INT32 ? (int32_t)(uint32_t)x : x;
-        } else if ((e = plain_one(r, f->phys, &p, end, &bit, dst, row)) != QW_OK)
+        } else if ((e = plain_one(r, f, &p, end, &bit, dst, row)) != QW_OK)
             return e;
     }
     return QW_OK;
@@ -359,7 +369,9 @@ qw_err qw_pqr_read(qw_pqr *r, size_t rg, size_t col, qw_pqr_column *out)
     const qw_pqr_field *f = &r->f[col];
     const qw__pqr_chunk *ch = &r->ch[rg * r->ncols + col];
     uint64_t rows = r->rg_rows[rg];
-    if (f->phys == QW_PQ_PHYS_INT96 || f->phys == QW_PQ_PHYS_FLBA)
+    int dec_flba = f->phys == QW_PQ_PHYS_FLBA && (f->logical == 5 || f->converted == 5) &&
+                   f->type_length >= 1 && f->type_length <= 16;
+    if (f->phys == QW_PQ_PHYS_INT96 || (f->phys == QW_PQ_PHYS_FLBA && !dec_flba))
         return qw__pqr_bad(r, QW_UNSUPPORTED, "column %s: physical type %d", f->name, f->phys);
     if ((uint64_t)ch->num_values != rows || rows > (1u << 30))
         return qw__pqr_bad(r, QW_CORRUPT, "column %s: %lld values for %llu rows", f->name,
@@ -453,7 +465,7 @@ qw_err qw_pqr_read(qw_pqr *r, size_t rg, size_t col, qw_pqr_column *out)
             for (int32_t i = 0; i < nvals; i++) {
                 r->dict.f64[i] = 0;
                 r->dict.i64[i] = 0;
-                if ((e = plain_one(r, f->phys, &q, qe, &bit, &r->dict, (size_t)i)) != QW_OK)
+                if ((e = plain_one(r, f, &q, qe, &bit, &r->dict, (size_t)i)) != QW_OK)
                     return e;
             }
             r->dict.n = (size_t)nvals;

@@ -4,8 +4,10 @@
  * RLE_DICTIONARY / RLE (booleans) values, data pages v1 and v2, RLE
  * definition levels, UNCOMPRESSED / SNAPPY / GZIP / ZSTD. Hostile or
  * truncated input gives QW_CORRUPT and a message, never a crash;
- * features we do not read (nested columns, INT96, FIXED_LEN_BYTE_ARRAY,
- * other codecs) give QW_UNSUPPORTED for that column or file.
+ * DECIMAL columns of FIXED_LEN_BYTE_ARRAY (up to 16 bytes, as Spark and
+ * QuoteWatch write precision > 18) land in i64 when the value fits it;
+ * features we do not read (nested columns, INT96, other
+ * FIXED_LEN_BYTE_ARRAY, other codecs) give QW_UNSUPPORTED for that column or file.
  */
 #ifndef QW_PARQUET_PARQUET_READ_H
 #define QW_PARQUET_PARQUET_READ_H
@@ -26,7 +28,8 @@ typedef struct qw_pqr_field {
     int converted; /* converted_type or -1 */
     int logical; /* LogicalType union field id or 0 (1 STRING, 5 DECIMAL, 6 DATE, 8 TIMESTAMP...) */
     int scale, precision;
-    int ts_unit; /* TIMESTAMP: 1 millis, 2 micros, 3 nanos */
+    int ts_unit;     /* TIMESTAMP: 1 millis, 2 micros, 3 nanos */
+    int type_length; /* FIXED_LEN_BYTE_ARRAY length, 0 otherwise */
 } qw_pqr_field;
 
 /* One column of one row group, by row: valid[r] = 0 for nulls. Integer-like

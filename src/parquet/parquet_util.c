@@ -14,6 +14,7 @@ int qw__pq_phys(qw_pq_type t)
     case QW_PQ_DECIMAL_18_8:
     case QW_PQ_TIMESTAMP_US:
     case QW_PQ_TIMESTAMP_NS: return QW_PQ_PHYS_INT64;
+    case QW_PQ_DECIMAL_38_8: return QW_PQ_PHYS_FLBA;
     case QW_PQ_DOUBLE: return QW_PQ_PHYS_DOUBLE;
     case QW_PQ_STRING: return QW_PQ_PHYS_BYTE_ARRAY;
     }
@@ -299,4 +300,31 @@ long qw__pq_delta_decode(const uint8_t *p, size_t len, int64_t *out, size_t n)
         }
     }
     return (long)(p - s);
+}
+
+void qw__pq_dec38_be(int64_t v, uint8_t out[QW_PQ_DEC38_BYTES])
+{
+    uint8_t ext = v < 0 ? 0xff : 0x00; /* sign extension to 128 bits */
+    memset(out, ext, QW_PQ_DEC38_BYTES - 8);
+    for (int i = 0; i < 8; i++)
+        out[QW_PQ_DEC38_BYTES - 1 - i] = (uint8_t)((uint64_t)v >> (8 * i));
+}
+
+int qw__pq_dec_be_to_i64(const uint8_t *p, size_t n, int64_t *out)
+{
+    if (n == 0 || n > 16)
+        return -1;
+    uint8_t ext = (p[0] & 0x80) ? 0xff : 0x00;
+    size_t skip = n > 8 ? n - 8 : 0;
+    for (size_t i = 0; i < skip; i++)
+        if (p[i] != ext)
+            return -1; /* does not fit int64 */
+    uint64_t u = ext ? UINT64_MAX : 0;
+    for (size_t i = skip; i < n; i++)
+        u = u << 8 | p[i];
+    int64_t v = (int64_t)u;
+    if (skip && ((v < 0) != (ext != 0)))
+        return -1; /* the sign bit of the low 8 bytes disagrees with the extension */
+    *out = v;
+    return 0;
 }

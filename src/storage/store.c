@@ -626,6 +626,16 @@ qw_err qw_store_open(qw_store **out, const qw_store_opts *o, qw_store_stats *sta
                      qw_tables[t].name, qw_strerror(e), qw_catalog_errmsg(s->cat));
             goto fail;
         }
+        /* a table from an earlier version (decimal(18, 8) prices and sizes)
+         * is widened in place by an allowed type promotion */
+        int promoted;
+        char why[256];
+        if ((e = qw_ice_evolve_schema(&s->ops, s->io, QW_TBL_NS, qw_tables[t].name, &sc, &promoted,
+                                      why, sizeof why)) != QW_OK) {
+            snprintf(errbuf, errlen, "table %s.%s: cannot evolve its schema: %s", QW_TBL_NS,
+                     qw_tables[t].name, why);
+            goto fail;
+        }
     }
     if ((e = qw_spsc_create(&s->q, s->o.queue_records, sizeof(qw_rec))) != QW_OK)
         goto fail;

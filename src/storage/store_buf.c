@@ -31,7 +31,7 @@ static qw_pq_type pq_type(qw_col_kind k)
     case QW_COL_LONG: return QW_PQ_INT64;
     case QW_COL_INT: return QW_PQ_INT32;
     case QW_COL_BOOL: return QW_PQ_BOOL;
-    case QW_COL_DEC: return QW_PQ_DECIMAL_18_8;
+    case QW_COL_DEC: return QW_PQ_DECIMAL_38_8;
     case QW_COL_DOUBLE: return QW_PQ_DOUBLE;
     }
     return QW_PQ_INT64;

@@ -97,7 +97,7 @@ void qw_tbl_schema(const qw_tbl_def *t, qw_ice_schema *out)
         case QW_COL_DOUBLE: f->type = QW_ICE_DOUBLE; break;
         case QW_COL_DEC:
             f->type = QW_ICE_DECIMAL;
-            f->precision = 18;
+            f->precision = 38; /* tables written before 2026-12 have 18: evolved at open */
             f->scale = 8;
             break;
         }

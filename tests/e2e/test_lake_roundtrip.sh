@@ -85,7 +85,7 @@ PY
 grep -E '^raw_orderbook +snapshots [0-9]+ +records 36162 ' "$T/tables.txt" && grep -E '^raw_trades +snapshots 2 +records 214 ' "$T/tables.txt" \
   || { cat "$T/tables.txt"; die "second append not visible"; }
 "$QW_BIN" lake describe raw_trades --warehouse "$WH" > "$T/describe.txt"
-grep -q 'decimal(18, 8)' "$T/describe.txt" && grep -q '1001  exchange_ts_day' "$T/describe.txt" \
+grep -q 'decimal(38, 8)' "$T/describe.txt" && grep -q '1001  exchange_ts_day' "$T/describe.txt" \
   && grep -q '(current)' "$T/describe.txt" || { cat "$T/describe.txt"; die "describe output"; }
 "$QW_BIN" replay --lake --warehouse "$WH" --summary "$T/lake2.json" 2>"$T/lake2.log"
 grep -q '2 run(s)' "$T/lake2.log" || die "two runs expected"

@@ -600,3 +600,80 @@ TEST(ice_e2e_table)
         ASSERT_EQ(system(cmd), 0);
     }
 }
+
+/* Schema evolution by promotion: decimal(18, 8) -> decimal(38, 8) adds
+ * schema 1 and makes it current in one CAS commit (a rival append in
+ * between is retried over), keeps the snapshots and their schema ids,
+ * later appends record schema 1; the same schema again is a no-op;
+ * anything but a promotion is refused and leaves the table alone. */
+TEST(ice_evolve_schema_by_promotion)
+{
+    env e;
+    env_init(&e);
+    qw_ice_data_file f;
+    one_file(&f, "old", 18734, 5);
+    qw_ice_commit_result res;
+    ASSERT_OK(qw_ice_append(&e.ops, e.io, "quotewatch", "raw_trades", &f, 1, NULL, &res));
+    int64_t old_snap = res.snapshot_id;
+    qw_ice_schema s, want;
+    qw_ice_spec sp;
+    schema(&s, &sp);
+    want = s;
+    want.fields[2].precision = 38;
+    int changed = -1;
+    char err[256] = "";
+    e.cat.inject = 1; /* a rival append lands between our load and our swap */
+    ASSERT_OK(qw_ice_evolve_schema(&e.ops, e.io, "quotewatch", "raw_trades", &want, &changed, err,
+                                   sizeof err));
+    ASSERT_EQ(changed, 1);
+    ASSERT_TRUE(e.cat.conflicts >= 1);
+    qw_ice_meta *m;
+    char loc[QW_ICE_LOC_MAX];
+    ASSERT_OK(qw_ice_load_table(&e.ops, e.io, "quotewatch", "raw_trades", &m, loc, sizeof loc));
+    ASSERT_EQ(m->current_schema_id, 1);
+    ASSERT_EQ(m->schema.schema_id, 1);
+    ASSERT_EQ(m->schema.fields[2].precision, 38);
+    ASSERT_EQ(m->schema.fields[2].scale, 8);
+    ASSERT_EQ(qw_ice_meta_nsnapshots(m), 2); /* ours and the rival's: nothing lost */
+    qw_ice_snapshot snap;
+    ASSERT_OK(qw_ice_meta_snapshot(m, old_snap, &snap));
+    ASSERT_EQ(snap.schema_id, 0);
+    qw_ice_meta_free(m);
+    /* later appends are written under schema 1 */
+    one_file(&f, "new", 18735, 7);
+    ASSERT_OK(qw_ice_append(&e.ops, e.io, "quotewatch", "raw_trades", &f, 1, NULL, &res));
+    ASSERT_OK(qw_ice_load_table(&e.ops, e.io, "quotewatch", "raw_trades", &m, loc, sizeof loc));
+    ASSERT_OK(qw_ice_meta_snapshot(m, res.snapshot_id, &snap));
+    ASSERT_EQ(snap.schema_id, 1);
+    qw_ice_scan sc;
+    ASSERT_OK(qw_ice_scan_plan(e.io, m, -1, &sc, err, sizeof err));
+    ASSERT_EQ(sc.data_records, 5 + 1 + 7); /* ours, the rival's one row, the new one */
+    qw_ice_scan_free(&sc);
+    qw_ice_meta_free(m);
+    /* again: nothing to do, no commit */
+    int commits = e.cat.commits;
+    ASSERT_OK(qw_ice_evolve_schema(&e.ops, e.io, "quotewatch", "raw_trades", &want, &changed, err,
+                                   sizeof err));
+    ASSERT_EQ(changed, 0);
+    ASSERT_EQ(e.cat.commits, commits);
+    /* narrowing, a scale change, a type change, a renamed field: refused */
+    qw_ice_schema bad = want;
+    bad.fields[2].precision = 18;
+    ASSERT_ERR(QW_UNSUPPORTED, qw_ice_evolve_schema(&e.ops, e.io, "quotewatch", "raw_trades", &bad,
+                                                    &changed, err, sizeof err));
+    ASSERT_TRUE(strstr(err, "price") != NULL);
+    bad = want;
+    bad.fields[2].scale = 6;
+    ASSERT_ERR(QW_UNSUPPORTED, qw_ice_evolve_schema(&e.ops, e.io, "quotewatch", "raw_trades", &bad,
+                                                    &changed, err, sizeof err));
+    bad = want;
+    bad.fields[1].type = QW_ICE_LONG;
+    ASSERT_ERR(QW_UNSUPPORTED, qw_ice_evolve_schema(&e.ops, e.io, "quotewatch", "raw_trades", &bad,
+                                                    &changed, err, sizeof err));
+    bad = want;
+    snprintf(bad.fields[0].name, sizeof bad.fields[0].name, "product");
+    ASSERT_ERR(QW_UNSUPPORTED, qw_ice_evolve_schema(&e.ops, e.io, "quotewatch", "raw_trades", &bad,
+                                                    &changed, err, sizeof err));
+    ASSERT_EQ(e.cat.commits, commits);
+    env_fini(&e);
+}
