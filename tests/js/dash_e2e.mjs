@@ -98,6 +98,13 @@ async function replayPhase() {
   check(tm && inFeed(hoverT), `hover readout time is feed time (${legend[0]})`);
   check(/^mid:?\s*\d+\.\d+$/.test(legend[1] || ''), `hover readout shows the mid price (${legend[1]})`);
   check(legend.slice(2).every((l) => /price × size/.test(l)), `hover readout has trade price × size (${legend.slice(2).join(' / ')})`);
+  // hover on a trade marker: its price x size
+  const tr = await page.evaluate(() => { const u = charts.mid;
+    for (const si of [2, 3]) { const i = u.data[si].findIndex((v) => v != null);
+      if (i >= 0) { u.setCursor({ left: u.valToPos(u.data[0][i], 'x'), top: u.valToPos(u.data[si][i], 'y') });
+        return u.root.querySelectorAll('.u-legend .u-series')[si].innerText.replace(/\s+/g, ' '); } }
+    return null; });
+  check(tr !== null && /[\d.]+ × [\d.]+/.test(tr), `hover on a trade shows price × size (${tr})`);
   // drag-to-zoom survives updates; double-click and the button reset it
   await page.mouse.move(box[0] + box[2] * 0.3, box[1] + box[3] / 2);
   await page.mouse.down(); await page.mouse.move(box[0] + box[2] * 0.6, box[1] + box[3] / 2, { steps: 5 }); await page.mouse.up();
@@ -178,6 +185,9 @@ try {
   check(rungs === 20, `depth ladder shows 10 + 10 levels (${rungs})`);
   const pts = await page.evaluate(() => document.querySelectorAll('#chart-mid canvas').length);
   check(pts >= 1, 'mid chart canvas present');
+  await page.waitForFunction(() => charts.mid.data[0].length > 2, null, { timeout: 10000 }).catch(() => {});
+  const live = await page.evaluate(() => [charts.mid.data[0].length, state.feed_time_ns, Date.now() * 1e6]);
+  check(live[0] > 2 && live[1] > 0, `live: mid chart samples at feed time (${live[0]} points, feed_time_ns ${live[1]})`);
   const usedWs = await page.evaluate(() => typeof ws !== 'undefined' && ws && ws.readyState === 1);
   check(usedWs, 'state arrives over the WebSocket');
   const opts = await page.$$eval('#product option', (os) => os.map((o) => o.value));
