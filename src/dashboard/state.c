@@ -202,10 +202,12 @@ static void product_json(qw_dash *dh, qw_dbuf *d, const qw_chain *c)
     qw__dbuf_printf(
         d,
         ",\"model\":{\"ready\":%s,\"labeled\":%llu,\"positives\":%llu,\"class_counts\":[%llu,%llu],"
-        "\"min_per_class\":100,\"predictions\":%llu,\"rolling_accuracy\":",
+        "\"min_per_class\":%u,\"predictions\":%llu,\"scored\":%llu,\"window\":%zu,"
+        "\"window_fill\":%zu,\"rolling_accuracy\":",
         cs.ready ? "true" : "false", (unsigned long long)cs.labeled,
         (unsigned long long)cs.positives, (unsigned long long)cs.n_class[0],
-        (unsigned long long)cs.n_class[1], (unsigned long long)c->predictions);
+        (unsigned long long)cs.n_class[1], cs.min_per_class, (unsigned long long)c->predictions,
+        (unsigned long long)cs.scored, cs.window, cs.window_fill);
     qw__dbuf_num(d, cs.rolling_accuracy);
     qw__dbuf_put(d, ",\"base_rate\":", 13);
     qw__dbuf_num(d, cs.base_rate_window);
@@ -260,8 +262,22 @@ void qw__dash_build_state(qw_dash *dh, qw_dbuf *d)
     int64_t now = qw_now_mono_ns();
     update_rate(dh, now);
     const qw_pipeline_stats *ps = dh->p ? qw_pipeline_get_stats(dh->p) : NULL;
-    qw__dbuf_printf(d, "{\"mode\":\"%s\",\"server_time_ns\":%lld,\"feed\":{", dh->mode,
+    /* feed (exchange) time: the newest message time any product has seen */
+    int64_t feed_t = 0;
+    for (size_t i = 0; dh->p && i < qw_pipeline_count(dh->p); i++) {
+        const qw_chain *c = qw_pipeline_chain(dh->p, i);
+        if (c->last_t_ns > feed_t)
+            feed_t = c->last_t_ns;
+        if (qw_trades_count(c->trades) && qw_trades_get(c->trades, 0)->t_ns > feed_t)
+            feed_t = qw_trades_get(c->trades, 0)->t_ns;
+    }
+    qw__dbuf_printf(d, "{\"mode\":\"%s\",\"server_time_ns\":%lld,\"feed_time_ns\":", dh->mode,
                     (long long)qw_now_wall_ns());
+    if (feed_t > 0)
+        qw__dbuf_printf(d, "%lld", (long long)feed_t);
+    else
+        qw__dbuf_put(d, "null", 4);
+    qw__dbuf_put(d, ",\"feed\":{", 9);
     if (dh->live) {
         const qw_live_stats *l = dh->live;
         qw__dbuf_printf(d,

@@ -165,6 +165,8 @@ void qw_classifier_stats_get(const qw_classifier *c, qw_classifier_stats *out)
     out->base_rate_window = qw_rolling_base_rate(c->rolling);
     out->base_rate_all = qw_rolling_base_rate_all(c->rolling);
     out->window_fill = qw_rolling_fill(c->rolling);
+    out->window = qw_rolling_window(c->rolling);
+    out->min_per_class = c->min_per_class;
 }
 
 const qw_scaler *qw_classifier_scaler(const qw_classifier *c)

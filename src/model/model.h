@@ -143,6 +143,8 @@ typedef struct qw_classifier_stats {
     double base_rate_window; /* NaN until a labeled prediction exists */
     double base_rate_all;    /* NaN until a label exists */
     size_t window_fill;
+    size_t window;          /* rolling window size */
+    uint32_t min_per_class; /* readiness threshold (qw_classifier_ready) */
 } qw_classifier_stats;
 
 /* opts NULL = all defaults; QW_INVAL for out-of-range options. */

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # The dashboard in a real browser: Debian chromium driven by npm
-# playwright-core (tests/js/dash_e2e.mjs) against `quotewatch live`
-# connected to the simulator; saves build/dashboard.png.
+# playwright-core (tests/js/dash_e2e.mjs), first against `quotewatch live`
+# connected to the simulator (saves build/dashboard.png), then against
+# `quotewatch replay --dashboard` of the real capture: feed-time axes, hover,
+# zoom, warm-up text, 390 px layout (saves build/dashboard-1440.png and
+# build/dashboard-390.png, referenced by docs/DASHBOARD.md).
 source "$(dirname "$0")/lib.sh"
 [ -x /usr/bin/chromium ] || die "chromium missing (scripts/install-deps.sh installs it)"
+[ -f "$REAL" ] || skip_test "real capture missing: $REAL"
 [ -d "$QW_ROOT/tests/js/node_modules/playwright-core" ] || "$QW_ROOT/scripts/install-npm.sh" tests/js >/dev/null
-cd "$QW_ROOT/tests/js" && node dash_e2e.mjs "$QW_BIN" "$QW_ROOT/build/dashboard.png"
+cd "$QW_ROOT/tests/js" && node dash_e2e.mjs "$QW_BIN" "$QW_ROOT/build/dashboard.png" "$REAL" "$QW_ROOT/build"

@@ -59,7 +59,15 @@ TEST(dashboard_state_json_exact)
     json_t *tr = json_array_get(json_object_get(b, "trades"), 0);
     ASSERT_STREQ(json_string_value(json_object_get(tr, "aggressor")), "buy"); /* maker side sell */
     ASSERT_STREQ(json_string_value(json_object_get(tr, "price")), "100.2");
-    ASSERT_TRUE(json_is_false(json_object_get(json_object_get(b, "model"), "ready")));
+    json_t *m = json_object_get(b, "model");
+    ASSERT_TRUE(json_is_false(json_object_get(m, "ready")));
+    /* readiness progress the page shows while the model warms up */
+    ASSERT_EQ(json_integer_value(json_object_get(m, "min_per_class")), 100);
+    ASSERT_EQ(json_integer_value(json_object_get(m, "window_fill")), 0);
+    ASSERT_TRUE(json_integer_value(json_object_get(m, "window")) > 0);
+    ASSERT_TRUE(json_is_integer(json_object_get(m, "scored")));
+    /* feed time: the newest message time seen, here the trade at 00:00:00.1 */
+    ASSERT_EQ(json_integer_value(json_object_get(j, "feed_time_ns")), 1767225600100000000LL);
     /* a product without a snapshot: not valid, no prices */
     json_t *e = json_array_get(prods, 1);
     ASSERT_STREQ(json_string_value(json_object_get(e, "product")), "ETH-USD");
