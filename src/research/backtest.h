@@ -87,7 +87,8 @@ void qw_backtest_destroy(qw_backtest *bt); /* NULL is a no-op */
  * counted and set input->failed; the run goes on. QW_NOMEM only. */
 qw_err qw_backtest_run(qw_backtest *bt);
 const qw_bt_input *qw_backtest_input(const qw_backtest *bt);
-/* Computes the metrics (once; sorts the stored predictions). QW_NOMEM. */
+/* Computes the metrics (once), on a scratch copy of the predictions (24
+ * bytes per prediction of the largest configuration, freed after). QW_NOMEM. */
 qw_err qw_backtest_results(qw_backtest *bt);
 size_t qw_backtest_nconfigs(const qw_backtest *bt);
 /* Valid after qw_backtest_results, until destroy. */
@@ -97,7 +98,7 @@ int64_t qw_backtest_window_ns(const qw_backtest *bt);
 uint64_t qw_backtest_memory(const qw_backtest *bt);
 
 /* --predictions-csv: config,product,t_ns,p,y per stored prediction in
- * learning order (%.17g); call before qw_backtest_results (which sorts). */
+ * learning order (%.17g); "-" = stdout. Any time after the run. */
 qw_err qw_backtest_write_predictions(const qw_backtest *bt, const char *path, char *errbuf,
                                      size_t errlen);
 /* Reports (report.c); after qw_backtest_results. Written atomically. */
