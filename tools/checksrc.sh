@@ -43,7 +43,8 @@ declare -A allow=(
   [storage]="core avro parquet iceberg storage pipeline feed book features model"
   [dashboard]="core dashboard pipeline feed book features model ingest storage"
   [sim]="core feed book ingest sim"
-  [app]="core feed book features model pipeline ingest avro parquet iceberg storage dashboard sim app"
+  [research]="core feed book features model pipeline ingest research"
+  [app]="core feed book features model pipeline ingest avro parquet iceberg storage dashboard sim research app"
 )
 for f in $(find src -name '*.[ch]'); do
   mod=$(echo "$f" | cut -d/ -f2)

@@ -9,6 +9,7 @@ int qw_cmd_replay(const qw_config *cfg);
 int qw_cmd_live(const qw_config *cfg);
 int qw_cmd_sim(const qw_config *cfg);
 int qw_cmd_lake(const qw_config *cfg);
+int qw_cmd_backtest(const qw_config *cfg);
 void qw_usage(void);
 
 #endif

@@ -19,6 +19,10 @@ static const struct {
      "Replay captured messages through the same pipeline; or --lake (docs/CLI.md)."},
     {QW_SUB_SIM, "quotewatch sim [flags] (FILE... | --synthetic)",
      "Serve a capture or a synthetic market in both Coinbase protocols (docs/SIM.md)."},
+    {QW_SUB_BACKTEST,
+     "quotewatch backtest [flags] FILE... --report-json F   (FILE: as replay reads)",
+     "Prequential evaluation of the online model over a grid of configurations "
+     "(docs/BACKTEST.md)."},
     {QW_SUB_LAKE,
      "quotewatch lake tables | describe TABLE | scan TABLE [flags] | clean-orphans [flags] | "
      "register [TABLE...]",
@@ -37,7 +41,7 @@ static const struct {
 
 void qw_usage(void)
 {
-    for (size_t i = 0; i < 4; i++) /* live, replay, sim, lake */
+    for (size_t i = 0; i < 5; i++) /* live, replay, sim, backtest, lake */
         printf("%s %s\n", i ? "      " : "usage:", subs[i].usage);
     fputs(
         "       quotewatch SUBCOMMAND --help   (its flags with defaults and environment)\n"
@@ -46,6 +50,7 @@ void qw_usage(void)
         "  live        stream Coinbase order books (the default)\n"
         "  replay      replay captured messages (or --lake) through the pipeline\n"
         "  sim         Coinbase-protocol WebSocket simulator\n"
+        "  backtest    prequential evaluation of the model over captures (metrics, reports)\n"
         "  lake        inspect the Iceberg lake: tables, describe, scan, clean-orphans, register\n"
         "environment: PORT, ENABLE_PERSISTENCE, ICEBERG_WAREHOUSE, ICEBERG_CATALOG_URI, "
         "QW_LOG_LEVEL,\n"
@@ -149,6 +154,7 @@ int main(int argc, char **argv)
     case QW_CMD_REPLAY: return qw_cmd_replay(&cfg);
     case QW_CMD_SIM: return qw_cmd_sim(&cfg);
     case QW_CMD_LAKE: return qw_cmd_lake(&cfg);
+    case QW_CMD_BACKTEST: return qw_cmd_backtest(&cfg);
     case QW_CMD_LIVE:
     default: return qw_cmd_live(&cfg);
     }

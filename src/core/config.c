@@ -11,6 +11,7 @@
 #include "core/config.h"
 
 #include "core/flags.h"
+#include "core/time.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -62,6 +63,13 @@ void qw_config_defaults(qw_config *c)
     c->int_delta = 1;
     c->limit = 20;
     c->older_than_s = 600;
+    c->bt_horizon_ns[0] = 500 * QW_NS_PER_MS;
+    c->bt_nhorizons = 1;
+    c->bt_tau[0] = 1e-4;
+    c->bt_ntaus = 1;
+    c->bt_alpha[0] = 1e-4;
+    c->bt_nalphas = 1;
+    c->bt_window_ns = 60 * QW_NS_PER_SEC;
 }
 
 static const char *env_get(char **envp, const char *k)
@@ -251,10 +259,11 @@ qw_err qw_config_load(qw_config *c, char **envp, int argc, char **argv)
             const char *name;
             qw_cmd cmd;
             unsigned sub;
-        } cmds[] = {{"live", QW_CMD_LIVE, QW_SUB_LIVE},  {"replay", QW_CMD_REPLAY, QW_SUB_REPLAY},
-                    {"sim", QW_CMD_SIM, QW_SUB_SIM},     {"help", QW_CMD_HELP, 0},
-                    {"version", QW_CMD_VERSION, 0},      {"lake", QW_CMD_LAKE, QW_SUB_LAKE},
-                    {"help-flags", QW_CMD_HELP_FLAGS, 0}};
+        } cmds[] = {
+            {"live", QW_CMD_LIVE, QW_SUB_LIVE},   {"replay", QW_CMD_REPLAY, QW_SUB_REPLAY},
+            {"sim", QW_CMD_SIM, QW_SUB_SIM},      {"help", QW_CMD_HELP, 0},
+            {"version", QW_CMD_VERSION, 0},       {"lake", QW_CMD_LAKE, QW_SUB_LAKE},
+            {"help-flags", QW_CMD_HELP_FLAGS, 0}, {"backtest", QW_CMD_BACKTEST, QW_SUB_BACKTEST}};
         size_t k = 0;
         while (k < sizeof cmds / sizeof cmds[0] && strcmp(argv[1], cmds[k].name) != 0)
             k++;
@@ -268,7 +277,8 @@ qw_err qw_config_load(qw_config *c, char **envp, int argc, char **argv)
     for (; i < argc; i++) {
         const char *a = argv[i];
         if (a[0] != '-' || strcmp(a, "-") == 0) {
-            if (c->cmd != QW_CMD_REPLAY && c->cmd != QW_CMD_SIM && c->cmd != QW_CMD_LAKE)
+            if (c->cmd != QW_CMD_REPLAY && c->cmd != QW_CMD_SIM && c->cmd != QW_CMD_LAKE &&
+                c->cmd != QW_CMD_BACKTEST)
                 return fail(c, "unexpected argument '%s'", a);
             if (c->nfiles == QW_CONFIG_MAX_FILES)
                 return fail(c, "too many input files");
@@ -336,6 +346,10 @@ qw_err qw_config_load(qw_config *c, char **envp, int argc, char **argv)
         return fail(c, "replay: no input files (use - for stdin, or --lake)");
     if (c->cmd == QW_CMD_REPLAY && c->nfiles > 0 && c->lake)
         return fail(c, "replay: --lake reads the lake; give no input files with it");
+    if (c->cmd == QW_CMD_BACKTEST && c->nfiles == 0)
+        return fail(c, "backtest: no input files (use - for stdin)");
+    if (c->cmd == QW_CMD_BACKTEST && !c->report_json[0])
+        return fail(c, "backtest: --report-json FILE is required");
     if (c->cmd == QW_CMD_SIM && c->synthetic && c->nfiles > 0)
         return fail(c, "sim: give FILE or --synthetic, not both");
     if (c->cmd == QW_CMD_SIM && !c->synthetic && c->nfiles == 0)

@@ -18,6 +18,7 @@
 
 #define QW_CONFIG_MAX_PRODUCTS 64
 #define QW_CONFIG_MAX_FILES 1024
+#define QW_CONFIG_MAX_GRID 8 /* values per backtest grid list */
 
 typedef enum {
     QW_CMD_LIVE,
@@ -26,7 +27,8 @@ typedef enum {
     QW_CMD_HELP,
     QW_CMD_VERSION,
     QW_CMD_LAKE,
-    QW_CMD_HELP_FLAGS /* hidden: the flag table as TSV (tests, docs check) */
+    QW_CMD_HELP_FLAGS, /* hidden: the flag table as TSV (tests, docs check) */
+    QW_CMD_BACKTEST
 } qw_cmd;
 
 typedef enum { QW_COMP_ZSTD, QW_COMP_SNAPPY, QW_COMP_NONE } qw_compression;
@@ -96,6 +98,15 @@ typedef struct qw_config {
     long limit;          /* lake scan: rows to print (default 20) */
     int dry_run;         /* lake clean-orphans: list only */
     double older_than_s; /* lake clean-orphans: only files older than this (default 600) */
+    /* backtest (docs/BACKTEST.md): the grid is horizons x thresholds x alphas */
+    int64_t bt_horizon_ns[QW_CONFIG_MAX_GRID];
+    size_t bt_nhorizons;
+    double bt_tau[QW_CONFIG_MAX_GRID];
+    size_t bt_ntaus;
+    double bt_alpha[QW_CONFIG_MAX_GRID];
+    size_t bt_nalphas;
+    int64_t bt_window_ns; /* default 60 s */
+    char report_json[512], report_html[512], predictions_csv[512];
     char errbuf[256];
 } qw_config;
 

@@ -149,6 +149,86 @@ static qw_err set_shard(qw_config *c, const qw_flag *f, const char *s)
     return QW_OK;
 }
 
+/* "500ms", "1.5s", "2m", "250us", "100ns": a positive duration to ns. */
+static int parse_duration(const char *s, size_t n, int64_t *out)
+{
+    char tmp[64];
+    if (n == 0 || n >= sizeof tmp)
+        return -1;
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    char *end;
+    errno = 0;
+    double v = strtod(tmp, &end);
+    double unit;
+    if (errno || end == tmp || !(v > 0))
+        return -1;
+    if (strcmp(end, "ns") == 0)
+        unit = 1;
+    else if (strcmp(end, "us") == 0)
+        unit = 1e3;
+    else if (strcmp(end, "ms") == 0)
+        unit = 1e6;
+    else if (strcmp(end, "s") == 0)
+        unit = 1e9;
+    else if (strcmp(end, "m") == 0)
+        unit = 60e9;
+    else
+        return -1;
+    double ns = v * unit;
+    if (!(ns >= 1 && ns <= 86400e9))
+        return -1;
+    *out = (int64_t)(ns + 0.5);
+    return 0;
+}
+
+/* A comma list of durations or numbers into one of the backtest grids. */
+static qw_err set_grid(qw_config *c, const qw_flag *f, const char *s)
+{
+    int is_h = strcmp(f->name, "--horizon") == 0;
+    int is_tau = strcmp(f->name, "--threshold") == 0;
+    size_t *count = is_h ? &c->bt_nhorizons : is_tau ? &c->bt_ntaus : &c->bt_nalphas;
+    size_t k = 0;
+    while (*s) {
+        const char *comma = strchr(s, ',');
+        size_t n = comma ? (size_t)(comma - s) : strlen(s);
+        if (k == QW_CONFIG_MAX_GRID)
+            return fail(c, "%s: at most %d values", f->name, QW_CONFIG_MAX_GRID);
+        if (is_h) {
+            if (parse_duration(s, n, &c->bt_horizon_ns[k]) != 0)
+                return fail(c, "%s: expected durations like 500ms,1s, got '%.*s'", f->name, (int)n,
+                            s);
+        } else {
+            char tmp[64], *end;
+            if (n == 0 || n >= sizeof tmp)
+                return fail(c, "%s: bad value '%.*s'", f->name, (int)n, s);
+            memcpy(tmp, s, n);
+            tmp[n] = '\0';
+            errno = 0;
+            double v = strtod(tmp, &end);
+            double hi = is_tau ? 0.5 : 10;
+            if (errno || *end || end == tmp || !(v > 0 && v <= hi))
+                return fail(c, "%s: expected numbers in (0, %g], got '%s'", f->name, hi, tmp);
+            (is_tau ? c->bt_tau : c->bt_alpha)[k] = v;
+        }
+        k++;
+        s += n + (comma ? 1 : 0);
+        if (comma && !*s)
+            return fail(c, "%s: trailing comma", f->name);
+    }
+    if (k == 0)
+        return fail(c, "%s: empty list", f->name);
+    *count = k;
+    return QW_OK;
+}
+
+static qw_err set_window(qw_config *c, const qw_flag *f, const char *s)
+{
+    if (parse_duration(s, strlen(s), &c->bt_window_ns) != 0 || c->bt_window_ns < QW_NS_PER_MS)
+        return fail(c, "%s: expected a duration of at least 1ms (60s, 5m), got '%s'", f->name, s);
+    return QW_OK;
+}
+
 static const qw_flag_choice feed_choices[] = {{"advanced", 0}, {"exchange", 1}, {NULL, 0}};
 static const qw_flag_choice comp_choices[] = {{"zstd", QW_COMP_ZSTD},
                                               {"snappy", QW_COMP_SNAPPY},
@@ -165,6 +245,7 @@ static const qw_flag_choice enc_choices[] = {{"delta", 1}, {"plain", 0}, {NULL, 
 #define SCAN QW_SUB_LAKE_SCAN
 #define CLEAN QW_SUB_LAKE_CLEAN
 #define STORE (LIVE | REPLAY)
+#define BT QW_SUB_BACKTEST
 
 static const qw_flag table[] = {
     /* common */
@@ -172,9 +253,10 @@ static const qw_flag table[] = {
      .subs = QW_SUB_ALL, .metavar = "debug|info|warn|error|off", .def = "info", .example = "warn",
      .help = "JSON log lines on stderr at this level and above"},
     {"--products", NULL, QW_FT_CUSTOM, F(products), .set = set_products,
-     .subs = LIVE | REPLAY | SIM | SCAN, .metavar = "A,B", .def = "BTC-USD (filters: all)",
+     .subs = LIVE | REPLAY | SIM | SCAN | BT, .metavar = "A,B", .def = "BTC-USD (filters: all)",
      .example = "BTC-USD,ETH-USD",
-     .help = "product ids (live: subscribe; sim: synthetic market; replay/lake scan: filter)"},
+     .help =
+         "product ids (live: subscribe; sim: synthetic market; replay/lake scan/backtest: filter)"},
     {"--shard", "QW_SHARD", QW_FT_CUSTOM, F(shard_n), .set = set_shard, .subs = LIVE,
      .metavar = "I/N|auto/N", .def = "none (all products)", .example = "0/1",
      .help = "keep only shard I of N of --products (stable hash; auto: I from the host "
@@ -229,12 +311,12 @@ static const qw_flag table[] = {
     {"--speed", NULL, QW_FT_CUSTOM, F(speed), .set = set_speed, .subs = REPLAY | SIM,
      .metavar = "max|1x|Nx", .def = "max", .example = "10x",
      .help = "max: as fast as possible; Nx: paced by feed time, N times real time"},
-    {"--progress", NULL, QW_FT_BOOL, F(progress), .ival = 1, .subs = REPLAY,
+    {"--progress", NULL, QW_FT_BOOL, F(progress), .ival = 1, .subs = REPLAY | BT,
      .def = "only when stderr is a terminal", .help = "progress bar on stderr"},
-    {"--no-progress", NULL, QW_FT_BOOL, F(progress), .ival = 0, .subs = REPLAY,
+    {"--no-progress", NULL, QW_FT_BOOL, F(progress), .ival = 0, .subs = REPLAY | BT,
      .def = "only when stderr is a terminal", .help = "no progress bar"},
-    {"--max-line", NULL, QW_FT_INT, F(max_line), .min = 1024, .max = 1 << 30, .subs = REPLAY | SIM,
-     .metavar = "BYTES", .unit = "bytes", .example = "4096",
+    {"--max-line", NULL, QW_FT_INT, F(max_line), .min = 1024, .max = 1 << 30,
+     .subs = REPLAY | SIM | BT, .metavar = "BYTES", .unit = "bytes", .example = "4096",
      .help = "longest accepted input line; longer lines count as too_large"},
     {"--save-model", NULL, QW_FT_STRING, F(save_model), .subs = LIVE | REPLAY, .metavar = "FILE",
      .example = "m.qwm", .help = "at exit, save every product's model atomically"},
@@ -299,6 +381,25 @@ static const qw_flag table[] = {
     {"--older-than", NULL, QW_FT_DOUBLE, F(older_than_s), .min = 0, .max = 1e9, .subs = CLEAN,
      .metavar = "S", .unit = "seconds", .example = "0",
      .help = "only files older than S seconds (protects running writers)"},
+    /* backtest (docs/BACKTEST.md) */
+    {"--report-json", NULL, QW_FT_STRING, F(report_json), .subs = BT, .metavar = "FILE",
+     .def = "none (required)", .example = "r.json",
+     .help = "write the metrics report JSON (atomically)"},
+    {"--report-html", NULL, QW_FT_STRING, F(report_html), .subs = BT, .metavar = "FILE",
+     .example = "r.html", .help = "also write a self-contained HTML report (inline SVG charts)"},
+    {"--predictions-csv", NULL, QW_FT_STRING, F(predictions_csv), .subs = BT, .metavar = "FILE|-",
+     .example = "p.csv", .help = "write every scored prediction as CSV: config,product,t_ns,p,y"},
+    {"--horizon", NULL, QW_FT_CUSTOM, F(bt_horizon_ns), .set = set_grid, .subs = BT,
+     .metavar = "D,D", .def = "500ms", .example = "500ms,1s",
+     .help = "label horizons to evaluate (grid axis; units ns|us|ms|s|m)"},
+    {"--threshold", NULL, QW_FT_CUSTOM, F(bt_tau), .set = set_grid, .subs = BT, .metavar = "T,T",
+     .def = "0.0001", .example = "0.0001,0.0002",
+     .help = "relative move thresholds tau to evaluate (grid axis)"},
+    {"--alpha", NULL, QW_FT_CUSTOM, F(bt_alpha), .set = set_grid, .subs = BT, .metavar = "A,A",
+     .def = "0.0001", .example = "1e-4,1e-3", .help = "SGD L2 strengths to evaluate (grid axis)"},
+    {"--window", NULL, QW_FT_CUSTOM, F(bt_window_ns), .set = set_window, .subs = BT, .metavar = "D",
+     .def = "60s", .example = "30s",
+     .help = "time windows of the drift table (feed time, aligned to the epoch)"},
     /* environment only */
     {NULL, "COINBASE_EXCHANGE_KEY", QW_FT_STRING, F(ex_key), .subs = LIVE, .secret = 1,
      .example = "k", .help = "Exchange feed API key (authenticated channels); never logged"},
@@ -334,6 +435,7 @@ const char *qw_sub_name(unsigned sub)
     case QW_SUB_LAKE_CLEAN: return "lake clean-orphans";
     case QW_SUB_LAKE_REGISTER: return "lake register";
     case QW_SUB_LAKE: return "lake";
+    case QW_SUB_BACKTEST: return "backtest";
     default: return "?";
     }
 }

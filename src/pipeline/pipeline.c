@@ -123,9 +123,9 @@ qw_err qw_pipeline_product(qw_pipeline *p, const char *product, size_t len, size
     if (e == QW_OK)
         e = qw_extractor_create(&c->ex, NULL);
     if (e == QW_OK)
-        e = qw_labeler_create(&c->lab, NULL);
+        e = qw_labeler_create(&c->lab, &p->opts.labeler);
     if (e == QW_OK)
-        e = qw_classifier_create(&c->clf, NULL);
+        e = qw_classifier_create(&c->clf, &p->opts.model);
     if (e != QW_OK) {
         qw_book_destroy(c->book);
         qw_trades_destroy(c->trades);
@@ -530,7 +530,7 @@ qw_err qw_pipeline_load_models(qw_pipeline *p, const char *path, char *errbuf, s
             }
             qw_classifier *target = NULL, *scratch = NULL;
             if (pass == 0) {
-                e = qw_classifier_create(&scratch, NULL);
+                e = qw_classifier_create(&scratch, &p->opts.model);
                 target = scratch;
             } else {
                 size_t idx;

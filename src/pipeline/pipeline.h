@@ -80,7 +80,12 @@ typedef struct qw_pipeline_opts {
     size_t trades_ring;  /* recent trades kept per product; 0 = 1024 */
     int auto_add;        /* create chains for products seen on the wire (replay) */
     qw_book_opts book;
-    int books_only;           /* skip features/model (benchmarks: parse + books) */
+    int books_only; /* skip features/model (benchmarks: parse + books) */
+    /* Per-chain labeler and model options (backtest grids: Δ, τ, alpha).
+     * Zero fields are the defaults (Δ 500 ms, τ 1e-4, alpha 1e-4), so a
+     * zero-initialised qw_pipeline_opts is the seed configuration. */
+    qw_labeler_opts labeler;
+    qw_classifier_opts model;
     qw_labeled_fn on_labeled; /* optional */
     void *on_labeled_ctx;
     qw_sample_fn on_sample; /* optional */

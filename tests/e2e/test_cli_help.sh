@@ -5,7 +5,7 @@
 # environment variable is documented in docs/CLI.md; a flag given to a
 # subcommand that does not take it exits 2 naming both.
 . "$(dirname "$0")/lib.sh"
-SUBS=(live replay sim "lake tables" "lake describe" "lake scan" "lake clean-orphans")
+SUBS=(live replay sim backtest "lake tables" "lake describe" "lake scan" "lake clean-orphans")
 help_argv() { # SUB -> the words before --help
   case "$1" in
     "lake scan") echo lake scan raw_trades ;;
@@ -16,7 +16,7 @@ help_argv() { # SUB -> the words before --help
 hfile() { echo "$T/help-${1// /_}"; }
 
 "$QW_BIN" --help >"$T/top" || die "--help must exit 0"
-for s in live replay sim lake; do grep -q "quotewatch \[*$s" "$T/top" || die "--help lacks $s"; done
+for s in live replay sim backtest lake; do grep -q "quotewatch \[*$s" "$T/top" || die "--help lacks $s"; done
 "$QW_BIN" help-flags >"$T/flags.tsv" || die "help-flags must exit 0"
 (( $(wc -l <"$T/flags.tsv") >= 46 )) || die "help-flags: only $(wc -l <"$T/flags.tsv") rows"
 for s in "${SUBS[@]}" lake; do

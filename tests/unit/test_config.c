@@ -145,12 +145,17 @@ static int argv_for(unsigned sub, const char *flag, const char *val, char **a)
     case QW_SUB_LAKE_SCAN: a[n++] = "lake", a[n++] = "scan", a[n++] = "raw_trades"; break;
     case QW_SUB_LAKE_CLEAN: a[n++] = "lake", a[n++] = "clean-orphans"; break;
     case QW_SUB_LAKE_REGISTER: a[n++] = "lake", a[n++] = "register"; break;
+    case QW_SUB_BACKTEST: a[n++] = "backtest"; break;
     }
     a[n++] = (char *)flag;
     if (val)
         a[n++] = (char *)val;
     if (sub == QW_SUB_REPLAY && strcmp(flag, "--lake") != 0)
         a[n++] = "f.ndjson";
+    if (sub == QW_SUB_BACKTEST)
+        a[n++] = "f.ndjson";
+    if (sub == QW_SUB_BACKTEST && strcmp(flag, "--report-json") != 0)
+        a[n++] = "--report-json", a[n++] = "r.json";
     if (sub == QW_SUB_SIM && strcmp(flag, "--synthetic") != 0)
         a[n++] = "--synthetic";
     if (sub == QW_SUB_SIM && strcmp(flag, "--tls-cert") == 0)

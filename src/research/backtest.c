@@ -1,0 +1,410 @@
+/* backtest.c: the backtest run (backtest.h): one message source and one
+ * parser feeding one pipeline per configuration, the collection of scored
+ * predictions, and the metrics per configuration, product and time window.
+ *
+ * The input loop mirrors ingest/replay.c event for event (a new input or a
+ * connection marker resets the parser; a connection flags every chain; a
+ * too-long or undecodable line is a rejection), so each pipeline sees
+ * exactly what `replay` would show it. Predictions are appended to a
+ * per-configuration array that doubles up to max_predictions (warm-up
+ * growth; amortised, not per message).
+ */
+#define QW_MODULE "backtest"
+#include "research/backtest.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "core/time.h"
+#include "feed/feed.h"
+#include "ingest/msgsrc.h"
+#include "pipeline/pipeline.h"
+
+typedef struct cfg_run {
+    qw_backtest *bt;
+    qw_pipeline *pl;
+    qw_bt_pt *pts;
+    uint64_t n, cap, labeled, dropped;
+    qw_bt_result res;
+    qw_bt_metrics *prod_m;
+    const char **prod_names;
+    qw_bt_window *win;
+    double roc_fpr[QW_BT_ROC_POINTS], roc_tpr[QW_BT_ROC_POINTS];
+} cfg_run;
+
+struct qw_backtest {
+    qw_bt_opts o;
+    cfg_run *runs;
+    size_t nruns;
+    qw_bt_input in;
+    int have_results;
+};
+
+static void on_labeled(void *ctx, const qw_chain *c, const qw_labeled *s)
+{
+    cfg_run *r = ctx;
+    r->labeled++;
+    if (isnan(s->s.p))
+        return;
+    if (r->n == r->cap) {
+        uint64_t ncap = r->cap ? r->cap * 2 : 4096;
+        if (ncap > r->bt->o.max_predictions)
+            ncap = r->bt->o.max_predictions;
+        qw_bt_pt *np = ncap > r->cap ? qw_realloc(r->pts, (size_t)ncap * sizeof *np) : NULL;
+        if (!np) { /* at the cap, or out of memory: counted, reported */
+            r->dropped++;
+            return;
+        }
+        r->pts = np;
+        r->cap = ncap;
+    }
+    qw_bt_pt *pt = &r->pts[r->n++];
+    pt->p = s->s.p;
+    pt->t_ns = s->s.f.t_ns;
+    pt->prod = (uint32_t)(c - qw_pipeline_chain(r->pl, 0));
+    pt->y = s->label != 0;
+}
+
+void qw_bt_config_id(const qw_bt_config *c, char *buf, size_t cap)
+{
+    int64_t h = c->horizon_ns;
+    if (h % QW_NS_PER_SEC == 0)
+        snprintf(buf, cap, "h%llds_t%g_a%g", (long long)(h / QW_NS_PER_SEC), c->tau, c->alpha);
+    else if (h % QW_NS_PER_MS == 0)
+        snprintf(buf, cap, "h%lldms_t%g_a%g", (long long)(h / QW_NS_PER_MS), c->tau, c->alpha);
+    else
+        snprintf(buf, cap, "h%lldns_t%g_a%g", (long long)h, c->tau, c->alpha);
+}
+
+void qw_backtest_destroy(qw_backtest *bt)
+{
+    if (!bt)
+        return;
+    for (size_t i = 0; i < bt->nruns; i++) {
+        cfg_run *r = &bt->runs[i];
+        qw_pipeline_destroy(r->pl);
+        qw_free(r->pts);
+        qw_free(r->prod_m);
+        qw_free(r->prod_names);
+        qw_free(r->win);
+    }
+    qw_free(bt->runs);
+    qw_free(bt);
+}
+
+qw_err qw_backtest_create(qw_backtest **out, const qw_bt_opts *o, char *errbuf, size_t errlen)
+{
+    if (!o->nconfigs || o->nconfigs > QW_BT_MAX_CONFIGS || !o->configs) {
+        snprintf(errbuf, errlen, "between 1 and %d configurations, got %zu", QW_BT_MAX_CONFIGS,
+                 o->nconfigs);
+        return QW_INVAL;
+    }
+    for (size_t i = 0; i < o->nconfigs; i++) {
+        const qw_bt_config *c = &o->configs[i];
+        if (c->horizon_ns < 0 || !(c->tau >= 0 && c->tau < 1) || !(c->alpha >= 0) ||
+            !isfinite(c->alpha)) {
+            snprintf(errbuf, errlen, "configuration %zu: bad horizon, threshold or alpha", i);
+            return QW_INVAL;
+        }
+    }
+    qw_backtest *bt = qw_calloc(1, sizeof *bt);
+    if (!bt)
+        return QW_NOMEM;
+    bt->o = *o;
+    if (!bt->o.window_ns)
+        bt->o.window_ns = 60 * QW_NS_PER_SEC;
+    if (!bt->o.max_predictions)
+        bt->o.max_predictions = (uint64_t)1 << 27;
+    bt->runs = qw_calloc(o->nconfigs, sizeof *bt->runs);
+    if (!bt->runs)
+        goto nomem;
+    for (size_t i = 0; i < o->nconfigs; i++) {
+        cfg_run *r = &bt->runs[bt->nruns++];
+        r->bt = bt;
+        r->res.cfg = o->configs[i];
+        if (!r->res.cfg.horizon_ns)
+            r->res.cfg.horizon_ns = 500 * QW_NS_PER_MS;
+        if (!r->res.cfg.tau)
+            r->res.cfg.tau = 1e-4;
+        if (!r->res.cfg.alpha)
+            r->res.cfg.alpha = QW_SGD_DEFAULT_ALPHA;
+        qw_pipeline_opts po = {
+            .auto_add = o->products == NULL,
+            .on_labeled = on_labeled,
+            .on_labeled_ctx = r,
+            .labeler = {.horizon_ns = r->res.cfg.horizon_ns, .tau = r->res.cfg.tau},
+            .model = {.alpha = r->res.cfg.alpha}};
+        if (qw_pipeline_create(&r->pl, &po) != QW_OK)
+            goto nomem;
+        for (size_t k = 0; o->products && k < o->nproducts; k++) {
+            qw_err e = qw_pipeline_add_product(r->pl, o->products[k]);
+            if (e != QW_OK) {
+                snprintf(errbuf, errlen, "product %s: %s", o->products[k], qw_strerror(e));
+                qw_backtest_destroy(bt);
+                return e;
+            }
+        }
+    }
+    *out = bt;
+    return QW_OK;
+nomem:
+    snprintf(errbuf, errlen, "out of memory");
+    qw_backtest_destroy(bt);
+    return QW_NOMEM;
+}
+
+/* ---- the input loop ---- */
+
+static void progress_draw(int64_t start_ns, int64_t *last_ns, double frac, uint64_t msgs, int final)
+{
+    int64_t now = qw_now_mono_ns();
+    if (!final && now - *last_ns < 100 * QW_NS_PER_MS)
+        return;
+    *last_ns = now;
+    if (final)
+        frac = 1;
+    double secs = (double)(now - start_ns) / 1e9;
+    char bar[31];
+    int fill = (int)(frac * 30);
+    for (int i = 0; i < 30; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[30] = '\0';
+    fprintf(stderr, "\r[%s] %3d%%  %llu msgs  %.0f msg/s%s", bar, (int)(frac * 100),
+            (unsigned long long)msgs, secs > 0 ? (double)msgs / secs : 0.0, final ? "\n" : "");
+}
+
+static void reject_all(qw_backtest *bt, qw_err why, const char *product)
+{
+    for (size_t i = 0; i < bt->nruns; i++)
+        qw_pipeline_on_reject(bt->runs[i].pl, why, product);
+}
+
+qw_err qw_backtest_run(qw_backtest *bt)
+{
+    qw_msgsrc *src = NULL;
+    qw_feed *feed = NULL;
+    if (qw_msgsrc_open(&src, bt->o.files, bt->o.nfiles, bt->o.max_line) != QW_OK ||
+        qw_feed_create(&feed, NULL) != QW_OK) {
+        qw_msgsrc_close(src);
+        return QW_NOMEM;
+    }
+    qw_ratelimit rl = {.first = 5, .every = 10000};
+    int64_t start = qw_now_mono_ns(), last = 0;
+    qw_msgsrc_item it;
+    uint64_t n = 0;
+    while ((!bt->o.stop || !*bt->o.stop) && qw_msgsrc_next(src, &it) == QW_OK) {
+        switch (it.kind) {
+        case QW_MSGSRC_MSG: {
+            const qw_msg *m = NULL;
+            bt->in.messages++;
+            qw_err e = qw_feed_parse(feed, it.msg, it.len, &m);
+            if (e == QW_OK) {
+                for (size_t i = 0; i < bt->nruns; i++)
+                    qw_pipeline_on_msg(bt->runs[i].pl, m, it.recv_ns);
+            } else {
+                char prod[QW_PRODUCT_MAX];
+                size_t pn = qw_feed_guess_product(it.msg, it.len, prod);
+                bt->in.rejected++;
+                reject_all(bt, e, pn ? prod : NULL);
+                if (qw_log_ratelimit(&rl))
+                    QW_LOG(WARN, "%s: rejected line (%s): %s", it.path, qw_err_name(e),
+                           qw_feed_errmsg(feed));
+            }
+            if (bt->o.progress && (++n & 4095) == 0)
+                progress_draw(start, &last, qw_msgsrc_progress(src), bt->in.messages, 0);
+            break;
+        }
+        case QW_MSGSRC_CONNECT:
+            qw_feed_reset(feed);
+            for (size_t i = 0; i < bt->nruns; i++)
+                qw_pipeline_invalidate_all(bt->runs[i].pl, QW_RESYNC_RECONNECT);
+            break;
+        case QW_MSGSRC_INPUT: qw_feed_reset(feed); break;
+        case QW_MSGSRC_TOO_LONG:
+            bt->in.rejected++;
+            reject_all(bt, QW_TOO_LARGE, NULL);
+            break;
+        case QW_MSGSRC_DROPPED:
+            bt->in.rejected++;
+            reject_all(bt, it.err, NULL);
+            break;
+        case QW_MSGSRC_OPEN_FAILED:
+            QW_LOG(ERROR, "cannot open %s: %s", it.path, qw_strerror(it.err));
+            bt->in.failed = 1;
+            break;
+        case QW_MSGSRC_READ_FAILED:
+            QW_LOG(ERROR, "%s: %s", it.path, qw_msgsrc_errmsg(src));
+            if (it.err == QW_IO)
+                bt->in.failed = 1;
+            break;
+        }
+    }
+    qw_msgsrc_stats ss;
+    qw_msgsrc_get_stats(src, &ss);
+    bt->in.bytes = ss.bytes;
+    bt->in.connects = ss.connects;
+    bt->in.input_errors = ss.input_errors;
+    if (bt->o.progress)
+        progress_draw(start, &last, 1, bt->in.messages, 1);
+    qw_feed_destroy(feed);
+    qw_msgsrc_close(src);
+    return QW_OK;
+}
+
+const qw_bt_input *qw_backtest_input(const qw_backtest *bt)
+{
+    return &bt->in;
+}
+
+size_t qw_backtest_nconfigs(const qw_backtest *bt)
+{
+    return bt->nruns;
+}
+
+int64_t qw_backtest_window_ns(const qw_backtest *bt)
+{
+    return bt->o.window_ns;
+}
+
+uint64_t qw_backtest_memory(const qw_backtest *bt)
+{
+    uint64_t b = 0;
+    for (size_t i = 0; i < bt->nruns; i++)
+        b += bt->runs[i].cap * sizeof(qw_bt_pt);
+    return b;
+}
+
+const qw_bt_result *qw_backtest_result(const qw_backtest *bt, size_t i)
+{
+    return bt->have_results && i < bt->nruns ? &bt->runs[i].res : NULL;
+}
+
+/* ---- metrics ---- */
+
+static int by_t(const void *a, const void *b)
+{
+    int64_t x = ((const qw_bt_pt *)a)->t_ns, y = ((const qw_bt_pt *)b)->t_ns;
+    return (x > y) - (x < y);
+}
+
+static int by_prod(const void *a, const void *b)
+{
+    uint32_t x = ((const qw_bt_pt *)a)->prod, y = ((const qw_bt_pt *)b)->prod;
+    return (x > y) - (x < y);
+}
+
+static int64_t window_of(int64_t t, int64_t w)
+{
+    int64_t q = t / w;
+    if (t % w < 0)
+        q--;
+    return q * w;
+}
+
+static qw_err results_one(qw_backtest *bt, cfg_run *r, qw_bt_pt *scratch)
+{
+    size_t n = (size_t)r->n, np = qw_pipeline_count(r->pl);
+    qw_bt_result *res = &r->res;
+    res->labeled = r->labeled;
+    res->scored = r->n + r->dropped;
+    res->dropped = r->dropped;
+    r->prod_m = qw_calloc(np ? np : 1, sizeof *r->prod_m);
+    r->prod_names = qw_calloc(np ? np : 1, sizeof *r->prod_names);
+    if (!r->prod_m || !r->prod_names)
+        return QW_NOMEM;
+    if (n)
+        memcpy(scratch, r->pts, n * sizeof *scratch);
+    qsort(scratch, n, sizeof *scratch, by_prod);
+    for (size_t k = 0, i = 0; k < np; k++) {
+        size_t j = i;
+        while (j < n && scratch[j].prod == k)
+            j++;
+        qw_bt_score(scratch + i, j - i, &r->prod_m[k]);
+        r->prod_names[k] = qw_pipeline_chain(r->pl, k)->product;
+        i = j;
+    }
+    res->nproducts = np;
+    res->products = r->prod_m;
+    res->product_names = r->prod_names;
+    if (n)
+        memcpy(scratch, r->pts, n * sizeof *scratch);
+    qw_bt_score(scratch, n, &res->pooled);
+    res->nroc = qw_bt_roc(scratch, n, r->roc_fpr, r->roc_tpr, QW_BT_ROC_POINTS);
+    res->roc_fpr = r->roc_fpr;
+    res->roc_tpr = r->roc_tpr;
+    /* windows: by feed time */
+    if (n)
+        memcpy(scratch, r->pts, n * sizeof *scratch);
+    qsort(scratch, n, sizeof *scratch, by_t);
+    int64_t w = bt->o.window_ns;
+    size_t nw = 0;
+    for (size_t i = 0; i < n; i++)
+        nw += i == 0 || window_of(scratch[i].t_ns, w) != window_of(scratch[i - 1].t_ns, w);
+    r->win = qw_calloc(nw ? nw : 1, sizeof *r->win);
+    if (!r->win)
+        return QW_NOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < n;) {
+        int64_t ws = window_of(scratch[i].t_ns, w);
+        size_t j = i;
+        while (j < n && window_of(scratch[j].t_ns, w) == ws)
+            j++;
+        r->win[k].start_ns = ws;
+        qw_bt_score(scratch + i, j - i, &r->win[k].m);
+        k++;
+        i = j;
+    }
+    res->nwindows = nw;
+    res->windows = r->win;
+    return QW_OK;
+}
+
+qw_err qw_backtest_results(qw_backtest *bt)
+{
+    if (bt->have_results)
+        return QW_OK;
+    uint64_t most = 1;
+    for (size_t i = 0; i < bt->nruns; i++)
+        if (bt->runs[i].n > most)
+            most = bt->runs[i].n;
+    qw_bt_pt *scratch = qw_malloc((size_t)most * sizeof *scratch);
+    if (!scratch)
+        return QW_NOMEM;
+    qw_err e = QW_OK;
+    for (size_t i = 0; i < bt->nruns && e == QW_OK; i++)
+        e = results_one(bt, &bt->runs[i], scratch);
+    qw_free(scratch);
+    if (e == QW_OK)
+        bt->have_results = 1;
+    return e;
+}
+
+qw_err qw_backtest_write_predictions(const qw_backtest *bt, const char *path, char *errbuf,
+                                     size_t errlen)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    if (!f) {
+        snprintf(errbuf, errlen, "cannot create %s", path);
+        return QW_IO;
+    }
+    fputs("config,product,t_ns,p,y\n", f);
+    for (size_t c = 0; c < bt->nruns; c++) {
+        const cfg_run *r = &bt->runs[c];
+        for (uint64_t i = 0; i < r->n; i++) {
+            const qw_bt_pt *pt = &r->pts[i];
+            fprintf(f, "%zu,%s,%lld,%.17g,%u\n", c, qw_pipeline_chain(r->pl, pt->prod)->product,
+                    (long long)pt->t_ns, pt->p, (unsigned)pt->y);
+        }
+    }
+    int bad = ferror(f);
+    bad |= f == stdout ? fflush(f) != 0 : fclose(f) != 0;
+    if (bad) {
+        snprintf(errbuf, errlen, "write error on %s", path);
+        return QW_IO;
+    }
+    return QW_OK;
+}
