@@ -304,10 +304,10 @@ long qw__pq_delta_decode(const uint8_t *p, size_t len, int64_t *out, size_t n)
 
 void qw__pq_dec38_be(int64_t v, uint8_t out[QW_PQ_DEC38_BYTES])
 {
-    uint8_t ext = v < 0 ? 0xff : 0x00; /* sign extension to 128 bits */
-    memset(out, ext, QW_PQ_DEC38_BYTES - 8);
-    for (int i = 0; i < 8; i++)
-        out[QW_PQ_DEC38_BYTES - 1 - i] = (uint8_t)((uint64_t)v >> (8 * i));
+    uint64_t ext = v < 0 ? UINT64_MAX : 0;        /* sign extension to 128 bits */
+    uint64_t be = __builtin_bswap64((uint64_t)v); /* little-endian hosts only (checked at build) */
+    memcpy(out, &ext, 8);
+    memcpy(out + 8, &be, 8);
 }
 
 int qw__pq_dec_be_to_i64(const uint8_t *p, size_t n, int64_t *out)
