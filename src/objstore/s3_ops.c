@@ -318,12 +318,14 @@ void qw_s3_mpu_abort(qw_s3 *s, qw_s3_upload *u)
 {
     if (!u)
         return;
-    char q[3 * sizeof u->id + 64];
+    char q[3 * sizeof u->id + 64], why[512];
+    snprintf(why, sizeof why, "%s", qw_s3_errmsg()); /* the failure that made us abort */
     qw_s3_req *r = req_new("DELETE", u->bucket, u->key);
     if (r && upload_query(u, 0, q, sizeof q) == 0) {
         r->query = q;
         (void)qw__s3_perform(s, r); /* a failed abort leaves parts for a lifecycle rule */
     }
+    qw__s3_seterr("%s", why);
     qw__s3_count_abort(s);
     qw_free(r);
     qw_free(u->etag);
