@@ -45,6 +45,13 @@ for t in raw_orderbook raw_trades features labels; do
 done
 [ "$(jq_py "$T/p1.json" 'd["persistence"]["errors"]')" = 0 ] || die "persistence errors"
 
+# a stray object put by another client (curl, SigV4) for clean-orphans below
+stray=quotewatch/raw_trades/data/stray.parquet
+curl -sf --aws-sigv4 aws:amz:us-east-1:s3 --user S3RVER:S3RVER -X PUT --data-binary x \
+  -H "x-amz-content-sha256: $(printf x | sha256sum | cut -d' ' -f1)" "$S3_ENDPOINT/b/wh/$stray" \
+  || die "curl PUT of a stray object"
+put_at=$SECONDS
+
 # lake tables: same records per table; locations are object URIs
 "$QW_BIN" lake tables --warehouse "$WH" --catalog-uri "$PG_URI" >"$T/tables.txt" || die "lake tables"
 grep -qE '^raw_orderbook +snapshots [0-9]+ +records 18081 .* s3://b/wh/quotewatch/raw_orderbook/metadata/' "$T/tables.txt" \
@@ -71,6 +78,19 @@ cmp -s "$T/scan.ndjson" "$T/lscan.ndjson" || { diff "$T/scan.ndjson" "$T/lscan.n
 compare "$T/ref.json" "$T/lake.json" || die "replay --lake over s3:// differs from the capture replay"
 "$QW_BIN" replay --lake --warehouse "$LOCAL" --summary "$T/llake.json" 2>/dev/null
 compare "$T/llake.json" "$T/lake.json" || die "replay --lake differs between s3:// and file://"
+
+# clean-orphans over the bucket (prefix listing, HEAD for ages, DELETE): the
+# stray object is found, then removed
+sleep $(( put_at + 7 - SECONDS > 0 ? put_at + 7 - SECONDS : 0 )) # orphans younger than 5 s are kept
+"$QW_BIN" lake clean-orphans --dry-run --older-than 0 --warehouse "$WH" --catalog-uri "$PG_URI" >"$T/orph.txt" 2>"$T/orph.log" \
+  || { cat "$T/orph.log"; die "lake clean-orphans over s3://"; }
+[ "$(grep -c '^orphan' "$T/orph.txt")" = 1 ] && grep -q "^orphan s3://b/wh/$stray" "$T/orph.txt" \
+  || { cat "$T/orph.txt"; die "clean-orphans --dry-run: expected exactly the stray object"; }
+"$QW_BIN" lake clean-orphans --older-than 0 --warehouse "$WH" --catalog-uri "$PG_URI" >"$T/orph2.txt" 2>"$T/orph2.log" \
+  || { cat "$T/orph2.log"; die "lake clean-orphans over s3://"; }
+grep -q "^removed s3://b/wh/$stray" "$T/orph2.txt" || { cat "$T/orph2.txt"; die "stray object not removed"; }
+"$QW_BIN" lake clean-orphans --dry-run --older-than 0 --warehouse "$WH" --catalog-uri "$PG_URI" 2>/dev/null \
+  | grep -q '^orphan' && die "stray object still listed after removal"
 
 # clear failures, non-zero exit
 fails() { # EXPECTED-TEXT cmd...: exits non-zero and says EXPECTED-TEXT on stderr
