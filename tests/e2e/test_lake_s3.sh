@@ -92,6 +92,13 @@ grep -q "^removed s3://b/wh/$stray" "$T/orph2.txt" || { cat "$T/orph2.txt"; die 
 "$QW_BIN" lake clean-orphans --dry-run --older-than 0 --warehouse "$WH" --catalog-uri "$PG_URI" 2>/dev/null \
   | grep -q '^orphan' && die "stray object still listed after removal"
 
+# gs:// goes through the same client (GCS XML API path-style, HMAC keys from
+# GCS_HMAC_*; the endpoint override points it at the test server)
+AWS_ACCESS_KEY_ID=nobody AWS_SECRET_ACCESS_KEY=wrong-secret-xyz GCS_HMAC_ACCESS_ID=S3RVER GCS_HMAC_SECRET=S3RVER \
+  "$QW_BIN" lake tables --warehouse gs://b/wh --catalog-uri "$PG_URI" >"$T/gtables.txt" 2>"$T/g.log" \
+  || { cat "$T/g.log"; die "gs:// with HMAC keys"; }
+[ "$(norm "$T/gtables.txt")" = "$(norm "$T/tables.txt")" ] || die "lake tables over gs:// differ"
+
 # clear failures, non-zero exit
 fails() { # EXPECTED-TEXT cmd...: exits non-zero and says EXPECTED-TEXT on stderr
   local want=$1; shift
