@@ -1,6 +1,7 @@
 /* s3_ops.c: the S3 operations (objstore.h) over the request engine:
  * PUT, GET, ranged GET, HEAD, DELETE, ListObjectsV2 (paginated), the
  * bucket check and multipart upload (create, part, complete, abort). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,7 @@ qw_err qw_s3_get(qw_s3 *s, const char *bucket, const char *key, size_t max, uint
     if (!r)
         return QW_NOMEM;
     r->sink = r->grow = 1;
-    r->max = max;
+    r->max = max < SIZE_MAX / 4 ? max : SIZE_MAX / 4; /* room for the doubling and the NUL */
     qw_err e = qw__s3_perform(s, r);
     if (e == QW_OK && !r->buf && !(r->buf = qw_malloc(1)))
         e = QW_NOMEM;
