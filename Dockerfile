@@ -14,7 +14,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential pkg-config ca-certificates nodejs npm \
       libjansson-dev libzstd-dev libwebsockets-dev libssl-dev libsnappy-dev \
-      libsqlite3-dev libpq-dev zlib1g-dev \
+      libsqlite3-dev libpq-dev zlib1g-dev libcurl4-openssl-dev \
  && rm -rf /var/lib/apt/lists/*
 # A network whose TLS is intercepted by a proxy: pass its CA for npm with
 #   --build-arg NODE_EXTRA_CA_CERTS=/run/host-ca.crt -v HOST_CA.crt:/run/host-ca.crt:ro
@@ -30,7 +30,7 @@ FROM ${BASE}
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates libjansson4 libzstd1 libwebsockets17 libssl3 libsnappy1v5 \
-      libsqlite3-0 libpq5 zlib1g \
+      libsqlite3-0 libpq5 zlib1g libcurl4 \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb /var/cache/apt/*.bin \
  && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin quotewatch \
  && mkdir -p /data && chown quotewatch:quotewatch /data

@@ -2,7 +2,7 @@
 # Objects: build/obj (release, -O2), build/asan (ASan+UBSan, -O1).
 
 CC       ?= cc
-PKGS     := jansson libzstd libwebsockets sqlite3 libpq snappy libcrypto libssl
+PKGS     := jansson libzstd libwebsockets sqlite3 libpq snappy libcrypto libssl libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

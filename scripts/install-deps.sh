@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
   build-essential pkg-config clang llvm libclang-rt-14-dev clang-format bear
   libjansson-dev libzstd-dev zstd libwebsockets-dev libssl-dev openssl
-  libsnappy-dev libsqlite3-dev libpq-dev zlib1g-dev
+  libsnappy-dev libsqlite3-dev libpq-dev zlib1g-dev libcurl4-openssl-dev
   postgresql-15 chromium ca-certificates curl jq
   python3 python3-sklearn python3-numpy python3-prometheus-client python3-yaml
   podman runc debootstrap uidmap

@@ -40,11 +40,12 @@ declare -A allow=(
   [parquet]="core parquet"
   [avro]="core avro"
   [iceberg]="core avro parquet iceberg"
-  [storage]="core avro parquet iceberg storage pipeline feed book features model"
-  [dashboard]="core dashboard pipeline feed book features model ingest storage"
+  [objstore]="core objstore"
+  [storage]="core avro parquet iceberg storage pipeline feed book features model objstore"
+  [dashboard]="core dashboard pipeline feed book features model ingest storage objstore"
   [sim]="core feed book ingest sim"
   [research]="core feed book features model pipeline ingest research"
-  [app]="core feed book features model pipeline ingest avro parquet iceberg storage dashboard sim research app"
+  [app]="core feed book features model pipeline ingest avro parquet iceberg storage objstore dashboard sim research app"
 )
 for f in $(find src -name '*.[ch]'); do
   mod=$(echo "$f" | cut -d/ -f2)

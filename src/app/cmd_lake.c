@@ -9,6 +9,7 @@
 
 #include "app/app.h"
 #include "storage/lake_admin.h"
+#include "storage/store.h"
 #include "storage/tables.h"
 
 static const char usage[] =
@@ -42,7 +43,9 @@ int qw_cmd_lake(const qw_config *cfg)
     qw_lake_sink s = {stdout, stderr, is_scan ? "quotewatch lake scan" : "quotewatch lake"};
     qw_lake_admin *L;
     char eb[512];
-    if (qw_lake_admin_open(&L, cfg->warehouse, cfg->catalog_uri, eb, sizeof eb) != QW_OK) {
+    qw_objstore_cfg os;
+    qw_store_objstore_cfg(&os, cfg);
+    if (qw_lake_admin_open(&L, cfg->warehouse, cfg->catalog_uri, &os, eb, sizeof eb) != QW_OK) {
         fprintf(stderr, "%s: %s\n", s.prefix, eb);
         return 1;
     }

@@ -88,6 +88,8 @@ typedef struct qw_config {
     double close_timeout_s; /* live: bound of the final flush and commit at exit (default 8) */
     char warehouse[512];
     char catalog_uri[512];
+    char s3_endpoint[256];      /* object-store endpoint (AWS_ENDPOINT_URL) */
+    int s3_path_style;          /* path-style addressing (AWS_S3_FORCE_PATH_STYLE) */
     int lake;                   /* replay: read raw tables from the lake instead of files */
     int64_t since_ns, until_ns; /* replay --lake window (0 = open) */
     long flush_rows;            /* writer flush trigger: rows per table (default 50000) */

@@ -25,6 +25,7 @@
 struct qw_fileio {
     const qw_fileio_ops *ops;
     void *ctx;
+    void (*ctx_free)(void *ctx);
     int nmaps;
     char *from[MAX_MAPS], *to[MAX_MAPS];
 };
@@ -436,7 +437,14 @@ void qw_fileio_destroy(qw_fileio *io)
         qw_free(io->from[i]);
         qw_free(io->to[i]);
     }
+    if (io->ctx_free)
+        io->ctx_free(io->ctx);
     qw_free(io);
+}
+
+void qw_fileio_set_ctx_free(qw_fileio *io, void (*fn)(void *ctx))
+{
+    io->ctx_free = fn;
 }
 
 static char *dup_str(const char *s)

@@ -31,7 +31,8 @@
  * fsync (or, deferred, only start writeback) + rename + fsync dir (skipped
  * when deferred); sync = fsync file + fsync dir. qw_fileio_write is the same
  * in one call (core/file.h). A reader never sees a partial file under the
- * final name. Other schemes are QW_UNSUPPORTED until a backend exists.
+ * final name. Other schemes are QW_UNSUPPORTED here; s3:// and gs:// have
+ * their backend in objstore/ (objstore.h), chosen by qw_objstore_fileio_open.
  *
  * Prefix maps rewrite a URI before it is resolved (first match wins), so a
  * table written elsewhere (s3a://bucket/t, or relative locations such as
@@ -89,6 +90,8 @@ typedef struct qw_fileio_ops {
 /* The local-file backend (ops = NULL) or a custom one (ops/ctx borrowed). */
 qw_err qw_fileio_create(qw_fileio **out, const qw_fileio_ops *ops, void *ctx);
 void qw_fileio_destroy(qw_fileio *io); /* NULL is a no-op */
+/* Let io own ctx: qw_fileio_destroy calls fn(ctx) (object-store clients). */
+void qw_fileio_set_ctx_free(qw_fileio *io, void (*fn)(void *ctx));
 /* The built-in local operations (for wrappers). */
 const qw_fileio_ops *qw_fileio_local_ops(void);
 

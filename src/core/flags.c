@@ -334,7 +334,17 @@ static const qw_flag table[] = {
     {"--persist", "ENABLE_PERSISTENCE", QW_FT_BOOL, F(persist), .ival = 1, .subs = STORE,
      .def = "off", .help = "write raw tables, features and labels to the Iceberg lake"},
     {"--warehouse", "ICEBERG_WAREHOUSE", QW_FT_STRING, F(warehouse), .subs = STORE | LAKE,
-     .metavar = "URI", .example = "file:///tmp/wh", .help = "lake data location (file:// or path)"},
+     .metavar = "URI", .example = "file:///tmp/wh",
+     .help = "lake data location: file://, a path, s3://BUCKET/PREFIX or gs://BUCKET/PREFIX "
+             "(docs/STORAGE.md: object stores need a PostgreSQL catalog)"},
+    {"--s3-endpoint", "AWS_ENDPOINT_URL", QW_FT_STRING, F(s3_endpoint), .subs = STORE | LAKE,
+     .metavar = "URL", .def = "AWS for AWS_REGION (gs://: storage.googleapis.com)",
+     .example = "https://minio.internal:9000",
+     .help = "S3-compatible endpoint for s3:// warehouses (https; plain http on loopback only); "
+             "an endpoint implies path-style addressing"},
+    {"--s3-path-style", "AWS_S3_FORCE_PATH_STYLE", QW_FT_BOOL, F(s3_path_style), .ival = 1,
+     .subs = STORE | LAKE, .def = "off (virtual-hosted)",
+     .help = "address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY"},
     {"--catalog-uri", "ICEBERG_CATALOG_URI", QW_FT_STRING, F(catalog_uri), .subs = STORE | LAKE,
      .metavar = "URI", .def = "SQLite in the warehouse", .example = "sqlite:////tmp/c.db",
      .help = "Iceberg SQL catalog: postgresql://, postgresql+psycopg2:// (pyiceberg's form), "

@@ -16,7 +16,7 @@
 #include "storage/tables.h"
 
 qw_err qw_lake_admin_open(qw_lake_admin **out, const char *warehouse, const char *catalog_uri,
-                          char *errbuf, size_t errlen)
+                          const qw_objstore_cfg *os, char *errbuf, size_t errlen)
 {
     *out = NULL;
     qw_lake_admin *L = qw_calloc(1, sizeof(*L));
@@ -27,12 +27,11 @@ qw_err qw_lake_admin_open(qw_lake_admin **out, const char *warehouse, const char
     qw_err e = qw_store_resolve(warehouse, catalog_uri, L->wh, sizeof(L->wh), L->cat,
                                 sizeof(L->cat), errbuf, errlen);
     if (e == QW_OK)
+        e = qw_store_fileio(&L->io, L->wh, os, errbuf, errlen);
+    if (e == QW_OK)
         e = qw_catalog_open(&L->c, L->cat, "quotewatch", errbuf, errlen);
-    if (e == QW_OK) {
+    if (e == QW_OK)
         qw_ice_catalog_sql(&L->ops, L->c);
-        if ((e = qw_fileio_create(&L->io, NULL, NULL)) != QW_OK)
-            snprintf(errbuf, errlen, "fileio: %s", qw_strerror(e));
-    }
     if (e != QW_OK) {
         qw_lake_admin_close(L);
         return e;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "core/err.h"
+#include "objstore/objstore.h"
 
 typedef struct qw_lake_admin qw_lake_admin;
 
@@ -27,7 +28,7 @@ typedef struct qw_lake_sink {
 /* Resolve the warehouse / catalog URI (as replay --persist does) and open
  * the catalog. Detail in errbuf. */
 qw_err qw_lake_admin_open(qw_lake_admin **out, const char *warehouse, const char *catalog_uri,
-                          char *errbuf, size_t errlen);
+                          const qw_objstore_cfg *os, char *errbuf, size_t errlen);
 void qw_lake_admin_close(qw_lake_admin *L); /* NULL is a no-op */
 
 /* The warehouse, the catalog and one line per table of the namespace

@@ -322,11 +322,11 @@ qw_err qw_lake_open(qw_lake_reader **out, const qw_lake_opts *o, char *errbuf, s
     qw_catalog *c = NULL;
     qw_fileio *io = NULL;
     qw_ice_catalog_ops ops;
+    if ((e = qw_store_fileio(&io, wh, &o->os, errbuf, errlen)) != QW_OK)
+        goto done;
     if ((e = qw_catalog_open(&c, cat, "quotewatch", errbuf, errlen)) != QW_OK)
         goto done;
     qw_ice_catalog_sql(&ops, c);
-    if ((e = qw_fileio_create(&io, NULL, NULL)) != QW_OK)
-        goto done;
     e = load_table(r, &ops, io, QW_TBL_RAW_ORDERBOOK);
     if (e == QW_OK)
         e = load_table(r, &ops, io, QW_TBL_RAW_TRADES);
@@ -485,7 +485,8 @@ void qw_lake_opts_from_config(qw_lake_opts *o, const char **ids, const qw_config
                         .products = cfg->products_set ? ids : NULL,
                         .nproducts = cfg->products_set ? cfg->nproducts : 0,
                         .since_ns = cfg->since_ns,
-                        .until_ns = cfg->until_ns};
+                        .until_ns = cfg->until_ns,
+                        .os = {cfg->s3_endpoint, cfg->s3_path_style}};
 }
 
 void qw_lake_log_stats(const qw_lake_reader *r)

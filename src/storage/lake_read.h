@@ -22,6 +22,7 @@
 #include "core/config.h"
 #include "core/err.h"
 #include "feed/feed.h"
+#include "objstore/objstore.h"
 
 typedef struct qw_lake_reader qw_lake_reader;
 
@@ -30,6 +31,7 @@ typedef struct qw_lake_opts {
     const char *const *products; /* NULL = all */
     size_t nproducts;
     int64_t since_ns, until_ns; /* 0 = open */
+    qw_objstore_cfg os;         /* s3:// and gs:// warehouses */
 } qw_lake_opts;
 
 typedef struct qw_lake_stats {

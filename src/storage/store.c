@@ -585,22 +585,24 @@ qw_err qw_store_open(qw_store **out, const qw_store_opts *o, qw_store_stats *sta
                                 sizeof s->caturi, errbuf, errlen);
     if (e != QW_OK)
         goto fail;
-    snprintf(s->whpath, sizeof s->whpath, "%s", s->wh + 7);
+    snprintf(s->whpath, sizeof s->whpath, "%.4000s",
+             strncmp(s->wh, "file://", 7) == 0 ? s->wh + 7 : s->wh);
     if (strlen(s->whpath) > 700) {
         snprintf(errbuf, errlen, "warehouse path longer than 700 bytes");
         e = QW_INVAL;
         goto fail;
     }
+    if (!o->io) { /* the bucket is checked before the catalog is touched */
+        if ((e = qw_store_fileio(&s->io, s->wh, &o->os, errbuf, errlen)) != QW_OK)
+            goto fail;
+        s->own_io = 1;
+    } else {
+        s->io = o->io;
+    }
     if ((e = qw_catalog_open(&s->cat, s->caturi, "quotewatch", errbuf, errlen)) != QW_OK)
         goto fail;
     qw_ice_catalog_sql(&s->ops, s->cat);
     if ((e = qw__lease_take(s, errbuf, errlen)) != QW_OK) /* before any file is written */
-        goto fail;
-    if (o->io)
-        s->io = o->io;
-    else if ((e = qw_fileio_create(&s->io, NULL, NULL)) == QW_OK)
-        s->own_io = 1;
-    else
         goto fail;
     qw_ice_spec spec;
     qw_tbl_spec(&spec);

@@ -24,14 +24,17 @@
 #include "core/fileio.h"
 #include "features/features.h"
 #include "feed/feed.h"
+#include "objstore/objstore.h"
 #include "storage/records.h"
 #include "storage/stats.h"
 
 typedef struct qw_store qw_store;
 
 typedef struct qw_store_opts {
-    const char *warehouse;   /* file:///abs, file://./rel or a plain path; "" = ./warehouse */
-    const char *catalog_uri; /* "" = SQLite at <warehouse>/catalog.db */
+    const char *warehouse;   /* file:///abs, file://./rel, a plain path, s3://B/P or gs://B/P;
+                                "" = ./warehouse */
+    const char *catalog_uri; /* "" = SQLite at <warehouse>/catalog.db (local warehouses only) */
+    qw_objstore_cfg os;      /* object-store endpoint / addressing (s3://, gs://) */
     long flush_rows;         /* 0 = 50,000 */
     long flush_ms;           /* 0 = 5,000 */
     qw_compression compression;
@@ -75,9 +78,19 @@ void qw_store_put_sample(qw_store *s, const char *product, const qw_sample *x);
 void qw_store_put_label(qw_store *s, const char *product, const qw_labeled *x, int ready);
 
 /* Resolve warehouse/catalog settings the way qw_store_open does (for the
- * reader and `quotewatch lake`): absolute warehouse URI and catalog URI. */
+ * reader and `quotewatch lake`): absolute warehouse URI and catalog URI.
+ * s3:// and gs:// warehouses are kept as given (trailing '/' stripped) and
+ * need an explicit PostgreSQL catalog: a SQLite file cannot be shared by
+ * the machines that share a bucket (QW_ALLOW_LOCAL_CATALOG=1 allows one, for
+ * tests on one machine). */
 qw_err qw_store_resolve(const char *warehouse, const char *catalog_uri, char *wh, size_t whcap,
                         char *cat, size_t catcap, char *errbuf, size_t errlen);
+/* The object-store settings of the configuration (--s3-endpoint, ...). */
+void qw_store_objstore_cfg(qw_objstore_cfg *o, const qw_config *c);
+/* The fileio for a resolved warehouse URI (local, or the object store after
+ * a reachability check of the bucket; a sentence in errbuf). */
+qw_err qw_store_fileio(qw_fileio **io, const char *wh, const qw_objstore_cfg *os, char *errbuf,
+                       size_t errlen);
 /* mkdir -p; 0 or -1 (errno). */
 int qw_store_mkdirs(const char *path);
 

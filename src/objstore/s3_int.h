@@ -1,0 +1,45 @@
+/* s3_int.h: the request engine shared by the objstore files. */
+#ifndef QW_OBJSTORE_S3_INT_H
+#define QW_OBJSTORE_S3_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "objstore/objstore.h"
+
+typedef struct qw_s3_req {
+    /* request */
+    const char *method; /* GET PUT HEAD DELETE POST */
+    const char *bucket, *key;
+    const char *query; /* canonical: sorted, percent-encoded; NULL = none */
+    const void *body;
+    size_t blen;
+    int body_set;             /* send body (PUT/POST), even empty */
+    const char *content_type; /* full header line or NULL */
+    uint64_t range_off;
+    size_t range_len; /* 0 = whole object */
+    /* response body sink: grow (bounded by max) or a fixed buffer (cap) */
+    int sink, grow;
+    uint8_t *buf;
+    size_t len, cap, max;
+    /* response */
+    long status;
+    char etag[128], last_modified[64];
+    uint64_t content_length;
+    char errbody[4096];
+    size_t errlen;
+    int too_large, nomem;
+    uint64_t skip;
+    void *h; /* the easy handle in use */
+} qw_s3_req;
+
+/* One request with retries; the final error text via qw_s3_errmsg(). */
+qw_err qw__s3_perform(qw_s3 *s, qw_s3_req *r);
+void qw__s3_seterr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* RFC 3986 encoding ('/' kept when keep_slash); 0, or -1 if it does not fit. */
+int qw__s3_enc(const char *in, int keep_slash, char *out, size_t cap);
+size_t qw__s3_part_size(const qw_s3 *s);
+int qw__s3_list_max_keys(const qw_s3 *s);
+void qw__s3_count_abort(qw_s3 *s);
+
+#endif
