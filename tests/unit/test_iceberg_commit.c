@@ -5,11 +5,13 @@
  * lost files, and failure paths. */
 #include <jansson.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/time.h"
 #include "harness.h"
 #include "iceberg/iceberg.h"
 
@@ -286,12 +288,12 @@ TEST(ice_create_table_and_appends)
         prev_snap = res.snapshot_id;
         qw_ice_meta_free(m);
     }
-    /* 4 metadata + 3 manifests + 3 lists, no leftovers */
+    /* 4 metadata + 3 manifests + 3 lists + version-hint.text, no leftovers */
     int n = 0;
     char meta_dir[128];
     snprintf(meta_dir, sizeof(meta_dir), "%s/quotewatch/raw_trades/metadata", e.dir);
     ASSERT_OK(qw_fileio_list(e.io, meta_dir, count_files, &n));
-    ASSERT_EQ(n, 10);
+    ASSERT_EQ(n, 11);
     qw_free(f);
     env_fini(&e);
 }
@@ -323,12 +325,13 @@ TEST(ice_append_conflict_retry_keeps_all_files)
     ASSERT_EQ(mine, 2);
     qw_ice_scan_free(&sc);
     qw_ice_meta_free(m);
-    /* losers' lists and metadata were removed: 1 + 4 metadata, 4 manifests, 4 lists */
+    /* losers' lists and metadata were removed: 1 + 4 metadata, 4 manifests, 4 lists,
+     * version-hint.text */
     int n = 0;
     char meta_dir[128];
     snprintf(meta_dir, sizeof(meta_dir), "%s/quotewatch/raw_trades/metadata", e.dir);
     ASSERT_OK(qw_fileio_list(e.io, meta_dir, count_files, &n));
-    ASSERT_EQ(n, 13);
+    ASSERT_EQ(n, 14);
     /* bounded: when every attempt loses, QW_CONFLICT and no orphan manifest */
     e.cat.inject = 100;
     o.max_attempts = 2;
@@ -337,7 +340,7 @@ TEST(ice_append_conflict_retry_keeps_all_files)
     ASSERT_EQ(res.attempts, 2);
     n = 0;
     ASSERT_OK(qw_fileio_list(e.io, meta_dir, count_files, &n));
-    ASSERT_EQ(n, 13 + 2 * 3); /* only the two rivals' commits */
+    ASSERT_EQ(n, 14 + 2 * 3); /* only the two rivals' commits */
     e.cat.inject = 0;
     qw_free(f);
     env_fini(&e);
@@ -598,5 +601,218 @@ TEST(ice_e2e_table)
         char cmd[300];
         snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
         ASSERT_EQ(system(cmd), 0);
+    }
+}
+
+/* ---- snapshot expiry and bounded metadata ---- */
+
+static int64_t lease_since_ms; /* 0: no lease */
+static qw_err mc_leases(void *ctx, const char *ns, const char *table,
+                        int (*fn)(void *, const char *, int64_t, int64_t), void *fctx)
+{
+    (void)ctx, (void)ns, (void)table;
+    if (lease_since_ms)
+        fn(fctx, "test-writer", lease_since_ms, qw_now_wall_ns() / 1000000);
+    return QW_OK;
+}
+
+static int count_suffix(const char *dir, const char *suffix)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "ls %s | grep -c -e '%s$'", dir, suffix);
+    FILE *p = popen(cmd, "r");
+    int n = -1;
+    if (p) {
+        if (fscanf(p, "%d", &n) != 1)
+            n = -1;
+        pclose(p);
+    }
+    return n;
+}
+
+/* n appends of one file each at now_ms = t0, t0 + 1000, ... */
+static void appends(env *e, int n, int64_t t0, int64_t *ids)
+{
+    qw_ice_data_file f;
+    for (int k = 0; k < n; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "x%lld-%d", (long long)t0, k);
+        one_file(&f, name, 18734, 5);
+        qw_ice_append_opts o = {.now_ms = t0 + 1000 * k};
+        qw_ice_commit_result r;
+        ASSERT_OK(qw_ice_append(&e->ops, e->io, "quotewatch", "raw_trades", &f, 1, &o, &r));
+        if (ids)
+            ids[k] = r.snapshot_id;
+    }
+}
+
+TEST(ice_expire_select_age_and_retain_last)
+{
+    env e;
+    env_init(&e);
+    int64_t ids[6];
+    appends(&e, 6, 1000000, ids); /* timestamps 1000000 .. 1005000 */
+    qw_ice_meta *m;
+    char loc[QW_ICE_LOC_MAX];
+    ASSERT_OK(qw_ice_load_table(&e.ops, e.io, "quotewatch", "raw_trades", &m, loc, sizeof loc));
+    uint8_t x[6];
+    qw_err err;
+    qw_ice_snapshot s3; /* commit times never go back: read them */
+    ASSERT_OK(qw_ice_meta_snapshot_at(m, 3, &s3));
+    int64_t cut = s3.timestamp_ms;
+    /* older than the fourth: the first three expire (last 1 kept anyway) */
+    ASSERT_EQ(qw_ice_expire_select(m, cut, 1, x, &err), 3);
+    ASSERT_OK(err);
+    ASSERT_TRUE(x[0] && x[1] && x[2] && !x[3] && !x[4] && !x[5]);
+    /* retain the last 5: only the first */
+    ASSERT_EQ(qw_ice_expire_select(m, cut, 5, x, &err), 1);
+    ASSERT_TRUE(x[0] && !x[1]);
+    /* everything old: all but the current one */
+    ASSERT_EQ(qw_ice_expire_select(m, INT64_MAX, 1, x, &err), 5);
+    ASSERT_TRUE(!x[5]);
+    /* nothing old enough */
+    ASSERT_EQ(qw_ice_expire_select(m, 0, 1, x, &err), 0);
+    qw_ice_meta_free(m);
+    env_fini(&e);
+}
+
+TEST(ice_expire_commits_then_deletes_only_unreferenced_unleased)
+{
+    env e;
+    env_init(&e);
+    e.ops.leases = mc_leases;
+    int64_t now = qw_now_wall_ns() / 1000000;
+    appends(&e, 8, now - 100000, NULL);
+    char mdir[128];
+    snprintf(mdir, sizeof mdir, "%s/quotewatch/raw_trades/metadata", e.dir);
+    ASSERT_EQ(count_suffix(mdir, "snap-.*avro"), 8);
+
+    /* a live lease from before the files: the commit happens, every
+     * deletable list is kept (a commit in progress may reference it) */
+    lease_since_ms = now - 60000;
+    qw_ice_meta *m;
+    char loc[QW_ICE_LOC_MAX];
+    qw_ice_snapshot s4;
+    ASSERT_OK(qw_ice_load_table(&e.ops, e.io, "quotewatch", "raw_trades", &m, loc, sizeof loc));
+    ASSERT_OK(qw_ice_meta_snapshot_at(m, 4, &s4));
+    qw_ice_meta_free(m);
+    qw_ice_expire_opts o = {.older_than_ms = s4.timestamp_ms, .retain_last = 1, .remove = 1};
+    qw_ice_expire_result r;
+    char eb[256];
+    ASSERT_OK(
+        qw_ice_expire(&e.ops, e.io, "quotewatch", "raw_trades", &o, NULL, NULL, &r, eb, sizeof eb));
+    ASSERT_EQ(r.snapshots_expired, 4); /* the first four */
+    ASSERT_EQ(r.snapshots_kept, 4);
+    ASSERT_EQ(r.lists + r.manifests + r.data_files, 0);
+    ASSERT_EQ(r.leased, 4);
+    ASSERT_EQ(r.prot.live, 1);
+    ASSERT_EQ(count_suffix(mdir, "snap-.*avro"), 8);
+
+    /* no lease, and a clock 60 s ahead: the lists of the now expired
+     * snapshots go; manifests (the current snapshot lists them all) stay */
+    lease_since_ms = 0;
+    qw_ice_expire_opts o2 = {
+        .older_than_ms = INT64_MAX, .retain_last = 2, .remove = 1, .now_ms = now + 60000};
+    ASSERT_OK(qw_ice_expire(&e.ops, e.io, "quotewatch", "raw_trades", &o2, NULL, NULL, &r, eb,
+                            sizeof eb));
+    ASSERT_EQ(r.snapshots_expired, 2);
+    ASSERT_EQ(r.lists, 2);
+    ASSERT_EQ(r.manifests + r.data_files + r.leased, 0);
+    ASSERT_EQ(count_suffix(mdir, "snap-.*avro"), 6); /* 4 from the leased run remain: orphans */
+    ASSERT_EQ(count_suffix(mdir, "-m0.avro"), 8);
+
+    ASSERT_OK(qw_ice_load_table(&e.ops, e.io, "quotewatch", "raw_trades", &m, loc, sizeof loc));
+    ASSERT_STREQ(loc, r.metadata_location);
+    ASSERT_EQ(qw_ice_meta_nsnapshots(m), 2);
+    ASSERT_EQ(qw_ice_meta_snapshot_log_len(m), 2);
+    qw_ice_scan sc;
+    ASSERT_OK(qw_ice_scan_plan(e.io, m, -1, &sc, eb, sizeof eb));
+    ASSERT_EQ(sc.ndata_files, 8); /* every committed row is still there */
+    qw_ice_scan_free(&sc);
+    /* version-hint.text names the current metadata file */
+    char hint[256];
+    snprintf(hint, sizeof hint, "%s/version-hint.text", mdir);
+    uint8_t *txt;
+    size_t len;
+    ASSERT_OK(qw_fileio_read(e.io, hint, 4096, &txt, &len));
+    ASSERT_TRUE(len > 6 && strstr(loc, (char *)txt) != NULL);
+    ASSERT_TRUE(strstr((char *)txt, ".metadata.json") == NULL);
+    qw_free(txt);
+    qw_ice_meta_free(m);
+
+    /* a dry run changes nothing; nothing left to expire */
+    qw_ice_expire_opts o3 = {.older_than_ms = INT64_MAX, .retain_last = 2, .now_ms = now + 60000};
+    ASSERT_OK(qw_ice_expire(&e.ops, e.io, "quotewatch", "raw_trades", &o3, NULL, NULL, &r, eb,
+                            sizeof eb));
+    ASSERT_EQ(r.snapshots_expired, 0);
+    ASSERT_EQ(r.metadata_location[0], 0);
+    o3.retain_last = 1; /* would expire one, deletes nothing */
+    ASSERT_OK(qw_ice_expire(&e.ops, e.io, "quotewatch", "raw_trades", &o3, NULL, NULL, &r, eb,
+                            sizeof eb));
+    ASSERT_EQ(r.snapshots_expired, 1);
+    ASSERT_EQ(r.lists, 1);
+    ASSERT_EQ(r.metadata_location[0], 0);
+    ASSERT_EQ(count_suffix(mdir, "snap-.*avro"), 6);
+    env_fini(&e);
+}
+
+TEST(ice_expire_retries_after_a_rival_commit)
+{
+    env e;
+    env_init(&e);
+    int64_t now = qw_now_wall_ns() / 1000000;
+    appends(&e, 4, now - 100000, NULL);
+    e.cat.inject = 1; /* a rival append lands between our load and our CAS */
+    qw_ice_expire_opts o = {
+        .older_than_ms = INT64_MAX, .retain_last = 1, .remove = 1, .now_ms = now + 60000};
+    qw_ice_expire_result r;
+    char eb[256];
+    ASSERT_OK(
+        qw_ice_expire(&e.ops, e.io, "quotewatch", "raw_trades", &o, NULL, NULL, &r, eb, sizeof eb));
+    ASSERT_EQ(r.attempts, 2);
+    qw_ice_meta *m;
+    char loc[QW_ICE_LOC_MAX];
+    ASSERT_OK(qw_ice_load_table(&e.ops, e.io, "quotewatch", "raw_trades", &m, loc, sizeof loc));
+    ASSERT_EQ(qw_ice_meta_nsnapshots(m), 1);
+    qw_ice_scan sc;
+    ASSERT_OK(qw_ice_scan_plan(e.io, m, -1, &sc, eb, sizeof eb));
+    ASSERT_EQ(sc.ndata_files, 5); /* 4 + the rival's: nothing lost */
+    qw_ice_scan_free(&sc);
+    qw_ice_meta_free(m);
+    env_fini(&e);
+}
+
+TEST(ice_metadata_log_bounded_and_old_files_deleted)
+{
+    for (int del = 0; del < 2; del++) {
+        env e;
+        env_init(&e);
+        qw_ice_schema s;
+        qw_ice_spec sp;
+        schema(&s, &sp);
+        qw_ice_kv props[] = {
+            {"write.metadata.previous-versions-max", "3"},
+            {"write.metadata.delete-after-commit.enabled", del ? "true" : "false"}};
+        char location[128], loc[QW_ICE_LOC_MAX], mdir[128];
+        snprintf(location, sizeof location, "file://%s/quotewatch/labels", e.dir);
+        snprintf(mdir, sizeof mdir, "%s/quotewatch/labels/metadata", e.dir);
+        ASSERT_OK(qw_ice_create_table(&e.ops, e.io, "quotewatch", "labels", location, &s, &sp,
+                                      props, 2, loc, sizeof loc));
+        qw_ice_data_file f;
+        for (int k = 0; k < 6; k++) {
+            char name[16];
+            snprintf(name, sizeof name, "l%d", k);
+            one_file(&f, name, 18734, 3);
+            ASSERT_OK(qw_ice_append(&e.ops, e.io, "quotewatch", "labels", &f, 1, NULL, NULL));
+        }
+        qw_ice_meta *m;
+        ASSERT_OK(qw_ice_load_table(&e.ops, e.io, "quotewatch", "labels", &m, loc, sizeof loc));
+        ASSERT_EQ(qw_ice_meta_metadata_log_len(m), 3);
+        ASSERT_EQ(qw_ice_meta_snapshot_log_len(m), 6);
+        ASSERT_TRUE(strstr(loc, "/00006-") != NULL);
+        qw_ice_meta_free(m);
+        /* versions 3, 4, 5 in the log + 6 current; 0..2 deleted only when enabled */
+        ASSERT_EQ(count_suffix(mdir, ".metadata.json"), del ? 4 : 7);
+        env_fini(&e);
     }
 }
