@@ -816,3 +816,104 @@ TEST(ice_metadata_log_bounded_and_old_files_deleted)
         env_fini(&e);
     }
 }
+
+/* An overwrite (as compaction or another engine would commit: a snapshot
+ * whose list names only a new manifest) makes the older manifests and
+ * data files unreferenced once the snapshots that listed them expire;
+ * files the kept snapshot still lists stay. */
+TEST(ice_expire_deletes_replaced_manifests_and_data_files)
+{
+    env e;
+    env_init(&e);
+    e.ops.leases = mc_leases;
+    lease_since_ms = 0;
+    char ddir[128], mdir[128];
+    snprintf(ddir, sizeof ddir, "%s/quotewatch/raw_trades/data", e.dir);
+    snprintf(mdir, sizeof mdir, "%s/quotewatch/raw_trades/metadata", e.dir);
+    qw_ice_data_file f[3];
+    for (int k = 0; k < 3; k++) { /* three appends of a real file each */
+        one_file(&f[k], "x", 18734, 4);
+        snprintf(f[k].path, sizeof f[k].path, "file://%s/a%d.parquet", ddir, k);
+        ASSERT_OK(qw_fileio_write(e.io, f[k].path, "PAR1", 4));
+        f[k].file_size_in_bytes = 4;
+        ASSERT_OK(qw_ice_append(&e.ops, e.io, "quotewatch", "raw_trades", &f[k], 1, NULL, NULL));
+    }
+    /* the overwrite: file a2 kept, a3 new, in one new manifest */
+    qw_ice_meta *m;
+    char loc[QW_ICE_LOC_MAX], list[QW_ICE_LOC_MAX], man[QW_ICE_LOC_MAX], nloc[QW_ICE_LOC_MAX];
+    ASSERT_OK(qw_ice_load_table(&e.ops, e.io, "quotewatch", "raw_trades", &m, loc, sizeof loc));
+    qw_ice_data_file nf[2];
+    nf[0] = f[2];
+    one_file(&nf[1], "x", 18734, 8);
+    snprintf(nf[1].path, sizeof nf[1].path, "file://%s/a3.parquet", ddir);
+    ASSERT_OK(qw_fileio_write(e.io, nf[1].path, "PAR1", 4));
+    nf[1].file_size_in_bytes = 4;
+    int64_t sid = 777, seq = m->last_sequence_number + 1;
+    uint8_t *bytes;
+    size_t len;
+    snprintf(man, sizeof man, "file://%s/over-m0.avro", mdir);
+    ASSERT_OK(qw_ice_manifest_write(m, sid, nf, 2, &bytes, &len));
+    ASSERT_OK(qw_fileio_write(e.io, man, bytes, len));
+    qw_free(bytes);
+    qw_ice_manifest_file mf;
+    ASSERT_OK(qw_ice_manifest_summarize(m, sid, nf, 2, &mf));
+    snprintf(mf.path, sizeof mf.path, "%s", man);
+    mf.length = (int64_t)len;
+    mf.sequence_number = mf.min_sequence_number = seq;
+    snprintf(list, sizeof list, "file://%s/snap-777-0-over.avro", mdir);
+    ASSERT_OK(qw_ice_manifest_list_write(sid, m->current_snapshot_id, seq, &mf, 1, &bytes, &len));
+    ASSERT_OK(qw_fileio_write(e.io, list, bytes, len));
+    qw_free(bytes);
+    char *text;
+    ASSERT_OK(qw_ice_meta_dump(m, &text, &len));
+    json_t *r = json_loads(text, 0, NULL);
+    qw_free(text);
+    ASSERT_TRUE(r != NULL);
+    json_array_append_new(
+        json_object_get(r, "snapshots"),
+        json_pack("{s:I, s:I, s:I, s:I, s:{s:s}, s:s, s:i}", "snapshot-id", (json_int_t)sid,
+                  "parent-snapshot-id", (json_int_t)m->current_snapshot_id, "sequence-number",
+                  (json_int_t)seq, "timestamp-ms", (json_int_t)(m->last_updated_ms + 1), "summary",
+                  "operation", "overwrite", "manifest-list", list, "schema-id", 0));
+    json_object_set_new(r, "current-snapshot-id", json_integer(sid));
+    json_object_set_new(r, "last-sequence-number", json_integer(seq));
+    json_object_set_new(json_object_get(r, "refs"), "main",
+                        json_pack("{s:I, s:s}", "snapshot-id", (json_int_t)sid, "type", "branch"));
+    snprintf(nloc, sizeof nloc, "file://%s/00004-over.metadata.json", mdir);
+    char *out = json_dumps(r, 0);
+    ASSERT_OK(qw_fileio_write(e.io, nloc, out, strlen(out)));
+    free(out);
+    json_decref(r);
+    qw_ice_meta_free(m);
+    ASSERT_OK(e.ops.commit(e.ops.ctx, "quotewatch", "raw_trades", loc, nloc));
+
+    qw_ice_expire_opts o = {.older_than_ms = INT64_MAX,
+                            .retain_last = 1,
+                            .remove = 1,
+                            .now_ms = qw_now_wall_ns() / 1000000 + 60000};
+    qw_ice_expire_result res;
+    char eb[256];
+    ASSERT_OK(qw_ice_expire(&e.ops, e.io, "quotewatch", "raw_trades", &o, NULL, NULL, &res, eb,
+                            sizeof eb));
+    ASSERT_EQ(res.snapshots_expired, 3);
+    ASSERT_EQ(res.lists, 3);
+    ASSERT_EQ(res.manifests, 3);  /* the three append manifests */
+    ASSERT_EQ(res.data_files, 2); /* a0, a1; a2 is in the kept manifest */
+    ASSERT_TRUE(res.bytes > 8);   /* 2 data files of 4 bytes + manifests + lists */
+    char p[256];
+    for (int k = 0; k < 4; k++) {
+        snprintf(p, sizeof p, "%s/a%d.parquet", ddir, k);
+        ASSERT_EQ(qw_fileio_exists(e.io, p), k < 2 ? QW_NOT_FOUND : QW_OK);
+    }
+    ASSERT_EQ(qw_fileio_exists(e.io, man), QW_OK);
+    ASSERT_EQ(qw_fileio_exists(e.io, list), QW_OK);
+    ASSERT_EQ(count_suffix(mdir, "-m0.avro"), 1);
+    ASSERT_OK(qw_ice_load_table(&e.ops, e.io, "quotewatch", "raw_trades", &m, loc, sizeof loc));
+    qw_ice_scan sc;
+    ASSERT_OK(qw_ice_scan_plan(e.io, m, -1, &sc, eb, sizeof eb));
+    ASSERT_EQ(sc.ndata_files, 2);
+    ASSERT_EQ(sc.data_records, 12);
+    qw_ice_scan_free(&sc);
+    qw_ice_meta_free(m);
+    env_fini(&e);
+}
