@@ -4,7 +4,9 @@
  *   LEASES   qw_ice_protected_since, BEFORE the table is read (as orphans)
  *   LOAD     parent P
  *   SELECT   refs' snapshots, last N ancestors of each branch, snapshots
- *            not older than the cutoff: kept; the rest expire
+ *            not older than the cutoff (never later than the oldest live
+ *            lease: a writer retrying an unknown outcome looks for its
+ *            snapshot): kept; the rest expire
  *   METADATA P minus the expired snapshots; snapshot-log without them (and,
  *            as Java, without any entry before an expired one); statistics
  *            of expired snapshots dropped; metadata-log += P (bounded)
@@ -475,6 +477,13 @@ qw_err qw_ice_expire(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *n
                 : (int)qw__ice_prop_int(root, "history.expire.min-snapshots-to-keep", 1);
         if (res->retain_last < 1)
             res->retain_last = 1;
+        /* a live writer whose commit outcome was unknown retries with the
+         * same snapshot id and looks for it in the table (landed_before):
+         * a snapshot committed since the oldest live lease must stay, or
+         * the retry would commit its rows twice */
+        res->lease_limited = res->prot.live && res->prot.since_ms < res->older_than_ms;
+        if (res->lease_limited)
+            res->older_than_ms = res->prot.since_ms;
         size_t n = qw_ice_meta_nsnapshots(p);
         uint8_t *expire = qw_malloc(n ? n : 1);
         if (!expire) {

@@ -396,7 +396,9 @@ qw_err qw_ice_orphans(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *
  * Iceberg's ExpireSnapshots: a snapshot is kept when a ref (branch or tag)
  * points at it, when it is among the last retain_last ancestors of a
  * branch head (main: the current snapshot), or when it is not older than
- * older_than_ms; every other snapshot expires. The new metadata (snapshots,
+ * older_than_ms (moved back to the oldest live commit lease's horizon: a
+ * writer retrying an unknown outcome looks its snapshot up); every other
+ * snapshot expires. The new metadata (snapshots,
  * snapshot-log and statistics trimmed, refs unchanged, metadata-log += the
  * parent) is committed through the catalog CAS, re-planned on the new
  * parent after a conflict. THEN the manifest lists, manifests and data
@@ -422,8 +424,9 @@ typedef struct qw_ice_expire_result {
     size_t leased;                       /* deletable but protected by a lease: kept */
     size_t remove_failed;
     int attempts;
-    int64_t older_than_ms;                  /* the cutoff used */
-    int retain_last;                        /* the count used */
+    int64_t older_than_ms; /* the cutoff used */
+    int lease_limited;     /* the cutoff was moved back to the oldest live lease's horizon */
+    int retain_last;       /* the count used */
     char metadata_location[QW_ICE_LOC_MAX]; /* the committed metadata ("" if none) */
     qw_ice_protection prot;
 } qw_ice_expire_result;

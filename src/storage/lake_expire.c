@@ -69,11 +69,12 @@ qw_err qw_lake_admin_expire(qw_lake_admin *L, const qw_lake_expire_opts *o, cons
         size_t nf = r.lists + r.manifests + r.data_files;
         fprintf(s->out,
                 "%s: %s %zu snapshot(s), kept %zu (before %s, retain last %d); %s %zu file(s): "
-                "%zu manifest list(s), %zu manifest(s), %zu data file(s), %llu bytes%s\n",
+                "%zu manifest list(s), %zu manifest(s), %zu data file(s), %llu bytes%s%s\n",
                 table, o->dry_run ? "would expire" : "expired", r.snapshots_expired,
                 r.snapshots_kept, when, r.retain_last, o->dry_run ? "would delete" : "deleted", nf,
                 r.lists, r.manifests, r.data_files, (unsigned long long)r.bytes,
-                r.attempts > 1 ? " (after a commit conflict)" : "");
+                r.attempts > 1 ? " (after a commit conflict)" : "",
+                r.lease_limited ? " (cutoff moved back to the oldest live commit lease)" : "");
         if (r.leased)
             fprintf(s->out,
                     "%s: %zu file(s) kept: a commit in progress may reference them (%zu live "
