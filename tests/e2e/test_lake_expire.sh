@@ -40,7 +40,7 @@ old_snaps=$("$QW_BIN" lake tables --warehouse "$W/live" | awk '$1 == "raw_orderb
 commits=$(jq_py "$T/p.json" 'd["persistence"]["commits"]')
 ob=$(snapshots raw_orderbook)
 echo "commits $commits, raw_orderbook snapshots $ob, metadata $(meta_bytes raw_orderbook) bytes"
-(( commits >= 200 && ob >= 150 )) || die "too few commits ($commits, raw_orderbook $ob)"
+(( commits >= 150 && ob >= 120 )) || die "too few commits ($commits, raw_orderbook $ob)"
 nmeta=$(ls "$WH/quotewatch/raw_orderbook/metadata/" | grep -c '\.metadata\.json$')
 (( nmeta == 101 )) || die "metadata files: $nmeta, want 101 (100 in the log + current)"
 hint=$(cat "$WH/quotewatch/raw_orderbook/metadata/version-hint.text")
