@@ -345,6 +345,8 @@ qw_err qw_config_load(qw_config *c, char **envp, int argc, char **argv)
     if (c->cmd == QW_CMD_LAKE && c->nfiles == 0)
         return fail(
             c, "lake: expected tables|describe TABLE|scan TABLE|clean-orphans|register|expire");
+    if (c->sub == QW_SUB_LAKE_EXPIRE && c->before_ns && c->older_than_set)
+        return fail(c, "lake expire: give --older-than or --before, not both");
     if ((c->tls_cert[0] != 0) != (c->tls_key[0] != 0))
         return fail(c, "--tls-cert and --tls-key go together");
     return QW_OK;

@@ -328,7 +328,7 @@ static const qw_flag table[] = {
      .help = "report what would be deleted (expire: and expired), change nothing"},
     {"--older-than", NULL, QW_FT_CUSTOM, F(older_than_s), .set = set_duration, .min = 0,
      .max = 1e10, .subs = CLEAN | EXPIRE, .metavar = "DURATION", .unit = "seconds",
-     .def = "600 (expire: the table's history.expire.max-snapshot-age-ms, 5d)", .example = "10m",
+     .def = "600 (expire: the table's history.expire.max-snapshot-age-ms)", .example = "10m",
      .help = "clean-orphans: only files older than this (protects writers of older releases); "
              "expire: snapshots older than this. Seconds, or with s|m|h|d"},
     {"--before", NULL, QW_FT_CUSTOM, F(before_ns), .set = set_time, .subs = EXPIRE, .metavar = "T",

@@ -185,6 +185,9 @@ TEST(config_older_than_durations)
     qw_config c;
     ASSERT_EQ(load(&c, env, 3, a), QW_OK);
     ASSERT_TRUE(!c.older_than_set && c.older_than_s == 600);
+    char *both[] = {
+        "qw", "lake", "expire", "--older-than", "1d", "--before", "2021-04-18T00:00:00Z", NULL};
+    ASSERT_EQ(load(&c, env, 7, both), QW_INVAL);
 }
 
 TEST(config_every_flag_parses_where_accepted_only)
