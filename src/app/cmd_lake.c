@@ -1,6 +1,7 @@
 /* cmd_lake.c: `quotewatch lake tables | describe TABLE | scan TABLE
  * [--limit N] [--products ...] [--since T] [--until T] | clean-orphans
- * [--dry-run] [--older-than S]` -- inspection of the Iceberg lake
+ * [--dry-run] [--older-than S] | register | expire [flags]` -- inspection
+ * and upkeep of the Iceberg lake
  * (docs/TABLES.md). Argument handling only: listing, describing, scanning
  * and the orphan search are storage/lake_admin.h. */
 #define QW_MODULE "lake"
@@ -14,7 +15,9 @@
 
 static const char usage[] =
     "quotewatch lake: expected tables | describe TABLE | scan TABLE "
-    "[--limit N] | clean-orphans [--dry-run] [--older-than S] | register [TABLE...]\n";
+    "[--limit N] | clean-orphans [--dry-run] [--older-than S] | register [TABLE...] | expire "
+    "[--older-than D|--before T] [--retain-last N] [--table T] "
+    "[--dry-run]\n";
 
 static qw_err scan(qw_lake_admin *L, const qw_config *cfg, const char *table, const qw_lake_sink *s)
 {
@@ -58,7 +61,15 @@ int qw_cmd_lake(const qw_config *cfg)
         e = qw_lake_admin_describe(L, cfg->files[1], &s);
     else if (strcmp(action, "clean-orphans") == 0)
         e = qw_lake_admin_clean_orphans(L, !cfg->dry_run, cfg->older_than_s, &s);
-    else if (strcmp(action, "register") == 0)
+    else if (strcmp(action, "expire") == 0) {
+        qw_lake_expire_opts o = {.table = cfg->table,
+                                 .before_ns = cfg->before_ns,
+                                 .older_than_s = cfg->older_than_s,
+                                 .older_than_set = cfg->older_than_set,
+                                 .retain_last = cfg->retain_last,
+                                 .dry_run = cfg->dry_run};
+        e = qw_lake_admin_expire(L, &o, &s);
+    } else if (strcmp(action, "register") == 0)
         e = qw_lake_admin_register(L, cfg->files + 1, cfg->nfiles - 1, &s);
     else {
         fputs(usage, stderr);

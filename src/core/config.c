@@ -193,6 +193,8 @@ static unsigned lake_action(const char *a)
         return QW_SUB_LAKE_CLEAN;
     if (strcmp(a, "register") == 0)
         return QW_SUB_LAKE_REGISTER;
+    if (strcmp(a, "expire") == 0)
+        return QW_SUB_LAKE_EXPIRE;
     return 0;
 }
 
@@ -286,7 +288,7 @@ qw_err qw_config_load(qw_config *c, char **envp, int argc, char **argv)
                 if (!(c->sub = lake_action(a)))
                     return fail(c,
                                 "lake: unknown action '%s' (expected tables|describe "
-                                "TABLE|scan TABLE|clean-orphans|register [TABLE])",
+                                "TABLE|scan TABLE|clean-orphans|register [TABLE]|expire)",
                                 a);
                 for (size_t k = 0; k < nseen; k++)
                     if (!(seen[k]->subs & c->sub))
@@ -355,7 +357,10 @@ qw_err qw_config_load(qw_config *c, char **envp, int argc, char **argv)
     if (c->cmd == QW_CMD_SIM && !c->synthetic && c->nfiles == 0)
         return fail(c, "sim: no input (FILE... or --synthetic)");
     if (c->cmd == QW_CMD_LAKE && c->nfiles == 0)
-        return fail(c, "lake: expected tables|describe TABLE|scan TABLE|clean-orphans|register");
+        return fail(
+            c, "lake: expected tables|describe TABLE|scan TABLE|clean-orphans|register|expire");
+    if (c->sub == QW_SUB_LAKE_EXPIRE && c->before_ns && c->older_than_set)
+        return fail(c, "lake expire: give --older-than or --before, not both");
     if ((c->tls_cert[0] != 0) != (c->tls_key[0] != 0))
         return fail(c, "--tls-cert and --tls-key go together");
     return QW_OK;

@@ -98,8 +98,13 @@ typedef struct qw_config {
     int zstd_level;      /* Parquet ZSTD level 1..19 (default 1) */
     int int_delta;       /* Parquet int64 columns: DELTA_BINARY_PACKED (default) or PLAIN */
     long limit;          /* lake scan: rows to print (default 20) */
-    int dry_run;         /* lake clean-orphans: list only */
-    double older_than_s; /* lake clean-orphans: only files older than this (default 600) */
+    int dry_run;         /* lake clean-orphans / expire: list only */
+    double older_than_s; /* lake clean-orphans: only files older than this (default 600);
+                            lake expire: snapshots older than this */
+    int older_than_set;  /* --older-than given (expire: else the table property) */
+    int64_t before_ns;   /* lake expire --before: snapshots before T (0: not given) */
+    int retain_last;     /* lake expire: keep the last N (0: the table property) */
+    char table[64];      /* lake expire --table: one table (empty: all four) */
     /* backtest (docs/BACKTEST.md): the grid is horizons x thresholds x alphas */
     int64_t bt_horizon_ns[QW_CONFIG_MAX_GRID];
     size_t bt_nhorizons;

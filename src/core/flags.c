@@ -229,6 +229,35 @@ static qw_err set_window(qw_config *c, const qw_flag *f, const char *s)
     return QW_OK;
 }
 
+/* A duration: seconds, or a number with s, m, h or d ("90", "10m", "5d"). */
+static qw_err set_duration(qw_config *c, const qw_flag *f, const char *s)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end), mul = 1;
+    if (errno || end == s)
+        return fail(c, "%s: expected seconds or a duration (90, 10m, 12h, 5d), got '%s'", f->name,
+                    s);
+    if (*end && !end[1]) {
+        switch (*end) {
+        case 's': mul = 1; break;
+        case 'm': mul = 60; break;
+        case 'h': mul = 3600; break;
+        case 'd': mul = 86400; break;
+        default: mul = 0; break;
+        }
+    } else if (*end) {
+        mul = 0;
+    }
+    if (!mul || !(v >= f->min && v * mul <= f->max))
+        return fail(c, "%s: expected seconds or a duration (90, 10m, 12h, 5d) up to %g s, got '%s'",
+                    f->name, f->max, s);
+    v *= mul;
+    memcpy((char *)c + f->off, &v, sizeof v);
+    c->older_than_set = 1;
+    return QW_OK;
+}
+
 static const qw_flag_choice feed_choices[] = {{"advanced", 0}, {"exchange", 1}, {NULL, 0}};
 static const qw_flag_choice comp_choices[] = {{"zstd", QW_COMP_ZSTD},
                                               {"snappy", QW_COMP_SNAPPY},
@@ -244,6 +273,7 @@ static const qw_flag_choice enc_choices[] = {{"delta", 1}, {"plain", 0}, {NULL, 
 #define LAKE QW_SUB_LAKE
 #define SCAN QW_SUB_LAKE_SCAN
 #define CLEAN QW_SUB_LAKE_CLEAN
+#define EXPIRE QW_SUB_LAKE_EXPIRE
 #define STORE (LIVE | REPLAY)
 #define BT QW_SUB_BACKTEST
 
@@ -386,11 +416,21 @@ static const qw_flag table[] = {
     /* lake */
     {"--limit", NULL, QW_FT_INT, F(limit), .min = 0, .max = 1000000000, .subs = SCAN,
      .metavar = "N", .example = "5", .help = "rows to print (0 = all)"},
-    {"--dry-run", NULL, QW_FT_BOOL, F(dry_run), .ival = 1, .subs = CLEAN, .def = "off",
-     .help = "list orphan files, delete nothing"},
-    {"--older-than", NULL, QW_FT_DOUBLE, F(older_than_s), .min = 0, .max = 1e9, .subs = CLEAN,
-     .metavar = "S", .unit = "seconds", .example = "0",
-     .help = "only files older than S seconds (protects running writers)"},
+    {"--dry-run", NULL, QW_FT_BOOL, F(dry_run), .ival = 1, .subs = CLEAN | EXPIRE, .def = "off",
+     .help = "report what would be deleted (expire: and expired), change nothing"},
+    {"--older-than", NULL, QW_FT_CUSTOM, F(older_than_s), .set = set_duration, .min = 0,
+     .max = 1e10, .subs = CLEAN | EXPIRE, .metavar = "DURATION", .unit = "seconds",
+     .def = "600 (expire: the table's history.expire.max-snapshot-age-ms)", .example = "10m",
+     .help = "clean-orphans: only files older than this (protects writers of older releases); "
+             "expire: snapshots older than this. Seconds, or with s|m|h|d"},
+    {"--before", NULL, QW_FT_CUSTOM, F(before_ns), .set = set_time, .subs = EXPIRE, .metavar = "T",
+     .def = "none", .example = "2021-04-18T00:00:00Z",
+     .help = "expire snapshots committed before T (RFC 3339 UTC; instead of --older-than)"},
+    {"--retain-last", NULL, QW_FT_INT, F(retain_last), .min = 1, .max = 100000000, .subs = EXPIRE,
+     .metavar = "N", .def = "the table's history.expire.min-snapshots-to-keep, 1", .example = "10",
+     .help = "always keep the last N snapshots of each branch"},
+    {"--table", NULL, QW_FT_STRING, F(table), .subs = EXPIRE, .metavar = "TABLE", .def = "all four",
+     .example = "raw_trades", .help = "only this table"},
     /* backtest (docs/BACKTEST.md) */
     {"--report-json", NULL, QW_FT_STRING, F(report_json), .subs = BT, .metavar = "FILE",
      .def = "none (required)", .example = "r.json",
@@ -444,6 +484,7 @@ const char *qw_sub_name(unsigned sub)
     case QW_SUB_LAKE_SCAN: return "lake scan";
     case QW_SUB_LAKE_CLEAN: return "lake clean-orphans";
     case QW_SUB_LAKE_REGISTER: return "lake register";
+    case QW_SUB_LAKE_EXPIRE: return "lake expire";
     case QW_SUB_LAKE: return "lake";
     case QW_SUB_BACKTEST: return "backtest";
     default: return "?";

@@ -24,12 +24,13 @@ enum {
     QW_SUB_LAKE_SCAN = 1u << 5,
     QW_SUB_LAKE_CLEAN = 1u << 6,
     QW_SUB_LAKE_REGISTER = 1u << 7,
-    QW_SUB_BACKTEST = 1u << 8,
-    QW__SUB_COUNT = 9
+    QW_SUB_LAKE_EXPIRE = 1u << 8, /* the lake subcommands are contiguous bits */
+    QW_SUB_BACKTEST = 1u << 9,
+    QW__SUB_COUNT = 10
 };
 #define QW_SUB_LAKE                                                                                \
     (QW_SUB_LAKE_TABLES | QW_SUB_LAKE_DESCRIBE | QW_SUB_LAKE_SCAN | QW_SUB_LAKE_CLEAN |            \
-     QW_SUB_LAKE_REGISTER)
+     QW_SUB_LAKE_REGISTER | QW_SUB_LAKE_EXPIRE)
 #define QW_SUB_ALL (QW_SUB_LIVE | QW_SUB_REPLAY | QW_SUB_SIM | QW_SUB_LAKE | QW_SUB_BACKTEST)
 
 typedef enum {
@@ -70,8 +71,8 @@ const qw_flag *qw_flags(size_t *n);
 /* The row for "--name" (no "=value"), or NULL. */
 const qw_flag *qw_flag_find(const char *name);
 /* "live", "replay", "sim", "lake tables", "lake describe", "lake scan",
- * "lake clean-orphans", "lake register", "backtest" for one QW_SUB_* bit; "lake" for QW_SUB_LAKE.
- */
+ * "lake clean-orphans", "lake register", "lake expire", "backtest" for one QW_SUB_* bit;
+ * "lake" for QW_SUB_LAKE. */
 const char *qw_sub_name(unsigned sub);
 /* The default of f as --help shows it ("none" when empty). */
 void qw_flag_default(const qw_flag *f, char *buf, size_t cap);

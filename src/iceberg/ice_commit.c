@@ -53,7 +53,7 @@ qw_err qw_ice_load_table(const qw_ice_catalog_ops *cat, qw_fileio *io, const cha
     return e == QW_NOT_FOUND ? QW_CORRUPT : e;
 }
 
-static qw_err write_meta(qw_fileio *io, const qw_ice_meta *m, int version, char *loc, size_t cap)
+qw_err qw__ice_write_meta(qw_fileio *io, const qw_ice_meta *m, int version, char *loc, size_t cap)
 {
     char uuid[37];
     qw_ice_uuid(uuid);
@@ -139,7 +139,7 @@ qw_err qw_ice_create_table(const qw_ice_catalog_ops *cat, qw_fileio *io, const c
     if (e != QW_OK)
         return e;
     char loc[QW_ICE_LOC_MAX];
-    e = write_meta(io, m, 0, loc, sizeof(loc));
+    e = qw__ice_write_meta(io, m, 0, loc, sizeof(loc));
     qw_ice_meta_free(m);
     if (e != QW_OK)
         return e;
@@ -261,20 +261,13 @@ static qw_err next_meta(const qw_ice_meta *p, const char *parent_loc, int64_t sn
         slog = json_array();
         json_object_set_new(r, "snapshot-log", slog);
     }
-    json_t *mlog = json_object_get(r, "metadata-log");
-    if (!json_is_array(mlog)) {
-        mlog = json_array();
-        json_object_set_new(r, "metadata-log", mlog);
-    }
     if (!snap || json_array_append_new(snaps, snap) != 0) {
         json_decref(r);
         return QW_NOMEM;
     }
     json_array_append_new(slog, json_pack("{s:I, s:I}", "timestamp-ms", (json_int_t)ts,
                                           "snapshot-id", (json_int_t)snap_id));
-    json_array_append_new(mlog,
-                          json_pack("{s:I, s:s}", "timestamp-ms", (json_int_t)p->last_updated_ms,
-                                    "metadata-file", parent_loc));
+    qw__ice_metadata_log_push(r, p->last_updated_ms, parent_loc);
     json_object_set_new(r, "format-version", json_integer(2));
     json_object_set_new(r, "last-sequence-number", json_integer(seq));
     json_object_set_new(r, "last-updated-ms", json_integer(ts));
@@ -322,7 +315,7 @@ static qw_err parent_manifests(qw_fileio *io, const qw_ice_meta *p, qw_ice_manif
     return e;
 }
 
-static void backoff(int attempt, int base_ms)
+void qw__ice_backoff(int attempt, int base_ms)
 {
     int64_t ms = (int64_t)base_ms << (attempt < 7 ? attempt : 7);
     if (ms > 2000)
@@ -428,13 +421,9 @@ static qw_err one_attempt(attempt_ctx *a, int attempt)
     if (ts <= p->last_updated_ms)
         ts = p->last_updated_ms + 1; /* keep the logs ordered */
     e = next_meta(p, ploc, a->snap_id, seq, list, summary(p, a->files, a->n, a->o), ts, &nm);
-    int ver = qw_ice_metadata_version(ploc);
     if (e == QW_OK)
-        e = write_meta(
-            a->io, nm,
-            ver >= 0 ? ver + 1
-                     : (int)json_array_size(json_object_get(qw__ice_root(nm), "metadata-log")),
-            nloc, sizeof(nloc));
+        e = qw__ice_write_meta(a->io, nm, qw__ice_next_version(ploc, qw__ice_root(nm)), nloc,
+                               sizeof(nloc));
     if (e != QW_OK) {
         snprintf(res->err, sizeof(res->err), "write metadata: %s", qw_err_name(e));
         qw_fileio_remove(a->io, list);
@@ -445,6 +434,7 @@ static qw_err one_attempt(attempt_ctx *a, int attempt)
         res->snapshot_id = a->snap_id;
         res->sequence_number = seq;
         snprintf(res->metadata_location, sizeof(res->metadata_location), "%s", nloc);
+        qw__ice_after_commit(a->io, p, nm, nloc);
     } else if (e == QW_CONFLICT) {
         qw_fileio_remove(a->io, nloc); /* nobody can reference the loser's files */
         qw_fileio_remove(a->io, list);
@@ -497,7 +487,7 @@ qw_err qw_ice_append(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *n
             break;
         QW_LOG(INFO, "%s.%s: commit conflict (attempt %d of %d), retrying", ns, table, i + 1, max);
         if (i + 1 < max)
-            backoff(i, base);
+            qw__ice_backoff(i, base);
     }
     if (e != QW_OK)
         QW_LOG(WARN, "%s.%s: append failed after %d attempt(s): %s", ns, table, res->attempts,

@@ -37,6 +37,29 @@ qw_err qw__ice_meta_wrap(json_t *root, qw_ice_meta **out, char *err, size_t errl
 /* Snapshot object by id (borrowed) or NULL. */
 const json_t *qw__ice_snapshot_json(const qw_ice_meta *m, int64_t snapshot_id);
 
+/* Table property key of root as an integer (dflt when absent or not a
+ * decimal integer). */
+int64_t qw__ice_prop_int(const json_t *root, const char *key, int64_t dflt);
+/* Table property key of root is "true" (case-insensitive); dflt if absent. */
+int qw__ice_prop_bool(const json_t *root, const char *key, int dflt);
+/* metadata-log += {ts, loc}, then drop the oldest entries beyond
+ * write.metadata.previous-versions-max (default 100, at least 1), as
+ * Iceberg Java's TableMetadata.addPreviousFile. */
+void qw__ice_metadata_log_push(json_t *root, int64_t ts, const char *loc);
+/* Write m as <location>/metadata/<5-digit version>-<uuid>.metadata.json. */
+qw_err qw__ice_write_meta(qw_fileio *io, const qw_ice_meta *m, int version, char *loc, size_t cap);
+/* The version of the next metadata file after parent_loc (root: the new
+ * document, for parents whose name carries no version). */
+int qw__ice_next_version(const char *parent_loc, const json_t *root);
+/* After a successful swap from parent to next (at nloc): delete the
+ * metadata files that fell off the metadata-log when
+ * write.metadata.delete-after-commit.enabled is true, and rewrite
+ * <location>/metadata/version-hint.text. Best effort: failures are logged. */
+void qw__ice_after_commit(qw_fileio *io, const qw_ice_meta *parent, const qw_ice_meta *next,
+                          const char *nloc);
+/* Exponential backoff with jitter before retry attempt+1 (20 ms doubling, cap 2 s). */
+void qw__ice_backoff(int attempt, int base_ms);
+
 /* Iceberg JSON of a schema (struct) and of a spec's field array. */
 json_t *qw__ice_schema_json(const qw_ice_schema *s);
 json_t *qw__ice_spec_json(const qw_ice_spec *sp);

@@ -120,6 +120,9 @@ static int visit(void *ctx, const char *uri, uint64_t size)
     norm(uri, p, sizeof p);
     if (ref_has(v->refs, p))
         return 0;
+    const char *base = strrchr(p, '/');
+    if (strcmp(base ? base + 1 : p, "version-hint.text") == 0)
+        return 0; /* written after every commit (ice_upkeep.c), never referenced */
     qw_fileio_info fi;
     if (qw_fileio_stat(v->io, uri, &fi) != QW_OK) {
         if (v->res->prot.live) { /* age unknown: maybe the lease holder's */

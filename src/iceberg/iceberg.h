@@ -406,6 +406,57 @@ qw_err qw_ice_orphans(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *
                       const char *table, const qw_ice_orphan_opts *o, qw_ice_orphan_fn fn,
                       void *fctx, qw_ice_orphan_result *res, char *errbuf, size_t errlen);
 
+/* ---- snapshot expiry (ice_expire.c) ----
+ * Iceberg's ExpireSnapshots: a snapshot is kept when a ref (branch or tag)
+ * points at it, when it is among the last retain_last ancestors of a
+ * branch head (main: the current snapshot), or when it is not older than
+ * older_than_ms (moved back to the oldest live commit lease's horizon: a
+ * writer retrying an unknown outcome looks its snapshot up); every other
+ * snapshot expires. The new metadata (snapshots,
+ * snapshot-log and statistics trimmed, refs unchanged, metadata-log += the
+ * parent) is committed through the catalog CAS, re-planned on the new
+ * parent after a conflict. THEN the manifest lists, manifests and data
+ * files that only expired snapshots referenced are deleted, except files
+ * a live commit lease protects (qw_ice_protected_since, read before the
+ * table). A crash after the swap leaves orphans for clean-orphans; a
+ * crash before it changes nothing. */
+typedef struct qw_ice_expire_opts {
+    /* snapshots with timestamp-ms < this may expire; 0: now minus the
+     * table's history.expire.max-snapshot-age-ms (default 5 days) */
+    int64_t older_than_ms;
+    /* 0: the table's history.expire.min-snapshots-to-keep (default 1) */
+    int retain_last;
+    int remove;       /* 0: dry run: plan and count, commit and delete nothing */
+    int64_t now_ms;   /* 0: wall clock */
+    int max_attempts; /* CAS attempts, default 10 */
+} qw_ice_expire_opts;
+
+typedef struct qw_ice_expire_result {
+    size_t snapshots_expired, snapshots_kept;
+    size_t lists, manifests, data_files; /* deleted (dry run: deletable) */
+    uint64_t bytes;                      /* their size */
+    size_t leased;                       /* deletable but protected by a lease: kept */
+    size_t remove_failed;
+    int attempts;
+    int64_t older_than_ms; /* the cutoff used */
+    int lease_limited;     /* the cutoff was moved back to the oldest live lease's horizon */
+    int retain_last;       /* the count used */
+    char metadata_location[QW_ICE_LOC_MAX]; /* the committed metadata ("" if none) */
+    qw_ice_protection prot;
+} qw_ice_expire_result;
+
+/* The planning step alone: which of m's snapshots (document order) expire
+ * (expire[i] = 1) for the cutoff and count; returns how many. expire has
+ * qw_ice_meta_nsnapshots(m) entries. QW_NOMEM via *err. */
+size_t qw_ice_expire_select(const qw_ice_meta *m, int64_t older_than_ms, int retain_last,
+                            uint8_t *expire, qw_err *err);
+
+/* Called per deleted (or, dry run, deletable) file. */
+typedef void (*qw_ice_expire_fn)(void *ctx, const char *uri, uint64_t size, qw_err removed);
+qw_err qw_ice_expire(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *ns,
+                     const char *table, const qw_ice_expire_opts *o, qw_ice_expire_fn fn,
+                     void *fctx, qw_ice_expire_result *res, char *errbuf, size_t errlen);
+
 typedef struct qw_ice_append_opts {
     const qw_ice_kv *summary; /* extra snapshot summary properties */
     size_t nsummary;

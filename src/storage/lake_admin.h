@@ -69,4 +69,20 @@ qw_err qw_lake_admin_register(qw_lake_admin *L, const char *const *tables, size_
 qw_err qw_lake_admin_clean_orphans(qw_lake_admin *L, int remove, double older_than_s,
                                    const qw_lake_sink *s);
 
+/* `lake expire`: Iceberg snapshot expiry per table (iceberg.h,
+ * qw_ice_expire): the metadata without the expired snapshots is committed,
+ * then the manifest lists, manifests and data files only they referenced
+ * are deleted (not those a live commit lease protects). Prints "deleted
+ * PATH" ("deletable PATH" in a dry run) per file, a line per table and a
+ * total. The first error is returned after every table was tried. */
+typedef struct qw_lake_expire_opts {
+    const char *table;   /* NULL or "": all four */
+    int64_t before_ns;   /* cutoff; 0: older_than_s if set, else the table property */
+    double older_than_s; /* cutoff = now - this, when older_than_set */
+    int older_than_set;
+    int retain_last; /* 0: the table's history.expire.min-snapshots-to-keep */
+    int dry_run;
+} qw_lake_expire_opts;
+qw_err qw_lake_admin_expire(qw_lake_admin *L, const qw_lake_expire_opts *o, const qw_lake_sink *s);
+
 #endif

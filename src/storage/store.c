@@ -611,9 +611,15 @@ qw_err qw_store_open(qw_store **out, const qw_store_opts *o, qw_store_stats *sta
         qw_tbl_schema(&qw_tables[t], &sc);
         char loc[QW_ICE_LOC_MAX], tl[QW_ICE_LOC_MAX];
         snprintf(tl, sizeof tl, "%.900s/%s/%s", s->wh, QW_TBL_NS, qw_tables[t].name);
-        qw_ice_kv props[1] = {{"write.format.default", "parquet"}};
+        /* upkeep defaults (docs/STORAGE.md "Maintenance"): at one commit per
+         * 5 s a table makes ~17,000 snapshots a day */
+        qw_ice_kv props[] = {{"write.format.default", "parquet"},
+                             {"write.metadata.delete-after-commit.enabled", "true"},
+                             {"write.metadata.previous-versions-max", "100"},
+                             {"history.expire.max-snapshot-age-ms", "21600000"},
+                             {"history.expire.min-snapshots-to-keep", "1"}};
         e = qw_ice_create_table(&s->ops, s->io, QW_TBL_NS, qw_tables[t].name, tl, &sc, &spec, props,
-                                1, loc, sizeof loc);
+                                sizeof props / sizeof props[0], loc, sizeof loc);
         if (e == QW_EXISTS) {
             snprintf(errbuf, errlen,
                      "table %s.%s is not in the catalog, but %s holds its committed metadata "

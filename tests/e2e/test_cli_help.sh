@@ -5,7 +5,7 @@
 # environment variable is documented in docs/CLI.md; a flag given to a
 # subcommand that does not take it exits 2 naming both.
 . "$(dirname "$0")/lib.sh"
-SUBS=(live replay sim backtest "lake tables" "lake describe" "lake scan" "lake clean-orphans")
+SUBS=(live replay sim backtest "lake tables" "lake describe" "lake scan" "lake clean-orphans" "lake expire")
 help_argv() { # SUB -> the words before --help
   case "$1" in
     "lake scan") echo lake scan raw_trades ;;

@@ -146,6 +146,7 @@ static int argv_for(unsigned sub, const char *flag, const char *val, char **a)
     case QW_SUB_LAKE_CLEAN: a[n++] = "lake", a[n++] = "clean-orphans"; break;
     case QW_SUB_LAKE_REGISTER: a[n++] = "lake", a[n++] = "register"; break;
     case QW_SUB_BACKTEST: a[n++] = "backtest"; break;
+    case QW_SUB_LAKE_EXPIRE: a[n++] = "lake", a[n++] = "expire"; break;
     }
     a[n++] = (char *)flag;
     if (val)
@@ -164,6 +165,34 @@ static int argv_for(unsigned sub, const char *flag, const char *val, char **a)
         a[n++] = "--tls-cert", a[n++] = "c.pem";
     a[n] = NULL;
     return n;
+}
+
+TEST(config_older_than_durations)
+{
+    char *env[] = {NULL};
+    static const struct {
+        const char *v;
+        double s;
+        int ok;
+    } cases[] = {{"90", 90, 1}, {"1.5m", 90, 1}, {"12h", 43200, 1}, {"5d", 432000, 1}, {"0", 0, 1},
+                 {"10x", 0, 0}, {"-1", 0, 0},    {"", 0, 0},        {"5dd", 0, 0},     {"h", 0, 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *a[] = {"qw", "lake", "expire", "--older-than", (char *)cases[i].v, NULL};
+        qw_config c;
+        qw_err e = load(&c, env, 5, a);
+        ASSERT_EQ(e == QW_OK, cases[i].ok);
+        if (cases[i].ok) {
+            ASSERT_TRUE(c.older_than_set);
+            ASSERT_TRUE(c.older_than_s == cases[i].s);
+        }
+    }
+    char *a[] = {"qw", "lake", "clean-orphans", NULL};
+    qw_config c;
+    ASSERT_EQ(load(&c, env, 3, a), QW_OK);
+    ASSERT_TRUE(!c.older_than_set && c.older_than_s == 600);
+    char *both[] = {
+        "qw", "lake", "expire", "--older-than", "1d", "--before", "2021-04-18T00:00:00Z", NULL};
+    ASSERT_EQ(load(&c, env, 7, both), QW_INVAL);
 }
 
 TEST(config_every_flag_parses_where_accepted_only)

@@ -5,11 +5,13 @@
  * lost files, and failure paths. */
 #include <jansson.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/time.h"
 #include "harness.h"
 #include "iceberg/iceberg.h"
 
@@ -286,12 +288,12 @@ TEST(ice_create_table_and_appends)
         prev_snap = res.snapshot_id;
         qw_ice_meta_free(m);
     }
-    /* 4 metadata + 3 manifests + 3 lists, no leftovers */
+    /* 4 metadata + 3 manifests + 3 lists + version-hint.text, no leftovers */
     int n = 0;
     char meta_dir[128];
     snprintf(meta_dir, sizeof(meta_dir), "%s/quotewatch/raw_trades/metadata", e.dir);
     ASSERT_OK(qw_fileio_list(e.io, meta_dir, count_files, &n));
-    ASSERT_EQ(n, 10);
+    ASSERT_EQ(n, 11);
     qw_free(f);
     env_fini(&e);
 }
@@ -323,12 +325,13 @@ TEST(ice_append_conflict_retry_keeps_all_files)
     ASSERT_EQ(mine, 2);
     qw_ice_scan_free(&sc);
     qw_ice_meta_free(m);
-    /* losers' lists and metadata were removed: 1 + 4 metadata, 4 manifests, 4 lists */
+    /* losers' lists and metadata were removed: 1 + 4 metadata, 4 manifests, 4 lists,
+     * version-hint.text */
     int n = 0;
     char meta_dir[128];
     snprintf(meta_dir, sizeof(meta_dir), "%s/quotewatch/raw_trades/metadata", e.dir);
     ASSERT_OK(qw_fileio_list(e.io, meta_dir, count_files, &n));
-    ASSERT_EQ(n, 13);
+    ASSERT_EQ(n, 14);
     /* bounded: when every attempt loses, QW_CONFLICT and no orphan manifest */
     e.cat.inject = 100;
     o.max_attempts = 2;
@@ -337,7 +340,7 @@ TEST(ice_append_conflict_retry_keeps_all_files)
     ASSERT_EQ(res.attempts, 2);
     n = 0;
     ASSERT_OK(qw_fileio_list(e.io, meta_dir, count_files, &n));
-    ASSERT_EQ(n, 13 + 2 * 3); /* only the two rivals' commits */
+    ASSERT_EQ(n, 14 + 2 * 3); /* only the two rivals' commits */
     e.cat.inject = 0;
     qw_free(f);
     env_fini(&e);
@@ -675,5 +678,328 @@ TEST(ice_evolve_schema_by_promotion)
     ASSERT_ERR(QW_UNSUPPORTED, qw_ice_evolve_schema(&e.ops, e.io, "quotewatch", "raw_trades", &bad,
                                                     &changed, err, sizeof err));
     ASSERT_EQ(e.cat.commits, commits);
+    env_fini(&e);
+}
+
+/* ---- snapshot expiry and bounded metadata ---- */
+
+static int64_t lease_since_ms; /* 0: no lease */
+static qw_err mc_leases(void *ctx, const char *ns, const char *table,
+                        int (*fn)(void *, const char *, int64_t, int64_t), void *fctx)
+{
+    (void)ctx, (void)ns, (void)table;
+    if (lease_since_ms)
+        fn(fctx, "test-writer", lease_since_ms, qw_now_wall_ns() / 1000000);
+    return QW_OK;
+}
+
+static int count_suffix(const char *dir, const char *suffix)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "ls %s | grep -c -e '%s$'", dir, suffix);
+    FILE *p = popen(cmd, "r");
+    int n = -1;
+    if (p) {
+        if (fscanf(p, "%d", &n) != 1)
+            n = -1;
+        pclose(p);
+    }
+    return n;
+}
+
+/* n appends of one file each at now_ms = t0, t0 + 1000, ... */
+static void appends(env *e, int n, int64_t t0, int64_t *ids)
+{
+    qw_ice_data_file f;
+    for (int k = 0; k < n; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "x%lld-%d", (long long)t0, k);
+        one_file(&f, name, 18734, 5);
+        qw_ice_append_opts o = {.now_ms = t0 + 1000 * k};
+        qw_ice_commit_result r;
+        ASSERT_OK(qw_ice_append(&e->ops, e->io, "quotewatch", "raw_trades", &f, 1, &o, &r));
+        if (ids)
+            ids[k] = r.snapshot_id;
+    }
+}
+
+TEST(ice_expire_select_age_and_retain_last)
+{
+    env e;
+    env_init(&e);
+    int64_t ids[6];
+    appends(&e, 6, 1000000, ids); /* timestamps 1000000 .. 1005000 */
+    qw_ice_meta *m;
+    char loc[QW_ICE_LOC_MAX];
+    ASSERT_OK(qw_ice_load_table(&e.ops, e.io, "quotewatch", "raw_trades", &m, loc, sizeof loc));
+    uint8_t x[6];
+    qw_err err;
+    qw_ice_snapshot s3; /* commit times never go back: read them */
+    ASSERT_OK(qw_ice_meta_snapshot_at(m, 3, &s3));
+    int64_t cut = s3.timestamp_ms;
+    /* older than the fourth: the first three expire (last 1 kept anyway) */
+    ASSERT_EQ(qw_ice_expire_select(m, cut, 1, x, &err), 3);
+    ASSERT_OK(err);
+    ASSERT_TRUE(x[0] && x[1] && x[2] && !x[3] && !x[4] && !x[5]);
+    /* retain the last 5: only the first */
+    ASSERT_EQ(qw_ice_expire_select(m, cut, 5, x, &err), 1);
+    ASSERT_TRUE(x[0] && !x[1]);
+    /* everything old: all but the current one */
+    ASSERT_EQ(qw_ice_expire_select(m, INT64_MAX, 1, x, &err), 5);
+    ASSERT_TRUE(!x[5]);
+    /* nothing old enough */
+    ASSERT_EQ(qw_ice_expire_select(m, 0, 1, x, &err), 0);
+    qw_ice_meta_free(m);
+    env_fini(&e);
+}
+
+TEST(ice_expire_commits_then_deletes_only_unreferenced_unleased)
+{
+    env e;
+    env_init(&e);
+    e.ops.leases = mc_leases;
+    int64_t now = qw_now_wall_ns() / 1000000;
+    appends(&e, 8, now - 100000, NULL);
+    char mdir[128];
+    snprintf(mdir, sizeof mdir, "%s/quotewatch/raw_trades/metadata", e.dir);
+    ASSERT_EQ(count_suffix(mdir, "snap-.*avro"), 8);
+
+    /* a live lease from before the commits: it may be retrying one of
+     * them (unknown outcome), so none of them expires */
+    lease_since_ms = now - 60000;
+    qw_ice_meta *m;
+    char loc[QW_ICE_LOC_MAX];
+    qw_ice_snapshot s4;
+    ASSERT_OK(qw_ice_load_table(&e.ops, e.io, "quotewatch", "raw_trades", &m, loc, sizeof loc));
+    ASSERT_OK(qw_ice_meta_snapshot_at(m, 4, &s4));
+    qw_ice_meta_free(m);
+    qw_ice_expire_opts o = {.older_than_ms = s4.timestamp_ms, .retain_last = 1, .remove = 1};
+    qw_ice_expire_result r;
+    char eb[256];
+    ASSERT_OK(
+        qw_ice_expire(&e.ops, e.io, "quotewatch", "raw_trades", &o, NULL, NULL, &r, eb, sizeof eb));
+    ASSERT_EQ(r.snapshots_expired, 0);
+    ASSERT_TRUE(r.lease_limited && r.prot.live == 1);
+    ASSERT_EQ(r.metadata_location[0], 0);
+
+    /* no lease: the first four expire and are committed away, but their
+     * lists were written in the last 5 s (the skew margin: a writer may
+     * have started after the lease read), so they are kept */
+    lease_since_ms = 0;
+    ASSERT_OK(
+        qw_ice_expire(&e.ops, e.io, "quotewatch", "raw_trades", &o, NULL, NULL, &r, eb, sizeof eb));
+    ASSERT_EQ(r.snapshots_expired, 4); /* the first four */
+    ASSERT_EQ(r.snapshots_kept, 4);
+    ASSERT_EQ(r.lists + r.manifests + r.data_files, 0);
+    ASSERT_EQ(r.leased, 4);
+    ASSERT_TRUE(r.metadata_location[0] != 0);
+    ASSERT_EQ(count_suffix(mdir, "snap-.*avro"), 8);
+
+    /* a clock 60 s ahead: the lists of the now expired snapshots go;
+     * manifests (the current snapshot lists them all) stay */
+    qw_ice_expire_opts o2 = {
+        .older_than_ms = INT64_MAX, .retain_last = 2, .remove = 1, .now_ms = now + 60000};
+    ASSERT_OK(qw_ice_expire(&e.ops, e.io, "quotewatch", "raw_trades", &o2, NULL, NULL, &r, eb,
+                            sizeof eb));
+    ASSERT_EQ(r.snapshots_expired, 2);
+    ASSERT_EQ(r.lists, 2);
+    ASSERT_EQ(r.manifests + r.data_files + r.leased, 0);
+    ASSERT_EQ(count_suffix(mdir, "snap-.*avro"), 6); /* 4 from the leased run remain: orphans */
+    ASSERT_EQ(count_suffix(mdir, "-m0.avro"), 8);
+
+    ASSERT_OK(qw_ice_load_table(&e.ops, e.io, "quotewatch", "raw_trades", &m, loc, sizeof loc));
+    ASSERT_STREQ(loc, r.metadata_location);
+    ASSERT_EQ(qw_ice_meta_nsnapshots(m), 2);
+    ASSERT_EQ(qw_ice_meta_snapshot_log_len(m), 2);
+    qw_ice_scan sc;
+    ASSERT_OK(qw_ice_scan_plan(e.io, m, -1, &sc, eb, sizeof eb));
+    ASSERT_EQ(sc.ndata_files, 8); /* every committed row is still there */
+    qw_ice_scan_free(&sc);
+    /* version-hint.text names the current metadata file */
+    char hint[256];
+    snprintf(hint, sizeof hint, "%s/version-hint.text", mdir);
+    uint8_t *txt;
+    size_t len;
+    ASSERT_OK(qw_fileio_read(e.io, hint, 4096, &txt, &len));
+    ASSERT_TRUE(len > 6 && strstr(loc, (char *)txt) != NULL);
+    ASSERT_TRUE(strstr((char *)txt, ".metadata.json") == NULL);
+    qw_free(txt);
+    qw_ice_meta_free(m);
+
+    /* a dry run changes nothing; nothing left to expire */
+    qw_ice_expire_opts o3 = {.older_than_ms = INT64_MAX, .retain_last = 2, .now_ms = now + 60000};
+    ASSERT_OK(qw_ice_expire(&e.ops, e.io, "quotewatch", "raw_trades", &o3, NULL, NULL, &r, eb,
+                            sizeof eb));
+    ASSERT_EQ(r.snapshots_expired, 0);
+    ASSERT_EQ(r.metadata_location[0], 0);
+    o3.retain_last = 1; /* would expire one, deletes nothing */
+    ASSERT_OK(qw_ice_expire(&e.ops, e.io, "quotewatch", "raw_trades", &o3, NULL, NULL, &r, eb,
+                            sizeof eb));
+    ASSERT_EQ(r.snapshots_expired, 1);
+    ASSERT_EQ(r.lists, 1);
+    ASSERT_EQ(r.metadata_location[0], 0);
+    ASSERT_EQ(count_suffix(mdir, "snap-.*avro"), 6);
+    env_fini(&e);
+}
+
+TEST(ice_expire_retries_after_a_rival_commit)
+{
+    env e;
+    env_init(&e);
+    int64_t now = qw_now_wall_ns() / 1000000;
+    appends(&e, 4, now - 100000, NULL);
+    e.cat.inject = 1; /* a rival append lands between our load and our CAS */
+    qw_ice_expire_opts o = {
+        .older_than_ms = INT64_MAX, .retain_last = 1, .remove = 1, .now_ms = now + 60000};
+    qw_ice_expire_result r;
+    char eb[256];
+    ASSERT_OK(
+        qw_ice_expire(&e.ops, e.io, "quotewatch", "raw_trades", &o, NULL, NULL, &r, eb, sizeof eb));
+    ASSERT_EQ(r.attempts, 2);
+    qw_ice_meta *m;
+    char loc[QW_ICE_LOC_MAX];
+    ASSERT_OK(qw_ice_load_table(&e.ops, e.io, "quotewatch", "raw_trades", &m, loc, sizeof loc));
+    ASSERT_EQ(qw_ice_meta_nsnapshots(m), 1);
+    qw_ice_scan sc;
+    ASSERT_OK(qw_ice_scan_plan(e.io, m, -1, &sc, eb, sizeof eb));
+    ASSERT_EQ(sc.ndata_files, 5); /* 4 + the rival's: nothing lost */
+    qw_ice_scan_free(&sc);
+    qw_ice_meta_free(m);
+    env_fini(&e);
+}
+
+TEST(ice_metadata_log_bounded_and_old_files_deleted)
+{
+    for (int del = 0; del < 2; del++) {
+        env e;
+        env_init(&e);
+        qw_ice_schema s;
+        qw_ice_spec sp;
+        schema(&s, &sp);
+        qw_ice_kv props[] = {
+            {"write.metadata.previous-versions-max", "3"},
+            {"write.metadata.delete-after-commit.enabled", del ? "true" : "false"}};
+        char location[128], loc[QW_ICE_LOC_MAX], mdir[128];
+        snprintf(location, sizeof location, "file://%s/quotewatch/labels", e.dir);
+        snprintf(mdir, sizeof mdir, "%s/quotewatch/labels/metadata", e.dir);
+        ASSERT_OK(qw_ice_create_table(&e.ops, e.io, "quotewatch", "labels", location, &s, &sp,
+                                      props, 2, loc, sizeof loc));
+        qw_ice_data_file f;
+        for (int k = 0; k < 6; k++) {
+            char name[16];
+            snprintf(name, sizeof name, "l%d", k);
+            one_file(&f, name, 18734, 3);
+            ASSERT_OK(qw_ice_append(&e.ops, e.io, "quotewatch", "labels", &f, 1, NULL, NULL));
+        }
+        qw_ice_meta *m;
+        ASSERT_OK(qw_ice_load_table(&e.ops, e.io, "quotewatch", "labels", &m, loc, sizeof loc));
+        ASSERT_EQ(qw_ice_meta_metadata_log_len(m), 3);
+        ASSERT_EQ(qw_ice_meta_snapshot_log_len(m), 6);
+        ASSERT_TRUE(strstr(loc, "/00006-") != NULL);
+        qw_ice_meta_free(m);
+        /* versions 3, 4, 5 in the log + 6 current; 0..2 deleted only when enabled */
+        ASSERT_EQ(count_suffix(mdir, ".metadata.json"), del ? 4 : 7);
+        env_fini(&e);
+    }
+}
+
+/* An overwrite (as compaction or another engine would commit: a snapshot
+ * whose list names only a new manifest) makes the older manifests and
+ * data files unreferenced once the snapshots that listed them expire;
+ * files the kept snapshot still lists stay. */
+TEST(ice_expire_deletes_replaced_manifests_and_data_files)
+{
+    env e;
+    env_init(&e);
+    e.ops.leases = mc_leases;
+    lease_since_ms = 0;
+    char ddir[128], mdir[128];
+    snprintf(ddir, sizeof ddir, "%s/quotewatch/raw_trades/data", e.dir);
+    snprintf(mdir, sizeof mdir, "%s/quotewatch/raw_trades/metadata", e.dir);
+    qw_ice_data_file f[3];
+    for (int k = 0; k < 3; k++) { /* three appends of a real file each */
+        one_file(&f[k], "x", 18734, 4);
+        snprintf(f[k].path, sizeof f[k].path, "file://%s/a%d.parquet", ddir, k);
+        ASSERT_OK(qw_fileio_write(e.io, f[k].path, "PAR1", 4));
+        f[k].file_size_in_bytes = 4;
+        ASSERT_OK(qw_ice_append(&e.ops, e.io, "quotewatch", "raw_trades", &f[k], 1, NULL, NULL));
+    }
+    /* the overwrite: file a2 kept, a3 new, in one new manifest */
+    qw_ice_meta *m;
+    char loc[QW_ICE_LOC_MAX], list[QW_ICE_LOC_MAX], man[QW_ICE_LOC_MAX], nloc[QW_ICE_LOC_MAX];
+    ASSERT_OK(qw_ice_load_table(&e.ops, e.io, "quotewatch", "raw_trades", &m, loc, sizeof loc));
+    qw_ice_data_file nf[2];
+    nf[0] = f[2];
+    one_file(&nf[1], "x", 18734, 8);
+    snprintf(nf[1].path, sizeof nf[1].path, "file://%s/a3.parquet", ddir);
+    ASSERT_OK(qw_fileio_write(e.io, nf[1].path, "PAR1", 4));
+    nf[1].file_size_in_bytes = 4;
+    int64_t sid = 777, seq = m->last_sequence_number + 1;
+    uint8_t *bytes;
+    size_t len;
+    snprintf(man, sizeof man, "file://%s/over-m0.avro", mdir);
+    ASSERT_OK(qw_ice_manifest_write(m, sid, nf, 2, &bytes, &len));
+    ASSERT_OK(qw_fileio_write(e.io, man, bytes, len));
+    qw_free(bytes);
+    qw_ice_manifest_file mf;
+    ASSERT_OK(qw_ice_manifest_summarize(m, sid, nf, 2, &mf));
+    snprintf(mf.path, sizeof mf.path, "%s", man);
+    mf.length = (int64_t)len;
+    mf.sequence_number = mf.min_sequence_number = seq;
+    snprintf(list, sizeof list, "file://%s/snap-777-0-over.avro", mdir);
+    ASSERT_OK(qw_ice_manifest_list_write(sid, m->current_snapshot_id, seq, &mf, 1, &bytes, &len));
+    ASSERT_OK(qw_fileio_write(e.io, list, bytes, len));
+    qw_free(bytes);
+    char *text;
+    ASSERT_OK(qw_ice_meta_dump(m, &text, &len));
+    json_t *r = json_loads(text, 0, NULL);
+    qw_free(text);
+    ASSERT_TRUE(r != NULL);
+    json_array_append_new(
+        json_object_get(r, "snapshots"),
+        json_pack("{s:I, s:I, s:I, s:I, s:{s:s}, s:s, s:i}", "snapshot-id", (json_int_t)sid,
+                  "parent-snapshot-id", (json_int_t)m->current_snapshot_id, "sequence-number",
+                  (json_int_t)seq, "timestamp-ms", (json_int_t)(m->last_updated_ms + 1), "summary",
+                  "operation", "overwrite", "manifest-list", list, "schema-id", 0));
+    json_object_set_new(r, "current-snapshot-id", json_integer(sid));
+    json_object_set_new(r, "last-sequence-number", json_integer(seq));
+    json_object_set_new(json_object_get(r, "refs"), "main",
+                        json_pack("{s:I, s:s}", "snapshot-id", (json_int_t)sid, "type", "branch"));
+    snprintf(nloc, sizeof nloc, "file://%s/00004-over.metadata.json", mdir);
+    char *out = json_dumps(r, 0);
+    ASSERT_OK(qw_fileio_write(e.io, nloc, out, strlen(out)));
+    free(out);
+    json_decref(r);
+    qw_ice_meta_free(m);
+    ASSERT_OK(e.ops.commit(e.ops.ctx, "quotewatch", "raw_trades", loc, nloc));
+
+    qw_ice_expire_opts o = {.older_than_ms = INT64_MAX,
+                            .retain_last = 1,
+                            .remove = 1,
+                            .now_ms = qw_now_wall_ns() / 1000000 + 60000};
+    qw_ice_expire_result res;
+    char eb[256];
+    ASSERT_OK(qw_ice_expire(&e.ops, e.io, "quotewatch", "raw_trades", &o, NULL, NULL, &res, eb,
+                            sizeof eb));
+    ASSERT_EQ(res.snapshots_expired, 3);
+    ASSERT_EQ(res.lists, 3);
+    ASSERT_EQ(res.manifests, 3);  /* the three append manifests */
+    ASSERT_EQ(res.data_files, 2); /* a0, a1; a2 is in the kept manifest */
+    ASSERT_TRUE(res.bytes > 8);   /* 2 data files of 4 bytes + manifests + lists */
+    char p[256];
+    for (int k = 0; k < 4; k++) {
+        snprintf(p, sizeof p, "%s/a%d.parquet", ddir, k);
+        ASSERT_EQ(qw_fileio_exists(e.io, p), k < 2 ? QW_NOT_FOUND : QW_OK);
+    }
+    ASSERT_EQ(qw_fileio_exists(e.io, man), QW_OK);
+    ASSERT_EQ(qw_fileio_exists(e.io, list), QW_OK);
+    ASSERT_EQ(count_suffix(mdir, "-m0.avro"), 1);
+    ASSERT_OK(qw_ice_load_table(&e.ops, e.io, "quotewatch", "raw_trades", &m, loc, sizeof loc));
+    qw_ice_scan sc;
+    ASSERT_OK(qw_ice_scan_plan(e.io, m, -1, &sc, eb, sizeof eb));
+    ASSERT_EQ(sc.ndata_files, 2);
+    ASSERT_EQ(sc.data_records, 12);
+    qw_ice_scan_free(&sc);
+    qw_ice_meta_free(m);
     env_fini(&e);
 }
