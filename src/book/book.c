@@ -228,7 +228,7 @@ qw_err qw_book_reserve(qw_book *b, qw_side side, size_t n)
     return grow_live(b, s, s->n + n);
 }
 
-qw_err qw_book_set(qw_book *b, qw_side side, int64_t px, int64_t sz)
+qw_err qw_book_set(qw_book *b, qw_side side, int64_t px, qw_sz sz)
 {
     if (!valid_side(side))
         return QW_INVAL;
@@ -408,7 +408,7 @@ size_t qw_book_top(const qw_book *b, qw_side side, qw_level *out, size_t n)
     return k;
 }
 
-int64_t qw_book_get(const qw_book *b, qw_side side, int64_t px)
+qw_sz qw_book_get(const qw_book *b, qw_side side, int64_t px)
 {
     if (!valid_side(side) || px <= 0)
         return 0;
@@ -440,13 +440,18 @@ size_t qw_book_mem(const qw_book *b)
 
 uint64_t qw_book_digest(const qw_book *b)
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a over (side, px, sz), best first */
+    /* FNV-1a over (side, px, sz) as int64s, best first; a size beyond
+     * int64 adds its high 8 bytes, so digests of books whose sizes fit
+     * int64 are what they were before sizes became 128-bit */
+    uint64_t h = 1469598103934665603ull;
     for (int side = 0; side < 2; side++) {
         const book_side *s = &b->s[side];
         for (size_t i = s->n; i-- > 0;) {
-            int64_t v[3] = {side, s->a[i].px, s->a[i].sz};
+            qw_sz sz = s->a[i].sz;
+            int64_t v[4] = {side, s->a[i].px, (int64_t)(uint64_t)sz, (int64_t)(sz >> 64)};
+            size_t nb = qw_sz_fits64(sz) ? 3 * sizeof v[0] : sizeof v;
             const unsigned char *p = (const unsigned char *)v;
-            for (size_t k = 0; k < sizeof v; k++) {
+            for (size_t k = 0; k < nb; k++) {
                 h ^= p[k];
                 h *= 1099511628211ull;
             }

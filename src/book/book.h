@@ -11,13 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/dec.h"
 #include "core/err.h"
 
 typedef enum { QW_BID = 0, QW_ASK = 1 } qw_side;
 
 typedef struct qw_level {
     int64_t px; /* e8 */
-    int64_t sz; /* e8, > 0 inside a book */
+    qw_sz sz;   /* e8, > 0 inside a book (128-bit: core/dec.h) */
 } qw_level;
 
 typedef struct qw_book_opts {
@@ -53,7 +54,7 @@ qw_err qw_book_reserve(qw_book *b, qw_side side, size_t n);
 
 /* Set the total size at px (sz == 0 removes the level). QW_BAD_BOOK for
  * px <= 0 or sz < 0; QW_BOOK_FULL / QW_NOMEM when an insert cannot fit. */
-qw_err qw_book_set(qw_book *b, qw_side side, int64_t px, int64_t sz);
+qw_err qw_book_set(qw_book *b, qw_side side, int64_t px, qw_sz sz);
 
 size_t qw_book_depth(const qw_book *b, qw_side side);
 /* Best level on a side in O(1); returns 0 when the side is empty. */
@@ -61,7 +62,7 @@ int qw_book_best(const qw_book *b, qw_side side, qw_level *out);
 /* Copy up to n levels best-first into out in O(n); returns the count. */
 size_t qw_book_top(const qw_book *b, qw_side side, qw_level *out, size_t n);
 /* Size at px, 0 when absent. */
-int64_t qw_book_get(const qw_book *b, qw_side side, int64_t px);
+qw_sz qw_book_get(const qw_book *b, qw_side side, int64_t px);
 /* 1 when both sides are non-empty and best bid >= best ask (crossed or locked). */
 int qw_book_crossed(const qw_book *b);
 const qw_book_stats *qw_book_get_stats(const qw_book *b);
@@ -76,7 +77,8 @@ uint64_t qw_book_digest(const qw_book *b);
 
 typedef struct qw_trade_rec {
     int64_t t_ns;                   /* exchange time */
-    int64_t px, sz;                 /* e8 */
+    int64_t px;                     /* e8 */
+    qw_sz sz;                       /* e8 */
     qw_side aggressor;              /* QW_BID: the buyer took liquidity (wire side "sell") */
     char trade_id[QW_TRADE_ID_MAX]; /* NUL-terminated, truncated never: longer ids are rejected by
                                        feed */

@@ -26,6 +26,29 @@ qw_err qw_dec_parse(const char *s, size_t n, int64_t *out);
  * counted; a NUL is written). */
 size_t qw_dec_format(int64_t v, char *buf);
 
+/* Sizes are wider than prices: a level of a SHIB or PEPE book can hold more
+ * than 92,233,720,368 units (INT64_MAX e8). A size is a 128-bit e8 integer
+ * (aligned to 8 so a book level is 24 bytes), accepted up to QW_SZ_MAX:
+ * 22 integer digits and 8 decimals (a million times any token supply;
+ * decimal(38, 8) stores it). A sum of up to 10^8 sizes cannot overflow. */
+typedef __int128 qw_sz __attribute__((aligned(8)));
+#define QW_SZ_MAX ((qw_sz)1000000000000000LL * (qw_sz)1000000000000000LL - 1) /* 10^30 - 1 */
+#define QW_SZ_STR_MAX 48 /* 22 + 1 + 8 digits, a sign and NUL fit */
+
+/* Parse a size (same grammar as qw_dec_parse, up to QW_SZ_MAX). */
+qw_err qw_dec_parse_sz(const char *s, size_t n, qw_sz *out);
+/* Format like qw_dec_format; buf holds QW_SZ_STR_MAX bytes. */
+size_t qw_sz_format(qw_sz v, char *buf);
+/* 1 when v fits int64 (then it was or could be an int64 e8 value). */
+static inline int qw_sz_fits64(qw_sz v)
+{
+    return v >= INT64_MIN && v <= INT64_MAX;
+}
+static inline double qw_sz_to_double(qw_sz v)
+{
+    return (double)v / (double)QW_DEC_SCALE;
+}
+
 /* v as a double (for features only). */
 static inline double qw_dec_to_double(int64_t v)
 {

@@ -109,6 +109,15 @@ static void dec(qw_dbuf *d, int64_t v)
     qw__dbuf_put(d, "\"", 1);
 }
 
+static void sz(qw_dbuf *d, qw_sz v)
+{
+    char b[QW_SZ_STR_MAX];
+    size_t n = qw_sz_format(v, b);
+    qw__dbuf_put(d, "\"", 1);
+    qw__dbuf_put(d, b, n);
+    qw__dbuf_put(d, "\"", 1);
+}
+
 /* ---- state ---- */
 
 static void levels(qw_dbuf *d, const qw_book *b, qw_side side)
@@ -122,7 +131,7 @@ static void levels(qw_dbuf *d, const qw_book *b, qw_side side)
         qw__dbuf_put(d, "[", 1);
         dec(d, top[i].px);
         qw__dbuf_put(d, ",", 1);
-        dec(d, top[i].sz);
+        sz(d, top[i].sz);
         qw__dbuf_put(d, "]", 1);
     }
     qw__dbuf_put(d, "]", 1);
@@ -178,7 +187,7 @@ static void product_json(qw_dash *dh, qw_dbuf *d, const qw_chain *c)
         qw__dbuf_printf(d, "%s{\"t_ns\":%lld,\"price\":", i ? "," : "", (long long)t->t_ns);
         dec(d, t->px);
         qw__dbuf_put(d, ",\"size\":", 8);
-        dec(d, t->sz);
+        sz(d, t->sz);
         qw__dbuf_printf(d, ",\"aggressor\":\"%s\"}", t->aggressor == QW_BID ? "buy" : "sell");
     }
     qw__dbuf_put(d, "],\"features\":", 13);

@@ -76,7 +76,7 @@ static int parse_update(qw_feed *f, qw__js *j, int64_t env_t, tcache *tc)
             if (!qw__js_once(j, &hp, "price_level") || !qw__feed_dec(j, "price_level", &c->px))
                 return 0;
         } else if (QW__JS_EQ(&key, "new_quantity")) {
-            if (!qw__js_once(j, &hq, "new_quantity") || !qw__feed_dec(j, "new_quantity", &c->sz))
+            if (!qw__js_once(j, &hq, "new_quantity") || !qw__feed_sz(j, "new_quantity", &c->sz))
                 return 0;
         } else if (QW__JS_EQ(&key, "side")) {
             if (!qw__js_once(j, &hs, "side"))
@@ -186,7 +186,7 @@ static int parse_trade(qw_feed *f, qw__js *j, int snapshot, int64_t env_t)
             if (!qw__js_once(j, &hpx, "price") || !qw__feed_dec(j, "price", &t->px))
                 return 0;
         } else if (QW__JS_EQ(&key, "size")) {
-            if (!qw__js_once(j, &hsz, "size") || !qw__feed_dec(j, "size", &t->sz))
+            if (!qw__js_once(j, &hsz, "size") || !qw__feed_sz(j, "size", &t->sz))
                 return 0;
         } else if (QW__JS_EQ(&key, "side")) {
             if (!qw__js_once(j, &hs, "side"))

@@ -67,7 +67,7 @@ static int parse_levels(qw_feed *f, qw__js *j, uint8_t side)
         c->side = side;
         c->t_ns = 0;
         if (qw__js_arr_next(j, &f2) != 1 || !qw__feed_dec(j, "price", &c->px) ||
-            qw__js_arr_next(j, &f2) != 1 || !qw__feed_dec(j, "size", &c->sz))
+            qw__js_arr_next(j, &f2) != 1 || !qw__feed_sz(j, "size", &c->sz))
             return qw__js_fail(j, QW_BAD_TYPE, "snapshot level: expected [price, size]");
         if (qw__js_arr_next(j, &f2) != 0)
             return qw__js_fail(j, QW_BAD_TYPE, "snapshot level: expected [price, size]");
@@ -110,7 +110,7 @@ static int change_fast(qw__js *j, qw_chg *c)
     }
     j->p = p;
     if (*j->p != '"' || !qw__feed_dec_fast(j, &c->px) || j->p >= end || *j->p != ',' ||
-        (j->p++, j->p >= end) || *j->p != '"' || !qw__feed_dec_fast(j, &c->sz) || j->p >= end ||
+        (j->p++, j->p >= end) || *j->p != '"' || !qw__feed_sz_fast(j, &c->sz) || j->p >= end ||
         *j->p != ']') {
         j->p = save;
         return 0;
@@ -141,7 +141,7 @@ static int parse_changes(qw_feed *f, qw__js *j)
         c->t_ns = 0;
         if (qw__js_arr_next(j, &f2) != 1 || !parse_side(j, &c->side) ||
             qw__js_arr_next(j, &f2) != 1 || !qw__feed_dec(j, "price", &c->px) ||
-            qw__js_arr_next(j, &f2) != 1 || !qw__feed_dec(j, "size", &c->sz))
+            qw__js_arr_next(j, &f2) != 1 || !qw__feed_sz(j, "size", &c->sz))
             return qw__js_fail(j, QW_BAD_TYPE, "change: expected [side, price, size]");
         if (qw__js_arr_next(j, &f2) != 0)
             return qw__js_fail(j, QW_BAD_TYPE, "change: expected [side, price, size]");
@@ -179,7 +179,8 @@ int qw__feed_parse_exchange(qw_feed *f, qw__js *j, qw_msg *m)
     int have_tid = 0, have_bids = 0, have_asks = 0, have_changes = 0, have_seq = 0;
     char product[QW_PRODUCT_MAX] = "";
     uint8_t product_len = 0, side = 0;
-    int64_t px = 0, sz = 0, tid = 0, seq = -1;
+    int64_t px = 0, tid = 0, seq = -1;
+    qw_sz sz = 0;
     char msgtxt[120] = "", reason[120] = "";
     deferred dfr[3];
     int ndfr = 0, first = 1, r;
@@ -246,7 +247,7 @@ int qw__feed_parse_exchange(qw_feed *f, qw__js *j, qw_msg *m)
             int *seen = isp ? &have_px : &have_sz;
             if (!qw__js_once(j, seen, isp ? "price" : "size"))
                 return 0;
-            if (!qw__feed_dec(j, isp ? "price" : "size", isp ? &px : &sz))
+            if (isp ? !qw__feed_dec(j, "price", &px) : !qw__feed_sz(j, "size", &sz))
                 return 0;
         } else if (KEY("side") && type != X_IGNORED && type != X_UNKNOWN) {
             if (!qw__js_once(j, &have_side, "side"))

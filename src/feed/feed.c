@@ -172,6 +172,38 @@ int qw__feed_dec(qw__js *j, const char *what, int64_t *out)
     return 1;
 }
 
+int qw__feed_sz_fast(qw__js *j, qw_sz *out)
+{
+    int64_t v;
+    if (!qw__feed_dec_fast(j, &v))
+        return 0; /* 11+ integer digits, more decimals, escapes: qw__feed_sz */
+    *out = v;
+    return 1;
+}
+
+int qw__feed_sz(qw__js *j, const char *what, qw_sz *out)
+{
+    qw__jstr s;
+    if (qw__js_peek(j) == '"' && qw__feed_sz_fast(j, out))
+        return 1;
+    if (qw__js_peek(j) != '"')
+        return qw__js_fail(j, QW_BAD_TYPE, "%s: expected a decimal string", what);
+    if (!qw__js_string(j, &s))
+        return 0;
+    const char *p = s.s;
+    size_t n = s.n;
+    char buf[48];
+    if (s.esc) {
+        if (!qw__js_decode(&s, buf, sizeof buf, &n))
+            return qw__js_fail(j, QW_BAD_NUMBER, "%s: bad decimal", what);
+        p = buf;
+    }
+    if (qw_dec_parse_sz(p, n, out) != QW_OK)
+        return qw__js_fail(j, QW_BAD_NUMBER, "%s: bad decimal \"%.*s\"", what,
+                           (int)(n > 40 ? 40 : n), p);
+    return 1;
+}
+
 int qw_feed_product_ok(const char *s, size_t n)
 {
     if (n == 0 || n >= QW_PRODUCT_MAX)

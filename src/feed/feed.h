@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/dec.h"
 #include "core/err.h"
 
 #define QW_PRODUCT_MAX 32 /* product ids are 1..31 bytes of [A-Za-z0-9._-] */
@@ -43,13 +44,16 @@ typedef enum { QW_GRP_SNAPSHOT = 0, QW_GRP_UPDATE = 1, QW_GRP_HEARTBEAT = 2 } qw
 #define QW_FEED_ASK 1
 
 typedef struct qw_chg {
-    int64_t px, sz; /* e8; sz is the new total at px, 0 removes */
-    int64_t t_ns;   /* Advanced: the update's event_time; Exchange: the message time */
-    uint8_t side;   /* QW_FEED_BID / QW_FEED_ASK */
+    int64_t px;   /* e8 */
+    qw_sz sz;     /* e8; the new total at px, 0 removes */
+    int64_t t_ns; /* Advanced: the update's event_time; Exchange: the message time */
+    uint8_t side; /* QW_FEED_BID / QW_FEED_ASK */
 } qw_chg;
 
 typedef struct qw_trade {
-    int64_t px, sz, t_ns;
+    int64_t px;
+    qw_sz sz;
+    int64_t t_ns;
     int64_t seq;       /* Exchange `sequence`, -1 when absent */
     uint8_t aggressor; /* QW_FEED_BID: buyer took liquidity (wire maker side "sell") */
     uint8_t snapshot;  /* from last_match / a market_trades snapshot */

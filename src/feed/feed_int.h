@@ -87,7 +87,10 @@ int qw__feed_push_trade(qw_feed *f, qw__js *j, qw_trade **out);
 int qw__feed_push_group(qw_feed *f, qw__js *j, qw_group **out);
 
 /* Typed value readers used by both feeds. */
-int qw__feed_dec(qw__js *j, const char *what, int64_t *out); /* "decimal string" */
+int qw__feed_dec(qw__js *j, const char *what, int64_t *out);
+/* The same for a size (128-bit, up to QW_SZ_MAX: core/dec.h). */
+int qw__feed_sz(qw__js *j, const char *what, qw_sz *out);
+int qw__feed_sz_fast(qw__js *j, qw_sz *out); /* "decimal string" */
 /* One-pass "DIGITS[.DIGITS]" at j->p (which must be at the opening quote);
  * 1 on success (cursor after the closing quote), 0 = take the general path. */
 int qw__feed_dec_fast(qw__js *j, int64_t *out);

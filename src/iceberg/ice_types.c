@@ -151,18 +151,24 @@ void qw_ice_bound_float(qw_ice_bytes *o, float v)
 
 void qw_ice_bound_decimal(qw_ice_bytes *o, int64_t unscaled)
 {
-    int n = 8;
+    qw_ice_bound_decimal128(o, unscaled);
+}
+
+void qw_ice_bound_decimal128(qw_ice_bytes *o, qw_sz unscaled)
+{
+    unsigned __int128 u = (unsigned __int128)unscaled;
+    int n = 16;
     /* drop leading bytes that are pure sign extension of the next one */
     while (n > 1) {
-        uint8_t top = (uint8_t)((uint64_t)unscaled >> (8 * (n - 1)));
-        uint8_t next = (uint8_t)((uint64_t)unscaled >> (8 * (n - 2)));
+        uint8_t top = (uint8_t)(u >> (8 * (n - 1)));
+        uint8_t next = (uint8_t)(u >> (8 * (n - 2)));
         if ((top == 0x00 && !(next & 0x80)) || (top == 0xff && (next & 0x80)))
             n--;
         else
             break;
     }
     for (int i = 0; i < n; i++)
-        o->b[i] = (uint8_t)((uint64_t)unscaled >> (8 * (n - 1 - i)));
+        o->b[i] = (uint8_t)(u >> (8 * (n - 1 - i)));
     o->len = (uint16_t)n;
     o->has = 1;
 }

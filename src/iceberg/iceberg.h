@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/dec.h"
 #include "core/err.h"
 #include "core/fileio.h"
 
@@ -126,6 +127,7 @@ void qw_ice_bound_double(qw_ice_bytes *o, double v); /* 8 bytes LE IEEE */
 void qw_ice_bound_float(qw_ice_bytes *o, float v);
 /* decimal: unscaled value, big-endian two's complement, minimum bytes */
 void qw_ice_bound_decimal(qw_ice_bytes *o, int64_t unscaled);
+void qw_ice_bound_decimal128(qw_ice_bytes *o, qw_sz unscaled); /* decimal(38, S) */
 /* string lower bound: the first <= 16 bytes, cut on a UTF-8 boundary */
 void qw_ice_bound_string_lower(qw_ice_bytes *o, const char *s, size_t n);
 /* string upper bound: that prefix with its last byte incremented (carrying);

@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/dec.h"
 #include "core/err.h"
 #include "core/fileio.h"
 
@@ -85,6 +86,7 @@ typedef struct qw_pq_col_stats {
     uint64_t bytes;       /* compressed size of the column's chunks on disk (headers included) */
     int has_bounds;       /* at least one non-null value (doubles: non-NaN) */
     int64_t min_i, max_i; /* bool, int32, int64, decimal (unscaled), timestamps, date */
+    qw_sz min_w, max_w;   /* DECIMAL(38, 8): the bounds at full width (min_i/max_i: clamped) */
     double min_d, max_d;  /* double */
     char min_s[QW_PQ_BOUND_MAX], max_s[QW_PQ_BOUND_MAX]; /* string prefixes */
     size_t min_len, max_len;
@@ -115,6 +117,7 @@ qw_err qw_pq_end_row(qw_pq_writer *w);
  * row; a null row's value slot is ignored. */
 typedef struct qw_pq_vec {
     const int64_t *i64;   /* BOOL (0/1), INT32, DATE, INT64, decimals (unscaled), timestamps */
+    const qw_sz *i128;    /* DECIMAL(38, 8) given as 128-bit values (else from i64) */
     const double *f64;    /* DOUBLE */
     const uint8_t *valid; /* 1 = present; NULL = every row present (required columns: NULL) */
     /* STRING, either a dictionary of ndict values and one code per row ... */

@@ -206,6 +206,30 @@ static qw_err scan(qw_pq_writer *w, const qw__pq_col *c, const qw_pq_vec *v, siz
         }
         return QW_OK;
     }
+    case QW_PQ_PHYS_FLBA: { /* DECIMAL(38, 8) from 128-bit or 64-bit values */
+        if (!v->i128 && !v->i64)
+            return QW_INVAL;
+        int have = 0;
+        qw_sz lo = 0, hi = 0;
+        for (size_t r = 0; r < n; r++) {
+            if (va && !va[r])
+                continue;
+            qw_sz k = v->i128 ? v->i128[r] : v->i64[r];
+            if (k > QW_SZ_MAX || k < -QW_SZ_MAX)
+                return QW_INVAL; /* beyond what the lake's decimals promise */
+            if (!have || k < lo)
+                lo = k;
+            if (!have || k > hi)
+                hi = k;
+            have = 1;
+        }
+        cs->have = have;
+        cs->wlo = lo;
+        cs->whi = hi;
+        cs->lo = qw_sz_fits64(lo) ? (int64_t)lo : INT64_MIN; /* clamped: min_i/max_i */
+        cs->hi = qw_sz_fits64(hi) ? (int64_t)hi : INT64_MAX;
+        return QW_OK;
+    }
     default: {
         if (!v->i64)
             return QW_INVAL;
@@ -281,6 +305,14 @@ static void merge_stats(qw__pq_col *c, const qw__pq_cstats *cs, size_t n)
         }
         break;
     }
+    case QW_PQ_PHYS_FLBA:
+        if (!s->has_bounds || cs->wlo < s->min_w)
+            s->min_w = cs->wlo;
+        if (!s->has_bounds || cs->whi > s->max_w)
+            s->max_w = cs->whi;
+        s->min_i = qw_sz_fits64(s->min_w) ? (int64_t)s->min_w : INT64_MIN;
+        s->max_i = qw_sz_fits64(s->max_w) ? (int64_t)s->max_w : INT64_MAX;
+        break;
     default:
         if (!s->has_bounds || cs->lo < s->min_i)
             s->min_i = cs->lo;
@@ -303,8 +335,8 @@ static void chunk_stats(qw_tw *t, const qw__pq_col *c, const qw__pq_cstats *cs)
         switch (c->phys) {
         case QW_PQ_PHYS_FLBA: /* DECIMAL(38, 8): big-endian two's complement */
             an = bn = QW_PQ_DEC38_BYTES;
-            qw__pq_dec38_be(cs->lo, mn);
-            qw__pq_dec38_be(cs->hi, mx);
+            qw__pq_dec38_be(cs->wlo, mn);
+            qw__pq_dec38_be(cs->whi, mx);
             break;
         case QW_PQ_PHYS_DOUBLE:
             memcpy(mn, &cs->dlo, 8);
@@ -524,7 +556,7 @@ static qw_err write_chunk(qw_pq_writer *w, qw__pq_col *c, const qw_pq_vec *v, si
                 return QW_NOMEM;
             for (size_t i = r0; i < r; i++)
                 if (!va || va[i]) {
-                    qw__pq_dec38_be(v->i64[i], o);
+                    qw__pq_dec38_be(v->i128 ? v->i128[i] : v->i64[i], o);
                     o += QW_PQ_DEC38_BYTES;
                 }
         } else if (c->phys == QW_PQ_PHYS_INT64 && c->def.delta) {

@@ -51,10 +51,11 @@ enum { /* ConvertedType */
 /* Physical type of a column type, -1 if unknown. */
 int qw__pq_phys(qw_pq_type t);
 /* v as the 16-byte big-endian two's complement of DECIMAL(38, 8). */
-void qw__pq_dec38_be(int64_t v, uint8_t out[QW_PQ_DEC38_BYTES]);
+void qw__pq_dec38_be(qw_sz v, uint8_t out[QW_PQ_DEC38_BYTES]);
 /* A big-endian two's complement integer of n (1..16) bytes into *out; -1
  * when n is out of range or the value does not fit int64. */
 int qw__pq_dec_be_to_i64(const uint8_t *p, size_t n, int64_t *out);
+int qw__pq_dec_be_to_i128(const uint8_t *p, size_t n, qw_sz *out); /* -1: n not 1..16 */
 /* Unsigned bytewise comparison; b_trunc: b is a prefix of a longer value
  * (then a value equal to the prefix sorts before b). */
 int qw__pq_cmp_bytes(const uint8_t *a, size_t an, const uint8_t *b, size_t bn, int b_trunc);
@@ -123,6 +124,7 @@ typedef struct qw__pq_cstats {
     size_t nnull;
     int have;
     int64_t lo, hi;
+    qw_sz wlo, whi; /* DECIMAL(38, 8) */
     double dlo, dhi;
     const uint8_t *smin, *smax;
     size_t sminl, smaxl;

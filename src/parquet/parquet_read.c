@@ -78,6 +78,7 @@ void qw_pqr_column_free(qw_pqr_column *c)
     qw_free(c->valid);
     qw_free(c->soff);
     qw_free(c->sbytes);
+    qw_free(c->i128);
     memset(c, 0, sizeof *c);
 }
 
@@ -117,6 +118,22 @@ static qw_err grow_col(qw_pqr_column *c, size_t n)
         return QW_NOMEM;
     c->soff = o;
     c->cap = nc;
+    return QW_OK;
+}
+
+/* Room for n wide (decimal) values. */
+static qw_err grow_wide(qw_pqr_column *c, size_t n)
+{
+    if (n <= c->wcap)
+        return QW_OK;
+    size_t nc = c->wcap ? c->wcap : 1024;
+    while (nc < n)
+        nc *= 2;
+    qw_sz *w = qw_realloc(c->i128, nc * sizeof *w);
+    if (!w)
+        return QW_NOMEM;
+    c->i128 = w;
+    c->wcap = nc;
     return QW_OK;
 }
 
@@ -213,8 +230,11 @@ static qw_err plain_one(qw_pqr *r, const qw_pqr_field *f, const uint8_t **p, con
         size_t n = (size_t)f->type_length;
         if ((size_t)(end - q) < n)
             return qw__pqr_bad(r, QW_CORRUPT, "truncated values");
-        if (qw__pq_dec_be_to_i64(q, n, &dst->i64[row]) != 0)
-            return qw__pqr_bad(r, QW_UNSUPPORTED, "column %s: decimal value beyond int64", f->name);
+        qw_sz w;
+        if (!dst->i128 || row >= dst->wcap || qw__pq_dec_be_to_i128(q, n, &w) != 0)
+            return qw__pqr_bad(r, QW_CORRUPT, "column %s: bad decimal", f->name);
+        dst->i128[row] = w;
+        dst->i64[row] = qw_sz_fits64(w) ? (int64_t)w : w < 0 ? INT64_MIN : INT64_MAX;
         *p = q + n;
         return QW_OK;
     }
@@ -346,6 +366,8 @@ static qw_err page_values(qw_pqr *r, const qw_pqr_field *f, int enc, const uint8
                                    f->name);
             dst->i64[row] = r->dict.i64[x];
             dst->f64[row] = r->dict.f64[x];
+            if (f->phys == QW_PQ_PHYS_FLBA)
+                dst->i128[row] = r->dict.i128[x];
             if (f->phys == QW_PQ_PHYS_BYTE_ARRAY &&
                 (e = sb_put(dst, row,
                             r->dict.sbytes ? r->dict.sbytes + r->dict.soff[x] : (const uint8_t *)"",
@@ -380,6 +402,8 @@ qw_err qw_pqr_read(qw_pqr *r, size_t rg, size_t col, qw_pqr_column *out)
     if (start < 4 || ch->total_comp < 0 || (uint64_t)start + (uint64_t)ch->total_comp > r->len - 8)
         return qw__pqr_bad(r, QW_CORRUPT, "column %s: chunk outside the file", f->name);
     qw_err e = grow_col(out, (size_t)rows);
+    if (e == QW_OK && dec_flba)
+        e = grow_wide(out, (size_t)rows);
     if (e != QW_OK)
         return e;
     out->n = (size_t)rows;
@@ -457,7 +481,8 @@ qw_err qw_pqr_read(qw_pqr *r, size_t rg, size_t col, qw_pqr_column *out)
                 return e;
             if ((size_t)nvals > (size_t)usize * 8 + 1)
                 return qw__pqr_bad(r, QW_CORRUPT, "column %s: dictionary count", f->name);
-            if ((e = grow_col(&r->dict, (size_t)nvals)) != QW_OK)
+            if ((e = grow_col(&r->dict, (size_t)nvals)) != QW_OK ||
+                (f->phys == QW_PQ_PHYS_FLBA && (e = grow_wide(&r->dict, (size_t)nvals)) != QW_OK))
                 return e;
             r->dict.soff[0] = 0;
             const uint8_t *q = u, *qe = u + usize;

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/dec.h"
 #include "core/err.h"
 #include "core/fileio.h"
 
@@ -33,7 +34,8 @@ typedef struct qw_pqr_field {
 } qw_pqr_field;
 
 /* One column of one row group, by row: valid[r] = 0 for nulls. Integer-like
- * physical types (BOOLEAN, INT32, INT64) land in i64, FLOAT/DOUBLE in f64,
+ * physical types (BOOLEAN, INT32, INT64) land in i64, FIXED_LEN_BYTE_ARRAY
+ * decimals in i128 (and in i64, clamped to its range), FLOAT/DOUBLE in f64,
  * BYTE_ARRAY in soff/sbytes (row r = sbytes[soff[r] .. soff[r+1])). */
 typedef struct qw_pqr_column {
     size_t n;
@@ -43,6 +45,8 @@ typedef struct qw_pqr_column {
     uint32_t *soff;
     uint8_t *sbytes;
     size_t cap, scap;
+    qw_sz *i128; /* FIXED_LEN_BYTE_ARRAY decimals at full width (i64: clamped) */
+    size_t wcap;
 } qw_pqr_column;
 
 /* Opens uri through io (NULL = local files) with ranged reads: the footer

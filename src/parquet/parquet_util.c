@@ -302,12 +302,25 @@ long qw__pq_delta_decode(const uint8_t *p, size_t len, int64_t *out, size_t n)
     return (long)(p - s);
 }
 
-void qw__pq_dec38_be(int64_t v, uint8_t out[QW_PQ_DEC38_BYTES])
+void qw__pq_dec38_be(qw_sz v, uint8_t out[QW_PQ_DEC38_BYTES])
 {
-    uint64_t ext = v < 0 ? UINT64_MAX : 0;        /* sign extension to 128 bits */
-    uint64_t be = __builtin_bswap64((uint64_t)v); /* little-endian hosts only (checked at build) */
-    memcpy(out, &ext, 8);
-    memcpy(out + 8, &be, 8);
+    unsigned __int128 u = (unsigned __int128)v;
+    uint64_t hi = __builtin_bswap64((uint64_t)(u >> 64)); /* little-endian hosts only */
+    uint64_t lo = __builtin_bswap64((uint64_t)u);
+    memcpy(out, &hi, 8);
+    memcpy(out + 8, &lo, 8);
+}
+
+/* A big-endian two's complement integer of n (1..16) bytes into *out. */
+int qw__pq_dec_be_to_i128(const uint8_t *p, size_t n, qw_sz *out)
+{
+    if (n == 0 || n > 16)
+        return -1;
+    unsigned __int128 u = (p[0] & 0x80) ? ~(unsigned __int128)0 : 0;
+    for (size_t i = 0; i < n; i++)
+        u = u << 8 | p[i];
+    *out = (qw_sz)u;
+    return 0;
 }
 
 int qw__pq_dec_be_to_i64(const uint8_t *p, size_t n, int64_t *out)

@@ -17,9 +17,9 @@ static json_t *levels_json(const qw_book *b, qw_side side)
     size_t n = qw_book_top(b, side, top, 10);
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) {
-        char px[QW_DEC_STR_MAX], sz[QW_DEC_STR_MAX];
+        char px[QW_DEC_STR_MAX], sz[QW_SZ_STR_MAX];
         qw_dec_format(top[i].px, px);
-        qw_dec_format(top[i].sz, sz);
+        qw_sz_format(top[i].sz, sz);
         json_array_append_new(arr, json_pack("[ss]", px, sz));
     }
     return arr;

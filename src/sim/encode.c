@@ -117,6 +117,17 @@ void qw_sbuf_dec(qw_sbuf *b, int64_t e8)
     b->len = (size_t)(o - b->p);
 }
 
+void qw_sbuf_sz(qw_sbuf *b, qw_sz e8)
+{
+    if (qw_sz_fits64(e8)) {
+        qw_sbuf_dec(b, (int64_t)e8);
+        return;
+    }
+    if (!qw_sbuf_reserve(b, QW_SZ_STR_MAX))
+        return;
+    b->len += qw_sz_format(e8, b->p + b->len);
+}
+
 /* the "YYYY-MM-DDTHH:MM:SS" of the last second formatted (per thread) */
 static _Thread_local struct {
     int64_t sec;
@@ -189,7 +200,7 @@ static void ex_levels(qw_sbuf *b, const qw_level *l, size_t n)
         qw_sbuf_str(b, i ? ",[\"" : "[\"");
         qw_sbuf_dec(b, l[i].px);
         qw_sbuf_str(b, "\",\"");
-        qw_sbuf_dec(b, l[i].sz);
+        qw_sbuf_sz(b, l[i].sz);
         qw_sbuf_str(b, "\"]");
     }
     qw_sbuf_chr(b, ']');
@@ -217,7 +228,7 @@ void qw_enc_ex_l2update(qw_sbuf *b, const char *product, const qw_enc_chg *c, si
         qw_sbuf_str(b, c[i].side == QW_BID ? "[\"buy\",\"" : "[\"sell\",\"");
         qw_sbuf_dec(b, c[i].px);
         qw_sbuf_str(b, "\",\"");
-        qw_sbuf_dec(b, c[i].sz);
+        qw_sbuf_sz(b, c[i].sz);
         qw_sbuf_str(b, i + 1 < n ? "\"]," : "\"]");
     }
     qw_sbuf_str(b, "],\"time\":\"");
@@ -260,7 +271,7 @@ void qw_enc_ex_match(qw_sbuf *b, int last_match, const qw_enc_trade *t)
     /* maker side: the buyer was the aggressor -> the maker sold */
     qw_sbuf_str(b, t->aggressor == QW_BID ? "\",\"side\":\"sell\",\"size\":\""
                                           : "\",\"side\":\"buy\",\"size\":\"");
-    qw_sbuf_dec(b, t->sz);
+    qw_sbuf_sz(b, t->sz);
     qw_sbuf_str(b, "\",\"price\":\"");
     qw_sbuf_dec(b, t->px);
     qw_sbuf_str(b, "\",\"product_id\":");
@@ -297,7 +308,7 @@ void qw_enc_adv_head(qw_sbuf *b, const char *channel, int64_t t_ns)
     qw_sbuf_str(b, "\",\"sequence_num\":");
 }
 
-static void adv_level(qw_sbuf *b, int first, int side, int64_t t_ns, int64_t px, int64_t sz)
+static void adv_level(qw_sbuf *b, int first, int side, int64_t t_ns, int64_t px, qw_sz sz)
 {
     qw_sbuf_str(b, first ? "{\"side\":\"" : ",{\"side\":\"");
     qw_sbuf_str(b, side == QW_BID ? "bid" : "offer");
@@ -306,7 +317,7 @@ static void adv_level(qw_sbuf *b, int first, int side, int64_t t_ns, int64_t px,
     qw_sbuf_str(b, "\",\"price_level\":\"");
     qw_sbuf_dec(b, px);
     qw_sbuf_str(b, "\",\"new_quantity\":\"");
-    qw_sbuf_dec(b, sz);
+    qw_sbuf_sz(b, sz);
     qw_sbuf_str(b, "\"}");
 }
 
@@ -346,7 +357,7 @@ void qw_enc_adv_trades(qw_sbuf *b, int snapshot, const qw_enc_trade *t, size_t n
         qw_sbuf_str(b, ",\"price\":\"");
         qw_sbuf_dec(b, t[i].px);
         qw_sbuf_str(b, "\",\"size\":\"");
-        qw_sbuf_dec(b, t[i].sz);
+        qw_sbuf_sz(b, t[i].sz);
         qw_sbuf_str(b, "\",\"time\":\"");
         qw_sbuf_time(b, t[i].t_ns, 9, 1);
         qw_sbuf_str(b, t[i].aggressor == QW_BID ? "\",\"side\":\"SELL\"}" : "\",\"side\":\"BUY\"}");

@@ -52,6 +52,8 @@ static inline void qw_sbuf_chr(qw_sbuf *b, char c)
 }
 void qw_sbuf_i64(qw_sbuf *b, int64_t v);
 void qw_sbuf_dec(qw_sbuf *b, int64_t e8);
+/* A size (128-bit e8), as qw_sbuf_dec. */
+void qw_sbuf_sz(qw_sbuf *b, qw_sz e8);
 /* RFC 3339 UTC with `digits` fractional digits (0..9); trim drops
  * trailing zeros (and the point when nothing is left). */
 void qw_sbuf_time(qw_sbuf *b, int64_t t_ns, int digits, int trim);
@@ -62,14 +64,18 @@ void qw_sbuf_jstr(qw_sbuf *b, const char *s);
 typedef struct qw_enc_trade {
     const char *product;
     const char *trade_id; /* decimal digits for Exchange */
-    int64_t px, sz, t_ns;
+    int64_t px;
+    qw_sz sz;
+    int64_t t_ns;
     int64_t seq;       /* Exchange `sequence` */
     uint8_t aggressor; /* QW_BID: the buyer took liquidity (maker side "sell") */
 } qw_enc_trade;
 
 /* One book change (side QW_BID/QW_ASK, sz 0 removes). */
 typedef struct qw_enc_chg {
-    int64_t px, sz, t_ns;
+    int64_t px;
+    qw_sz sz;
+    int64_t t_ns;
     uint8_t side;
 } qw_enc_chg;
 

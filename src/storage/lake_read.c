@@ -16,7 +16,8 @@
 #include "storage/tables.h"
 
 typedef struct lrow {
-    int64_t t_ns, msg_ns, recv_ns, px, sz, msg_id, seq;
+    int64_t t_ns, msg_ns, recv_ns, px, msg_id, seq;
+    qw_sz sz;
     uint32_t run, prod, file, idx;
     uint32_t tid; /* trade id offset in the arena */
     uint8_t kind; /* sort rank: 0 marker (connect/gap), 1 level, 2 trade */
@@ -209,7 +210,8 @@ static qw_err load_file(qw_lake_reader *r, qw_fileio *io, int table, const char 
                             ? cols[trades ? TR_RECVNS : OB_RECVNS].i64[i]
                             : 0;
             x.px = cols[trades ? TR_PRICE : OB_PRICE].i64[i];
-            x.sz = cols[trades ? TR_SIZE : OB_SIZE].i64[i];
+            const qw_pqr_column *szc = &cols[trades ? TR_SIZE : OB_SIZE];
+            x.sz = szc->i128 ? szc->i128[i] : szc->i64[i]; /* decimal(38, 8) or (18, 8) */
             x.snap = (uint8_t)cols[trades ? TR_SNAP : OB_SNAP].i64[i];
             x.msg_id = cols[trades ? TR_MSGID : OB_MSGID].i64[i];
             size_t sl, rl;

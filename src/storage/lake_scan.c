@@ -51,8 +51,8 @@ static void print_value(FILE *out, const qw_pqr_field *f, const qw_pqr_column *c
             fputs("null", out);
     } else if (f->phys == 0) { /* BOOLEAN */
         fputs(c->i64[row] ? "true" : "false", out);
-    } else if (f->logical == 5 && f->scale == 8) { /* decimal(18, 8) */
-        b[qw_dec_format(c->i64[row], b)] = '\0';
+    } else if (f->logical == 5 && f->scale == 8) { /* decimal(18, 8) or (38, 8) */
+        b[c->i128 ? qw_sz_format(c->i128[row], b) : qw_dec_format(c->i64[row], b)] = '\0';
         fprintf(out, "\"%s\"", b);
     } else if (f->logical == 8 && f->ts_unit == 2) { /* timestamp(us) */
         b[qw_time_format(c->i64[row] * 1000, b)] = '\0';

@@ -12,6 +12,8 @@
 
 #include <stdint.h>
 
+#include "core/dec.h"
+
 typedef enum {
     QW_REC_LEVEL = 1, /* raw_orderbook: one level of a snapshot or one change */
     QW_REC_TRADE,     /* raw_trades */
@@ -39,10 +41,12 @@ typedef struct qw_rec {
     int64_t msg_id;  /* ingest message number in this run (LEVEL/TRADE): regroups rows */
     union {
         struct {
-            int64_t price, size, seq, grp_ns;
+            int64_t price, seq, grp_ns;
+            qw_sz size;
         } level; /* t_ns: the change's own time */
         struct {
-            int64_t price, size;
+            int64_t price;
+            qw_sz size;
             char id[QW_REC_TRADE_ID_MAX];
         } trade;
         struct {

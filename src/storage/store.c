@@ -262,9 +262,9 @@ static void to_ice_stats(const qw_tbl_def *d, const qw_pq_file_stats *ps, qw_ice
             qw_ice_bound_bool(&o->lower, (int)c->min_i);
             qw_ice_bound_bool(&o->upper, (int)c->max_i);
             break;
-        case QW_COL_DEC:
-            qw_ice_bound_decimal(&o->lower, c->min_i);
-            qw_ice_bound_decimal(&o->upper, c->max_i);
+        case QW_COL_DEC: /* DECIMAL(38, 8): the full-width bounds */
+            qw_ice_bound_decimal128(&o->lower, c->min_w);
+            qw_ice_bound_decimal128(&o->upper, c->max_w);
             break;
         case QW_COL_DOUBLE:
             qw_ice_bound_double(&o->lower, c->min_d);

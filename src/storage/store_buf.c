@@ -37,7 +37,7 @@ static qw_pq_type pq_type(qw_col_kind k)
     return QW_PQ_INT64;
 }
 
-enum { ST_INT, ST_DOUBLE, ST_CODE, ST_CONST, ST_STRING };
+enum { ST_INT, ST_DOUBLE, ST_CODE, ST_CONST, ST_STRING, ST_WIDE };
 
 /* How column c of table t is buffered: constant per file (product_id,
  * run_id: dictionary of one value, no array), dictionary codes (sides),
@@ -47,6 +47,8 @@ static int col_store(int t, int c)
     const qw_tbl_col *k = &qw_tables[t].cols[c];
     if (k->kind == QW_COL_DOUBLE)
         return ST_DOUBLE;
+    if (k->kind == QW_COL_DEC && !strcmp(k->name, "size"))
+        return ST_WIDE; /* sizes are 128-bit; prices int64 */
     if (k->kind != QW_COL_STRING)
         return ST_INT;
     if (!strcmp(k->name, "product_id") || !strcmp(k->name, "run_id"))
@@ -65,6 +67,7 @@ void qw__store_part_free(pbuf *p, int t)
 {
     for (int c = 0; c < qw_tables[t].ncols; c++) {
         qw_free(p->i[c]);
+        qw_free(p->w[c]);
         qw_free(p->d[c]);
         qw_free(p->v[c]);
         qw_free(p->code[c]);
@@ -88,6 +91,7 @@ static int part_grow(pbuf *p, int t)
     for (int c = 0; c < d->ncols; c++) {
         switch (col_store(t, c)) {
         case ST_INT: GROW(p->i[c], nc); break;
+        case ST_WIDE: GROW(p->w[c], nc); break;
         case ST_DOUBLE: GROW(p->d[c], nc); break;
         case ST_CODE: GROW(p->code[c], nc); break;
         case ST_STRING:
@@ -189,7 +193,7 @@ int qw__store_buffer_row(qw_store *s, int t, const qw_rec *r)
         put_opt(p, 4, k, r->recv_ns != 0, r->recv_ns);
         p->code[5][k] = r->kind == QW_REC_MARK ? (r->side == 2 ? 2u : 3u) : r->side ? 1u : 0u;
         put_i(p, 6, k, r->u.level.price);
-        put_i(p, 7, k, r->u.level.size);
+        p->w[7][k] = r->u.level.size;
         put_i(p, 8, k, r->is_snapshot != 0);
         put_opt(p, 9, k, r->has_seq, r->u.level.seq);
         put_i(p, 10, k, r->msg_id);
@@ -207,7 +211,7 @@ int qw__store_buffer_row(qw_store *s, int t, const qw_rec *r)
         put_opt(p, 1, k, has_t, r->t_ns / 1000);
         put_opt(p, 2, k, has_t, r->t_ns);
         put_i(p, 4, k, r->u.trade.price);
-        put_i(p, 5, k, r->u.trade.size);
+        p->w[5][k] = r->u.trade.size;
         p->code[6][k] = r->side ? 1u : 0u;
         put_opt(p, 7, k, r->recv_ns != 0, r->recv_ns / 1000);
         put_opt(p, 8, k, r->recv_ns != 0, r->recv_ns);
@@ -276,6 +280,7 @@ int qw__store_columns(qw_store *s, int t, const pbuf *p, qw__store_dicts *dd, qw
         v->valid = d->cols[i].required ? NULL : p->v[i];
         switch (col_store(t, i)) {
         case ST_INT: v->i64 = p->i[i]; break;
+        case ST_WIDE: v->i128 = p->w[i]; break;
         case ST_DOUBLE: v->f64 = p->d[i]; break;
         case ST_STRING:
             v->soff = p->soff;

@@ -27,6 +27,7 @@ typedef struct pbuf {
     uint64_t order;       /* rows buffered before this partition's first: files keep ingest order */
     size_t n, cap;
     int64_t *i[QW_TBL_MAX_COLS];
+    qw_sz *w[QW_TBL_MAX_COLS]; /* sizes (128-bit, core/dec.h) */
     double *d[QW_TBL_MAX_COLS];
     uint8_t *v[QW_TBL_MAX_COLS];     /* optional columns: 1 = present */
     uint32_t *code[QW_TBL_MAX_COLS]; /* dictionary string columns */

@@ -104,3 +104,60 @@ TEST(dec_roundtrip_random)
         ASSERT_EQ(back, v);
     }
 }
+
+/* Sizes are 128-bit: every spelling qw_dec_parse takes gives the same
+ * value, and beyond INT64_MAX e8 up to QW_SZ_MAX (10^30 - 1 e8, 22 integer
+ * digits) is exact; formatting round-trips. */
+TEST(dec_sizes_beyond_int64)
+{
+    static const char *same[] = {"0", "1", "0.5", "92233720368.54775807", "000123.45000000"};
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        int64_t a;
+        qw_sz b;
+        ASSERT_OK(qw_dec_parse(same[i], strlen(same[i]), &a));
+        ASSERT_OK(qw_dec_parse_sz(same[i], strlen(same[i]), &b));
+        ASSERT_TRUE(b == a);
+    }
+    static const struct {
+        const char *in, *out;
+    } big[] = {
+        {"92233720368.54775808", "92233720368.54775808"}, /* INT64_MAX e8 + 1 */
+        {"1000000000000", "1000000000000"},               /* 1e12 */
+        {"123456789012345678.12345678", "123456789012345678.12345678"},
+        {"9999999999999999999999.99999999", "9999999999999999999999.99999999"}, /* QW_SZ_MAX */
+        {"99999999999999999999999", ""}, /* 23 integer digits */
+    };
+    for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
+        qw_sz v;
+        char buf[QW_SZ_STR_MAX];
+        qw_err e = qw_dec_parse_sz(big[i].in, strlen(big[i].in), &v);
+        if (i == 4) { /* beyond QW_SZ_MAX */
+            ASSERT_ERR(QW_BAD_NUMBER, e);
+            continue;
+        }
+        ASSERT_OK(e);
+        ASSERT_TRUE(!qw_sz_fits64(v));
+        qw_sz_format(v, buf);
+        ASSERT_STREQ(buf, big[i].out);
+    }
+    qw_sz v;
+    ASSERT_OK(qw_dec_parse_sz("9999999999999999999999.99999999", 31, &v));
+    ASSERT_TRUE(v == QW_SZ_MAX);
+    ASSERT_OK(qw_dec_parse_sz("0009999999999999999999999", 25, &v)); /* leading zeros */
+    ASSERT_TRUE(v == (QW_SZ_MAX / QW_DEC_SCALE) * QW_DEC_SCALE);
+    static const char *bad[] = {"10000000000000000000000",
+                                "-1",
+                                "1e12",
+                                "1.123456789",
+                                "",
+                                "1.",
+                                ".5",
+                                "12345678901234567890123456789012345678901"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ASSERT_ERR(QW_BAD_NUMBER, qw_dec_parse_sz(bad[i], strlen(bad[i]), &v));
+    char buf[QW_SZ_STR_MAX];
+    qw_sz_format(-QW_SZ_MAX, buf);
+    ASSERT_STREQ(buf, "-9999999999999999999999.99999999");
+    qw_sz_format((qw_sz)INT64_MIN - 1, buf);
+    ASSERT_STREQ(buf, "-92233720368.54775809");
+}

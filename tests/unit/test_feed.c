@@ -690,3 +690,48 @@ TEST(feed_every_prefix_rejected_without_overread)
         qw_feed_destroy(f);
     }
 }
+
+/* Sizes beyond INT64_MAX e8 (a SHIB or PEPE level, 1e12 units) parse
+ * exactly on both feeds, in the fast and the general path; beyond
+ * QW_SZ_MAX they are rejected. */
+TEST(feed_sizes_beyond_int64)
+{
+    qw_feed *f = mkfeed();
+    const qw_msg *m;
+    ASSERT_OK(parse(f,
+                    "{\"type\":\"snapshot\",\"product_id\":\"PEPE-USD\",\"bids\":[[\"0.00000871\","
+                    "\"1000000000000\"]],\"asks\":[[\"0.00000872\",\"92233720368.54775808\"]]}",
+                    &m));
+    ASSERT_TRUE(m->chg[0].sz == (qw_sz)1000000000000LL * QW_DEC_SCALE);
+    ASSERT_TRUE(m->chg[1].sz == (qw_sz)INT64_MAX + 1);
+    ASSERT_OK(parse(f,
+                    "{\"type\":\"l2update\",\"product_id\":\"PEPE-USD\",\"changes\":[[\"buy\","
+                    "\"0.0000087\",\"123456789012345.5\"]],\"time\":\"2021-04-17T16:43:37.3Z\"}",
+                    &m));
+    ASSERT_TRUE(m->chg[0].sz == (qw_sz)12345678901234550LL * 1000000);
+    ASSERT_OK(parse(f,
+                    "{\"type\":\"match\",\"trade_id\":7,\"product_id\":\"PEPE-USD\",\"price\":"
+                    "\"0.00000871\",\"size\":\"500000000000\",\"side\":\"buy\",\"time\":\"2021-04-"
+                    "17T16:43:37.5Z\",\"sequence\":9}",
+                    &m));
+    ASSERT_TRUE(m->trades[0].sz == (qw_sz)500000000000LL * QW_DEC_SCALE);
+    ASSERT_OK(parse(f,
+                    "{\"channel\":\"l2_data\",\"timestamp\":\"2026-08-09T21:05:48Z\",\"sequence_"
+                    "num\":7,\"events\":[{\"type\":\"update\",\"product_id\":\"PEPE-USD\","
+                    "\"updates\":[{\"side\":\"bid\",\"event_time\":\"2026-08-09T21:05:48Z\","
+                    "\"price_level\":\"1\",\"new_quantity\":\"99999999999999\"}]}]}",
+                    &m));
+    ASSERT_TRUE(m->chg[0].sz == (qw_sz)99999999999999LL * QW_DEC_SCALE);
+    ASSERT_NE(parse(f,
+                    "{\"type\":\"l2update\",\"product_id\":\"PEPE-USD\",\"changes\":[[\"buy\","
+                    "\"1\",\"10000000000000000000000\"]],\"time\":\"2021-04-17T16:43:37.3Z\"}",
+                    &m),
+              QW_OK);
+    /* a price stays int64 e8: beyond it is refused */
+    ASSERT_NE(parse(f,
+                    "{\"type\":\"l2update\",\"product_id\":\"PEPE-USD\",\"changes\":[[\"buy\","
+                    "\"92233720368.54775808\",\"1\"]],\"time\":\"2021-04-17T16:43:37.3Z\"}",
+                    &m),
+              QW_OK);
+    qw_feed_destroy(f);
+}
