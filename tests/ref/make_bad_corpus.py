@@ -74,9 +74,12 @@ def adv_trade(tid=b'"77"', px=b'"0.79"', side=b'"BUY"'):
                channel=b'"market_trades"')
 
 
-ABSURD = [b"1e308", b"-5", b"NaN", b"0.-10000", b"99999999999999999999", b"1.123456789", b"",
+ABSURD = [b"1e308", b"-5", b"NaN", b"0.-10000", b"1" + b"0" * 22, b"1.123456789", b"",
           b"+1", b" 1", b"1 ", b".5", b"5.", b"0x10", b"Infinity", b"1,5", b"1e-3", b"-0",
-          b"92233720368.54775808", b"0" * 41, b"1.000000001", b"\\u0031.5x", b"\xd9\xa1"]
+          b"9" * 23, b"0" * 41, b"1.000000001", b"\\u0031.5x", b"\xd9\xa1"]
+# Prices are int64 e8 (below 92233720368.54775808); sizes are 128-bit e8 and
+# take up to 22 integer digits, so these are absurd only as prices.
+ABSURD_PRICE = [b"99999999999999999999", b"92233720368.54775808"]
 BAD_TIMES = [b'"2021-13-45T99:99:99Z"', b'"yesterday"', b'""', b'"2021-04-17T16:43:37.1234567890Z"',
              b'"2021-04-17 16:43:37"', b'"2021-02-30T00:00:00Z"', b'"2021-04-17T23:59:60Z"',
              b'"2021-04-17T16:43:37+25:00"', b'"1618677817"', b'"2021-04-17T16:43:37.Z"',
@@ -158,6 +161,10 @@ def build(real, rng):
         add("absurd_number", [l2(changes=b'[["sell",' + q + b',"1"]]'),
                               l2(changes=b'[["buy","0.7901",' + q + b"]]"),
                               match(price=q), adv_update(qty=q)])
+    for v in ABSURD_PRICE:
+        q = b'"' + v + b'"'
+        add("absurd_number", [l2(changes=b'[["sell",' + q + b',"1"]]'), match(price=q),
+                              adv_update(px=q)])
     add("absurd_number", [b'{"type":"snapshot","product_id":"SKL-USD","bids":[["0.78","0.-10000"]],'
                           b'"asks":[]}'])
     for v in BAD_TIMES:
