@@ -53,6 +53,27 @@ qw_err qw_dec_parse(const char *s, size_t n, int64_t *out)
     return QW_OK;
 }
 
+/* The fraction of an e8 value (fp < 1e8) without trailing zeros, after the
+ * n characters already in buf; terminates buf and returns its length. */
+static size_t put_frac(char *buf, size_t n, uint64_t fp)
+{
+    if (fp) {
+        int digits = 8;
+        while (fp % 10 == 0) {
+            fp /= 10;
+            digits--;
+        }
+        buf[n++] = '.';
+        for (int d = digits - 1; d >= 0; d--) {
+            buf[n + (size_t)d] = (char)('0' + fp % 10);
+            fp /= 10;
+        }
+        n += (size_t)digits;
+    }
+    buf[n] = '\0';
+    return n;
+}
+
 size_t qw_dec_format(int64_t v, char *buf)
 {
     char tmp[QW_DEC_STR_MAX];
@@ -71,21 +92,7 @@ size_t qw_dec_format(int64_t v, char *buf)
     } while (ip);
     while (k)
         buf[n++] = tmp[--k];
-    if (fp) {
-        int digits = 8;
-        while (fp % 10 == 0) {
-            fp /= 10;
-            digits--;
-        }
-        buf[n++] = '.';
-        for (int d = digits - 1; d >= 0; d--) {
-            buf[n + (size_t)d] = (char)('0' + fp % 10);
-            fp /= 10;
-        }
-        n += (size_t)digits;
-    }
-    buf[n] = '\0';
-    return n;
+    return put_frac(buf, n, fp);
 }
 
 qw_err qw_dec_parse_sz(const char *s, size_t n, qw_sz *out)
@@ -153,19 +160,5 @@ size_t qw_sz_format(qw_sz v, char *buf)
     } while (ip);
     while (k)
         buf[n++] = tmp[--k];
-    if (fp) {
-        int digits = 8;
-        while (fp % 10 == 0) {
-            fp /= 10;
-            digits--;
-        }
-        buf[n++] = '.';
-        for (int d = digits - 1; d >= 0; d--) {
-            buf[n + (size_t)d] = (char)('0' + fp % 10);
-            fp /= 10;
-        }
-        n += (size_t)digits;
-    }
-    buf[n] = '\0';
-    return n;
+    return put_frac(buf, n, fp);
 }

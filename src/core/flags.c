@@ -149,7 +149,24 @@ static qw_err set_shard(qw_config *c, const qw_flag *f, const char *s)
     return QW_OK;
 }
 
-/* "500ms", "1.5s", "2m", "250us", "100ns": a positive duration to ns. */
+/* Seconds per unit of a duration suffix ("ns" ... "d"; "" when bare numbers
+ * are seconds), 0 if unknown. The one unit table of every duration flag. */
+static double unit_s(const char *u, int bare_ok)
+{
+    static const struct {
+        const char *u;
+        double s;
+    } units[] = {{"ns", 1e-9}, {"us", 1e-6}, {"ms", 1e-3}, {"s", 1},
+                 {"m", 60},    {"h", 3600},  {"d", 86400}};
+    if (!*u)
+        return bare_ok ? 1 : 0;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strcmp(u, units[i].u) == 0)
+            return units[i].s;
+    return 0;
+}
+
+/* "500ms", "1.5s", "2m", "250us", "100ns": a positive duration up to a day, to ns. */
 static int parse_duration(const char *s, size_t n, int64_t *out)
 {
     char tmp[64];
@@ -160,23 +177,8 @@ static int parse_duration(const char *s, size_t n, int64_t *out)
     char *end;
     errno = 0;
     double v = strtod(tmp, &end);
-    double unit;
-    if (errno || end == tmp || !(v > 0))
-        return -1;
-    if (strcmp(end, "ns") == 0)
-        unit = 1;
-    else if (strcmp(end, "us") == 0)
-        unit = 1e3;
-    else if (strcmp(end, "ms") == 0)
-        unit = 1e6;
-    else if (strcmp(end, "s") == 0)
-        unit = 1e9;
-    else if (strcmp(end, "m") == 0)
-        unit = 60e9;
-    else
-        return -1;
-    double ns = v * unit;
-    if (!(ns >= 1 && ns <= 86400e9))
+    double ns = v * unit_s(end, 0) * 1e9;
+    if (errno || end == tmp || !(v > 0) || !(ns >= 1 && ns <= 86400e9))
         return -1;
     *out = (int64_t)(ns + 0.5);
     return 0;
@@ -234,21 +236,8 @@ static qw_err set_duration(qw_config *c, const qw_flag *f, const char *s)
 {
     char *end;
     errno = 0;
-    double v = strtod(s, &end), mul = 1;
-    if (errno || end == s)
-        return fail(c, "%s: expected seconds or a duration (90, 10m, 12h, 5d), got '%s'", f->name,
-                    s);
-    if (*end && !end[1]) {
-        switch (*end) {
-        case 's': mul = 1; break;
-        case 'm': mul = 60; break;
-        case 'h': mul = 3600; break;
-        case 'd': mul = 86400; break;
-        default: mul = 0; break;
-        }
-    } else if (*end) {
-        mul = 0;
-    }
+    double v = strtod(s, &end);
+    double mul = errno || end == s ? 0 : unit_s(end, 1);
     if (!mul || !(v >= f->min && v * mul <= f->max))
         return fail(c, "%s: expected seconds or a duration (90, 10m, 12h, 5d) up to %g s, got '%s'",
                     f->name, f->max, s);

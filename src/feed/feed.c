@@ -149,26 +149,41 @@ int qw__feed_dec_fast(qw__js *j, int64_t *out)
     return 1;
 }
 
-int qw__feed_dec(qw__js *j, const char *what, int64_t *out)
+/* The text of a decimal string (unescaped into buf when it has escapes). */
+static int dec_text(qw__js *j, const char *what, char *buf, size_t cap, const char **p, size_t *n)
 {
     qw__jstr s;
-    if (qw__js_peek(j) == '"' && qw__feed_dec_fast(j, out))
-        return 1;
     if (qw__js_peek(j) != '"')
         return qw__js_fail(j, QW_BAD_TYPE, "%s: expected a decimal string", what);
     if (!qw__js_string(j, &s))
         return 0;
-    const char *p = s.s;
-    size_t n = s.n;
-    char buf[48];
+    *p = s.s;
+    *n = s.n;
     if (s.esc) {
-        if (!qw__js_decode(&s, buf, sizeof buf, &n))
+        if (!qw__js_decode(&s, buf, cap, n))
             return qw__js_fail(j, QW_BAD_NUMBER, "%s: bad decimal", what);
-        p = buf;
+        *p = buf;
     }
+    return 1;
+}
+
+static int dec_bad(qw__js *j, const char *what, const char *p, size_t n)
+{
+    return qw__js_fail(j, QW_BAD_NUMBER, "%s: bad decimal \"%.*s\"", what, (int)(n > 40 ? 40 : n),
+                       p);
+}
+
+int qw__feed_dec(qw__js *j, const char *what, int64_t *out)
+{
+    if (qw__js_peek(j) == '"' && qw__feed_dec_fast(j, out))
+        return 1;
+    char buf[48];
+    const char *p;
+    size_t n;
+    if (!dec_text(j, what, buf, sizeof buf, &p, &n))
+        return 0;
     if (qw_dec_parse(p, n, out) != QW_OK)
-        return qw__js_fail(j, QW_BAD_NUMBER, "%s: bad decimal \"%.*s\"", what,
-                           (int)(n > 40 ? 40 : n), p);
+        return dec_bad(j, what, p, n);
     return 1;
 }
 
@@ -183,24 +198,15 @@ int qw__feed_sz_fast(qw__js *j, qw_sz *out)
 
 int qw__feed_sz(qw__js *j, const char *what, qw_sz *out)
 {
-    qw__jstr s;
     if (qw__js_peek(j) == '"' && qw__feed_sz_fast(j, out))
         return 1;
-    if (qw__js_peek(j) != '"')
-        return qw__js_fail(j, QW_BAD_TYPE, "%s: expected a decimal string", what);
-    if (!qw__js_string(j, &s))
-        return 0;
-    const char *p = s.s;
-    size_t n = s.n;
     char buf[48];
-    if (s.esc) {
-        if (!qw__js_decode(&s, buf, sizeof buf, &n))
-            return qw__js_fail(j, QW_BAD_NUMBER, "%s: bad decimal", what);
-        p = buf;
-    }
+    const char *p;
+    size_t n;
+    if (!dec_text(j, what, buf, sizeof buf, &p, &n))
+        return 0;
     if (qw_dec_parse_sz(p, n, out) != QW_OK)
-        return qw__js_fail(j, QW_BAD_NUMBER, "%s: bad decimal \"%.*s\"", what,
-                           (int)(n > 40 ? 40 : n), p);
+        return dec_bad(j, what, p, n);
     return 1;
 }
 

@@ -11,29 +11,7 @@
 #include "core/log.h"
 #include "core/time.h"
 #include "ingest/msgsrc.h"
-
-typedef struct progress {
-    int64_t last_ns, start_ns;
-} progress;
-
-static void progress_draw(progress *pg, double frac, uint64_t msgs, uint64_t bytes, int final)
-{
-    int64_t now = qw_now_mono_ns();
-    if (!final && now - pg->last_ns < 100 * QW_NS_PER_MS)
-        return;
-    pg->last_ns = now;
-    if (final)
-        frac = 1;
-    double secs = (double)(now - pg->start_ns) / 1e9;
-    char bar[31];
-    int fill = (int)(frac * 30);
-    for (int i = 0; i < 30; i++)
-        bar[i] = i < fill ? '#' : '.';
-    bar[30] = '\0';
-    fprintf(stderr, "\r[%s] %3d%%  %llu msgs  %.1f MB  %.0f msg/s%s", bar, (int)(frac * 100),
-            (unsigned long long)msgs, (double)bytes / 1e6, secs > 0 ? (double)msgs / secs : 0.0,
-            final ? "\n" : "");
-}
+#include "ingest/progress.h"
 
 void qw_pace_sleep(const qw_pace *p, int64_t d)
 {
@@ -107,7 +85,8 @@ qw_err qw_replay_files(qw_pipeline *pl, const qw_replay_opts *o, qw_replay_resul
         return QW_NOMEM;
     }
     const qw_replay_hooks *h = &o->hooks;
-    progress pg = {.start_ns = qw_now_mono_ns()};
+    qw_progress pg;
+    qw_progress_start(&pg);
     qw_ratelimit rl = {.first = 5, .every = 10000};
     uint64_t n = 0;
     qw_msgsrc_item it;
@@ -128,8 +107,8 @@ qw_err qw_replay_files(qw_pipeline *pl, const qw_replay_opts *o, qw_replay_resul
         if (o->progress && (++n & 4095) == 0) {
             qw_msgsrc_stats ss;
             qw_msgsrc_get_stats(src, &ss);
-            progress_draw(&pg, qw_msgsrc_progress(src), qw_pipeline_get_stats(pl)->messages,
-                          ss.bytes, 0);
+            qw_progress_draw(&pg, qw_msgsrc_progress(src), qw_pipeline_get_stats(pl)->messages,
+                             ss.bytes, 0);
         }
     }
     qw_msgsrc_stats ss;
@@ -139,7 +118,7 @@ qw_err qw_replay_files(qw_pipeline *pl, const qw_replay_opts *o, qw_replay_resul
     res->connects = ss.connects;
     res->input_errors = ss.input_errors;
     if (o->progress)
-        progress_draw(&pg, 1, qw_pipeline_get_stats(pl)->messages, ss.bytes, 1);
+        qw_progress_draw(&pg, 1, qw_pipeline_get_stats(pl)->messages, ss.bytes, 1);
     qw_feed_destroy(feed);
     qw_msgsrc_close(src);
     return QW_OK;

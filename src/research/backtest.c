@@ -22,6 +22,7 @@
 #include "core/time.h"
 #include "feed/feed.h"
 #include "ingest/msgsrc.h"
+#include "ingest/progress.h"
 #include "pipeline/pipeline.h"
 
 typedef struct cfg_run {
@@ -159,24 +160,6 @@ nomem:
 
 /* ---- the input loop ---- */
 
-static void progress_draw(int64_t start_ns, int64_t *last_ns, double frac, uint64_t msgs, int final)
-{
-    int64_t now = qw_now_mono_ns();
-    if (!final && now - *last_ns < 100 * QW_NS_PER_MS)
-        return;
-    *last_ns = now;
-    if (final)
-        frac = 1;
-    double secs = (double)(now - start_ns) / 1e9;
-    char bar[31];
-    int fill = (int)(frac * 30);
-    for (int i = 0; i < 30; i++)
-        bar[i] = i < fill ? '#' : '.';
-    bar[30] = '\0';
-    fprintf(stderr, "\r[%s] %3d%%  %llu msgs  %.0f msg/s%s", bar, (int)(frac * 100),
-            (unsigned long long)msgs, secs > 0 ? (double)msgs / secs : 0.0, final ? "\n" : "");
-}
-
 static void reject_all(qw_backtest *bt, qw_err why, const char *product)
 {
     for (size_t i = 0; i < bt->nruns; i++)
@@ -193,7 +176,8 @@ qw_err qw_backtest_run(qw_backtest *bt)
         return QW_NOMEM;
     }
     qw_ratelimit rl = {.first = 5, .every = 10000};
-    int64_t start = qw_now_mono_ns(), last = 0;
+    qw_progress pg;
+    qw_progress_start(&pg);
     qw_msgsrc_item it;
     uint64_t n = 0;
     while ((!bt->o.stop || !*bt->o.stop) && qw_msgsrc_next(src, &it) == QW_OK) {
@@ -215,7 +199,7 @@ qw_err qw_backtest_run(qw_backtest *bt)
                            qw_feed_errmsg(feed));
             }
             if (bt->o.progress && (++n & 4095) == 0)
-                progress_draw(start, &last, qw_msgsrc_progress(src), bt->in.messages, 0);
+                qw_progress_draw(&pg, qw_msgsrc_progress(src), bt->in.messages, 0, 0);
             break;
         }
         case QW_MSGSRC_CONNECT:
@@ -249,7 +233,7 @@ qw_err qw_backtest_run(qw_backtest *bt)
     bt->in.connects = ss.connects;
     bt->in.input_errors = ss.input_errors;
     if (bt->o.progress)
-        progress_draw(start, &last, 1, bt->in.messages, 1);
+        qw_progress_draw(&pg, 1, bt->in.messages, 0, 1);
     qw_feed_destroy(feed);
     qw_msgsrc_close(src);
     return QW_OK;
