@@ -30,6 +30,13 @@ struct qw_fileio {
     char *from[MAX_MAPS], *to[MAX_MAPS];
 };
 
+const qw_fileio_ops *qw_fileio_backend(const qw_fileio *io, void **ctx)
+{
+    if (ctx)
+        *ctx = io->ctx;
+    return io->ops;
+}
+
 qw_err qw_fileio_local_path(const char *uri, char *out, size_t cap)
 {
     const char *p = uri;

@@ -92,6 +92,8 @@ qw_err qw_fileio_create(qw_fileio **out, const qw_fileio_ops *ops, void *ctx);
 void qw_fileio_destroy(qw_fileio *io); /* NULL is a no-op */
 /* Let io own ctx: qw_fileio_destroy calls fn(ctx) (object-store clients). */
 void qw_fileio_set_ctx_free(qw_fileio *io, void (*fn)(void *ctx));
+/* The backend a fileio was created with (for backend-specific queries). */
+const qw_fileio_ops *qw_fileio_backend(const qw_fileio *io, void **ctx);
 /* The built-in local operations (for wrappers). */
 const qw_fileio_ops *qw_fileio_local_ops(void);
 

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -399,6 +400,34 @@ static void metric(qw_dbuf *d, const char *name, const char *type, const char *h
     qw__dbuf_printf(d, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* The object-store client's counters (s3:// and gs:// warehouses). */
+static void objstore_metrics(qw_dbuf *d, const qw_store_stats *s)
+{
+    static const struct {
+        const char *name, *help;
+        size_t off;
+    } m[] = {
+        {"requests", "Object-store HTTP requests (retries included).",
+         offsetof(qw_store_stats, os_requests)},
+        {"retries", "Object-store requests retried after 5xx, 429, timeouts or resets.",
+         offsetof(qw_store_stats, os_retries)},
+        {"failures", "Object-store operations failed after their retries.",
+         offsetof(qw_store_stats, os_failures)},
+        {"bytes_up", "Bytes sent to the object store.", offsetof(qw_store_stats, os_bytes_up)},
+        {"bytes_down", "Bytes received from the object store.",
+         offsetof(qw_store_stats, os_bytes_down)},
+        {"multipart_aborts", "Multipart uploads aborted.",
+         offsetof(qw_store_stats, os_multipart_aborts)},
+    };
+    for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "quotewatch_objstore_%s_total", m[i].name);
+        metric(d, name, "counter", m[i].help);
+        const _Atomic uint64_t *v = (const _Atomic uint64_t *)((const char *)s + m[i].off);
+        qw__dbuf_printf(d, "%s %llu\n", name, (unsigned long long)atomic_load(v));
+    }
+}
+
 /* The standard process_* metrics (Prometheus client conventions), from
  * /proc/self: read with fixed buffers, skipped quietly where unreadable. */
 static void process_metrics(qw_dbuf *d)
@@ -572,6 +601,8 @@ void qw__dash_build_metrics_owner(qw_dash *dh, qw_dbuf *d)
             qw__dbuf_printf(d, "quotewatch_store_rows_total{table=\"%s\"} %llu\n",
                             qw_tables[t].name,
                             (unsigned long long)atomic_load(&s->rows_written[t]));
+        if (atomic_load(&s->objstore))
+            objstore_metrics(d, s);
     }
 }
 

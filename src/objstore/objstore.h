@@ -113,6 +113,11 @@ typedef struct qw_objstore_cfg {
     int path_style;       /* or AWS_S3_FORCE_PATH_STYLE=true|1 */
 } qw_objstore_cfg;
 
+/* The client counters of a fileio opened by qw_objstore_fileio_open on an
+ * s3:// or gs:// warehouse: 1, or 0 (out zeroed) for any other fileio.
+ * Any thread (the counters are atomic). */
+int qw_objstore_counters(const qw_fileio *io, qw_s3_counters *out);
+
 /* 1 for s3:// and gs:// URIs. */
 int qw_objstore_is_remote(const char *uri);
 /* The fileio for a warehouse URI: local for file:// and paths; the S3

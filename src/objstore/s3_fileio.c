@@ -277,6 +277,16 @@ static int plain_http_ok(const char *ep)
            strncmp(h, "[::1]", 5) == 0;
 }
 
+int qw_objstore_counters(const qw_fileio *io, qw_s3_counters *out)
+{
+    void *ctx = NULL;
+    *out = (qw_s3_counters){0};
+    if (!io || qw_fileio_backend(io, &ctx) != &S3_OPS || !ctx)
+        return 0;
+    qw_s3_counters_get(ctx, out);
+    return 1;
+}
+
 static void s3_free(void *ctx)
 {
     qw_s3_destroy(ctx);

@@ -39,7 +39,7 @@ size_t qw_store_stats_json(const qw_store_stats *s, char *buf, size_t cap)
         "\"errors\":%llu,\"rows_given_up\":%llu,\"trades_deduplicated\":%llu,"
         "\"last_commit_ns\":%lld,\"last_commit_latency_ms\":%.3f,"
         "\"flush_commit_ms_avg\":%.3f,\"commit_ms_avg\":%.3f,\"writer_cpu_s\":%.3f,"
-        "\"commit_cpu_s\":%.3f}",
+        "\"commit_cpu_s\":%.3f",
         LD(s->files_written), LD(s->bytes_written), (unsigned long long)commits,
         LD(s->commit_conflicts), LD(s->errors), LD(s->rows_given_up), LD(s->trades_deduplicated),
         (long long)atomic_load(&s->last_commit_ns),
@@ -47,6 +47,13 @@ size_t qw_store_stats_json(const qw_store_stats *s, char *buf, size_t cap)
         commits ? (double)atomic_load(&s->commit_latency_sum_ns) / (double)commits / 1e6 : 0.0,
         commits ? (double)atomic_load(&s->commit_work_sum_ns) / (double)commits / 1e6 : 0.0,
         (double)atomic_load(&s->writer_cpu_ns) / 1e9, (double)atomic_load(&s->commit_cpu_ns) / 1e9);
+    if (atomic_load(&s->objstore)) {
+        OUT(",\"objstore\":{\"requests\":%llu,\"retries\":%llu,\"failures\":%llu,"
+            "\"bytes_up\":%llu,\"bytes_down\":%llu,\"multipart_aborts\":%llu}",
+            LD(s->os_requests), LD(s->os_retries), LD(s->os_failures), LD(s->os_bytes_up),
+            LD(s->os_bytes_down), LD(s->os_multipart_aborts));
+    }
+    OUT("}");
 #undef OUT
     return n;
 }

@@ -599,6 +599,7 @@ qw_err qw_store_open(qw_store **out, const qw_store_opts *o, qw_store_stats *sta
     } else {
         s->io = o->io;
     }
+    qw__os_counters(s);
     if ((e = qw_catalog_open(&s->cat, s->caturi, "quotewatch", errbuf, errlen)) != QW_OK)
         goto fail;
     qw_ice_catalog_sql(&s->ops, s->cat);
@@ -696,6 +697,7 @@ qw_err qw_store_close(qw_store *s)
         pthread_join(s->th, NULL);
     qw__commit_finish(s); /* commits what the writer queued last */
     qw__lease_release(s);
+    qw__os_counters(s);
     qw_err e = s->final_error ? QW_IO : QW_OK;
     {
         uint64_t rows = 0;

@@ -27,6 +27,20 @@ void qw__remove_files(qw_fileio *io, const qw_ice_data_file *f, size_t n)
 
 /* The writer committed the data files with QW_FILEIO_DEFER_SYNC: make them
  * durable before the manifest refers to them. */
+void qw__os_counters(qw_store *s)
+{
+    qw_s3_counters c;
+    if (!qw_objstore_counters(s->io, &c))
+        return;
+    atomic_store(&s->st->os_requests, c.requests);
+    atomic_store(&s->st->os_retries, c.retries);
+    atomic_store(&s->st->os_failures, c.failures);
+    atomic_store(&s->st->os_bytes_up, c.bytes_up);
+    atomic_store(&s->st->os_bytes_down, c.bytes_down);
+    atomic_store(&s->st->os_multipart_aborts, c.multipart_aborts);
+    atomic_store(&s->st->objstore, 1);
+}
+
 static qw_err sync_files(qw_fileio *io, const qw__job *j, char *why, size_t cap)
 {
     for (size_t i = 0; i < j->nfiles; i++) {
@@ -67,6 +81,7 @@ static qw_err commit_job(qw_store *s, qw__job *j)
                    "%s: an earlier commit attempt had landed (snapshot %lld): not committed twice",
                    qw_tables[j->t].name, (long long)j->snap_id);
     }
+    qw__os_counters(s);
     if (e != QW_OK) {
         atomic_fetch_add(&s->st->errors, 1);
         if (qw_log_ratelimit(&s->crl))

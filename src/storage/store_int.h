@@ -136,6 +136,8 @@ void qw__commit_writer_done(qw_store *s);            /* the writer queued its la
 void qw__commit_wait_room(qw_store *s);              /* block until a job can be queued */
 void qw__commit_finish(qw_store *s);                 /* drain (bounded), join */
 void qw__remove_files(qw_fileio *io, const qw_ice_data_file *f, size_t n);
+/* Copy the object-store client's counters into the stats (no-op for file://). */
+void qw__os_counters(qw_store *s);
 
 /* Commit leases (store_lease.c; docs/STORAGE.md "Commit leases"). */
 qw_err qw__lease_take(qw_store *s, char *errbuf, size_t errlen); /* open, before any file */

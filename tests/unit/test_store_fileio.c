@@ -388,3 +388,37 @@ TEST(fileio_stream_commit_abort_and_ranges)
     free(buf);
     free(back);
 }
+
+/* The one JSON form of the persistence counters: valid JSON at every buffer
+ * size (snprintf semantics), the objstore object only for remote warehouses. */
+TEST(store_stats_json_objstore_counters)
+{
+    static qw_store_stats st;
+    char buf[2048];
+    ASSERT_STREQ((qw_store_stats_json(NULL, buf, sizeof buf), buf), "{\"enabled\":false}");
+    atomic_store(&st.enabled, 1);
+    atomic_store(&st.commits, 3);
+    size_t n = qw_store_stats_json(&st, buf, sizeof buf);
+    ASSERT_EQ(n, strlen(buf));
+    ASSERT_TRUE(strstr(buf, "\"objstore\"") == NULL);
+    ASSERT_EQ(buf[n - 1], '}');
+    atomic_store(&st.objstore, 1);
+    atomic_store(&st.os_requests, 12);
+    atomic_store(&st.os_retries, 2);
+    atomic_store(&st.os_failures, 1);
+    atomic_store(&st.os_bytes_up, 1000);
+    atomic_store(&st.os_bytes_down, 500);
+    atomic_store(&st.os_multipart_aborts, 1);
+    n = qw_store_stats_json(&st, buf, sizeof buf);
+    ASSERT_EQ(n, strlen(buf));
+    ASSERT_TRUE(strstr(buf,
+                       ",\"objstore\":{\"requests\":12,\"retries\":2,\"failures\":1,"
+                       "\"bytes_up\":1000,\"bytes_down\":500,\"multipart_aborts\":1}}") != NULL);
+    char small[40];
+    for (size_t cap = 0; cap < sizeof small; cap++) { /* cut output: same length, terminated */
+        memset(small, 'x', sizeof small);
+        ASSERT_EQ(qw_store_stats_json(&st, small, cap), n);
+        if (cap)
+            ASSERT_EQ(strlen(small), cap - 1);
+    }
+}
