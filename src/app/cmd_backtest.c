@@ -21,18 +21,30 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-/* Horizons x thresholds x alphas, horizon outermost; the first one is the
- * seed configuration when the defaults are kept. */
+/* Horizons x thresholds x alphas x feature sets, horizon outermost; the
+ * first one is the seed configuration when the defaults are kept. 0 (and a
+ * message) for a feature set that does not parse. */
 static size_t make_grid(const qw_config *cfg, qw_bt_config *out)
 {
+    qw_featset fs[QW_CONFIG_MAX_GRID];
+    for (size_t f = 0; f < cfg->bt_nfeatures; f++)
+        if (qw_featset_parse(cfg->bt_features[f], &fs[f]) != QW_OK) {
+            fprintf(stderr,
+                    "quotewatch: backtest: --features: unknown feature set '%s' (seed, book, "
+                    "rich, or names joined by +: docs/FEATURES.md)\n",
+                    cfg->bt_features[f]);
+            return 0;
+        }
     size_t n = 0;
     for (size_t h = 0; h < cfg->bt_nhorizons; h++)
         for (size_t t = 0; t < cfg->bt_ntaus; t++)
             for (size_t a = 0; a < cfg->bt_nalphas; a++)
-                if (n < QW_BT_MAX_CONFIGS)
-                    out[n++] = (qw_bt_config){.horizon_ns = cfg->bt_horizon_ns[h],
-                                              .tau = cfg->bt_tau[t],
-                                              .alpha = cfg->bt_alpha[a]};
+                for (size_t f = 0; f < cfg->bt_nfeatures; f++)
+                    if (n < QW_BT_MAX_CONFIGS)
+                        out[n++] = (qw_bt_config){.horizon_ns = cfg->bt_horizon_ns[h],
+                                                  .tau = cfg->bt_tau[t],
+                                                  .alpha = cfg->bt_alpha[a],
+                                                  .features = fs[f]};
     return n;
 }
 
@@ -41,20 +53,24 @@ int qw_cmd_backtest(const qw_config *cfg)
     qw_bt_config grid[QW_BT_MAX_CONFIGS];
     const char *prods[QW_CONFIG_MAX_PRODUCTS];
     char eb[512];
-    if (cfg->bt_nhorizons * cfg->bt_ntaus * cfg->bt_nalphas > QW_BT_MAX_CONFIGS) {
+    if (cfg->bt_nhorizons * cfg->bt_ntaus * cfg->bt_nalphas * cfg->bt_nfeatures >
+        QW_BT_MAX_CONFIGS) {
         fprintf(stderr, "quotewatch: backtest: the grid has more than %d configurations\n",
                 QW_BT_MAX_CONFIGS);
         return 2;
     }
     for (size_t i = 0; i < cfg->nproducts; i++)
         prods[i] = cfg->products[i];
+    size_t ngrid = make_grid(cfg, grid);
+    if (!ngrid)
+        return 2;
     qw_bt_opts o = {.files = cfg->files,
                     .nfiles = cfg->nfiles,
                     .max_line = cfg->max_line,
                     .products = cfg->products_set ? prods : NULL,
                     .nproducts = cfg->products_set ? cfg->nproducts : 0,
                     .configs = grid,
-                    .nconfigs = make_grid(cfg, grid),
+                    .nconfigs = ngrid,
                     .window_ns = cfg->bt_window_ns,
                     .progress = cfg->progress == 1 || (cfg->progress == -1 && isatty(2)),
                     .stop = &stop_requested};
@@ -99,7 +115,7 @@ int qw_cmd_backtest(const qw_config *cfg)
     }
     for (size_t i = 0; i < qw_backtest_nconfigs(bt); i++) {
         const qw_bt_result *r = qw_backtest_result(bt, i);
-        char id[96];
+        char id[320];
         qw_bt_config_id(&r->cfg, id, sizeof id);
         QW_LOG(INFO, "%s: %llu scored, accuracy %.4f (baseline %.4f), AUC %.4f, log-loss %.4f", id,
                (unsigned long long)r->pooled.n, r->pooled.accuracy, r->pooled.baseline_accuracy,

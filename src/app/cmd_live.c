@@ -131,7 +131,7 @@ int qw_cmd_live(const qw_config *cfg)
     qw_config_describe(cfg, desc, sizeof desc);
     QW_LOG(INFO, "config: %s", desc);
 
-    qw_pipeline_opts po = {0};
+    qw_pipeline_opts po = {.features = qw_featset_of(cfg->bt_features[0])};
     if (cfg->persist) {
         qw_store_opts so;
         qw_store_opts_from_config(&so, cfg, 0); /* live never blocks ingest */

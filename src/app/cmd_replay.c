@@ -1,9 +1,8 @@
-/* cmd_replay.c: `quotewatch replay FILE...` — recorded raw messages through
- * the same pipeline as live, as fast as possible or paced by feed time.
- * Wiring only: files go through ingest/replay.c (qw_msgsrc), a lake through
- * storage/lake_read, --samples through pipeline/samples.c.
- * Exit 0 when every input was read to its end (whatever it contained),
- * 1 when an input could not be opened or read, 2 for usage errors. */
+/* cmd_replay.c: `quotewatch replay FILE...` — recorded raw messages through the
+ * same pipeline as live, as fast as possible or paced by feed time. Wiring only:
+ * files go through ingest/replay.c, a lake through storage/lake_read, --samples
+ * through pipeline/samples.c. Exit 0 when every input was read to its end
+ * (whatever it held), 1 when one could not be opened or read, 2 for usage errors. */
 #define QW_MODULE "replay"
 #include <math.h>
 #include <signal.h>
@@ -84,7 +83,8 @@ static void on_labeled(void *ctx, const qw_chain *c, const qw_labeled *s)
 static int run_start(run *r, const qw_config *cfg)
 {
     char eb[512];
-    if (cfg->samples[0] && qw_samples_open(&r->samples, cfg->samples) != QW_OK) {
+    if (cfg->samples[0] &&
+        qw_samples_open(&r->samples, cfg->samples, cfg->bt_features[0]) != QW_OK) {
         QW_LOG(ERROR, "cannot write samples %s", cfg->samples);
         return 1;
     }
@@ -107,7 +107,7 @@ static int run_start(run *r, const qw_config *cfg)
         r->dash = qw_dash_host_dash(r->host);
         r->pace.idle = dash_idle;
     }
-    qw_pipeline_opts po = {.auto_add = 1};
+    qw_pipeline_opts po = {.auto_add = 1, .features = qw_featset_of(cfg->bt_features[0])};
     if (r->samples || r->store || r->dash)
         po.on_labeled = on_labeled, po.on_labeled_ctx = r;
     if (r->store)

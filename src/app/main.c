@@ -6,6 +6,7 @@
 #include "app/app.h"
 #include "core/flags.h"
 #include "core/log.h"
+#include "features/features.h"
 
 extern char **environ;
 
@@ -138,6 +139,25 @@ static void help_flags(void)
     }
 }
 
+/* --features: every set must parse; replay and live take one. */
+static int check_features(const qw_config *c)
+{
+    qw_featset f;
+    for (size_t i = 0; i < c->bt_nfeatures; i++)
+        if (qw_featset_parse(c->bt_features[i], &f) != QW_OK) {
+            fprintf(stderr,
+                    "quotewatch: --features: unknown feature set '%s' (seed, book, rich, or "
+                    "names joined by +: docs/FEATURES.md)\n",
+                    c->bt_features[i]);
+            return -1;
+        }
+    if (c->bt_nfeatures > 1 && c->cmd != QW_CMD_BACKTEST) {
+        fprintf(stderr, "quotewatch: --features: one set here (a list is a backtest grid)\n");
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static qw_config cfg;
@@ -147,6 +167,8 @@ int main(int argc, char **argv)
         return 2;
     }
     qw_log_set_level(cfg.log_level);
+    if (check_features(&cfg) != 0)
+        return 2;
     if (cfg.help) {
         usage_sub(cfg.sub);
         return 0;

@@ -69,6 +69,8 @@ void qw_config_defaults(qw_config *c)
     c->bt_ntaus = 1;
     c->bt_alpha[0] = 1e-4;
     c->bt_nalphas = 1;
+    snprintf(c->bt_features[0], sizeof c->bt_features[0], "seed");
+    c->bt_nfeatures = 1;
     c->bt_window_ns = 60 * QW_NS_PER_SEC;
 }
 

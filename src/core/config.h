@@ -112,6 +112,9 @@ typedef struct qw_config {
     size_t bt_ntaus;
     double bt_alpha[QW_CONFIG_MAX_GRID];
     size_t bt_nalphas;
+    char bt_features[QW_CONFIG_MAX_GRID]
+                    [192]; /* feature-set specs (features.h), checked by the command */
+    size_t bt_nfeatures;
     int64_t bt_window_ns; /* default 60 s */
     char report_json[512], report_html[512], predictions_csv[512];
     char errbuf[256];

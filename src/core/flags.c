@@ -184,6 +184,31 @@ static int parse_duration(const char *s, size_t n, int64_t *out)
     return 0;
 }
 
+/* A comma list of feature-set specs ("seed,rich,imbalance+ofi"): kept as
+ * text; the backtest command parses each (features.h). */
+static qw_err set_featsets(qw_config *c, const qw_flag *f, const char *s)
+{
+    size_t k = 0;
+    while (*s) {
+        const char *comma = strchr(s, ',');
+        size_t n = comma ? (size_t)(comma - s) : strlen(s);
+        if (k == QW_CONFIG_MAX_GRID)
+            return fail(c, "%s: at most %d values", f->name, QW_CONFIG_MAX_GRID);
+        if (n == 0 || n >= sizeof c->bt_features[0])
+            return fail(c, "%s: bad feature set '%.*s'", f->name, (int)n, s);
+        memcpy(c->bt_features[k], s, n);
+        c->bt_features[k][n] = '\0';
+        k++;
+        s += n + (comma ? 1 : 0);
+        if (comma && !*s)
+            return fail(c, "%s: trailing comma", f->name);
+    }
+    if (k == 0)
+        return fail(c, "%s: empty list", f->name);
+    c->bt_nfeatures = k;
+    return QW_OK;
+}
+
 /* A comma list of durations or numbers into one of the backtest grids. */
 static qw_err set_grid(qw_config *c, const qw_flag *f, const char *s)
 {
@@ -436,6 +461,10 @@ static const qw_flag table[] = {
      .help = "relative move thresholds tau to evaluate (grid axis)"},
     {"--alpha", NULL, QW_FT_CUSTOM, F(bt_alpha), .set = set_grid, .subs = BT, .metavar = "A,A",
      .def = "0.0001", .example = "1e-4,1e-3", .help = "SGD L2 strengths to evaluate (grid axis)"},
+    {"--features", NULL, QW_FT_CUSTOM, F(bt_features), .set = set_featsets,
+     .subs = BT | REPLAY | LIVE, .metavar = "SET,SET", .def = "seed", .example = "seed,book,rich",
+     .help = "features the model sees: seed, book, rich, or names joined by + "
+             "(docs/FEATURES.md); backtest: a list is a grid axis"},
     {"--window", NULL, QW_FT_CUSTOM, F(bt_window_ns), .set = set_window, .subs = BT, .metavar = "D",
      .def = "60s", .example = "30s",
      .help = "time windows of the drift table (feed time, aligned to the epoch)"},

@@ -17,8 +17,86 @@
 #include "core/alloc.h"
 #include "features/features.h"
 
-const char *const qw_feature_names[QW_NFEATURES] = {"spread_bps", "imbalance", "depth",
-                                                    "volatility"};
+const char *const qw_feature_names[QW_NFEATURES_ALL] = {
+    "spread_bps",  "imbalance",   "depth",     "volatility", "microprice_bps", "ofi",
+    "depth_imb_1", "depth_imb_5", "trade_imb", "ret_1s_bps", "since_trade_s",  "spread_ticks"};
+
+/* A growable ring of (t, a, b) with running sums of a and b, for the 1 s
+ * windows of the extended features. Grows by doubling up to max; when full
+ * at max the oldest entry is evicted early (counted by the caller's window
+ * being shorter, never by a wrong sum). Sums are recomputed every 4096
+ * evictions against floating-point drift. */
+typedef struct tpt {
+    int64_t t;
+    double a, b;
+} tpt;
+
+typedef struct tring {
+    tpt *r;
+    size_t cap, head, n, max;
+    double sa, sb;
+    uint64_t ev;
+} tring;
+
+static void tr_resum(tring *q)
+{
+    double a = 0, b = 0;
+    for (size_t i = 0; i < q->n; i++) {
+        a += q->r[(q->head + i) % q->cap].a;
+        b += q->r[(q->head + i) % q->cap].b;
+    }
+    q->sa = a;
+    q->sb = b;
+}
+
+static void tr_pop(tring *q)
+{
+    q->sa -= q->r[q->head].a;
+    q->sb -= q->r[q->head].b;
+    q->head = (q->head + 1) % q->cap;
+    q->n--;
+    if (!q->n)
+        q->sa = q->sb = 0; /* an empty window sums to 0, not to rounding residue */
+    else if (++q->ev % 4096 == 0)
+        tr_resum(q);
+}
+
+static void tr_push(tring *q, int64_t t, double a, double b)
+{
+    if (q->n == q->cap) {
+        size_t nc = q->cap ? q->cap * 2 : 64;
+        tpt *r = q->cap < q->max ? qw_malloc((nc < q->max ? nc : q->max) * sizeof *r) : NULL;
+        if (r) {
+            for (size_t i = 0; i < q->n; i++)
+                r[i] = q->r[(q->head + i) % q->cap];
+            qw_free(q->r);
+            q->r = r;
+            q->cap = nc < q->max ? nc : q->max;
+            q->head = 0;
+        } else if (q->n) {
+            tr_pop(q);
+        } else {
+            return; /* no memory at all: the window stays empty */
+        }
+    }
+    q->r[(q->head + q->n) % q->cap] = (tpt){t, a, b};
+    q->n++;
+    q->sa += a;
+    q->sb += b;
+}
+
+/* Evict entries with t <= cut. */
+static void tr_expire(tring *q, int64_t cut)
+{
+    while (q->n && q->r[q->head].t <= cut)
+        tr_pop(q);
+}
+
+static void tr_clear(tring *q)
+{
+    q->head = q->n = 0;
+    q->sa = q->sb = 0;
+}
 
 typedef struct ret {
     int64_t t;
@@ -32,6 +110,12 @@ struct qw_extractor {
     double sum, sumsq;
     uint64_t evictions;
     double last_mid; /* 0 = none */
+    /* extended features */
+    tring ofi, flow, mids; /* (t, e_n), (t, signed vol, vol), (t, mid) */
+    int64_t pbb, pba;      /* previous best bid/ask price (e8); 0 = none */
+    double pqb, pqa;       /* ... and their sizes */
+    int64_t last_trade_t;  /* 0 = none yet */
+    int64_t tick;          /* smallest price increment seen (e8), 0 = none */
 };
 
 /* Double the ring up to o.vol_capacity (oldest first at 0); 0, or -1 at
@@ -64,6 +148,9 @@ qw_err qw_extractor_create(qw_extractor **out, const qw_extractor_opts *opts)
         x->o.vol_window_ns = 5 * 1000000000LL;
     if (!x->o.vol_capacity)
         x->o.vol_capacity = 65536;
+    if (x->o.flow_window_ns <= 0)
+        x->o.flow_window_ns = 1000000000LL;
+    x->ofi.max = x->flow.max = x->mids.max = x->o.vol_capacity;
     /* start small: a preallocated worst-case ring became resident page by
      * page as it was cycled (1 MiB a product) */
     x->cap = x->o.vol_capacity < 256 ? x->o.vol_capacity : 256;
@@ -81,6 +168,9 @@ void qw_extractor_destroy(qw_extractor *x)
     if (!x)
         return;
     qw_free(x->ring);
+    qw_free(x->ofi.r);
+    qw_free(x->flow.r);
+    qw_free(x->mids.r);
     qw_free(x);
 }
 
@@ -89,6 +179,83 @@ void qw_extractor_reset(qw_extractor *x)
     x->head = x->n = 0;
     x->sum = x->sumsq = 0;
     x->last_mid = 0;
+    tr_clear(&x->ofi);
+    tr_clear(&x->mids);
+    x->pbb = x->pba = 0; /* trade flow and the last trade are not book state: kept */
+}
+
+void qw_extractor_trade(qw_extractor *x, int64_t t_ns, int aggressor_bid, qw_sz sz)
+{
+    if (!x->o.extended)
+        return;
+    double v = (double)sz / 1e8;
+    if (t_ns > x->last_trade_t)
+        x->last_trade_t = t_ns;
+    tr_push(&x->flow, t_ns, aggressor_bid ? v : -v, v);
+}
+
+/* Price increment: the largest power of ten (e8, at most 1) dividing every
+ * best price seen so far. */
+static void see_tick(qw_extractor *x, int64_t px)
+{
+    int64_t t = x->tick ? x->tick : 100000000;
+    while (t > 1 && px % t != 0)
+        t /= 10;
+    x->tick = t;
+}
+
+static double ratio(double a, double b)
+{
+    return a + b > 0 ? (a - b) / (a + b) : 0;
+}
+
+/* x[4..]: see docs/FEATURES.md for the formulas. */
+static void extended(qw_extractor *x, const qw_level *bid, size_t nb, const qw_level *ask,
+                     size_t na, int64_t t, double mid, qw_features *out)
+{
+    double qb = (double)bid[0].sz / 1e8, qa = (double)ask[0].sz / 1e8;
+    double bb = (double)bid[0].px / 1e8, ba = (double)ask[0].px / 1e8;
+    int64_t W = x->o.flow_window_ns;
+    out->x[QW_F_MICROPRICE_BPS] = ((bb * qa + ba * qb) / (qb + qa) - mid) / mid * 1e4;
+    /* OFI (Cont, Kukanov & Stoikov 2014): e_n from the best-level change */
+    if (x->pbb) {
+        double e = 0;
+        if (bid[0].px >= x->pbb)
+            e += qb;
+        if (bid[0].px <= x->pbb)
+            e -= x->pqb;
+        if (ask[0].px <= x->pba)
+            e -= qa;
+        if (ask[0].px >= x->pba)
+            e += x->pqa;
+        tr_push(&x->ofi, t, e, 0);
+    }
+    x->pbb = bid[0].px;
+    x->pba = ask[0].px;
+    x->pqb = qb;
+    x->pqa = qa;
+    tr_expire(&x->ofi, t - W);
+    out->x[QW_F_OFI] = x->ofi.sa / (qb + qa);
+    __int128 b5 = 0, a5 = 0;
+    for (size_t i = 0; i < nb && i < 5; i++)
+        b5 += bid[i].sz;
+    for (size_t i = 0; i < na && i < 5; i++)
+        a5 += ask[i].sz;
+    out->x[QW_F_DEPTH_IMB_1] = ratio(qb, qa);
+    out->x[QW_F_DEPTH_IMB_5] = ratio((double)b5 / 1e8, (double)a5 / 1e8);
+    tr_expire(&x->flow, t - W);
+    out->x[QW_F_TRADE_IMB] = x->flow.sb > 0 ? x->flow.sa / x->flow.sb : 0;
+    /* the mid in force at t - W: the last update at or before it (or the
+     * oldest one kept, when the history is shorter) */
+    tr_push(&x->mids, t, mid, 0);
+    while (x->mids.n >= 2 && x->mids.r[(x->mids.head + 1) % x->mids.cap].t <= t - W)
+        tr_pop(&x->mids);
+    out->x[QW_F_RET_1S_BPS] = log(mid / x->mids.r[x->mids.head].a) * 1e4;
+    double since = x->last_trade_t ? (double)(t - x->last_trade_t) / 1e9 : 3600;
+    out->x[QW_F_SINCE_TRADE_S] = since < 0 ? 0 : since > 3600 ? 3600 : since;
+    see_tick(x, bid[0].px);
+    see_tick(x, ask[0].px);
+    out->x[QW_F_SPREAD_TICKS] = (double)(ask[0].px - bid[0].px) / (double)x->tick;
 }
 
 static void resum(qw_extractor *x)
@@ -162,5 +329,9 @@ int qw_extractor_update(qw_extractor *x, const qw_book *b, int64_t t_ns, qw_feat
     out->x[1] = bidv + askv > 0 ? (bidv - askv) / (bidv + askv) : 0;
     out->x[2] = bidv + askv;
     out->x[3] = vol;
+    for (size_t i = QW_NFEATURES; i < QW_NFEATURES_ALL; i++)
+        out->x[i] = 0;
+    if (x->o.extended)
+        extended(x, bid, nb, ask, na, t_ns, mid, out);
     return 1;
 }

@@ -19,24 +19,65 @@
 #include "book/book.h"
 #include "core/err.h"
 
-#define QW_NFEATURES 4
+#define QW_NFEATURES 4      /* the seed set: x[0..3] */
+#define QW_NFEATURES_ALL 12 /* with the opt-in ones (docs/FEATURES.md) */
 #define QW_TOP_LEVELS 10
+
+/* Indices into qw_features.x. */
+enum {
+    QW_F_SPREAD_BPS,
+    QW_F_IMBALANCE,
+    QW_F_DEPTH,
+    QW_F_VOLATILITY,
+    QW_F_MICROPRICE_BPS, /* microprice - mid, bps */
+    QW_F_OFI,            /* order-flow imbalance at the best level over 1 s, normalized */
+    QW_F_DEPTH_IMB_1,    /* depth imbalance of the best level */
+    QW_F_DEPTH_IMB_5,    /* ... of the top 5 levels */
+    QW_F_TRADE_IMB,      /* aggressor buy - sell volume over 1 s, normalized */
+    QW_F_RET_1S_BPS,     /* mid return over the last 1 s, bps */
+    QW_F_SINCE_TRADE_S,  /* seconds since the last trade (capped at 3600) */
+    QW_F_SPREAD_TICKS,   /* spread in price increments */
+};
 
 typedef struct qw_features {
     int64_t t_ns;
     int64_t best_bid, best_ask; /* e8 */
     double mid;
-    double x[QW_NFEATURES]; /* spread_bps, imbalance, depth, volatility */
+    double x[QW_NFEATURES_ALL]; /* x[4..] are 0 unless the extractor is extended */
 } qw_features;
 
-extern const char *const qw_feature_names[QW_NFEATURES];
+extern const char *const qw_feature_names[QW_NFEATURES_ALL];
+
+/* ---- feature sets: which x a model sees, in that order ---- */
+typedef struct qw_featset {
+    uint8_t n; /* 1..QW_NFEATURES_ALL; 0 = the seed set */
+    uint8_t idx[QW_NFEATURES_ALL];
+} qw_featset;
+
+/* "seed" (the original four), "book" (seed + microprice, OFI, depth imbalance
+ * 1 and 5, spread in ticks), "rich" (all twelve), or feature names joined by
+ * '+' ("imbalance+ofi"). QW_INVAL for anything else (out unchanged). */
+qw_err qw_featset_parse(const char *s, qw_featset *out);
+/* The canonical text: the set's name when it is a named set, else names
+ * joined by '+'. Returns the length (snprintf semantics). */
+size_t qw_featset_format(const qw_featset *s, char *buf, size_t cap);
+size_t qw_featset_size(const qw_featset *s); /* n, or 4 for the zero set */
+/* The set a spec names, or the seed set (zero) when it does not parse
+ * (for specs checked at start-up). */
+qw_featset qw_featset_of(const char *spec);
+/* out[i] = x[idx[i]] for the set's features; returns their count. */
+size_t qw_featset_gather(const qw_featset *s, const double *x, double *out);
+/* 1 when the set needs the extended extractor (any index >= 4). */
+int qw_featset_extended(const qw_featset *s);
 
 /* ---- extractor: owns the volatility window ---- */
 typedef struct qw_extractor qw_extractor;
 
 typedef struct qw_extractor_opts {
-    int64_t vol_window_ns; /* 0 = 5 s */
-    size_t vol_capacity;   /* returns kept at most; 0 = 65536 (older ones age out early) */
+    int64_t vol_window_ns;  /* 0 = 5 s */
+    size_t vol_capacity;    /* returns kept at most; 0 = 65536 (older ones age out early) */
+    int extended;           /* also compute x[4..] (windows of 1 s: flow_window_ns) */
+    int64_t flow_window_ns; /* OFI, trade flow and return window; 0 = 1 s */
 } qw_extractor_opts;
 
 qw_err qw_extractor_create(qw_extractor **out, const qw_extractor_opts *opts);
@@ -46,6 +87,10 @@ void qw_extractor_reset(qw_extractor *x);
 /* Compute the features of the book as of feed time t_ns. Returns 0 (and
  * leaves out untouched) when either side is empty or the book is crossed. */
 int qw_extractor_update(qw_extractor *x, const qw_book *b, int64_t t_ns, qw_features *out);
+/* A trade at feed time t_ns (extended features: trade flow, time since the
+ * last trade). aggressor: QW_BID = the buyer took liquidity. Snapshot trades
+ * (history replayed after a connect) are not passed. */
+void qw_extractor_trade(qw_extractor *x, int64_t t_ns, int aggressor_bid, qw_sz sz);
 
 /* ---- labeler: pending samples waiting for t + Δ ---- */
 typedef struct qw_sample {

@@ -55,6 +55,7 @@ qw_err qw_pipeline_create(qw_pipeline **out, const qw_pipeline_opts *opts)
         p->opts.max_products = 4096;
     if (!p->opts.trades_ring)
         p->opts.trades_ring = 1024;
+    p->opts.model.n_features = qw_featset_size(&p->opts.features);
     p->nslots = 16;
     while (p->nslots < p->opts.max_products * 2)
         p->nslots *= 2;
@@ -121,7 +122,8 @@ qw_err qw_pipeline_product(qw_pipeline *p, const char *product, size_t len, size
     if (e == QW_OK)
         e = qw_trades_create(&c->trades, p->opts.trades_ring);
     if (e == QW_OK)
-        e = qw_extractor_create(&c->ex, NULL);
+        e = qw_extractor_create(
+            &c->ex, &(qw_extractor_opts){.extended = qw_featset_extended(&p->opts.features)});
     if (e == QW_OK)
         e = qw_labeler_create(&c->lab, &p->opts.labeler);
     if (e == QW_OK)
@@ -189,7 +191,9 @@ static void learn(void *ctx, const qw_labeled *s)
 {
     emit_ctx *e = ctx;
     /* scaler.partial_fit(x) then clf.partial_fit(...): inside learn() */
-    if (qw_classifier_learn(e->c->clf, s->s.f.x, s->label, s->s.p) != QW_OK)
+    double x[QW_NFEATURES_ALL];
+    qw_featset_gather(&e->p->opts.features, s->s.f.x, x);
+    if (qw_classifier_learn(e->c->clf, x, s->label, s->s.p) != QW_OK)
         QW_LOG(DEBUG, "%s: sample not learned (non-finite features)", e->c->product);
     if (e->p->opts.on_labeled)
         e->p->opts.on_labeled(e->p->opts.on_labeled_ctx, e->c, s);
@@ -231,7 +235,9 @@ static void observe(qw_pipeline *p, qw_chain *c, int64_t t)
     s.f = c->feat;
     s.stability = c->stability = qw_stability_score(&c->feat);
     s.n_learned = qw_classifier_labeled(c->clf);
-    if (qw_classifier_predict(c->clf, c->feat.x, &s.p) != QW_OK)
+    double x[QW_NFEATURES_ALL];
+    qw_featset_gather(&p->opts.features, c->feat.x, x);
+    if (qw_classifier_predict(c->clf, x, &s.p) != QW_OK)
         s.p = NAN;
     c->p = s.p;
     if (!isnan(s.p)) {
@@ -337,6 +343,8 @@ void qw_pipeline_on_msg(qw_pipeline *p, const qw_msg *m, int64_t recv_ns)
             memcpy(r.trade_id, t->trade_id, sizeof r.trade_id);
             qw_trades_push(c->trades, &r);
             c->st.trades++;
+            if (!t->snapshot)
+                qw_extractor_trade(c->ex, t->t_ns, t->aggressor == QW_FEED_BID, t->sz);
         }
         break;
     case QW_MSG_HEARTBEAT:
@@ -390,6 +398,11 @@ size_t qw_pipeline_count(const qw_pipeline *p)
 const qw_chain *qw_pipeline_chain(const qw_pipeline *p, size_t idx)
 {
     return idx < p->nchains ? &p->chains[idx] : NULL;
+}
+
+const qw_featset *qw_pipeline_featset(const qw_pipeline *p)
+{
+    return &p->opts.features;
 }
 
 const qw_pipeline_stats *qw_pipeline_get_stats(const qw_pipeline *p)

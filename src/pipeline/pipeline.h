@@ -85,7 +85,8 @@ typedef struct qw_pipeline_opts {
      * Zero fields are the defaults (Δ 500 ms, τ 1e-4, alpha 1e-4), so a
      * zero-initialised qw_pipeline_opts is the seed configuration. */
     qw_labeler_opts labeler;
-    qw_classifier_opts model;
+    qw_classifier_opts model; /* n_features is taken from `features` */
+    qw_featset features;      /* what the model sees; zero = the seed set */
     qw_labeled_fn on_labeled; /* optional */
     void *on_labeled_ctx;
     qw_sample_fn on_sample; /* optional */
@@ -133,6 +134,8 @@ void qw_pipeline_invalidate_all(qw_pipeline *p, qw_resync_reason why);
 size_t qw_pipeline_count(const qw_pipeline *p);
 const qw_chain *qw_pipeline_chain(const qw_pipeline *p, size_t idx);
 const qw_pipeline_stats *qw_pipeline_get_stats(const qw_pipeline *p);
+/* The feature set the models see (the seed set unless configured). */
+const qw_featset *qw_pipeline_featset(const qw_pipeline *p);
 const char *qw_resync_reason_name(qw_resync_reason r);
 
 /* Model checkpoints for every product in one versioned file ("QWMODELS",

@@ -9,9 +9,10 @@
 
 struct qw_samples {
     FILE *f;
+    qw_featset fs;
 };
 
-qw_err qw_samples_open(qw_samples **out, const char *path)
+qw_err qw_samples_open(qw_samples **out, const char *path, const char *features)
 {
     qw_samples *s = qw_calloc(1, sizeof *s);
     if (!s)
@@ -21,17 +22,28 @@ qw_err qw_samples_open(qw_samples **out, const char *path)
         qw_free(s);
         return QW_IO;
     }
-    fputs("product,t_ns,spread_bps,imbalance,depth,volatility,mid,mid_future,label,n_learned,p\n",
-          s->f);
+    s->fs = qw_featset_of(features);
+    double idx[QW_NFEATURES_ALL], k[QW_NFEATURES_ALL];
+    for (size_t i = 0; i < QW_NFEATURES_ALL; i++)
+        k[i] = (double)i;
+    size_t n = qw_featset_gather(&s->fs, k, idx);
+    fputs("product,t_ns", s->f);
+    for (size_t i = 0; i < n; i++)
+        fprintf(s->f, ",%s", qw_feature_names[(size_t)idx[i]]);
+    fputs(",mid,mid_future,label,n_learned,p\n", s->f);
     *out = s;
     return QW_OK;
 }
 
 void qw_samples_write(qw_samples *s, const char *product, const qw_labeled *l)
 {
-    fprintf(s->f, "%s,%lld,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%d,%llu,", product,
-            (long long)l->s.f.t_ns, l->s.f.x[0], l->s.f.x[1], l->s.f.x[2], l->s.f.x[3], l->s.f.mid,
-            l->mid_future, l->label, (unsigned long long)l->s.n_learned);
+    double x[QW_NFEATURES_ALL];
+    size_t n = qw_featset_gather(&s->fs, l->s.f.x, x);
+    fprintf(s->f, "%s,%lld", product, (long long)l->s.f.t_ns);
+    for (size_t i = 0; i < n; i++)
+        fprintf(s->f, ",%.17g", x[i]);
+    fprintf(s->f, ",%.17g,%.17g,%d,%llu,", l->s.f.mid, l->mid_future, l->label,
+            (unsigned long long)l->s.n_learned);
     if (!isnan(l->s.p))
         fprintf(s->f, "%.17g", l->s.p);
     fputc('\n', s->f);

@@ -38,7 +38,7 @@ static json_t *darray(const double *v, size_t n)
     return a;
 }
 
-static json_t *model_json(const qw_chain *c)
+static json_t *model_json(const qw_chain *c, const qw_featset *fs)
 {
     qw_classifier_stats cs;
     qw_classifier_stats_get(c->clf, &cs);
@@ -57,8 +57,8 @@ static json_t *model_json(const qw_chain *c)
     json_object_set_new(o, "class_counts",
                         json_pack("[II]", (json_int_t)cs.n_class[0], (json_int_t)cs.n_class[1]));
     json_t *names = json_array();
-    for (size_t i = 0; i < QW_NFEATURES; i++)
-        json_array_append_new(names, json_string(qw_feature_names[i]));
+    for (size_t i = 0; i < qw_featset_size(fs); i++)
+        json_array_append_new(names, json_string(qw_feature_names[fs->n ? fs->idx[i] : i]));
     json_object_set_new(o, "features", names);
     json_object_set_new(o, "coef", darray(qw_sgd_coef(sg), nf));
     json_object_set_new(o, "intercept", num_or_null(qw_sgd_intercept(sg)));
@@ -72,7 +72,7 @@ static json_t *model_json(const qw_chain *c)
     return o;
 }
 
-static json_t *chain_json(const qw_chain *c)
+static json_t *chain_json(const qw_chain *c, const qw_featset *fs)
 {
     const qw_chain_stats *s = &c->st;
     json_t *o = json_object();
@@ -99,7 +99,7 @@ static json_t *chain_json(const qw_chain *c)
     json_object_set_new(o, "last_time_ns", json_integer((json_int_t)c->last_t_ns));
     json_object_set_new(o, "bids", levels_json(c->book, QW_BID));
     json_object_set_new(o, "asks", levels_json(c->book, QW_ASK));
-    json_object_set_new(o, "model", model_json(c));
+    json_object_set_new(o, "model", model_json(c, fs));
     return o;
 }
 
@@ -132,7 +132,7 @@ char *qw_summary_dumps(const qw_pipeline *p, const qw_summary_extra *x)
     json_t *prods = json_object();
     for (size_t i = 0; i < qw_pipeline_count(p); i++) {
         const qw_chain *c = qw_pipeline_chain(p, i);
-        json_object_set_new(prods, c->product, chain_json(c));
+        json_object_set_new(prods, c->product, chain_json(c, qw_pipeline_featset(p)));
     }
     json_object_set_new(o, "products", prods);
     if (x->extra_key && x->extra_json) {

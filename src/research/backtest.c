@@ -73,12 +73,19 @@ static void on_labeled(void *ctx, const qw_chain *c, const qw_labeled *s)
 void qw_bt_config_id(const qw_bt_config *c, char *buf, size_t cap)
 {
     int64_t h = c->horizon_ns;
+    int n;
     if (h % QW_NS_PER_SEC == 0)
-        snprintf(buf, cap, "h%llds_t%g_a%g", (long long)(h / QW_NS_PER_SEC), c->tau, c->alpha);
+        n = snprintf(buf, cap, "h%llds_t%g_a%g", (long long)(h / QW_NS_PER_SEC), c->tau, c->alpha);
     else if (h % QW_NS_PER_MS == 0)
-        snprintf(buf, cap, "h%lldms_t%g_a%g", (long long)(h / QW_NS_PER_MS), c->tau, c->alpha);
+        n = snprintf(buf, cap, "h%lldms_t%g_a%g", (long long)(h / QW_NS_PER_MS), c->tau, c->alpha);
     else
-        snprintf(buf, cap, "h%lldns_t%g_a%g", (long long)h, c->tau, c->alpha);
+        n = snprintf(buf, cap, "h%lldns_t%g_a%g", (long long)h, c->tau, c->alpha);
+    if (c->features.n && n > 0 && (size_t)n + 2 < cap) { /* the seed set keeps the old ids */
+        char fs[192];
+        qw_featset_format(&c->features, fs, sizeof fs);
+        if (strcmp(fs, "seed") != 0)
+            snprintf(buf + n, cap - (size_t)n, "_f%s", fs);
+    }
 }
 
 void qw_backtest_destroy(qw_backtest *bt)
@@ -138,7 +145,8 @@ qw_err qw_backtest_create(qw_backtest **out, const qw_bt_opts *o, char *errbuf, 
             .on_labeled = on_labeled,
             .on_labeled_ctx = r,
             .labeler = {.horizon_ns = r->res.cfg.horizon_ns, .tau = r->res.cfg.tau},
-            .model = {.alpha = r->res.cfg.alpha}};
+            .model = {.alpha = r->res.cfg.alpha},
+            .features = r->res.cfg.features};
         if (qw_pipeline_create(&r->pl, &po) != QW_OK)
             goto nomem;
         for (size_t k = 0; o->products && k < o->nproducts; k++) {

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "features/features.h"
 #include "research/metrics.h"
 
 #define QW_BT_MAX_CONFIGS 64
@@ -36,6 +37,7 @@ typedef struct qw_bt_config {
     int64_t horizon_ns;
     double tau;
     double alpha;
+    qw_featset features; /* zero = the seed set */
 } qw_bt_config;
 
 typedef struct qw_bt_opts {

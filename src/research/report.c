@@ -54,17 +54,28 @@ static json_t *metrics_json(const qw_bt_metrics *m, int calibration)
 
 static json_t *result_json(const qw_bt_result *r, size_t i)
 {
-    char id[96], ts[QW_TIME_STR_MAX];
+    char id[320], ts[QW_TIME_STR_MAX], fs[192];
     qw_bt_config_id(&r->cfg, id, sizeof id);
+    qw_featset_format(&r->cfg.features, fs, sizeof fs);
     json_t *o = json_object();
     json_object_set_new(o, "index", json_integer((json_int_t)i));
     json_object_set_new(o, "id", json_string(id));
     json_object_set_new(o, "horizon_ms", json_real((double)r->cfg.horizon_ns / 1e6));
     json_object_set_new(o, "threshold", json_real(r->cfg.tau));
     json_object_set_new(o, "alpha", json_real(r->cfg.alpha));
+    json_object_set_new(o, "features", json_string(fs));
+    json_t *names = json_array();
+    double zero[QW_NFEATURES_ALL] = {0}, idx[QW_NFEATURES_ALL];
+    for (size_t k = 0; k < QW_NFEATURES_ALL; k++)
+        zero[k] = (double)k;
+    size_t nf = qw_featset_gather(&r->cfg.features, zero, idx);
+    for (size_t k = 0; k < nf; k++)
+        json_array_append_new(names, json_string(qw_feature_names[(size_t)idx[k]]));
+    json_object_set_new(o, "feature_names", names);
     json_object_set_new(o, "seed",
                         json_boolean(r->cfg.horizon_ns == 500 * QW_NS_PER_MS &&
-                                     r->cfg.tau == 1e-4 && r->cfg.alpha == 1e-4));
+                                     r->cfg.tau == 1e-4 && r->cfg.alpha == 1e-4 &&
+                                     strcmp(fs, "seed") == 0));
     json_object_set_new(o, "labeled", json_integer((json_int_t)r->labeled));
     json_object_set_new(o, "scored", json_integer((json_int_t)r->scored));
     json_object_set_new(o, "dropped", json_integer((json_int_t)r->dropped));
@@ -318,12 +329,15 @@ static const char *const metrics_head =
 
 static void section(sbuf *b, const qw_bt_result *r, size_t i)
 {
-    char id[96];
+    char id[320], fs[192];
     qw_bt_config_id(&r->cfg, id, sizeof id);
+    qw_featset_format(&r->cfg.features, fs, sizeof fs);
     put(b, "<section id=\"c%zu\"><h2>Configuration %zu: ", i, i);
     put_esc(b, id);
-    put(b, "</h2><p>horizon %g ms, threshold %g, alpha %g; %llu labeled, %llu scored",
-        (double)r->cfg.horizon_ns / 1e6, r->cfg.tau, r->cfg.alpha, (unsigned long long)r->labeled,
+    put(b, "</h2><p>horizon %g ms, threshold %g, alpha %g, features ",
+        (double)r->cfg.horizon_ns / 1e6, r->cfg.tau, r->cfg.alpha);
+    put_esc(b, fs);
+    put(b, "; %llu labeled, %llu scored", (unsigned long long)r->labeled,
         (unsigned long long)r->scored);
     if (r->dropped)
         put(b, ", <b>%llu not stored (cap)</b>", (unsigned long long)r->dropped);
@@ -371,7 +385,7 @@ qw_err qw_backtest_write_html(const qw_backtest *bt, const char *path, char *err
         (unsigned long long)in->messages, (unsigned long long)in->rejected, (double)in->bytes / 1e6,
         (double)qw_backtest_window_ns(bt) / 1e9);
     for (size_t i = 0; i < qw_backtest_nconfigs(bt); i++) {
-        char id[96];
+        char id[320];
         qw_bt_config_id(&qw_backtest_result(bt, i)->cfg, id, sizeof id);
         put(&b, "<li><a href=\"#c%zu\">", i);
         put_esc(&b, id);

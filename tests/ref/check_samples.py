@@ -25,7 +25,10 @@ import numpy as np
 from sklearn.linear_model import SGDClassifier
 from sklearn.preprocessing import StandardScaler
 
-FEATURES = ["spread_bps", "imbalance", "depth", "volatility"]
+FEATURES = ["spread_bps", "imbalance", "depth", "volatility"]  # the seed set; --features
+# sets put their own names between t_ns and mid (docs/FEATURES.md)
+ALL = FEATURES + ["microprice_bps", "ofi", "depth_imb_1", "depth_imb_5", "trade_imb", "ret_1s_bps",
+                  "since_trade_s", "spread_ticks"]
 REL = 1e-9
 
 
@@ -41,6 +44,10 @@ def main():
     rows = defaultdict(list)
     with open(path, newline="") as f:
         r = csv.DictReader(f)
+        global FEATURES
+        names = r.fieldnames[2:-5] if r.fieldnames else []
+        if names and all(n in ALL for n in names) and len(set(names)) == len(names):
+            FEATURES = names
         want = ["product", "t_ns", *FEATURES, "mid", "mid_future", "label", "n_learned", "p"]
         if r.fieldnames != want:
             print(f"bad header {r.fieldnames}")

@@ -274,3 +274,96 @@ TEST(labeler_grows_on_demand_in_order)
     ASSERT_EQ(next, 4601);
     qw_labeler_destroy(l);
 }
+
+/* The opt-in features on a hand-computed sequence (docs/FEATURES.md). */
+TEST(features_extended_definitions)
+{
+    qw_book *b;
+    qw_extractor *x;
+    const int64_t S = 1000000000; /* 1 s */
+    ASSERT_OK(qw_book_create(&b, NULL));
+    ASSERT_OK(qw_extractor_create(&x, &(qw_extractor_opts){.extended = 1}));
+    qw_level bids[6], asks[6];
+    for (int i = 0; i < 6; i++) {
+        bids[i] = (qw_level){D("100") - i * D("0.5"), D("1")};
+        asks[i] = (qw_level){D("101") + i * D("0.5"), D("3")};
+    }
+    ASSERT_OK(qw_book_snapshot(b, bids, 6, asks, 6));
+    qw_features f;
+    ASSERT_TRUE(qw_extractor_update(x, b, 10 * S, &f));
+    /* microprice = (100*3 + 101*1)/4 = 100.25; mid 100.5 */
+    ASSERT_DBL_NEAR(f.x[QW_F_MICROPRICE_BPS], (100.25 - 100.5) / 100.5 * 1e4, 1e-12);
+    ASSERT_DBL_NEAR(f.x[QW_F_OFI], 0, 0); /* no previous best level yet */
+    ASSERT_DBL_NEAR(f.x[QW_F_DEPTH_IMB_1], (1.0 - 3) / 4, 1e-15);
+    ASSERT_DBL_NEAR(f.x[QW_F_DEPTH_IMB_5], (5.0 - 15) / 20, 1e-15);
+    ASSERT_DBL_NEAR(f.x[QW_F_TRADE_IMB], 0, 0);
+    ASSERT_DBL_NEAR(f.x[QW_F_RET_1S_BPS], 0, 0);
+    ASSERT_DBL_NEAR(f.x[QW_F_SINCE_TRADE_S], 3600, 0); /* no trade yet */
+    ASSERT_DBL_NEAR(f.x[QW_F_SPREAD_TICKS], 1, 0);     /* best prices 100 and 101 so far: tick 1 */
+    /* a buy aggression of 2 and a sell of 1; the best bid grows to 4 */
+    qw_extractor_trade(x, 10 * S + S / 10, 1, D("2"));
+    qw_extractor_trade(x, 10 * S + S / 5, 0, D("1"));
+    ASSERT_OK(qw_book_set(b, QW_BID, D("100"), D("4")));
+    ASSERT_TRUE(qw_extractor_update(x, b, 10 * S + S / 2, &f));
+    /* e = qb(4) - pqb(1) [bid unchanged] - qa(3) + pqa(3) [ask unchanged] = 3; / (4 + 3) */
+    ASSERT_DBL_NEAR(f.x[QW_F_OFI], 3.0 / 7, 1e-15);
+    ASSERT_DBL_NEAR(f.x[QW_F_TRADE_IMB], (2.0 - 1) / 3, 1e-15);
+    ASSERT_DBL_NEAR(f.x[QW_F_SINCE_TRADE_S], 0.3, 1e-12);
+    ASSERT_DBL_NEAR(f.x[QW_F_RET_1S_BPS], 0, 0); /* the mid did not move */
+    /* the ask drops to 100.5: the tick becomes 0.1 (the largest power of ten
+     * dividing every best price seen), the spread 0.5 is 5 ticks; the mid moves */
+    ASSERT_OK(qw_book_set(b, QW_ASK, D("100.5"), D("1")));
+    ASSERT_TRUE(qw_extractor_update(x, b, 11 * S + S / 4, &f));
+    ASSERT_DBL_NEAR(f.x[QW_F_SPREAD_TICKS], 5, 0);
+    /* 1 s back from 11.25 s is 10.25 s: the mid in force then was 100.5 */
+    ASSERT_DBL_NEAR(f.x[QW_F_RET_1S_BPS], log(100.25 / 100.5) * 1e4, 1e-9);
+    /* the trades of 10.1 s and 10.2 s left the 1 s window: 0, not rounding residue */
+    ASSERT_DBL_NEAR(f.x[QW_F_TRADE_IMB], 0, 0);
+    /* the OFI event of 10.5 s is still inside (10.25 s, 11.25 s] */
+    ASSERT_TRUE(f.x[QW_F_OFI] != 0);
+    /* the seed extractor leaves them at 0 */
+    qw_extractor *s;
+    ASSERT_OK(qw_extractor_create(&s, NULL));
+    ASSERT_TRUE(qw_extractor_update(s, b, 12 * S, &f));
+    for (int i = QW_NFEATURES; i < QW_NFEATURES_ALL; i++)
+        ASSERT_DBL_NEAR(f.x[i], 0, 0);
+    qw_extractor_destroy(s);
+    qw_extractor_destroy(x);
+    qw_book_destroy(b);
+}
+
+TEST(featset_parse_and_format)
+{
+    qw_featset f;
+    char buf[256];
+    ASSERT_OK(qw_featset_parse("seed", &f));
+    ASSERT_EQ(qw_featset_size(&f), 4);
+    ASSERT_TRUE(!qw_featset_extended(&f));
+    ASSERT_OK(qw_featset_parse("rich", &f));
+    ASSERT_EQ(qw_featset_size(&f), QW_NFEATURES_ALL);
+    qw_featset_format(&f, buf, sizeof buf);
+    ASSERT_STREQ(buf, "rich");
+    ASSERT_OK(qw_featset_parse("ofi+imbalance", &f));
+    ASSERT_EQ(f.n, 2);
+    ASSERT_TRUE(qw_featset_extended(&f));
+    qw_featset_format(&f, buf, sizeof buf);
+    ASSERT_STREQ(buf, "ofi+imbalance");
+    double x[QW_NFEATURES_ALL], out[QW_NFEATURES_ALL];
+    for (int i = 0; i < QW_NFEATURES_ALL; i++)
+        x[i] = i;
+    ASSERT_EQ(qw_featset_gather(&f, x, out), 2);
+    ASSERT_DBL_NEAR(out[0], QW_F_OFI, 0);
+    ASSERT_DBL_NEAR(out[1], QW_F_IMBALANCE, 0);
+    ASSERT_OK(qw_featset_parse("spread_bps+imbalance+depth+volatility", &f));
+    qw_featset_format(&f, buf, sizeof buf);
+    ASSERT_STREQ(buf, "seed"); /* the same set, the same name */
+    qw_featset z = {0};
+    ASSERT_EQ(qw_featset_size(&z), 4);
+    qw_featset_format(&z, buf, sizeof buf);
+    ASSERT_STREQ(buf, "seed");
+    const char *bad[] = {"", "nope", "ofi+", "+ofi", "ofi+ofi", "ofi++depth", "Seed"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ASSERT_ERR(QW_INVAL, qw_featset_parse(bad[i], &f));
+    ASSERT_EQ(qw_featset_of("nope").n, 0);
+    ASSERT_EQ(qw_featset_of("book").n, 9);
+}
