@@ -83,6 +83,11 @@ int qw_cmd_backtest(const qw_config *cfg)
         QW_LOG(ERROR, "--predictions-csv: %s", eb);
         rc = 1;
     }
+    if (cfg->save_model[0] && qw_backtest_save_model(bt, (size_t)cfg->bt_save_config,
+                                                     cfg->save_model, eb, sizeof eb) != QW_OK) {
+        QW_LOG(ERROR, "--save-model: %s", eb);
+        rc = 1;
+    }
     if (qw_backtest_results(bt) != QW_OK) {
         QW_LOG(ERROR, "out of memory computing the metrics");
         qw_backtest_destroy(bt);

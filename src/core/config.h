@@ -113,6 +113,7 @@ typedef struct qw_config {
     double bt_alpha[QW_CONFIG_MAX_GRID];
     size_t bt_nalphas;
     int64_t bt_window_ns; /* default 60 s */
+    int bt_save_config;   /* --save-config K: the grid entry --save-model writes */
     char report_json[512], report_html[512], predictions_csv[512];
     char errbuf[256];
 } qw_config;

@@ -280,7 +280,8 @@ static void model_origin_json(qw_dbuf *d, const qw_pipeline *p)
     struct tm tm;
     char at[32];
     gmtime_r(&secs, &tm);
-    strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    size_t k = strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(at + k, sizeof at - k, ".%03dZ", (int)(o->loaded_at_ns / 1000000 % 1000));
     qw__dbuf_put(d, "{\"path\":", 8);
     qw__dbuf_str(d, o->path);
     qw__dbuf_printf(d, ",\"checksum\":\"%08x\",\"version\":%d,\"config\":", (unsigned)o->crc,

@@ -408,3 +408,14 @@ qw_err qw_backtest_write_predictions(const qw_backtest *bt, const char *path, ch
     }
     return QW_OK;
 }
+
+qw_err qw_backtest_save_model(const qw_backtest *bt, size_t i, const char *path, char *errbuf,
+                              size_t errlen)
+{
+    if (i >= bt->nruns) {
+        QW_SETERR(errbuf, errlen, "configuration %zu does not exist (the grid has %zu)", i,
+                  bt->nruns);
+        return QW_INVAL;
+    }
+    return qw_pipeline_save_models(bt->runs[i].pl, path, errbuf, errlen);
+}

@@ -104,6 +104,11 @@ qw_err qw_backtest_write_predictions(const qw_backtest *bt, const char *path, ch
 /* Reports (report.c); after qw_backtest_results. Written atomically. */
 qw_err qw_backtest_write_json(const qw_backtest *bt, const char *path, char *errbuf, size_t errlen);
 qw_err qw_backtest_write_html(const qw_backtest *bt, const char *path, char *errbuf, size_t errlen);
+/* --save-model: write configuration i's models (every product) as a model
+ * file (pipeline/models.h, v2: records the configuration), atomically.
+ * Any time after the run. QW_INVAL when i is not in the grid. */
+qw_err qw_backtest_save_model(const qw_backtest *bt, size_t i, const char *path, char *errbuf,
+                              size_t errlen);
 /* "h500ms_t0.0001_a0.0001": the configuration's id in reports. */
 void qw_bt_config_id(const qw_bt_config *c, char *buf, size_t cap);
 
