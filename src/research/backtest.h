@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "feed/feed.h"
 #include "research/metrics.h"
 
 #define QW_BT_MAX_CONFIGS 64
@@ -38,9 +39,16 @@ typedef struct qw_bt_config {
     double alpha;
 } qw_bt_config;
 
+/* A source of parsed messages instead of files (backtest --lake): QW_OK
+ * with *m valid until the next call (*connect = 1: a new-connection
+ * marker), QW_NOT_FOUND at the end. */
+typedef qw_err (*qw_bt_next_fn)(void *src, qw_msg *m, int64_t *recv_ns, int *connect);
+
 typedef struct qw_bt_opts {
     const char *const *files; /* "-" = stdin; borrowed for the run */
     size_t nfiles;
+    qw_bt_next_fn next; /* when set: messages from next(next_src), files ignored */
+    void *next_src;
     size_t max_line;             /* 0 = 64 MiB */
     const char *const *products; /* only these (NULL: every product seen) */
     size_t nproducts;
