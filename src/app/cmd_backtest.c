@@ -64,6 +64,11 @@ int qw_cmd_backtest(const qw_config *cfg)
                     .window_ns = cfg->bt_window_ns,
                     .progress = cfg->progress == 1 || (cfg->progress == -1 && isatty(2)),
                     .stop = &stop_requested};
+    if (cfg->save_model[0] && (size_t)cfg->bt_save_config >= o.nconfigs) {
+        fprintf(stderr, "quotewatch: backtest: --save-config %d: the grid has %zu configurations\n",
+                cfg->bt_save_config, o.nconfigs);
+        return 2;
+    }
     qw_lake_reader *lr = NULL;
     if (cfg->lake) { /* --lake: the stored raw tables instead of files */
         const char *ids[QW_CONFIG_MAX_PRODUCTS];

@@ -28,6 +28,14 @@ crcA=$(crc "$T/A.qwm"); crcB=$(crc "$T/B.qwm")
 "$PY" -c 'import sys,zlib,struct; b=open(sys.argv[1],"rb").read(); assert struct.unpack("<I",b[-4:])[0]==zlib.crc32(b[:-4])' "$T/A.qwm" \
   || die "the stored CRC is not zlib's crc32 of the content"
 
+rc=0; bt "$REAL" --save-model "$T/x.qwm" --save-config 1 || rc=$?
+[ "$rc" = 2 ] && [ ! -e "$T/x.qwm" ] || die "--save-config outside the grid: exit $rc, want 2 and no file"
+# a model of another configuration is refused at start, naming the field
+rc=0; "$QW_BIN" replay "$REAL" --load-model "$T/H1s.qwm" 2>"$T/rep-bad.log" || rc=$?
+[ "$rc" = 1 ] && grep -q 'configuration mismatch: horizon_ms' "$T/rep-bad.log" || die "replay --load-model H1s: exit $rc"
+rc=0; "$QW_BIN" live --products "$REAL_PRODUCTS" --url ws://127.0.0.1:9 --port 0 --load-model "$T/H1s.qwm" 2>"$T/live-bad.log" || rc=$?
+[ "$rc" = 1 ] && grep -q 'configuration mismatch: horizon_ms' "$T/live-bad.log" || die "live --load-model H1s: exit $rc"
+"$QW_BIN" replay "$REAL" --load-model "$T/A.qwm" --summary "$T/repA.json" 2>/dev/null || die "replay --load-model A"
 "$QW_BIN" replay "$REAL" --summary "$T/ref.json" 2>/dev/null
 cp "$T/A.qwm" "$T/F.qwm"
 sport=$(free_port); hport=$(free_port)
