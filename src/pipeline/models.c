@@ -484,8 +484,10 @@ qw_err qw_model_watch_start(qw_model_watch **out, qw_pipeline *p, const char *pa
 
 void qw_model_watch_hup(qw_model_watch *w)
 {
-    if (!w)
+    if (!w) {
+        QW_LOG(WARN, "SIGHUP: no --load-model file to reload");
         return;
+    }
     pthread_mutex_lock(&w->mu);
     w->hup = 1;
     pthread_cond_signal(&w->cv);

@@ -56,7 +56,8 @@ typedef struct qw_model_watch qw_model_watch;
 /* Starts the watcher thread for path (the file already loaded). */
 qw_err qw_model_watch_start(qw_model_watch **out, qw_pipeline *p, const char *path, char *errbuf,
                             size_t errlen);
-/* Async-signal-unsafe; call from the loop thread when SIGHUP was seen. */
+/* Async-signal-unsafe; call from the loop thread when SIGHUP was seen.
+ * NULL w (no --load-model): logs that there is nothing to reload. */
 void qw_model_watch_hup(qw_model_watch *w);
 /* Loop thread, from its timer: applies a file the watcher has checked,
  * counts and logs the outcome. NULL w: no-op. */
