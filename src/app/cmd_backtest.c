@@ -12,6 +12,7 @@
 #include "app/app.h"
 #include "core/log.h"
 #include "research/backtest.h"
+#include "storage/lake_read.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -19,6 +20,11 @@ static void on_signal(int sig)
 {
     (void)sig;
     stop_requested = 1;
+}
+
+static qw_err lake_next(void *lr, qw_msg *m, int64_t *recv_ns, int *conn)
+{
+    return qw_lake_next(lr, m, recv_ns, conn);
 }
 
 /* Horizons x thresholds x alphas x feature sets, horizon outermost; the
@@ -74,10 +80,28 @@ int qw_cmd_backtest(const qw_config *cfg)
                     .window_ns = cfg->bt_window_ns,
                     .progress = cfg->progress == 1 || (cfg->progress == -1 && isatty(2)),
                     .stop = &stop_requested};
+    if (cfg->save_model[0] && (size_t)cfg->bt_save_config >= o.nconfigs) {
+        fprintf(stderr, "quotewatch: backtest: --save-config %d: the grid has %zu configurations\n",
+                cfg->bt_save_config, o.nconfigs);
+        return 2;
+    }
+    qw_lake_reader *lr = NULL;
+    if (cfg->lake) { /* --lake: the stored raw tables instead of files */
+        const char *ids[QW_CONFIG_MAX_PRODUCTS];
+        qw_lake_opts lo;
+        qw_lake_opts_from_config(&lo, ids, cfg);
+        if (qw_lake_open(&lr, &lo, eb, sizeof eb) != QW_OK) {
+            fprintf(stderr, "quotewatch: backtest: --lake: %s\n", eb);
+            return 1;
+        }
+        o.next = lake_next;
+        o.next_src = lr;
+    }
     qw_backtest *bt;
     qw_err e = qw_backtest_create(&bt, &o, eb, sizeof eb);
     if (e != QW_OK) {
         fprintf(stderr, "quotewatch: backtest: %s\n", eb);
+        qw_lake_close(lr);
         return e == QW_NOMEM ? 1 : 2;
     }
     struct sigaction sa;
@@ -94,9 +118,19 @@ int qw_cmd_backtest(const qw_config *cfg)
     if (stop_requested)
         QW_LOG(WARN, "interrupted: the reports cover the input read so far");
     rc |= qw_backtest_input(bt)->failed;
+    if (lr) {
+        qw_lake_log_stats(lr);
+        qw_lake_close(lr);
+        lr = NULL;
+    }
     if (cfg->predictions_csv[0] &&
         qw_backtest_write_predictions(bt, cfg->predictions_csv, eb, sizeof eb) != QW_OK) {
         QW_LOG(ERROR, "--predictions-csv: %s", eb);
+        rc = 1;
+    }
+    if (cfg->save_model[0] && qw_backtest_save_model(bt, (size_t)cfg->bt_save_config,
+                                                     cfg->save_model, eb, sizeof eb) != QW_OK) {
+        QW_LOG(ERROR, "--save-model: %s", eb);
         rc = 1;
     }
     if (qw_backtest_results(bt) != QW_OK) {

@@ -15,7 +15,7 @@
 #include "core/time.h"
 #include "dashboard/dashboard.h"
 #include "ingest/live.h"
-#include "pipeline/pipeline.h"
+#include "pipeline/models.h"
 #include "pipeline/summary.h"
 #include "storage/store.h"
 
@@ -47,6 +47,7 @@ typedef struct live {
     qw_dash_host *host; /* the dashboard's context and thread */
     qw_dash *dash;      /* its state side: this thread publishes into it */
     qw_store_stats sst;
+    qw_model_watch *mw; /* --load-model: hot reload (pipeline/models.h) */
 } live;
 
 static void on_connect(void *ctx, int64_t wall_ns)
@@ -99,10 +100,9 @@ static void tick(lws_sorted_usec_list_t *sul)
 {
     live *L = lws_container_of(sul, live, sul);
     int64_t now = qw_now_mono_ns();
-    if (sig_reload) {
-        sig_reload = 0;
-        qw_pipeline_reload_models(L->pl, L->cfg->load_model);
-    }
+    if (sig_reload && !(sig_reload = 0))
+        qw_model_watch_hup(L->mw); /* the watcher reads and checks, poll swaps */
+    qw_model_watch_poll(L->mw);
     if (sig_stop ||
         (L->cfg->duration_s > 0 && now - L->start_mono >= (int64_t)(L->cfg->duration_s * 1e9))) {
         qw_live_stop(L->lv, sig_stop ? "signal" : "--duration reached");
@@ -158,7 +158,8 @@ int qw_cmd_live(const qw_config *cfg)
             goto out;
         }
     if (cfg->load_model[0] &&
-        qw_pipeline_load_models(L.pl, cfg->load_model, eb, sizeof eb) != QW_OK) {
+        (qw_pipeline_load_models(L.pl, cfg->load_model, eb, sizeof eb) != QW_OK ||
+         qw_model_watch_start(&L.mw, L.pl, cfg->load_model, eb, sizeof eb) != QW_OK)) {
         QW_LOG(ERROR, "--load-model: %s", eb);
         rc = 1;
         goto out;
@@ -205,9 +206,7 @@ int qw_cmd_live(const qw_config *cfg)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL), sigaction(SIGTERM, &sa, NULL), sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     L.start_mono = qw_now_mono_ns();
@@ -244,6 +243,7 @@ out:
         rc = rc ? rc : 1;
     L.store = NULL;
     qw_live_destroy(L.lv);
+    qw_model_watch_stop(L.mw);
     qw_pipeline_destroy(L.pl);
     return rc;
 }

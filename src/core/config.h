@@ -116,6 +116,7 @@ typedef struct qw_config {
                     [192]; /* feature-set specs (features.h), checked by the command */
     size_t bt_nfeatures;
     int64_t bt_window_ns; /* default 60 s */
+    int bt_save_config;   /* --save-config K: the grid entry --save-model writes */
     char report_json[512], report_html[512], predictions_csv[512];
     char errbuf[256];
 } qw_config;

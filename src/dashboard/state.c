@@ -21,6 +21,7 @@
 #include "core/version.h"
 #include "dashboard/dash_int.h"
 #include "model/model.h"
+#include "pipeline/models.h"
 #include "storage/tables.h"
 
 /* ---- buffer ---- */
@@ -266,6 +267,34 @@ static void update_rate(qw_dash *dh, int64_t now)
     }
 }
 
+/* "model_origin": the model file the models came from (null when none was
+ * loaded) and the hot-reload counters (docs/DASHBOARD.md). */
+static void model_origin_json(qw_dbuf *d, const qw_pipeline *p)
+{
+    const qw_model_origin *o = p ? qw_pipeline_get_origin(p) : NULL;
+    qw__dbuf_put(d, ",\"model_origin\":", 16);
+    if (!o || !o->loaded) {
+        qw__dbuf_put(d, "null", 4);
+        return;
+    }
+    time_t secs = (time_t)(o->loaded_at_ns / 1000000000LL);
+    struct tm tm;
+    char at[32];
+    gmtime_r(&secs, &tm);
+    size_t k = strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(at + k, sizeof at - k, ".%03dZ", (int)(o->loaded_at_ns / 1000000 % 1000));
+    qw__dbuf_put(d, "{\"path\":", 8);
+    qw__dbuf_str(d, o->path);
+    qw__dbuf_printf(d, ",\"checksum\":\"%08x\",\"version\":%d,\"config\":", (unsigned)o->crc,
+                    o->version);
+    qw__dbuf_str(d, o->config);
+    qw__dbuf_printf(d,
+                    ",\"loaded_at\":\"%s\",\"learned_since_load\":%llu,\"reloads_ok\":%llu,"
+                    "\"reloads_error\":%llu}",
+                    at, (unsigned long long)qw_models_learned_since_load(p),
+                    (unsigned long long)o->reloads_ok, (unsigned long long)o->reloads_error);
+}
+
 void qw__dash_build_state(qw_dash *dh, qw_dbuf *d)
 {
     qw__dbuf_reset(d, QW_DASH_PRE); /* headroom for lws_write */
@@ -331,6 +360,7 @@ void qw__dash_build_state(qw_dash *dh, qw_dbuf *d)
         if (n >= sizeof sj)
             qw__dbuf_put(d, "{\"enabled\":false}", 17); /* cannot happen: ~600 bytes */
     }
+    model_origin_json(d, dh->p);
     qw__dbuf_put(d, ",\"products\":[", 13);
     for (size_t i = 0; dh->p && i < qw_pipeline_count(dh->p); i++) {
         if (i)
@@ -493,6 +523,12 @@ void qw__dash_build_metrics_owner(qw_dash *dh, qw_dbuf *d)
         if (ps->rejected_by[e])
             qw__dbuf_printf(d, "quotewatch_rejected_total{reason=\"%s\"} %llu\n",
                             qw_err_name((qw_err)e), (unsigned long long)ps->rejected_by[e]);
+    const qw_model_origin *mo = dh->p ? qw_pipeline_get_origin(dh->p) : NULL;
+    metric(d, "quotewatch_model_reloads_total", "counter", "Model file hot reloads, by result.");
+    qw__dbuf_printf(d, "quotewatch_model_reloads_total{result=\"ok\"} %llu\n",
+                    (unsigned long long)(mo ? mo->reloads_ok : 0));
+    qw__dbuf_printf(d, "quotewatch_model_reloads_total{result=\"error\"} %llu\n",
+                    (unsigned long long)(mo ? mo->reloads_error : 0));
     metric(d, "quotewatch_sequence_gaps_total", "counter", "Advanced Trade sequence gaps.");
     qw__dbuf_printf(d, "quotewatch_sequence_gaps_total %llu\n",
                     (unsigned long long)(ps ? ps->gaps : 0));

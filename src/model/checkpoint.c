@@ -56,6 +56,11 @@ static uint32_t crc32_ieee(const uint8_t *p, size_t n)
     return ~crc;
 }
 
+uint32_t qw_model_crc32(const uint8_t *p, size_t n)
+{
+    return crc32_ieee(p, n);
+}
+
 /* ---- little-endian writer (the caller sized the buffer) ---- */
 typedef struct wr {
     uint8_t *p;

@@ -184,6 +184,8 @@ qw_err qw_classifier_restore(qw_classifier *c, const qw_classifier_state *st, ch
 #define QW_CHECKPOINT_VERSION 1
 #define QW_CHECKPOINT_ERRLEN 256
 
+/* CRC-32 (IEEE 802.3, as zlib's crc32) of n bytes: checkpoints, model files. */
+uint32_t qw_model_crc32(const uint8_t *p, size_t n);
 /* Encoded size of c's checkpoint in bytes. */
 size_t qw_checkpoint_size(const qw_classifier *c);
 /* Encode into buf (cap >= qw_checkpoint_size, else QW_INVAL); *len_out

@@ -34,6 +34,7 @@ struct qw_pipeline {
     qw_level *snap[2];
     size_t snap_cap[2];
     int64_t last_t_ns;
+    qw_model_origin origin; /* pipeline/models.c */
 };
 
 static const char *const resync_names[QW__RESYNC_COUNT] = {"gap",      "reconnect", "crossed",
@@ -437,154 +438,25 @@ qw_err qw_pipeline_ingest(qw_pipeline *p, qw_feed *f, const char *buf, size_t le
     return e;
 }
 
-/* ---- model checkpoints: "QWMODELS" u32 version u32 count, then per
- * product: name[32] u64 len blob[len] (each blob carries its own checksum) */
-#define MODELS_MAGIC "QWMODELS"
-#define MODELS_VERSION 1u
-
-qw_err qw_pipeline_save_models(const qw_pipeline *p, const char *path, char *errbuf, size_t errlen)
+/* ---- model hand-over (pipeline/models.c) ---- */
+qw_classifier *qw_pipeline_swap_model(qw_pipeline *p, size_t idx, qw_classifier *clf)
 {
-    size_t total = 16;
-    for (size_t i = 0; i < p->nchains; i++)
-        total += QW_PRODUCT_MAX + 8 + qw_checkpoint_size(p->chains[i].clf);
-    uint8_t *buf = qw_malloc(total);
-    if (!buf)
-        return QW_NOMEM;
-    size_t o = 0;
-    uint32_t ver = MODELS_VERSION, cnt = (uint32_t)p->nchains;
-    memcpy(buf, MODELS_MAGIC, 8);
-    memcpy(buf + 8, &ver, 4);
-    memcpy(buf + 12, &cnt, 4);
-    o = 16;
-    for (size_t i = 0; i < p->nchains; i++) {
-        memcpy(buf + o, p->chains[i].product, QW_PRODUCT_MAX);
-        o += QW_PRODUCT_MAX;
-        size_t len;
-        qw_err e = qw_checkpoint_encode(p->chains[i].clf, buf + o + 8, total - o - 8, &len);
-        if (e != QW_OK) {
-            qw_free(buf);
-            snprintf(errbuf, errlen, "encode %s: %s", p->chains[i].product, qw_strerror(e));
-            return e;
-        }
-        uint64_t l64 = len;
-        memcpy(buf + o, &l64, 8);
-        o += 8 + len;
-    }
-    qw_err e = qw_file_write_atomic(path, buf, o, errbuf, errlen);
-    qw_free(buf);
-    return e;
+    qw_classifier *old = p->chains[idx].clf;
+    p->chains[idx].clf = clf;
+    return old;
 }
 
-qw_err qw_pipeline_load_models(qw_pipeline *p, const char *path, char *errbuf, size_t errlen)
+const qw_pipeline_opts *qw_pipeline_get_opts(const qw_pipeline *p)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(errbuf, errlen, "cannot open %s: %s", path, strerror(errno));
-        return QW_IO;
-    }
-    uint8_t *buf = NULL;
-    size_t n = 0, cap = 0;
-    qw_err e = QW_OK;
-    for (;;) {
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 65536;
-            if (ncap > (64u << 20)) {
-                e = QW_CORRUPT;
-                snprintf(errbuf, errlen, "%s: larger than 64 MiB", path);
-                break;
-            }
-            uint8_t *nb = qw_realloc(buf, ncap);
-            if (!nb) {
-                e = QW_NOMEM;
-                break;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        size_t k = fread(buf + n, 1, cap - n, f);
-        n += k;
-        if (k == 0)
-            break;
-    }
-    fclose(f);
-    /* pass 0 validates everything into scratch models, pass 1 applies */
-    for (int pass = 0; pass < 2 && e == QW_OK; pass++) {
-        uint32_t ver, cnt;
-        if (n < 16 || memcmp(buf, MODELS_MAGIC, 8) != 0) {
-            snprintf(errbuf, errlen, "%s: not a QuoteWatch model file", path);
-            e = QW_CORRUPT;
-            break;
-        }
-        memcpy(&ver, buf + 8, 4);
-        memcpy(&cnt, buf + 12, 4);
-        if (ver != MODELS_VERSION) {
-            snprintf(errbuf, errlen, "%s: model file version %u, this build reads %u", path, ver,
-                     MODELS_VERSION);
-            e = QW_CORRUPT;
-            break;
-        }
-        size_t o = 16;
-        for (uint32_t i = 0; i < cnt && e == QW_OK; i++) {
-            uint64_t len;
-            char name[QW_PRODUCT_MAX];
-            if (n - o < QW_PRODUCT_MAX + 8) {
-                snprintf(errbuf, errlen, "%s: truncated", path);
-                e = QW_CORRUPT;
-                break;
-            }
-            memcpy(name, buf + o, QW_PRODUCT_MAX);
-            memcpy(&len, buf + o + QW_PRODUCT_MAX, 8);
-            o += QW_PRODUCT_MAX + 8;
-            name[QW_PRODUCT_MAX - 1] = '\0';
-            if (len > n - o || !qw_feed_product_ok(name, strlen(name))) {
-                snprintf(errbuf, errlen, "%s: truncated or corrupt entry %u", path, i);
-                e = QW_CORRUPT;
-                break;
-            }
-            qw_classifier *target = NULL, *scratch = NULL;
-            if (pass == 0) {
-                e = qw_classifier_create(&scratch, &p->opts.model);
-                target = scratch;
-            } else {
-                size_t idx;
-                int save = p->opts.auto_add;
-                p->opts.auto_add = 1;
-                e = qw_pipeline_product(p, name, strlen(name), &idx);
-                p->opts.auto_add = save;
-                if (e == QW_OK)
-                    target = p->chains[idx].clf;
-                else
-                    snprintf(errbuf, errlen, "%s: product %s: %s", path, name, qw_strerror(e));
-            }
-            if (e == QW_OK) {
-                char eb[QW_CHECKPOINT_ERRLEN];
-                e = qw_checkpoint_decode(target, buf + o, (size_t)len, eb, sizeof eb);
-                if (e != QW_OK)
-                    snprintf(errbuf, errlen, "%s: %s: %s", path, name, eb);
-            }
-            qw_classifier_destroy(scratch);
-            o += (size_t)len;
-        }
-        if (e == QW_OK && o != n) {
-            snprintf(errbuf, errlen, "%s: %zu trailing bytes", path, n - o);
-            e = QW_CORRUPT;
-        }
-    }
-    qw_free(buf);
-    return e;
+    return &p->opts;
 }
 
-qw_err qw_pipeline_reload_models(qw_pipeline *p, const char *path)
+qw_model_origin *qw_pipeline_origin(qw_pipeline *p)
 {
-    char eb[256];
-    if (!path || !*path) {
-        QW_LOG(WARN, "SIGHUP: no --load-model file to reload");
-        return QW_INVAL;
-    }
-    qw_err e = qw_pipeline_load_models(p, path, eb, sizeof eb);
-    if (e != QW_OK)
-        QW_LOG(ERROR, "SIGHUP: model reload failed, models unchanged: %s", eb);
-    else
-        QW_LOG(INFO, "SIGHUP: models reloaded from %s", path);
-    return e;
+    return &p->origin;
+}
+
+const qw_model_origin *qw_pipeline_get_origin(const qw_pipeline *p)
+{
+    return &p->origin;
 }

@@ -138,15 +138,33 @@ const qw_pipeline_stats *qw_pipeline_get_stats(const qw_pipeline *p);
 const qw_featset *qw_pipeline_featset(const qw_pipeline *p);
 const char *qw_resync_reason_name(qw_resync_reason r);
 
-/* Model checkpoints for every product in one versioned file ("QWMODELS",
- * then per product its name and a model/checkpoint blob). Save is atomic
- * (temp file, fsync, rename). Load validates the whole file before it
+/* Model files for every product (format and reload: pipeline/models.h,
+ * docs/MODEL.md). Save is atomic. Load validates the whole file (checksum,
+ * configuration against this pipeline's, every product's state) before it
  * changes any model, creating chains for products it names; on error
- * nothing changes and errbuf says why. Safe on a running pipeline (reload). */
+ * nothing changes and errbuf says why. Implemented in models.c. */
 qw_err qw_pipeline_save_models(const qw_pipeline *p, const char *path, char *errbuf, size_t errlen);
 qw_err qw_pipeline_load_models(qw_pipeline *p, const char *path, char *errbuf, size_t errlen);
-/* SIGHUP: reload path (NULL/"": nothing configured) and log the outcome;
- * a bad file keeps the current models. */
-qw_err qw_pipeline_reload_models(qw_pipeline *p, const char *path);
+
+/* Where the models came from (the last file loaded) and the reload
+ * counters; written by pipeline/models.c on the loop thread, read by the
+ * dashboard's state builder on the same thread. */
+typedef struct qw_model_origin {
+    int loaded;  /* a model file has been loaded */
+    int version; /* its format version (1 or 2) */
+    char path[512];
+    uint32_t crc;             /* v2: the CRC-32 stored in the file; v1: of the whole file */
+    char config[512];         /* qw_modelcfg_summary, "" for v1 files */
+    int64_t loaded_at_ns;     /* wall clock */
+    uint64_t learned_at_load; /* sum of labeled samples over chains right after the load */
+    uint64_t reloads_ok, reloads_error;
+} qw_model_origin;
+
+/* Hand-over for pipeline/models.c: replace chain idx's classifier with clf
+ * (the pipeline takes it) and return the previous one (the caller frees it). */
+qw_classifier *qw_pipeline_swap_model(qw_pipeline *p, size_t idx, qw_classifier *clf);
+const qw_pipeline_opts *qw_pipeline_get_opts(const qw_pipeline *p);
+qw_model_origin *qw_pipeline_origin(qw_pipeline *p);
+const qw_model_origin *qw_pipeline_get_origin(const qw_pipeline *p);
 
 #endif

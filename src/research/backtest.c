@@ -174,8 +174,31 @@ static void reject_all(qw_backtest *bt, qw_err why, const char *product)
         qw_pipeline_on_reject(bt->runs[i].pl, why, product);
 }
 
+/* Parsed messages from o.next (the lake): as replay --lake does. */
+static qw_err run_parsed(qw_backtest *bt)
+{
+    qw_msg m;
+    int64_t recv = 0;
+    int conn = 0;
+    while ((!bt->o.stop || !*bt->o.stop) && bt->o.next(bt->o.next_src, &m, &recv, &conn) == QW_OK) {
+        if (conn) {
+            bt->in.connects++;
+            for (size_t i = 0; i < bt->nruns; i++)
+                qw_pipeline_invalidate_all(bt->runs[i].pl, QW_RESYNC_RECONNECT);
+            if (!m.ngroups && !m.ntrades)
+                continue;
+        }
+        bt->in.messages++;
+        for (size_t i = 0; i < bt->nruns; i++)
+            qw_pipeline_on_msg(bt->runs[i].pl, &m, recv);
+    }
+    return QW_OK;
+}
+
 qw_err qw_backtest_run(qw_backtest *bt)
 {
+    if (bt->o.next)
+        return run_parsed(bt);
     qw_msgsrc *src = NULL;
     qw_feed *feed = NULL;
     if (qw_msgsrc_open(&src, bt->o.files, bt->o.nfiles, bt->o.max_line) != QW_OK ||
@@ -399,4 +422,15 @@ qw_err qw_backtest_write_predictions(const qw_backtest *bt, const char *path, ch
         return QW_IO;
     }
     return QW_OK;
+}
+
+qw_err qw_backtest_save_model(const qw_backtest *bt, size_t i, const char *path, char *errbuf,
+                              size_t errlen)
+{
+    if (i >= bt->nruns) {
+        QW_SETERR(errbuf, errlen, "configuration %zu does not exist (the grid has %zu)", i,
+                  bt->nruns);
+        return QW_INVAL;
+    }
+    return qw_pipeline_save_models(bt->runs[i].pl, path, errbuf, errlen);
 }

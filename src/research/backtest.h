@@ -26,6 +26,7 @@
 
 #include "core/err.h"
 #include "features/features.h"
+#include "feed/feed.h"
 #include "research/metrics.h"
 
 #define QW_BT_MAX_CONFIGS 64
@@ -40,9 +41,16 @@ typedef struct qw_bt_config {
     qw_featset features; /* zero = the seed set */
 } qw_bt_config;
 
+/* A source of parsed messages instead of files (backtest --lake): QW_OK
+ * with *m valid until the next call (*connect = 1: a new-connection
+ * marker), QW_NOT_FOUND at the end. */
+typedef qw_err (*qw_bt_next_fn)(void *src, qw_msg *m, int64_t *recv_ns, int *connect);
+
 typedef struct qw_bt_opts {
     const char *const *files; /* "-" = stdin; borrowed for the run */
     size_t nfiles;
+    qw_bt_next_fn next; /* when set: messages from next(next_src), files ignored */
+    void *next_src;
     size_t max_line;             /* 0 = 64 MiB */
     const char *const *products; /* only these (NULL: every product seen) */
     size_t nproducts;
@@ -106,6 +114,11 @@ qw_err qw_backtest_write_predictions(const qw_backtest *bt, const char *path, ch
 /* Reports (report.c); after qw_backtest_results. Written atomically. */
 qw_err qw_backtest_write_json(const qw_backtest *bt, const char *path, char *errbuf, size_t errlen);
 qw_err qw_backtest_write_html(const qw_backtest *bt, const char *path, char *errbuf, size_t errlen);
+/* --save-model: write configuration i's models (every product) as a model
+ * file (pipeline/models.h, v2: records the configuration), atomically.
+ * Any time after the run. QW_INVAL when i is not in the grid. */
+qw_err qw_backtest_save_model(const qw_backtest *bt, size_t i, const char *path, char *errbuf,
+                              size_t errlen);
 /* "h500ms_t0.0001_a0.0001": the configuration's id in reports. */
 void qw_bt_config_id(const qw_bt_config *c, char *buf, size_t cap);
 

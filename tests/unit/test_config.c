@@ -153,7 +153,7 @@ static int argv_for(unsigned sub, const char *flag, const char *val, char **a)
         a[n++] = (char *)val;
     if (sub == QW_SUB_REPLAY && strcmp(flag, "--lake") != 0)
         a[n++] = "f.ndjson";
-    if (sub == QW_SUB_BACKTEST)
+    if (sub == QW_SUB_BACKTEST && strcmp(flag, "--lake") != 0)
         a[n++] = "f.ndjson";
     if (sub == QW_SUB_BACKTEST && strcmp(flag, "--report-json") != 0)
         a[n++] = "--report-json", a[n++] = "r.json";
@@ -375,4 +375,36 @@ TEST(config_shard_partitions_products)
     char *a[] = {"qw", "live", NULL};
     ASSERT_EQ(load(&c, env, 2, a), QW_INVAL);
     ASSERT_TRUE(strstr(c.errbuf, "does not end in -<ordinal>") != NULL);
+}
+
+TEST(config_backtest_lake_and_save_model)
+{
+    char *env[] = {NULL};
+    qw_config c;
+    char *ok[] = {"qw",
+                  "backtest",
+                  "--lake",
+                  "--since",
+                  "2021-04-17T00:00:00Z",
+                  "--until",
+                  "2021-04-18T00:00:00Z",
+                  "--report-json",
+                  "r.json",
+                  "--save-model",
+                  "m.qwm",
+                  "--save-config",
+                  "3",
+                  NULL};
+    ASSERT_OK(load(&c, env, 13, ok));
+    ASSERT_TRUE(c.lake && c.since_ns > 0 && c.until_ns > c.since_ns);
+    ASSERT_STREQ(c.save_model, "m.qwm");
+    ASSERT_EQ(c.bt_save_config, 3);
+    char *both[] = {"qw", "backtest", "--lake", "f.ndjson", "--report-json", "r.json", NULL};
+    ASSERT_ERR(QW_INVAL, load(&c, env, 6, both));
+    ASSERT_TRUE(strstr(c.errbuf, "--lake") != NULL);
+    char *none[] = {"qw", "backtest", "--report-json", "r.json", NULL};
+    ASSERT_ERR(QW_INVAL, load(&c, env, 4, none));
+    char *big[] = {"qw",     "backtest",      "f.ndjson", "--report-json",
+                   "r.json", "--save-config", "64",       NULL};
+    ASSERT_ERR(QW_INVAL, load(&c, env, 7, big));
 }
