@@ -327,53 +327,58 @@ static qw_err perr_utf8(qw_ws_rx *r, const char *why)
 }
 
 /* Is p[0..n) well-formed UTF-8 (RFC 3629: shortest form, no surrogates,
- * nothing above U+10FFFF)? ASCII runs go 8 bytes at a time. */
+ * nothing above U+10FFFF)? ASCII runs go 32, then 8 bytes at a time: a
+ * 200-byte JSON message costs ~10 ns (docs/PERFORMANCE.md). */
 static int utf8_ok(const unsigned char *p, size_t n)
 {
+    const uint64_t hi = 0x8080808080808080ull;
     size_t i = 0;
-    while (i < n) {
-        if (n - i >= 8) {
+    for (;;) {
+        while (n - i >= 32) {
+            uint64_t w[4];
+            memcpy(w, p + i, sizeof w);
+            if ((w[0] | w[1] | w[2] | w[3]) & hi)
+                break;
+            i += 32;
+        }
+        while (n - i >= 8) {
             uint64_t w;
             memcpy(&w, p + i, 8);
-            if (!(w & 0x8080808080808080ull)) {
-                i += 8;
-                continue;
-            }
+            if (w & hi)
+                break;
+            i += 8;
         }
-        unsigned char b = p[i];
-        if (b < 0x80) {
+        while (i < n && p[i] < 0x80)
             i++;
-            continue;
-        }
+        if (i >= n)
+            return 1;
+        unsigned char b = p[i];
         size_t k;
-        unsigned char lo = 0x80, hi = 0xbf;
-        if (b >= 0xc2 && b <= 0xdf)
+        unsigned char lo = 0x80, top = 0xbf;
+        if (b >= 0xc2 && b <= 0xdf) {
             k = 1;
-        else if (b >= 0xe0 && b <= 0xef) {
+        } else if (b >= 0xe0 && b <= 0xef) {
             k = 2;
             if (b == 0xe0)
                 lo = 0xa0; /* overlong */
             else if (b == 0xed)
-                hi = 0x9f; /* surrogates */
+                top = 0x9f; /* surrogates */
         } else if (b >= 0xf0 && b <= 0xf4) {
             k = 3;
             if (b == 0xf0)
                 lo = 0x90; /* overlong */
             else if (b == 0xf4)
-                hi = 0x8f; /* above U+10FFFF */
+                top = 0x8f; /* above U+10FFFF */
         } else {
             return 0;
         }
-        if (n - i <= k)
-            return 0;
-        if (p[i + 1] < lo || p[i + 1] > hi)
+        if (n - i <= k || p[i + 1] < lo || p[i + 1] > top)
             return 0;
         for (size_t j = 2; j <= k; j++)
             if (p[i + j] < 0x80 || p[i + j] > 0xbf)
                 return 0;
         i += k + 1;
     }
-    return 1;
 }
 
 /* A close code a peer may send (RFC 6455 7.4.1-7.4.2 and the IANA
