@@ -36,6 +36,7 @@ enum {
 /* close codes we send when failing a connection (RFC 6455 7.4.1) */
 #define QW_WS_CLOSE_PROTOCOL 1002 /* the server broke the framing rules */
 #define QW_WS_CLOSE_INVALID 1007  /* a text message or close reason not UTF-8 */
+#define QW_WS_CLOSE_TOO_BIG 1009  /* a message over max_message (wsraw.c) */
 
 /* permessage-deflate as agreed in the handshake */
 typedef struct qw_ws_pmd {

@@ -123,12 +123,25 @@ static int p_close(void *ctx, int code, const char *reason, size_t n)
     return 0;
 }
 
+/* RFC 6455 7.1.7: fail the connection: a close frame with code (sent from
+ * on_writeable), then hang up without waiting for an answer; nothing more
+ * is parsed. */
+static void fail_conn(qw_wsclient *c, int code, const char *why)
+{
+    c->dead = 1;
+    c->fail_code = code;
+    snprintf(c->st.last_error, sizeof c->st.last_error, "%s", why);
+    QW_LOG(WARN, "failing the connection: %s", why);
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_ACK, CLOSE_WAIT_S);
+    lws_callback_on_writable(c->wsi);
+}
+
 static int p_oversized(void *ctx)
 {
     qw_wsclient *c = ctx;
     c->st.last_msg_mono_ns = qw_now_mono_ns();
     c->st.oversized++;
-    qw__ws_drop(c, "a message exceeded --max-message");
+    fail_conn(c, QW_WS_CLOSE_TOO_BIG, "a message exceeded --max-message (close 1009)");
     return 1;
 }
 
@@ -166,16 +179,12 @@ static int feed(qw_wsclient *c, char *in, size_t len)
     c->rd_wall = qw_now_wall_ns();
     qw_err e = qw_ws_rx_feed(&c->wp, in, len);
     if (e == QW_PROTOCOL) {
-        /* RFC 6455 7.1.7: fail the connection: a close frame with the
-         * code (1002, 1007), then hang up without waiting for an answer */
+        char why[sizeof c->st.last_error];
         c->st.protocol_errors++;
-        c->dead = 1;
-        c->fail_code = c->wp.fail_code ? c->wp.fail_code : QW_WS_CLOSE_PROTOCOL;
-        snprintf(c->st.last_error, sizeof c->st.last_error, "protocol error: %s (close %d)",
-                 c->wp.err ? c->wp.err : "?", c->fail_code);
-        QW_LOG(WARN, "failing the connection: %s", c->st.last_error);
-        lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_ACK, CLOSE_WAIT_S);
-        lws_callback_on_writable(c->wsi);
+        int code = c->wp.fail_code ? c->wp.fail_code : QW_WS_CLOSE_PROTOCOL;
+        snprintf(why, sizeof why, "protocol error: %s (close %d)", c->wp.err ? c->wp.err : "?",
+                 code);
+        fail_conn(c, code, why);
     } else if (e != QW_OK) {
         qw__ws_drop(c, "out of memory reassembling a message");
     } else if (c->wp.closed && !c->dead) {

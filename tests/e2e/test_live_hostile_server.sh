@@ -211,7 +211,7 @@ declare -A EXPECT=(
   [close5000]="$PE and 'invalid code' in l['last_error'] and fc(1002)"
   [closeutf8]="$PE and 'UTF-8' in l['last_error'] and fc(1007)"
   [baddeflate]="$PE and 'deflate' in l['last_error'] and fc(1002)"
-  [oversize]="$RETRY and l['oversized'] >= 2 and l['protocol_errors'] == 0 and 'max-message' in l['last_error']"
+  [oversize]="$RETRY and l['oversized'] >= 2 and l['protocol_errors'] == 0 and 'max-message' in l['last_error'] and fc(1009)"
   [midframe]="$RETRY and l['disconnects'] >= 2 and l['protocol_errors'] == 0 and 'mid-frame' in l['last_error']"
 )
 modes=(${!EXPECT[@]})
