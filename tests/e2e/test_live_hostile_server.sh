@@ -7,16 +7,33 @@
 # disconnects in the --summary JSON), fails a broken session with the
 # right close code (1002, or 1007 for bad UTF-8) and tries again with
 # backoff (several attempts, a backoff delay chosen, no hot loop). A ping
-# flood is answered without a reconnect. One run with the dashboard shows
-# the two new counters in /metrics. Modes run a few at a time in parallel.
+# flood is answered without a reconnect. Six modes run again inside TLS
+# (wss://, our own TLS: the close frame goes out encrypted), and one with a
+# certificate that does not name the address. One run with the dashboard
+# shows the two new counters in /metrics. Modes run a few at a time in
+# parallel.
 # The table of modes and outcomes is in docs/LIVE.md ("Hostile servers").
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/livelib.sh"
 BIN="$QW_ASAN_BIN"; [ -x "$BIN" ] || BIN="$QW_BIN"
 
+cd "$T"  # a CA and a localhost certificate for the wss-* modes
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem \
+  -days 2 -subj "/CN=qw-hostile-ca" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key -out srv.csr \
+  -subj "/CN=localhost" 2>/dev/null
+printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n' > ext.cnf
+openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 \
+  -extfile ext.cnf 2>/dev/null || die "cannot make the test certificates"
+cd - >/dev/null
+
 cat > "$T/srv.py" <<'EOF'
-import base64, hashlib, json, socket, struct, sys, threading, time
+import base64, hashlib, json, socket, ssl, struct, sys, threading, time
 mode, port, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+tls = None
+if len(sys.argv) > 4:  # wss://: the same modes inside TLS
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(sys.argv[4] + "/srv.pem", sys.argv[4] + "/srv.key")
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", port)); s.listen(16)
 lock = threading.Lock()
@@ -69,6 +86,11 @@ def session(c, n):
     rec = {"t": time.time()}
     with lock: res["conns"].append(rec)
     c.settimeout(10)
+    if tls:
+        try:
+            c = tls.wrap_socket(c, server_side=True)
+        except (ssl.SSLError, OSError):
+            c.close(); return  # a port probe
     req = b""
     while b"\r\n\r\n" not in req:
         try: d = c.recv(4096)
@@ -147,14 +169,20 @@ while True:
     threading.Thread(target=session, args=(c, n), daemon=True).start()
 EOF
 
-# run MODE SECONDS [live args...] : a server for MODE and a live run against it
+# run MODE SECONDS [live args...] : a server for MODE and a live run against
+# it; MODE wss-X is mode X inside TLS (wss://localhost, our test CA)
 run() {
   local mode=$1 secs=$2; shift 2
-  local port rc=0; port=$(free_port)
-  "$PY" "$T/srv.py" "$mode" "$port" "$T/$mode.srv.json" >"$T/$mode.srv.log" 2>&1 &
+  local port rc=0 url tlsdir=(); port=$(free_port)
+  url="ws://127.0.0.1:$port"
+  if [[ "$mode" == wss-* ]]; then
+    url="wss://localhost:$port"; tlsdir=("$T"); set -- --ca-file "$T/ca.pem" "$@"
+    [ "$mode" = wss-ipmismatch ] && url="wss://127.0.0.1:$port"  # the certificate names localhost only
+  fi
+  "$PY" "$T/srv.py" "${mode#wss-}" "$port" "$T/$mode.srv.json" "${tlsdir[@]}" >"$T/$mode.srv.log" 2>&1 &
   local sp=$!
   wait_port "$port"
-  "$BIN" live --port 0 --feed exchange --products BTC-USD --url "ws://127.0.0.1:$port" \
+  "$BIN" live --port 0 --feed exchange --products BTC-USD --url "$url" \
     --watchdog "${WD:-1}" --backoff-max 0.5 --duration "$secs" --summary "$T/$mode.json" \
     --log-level info "$@" >"$T/$mode.out" 2>"$T/$mode.log" || rc=$?
   echo "$rc" >"$T/$mode.rc"
@@ -212,6 +240,13 @@ declare -A EXPECT=(
   [closeutf8]="$PE and 'UTF-8' in l['last_error'] and fc(1007)"
   [baddeflate]="$PE and 'deflate' in l['last_error'] and fc(1002)"
   [oversize]="$RETRY and l['oversized'] >= 2 and l['protocol_errors'] == 0 and 'max-message' in l['last_error'] and fc(1009)"
+  [wss-ipmismatch]="$HS and 'IP address mismatch' in l['last_error']"
+  [wss-status200]="$HS and 'HTTP 200' in l['last_error']"
+  [wss-dupbits]="$HS and 'server_max_window_bits' in l['last_error']"
+  [wss-masked]="$PE and 'masked' in l['last_error'] and fc(1002)"
+  [wss-badutf8]="$PE and 'UTF-8' in l['last_error'] and fc(1007) and l['messages'] == 0"
+  [wss-close1005]="$PE and 'invalid code' in l['last_error'] and fc(1002)"
+  [wss-baddeflate]="$PE and 'deflate' in l['last_error'] and fc(1002)"
   [midframe]="$RETRY and l['disconnects'] >= 2 and l['protocol_errors'] == 0 and 'mid-frame' in l['last_error']"
 )
 modes=(${!EXPECT[@]})
