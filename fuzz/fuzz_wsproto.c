@@ -1,7 +1,8 @@
 /* fuzz_wsproto.c: libFuzzer target for the WebSocket client protocol: the
  * 101 response check and the frame parser (with and without
  * permessage-deflate, input cut into reads of fuzzer-chosen sizes).
- * Delivered messages never exceed max_message and are NUL-terminated; the
+ * Delivered messages never exceed max_message and are NUL-terminated, a
+ * close reports only a code a peer may send; the
  * input buffer is unchanged after parsing. */
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,10 @@ static int on_close(void *ctx, int code, const char *reason, size_t n)
 {
     (void)ctx, (void)reason;
     if (code > 65535 || n > 123)
+        abort();
+    /* only codes a peer may send get here (RFC 6455 7.4) */
+    if (code != -1 && !((code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+                        (code >= 3000 && code <= 4999)))
         abort();
     return 0;
 }

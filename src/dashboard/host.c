@@ -14,6 +14,8 @@
 #include "core/time.h"
 #include "dashboard/dash_int.h"
 
+#define QW_DASH_HEAD_SPACE 16384 /* lws's header buffer per request (default 4096) */
+
 struct qw_dash_host {
     struct lws_context *ctx;
     qw_dash *d;
@@ -41,6 +43,10 @@ qw_err qw_dash_host_open(qw_dash_host **out, const qw_dash_opts *o, char *errbuf
     memset(&ci, 0, sizeof ci);
     ci.port = CONTEXT_PORT_NO_LISTEN;
     ci.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    /* lws keeps a request's whole head here and hangs up without a reply
+     * when it does not fit (a context setting): room for heads well past
+     * the 4 KiB the dashboard answers 414/431 above (server.c, on_http) */
+    ci.max_http_header_data = QW_DASH_HEAD_SPACE;
     ci.gid = (gid_t)-1;
     ci.uid = (uid_t)-1;
     if (!o->keep_lws_log)

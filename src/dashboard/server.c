@@ -5,7 +5,8 @@
  * Protocol edges (docs/DASHBOARD.md "Protocol edges"): lws 4.1.6 answers
  * some requests before any callback runs, so each edge is taken where lws
  * lets us in:
- *   GET/HEAD/POST/PUT/PATCH/OPTIONS/DELETE  on_http()  (405 unless GET/HEAD)
+ *   GET/HEAD/POST/PUT/PATCH/OPTIONS/DELETE  on_http()  (405 unless GET/HEAD;
+ *     414, 431 for heads that fit lws's 16 KiB header buffer, host.c)
  *   CONNECT, methods lws does not know      lws falls back to a raw socket
  *     (FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG) -> RAW_RX -> raw_reply() 405
  *   Upgrade: websocket                      HTTP_CONFIRM_UPGRADE ->
@@ -46,7 +47,8 @@
 _Static_assert(QW_DASH_PRE >= LWS_PRE, "QW_DASH_PRE must cover LWS_PRE");
 
 #define MAX_URI 2048
-#define AH_IDLE_S 10 /* a request's headers must be complete within this (slowloris) */
+#define MAX_HEAD 4096 /* known headers (names and values) plus URI: else 431 */
+#define AH_IDLE_S 10  /* a request's headers must be complete within this (slowloris) */
 #define STUCK_NS (5 * QW_NS_PER_SEC)
 #define PUSH_NS (100 * QW_NS_PER_MS)
 #define PUB_NS (90 * QW_NS_PER_MS) /* publish at most this often (live ticks every 100 ms) */
@@ -259,6 +261,23 @@ static int on_published(qw_dash *d, struct lws *wsi, const char *uri, int head)
     return rc;
 }
 
+/* The bytes of the request head lws parsed into headers it knows (name,
+ * ": ", value, CRLF) plus the URI. Headers lws does not know are stored
+ * too, but lws 4.1.6 has no way to list them: they only meet the buffer
+ * size (docs/DASHBOARD.md "Protocol edges"). */
+static size_t head_size(struct lws *wsi)
+{
+    size_t n = 0;
+    for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
+        int l = lws_hdr_total_length(wsi, (enum lws_token_indexes)t);
+        if (l > 0) {
+            const unsigned char *name = lws_token_to_string((enum lws_token_indexes)t);
+            n += (size_t)l + (name ? strlen((const char *)name) : 0) + 3;
+        }
+    }
+    return n;
+}
+
 static int on_http(qw_dash *d, struct lws *wsi, const char *uri, size_t len)
 {
     d->http_requests++;
@@ -269,6 +288,8 @@ static int on_http(qw_dash *d, struct lws *wsi, const char *uri, size_t len)
                               "method not allowed: GET or HEAD\n", 0, 1);
     if (len > MAX_URI)
         return respond_text(d, wsi, 414, "text/plain", "URI too long\n", head);
+    if (head_size(wsi) > MAX_HEAD) /* RFC 6585 5 */
+        return respond_text(d, wsi, 431, "text/plain", "request header fields too large\n", head);
     if (len == 0 || uri[0] != '/' || strstr(uri, "..") || memchr(uri, '\\', len) ||
         memchr(uri, '%', len) || strlen(uri) != len)
         return respond_text(d, wsi, 400, "text/plain", "bad path\n", head);
@@ -316,6 +337,10 @@ static int check_upgrade(qw_dash *d, struct lws *wsi, const char *what)
     char uri[64], ver[16], proto[256];
     if (!what || strcasecmp(what, "websocket") != 0)
         return 0; /* h2c: lws's business */
+    if (head_size(wsi) > MAX_HEAD)
+        return respond_text_x(d, wsi, 431, NULL, NULL, "request header fields too large\n", 0, 0)
+                   ? -1
+                   : 1;
     if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0)
         return respond_text_x(d, wsi, 405, "allow:", "GET", "a WebSocket upgrade must be a GET\n",
                               0, 0)

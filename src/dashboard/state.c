@@ -547,6 +547,14 @@ void qw__dash_build_metrics_owner(qw_dash *dh, qw_dbuf *d)
         metric(d, "quotewatch_feed_watchdog_trips_total", "counter", "Silent connections dropped.");
         qw__dbuf_printf(d, "quotewatch_feed_watchdog_trips_total %llu\n",
                         (unsigned long long)l->watchdog_trips);
+        metric(d, "quotewatch_feed_handshake_failures_total", "counter",
+               "Connections that never completed the TLS/WebSocket handshake.");
+        qw__dbuf_printf(d, "quotewatch_feed_handshake_failures_total %llu\n",
+                        (unsigned long long)l->handshake_failures);
+        metric(d, "quotewatch_feed_protocol_errors_total", "counter",
+               "Connections failed for a WebSocket protocol violation by the server.");
+        qw__dbuf_printf(d, "quotewatch_feed_protocol_errors_total %llu\n",
+                        (unsigned long long)l->protocol_errors);
         metric(d, "quotewatch_feed_last_message_age_seconds", "gauge",
                "Seconds since the last message (no sample before the first).");
         if (l->last_msg_mono_ns)

@@ -292,6 +292,8 @@ char *qw_live_json(const qw_live *L, const char *persistence_json)
     N("bytes", s->bytes);
     N("oversized", s->oversized);
     N("watchdog_trips", s->watchdog_trips);
+    N("handshake_failures", s->handshake_failures);
+    N("protocol_errors", s->protocol_errors);
     N("resubscribes", s->resubscribes);
     N("server_errors", s->server_errors);
     N("rate_limited", s->rate_limited);

@@ -33,6 +33,8 @@ typedef struct qw_live_stats {
     uint64_t bytes;                  /* their payload bytes */
     uint64_t oversized;              /* messages over max_message, discarded (forces a reconnect) */
     uint64_t watchdog_trips;         /* silence longer than the watchdog -> reconnect */
+    uint64_t handshake_failures;     /* TCP up, then no WebSocket session (TLS, HTTP, 101) */
+    uint64_t protocol_errors;        /* connections failed for breaking RFC 6455/7692 */
     uint64_t resubscribes;           /* books rebuilt by unsubscribe + subscribe */
     uint64_t server_errors;          /* {"type":"error"} messages */
     uint64_t rate_limited;           /* attempts delayed by the connects-per-second cap */

@@ -343,6 +343,8 @@ void qw__ws_closed(qw_wsclient *c, const char *why_in)
     int was_up = c->st.state == QW_WS_SUBSCRIBED;
     c->wsi = NULL;
     c->out_n = 0;
+    if (!was_up && c->tcp_up && !c->stopping)
+        c->st.handshake_failures++; /* TLS, HTTP or 101 check failed, or it took too long */
     if (was_up) {
         c->st.disconnects++;
         c->st.connected_since_mono_ns = 0;

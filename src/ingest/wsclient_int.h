@@ -48,6 +48,8 @@ struct qw_wsclient {
     unsigned out_head, out_n;
     /* the RAW connection: our handshake and framing */
     int hs_sent, hs_done, dead, close_sent, close_reply, pong_pending;
+    int tcp_up;    /* this attempt's TCP connection was made */
+    int fail_code; /* failing: send a close with this code, then hang up */
     char wskey[QW_WS_KEY_LEN + 1];
     char hs[QW_WS_RESPONSE_MAX + 1]; /* a full-size header without its end fails */
     size_t hslen;

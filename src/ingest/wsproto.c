@@ -165,11 +165,15 @@ static qw_err parse_ext(const char *v, size_t n, int offered, qw_ws_pmd *pmd, ch
             pmd->server_no_context_takeover = 1;
         else if (KEY("client_no_context_takeover") && val < 0 && !pmd->client_no_context_takeover)
             pmd->client_no_context_takeover = 1;
-        else if (KEY("server_max_window_bits") && val >= 8 && val <= 15)
+        else if (KEY("server_max_window_bits") && val >= 8 && val <= 15 &&
+                 !pmd->server_max_window_bits)
             pmd->server_max_window_bits = val;
-        else if (KEY("client_max_window_bits") && val >= 8 && val <= 15)
+        else if (KEY("client_max_window_bits") && val >= 8 && val <= 15 &&
+                 !pmd->client_max_window_bits)
             pmd->client_max_window_bits = val;
         else {
+            /* RFC 7692 7.1: an unknown, repeated or out-of-range parameter
+             * fails the handshake */
             snprintf(err, errlen, "handshake: bad permessage-deflate parameter '%.*s'",
                      (int)(kl > 40 ? 40 : kl), k);
             return QW_PROTOCOL;
@@ -311,7 +315,79 @@ void qw_ws_rx_free(qw_ws_rx *r)
 static qw_err perr(qw_ws_rx *r, const char *why)
 {
     r->err = why;
+    r->fail_code = QW_WS_CLOSE_PROTOCOL;
     return QW_PROTOCOL;
+}
+
+static qw_err perr_utf8(qw_ws_rx *r, const char *why)
+{
+    r->err = why;
+    r->fail_code = QW_WS_CLOSE_INVALID;
+    return QW_PROTOCOL;
+}
+
+/* Is p[0..n) well-formed UTF-8 (RFC 3629: shortest form, no surrogates,
+ * nothing above U+10FFFF)? ASCII runs go 32, then 8 bytes at a time: a
+ * 200-byte JSON message costs ~10 ns (docs/PERFORMANCE.md). */
+static int utf8_ok(const unsigned char *p, size_t n)
+{
+    const uint64_t hi = 0x8080808080808080ull;
+    size_t i = 0;
+    for (;;) {
+        while (n - i >= 32) {
+            uint64_t w[4];
+            memcpy(w, p + i, sizeof w);
+            if ((w[0] | w[1] | w[2] | w[3]) & hi)
+                break;
+            i += 32;
+        }
+        while (n - i >= 8) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            if (w & hi)
+                break;
+            i += 8;
+        }
+        while (i < n && p[i] < 0x80)
+            i++;
+        if (i >= n)
+            return 1;
+        unsigned char b = p[i];
+        size_t k;
+        unsigned char lo = 0x80, top = 0xbf;
+        if (b >= 0xc2 && b <= 0xdf) {
+            k = 1;
+        } else if (b >= 0xe0 && b <= 0xef) {
+            k = 2;
+            if (b == 0xe0)
+                lo = 0xa0; /* overlong */
+            else if (b == 0xed)
+                top = 0x9f; /* surrogates */
+        } else if (b >= 0xf0 && b <= 0xf4) {
+            k = 3;
+            if (b == 0xf0)
+                lo = 0x90; /* overlong */
+            else if (b == 0xf4)
+                top = 0x8f; /* above U+10FFFF */
+        } else {
+            return 0;
+        }
+        if (n - i <= k || p[i + 1] < lo || p[i + 1] > top)
+            return 0;
+        for (size_t j = 2; j <= k; j++)
+            if (p[i + j] < 0x80 || p[i + j] > 0xbf)
+                return 0;
+        i += k + 1;
+    }
+}
+
+/* A close code a peer may send (RFC 6455 7.4.1-7.4.2 and the IANA
+ * registry): not 1004-1006 or 1015 (reserved, never on the wire), nothing
+ * below 1000, nothing unassigned in 1016-2999, nothing from 5000. */
+static int close_code_ok(int code)
+{
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+           (code >= 3000 && code <= 4999);
 }
 
 /* room for at least one more byte (and the NUL) in msg; 0 or -1 (nomem) */
@@ -437,6 +513,8 @@ static qw_err inflate_in(qw_ws_rx *r, const unsigned char *p, size_t n)
 
 static qw_err deliver(qw_ws_rx *r, char *p, size_t n, int bin)
 {
+    if (!bin && !utf8_ok((const unsigned char *)p, n))
+        return perr_utf8(r, "text message is not valid UTF-8");
     r->messages++;
     if (!r->cb.on_message)
         return QW_OK;
@@ -482,6 +560,10 @@ static qw_err control_end(qw_ws_rx *r)
         if (r->cn == 1)
             return perr(r, "close frame with a 1-byte payload");
         int code = r->cn >= 2 ? (r->ctl[0] << 8 | r->ctl[1]) : -1;
+        if (code >= 0 && !close_code_ok(code))
+            return perr(r, "close frame with an invalid code");
+        if (r->cn > 2 && !utf8_ok(r->ctl + 2, r->cn - 2))
+            return perr_utf8(r, "close reason is not valid UTF-8");
         r->closed = 1;
         if (r->cb.on_close)
             r->cb.on_close(r->cb.ctx, code, r->cn > 2 ? (const char *)r->ctl + 2 : "",
@@ -597,7 +679,8 @@ qw_err qw_ws_rx_feed(qw_ws_rx *r, char *buf, size_t len)
                             n = n << 8 | h[2 + i];
                     }
                     if (n < len - p - hl && n <= r->max_message) {
-                        deliver(r, buf + p + hl, (size_t)n, b0 == 0x82);
+                        if ((e = deliver(r, buf + p + hl, (size_t)n, b0 == 0x82)) != QW_OK)
+                            return e;
                         p += hl + (size_t)n;
                         continue;
                     }

@@ -33,6 +33,11 @@ enum {
     QW_WS_OP_PONG = 0xA,
 };
 
+/* close codes we send when failing a connection (RFC 6455 7.4.1) */
+#define QW_WS_CLOSE_PROTOCOL 1002 /* the server broke the framing rules */
+#define QW_WS_CLOSE_INVALID 1007  /* a text message or close reason not UTF-8 */
+#define QW_WS_CLOSE_TOO_BIG 1009  /* a message over max_message (wsraw.c) */
+
 /* permessage-deflate as agreed in the handshake */
 typedef struct qw_ws_pmd {
     int enabled;
@@ -67,12 +72,15 @@ qw_err qw_ws_response(const char *buf, size_t len, const char *key, int offered_
  * (the rest of that input is dropped: the connection is going away). */
 typedef struct qw_ws_rx_cb {
     void *ctx;
-    /* A complete text/binary message: buf writable, buf[len] == 0. */
+    /* A complete text/binary message: buf writable, buf[len] == 0; a text
+     * message is valid UTF-8 (else QW_PROTOCOL, fail_code 1007). */
     int (*on_message)(void *ctx, char *buf, size_t len, int binary);
     /* A ping (payload <= 125 bytes): answer with a pong of the same payload. */
     int (*on_ping)(void *ctx, const unsigned char *p, size_t n);
-    /* The server's close frame; code -1 = none given. Nothing after it is
-     * parsed. */
+    /* The server's close frame; code -1 = none given, else a code a peer
+     * may send (1000-1003, 1007-1014, 3000-4999); reason is UTF-8. A
+     * close frame breaking these rules is a QW_PROTOCOL instead. Nothing
+     * after it is parsed. */
     int (*on_close)(void *ctx, int code, const char *reason, size_t n);
     /* A message went over max_message; it is discarded (counted in
      * r->oversized), parsing goes on at the next message. */
@@ -100,6 +108,7 @@ typedef struct qw_ws_rx {
     void *z; /* z_stream, when deflate was agreed */
     int closed, stopped;
     const char *err; /* what the last QW_PROTOCOL was about */
+    int fail_code;   /* and the close code to fail the connection with: 1002 or 1007 */
     uint64_t messages, oversized, pings;
 } qw_ws_rx;
 

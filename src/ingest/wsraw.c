@@ -45,6 +45,7 @@ void qw__wsraw_prepare(qw_wsclient *c, struct lws_client_connect_info *ci)
     ci->method = "RAW";
     ci->ssl_connection = 0; /* TLS is ours (lws 4.1 cannot do it on RAW clients) */
     c->hs_sent = c->hs_done = c->dead = c->close_sent = c->close_reply = c->pong_pending = 0;
+    c->tcp_up = c->fail_code = 0;
     c->hslen = 0;
     qw_wstls_end(&c->ts);
 }
@@ -122,12 +123,25 @@ static int p_close(void *ctx, int code, const char *reason, size_t n)
     return 0;
 }
 
+/* RFC 6455 7.1.7: fail the connection: a close frame with code (sent from
+ * on_writeable), then hang up without waiting for an answer; nothing more
+ * is parsed. */
+static void fail_conn(qw_wsclient *c, int code, const char *why)
+{
+    c->dead = 1;
+    c->fail_code = code;
+    snprintf(c->st.last_error, sizeof c->st.last_error, "%s", why);
+    QW_LOG(WARN, "failing the connection: %s", why);
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_ACK, CLOSE_WAIT_S);
+    lws_callback_on_writable(c->wsi);
+}
+
 static int p_oversized(void *ctx)
 {
     qw_wsclient *c = ctx;
     c->st.last_msg_mono_ns = qw_now_mono_ns();
     c->st.oversized++;
-    qw__ws_drop(c, "a message exceeded --max-message");
+    fail_conn(c, QW_WS_CLOSE_TOO_BIG, "a message exceeded --max-message (close 1009)");
     return 1;
 }
 
@@ -165,9 +179,12 @@ static int feed(qw_wsclient *c, char *in, size_t len)
     c->rd_wall = qw_now_wall_ns();
     qw_err e = qw_ws_rx_feed(&c->wp, in, len);
     if (e == QW_PROTOCOL) {
-        char why[160];
-        snprintf(why, sizeof why, "protocol error: %s", c->wp.err ? c->wp.err : "?");
-        qw__ws_drop(c, why);
+        char why[sizeof c->st.last_error];
+        c->st.protocol_errors++;
+        int code = c->wp.fail_code ? c->wp.fail_code : QW_WS_CLOSE_PROTOCOL;
+        snprintf(why, sizeof why, "protocol error: %s (close %d)", c->wp.err ? c->wp.err : "?",
+                 code);
+        fail_conn(c, code, why);
     } else if (e != QW_OK) {
         qw__ws_drop(c, "out of memory reassembling a message");
     } else if (c->wp.closed && !c->dead) {
@@ -247,6 +264,11 @@ static int on_writeable(qw_wsclient *c, struct lws *wsi)
         send_frame(c, wsi, QW_WS_OP_CLOSE, cp, n);
         return bye(c, wsi);
     }
+    if (c->fail_code) { /* failing the connection (feed) */
+        unsigned char cp[125];
+        send_frame(c, wsi, QW_WS_OP_CLOSE, cp, qw_ws_close_payload(cp, c->fail_code, NULL));
+        return bye(c, wsi);
+    }
     if (c->stopping) {
         if (!c->hs_done)
             return bye(c, wsi);
@@ -285,6 +307,7 @@ static int on_writeable(qw_wsclient *c, struct lws *wsi)
 static int connected(qw_wsclient *c, struct lws *wsi)
 {
     c->wsi = wsi;
+    c->tcp_up = 1;
     char err[sizeof c->st.last_error];
     if (c->tls && qw_wstls_begin(&c->ts, c->host, err, sizeof err) != 0)
         qw__ws_drop(c, err);
@@ -365,6 +388,10 @@ int qw__wsraw_callback(qw_wsclient *c, struct lws *wsi, enum lws_callback_reason
         if (c->tls && !c->ts.done && !c->dead) /* not dropped by us: the peer hung up */
             snprintf(c->st.last_error, sizeof c->st.last_error,
                      "tls: connection closed during the handshake");
+        else if (c->hs_done && !c->dead && !c->wp.closed &&
+                 (c->wp.in_frame || c->wp.hn || c->wp.in_msg))
+            snprintf(c->st.last_error, sizeof c->st.last_error,
+                     "server hung up mid-frame, without a close frame");
         qw_wstls_end(&c->ts);
         qw__ws_closed(c, c->st.last_error[0] ? c->st.last_error : "closed");
         return 0;

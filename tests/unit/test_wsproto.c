@@ -193,6 +193,30 @@ TEST(wsproto_response_rejects)
         {OK101 "Sec-WebSocket-Accept: " ACC
                "\r\nSec-WebSocket-Extensions: permessage-deflate; frobnicate\r\n\r\n",
          "frobnicate", 1},
+        /* RFC 7692 7.1: repeated or out-of-range parameters fail the handshake */
+        {OK101 "Sec-WebSocket-Accept: " ACC
+               "\r\nSec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=10; "
+               "server_max_window_bits=12\r\n\r\n",
+         "server_max_window_bits", 1},
+        {OK101 "Sec-WebSocket-Accept: " ACC
+               "\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=9; "
+               "client_max_window_bits=9\r\n\r\n",
+         "client_max_window_bits", 1},
+        {OK101 "Sec-WebSocket-Accept: " ACC
+               "\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; "
+               "server_no_context_takeover\r\n\r\n",
+         "server_no_context_takeover", 1},
+        {OK101
+         "Sec-WebSocket-Accept: " ACC
+         "\r\nSec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=16\r\n\r\n",
+         "server_max_window_bits", 1},
+        {OK101 "Sec-WebSocket-Accept: " ACC
+               "\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=7\r\n\r\n",
+         "client_max_window_bits", 1},
+        {OK101
+         "Sec-WebSocket-Accept: " ACC
+         "\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover=1\r\n\r\n",
+         "server_no_context_takeover", 1},
         {OK101 "Sec-WebSocket-Accept: " ACC "\r\nSec-WebSocket-Protocol: chat\r\n\r\n",
          "subprotocol", 1},
         {"SSH-2.0-OpenSSH\r\n", "did not answer HTTP", 1},
@@ -375,6 +399,114 @@ TEST(wsproto_close_frame)
     qw_ws_rx_free(&r);
 }
 
+/* RFC 6455 7.4: a close code outside the ones a peer may send fails the
+ * connection (1002); so does a reason that is not UTF-8 (1007) */
+TEST(wsproto_close_code_and_reason_checked)
+{
+    static const int bad[] = {0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 65535};
+    static const int good[] = {1000, 1001, 1002, 1003, 1007, 1008, 1011, 1012, 1014, 3000, 4999};
+    unsigned char b[160], cp[125];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        qw_ws_rx r;
+        static col c;
+        rx_init(&r, &c, 0, NULL);
+        size_t n = sframe(b, 1, 0, QW_WS_OP_CLOSE, cp, qw_ws_close_payload(cp, bad[i], "x"));
+        qw_err e = qw_ws_rx_feed(&r, (char *)b, n);
+        if (e != QW_PROTOCOL || r.fail_code != 1002 || c.closes)
+            qwt_fail(__FILE__, __LINE__, "code %d: %s fail_code %d closes %d", bad[i],
+                     qw_err_name(e), r.fail_code, c.closes);
+        ASSERT_TRUE(strstr(r.err, "invalid code") != NULL);
+        qw_ws_rx_free(&r);
+    }
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        qw_ws_rx r;
+        static col c;
+        rx_init(&r, &c, 0, NULL);
+        size_t n = sframe(b, 1, 0, QW_WS_OP_CLOSE, cp, qw_ws_close_payload(cp, good[i], NULL));
+        ASSERT_OK(qw_ws_rx_feed(&r, (char *)b, n));
+        ASSERT_EQ(c.close_code, good[i]);
+        qw_ws_rx_free(&r);
+    }
+    static const char *reasons[] = {"\xff", "ok\xc3", "\xc0\xaf", "\xed\xa0\x80"};
+    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
+        qw_ws_rx r;
+        static col c;
+        rx_init(&r, &c, 0, NULL);
+        size_t n = sframe(b, 1, 0, QW_WS_OP_CLOSE, cp, qw_ws_close_payload(cp, 1000, reasons[i]));
+        ASSERT_EQ(qw_ws_rx_feed(&r, (char *)b, n), QW_PROTOCOL);
+        ASSERT_EQ(r.fail_code, 1007);
+        ASSERT_EQ(c.closes, 0);
+        qw_ws_rx_free(&r);
+    }
+    qw_ws_rx r;
+    static col c;
+    rx_init(&r, &c, 0, NULL);
+    size_t n = sframe(b, 1, 0, QW_WS_OP_CLOSE, cp,
+                      qw_ws_close_payload(cp, 1001, "caf\xc3\xa9 \xf0\x9f\x98\x80"));
+    ASSERT_OK(qw_ws_rx_feed(&r, (char *)b, n));
+    ASSERT_STREQ(c.reason, "caf\xc3\xa9 \xf0\x9f\x98\x80");
+    qw_ws_rx_free(&r);
+}
+
+/* RFC 6455 8.1: a text message that is not UTF-8 fails the connection
+ * (1007), whether it came whole (the in-place path), in fragments or in
+ * pieces; binary messages are not checked; a character split between
+ * fragments is fine */
+TEST(wsproto_text_must_be_utf8)
+{
+    static const char *bad[] = {
+        "\xff",
+        "abc\x80",
+        "\xc0\x80",
+        "\xc1\xbf", /* overlong */
+        "\xe0\x9f\xbf",
+        "\xed\xa0\x80",
+        "\xed\xbf\xbf",
+        "\xf4\x90\x80\x80",
+        "\xf5\x80\x80\x80",
+        "0123456789\xc3",
+        "{\"a\":\"\xe2\x82\"}",
+        "\xf0\x8f\xbf\xbf",
+    };
+    unsigned char b[256];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        for (int way = 0; way < 3; way++) {
+            qw_ws_rx r;
+            static col c;
+            rx_init(&r, &c, 0, NULL);
+            size_t n, l = strlen(bad[i]);
+            if (way == 1) { /* two fragments */
+                n = sframe(b, 0, 0, QW_WS_OP_TEXT, bad[i], l / 2);
+                n += sframe(b + n, 1, 0, QW_WS_OP_CONT, bad[i] + l / 2, l - l / 2);
+            } else {
+                n = sframe(b, 1, 0, QW_WS_OP_TEXT, bad[i], l);
+            }
+            n += sstr(b + n, 1, QW_WS_OP_TEXT, "next");
+            qw_err e = QW_OK;
+            if (way == 2) /* a byte at a time */
+                for (size_t k = 0; k < n && e == QW_OK; k++)
+                    e = qw_ws_rx_feed(&r, (char *)b + k, 1);
+            else
+                e = qw_ws_rx_feed(&r, (char *)b, n);
+            if (e != QW_PROTOCOL || r.fail_code != 1007 || c.msgs)
+                qwt_fail(__FILE__, __LINE__, "case %zu way %d: %s fail_code %d msgs %d", i, way,
+                         qw_err_name(e), r.fail_code, c.msgs);
+            ASSERT_TRUE(strstr(r.err, "UTF-8") != NULL);
+            qw_ws_rx_free(&r);
+        }
+    }
+    qw_ws_rx r;
+    static col c;
+    rx_init(&r, &c, 0, NULL);
+    size_t n = sframe(b, 0, 0, QW_WS_OP_TEXT, "caf\xc3", 4);
+    n += sframe(b + n, 1, 0, QW_WS_OP_CONT, "\xa9 \xf4\x8f\xbf\xbf \xef\xbf\xbf", 10);
+    n += sframe(b + n, 1, 0, QW_WS_OP_BINARY, "\xff\xfe", 2);
+    n += sstr(b + n, 1, QW_WS_OP_TEXT, "plain ascii, longer than eight bytes");
+    ASSERT_OK(qw_ws_rx_feed(&r, (char *)b, n));
+    ASSERT_EQ(c.msgs, 3);
+    qw_ws_rx_free(&r);
+}
+
 TEST(wsproto_protocol_errors)
 {
     static const struct {
@@ -408,6 +540,7 @@ TEST(wsproto_protocol_errors)
             qwt_fail(__FILE__, __LINE__, "case %zu: %s '%s'", i, qw_err_name(e),
                      r.err ? r.err : "-");
         ASSERT_EQ(e, QW_PROTOCOL);
+        ASSERT_EQ(r.fail_code, QW_WS_CLOSE_PROTOCOL);
         qw_ws_rx_free(&r);
     }
 }

@@ -1,8 +1,10 @@
 /* test_wstls.c: the wss:// client TLS (ingest/wstls) against an in-memory
  * OpenSSL server with a CA and server certificate made here: handshake,
  * many records read in one call, writes, close_notify; an untrusted CA, a
- * certificate for another name or address and a missing CA file fail with
- * clear errors. */
+ * certificate for another name or address, a CN without SAN, an expired or
+ * not yet valid leaf, a self-signed leaf, a chain to an untrusted root, a
+ * leaf signed by a CA:FALSE intermediate, a TLS 1.0/1.1-only server and a
+ * missing CA file fail with clear errors. */
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -243,4 +245,166 @@ TEST(wstls_missing_ca_file_and_garbage)
     ASSERT_EQ(-1, qw_wstls_write(&t, "x", 1)); /* nothing goes out after a failure */
     qw_wstls_free(&t);
     qw_wstls_free(&t); /* twice is fine */
+}
+
+/* ---- hostile certificates and servers (issue 17) ---- */
+
+/* A certificate for key, subject CN cn, valid from now+from_s to now+to_s,
+ * signed by signer as issuer (issuer NULL: self-signed); ca: basic
+ * constraints CA:TRUE with keyCertSign, else CA:FALSE. */
+static X509 *cert(EVP_PKEY *key, const char *cn, EVP_PKEY *signer, X509 *issuer, int ca,
+                  const char *san, long from_s, long to_s)
+{
+    static long serial = 100;
+    X509 *x = X509_new();
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), ++serial);
+    X509_gmtime_adj(X509_getm_notBefore(x), from_s);
+    X509_gmtime_adj(X509_getm_notAfter(x), to_s);
+    X509_set_pubkey(x, key);
+    X509_NAME *n = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+    X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : n);
+    X509V3_CTX v;
+    X509V3_set_ctx_nodb(&v);
+    X509V3_set_ctx(&v, issuer ? issuer : x, x, NULL, NULL, 0);
+    X509_EXTENSION *e =
+        X509V3_EXT_conf_nid(NULL, &v, NID_basic_constraints, ca ? "critical,CA:TRUE" : "CA:FALSE");
+    X509_add_ext(x, e, -1);
+    X509_EXTENSION_free(e);
+    if (ca) {
+        e = X509V3_EXT_conf_nid(NULL, &v, NID_key_usage, "critical,keyCertSign,cRLSign");
+        X509_add_ext(x, e, -1);
+        X509_EXTENSION_free(e);
+    }
+    if (san) {
+        e = X509V3_EXT_conf_nid(NULL, &v, NID_subject_alt_name, san);
+        X509_add_ext(x, e, -1);
+        X509_EXTENSION_free(e);
+    }
+    X509_sign(x, signer ? signer : key, EVP_sha256());
+    return x;
+}
+
+/* The client (trusting the system store and trusted, when not NULL)
+ * against a server presenting leaf (and extra after it), at most TLS
+ * version srv_max (0: any); the handshake result, err says why. */
+static int handshake_with(X509 *trusted, X509 *leaf, EVP_PKEY *leaf_key, X509 *extra, int srv_max,
+                          const char *host, char *err, size_t errlen)
+{
+    char ca[64];
+    snprintf(ca, sizeof ca, "/tmp/qw_wstls_tr_%d.pem", (int)getpid());
+    if (trusted) {
+        FILE *f = fopen(ca, "w");
+        PEM_write_X509(f, trusted);
+        fclose(f);
+    }
+    qw_wstls t;
+    ASSERT_OK(qw_wstls_init(&t, trusted ? ca : NULL, err, errlen));
+    srv s;
+    s.ctx = SSL_CTX_new(TLS_server_method());
+    if (srv_max) { /* an old server: TLS 1.0/1.1 only, at security level 0 */
+        SSL_CTX_set_security_level(s.ctx, 0);
+        SSL_CTX_set_min_proto_version(s.ctx, TLS1_VERSION);
+        SSL_CTX_set_max_proto_version(s.ctx, srv_max);
+    }
+    SSL_CTX_use_certificate(s.ctx, leaf);
+    SSL_CTX_use_PrivateKey(s.ctx, leaf_key);
+    if (extra)
+        SSL_CTX_add1_chain_cert(s.ctx, extra);
+    s.ssl = SSL_new(s.ctx);
+    s.rb = BIO_new(BIO_s_mem());
+    s.wb = BIO_new(BIO_s_mem());
+    BIO_set_mem_eof_return(s.rb, -1);
+    BIO_set_mem_eof_return(s.wb, -1);
+    SSL_set_bio(s.ssl, s.rb, s.wb);
+    SSL_set_accept_state(s.ssl);
+    int h = qw_wstls_begin(&t, host, err, errlen) == 0 ? run_handshake(&t, &s, err, errlen) : -1;
+    qw_wstls_free(&t);
+    SSL_free(s.ssl);
+    SSL_CTX_free(s.ctx);
+    unlink(ca);
+    return h;
+}
+
+#define DAY (24 * 3600L)
+
+/* a leaf from a trusted CA valid from..to: the handshake's err */
+static int leaf_validity(long from_s, long to_s, char *err, size_t errlen)
+{
+    EVP_PKEY *ck = EVP_EC_gen("P-256"), *lk = EVP_EC_gen("P-256");
+    X509 *c = cert(ck, "qw-unit-ca", NULL, NULL, 1, NULL, -DAY, DAY);
+    X509 *l = cert(lk, "leaf", ck, c, 0, "DNS:feed.example", from_s, to_s);
+    int h = handshake_with(c, l, lk, NULL, 0, "feed.example", err, errlen);
+    X509_free(c), X509_free(l), EVP_PKEY_free(ck), EVP_PKEY_free(lk);
+    return h;
+}
+
+TEST(wstls_refuses_expired_and_not_yet_valid_leaf)
+{
+    char err[160] = "";
+    ASSERT_EQ(-1, leaf_validity(-2 * DAY, -DAY, err, sizeof err));
+    ASSERT_STREQ("tls: certificate verify failed: certificate has expired", err);
+    ASSERT_EQ(-1, leaf_validity(DAY, 2 * DAY, err, sizeof err));
+    ASSERT_STREQ("tls: certificate verify failed: certificate is not yet valid", err);
+    ASSERT_EQ(1, leaf_validity(-DAY, DAY, err, sizeof err)); /* control */
+}
+
+/* a self-signed leaf is refused even when it names the host */
+TEST(wstls_refuses_self_signed_leaf)
+{
+    char err[160] = "";
+    EVP_PKEY *lk = EVP_EC_gen("P-256"), *ck = EVP_EC_gen("P-256");
+    X509 *l = cert(lk, "feed.example", NULL, NULL, 0, "DNS:feed.example", -DAY, DAY);
+    X509 *other = cert(ck, "qw-unit-ca", NULL, NULL, 1, NULL, -DAY, DAY);
+    ASSERT_EQ(-1, handshake_with(other, l, lk, NULL, 0, "feed.example", err, sizeof err));
+    ASSERT_STREQ("tls: certificate verify failed: self-signed certificate", err);
+    X509_free(l), X509_free(other), EVP_PKEY_free(lk), EVP_PKEY_free(ck);
+}
+
+/* root -> intermediate -> leaf, the server sending leaf and intermediate */
+static int chain(int root_trusted, int inter_is_ca, char *err, size_t errlen)
+{
+    EVP_PKEY *rk = EVP_EC_gen("P-256"), *ik = EVP_EC_gen("P-256"), *lk = EVP_EC_gen("P-256"),
+             *ok = EVP_EC_gen("P-256");
+    X509 *r = cert(rk, "qw-unit-root", NULL, NULL, 1, NULL, -DAY, DAY);
+    X509 *other = cert(ok, "qw-unit-other-root", NULL, NULL, 1, NULL, -DAY, DAY);
+    X509 *i = cert(ik, "qw-unit-intermediate", rk, r, inter_is_ca, NULL, -DAY, DAY);
+    X509 *l = cert(lk, "leaf", ik, i, 0, "DNS:feed.example", -DAY, DAY);
+    int h = handshake_with(root_trusted ? r : other, l, lk, i, 0, "feed.example", err, errlen);
+    X509_free(r), X509_free(other), X509_free(i), X509_free(l);
+    EVP_PKEY_free(rk), EVP_PKEY_free(ik), EVP_PKEY_free(lk), EVP_PKEY_free(ok);
+    return h;
+}
+
+TEST(wstls_refuses_chain_to_untrusted_root)
+{
+    char err[160] = "";
+    ASSERT_EQ(-1, chain(0, 1, err, sizeof err));
+    ASSERT_STREQ("tls: certificate verify failed: unable to get local issuer certificate", err);
+    ASSERT_EQ(1, chain(1, 1, err, sizeof err)); /* control: the same chain, root trusted */
+}
+
+/* an intermediate with basicConstraints CA:FALSE cannot sign certificates */
+TEST(wstls_refuses_leaf_signed_by_non_ca)
+{
+    char err[160] = "";
+    ASSERT_EQ(-1, chain(1, 0, err, sizeof err));
+    ASSERT_STREQ("tls: certificate verify failed: invalid CA certificate", err);
+}
+
+/* a server offering only TLS 1.0 or 1.1: we ask for 1.2 or newer */
+TEST(wstls_refuses_tls10_and_tls11_servers)
+{
+    static const int vers[] = {TLS1_VERSION, TLS1_1_VERSION};
+    for (int k = 0; k < 2; k++) {
+        char err[160] = "";
+        EVP_PKEY *ck = EVP_EC_gen("P-256"), *lk = EVP_EC_gen("P-256");
+        X509 *c = cert(ck, "qw-unit-ca", NULL, NULL, 1, NULL, -DAY, DAY);
+        X509 *l = cert(lk, "leaf", ck, c, 0, "DNS:feed.example", -DAY, DAY);
+        ASSERT_EQ(-1, handshake_with(c, l, lk, NULL, vers[k], "feed.example", err, sizeof err));
+        if (!strstr(err, "tls: handshake failed: ") || !strstr(err, "protocol version"))
+            qwt_fail(__FILE__, __LINE__, "TLS %d: '%s'", k, err);
+        X509_free(c), X509_free(l), EVP_PKEY_free(ck), EVP_PKEY_free(lk);
+    }
 }
