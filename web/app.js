@@ -1,5 +1,8 @@
 // QuoteWatch dashboard: state pushed over /ws (subprotocol "qw-state"),
-// falling back to polling /api/state every 300 ms. Every series lives in a
+// falling back to polling /api/state every 300 ms. The page subscribes to
+// the selected product ({"subscribe":P}): pushes then carry that product's
+// full state (labels as deltas) plus a light summary of every product for
+// the selector; history of a product starts when it is selected. Every series lives in a
 // fixed-size ring, so memory stays bounded after hours; charts redraw at
 // most once per animation frame.
 //
@@ -144,10 +147,11 @@ function resizeCharts() {
 
 // ---- ingest state ----
 function onState(s) {
+  if (s.error) { console.warn('dashboard server:', s.error); return; }
   state = s; lastMsg = performance.now();
   const ft = s.feed_time_ns != null ? s.feed_time_ns / 1e9 : null; // feed clock, never the browser's
   const sel = $('product');
-  const names = s.products.map((p) => p.product);
+  const names = (s.summary || s.products).map((p) => p.product);
   if (sel.options.length !== names.length || names.some((n, i) => sel.options[i].value !== n)) {
     sel.innerHTML = ''; for (const n of names) sel.add(new Option(n, n));
     if (!product || !names.includes(product)) { product = names[0] || null; }
@@ -176,8 +180,12 @@ function onState(s) {
   }
   dirty = true;
 }
+function subscribe() {
+  if (ws && ws.readyState === 1 && product) ws.send(JSON.stringify({ subscribe: product }));
+}
 function selectProduct(p) {
   product = p; zoom = null; $('zoomreset').hidden = true;
+  subscribe();
   const h = p ? series(p) : null;
   midDec = h && h.pxDec ? h.pxDec : 2;
   initCharts();
@@ -374,7 +382,7 @@ function renderStatus(p) {
 function connect() {
   const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws';
   try { ws = new WebSocket(url, 'qw-state'); } catch { ws = null; return startPolling(); }
-  ws.onopen = () => { stopPolling(); };
+  ws.onopen = () => { stopPolling(); subscribe(); };
   ws.onmessage = (e) => { try { onState(JSON.parse(e.data)); } catch (err) { console.warn('bad state', err); } };
   ws.onclose = () => { ws = null; startPolling(); setTimeout(connect, 2000); };
   ws.onerror = () => {};
@@ -382,7 +390,8 @@ function connect() {
 function startPolling() {
   if (pollTimer) return;
   pollTimer = setInterval(async () => {
-    try { const r = await fetch('/api/state', { cache: 'no-store' }); if (r.ok) onState(await r.json()); } catch { dirty = true; }
+    try { const r = await fetch(product ? `/api/state?product=${encodeURIComponent(product)}` : '/api/state', { cache: 'no-store' });
+      if (r.ok) onState(await r.json()); } catch { dirty = true; }
   }, 300);
 }
 function stopPolling() { if (pollTimer) { clearInterval(pollTimer); pollTimer = null; } }
