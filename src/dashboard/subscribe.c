@@ -80,11 +80,12 @@ void qw__dash_client_msg(qw_dash *d, dash_client *c, const char *msg, size_t n)
     dash_snap *s = qw__dash_snap_get(d);
     int known = s && ix_find(&s->ix, want);
     qw__dash_snap_put(d, s);
-    if (!known || strlen(want) >= sizeof c->sub) {
+    size_t wl = strlen(want);
+    if (!known || wl >= sizeof c->sub) {
         set_err(c, "unknown product: ", want);
         return;
     }
-    snprintf(c->sub, sizeof c->sub, "%s", want);
+    memcpy(c->sub, want, wl + 1);
     c->lab_seq = 0;      /* the first push has every recent label */
     c->sent_version = 0; /* and comes with the next wake-up */
 }
