@@ -42,6 +42,25 @@ for _ in range(20):
 assert err and "unknown product" in err, err
 m = json.loads(ws.recv_text(timeout=3))
 assert "products" in m and "subscribed" not in m, "pushes after the error"
+def until(pred, what):
+    for _ in range(30):
+        m = json.loads(ws.recv_text(timeout=3))
+        if pred(m):
+            return m
+    raise AssertionError(what)
+# a subscription in two fragments (RFC 6455 5.4), then a message over 256 bytes, then back to all
+import os, struct
+def frame(op, fin, data):
+    mask = os.urandom(4)
+    return bytes([(0x80 if fin else 0) | op, 0x80 | len(data)]) + mask + bytes(b ^ mask[i & 3] for i, b in enumerate(data))
+msg = json.dumps({"subscribe": names[0]}).encode()
+ws.s.sendall(frame(1, 0, msg[:7]) + frame(0, 1, msg[7:]))
+until(lambda m: m.get("subscribed") == names[0] and len(m["products"]) == 1, "fragmented subscription")
+ws.send(json.dumps({"subscribe": "X" * 300}))
+until(lambda m: m.get("error") == "message too long", "over-long message error")
+until(lambda m: m.get("subscribed") == names[0], "subscription kept after an error")
+ws.send_json({"subscribe": None})
+until(lambda m: "subscribed" not in m and len(m["products"]) == len(names), "back to every product")
 ws.close()
 # the budget
 ws = WS(url, deflate=True, headers=H)
