@@ -658,6 +658,10 @@ void qw__dash_build_metrics_server(qw_dash *dh, qw_dbuf *d)
     metric(d, "quotewatch_http_requests_total", "counter", "Dashboard HTTP requests.");
     qw__dbuf_printf(d, "quotewatch_http_requests_total %llu\n",
                     (unsigned long long)dh->http_requests);
+    metric(d, "quotewatch_dashboard_push_bytes_total", "counter",
+           "WebSocket push payload bytes, before permessage-deflate.");
+    qw__dbuf_printf(d, "quotewatch_dashboard_push_bytes_total %llu\n",
+                    (unsigned long long)dh->ws_bytes);
     metric(d, "quotewatch_build_info", "gauge", "Always 1; the labels say which build runs.");
     qw__dbuf_printf(d, "quotewatch_build_info{version=\"%s\",mode=\"%s\"} 1\n", QW_VERSION,
                     dh->mode);

@@ -113,6 +113,10 @@ try:
     assert False, "unknown product accepted"
 except urllib.error.HTTPError as e:
     assert e.code == 404, e.code
+import re
+metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read().decode()
+pb = re.search(r"^quotewatch_dashboard_push_bytes_total (\d+)$", metrics, re.M)
+assert pb and int(pb.group(1)) >= raw, "push bytes metric"
 PY
 kill -TERM $pid; rc=0; wait $pid || rc=$?
 [ "$rc" = 0 ] || die "replay --dashboard exited $rc on SIGTERM"
