@@ -7,7 +7,8 @@
 # included: the 0-client case is the floor) and the bytes each client
 # received on the wire. Cases: 0 clients; 1 and 64 clients as before
 # (every product, no compression); 1 and 64 clients subscribed (round
-# robin over the products) with permessage-deflate. Writes
+# robin over the products) with permessage-deflate. Also the server's RSS
+# at the end of the window (deflate keeps zlib state per client). Writes
 # build/bench/dash-bandwidth.md; figures go to docs/PERFORMANCE.md by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,20 +62,21 @@ c0, t0 = cpu(), time.monotonic()
 ready.set()
 time.sleep(secs)
 c1, t1 = cpu(), time.monotonic()
+rss = int([l for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS:")][0].split()[1]) / 1024
 stop.set()
 for t in th: t.join()
 dt = t1 - t0
 per = sum(got) / n / dt if n else 0
 label = {"none": "no clients", "all": "every product, no compression", "sub": "subscribed, permessage-deflate"}[mode]
-print(f"| {n} | {label} | {c1 - c0:.2f} | {(c1 - c0) / dt * 100:.1f} % | {per / 1024:.1f} | {per * n / 1024:.0f} |")
+print(f"| {n} | {label} | {c1 - c0:.2f} | {(c1 - c0) / dt * 100:.1f} % | {per / 1024:.1f} | {per * n / 1024:.0f} | {rss:.1f} |")
 PY
   kill -TERM "$pid"; wait "$pid" || true
 }
 {
   echo "# dashboard bandwidth $(date -u +%FT%TZ), $(nproc) cores, ${S} s per case, real capture at 1x"
   echo
-  echo "| clients | mode | server CPU s | of one core | KB/s per client (wire) | KB/s total |"
-  echo "|---|---|---|---|---|---|"
+  echo "| clients | mode | server CPU s | of one core | KB/s per client (wire) | KB/s total | server RSS MiB |"
+  echo "|---|---|---|---|---|---|---|"
   run_case 0 none
   run_case 1 all
   run_case 1 sub
