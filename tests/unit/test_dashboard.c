@@ -342,3 +342,57 @@ TEST(dashboard_subscription_compose)
     qw_pipeline_destroy(p);
     qw_feed_destroy(f);
 }
+
+/* Client messages (subscribe.c): what subscribes, what is an error. */
+TEST(dashboard_subscribe_messages)
+{
+    qw_feed *f;
+    qw_pipeline *p = fed_pipeline(&f);
+    ASSERT_TRUE(p != NULL);
+    qw_dash *d;
+    char eb[128];
+    qw_dash_opts o = {.mode = "replay"};
+    ASSERT_OK(qw_dash_create(&d, NULL, &o, eb, sizeof eb));
+    qw_dash_set_sources(d, p, NULL, NULL);
+    dash_client c;
+    memset(&c, 0, sizeof c);
+#define MSG(s) qw__dash_client_msg(d, &c, s, strlen(s))
+    MSG("{\"subscribe\":\"BTC-USD\"}"); /* before the first snapshot: nothing is known */
+    ASSERT_STREQ(c.err, "{\"error\":\"unknown product: BTC-USD\"}");
+    c.err[0] = '\0';
+    qw_dash_tick(d, 1);
+    c.sent_version = 5;
+    c.lab_seq = 9;
+    MSG(" { \"subscribe\" :\n \"ETH-USD\" } ");
+    ASSERT_STREQ(c.sub, "ETH-USD");
+    ASSERT_EQ(c.err[0], '\0');
+    ASSERT_EQ(c.sent_version, 0u); /* pushed at the next wake-up, every recent label */
+    ASSERT_EQ(c.lab_seq, 0u);
+    MSG("{\"subscribe\":\"NOPE\"}"); /* error; the subscription stays */
+    ASSERT_STREQ(c.err, "{\"error\":\"unknown product: NOPE\"}");
+    ASSERT_STREQ(c.sub, "ETH-USD");
+    c.err[0] = '\0';
+    const char *bad[] = {"hello",
+                         "{\"subscribe\":1}",
+                         "{\"subscribe\":\"BTC\\\"-USD\"}",
+                         "{\"subscribe\":\"BTC-USD",
+                         "{\"sub\":\"BTC-USD\"}",
+                         ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        MSG(bad[i]);
+        ASSERT_TRUE(strstr(c.err, "expected") != NULL);
+        ASSERT_STREQ(c.sub, "ETH-USD");
+        c.err[0] = '\0';
+    }
+    MSG("{\"subscribe\":null}");
+    ASSERT_STREQ(c.sub, "");
+    MSG("{\"subscribe\":\"BTC-USD\"}");
+    ASSERT_STREQ(c.sub, "BTC-USD");
+    MSG("{\"subscribe\":\"\"}");
+    ASSERT_STREQ(c.sub, "");
+    ASSERT_EQ(c.err[0], '\0');
+#undef MSG
+    qw_dash_destroy(d);
+    qw_pipeline_destroy(p);
+    qw_feed_destroy(f);
+}
