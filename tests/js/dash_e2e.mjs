@@ -149,6 +149,11 @@ async function replayPhase() {
     [...document.querySelectorAll('#product option')].length]);
   check(sub[0] === 'SKL-USD' && sub[1].length === 1 && sub[1][0] === 'SKL-USD' && sub[2] >= 3 && sub[3] === sub[2],
     `page subscribes to the selected product (${JSON.stringify(sub)})`);
+  // WebSocket down: the page polls /api/state?product=P until it reconnects (then subscribes again)
+  const [poll] = await Promise.all([page.waitForRequest((r) => r.url().includes('/api/state?product=SKL-USD'), { timeout: 5000 }).catch(() => null),
+    page.evaluate(() => ws.close())]);
+  check(poll !== null, 'with the WebSocket closed the page polls /api/state?product=SKL-USD');
+  await page.waitForFunction(() => ws && ws.readyState === 1 && state.subscribed === 'SKL-USD', null, { timeout: 10000 });
   // model quality: accuracy vs baseline, AUC, calibration dots, calibrated headline
   await page.waitForFunction(() => { const r = state.products[0].model.recent; return r && r.n > 0 && r.auc != null; }, null, { timeout: 30000 });
   await sleep(500);
