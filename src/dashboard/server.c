@@ -241,11 +241,9 @@ static int on_api_state(qw_dash *d, struct lws *wsi, const dash_snap *s, int hea
     const char *prod = lws_get_urlarg_by_name(wsi, "product=", arg, sizeof arg);
     if (prod) {
         uint64_t seq = 0;
-        if (qw__dash_compose(s, prod, 0, &seq, &d->srv_push) != 0) {
-            char msg[160];
-            snprintf(msg, sizeof msg, "{\"error\":\"unknown product\"}\n");
-            return respond_text(d, wsi, 404, "application/json", msg, head);
-        }
+        if (qw__dash_compose(s, prod, 0, &seq, &d->srv_push) != 0)
+            return respond_text(d, wsi, 404, "application/json",
+                                "{\"error\":\"unknown product\"}\n", head);
         body = d->srv_push.b + d->srv_push.pre;
         n = d->srv_push.n;
     }
