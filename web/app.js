@@ -1,5 +1,8 @@
 // QuoteWatch dashboard: state pushed over /ws (subprotocol "qw-state"),
-// falling back to polling /api/state every 300 ms. Every series lives in a
+// falling back to polling /api/state every 300 ms. The page subscribes to
+// the selected product ({"subscribe":P}): pushes then carry that product's
+// full state (labels as deltas) plus a light summary of every product for
+// the selector; history of a product starts when it is selected. Every series lives in a
 // fixed-size ring, so memory stays bounded after hours; charts redraw at
 // most once per animation frame.
 //
@@ -144,10 +147,11 @@ function resizeCharts() {
 
 // ---- ingest state ----
 function onState(s) {
+  if (s.error) { console.warn('dashboard server:', s.error); return; }
   state = s; lastMsg = performance.now();
   const ft = s.feed_time_ns != null ? s.feed_time_ns / 1e9 : null; // feed clock, never the browser's
   const sel = $('product');
-  const names = s.products.map((p) => p.product);
+  const names = (s.summary || s.products).map((p) => p.product);
   if (sel.options.length !== names.length || names.some((n, i) => sel.options[i].value !== n)) {
     sel.innerHTML = ''; for (const n of names) sel.add(new Option(n, n));
     if (!product || !names.includes(product)) { product = names[0] || null; }
@@ -176,8 +180,12 @@ function onState(s) {
   }
   dirty = true;
 }
+function subscribe() {
+  if (ws && ws.readyState === 1 && product) ws.send(JSON.stringify({ subscribe: product }));
+}
 function selectProduct(p) {
   product = p; zoom = null; $('zoomreset').hidden = true;
+  subscribe();
   const h = p ? series(p) : null;
   midDec = h && h.pxDec ? h.pxDec : 2;
   initCharts();
@@ -240,6 +248,7 @@ function render() {
   $('spreadbps').textContent = p.spread_bps != null ? `(${fmt(p.spread_bps, 2)} bps)` : '';
   const m = p.model;
   $('prob').textContent = p.p != null ? fmt(p.p, 3) : (m.ready ? '–' : `warming up ${warmup(m)}`);
+  $('probcal').textContent = calibText(p.p, m.recent);
   $('feedtime').textContent = state.feed_time_ns != null ? fmtDateTime(state.feed_time_ns / 1e9) : '–';
   const [mt, mv] = arr(h.mid), [bt, bv, bs] = arr(h.buy), [st, sv, ss] = arr(h.sell);
   const mid = aligned(mt, mv, [[bt, bv], [st, sv]]);
@@ -250,7 +259,8 @@ function render() {
   const [at, av] = arr(h.acc), [, bv2] = arr(h.base);
   setTimeData(charts.acc, [at, av, bv2]);
   renderWarmup(p);
-  renderLadder(p); renderHeat(h, p); renderModel(p); renderTrades(p);
+  renderLadder(p); renderHeat(h, p); renderModel(p); renderQuality(m.recent); renderTrades(p);
+  renderLakeQuery(p.product);
 }
 function warmup(m) {
   const c = m.class_counts, n = m.min_per_class;
@@ -343,6 +353,89 @@ function renderModel(p) {
   $('coefs').innerHTML = m.coef.map((c, i) => { const w = Math.abs(c ?? 0) / mx * 50;
     return `<div class="row"><span>${names[i]}</span><div class="bar"><i class="${c < 0 ? 'neg' : ''}" style="left:${c < 0 ? 50 - w : 50}%;width:${w}%"></i></div><span>${fmt(c, 4)}</span></div>`; }).join('');
 }
+// ---- model quality (model.recent, computed by the server over the last labeled predictions) ----
+function calibText(pv, r) { // how often recent predictions in p's decile moved
+  if (pv == null || !r) return '';
+  const k = Math.min(9, Math.max(0, Math.floor(pv * 10))), c = r.calibration[k];
+  if (!c.n) return `(no recent prediction in ${(k / 10).toFixed(1)}–${((k + 1) / 10).toFixed(1)} yet)`;
+  return `of ${c.n} recent predictions in ${(k / 10).toFixed(1)}–${((k + 1) / 10).toFixed(1)}, ${Math.round(c.moved / c.n * 100)} % moved`;
+}
+function renderQuality(r) {
+  const q = $('quality'), svg = $('calib');
+  if (!r || !r.n) { q.innerHTML = '<dt>labeled predictions</dt><dd>none yet</dd>'; svg.innerHTML = ''; svg.dataset.points = '0'; return; }
+  const pct = (v) => (v == null ? '–' : `${(v * 100).toFixed(1)} %`);
+  q.innerHTML = `<dt>accuracy (p ≥ 0.5)</dt><dd>${pct(r.accuracy)}</dd><dt>majority baseline</dt><dd>${pct(r.baseline)}</dd>
+    <dt>ROC AUC</dt><dd>${fmt(r.auc, 3)}</dd><dt>window</dt><dd>${r.n}/${r.window} labeled predictions</dd>`;
+  // calibration: mean predicted p per decile (x) vs realized rate (y), dot area ~ count; diagonal = perfect
+  const L = 30, T = 8, W = 180, H = 140, X = (v) => L + v * W, Y = (v) => T + (1 - v) * H;
+  const max = Math.max(1, ...r.calibration.map((c) => c.n));
+  let out = `<rect x="${L}" y="${T}" width="${W}" height="${H}" fill="#0b0e13" stroke="#30363d"/>
+    <line x1="${X(0)}" y1="${Y(0)}" x2="${X(1)}" y2="${Y(1)}" stroke="#8b949e" stroke-dasharray="3 3"/>`;
+  for (const v of [0, 0.5, 1]) out += `<text x="${X(v)}" y="${T + H + 11}" text-anchor="middle">${v}</text><text x="${L - 4}" y="${Y(v) + 3}" text-anchor="end">${v}</text>`;
+  out += `<text x="${L + W / 2}" y="${T + H + 22}" text-anchor="middle">predicted p (decile mean)</text>`;
+  out += `<text transform="translate(9 ${T + H / 2}) rotate(-90)" text-anchor="middle">realized move rate</text>`;
+  let pts = 0;
+  for (const c of r.calibration) {
+    if (!c.n) continue;
+    pts++;
+    const rate = c.moved / c.n;
+    out += `<circle cx="${X(c.mean_p).toFixed(1)}" cy="${Y(rate).toFixed(1)}" r="${(2 + 5 * Math.sqrt(c.n / max)).toFixed(1)}" fill="#d2a8ff" fill-opacity="0.8"><title>p ≈ ${fmt(c.mean_p, 2)}: ${c.moved}/${c.n} moved (${Math.round(rate * 100)} %)</title></circle>`;
+  }
+  svg.innerHTML = out; svg.dataset.points = String(pts);
+}
+
+// ---- exports: the visible window of a time chart ----
+function visibleRange(c) { return [c.scales.x.min, c.scales.x.max]; }
+function isoTime(sec) { return new Date(sec * 1000).toISOString(); }
+function download(name, href) {
+  const a = document.createElement('a'); a.href = href; a.download = name; document.body.appendChild(a); a.click(); a.remove();
+}
+function exportName(k, ext) {
+  const [lo, hi] = visibleRange(charts[k]);
+  const f = (v) => (Number.isFinite(v) ? isoTime(v).replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z') : 'na');
+  return `quotewatch-${product}-${k}-${f(lo)}-${f(hi)}.${ext}`;
+}
+function chartCSV(k) { // header: time (UTC, ISO 8601), then the chart's series; rows in the visible window
+  const c = charts[k], [lo, hi] = visibleRange(c), d = c.data;
+  const cols = c.series.slice(1).map((s) => s.label);
+  const esc = (v) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  const lines = [['time_utc', ...cols].map(esc).join(',')];
+  for (let i = 0; i < d[0].length; i++) {
+    const t = d[0][i];
+    if (!(t >= lo && t <= hi)) continue;
+    const row = [isoTime(t)];
+    for (let j = 1; j < d.length; j++) {
+      const v = d[j][i];
+      if (k === 'mid' && j > 1 && v != null) { const sz = tradeSizes[j === 2 ? 'buy' : 'sell'][i]; row.push(`${v} x ${sz ?? ''}`); }
+      else row.push(v == null ? '' : String(v));
+    }
+    lines.push(row.join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+function exportChart(k, fmtName) {
+  if (!charts[k] || !product) return;
+  if (fmtName === 'csv') {
+    const url = URL.createObjectURL(new Blob([chartCSV(k)], { type: 'text/csv' }));
+    download(exportName(k, 'csv'), url);
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  } else {
+    download(exportName(k, 'png'), charts[k].ctx.canvas.toDataURL('image/png'));
+  }
+}
+// the same window from the lake (docs/STORAGE.md "Commands"), when the process persists
+function renderLakeQuery(prod) {
+  const c = charts.mid; if (!c) return;
+  const [lo, hi] = visibleRange(c);
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) { $('lakeq').textContent = '(no data in the window yet)'; return; }
+  const since = isoTime(Math.floor(lo * 1000) / 1000), until = isoTime(Math.ceil(hi * 1000 + 1) / 1000);
+  const txt = ['raw_orderbook', 'raw_trades'].map((t) => `quotewatch lake scan ${t} --products ${prod} --since ${since} --until ${until} --limit 0`).join('\n');
+  if ($('lakeq').textContent !== txt) $('lakeq').textContent = txt;
+}
+for (const el of document.querySelectorAll('.export')) {
+  el.addEventListener('click', (e) => { const b = e.target.closest('button'); if (b) exportChart(el.dataset.chart, b.dataset.fmt); });
+}
+
 function renderTrades(p) {
   $('trades').tBodies[0].innerHTML = p.trades.slice(0, 12).map((t) =>
     `<tr><td>${fmtTime(t.t_ns / 1e9, 3)}</td><td class="${t.aggressor}">${t.aggressor}</td><td>${t.price}</td><td>${t.size}</td></tr>`).join('');
@@ -374,7 +467,7 @@ function renderStatus(p) {
 function connect() {
   const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws';
   try { ws = new WebSocket(url, 'qw-state'); } catch { ws = null; return startPolling(); }
-  ws.onopen = () => { stopPolling(); };
+  ws.onopen = () => { stopPolling(); subscribe(); };
   ws.onmessage = (e) => { try { onState(JSON.parse(e.data)); } catch (err) { console.warn('bad state', err); } };
   ws.onclose = () => { ws = null; startPolling(); setTimeout(connect, 2000); };
   ws.onerror = () => {};
@@ -382,7 +475,8 @@ function connect() {
 function startPolling() {
   if (pollTimer) return;
   pollTimer = setInterval(async () => {
-    try { const r = await fetch('/api/state', { cache: 'no-store' }); if (r.ok) onState(await r.json()); } catch { dirty = true; }
+    try { const r = await fetch(product ? `/api/state?product=${encodeURIComponent(product)}` : '/api/state', { cache: 'no-store' });
+      if (r.ok) onState(await r.json()); } catch { dirty = true; }
   }, 300);
 }
 function stopPolling() { if (pollTimer) { clearInterval(pollTimer); pollTimer = null; } }

@@ -25,6 +25,7 @@ typedef struct qw_dbuf {
 
 void qw__dbuf_reset(qw_dbuf *d, size_t pre);
 void qw__dbuf_put(qw_dbuf *d, const char *s, size_t n);
+int qw__dbuf_reserve(qw_dbuf *d, size_t more); /* room for more bytes after n; -1 = oom */
 void qw__dbuf_printf(qw_dbuf *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void qw__dbuf_str(qw_dbuf *d, const char *s); /* JSON string, escaped */
 void qw__dbuf_num(qw_dbuf *d, double v);      /* JSON number or null (non-finite) */
@@ -39,12 +40,36 @@ typedef struct dash_label {
     int label;
 } dash_label;
 
+/* Model quality over the last QW_DASH_MSTAT_WIN labeled predictions
+ * (modelstats.c): incremental counts by p bin (1/QW_DASH_MSTAT_BINS wide), so
+ * accuracy, the majority-class baseline, ROC AUC (ties within a bin count
+ * half) and the calibration deciles cost O(bins) per publish, not O(window). */
+#define QW_DASH_MSTAT_WIN 1000
+#define QW_DASH_MSTAT_BINS 100
+typedef struct dash_mstat {
+    uint8_t bin[QW_DASH_MSTAT_WIN], lab[QW_DASH_MSTAT_WIN]; /* ring of (p bin, label) */
+    size_t n, head;
+    uint32_t pos[QW_DASH_MSTAT_BINS], neg[QW_DASH_MSTAT_BINS];
+} dash_mstat;
+
 typedef struct dash_prod {
     char product[32];
     dash_label lab[QW_DASH_LABELS];
     size_t nlab, head;
-    uint64_t total;
+    uint64_t total; /* labels ever received: the newest label's sequence number */
+    dash_mstat ms;
 } dash_prod;
+
+/* modelstats.c (owner thread) */
+void qw__dash_mstat_add(dash_mstat *m, double p, int label); /* p not finite: ignored */
+typedef struct dash_mstat_view {
+    size_t n;
+    double accuracy, baseline, auc;  /* NaN when undefined (n = 0, one class only) */
+    uint32_t dec_n[10], dec_pos[10]; /* calibration: predictions with p in [k/10, (k+1)/10) */
+    double dec_mean_p[10];           /* their mean p (bin centres) */
+} dash_mstat_view;
+void qw__dash_mstat_view(const dash_mstat *m, dash_mstat_view *v);
+void qw__dash_mstat_json(const dash_mstat *m, qw_dbuf *out); /* the "recent" object */
 
 typedef struct dash_file {
     char path[256]; /* URL path, "/index.html" */
@@ -54,9 +79,29 @@ typedef struct dash_file {
     int immutable;
 } dash_file;
 
+/* Where each product's object sits in a state JSON (built with it), so
+ * the server can cut one product out of a snapshot for a subscribed client
+ * (subscribe.c) without re-reading the pipeline. Offsets from b + pre. */
+typedef struct dash_ix_prod {
+    char product[32];
+    size_t off, end;         /* the product's object: [off, end) */
+    size_t lab_off, lab_end; /* inside "labels":[...]: first byte after '[', the ']' */
+    size_t nlab;
+    size_t lab_at[QW_DASH_LABELS]; /* each label object's first byte (its comma for i > 0) */
+    uint64_t lab_seq;              /* sequence number of the newest label (0: none yet) */
+} dash_ix_prod;
+
+typedef struct dash_ix {
+    size_t prods_off; /* where "products": starts (the text before ends with a comma) */
+    size_t nprods;
+    dash_ix_prod prods[64];
+    qw_dbuf summary; /* [{"product","mid","spread","spread_bps","last_t_ns","valid",...}] */
+} dash_ix;
+
 /* One published snapshot: immutable while current or referenced. */
 typedef struct dash_snap {
     qw_dbuf state;   /* the state JSON: /api/state and every WebSocket push */
+    dash_ix ix;      /* the products in state, and the light summary of each */
     qw_dbuf metrics; /* the owner's metric families (the server appends its own) */
     char ready_why[160];
     int ready;
@@ -107,6 +152,9 @@ struct qw_dash {
     uint64_t pub_version, pub_skipped; /* {owner} */
     /* ---- server ---- */
     qw_dbuf srv_metrics;   /* /metrics: the snapshot's text + the server's families */
+    qw_dbuf srv_push;      /* a subscribed client's push / a filtered /api/state (subscribe.c) */
+    qw_dbuf srv_gz;        /* a gzipped /api/state */
+    uint64_t ws_bytes;     /* payload bytes handed to lws_write for pushes (before deflate) */
     uint64_t push_version; /* the snapshot version pushes were scheduled for */
     int clients, max_clients;
     int64_t last_push_ns;
@@ -126,7 +174,7 @@ void qw__dash_snap_put(qw_dash *d, dash_snap *s);
 void qw__dash_snaps_init(qw_dash *d);
 void qw__dash_snaps_free(qw_dash *d);
 /* state.c: builders into a buffer (owner thread). */
-void qw__dash_build_state(qw_dash *d, qw_dbuf *out);
+void qw__dash_build_state(qw_dash *d, qw_dbuf *out, dash_ix *ix); /* ix may be NULL */
 void qw__dash_build_metrics_owner(qw_dash *d, qw_dbuf *out);
 void qw__dash_build_metrics_server(qw_dash *d, qw_dbuf *out); /* server's families + process */
 /* limits.c (server thread) */
@@ -144,7 +192,29 @@ typedef struct dash_client {
     uint64_t sent_version;
     int64_t stuck_since;
     uint8_t u8_need, u8_lo, u8_hi; /* UTF-8 check of the client's text message (on_ws_rx) */
+    /* subscription (subscribe.c): "" = every product, full state (as before) */
+    char sub[32];
+    uint64_t lab_seq; /* newest label sequence number sent for sub */
+    char rx[256];     /* the client's message being reassembled */
+    size_t rxn;
+    int rx_over;
+    char err[160]; /* an error message to send before the next push ("" = none) */
     struct dash_client *next;
 } dash_client;
+
+/* subscribe.c (server thread) */
+/* A whole client text message: {"subscribe":"P"} (or "" / null: every
+ * product). Sets c->sub, or c->err for an unknown product or bad message. */
+void qw__dash_client_msg(qw_dash *d, dash_client *c, const char *msg, size_t n);
+/* The text for a client subscribed to product: the snapshot's state with
+ * only that product's object (labels newer than *lab_seq if delta), plus
+ * "subscribed" and "summary". Returns -1 if the snapshot lacks the product;
+ * else 0 and *lab_seq = the newest label sent. */
+int qw__dash_compose(const dash_snap *s, const char *product, int delta, uint64_t *lab_seq,
+                     qw_dbuf *out);
+/* LWS_CALLBACK_SERVER_WRITEABLE of a WebSocket client. */
+int qw__dash_ws_writeable(qw_dash *d, dash_client *c, struct lws *wsi);
+/* gzip (RFC 1952) of text into out (with QW_DASH_PRE headroom); -1 on failure. */
+int qw__dash_gzip(const char *text, size_t n, qw_dbuf *out);
 
 #endif

@@ -5,8 +5,11 @@
  * replay thread between messages):
  *   /            the page and its assets (from the web root, loaded into
  *                memory at start; gzip variants served when accepted)
- *   /api/state   state JSON (pipeline + feed + persistence)
- *   /ws          the same JSON pushed at up to 10 Hz, coalesced per client
+ *   /api/state   state JSON (pipeline + feed + persistence); ?product=P:
+ *                that product only, plus a summary of every product; gzip
+ *   /ws          the same JSON pushed at up to 10 Hz, coalesced per client;
+ *                after {"subscribe":"P"} only P's, labels as deltas
+ *                (subscribe.c); permessage-deflate when offered
  *   /healthz     200 "ok" while the process runs
  *   /readyz      200 when the feed is connected and every book is valid
  *   /metrics     Prometheus text exposition 0.0.4

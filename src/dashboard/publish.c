@@ -30,6 +30,7 @@ void qw__dash_snaps_free(qw_dash *d)
     for (int i = 0; i < QW_DASH_NSNAP; i++) {
         qw__dbuf_free(&d->snaps[i].state);
         qw__dbuf_free(&d->snaps[i].metrics);
+        qw__dbuf_free(&d->snaps[i].ix.summary);
     }
     pthread_mutex_destroy(&d->pub_mu);
 }
@@ -47,7 +48,7 @@ void qw__dash_publish(qw_dash *d, int64_t now)
         return;
     }
     /* s is neither current nor referenced: the server cannot reach it */
-    qw__dash_build_state(d, &s->state);
+    qw__dash_build_state(d, &s->state, &s->ix);
     qw__dash_build_metrics_owner(d, &s->metrics);
     s->ready = qw_dash_ready(d, s->ready_why, sizeof s->ready_why);
     if (s->state.oom || s->metrics.oom) {

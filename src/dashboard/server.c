@@ -12,7 +12,8 @@
  *   Upgrade: websocket                      HTTP_CONFIRM_UPGRADE ->
  *     check_upgrade(): GET /ws, version 13, subprotocol qw-state, else
  *     405/400/426; lws has already checked key and Connection header
- *   client frames                           lws closes 1002 for RSV bits,
+ *   client frames                           lws closes 1002 for RSV bits
+ *     (RSV1 is valid once permessage-deflate is negotiated),
  *     orphan continuations, bad opcodes; on_ws_rx() closes 1007 for
  *     invalid UTF-8 (the context lacks LWS_SERVER_OPTION_VALIDATE_UTF8,
  *     a context option); unmasked frames cannot be seen (lws keeps the
@@ -231,6 +232,29 @@ static int accepts_gzip(struct lws *wsi)
     return strstr(ae, "gzip") != NULL;
 }
 
+/* /api/state[?product=P]: the whole state, or P's object plus the summary
+ * of every product (subscribe.c); gzipped when the client accepts it. */
+static int on_api_state(qw_dash *d, struct lws *wsi, const dash_snap *s, int head)
+{
+    const char *body = s->state.b + s->state.pre;
+    size_t n = s->state.n;
+    char arg[80];
+    /* lws 4.1.6 copies the whole "product=P" and returns a pointer to P */
+    const char *prod = lws_get_urlarg_by_name(wsi, "product=", arg, sizeof arg);
+    if (prod) {
+        uint64_t seq = 0;
+        if (qw__dash_compose(s, prod, 0, &seq, &d->srv_push) != 0)
+            return respond_text(d, wsi, 404, "application/json",
+                                "{\"error\":\"unknown product\"}\n", head);
+        body = d->srv_push.b + d->srv_push.pre;
+        n = d->srv_push.n;
+    }
+    if (accepts_gzip(wsi) && qw__dash_gzip(body, n, &d->srv_gz) == 0)
+        return respond(d, wsi, 200, "application/json", "no-store", "gzip",
+                       d->srv_gz.b + d->srv_gz.pre, d->srv_gz.n, head);
+    return respond(d, wsi, 200, "application/json", "no-store", NULL, body, n, head);
+}
+
 /* The endpoints served from the published snapshot (publish.c): the
  * reference is held only while lws_write runs (lws copies what the kernel
  * does not take). */
@@ -246,8 +270,7 @@ static int on_published(qw_dash *d, struct lws *wsi, const char *uri, int head)
                  s->ready ? "true" : "false", s->ready_why);
         rc = respond_text(d, wsi, s->ready ? 200 : 503, "application/json", body, head);
     } else if (strcmp(uri, "/api/state") == 0) {
-        rc = respond(d, wsi, 200, "application/json", "no-store", NULL, s->state.b + s->state.pre,
-                     s->state.n, head);
+        rc = on_api_state(d, wsi, s, head);
     } else {
         qw_dbuf *m = &d->srv_metrics;
         qw__dbuf_reset(m, QW_DASH_PRE);
@@ -475,13 +498,18 @@ static int utf8_feed(dash_client *c, const uint8_t *p, size_t n)
     return 0;
 }
 
-/* Client messages carry nothing we use, but text must be UTF-8 (RFC 6455
- * 8.1): close 1007 otherwise. lws's own check needs the context option
- * LWS_SERVER_OPTION_VALIDATE_UTF8, which the dashboard's vhost cannot set. */
-static int on_ws_rx(dash_client *c, struct lws *wsi, const void *in, size_t len)
+/* Client text messages are subscriptions (subscribe.c), reassembled up
+ * to sizeof c->rx; text must be UTF-8 (RFC 6455 8.1): close 1007
+ * otherwise. lws's own check needs the context option
+ * LWS_SERVER_OPTION_VALIDATE_UTF8, which the dashboard's vhost cannot set.
+ * Binary messages are ignored. */
+static int on_ws_rx(qw_dash *d, dash_client *c, struct lws *wsi, const void *in, size_t len)
 {
-    if (lws_is_first_fragment(wsi))
+    if (lws_is_first_fragment(wsi)) {
         c->u8_need = 0;
+        c->rxn = 0;
+        c->rx_over = 0;
+    }
     if (lws_frame_is_binary(wsi))
         return 0;
     if (utf8_feed(c, in, len) != 0 || (lws_is_final_fragment(wsi) && c->u8_need)) {
@@ -489,6 +517,20 @@ static int on_ws_rx(dash_client *c, struct lws *wsi, const void *in, size_t len)
                          13);
         return -1; /* lws sends the close frame */
     }
+    if (c->rxn + len > sizeof c->rx)
+        c->rx_over = 1;
+    else {
+        memcpy(c->rx + c->rxn, in, len);
+        c->rxn += len;
+    }
+    if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+        return 0;
+    if (c->rx_over)
+        snprintf(c->err, sizeof c->err, "{\"error\":\"message too long\"}");
+    else
+        qw__dash_client_msg(d, c, c->rx, c->rxn);
+    c->rxn = 0;
+    lws_callback_on_writable(wsi); /* the error, or the first push of the product */
     return 0;
 }
 
@@ -525,26 +567,8 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
                 break;
             }
         break;
-    case LWS_CALLBACK_SERVER_WRITEABLE: {
-        if (!d)
-            break;
-        /* the newest snapshot (none before the first publish: the publish
-         * wakes serve_tick, which asks for this callback again) */
-        dash_snap *s = qw__dash_snap_get(d);
-        int rc = 0;
-        /* once lws has a close reason (it sent or is sending a close frame),
-         * no more data frames (RFC 6455 5.5.1) */
-        if (s && c->sent_version != s->version && !lws_get_close_length(wsi)) {
-            if (lws_write(wsi, (unsigned char *)s->state.b + s->state.pre, s->state.n,
-                          LWS_WRITE_TEXT) < (int)s->state.n)
-                rc = -1;
-            else
-                c->sent_version = s->version;
-        }
-        qw__dash_snap_put(d, s);
-        return rc;
-    }
-    case LWS_CALLBACK_RECEIVE: return c && in ? on_ws_rx(c, wsi, in, len) : 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE: return d ? qw__dash_ws_writeable(d, c, wsi) : 0;
+    case LWS_CALLBACK_RECEIVE: return d && c && in ? on_ws_rx(d, c, wsi, in, len) : 0;
     case LWS_CALLBACK_WSI_DESTROY: /* upgraded: the "qw-state" protocol gets it */
         if (d)
             qw__dash_conn_removed(d, wsi);
@@ -563,6 +587,14 @@ static const struct lws_protocols protocols[] = {
     {"qw-state", cb_ws, sizeof(dash_client), 1024, 0, NULL, 1 << 20},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
+
+/* permessage-deflate (RFC 7692) for clients that offer it: the pushes are
+ * repetitive JSON and shrink ~10x with the context kept between messages
+ * (server context takeover; docs/DASHBOARD.md "Bandwidth"). */
+static const struct lws_extension exts[] = {
+    {"permessage-deflate", lws_extension_callback_pm_deflate,
+     "permessage-deflate; client_no_context_takeover; client_max_window_bits"},
+    {NULL, NULL, NULL}};
 
 /* Owner thread: publish a snapshot at most every PUB_NS. */
 void qw_dash_tick(qw_dash *d, int64_t now)
@@ -675,6 +707,7 @@ qw_err qw_dash_create(qw_dash **out, struct lws_context *ctx, const qw_dash_opts
     vi.port = o->port;
     vi.iface = iface;
     vi.protocols = protocols;
+    vi.extensions = exts;
     vi.vhost_name = "qw-dashboard";
     vi.user = d;
     /* max_http_header_data and LWS_SERVER_OPTION_VALIDATE_UTF8 are context
@@ -715,6 +748,8 @@ void qw_dash_destroy(qw_dash *d)
     qw__dbuf_free(&d->state);
     qw__dbuf_free(&d->metrics);
     qw__dbuf_free(&d->srv_metrics);
+    qw__dbuf_free(&d->srv_push);
+    qw__dbuf_free(&d->srv_gz);
     qw__dash_snaps_free(d);
     qw__dash_limits_free(d);
     qw_free(d);
@@ -753,4 +788,5 @@ void qw_dash_on_labeled(qw_dash *d, const char *product, const qw_labeled *s)
     if (dp->nlab < QW_DASH_LABELS)
         dp->nlab++;
     dp->total++;
+    qw__dash_mstat_add(&dp->ms, s->s.p, s->label);
 }

@@ -52,6 +52,11 @@ static int grow(qw_dbuf *d, size_t more)
     return 0;
 }
 
+int qw__dbuf_reserve(qw_dbuf *d, size_t more)
+{
+    return grow(d, more);
+}
+
 void qw__dbuf_put(qw_dbuf *d, const char *s, size_t n)
 {
     if (grow(d, n) != 0)
@@ -147,8 +152,36 @@ static const dash_prod *find_prod(const qw_dash *dh, const char *p)
     return NULL;
 }
 
-static void product_json(qw_dash *dh, qw_dbuf *d, const qw_chain *c)
+/* The product's line of the light summary every subscribed client gets. */
+static void summary_json(qw_dbuf *d, const qw_chain *c, int first)
 {
+    qw_level bb, ba;
+    int hb = qw_book_best(c->book, QW_BID, &bb), ha = qw_book_best(c->book, QW_ASK, &ba);
+    double bid = hb ? (double)bb.px / 1e8 : NAN, ask = ha ? (double)ba.px / 1e8 : NAN;
+    double mid = (bid + ask) / 2;
+    qw__dbuf_put(d, first ? "{\"product\":" : ",{\"product\":", first ? 11 : 12);
+    qw__dbuf_str(d, c->product);
+    qw__dbuf_put(d, ",\"mid\":", 7);
+    qw__dbuf_num(d, mid);
+    qw__dbuf_put(d, ",\"spread\":", 10);
+    if (hb && ha)
+        dec(d, ba.px - bb.px);
+    else
+        qw__dbuf_put(d, "null", 4);
+    qw__dbuf_put(d, ",\"spread_bps\":", 14);
+    qw__dbuf_num(d, (ask - bid) / mid * 1e4);
+    qw__dbuf_printf(d, ",\"last_t_ns\":%lld,\"valid\":%s,\"needs_resync\":%s}",
+                    (long long)c->last_t_ns, c->has_snapshot && !c->needs_resync ? "true" : "false",
+                    c->needs_resync ? "true" : "false");
+}
+
+static void product_json(qw_dash *dh, qw_dbuf *d, const qw_chain *c, dash_ix_prod *ix)
+{
+    if (ix) {
+        memset(ix, 0, sizeof *ix);
+        snprintf(ix->product, sizeof ix->product, "%s", c->product);
+        ix->off = d->n;
+    }
     qw_level bb, ba;
     int hb = qw_book_best(c->book, QW_BID, &bb), ha = qw_book_best(c->book, QW_ASK, &ba);
     int valid = c->has_snapshot && !c->needs_resync;
@@ -231,18 +264,33 @@ static void product_json(qw_dash *dh, qw_dbuf *d, const qw_chain *c)
     }
     qw__dbuf_put(d, "],\"intercept\":", 14);
     qw__dbuf_num(d, qw_sgd_intercept(sg));
-    qw__dbuf_put(d, "},\"labels\":[", 12);
     const dash_prod *dp = find_prod(dh, c->product);
+    qw__dbuf_put(d, ",\"recent\":", 10);
+    if (dp)
+        qw__dash_mstat_json(&dp->ms, d);
+    else
+        qw__dbuf_put(d, "null", 4);
+    qw__dbuf_printf(d, "},\"labels_total\":%llu,\"labels\":[",
+                    (unsigned long long)(dp ? dp->total : 0));
+    if (ix) {
+        ix->lab_off = d->n;
+        ix->lab_seq = dp ? dp->total : 0;
+        ix->nlab = dp ? dp->nlab : 0;
+    }
     if (dp) {
         for (size_t i = 0; i < dp->nlab; i++) {
             const dash_label *l =
                 &dp->lab[(dp->head + QW_DASH_LABELS - dp->nlab + i) % QW_DASH_LABELS];
+            if (ix)
+                ix->lab_at[i] = d->n;
             qw__dbuf_printf(d, "%s{\"t_ns\":%lld,\"label\":%d,\"p\":", i ? "," : "",
                             (long long)l->t_ns, l->label);
             qw__dbuf_num(d, l->p);
             qw__dbuf_put(d, "}", 1);
         }
     }
+    if (ix)
+        ix->lab_end = d->n;
     const qw_chain_stats *s = &c->st;
     qw__dbuf_printf(
         d,
@@ -252,6 +300,8 @@ static void product_json(qw_dash *dh, qw_dbuf *d, const qw_chain *c)
         (unsigned long long)s->snapshots, (unsigned long long)s->resyncs,
         (unsigned long long)s->gaps, (unsigned long long)s->crossed,
         (unsigned long long)s->rejected);
+    if (ix)
+        ix->end = d->n;
 }
 
 static void update_rate(qw_dash *dh, int64_t now)
@@ -295,7 +345,7 @@ static void model_origin_json(qw_dbuf *d, const qw_pipeline *p)
                     (unsigned long long)o->reloads_ok, (unsigned long long)o->reloads_error);
 }
 
-void qw__dash_build_state(qw_dash *dh, qw_dbuf *d)
+void qw__dash_build_state(qw_dash *dh, qw_dbuf *d, dash_ix *ix)
 {
     qw__dbuf_reset(d, QW_DASH_PRE); /* headroom for lws_write */
     int64_t now = qw_now_mono_ns();
@@ -361,19 +411,35 @@ void qw__dash_build_state(qw_dash *dh, qw_dbuf *d)
             qw__dbuf_put(d, "{\"enabled\":false}", 17); /* cannot happen: ~600 bytes */
     }
     model_origin_json(d, dh->p);
-    qw__dbuf_put(d, ",\"products\":[", 13);
+    qw__dbuf_put(d, ",", 1);
+    if (ix) {
+        ix->prods_off = d->n;
+        ix->nprods = 0;
+        qw__dbuf_reset(&ix->summary, QW_DASH_PRE);
+        qw__dbuf_put(&ix->summary, "[", 1);
+    }
+    qw__dbuf_put(d, "\"products\":[", 12);
     for (size_t i = 0; dh->p && i < qw_pipeline_count(dh->p); i++) {
         if (i)
             qw__dbuf_put(d, ",", 1);
-        product_json(dh, d, qw_pipeline_chain(dh->p, i));
+        const qw_chain *c = qw_pipeline_chain(dh->p, i);
+        int indexed = ix && ix->nprods < sizeof ix->prods / sizeof ix->prods[0];
+        product_json(dh, d, c, indexed ? &ix->prods[ix->nprods++] : NULL);
+        if (ix)
+            summary_json(&ix->summary, c, i == 0);
     }
     qw__dbuf_put(d, "]}", 2);
+    if (ix) {
+        qw__dbuf_put(&ix->summary, "]", 1);
+        if (ix->summary.oom)
+            d->oom = 1; /* the snapshot is incomplete: not published */
+    }
 }
 
 const char *qw_dash_state_json(qw_dash *dh, size_t *len)
 {
     qw_dbuf *d = &dh->state;
-    qw__dash_build_state(dh, d);
+    qw__dash_build_state(dh, d, NULL);
     *len = d->oom ? 0 : d->n;
     return d->oom ? NULL : d->b + d->pre;
 }
@@ -667,6 +733,10 @@ void qw__dash_build_metrics_server(qw_dash *dh, qw_dbuf *d)
     metric(d, "quotewatch_http_requests_total", "counter", "Dashboard HTTP requests.");
     qw__dbuf_printf(d, "quotewatch_http_requests_total %llu\n",
                     (unsigned long long)dh->http_requests);
+    metric(d, "quotewatch_dashboard_push_bytes_total", "counter",
+           "WebSocket push payload bytes, before permessage-deflate.");
+    qw__dbuf_printf(d, "quotewatch_dashboard_push_bytes_total %llu\n",
+                    (unsigned long long)dh->ws_bytes);
     metric(d, "quotewatch_build_info", "gauge", "Always 1; the labels say which build runs.");
     qw__dbuf_printf(d, "quotewatch_build_info{version=\"%s\",mode=\"%s\"} 1\n", QW_VERSION,
                     dh->mode);

@@ -10,7 +10,11 @@
 // tick labels never repeat; drag-to-zoom survives updates until reset; the
 // model warm-up text; the heatmap's time axis; no horizontal overflow at
 // 390 px; screenshots at 1440x900 and 390x844.
-// Both phases: no console errors.
+// Soak phase: live + simulator at 10x for 60 s (10 min of feed time),
+// switching products: no console errors, feed time advances, heap bounded.
+// Replay phase also: subscription of the page, model-quality panel with
+// calibration, CSV/PNG exports of the visible window, the lake query.
+// Every phase: no console errors.
 // usage: node dash_e2e.mjs QW_BIN SCREENSHOT [CAPTURE SHOTDIR]
 import { chromium } from 'playwright-core';
 import { spawn } from 'child_process';
@@ -140,7 +144,43 @@ async function replayPhase() {
   check(/price \(GBP\)/.test(await page.evaluate(() => charts.mid.axes[1].label)), 'product switch re-labels the price axis (GBP)');
   await page.selectOption('#product', 'SKL-USD');
   await sleep(1000);
+  // subscription: the page's pushes carry only the selected product, the selector all of them
+  const sub = await page.evaluate(() => [state.subscribed, state.products.map((p) => p.product), (state.summary || []).length,
+    [...document.querySelectorAll('#product option')].length]);
+  check(sub[0] === 'SKL-USD' && sub[1].length === 1 && sub[1][0] === 'SKL-USD' && sub[2] >= 3 && sub[3] === sub[2],
+    `page subscribes to the selected product (${JSON.stringify(sub)})`);
+  // WebSocket down: the page polls /api/state?product=P until it reconnects (then subscribes again)
+  const [poll] = await Promise.all([page.waitForRequest((r) => r.url().includes('/api/state?product=SKL-USD'), { timeout: 5000 }).catch(() => null),
+    page.evaluate(() => ws.close())]);
+  check(poll !== null, 'with the WebSocket closed the page polls /api/state?product=SKL-USD');
+  await page.waitForFunction(() => ws && ws.readyState === 1 && state.subscribed === 'SKL-USD', null, { timeout: 10000 });
+  // model quality: accuracy vs baseline, AUC, calibration dots, calibrated headline
+  await page.waitForFunction(() => { const r = state.products[0].model.recent; return r && r.n > 0 && r.auc != null; }, null, { timeout: 30000 });
+  await sleep(500);
+  const mq = await page.evaluate(() => ({ q: document.getElementById('quality').innerText.replace(/\s+/g, ' '),
+    pts: Number(document.getElementById('calib').dataset.points), cal: document.getElementById('probcal').textContent, n: state.products[0].model.recent.n }));
+  check(/accuracy \(p ≥ 0\.5\) \d+\.\d %/.test(mq.q) && /majority baseline \d+\.\d %/.test(mq.q) && /ROC AUC 0\.\d{3}|ROC AUC 1\.000/.test(mq.q),
+    `model quality panel: ${mq.q}`);
+  check(mq.pts >= 1, `calibration view has ${mq.pts} decile points (n ${mq.n})`);
+  check(mq.cal === '' || /of \d+ recent predictions in \d\.\d–\d\.\d, \d+ % moved|no recent prediction/.test(mq.cal), `headline p(move) with its calibration: "${mq.cal}"`);
+  // exports of the visible window: CSV (header + rows), PNG, lake query
+  const dlText = async (sel) => { const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 10000 }), page.click(sel)]);
+    return [dl.suggestedFilename(), fs.readFileSync(await dl.path())]; };
+  const [csvName, csvBuf] = await dlText('.export[data-chart="mid"] button[data-fmt="csv"]');
+  const csv = csvBuf.toString('utf8').trim().split('\n');
+  check(/^quotewatch-SKL-USD-mid-\d{8}T\d{6}Z-\d{8}T\d{6}Z\.csv$/.test(csvName), `CSV file name ${csvName}`);
+  check(csv[0] === 'time_utc,mid,buy trade (price × size),sell trade (price × size)' && csv.length > 1 &&
+    csv.slice(1).every((l) => /^2021-04-17T\d\d:\d\d:\d\d\.\d{3}Z,/.test(l)), `mid CSV: header "${csv[0]}", ${csv.length - 1} rows (${csv[1]})`);
+  const [pngName, png] = await dlText('.export[data-chart="mid"] button[data-fmt="png"]');
+  check(png.length > 1000 && png.slice(1, 4).toString() === 'PNG', `PNG download ${pngName}: ${png.length} bytes`);
+  const [, pcsv] = await dlText('.export[data-chart="prob"] button[data-fmt="csv"]');
+  check(pcsv.toString().split('\n')[0] === 'time_utc,model raw p (uncalibrated),realized label (0/1)' && pcsv.toString().trim().split('\n').length > 1, 'model-output CSV has header and rows');
+  const lq = await page.evaluate(() => document.getElementById('lakeq').textContent);
+  check(/^quotewatch lake scan raw_orderbook --products SKL-USD --since 2021-04-17T\d\d:\d\d:\d\d\.\d{3}Z --until 2021-04-17T\d\d:\d\d:\d\d\.\d{3}Z --limit 0\nquotewatch lake scan raw_trades /.test(lq),
+    `lake query for the visible window: ${lq.split('\n')[0]}`);
   fs.mkdirSync(shotDir, { recursive: true });
+  await page.locator('section', { has: page.locator('#calib') }).screenshot({ path: `${shotDir}/dashboard-quality.png` });
+  await page.evaluate(() => window.scrollTo(0, 0)); // the downloads scrolled to their buttons
   await page.mouse.move(box[0] + box[2] * 0.7, box[1] + box[3] / 2);
   await sleep(200);
   await page.screenshot({ path: `${shotDir}/dashboard-1440.png` });
@@ -161,6 +201,36 @@ async function replayPhase() {
   await pp.screenshot({ path: `${shotDir}/dashboard-390-full.png`, fullPage: true });
   check(errors.length === 0, `replay: no console errors (${errors.join(' | ')})`);
   await phone.close(); await ctx.close();
+}
+
+// Soak: 10 minutes of feed time at 10x (60 s wall), live + synthetic
+// simulator: no console errors, the page keeps updating, memory bounded.
+async function soakPhase() {
+  const sp = await freePort(), dp = await freePort();
+  run(['sim', '--synthetic', '--feed', 'exchange', '--products', 'BTC-USD,ETH-USD', '--levels', '300', '--speed', '10x', '--port', String(sp), '--log-level', 'warn']);
+  await waitPort(sp);
+  run(['live', '--feed', 'exchange', '--products', 'BTC-USD,ETH-USD', '--url', `ws://127.0.0.1:${sp}`, '--port', String(dp), '--log-level', 'warn']);
+  await waitPort(dp);
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`http://127.0.0.1:${dp}/`);
+  await page.waitForFunction(() => state && state.feed_time_ns, null, { timeout: 15000 });
+  const t0 = await page.evaluate(() => state.feed_time_ns / 1e9);
+  let heap0 = null, switches = 0;
+  const end = Date.now() + 60000;
+  while (Date.now() < end) {
+    await sleep(5000);
+    await page.selectOption('#product', switches++ % 2 ? 'BTC-USD' : 'ETH-USD'); // exercise re-subscription
+    if (heap0 === null) heap0 = await page.evaluate(() => performance.memory ? performance.memory.usedJSHeapSize : 0);
+  }
+  const [t1, heap1, pts] = await page.evaluate(() => [state.feed_time_ns / 1e9, performance.memory ? performance.memory.usedJSHeapSize : 0, charts.mid.data[0].length]);
+  console.log(`soak: ${(t1 - t0).toFixed(0)} s of feed time in 60 s wall, ${switches} product switches, JS heap ${(heap0 / 1e6).toFixed(1)} -> ${(heap1 / 1e6).toFixed(1)} MB, ${pts} mid points`);
+  check(t1 - t0 >= 400, `soak: feed time advanced ${(t1 - t0).toFixed(0)} s (>= 400 of the nominal 600)`);
+  check(!heap0 || heap1 < heap0 * 3 + 20e6, `soak: JS heap bounded (${(heap0 / 1e6).toFixed(1)} -> ${(heap1 / 1e6).toFixed(1)} MB)`);
+  check(errors.length === 0, `soak: no console errors over 60 s at 10x (${errors.join(' | ')})`);
+  await page.close();
 }
 
 try {
@@ -212,6 +282,7 @@ try {
   check(errors.length === 0, `no console errors (${errors.join(' | ')})`);
   for (const p of procs) p.kill('SIGKILL');
   if (capture) await replayPhase();
+  if (!process.env.QW_NO_SOAK) await soakPhase();
 } catch (e) {
   console.log('FAIL', e.message); fail++;
 } finally {

@@ -30,6 +30,7 @@ class WS:
             s = ctx.wrap_socket(s, server_hostname=host)
         self.s = s
         self.buf = b""
+        self.wire = 0  # bytes received from the socket (handshake and frames)
         key = base64.b64encode(os.urandom(16)).decode()
         req = (f"GET {u.path or '/'} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n")
@@ -42,6 +43,7 @@ class WS:
             d = s.recv(65536)
             if not d:
                 raise Closed("connection closed during the handshake")
+            self.wire += len(d)
             self.buf += d
         head, self.buf = self.buf.split(b"\r\n\r\n", 1)
         lines = head.decode("latin1").split("\r\n")
@@ -66,6 +68,7 @@ class WS:
                 raise TimeoutError
             if not d:
                 raise Closed("eof")
+            self.wire += len(d)
             self.buf += d
         out, self.buf = self.buf[:n], self.buf[n:]
         return out

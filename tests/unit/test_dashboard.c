@@ -1,8 +1,12 @@
 /* test_dashboard.c: the dashboard's state JSON (parsed back with jansson,
  * exact decimals) and Prometheus text (format, cumulative histogram). */
 #include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
+#include "dashboard/dash_int.h"
 #include "dashboard/dashboard.h"
 #include "feed/feed.h"
 #include "harness.h"
@@ -187,4 +191,208 @@ TEST(dashboard_ready_is_not_every_book)
     qw_pipeline_destroy(p2);
     qw_feed_destroy(f);
     qw_feed_destroy(f2);
+}
+
+/* Model quality (modelstats.c) against values computed by hand, and the
+ * window bound: after QW_DASH_MSTAT_WIN more samples the old ones are gone. */
+TEST(dashboard_model_quality)
+{
+    dash_mstat *m = calloc(1, sizeof *m);
+    ASSERT_TRUE(m != NULL);
+    dash_mstat_view v;
+    qw__dash_mstat_view(m, &v);
+    ASSERT_TRUE(v.n == 0 && isnan(v.accuracy) && isnan(v.auc) && isnan(v.baseline));
+    /* p: 0.05 (no), 0.15 (no), 0.62 (yes), 0.65 (no), 0.9 (yes); NaN ignored */
+    const double p[] = {0.05, 0.15, 0.62, 0.65, 0.9, NAN};
+    const int y[] = {0, 0, 1, 0, 1, 1};
+    for (int i = 0; i < 6; i++)
+        qw__dash_mstat_add(m, p[i], y[i]);
+    qw__dash_mstat_view(m, &v);
+    ASSERT_EQ(v.n, 5u);
+    ASSERT_DBL_NEAR(v.accuracy, 4.0 / 5, 1e-12); /* 0.65 -> 1 is the miss */
+    ASSERT_DBL_NEAR(v.baseline, 3.0 / 5, 1e-12); /* majority: no move */
+    /* positives {0.62, 0.9} vs negatives {0.05, 0.15, 0.65}: 5 of 6 pairs ordered */
+    ASSERT_DBL_NEAR(v.auc, 5.0 / 6, 1e-12);
+    ASSERT_EQ(v.dec_n[6], 2u); /* 0.62 and 0.65 */
+    ASSERT_EQ(v.dec_pos[6], 1u);
+    ASSERT_DBL_NEAR(v.dec_mean_p[6], (0.625 + 0.655) / 2, 1e-12); /* bin centres */
+    ASSERT_EQ(v.dec_n[9], 1u);
+    ASSERT_TRUE(isnan(v.dec_mean_p[3]));
+    /* ties: same bin for a positive and a negative count half */
+    dash_mstat *t = calloc(1, sizeof *t);
+    qw__dash_mstat_add(t, 0.301, 1);
+    qw__dash_mstat_add(t, 0.305, 0);
+    qw__dash_mstat_view(t, &v);
+    ASSERT_DBL_NEAR(v.auc, 0.5, 1e-12);
+    free(t);
+    /* bounded: a full window of perfect predictions evicts the five above */
+    for (int i = 0; i < QW_DASH_MSTAT_WIN; i++)
+        qw__dash_mstat_add(m, i % 2 ? 0.95 : 0.02, i % 2);
+    qw__dash_mstat_view(m, &v);
+    ASSERT_EQ(v.n, (size_t)QW_DASH_MSTAT_WIN);
+    ASSERT_DBL_NEAR(v.accuracy, 1.0, 1e-12);
+    ASSERT_DBL_NEAR(v.auc, 1.0, 1e-12);
+    ASSERT_DBL_NEAR(v.baseline, 0.5, 1e-12);
+    ASSERT_EQ(v.dec_n[6], 0u);
+    ASSERT_EQ(v.dec_n[0] + v.dec_n[9], (uint32_t)QW_DASH_MSTAT_WIN);
+    free(m);
+}
+
+static json_t *compose_json(const dash_snap *s, const char *prod, int delta, uint64_t *seq,
+                            qw_dbuf *out)
+{
+    if (qw__dash_compose(s, prod, delta, seq, out) != 0)
+        return NULL;
+    json_error_t je;
+    return json_loadb(out->b + out->pre, out->n, 0, &je);
+}
+
+/* A subscription's push (subscribe.c): one product's full object, the
+ * summary of every product, labels as deltas; gzip round trip. */
+TEST(dashboard_subscription_compose)
+{
+    qw_feed *f;
+    qw_pipeline *p = fed_pipeline(&f);
+    ASSERT_TRUE(p != NULL);
+    qw_dash *d;
+    char eb[128];
+    qw_dash_opts o = {.mode = "replay"};
+    ASSERT_OK(qw_dash_create(&d, NULL, &o, eb, sizeof eb));
+    qw_dash_set_sources(d, p, NULL, NULL);
+    qw_labeled l = {0};
+    for (int i = 0; i < 70; i++) { /* more than the 64 kept */
+        l.s.f.t_ns = 1000 + i;
+        l.s.p = 0.5;
+        l.label = i & 1;
+        qw_dash_on_labeled(d, "BTC-USD", &l);
+    }
+    qw_dash_tick(d, 1);
+    dash_snap *s = qw__dash_snap_get(d);
+    ASSERT_TRUE(s != NULL);
+    qw_dbuf out = {0};
+    uint64_t seq = 0;
+    json_t *j = compose_json(s, "BTC-USD", 1, &seq, &out);
+    ASSERT_TRUE(j != NULL);
+    ASSERT_EQ(seq, 70u);
+    ASSERT_STREQ(json_string_value(json_object_get(j, "subscribed")), "BTC-USD");
+    ASSERT_STREQ(json_string_value(json_object_get(j, "mode")), "replay");
+    json_t *prods = json_object_get(j, "products");
+    ASSERT_EQ(json_array_size(prods), 1u);
+    json_t *b = json_array_get(prods, 0);
+    ASSERT_STREQ(json_string_value(json_object_get(b, "best_bid")), "100.15");
+    ASSERT_EQ(json_array_size(json_object_get(b, "labels")), 64u);
+    ASSERT_EQ(json_integer_value(json_object_get(b, "labels_total")), 70);
+    ASSERT_EQ(json_integer_value(
+                  json_object_get(json_array_get(json_object_get(b, "labels"), 0), "t_ns")),
+              1006);
+    json_t *sum = json_object_get(j, "summary");
+    ASSERT_EQ(json_array_size(sum), 2u);
+    ASSERT_STREQ(json_string_value(json_object_get(json_array_get(sum, 0), "spread")), "0.05");
+    ASSERT_TRUE(json_is_false(json_object_get(json_array_get(sum, 1), "valid")));
+    ASSERT_TRUE(json_is_null(json_object_get(json_array_get(sum, 1), "mid")));
+    json_decref(j);
+    /* delta: nothing new -> no labels; then two new -> exactly those two */
+    j = compose_json(s, "BTC-USD", 1, &seq, &out);
+    ASSERT_TRUE(j != NULL);
+    ASSERT_EQ(json_array_size(
+                  json_object_get(json_array_get(json_object_get(j, "products"), 0), "labels")),
+              0u);
+    json_decref(j);
+    qw__dash_snap_put(d, s);
+    for (int i = 70; i < 72; i++) {
+        l.s.f.t_ns = 1000 + i;
+        qw_dash_on_labeled(d, "BTC-USD", &l);
+    }
+    qw_dash_tick(d, 1 + 200 * 1000000LL);
+    s = qw__dash_snap_get(d);
+    j = compose_json(s, "BTC-USD", 1, &seq, &out);
+    ASSERT_TRUE(j != NULL);
+    json_t *labs = json_object_get(json_array_get(json_object_get(j, "products"), 0), "labels");
+    ASSERT_EQ(json_array_size(labs), 2u);
+    ASSERT_EQ(json_integer_value(json_object_get(json_array_get(labs, 0), "t_ns")), 1070);
+    ASSERT_EQ(seq, 72u);
+    json_decref(j);
+    /* the product without labels, and an unknown one */
+    seq = 0;
+    j = compose_json(s, "ETH-USD", 1, &seq, &out);
+    ASSERT_TRUE(j != NULL && seq == 0);
+    json_decref(j);
+    ASSERT_EQ(qw__dash_compose(s, "NOPE", 1, &seq, &out), -1);
+    /* gzip of the full state inflates back to it */
+    qw_dbuf gz = {0};
+    ASSERT_EQ(qw__dash_gzip(s->state.b + s->state.pre, s->state.n, &gz), 0);
+    ASSERT_TRUE(gz.n > 18 && gz.n < s->state.n);
+    ASSERT_EQ((unsigned char)gz.b[gz.pre], 0x1f);
+    char *back = malloc(s->state.n + 1);
+    z_stream z = {0};
+    ASSERT_EQ(inflateInit2(&z, 15 + 16), Z_OK);
+    z.next_in = (Bytef *)gz.b + gz.pre;
+    z.avail_in = (uInt)gz.n;
+    z.next_out = (Bytef *)back;
+    z.avail_out = (uInt)s->state.n + 1;
+    ASSERT_EQ(inflate(&z, Z_FINISH), Z_STREAM_END);
+    ASSERT_EQ(z.total_out, s->state.n);
+    ASSERT_TRUE(memcmp(back, s->state.b + s->state.pre, s->state.n) == 0);
+    inflateEnd(&z);
+    free(back);
+    qw__dash_snap_put(d, s);
+    qw__dbuf_free(&out);
+    qw__dbuf_free(&gz);
+    qw_dash_destroy(d);
+    qw_pipeline_destroy(p);
+    qw_feed_destroy(f);
+}
+
+/* Client messages (subscribe.c): what subscribes, what is an error. */
+TEST(dashboard_subscribe_messages)
+{
+    qw_feed *f;
+    qw_pipeline *p = fed_pipeline(&f);
+    ASSERT_TRUE(p != NULL);
+    qw_dash *d;
+    char eb[128];
+    qw_dash_opts o = {.mode = "replay"};
+    ASSERT_OK(qw_dash_create(&d, NULL, &o, eb, sizeof eb));
+    qw_dash_set_sources(d, p, NULL, NULL);
+    dash_client c;
+    memset(&c, 0, sizeof c);
+#define MSG(s) qw__dash_client_msg(d, &c, s, strlen(s))
+    MSG("{\"subscribe\":\"BTC-USD\"}"); /* before the first snapshot: nothing is known */
+    ASSERT_STREQ(c.err, "{\"error\":\"unknown product: BTC-USD\"}");
+    c.err[0] = '\0';
+    qw_dash_tick(d, 1);
+    c.sent_version = 5;
+    c.lab_seq = 9;
+    MSG(" { \"subscribe\" :\n \"ETH-USD\" } ");
+    ASSERT_STREQ(c.sub, "ETH-USD");
+    ASSERT_EQ(c.err[0], '\0');
+    ASSERT_EQ(c.sent_version, 0u); /* pushed at the next wake-up, every recent label */
+    ASSERT_EQ(c.lab_seq, 0u);
+    MSG("{\"subscribe\":\"NOPE\"}"); /* error; the subscription stays */
+    ASSERT_STREQ(c.err, "{\"error\":\"unknown product: NOPE\"}");
+    ASSERT_STREQ(c.sub, "ETH-USD");
+    c.err[0] = '\0';
+    const char *bad[] = {"hello",
+                         "{\"subscribe\":1}",
+                         "{\"subscribe\":\"BTC\\\"-USD\"}",
+                         "{\"subscribe\":\"BTC-USD",
+                         "{\"sub\":\"BTC-USD\"}",
+                         ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        MSG(bad[i]);
+        ASSERT_TRUE(strstr(c.err, "expected") != NULL);
+        ASSERT_STREQ(c.sub, "ETH-USD");
+        c.err[0] = '\0';
+    }
+    MSG("{\"subscribe\":null}");
+    ASSERT_STREQ(c.sub, "");
+    MSG("{\"subscribe\":\"BTC-USD\"}");
+    ASSERT_STREQ(c.sub, "BTC-USD");
+    MSG("{\"subscribe\":\"\"}");
+    ASSERT_STREQ(c.sub, "");
+    ASSERT_EQ(c.err[0], '\0');
+#undef MSG
+    qw_dash_destroy(d);
+    qw_pipeline_destroy(p);
+    qw_feed_destroy(f);
 }
