@@ -265,6 +265,12 @@ typedef struct qw_ice_manifest_file {
  * partitioned by m's default spec. deflate codec. Caller frees *out. */
 qw_err qw_ice_manifest_write(const qw_ice_meta *m, int64_t snapshot_id,
                              const qw_ice_data_file *files, size_t n, uint8_t **out, size_t *len);
+/* Manifest whose entries keep their own status, snapshot_id,
+ * sequence_number and file_sequence_number (-1: null, inherited): EXISTING
+ * and DELETED entries carried into a rewrite (replace snapshots, merged
+ * manifests). */
+qw_err qw_ice_manifest_write_entries(const qw_ice_meta *m, const qw_ice_data_file *files, size_t n,
+                                     uint8_t **out, size_t *len);
 /* Summary entry describing that manifest (path/length/sequence set by caller). */
 qw_err qw_ice_manifest_summarize(const qw_ice_meta *m, int64_t snapshot_id,
                                  const qw_ice_data_file *files, size_t n,
@@ -458,6 +464,36 @@ typedef void (*qw_ice_expire_fn)(void *ctx, const char *uri, uint64_t size, qw_e
 qw_err qw_ice_expire(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *ns,
                      const char *table, const qw_ice_expire_opts *o, qw_ice_expire_fn fn,
                      void *fctx, qw_ice_expire_result *res, char *errbuf, size_t errlen);
+
+/* ---- rewrite files (ice_compact.c) ----
+ * Iceberg's RewriteFiles: one snapshot with operation "replace" that
+ * deletes the data files del (as live in the current snapshot when
+ * committing) and adds add, which must hold exactly their rows. The
+ * manifests holding del are rewritten into one (del DELETED, the rest
+ * EXISTING); the others are carried over. On a CAS conflict the table is
+ * reloaded and every file of del checked again: if one is no longer live
+ * (replaced or deleted meanwhile) nothing is committed: QW_CONFLICT with
+ * res->stale (the caller removes add's files). Appends committed meanwhile
+ * are kept. */
+typedef struct qw_ice_replace_opts {
+    const qw_ice_kv *summary; /* extra snapshot summary properties */
+    size_t nsummary;
+    int max_attempts; /* default 10 */
+    int backoff_ms;   /* default 20 */
+    int64_t now_ms;   /* 0: wall clock */
+} qw_ice_replace_opts;
+typedef struct qw_ice_replace_result {
+    int64_t snapshot_id;
+    int attempts;
+    int stale;           /* a file of del was no longer live: gave up */
+    int outcome_unknown; /* the catalog failed during the swap: add's files may be referenced */
+    char metadata_location[QW_ICE_LOC_MAX];
+    char err[256];
+} qw_ice_replace_result;
+qw_err qw_ice_replace(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *ns,
+                      const char *table, const qw_ice_data_file *del, size_t ndel,
+                      const qw_ice_data_file *add, size_t nadd, const qw_ice_replace_opts *o,
+                      qw_ice_replace_result *res);
 
 typedef struct qw_ice_append_opts {
     const qw_ice_kv *summary; /* extra snapshot summary properties */

@@ -85,4 +85,20 @@ typedef struct qw_lake_expire_opts {
 } qw_lake_expire_opts;
 qw_err qw_lake_admin_expire(qw_lake_admin *L, const qw_lake_expire_opts *o, const qw_lake_sink *s);
 
+/* `lake compact` (lake_compact.c): per table and partition, the data
+ * files smaller than the target are packed into bins of at most the target
+ * size and each bin of two or more files rewritten as one file (rows
+ * ordered by time); one Iceberg "replace" snapshot per table swaps them.
+ * A table whose replaced files changed meanwhile is given up cleanly
+ * ("TABLE: gave up: ..." on out, not an error). Deletes nothing: the old
+ * files go with `lake expire`. */
+typedef struct qw_lake_compact_opts {
+    const char *table;           /* NULL or "": all four */
+    const char *const *products; /* NULL: all partitions */
+    size_t nproducts;
+    uint64_t target_bytes; /* 0: the table's write.target-file-size-bytes, default 128 MiB */
+} qw_lake_compact_opts;
+qw_err qw_lake_admin_compact(qw_lake_admin *L, const qw_lake_compact_opts *o,
+                             const qw_lake_sink *s);
+
 #endif
