@@ -5,7 +5,9 @@
  *                    the snapshot id; sequence numbers are inherited, so the
  *                    same manifest is valid on any parent)
  *       -> LIST      snap-<id>-<attempt>-<uuid>.avro: new manifest (seq N) +
- *                    every manifest of P's current snapshot, unchanged
+ *                    every manifest of P's current snapshot, unchanged, or,
+ *                    past commit.manifest.min-count-to-merge, the small ones
+ *                    merged into <uuid>-g<attempt>.avro (ice_merge.c)
  *       -> METADATA  <5-digit version+1>-<uuid>.metadata.json: snapshot N,
  *                    refs.main, snapshot-log, metadata-log += P's file
  *       -> CAS       cat->commit(expected = P's location)
@@ -343,9 +345,10 @@ typedef struct attempt_ctx {
 static qw_err one_attempt(attempt_ctx *a, int attempt)
 {
     qw_ice_commit_result *res = a->res;
-    char ploc[QW_ICE_LOC_MAX], list[QW_ICE_LOC_MAX], nloc[QW_ICE_LOC_MAX];
+    char ploc[QW_ICE_LOC_MAX], list[QW_ICE_LOC_MAX], nloc[QW_ICE_LOC_MAX], mpath[QW_ICE_LOC_MAX];
     qw_ice_meta *p = NULL, *nm = NULL;
     qw_ice_manifest_file *mfs = NULL;
+    mpath[0] = 0;
     uint8_t *bytes = NULL;
     size_t len, nmf = 0;
     qw_err e = qw_ice_load_table(a->cat, a->io, a->ns, a->table, &p, ploc, sizeof(ploc));
@@ -393,6 +396,16 @@ static qw_err one_attempt(attempt_ctx *a, int attempt)
     if (e != QW_OK)
         goto out;
     int64_t seq = p->last_sequence_number + 1;
+    int merged = 0;
+    snprintf(mpath, sizeof mpath, "%.900s/metadata/%s-g%d.avro", p->location, a->commit_uuid,
+             attempt);
+    e = qw__ice_merge_manifests(a->io, p, a->snap_id, seq, mpath, mfs, &nmf, &merged, res->err,
+                                sizeof res->err);
+    if (e != QW_OK)
+        goto out;
+    if (!merged)
+        mpath[0] = 0;
+    res->manifests_merged = merged;
     qw_ice_manifest_file *all = qw_calloc(nmf + 1, sizeof(*all));
     if (!all) {
         e = QW_NOMEM;
@@ -432,6 +445,7 @@ static qw_err one_attempt(attempt_ctx *a, int attempt)
     }
     e = a->cat->commit(a->cat->ctx, a->ns, a->table, ploc, nloc);
     if (e == QW_OK) {
+        mpath[0] = 0; /* referenced now */
         res->snapshot_id = a->snap_id;
         res->sequence_number = seq;
         snprintf(res->metadata_location, sizeof(res->metadata_location), "%s", nloc);
@@ -446,11 +460,15 @@ static qw_err one_attempt(attempt_ctx *a, int attempt)
         if (!res->outcome_unknown) { /* nobody references them */
             qw_fileio_remove(a->io, nloc);
             qw_fileio_remove(a->io, list);
+        } else {
+            mpath[0] = 0; /* may be referenced */
         }
         snprintf(res->err, sizeof(res->err), "catalog commit: %s%s", qw_err_name(e),
                  res->outcome_unknown ? " (outcome unknown, files kept)" : " (not applied)");
     }
 out:
+    if (mpath[0]) /* a merged manifest nobody references */
+        qw_fileio_remove(a->io, mpath);
     qw_free(bytes);
     qw_free(mfs);
     qw_ice_meta_free(nm);

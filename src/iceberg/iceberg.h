@@ -511,8 +511,9 @@ typedef struct qw_ice_append_opts {
 typedef struct qw_ice_commit_result {
     int64_t snapshot_id, sequence_number;
     int attempts;
-    int outcome_unknown; /* the catalog failed during the swap: it may have happened */
-    int landed_before;   /* opts.snapshot_id was already committed (an earlier call) */
+    int outcome_unknown;  /* the catalog failed during the swap: it may have happened */
+    int landed_before;    /* opts.snapshot_id was already committed (an earlier call) */
+    int manifests_merged; /* the parent's small manifests were merged into one (ice_merge.c) */
     char metadata_location[QW_ICE_LOC_MAX];
     char err[256];
 } qw_ice_commit_result;
