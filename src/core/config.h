@@ -85,6 +85,7 @@ typedef struct qw_config {
     /* persistence (env) */
     int persist;
     size_t queue_records;   /* writer ring (0 = 256 Ki records) */
+    double maintain_s;      /* --maintain: expire + compact every this many seconds (0: off) */
     double close_timeout_s; /* live: bound of the final flush and commit at exit (default 8) */
     char warehouse[512];
     char catalog_uri[512];

@@ -392,6 +392,10 @@ static const qw_flag table[] = {
      .subs = LIVE, .metavar = "S", .unit = "seconds", .def = "8", .example = "2",
      .help = "at exit (SIGTERM) the final flush and commit end within S seconds; rows not "
              "committed by then are given up, counted and logged (Cloud Run allows 10 s)"},
+    {"--maintain", NULL, QW_FT_CUSTOM, F(maintain_s), .set = set_duration, .min = 1, .max = 1e7,
+     .subs = STORE, .metavar = "DURATION", .unit = "seconds", .def = "off", .example = "1h",
+     .help = "with --persist: every DURATION run lake expire (table properties) and lake "
+             "compact on the tables on a background thread. Seconds, or with s|m|h|d"},
     {"--compression", NULL, QW_FT_ENUM, F(compression), .choices = comp_choices, .subs = STORE,
      .metavar = "zstd|snappy|none", .example = "snappy", .help = "Parquet page compression"},
     {"--zstd-level", NULL, QW_FT_INT, F(zstd_level), .min = 1, .max = 19, .subs = STORE,

@@ -49,7 +49,60 @@ typedef struct rctx {
     char added[QW_ICE_LOC_MAX]; /* manifest of the new files ("" until written) */
     int64_t added_len;
     char added_table[40];
+    /* manifests are immutable: entries read on an earlier attempt are
+     * reused, so a retry reads only the manifests committed meanwhile and
+     * wins the race against a writer that commits every few ms */
+    struct mcache {
+        char *path;
+        qw_ice_data_file *df;
+        size_t n;
+    } * cache;
+    size_t ncache, ccap;
 } rctx;
+
+static qw_err entries(rctx *c, const qw_ice_meta *p, const qw_ice_manifest_file *mf,
+                      const qw_ice_data_file **df, size_t *n)
+{
+    for (size_t i = 0; i < c->ncache; i++)
+        if (strcmp(c->cache[i].path, mf->path) == 0) {
+            *df = c->cache[i].df;
+            *n = c->cache[i].n;
+            return QW_OK;
+        }
+    uint8_t *buf;
+    size_t len;
+    qw_err e = qw_fileio_read(c->io, mf->path, QW__ICE_MAX_AVRO, &buf, &len);
+    if (e != QW_OK) {
+        snprintf(c->res->err, sizeof c->res->err, "read manifest %.200s: %s", mf->path,
+                 qw_err_name(e));
+        return e;
+    }
+    qw_ice_data_file *d;
+    e = qw_ice_manifest_read(buf, len, mf, p, &d, n, c->res->err, sizeof c->res->err);
+    qw_free(buf);
+    if (e != QW_OK)
+        return e;
+    if (c->ncache == c->ccap) {
+        size_t nc = c->ccap ? c->ccap * 2 : 64;
+        struct mcache *ncch = qw_realloc(c->cache, nc * sizeof *ncch);
+        if (!ncch) {
+            qw_free(d);
+            return QW_NOMEM;
+        }
+        c->cache = ncch;
+        c->ccap = nc;
+    }
+    size_t pl = strlen(mf->path) + 1;
+    char *path = qw_malloc(pl);
+    if (!path) {
+        qw_free(d);
+        return QW_NOMEM;
+    }
+    memcpy(path, mf->path, pl);
+    c->cache[c->ncache++] = (struct mcache){path, d, *n};
+    *df = d;
+    return QW_OK;
+}
 
 static int is_replaced(const rctx *c, const char *path)
 {
@@ -142,17 +195,9 @@ static qw_err split(rctx *c, const qw_ice_meta *p, const qw_ice_manifest_file *m
     *nkeep = 0;
     *found = 0;
     for (size_t k = 0; k < nmf; k++) {
-        uint8_t *buf;
-        size_t len, ndf;
-        qw_ice_data_file *df;
-        qw_err e = qw_fileio_read(c->io, mfs[k].path, QW__ICE_MAX_AVRO, &buf, &len);
-        if (e != QW_OK) {
-            snprintf(res->err, sizeof res->err, "read manifest %.200s: %s", mfs[k].path,
-                     qw_err_name(e));
-            return e;
-        }
-        e = qw_ice_manifest_read(buf, len, &mfs[k], p, &df, &ndf, res->err, sizeof res->err);
-        qw_free(buf);
+        const qw_ice_data_file *df;
+        size_t ndf;
+        qw_err e = entries(c, p, &mfs[k], &df, &ndf);
         if (e != QW_OK)
             return e;
         size_t hit = 0;
@@ -160,11 +205,9 @@ static qw_err split(rctx *c, const qw_ice_meta *p, const qw_ice_manifest_file *m
             hit += df[j].status != QW_ICE_STATUS_DELETED && is_replaced(c, df[j].path);
         if (!hit) {
             keep[(*nkeep)++] = mfs[k];
-            qw_free(df);
             continue;
         }
         if (mfs[k].spec_id != p->spec.spec_id || mfs[k].content != 0) {
-            qw_free(df);
             snprintf(res->err, sizeof res->err, "a replaced file is in a manifest of spec %d",
                      mfs[k].spec_id);
             return QW_UNSUPPORTED;
@@ -172,19 +215,17 @@ static qw_err split(rctx *c, const qw_ice_meta *p, const qw_ice_manifest_file *m
         for (size_t j = 0; j < ndf; j++) {
             if (df[j].status == QW_ICE_STATUS_DELETED)
                 continue; /* deleted by the snapshot that wrote this manifest: dropped */
-            if (is_replaced(c, df[j].path)) {
-                df[j].status = QW_ICE_STATUS_DELETED;
-                df[j].snapshot_id = c->snap_id;
+            qw_ice_data_file f = df[j];
+            if (is_replaced(c, f.path)) {
+                f.status = QW_ICE_STATUS_DELETED;
+                f.snapshot_id = c->snap_id;
                 (*found)++;
             } else {
-                df[j].status = QW_ICE_STATUS_EXISTING;
+                f.status = QW_ICE_STATUS_EXISTING;
             }
-            if (dfv_push(rw, &df[j]) != 0) {
-                qw_free(df);
+            if (dfv_push(rw, &f) != 0)
                 return QW_NOMEM;
-            }
         }
-        qw_free(df);
     }
     return QW_OK;
 }
@@ -364,6 +405,11 @@ qw_err qw_ice_replace(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *
     }
     if (e != QW_OK && !res->outcome_unknown && c.added[0])
         qw_fileio_remove(io, c.added); /* nobody references it */
+    for (size_t i = 0; i < c.ncache; i++) {
+        qw_free(c.cache[i].path);
+        qw_free(c.cache[i].df);
+    }
+    qw_free(c.cache);
     qw_free(c.dpaths);
     return e;
 }

@@ -523,7 +523,9 @@ static qw_err compact_table(qw_lake_admin *L, int t, const qw_lake_compact_opts 
     qw_ice_replace_result rr = {0};
     if (e == QW_OK && nadd) {
         qw_ice_kv kv[1] = {{"quotewatch.compact", "true"}};
-        qw_ice_replace_opts ro = {.summary = kv, .nsummary = 1};
+        /* a writer may commit every few ms: many quick retries (manifests cached) */
+        qw_ice_replace_opts ro = {
+            .summary = kv, .nsummary = 1, .max_attempts = 40, .backoff_ms = 5};
         e = qw_ice_replace(&L->ops, L->io, QW_TBL_NS, table, del, ndel, add, nadd, &ro, &rr);
         if (e == QW_OK) {
             fprintf(s->out,
@@ -570,6 +572,8 @@ qw_err qw_lake_admin_compact(qw_lake_admin *L, const qw_lake_compact_opts *o, co
             first = e;
         all.in += ty.in, all.out += ty.out, all.parts += ty.parts;
     }
+    if (o->totals)
+        o->totals->files_compacted += all.in, o->totals->files_written += all.out;
     fprintf(s->out, "total: %zu file(s) compacted into %zu in %zu partition(s)\n", all.in, all.out,
             all.parts);
     return first;

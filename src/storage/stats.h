@@ -35,6 +35,11 @@ typedef struct qw_store_stats {
                                             manifest, list, metadata JSON, catalog swap */
     _Atomic uint64_t writer_cpu_ns;      /* CPU time of the writer thread so far (one core) */
     _Atomic uint64_t commit_cpu_ns; /* CPU time of the committer thread (fsync waits excluded) */
+    /* --maintain (store_maint.c) */
+    _Atomic uint64_t maint_runs;              /* maintenance rounds done */
+    _Atomic uint64_t maint_errors;            /* rounds in which expire or compact failed */
+    _Atomic uint64_t maint_snapshots_expired; /* snapshots expired */
+    _Atomic uint64_t maint_files_compacted;   /* data files replaced by compaction */
 } qw_store_stats;
 
 /* The counters as one JSON object (the only serialization; key set in
@@ -43,8 +48,9 @@ typedef struct qw_store_stats {
  * files, bytes, commits, commit_conflicts, errors, rows_given_up, trades_deduplicated,
  * last_commit_ns,
  * last_commit_latency_ms, flush_commit_ms_avg, commit_ms_avg, writer_cpu_s,
- * commit_cpu_s. Writes at most cap bytes (NUL-terminated when cap > 0) and
- * returns the length the whole text needs, as snprintf does. */
+ * commit_cpu_s, maintenance_runs, maintenance_errors,
+ * maintenance_snapshots_expired, maintenance_files_compacted. Writes at most cap bytes
+ * (NUL-terminated when cap > 0) and returns the length the whole text needs, as snprintf does. */
 size_t qw_store_stats_json(const qw_store_stats *s, char *buf, size_t cap);
 
 #endif

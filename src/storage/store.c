@@ -614,6 +614,8 @@ qw_err qw_store_open(qw_store **out, const qw_store_opts *o, qw_store_stats *sta
         goto fail;
     }
     s->started = 1;
+    if ((e = qw__maint_start(s)) != QW_OK)
+        QW_LOG(ERROR, "--maintain: cannot start the maintenance thread: %s", qw_strerror(e));
     QW_LOG(INFO, "persistence: warehouse %s, run %s, flush every %ld rows / %ld ms", s->wh,
            s->run_id, s->o.flush_rows, s->o.flush_ms);
     *out = s;
@@ -645,12 +647,14 @@ qw_err qw_store_close(qw_store *s)
         return QW_OK;
     int64_t t0 = qw_now_mono_ns();
     qw_store_begin_close(s);
+    qw__maint_stop(s); /* its round in progress ends on its own; joined after the commits */
     qw_spsc_close(s->q);
     if (s->cstarted)
         qw__commit_closing(s);
     if (s->started)
         pthread_join(s->th, NULL);
     qw__commit_finish(s); /* commits what the writer queued last */
+    qw__maint_join(s);
     qw__lease_release(s);
     qw_err e = s->final_error ? QW_IO : QW_OK;
     {

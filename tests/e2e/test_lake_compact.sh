@@ -9,6 +9,9 @@
 #  4. compact in a loop while a `replay --persist` writer appends: no row
 #     lost or duplicated (every earlier row still there, the writer's rows
 #     all there, no duplicate row), DuckDB and icebird count the same;
+#  6. replay --persist --maintain 1: the writer's background thread
+#     compacts while it writes (counted in the persistence stats), rows and
+#     replay --lake books intact;
 #  5. kill -9 at random moments during compact: the lake stays readable
 #     with every row (sorted lake scan unchanged).
 source "$(dirname "$0")/lib.sh"
@@ -112,6 +115,29 @@ sleep 5
 for t in "${TABLES[@]}"; do
   (cd "$JS" && node lake_count.mjs "$WH" "$t" "$(wc -l <"$T/r1.$t")") || die "independent readers disagree on $t"
 done
+# 6. --maintain: the writer's own background thread compacts while it writes
+WH="$W/m"
+"$QW_BIN" replay --persist --maintain 1 --warehouse "$WH" --flush-ms 1 --speed 5x "$REAL" \
+  --summary "$T/m.json" >/dev/null 2>"$T/m.log" || { tail -5 "$T/m.log"; die "replay --persist --maintain"; }
+"$PY" - "$T/m.json" <<'PY' || die "--maintain counters"
+import json, sys
+p = json.load(open(sys.argv[1]))["persistence"]
+print("--maintain:", {k: p[k] for k in p if k.startswith("maintenance") or k in ("commits", "errors")})
+sys.exit(0 if p["maintenance_runs"] >= 2 and p["maintenance_files_compacted"] > 0
+         and not p["maintenance_errors"] and not p["errors"] and not p["rows_given_up"] else 1)
+PY
+for t in "${TABLES[@]}"; do
+  n=$("$QW_BIN" lake scan "$t" --limit 0 --warehouse "$WH" | wc -l)
+  (( n == $(jq_py "$T/m.json" "d['persistence']['rows_written']['$t']") )) || die "--maintain: $t has $n rows"
+done
+"$QW_BIN" replay --lake --warehouse "$WH" --summary "$T/mlake.json" 2>/dev/null
+"$PY" - "$T/ref.json" "$T/mlake.json" <<'PY' || die "replay --lake after --maintain differs from the capture replay"
+import json, sys
+a, b = (json.load(open(f))["products"] for f in sys.argv[1:3])
+sys.exit(1 if [p for p in a if a[p]["book_digest"] != b.get(p, {}).get("book_digest")] else 0)
+PY
+echo "--maintain: raw_orderbook files $(files raw_orderbook), rows and books intact"
+
 # 5. kill -9 during compact (last: a killed compactor's commit lease stays
 #    live for its TTL and holds expire's cutoff back meanwhile, by design)
 WH="$W/k"
