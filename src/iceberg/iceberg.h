@@ -6,8 +6,9 @@
  *
  * Commit protocol (qw_ice_append): load metadata_location from the catalog,
  * read that metadata, write a new manifest (ADDED entries), a new manifest
- * list (the new manifest first, then every manifest of the parent snapshot)
- * and a new metadata JSON -- each written completely and made durable by
+ * list (the new manifest first, then every manifest of the parent snapshot,
+ * the small ones merged into one past commit.manifest.min-count-to-merge:
+ * ice_merge.c) and a new metadata JSON -- each written completely and made durable by
  * fileio BEFORE the catalog CAS. On QW_CONFLICT: back off, reload, and build a
  * new list + metadata on the new parent (the manifest is reused: its entries
  * inherit sequence numbers). Losers' list/metadata files are removed.
