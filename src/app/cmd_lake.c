@@ -1,6 +1,6 @@
 /* cmd_lake.c: `quotewatch lake tables | describe TABLE | scan TABLE
  * [--limit N] [--products ...] [--since T] [--until T] | clean-orphans
- * [--dry-run] [--older-than S] | register | expire [flags]` -- inspection
+ * [--dry-run] [--older-than S] | register | expire [flags] | compact [flags]` -- inspection
  * and upkeep of the Iceberg lake
  * (docs/TABLES.md). Argument handling only: listing, describing, scanning
  * and the orphan search are storage/lake_admin.h. */
@@ -17,7 +17,19 @@ static const char usage[] =
     "quotewatch lake: expected tables | describe TABLE | scan TABLE "
     "[--limit N] | clean-orphans [--dry-run] [--older-than S] | register [TABLE...] | expire "
     "[--older-than D|--before T] [--retain-last N] [--table T] "
-    "[--dry-run]\n";
+    "[--dry-run] | compact [--table T] [--products P] [--target-size BYTES]\n";
+
+static qw_err compact(qw_lake_admin *L, const qw_config *cfg, const qw_lake_sink *s)
+{
+    const char *prods[QW_CONFIG_MAX_PRODUCTS];
+    for (size_t i = 0; i < cfg->nproducts; i++)
+        prods[i] = cfg->products[i];
+    qw_lake_compact_opts o = {.table = cfg->table,
+                              .products = cfg->products_set ? prods : NULL,
+                              .nproducts = cfg->products_set ? cfg->nproducts : 0,
+                              .target_bytes = (uint64_t)cfg->target_size};
+    return qw_lake_admin_compact(L, &o, s);
+}
 
 static qw_err scan(qw_lake_admin *L, const qw_config *cfg, const char *table, const qw_lake_sink *s)
 {
@@ -69,7 +81,9 @@ int qw_cmd_lake(const qw_config *cfg)
                                  .retain_last = cfg->retain_last,
                                  .dry_run = cfg->dry_run};
         e = qw_lake_admin_expire(L, &o, &s);
-    } else if (strcmp(action, "register") == 0)
+    } else if (strcmp(action, "compact") == 0)
+        e = compact(L, cfg, &s);
+    else if (strcmp(action, "register") == 0)
         e = qw_lake_admin_register(L, cfg->files + 1, cfg->nfiles - 1, &s);
     else {
         fputs(usage, stderr);

@@ -26,7 +26,7 @@ static const struct {
      "(docs/BACKTEST.md)."},
     {QW_SUB_LAKE,
      "quotewatch lake tables | describe TABLE | scan TABLE [flags] | clean-orphans [flags] | "
-     "register [TABLE...] | expire [flags]",
+     "register [TABLE...] | expire [flags] | compact [flags]",
      "Inspect the Iceberg lake (docs/STORAGE.md); `quotewatch lake ACTION --help` per action."},
     {QW_SUB_LAKE_TABLES, "quotewatch lake tables [flags]",
      "List the tables with snapshot, record, file and size counts."},
@@ -41,6 +41,9 @@ static const struct {
     {QW_SUB_LAKE_EXPIRE, "quotewatch lake expire [flags]",
      "Expire old snapshots (Iceberg ExpireSnapshots), then delete the files only they "
      "referenced (docs/STORAGE.md \"Maintenance\")."},
+    {QW_SUB_LAKE_COMPACT, "quotewatch lake compact [flags]",
+     "Rewrite each partition's small data files into files near the target size (an Iceberg "
+     "replace snapshot; docs/STORAGE.md \"Maintenance\")."},
 };
 
 void qw_usage(void)
@@ -56,7 +59,7 @@ void qw_usage(void)
         "  sim         Coinbase-protocol WebSocket simulator\n"
         "  backtest    prequential evaluation of the model over captures (metrics, reports)\n"
         "  lake        inspect the Iceberg lake: tables, describe, scan, clean-orphans, register,\n"
-        "              expire\n"
+        "              expire, compact\n"
         "environment: PORT, ENABLE_PERSISTENCE, ICEBERG_WAREHOUSE, ICEBERG_CATALOG_URI, "
         "QW_LOG_LEVEL,\n"
         "  COINBASE_EXCHANGE_KEY, COINBASE_EXCHANGE_SECRET, COINBASE_EXCHANGE_PASSPHRASE\n"
@@ -71,7 +74,7 @@ static void lake_actions(const qw_flag *f, char *buf, size_t cap)
     buf[0] = '\0';
     if ((f->subs & QW_SUB_LAKE) == QW_SUB_LAKE)
         return;
-    for (unsigned b = QW_SUB_LAKE_TABLES; b <= QW_SUB_LAKE_EXPIRE && k < cap; b <<= 1)
+    for (unsigned b = QW_SUB_LAKE_TABLES; b <= QW_SUB_LAKE_COMPACT && k < cap; b <<= 1)
         if (f->subs & b)
             k += (size_t)snprintf(buf + k, cap - k, "%s%s", k ? ", " : " (", qw_sub_name(b) + 5);
     if (k && k + 2 < cap)

@@ -197,6 +197,8 @@ static unsigned lake_action(const char *a)
         return QW_SUB_LAKE_REGISTER;
     if (strcmp(a, "expire") == 0)
         return QW_SUB_LAKE_EXPIRE;
+    if (strcmp(a, "compact") == 0)
+        return QW_SUB_LAKE_COMPACT;
     return 0;
 }
 

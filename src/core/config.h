@@ -85,6 +85,7 @@ typedef struct qw_config {
     /* persistence (env) */
     int persist;
     size_t queue_records;   /* writer ring (0 = 256 Ki records) */
+    double maintain_s;      /* --maintain: expire + compact every this many seconds (0: off) */
     double close_timeout_s; /* live: bound of the final flush and commit at exit (default 8) */
     char warehouse[512];
     char catalog_uri[512];
@@ -104,7 +105,8 @@ typedef struct qw_config {
     int older_than_set;  /* --older-than given (expire: else the table property) */
     int64_t before_ns;   /* lake expire --before: snapshots before T (0: not given) */
     int retain_last;     /* lake expire: keep the last N (0: the table property) */
-    char table[64];      /* lake expire --table: one table (empty: all four) */
+    char table[64];      /* lake expire / compact --table: one table (empty: all four) */
+    int64_t target_size; /* lake compact --target-size (0: the table property) */
     /* backtest (docs/BACKTEST.md): the grid is horizons x thresholds x alphas */
     int64_t bt_horizon_ns[QW_CONFIG_MAX_GRID];
     size_t bt_nhorizons;

@@ -288,6 +288,7 @@ static const qw_flag_choice enc_choices[] = {{"delta", 1}, {"plain", 0}, {NULL, 
 #define SCAN QW_SUB_LAKE_SCAN
 #define CLEAN QW_SUB_LAKE_CLEAN
 #define EXPIRE QW_SUB_LAKE_EXPIRE
+#define COMPACT QW_SUB_LAKE_COMPACT
 #define STORE (LIVE | REPLAY)
 #define BT QW_SUB_BACKTEST
 
@@ -297,8 +298,8 @@ static const qw_flag table[] = {
      .subs = QW_SUB_ALL, .metavar = "debug|info|warn|error|off", .def = "info", .example = "warn",
      .help = "JSON log lines on stderr at this level and above"},
     {"--products", NULL, QW_FT_CUSTOM, F(products), .set = set_products,
-     .subs = LIVE | REPLAY | SIM | SCAN | BT, .metavar = "A,B", .def = "BTC-USD (filters: all)",
-     .example = "BTC-USD,ETH-USD",
+     .subs = LIVE | REPLAY | SIM | SCAN | BT | COMPACT, .metavar = "A,B",
+     .def = "BTC-USD (filters: all)", .example = "BTC-USD,ETH-USD",
      .help =
          "product ids (live: subscribe; sim: synthetic market; replay/lake scan/backtest: filter)"},
     {"--shard", "QW_SHARD", QW_FT_CUSTOM, F(shard_n), .set = set_shard, .subs = LIVE,
@@ -410,6 +411,10 @@ static const qw_flag table[] = {
      .subs = LIVE, .metavar = "S", .unit = "seconds", .def = "8", .example = "2",
      .help = "at exit (SIGTERM) the final flush and commit end within S seconds; rows not "
              "committed by then are given up, counted and logged (Cloud Run allows 10 s)"},
+    {"--maintain", NULL, QW_FT_CUSTOM, F(maintain_s), .set = set_duration, .min = 1, .max = 1e7,
+     .subs = STORE, .metavar = "DURATION", .unit = "seconds", .def = "off", .example = "1h",
+     .help = "with --persist: every DURATION run lake expire (table properties) and lake "
+             "compact on the tables on a background thread. Seconds, or with s|m|h|d"},
     {"--compression", NULL, QW_FT_ENUM, F(compression), .choices = comp_choices, .subs = STORE,
      .metavar = "zstd|snappy|none", .example = "snappy", .help = "Parquet page compression"},
     {"--zstd-level", NULL, QW_FT_INT, F(zstd_level), .min = 1, .max = 19, .subs = STORE,
@@ -448,8 +453,12 @@ static const qw_flag table[] = {
     {"--retain-last", NULL, QW_FT_INT, F(retain_last), .min = 1, .max = 100000000, .subs = EXPIRE,
      .metavar = "N", .def = "the table's history.expire.min-snapshots-to-keep, 1", .example = "10",
      .help = "always keep the last N snapshots of each branch"},
-    {"--table", NULL, QW_FT_STRING, F(table), .subs = EXPIRE, .metavar = "TABLE", .def = "all four",
-     .example = "raw_trades", .help = "only this table"},
+    {"--table", NULL, QW_FT_STRING, F(table), .subs = EXPIRE | COMPACT, .metavar = "TABLE",
+     .def = "all four", .example = "raw_trades", .help = "only this table"},
+    {"--target-size", NULL, QW_FT_INT, F(target_size), .min = 1024, .max = 1e12, .subs = COMPACT,
+     .metavar = "BYTES", .unit = "bytes",
+     .def = "the table's write.target-file-size-bytes, 134217728 (128 MiB)", .example = "1048576",
+     .help = "compact files smaller than this into files of at most this size"},
     /* backtest (docs/BACKTEST.md) */
     {"--report-json", NULL, QW_FT_STRING, F(report_json), .subs = BT, .metavar = "FILE",
      .def = "none (required)", .example = "r.json",
@@ -508,6 +517,7 @@ const char *qw_sub_name(unsigned sub)
     case QW_SUB_LAKE_CLEAN: return "lake clean-orphans";
     case QW_SUB_LAKE_REGISTER: return "lake register";
     case QW_SUB_LAKE_EXPIRE: return "lake expire";
+    case QW_SUB_LAKE_COMPACT: return "lake compact";
     case QW_SUB_LAKE: return "lake";
     case QW_SUB_BACKTEST: return "backtest";
     default: return "?";

@@ -24,13 +24,14 @@ enum {
     QW_SUB_LAKE_SCAN = 1u << 5,
     QW_SUB_LAKE_CLEAN = 1u << 6,
     QW_SUB_LAKE_REGISTER = 1u << 7,
-    QW_SUB_LAKE_EXPIRE = 1u << 8, /* the lake subcommands are contiguous bits */
-    QW_SUB_BACKTEST = 1u << 9,
-    QW__SUB_COUNT = 10
+    QW_SUB_LAKE_EXPIRE = 1u << 8,
+    QW_SUB_LAKE_COMPACT = 1u << 9, /* the lake subcommands are contiguous bits */
+    QW_SUB_BACKTEST = 1u << 10,
+    QW__SUB_COUNT = 11
 };
 #define QW_SUB_LAKE                                                                                \
     (QW_SUB_LAKE_TABLES | QW_SUB_LAKE_DESCRIBE | QW_SUB_LAKE_SCAN | QW_SUB_LAKE_CLEAN |            \
-     QW_SUB_LAKE_REGISTER | QW_SUB_LAKE_EXPIRE)
+     QW_SUB_LAKE_REGISTER | QW_SUB_LAKE_EXPIRE | QW_SUB_LAKE_COMPACT)
 #define QW_SUB_ALL (QW_SUB_LIVE | QW_SUB_REPLAY | QW_SUB_SIM | QW_SUB_LAKE | QW_SUB_BACKTEST)
 
 typedef enum {

@@ -5,7 +5,9 @@
  *                    the snapshot id; sequence numbers are inherited, so the
  *                    same manifest is valid on any parent)
  *       -> LIST      snap-<id>-<attempt>-<uuid>.avro: new manifest (seq N) +
- *                    every manifest of P's current snapshot, unchanged
+ *                    every manifest of P's current snapshot, unchanged, or,
+ *                    past commit.manifest.min-count-to-merge, the small ones
+ *                    merged into <uuid>-g<attempt>.avro (ice_merge.c)
  *       -> METADATA  <5-digit version+1>-<uuid>.metadata.json: snapshot N,
  *                    refs.main, snapshot-log, metadata-log += P's file
  *       -> CAS       cat->commit(expected = P's location)
@@ -179,7 +181,7 @@ qw_err qw_ice_register_table(const qw_ice_catalog_ops *cat, qw_fileio *io, const
 }
 
 /* Summary totals: parent's total-* (if numeric) + this append. */
-static void put_total(json_t *sum, const json_t *parent, const char *key, int64_t add)
+void qw__ice_put_total(json_t *sum, const json_t *parent, const char *key, int64_t add)
 {
     int64_t base = 0;
     const char *v = json_string_value(json_object_get(parent, key));
@@ -227,18 +229,18 @@ static json_t *summary(const qw_ice_meta *p, const qw_ice_data_file *files, size
     put_num(s, "added-records", rows);
     put_num(s, "added-files-size", bytes);
     put_num(s, "changed-partition-count", (int64_t)parts);
-    put_total(s, ps, "total-records", rows);
-    put_total(s, ps, "total-files-size", bytes);
-    put_total(s, ps, "total-data-files", (int64_t)n);
-    put_total(s, ps, "total-delete-files", 0);
-    put_total(s, ps, "total-position-deletes", 0);
-    put_total(s, ps, "total-equality-deletes", 0);
+    qw__ice_put_total(s, ps, "total-records", rows);
+    qw__ice_put_total(s, ps, "total-files-size", bytes);
+    qw__ice_put_total(s, ps, "total-data-files", (int64_t)n);
+    qw__ice_put_total(s, ps, "total-delete-files", 0);
+    qw__ice_put_total(s, ps, "total-position-deletes", 0);
+    qw__ice_put_total(s, ps, "total-equality-deletes", 0);
     return s;
 }
 
 /* The new metadata document: a deep copy of the parent plus the snapshot. */
-static qw_err next_meta(const qw_ice_meta *p, const char *parent_loc, int64_t snap_id, int64_t seq,
-                        const char *list_loc, json_t *sum, int64_t ts, qw_ice_meta **out)
+qw_err qw__ice_next_meta(const qw_ice_meta *p, const char *parent_loc, int64_t snap_id, int64_t seq,
+                         const char *list_loc, json_t *sum, int64_t ts, qw_ice_meta **out)
 {
     json_t *r = json_deep_copy(qw__ice_root(p));
     if (!r) {
@@ -290,8 +292,8 @@ static qw_err next_meta(const qw_ice_meta *p, const char *parent_loc, int64_t sn
 }
 
 /* Manifests of the parent's current snapshot (n = 0 if none). */
-static qw_err parent_manifests(qw_fileio *io, const qw_ice_meta *p, qw_ice_manifest_file **mfs,
-                               size_t *n, char *err, size_t errlen)
+qw_err qw__ice_parent_manifests(qw_fileio *io, const qw_ice_meta *p, qw_ice_manifest_file **mfs,
+                                size_t *n, char *err, size_t errlen)
 {
     *mfs = NULL;
     *n = 0;
@@ -343,9 +345,10 @@ typedef struct attempt_ctx {
 static qw_err one_attempt(attempt_ctx *a, int attempt)
 {
     qw_ice_commit_result *res = a->res;
-    char ploc[QW_ICE_LOC_MAX], list[QW_ICE_LOC_MAX], nloc[QW_ICE_LOC_MAX];
+    char ploc[QW_ICE_LOC_MAX], list[QW_ICE_LOC_MAX], nloc[QW_ICE_LOC_MAX], mpath[QW_ICE_LOC_MAX];
     qw_ice_meta *p = NULL, *nm = NULL;
     qw_ice_manifest_file *mfs = NULL;
+    mpath[0] = 0;
     uint8_t *bytes = NULL;
     size_t len, nmf = 0;
     qw_err e = qw_ice_load_table(a->cat, a->io, a->ns, a->table, &p, ploc, sizeof(ploc));
@@ -389,10 +392,20 @@ static qw_err one_attempt(attempt_ctx *a, int attempt)
         a->manifest_len = (int64_t)len;
         snprintf(a->manifest_table, sizeof(a->manifest_table), "%s", p->uuid);
     }
-    e = parent_manifests(a->io, p, &mfs, &nmf, res->err, sizeof(res->err));
+    e = qw__ice_parent_manifests(a->io, p, &mfs, &nmf, res->err, sizeof(res->err));
     if (e != QW_OK)
         goto out;
     int64_t seq = p->last_sequence_number + 1;
+    int merged = 0;
+    snprintf(mpath, sizeof mpath, "%.900s/metadata/%s-g%d.avro", p->location, a->commit_uuid,
+             attempt);
+    e = qw__ice_merge_manifests(a->io, p, a->snap_id, seq, mpath, mfs, &nmf, &merged, res->err,
+                                sizeof res->err);
+    if (e != QW_OK)
+        goto out;
+    if (!merged)
+        mpath[0] = 0;
+    res->manifests_merged = merged;
     qw_ice_manifest_file *all = qw_calloc(nmf + 1, sizeof(*all));
     if (!all) {
         e = QW_NOMEM;
@@ -420,7 +433,8 @@ static qw_err one_attempt(attempt_ctx *a, int attempt)
     int64_t ts = now_ms(a->o);
     if (ts <= p->last_updated_ms)
         ts = p->last_updated_ms + 1; /* keep the logs ordered */
-    e = next_meta(p, ploc, a->snap_id, seq, list, summary(p, a->files, a->n, a->o), ts, &nm);
+    e = qw__ice_next_meta(p, ploc, a->snap_id, seq, list, summary(p, a->files, a->n, a->o), ts,
+                          &nm);
     if (e == QW_OK)
         e = qw__ice_write_meta(a->io, nm, qw__ice_next_version(ploc, qw__ice_root(nm)), nloc,
                                sizeof(nloc));
@@ -431,6 +445,7 @@ static qw_err one_attempt(attempt_ctx *a, int attempt)
     }
     e = a->cat->commit(a->cat->ctx, a->ns, a->table, ploc, nloc);
     if (e == QW_OK) {
+        mpath[0] = 0; /* referenced now */
         res->snapshot_id = a->snap_id;
         res->sequence_number = seq;
         snprintf(res->metadata_location, sizeof(res->metadata_location), "%s", nloc);
@@ -445,11 +460,15 @@ static qw_err one_attempt(attempt_ctx *a, int attempt)
         if (!res->outcome_unknown) { /* nobody references them */
             qw_fileio_remove(a->io, nloc);
             qw_fileio_remove(a->io, list);
+        } else {
+            mpath[0] = 0; /* may be referenced */
         }
         snprintf(res->err, sizeof(res->err), "catalog commit: %s%s", qw_err_name(e),
                  res->outcome_unknown ? " (outcome unknown, files kept)" : " (not applied)");
     }
 out:
+    if (mpath[0]) /* a merged manifest nobody references */
+        qw_fileio_remove(a->io, mpath);
     qw_free(bytes);
     qw_free(mfs);
     qw_ice_meta_free(nm);

@@ -13,7 +13,8 @@
  *   CAS      conflict: remove our file, back off, LOAD again, re-SELECT
  *   AFTER    version-hint / old metadata (ice_upkeep.c), then DELETE:
  *            lists of expired snapshots, manifests no kept list names, data
- *            files no kept manifest names; never a file modified at or
+ *            files no kept manifest names live (a DELETED entry, written by
+ *            a replace such as compaction, keeps nothing); never a file modified at or
  *            after the lease horizon. Data files before manifests before
  *            lists; a crash leaves only unreferenced files (orphans).
  *
@@ -385,6 +386,8 @@ static qw_err delete_unreferenced(plan *pl, const json_t *snaps, const sid *kept
             break;
         for (size_t j = 0; j < ndf; j++) {
             char p[QW_ICE_LOC_MAX];
+            if (df[j].status == QW_ICE_STATUS_DELETED)
+                continue; /* a replace or delete removed it: no kept snapshot reads it */
             if (qw_fileio_local_path(df[j].path, p, sizeof p) != QW_OK)
                 snprintf(p, sizeof p, "%s", df[j].path);
             set_add(&pl->keep_d, p);

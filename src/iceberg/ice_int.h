@@ -57,6 +57,22 @@ int qw__ice_next_version(const char *parent_loc, const json_t *root);
  * <location>/metadata/version-hint.text. Best effort: failures are logged. */
 void qw__ice_after_commit(qw_fileio *io, const qw_ice_meta *parent, const qw_ice_meta *next,
                           const char *nloc);
+/* The next metadata document: a deep copy of p plus snapshot snap_id (seq,
+ * list_loc, summary sum: owned), made current on main; logs extended. */
+qw_err qw__ice_next_meta(const qw_ice_meta *p, const char *parent_loc, int64_t snap_id, int64_t seq,
+                         const char *list_loc, json_t *sum, int64_t ts, qw_ice_meta **out);
+/* Manifests of p's current snapshot (n = 0 if none); qw_free *mfs. */
+qw_err qw__ice_parent_manifests(qw_fileio *io, const qw_ice_meta *p, qw_ice_manifest_file **mfs,
+                                size_t *n, char *err, size_t errlen);
+/* Manifest merge on commit (ice_merge.c): when the table's properties ask
+ * for it, the mergeable manifests of mfs[0..*nmf) are rewritten into one
+ * at path (for snapshot snap_id, sequence seq) and mfs becomes [merged,
+ * the others...] (*nmf updated, *merged = 1); else nothing changes. */
+qw_err qw__ice_merge_manifests(qw_fileio *io, const qw_ice_meta *p, int64_t snap_id, int64_t seq,
+                               const char *path, qw_ice_manifest_file *mfs, size_t *nmf,
+                               int *merged, char *err, size_t errlen);
+/* sum[key] = parent[key] (a decimal string, else 0) + add, as a string. */
+void qw__ice_put_total(json_t *sum, const json_t *parent, const char *key, int64_t add);
 /* Exponential backoff with jitter before retry attempt+1 (20 ms doubling, cap 2 s). */
 void qw__ice_backoff(int attempt, int base_ms);
 

@@ -5,9 +5,9 @@
  * slow catalog has files of any age (the issue: clean-orphans --older-than
  * 2 deleted the metadata.json a swap then pointed at). Writers therefore
  * hold a lease per table in the catalog; this file turns the leases into
- * one cutoff time. Orphan cleaning uses it now; snapshot expiry and
- * compaction, which also delete files, must call qw_ice_protected_since
- * the same way before deleting anything.
+ * one cutoff time. Orphan cleaning and snapshot expiry use it before
+ * deleting anything; compaction (storage/lake_compact.c) deletes nothing
+ * and holds a lease of its own while its new files are uncommitted.
  *
  * Liveness is judged here, not by the writer: a lease is live while its
  * heartbeat is younger than QW_ICE_LEASE_TTL_MS by the reader's clock, so

@@ -232,8 +232,37 @@ static qw_err check_file(const qw_ice_meta *m, const qw_ice_data_file *f)
     return QW_OK;
 }
 
+static qw_err write_entries(const qw_ice_meta *m, int64_t snapshot_id,
+                            const qw_ice_data_file *files, size_t n, int explicit, uint8_t **out,
+                            size_t *len);
+
 qw_err qw_ice_manifest_write(const qw_ice_meta *m, int64_t snapshot_id,
                              const qw_ice_data_file *files, size_t n, uint8_t **out, size_t *len)
+{
+    return write_entries(m, snapshot_id, files, n, 0, out, len);
+}
+
+qw_err qw_ice_manifest_write_entries(const qw_ice_meta *m, const qw_ice_data_file *files, size_t n,
+                                     uint8_t **out, size_t *len)
+{
+    return write_entries(m, -1, files, n, 1, out, len);
+}
+
+static void put_opt_long(qw_avro_buf *b, int64_t v)
+{
+    if (v < 0) {
+        qw_avro_put_union(b, 0);
+    } else {
+        qw_avro_put_union(b, 1);
+        qw_avro_put_long(b, v);
+    }
+}
+
+/* explicit: status, snapshot id and sequence numbers from each file (-1:
+ * null, inherited); else ADDED by snapshot_id with inherited sequences. */
+static qw_err write_entries(const qw_ice_meta *m, int64_t snapshot_id,
+                            const qw_ice_data_file *files, size_t n, int explicit, uint8_t **out,
+                            size_t *len)
 {
     *out = NULL;
     *len = 0;
@@ -266,11 +295,18 @@ qw_err qw_ice_manifest_write(const qw_ice_meta *m, int64_t snapshot_id,
     for (size_t i = 0; e == QW_OK && i < n; i++) {
         const qw_ice_data_file *f = &files[i];
         qw_avro_buf *b = qw_avro_writer_record(w);
-        qw_avro_put_int(b, QW_ICE_STATUS_ADDED);
-        qw_avro_put_union(b, 1);
-        qw_avro_put_long(b, snapshot_id);
-        qw_avro_put_union(b, 0); /* sequence_number: inherited */
-        qw_avro_put_union(b, 0); /* file_sequence_number: inherited */
+        if (explicit) {
+            qw_avro_put_int(b, f->status);
+            put_opt_long(b, f->snapshot_id);
+            put_opt_long(b, f->sequence_number);
+            put_opt_long(b, f->file_sequence_number);
+        } else {
+            qw_avro_put_int(b, QW_ICE_STATUS_ADDED);
+            qw_avro_put_union(b, 1);
+            qw_avro_put_long(b, snapshot_id);
+            qw_avro_put_union(b, 0); /* sequence_number: inherited */
+            qw_avro_put_union(b, 0); /* file_sequence_number: inherited */
+        }
         qw_avro_put_int(b, f->content);
         qw_avro_put_string(b, f->path);
         qw_avro_put_string(b, f->format[0] ? f->format : "PARQUET");

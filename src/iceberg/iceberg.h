@@ -6,8 +6,9 @@
  *
  * Commit protocol (qw_ice_append): load metadata_location from the catalog,
  * read that metadata, write a new manifest (ADDED entries), a new manifest
- * list (the new manifest first, then every manifest of the parent snapshot)
- * and a new metadata JSON -- each written completely and made durable by
+ * list (the new manifest first, then every manifest of the parent snapshot,
+ * the small ones merged into one past commit.manifest.min-count-to-merge:
+ * ice_merge.c) and a new metadata JSON -- each written completely and made durable by
  * fileio BEFORE the catalog CAS. On QW_CONFLICT: back off, reload, and build a
  * new list + metadata on the new parent (the manifest is reused: its entries
  * inherit sequence numbers). Losers' list/metadata files are removed.
@@ -265,6 +266,12 @@ typedef struct qw_ice_manifest_file {
  * partitioned by m's default spec. deflate codec. Caller frees *out. */
 qw_err qw_ice_manifest_write(const qw_ice_meta *m, int64_t snapshot_id,
                              const qw_ice_data_file *files, size_t n, uint8_t **out, size_t *len);
+/* Manifest whose entries keep their own status, snapshot_id,
+ * sequence_number and file_sequence_number (-1: null, inherited): EXISTING
+ * and DELETED entries carried into a rewrite (replace snapshots, merged
+ * manifests). */
+qw_err qw_ice_manifest_write_entries(const qw_ice_meta *m, const qw_ice_data_file *files, size_t n,
+                                     uint8_t **out, size_t *len);
 /* Summary entry describing that manifest (path/length/sequence set by caller). */
 qw_err qw_ice_manifest_summarize(const qw_ice_meta *m, int64_t snapshot_id,
                                  const qw_ice_data_file *files, size_t n,
@@ -459,6 +466,36 @@ qw_err qw_ice_expire(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *n
                      const char *table, const qw_ice_expire_opts *o, qw_ice_expire_fn fn,
                      void *fctx, qw_ice_expire_result *res, char *errbuf, size_t errlen);
 
+/* ---- rewrite files (ice_compact.c) ----
+ * Iceberg's RewriteFiles: one snapshot with operation "replace" that
+ * deletes the data files del (as live in the current snapshot when
+ * committing) and adds add, which must hold exactly their rows. The
+ * manifests holding del are rewritten into one (del DELETED, the rest
+ * EXISTING); the others are carried over. On a CAS conflict the table is
+ * reloaded and every file of del checked again: if one is no longer live
+ * (replaced or deleted meanwhile) nothing is committed: QW_CONFLICT with
+ * res->stale (the caller removes add's files). Appends committed meanwhile
+ * are kept. */
+typedef struct qw_ice_replace_opts {
+    const qw_ice_kv *summary; /* extra snapshot summary properties */
+    size_t nsummary;
+    int max_attempts; /* default 10 */
+    int backoff_ms;   /* default 20 */
+    int64_t now_ms;   /* 0: wall clock */
+} qw_ice_replace_opts;
+typedef struct qw_ice_replace_result {
+    int64_t snapshot_id;
+    int attempts;
+    int stale;           /* a file of del was no longer live: gave up */
+    int outcome_unknown; /* the catalog failed during the swap: add's files may be referenced */
+    char metadata_location[QW_ICE_LOC_MAX];
+    char err[256];
+} qw_ice_replace_result;
+qw_err qw_ice_replace(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *ns,
+                      const char *table, const qw_ice_data_file *del, size_t ndel,
+                      const qw_ice_data_file *add, size_t nadd, const qw_ice_replace_opts *o,
+                      qw_ice_replace_result *res);
+
 typedef struct qw_ice_append_opts {
     const qw_ice_kv *summary; /* extra snapshot summary properties */
     size_t nsummary;
@@ -475,8 +512,9 @@ typedef struct qw_ice_append_opts {
 typedef struct qw_ice_commit_result {
     int64_t snapshot_id, sequence_number;
     int attempts;
-    int outcome_unknown; /* the catalog failed during the swap: it may have happened */
-    int landed_before;   /* opts.snapshot_id was already committed (an earlier call) */
+    int outcome_unknown;  /* the catalog failed during the swap: it may have happened */
+    int landed_before;    /* opts.snapshot_id was already committed (an earlier call) */
+    int manifests_merged; /* the parent's small manifests were merged into one (ice_merge.c) */
     char metadata_location[QW_ICE_LOC_MAX];
     char err[256];
 } qw_ice_commit_result;

@@ -75,6 +75,11 @@ qw_err qw_lake_admin_clean_orphans(qw_lake_admin *L, int remove, double older_th
  * are deleted (not those a live commit lease protects). Prints "deleted
  * PATH" ("deletable PATH" in a dry run) per file, a line per table and a
  * total. The first error is returned after every table was tried. */
+/* What expire / compact did, added to (optional). */
+typedef struct qw_lake_totals {
+    size_t snapshots_expired, files_compacted, files_written;
+} qw_lake_totals;
+
 typedef struct qw_lake_expire_opts {
     const char *table;   /* NULL or "": all four */
     int64_t before_ns;   /* cutoff; 0: older_than_s if set, else the table property */
@@ -82,7 +87,25 @@ typedef struct qw_lake_expire_opts {
     int older_than_set;
     int retain_last; /* 0: the table's history.expire.min-snapshots-to-keep */
     int dry_run;
+    qw_lake_totals *totals; /* NULL or added to */
 } qw_lake_expire_opts;
 qw_err qw_lake_admin_expire(qw_lake_admin *L, const qw_lake_expire_opts *o, const qw_lake_sink *s);
+
+/* `lake compact` (lake_compact.c): per table and partition, the data
+ * files smaller than the target are packed into bins of at most the target
+ * size and each bin of two or more files rewritten as one file (rows
+ * ordered by time); one Iceberg "replace" snapshot per table swaps them.
+ * A table whose replaced files changed meanwhile is given up cleanly
+ * ("TABLE: gave up: ..." on out, not an error). Deletes nothing: the old
+ * files go with `lake expire`. */
+typedef struct qw_lake_compact_opts {
+    const char *table;           /* NULL or "": all four */
+    const char *const *products; /* NULL: all partitions */
+    size_t nproducts;
+    uint64_t target_bytes;  /* 0: the table's write.target-file-size-bytes, default 128 MiB */
+    qw_lake_totals *totals; /* NULL or added to */
+} qw_lake_compact_opts;
+qw_err qw_lake_admin_compact(qw_lake_admin *L, const qw_lake_compact_opts *o,
+                             const qw_lake_sink *s);
 
 #endif

@@ -87,6 +87,8 @@ qw_err qw_lake_admin_expire(qw_lake_admin *L, const qw_lake_expire_opts *o, cons
         files += nf;
         bytes += r.bytes;
     }
+    if (o->totals && !o->dry_run)
+        o->totals->snapshots_expired += snaps;
     fprintf(s->out, "total: %zu snapshot(s) %s, %zu file(s) %s, %llu bytes\n", snaps,
             o->dry_run ? "would expire" : "expired", files,
             o->dry_run ? "would be deleted (dry run)" : "deleted", (unsigned long long)bytes);

@@ -40,6 +40,11 @@ typedef struct qw_store_stats {
     _Atomic int objstore;
     _Atomic uint64_t os_requests, os_retries, os_failures, os_bytes_up, os_bytes_down,
         os_multipart_aborts;
+    /* --maintain (store_maint.c) */
+    _Atomic uint64_t maint_runs;              /* maintenance rounds done */
+    _Atomic uint64_t maint_errors;            /* rounds in which expire or compact failed */
+    _Atomic uint64_t maint_snapshots_expired; /* snapshots expired */
+    _Atomic uint64_t maint_files_compacted;   /* data files replaced by compaction */
 } qw_store_stats;
 
 /* The counters as one JSON object (the only serialization; key set in
@@ -48,9 +53,11 @@ typedef struct qw_store_stats {
  * files, bytes, commits, commit_conflicts, errors, rows_given_up, trades_deduplicated,
  * last_commit_ns,
  * last_commit_latency_ms, flush_commit_ms_avg, commit_ms_avg, writer_cpu_s,
- * commit_cpu_s, and for an object-store warehouse objstore{requests, retries,
- * failures, bytes_up, bytes_down, multipart_aborts}. Writes at most cap bytes (NUL-terminated when
- * cap > 0) and returns the length the whole text needs, as snprintf does. */
+ * commit_cpu_s, maintenance_runs, maintenance_errors,
+ * maintenance_snapshots_expired, maintenance_files_compacted, and for an object-store
+ * warehouse objstore{requests, retries, failures, bytes_up, bytes_down, multipart_aborts}.
+ * Writes at most cap bytes (NUL-terminated when cap > 0) and returns the length the whole text
+ * needs, as snprintf does. */
 size_t qw_store_stats_json(const qw_store_stats *s, char *buf, size_t cap);
 
 #endif

@@ -39,14 +39,17 @@ size_t qw_store_stats_json(const qw_store_stats *s, char *buf, size_t cap)
         "\"errors\":%llu,\"rows_given_up\":%llu,\"trades_deduplicated\":%llu,"
         "\"last_commit_ns\":%lld,\"last_commit_latency_ms\":%.3f,"
         "\"flush_commit_ms_avg\":%.3f,\"commit_ms_avg\":%.3f,\"writer_cpu_s\":%.3f,"
-        "\"commit_cpu_s\":%.3f",
+        "\"commit_cpu_s\":%.3f,\"maintenance_runs\":%llu,\"maintenance_errors\":%llu,"
+        "\"maintenance_snapshots_expired\":%llu,\"maintenance_files_compacted\":%llu",
         LD(s->files_written), LD(s->bytes_written), (unsigned long long)commits,
         LD(s->commit_conflicts), LD(s->errors), LD(s->rows_given_up), LD(s->trades_deduplicated),
         (long long)atomic_load(&s->last_commit_ns),
         (double)atomic_load(&s->last_commit_latency_ns) / 1e6,
         commits ? (double)atomic_load(&s->commit_latency_sum_ns) / (double)commits / 1e6 : 0.0,
         commits ? (double)atomic_load(&s->commit_work_sum_ns) / (double)commits / 1e6 : 0.0,
-        (double)atomic_load(&s->writer_cpu_ns) / 1e9, (double)atomic_load(&s->commit_cpu_ns) / 1e9);
+        (double)atomic_load(&s->writer_cpu_ns) / 1e9, (double)atomic_load(&s->commit_cpu_ns) / 1e9,
+        LD(s->maint_runs), LD(s->maint_errors), LD(s->maint_snapshots_expired),
+        LD(s->maint_files_compacted));
     if (atomic_load(&s->objstore)) {
         OUT(",\"objstore\":{\"requests\":%llu,\"retries\":%llu,\"failures\":%llu,"
             "\"bytes_up\":%llu,\"bytes_down\":%llu,\"multipart_aborts\":%llu}",

@@ -230,50 +230,6 @@ static int table_of(const qw_rec *r)
     }
 }
 
-static void to_ice_stats(const qw_tbl_def *d, const qw_pq_file_stats *ps, qw_ice_data_file *df)
-{
-    df->ncols = 0;
-    for (size_t i = 0; i < ps->ncols && i < (size_t)d->ncols; i++) {
-        const qw_pq_col_stats *c = &ps->col[i];
-        qw_ice_col_stats *o = &df->cols[df->ncols++];
-        memset(o, 0, sizeof *o);
-        o->field_id = c->field_id;
-        o->column_size = (int64_t)c->bytes;
-        o->value_count = (int64_t)c->values;
-        o->null_count = (int64_t)c->nulls;
-        o->nan_count = -1;
-        if (!c->has_bounds)
-            continue;
-        switch (d->cols[i].kind) {
-        case QW_COL_STRING:
-            qw_ice_bound_string_lower(&o->lower, c->min_s, c->min_len);
-            qw_ice_bound_string_upper(&o->upper, c->max_s, c->max_len);
-            break;
-        case QW_COL_TSTZ:
-        case QW_COL_LONG:
-            qw_ice_bound_long(&o->lower, c->min_i);
-            qw_ice_bound_long(&o->upper, c->max_i);
-            break;
-        case QW_COL_INT:
-            qw_ice_bound_int(&o->lower, (int32_t)c->min_i);
-            qw_ice_bound_int(&o->upper, (int32_t)c->max_i);
-            break;
-        case QW_COL_BOOL:
-            qw_ice_bound_bool(&o->lower, (int)c->min_i);
-            qw_ice_bound_bool(&o->upper, (int)c->max_i);
-            break;
-        case QW_COL_DEC: /* DECIMAL(38, 8): the full-width bounds */
-            qw_ice_bound_decimal128(&o->lower, c->min_w);
-            qw_ice_bound_decimal128(&o->upper, c->max_w);
-            break;
-        case QW_COL_DOUBLE:
-            qw_ice_bound_double(&o->lower, c->min_d);
-            qw_ice_bound_double(&o->upper, c->max_d);
-            break;
-        }
-    }
-}
-
 static void day_str(int64_t day, char *out, size_t cap)
 {
     if (day == INT32_MIN) {
@@ -344,7 +300,7 @@ static qw_err write_file(qw_store *s, int t, const pbuf *p, qw_ice_data_file *df
     df->part[1].i = p->day == INT32_MIN ? 0 : p->day;
     df->record_count = (int64_t)ps->rows;
     df->file_size_in_bytes = (int64_t)ps->file_bytes;
-    to_ice_stats(d, ps, df);
+    qw_tbl_ice_stats(d, ps, df);
     return QW_OK;
 }
 
@@ -659,6 +615,8 @@ qw_err qw_store_open(qw_store **out, const qw_store_opts *o, qw_store_stats *sta
         goto fail;
     }
     s->started = 1;
+    if ((e = qw__maint_start(s)) != QW_OK)
+        QW_LOG(ERROR, "--maintain: cannot start the maintenance thread: %s", qw_strerror(e));
     QW_LOG(INFO, "persistence: warehouse %s, run %s, flush every %ld rows / %ld ms", s->wh,
            s->run_id, s->o.flush_rows, s->o.flush_ms);
     *out = s;
@@ -690,12 +648,14 @@ qw_err qw_store_close(qw_store *s)
         return QW_OK;
     int64_t t0 = qw_now_mono_ns();
     qw_store_begin_close(s);
+    qw__maint_stop(s); /* its round in progress ends on its own; joined after the commits */
     qw_spsc_close(s->q);
     if (s->cstarted)
         qw__commit_closing(s);
     if (s->started)
         pthread_join(s->th, NULL);
     qw__commit_finish(s); /* commits what the writer queued last */
+    qw__maint_join(s);
     qw__lease_release(s);
     qw__os_counters(s);
     qw_err e = s->final_error ? QW_IO : QW_OK;

@@ -46,6 +46,8 @@ typedef struct qw_store_opts {
                               are given up, counted and logged); 0 = no bound */
     qw_fileio *io;         /* borrowed, shared by the writer and committer threads;
                                      NULL = the local backend */
+    long maintain_ms;      /* --maintain: lake expire + compact every this often on a
+                              background thread (store_maint.c); 0 = off */
 } qw_store_opts;
 
 /* Fill opts from the configuration (warehouse, catalog, flush triggers,

@@ -23,20 +23,6 @@ static int64_t day_of(const qw_rec *r)
     return r->t_ns ? qw_ice_day_from_us(r->t_ns / 1000) : INT32_MIN;
 }
 
-static qw_pq_type pq_type(qw_col_kind k)
-{
-    switch (k) {
-    case QW_COL_STRING: return QW_PQ_STRING;
-    case QW_COL_TSTZ: return QW_PQ_TIMESTAMP_US;
-    case QW_COL_LONG: return QW_PQ_INT64;
-    case QW_COL_INT: return QW_PQ_INT32;
-    case QW_COL_BOOL: return QW_PQ_BOOL;
-    case QW_COL_DEC: return QW_PQ_DECIMAL_38_8;
-    case QW_COL_DOUBLE: return QW_PQ_DOUBLE;
-    }
-    return QW_PQ_INT64;
-}
-
 enum { ST_INT, ST_DOUBLE, ST_CODE, ST_CONST, ST_STRING, ST_WIDE };
 
 /* How column c of table t is buffered: constant per file (product_id,
@@ -273,7 +259,7 @@ int qw__store_columns(qw_store *s, int t, const pbuf *p, qw__store_dicts *dd, qw
     memset(vec, 0, (size_t)d->ncols * sizeof *vec);
     for (int i = 0; i < d->ncols; i++) {
         cols[i] = (qw_pq_column){
-            d->cols[i].name, d->cols[i].id, pq_type(d->cols[i].kind), d->cols[i].required,
+            d->cols[i].name, d->cols[i].id, qw_tbl_pq_type(d->cols[i].kind), d->cols[i].required,
             s->o.delta && col_store(t, i) == ST_INT && d->cols[i].kind != QW_COL_INT &&
                 d->cols[i].kind != QW_COL_BOOL};
         qw_pq_vec *v = &vec[i];

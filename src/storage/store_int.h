@@ -114,6 +114,11 @@ struct qw_store {
                                        never advances (its files may be referenced) */
     int64_t lease_renew_ns;         /* committer: last renewal (monotonic) */
     _Atomic int cat_failing;        /* committer: the last catalog statement failed */
+    /* --maintain thread (store_maint.c) */
+    pthread_t mth;
+    pthread_mutex_t mmu;
+    pthread_cond_t mcv;
+    int mstarted, mstop;
 };
 
 typedef struct qw__store_dicts {
@@ -138,6 +143,12 @@ void qw__commit_finish(qw_store *s);                 /* drain (bounded), join */
 void qw__remove_files(qw_fileio *io, const qw_ice_data_file *f, size_t n);
 /* Copy the object-store client's counters into the stats (no-op for file://). */
 void qw__os_counters(qw_store *s);
+
+/* --maintain (store_maint.c): start the thread when o.maintain_ms > 0;
+ * stop asks it to end after its current round; join waits for it. */
+qw_err qw__maint_start(qw_store *s);
+void qw__maint_stop(qw_store *s);
+void qw__maint_join(qw_store *s);
 
 /* Commit leases (store_lease.c; docs/STORAGE.md "Commit leases"). */
 qw_err qw__lease_take(qw_store *s, char *errbuf, size_t errlen); /* open, before any file */

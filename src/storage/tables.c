@@ -124,3 +124,61 @@ int qw_tbl_find(const char *name)
             return i;
     return -1;
 }
+
+void qw_tbl_ice_stats(const qw_tbl_def *d, const qw_pq_file_stats *ps, qw_ice_data_file *df)
+{
+    df->ncols = 0;
+    for (size_t i = 0; i < ps->ncols && i < (size_t)d->ncols; i++) {
+        const qw_pq_col_stats *c = &ps->col[i];
+        qw_ice_col_stats *o = &df->cols[df->ncols++];
+        memset(o, 0, sizeof *o);
+        o->field_id = c->field_id;
+        o->column_size = (int64_t)c->bytes;
+        o->value_count = (int64_t)c->values;
+        o->null_count = (int64_t)c->nulls;
+        o->nan_count = -1;
+        if (!c->has_bounds)
+            continue;
+        switch (d->cols[i].kind) {
+        case QW_COL_STRING:
+            qw_ice_bound_string_lower(&o->lower, c->min_s, c->min_len);
+            qw_ice_bound_string_upper(&o->upper, c->max_s, c->max_len);
+            break;
+        case QW_COL_TSTZ:
+        case QW_COL_LONG:
+            qw_ice_bound_long(&o->lower, c->min_i);
+            qw_ice_bound_long(&o->upper, c->max_i);
+            break;
+        case QW_COL_INT:
+            qw_ice_bound_int(&o->lower, (int32_t)c->min_i);
+            qw_ice_bound_int(&o->upper, (int32_t)c->max_i);
+            break;
+        case QW_COL_BOOL:
+            qw_ice_bound_bool(&o->lower, (int)c->min_i);
+            qw_ice_bound_bool(&o->upper, (int)c->max_i);
+            break;
+        case QW_COL_DEC: /* DECIMAL(38, 8): the full-width bounds */
+            qw_ice_bound_decimal128(&o->lower, c->min_w);
+            qw_ice_bound_decimal128(&o->upper, c->max_w);
+            break;
+        case QW_COL_DOUBLE:
+            qw_ice_bound_double(&o->lower, c->min_d);
+            qw_ice_bound_double(&o->upper, c->max_d);
+            break;
+        }
+    }
+}
+
+qw_pq_type qw_tbl_pq_type(qw_col_kind k)
+{
+    switch (k) {
+    case QW_COL_STRING: return QW_PQ_STRING;
+    case QW_COL_TSTZ: return QW_PQ_TIMESTAMP_US;
+    case QW_COL_LONG: return QW_PQ_INT64;
+    case QW_COL_INT: return QW_PQ_INT32;
+    case QW_COL_BOOL: return QW_PQ_BOOL;
+    case QW_COL_DEC: return QW_PQ_DECIMAL_38_8;
+    case QW_COL_DOUBLE: return QW_PQ_DOUBLE;
+    }
+    return QW_PQ_INT64;
+}

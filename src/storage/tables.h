@@ -5,6 +5,7 @@
 #define QW_STORAGE_TABLES_H
 
 #include "iceberg/iceberg.h"
+#include "parquet/parquet.h"
 #include "storage/stats.h"
 
 #define QW_TBL_NS "quotewatch"
@@ -44,5 +45,9 @@ extern const qw_tbl_def qw_tables[QW_TBL_COUNT];
 void qw_tbl_schema(const qw_tbl_def *t, qw_ice_schema *out);
 void qw_tbl_spec(qw_ice_spec *out); /* identity(product_id), day(exchange_ts) */
 int qw_tbl_find(const char *name);  /* index or -1 */
+/* Parquet type of a column kind. */
+qw_pq_type qw_tbl_pq_type(qw_col_kind k);
+/* Iceberg column statistics of a written file (ps) into df->cols. */
+void qw_tbl_ice_stats(const qw_tbl_def *d, const qw_pq_file_stats *ps, qw_ice_data_file *df);
 
 #endif

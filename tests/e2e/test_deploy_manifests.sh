@@ -71,5 +71,11 @@ mutate secret-ref   "d['$S'] = d['$S'].replace('name: quotewatch-secrets', 'name
 mutate root-fs      "d['$S'] = d['$S'].replace('readOnlyRootFilesystem: true', 'readOnlyRootFilesystem: false')"
 mutate schema-type  "d['k8s/pdb.yaml'] = d['k8s/pdb.yaml'].replace('kind: PodDisruptionBudget', 'kind: PodDisruptionBudget\nfoo: 1').replace('  selector:', '  minAvailable: [1]\n  selector:')"
 mutate cpu-throttle "d['cloudrun/service.yaml'] = d['cloudrun/service.yaml'].replace('cpu-throttling: \"false\"', 'cpu-throttling: \"true\"')"
+C=k8s/lake-maintenance.yaml
+mutate cron-flag    "d['$C'] = d['$C'].replace('- --target-size', '- --target-bytes')"
+mutate cron-sub     "d['$C'] = d['$C'].replace('- compact', '- compactt')"
+mutate cron-overlap "d['$C'] = d['$C'].replace('concurrencyPolicy: Forbid', 'concurrencyPolicy: Allow', 1)"
+mutate cron-deadline "d['$C'] = d['$C'].replace('activeDeadlineSeconds: 3000', 'parallelism: 1', 1)"
+mutate cron-missing "d['$C'] = d['$C'].split('---')[0]"
 mutate max-scale    "d['cloudrun/service.yaml'] = d['cloudrun/service.yaml'].replace('maxScale: \"1\"', 'maxScale: \"3\"')"
 echo "ok"

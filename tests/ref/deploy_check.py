@@ -105,7 +105,7 @@ secrets = {d["metadata"]["name"]: d for _, d in of_kind("k8s", "Secret")}
 services = {d["metadata"]["name"]: d for _, d in of_kind("k8s", "Service")}
 
 
-def check_container(f, c, pod_labels, k8s, runs, extra_env=None):
+def check_container(f, c, pod_labels, k8s, runs, extra_env=None, job=False):
     """One container: args, env, ports, probes. Appends binary runs to `runs`."""
     name = c.get("name", "?")
     where = f"{f}: container {name}"
@@ -175,12 +175,20 @@ def check_container(f, c, pod_labels, k8s, runs, extra_env=None):
                     (secrets.get(sname) or {}).get("stringData") or {}):
                 if k not in known_env:
                     fail(f"{where}: Secret key {k} is not a variable quotewatch reads")
+    if job:  # a run-to-completion lake command: no dashboard, no probes
+        if not sub.startswith("lake "):
+            fail(f"{where}: a Job or CronJob runs a lake command, not {sub!r}")
+        if c.get("ports") or any(c.get(k) for k in ("startupProbe", "livenessProbe", "readinessProbe")):
+            fail(f"{where}: a lake job serves nothing: no ports, no probes")
     port = int(env.get("PORT", IMAGE_PORT))
     ports = c.get("ports") or []
+    if job:
+        ports = [{"containerPort": port}]
     named = {p.get("name"): p["containerPort"] for p in ports}
     if [p["containerPort"] for p in ports] != [port]:
         fail(f"{where}: containerPort {[p['containerPort'] for p in ports]} != PORT {port}")
-    probes = {}
+    probes = {"livenessProbe": "/healthz", "startupProbe": "/healthz",
+              "readinessProbe": "/readyz"} if job else {}
     for kind in ("startupProbe", "livenessProbe", "readinessProbe"):
         pr = c.get(kind)
         if not pr:
@@ -267,12 +275,30 @@ for f, s in sts_list:
         fail("deploy/k8s needs a PodDisruptionBudget with maxUnavailable 1")
     elif any(labels.get(k) != v for k, v in pdbs[0][1]["spec"]["selector"]["matchLabels"].items()):
         fail("PodDisruptionBudget selector does not match the StatefulSet's pods")
+cron_subs = set()
 for f, d in docs:
     if f.startswith("k8s/") and d.get("kind") in ("CronJob", "Job", "Deployment", "DaemonSet"):
         pod = d["spec"]["jobTemplate"]["spec"]["template"] if d["kind"] == "CronJob" \
             else d["spec"]["template"]
+        job = d["kind"] in ("CronJob", "Job")
+        where = f"{f}: {d['kind']} {d['metadata']['name']}"
+        if d["kind"] == "CronJob":
+            # lake maintenance: one run at a time, retried, bounded, every field a cron field
+            if d["spec"].get("concurrencyPolicy") != "Forbid":
+                fail(f"{where}: concurrencyPolicy must be Forbid (runs would race each other)")
+            if len(str(d["spec"].get("schedule", "")).split()) != 5:
+                fail(f"{where}: schedule {d['spec'].get('schedule')!r} is not a 5-field cron line")
+            if not d["spec"]["jobTemplate"]["spec"].get("activeDeadlineSeconds"):
+                fail(f"{where}: jobTemplate needs activeDeadlineSeconds (a stuck run must end)")
+        if job and pod["spec"].get("restartPolicy") not in ("OnFailure", "Never"):
+            fail(f"{where}: restartPolicy must be OnFailure or Never")
         for c in pod["spec"]["containers"]:
-            check_container(f, c, {}, True, runs)
+            check_container(f, c, {}, True, runs, job=job)
+            a = [str(x) for x in c.get("args") or []]
+            if d["kind"] == "CronJob" and a[:1] == ["lake"] and len(a) > 1:
+                cron_subs.add(a[1])
+if {"expire", "compact"} - cron_subs:
+    fail(f"deploy/k8s needs CronJobs running lake expire and lake compact (has {sorted(cron_subs)})")
 
 # ---- Cloud Run
 kn = of_kind("cloudrun", "Service")
@@ -295,6 +321,17 @@ for f, s in kn:
 # ---- the binary accepts every container's args and env
 with tempfile.TemporaryDirectory() as tmp:
     for where, sub, args, env in runs:
+        if sub.startswith("lake "):  # maintenance jobs: run them on an empty lake, exit 0
+            full = {k: v.replace("file:///data/", f"file://{tmp}/data/") for k, v in env.items()}
+            full["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
+            r = subprocess.run([qw_bin] + args, env=full, cwd=tmp, capture_output=True, text=True,
+                               timeout=60)
+            if r.returncode != 0 or "total:" not in r.stdout:
+                fail(f"{where}: quotewatch {sub} failed (exit {r.returncode}): "
+                     f"{(r.stderr or r.stdout).strip()[-400:]}")
+            else:
+                print(f"binary runs {where}: {r.stdout.strip().splitlines()[-1]}")
+            continue
         if sub != "live":
             continue
         full = {k: v.replace("file:///data/", f"file://{tmp}/data/") for k, v in env.items()}

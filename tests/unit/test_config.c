@@ -147,6 +147,7 @@ static int argv_for(unsigned sub, const char *flag, const char *val, char **a)
     case QW_SUB_LAKE_REGISTER: a[n++] = "lake", a[n++] = "register"; break;
     case QW_SUB_BACKTEST: a[n++] = "backtest"; break;
     case QW_SUB_LAKE_EXPIRE: a[n++] = "lake", a[n++] = "expire"; break;
+    case QW_SUB_LAKE_COMPACT: a[n++] = "lake", a[n++] = "compact"; break;
     }
     a[n++] = (char *)flag;
     if (val)

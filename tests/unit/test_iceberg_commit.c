@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -1000,6 +1001,110 @@ TEST(ice_expire_deletes_replaced_manifests_and_data_files)
     ASSERT_EQ(sc.ndata_files, 2);
     ASSERT_EQ(sc.data_records, 12);
     qw_ice_scan_free(&sc);
+    qw_ice_meta_free(m);
+    env_fini(&e);
+}
+
+/* ---- manifest merge on commit, replace (compaction) ---- */
+
+static size_t n_manifests(env *e, const char *table, qw_ice_scan *sc)
+{
+    qw_ice_meta *m;
+    char loc[QW_ICE_LOC_MAX], eb[256];
+    ASSERT_OK(qw_ice_load_table(&e->ops, e->io, "quotewatch", table, &m, loc, sizeof loc));
+    ASSERT_OK(qw_ice_scan_plan(e->io, m, -1, sc, eb, sizeof eb));
+    qw_ice_meta_free(m);
+    return sc->nmanifests;
+}
+
+TEST(ice_manifest_merge_keeps_the_list_short)
+{
+    for (int enabled = 0; enabled < 2; enabled++) {
+        env e;
+        env_init(&e);
+        qw_ice_schema s;
+        qw_ice_spec sp;
+        schema(&s, &sp);
+        qw_ice_kv props[] = {{"commit.manifest.min-count-to-merge", "5"},
+                             {"commit.manifest-merge.enabled", enabled ? "true" : "false"}};
+        char location[128], loc[QW_ICE_LOC_MAX];
+        snprintf(location, sizeof location, "file://%s/quotewatch/labels", e.dir);
+        ASSERT_OK(qw_ice_create_table(&e.ops, e.io, "quotewatch", "labels", location, &s, &sp,
+                                      props, 2, loc, sizeof loc));
+        int merges = 0;
+        for (int k = 0; k < 23; k++) {
+            qw_ice_data_file f;
+            char name[16];
+            snprintf(name, sizeof name, "l%d", k);
+            one_file(&f, name, 18734 + k % 3, k + 1);
+            qw_ice_commit_result r;
+            ASSERT_OK(qw_ice_append(&e.ops, e.io, "quotewatch", "labels", &f, 1, NULL, &r));
+            merges += r.manifests_merged;
+            ASSERT_EQ(r.sequence_number, k + 1);
+            qw_ice_scan sc;
+            size_t nm = n_manifests(&e, "labels", &sc);
+            ASSERT_TRUE(enabled ? nm <= 5 : nm == (size_t)k + 1);
+            /* every file is there once, with the sequence number it was added with */
+            ASSERT_EQ(sc.nfiles, (size_t)k + 1);
+            int64_t rows = 0;
+            for (size_t i = 0; i < sc.nfiles; i++) {
+                int id = atoi(sc.files[i].path + strlen("data/l"));
+                ASSERT_EQ(sc.files[i].sequence_number, id + 1);
+                ASSERT_EQ(sc.files[i].record_count, id + 1);
+                rows += sc.files[i].record_count;
+            }
+            ASSERT_EQ(rows, (int64_t)(k + 1) * (k + 2) / 2);
+            qw_ice_scan_free(&sc);
+        }
+        ASSERT_TRUE(enabled ? merges >= 4 : merges == 0);
+        env_fini(&e);
+    }
+}
+
+TEST(ice_replace_swaps_files_keeps_appends_and_gives_up_when_stale)
+{
+    env e;
+    env_init(&e);
+    qw_ice_data_file f[6];
+    for (int k = 0; k < 4; k++) {
+        char name[16];
+        snprintf(name, sizeof name, "a%d", k);
+        one_file(&f[k], name, 18734, 10);
+        ASSERT_OK(qw_ice_append(&e.ops, e.io, "quotewatch", "raw_trades", &f[k], 1, NULL, NULL));
+    }
+    one_file(&f[4], "c01", 18734, 20); /* a0 + a1 compacted */
+    e.cat.inject = 1;                  /* a rival append lands before our first CAS */
+    qw_ice_replace_result rr;
+    ASSERT_OK(qw_ice_replace(&e.ops, e.io, "quotewatch", "raw_trades", f, 2, &f[4], 1, NULL, &rr));
+    ASSERT_EQ(rr.attempts, 2);
+    qw_ice_scan sc;
+    n_manifests(&e, "raw_trades", &sc);
+    ASSERT_EQ(sc.nfiles, 4); /* c01, a2, a3 and the rival's */
+    int seen_c = 0, seen_a0 = 0;
+    for (size_t i = 0; i < sc.nfiles; i++) {
+        seen_c += strcmp(sc.files[i].path, "data/c01.parquet") == 0;
+        seen_a0 += strstr(sc.files[i].path, "/a0.") != NULL || strstr(sc.files[i].path, "/a1.");
+    }
+    ASSERT_EQ(seen_c, 1);
+    ASSERT_EQ(seen_a0, 0);
+    qw_ice_scan_free(&sc);
+    qw_ice_meta *m;
+    char loc[QW_ICE_LOC_MAX];
+    ASSERT_OK(qw_ice_load_table(&e.ops, e.io, "quotewatch", "raw_trades", &m, loc, sizeof loc));
+    qw_ice_snapshot sn;
+    ASSERT_OK(qw_ice_meta_snapshot(m, m->current_snapshot_id, &sn));
+    ASSERT_STREQ(sn.operation, "replace");
+    ASSERT_STREQ(qw_ice_meta_summary(m, sn.snapshot_id, "deleted-data-files"), "2");
+    ASSERT_STREQ(qw_ice_meta_summary(m, sn.snapshot_id, "total-data-files"), "4");
+    qw_ice_meta_free(m);
+    /* a0 is no longer live: a second compaction of it gives up, commits nothing */
+    one_file(&f[5], "c0", 18734, 10);
+    ASSERT_ERR(QW_CONFLICT,
+               qw_ice_replace(&e.ops, e.io, "quotewatch", "raw_trades", f, 1, &f[5], 1, NULL, &rr));
+    ASSERT_EQ(rr.stale, 1);
+    char loc2[QW_ICE_LOC_MAX];
+    ASSERT_OK(qw_ice_load_table(&e.ops, e.io, "quotewatch", "raw_trades", &m, loc2, sizeof loc2));
+    ASSERT_STREQ(loc, loc2);
     qw_ice_meta_free(m);
     env_fini(&e);
 }

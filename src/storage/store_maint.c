@@ -1,0 +1,133 @@
+/* store_maint.c: `--maintain DURATION` (docs/STORAGE.md "Maintenance"):
+ * a background thread of the lake writer that, every DURATION, runs
+ * `lake expire` (cutoff and count from the table properties) and `lake
+ * compact` (target from the table property) on the tables this process
+ * writes. Never on the ingest or writer threads: it opens its own catalog
+ * connection and fileio (lake_admin.h), and its commits race the writer's
+ * through the catalog CAS like any other process's (both retry). Counted
+ * in the persistence stats (maint_*); each round logs one line. */
+#define QW_MODULE "store"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "core/time.h"
+#include "storage/lake_admin.h"
+#include "storage/store_int.h"
+
+static void log_lines(qw_log_level lv, const char *text)
+{
+    const char *p = text;
+    while (p && *p) {
+        const char *nl = strchr(p, '\n');
+        int n = nl ? (int)(nl - p) : (int)strlen(p);
+        if (n && strncmp(p, "deleted ", 8) != 0)
+            qw_log_write(lv, QW_MODULE, "maintenance: %.*s", n, p);
+        p = nl ? nl + 1 : NULL;
+    }
+}
+
+static void round_once(qw_store *s)
+{
+    int64_t t0 = qw_now_mono_ns();
+    char eb[512], *obuf = NULL, *ebuf = NULL;
+    size_t olen = 0, elen = 0;
+    qw_lake_admin *L;
+    qw_err e = qw_lake_admin_open(&L, s->o.warehouse, s->o.catalog_uri, &s->o.os, eb, sizeof eb);
+    if (e != QW_OK) {
+        atomic_fetch_add(&s->st->maint_errors, 1);
+        QW_LOG(WARN, "maintenance: %s", eb);
+        return;
+    }
+    FILE *out = open_memstream(&obuf, &olen), *err = open_memstream(&ebuf, &elen);
+    qw_lake_totals tot = {0};
+    qw_err e1 = QW_NOMEM, e2 = QW_NOMEM;
+    if (out && err) {
+        qw_lake_sink sink = {out, err, "maintenance"};
+        qw_lake_expire_opts eo = {.totals = &tot};
+        qw_lake_compact_opts co = {.totals = &tot};
+        e1 = qw_lake_admin_expire(L, &eo, &sink);
+        e2 = qw_lake_admin_compact(L, &co, &sink);
+    }
+    if (out)
+        fclose(out);
+    if (err)
+        fclose(err);
+    qw_lake_admin_close(L);
+    atomic_fetch_add(&s->st->maint_runs, 1);
+    atomic_fetch_add(&s->st->maint_snapshots_expired, tot.snapshots_expired);
+    atomic_fetch_add(&s->st->maint_files_compacted, tot.files_compacted);
+    if (e1 != QW_OK || e2 != QW_OK) {
+        atomic_fetch_add(&s->st->maint_errors, 1);
+        log_lines(QW_LOG_WARN, ebuf);
+    }
+    log_lines(QW_LOG_DEBUG, obuf);
+    QW_LOG(INFO, "maintenance: expired %zu snapshot(s), compacted %zu file(s) into %zu in %.0f ms",
+           tot.snapshots_expired, tot.files_compacted, tot.files_written,
+           (double)(qw_now_mono_ns() - t0) / 1e6);
+    free(obuf); /* open_memstream: malloc'd */
+    free(ebuf);
+}
+
+static void *maint_main(void *arg)
+{
+    qw_store *s = arg;
+    pthread_setname_np(pthread_self(), "qw-maint");
+    pthread_mutex_lock(&s->mmu);
+    while (!s->mstop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += s->o.maintain_ms / 1000;
+        ts.tv_nsec += (s->o.maintain_ms % 1000) * 1000000L;
+        ts.tv_sec += ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        while (!s->mstop && pthread_cond_timedwait(&s->mcv, &s->mmu, &ts) == 0) {
+        }
+        if (s->mstop)
+            break;
+        pthread_mutex_unlock(&s->mmu);
+        round_once(s);
+        pthread_mutex_lock(&s->mmu);
+    }
+    pthread_mutex_unlock(&s->mmu);
+    return NULL;
+}
+
+qw_err qw__maint_start(qw_store *s)
+{
+    if (s->o.maintain_ms <= 0)
+        return QW_OK;
+    pthread_mutex_init(&s->mmu, NULL);
+    pthread_cond_init(&s->mcv, NULL);
+    if (pthread_create(&s->mth, NULL, maint_main, s) != 0) {
+        pthread_mutex_destroy(&s->mmu);
+        pthread_cond_destroy(&s->mcv);
+        return QW_NOMEM;
+    }
+    s->mstarted = 1;
+    QW_LOG(INFO, "maintenance: lake expire + compact every %.1f s", s->o.maintain_ms / 1000.0);
+    return QW_OK;
+}
+
+void qw__maint_stop(qw_store *s)
+{
+    if (!s->mstarted)
+        return;
+    pthread_mutex_lock(&s->mmu);
+    s->mstop = 1;
+    pthread_cond_broadcast(&s->mcv);
+    pthread_mutex_unlock(&s->mmu);
+}
+
+void qw__maint_join(qw_store *s)
+{
+    if (!s->mstarted)
+        return;
+    qw__maint_stop(s);
+    pthread_join(s->mth, NULL);
+    pthread_mutex_destroy(&s->mmu);
+    pthread_cond_destroy(&s->mcv);
+    s->mstarted = 0;
+}
