@@ -308,6 +308,9 @@ qw_err qw_objstore_fileio_open(qw_fileio **out, const char *warehouse, const qw_
     o.secret_key =
         gcs && env("GCS_HMAC_SECRET") ? env("GCS_HMAC_SECRET") : env("AWS_SECRET_ACCESS_KEY");
     o.token = gcs ? NULL : env("AWS_SESSION_TOKEN");
+    /* gs:// without HMAC keys: OAuth token from the metadata server (GKE/GCE) */
+    o.gcs_oauth = gcs && !o.access_key && !o.secret_key;
+    o.metadata_host = env("GCE_METADATA_HOST");
     if (o.endpoint && !plain_http_ok(o.endpoint)) {
         QW_SETERR(errbuf, errlen,
                   "object store endpoint %s: plain http:// is allowed for loopback test servers "
