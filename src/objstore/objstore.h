@@ -1,5 +1,6 @@
 /* objstore.h: the lake on an S3-compatible object store (s3://, gs:// via
- * GCS's XML API with HMAC keys), as a core/fileio.h backend.
+ * GCS's XML API with HMAC keys, or without them with an OAuth access token
+ * from the metadata server, gcs_token.c), as a core/fileio.h backend.
  *
  * Transport: libcurl (one CURLSH shares DNS, TLS sessions and the
  * connection cache; a small pool of easy handles, so every thread reuses

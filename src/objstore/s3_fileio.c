@@ -1,4 +1,5 @@
-/* s3_fileio.c: the core/fileio.h backend for s3:// and gs:// URIs
+/* s3_fileio.c: the core/fileio.h backend for s3:// and gs:// URIs (gs://
+ * without HMAC keys: metadata-server tokens, GCE_METADATA_HOST)
  * (streaming writer = one PUT or a multipart upload of coalesced chunks),
  * and the factory that picks the backend for a warehouse URI and checks
  * the bucket before anything is written. */
