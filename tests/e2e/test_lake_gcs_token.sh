@@ -29,8 +29,8 @@ WH=gs://b/wh
 EP="http://127.0.0.1:$GPORT"
 stub() { jq_py "$T/stub.json" "$1"; }
 
-# one command: one token, reused for every request
-"$QW_BIN" lake tables --warehouse "$WH" --s3-endpoint "$EP" >"$T/t0.txt" 2>"$T/t0.log" \
+# one command (ASan build): one token, reused for every request
+"$QW_ASAN_BIN" lake tables --warehouse "$WH" --s3-endpoint "$EP" >"$T/t0.txt" 2>"$T/t0.log" \
   || { cat "$T/t0.log" "$T/stub.json"; die "lake tables over gs:// with a metadata token"; }
 [ "$(stub 'd["fetches"]')" = 1 ] && [ "$(stub 'd["rejected"]')" = 0 ] && [ "$(stub 'd["requests"]')" -ge 1 ] \
   || { cat "$T/stub.json"; die "expected one token fetch, no rejected request"; }
@@ -74,7 +74,7 @@ grep -q '^raw_orderbook ' "$T/th.txt" || { cat "$T/th.txt"; die "gs:// with HMAC
 
 # metadata server down: one clear line at start, non-zero exit
 dead=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-if GCE_METADATA_HOST="127.0.0.1:$dead" "$QW_BIN" lake tables --warehouse "$WH" --s3-endpoint "$EP" \
+if GCE_METADATA_HOST="127.0.0.1:$dead" "$QW_ASAN_BIN" lake tables --warehouse "$WH" --s3-endpoint "$EP" \
   >/dev/null 2>"$T/down.err"; then die "metadata server down: expected failure"; fi
 grep -q "access token from the metadata server: metadata server 127.0.0.1:$dead unreachable" "$T/down.err" \
   || { cat "$T/down.err"; die "metadata server down: unclear error"; }
