@@ -1,8 +1,7 @@
-/* cmd_live.c: `quotewatch live` (and `quotewatch` alone): one lws context and event-loop
- * thread own the live session (ingest/live.h: client, pipelines, resync policy, recorder) and
- * publish the dashboard's state on their tick; the dashboard serves it from a context and thread
- * of its own (dashboard.h "Threads"); persistence runs on its own threads (storage/store.h).
- * Wiring only. Exit codes: 0 clean stop, 1 runtime failure, 2 usage. */
+/* cmd_live.c: `quotewatch live` (and `quotewatch` alone): one lws context and event-loop thread
+ * own the live session (ingest/live.h), publish the dashboard's state on their tick (the dashboard
+ * serves it from its own context and thread, dashboard.h "Threads"); persistence has its own
+ * threads (storage/store.h). Wiring only. Exit codes: 0 clean stop, 1 runtime failure, 2 usage. */
 #define QW_MODULE "live"
 #include <libwebsockets.h>
 #include <math.h>
@@ -184,6 +183,8 @@ int qw_cmd_live(const qw_config *cfg)
         .pl = L.pl,
         .ws = &wo,
         .rec = L.rec,
+        .shard_i = cfg->shard_i,
+        .shard_n = cfg->shard_n,
         .hooks = {.ctx = &L, .on_connect = on_connect, .on_msg = on_msg, .on_stop = on_stop}};
     if (qw_live_create(&L.lv, &lo, eb, sizeof eb) != QW_OK) {
         QW_LOG(ERROR, "client: %s", eb);

@@ -247,6 +247,22 @@ static qw_err apply_shard(qw_config *c, char **envp)
     if (!kept)
         return fail(c, "--shard %d/%d: none of the %zu products falls in this shard", c->shard_i,
                     c->shard_n, c->nproducts_all);
+    /* N > 1 persisting shards are N machines: they must share one bucket and
+     * one PostgreSQL catalog (a local warehouse or SQLite file is per machine) */
+    const char *allow = env_get(envp, "QW_ALLOW_LOCAL_CATALOG");
+    if (c->shard_n > 1 && c->persist && !(allow && strcmp(allow, "1") == 0)) {
+        int remote =
+            strncmp(c->warehouse, "s3://", 5) == 0 || strncmp(c->warehouse, "gs://", 5) == 0;
+        int pg = strncmp(c->catalog_uri, "postgresql://", 13) == 0 ||
+                 strncmp(c->catalog_uri, "postgres://", 11) == 0 ||
+                 strncmp(c->catalog_uri, "postgresql+", 11) == 0;
+        if (!remote || !pg)
+            return fail(c,
+                        "--shard %d/%d with --persist: shards on several machines need one shared "
+                        "object-store warehouse (s3:// or gs://) and one PostgreSQL catalog "
+                        "(postgresql://...); %s is local to this machine",
+                        c->shard_i, c->shard_n, !remote ? "the warehouse" : "a SQLite catalog");
+    }
     return QW_OK;
 }
 

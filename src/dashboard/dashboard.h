@@ -69,10 +69,11 @@ typedef struct qw_dash_opts {
     int max_per_ip;       /* open connections per source address; 0 = 16 */
     int keep_lws_log;     /* host: the caller set lws logging up (live); else errors only */
     double ready_grace_s; /* live readiness: longest wait for the first snapshots; 0 = 30 */
+    int shard_i, shard_n; /* live --shard I/N (shard_n 0: not sharded): /api/state, /metrics */
 } qw_dash_opts;
 
 /* Options from the configuration (--port, --bind, --web-root,
- * --dash-max-per-ip); mode "live" or "replay"; the rest defaults. */
+ * --dash-max-per-ip, --shard); mode "live" or "replay"; the rest defaults. */
 void qw_dash_opts_from_config(qw_dash_opts *o, const qw_config *cfg, const char *mode);
 
 /* Creates the listening vhost in ctx (created with

@@ -31,7 +31,9 @@ void qw_dash_opts_from_config(qw_dash_opts *o, const qw_config *cfg, const char 
                         .bind = cfg->bind,
                         .web_root = cfg->web_root,
                         .mode = mode,
-                        .max_per_ip = cfg->dash_max_per_ip};
+                        .max_per_ip = cfg->dash_max_per_ip,
+                        .shard_i = cfg->shard_i,
+                        .shard_n = cfg->shard_n};
 }
 
 qw_err qw_dash_host_open(qw_dash_host **out, const qw_dash_opts *o, char *errbuf, size_t errlen)

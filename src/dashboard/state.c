@@ -345,6 +345,34 @@ static void model_origin_json(qw_dbuf *d, const qw_pipeline *p)
                     (unsigned long long)o->reloads_ok, (unsigned long long)o->reloads_error);
 }
 
+/* The product shard (live --shard I/N): metrics 0: the state's
+ * ,"shard":{"index":I,"count":N,"products":[this shard's products]} (null
+ * when not sharded); metrics 1: the quotewatch_shard_index and
+ * quotewatch_shard_count gauges (0 and 1 when not sharded). */
+static void metric(qw_dbuf *d, const char *name, const char *type, const char *help);
+static void shard_out(const qw_dash *dh, qw_dbuf *d, int metrics)
+{
+    int n = dh->o.shard_n, i = n ? dh->o.shard_i : 0;
+    if (metrics) {
+        metric(d, "quotewatch_shard_index", "gauge", "This process's product shard (--shard I/N).");
+        qw__dbuf_printf(d, "quotewatch_shard_index %d\n", i);
+        metric(d, "quotewatch_shard_count", "gauge", "Product shards N (--shard I/N; 1: none).");
+        qw__dbuf_printf(d, "quotewatch_shard_count %d\n", n ? n : 1);
+        return;
+    }
+    if (!n) {
+        qw__dbuf_put(d, ",\"shard\":null", 13);
+        return;
+    }
+    qw__dbuf_printf(d, ",\"shard\":{\"index\":%d,\"count\":%d,\"products\":[", i, n);
+    for (size_t k = 0; dh->p && k < qw_pipeline_count(dh->p); k++) {
+        if (k)
+            qw__dbuf_put(d, ",", 1);
+        qw__dbuf_str(d, qw_pipeline_chain(dh->p, k)->product);
+    }
+    qw__dbuf_put(d, "]}", 2);
+}
+
 void qw__dash_build_state(qw_dash *dh, qw_dbuf *d, dash_ix *ix)
 {
     qw__dbuf_reset(d, QW_DASH_PRE); /* headroom for lws_write */
@@ -411,6 +439,7 @@ void qw__dash_build_state(qw_dash *dh, qw_dbuf *d, dash_ix *ix)
             qw__dbuf_put(d, "{\"enabled\":false}", 17); /* cannot happen: ~600 bytes */
     }
     model_origin_json(d, dh->p);
+    shard_out(dh, d, 0);
     qw__dbuf_put(d, ",", 1);
     if (ix) {
         ix->prods_off = d->n;
@@ -598,6 +627,7 @@ void qw__dash_build_metrics_owner(qw_dash *dh, qw_dbuf *d)
     metric(d, "quotewatch_sequence_gaps_total", "counter", "Advanced Trade sequence gaps.");
     qw__dbuf_printf(d, "quotewatch_sequence_gaps_total %llu\n",
                     (unsigned long long)(ps ? ps->gaps : 0));
+    shard_out(dh, d, 1);
     if (dh->live) {
         const qw_live_stats *l = dh->live;
         metric(d, "quotewatch_feed_connected", "gauge", "1 when subscribed to the feed.");

@@ -333,6 +333,15 @@ char *qw_live_json(const qw_live *L, const char *persistence_json)
                         json_real((double)qw_hist_quantile(&s->latency, 0.999) / 1e3));
     json_object_set_new(lat, "max_us", json_real((double)s->latency.max / 1e3));
     json_object_set_new(o, "latency_receive_to_prediction", lat);
+    json_t *sh = json_null(); /* this shard: index, count, its products */
+    if (L->o.shard_n) {
+        json_t *ps = json_array();
+        for (size_t i = 0; i < qw_pipeline_count(L->o.pl); i++)
+            json_array_append_new(ps, json_string(qw_pipeline_chain(L->o.pl, i)->product));
+        sh = json_pack("{s:i,s:i,s:o}", "index", L->o.shard_i, "count", L->o.shard_n, "products",
+                       ps);
+    }
+    json_object_set_new(o, "shard", sh);
     if (L->o.rec) {
         const qw_recorder_stats *r = qw_recorder_get_stats(L->o.rec);
         json_t *ro = json_object();

@@ -53,6 +53,7 @@ typedef struct qw_live_opts {
     qw_live_hooks hooks;        /* optional */
     int64_t snapshot_wait_ns;   /* 0 = 15 s */
     int64_t label_lag_ns;       /* 0 = 1 s */
+    int shard_i, shard_n;       /* --shard I/N (shard_n 0: none): the summary's "shard" */
 } qw_live_opts;
 
 /* The event-loop context a live process uses: no listener of its own

@@ -1,5 +1,6 @@
 /* objstore.h: the lake on an S3-compatible object store (s3://, gs:// via
- * GCS's XML API with HMAC keys), as a core/fileio.h backend.
+ * GCS's XML API with HMAC keys, or without them with an OAuth access token
+ * from the metadata server, gcs_token.c), as a core/fileio.h backend.
  *
  * Transport: libcurl (one CURLSH shares DNS, TLS sessions and the
  * connection cache; a small pool of easy handles, so every thread reuses
@@ -47,25 +48,29 @@
 #define QW_S3_KEY_MAX 1024
 
 typedef struct qw_s3_opts {
-    const char *endpoint;    /* "https://host[:port]"; NULL/"" = AWS for region (or GCS) */
-    int path_style;          /* 1: endpoint/bucket/key; 0: bucket.endpoint/key */
-    const char *region;      /* NULL = us-east-1 */
-    const char *access_key;  /* required */
-    const char *secret_key;  /* required */
-    const char *token;       /* session token or NULL */
-    long connect_timeout_ms; /* 0 = 5000 */
-    long timeout_ms;         /* whole request; 0 = 120000 */
-    int max_retries;         /* 0 = 6; -1 = none */
-    long retry_budget_ms;    /* total sleeping + retrying; 0 = 60000 */
-    long backoff_ms;         /* first backoff; 0 = 100 */
-    size_t part_size;        /* multipart part size; 0 = 8 MiB; < 5 MiB is raised to 5 MiB */
-    int list_max_keys;       /* ListObjectsV2 page size; 0 = 1000 (tests page smaller) */
+    const char *endpoint;      /* "https://host[:port]"; NULL/"" = AWS for region (or GCS) */
+    int path_style;            /* 1: endpoint/bucket/key; 0: bucket.endpoint/key */
+    const char *region;        /* NULL = us-east-1 */
+    const char *access_key;    /* required */
+    const char *secret_key;    /* required */
+    const char *token;         /* session token or NULL */
+    int gcs_oauth;             /* gs:// without HMAC keys: "Authorization: Bearer" with a token
+                                  from the metadata server instead of SigV4 (keys unused) */
+    const char *metadata_host; /* gcs_oauth: HOST[:PORT]; NULL = metadata.google.internal */
+    long connect_timeout_ms;   /* 0 = 5000 */
+    long timeout_ms;           /* whole request; 0 = 120000 */
+    int max_retries;           /* 0 = 6; -1 = none */
+    long retry_budget_ms;      /* total sleeping + retrying; 0 = 60000 */
+    long backoff_ms;           /* first backoff; 0 = 100 */
+    size_t part_size;          /* multipart part size; 0 = 8 MiB; < 5 MiB is raised to 5 MiB */
+    int list_max_keys;         /* ListObjectsV2 page size; 0 = 1000 (tests page smaller) */
 } qw_s3_opts;
 
 typedef struct qw_s3 qw_s3;
 
 typedef struct qw_s3_counters {
     uint64_t requests, retries, failures, bytes_up, bytes_down, multipart_aborts;
+    uint64_t token_fetches; /* gcs_oauth: access tokens fetched from the metadata server */
 } qw_s3_counters;
 
 /* Reads no environment; errors into errbuf. */

@@ -21,13 +21,15 @@
 
 #define POOL_MAX 16
 #define ERRBODY_MAX 4096
+#define QW_S3_AUTH_MAX 2200 /* "Authorization: Bearer " + a token (gcs_token.c: < 2048) */
 
 struct qw_s3 {
     char scheme[8], host[256]; /* endpoint split: "https", "s3.us-east-1.amazonaws.com[:p]" */
     int path_style;
     char sigv4[96];
-    char *userpwd;   /* key:secret */
-    char *token_hdr; /* "x-amz-security-token: ..." or NULL */
+    char *userpwd;       /* key:secret */
+    char *token_hdr;     /* "x-amz-security-token: ..." or NULL */
+    qw_gcs_token *oauth; /* gs:// without HMAC keys: Bearer tokens instead of SigV4 */
     char region[64];
     qw_s3_opts o;
     CURLSH *share;
@@ -92,7 +94,7 @@ qw_err qw_s3_create(qw_s3 **out, const qw_s3_opts *o, char *errbuf, size_t errle
         QW_SETERR(errbuf, errlen, "libcurl initialisation failed");
         return QW_IO;
     }
-    if (!o->access_key || !*o->access_key || !o->secret_key || !*o->secret_key) {
+    if (!o->gcs_oauth && (!o->access_key || !*o->access_key || !o->secret_key || !*o->secret_key)) {
         QW_SETERR(errbuf, errlen,
                   "object store credentials missing: set AWS_ACCESS_KEY_ID and "
                   "AWS_SECRET_ACCESS_KEY (gs://: GCS_HMAC_ACCESS_ID and GCS_HMAC_SECRET)");
@@ -147,7 +149,14 @@ qw_err qw_s3_create(qw_s3 **out, const qw_s3_opts *o, char *errbuf, size_t errle
         qw_free(s);
         return QW_INVAL;
     }
-    s->userpwd = dupf(o->access_key, ":", o->secret_key);
+    if (o->gcs_oauth) {
+        qw_err te = qw_gcs_token_create(&s->oauth, o->metadata_host, errbuf, errlen);
+        if (te != QW_OK) {
+            qw_free(s);
+            return te;
+        }
+    }
+    s->userpwd = dupf(o->gcs_oauth ? "" : o->access_key, ":", o->gcs_oauth ? "" : o->secret_key);
     if (o->token && *o->token)
         s->token_hdr = dupf("x-amz-security-token: ", "", o->token);
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
@@ -191,14 +200,16 @@ void qw_s3_destroy(qw_s3 *s)
     pthread_mutex_destroy(&s->pool_mu);
     wipe_free(s->userpwd);
     wipe_free(s->token_hdr);
+    qw_gcs_token_destroy(s->oauth);
     qw_free(s);
 }
 
 void qw_s3_counters_get(const qw_s3 *s, qw_s3_counters *c)
 {
-    *c = (qw_s3_counters){atomic_load(&s->requests), atomic_load(&s->retries),
-                          atomic_load(&s->failures), atomic_load(&s->up),
-                          atomic_load(&s->down),     atomic_load(&s->aborts)};
+    *c = (qw_s3_counters){atomic_load(&s->requests),     atomic_load(&s->retries),
+                          atomic_load(&s->failures),     atomic_load(&s->up),
+                          atomic_load(&s->down),         atomic_load(&s->aborts),
+                          qw_gcs_token_fetches(s->oauth)};
 }
 
 size_t qw__s3_part_size(const qw_s3 *s)
@@ -380,14 +391,16 @@ static int build_url(const qw_s3 *s, const qw_s3_req *r, char *url, size_t cap)
     return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
-static CURLcode run_once(qw_s3 *s, CURL *h, qw_s3_req *r, const char *url, const char *sha)
+/* auth: "Authorization: Bearer ..." (gs:// OAuth) or NULL (SigV4) */
+static CURLcode run_once(qw_s3 *s, CURL *h, qw_s3_req *r, const char *url, const char *sha,
+                         const char *auth)
 {
     curl_easy_reset(h);
     r->h = h;
     struct curl_slist *hl = NULL, *t;
     char hs[128], range[96];
     snprintf(hs, sizeof hs, "x-amz-content-sha256: %s", sha);
-    int ok = (t = curl_slist_append(hl, hs)) != NULL;
+    int ok = (t = curl_slist_append(hl, auth ? auth : hs)) != NULL;
     hl = ok ? t : hl;
     if (ok && s->token_hdr)
         ok = (t = curl_slist_append(hl, s->token_hdr)) != NULL, hl = ok ? t : hl;
@@ -410,8 +423,10 @@ static CURLcode run_once(qw_s3 *s, CURL *h, qw_s3_req *r, const char *url, const
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L); /* a key "a/../b" is a key, not a path */
-    curl_easy_setopt(h, CURLOPT_AWS_SIGV4, s->sigv4);
-    curl_easy_setopt(h, CURLOPT_USERPWD, s->userpwd);
+    if (!auth) {
+        curl_easy_setopt(h, CURLOPT_AWS_SIGV4, s->sigv4);
+        curl_easy_setopt(h, CURLOPT_USERPWD, s->userpwd);
+    }
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, s->o.connect_timeout_ms);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, s->o.timeout_ms);
@@ -430,6 +445,9 @@ static CURLcode run_once(qw_s3 *s, CURL *h, qw_s3_req *r, const char *url, const
     }
     CURLcode cc = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+    for (struct curl_slist *x = auth ? hl : NULL; x; x = x->next) /* the token: wiped */
+        for (volatile char *v = x->data; *v; v++)
+            *v = 0;
     curl_slist_free_all(hl);
     return cc;
 }
@@ -515,9 +533,14 @@ qw_err qw__s3_perform(qw_s3 *s, qw_s3_req *r)
     int64_t t0 = now_ms();
     unsigned seed = (unsigned)(t0 ^ (int64_t)(uintptr_t)r);
     qw_err e = QW_IO;
+    char auth[QW_S3_AUTH_MAX];
     for (int attempt = 0;; attempt++) {
         reset_resp(r);
-        CURLcode cc = run_once(s, h, r, url, sha);
+        if (s->oauth && (e = qw_gcs_token_header(s->oauth, auth, sizeof auth)) != QW_OK)
+            break; /* the token's error text is set */
+        CURLcode cc = run_once(s, h, r, url, sha, s->oauth ? auth : NULL);
+        for (volatile char *v = auth; s->oauth && *v; v++)
+            *v = 0;
         atomic_fetch_add(&s->requests, 1);
         int retry = 0;
         char code[64] = "", msg[256] = "";

@@ -1,4 +1,5 @@
-/* s3_fileio.c: the core/fileio.h backend for s3:// and gs:// URIs
+/* s3_fileio.c: the core/fileio.h backend for s3:// and gs:// URIs (gs://
+ * without HMAC keys: metadata-server tokens, GCE_METADATA_HOST)
  * (streaming writer = one PUT or a multipart upload of coalesced chunks),
  * and the factory that picks the backend for a warehouse URI and checks
  * the bucket before anything is written. */
@@ -318,6 +319,9 @@ qw_err qw_objstore_fileio_open(qw_fileio **out, const char *warehouse, const qw_
     o.secret_key =
         gcs && env("GCS_HMAC_SECRET") ? env("GCS_HMAC_SECRET") : env("AWS_SECRET_ACCESS_KEY");
     o.token = gcs ? NULL : env("AWS_SESSION_TOKEN");
+    /* gs:// without HMAC keys: OAuth token from the metadata server (GKE/GCE) */
+    o.gcs_oauth = gcs && !o.access_key && !o.secret_key;
+    o.metadata_host = env("GCE_METADATA_HOST");
     if (o.endpoint && !plain_http_ok(o.endpoint)) {
         QW_SETERR(errbuf, errlen,
                   "object store endpoint %s: plain http:// is allowed for loopback test servers "

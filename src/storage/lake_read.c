@@ -343,11 +343,24 @@ qw_err qw_lake_open(qw_lake_reader **out, const qw_lake_opts *o, char *errbuf, s
     }
     for (size_t i = 0; i < r->runs.n; i++)
         r->run_first[i] = INT64_MAX;
+    /* snapshot trades repeat trades older than the run (a restarted writer's
+     * first market_trades snapshot reaches back into the run before it): they
+     * count only for a run that has nothing else (kept negated meanwhile) */
     for (size_t i = 0; i < r->n; i++) {
-        int64_t t = r->rows[i].msg_ns ? r->rows[i].msg_ns : r->rows[i].t_ns;
-        if (t && t < r->run_first[r->rows[i].run])
-            r->run_first[r->rows[i].run] = t;
+        const lrow *x = &r->rows[i];
+        int64_t t = x->msg_ns ? x->msg_ns : x->t_ns, *f = &r->run_first[x->run];
+        if (t > 0 && !(x->kind == 2 && x->snap) && t < *f)
+            *f = t;
     }
+    for (size_t i = 0; i < r->n; i++) {
+        const lrow *x = &r->rows[i];
+        int64_t t = x->msg_ns ? x->msg_ns : x->t_ns, *f = &r->run_first[x->run];
+        if (t > 0 && x->kind == 2 && x->snap && (*f == INT64_MAX || (*f < 0 && t < -*f)))
+            *f = -t;
+    }
+    for (size_t i = 0; i < r->runs.n; i++)
+        if (r->run_first[i] < 0)
+            r->run_first[i] = -r->run_first[i];
     g_r = r;
     qsort(r->rows, r->n, sizeof *r->rows, cmp);
     r->st.runs = r->runs.n;

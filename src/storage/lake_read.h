@@ -3,7 +3,8 @@
  *
  * Files of the current snapshots are pruned by partition (product) and by
  * their exchange_ns bounds against [since, until]; the selected rows are
- * loaded, ordered by run (first exchange time of each run_id), then ingest
+ * loaded, ordered by run (first exchange time of each run_id; snapshot
+ * trades, which repeat older trades, only for a run with nothing else), then ingest
  * order (msg_id), and regrouped into messages: the level rows of one
  * message and product form one snapshot or update group (with the group's
  * feed time, msg_ns), trade rows become its trades. Replaying those through

@@ -537,6 +537,8 @@ qw_err qw_store_open(qw_store **out, const qw_store_opts *o, qw_store_stats *sta
     s->st = stats;
     s->rl = (qw_ratelimit){.first = 5, .every = 100};
     qw_ice_uuid(s->run_id);
+    if (o->shard_n > 0) /* rows of a product shard are traceable to it */
+        snprintf(s->run_id + 36, sizeof s->run_id - 36, "-s%dof%d", o->shard_i, o->shard_n);
     qw_err e = qw_store_resolve(o->warehouse, o->catalog_uri, s->wh, sizeof s->wh, s->caturi,
                                 sizeof s->caturi, errbuf, errlen);
     if (e != QW_OK)

@@ -44,6 +44,7 @@ typedef struct qw_store_opts {
     size_t queue_records;  /* 0 = 256 Ki records (36 MiB at 144 B; a 512 MiB instance) */
     long close_timeout_ms; /* qw_store_close finishes within this (rows not committed by then
                               are given up, counted and logged); 0 = no bound */
+    int shard_i, shard_n;  /* live --shard I/N (shard_n 0: none): run_id gets "-sIofN" */
     qw_fileio *io;         /* borrowed, shared by the writer and committer threads;
                                      NULL = the local backend */
     long maintain_ms;      /* --maintain: lake expire + compact every this often on a

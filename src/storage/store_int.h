@@ -75,7 +75,7 @@ struct qw_store {
     char wh[PATH_MAX + 16]; /* file:///abs */
     char whpath[PATH_MAX];  /* /abs */
     char caturi[PATH_MAX + 32];
-    char run_id[40];
+    char run_id[64]; /* UUID, "-sIofN" for a product shard */
     tbuf buf[QW_TBL_COUNT];
     qw_pq_ctx *pqx;  /* ZSTD context and page scratch, reused for every file */
     uint32_t *zeros; /* constant-column codes: all 0 */

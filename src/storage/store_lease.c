@@ -41,7 +41,8 @@ qw_err qw__lease_take(qw_store *s, char *errbuf, size_t errlen)
 {
     char host[64] = "";
     (void)gethostname(host, sizeof host - 1);
-    snprintf(s->holder, sizeof s->holder, "%s pid %ld on %.60s", s->run_id, (long)getpid(), host);
+    snprintf(s->holder, sizeof s->holder, "%.48s pid %ld on %.50s", s->run_id, (long)getpid(),
+             host);
     int64_t now = wall_ms();
     for (int t = 0; t < QW_TBL_COUNT; t++) {
         qw_err e = qw_catalog_lease_set(s->cat, QW_TBL_NS, qw_tables[t].name, s->holder, now, now);

@@ -409,3 +409,33 @@ TEST(config_backtest_lake_and_save_model)
                    "r.json", "--save-config", "64",       NULL};
     ASSERT_ERR(QW_INVAL, load(&c, env, 7, big));
 }
+
+/* N > 1 persisting shards need one object-store warehouse and one
+ * PostgreSQL catalog (unless QW_ALLOW_LOCAL_CATALOG=1, for tests). */
+TEST(config_shard_refuses_local_lake)
+{
+    static const struct {
+        const char *wh, *cat, *allow;
+        int ok;
+    } cases[] = {
+        {"ICEBERG_WAREHOUSE=file:///tmp/wh", "", "", 0},
+        {"ICEBERG_WAREHOUSE=s3://b/wh", "ICEBERG_CATALOG_URI=/tmp/c.db", "", 0},
+        {"ICEBERG_WAREHOUSE=s3://b/wh", "ICEBERG_CATALOG_URI=postgresql://h/db", "", 1},
+        {"ICEBERG_WAREHOUSE=gs://b/wh", "ICEBERG_CATALOG_URI=postgres://h/db", "", 1},
+        {"ICEBERG_WAREHOUSE=file:///tmp/wh", "", "QW_ALLOW_LOCAL_CATALOG=1", 1},
+    };
+    static char prods[] = "--products=A-USD,B-USD,C-USD,D-USD,E-USD,F-USD,G-USD,H-USD,I-USD,J-USD";
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        qw_config c;
+        char *env[] = {(char *)cases[k].wh, (char *)cases[k].cat, (char *)cases[k].allow, NULL};
+        char *a[] = {"qw", "live", prods, "--shard=0/2", "--persist", NULL};
+        qw_err e = load(&c, env, 5, a);
+        ASSERT_EQ(e == QW_OK, cases[k].ok);
+        if (!cases[k].ok)
+            ASSERT_TRUE(strstr(c.errbuf, "PostgreSQL catalog") != NULL);
+        char *a1[] = {"qw", "live", prods, "--shard=0/1", "--persist", NULL};
+        ASSERT_OK(load(&c, env, 5, a1)); /* one shard: one machine */
+        char *a2[] = {"qw", "live", prods, "--shard=0/2", NULL};
+        ASSERT_OK(load(&c, env, 4, a2)); /* no lake */
+    }
+}

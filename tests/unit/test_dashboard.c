@@ -396,3 +396,44 @@ TEST(dashboard_subscribe_messages)
     qw_pipeline_destroy(p);
     qw_feed_destroy(f);
 }
+
+/* live --shard I/N: "shard" in the state JSON (null when not sharded) and the
+ * quotewatch_shard_index / quotewatch_shard_count gauges. */
+TEST(dashboard_shard)
+{
+    qw_feed *f;
+    qw_pipeline *p = fed_pipeline(&f);
+    ASSERT_TRUE(p != NULL);
+    for (int sharded = 0; sharded < 2; sharded++) {
+        qw_dash *d;
+        char eb[128];
+        qw_dash_opts o = {.mode = "live", .shard_i = sharded ? 2 : 0, .shard_n = sharded ? 3 : 0};
+        ASSERT_OK(qw_dash_create(&d, NULL, &o, eb, sizeof eb));
+        qw_dash_set_sources(d, p, NULL, NULL);
+        size_t n;
+        json_error_t je;
+        json_t *j = json_loads(qw_dash_state_json(d, &n), 0, &je);
+        ASSERT_TRUE(j != NULL);
+        json_t *sh = json_object_get(j, "shard");
+        if (!sharded) {
+            ASSERT_TRUE(json_is_null(sh));
+        } else {
+            ASSERT_EQ(json_integer_value(json_object_get(sh, "index")), 2);
+            ASSERT_EQ(json_integer_value(json_object_get(sh, "count")), 3);
+            json_t *ps = json_object_get(sh, "products");
+            ASSERT_EQ(json_array_size(ps), 2u);
+            ASSERT_STREQ(json_string_value(json_array_get(ps, 1)), "ETH-USD");
+        }
+        json_decref(j);
+        const char *m = qw_dash_metrics_text(d, &n);
+        ASSERT_TRUE(m != NULL);
+        ASSERT_TRUE(
+            strstr(m, sharded ? "\nquotewatch_shard_index 2\n" : "\nquotewatch_shard_index 0\n"));
+        ASSERT_TRUE(
+            strstr(m, sharded ? "\nquotewatch_shard_count 3\n" : "\nquotewatch_shard_count 1\n"));
+        ASSERT_TRUE(strstr(m, "# TYPE quotewatch_shard_count gauge\n") != NULL);
+        qw_dash_destroy(d);
+    }
+    qw_pipeline_destroy(p);
+    qw_feed_destroy(f);
+}

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""gcs_stub.py UPSTREAM EXPIRES_IN STATE_FILE: two loopback HTTP servers for
+tests/e2e/test_lake_gcs_token.sh.
+
+* a GCE metadata-server stub: GET /computeMetadata/v1/instance/service-
+  accounts/default/token with "Metadata-Flavor: Google" issues a new token
+  ("ya29.stub-N-<random>", expires_in EXPIRES_IN seconds); without the header,
+  403 (as the real server does);
+* a GCS XML API stub: every request must carry "Authorization: Bearer T" for a
+  token T issued here and not yet expired (else 401 with an XML error); it is
+  then forwarded without the header to UPSTREAM (an S3 server on loopback
+  that takes anonymous requests) and its answer relayed.
+
+Prints "ready METADATA_PORT GCS_PORT"; counters (fetches, requests, rejected,
+tokens used) are rewritten to STATE_FILE as JSON after each request."""
+import http.client, json, secrets, sys, threading, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+UP = urlsplit(sys.argv[1])
+LIFE = float(sys.argv[2])
+STATE = sys.argv[3]
+lock = threading.Lock()
+tokens = {}  # token -> expiry (time.time())
+st = {"fetches": 0, "requests": 0, "rejected": 0, "reject_reasons": [], "tokens_used": []}
+
+
+def save():
+    with open(STATE + ".tmp", "w") as f:
+        json.dump(st, f)
+    import os
+    os.replace(STATE + ".tmp", STATE)
+
+
+class Meta(BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+
+    def do_GET(self):
+        if self.path != "/computeMetadata/v1/instance/service-accounts/default/token":
+            self.send_error(404)
+            return
+        if self.headers.get("Metadata-Flavor") != "Google":
+            self.send_error(403, "Missing Metadata-Flavor:Google header")
+            return
+        with lock:
+            st["fetches"] += 1
+            tok = "ya29.stub-%d-%s" % (st["fetches"], secrets.token_hex(16))
+            tokens[tok] = time.time() + LIFE
+            save()
+        body = json.dumps({"access_token": tok, "expires_in": int(LIFE), "token_type": "Bearer"}).encode()
+        self.send_response(200)
+        self.send_header("Metadata-Flavor", "Google")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class Gcs(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms stalls
+
+    def log_message(self, *a):
+        pass
+
+    def reject(self, why):
+        with lock:
+            st["requests"] += 1
+            st["rejected"] += 1
+            st["reject_reasons"].append(why)
+            save()
+        body = ("<?xml version='1.0' encoding='UTF-8'?><Error><Code>AuthenticationRequired</Code>"
+                "<Message>%s</Message></Error>" % why).encode()
+        self.send_response(401)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def handle_any(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        data = self.rfile.read(n) if n else b""
+        auth = self.headers.get("Authorization", "")
+        if not auth.startswith("Bearer "):
+            return self.reject("no bearer token")
+        tok = auth[7:]
+        with lock:
+            exp = tokens.get(tok)
+        if exp is None:
+            return self.reject("unknown token")
+        if time.time() >= exp:
+            return self.reject("expired token")
+        if any(k.lower().startswith("x-amz-") for k in self.headers):
+            return self.reject("x-amz header with a bearer token")
+        with lock:
+            st["requests"] += 1
+            if tok.split("-")[1] not in st["tokens_used"]:
+                st["tokens_used"].append(tok.split("-")[1])
+            save()
+        hdrs = {k: v for k, v in self.headers.items()
+                if k.lower() not in ("authorization", "host", "connection", "content-length")}
+        c = http.client.HTTPConnection(UP.hostname, UP.port, timeout=60)
+        c.request(self.command, self.path, body=data if (n or self.command in ("PUT", "POST")) else None,
+                  headers=hdrs)
+        r = c.getresponse()
+        body = r.read()
+        self.send_response(r.status)
+        for k, v in r.getheaders():
+            if k.lower() not in ("transfer-encoding", "connection", "content-length", "date", "server"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", r.getheader("Content-Length", "0") if self.command == "HEAD"
+                         else str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        c.close()
+
+    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_any
+
+
+m = ThreadingHTTPServer(("127.0.0.1", 0), Meta)
+g = ThreadingHTTPServer(("127.0.0.1", 0), Gcs)
+with lock:
+    save()
+threading.Thread(target=m.serve_forever, daemon=True).start()
+print("ready %d %d" % (m.server_address[1], g.server_address[1]), flush=True)
+g.serve_forever()
