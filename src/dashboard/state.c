@@ -152,24 +152,30 @@ static const dash_prod *find_prod(const qw_dash *dh, const char *p)
     return NULL;
 }
 
+/* ,"mid":..,"spread":..,"spread_bps":.. of a best bid and ask (NULL: none). */
+static void mid_spread(qw_dbuf *d, const qw_level *bb, const qw_level *ba)
+{
+    double bid = bb ? (double)bb->px / 1e8 : NAN, ask = ba ? (double)ba->px / 1e8 : NAN;
+    double mid = (bid + ask) / 2;
+    qw__dbuf_put(d, ",\"mid\":", 7);
+    qw__dbuf_num(d, mid);
+    qw__dbuf_put(d, ",\"spread\":", 10);
+    if (bb && ba)
+        dec(d, ba->px - bb->px);
+    else
+        qw__dbuf_put(d, "null", 4);
+    qw__dbuf_put(d, ",\"spread_bps\":", 14);
+    qw__dbuf_num(d, (ask - bid) / mid * 1e4);
+}
+
 /* The product's line of the light summary every subscribed client gets. */
 static void summary_json(qw_dbuf *d, const qw_chain *c, int first)
 {
     qw_level bb, ba;
     int hb = qw_book_best(c->book, QW_BID, &bb), ha = qw_book_best(c->book, QW_ASK, &ba);
-    double bid = hb ? (double)bb.px / 1e8 : NAN, ask = ha ? (double)ba.px / 1e8 : NAN;
-    double mid = (bid + ask) / 2;
     qw__dbuf_put(d, first ? "{\"product\":" : ",{\"product\":", first ? 11 : 12);
     qw__dbuf_str(d, c->product);
-    qw__dbuf_put(d, ",\"mid\":", 7);
-    qw__dbuf_num(d, mid);
-    qw__dbuf_put(d, ",\"spread\":", 10);
-    if (hb && ha)
-        dec(d, ba.px - bb.px);
-    else
-        qw__dbuf_put(d, "null", 4);
-    qw__dbuf_put(d, ",\"spread_bps\":", 14);
-    qw__dbuf_num(d, (ask - bid) / mid * 1e4);
+    mid_spread(d, hb ? &bb : NULL, ha ? &ba : NULL);
     qw__dbuf_printf(d, ",\"last_t_ns\":%lld,\"valid\":%s,\"needs_resync\":%s}",
                     (long long)c->last_t_ns, c->has_snapshot && !c->needs_resync ? "true" : "false",
                     c->needs_resync ? "true" : "false");
@@ -198,17 +204,7 @@ static void product_json(qw_dash *dh, qw_dbuf *d, const qw_chain *c, dash_ix_pro
         dec(d, ba.px);
     else
         qw__dbuf_put(d, "null", 4);
-    double bid = hb ? (double)bb.px / 1e8 : NAN, ask = ha ? (double)ba.px / 1e8 : NAN;
-    double mid = (bid + ask) / 2;
-    qw__dbuf_put(d, ",\"mid\":", 7);
-    qw__dbuf_num(d, mid);
-    qw__dbuf_put(d, ",\"spread\":", 10);
-    if (hb && ha)
-        dec(d, ba.px - bb.px);
-    else
-        qw__dbuf_put(d, "null", 4);
-    qw__dbuf_put(d, ",\"spread_bps\":", 14);
-    qw__dbuf_num(d, (ask - bid) / mid * 1e4);
+    mid_spread(d, hb ? &bb : NULL, ha ? &ba : NULL);
     qw__dbuf_printf(d, ",\"bid_levels\":%zu,\"ask_levels\":%zu,\"last_t_ns\":%lld,\"bids\":",
                     qw_book_depth(c->book, QW_BID), qw_book_depth(c->book, QW_ASK),
                     (long long)c->last_t_ns);

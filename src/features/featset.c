@@ -96,6 +96,11 @@ size_t qw_featset_gather(const qw_featset *s, const double *x, double *out)
     return e->n;
 }
 
+const char *qw_featset_name(const qw_featset *s, size_t i)
+{
+    return qw_feature_names[eff(s)->idx[i]];
+}
+
 int qw_featset_extended(const qw_featset *s)
 {
     const qw_featset *e = eff(s);

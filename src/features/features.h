@@ -67,6 +67,8 @@ size_t qw_featset_size(const qw_featset *s); /* n, or 4 for the zero set */
 qw_featset qw_featset_of(const char *spec);
 /* out[i] = x[idx[i]] for the set's features; returns their count. */
 size_t qw_featset_gather(const qw_featset *s, const double *x, double *out);
+/* The name of the set's i-th feature (i < qw_featset_size). */
+const char *qw_featset_name(const qw_featset *s, size_t i);
 /* 1 when the set needs the extended extractor (any index >= 4). */
 int qw_featset_extended(const qw_featset *s);
 

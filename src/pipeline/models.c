@@ -51,13 +51,10 @@ void qw_pipeline_modelcfg(const qw_pipeline *p, qw_modelcfg *out)
 {
     const qw_pipeline_opts *o = qw_pipeline_get_opts(p);
     /* the feature set's names, in the order the model sees them */
-    double k[QW_NFEATURES_ALL], idx[QW_NFEATURES_ALL];
-    for (size_t i = 0; i < QW_NFEATURES_ALL; i++)
-        k[i] = (double)i;
-    size_t nf = qw_featset_gather(&o->features, k, idx);
+    size_t nf = qw_featset_size(&o->features);
     const char *names[QW_NFEATURES_ALL];
     for (size_t i = 0; i < nf; i++)
-        names[i] = qw_feature_names[(size_t)idx[i]];
+        names[i] = qw_featset_name(&o->features, i);
     qw_modelcfg_make(out, names, nf, o->labeler.horizon_ns ? o->labeler.horizon_ns : 500000000LL,
                      o->labeler.tau != 0 ? o->labeler.tau : 1e-4,
                      o->model.alpha != 0 ? o->model.alpha : QW_SGD_DEFAULT_ALPHA,

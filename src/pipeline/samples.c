@@ -23,13 +23,9 @@ qw_err qw_samples_open(qw_samples **out, const char *path, const char *features)
         return QW_IO;
     }
     s->fs = qw_featset_of(features);
-    double idx[QW_NFEATURES_ALL], k[QW_NFEATURES_ALL];
-    for (size_t i = 0; i < QW_NFEATURES_ALL; i++)
-        k[i] = (double)i;
-    size_t n = qw_featset_gather(&s->fs, k, idx);
     fputs("product,t_ns", s->f);
-    for (size_t i = 0; i < n; i++)
-        fprintf(s->f, ",%s", qw_feature_names[(size_t)idx[i]]);
+    for (size_t i = 0; i < qw_featset_size(&s->fs); i++)
+        fprintf(s->f, ",%s", qw_featset_name(&s->fs, i));
     fputs(",mid,mid_future,label,n_learned,p\n", s->f);
     *out = s;
     return QW_OK;

@@ -58,7 +58,7 @@ static json_t *model_json(const qw_chain *c, const qw_featset *fs)
                         json_pack("[II]", (json_int_t)cs.n_class[0], (json_int_t)cs.n_class[1]));
     json_t *names = json_array();
     for (size_t i = 0; i < qw_featset_size(fs); i++)
-        json_array_append_new(names, json_string(qw_feature_names[fs->n ? fs->idx[i] : i]));
+        json_array_append_new(names, json_string(qw_featset_name(fs, i)));
     json_object_set_new(o, "features", names);
     json_object_set_new(o, "coef", darray(qw_sgd_coef(sg), nf));
     json_object_set_new(o, "intercept", num_or_null(qw_sgd_intercept(sg)));

@@ -65,12 +65,8 @@ static json_t *result_json(const qw_bt_result *r, size_t i)
     json_object_set_new(o, "alpha", json_real(r->cfg.alpha));
     json_object_set_new(o, "features", json_string(fs));
     json_t *names = json_array();
-    double zero[QW_NFEATURES_ALL] = {0}, idx[QW_NFEATURES_ALL];
-    for (size_t k = 0; k < QW_NFEATURES_ALL; k++)
-        zero[k] = (double)k;
-    size_t nf = qw_featset_gather(&r->cfg.features, zero, idx);
-    for (size_t k = 0; k < nf; k++)
-        json_array_append_new(names, json_string(qw_feature_names[(size_t)idx[k]]));
+    for (size_t k = 0; k < qw_featset_size(&r->cfg.features); k++)
+        json_array_append_new(names, json_string(qw_featset_name(&r->cfg.features, k)));
     json_object_set_new(o, "feature_names", names);
     json_object_set_new(o, "seed",
                         json_boolean(r->cfg.horizon_ns == 500 * QW_NS_PER_MS &&
