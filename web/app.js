@@ -360,12 +360,20 @@ function calibText(pv, r) { // how often recent predictions in p's decile moved
   if (!c.n) return `(no recent prediction in ${(k / 10).toFixed(1)}–${((k + 1) / 10).toFixed(1)} yet)`;
   return `of ${c.n} recent predictions in ${(k / 10).toFixed(1)}–${((k + 1) / 10).toFixed(1)}, ${Math.round(c.moved / c.n * 100)} % moved`;
 }
+const html = (v) => String(v).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+// where the models came from: a file given to --load-model (hot-reloaded) or this run alone
+function originHtml() {
+  const o = state.model_origin;
+  if (!o) return '<dt>model</dt><dd id="model-origin">learned in this run (no --load-model)</dd>';
+  return `<dt>model</dt><dd id="model-origin" title="${html(o.config)}">${html(o.path)} · crc ${html(o.checksum)} · v${o.version}
+    · loaded ${html(o.loaded_at)} · ${o.learned_since_load} learned since · reloads ${o.reloads_ok} ok / ${o.reloads_error} failed</dd>`;
+}
 function renderQuality(r) {
   const q = $('quality'), svg = $('calib');
-  if (!r || !r.n) { q.innerHTML = '<dt>labeled predictions</dt><dd>none yet</dd>'; svg.innerHTML = ''; svg.dataset.points = '0'; return; }
+  if (!r || !r.n) { q.innerHTML = '<dt>labeled predictions</dt><dd>none yet</dd>' + originHtml(); svg.innerHTML = ''; svg.dataset.points = '0'; return; }
   const pct = (v) => (v == null ? '–' : `${(v * 100).toFixed(1)} %`);
   q.innerHTML = `<dt>accuracy (p ≥ 0.5)</dt><dd>${pct(r.accuracy)}</dd><dt>majority baseline</dt><dd>${pct(r.baseline)}</dd>
-    <dt>ROC AUC</dt><dd>${fmt(r.auc, 3)}</dd><dt>window</dt><dd>${r.n}/${r.window} labeled predictions</dd>`;
+    <dt>ROC AUC</dt><dd>${fmt(r.auc, 3)}</dd><dt>window</dt><dd>${r.n}/${r.window} labeled predictions</dd>` + originHtml();
   // calibration: mean predicted p per decile (x) vs realized rate (y), dot area ~ count; diagonal = perfect
   const L = 30, T = 8, W = 180, H = 140, X = (v) => L + v * W, Y = (v) => T + (1 - v) * H;
   const max = Math.max(1, ...r.calibration.map((c) => c.n));
@@ -456,7 +464,8 @@ function renderStatus(p) {
   $('feed').innerHTML = `<dt>state</dt><dd>${f.state}</dd><dt>messages</dt><dd>${f.messages}</dd><dt>msg/s</dt><dd>${fmt(f.messages_per_s, 0)}</dd>
     <dt>reconnects</dt><dd>${f.reconnects ?? '–'}</dd><dt>rejected</dt><dd>${f.rejected}</dd><dt>gaps</dt><dd>${f.gaps}</dd><dt>resyncs</dt><dd>${f.resyncs}</dd>
     <dt>last message</dt><dd>${age != null ? fmt(age, 1) + ' s ago' : '–'}</dd>
-    <dt>latency p50/p99/p99.9</dt><dd>${state.latency_us ? `${fmt(state.latency_us.p50, 1)} / ${fmt(state.latency_us.p99, 1)} / ${fmt(state.latency_us.p999, 1)} µs` : '–'}</dd>`;
+    <dt>latency p50/p99/p99.9</dt><dd>${state.latency_us ? `${fmt(state.latency_us.p50, 1)} / ${fmt(state.latency_us.p99, 1)} / ${fmt(state.latency_us.p999, 1)} µs` : '–'}</dd>`
+    + (state.shard ? `<dt>shard</dt><dd id="shard">${state.shard.index}/${state.shard.count}: ${state.shard.products.map(html).join(', ')}</dd>` : '');
   const ps = state.persistence;
   $('persist').innerHTML = ps.enabled ? `<dt>queued</dt><dd>${ps.queued}</dd><dt>dropped</dt><dd>${ps.dropped}</dd><dt>commits</dt><dd>${ps.commits}</dd>
     <dt>errors</dt><dd>${ps.errors}</dd><dt>rows (book)</dt><dd>${ps.rows_written.raw_orderbook}</dd>

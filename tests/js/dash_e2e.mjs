@@ -162,6 +162,7 @@ async function replayPhase() {
   check(/accuracy \(p ≥ 0\.5\) \d+\.\d %/.test(mq.q) && /majority baseline \d+\.\d %/.test(mq.q) && /ROC AUC 0\.\d{3}|ROC AUC 1\.000/.test(mq.q),
     `model quality panel: ${mq.q}`);
   check(mq.pts >= 1, `calibration view has ${mq.pts} decile points (n ${mq.n})`);
+  check(/model learned in this run \(no --load-model\)/.test(mq.q), `model origin shown: ${mq.q}`);
   check(mq.cal === '' || /of \d+ recent predictions in \d\.\d–\d\.\d, \d+ % moved|no recent prediction/.test(mq.cal), `headline p(move) with its calibration: "${mq.cal}"`);
   // exports of the visible window: CSV (header + rows), PNG, lake query
   const dlText = async (sel) => { const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 10000 }), page.click(sel)]);
@@ -209,7 +210,8 @@ async function soakPhase() {
   const sp = await freePort(), dp = await freePort();
   run(['sim', '--synthetic', '--feed', 'exchange', '--products', 'BTC-USD,ETH-USD', '--levels', '300', '--speed', '10x', '--port', String(sp), '--log-level', 'warn']);
   await waitPort(sp);
-  run(['live', '--feed', 'exchange', '--products', 'BTC-USD,ETH-USD', '--url', `ws://127.0.0.1:${sp}`, '--port', String(dp), '--log-level', 'warn']);
+  // shard 1 of 2 (both products hash to it): the Feed card shows the shard
+  run(['live', '--feed', 'exchange', '--products', 'BTC-USD,ETH-USD', '--shard', '1/2', '--url', `ws://127.0.0.1:${sp}`, '--port', String(dp), '--log-level', 'warn']);
   await waitPort(dp);
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   const errors = [];
@@ -230,6 +232,8 @@ async function soakPhase() {
   check(t1 - t0 >= 400, `soak: feed time advanced ${(t1 - t0).toFixed(0)} s (>= 400 of the nominal 600)`);
   check(!heap0 || heap1 < heap0 * 3 + 20e6, `soak: JS heap bounded (${(heap0 / 1e6).toFixed(1)} -> ${(heap1 / 1e6).toFixed(1)} MB)`);
   check(errors.length === 0, `soak: no console errors over 60 s at 10x (${errors.join(' | ')})`);
+  const shard = await page.evaluate(() => { const e = document.getElementById('shard'); return e ? e.textContent : null; });
+  check(shard === '1/2: BTC-USD, ETH-USD', `soak: the shard is shown (${shard})`);
   await page.close();
 }
 
