@@ -110,6 +110,7 @@ struct qw_store {
     _Atomic int64_t writing_ms[QW_TBL_COUNT]; /* writer: a flush's files are being written since
                                                  (wall ms; 0: none); read by the committer */
     int64_t lease_since[QW_TBL_COUNT];        /* committer: since_ms last written */
+    int64_t last_trim_ns;                     /* committer: the last malloc_trim (store_commit.c) */
     int lease_pinned[QW_TBL_COUNT]; /* committer: a given-up commit of unknown outcome: the lease
                                        never advances (its files may be referenced) */
     int64_t lease_renew_ns;         /* committer: last renewal (monotonic) */
