@@ -12,7 +12,7 @@ source "$(dirname "$0")/lib.sh"
 "$PY" "$QW_ROOT/tests/ref/features_ref.py" "$REAL" "$T/real.csv" || die "features differ from the reference (real capture)"
 "$PY" "$QW_ROOT/tests/ref/check_samples.py" "$T/real.csv" --summary "$T/real.json" \
   || die "the rich-feature model is not scikit-learn's"
-"$QW_ROOT/build/gen_feed" --feed exchange --products BTC-USD,ETH-USD --levels 300 --messages 20000 --seed 11 \
+"$QW_ROOT/build/gen_feed" --feed exchange --products BTC-USD,ETH-USD --levels 100 --messages 10000 --seed 11 \
   --out "$T/gen.ndjson" >/dev/null
 "$QW_ASAN_BIN" replay --features rich --samples "$T/gen.csv" "$T/gen.ndjson" 2>/dev/null \
   || die "replay --features rich (ASan) on a generated feed"
