@@ -40,6 +40,7 @@ real=../shared/data/real/coinbase_exchange_ws_2021-04-17.ndjson
   echo '```'
   bench/lake.sh "${BENCH_LAKE_MESSAGES:-400000}"
   bench/commit_latency.sh
+  bench/backtest.sh "${BENCH_BACKTEST_MESSAGES:-1000000}"
   if [ "${S3:-1}" != 0 ]; then  # S3=0 skips the object-store run
     bench/lake_s3.sh "${BENCH_LAKE_S3_MESSAGES:-400000}"
   fi
