@@ -57,6 +57,8 @@ typedef struct qw_s3_opts {
     int gcs_oauth;             /* gs:// without HMAC keys: "Authorization: Bearer" with a token
                                   from the metadata server instead of SigV4 (keys unused) */
     const char *metadata_host; /* gcs_oauth: HOST[:PORT]; NULL = metadata.google.internal */
+    const char *sa_key_file;   /* gcs_oauth: a service-account key (JSON): tokens by a signed
+                                  JWT from its token_uri instead of the metadata server */
     long connect_timeout_ms;   /* 0 = 5000 */
     long timeout_ms;           /* whole request; 0 = 120000 */
     int max_retries;           /* 0 = 6; -1 = none */

@@ -150,7 +150,8 @@ qw_err qw_s3_create(qw_s3 **out, const qw_s3_opts *o, char *errbuf, size_t errle
         return QW_INVAL;
     }
     if (o->gcs_oauth) {
-        qw_err te = qw_gcs_token_create(&s->oauth, o->metadata_host, errbuf, errlen);
+        qw_err te =
+            qw_gcs_token_create(&s->oauth, o->metadata_host, o->sa_key_file, errbuf, errlen);
         if (te != QW_OK) {
             qw_free(s);
             return te;

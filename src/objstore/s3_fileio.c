@@ -322,6 +322,7 @@ qw_err qw_objstore_fileio_open(qw_fileio **out, const char *warehouse, const qw_
     /* gs:// without HMAC keys: OAuth token from the metadata server (GKE/GCE) */
     o.gcs_oauth = gcs && !o.access_key && !o.secret_key;
     o.metadata_host = env("GCE_METADATA_HOST");
+    o.sa_key_file = env("GOOGLE_APPLICATION_CREDENTIALS");
     if (o.endpoint && !plain_http_ok(o.endpoint)) {
         QW_SETERR(errbuf, errlen,
                   "object store endpoint %s: plain http:// is allowed for loopback test servers "

@@ -42,12 +42,15 @@ size_t qw__s3_part_size(const qw_s3 *s);
 int qw__s3_list_max_keys(const qw_s3 *s);
 void qw__s3_count_abort(qw_s3 *s);
 
-/* gcs_token.c: OAuth access tokens from the metadata server (host NULL:
+/* gcs_token.c: OAuth access tokens, from a service-account key file when
+ * keyfile is set (a JWT signed with its private key, exchanged at its
+ * token_uri), else from the metadata server (host NULL:
  * metadata.google.internal). create fetches the first one (a clear error in
  * errbuf when it cannot); header writes "Authorization: Bearer TOKEN",
  * refreshed before expiry, thread-safe; the caller wipes hdr after use. */
 typedef struct qw_gcs_token qw_gcs_token;
-qw_err qw_gcs_token_create(qw_gcs_token **out, const char *host, char *errbuf, size_t errlen);
+qw_err qw_gcs_token_create(qw_gcs_token **out, const char *host, const char *keyfile, char *errbuf,
+                           size_t errlen);
 void qw_gcs_token_destroy(qw_gcs_token *t); /* NULL ok */
 qw_err qw_gcs_token_header(qw_gcs_token *t, char *hdr, size_t cap);
 uint64_t qw_gcs_token_fetches(const qw_gcs_token *t);

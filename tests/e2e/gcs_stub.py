@@ -11,6 +11,13 @@ tests/e2e/test_lake_gcs_token.sh.
   then forwarded without the header to UPSTREAM (an S3 server on loopback
   that takes anonymous requests) and its answer relayed.
 
+* a service-account token endpoint on the metadata port: POST /token with
+  grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer and an RS256 JWT
+  assertion, verified with the public key in $STUB_SA_PUBKEY (iss
+  $STUB_SA_EMAIL, aud this endpoint's URL, a devstorage scope, exp - iat <=
+  3600, iat within 60 s of now) by python3-cryptography; then a token as
+  above (counted as jwt_fetches), else 400 invalid_grant.
+
 Prints "ready METADATA_PORT GCS_PORT"; counters (fetches, requests, rejected,
 tokens used) are rewritten to STATE_FILE as JSON after each request."""
 import http.client, json, secrets, sys, threading, time
@@ -22,7 +29,8 @@ LIFE = float(sys.argv[2])
 STATE = sys.argv[3]
 lock = threading.Lock()
 tokens = {}  # token -> expiry (time.time())
-st = {"fetches": 0, "requests": 0, "rejected": 0, "reject_reasons": [], "tokens_used": []}
+st = {"fetches": 0, "jwt_fetches": 0, "jwt_rejected": [], "requests": 0, "rejected": 0,
+      "reject_reasons": [], "tokens_used": []}
 
 
 def save():
@@ -32,9 +40,62 @@ def save():
     os.replace(STATE + ".tmp", STATE)
 
 
+def b64d(s):
+    import base64
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def jwt_ok(assertion, aud):
+    """None if the assertion is a valid grant for aud, else why not."""
+    import os
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+    try:
+        h, c, s = assertion.split(".")
+        if json.loads(b64d(h)) != {"alg": "RS256", "typ": "JWT"}:
+            return "header"
+        pub = serialization.load_pem_public_key(open(os.environ["STUB_SA_PUBKEY"], "rb").read())
+        pub.verify(b64d(s), (h + "." + c).encode(), padding.PKCS1v15(), hashes.SHA256())
+        cl = json.loads(b64d(c))
+    except Exception as e:  # noqa: BLE001 -- any malformation is a rejection
+        return "malformed or bad signature: %s" % type(e).__name__
+    if cl.get("iss") != os.environ.get("STUB_SA_EMAIL") or cl.get("aud") != aud:
+        return "iss/aud"
+    if "devstorage" not in cl.get("scope", ""):
+        return "scope"
+    if not (0 < cl["exp"] - cl["iat"] <= 3600 and abs(cl["iat"] - time.time()) < 60):
+        return "iat/exp"
+    return None
+
+
 class Meta(BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
+
+    def do_POST(self):
+        from urllib.parse import parse_qs
+        n = int(self.headers.get("Content-Length") or 0)
+        form = parse_qs(self.rfile.read(n).decode())
+        aud = "http://127.0.0.1:%d/token" % self.server.server_address[1]
+        why = "path" if self.path != "/token" else None
+        if not why and form.get("grant_type") != ["urn:ietf:params:oauth:grant-type:jwt-bearer"]:
+            why = "grant_type"
+        why = why or jwt_ok(form.get("assertion", [""])[0], aud)
+        with lock:
+            if why:
+                st["jwt_rejected"].append(why)
+            else:
+                st["jwt_fetches"] += 1
+                tok = "ya29.stub-j%d-%s" % (st["jwt_fetches"], secrets.token_hex(16))
+                tokens[tok] = time.time() + LIFE
+            save()
+        body = json.dumps({"error": "invalid_grant", "error_description": why} if why else
+                          {"access_token": tok, "expires_in": int(LIFE), "token_type": "Bearer"}).encode()
+        self.send_response(400 if why else 200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def do_GET(self):
         if self.path != "/computeMetadata/v1/instance/service-accounts/default/token":

@@ -8,7 +8,10 @@
 # before expiry during a longer run (never sent expired), the lake round
 # trip over it (replay --lake books = the feed's), HMAC keys still go
 # through SigV4 without a token, metadata server down -> one clear error at
-# start, and the token never reaches a log or a summary.
+# start, a service-account key (GOOGLE_APPLICATION_CREDENTIALS) gets its
+# token by a signed JWT grant (signature and claims checked by the stub; a
+# foreign key, a non-service-account file and a remote http token_uri are
+# refused at start), and no token or key reaches a log or a summary.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/s3lib.sh"
 source "$(dirname "$0")/pglib.sh"
@@ -17,6 +20,10 @@ s3_start b
 pg_start
 STUB_PID=
 trap '[ -n "$STUB_PID" ] && kill "$STUB_PID" 2>/dev/null; s3_stop; pg_stop; rm -rf "$T"' EXIT
+# a service-account key made here (RSA 2048); the stub verifies JWTs with its public half
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/sa.pem" 2>/dev/null || die "openssl genpkey"
+openssl pkey -in "$T/sa.pem" -pubout -out "$T/sa.pub" 2>/dev/null
+export STUB_SA_PUBKEY="$T/sa.pub" STUB_SA_EMAIL=qw-test@example.iam.gserviceaccount.com
 "$PY" "$QW_ROOT/tests/e2e/gcs_stub.py" "$S3_ENDPOINT" 4 "$T/stub.json" >"$T/stub.out" 2>"$T/stub.log" &
 STUB_PID=$!
 for i in $(seq 50); do grep -q '^ready ' "$T/stub.out" 2>/dev/null && break; sleep 0.1; done
@@ -81,6 +88,46 @@ grep -q "access token from the metadata server: metadata server 127.0.0.1:$dead 
 if GCE_METADATA_HOST="127.0.0.1:$dead" "$QW_BIN" replay --persist --warehouse "$WH" --s3-endpoint "$EP" \
   "$T/feed.ndjson" >/dev/null 2>"$T/down2.err"; then die "replay --persist: metadata server down: expected failure"; fi
 grep -q "metadata server" "$T/down2.err" || { cat "$T/down2.err"; die "replay --persist: unclear error"; }
+
+# a service-account key (GOOGLE_APPLICATION_CREDENTIALS): a JWT signed with its
+# private key is exchanged at its token_uri (the stub checks the signature and
+# claims); the metadata server is not asked (pointed at a dead port)
+"$PY" - "$T/sa.pem" "$STUB_SA_EMAIL" "http://127.0.0.1:$MPORT/token" "$T/sa.json" <<'PY'
+import json, sys
+json.dump({"type": "service_account", "project_id": "p", "private_key_id": "k1",
+           "private_key": open(sys.argv[1]).read(), "client_email": sys.argv[2],
+           "token_uri": sys.argv[3]}, open(sys.argv[4], "w"))
+PY
+GOOGLE_APPLICATION_CREDENTIALS="$T/sa.json" GCE_METADATA_HOST="127.0.0.1:$dead" \
+  "$QW_ASAN_BIN" lake tables --warehouse "$WH" --s3-endpoint "$EP" >"$T/tsa.txt" 2>"$T/sa.log" \
+  || { cat "$T/sa.log" "$T/stub.json"; die "gs:// with a service-account key"; }
+grep -q '^raw_orderbook ' "$T/tsa.txt" || { cat "$T/tsa.txt"; die "service-account key: no tables"; }
+[ "$(stub 'd["jwt_fetches"]')" = 1 ] && [ "$(stub 'len(d["jwt_rejected"])')" = 0 ] \
+  || { cat "$T/stub.json"; die "expected one accepted JWT grant"; }
+grep -q "GCS access token from the token endpoint http://127.0.0.1:$MPORT/token" "$T/sa.log" \
+  || die "the JWT token fetch is not logged"
+# a different key than the one the endpoint knows: refused, one clear line, non-zero exit
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/other.pem" 2>/dev/null
+"$PY" - "$T/other.pem" "$T/sa.json" "$T/sa2.json" <<'PY'
+import json, sys
+k = json.load(open(sys.argv[2])); k["private_key"] = open(sys.argv[1]).read(); json.dump(k, open(sys.argv[3], "w"))
+PY
+if GOOGLE_APPLICATION_CREDENTIALS="$T/sa2.json" "$QW_BIN" lake tables --warehouse "$WH" --s3-endpoint "$EP" \
+  >/dev/null 2>"$T/sa2.err"; then die "a key the endpoint does not know was accepted"; fi
+grep -q "token endpoint http://127.0.0.1:$MPORT/token answered HTTP 400" "$T/sa2.err" \
+  || { cat "$T/sa2.err"; die "wrong key: unclear error"; }
+# not a service-account key / plain http to a remote host: refused at start
+echo '{"type":"authorized_user"}' >"$T/bad.json"
+if GOOGLE_APPLICATION_CREDENTIALS="$T/bad.json" "$QW_BIN" lake tables --warehouse "$WH" --s3-endpoint "$EP" \
+  >/dev/null 2>"$T/bad.err"; then die "a non-service-account key was accepted"; fi
+grep -q "expected a service-account key" "$T/bad.err" || { cat "$T/bad.err"; die "bad key file: unclear error"; }
+sed "s#http://127.0.0.1:$MPORT/token#http://192.0.2.1/token#" "$T/sa.json" >"$T/sa3.json"
+if GOOGLE_APPLICATION_CREDENTIALS="$T/sa3.json" "$QW_BIN" lake tables --warehouse "$WH" --s3-endpoint "$EP" \
+  >/dev/null 2>"$T/sa3.err"; then die "plain http to a remote token_uri was accepted"; fi
+grep -q "loopback host" "$T/sa3.err" || { cat "$T/sa3.err"; die "remote http token_uri: unclear error"; }
+# no part of the private key reaches a log or an error
+! grep -rq "PRIVATE KEY\|$(sed -n 2p "$T/sa.pem" | cut -c1-40)" "$T"/*.log "$T"/*.err 2>/dev/null \
+  || die "the private key reached a log"
 
 # the tokens never reach a log, an error or a summary
 ! grep -rq "ya29\.stub" "$T"/*.log "$T"/*.err "$T"/*.json "$T"/*.txt 2>/dev/null \
