@@ -7,7 +7,14 @@
  * one: their live entries as EXISTING with their snapshot ids and sequence
  * numbers kept (DELETED entries, which only mattered to the snapshot that
  * wrote them, are dropped). The manifest list of a table written every few
- * seconds so stays short, and so does scan planning. */
+ * seconds so stays short, and so does scan planning.
+ *
+ * Memory bound: entries are read whole (a qw_ice_data_file is ~13 KB in
+ * memory), so one merge takes at most MERGE_MAX_ENTRIES entries (~27 MB),
+ * oldest manifests first, and a manifest holding half that or more is left
+ * as it is. Without the bound every merge re-read the previous merged
+ * manifest: a 64-product live run peaked at 184, 345, then 508 MiB, one
+ * step every ~100 commits (docs/PERFORMANCE.md, "Memory"). */
 #include <stdio.h>
 #include <string.h>
 
@@ -16,10 +23,35 @@
 
 #define DEFAULT_MIN_COUNT 100
 #define DEFAULT_TARGET (8ll << 20)
+#define MERGE_MAX_ENTRIES 2048
+
+static int64_t entries(const qw_ice_manifest_file *mf)
+{
+    return (int64_t)mf->added_files + mf->existing_files + mf->deleted_files;
+}
 
 static int mergeable(const qw_ice_meta *p, const qw_ice_manifest_file *mf, int64_t target)
 {
-    return mf->content == 0 && mf->spec_id == p->spec.spec_id && mf->length < target;
+    return mf->content == 0 && mf->spec_id == p->spec.spec_id && mf->length < target &&
+           entries(mf) < MERGE_MAX_ENTRIES / 2;
+}
+
+/* Which manifests this merge takes: mergeable ones, oldest first (the list
+ * is newest first), while their entries fit MERGE_MAX_ENTRIES. */
+static size_t choose(const qw_ice_meta *p, const qw_ice_manifest_file *mfs, size_t nmf,
+                     int64_t target, unsigned char *take)
+{
+    size_t cand = 0;
+    int64_t sum = 0;
+    memset(take, 0, nmf);
+    for (size_t i = nmf; i-- > 0;) {
+        if (!mergeable(p, &mfs[i], target) || sum + entries(&mfs[i]) > MERGE_MAX_ENTRIES)
+            continue;
+        take[i] = 1;
+        sum += entries(&mfs[i]);
+        cand++;
+    }
+    return cand;
 }
 
 qw_err qw__ice_merge_manifests(qw_fileio *io, const qw_ice_meta *p, int64_t snap_id, int64_t seq,
@@ -34,16 +66,18 @@ qw_err qw__ice_merge_manifests(qw_fileio *io, const qw_ice_meta *p, int64_t snap
     if (!qw__ice_prop_bool(root, "commit.manifest-merge.enabled", 1) ||
         (int64_t)*nmf + 1 <= (min_count > 1 ? min_count : 1))
         return QW_OK;
-    size_t cand = 0;
-    for (size_t k = 0; k < *nmf; k++)
-        cand += mergeable(p, &mfs[k], target);
-    if (cand < 2)
+    unsigned char *take = qw_malloc(*nmf);
+    if (!take)
+        return QW_NOMEM;
+    if (choose(p, mfs, *nmf, target, take) < 2) {
+        qw_free(take);
         return QW_OK;
+    }
     qw_ice_data_file *all = NULL;
     size_t n = 0, cap = 0;
     qw_err e = QW_OK;
     for (size_t k = 0; k < *nmf && e == QW_OK; k++) {
-        if (!mergeable(p, &mfs[k], target))
+        if (!take[k])
             continue;
         uint8_t *buf;
         size_t len, ndf;
@@ -83,6 +117,7 @@ qw_err qw__ice_merge_manifests(qw_fileio *io, const qw_ice_meta *p, int64_t snap
     qw_free(bytes);
     if (e != QW_OK) {
         qw_free(all);
+        qw_free(take);
         return e;
     }
     qw_ice_manifest_file m;
@@ -101,8 +136,9 @@ qw_err qw__ice_merge_manifests(qw_fileio *io, const qw_ice_meta *p, int64_t snap
     qw_free(all);
     size_t w = 0; /* in place: the merged manifest, then the others in order */
     for (size_t k = 0; k < *nmf; k++)
-        if (!mergeable(p, &mfs[k], target))
+        if (!take[k])
             mfs[w++] = mfs[k];
+    qw_free(take);
     memmove(mfs + 1, mfs, w * sizeof *mfs); /* room: at least two were merged */
     mfs[0] = m;
     size_t out = w + 1;

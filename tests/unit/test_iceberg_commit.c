@@ -1061,6 +1061,55 @@ TEST(ice_manifest_merge_keeps_the_list_short)
     }
 }
 
+/* The memory bound of a merge: at most 2048 entries read per merge (a data
+ * file entry is ~13 KB in memory), a manifest of 1024 entries or more is never
+ * re-read, and still every file is listed once. Appends of 400 files each. */
+TEST(ice_manifest_merge_bounded_per_merge)
+{
+    env e;
+    env_init(&e);
+    qw_ice_schema s;
+    qw_ice_spec sp;
+    schema(&s, &sp);
+    qw_ice_kv props[] = {{"commit.manifest.min-count-to-merge", "3"}};
+    char location[128], loc[QW_ICE_LOC_MAX];
+    snprintf(location, sizeof location, "file://%s/quotewatch/labels", e.dir);
+    ASSERT_OK(qw_ice_create_table(&e.ops, e.io, "quotewatch", "labels", location, &s, &sp, props, 1,
+                                  loc, sizeof loc));
+    enum { PER = 400, ROUNDS = 9 };
+    qw_ice_data_file *f = qw_calloc(PER, sizeof *f);
+    ASSERT_TRUE(f != NULL);
+    int merges = 0;
+    for (int k = 0; k < ROUNDS; k++) {
+        for (int i = 0; i < PER; i++) {
+            char name[24];
+            snprintf(name, sizeof name, "m%d", k * PER + i);
+            one_file(&f[i], name, 18734, 1);
+        }
+        qw_ice_commit_result r;
+        ASSERT_OK(qw_ice_append(&e.ops, e.io, "quotewatch", "labels", f, PER, NULL, &r));
+        merges += r.manifests_merged;
+        qw_ice_scan sc;
+        size_t nm = n_manifests(&e, "labels", &sc);
+        /* merged manifests of 1024 entries or more stay as they are (an unbounded
+         * merge would fold everything into one: at most 2 manifests) */
+        static const size_t want[ROUNDS] = {1, 2, 3, 2, 3, 3, 3, 4, 4};
+        ASSERT_EQ(nm, want[k]);
+        ASSERT_EQ(sc.nfiles, (size_t)(k + 1) * PER);
+        static unsigned char seen[ROUNDS * PER];
+        memset(seen, 0, sizeof seen);
+        for (size_t i = 0; i < sc.nfiles; i++) {
+            int id = atoi(sc.files[i].path + strlen("data/m"));
+            ASSERT_TRUE(id >= 0 && id < ROUNDS * PER && !seen[id]);
+            seen[id] = 1;
+        }
+        qw_ice_scan_free(&sc);
+    }
+    ASSERT_TRUE(merges >= 2);
+    qw_free(f);
+    env_fini(&e);
+}
+
 TEST(ice_replace_swaps_files_keeps_appends_and_gives_up_when_stale)
 {
     env e;
