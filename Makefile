@@ -28,6 +28,8 @@ ATEST_OBJ := $(TEST_SRC:%.c=build/asan/%.o)
 BIN      := build/quotewatch
 ABIN     := build/asan/quotewatch
 ARGS     ?=
+# parallel compile jobs for the builds `make run/test/bench` start
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: web all deps run test test-only unit asan bench fuzz format format-check \
         compile_commands clean lint
@@ -52,17 +54,17 @@ deps:
 	@scripts/install-npm.sh tests/js web
 
 run: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	$(BIN) $(ARGS)
 
 test: deps
-	@$(MAKE) --no-print-directory test-only
+	@$(MAKE) --no-print-directory -j$(JOBS) test-only
 
 test-only: all build/asan/test_unit $(ABIN) fuzz-bins
 	@tests/run.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@bench/run.sh
 
 Q ?= @

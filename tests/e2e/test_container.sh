@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# qw-test: serial (timing budgets or a CPU-heavy browser/container: runs alone)
 # The repository's own Dockerfile, built and run offline with podman:
 #  - the base image comes from the Debian mirror (scripts/container-base.sh,
 #    cached per machine under QW_CACHE); the build reaches Debian's and npm's

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# qw-test: serial (timing budgets or a CPU-heavy browser/container: runs alone)
 # The dashboard in a real browser: Debian chromium driven by npm
 # playwright-core (tests/js/dash_e2e.mjs), first against `quotewatch live`
 # connected to the simulator (saves build/dashboard.png), then against

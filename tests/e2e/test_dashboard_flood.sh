@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# qw-test: serial (timing budgets or a CPU-heavy browser/container: runs alone)
 # A dashboard flood must not delay or stall ingest: live against the
 # simulator (paced, one dropped connection mid-stream) while a hostile
 # client mix (tests/ref/dash_flood.py: thousands of connections from

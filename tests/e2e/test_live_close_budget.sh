@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# qw-test: serial (timing budgets or a CPU-heavy browser/container: runs alone)
 # SIGTERM with persistence: the final flush and commit end within
 # --close-timeout (counted from the signal), and one log line says how many
 # rows were committed and how many given up.
