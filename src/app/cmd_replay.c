@@ -1,8 +1,7 @@
-/* cmd_replay.c: `quotewatch replay FILE...` — recorded raw messages through the
- * same pipeline as live, as fast as possible or paced by feed time. Wiring only:
- * files go through ingest/replay.c, a lake through storage/lake_read, --samples
- * through pipeline/samples.c. Exit 0 when every input was read to its end
- * (whatever it held), 1 when one could not be opened or read, 2 for usage errors. */
+/* cmd_replay.c: `quotewatch replay FILE...` — recorded messages through live's pipeline,
+ * fast or paced by feed time. Wiring only: files via ingest/replay.c, a lake via
+ * storage/lake_read, --samples via pipeline/samples.c. Exit 0 when every input was read
+ * to its end (whatever it held), 1 when one could not be opened or read, 2 usage errors. */
 #define QW_MODULE "replay"
 #include <math.h>
 #include <signal.h>
@@ -108,6 +107,7 @@ static int run_start(run *r, const qw_config *cfg)
         r->pace.idle = dash_idle;
     }
     qw_pipeline_opts po = {.auto_add = 1, .features = qw_featset_of(cfg->bt_features[0])};
+    po.only = cfg->products, po.nonly = cfg->products_set ? cfg->nproducts : 0; /* filter */
     if (r->samples || r->store || r->dash)
         po.on_labeled = on_labeled, po.on_labeled_ctx = r;
     if (r->store)

@@ -45,6 +45,15 @@ const char *qw_resync_reason_name(qw_resync_reason r)
     return (unsigned)r < QW__RESYNC_COUNT ? resync_names[r] : "unknown";
 }
 
+/* Whether auto_add may create a chain for this product (opts.only). */
+static int wanted(const qw_pipeline *p, const char *product, size_t len)
+{
+    for (size_t i = 0; i < p->opts.nonly; i++)
+        if (strlen(p->opts.only[i]) == len && memcmp(p->opts.only[i], product, len) == 0)
+            return 1;
+    return p->opts.nonly == 0;
+}
+
 qw_err qw_pipeline_create(qw_pipeline **out, const qw_pipeline_opts *opts)
 {
     qw_pipeline *p = qw_calloc(1, sizeof *p);
@@ -111,7 +120,7 @@ qw_err qw_pipeline_product(qw_pipeline *p, const char *product, size_t len, size
             return QW_OK;
         }
     }
-    if (!p->opts.auto_add)
+    if (!p->opts.auto_add || !wanted(p, product, len))
         return QW_NOT_FOUND;
     if (p->nchains >= p->opts.max_products || !qw_feed_product_ok(product, len))
         return p->nchains >= p->opts.max_products ? QW_TOO_MANY_PRODUCTS : QW_BAD_PRODUCT;

@@ -79,6 +79,10 @@ typedef struct qw_pipeline_opts {
     size_t max_products; /* 0 = 4096 */
     size_t trades_ring;  /* recent trades kept per product; 0 = 1024 */
     int auto_add;        /* create chains for products seen on the wire (replay) */
+    /* With auto_add: when nonly > 0, only these products get chains; other
+     * products' messages count as unknown_product (replay --products). */
+    const char (*only)[32];
+    size_t nonly;
     qw_book_opts book;
     int books_only; /* skip features/model (benchmarks: parse + books) */
     /* Per-chain labeler and model options (backtest grids: Δ, τ, alpha).

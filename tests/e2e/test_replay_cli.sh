@@ -20,3 +20,17 @@ s=$(date +%s%N); "$QW_BIN" replay --speed 100x "$REAL" 2>/dev/null; e=$(date +%s
 # progress bar on demand goes to stderr and ends with a newline
 "$QW_BIN" replay --progress "$REAL" 2>"$T/p" >/dev/null
 grep -q "100%" "$T/p" || die "progress bar"
+# --products filters a capture: only those products get books and rows; the
+# other products' messages count as unknown_product, and the kept products'
+# books equal the unfiltered run's
+"$QW_BIN" replay --summary "$T/all.json" "$REAL" 2>/dev/null
+"$QW_BIN" replay --products BAND-GBP,SKL-GBP --summary "$T/some.json" "$REAL" 2>/dev/null
+"$PY" - "$T/all.json" "$T/some.json" <<'PYEOF' || die "--products filter"
+import json, sys
+a, s = (json.load(open(f)) for f in sys.argv[1:])
+assert sorted(s["products"]) == ["BAND-GBP", "SKL-GBP"], sorted(s["products"])
+assert s["messages"] == a["messages"] and s["rejected"] == a["rejected"]
+assert s["unknown_product"] > 0 and a["unknown_product"] == 0
+for p in s["products"]:
+    assert s["products"][p] == a["products"][p], p
+PYEOF
