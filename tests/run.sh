@@ -75,6 +75,8 @@ jobs_max=${QW_TEST_JOBS:-$(nproc 2>/dev/null || echo 1)}
 (( jobs_max < 1 )) && jobs_max=1
 (( jobs_max > 4 )) && jobs_max=4
 declare -A running=() started=()
+# interrupted: stop the pooled tests too (timeout passes the signal on)
+trap 'kill -TERM "${!running[@]}" 2>/dev/null; exit 130' INT TERM
 reap() { # wait for one running test and record it
   local pid rc=0
   wait -n -p pid "${!running[@]}" || rc=$?
