@@ -152,46 +152,6 @@ static const dash_prod *find_prod(const qw_dash *dh, const char *p)
     return NULL;
 }
 
-/* Units of the features (features.h order; docs/FEATURES.md), shown next
- * to their names and values. */
-static const char *const FEATURE_UNITS[QW_NFEATURES_ALL] = {"bps",
-                                                            "ratio (-1..1), top 10",
-                                                            "base units, top 10",
-                                                            "std-dev of log-returns, 5 s",
-                                                            "bps",
-                                                            "x best-level size, 1 s",
-                                                            "ratio (-1..1), best level",
-                                                            "ratio (-1..1), top 5",
-                                                            "ratio (-1..1), 1 s",
-                                                            "bps, 1 s",
-                                                            "s (capped at 3600)",
-                                                            "ticks"};
-
-/* The configured feature set (the model's inputs, in order): its name and
- * each feature's name and unit. */
-static void feature_set_json(qw_dbuf *d, const qw_pipeline *p)
-{
-    qw_featset zero = {0};
-    const qw_featset *fs = p ? qw_pipeline_featset(p) : &zero;
-    char name[256];
-    qw_featset_format(fs, name, sizeof name);
-    qw__dbuf_put(d, ",\"feature_set\":{\"name\":", 23);
-    qw__dbuf_str(d, name);
-    qw__dbuf_put(d, ",\"features\":[", 13);
-    for (size_t i = 0; i < qw_featset_size(fs); i++) {
-        const char *n = qw_featset_name(fs, i);
-        size_t k = 0;
-        while (k < QW_NFEATURES_ALL && strcmp(qw_feature_names[k], n) != 0)
-            k++;
-        qw__dbuf_printf(d, "%s{\"name\":", i ? "," : "");
-        qw__dbuf_str(d, n);
-        qw__dbuf_put(d, ",\"unit\":", 8);
-        qw__dbuf_str(d, k < QW_NFEATURES_ALL ? FEATURE_UNITS[k] : "");
-        qw__dbuf_put(d, "}", 1);
-    }
-    qw__dbuf_put(d, "]}", 2);
-}
-
 /* ,"mid":..,"spread":..,"spread_bps":.. of a best bid and ask (NULL: none). */
 static void mid_spread(qw_dbuf *d, const qw_level *bb, const qw_level *ba)
 {
@@ -262,20 +222,7 @@ static void product_json(qw_dash *dh, qw_dbuf *d, const qw_chain *c, dash_ix_pro
         qw__dbuf_printf(d, ",\"aggressor\":\"%s\"}", t->aggressor == QW_BID ? "buy" : "sell");
     }
     qw__dbuf_put(d, "],\"features\":", 13);
-    if (c->has_features) { /* the configured set's, in its order */
-        qw_featset zero = {0};
-        const qw_featset *fs = dh->p ? qw_pipeline_featset(dh->p) : &zero;
-        double x[QW_NFEATURES_ALL];
-        size_t n = qw_featset_gather(fs, c->feat.x, x);
-        qw__dbuf_put(d, "{", 1);
-        for (size_t i = 0; i < n; i++) {
-            qw__dbuf_printf(d, "%s\"%s\":", i ? "," : "", qw_featset_name(fs, i));
-            qw__dbuf_num(d, x[i]);
-        }
-        qw__dbuf_put(d, "}", 1);
-    } else {
-        qw__dbuf_put(d, "null", 4);
-    }
+    qw__dash_features_json(d, dh->p, c->has_features ? &c->feat : NULL);
     qw__dbuf_put(d, ",\"p\":", 5);
     qw__dbuf_num(d, c->p);
     qw__dbuf_put(d, ",\"stability\":", 13);
@@ -430,7 +377,7 @@ void qw__dash_build_state(qw_dash *dh, qw_dbuf *d, dash_ix *ix)
     }
     qw__dbuf_printf(d, "{\"mode\":\"%s\",\"server_time_ns\":%lld", dh->mode,
                     (long long)qw_now_wall_ns());
-    feature_set_json(d, dh->p);
+    qw__dash_feature_set_json(d, dh->p);
     qw__dbuf_put(d, ",\"feed_time_ns\":", 16);
     if (feed_t > 0)
         qw__dbuf_printf(d, "%lld", (long long)feed_t);
