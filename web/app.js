@@ -348,10 +348,16 @@ function renderModel(p) {
   $('model').innerHTML = `<dl><dt>ready</dt><dd>${m.ready ? 'yes' : `no — warming up (${warmup(m)})`}</dd>
     <dt>labeled</dt><dd>${m.labeled}</dd><dt>rolling accuracy</dt><dd>${fmt(m.rolling_accuracy, 3)}${m.window ? ` <small>(${m.window_fill}/${m.window})</small>` : ''}</dd>
     <dt>base rate</dt><dd>${fmt(m.base_rate, 3)}</dd><dt>intercept</dt><dd>${fmt(m.intercept, 4)}</dd></dl>`;
-  const names = ['spread_bps', 'imbalance', 'depth', 'volatility'];
+  // the configured feature set (state.feature_set: the model's inputs in coef order), each with
+  // its current value, unit and coefficient
+  const fs = state.feature_set?.features ?? Object.keys(p.features ?? {}).map((name) => ({ name, unit: '' }));
   const mx = Math.max(1e-12, ...m.coef.map((c) => Math.abs(c ?? 0)));
-  $('coefs').innerHTML = m.coef.map((c, i) => { const w = Math.abs(c ?? 0) / mx * 50;
-    return `<div class="row"><span>${names[i]}</span><div class="bar"><i class="${c < 0 ? 'neg' : ''}" style="left:${c < 0 ? 50 - w : 50}%;width:${w}%"></i></div><span>${fmt(c, 4)}</span></div>`; }).join('');
+  const el = $('coefs');
+  el.dataset.features = fs.map((f) => f.name).join(' '); // read by tests/js/dash_e2e.mjs
+  el.innerHTML = `<div class="row head"><span>feature set ${html(state.feature_set?.name ?? '')}</span><span>value</span><span>coefficient</span><span></span></div>` +
+    fs.map((f, i) => { const c = m.coef[i], w = Math.abs(c ?? 0) / mx * 50, v = p.features ? p.features[f.name] : null;
+      return `<div class="row" data-feature="${html(f.name)}"><span>${html(f.name)}</span><span class="val">${fmt(v, Math.abs(v ?? 0) >= 100 ? 1 : 4)} <small>${html(f.unit)}</small></span>` +
+        `<div class="bar"><i class="${c < 0 ? 'neg' : ''}" style="left:${c < 0 ? 50 - w : 50}%;width:${w}%"></i></div><span>${fmt(c, 4)}</span></div>`; }).join('');
 }
 // ---- model quality (model.recent, computed by the server over the last labeled predictions) ----
 function calibText(pv, r) { // how often recent predictions in p's decile moved

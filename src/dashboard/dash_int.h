@@ -31,6 +31,12 @@ void qw__dbuf_str(qw_dbuf *d, const char *s); /* JSON string, escaped */
 void qw__dbuf_num(qw_dbuf *d, double v);      /* JSON number or null (non-finite) */
 void qw__dbuf_free(qw_dbuf *d);
 
+/* featjson.c: ,"feature_set":{"name","features":[{"name","unit"},...]} of
+ * p's --features set; and a product's features object (that set's values,
+ * in its order; "null" when f is NULL). */
+void qw__dash_feature_set_json(qw_dbuf *d, const qw_pipeline *p);
+void qw__dash_features_json(qw_dbuf *d, const qw_pipeline *p, const qw_features *f);
+
 #define QW_DASH_PRE 32    /* bytes before every text handed to lws_write (>= LWS_PRE) */
 #define QW_DASH_LABELS 64 /* recent labeled samples kept per product */
 

@@ -222,16 +222,7 @@ static void product_json(qw_dash *dh, qw_dbuf *d, const qw_chain *c, dash_ix_pro
         qw__dbuf_printf(d, ",\"aggressor\":\"%s\"}", t->aggressor == QW_BID ? "buy" : "sell");
     }
     qw__dbuf_put(d, "],\"features\":", 13);
-    if (c->has_features) {
-        qw__dbuf_put(d, "{", 1);
-        for (int i = 0; i < QW_NFEATURES; i++) {
-            qw__dbuf_printf(d, "%s\"%s\":", i ? "," : "", qw_feature_names[i]);
-            qw__dbuf_num(d, c->feat.x[i]);
-        }
-        qw__dbuf_put(d, "}", 1);
-    } else {
-        qw__dbuf_put(d, "null", 4);
-    }
+    qw__dash_features_json(d, dh->p, c->has_features ? &c->feat : NULL);
     qw__dbuf_put(d, ",\"p\":", 5);
     qw__dbuf_num(d, c->p);
     qw__dbuf_put(d, ",\"stability\":", 13);
@@ -384,8 +375,10 @@ void qw__dash_build_state(qw_dash *dh, qw_dbuf *d, dash_ix *ix)
         if (qw_trades_count(c->trades) && qw_trades_get(c->trades, 0)->t_ns > feed_t)
             feed_t = qw_trades_get(c->trades, 0)->t_ns;
     }
-    qw__dbuf_printf(d, "{\"mode\":\"%s\",\"server_time_ns\":%lld,\"feed_time_ns\":", dh->mode,
+    qw__dbuf_printf(d, "{\"mode\":\"%s\",\"server_time_ns\":%lld", dh->mode,
                     (long long)qw_now_wall_ns());
+    qw__dash_feature_set_json(d, dh->p);
+    qw__dbuf_put(d, ",\"feed_time_ns\":", 16);
     if (feed_t > 0)
         qw__dbuf_printf(d, "%lld", (long long)feed_t);
     else

@@ -1,9 +1,15 @@
-/* ice_schema.c: schema evolution by type promotion (Iceberg spec, "Schema
- * Evolution": int -> long, float -> double, decimal(P, S) -> decimal(P', S)
- * with P' > P). The table keeps every field id, name and requiredness; a
- * new schema is added to "schemas" and made current, in one metadata commit
- * through the catalog's compare-and-swap (retried on conflict). Data files
- * written under the old schema stay valid: readers widen their values. */
+/* ice_schema.c: schema evolution (Iceberg spec, "Schema Evolution") by
+ * type promotion (int -> long, float -> double, decimal(P, S) ->
+ * decimal(P', S) with P' > P) and by added optional fields. The table keeps
+ * every field id, name and requiredness; an added field takes a new id
+ * above the table's last-column-id (ids are never reused: a lower id may
+ * have belonged to a dropped field that old data files still carry) and
+ * must be optional (old rows have no value for it: readers fill nulls). The
+ * new schema is added to "schemas", made current and last-column-id raised,
+ * in one metadata commit through the catalog's compare-and-swap (retried
+ * on conflict). Data files written under an old schema stay valid: readers
+ * project by field id, widen promoted values and null-fill added fields. */
+#include <stdint.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -30,22 +36,30 @@ static int same_types(const qw_ice_field *a, const qw_ice_field *b)
     return a->type == b->type && a->precision == b->precision && a->scale == b->scale;
 }
 
-qw_err qw_ice_schema_promotion(const qw_ice_schema *cur, const qw_ice_schema *want, int *changes,
+static const qw_ice_field *by_id(const qw_ice_schema *s, int id)
+{
+    for (int k = 0; k < s->nfields; k++)
+        if (s->fields[k].id == id)
+            return &s->fields[k];
+    return NULL;
+}
+
+qw_err qw_ice_schema_evolution(const qw_ice_schema *cur, int last_column_id,
+                               const qw_ice_schema *want, qw_ice_schema *out, qw_ice_evolution *ev,
                                char *err, size_t errlen)
 {
-    *changes = 0;
-    if (cur->nfields != want->nfields) {
-        QW_SETERR(err, errlen, "the table has %d fields, QuoteWatch writes %d", cur->nfields,
-                  want->nfields);
-        return QW_UNSUPPORTED;
-    }
-    for (int i = 0; i < want->nfields; i++) {
-        const qw_ice_field *w = &want->fields[i], *c = NULL;
-        for (int k = 0; k < cur->nfields && !c; k++)
-            if (cur->fields[k].id == w->id)
-                c = &cur->fields[k];
-        char a[48], b[48];
-        if (!c || strcmp(c->name, w->name) != 0 || c->required != w->required) {
+    qw_ice_evolution r = {0, 0, last_column_id};
+    char a[48], b[48];
+    /* every current field stays, with its id, name and requiredness */
+    for (int i = 0; i < cur->nfields; i++) {
+        const qw_ice_field *c = &cur->fields[i], *w = by_id(want, c->id);
+        if (!w) {
+            QW_SETERR(err, errlen,
+                      "field %d (%s) of the table is missing: fields are never dropped", c->id,
+                      c->name);
+            return QW_UNSUPPORTED;
+        }
+        if (strcmp(c->name, w->name) != 0 || c->required != w->required) {
             QW_SETERR(err, errlen, "field %d (%s) differs in name, presence or requiredness", w->id,
                       w->name);
             return QW_UNSUPPORTED;
@@ -57,14 +71,80 @@ qw_err qw_ice_schema_promotion(const qw_ice_schema *cur, const qw_ice_schema *wa
                       qw_ice_type_str(c, a, sizeof a), qw_ice_type_str(w, b, sizeof b));
             return QW_UNSUPPORTED;
         }
-        ++*changes;
+        r.promoted++;
     }
+    /* the rest of want are additions: optional, new ids, new names */
+    int top = last_column_id;
+    for (int i = 0; i < cur->nfields; i++)
+        top = cur->fields[i].id > top ? cur->fields[i].id : top;
+    for (int i = 0; i < want->nfields; i++) {
+        const qw_ice_field *w = &want->fields[i];
+        for (int k = 0; k < i; k++)
+            if (want->fields[k].id == w->id) {
+                QW_SETERR(err, errlen, "field id %d appears twice (%s, %s)", w->id,
+                          want->fields[k].name, w->name);
+                return QW_UNSUPPORTED;
+            }
+        if (by_id(cur, w->id))
+            continue;
+        if (w->required) {
+            QW_SETERR(err, errlen,
+                      "field %d (%s) would be added as required: rows already written have no "
+                      "value for it, only optional fields can be added",
+                      w->id, w->name);
+            return QW_UNSUPPORTED;
+        }
+        if (w->id <= top) {
+            QW_SETERR(err, errlen,
+                      "field %d (%s) would reuse an id at or below the table's last column id %d "
+                      "(ids are never reused)",
+                      w->id, w->name, top);
+            return QW_UNSUPPORTED;
+        }
+        for (int k = 0; k < cur->nfields; k++)
+            if (strcmp(cur->fields[k].name, w->name) == 0) {
+                QW_SETERR(err, errlen, "field %d (%s): the table has a field %d of that name",
+                          w->id, w->name, cur->fields[k].id);
+                return QW_UNSUPPORTED;
+            }
+        r.added++;
+        r.last_column_id = w->id > r.last_column_id ? w->id : r.last_column_id;
+    }
+    if (out) { /* the table's fields in its order (want's types), then the additions */
+        qw_ice_schema o;
+        memset(&o, 0, sizeof o);
+        o.schema_id = cur->schema_id;
+        for (int i = 0; i < cur->nfields; i++)
+            o.fields[o.nfields++] = *by_id(want, cur->fields[i].id);
+        for (int i = 0; i < want->nfields; i++)
+            if (!by_id(cur, want->fields[i].id))
+                o.fields[o.nfields++] = want->fields[i];
+        *out = o;
+    }
+    if (ev)
+        *ev = r;
     return QW_OK;
+}
+
+qw_err qw_ice_schema_promotion(const qw_ice_schema *cur, const qw_ice_schema *want, int *changes,
+                               char *err, size_t errlen)
+{
+    *changes = 0;
+    if (cur->nfields != want->nfields) {
+        QW_SETERR(err, errlen, "the table has %d fields, QuoteWatch writes %d", cur->nfields,
+                  want->nfields);
+        return QW_UNSUPPORTED;
+    }
+    qw_ice_evolution ev;
+    qw_err e = qw_ice_schema_evolution(cur, INT32_MAX, want, NULL, &ev, err, errlen);
+    if (e == QW_OK)
+        *changes = ev.promoted;
+    return e;
 }
 
 /* Metadata with `want` added to "schemas" and made current. */
 static qw_err evolved(const qw_ice_meta *p, const char *ploc, const qw_ice_schema *want,
-                      qw_ice_meta **out)
+                      int last_column_id, qw_ice_meta **out)
 {
     json_t *r = json_deep_copy(qw__ice_root(p));
     if (!r)
@@ -103,6 +183,8 @@ static qw_err evolved(const qw_ice_meta *p, const char *ploc, const qw_ice_schem
         return QW_NOMEM;
     }
     json_object_set_new(r, "current-schema-id", json_integer(next_id));
+    if (last_column_id > p->last_column_id)
+        json_object_set_new(r, "last-column-id", json_integer(last_column_id));
     json_object_set_new(r, "last-updated-ms", json_integer(ts));
     char *text = json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(r);
@@ -126,13 +208,15 @@ qw_err qw_ice_evolve_schema(const qw_ice_catalog_ops *cat, qw_fileio *io, const 
             QW_SETERR(err, errlen, "load %s.%s: %s", ns, table, qw_err_name(e));
             return e;
         }
-        int changes;
-        e = qw_ice_schema_promotion(&p->schema, want, &changes, err, errlen);
-        if (e != QW_OK || changes == 0) {
+        qw_ice_schema next;
+        qw_ice_evolution ev;
+        e = qw_ice_schema_evolution(&p->schema, p->last_column_id, want, &next, &ev, err, errlen);
+        if (e != QW_OK || ev.promoted + ev.added == 0) {
             qw_ice_meta_free(p);
             return e;
         }
-        e = evolved(p, ploc, want, &nm);
+        int changes = ev.promoted + ev.added;
+        e = evolved(p, ploc, &next, ev.last_column_id, &nm);
         int ver = qw_ice_metadata_version(ploc);
         char uuid[37];
         qw_ice_uuid(uuid);
@@ -157,8 +241,8 @@ qw_err qw_ice_evolve_schema(const qw_ice_catalog_ops *cat, qw_fileio *io, const 
         e = cat->commit(cat->ctx, ns, table, ploc, nloc);
         if (e == QW_OK) {
             *changed = changes;
-            QW_LOG(INFO, "%s.%s: schema evolved (%d field type promotions) in %s", ns, table,
-                   changes, nloc);
+            QW_LOG(INFO, "%s.%s: schema evolved (%d type promotions, %d added fields) in %s", ns,
+                   table, ev.promoted, ev.added, nloc);
             return QW_OK;
         }
         if (e == QW_CONFLICT || e == QW_AGAIN) {

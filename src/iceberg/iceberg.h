@@ -201,6 +201,24 @@ typedef struct qw_ice_meta {
  * matched by id; names and requiredness must agree). */
 qw_err qw_ice_schema_promotion(const qw_ice_schema *cur, const qw_ice_schema *want, int *changes,
                                char *err, size_t errlen);
+/* What an evolution from a table's schema to want changes. */
+typedef struct qw_ice_evolution {
+    int promoted;       /* fields whose type is promoted */
+    int added;          /* optional fields added */
+    int last_column_id; /* the table's last-column-id after it */
+} qw_ice_evolution;
+/* Schema evolution by type promotion and added optional fields (Iceberg
+ * spec "Schema Evolution"): every field of cur must be in want with the
+ * same id, name and requiredness (never dropped or renamed), its type the
+ * same or an allowed promotion; a field of want whose id cur lacks is an
+ * addition and must be optional, with an id above last_column_id and cur's
+ * ids (ids are never reused) and a name cur does not have. QW_UNSUPPORTED
+ * with a message in err otherwise (out, ev unchanged). out (may be NULL):
+ * cur's fields in cur's order with want's types, then the added fields in
+ * want's order; schema_id is cur's (the commit assigns a new one). */
+qw_err qw_ice_schema_evolution(const qw_ice_schema *cur, int last_column_id,
+                               const qw_ice_schema *want, qw_ice_schema *out, qw_ice_evolution *ev,
+                               char *err, size_t errlen);
 /* Parse metadata JSON (ours, Java's, pyiceberg's; v1 and v2). */
 qw_err qw_ice_meta_parse(const char *json, size_t len, qw_ice_meta **out, char *err, size_t errlen);
 /* New v2 metadata for an empty table. */
@@ -331,10 +349,12 @@ qw_err qw_ice_meta_read(qw_fileio *io, const char *loc, qw_ice_meta **out, char 
 qw_err qw_ice_load_table(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *ns,
                          const char *table, qw_ice_meta **out, char *loc, size_t cap);
 
-/* Make want the current schema of ns.table when it is a promotion of the
- * current one: a new entry in "schemas", committed through the catalog's
- * compare-and-swap (re-read and retried on conflict). *changed = fields
- * promoted (0: nothing to do). */
+/* Make want the current schema of ns.table when it evolves the current one
+ * (qw_ice_schema_evolution: promotions, added optional fields): a new entry
+ * in "schemas" with a new schema-id, made current with last-column-id
+ * raised, in one metadata commit through the catalog's compare-and-swap
+ * (re-read and retried on conflict). *changed = fields promoted + fields
+ * added (0: nothing to do, no commit). */
 qw_err qw_ice_evolve_schema(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *ns,
                             const char *table, const qw_ice_schema *want, int *changed, char *err,
                             size_t errlen);

@@ -78,9 +78,12 @@ static int print_table(void *ctx, const char *table, const char *loc)
         return 0;
     }
     int64_t cur = m->current_snapshot_id;
-    fprintf(out, "%-14s  snapshots %-5zu records %-12s files %-7s size %-12s  %s\n", table,
-            qw_ice_meta_nsnapshots(m), summary_str(m, cur, "total-records"),
-            summary_str(m, cur, "total-data-files"), summary_str(m, cur, "total-files-size"), loc);
+    fprintf(out,
+            "%-14s  snapshots %-5zu records %-12s files %-7s size %-12s columns %-3d schema %-3d "
+            " %s\n",
+            table, qw_ice_meta_nsnapshots(m), summary_str(m, cur, "total-records"),
+            summary_str(m, cur, "total-data-files"), summary_str(m, cur, "total-files-size"),
+            m->schema.nfields, m->current_schema_id, loc);
     qw_ice_meta_free(m);
     return 0;
 }

@@ -170,23 +170,40 @@ static qw_err load_file(qw_lake_reader *r, qw_fileio *io, int table, const char 
     uint32_t file = file_order(path);
     r->nfile++;
     int trades = table == QW_TBL_RAW_TRADES;
+    const qw_tbl_def *d = &qw_tables[table];
     int ncols = trades ? 12 : 13;
     qw_pqr_column cols[13];
     for (int c = 0; c < 13; c++)
         qw_pqr_column_alloc(&cols[c]);
-    if (qw_pqr_ncols(f) != (size_t)ncols) {
-        snprintf(r->err, sizeof r->err, "%.150s: %zu columns, expected %d", path, qw_pqr_ncols(f),
-                 ncols);
-        e = QW_CORRUPT;
+    /* columns by Iceberg field id, not position: an optional field a file
+     * lacks (added after it was written) reads as null, columns the table
+     * does not know are ignored */
+    int map[13];
+    for (int c = 0; c < ncols && e == QW_OK; c++) {
+        map[c] = -1;
+        for (size_t j = 0; j < qw_pqr_ncols(f); j++)
+            if (qw_pqr_field_at(f, j)->field_id == d->cols[c].id)
+                map[c] = (int)j;
+        if (map[c] < 0 && d->cols[c].required) {
+            snprintf(r->err, sizeof r->err, "%.150s: no column for required field %d (%s)", path,
+                     d->cols[c].id, d->cols[c].name);
+            e = QW_CORRUPT;
+        }
     }
     for (size_t rg = 0; rg < qw_pqr_row_groups(f) && e == QW_OK; rg++) {
-        for (int c = 0; c < ncols && e == QW_OK; c++)
-            e = qw_pqr_read(f, rg, (size_t)c, &cols[c]);
+        size_t nrows = (size_t)qw_pqr_rg_rows(f, rg);
+        for (int c = 0; c < ncols && e == QW_OK; c++) {
+            if (map[c] < 0) /* absent optional column: all null (HAS) */
+                continue;
+            e = qw_pqr_read(f, rg, (size_t)map[c], &cols[c]);
+            if (e == QW_OK && cols[c].n != nrows)
+                e = QW_CORRUPT;
+        }
         if (e != QW_OK) {
-            snprintf(r->err, sizeof r->err, "%.100s: %.140s", path, qw_pqr_errmsg(f));
+            snprintf(r->err, sizeof r->err, "%.100s: %.140s", path,
+                     e == QW_CORRUPT ? "columns of unequal length" : qw_pqr_errmsg(f));
             break;
         }
-        size_t nrows = cols[0].n;
         for (size_t i = 0; i < nrows; i++) {
             lrow x;
             memset(&x, 0, sizeof x);
@@ -199,14 +216,13 @@ static qw_err load_file(qw_lake_reader *r, qw_fileio *io, int table, const char 
             x.kind = trades ? 2 : 1;
             x.file = file;
             x.idx = (uint32_t)(r->n);
-            x.t_ns = cols[trades ? TR_EXNS : OB_EXNS].valid[i]
-                         ? cols[trades ? TR_EXNS : OB_EXNS].i64[i]
-                         : 0;
+#define HAS(c) (map[c] >= 0 && cols[c].valid[i]) /* an optional value is present */
+            x.t_ns = HAS(trades ? TR_EXNS : OB_EXNS) ? cols[trades ? TR_EXNS : OB_EXNS].i64[i] : 0;
             if (r->o.since_ns && x.t_ns && x.t_ns < r->o.since_ns)
                 continue;
             if (r->o.until_ns && x.t_ns && x.t_ns >= r->o.until_ns)
                 continue;
-            x.recv_ns = cols[trades ? TR_RECVNS : OB_RECVNS].valid[i]
+            x.recv_ns = HAS(trades ? TR_RECVNS : OB_RECVNS)
                             ? cols[trades ? TR_RECVNS : OB_RECVNS].i64[i]
                             : 0;
             x.px = cols[trades ? TR_PRICE : OB_PRICE].i64[i];
@@ -234,8 +250,9 @@ static qw_err load_file(qw_lake_reader *r, qw_fileio *io, int table, const char 
                 x.tid = arena_add(r, tid, tl);
                 x.seq = -1;
             } else {
-                x.seq = cols[OB_SEQ].valid[i] ? cols[OB_SEQ].i64[i] : -1;
-                x.msg_ns = cols[OB_MSGNS].valid[i] ? cols[OB_MSGNS].i64[i] : 0;
+                x.seq = HAS(OB_SEQ) ? cols[OB_SEQ].i64[i] : -1;
+                x.msg_ns = HAS(OB_MSGNS) ? cols[OB_MSGNS].i64[i] : 0;
+#undef HAS
             }
             if (push_row(r, &x) != 0) {
                 e = QW_NOMEM;

@@ -2,8 +2,11 @@
  * snapshot as NDJSON (see lake_admin.h). Files are pruned as replay --lake
  * prunes them (product partition, exchange_ns bounds; files whose day
  * partition is null carry no time and are kept), then rows are filtered by
- * exchange_ns. Strings are escaped by jansson (the same bytes `replay`
- * writes in its summaries). */
+ * exchange_ns. Columns are the table's current schema, projected by field
+ * id: a field a data file lacks (added to the schema after the file was
+ * written, docs/ICEBERG.md "Schema evolution") reads as null, and a file's
+ * column whose id the schema does not have is not shown. Strings are
+ * escaped by jansson (the same bytes `replay` writes in its summaries). */
 #define QW_MODULE "lake"
 #include <jansson.h>
 #include <math.h>
@@ -77,9 +80,9 @@ static int file_wanted(const qw_ice_data_file *f, const qw_lake_scan_opts *o)
     return 1;
 }
 
-/* Rows of one data file; *printed counts up to o->limit. */
-static qw_err scan_file(qw_lake_admin *L, const char *path, const qw_lake_scan_opts *o,
-                        const qw_lake_sink *s, long *printed)
+/* Rows of one data file under schema sc; *printed counts up to o->limit. */
+static qw_err scan_file(qw_lake_admin *L, const qw_ice_schema *sc, const char *path,
+                        const qw_lake_scan_opts *o, const qw_lake_sink *s, long *printed)
 {
     char eb[512];
     qw_pqr *r;
@@ -89,28 +92,48 @@ static qw_err scan_file(qw_lake_admin *L, const char *path, const qw_lake_scan_o
     }
     qw_err rc = QW_OK;
     size_t nc = qw_pqr_ncols(r);
+    int nf = sc->nfields < MAX_COLS ? sc->nfields : MAX_COLS;
+    int map[MAX_COLS]; /* schema field -> file column (-1: the file lacks it) */
+    for (int k = 0; k < nf; k++) {
+        map[k] = -1;
+        for (size_t j = 0; j < nc; j++)
+            if (qw_pqr_field_at(r, j)->field_id == sc->fields[k].id)
+                map[k] = (int)j;
+        if (map[k] < 0 && sc->fields[k].required) {
+            fprintf(s->err, "%s: %s: no column for required field %d (%s)\n", s->prefix, path,
+                    sc->fields[k].id, sc->fields[k].name);
+            rc = QW_CORRUPT;
+        }
+    }
     qw_pqr_column cols[MAX_COLS];
     for (size_t k = 0; k < MAX_COLS; k++)
         qw_pqr_column_alloc(&cols[k]);
-    for (size_t g = 0; g < qw_pqr_row_groups(r) && nc <= MAX_COLS && rc == QW_OK; g++) {
-        for (size_t k = 0; k < nc; k++)
-            if (qw_pqr_read(r, g, k, &cols[k]) != QW_OK) {
+    for (size_t g = 0; g < qw_pqr_row_groups(r) && rc == QW_OK; g++) {
+        size_t nrows = (size_t)qw_pqr_rg_rows(r, g);
+        for (int k = 0; k < nf && rc == QW_OK; k++)
+            if (map[k] >= 0 && qw_pqr_read(r, g, (size_t)map[k], &cols[k]) != QW_OK) {
                 fprintf(s->err, "%s: %s: %s\n", s->prefix, path, qw_pqr_errmsg(r));
                 rc = QW_CORRUPT;
+            } else if (map[k] >= 0 && cols[k].n != nrows) {
+                fprintf(s->err, "%s: %s: column %s has %zu rows, not %zu\n", s->prefix, path,
+                        sc->fields[k].name, cols[k].n, nrows);
+                rc = QW_CORRUPT;
             }
-        for (size_t row = 0;
-             rc == QW_OK && row < cols[0].n && (o->limit == 0 || *printed < o->limit); row++) {
+        for (size_t row = 0; rc == QW_OK && row < nrows && (o->limit == 0 || *printed < o->limit);
+             row++) {
             int64_t t = 0;
-            for (size_t k = 0; k < nc; k++)
-                if (qw_pqr_field_at(r, k)->field_id == QW_TBL_F_EXCHANGE_NS && cols[k].valid[row])
+            for (int k = 0; k < nf; k++)
+                if (map[k] >= 0 && sc->fields[k].id == QW_TBL_F_EXCHANGE_NS && cols[k].valid[row])
                     t = cols[k].i64[row];
             if (t && ((o->since_ns && t < o->since_ns) || (o->until_ns && t >= o->until_ns)))
                 continue;
             fputc('{', s->out);
-            for (size_t k = 0; k < nc; k++) {
-                const qw_pqr_field *fd = qw_pqr_field_at(r, k);
-                fprintf(s->out, "%s\"%s\":", k ? "," : "", fd->name);
-                print_value(s->out, fd, &cols[k], row);
+            for (int k = 0; k < nf; k++) {
+                fprintf(s->out, "%s\"%s\":", k ? "," : "", sc->fields[k].name);
+                if (map[k] < 0)
+                    fputs("null", s->out); /* added after this file was written */
+                else
+                    print_value(s->out, qw_pqr_field_at(r, (size_t)map[k]), &cols[k], row);
             }
             fputs("}\n", s->out);
             (*printed)++;
@@ -141,7 +164,7 @@ qw_err qw_lake_admin_scan(qw_lake_admin *L, const char *table, const qw_lake_sca
     long printed = 0;
     for (size_t i = 0; i < scan.nfiles && e == QW_OK && (o->limit == 0 || printed < o->limit); i++)
         if (file_wanted(&scan.files[i], o))
-            e = scan_file(L, scan.files[i].path, o, s, &printed);
+            e = scan_file(L, &m->schema, scan.files[i].path, o, s, &printed);
     qw_ice_scan_free(&scan);
     qw_ice_meta_free(m);
     return e;

@@ -1,11 +1,10 @@
 /* records.h: the fixed-size records the loop thread hands to the storage
  * writer thread through the SPSC queue (shared ARCHITECTURE.md section 3).
  *
- * 144 bytes each, no pointers: a record is copied into the ring and the
- * producer never waits for the writer (live) or waits only for space
- * (replay). Product ids travel inline (Coinbase ids are short; longer ones
- * are refused at the feed). Prices and sizes are exact int64 e8; times are
- * ns since the epoch (0 = unknown).
+ * 208 bytes each (FEATURES carries all twelve features), no pointers: a record is copied into the
+ * ring and the producer never waits for the writer (live) or waits only for space (replay). Product
+ * ids travel inline (Coinbase ids are short; longer ones are refused at the feed). Prices and sizes
+ * are exact int64 e8; times are ns since the epoch (0 = unknown).
  */
 #ifndef QW_STORAGE_RECORDS_H
 #define QW_STORAGE_RECORDS_H
@@ -50,7 +49,7 @@ typedef struct qw_rec {
             char id[QW_REC_TRADE_ID_MAX];
         } trade;
         struct {
-            double x[4];
+            double x[12]; /* features.h x[]: the seed four, then the opt-in ones */
             int64_t best_bid, best_ask;
             double mid, p, stability;
             int64_t n_learned;
@@ -63,6 +62,6 @@ typedef struct qw_rec {
     } u;
 } qw_rec;
 
-_Static_assert(sizeof(qw_rec) <= 144, "qw_rec must stay small");
+_Static_assert(sizeof(qw_rec) <= 208, "qw_rec must stay small");
 
 #endif

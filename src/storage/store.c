@@ -528,6 +528,9 @@ qw_err qw_store_open(qw_store **out, const qw_store_opts *o, qw_store_stats *sta
     if (!s)
         return QW_NOMEM;
     s->o = *o;
+    for (size_t i = 0; i < o->features.n && i < QW_NFEATURES_ALL; i++)
+        if (o->features.idx[i] >= QW_NFEATURES && o->features.idx[i] < QW_NFEATURES_ALL)
+            s->feat_cols |= 1u << (o->features.idx[i] - QW_NFEATURES);
     if (s->o.flush_rows <= 0)
         s->o.flush_rows = 50000;
     if (s->o.flush_ms <= 0)

@@ -41,7 +41,7 @@ typedef struct qw_store_opts {
     int zstd_level;        /* 0 = 3 */
     int delta;             /* timestamps, longs, decimals as DELTA_BINARY_PACKED */
     int blocking;          /* replay: back-pressure instead of drops */
-    size_t queue_records;  /* 0 = 256 Ki records (36 MiB at 144 B; a 512 MiB instance) */
+    size_t queue_records;  /* 0 = 256 Ki records (52 MiB at 208 B; a 512 MiB instance) */
     long close_timeout_ms; /* qw_store_close finishes within this (rows not committed by then
                               are given up, counted and logged); 0 = no bound */
     int shard_i, shard_n;  /* live --shard I/N (shard_n 0: none): run_id gets "-sIofN" */
@@ -49,6 +49,8 @@ typedef struct qw_store_opts {
                                      NULL = the local backend */
     long maintain_ms;      /* --maintain: lake expire + compact every this often on a
                               background thread (store_maint.c); 0 = off */
+    qw_featset features;   /* --features: the opt-in feature columns of the features
+                              table this run fills (the others are null); zero = seed */
 } qw_store_opts;
 
 /* Fill opts from the configuration (warehouse, catalog, flush triggers,

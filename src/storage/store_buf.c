@@ -210,6 +210,11 @@ int qw__store_buffer_row(qw_store *s, int t, const qw_rec *r)
         put_i(p, 2, k, r->t_ns);
         for (int i = 0; i < 4; i++)
             p->d[3 + i][k] = r->u.feat.x[i];
+        for (int i = 0; i < QW_TBL_FEAT_EXT_N; i++) { /* null unless configured */
+            int on = (s->feat_cols >> i) & 1u;
+            p->d[QW_TBL_FEAT_EXT_COL + i][k] = on ? r->u.feat.x[QW_NFEATURES + i] : 0;
+            p->v[QW_TBL_FEAT_EXT_COL + i][k] = (uint8_t)on;
+        }
         put_i(p, 7, k, r->u.feat.best_bid);
         put_i(p, 8, k, r->u.feat.best_ask);
         p->d[9][k] = r->u.feat.mid;

@@ -83,7 +83,8 @@ struct qw_store {
     int64_t last_flush_ns, retry_at_ns;
     int retry_ms;
     uint64_t file_seq;
-    int64_t msg_id; /* producer side: ingest message counter */
+    int64_t msg_id;     /* producer side: ingest message counter */
+    uint32_t feat_cols; /* bit i: opt-in feature column i is filled (o.features) */
     /* producer side: the highest numeric trade id written per product this
      * run (open addressing on the product id); a trade at or below it is a
      * repeat (snapshot trades after a reconnect) and is not written again */

@@ -9,7 +9,7 @@
 #include "storage/stats.h"
 
 #define QW_TBL_NS "quotewatch"
-#define QW_TBL_MAX_COLS 16
+#define QW_TBL_MAX_COLS 24
 
 typedef enum {
     QW_COL_STRING, /* Iceberg string */
@@ -41,6 +41,13 @@ extern const qw_tbl_def qw_tables[QW_TBL_COUNT];
 #define QW_TBL_F_PRODUCT 1
 #define QW_TBL_F_EXCHANGE_TS 2
 #define QW_TBL_F_EXCHANGE_NS 3
+
+/* features: the opt-in features (features.h x[QW_NFEATURES..]) are the
+ * optional columns from this index on, in qw_feature_names order, field ids
+ * 15..22 (added 2026-12: older tables are evolved at open); a run fills
+ * those of its --features set and leaves the others null. */
+#define QW_TBL_FEAT_EXT_COL 14
+#define QW_TBL_FEAT_EXT_N 8
 
 void qw_tbl_schema(const qw_tbl_def *t, qw_ice_schema *out);
 void qw_tbl_spec(qw_ice_spec *out); /* identity(product_id), day(exchange_ts) */

@@ -39,6 +39,7 @@ void qw_store_opts_from_config(qw_store_opts *o, const qw_config *c, int blockin
                          .maintain_ms = (long)(c->maintain_s * 1000),
                          .shard_i = c->shard_i,
                          .shard_n = c->shard_n,
+                         .features = qw_featset_of(c->bt_features[0]),
                          /* replay commits everything; live has a shutdown budget */
                          .close_timeout_ms = blocking ? 0 : (long)(c->close_timeout_s * 1000)};
 }

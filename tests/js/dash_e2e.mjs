@@ -56,8 +56,9 @@ async function replayPhase() {
   console.log(`capture feed time ${new Date(lo * 1000).toISOString()} .. ${new Date(hi * 1000).toISOString()}`);
   const port = await freePort();
   // SKL-USD: price ~0.79 (the repeated-label case); NU-GBP: never ready in this capture (warm-up text)
+  // --features book: the feature panel shows the configured set, not only the seed four
   run(['replay', '--dashboard', '--port', String(port), '--speed', '2x', '--products', 'SKL-USD,NU-GBP,BAND-GBP',
-       '--log-level', 'warn', capture]);
+       '--features', 'book', '--log-level', 'warn', capture]);
   await waitPort(port);
   const inFeed = (t, slack = 1) => t >= lo - slack && t <= hi + slack;
   // local zone = America/New_York (UTC-4 on the capture's day), so UTC and local differ
@@ -163,6 +164,12 @@ async function replayPhase() {
     `model quality panel: ${mq.q}`);
   check(mq.pts >= 1, `calibration view has ${mq.pts} decile points (n ${mq.n})`);
   check(/model learned in this run \(no --load-model\)/.test(mq.q), `model origin shown: ${mq.q}`);
+  // the feature panel: the configured set (--features book), each with its value, unit and coefficient
+  const fp = await page.evaluate(() => ({ names: document.getElementById('coefs').dataset.features,
+    rows: [...document.querySelectorAll('#coefs .row[data-feature]')].map((r) => r.innerText.replace(/\s+/g, ' ').trim()) }));
+  check(fp.names === 'spread_bps imbalance depth volatility microprice_bps ofi depth_imb_1 depth_imb_5 spread_ticks' &&
+    fp.rows.length === 9 && /^microprice_bps -?\d+\.\d+ bps -?\d+\.\d{4}$/.test(fp.rows[4]) && /^spread_ticks \d+\.\d+ ticks /.test(fp.rows[8]),
+    `feature panel shows the configured set with values and units (${fp.rows.join(' | ')})`);
   check(mq.cal === '' || /of \d+ recent predictions in \d\.\d–\d\.\d, \d+ % moved|no recent prediction/.test(mq.cal), `headline p(move) with its calibration: "${mq.cal}"`);
   // exports of the visible window: CSV (header + rows), PNG, lake query
   const dlText = async (sel) => { const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 10000 }), page.click(sel)]);

@@ -682,6 +682,146 @@ TEST(ice_evolve_schema_by_promotion)
     env_fini(&e);
 }
 
+/* Schema evolution by added optional fields (Iceberg spec): one CAS commit
+ * adds schema 1 with the new fields after the old ones, raises
+ * last-column-id and keeps every old id, name and snapshot; a promotion and
+ * additions go together in that one commit; the same schema again is a
+ * no-op; a required addition, a reused id, a duplicate id or name and a
+ * dropped field are refused and leave the table alone. */
+TEST(ice_evolve_schema_by_added_fields)
+{
+    env e;
+    env_init(&e);
+    qw_ice_data_file f;
+    one_file(&f, "old", 18734, 5);
+    qw_ice_commit_result res;
+    ASSERT_OK(qw_ice_append(&e.ops, e.io, "quotewatch", "raw_trades", &f, 1, NULL, &res));
+    int64_t old_snap = res.snapshot_id;
+    qw_ice_schema s, want;
+    qw_ice_spec sp;
+    schema(&s, &sp);
+    want = s;
+    want.fields[2].precision = 38; /* a promotion too */
+    want.fields[want.nfields++] = (qw_ice_field){4, "ofi", QW_ICE_DOUBLE, 0, 0, 0};
+    want.fields[want.nfields++] = (qw_ice_field){5, "venue", QW_ICE_STRING, 0, 0, 0};
+    int changed = -1, commits = e.cat.commits;
+    char err[256] = "";
+    ASSERT_OK(qw_ice_evolve_schema(&e.ops, e.io, "quotewatch", "raw_trades", &want, &changed, err,
+                                   sizeof err));
+    ASSERT_EQ(changed, 3);
+    ASSERT_EQ(e.cat.commits, commits + 1); /* one metadata commit */
+    qw_ice_meta *m;
+    char loc[QW_ICE_LOC_MAX];
+    ASSERT_OK(qw_ice_load_table(&e.ops, e.io, "quotewatch", "raw_trades", &m, loc, sizeof loc));
+    ASSERT_EQ(m->current_schema_id, 1);
+    ASSERT_EQ(m->last_column_id, 5);
+    ASSERT_EQ(m->schema.nfields, 5);
+    for (int i = 0; i < 3; i++) { /* old ids and names kept, in their order */
+        ASSERT_EQ(m->schema.fields[i].id, s.fields[i].id);
+        ASSERT_STREQ(m->schema.fields[i].name, s.fields[i].name);
+        ASSERT_EQ(m->schema.fields[i].required, s.fields[i].required);
+    }
+    ASSERT_EQ(m->schema.fields[2].precision, 38);
+    ASSERT_EQ(m->schema.fields[3].id, 4);
+    ASSERT_STREQ(m->schema.fields[3].name, "ofi");
+    ASSERT_EQ(m->schema.fields[3].required, 0);
+    ASSERT_EQ(m->schema.fields[4].type, QW_ICE_STRING);
+    qw_ice_snapshot snap;
+    ASSERT_OK(qw_ice_meta_snapshot(m, old_snap, &snap));
+    ASSERT_EQ(snap.schema_id, 0);
+    qw_ice_meta_free(m);
+    /* both schemas are in the document: the old one unchanged */
+    json_t *doc = NULL;
+    {
+        uint8_t *text = NULL;
+        size_t len = 0;
+        ASSERT_OK(qw_fileio_read(e.io, loc, 1 << 20, &text, &len));
+        doc = json_loadb((const char *)text, len, 0, NULL);
+        qw_free(text);
+    }
+    ASSERT_TRUE(doc != NULL);
+    json_t *schemas = json_object_get(doc, "schemas");
+    ASSERT_EQ(json_array_size(schemas), 2);
+    ASSERT_EQ(json_integer_value(json_object_get(json_array_get(schemas, 0), "schema-id")), 0);
+    ASSERT_EQ(json_array_size(json_object_get(json_array_get(schemas, 0), "fields")), 3);
+    ASSERT_EQ(json_array_size(json_object_get(json_array_get(schemas, 1), "fields")), 5);
+    json_decref(doc);
+    /* again: nothing to do, no commit */
+    commits = e.cat.commits;
+    ASSERT_OK(qw_ice_evolve_schema(&e.ops, e.io, "quotewatch", "raw_trades", &want, &changed, err,
+                                   sizeof err));
+    ASSERT_EQ(changed, 0);
+    ASSERT_EQ(e.cat.commits, commits);
+    /* a required field cannot be added */
+    qw_ice_schema bad = want;
+    bad.fields[bad.nfields++] = (qw_ice_field){6, "seq", QW_ICE_LONG, 0, 0, 1};
+    ASSERT_ERR(QW_UNSUPPORTED, qw_ice_evolve_schema(&e.ops, e.io, "quotewatch", "raw_trades", &bad,
+                                                    &changed, err, sizeof err));
+    ASSERT_TRUE(strstr(err, "required") != NULL);
+    /* a duplicate id, a duplicate name, a dropped field */
+    bad = want;
+    bad.fields[bad.nfields++] = (qw_ice_field){4, "ofi2", QW_ICE_DOUBLE, 0, 0, 0};
+    ASSERT_ERR(QW_UNSUPPORTED, qw_ice_evolve_schema(&e.ops, e.io, "quotewatch", "raw_trades", &bad,
+                                                    &changed, err, sizeof err));
+    ASSERT_TRUE(strstr(err, "twice") != NULL);
+    bad = want;
+    bad.fields[bad.nfields++] = (qw_ice_field){6, "price", QW_ICE_DOUBLE, 0, 0, 0};
+    ASSERT_ERR(QW_UNSUPPORTED, qw_ice_evolve_schema(&e.ops, e.io, "quotewatch", "raw_trades", &bad,
+                                                    &changed, err, sizeof err));
+    bad = want;
+    bad.nfields = 4; /* venue dropped */
+    ASSERT_ERR(QW_UNSUPPORTED, qw_ice_evolve_schema(&e.ops, e.io, "quotewatch", "raw_trades", &bad,
+                                                    &changed, err, sizeof err));
+    ASSERT_TRUE(strstr(err, "venue") != NULL);
+    ASSERT_EQ(e.cat.commits, commits);
+    env_fini(&e);
+}
+
+/* qw_ice_schema_evolution alone: an id at or below last-column-id that the
+ * schema lacks (a dropped field's) is never reused; the result keeps the
+ * table's field order whatever order want lists them in. */
+TEST(ice_schema_evolution_ids)
+{
+    qw_ice_schema cur, want, out;
+    qw_ice_spec sp;
+    schema(&cur, &sp); /* ids 1..3 */
+    want = cur;
+    want.fields[want.nfields++] = (qw_ice_field){4, "ofi", QW_ICE_DOUBLE, 0, 0, 0};
+    qw_ice_evolution ev = {-1, -1, -1};
+    char err[256] = "";
+    /* last-column-id 4: id 4 belonged to a dropped field */
+    memset(&out, 0x5a, sizeof out);
+    ASSERT_ERR(QW_UNSUPPORTED, qw_ice_schema_evolution(&cur, 4, &want, &out, &ev, err, sizeof err));
+    ASSERT_TRUE(strstr(err, "reuse") != NULL);
+    ASSERT_EQ(ev.added, -1); /* unchanged on error */
+    ASSERT_EQ(out.nfields, 0x5a5a5a5a);
+    /* an id below an existing one is a reuse too */
+    cur.fields[2].id = 9;
+    want = cur;
+    want.fields[want.nfields++] = (qw_ice_field){7, "ofi", QW_ICE_DOUBLE, 0, 0, 0};
+    ASSERT_ERR(QW_UNSUPPORTED, qw_ice_schema_evolution(&cur, 3, &want, &out, &ev, err, sizeof err));
+    schema(&cur, &sp);
+    /* want in another order: the table's order, then the additions */
+    memset(&want, 0, sizeof want);
+    want.nfields = 5;
+    want.fields[0] = (qw_ice_field){5, "b", QW_ICE_LONG, 0, 0, 0};
+    want.fields[1] = cur.fields[2];
+    want.fields[2] = (qw_ice_field){4, "a", QW_ICE_DOUBLE, 0, 0, 0};
+    want.fields[3] = cur.fields[0];
+    want.fields[4] = cur.fields[1];
+    ASSERT_OK(qw_ice_schema_evolution(&cur, 3, &want, &out, &ev, err, sizeof err));
+    ASSERT_EQ(ev.added, 2);
+    ASSERT_EQ(ev.promoted, 0);
+    ASSERT_EQ(ev.last_column_id, 5);
+    ASSERT_EQ(out.nfields, 5);
+    int ids[] = {1, 2, 3, 5, 4};
+    for (int i = 0; i < 5; i++)
+        ASSERT_EQ(out.fields[i].id, ids[i]);
+    /* promotion alone still refuses any addition */
+    int changes = -1;
+    ASSERT_ERR(QW_UNSUPPORTED, qw_ice_schema_promotion(&cur, &want, &changes, err, sizeof err));
+}
+
 /* ---- snapshot expiry and bounded metadata ---- */
 
 static int64_t lease_since_ms; /* 0: no lease */

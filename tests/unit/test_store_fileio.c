@@ -422,3 +422,26 @@ TEST(store_stats_json_objstore_counters)
             ASSERT_EQ(strlen(small), cap - 1);
     }
 }
+
+/* The features table's opt-in feature columns (docs/TABLES.md): one
+ * optional double per feature of features.h past the seed four, in
+ * qw_feature_names order, ids 15..22 after every released id (never
+ * renumbered: the seed columns keep 1..14). */
+TEST(tables_feature_columns)
+{
+    const qw_tbl_def *d = &qw_tables[QW_TBL_FEATURES];
+    ASSERT_EQ(d->ncols, QW_TBL_FEAT_EXT_COL + QW_TBL_FEAT_EXT_N);
+    ASSERT_EQ(QW_NFEATURES + QW_TBL_FEAT_EXT_N, QW_NFEATURES_ALL);
+    for (int i = 0; i < QW_TBL_FEAT_EXT_COL; i++)
+        ASSERT_EQ(d->cols[i].id, i + 1);
+    ASSERT_STREQ(d->cols[QW_TBL_FEAT_EXT_COL - 1].name, "run_id");
+    for (int i = 0; i < QW_TBL_FEAT_EXT_N; i++) {
+        const qw_tbl_col *c = &d->cols[QW_TBL_FEAT_EXT_COL + i];
+        ASSERT_STREQ(c->name, qw_feature_names[QW_NFEATURES + i]);
+        ASSERT_EQ(c->id, 15 + i);
+        ASSERT_EQ(c->kind, QW_COL_DOUBLE);
+        ASSERT_EQ(c->required, 0);
+    }
+    for (int i = 0; i < 4; i++) /* the seed four keep their columns */
+        ASSERT_STREQ(d->cols[3 + i].name, qw_feature_names[i]);
+}
