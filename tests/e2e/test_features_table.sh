@@ -32,7 +32,7 @@ if [ ! -x "$OLD" ]; then
   echo "building the previous version ${prev:0:12} (once, into $PD)"
   rm -rf "$PD" && mkdir -p "$PD"
   git -C "$QW_ROOT" archive "$prev" | tar -x -C "$PD"
-  make -C "$PD" -j2 build/quotewatch > "$T/prev-build.log" 2>&1 \
+  make -C "$PD" -j"$(nproc)" OPT=-O0 build/quotewatch > "$T/prev-build.log" 2>&1 \
     || { tail -20 "$T/prev-build.log"; die "cannot build the previous version ${prev:0:12}"; }
 fi
 NEW="$QW_BIN"
