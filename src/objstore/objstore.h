@@ -32,6 +32,13 @@
  * upload. Either way a reader never sees half an object. mkdirs is a no-op
  * and list is a prefix listing (ListObjectsV2, paginated).
  *
+ * Reads: a ranged read of an object that a stat saw to be at most
+ * QW_S3_WHOLE_MAX (8 MiB) is served from one whole-object GET kept in a
+ * bounded per-client cache (64 MiB, 32 objects; s3_cache.c), so a Parquet
+ * file costs HEAD + GET instead of a request per footer and column chunk.
+ * Each successful request is logged at DEBUG (method, key, status, bytes,
+ * ms; never a credential).
+ *
  * Threads: a qw_s3 is shared by threads (the pool and the share are
  * locked); counters are atomic. The last error text is per thread.
  */

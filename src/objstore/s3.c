@@ -30,6 +30,7 @@ struct qw_s3 {
     char *userpwd;       /* key:secret */
     char *token_hdr;     /* "x-amz-security-token: ..." or NULL */
     qw_gcs_token *oauth; /* gs:// without HMAC keys: Bearer tokens instead of SigV4 */
+    qw_s3_rcache *rc;    /* small objects read whole (s3_cache.c) */
     char region[64];
     qw_s3_opts o;
     CURLSH *share;
@@ -164,7 +165,8 @@ qw_err qw_s3_create(qw_s3 **out, const qw_s3_opts *o, char *errbuf, size_t errle
         pthread_mutex_init(&s->share_mu[i], NULL);
     pthread_mutex_init(&s->pool_mu, NULL);
     s->share = curl_share_init();
-    if (!s->userpwd || (o->token && *o->token && !s->token_hdr) || !s->share) {
+    if (!s->userpwd || qw__s3_rcache_create(&s->rc) != QW_OK ||
+        (o->token && *o->token && !s->token_hdr) || !s->share) {
         qw_s3_destroy(s);
         return QW_NOMEM;
     }
@@ -202,6 +204,7 @@ void qw_s3_destroy(qw_s3 *s)
     wipe_free(s->userpwd);
     wipe_free(s->token_hdr);
     qw_gcs_token_destroy(s->oauth);
+    qw__s3_rcache_destroy(s->rc);
     qw_free(s);
 }
 
@@ -211,6 +214,11 @@ void qw_s3_counters_get(const qw_s3 *s, qw_s3_counters *c)
                           atomic_load(&s->failures),     atomic_load(&s->up),
                           atomic_load(&s->down),         atomic_load(&s->aborts),
                           qw_gcs_token_fetches(s->oauth)};
+}
+
+qw_s3_rcache *qw__s3_rcache(qw_s3 *s)
+{
+    return s->rc;
 }
 
 size_t qw__s3_part_size(const qw_s3 *s)
@@ -555,6 +563,10 @@ qw_err qw__s3_perform(qw_s3 *s, qw_s3_req *r)
             retry = r->status >= 500 || r->status == 429 || strcmp(code, "SlowDown") == 0 ||
                     strcmp(code, "RequestTimeout") == 0;
             if (r->status >= 200 && r->status < 300) {
+                QW_LOG(DEBUG, "%s %s/%s%s%s: %ld, %zu bytes up, %zu down, %lld ms", r->method,
+                       r->bucket, r->key ? r->key : "", r->query ? "?" : "",
+                       r->query ? r->query : "", r->status, r->body_set ? r->blen : 0, r->len,
+                       (long long)(now_ms() - t0));
                 atomic_fetch_add(&s->up, r->body_set ? r->blen : 0);
                 atomic_fetch_add(&s->down, r->len);
                 e = QW_OK;

@@ -55,4 +55,25 @@ void qw_gcs_token_destroy(qw_gcs_token *t); /* NULL ok */
 qw_err qw_gcs_token_header(qw_gcs_token *t, char *hdr, size_t cap);
 uint64_t qw_gcs_token_fetches(const qw_gcs_token *t);
 
+/* s3_cache.c: small objects read whole for their ranged reads (bounds and
+ * rules there). note: a stat saw uri at this size; drop: we wrote or
+ * removed it; read: 1 if served from the cache, else 0 with *whole = the
+ * object's size when a whole GET is worth it (0: make a ranged GET);
+ * fill: serve the read from d (n bytes, the whole object) and keep d (or
+ * free it). A NULL cache caches nothing. */
+#define QW_S3_WHOLE_MAX ((size_t)8 << 20)
+#define QW_S3_CACHE_BYTES ((size_t)64 << 20)
+#define QW_S3_CACHE_SLOTS 32
+typedef struct qw_s3_rcache qw_s3_rcache;
+qw_err qw__s3_rcache_create(qw_s3_rcache **out);
+void qw__s3_rcache_destroy(qw_s3_rcache *c);
+qw_s3_rcache *qw__s3_rcache(qw_s3 *s);
+void qw__s3_rcache_note(qw_s3_rcache *c, const char *uri, uint64_t size, int64_t mtime_ns);
+void qw__s3_rcache_drop(qw_s3_rcache *c, const char *uri);
+int qw__s3_rcache_read(qw_s3_rcache *c, const char *uri, uint64_t off, void *buf, size_t len,
+                       size_t *got, uint64_t *whole);
+void qw__s3_rcache_fill(qw_s3_rcache *c, const char *uri, uint8_t *d, size_t n, uint64_t off,
+                        void *buf, size_t len, size_t *got);
+void qw__s3_rcache_stats(const qw_s3_rcache *c, uint64_t *hits, uint64_t *fills);
+
 #endif
