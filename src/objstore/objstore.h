@@ -79,7 +79,12 @@ typedef struct qw_s3 qw_s3;
 
 typedef struct qw_s3_counters {
     uint64_t requests, retries, failures, bytes_up, bytes_down, multipart_aborts;
-    uint64_t token_fetches; /* gcs_oauth: access tokens fetched from the metadata server */
+    uint64_t token_fetches;  /* gcs_oauth: access tokens fetched (metadata server or key) */
+    uint64_t auth_refreshes; /* gcs_oauth: 401 answers that forced a token refresh and the one
+                                retry of that request */
+    uint64_t connects;       /* new connections opened (CURLINFO_NUM_CONNECTS summed over every
+                                attempt): includes libcurl's silent resend of a request on a
+                                fresh connection when a reused one turned out closed */
 } qw_s3_counters;
 
 /* Reads no environment; errors into errbuf. */

@@ -38,7 +38,7 @@ struct qw_s3 {
     pthread_mutex_t pool_mu;
     CURL *pool[POOL_MAX];
     int npool;
-    _Atomic uint64_t requests, retries, failures, up, down, aborts;
+    _Atomic uint64_t requests, retries, failures, up, down, aborts, auth_refreshes, connects;
 };
 
 static _Thread_local char t_err[512];
@@ -210,10 +210,11 @@ void qw_s3_destroy(qw_s3 *s)
 
 void qw_s3_counters_get(const qw_s3 *s, qw_s3_counters *c)
 {
-    *c = (qw_s3_counters){atomic_load(&s->requests),     atomic_load(&s->retries),
-                          atomic_load(&s->failures),     atomic_load(&s->up),
-                          atomic_load(&s->down),         atomic_load(&s->aborts),
-                          qw_gcs_token_fetches(s->oauth)};
+    *c = (qw_s3_counters){atomic_load(&s->requests),      atomic_load(&s->retries),
+                          atomic_load(&s->failures),      atomic_load(&s->up),
+                          atomic_load(&s->down),          atomic_load(&s->aborts),
+                          qw_gcs_token_fetches(s->oauth), atomic_load(&s->auth_refreshes),
+                          atomic_load(&s->connects)};
 }
 
 qw_s3_rcache *qw__s3_rcache(qw_s3 *s)
@@ -454,6 +455,9 @@ static CURLcode run_once(qw_s3 *s, CURL *h, qw_s3_req *r, const char *url, const
     }
     CURLcode cc = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+    long nc = 0; /* 0: a reused connection; a silent resend after a dead one shows here too */
+    if (curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &nc) == CURLE_OK && nc > 0)
+        atomic_fetch_add(&s->connects, (uint64_t)nc);
     for (struct curl_slist *x = auth ? hl : NULL; x; x = x->next) /* the token: wiped */
         for (volatile char *v = x->data; *v; v++)
             *v = 0;
@@ -543,9 +547,11 @@ qw_err qw__s3_perform(qw_s3 *s, qw_s3_req *r)
     unsigned seed = (unsigned)(t0 ^ (int64_t)(uintptr_t)r);
     qw_err e = QW_IO;
     char auth[QW_S3_AUTH_MAX];
+    uint64_t gen = 0;
+    int auth_retried = 0;
     for (int attempt = 0;; attempt++) {
         reset_resp(r);
-        if (s->oauth && (e = qw_gcs_token_header(s->oauth, auth, sizeof auth)) != QW_OK)
+        if (s->oauth && (e = qw_gcs_token_header(s->oauth, auth, sizeof auth, &gen)) != QW_OK)
             break; /* the token's error text is set */
         CURLcode cc = run_once(s, h, r, url, sha, s->oauth ? auth : NULL);
         for (volatile char *v = auth; s->oauth && *v; v++)
@@ -562,6 +568,15 @@ qw_err qw__s3_perform(qw_s3 *s, qw_s3_req *r)
                 (void)qw_s3_xml_text(&p, r->errbody + r->errlen, "Message", msg, sizeof msg);
             retry = r->status >= 500 || r->status == 429 || strcmp(code, "SlowDown") == 0 ||
                     strcmp(code, "RequestTimeout") == 0;
+            if (r->status == 401 && s->oauth && !auth_retried) {
+                /* a revoked or early-expired token: a new one, and this request once more */
+                auth_retried = 1;
+                qw_gcs_token_rejected(s->oauth, gen);
+                atomic_fetch_add(&s->auth_refreshes, 1);
+                QW_LOG(WARN, "%s %s/%s: HTTP 401 %s: access token refreshed, retrying once",
+                       r->method, r->bucket, r->key ? r->key : "", code[0] ? code : "");
+                continue;
+            }
             if (r->status >= 200 && r->status < 300) {
                 QW_LOG(DEBUG, "%s %s/%s%s%s: %ld, %zu bytes up, %zu down, %lld ms", r->method,
                        r->bucket, r->key ? r->key : "", r->query ? "?" : "",

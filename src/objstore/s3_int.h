@@ -52,7 +52,12 @@ typedef struct qw_gcs_token qw_gcs_token;
 qw_err qw_gcs_token_create(qw_gcs_token **out, const char *host, const char *keyfile, char *errbuf,
                            size_t errlen);
 void qw_gcs_token_destroy(qw_gcs_token *t); /* NULL ok */
-qw_err qw_gcs_token_header(qw_gcs_token *t, char *hdr, size_t cap);
+/* *gen: which token it was (for qw_gcs_token_rejected). */
+qw_err qw_gcs_token_header(qw_gcs_token *t, char *hdr, size_t cap, uint64_t *gen);
+/* The server answered 401 to the token of generation gen (revoked or
+ * expired early): the next header fetches a new one (once, however many
+ * threads report the same token); it is not used again. */
+void qw_gcs_token_rejected(qw_gcs_token *t, uint64_t gen);
 uint64_t qw_gcs_token_fetches(const qw_gcs_token *t);
 
 /* s3_cache.c: small objects read whole for their ranged reads (bounds and

@@ -134,6 +134,9 @@ TEST(s3live_objects_and_ranges)
     ASSERT_OK(qw_s3_delete(s, "b", key));
     ASSERT_ERR(QW_NOT_FOUND, qw_s3_head(s, "b", key, &fi));
     ASSERT_ERR(QW_NOT_FOUND, qw_s3_get(s, "b", key, 100, &d, &n));
+    qw_s3_counters c; /* one thread, warm connections: new ones are few */
+    qw_s3_counters_get(s, &c);
+    ASSERT_TRUE(c.connects >= 1 && c.connects < c.requests);
     qw_s3_destroy(s);
 }
 
