@@ -29,7 +29,11 @@
  * bytes (default 8 MiB, at least 5 MiB) in memory; a smaller object goes up
  * as one PUT at commit; a larger one as a multipart upload whose parts are
  * the coalesced 1 MiB chunks of the fileio front end; any failure aborts the
- * upload. Either way a reader never sees half an object. mkdirs is a no-op
+ * upload. Either way a reader never sees half an object. A deferred-sync
+ * commit (QW_FILEIO_DEFER_SYNC: the lake writer's data files) that fits one
+ * PUT is uploaded by 2 background threads (at most 64 MiB queued,
+ * s3_async.c) and sync waits for it; a failed one is PUT again at sync;
+ * reads of that key through the same client wait for it. mkdirs is a no-op
  * and list is a prefix listing (ListObjectsV2, paginated).
  *
  * Reads: a ranged read of an object that a stat saw to be at most

@@ -31,6 +31,7 @@ struct qw_s3 {
     char *token_hdr;     /* "x-amz-security-token: ..." or NULL */
     qw_gcs_token *oauth; /* gs:// without HMAC keys: Bearer tokens instead of SigV4 */
     qw_s3_rcache *rc;    /* small objects read whole (s3_cache.c) */
+    qw_s3_async *async;  /* background PUTs of deferred commits (s3_async.c) */
     char region[64];
     qw_s3_opts o;
     CURLSH *share;
@@ -176,6 +177,10 @@ qw_err qw_s3_create(qw_s3 **out, const qw_s3_opts *o, char *errbuf, size_t errle
     curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    if (qw__s3_async_create(&s->async, s) != QW_OK) { /* last: its threads use s */
+        qw_s3_destroy(s);
+        return QW_NOMEM;
+    }
     *out = s;
     return QW_OK;
 }
@@ -194,6 +199,7 @@ void qw_s3_destroy(qw_s3 *s)
 {
     if (!s)
         return;
+    qw__s3_async_destroy(s->async); /* first: waits for queued uploads */
     for (int i = 0; i < s->npool; i++)
         curl_easy_cleanup(s->pool[i]);
     if (s->share)
@@ -215,6 +221,11 @@ void qw_s3_counters_get(const qw_s3 *s, qw_s3_counters *c)
                           atomic_load(&s->down),          atomic_load(&s->aborts),
                           qw_gcs_token_fetches(s->oauth), atomic_load(&s->auth_refreshes),
                           atomic_load(&s->connects)};
+}
+
+qw_s3_async *qw__s3_async(qw_s3 *s)
+{
+    return s->async;
 }
 
 qw_s3_rcache *qw__s3_rcache(qw_s3 *s)

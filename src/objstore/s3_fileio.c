@@ -49,6 +49,7 @@ qw_err qw_s3_split_uri(const char *uri, char *bucket, size_t bcap, char *key, si
 static qw_err f_write(void *ctx, const char *uri, const void *data, size_t len)
 {
     SPLIT(uri);
+    qw__s3_async_forget(qw__s3_async(ctx), uri);
     qw__s3_rcache_drop(qw__s3_rcache(ctx), uri);
     return qw_s3_put(ctx, b_, k_, data, len);
 }
@@ -56,6 +57,7 @@ static qw_err f_write(void *ctx, const char *uri, const void *data, size_t len)
 static qw_err f_read(void *ctx, const char *uri, size_t max, uint8_t **out, size_t *len)
 {
     SPLIT(uri);
+    qw__s3_async_wait(qw__s3_async(ctx), uri);
     return qw_s3_get(ctx, b_, k_, max, out, len);
 }
 
@@ -63,6 +65,7 @@ static qw_err f_read_range(void *ctx, const char *uri, uint64_t off, void *buf, 
                            size_t *got)
 {
     SPLIT(uri);
+    qw__s3_async_wait(qw__s3_async(ctx), uri);
     qw_s3_rcache *c = qw__s3_rcache(ctx);
     uint64_t whole;
     if (qw__s3_rcache_read(c, uri, off, buf, len, got, &whole))
@@ -84,6 +87,7 @@ static qw_err f_read_range(void *ctx, const char *uri, uint64_t off, void *buf, 
 static qw_err f_stat(void *ctx, const char *uri, qw_fileio_info *out)
 {
     SPLIT(uri);
+    qw__s3_async_wait(qw__s3_async(ctx), uri);
     qw_err e = qw_s3_head(ctx, b_, k_, out);
     if (e == QW_OK)
         qw__s3_rcache_note(qw__s3_rcache(ctx), uri, out->size, out->mtime_ns);
@@ -93,6 +97,7 @@ static qw_err f_stat(void *ctx, const char *uri, qw_fileio_info *out)
 static qw_err f_remove(void *ctx, const char *uri)
 {
     SPLIT(uri);
+    qw__s3_async_forget(qw__s3_async(ctx), uri); /* a pending upload lands first */
     qw__s3_rcache_drop(qw__s3_rcache(ctx), uri);
     qw_fileio_info fi; /* S3 deletes missing keys quietly; the interface reports them */
     qw_err e = qw_s3_head(ctx, b_, k_, &fi);
@@ -108,9 +113,9 @@ static qw_err f_mkdirs(void *ctx, const char *uri)
 
 static qw_err f_sync(void *ctx, const char *uri)
 {
-    (void)ctx;
-    (void)uri;
-    return QW_OK; /* a PUT or a completed upload is durable */
+    /* a PUT or a completed upload is durable; a deferred commit's upload
+     * may still be running (s3_async.c) */
+    return qw__s3_async_sync(qw__s3_async(ctx), uri);
 }
 
 typedef struct list_ctx {
@@ -237,11 +242,14 @@ static void f_stream_abort(void *ctx, void *stream)
 
 static qw_err f_stream_commit(void *ctx, void *stream, int deferred)
 {
-    (void)deferred; /* durable on completion anyway */
     s3_stream *st = stream;
     qw_err e = QW_OK;
     qw__s3_rcache_drop(qw__s3_rcache(ctx), st->uri);
-    if (!st->u) {
+    if (!st->u && deferred && st->n && qw__s3_async(ctx)) { /* sync waits for it */
+        e = qw__s3_async_put(qw__s3_async(ctx), st->uri, st->bucket, st->key, st->buf, st->n,
+                             st->cap);
+        st->buf = NULL;
+    } else if (!st->u) {
         e = qw_s3_put(ctx, st->bucket, st->key, st->buf, st->n);
     } else {
         if (st->n)

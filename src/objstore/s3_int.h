@@ -81,4 +81,21 @@ void qw__s3_rcache_fill(qw_s3_rcache *c, const char *uri, uint8_t *d, size_t n, 
                         void *buf, size_t len, size_t *got);
 void qw__s3_rcache_stats(const qw_s3_rcache *c, uint64_t *hits, uint64_t *fills);
 
+/* s3_async.c: deferred-sync commits uploaded in the background (rules
+ * there). put takes data (qw_malloc'ed; cost = bytes it holds) whatever
+ * the result; sync: QW_OK when uri has no pending upload or it succeeded,
+ * else PUT again here; wait: until uri's upload is settled (readers);
+ * forget: settled, then dropped (remove, overwrite). NULL: no-ops. */
+#define QW_S3_UPLOADERS 2
+#define QW_S3_ASYNC_BYTES ((size_t)64 << 20)
+typedef struct qw_s3_async qw_s3_async;
+qw_err qw__s3_async_create(qw_s3_async **out, qw_s3 *s);
+void qw__s3_async_destroy(qw_s3_async *a);
+qw_s3_async *qw__s3_async(qw_s3 *s);
+qw_err qw__s3_async_put(qw_s3_async *a, const char *uri, const char *bucket, const char *key,
+                        uint8_t *data, size_t n, size_t cost);
+qw_err qw__s3_async_sync(qw_s3_async *a, const char *uri);
+void qw__s3_async_wait(qw_s3_async *a, const char *uri);
+void qw__s3_async_forget(qw_s3_async *a, const char *uri);
+
 #endif

@@ -3,6 +3,7 @@
  * S3-compatible server when QW_TEST_S3_ENDPOINT is set (tests/e2e/
  * test_objstore_client.sh starts one and runs the s3live_* tests; without
  * it they skip). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -269,6 +270,54 @@ TEST(s3live_small_objects_read_whole)
     qw_free(db);
     qw_free(d);
     qw_free(d2);
+    qw_fileio_destroy(io);
+    qw_s3_destroy(s);
+}
+
+/* A deferred-sync commit is uploaded in the background (s3_async.c): a
+ * stat through the same client waits for it, sync returns its outcome, and
+ * a failed upload keeps its bytes: sync PUTs it again (here: once the
+ * missing bucket exists) rather than losing the object. */
+TEST(s3live_deferred_commits_upload_in_background)
+{
+    qw_s3 *s = live_client("S3RVER", 0, 0);
+    qw_fileio *io;
+    ASSERT_OK(qw_fileio_create(&io, qw_s3_fileio_ops(), s));
+    size_t n = 100000;
+    uint8_t *d = pattern(n, 9);
+    qw_fileio_writer *w;
+    char uri[64];
+    for (int i = 0; i < 6; i++) {
+        snprintf(uri, sizeof uri, "s3://b/as/%d.bin", i);
+        ASSERT_OK(qw_fileio_writer_open(&w, io, uri, QW_FILEIO_DEFER_SYNC));
+        ASSERT_OK(qw_fileio_writer_append(w, d, n - (size_t)i));
+        ASSERT_OK(qw_fileio_writer_commit(w));
+    }
+    qw_fileio_info fi;
+    ASSERT_OK(qw_fileio_stat(io, "s3://b/as/5.bin", &fi)); /* waits for its upload */
+    ASSERT_EQ(fi.size, n - 5);
+    for (int i = 0; i < 6; i++) {
+        snprintf(uri, sizeof uri, "s3://b/as/%d.bin", i);
+        ASSERT_OK(qw_fileio_sync(io, uri));
+        uint8_t *back;
+        size_t got;
+        ASSERT_OK(qw_fileio_read(io, uri, n, &back, &got));
+        ASSERT_EQ(got, n - (size_t)i);
+        ASSERT_TRUE(memcmp(back, d, got) == 0);
+        qw_free(back);
+    }
+    /* a bucket that does not exist yet: commit returns, sync reports the failure */
+    ASSERT_OK(qw_fileio_writer_open(&w, io, "s3://nob/as/x.bin", QW_FILEIO_DEFER_SYNC));
+    ASSERT_OK(qw_fileio_writer_append(w, d, n));
+    ASSERT_OK(qw_fileio_writer_commit(w));
+    ASSERT_ERR(QW_NOT_FOUND, qw_fileio_sync(io, "s3://nob/as/x.bin"));
+    ASSERT_TRUE(strstr(qw_s3_errmsg(), "bucket nob does not exist") != NULL);
+    ASSERT_OK(qw_s3_put(s, "nob", "", NULL, 0));        /* CreateBucket */
+    ASSERT_OK(qw_fileio_sync(io, "s3://nob/as/x.bin")); /* the kept bytes, PUT again */
+    ASSERT_OK(qw_fileio_stat(io, "s3://nob/as/x.bin", &fi));
+    ASSERT_EQ(fi.size, n);
+    ASSERT_OK(qw_fileio_sync(io, "s3://nob/as/x.bin")); /* nothing pending: durable */
+    qw_free(d);
     qw_fileio_destroy(io);
     qw_s3_destroy(s);
 }
