@@ -152,7 +152,7 @@ int qw__s3_rcache_read(qw_s3_rcache *c, const char *uri, uint64_t off, void *buf
         e->used = ++c->tick;
         served = 1;
     } else if (e && e->size <= QW_S3_WHOLE_MAX) {
-        *whole = e->size ? e->size : 1; /* worth a whole GET */
+        *whole = e->size; /* worth a whole GET (0: an empty object, ranges) */
     }
     pthread_mutex_unlock(&c->mu);
     if (served)

@@ -72,13 +72,12 @@ static qw_err f_read_range(void *ctx, const char *uri, uint64_t off, void *buf, 
         return QW_OK;
     if (whole) { /* small: one whole GET serves this and the next reads */
         uint8_t *d;
-        size_t n;
-        qw_err e = qw_s3_get(ctx, b_, k_, QW_S3_WHOLE_MAX, &d, &n);
+        qw_err e = qw__s3_get_sized(ctx, b_, k_, (size_t)whole, &d);
         if (e == QW_OK) {
-            qw__s3_rcache_fill(c, uri, d, n, off, buf, len, got);
+            qw__s3_rcache_fill(c, uri, d, (size_t)whole, off, buf, len, got);
             return QW_OK;
         }
-        if (e != QW_TOO_LARGE) /* it grew: ranged reads below */
+        if (e != QW_TOO_LARGE) /* changed since the stat: ranged reads below */
             return e;
     }
     return qw_s3_get_range(ctx, b_, k_, off, buf, len, got);

@@ -39,6 +39,9 @@ void qw__s3_seterr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* RFC 3986 encoding ('/' kept when keep_slash); 0, or -1 if it does not fit. */
 int qw__s3_enc(const char *in, int keep_slash, char *out, size_t cap);
 size_t qw__s3_part_size(const qw_s3 *s);
+/* The whole object into one allocation of size + 1 bytes (*out, qw_free);
+ * QW_TOO_LARGE when it is not size bytes long (changed since the stat). */
+qw_err qw__s3_get_sized(qw_s3 *s, const char *bucket, const char *key, size_t size, uint8_t **out);
 int qw__s3_list_max_keys(const qw_s3 *s);
 void qw__s3_count_abort(qw_s3 *s);
 
