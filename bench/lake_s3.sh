@@ -6,7 +6,8 @@
 # Reports raw_orderbook rows/s, flush->commit and committer averages, and
 # the lake replay rates, and the CPU seconds of our process and of the
 # S3 server (node, single-threaded: when its CPU time is close to the
-# wall time of a phase, the server is the bottleneck, not the client).
+# wall time of a phase, the server is the bottleneck, not the client), and
+# the server's floor: its CPU per request for 300 tiny signed GETs by curl.
 # Usage: bench/lake_s3.sh [MESSAGES]; BEFORE=/path/to/an/older/quotewatch
 # adds its s3:// rows ("s3-before") to the same run, for before/after ratios.
 source "$(dirname "$0")/../tests/e2e/lib.sh"
@@ -41,10 +42,23 @@ run() { # NAME WAREHOUSE CATALOG [BINARY]
 run file "file://$T/wh" "$PG_URI"
 [ -z "${BEFORE:-}" ] || run s3-before "s3://b/whb" "postgresql://qw@127.0.0.1:$PG_PORT/s3b" "$BEFORE"
 run s3 "s3://b/wh" "postgresql://qw@127.0.0.1:$PG_PORT/s3"
+# the server's own floor: 300 signed GETs of a 1-byte object on one kept-alive
+# connection by the curl tool (no quotewatch involved)
+printf x >"$T/x"
+curl -s --aws-sigv4 aws:amz:us-east-1:s3 -u S3RVER:S3RVER -T "$T/x" \
+  -H "x-amz-content-sha256: $(sha256sum "$T/x" | cut -d' ' -f1)" "$S3_ENDPOINT/b/floor" >/dev/null
+urls=(); for _ in $(seq 300); do urls+=(-o /dev/null "$S3_ENDPOINT/b/floor"); done
+c0=$(srv_cpu); t0=$(now)
+curl -s --aws-sigv4 aws:amz:us-east-1:s3 -u S3RVER:S3RVER \
+  -H "x-amz-content-sha256: $(printf '' | sha256sum | cut -d' ' -f1)" "${urls[@]}"
+echo "floor $t0 $(now) $c0 $(srv_cpu)" >"$T/floor"
 "$PY" - "$T" "$(stat -c %s "$f")" <<'PY' | tee "$out/lake-s3.txt"
 import json, sys
 d, nbytes = sys.argv[1], int(sys.argv[2])
 rate, lrate = {}, {}
+_, t0, t1, c0, c1 = open(d + "/floor").read().split()
+print(f"s3 server floor: 300 signed 1-byte GETs (curl, one connection) in {float(t1) - float(t0):.2f} s, "
+      f"{(float(c1) - float(c0)) / 300 * 1e3:.1f} ms of server CPU each")
 for line in open(d + "/times"):
     name, t0, t1, t2, c0, c1, c2 = line.split()
     t0, t1, t2, c0, c1, c2 = (float(x) for x in (t0, t1, t2, c0, c1, c2))
