@@ -21,7 +21,6 @@
  * chunk: well under a millisecond), the GET itself is made outside it (two
  * threads missing the same object at once both fetch it; one is kept). */
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,7 +40,6 @@ struct qw_s3_rcache {
     slot s[QW_S3_CACHE_SLOTS];
     size_t bytes;
     uint64_t tick;
-    _Atomic uint64_t hits, fills;
 };
 
 qw_err qw__s3_rcache_create(qw_s3_rcache **out)
@@ -155,8 +153,6 @@ int qw__s3_rcache_read(qw_s3_rcache *c, const char *uri, uint64_t off, void *buf
         *whole = e->size; /* worth a whole GET (0: an empty object, ranges) */
     }
     pthread_mutex_unlock(&c->mu);
-    if (served)
-        atomic_fetch_add(&c->hits, 1);
     return served;
 }
 
@@ -164,7 +160,6 @@ void qw__s3_rcache_fill(qw_s3_rcache *c, const char *uri, uint8_t *d, size_t n, 
                         void *buf, size_t len, size_t *got)
 {
     copy_range(d, n, off, buf, len, got);
-    atomic_fetch_add(&c->fills, 1);
     pthread_mutex_lock(&c->mu);
     slot *e = find(c, uri);
     if (e && !e->data && e->size == n && n <= QW_S3_CACHE_BYTES) { /* still the object stat saw */
@@ -184,10 +179,4 @@ void qw__s3_rcache_fill(qw_s3_rcache *c, const char *uri, uint8_t *d, size_t n, 
     }
     pthread_mutex_unlock(&c->mu);
     qw_free(d);
-}
-
-void qw__s3_rcache_stats(const qw_s3_rcache *c, uint64_t *hits, uint64_t *fills)
-{
-    *hits = c ? atomic_load(&c->hits) : 0;
-    *fills = c ? atomic_load(&c->fills) : 0;
 }

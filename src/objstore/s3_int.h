@@ -82,7 +82,6 @@ int qw__s3_rcache_read(qw_s3_rcache *c, const char *uri, uint64_t off, void *buf
                        size_t *got, uint64_t *whole);
 void qw__s3_rcache_fill(qw_s3_rcache *c, const char *uri, uint8_t *d, size_t n, uint64_t off,
                         void *buf, size_t len, size_t *got);
-void qw__s3_rcache_stats(const qw_s3_rcache *c, uint64_t *hits, uint64_t *fills);
 
 /* s3_async.c: deferred-sync commits uploaded in the background (rules
  * there). put takes data (qw_malloc'ed; cost = bytes it holds) whatever
