@@ -24,7 +24,11 @@
  * writer thread from waiting for the disk while the committer makes the
  * previous flush durable. Without the flag commit is durable on return.
  * Backends whose commit is durable anyway (object stores: complete
- * multipart upload) implement sync as a no-op.
+ * multipart upload) implement sync as a no-op, or (objstore/s3_async.c)
+ * finish a deferred commit's upload in the background: commit returns
+ * once the bytes are queued, reads through the same handle wait for them,
+ * and sync returns the upload's outcome (retrying a failed one), so
+ * nothing may refer to the object before sync succeeded.
  *
  * Local backend (URIs "file:///abs/path" and plain paths): the stream goes
  * to "<path>.tmp.XXXXXX" in the final directory (parents created); commit =

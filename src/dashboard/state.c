@@ -532,6 +532,12 @@ static void objstore_metrics(qw_dbuf *d, const qw_store_stats *s)
          offsetof(qw_store_stats, os_bytes_down)},
         {"multipart_aborts", "Multipart uploads aborted.",
          offsetof(qw_store_stats, os_multipart_aborts)},
+        {"token_fetches", "GCS access tokens fetched (metadata server or key).",
+         offsetof(qw_store_stats, os_token_fetches)},
+        {"auth_refreshes", "GCS 401 answers that forced a token refresh and one retry.",
+         offsetof(qw_store_stats, os_auth_refreshes)},
+        {"connects", "New object-store connections (resends on a fresh one included).",
+         offsetof(qw_store_stats, os_connects)},
     };
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
         char name[64];

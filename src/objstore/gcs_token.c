@@ -7,7 +7,10 @@
  * {"access_token":"...","expires_in":3599,"token_type":"Bearer"}. The token is
  * cached and fetched again once less than a quarter of its life (at most
  * 225 s, the margin of Google's libraries) is left; a failed refresh keeps
- * the old token while it is valid. The token never reaches a log or an error
+ * the old token while it is valid. A 401 from the storage server (a token
+ * revoked or expired early) marks that token dead (qw_gcs_token_rejected):
+ * the next request fetches a new one, and s3.c retries the rejected request
+ * once. The token never reaches a log or an error
  * text, and is wiped on destroy. libcurl only.
  *
  * With a service-account key (GOOGLE_APPLICATION_CREDENTIALS: the JSON key
@@ -336,7 +339,18 @@ void qw_gcs_token_destroy(qw_gcs_token *t)
     qw_free(t);
 }
 
-qw_err qw_gcs_token_header(qw_gcs_token *t, char *hdr, size_t cap)
+void qw_gcs_token_rejected(qw_gcs_token *t, uint64_t gen)
+{
+    pthread_mutex_lock(&t->mu);
+    if (atomic_load(&t->fetches) == gen) { /* still the current token: never send it again */
+        int64_t now = qw_now_mono_ns();
+        t->refresh_mono = now;
+        t->expires_mono = now;
+    }
+    pthread_mutex_unlock(&t->mu);
+}
+
+qw_err qw_gcs_token_header(qw_gcs_token *t, char *hdr, size_t cap, uint64_t *gen)
 {
     pthread_mutex_lock(&t->mu);
     int64_t now = qw_now_mono_ns();
@@ -345,7 +359,7 @@ qw_err qw_gcs_token_header(qw_gcs_token *t, char *hdr, size_t cap)
         char why[400];
         if (fetch(t, why, sizeof why) != QW_OK) {
             if (now >= t->expires_mono) {
-                qw__s3_seterr("GCS access token expired and not refreshed: %s", why);
+                qw__s3_seterr("GCS access token expired or rejected and not refreshed: %s", why);
                 e = QW_IO;
             } else {
                 QW_LOG(WARN, "GCS access token refresh failed, the current one is still valid: %s",
@@ -357,6 +371,7 @@ qw_err qw_gcs_token_header(qw_gcs_token *t, char *hdr, size_t cap)
         qw__s3_seterr("GCS access token longer than the header buffer");
         e = QW_TOO_LARGE;
     }
+    *gen = atomic_load(&t->fetches);
     pthread_mutex_unlock(&t->mu);
     return e;
 }

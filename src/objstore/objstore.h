@@ -29,8 +29,19 @@
  * bytes (default 8 MiB, at least 5 MiB) in memory; a smaller object goes up
  * as one PUT at commit; a larger one as a multipart upload whose parts are
  * the coalesced 1 MiB chunks of the fileio front end; any failure aborts the
- * upload. Either way a reader never sees half an object. mkdirs is a no-op
+ * upload. Either way a reader never sees half an object. A deferred-sync
+ * commit (QW_FILEIO_DEFER_SYNC: the lake writer's data files) that fits one
+ * PUT is uploaded by 2 background threads (at most 64 MiB queued,
+ * s3_async.c) and sync waits for it; a failed one is PUT again at sync;
+ * reads of that key through the same client wait for it. mkdirs is a no-op
  * and list is a prefix listing (ListObjectsV2, paginated).
+ *
+ * Reads: a ranged read of an object that a stat saw to be at most
+ * QW_S3_WHOLE_MAX (8 MiB) is served from one whole-object GET kept in a
+ * bounded per-client cache (64 MiB, 32 objects; s3_cache.c), so a Parquet
+ * file costs HEAD + GET instead of a request per footer and column chunk.
+ * Each successful request is logged at DEBUG (method, key, status, bytes,
+ * ms; never a credential).
  *
  * Threads: a qw_s3 is shared by threads (the pool and the share are
  * locked); counters are atomic. The last error text is per thread.
@@ -72,7 +83,12 @@ typedef struct qw_s3 qw_s3;
 
 typedef struct qw_s3_counters {
     uint64_t requests, retries, failures, bytes_up, bytes_down, multipart_aborts;
-    uint64_t token_fetches; /* gcs_oauth: access tokens fetched from the metadata server */
+    uint64_t token_fetches;  /* gcs_oauth: access tokens fetched (metadata server or key) */
+    uint64_t auth_refreshes; /* gcs_oauth: 401 answers that forced a token refresh and the one
+                                retry of that request */
+    uint64_t connects;       /* new connections opened (CURLINFO_NUM_CONNECTS summed over every
+                                attempt): includes libcurl's silent resend of a request on a
+                                fresh connection when a reused one turned out closed */
 } qw_s3_counters;
 
 /* Reads no environment; errors into errbuf. */

@@ -30,6 +30,8 @@ struct qw_s3 {
     char *userpwd;       /* key:secret */
     char *token_hdr;     /* "x-amz-security-token: ..." or NULL */
     qw_gcs_token *oauth; /* gs:// without HMAC keys: Bearer tokens instead of SigV4 */
+    qw_s3_rcache *rc;    /* small objects read whole (s3_cache.c) */
+    qw_s3_async *async;  /* background PUTs of deferred commits (s3_async.c) */
     char region[64];
     qw_s3_opts o;
     CURLSH *share;
@@ -37,7 +39,7 @@ struct qw_s3 {
     pthread_mutex_t pool_mu;
     CURL *pool[POOL_MAX];
     int npool;
-    _Atomic uint64_t requests, retries, failures, up, down, aborts;
+    _Atomic uint64_t requests, retries, failures, up, down, aborts, auth_refreshes, connects;
 };
 
 static _Thread_local char t_err[512];
@@ -164,7 +166,8 @@ qw_err qw_s3_create(qw_s3 **out, const qw_s3_opts *o, char *errbuf, size_t errle
         pthread_mutex_init(&s->share_mu[i], NULL);
     pthread_mutex_init(&s->pool_mu, NULL);
     s->share = curl_share_init();
-    if (!s->userpwd || (o->token && *o->token && !s->token_hdr) || !s->share) {
+    if (!s->userpwd || qw__s3_rcache_create(&s->rc) != QW_OK ||
+        (o->token && *o->token && !s->token_hdr) || !s->share) {
         qw_s3_destroy(s);
         return QW_NOMEM;
     }
@@ -174,6 +177,10 @@ qw_err qw_s3_create(qw_s3 **out, const qw_s3_opts *o, char *errbuf, size_t errle
     curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    if (qw__s3_async_create(&s->async, s) != QW_OK) { /* last: its threads use s */
+        qw_s3_destroy(s);
+        return QW_NOMEM;
+    }
     *out = s;
     return QW_OK;
 }
@@ -192,6 +199,7 @@ void qw_s3_destroy(qw_s3 *s)
 {
     if (!s)
         return;
+    qw__s3_async_destroy(s->async); /* first: waits for queued uploads */
     for (int i = 0; i < s->npool; i++)
         curl_easy_cleanup(s->pool[i]);
     if (s->share)
@@ -202,15 +210,27 @@ void qw_s3_destroy(qw_s3 *s)
     wipe_free(s->userpwd);
     wipe_free(s->token_hdr);
     qw_gcs_token_destroy(s->oauth);
+    qw__s3_rcache_destroy(s->rc);
     qw_free(s);
 }
 
 void qw_s3_counters_get(const qw_s3 *s, qw_s3_counters *c)
 {
-    *c = (qw_s3_counters){atomic_load(&s->requests),     atomic_load(&s->retries),
-                          atomic_load(&s->failures),     atomic_load(&s->up),
-                          atomic_load(&s->down),         atomic_load(&s->aborts),
-                          qw_gcs_token_fetches(s->oauth)};
+    *c = (qw_s3_counters){atomic_load(&s->requests),      atomic_load(&s->retries),
+                          atomic_load(&s->failures),      atomic_load(&s->up),
+                          atomic_load(&s->down),          atomic_load(&s->aborts),
+                          qw_gcs_token_fetches(s->oauth), atomic_load(&s->auth_refreshes),
+                          atomic_load(&s->connects)};
+}
+
+qw_s3_async *qw__s3_async(qw_s3 *s)
+{
+    return s->async;
+}
+
+qw_s3_rcache *qw__s3_rcache(qw_s3 *s)
+{
+    return s->rc;
 }
 
 size_t qw__s3_part_size(const qw_s3 *s)
@@ -446,6 +466,9 @@ static CURLcode run_once(qw_s3 *s, CURL *h, qw_s3_req *r, const char *url, const
     }
     CURLcode cc = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+    long nc = 0; /* 0: a reused connection; a silent resend after a dead one shows here too */
+    if (curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &nc) == CURLE_OK && nc > 0)
+        atomic_fetch_add(&s->connects, (uint64_t)nc);
     for (struct curl_slist *x = auth ? hl : NULL; x; x = x->next) /* the token: wiped */
         for (volatile char *v = x->data; *v; v++)
             *v = 0;
@@ -535,9 +558,11 @@ qw_err qw__s3_perform(qw_s3 *s, qw_s3_req *r)
     unsigned seed = (unsigned)(t0 ^ (int64_t)(uintptr_t)r);
     qw_err e = QW_IO;
     char auth[QW_S3_AUTH_MAX];
+    uint64_t gen = 0;
+    int auth_retried = 0;
     for (int attempt = 0;; attempt++) {
         reset_resp(r);
-        if (s->oauth && (e = qw_gcs_token_header(s->oauth, auth, sizeof auth)) != QW_OK)
+        if (s->oauth && (e = qw_gcs_token_header(s->oauth, auth, sizeof auth, &gen)) != QW_OK)
             break; /* the token's error text is set */
         CURLcode cc = run_once(s, h, r, url, sha, s->oauth ? auth : NULL);
         for (volatile char *v = auth; s->oauth && *v; v++)
@@ -554,7 +579,20 @@ qw_err qw__s3_perform(qw_s3 *s, qw_s3_req *r)
                 (void)qw_s3_xml_text(&p, r->errbody + r->errlen, "Message", msg, sizeof msg);
             retry = r->status >= 500 || r->status == 429 || strcmp(code, "SlowDown") == 0 ||
                     strcmp(code, "RequestTimeout") == 0;
+            if (r->status == 401 && s->oauth && !auth_retried) {
+                /* a revoked or early-expired token: a new one, and this request once more */
+                auth_retried = 1;
+                qw_gcs_token_rejected(s->oauth, gen);
+                atomic_fetch_add(&s->auth_refreshes, 1);
+                QW_LOG(WARN, "%s %s/%s: HTTP 401 %s: access token refreshed, retrying once",
+                       r->method, r->bucket, r->key ? r->key : "", code[0] ? code : "");
+                continue;
+            }
             if (r->status >= 200 && r->status < 300) {
+                QW_LOG(DEBUG, "%s %s/%s%s%s: %ld, %zu bytes up, %zu down, %lld ms", r->method,
+                       r->bucket, r->key ? r->key : "", r->query ? "?" : "",
+                       r->query ? r->query : "", r->status, r->body_set ? r->blen : 0, r->len,
+                       (long long)(now_ms() - t0));
                 atomic_fetch_add(&s->up, r->body_set ? r->blen : 0);
                 atomic_fetch_add(&s->down, r->len);
                 e = QW_OK;

@@ -49,12 +49,15 @@ qw_err qw_s3_split_uri(const char *uri, char *bucket, size_t bcap, char *key, si
 static qw_err f_write(void *ctx, const char *uri, const void *data, size_t len)
 {
     SPLIT(uri);
+    qw__s3_async_forget(qw__s3_async(ctx), uri);
+    qw__s3_rcache_drop(qw__s3_rcache(ctx), uri);
     return qw_s3_put(ctx, b_, k_, data, len);
 }
 
 static qw_err f_read(void *ctx, const char *uri, size_t max, uint8_t **out, size_t *len)
 {
     SPLIT(uri);
+    qw__s3_async_wait(qw__s3_async(ctx), uri);
     return qw_s3_get(ctx, b_, k_, max, out, len);
 }
 
@@ -62,18 +65,39 @@ static qw_err f_read_range(void *ctx, const char *uri, uint64_t off, void *buf, 
                            size_t *got)
 {
     SPLIT(uri);
+    qw__s3_async_wait(qw__s3_async(ctx), uri);
+    qw_s3_rcache *c = qw__s3_rcache(ctx);
+    uint64_t whole;
+    if (qw__s3_rcache_read(c, uri, off, buf, len, got, &whole))
+        return QW_OK;
+    if (whole) { /* small: one whole GET serves this and the next reads */
+        uint8_t *d;
+        qw_err e = qw__s3_get_sized(ctx, b_, k_, (size_t)whole, &d);
+        if (e == QW_OK) {
+            qw__s3_rcache_fill(c, uri, d, (size_t)whole, off, buf, len, got);
+            return QW_OK;
+        }
+        if (e != QW_TOO_LARGE) /* changed since the stat: ranged reads below */
+            return e;
+    }
     return qw_s3_get_range(ctx, b_, k_, off, buf, len, got);
 }
 
 static qw_err f_stat(void *ctx, const char *uri, qw_fileio_info *out)
 {
     SPLIT(uri);
-    return qw_s3_head(ctx, b_, k_, out);
+    qw__s3_async_wait(qw__s3_async(ctx), uri);
+    qw_err e = qw_s3_head(ctx, b_, k_, out);
+    if (e == QW_OK)
+        qw__s3_rcache_note(qw__s3_rcache(ctx), uri, out->size, out->mtime_ns);
+    return e;
 }
 
 static qw_err f_remove(void *ctx, const char *uri)
 {
     SPLIT(uri);
+    qw__s3_async_forget(qw__s3_async(ctx), uri); /* a pending upload lands first */
+    qw__s3_rcache_drop(qw__s3_rcache(ctx), uri);
     qw_fileio_info fi; /* S3 deletes missing keys quietly; the interface reports them */
     qw_err e = qw_s3_head(ctx, b_, k_, &fi);
     return e != QW_OK ? e : qw_s3_delete(ctx, b_, k_);
@@ -88,9 +112,9 @@ static qw_err f_mkdirs(void *ctx, const char *uri)
 
 static qw_err f_sync(void *ctx, const char *uri)
 {
-    (void)ctx;
-    (void)uri;
-    return QW_OK; /* a PUT or a completed upload is durable */
+    /* a PUT or a completed upload is durable; a deferred commit's upload
+     * may still be running (s3_async.c) */
+    return qw__s3_async_sync(qw__s3_async(ctx), uri);
 }
 
 typedef struct list_ctx {
@@ -138,7 +162,7 @@ static qw_err f_list(void *ctx, const char *uri, int (*fn)(void *, const char *,
 /* ---- streaming writer ---- */
 
 typedef struct s3_stream {
-    char bucket[BUCKET_MAX], key[QW_S3_KEY_MAX + 1];
+    char bucket[BUCKET_MAX], key[QW_S3_KEY_MAX + 1], uri[QW_FILEIO_PATH_MAX];
     uint8_t *buf;
     size_t n, cap, part;
     qw_s3_upload *u; /* once the object outgrew one part */
@@ -160,6 +184,7 @@ static qw_err f_stream_open(void *ctx, const char *uri, void **stream)
         qw_free(st);
         return e;
     }
+    snprintf(st->uri, sizeof st->uri, "%s", uri);
     st->part = qw__s3_part_size(ctx);
     *stream = st;
     return QW_OK;
@@ -216,10 +241,14 @@ static void f_stream_abort(void *ctx, void *stream)
 
 static qw_err f_stream_commit(void *ctx, void *stream, int deferred)
 {
-    (void)deferred; /* durable on completion anyway */
     s3_stream *st = stream;
     qw_err e = QW_OK;
-    if (!st->u) {
+    qw__s3_rcache_drop(qw__s3_rcache(ctx), st->uri);
+    if (!st->u && deferred && st->n && qw__s3_async(ctx)) { /* sync waits for it */
+        e = qw__s3_async_put(qw__s3_async(ctx), st->uri, st->bucket, st->key, st->buf, st->n,
+                             st->cap);
+        st->buf = NULL;
+    } else if (!st->u) {
         e = qw_s3_put(ctx, st->bucket, st->key, st->buf, st->n);
     } else {
         if (st->n)

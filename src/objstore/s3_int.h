@@ -39,6 +39,9 @@ void qw__s3_seterr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* RFC 3986 encoding ('/' kept when keep_slash); 0, or -1 if it does not fit. */
 int qw__s3_enc(const char *in, int keep_slash, char *out, size_t cap);
 size_t qw__s3_part_size(const qw_s3 *s);
+/* The whole object into one allocation of size + 1 bytes (*out, qw_free);
+ * QW_TOO_LARGE when it is not size bytes long (changed since the stat). */
+qw_err qw__s3_get_sized(qw_s3 *s, const char *bucket, const char *key, size_t size, uint8_t **out);
 int qw__s3_list_max_keys(const qw_s3 *s);
 void qw__s3_count_abort(qw_s3 *s);
 
@@ -52,7 +55,49 @@ typedef struct qw_gcs_token qw_gcs_token;
 qw_err qw_gcs_token_create(qw_gcs_token **out, const char *host, const char *keyfile, char *errbuf,
                            size_t errlen);
 void qw_gcs_token_destroy(qw_gcs_token *t); /* NULL ok */
-qw_err qw_gcs_token_header(qw_gcs_token *t, char *hdr, size_t cap);
+/* *gen: which token it was (for qw_gcs_token_rejected). */
+qw_err qw_gcs_token_header(qw_gcs_token *t, char *hdr, size_t cap, uint64_t *gen);
+/* The server answered 401 to the token of generation gen (revoked or
+ * expired early): the next header fetches a new one (once, however many
+ * threads report the same token); it is not used again. */
+void qw_gcs_token_rejected(qw_gcs_token *t, uint64_t gen);
 uint64_t qw_gcs_token_fetches(const qw_gcs_token *t);
+
+/* s3_cache.c: small objects read whole for their ranged reads (bounds and
+ * rules there). note: a stat saw uri at this size; drop: we wrote or
+ * removed it; read: 1 if served from the cache, else 0 with *whole = the
+ * object's size when a whole GET is worth it (0: make a ranged GET);
+ * fill: serve the read from d (n bytes, the whole object) and keep d (or
+ * free it). A NULL cache caches nothing. */
+#define QW_S3_WHOLE_MAX ((size_t)8 << 20)
+#define QW_S3_CACHE_BYTES ((size_t)64 << 20)
+#define QW_S3_CACHE_SLOTS 32
+typedef struct qw_s3_rcache qw_s3_rcache;
+qw_err qw__s3_rcache_create(qw_s3_rcache **out);
+void qw__s3_rcache_destroy(qw_s3_rcache *c);
+qw_s3_rcache *qw__s3_rcache(qw_s3 *s);
+void qw__s3_rcache_note(qw_s3_rcache *c, const char *uri, uint64_t size, int64_t mtime_ns);
+void qw__s3_rcache_drop(qw_s3_rcache *c, const char *uri);
+int qw__s3_rcache_read(qw_s3_rcache *c, const char *uri, uint64_t off, void *buf, size_t len,
+                       size_t *got, uint64_t *whole);
+void qw__s3_rcache_fill(qw_s3_rcache *c, const char *uri, uint8_t *d, size_t n, uint64_t off,
+                        void *buf, size_t len, size_t *got);
+
+/* s3_async.c: deferred-sync commits uploaded in the background (rules
+ * there). put takes data (qw_malloc'ed; cost = bytes it holds) whatever
+ * the result; sync: QW_OK when uri has no pending upload or it succeeded,
+ * else PUT again here; wait: until uri's upload is settled (readers);
+ * forget: settled, then dropped (remove, overwrite). NULL: no-ops. */
+#define QW_S3_UPLOADERS 2
+#define QW_S3_ASYNC_BYTES ((size_t)64 << 20)
+typedef struct qw_s3_async qw_s3_async;
+qw_err qw__s3_async_create(qw_s3_async **out, qw_s3 *s);
+void qw__s3_async_destroy(qw_s3_async *a);
+qw_s3_async *qw__s3_async(qw_s3 *s);
+qw_err qw__s3_async_put(qw_s3_async *a, const char *uri, const char *bucket, const char *key,
+                        uint8_t *data, size_t n, size_t cost);
+qw_err qw__s3_async_sync(qw_s3_async *a, const char *uri);
+void qw__s3_async_wait(qw_s3_async *a, const char *uri);
+void qw__s3_async_forget(qw_s3_async *a, const char *uri);
 
 #endif

@@ -81,6 +81,30 @@ qw_err qw_s3_get_range(qw_s3 *s, const char *bucket, const char *key, uint64_t o
     return e;
 }
 
+qw_err qw__s3_get_sized(qw_s3 *s, const char *bucket, const char *key, size_t size, uint8_t **out)
+{
+    *out = NULL;
+    qw_s3_req *r = req_new("GET", bucket, key);
+    uint8_t *buf = qw_malloc(size + 1);
+    if (!r || !buf) {
+        qw_free(r);
+        qw_free(buf);
+        return QW_NOMEM;
+    }
+    r->sink = 1; /* into buf, no growth: one allocation of the known size */
+    r->buf = buf;
+    r->cap = size;
+    qw_err e = qw__s3_perform(s, r);
+    if (e == QW_OK && (r->len != size || r->content_length != size))
+        e = QW_TOO_LARGE; /* not the object the stat saw */
+    if (e == QW_OK)
+        *out = buf;
+    else
+        qw_free(buf);
+    qw_free(r);
+    return e;
+}
+
 static int64_t http_date_ns(const char *v)
 {
     struct tm tm = {0};

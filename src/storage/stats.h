@@ -39,7 +39,7 @@ typedef struct qw_store_stats {
      * by the committer after each commit attempt (objstore = 0: not remote) */
     _Atomic int objstore;
     _Atomic uint64_t os_requests, os_retries, os_failures, os_bytes_up, os_bytes_down,
-        os_multipart_aborts;
+        os_multipart_aborts, os_token_fetches, os_auth_refreshes, os_connects;
     /* --maintain (store_maint.c) */
     _Atomic uint64_t maint_runs;              /* maintenance rounds done */
     _Atomic uint64_t maint_errors;            /* rounds in which expire or compact failed */
@@ -55,7 +55,8 @@ typedef struct qw_store_stats {
  * last_commit_latency_ms, flush_commit_ms_avg, commit_ms_avg, writer_cpu_s,
  * commit_cpu_s, maintenance_runs, maintenance_errors,
  * maintenance_snapshots_expired, maintenance_files_compacted, and for an object-store
- * warehouse objstore{requests, retries, failures, bytes_up, bytes_down, multipart_aborts}.
+ * warehouse objstore{requests, retries, failures, bytes_up, bytes_down, multipart_aborts,
+ * token_fetches, auth_refreshes, connects}.
  * Writes at most cap bytes (NUL-terminated when cap > 0) and returns the length the whole text
  * needs, as snprintf does. */
 size_t qw_store_stats_json(const qw_store_stats *s, char *buf, size_t cap);

@@ -52,9 +52,11 @@ size_t qw_store_stats_json(const qw_store_stats *s, char *buf, size_t cap)
         LD(s->maint_files_compacted));
     if (atomic_load(&s->objstore)) {
         OUT(",\"objstore\":{\"requests\":%llu,\"retries\":%llu,\"failures\":%llu,"
-            "\"bytes_up\":%llu,\"bytes_down\":%llu,\"multipart_aborts\":%llu}",
+            "\"bytes_up\":%llu,\"bytes_down\":%llu,\"multipart_aborts\":%llu,"
+            "\"token_fetches\":%llu,\"auth_refreshes\":%llu,\"connects\":%llu}",
             LD(s->os_requests), LD(s->os_retries), LD(s->os_failures), LD(s->os_bytes_up),
-            LD(s->os_bytes_down), LD(s->os_multipart_aborts));
+            LD(s->os_bytes_down), LD(s->os_multipart_aborts), LD(s->os_token_fetches),
+            LD(s->os_auth_refreshes), LD(s->os_connects));
     }
     OUT("}");
 #undef OUT

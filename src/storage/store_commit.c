@@ -41,6 +41,9 @@ void qw__os_counters(qw_store *s)
     atomic_store(&s->st->os_bytes_up, c.bytes_up);
     atomic_store(&s->st->os_bytes_down, c.bytes_down);
     atomic_store(&s->st->os_multipart_aborts, c.multipart_aborts);
+    atomic_store(&s->st->os_token_fetches, c.token_fetches);
+    atomic_store(&s->st->os_auth_refreshes, c.auth_refreshes);
+    atomic_store(&s->st->os_connects, c.connects);
     atomic_store(&s->st->objstore, 1);
 }
 

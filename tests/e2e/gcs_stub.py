@@ -17,6 +17,10 @@ tests/e2e/test_lake_gcs_token.sh.
   $STUB_SA_EMAIL, aud this endpoint's URL, a devstorage scope, exp - iat <=
   3600, iat within 60 s of now) by python3-cryptography; then a token as
   above (counted as jwt_fetches), else 400 invalid_grant.
+* revocation, on the metadata port: POST /revoke revokes every token issued
+  so far (a revoked token is answered 401 "revoked token", counted in
+  revoked_rejected); POST /revoke?all=1 also revokes every token issued from
+  then on (a credential that stays refused), POST /revoke?all=0 ends that.
 
 Prints "ready METADATA_PORT GCS_PORT"; counters (fetches, requests, rejected,
 tokens used) are rewritten to STATE_FILE as JSON after each request."""
@@ -29,8 +33,10 @@ LIFE = float(sys.argv[2])
 STATE = sys.argv[3]
 lock = threading.Lock()
 tokens = {}  # token -> expiry (time.time())
+revoked = set()
+revoke_all = [False]
 st = {"fetches": 0, "jwt_fetches": 0, "jwt_rejected": [], "requests": 0, "rejected": 0,
-      "reject_reasons": [], "tokens_used": []}
+      "reject_reasons": [], "tokens_used": [], "revokes": 0, "revoked_rejected": 0}
 
 
 def save():
@@ -75,6 +81,19 @@ class Meta(BaseHTTPRequestHandler):
     def do_POST(self):
         from urllib.parse import parse_qs
         n = int(self.headers.get("Content-Length") or 0)
+        if self.path.startswith("/revoke"):
+            self.rfile.read(n)
+            with lock:
+                revoked.update(tokens)
+                st["revokes"] += 1
+                if self.path.endswith("all=1"):
+                    revoke_all[0] = True
+                elif self.path.endswith("all=0"):
+                    revoke_all[0] = False
+                save()
+            self.send_response(204)
+            self.end_headers()
+            return
         form = parse_qs(self.rfile.read(n).decode())
         aud = "http://127.0.0.1:%d/token" % self.server.server_address[1]
         why = "path" if self.path != "/token" else None
@@ -88,6 +107,8 @@ class Meta(BaseHTTPRequestHandler):
                 st["jwt_fetches"] += 1
                 tok = "ya29.stub-j%d-%s" % (st["jwt_fetches"], secrets.token_hex(16))
                 tokens[tok] = time.time() + LIFE
+                if revoke_all[0]:
+                    revoked.add(tok)
             save()
         body = json.dumps({"error": "invalid_grant", "error_description": why} if why else
                           {"access_token": tok, "expires_in": int(LIFE), "token_type": "Bearer"}).encode()
@@ -108,6 +129,8 @@ class Meta(BaseHTTPRequestHandler):
             st["fetches"] += 1
             tok = "ya29.stub-%d-%s" % (st["fetches"], secrets.token_hex(16))
             tokens[tok] = time.time() + LIFE
+            if revoke_all[0]:
+                revoked.add(tok)
             save()
         body = json.dumps({"access_token": tok, "expires_in": int(LIFE), "token_type": "Bearer"}).encode()
         self.send_response(200)
@@ -150,6 +173,10 @@ class Gcs(BaseHTTPRequestHandler):
             exp = tokens.get(tok)
         if exp is None:
             return self.reject("unknown token")
+        if tok in revoked:
+            with lock:
+                st["revoked_rejected"] += 1
+            return self.reject("revoked token")
         if time.time() >= exp:
             return self.reject("expired token")
         if any(k.lower().startswith("x-amz-") for k in self.headers):

@@ -5,7 +5,10 @@
 # that accepts only "Authorization: Bearer <a live token it issued>" (401
 # otherwise, also for an expired token or any x-amz-* header) and forwards to
 # the loopback S3 server. Proves: one token fetched and reused, refreshed
-# before expiry during a longer run (never sent expired), the lake round
+# before expiry during a longer run (never sent expired), a token revoked
+# mid-run (401) is refreshed and the request retried once, counted in
+# objstore.auth_refreshes, with everything still committed; a token that
+# stays refused fails after one refresh (no loop); the lake round
 # trip over it (replay --lake books = the feed's), HMAC keys still go
 # through SigV4 without a token, metadata server down -> one clear error at
 # start, a service-account key (GOOGLE_APPLICATION_CREDENTIALS) gets its
@@ -35,6 +38,10 @@ export GCE_METADATA_HOST="127.0.0.1:$MPORT" ICEBERG_CATALOG_URI="$PG_URI"
 WH=gs://b/wh
 EP="http://127.0.0.1:$GPORT"
 stub() { jq_py "$T/stub.json" "$1"; }
+revoke() { # [all=1|all=0]: the stub revokes every token issued so far
+  "$PY" -c 'import sys, urllib.request as u; u.urlopen(u.Request(sys.argv[1], data=b"", method="POST"), timeout=5)' \
+    "http://127.0.0.1:$MPORT/revoke${1:+?$1}"
+}
 
 # one command (ASan build): one token, reused for every request
 "$QW_ASAN_BIN" lake tables --warehouse "$WH" --s3-endpoint "$EP" >"$T/t0.txt" 2>"$T/t0.log" \
@@ -43,26 +50,42 @@ stub() { jq_py "$T/stub.json" "$1"; }
   || { cat "$T/stub.json"; die "expected one token fetch, no rejected request"; }
 
 # a run longer than the token's life (4 s, refreshed with 1 s left): several
-# tokens, none ever sent expired (the stub would answer 401 and the run fail)
+# tokens, none ever sent expired (the stub would answer 401 "expired"); 2 s
+# in, the stub revokes the live token: the next request gets 401, the client
+# fetches a new token and retries that request once (counted), and the run
+# still commits every row
 "$QW_ROOT/build/gen_feed" --feed advanced --products BTC-USD,ETH-USD --levels 200 --messages 1600 \
   --seed 5 --out "$T/feed.ndjson" >/dev/null
 "$QW_BIN" replay "$T/feed.ndjson" --summary "$T/ref.json" 2>/dev/null
 f0=$(stub 'd["fetches"]')
 t0=$SECONDS
+(sleep 2; revoke) &
+REV=$!
 "$QW_BIN" replay --persist --warehouse "$WH" --s3-endpoint "$EP" --flush-ms 300 --speed 1x \
   "$T/feed.ndjson" --summary "$T/p.json" 2>"$T/p.log" || { tail -5 "$T/p.log"; cat "$T/stub.json"; die "replay --persist over gs://"; }
 el=$((SECONDS - t0))
-"$PY" - "$T/stub.json" "$f0" "$el" <<'PY' || die "token refresh"
+wait "$REV" || die "the stub did not take the revocation"
+"$PY" - "$T/stub.json" "$f0" "$el" "$T/p.json" <<'PY' || { cat "$T/stub.json"; die "token refresh"; }
 import json, sys
 d = json.load(open(sys.argv[1])); f0, el = int(sys.argv[2]), int(sys.argv[3])
+p = json.load(open(sys.argv[4]))["persistence"]
 n = d["fetches"] - f0
-print("run of %d s: %d token fetches, %d requests, %d rejected, tokens used %s" % (el, n, d["requests"], d["rejected"], d["tokens_used"]))
-assert d["rejected"] == 0, d["reject_reasons"][:3]
+print("run of %d s: %d token fetches, %d requests, %d rejected (%d revoked), tokens used %s; client: "
+      "%d auth refreshes, %d token fetches, %d connects for %d requests"
+      % (el, n, d["requests"], d["rejected"], d["revoked_rejected"], d["tokens_used"],
+         p["objstore"]["auth_refreshes"], p["objstore"]["token_fetches"], p["objstore"]["connects"],
+         p["objstore"]["requests"]))
+assert d["revokes"] == 1
+assert d["rejected"] == d["revoked_rejected"], d["reject_reasons"][:3]  # never sent expired
+assert d["revoked_rejected"] >= 1, "the revoked token was not sent again: nothing tested"
+assert p["objstore"]["auth_refreshes"] == d["revoked_rejected"], "401 refreshes not counted"
+assert 2 <= p["objstore"]["token_fetches"] <= n  # the run's client: its first and refreshes
 assert el >= 5 and n >= 2, "expected a refresh during a run longer than the token's life"
-assert n <= el // 3 + 2, "tokens fetched more often than their life requires"
+assert n <= el // 3 + 3, "tokens fetched more often than their life (and one revocation) requires"
 assert d["requests"] >= 3 * n, "tokens are not reused"
+assert p["errors"] == 0 and p["rows_given_up"] == 0 and p["objstore"]["failures"] == 0, p
+assert 1 <= p["objstore"]["connects"] < p["objstore"]["requests"], "connections are not reused"
 PY
-[ "$(jq_py "$T/p.json" 'd["persistence"]["errors"]')" = 0 ] || die "persistence errors"
 "$QW_BIN" replay --lake --warehouse "$WH" --s3-endpoint "$EP" --summary "$T/lake.json" 2>"$T/lake.log" \
   || { tail -3 "$T/lake.log"; die "replay --lake over gs://"; }
 "$PY" - "$T/ref.json" "$T/lake.json" <<'PY' || die "replay --lake over gs:// differs from the feed"
@@ -78,6 +101,20 @@ GCS_HMAC_ACCESS_ID=S3RVER GCS_HMAC_SECRET=S3RVER "$QW_BIN" lake tables --warehou
   --s3-endpoint "$S3_ENDPOINT" >"$T/th.txt" 2>"$T/th.log" || { cat "$T/th.log"; die "gs:// with HMAC keys"; }
 [ "$(stub 'd["fetches"]')" = "$f1" ] || die "a token was fetched although HMAC keys were set"
 grep -q '^raw_orderbook ' "$T/th.txt" || { cat "$T/th.txt"; die "gs:// with HMAC keys: no tables"; }
+
+# a token that stays refused (every token revoked as issued): the first
+# request is tried, the token refreshed once, the request retried once, then
+# the command fails with one clear line (no loop)
+revoke all=1
+f2=$(stub 'd["fetches"]'); r2=$(stub 'd["revoked_rejected"]')
+if "$QW_ASAN_BIN" lake tables --warehouse "$WH" --s3-endpoint "$EP" >/dev/null 2>"$T/rev.err"; then
+  die "a refused token: expected failure"
+fi
+revoke all=0
+grep -q "access to bucket b denied (HTTP 401 AuthenticationRequired" "$T/rev.err" \
+  || { cat "$T/rev.err"; die "a refused token: unclear error"; }
+[ "$(( $(stub 'd["fetches"]') - f2 ))" = 2 ] && [ "$(( $(stub 'd["revoked_rejected"]') - r2 ))" = 2 ] \
+  || { cat "$T/stub.json"; die "a refused token: expected 2 fetches and 2 attempts"; }
 
 # metadata server down: one clear line at start, non-zero exit
 dead=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

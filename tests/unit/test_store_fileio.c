@@ -411,9 +411,9 @@ TEST(store_stats_json_objstore_counters)
     atomic_store(&st.os_multipart_aborts, 1);
     n = qw_store_stats_json(&st, buf, sizeof buf);
     ASSERT_EQ(n, strlen(buf));
-    ASSERT_TRUE(strstr(buf,
-                       ",\"objstore\":{\"requests\":12,\"retries\":2,\"failures\":1,"
-                       "\"bytes_up\":1000,\"bytes_down\":500,\"multipart_aborts\":1}}") != NULL);
+    ASSERT_TRUE(strstr(buf, ",\"objstore\":{\"requests\":12,\"retries\":2,\"failures\":1,"
+                            "\"bytes_up\":1000,\"bytes_down\":500,\"multipart_aborts\":1,\"token_"
+                            "fetches\":0,\"auth_refreshes\":0,\"connects\":0}}") != NULL);
     char small[40];
     for (size_t cap = 0; cap < sizeof small; cap++) { /* cut output: same length, terminated */
         memset(small, 'x', sizeof small);
