@@ -26,8 +26,8 @@
  *   CLOSING -> HALF_CLOSED  close frame flushed: shutdown(SHUT_WR), input
  *     read and dropped until the client's FIN or CLOSE_WAIT_S
  *   any -> gone  RAW_CLOSE (lws: EOF, error, timeout, stuck-client drop)
- * One lws_write per WRITEABLE callback, in order: handshake, close frame,
- * pong, error message, push. */
+ * One lws_write per WRITEABLE callback, in order: handshake, pong, close
+ * frame, error message, push. */
 #define QW_MODULE "dashboard"
 #include <fcntl.h>
 #include <libwebsockets.h>
@@ -207,6 +207,14 @@ static int on_writeable(qw_dash *d, dash_client *c, struct lws *wsi)
         lws_callback_on_writable(wsi);
         return put(wsi, buf + LWS_PRE, n);
     }
+    /* a ping answered before our close frame, never after it */
+    if (c->pong_due && (c->state == C_OPEN || c->close_due)) {
+        c->pong_due = 0;
+        lws_callback_on_writable(wsi);
+        if (qw_ws_tx_message(&c->tx, QW_WS_OP_PONG, c->pong, c->pong_n, &f, &fl) != QW_OK)
+            return -1;
+        return put(wsi, f, fl);
+    }
     if (c->state == C_CLOSING) {
         if (c->close_due) {
             c->close_due = 0;
@@ -225,13 +233,6 @@ static int on_writeable(qw_dash *d, dash_client *c, struct lws *wsi)
         c->state = C_HALF_CLOSED;
         lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, CLOSE_WAIT_S);
         return 0;
-    }
-    if (c->pong_due) {
-        c->pong_due = 0;
-        lws_callback_on_writable(wsi);
-        if (qw_ws_tx_message(&c->tx, QW_WS_OP_PONG, c->pong, c->pong_n, &f, &fl) != QW_OK)
-            return -1;
-        return put(wsi, f, fl);
     }
     if (c->err[0]) {
         qw_err e = qw_ws_tx_message(&c->tx, QW_WS_OP_TEXT, c->err, strlen(c->err), &f, &fl);
