@@ -1,23 +1,21 @@
 /* server.c: the dashboard's libwebsockets vhost: routing, static files
- * from memory, the state WebSocket with coalesced pushes (see
- * dashboard.h).
+ * from memory, the upgrade check of the state WebSocket and the push
+ * schedule (see dashboard.h; the WebSocket itself is wsconn.c).
  *
  * Protocol edges (docs/DASHBOARD.md "Protocol edges"): lws 4.1.6 answers
  * some requests before any callback runs, so each edge is taken where lws
  * lets us in:
  *   GET/HEAD/POST/PUT/PATCH/OPTIONS/DELETE  on_http()  (405 unless GET/HEAD;
- *     414, 431 for heads that fit lws's 16 KiB header buffer, host.c)
+ *     414, 431 for heads that fit lws's 16 KiB header buffer, host.c;
+ *     a bigger head is closed by lws with no callback)
  *   CONNECT, methods lws does not know      lws falls back to a raw socket
  *     (FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG) -> RAW_RX -> raw_reply() 405
  *   Upgrade: websocket                      HTTP_CONFIRM_UPGRADE ->
  *     check_upgrade(): GET /ws, version 13, subprotocol qw-state, else
- *     405/400/426; lws has already checked key and Connection header
- *   client frames                           lws closes 1002 for RSV bits
- *     (RSV1 is valid once permessage-deflate is negotiated),
- *     orphan continuations, bad opcodes; on_ws_rx() closes 1007 for
- *     invalid UTF-8 (the context lacks LWS_SERVER_OPTION_VALIDATE_UTF8,
- *     a context option); unmasked frames cannot be seen (lws keeps the
- *     mask bit private) and are accepted
+ *     405/400/426; then wsconn.c: Connection, key, client limit (400/503)
+ *     and the takeover of the socket
+ *   client frames                           wsconn.c, our codec's server
+ *     role: 1002 (unmasked, RSV bits, framing), 1007 (UTF-8), 1009 (size)
  *
  * Threads (dashboard.h "Threads"): everything here runs on the server
  * thread, except qw_dash_tick, the qw_dash_set_ functions and qw_dash_on_labeled (owner) and

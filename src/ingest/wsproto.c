@@ -1,8 +1,8 @@
 /* wsproto.c: WebSocket protocol without I/O — the client's upgrade
  * request and 101 check, the incremental frame parser with
  * permessage-deflate for either role (a client's parser wants unmasked
- * frames, a server's masked ones), the frame encoder (see wsproto.h; the
- * server's handshake and deflating sender are in wsproto_srv.c). */
+ * frames, a server's masked ones) (see wsproto.h; the server's handshake
+ * answer is in wsproto_srv.c, the frame writers in wsproto_tx.c). */
 #include "ingest/wsproto.h"
 
 #include <openssl/evp.h>
@@ -762,64 +762,4 @@ qw_err qw_ws_rx_feed(qw_ws_rx *r, char *buf, size_t len)
             return e;
     }
     return QW_OK;
-}
-
-/* ---- frames ---- */
-
-size_t qw_ws_frame_hdr(unsigned char *out, int fin, int rsv1, int opcode, uint64_t n,
-                       const unsigned char *mask)
-{
-    size_t hl = 2;
-    out[0] = (unsigned char)((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | (opcode & 0x0f));
-    unsigned char m = mask ? 0x80 : 0;
-    if (n < 126) {
-        out[1] = (unsigned char)(m | n);
-    } else if (n < 65536) {
-        out[1] = m | 126;
-        out[2] = (unsigned char)(n >> 8);
-        out[3] = (unsigned char)n;
-        hl = 4;
-    } else {
-        out[1] = m | 127;
-        for (int i = 0; i < 8; i++)
-            out[2 + i] = (unsigned char)(n >> (56 - 8 * i));
-        hl = 10;
-    }
-    if (mask) {
-        memcpy(out + hl, mask, 4);
-        hl += 4;
-    }
-    return hl;
-}
-
-size_t qw_ws_frame(unsigned char *out, size_t cap, int opcode, const void *payload_p, size_t n,
-                   const unsigned char *mask)
-{
-    if (opcode >= 0x8 && n > 125)
-        return 0;
-    size_t hl = 2 + (n < 126 ? 0 : n < 65536 ? 2 : 8) + (mask ? 4 : 0);
-    if (cap < hl || cap - hl < n)
-        return 0;
-    qw_ws_frame_hdr(out, 1, 0, opcode, n, mask);
-    const unsigned char *s = payload_p;
-    if (!mask) {
-        if (n)
-            memcpy(out + hl, s, n);
-        return hl + n;
-    }
-    for (size_t i = 0; i < n; i++)
-        out[hl + i] = s[i] ^ mask[i & 3];
-    return hl + n;
-}
-
-size_t qw_ws_close_payload(unsigned char out[125], int code, const char *reason)
-{
-    out[0] = (unsigned char)(code >> 8);
-    out[1] = (unsigned char)code;
-    size_t n = reason ? strlen(reason) : 0;
-    if (n > 123)
-        n = 123;
-    if (n)
-        memcpy(out + 2, reason, n);
-    return 2 + n;
 }

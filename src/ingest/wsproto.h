@@ -136,7 +136,7 @@ void qw_ws_rx_free(qw_ws_rx *r);
  * must go; QW_NOMEM. buf must be writable (see the top). */
 qw_err qw_ws_rx_feed(qw_ws_rx *r, char *buf, size_t len);
 
-/* ---- frames to the server ---- */
+/* ---- frames out (wsproto_tx.c) ---- */
 
 /* A frame header into out (up to QW_WS_HDR_MAX bytes): FIN and RSV1 (a
  * compressed message's first frame) when set, the opcode, the payload
@@ -157,7 +157,7 @@ size_t qw_ws_frame(unsigned char *out, size_t cap, int opcode, const void *paylo
  * out[125]; returns its length. */
 size_t qw_ws_close_payload(unsigned char out[125], int code, const char *reason);
 
-/* ---- server role (wsproto_srv.c) ---- */
+/* ---- server role (wsproto_srv.c: handshake; wsproto_tx.c: qw_ws_tx) ---- */
 
 /* Is key a Sec-WebSocket-Key a server may accept (base64 of 16 bytes,
  * RFC 6455 4.2.1)? */

@@ -165,6 +165,10 @@ for vlen in (1, 20):
     check("unknown headers with %d-byte values: %d accepted (%d bytes of them), one more -> "
           "closed, no reply" % (vlen, lo, size_ok),
           lo > 0 and 8192 < size_ok <= 16384 and st is None, desc(st, hdr, rest), limit=True)
+st, hdr, rest = http(("GET /healthz HTTP/1.1\r\n%s%s\r\n" % (host, "Accept: a\r\n" * 91)).encode())
+st2, hdr2, rest2 = http(("GET /healthz HTTP/1.1\r\n%s%s\r\n" % (host, "Accept: a\r\n" * 92)).encode())
+check("91 repeats of a known header -> 200, 92 -> closed, no reply (lws header fragments)",
+      st == 200 and st2 is None, "%s / %s" % (desc(st, hdr, rest), desc(st2, hdr2, rest2)), limit=True)
 
 
 # ---- WebSocket handshake ----
