@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "dashboard/dashboard.h"
+#include "ingest/wsproto.h"
 
 /* A growable text buffer with LWS_PRE bytes of headroom, reused. */
 typedef struct qw_dbuf {
@@ -166,6 +167,12 @@ struct qw_dash {
     int64_t last_push_ns;
     uint64_t http_requests, http_rejected, ws_dropped, ws_refused;
     struct dash_client *conns;
+    struct {
+        int ready;     /* a takeover is adopting its socket (wsconn.c) */
+        qw_ws_pmd pmd; /* what the client's offer got */
+        char hs[384];  /* the 101 response */
+        size_t hs_n;
+    } adopt;
     /* connection guard (limits.c) */
     int max_conns, max_per_ip, conns_open;
     dash_ip *ips;         /* max_conns entries */
@@ -193,18 +200,25 @@ void qw__dash_conn_removed(qw_dash *d, struct lws *wsi); /* WSI_DESTROY; idempot
 /* server.c: schedule pushes of a new snapshot, drop stuck clients (server). */
 void qw__dash_serve_tick(qw_dash *d, int64_t now);
 
+/* A /ws client (wsconn.c): lws's per-session data of protocol "qw-ws". */
 typedef struct dash_client {
     struct lws *wsi;
+    qw_dash *d;
+    int linked; /* in d->conns, rx and tx set up */
+    int state;  /* wsconn.c: open, closing, half-closed */
     uint64_t sent_version;
     int64_t stuck_since;
-    uint8_t u8_need, u8_lo, u8_hi; /* UTF-8 check of the client's text message (on_ws_rx) */
     /* subscription (subscribe.c): "" = every product, full state (as before) */
     char sub[32];
     uint64_t lab_seq; /* newest label sequence number sent for sub */
-    char rx[256];     /* the client's message being reassembled */
-    size_t rxn;
-    int rx_over;
-    char err[160]; /* an error message to send before the next push ("" = none) */
+    char err[160];    /* an error message to send before the next push ("" = none) */
+    qw_ws_rx rx;      /* frames from the client (server role) */
+    qw_ws_tx tx;      /* frames to it */
+    char hs[384];     /* the 101 response, until written */
+    size_t hs_n;
+    unsigned char pong[125], close[125];
+    size_t pong_n, close_n;
+    int pong_due, close_due;
     struct dash_client *next;
 } dash_client;
 
@@ -218,8 +232,15 @@ void qw__dash_client_msg(qw_dash *d, dash_client *c, const char *msg, size_t n);
  * else 0 and *lab_seq = the newest label sent. */
 int qw__dash_compose(const dash_snap *s, const char *product, int delta, uint64_t *lab_seq,
                      qw_dbuf *out);
-/* LWS_CALLBACK_SERVER_WRITEABLE of a WebSocket client. */
-int qw__dash_ws_writeable(qw_dash *d, dash_client *c, struct lws *wsi);
+/* wsconn.c (server thread): HTTP_CONFIRM_UPGRADE of a checked GET /ws:
+ * answers 400/503 (1: lws ends the transaction) or moves the connection to
+ * a raw wsi of protocol "qw-ws" (-1: lws hangs up the HTTP wsi). */
+int qw__dash_ws_takeover(qw_dash *d, struct lws *wsi);
+/* protocol "qw-ws": server.c's callback passes its arguments on (reason
+ * is an enum lws_callback_reasons) */
+int qw__dash_cb_ws(struct lws *wsi, int reason, void *user, void *in, size_t len);
+/* server.c: a refusal of an upgrade (HTTP_CONFIRM_UPGRADE's return value) */
+int qw__dash_refuse(qw_dash *d, struct lws *wsi, unsigned status, const char *text);
 /* gzip (RFC 1952) of text into out (with QW_DASH_PRE headroom); -1 on failure. */
 int qw__dash_gzip(const char *text, size_t n, qw_dbuf *out);
 

@@ -14,8 +14,11 @@
  *     of the others; only accepted connections take a token.
  * A connection counts as open from SERVER_NEW_CLIENT_INSTANTIATED (lws
  * adopted the socket) to WSI_DESTROY; its address entry rides along in the
- * wsi's opaque user data, which survives lws's protocol changes (HTTP ->
- * WebSocket, raw fallback). The per-address table has max_conns entries:
+ * wsi's opaque user data, which survives lws's protocol changes (the raw
+ * fallback). A /ws connection taken over by wsconn.c lives on in a new
+ * wsi, counted from its RAW_ADOPT; the HTTP wsi it leaves is uncounted at
+ * its WSI_DESTROY (for that moment the connection counts twice, under the
+ * same address entry). The per-address table has max_conns entries:
  * more distinct addresses than open connections cannot exist. */
 #include <libwebsockets.h>
 #include <netinet/in.h>

@@ -1,23 +1,21 @@
 /* server.c: the dashboard's libwebsockets vhost: routing, static files
- * from memory, the state WebSocket with coalesced pushes (see
- * dashboard.h).
+ * from memory, the upgrade check of the state WebSocket and the push
+ * schedule (see dashboard.h; the WebSocket itself is wsconn.c).
  *
  * Protocol edges (docs/DASHBOARD.md "Protocol edges"): lws 4.1.6 answers
  * some requests before any callback runs, so each edge is taken where lws
  * lets us in:
  *   GET/HEAD/POST/PUT/PATCH/OPTIONS/DELETE  on_http()  (405 unless GET/HEAD;
- *     414, 431 for heads that fit lws's 16 KiB header buffer, host.c)
+ *     414, 431 for heads that fit lws's 16 KiB header buffer, host.c;
+ *     a bigger head is closed by lws with no callback)
  *   CONNECT, methods lws does not know      lws falls back to a raw socket
  *     (FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG) -> RAW_RX -> raw_reply() 405
  *   Upgrade: websocket                      HTTP_CONFIRM_UPGRADE ->
  *     check_upgrade(): GET /ws, version 13, subprotocol qw-state, else
- *     405/400/426; lws has already checked key and Connection header
- *   client frames                           lws closes 1002 for RSV bits
- *     (RSV1 is valid once permessage-deflate is negotiated),
- *     orphan continuations, bad opcodes; on_ws_rx() closes 1007 for
- *     invalid UTF-8 (the context lacks LWS_SERVER_OPTION_VALIDATE_UTF8,
- *     a context option); unmasked frames cannot be seen (lws keeps the
- *     mask bit private) and are accepted
+ *     405/400/426; then wsconn.c: Connection, key, client limit (400/503)
+ *     and the takeover of the socket
+ *   client frames                           wsconn.c, our codec's server
+ *     role: 1002 (unmasked, RSV bits, framing), 1007 (UTF-8), 1009 (size)
  *
  * Threads (dashboard.h "Threads"): everything here runs on the server
  * thread, except qw_dash_tick, the qw_dash_set_ functions and qw_dash_on_labeled (owner) and
@@ -351,10 +349,10 @@ static int has_token(const char *list, const char *tok)
 }
 
 /* HTTP_CONFIRM_UPGRADE (RFC 6455 4.2.1/4.2.2): only GET /ws, version 13,
- * offering qw-state. lws would otherwise upgrade any method and path, any
- * version, and with no subprotocol bind the socket to the "http" protocol.
- * Returns 0 to let lws upgrade, 1 after writing a refusal (lws then ends the
- * transaction), -1 to hang up. */
+ * offering qw-state (lws would otherwise upgrade any method and path, any
+ * version); then the connection is taken over (wsconn.c). Returns 0 to let
+ * lws handle it (h2c), 1 after writing a refusal (lws then ends the
+ * transaction), -1 to hang up (also: taken over). */
 static int check_upgrade(qw_dash *d, struct lws *wsi, const char *what)
 {
     char uri[64], ver[16], proto[256];
@@ -383,7 +381,7 @@ static int check_upgrade(qw_dash *d, struct lws *wsi, const char *what)
                               0, 0)
                    ? -1
                    : 1;
-    return 0;
+    return qw__dash_ws_takeover(d, wsi); /* wsconn.c: our framing from here */
 }
 
 /* Does the raw input start like a request line (a token, then a space)? */
@@ -456,145 +454,25 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
     return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
-/* ---- WebSocket push ---- */
+/* ---- WebSocket ---- */
 
-/* Streaming UTF-8 check (RFC 3629: no overlongs, surrogates or values past
- * U+10FFFF), resumable across frames and lws's rx chunks: c->u8_need
- * continuation bytes are owed, the next in [u8_lo, u8_hi]. Returns 0 while
- * valid so far, -1 on the first bad byte. */
-static int utf8_feed(dash_client *c, const uint8_t *p, size_t n)
+int qw__dash_refuse(qw_dash *d, struct lws *wsi, unsigned status, const char *text)
 {
-    for (size_t i = 0; i < n; i++) {
-        uint8_t b = p[i];
-        if (c->u8_need) {
-            if (b < c->u8_lo || b > c->u8_hi)
-                return -1;
-            c->u8_need--;
-            c->u8_lo = 0x80;
-            c->u8_hi = 0xbf;
-            continue;
-        }
-        c->u8_lo = 0x80;
-        c->u8_hi = 0xbf;
-        if (b < 0x80)
-            continue;
-        else if (b >= 0xc2 && b <= 0xdf)
-            c->u8_need = 1;
-        else if (b >= 0xe0 && b <= 0xef) {
-            c->u8_need = 2;
-            if (b == 0xe0)
-                c->u8_lo = 0xa0; /* overlong */
-            else if (b == 0xed)
-                c->u8_hi = 0x9f; /* surrogates */
-        } else if (b >= 0xf0 && b <= 0xf4) {
-            c->u8_need = 3;
-            if (b == 0xf0)
-                c->u8_lo = 0x90; /* overlong */
-            else if (b == 0xf4)
-                c->u8_hi = 0x8f; /* past U+10FFFF */
-        } else
-            return -1;
-    }
-    return 0;
-}
-
-/* Client text messages are subscriptions (subscribe.c), reassembled up
- * to sizeof c->rx; text must be UTF-8 (RFC 6455 8.1): close 1007
- * otherwise. lws's own check needs the context option
- * LWS_SERVER_OPTION_VALIDATE_UTF8, which the dashboard's vhost cannot set.
- * Binary messages are ignored. */
-static int on_ws_rx(qw_dash *d, dash_client *c, struct lws *wsi, const void *in, size_t len)
-{
-    if (lws_is_first_fragment(wsi)) {
-        c->u8_need = 0;
-        c->rxn = 0;
-        c->rx_over = 0;
-    }
-    if (lws_frame_is_binary(wsi))
-        return 0;
-    if (utf8_feed(c, in, len) != 0 || (lws_is_final_fragment(wsi) && c->u8_need)) {
-        lws_close_reason(wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD, (unsigned char *)"invalid UTF-8",
-                         13);
-        return -1; /* lws sends the close frame */
-    }
-    if (c->rxn + len > sizeof c->rx)
-        c->rx_over = 1;
-    else {
-        memcpy(c->rx + c->rxn, in, len);
-        c->rxn += len;
-    }
-    if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
-        return 0;
-    if (c->rx_over)
-        snprintf(c->err, sizeof c->err, "{\"error\":\"message too long\"}");
-    else
-        qw__dash_client_msg(d, c, c->rx, c->rxn);
-    c->rxn = 0;
-    lws_callback_on_writable(wsi); /* the error, or the first push of the product */
-    return 0;
+    return respond_text_x(d, wsi, status, NULL, NULL, text, 0, 0) ? -1 : 1;
 }
 
 static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                  size_t len)
 {
-    struct lws_vhost *vh = wsi ? lws_get_vhost(wsi) : NULL;
-    qw_dash *d = vh ? lws_vhost_user(vh) : NULL;
-    dash_client *c = user;
-    switch (reason) {
-    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        if (d && d->clients >= d->max_clients) {
-            d->ws_refused++;
-            return 1; /* refuse the handshake */
-        }
-        break;
-    case LWS_CALLBACK_ESTABLISHED:
-        if (!d)
-            return -1;
-        memset(c, 0, sizeof *c);
-        c->wsi = wsi;
-        c->next = d->conns;
-        d->conns = c;
-        d->clients++;
-        lws_callback_on_writable(wsi);
-        break;
-    case LWS_CALLBACK_CLOSED:
-        if (!d)
-            break;
-        for (dash_client **pp = &d->conns; *pp; pp = &(*pp)->next)
-            if (*pp == c) {
-                *pp = c->next;
-                d->clients--;
-                break;
-            }
-        break;
-    case LWS_CALLBACK_SERVER_WRITEABLE: return d ? qw__dash_ws_writeable(d, c, wsi) : 0;
-    case LWS_CALLBACK_RECEIVE: return d && c && in ? on_ws_rx(d, c, wsi, in, len) : 0;
-    case LWS_CALLBACK_WSI_DESTROY: /* upgraded: the "qw-state" protocol gets it */
-        if (d)
-            qw__dash_conn_removed(d, wsi);
-        break;
-    default: break;
-    }
-    return 0;
+    return qw__dash_cb_ws(wsi, (int)reason, user, in, len);
 }
 
 static const struct lws_protocols protocols[] = {
     {"http", cb_http, 0, 0, 0, NULL, 0},
-    /* tx_packet_size: a push leaves in one send(), not in 1 KiB pieces (the
-     * default is rx_buffer_size): fewer syscalls, and a protocol error lws
-     * answers with a close frame is not lost behind a half-sent push (lws
-     * drops the socket without a close frame while output is buffered) */
-    {"qw-state", cb_ws, sizeof(dash_client), 1024, 0, NULL, 1 << 20},
+    /* /ws after the takeover (wsconn.c): raw sockets, our framing */
+    {"qw-ws", cb_ws, sizeof(dash_client), 4096, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
-
-/* permessage-deflate (RFC 7692) for clients that offer it: the pushes are
- * repetitive JSON and shrink ~10x with the context kept between messages
- * (server context takeover; docs/DASHBOARD.md "Bandwidth"). */
-static const struct lws_extension exts[] = {
-    {"permessage-deflate", lws_extension_callback_pm_deflate,
-     "permessage-deflate; client_no_context_takeover; client_max_window_bits"},
-    {NULL, NULL, NULL}};
 
 /* Owner thread: publish a snapshot at most every PUB_NS. */
 void qw_dash_tick(qw_dash *d, int64_t now)
@@ -707,7 +585,6 @@ qw_err qw_dash_create(qw_dash **out, struct lws_context *ctx, const qw_dash_opts
     vi.port = o->port;
     vi.iface = iface;
     vi.protocols = protocols;
-    vi.extensions = exts;
     vi.vhost_name = "qw-dashboard";
     vi.user = d;
     /* max_http_header_data and LWS_SERVER_OPTION_VALIDATE_UTF8 are context

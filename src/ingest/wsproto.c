@@ -1,6 +1,8 @@
-/* wsproto.c: WebSocket client protocol without I/O — upgrade request and
- * 101 check, incremental frame parser with permessage-deflate, masked
- * frame encoder (see wsproto.h). */
+/* wsproto.c: WebSocket protocol without I/O — the client's upgrade
+ * request and 101 check, the incremental frame parser with
+ * permessage-deflate for either role (a client's parser wants unmasked
+ * frames, a server's masked ones) (see wsproto.h; the server's handshake
+ * answer is in wsproto_srv.c, the frame writers in wsproto_tx.c). */
 #include "ingest/wsproto.h"
 
 #include <openssl/evp.h>
@@ -271,6 +273,14 @@ qw_err qw_ws_response(const char *buf, size_t len, const char *key, int offered_
 
 /* ---- parser ---- */
 
+qw_err qw_ws_rx_reset_server(qw_ws_rx *r, size_t max_message, const qw_ws_pmd *pmd,
+                             const qw_ws_rx_cb *cb)
+{
+    qw_err e = qw_ws_rx_reset(r, max_message, pmd, cb);
+    r->server = 1;
+    return e;
+}
+
 qw_err qw_ws_rx_reset(qw_ws_rx *r, size_t max_message, const qw_ws_pmd *pmd, const qw_ws_rx_cb *cb)
 {
     char *msg = r->msg;
@@ -408,6 +418,17 @@ static int grow(qw_ws_rx *r, size_t want)
     return 0;
 }
 
+/* A server fails the connection with 1009 (RFC 6455 7.4.1) rather than
+ * read and drop a message it will not take: a client's message is a
+ * request, and dropping one silently would leave it waiting. */
+static qw_err too_big(qw_ws_rx *r)
+{
+    r->err = "message over max_message";
+    r->fail_code = QW_WS_CLOSE_TOO_BIG;
+    r->oversized++;
+    return QW_PROTOCOL;
+}
+
 static int oversize(qw_ws_rx *r)
 {
     r->discard = 1;
@@ -423,6 +444,8 @@ static qw_err append(qw_ws_rx *r, const char *p, size_t n)
     if (r->discard || !n)
         return QW_OK;
     if (n > r->max_message - r->mlen) {
+        if (r->server)
+            return too_big(r);
         oversize(r);
         return QW_OK;
     }
@@ -474,6 +497,8 @@ static qw_err inflate_in(qw_ws_rx *r, const unsigned char *p, size_t n)
             if (ret == Z_STREAM_END)
                 r->zend = 1;
             if (z->avail_out == 0) {
+                if (r->server)
+                    return too_big(r);
                 oversize(r);
                 return inflate_skip(r);
             }
@@ -534,7 +559,10 @@ static qw_err msg_end(qw_ws_rx *r)
         static const unsigned char tail[4] = {0x00, 0x00, 0xff, 0xff};
         e = inflate_in(r, tail, sizeof tail);
     }
-    if (r->msg_z && r->pmd.server_no_context_takeover)
+    /* the sender's context: the server's for a client, the client's for a server */
+    int peer_resets =
+        r->server ? r->pmd.client_no_context_takeover : r->pmd.server_no_context_takeover;
+    if (r->msg_z && peer_resets)
         inflateReset(r->z);
     else if (r->msg_z && r->zend)
         inflateReset(r->z); /* the server ended its stream: next message starts a new one */
@@ -575,11 +603,19 @@ static qw_err control_end(qw_ws_rx *r)
     return QW_OK;
 }
 
+static unsigned hdr_need(const unsigned char *h)
+{
+    unsigned l = h[1] & 0x7f;
+    return 2 + (l == 126 ? 2 : l == 127 ? 8 : 0) + ((h[1] & 0x80) ? 4 : 0);
+}
+
 /* A whole frame header is in h[0..hl): check it, start the frame. */
 static qw_err frame_begin(qw_ws_rx *r, const unsigned char *h)
 {
     uint8_t b0 = h[0], b1 = h[1], op = b0 & 0x0f;
-    if (b1 & 0x80)
+    if (r->server && !(b1 & 0x80)) /* RFC 6455 5.1 */
+        return perr(r, "unmasked frame from the client");
+    if (!r->server && (b1 & 0x80))
         return perr(r, "masked frame from the server");
     if (b0 & 0x30)
         return perr(r, "RSV2/RSV3 set without an extension");
@@ -609,11 +645,15 @@ static qw_err frame_begin(qw_ws_rx *r, const unsigned char *h)
             return perr(r, "continuation frame outside a message");
         if (rsv1)
             return perr(r, "RSV1 on a continuation frame");
+        if (r->server && !r->msg_z && n > r->max_message - r->mlen)
+            return too_big(r);
     } else if (op == QW_WS_OP_TEXT || op == QW_WS_OP_BINARY) {
         if (r->in_msg)
             return perr(r, "new message inside a fragmented one");
         if (rsv1 && !r->pmd.enabled)
             return perr(r, "RSV1 set without permessage-deflate");
+        if (r->server && !rsv1 && n > r->max_message)
+            return too_big(r); /* known from the header: read none of it */
         r->in_msg = 1;
         r->msg_bin = op == QW_WS_OP_BINARY;
         r->msg_z = rsv1;
@@ -626,6 +666,11 @@ static qw_err frame_begin(qw_ws_rx *r, const unsigned char *h)
     r->fin = (uint8_t)fin;
     r->left = n;
     r->in_frame = 1;
+    if (b1 & 0x80) {
+        unsigned hl = hdr_need(h);
+        memcpy(r->key, h + hl - 4, 4);
+        r->kpos = 0;
+    }
     return QW_OK;
 }
 
@@ -637,8 +682,19 @@ static qw_err frame_end(qw_ws_rx *r)
     return r->fin ? msg_end(r) : QW_OK;
 }
 
+/* XOR a masked payload in place (the buffer is writable, see wsproto.h) */
+static void unmask(char *p, size_t n, const unsigned char key[4], unsigned *kpos)
+{
+    unsigned k = *kpos;
+    for (size_t i = 0; i < n; i++)
+        p[i] = (char)(p[i] ^ key[(k + i) & 3]);
+    *kpos = (unsigned)((k + n) & 3);
+}
+
 static qw_err payload(qw_ws_rx *r, char *p, size_t n)
 {
+    if (r->server)
+        unmask(p, n, r->key, &r->kpos);
     if (r->op >= 0x8) {
         memcpy(r->ctl + r->cn, p, n);
         r->cn += n;
@@ -647,12 +703,6 @@ static qw_err payload(qw_ws_rx *r, char *p, size_t n)
     if (r->msg_z)
         return inflate_in(r, (const unsigned char *)p, n);
     return append(r, p, n);
-}
-
-static unsigned hdr_need(const unsigned char *h)
-{
-    unsigned l = h[1] & 0x7f;
-    return 2 + (l == 126 ? 2 : l == 127 ? 8 : 0) + ((h[1] & 0x80) ? 4 : 0);
 }
 
 qw_err qw_ws_rx_feed(qw_ws_rx *r, char *buf, size_t len)
@@ -669,7 +719,7 @@ qw_err qw_ws_rx_feed(qw_ws_rx *r, char *buf, size_t len)
                 /* fast path: a whole plain text/binary message, FIN, in buf
                  * with a byte after it for the NUL */
                 uint8_t b0 = h[0];
-                if ((b0 == 0x81 || b0 == 0x82) && !r->in_msg && !(h[1] & 0x80)) {
+                if ((b0 == 0x81 || b0 == 0x82) && !r->in_msg && !(h[1] & 0x80) == !r->server) {
                     uint64_t n = h[1] & 0x7f;
                     if (n == 126)
                         n = (uint64_t)h[2] << 8 | h[3];
@@ -679,6 +729,10 @@ qw_err qw_ws_rx_feed(qw_ws_rx *r, char *buf, size_t len)
                             n = n << 8 | h[2 + i];
                     }
                     if (n < len - p - hl && n <= r->max_message) {
+                        if (r->server) {
+                            unsigned k = 0;
+                            unmask(buf + p + hl, (size_t)n, h + hl - 4, &k);
+                        }
                         if ((e = deliver(r, buf + p + hl, (size_t)n, b0 == 0x82)) != QW_OK)
                             return e;
                         p += hl + (size_t)n;
@@ -708,59 +762,4 @@ qw_err qw_ws_rx_feed(qw_ws_rx *r, char *buf, size_t len)
             return e;
     }
     return QW_OK;
-}
-
-/* ---- client frames ---- */
-
-size_t qw_ws_frame_hdr(unsigned char *out, int fin, int rsv1, int opcode, uint64_t n,
-                       const unsigned char *mask)
-{
-    size_t hl = 2;
-    out[0] = (unsigned char)((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | (opcode & 0x0f));
-    unsigned char m = mask ? 0x80 : 0;
-    if (n < 126) {
-        out[1] = (unsigned char)(m | n);
-    } else if (n < 65536) {
-        out[1] = m | 126;
-        out[2] = (unsigned char)(n >> 8);
-        out[3] = (unsigned char)n;
-        hl = 4;
-    } else {
-        out[1] = m | 127;
-        for (int i = 0; i < 8; i++)
-            out[2 + i] = (unsigned char)(n >> (56 - 8 * i));
-        hl = 10;
-    }
-    if (mask) {
-        memcpy(out + hl, mask, 4);
-        hl += 4;
-    }
-    return hl;
-}
-
-size_t qw_ws_frame(unsigned char *out, size_t cap, int opcode, const void *payload_p, size_t n,
-                   const unsigned char mask[4])
-{
-    if (opcode >= 0x8 && n > 125)
-        return 0;
-    size_t hl = 2 + (n < 126 ? 0 : n < 65536 ? 2 : 8) + 4;
-    if (cap < hl || cap - hl < n)
-        return 0;
-    qw_ws_frame_hdr(out, 1, 0, opcode, n, mask);
-    const unsigned char *s = payload_p;
-    for (size_t i = 0; i < n; i++)
-        out[hl + i] = s[i] ^ mask[i & 3];
-    return hl + n;
-}
-
-size_t qw_ws_close_payload(unsigned char out[125], int code, const char *reason)
-{
-    out[0] = (unsigned char)(code >> 8);
-    out[1] = (unsigned char)code;
-    size_t n = reason ? strlen(reason) : 0;
-    if (n > 123)
-        n = 123;
-    if (n)
-        memcpy(out + 2, reason, n);
-    return 2 + n;
 }

@@ -1,7 +1,11 @@
-/* wsproto.h: the client side of the WebSocket protocol (RFC 6455, RFC 7692
- * permessage-deflate), without I/O: the HTTP/1.1 upgrade request and the
- * check of the server's 101 answer, an incremental frame parser over
- * whatever the socket delivered, and a masked frame encoder.
+/* wsproto.h: the WebSocket protocol (RFC 6455, RFC 7692
+ * permessage-deflate), without I/O. Client role (ingest/wsclient.c): the
+ * HTTP/1.1 upgrade request and the check of the server's 101 answer, the
+ * frame parser, a masked frame encoder. Server role (dashboard /ws): the
+ * permessage-deflate answer to a client's offer, the same parser wanting
+ * masked frames (an unmasked one is a 1002, RFC 6455 5.1; a message over
+ * max_message a 1009), and a sender of unmasked, optionally deflated
+ * frames (qw_ws_tx). The handshake's header parsing is the caller's.
  *
  * The parser takes any split of the byte stream (a frame header cut in
  * two, many frames per read) and reassembles messages up to max_message.
@@ -105,16 +109,25 @@ typedef struct qw_ws_rx {
     /* control frame payload */
     unsigned char ctl[125];
     size_t cn;
-    void *z; /* z_stream, when deflate was agreed */
+    void *z;              /* z_stream, when deflate was agreed */
+    int server;           /* role: frames must be masked; unmasked in place */
+    unsigned char key[4]; /* the current frame's masking key (server role) */
+    unsigned kpos;        /* offset into it */
     int closed, stopped;
     const char *err; /* what the last QW_PROTOCOL was about */
-    int fail_code;   /* and the close code to fail the connection with: 1002 or 1007 */
+    int fail_code;   /* and the close code to fail the connection with: 1002, 1007, 1009 */
     uint64_t messages, oversized, pings;
 } qw_ws_rx;
 
 /* Prepares r for a new connection (keeps any buffer r already owns: zero r
  * before the first call). max_message 0 = 32 MiB. QW_NOMEM. */
 qw_err qw_ws_rx_reset(qw_ws_rx *r, size_t max_message, const qw_ws_pmd *pmd, const qw_ws_rx_cb *cb);
+/* The same for the server role: frames must be masked (else QW_PROTOCOL,
+ * fail_code 1002) and are unmasked in place; a message over max_message is
+ * a QW_PROTOCOL with fail_code 1009 (not discarded: on_oversized is not
+ * called); pmd as agreed by qw_ws_server_ext. */
+qw_err qw_ws_rx_reset_server(qw_ws_rx *r, size_t max_message, const qw_ws_pmd *pmd,
+                             const qw_ws_rx_cb *cb);
 void qw_ws_rx_free(qw_ws_rx *r);
 
 /* Parses len more bytes of the stream. QW_OK: consumed (or a callback
@@ -123,7 +136,7 @@ void qw_ws_rx_free(qw_ws_rx *r);
  * must go; QW_NOMEM. buf must be writable (see the top). */
 qw_err qw_ws_rx_feed(qw_ws_rx *r, char *buf, size_t len);
 
-/* ---- frames to the server ---- */
+/* ---- frames out (wsproto_tx.c) ---- */
 
 /* A frame header into out (up to QW_WS_HDR_MAX bytes): FIN and RSV1 (a
  * compressed message's first frame) when set, the opcode, the payload
@@ -134,13 +147,57 @@ qw_err qw_ws_rx_feed(qw_ws_rx *r, char *buf, size_t len);
 size_t qw_ws_frame_hdr(unsigned char *out, int fin, int rsv1, int opcode, uint64_t n,
                        const unsigned char *mask);
 
-/* One masked client frame with FIN set (opcode QW_WS_OP_*), header and
- * masked payload, into out. Returns its length, 0 when cap is too small
- * or a control payload is over 125 bytes. */
+/* One frame with FIN set (opcode QW_WS_OP_*), header and payload, into
+ * out: masked with mask[0..4) (client), or unmasked when mask is NULL
+ * (server). Returns its length, 0 when cap is too small or a control
+ * payload is over 125 bytes. */
 size_t qw_ws_frame(unsigned char *out, size_t cap, int opcode, const void *payload, size_t n,
-                   const unsigned char mask[4]);
+                   const unsigned char *mask);
 /* A close frame payload (code, then up to 123 bytes of reason) into
  * out[125]; returns its length. */
 size_t qw_ws_close_payload(unsigned char out[125], int code, const char *reason);
+
+/* ---- server role (wsproto_srv.c: handshake; wsproto_tx.c: qw_ws_tx) ---- */
+
+/* Is key a Sec-WebSocket-Key a server may accept (base64 of 16 bytes,
+ * RFC 6455 4.2.1)? */
+int qw_ws_key_ok(const char *key, size_t n);
+
+/* The server's answer to a client's Sec-WebSocket-Extensions offer[0..n)
+ * (RFC 7692 5, 7.1): the first permessage-deflate offer whose parameters
+ * are all known, unrepeated and in range is accepted (others, and other
+ * extensions, are declined). QW_OK: pmd says what was agreed and resp
+ * (NUL-terminated) is the header value to send, "" when nothing was
+ * agreed (pmd->enabled 0). server_max_window_bits=8 is declined (zlib's
+ * raw deflate cannot use a 256-byte window). The server keeps its
+ * compression context unless the client asked otherwise, and accepts
+ * client_no_context_takeover when offered. QW_TOO_LARGE: cap too small. */
+qw_err qw_ws_server_ext(const char *offer, size_t n, qw_ws_pmd *pmd, char *resp, size_t cap);
+
+/* A sender of whole messages as single unmasked frames (server role),
+ * deflated when permessage-deflate was agreed. One per connection, used by
+ * one thread. */
+typedef struct qw_ws_tx {
+    qw_ws_pmd pmd;
+    size_t pre;         /* writable bytes kept before each frame (lws's LWS_PRE) */
+    size_t max;         /* largest frame it will build */
+    void *z;            /* deflate stream (pmd.enabled) */
+    unsigned char *buf; /* frames are built here; grows up to max */
+    size_t cap;
+    uint64_t in_bytes, out_bytes; /* message payloads given, frame bytes built */
+} qw_ws_tx;
+
+/* Zero t first. max 0 = 32 MiB. QW_NOMEM. */
+qw_err qw_ws_tx_init(qw_ws_tx *t, const qw_ws_pmd *pmd, size_t pre, size_t max);
+void qw_ws_tx_free(qw_ws_tx *t);
+
+/* The frame for a message p[0..n) with opcode (text and binary are
+ * deflated when agreed, but for an empty one; control frames never are, and must be <= 125
+ * bytes: else QW_INVAL). *frame points into t's buffer with t->pre
+ * writable bytes before it, valid until the next call. QW_TOO_LARGE (over
+ * max) and QW_NOMEM leave a kept deflate context out of step with the
+ * peer's: close the connection. */
+qw_err qw_ws_tx_message(qw_ws_tx *t, int opcode, const void *p, size_t n, unsigned char **frame,
+                        size_t *len);
 
 #endif

@@ -9,16 +9,22 @@
 #    qw-state (RFC 6455 4.2.1/4.2.2): POST -> 405, /healthz -> 400, version
 #    7 -> 426 with Sec-WebSocket-Version: 13, no subprotocol -> 400; the
 #    proper upgrade -> 101 with Sec-WebSocket-Protocol: qw-state
-#  - after the upgrade: unmasked client frame, RSV1 without an extension and
-#    a continuation with nothing to continue -> close 1002; invalid UTF-8 in
-#    a text frame -> close 1007 (RFC 6455 5.1, 5.2, 5.4, 8.1)
+#  - after the upgrade (our framing, src/dashboard/wsconn.c): an unmasked
+#    client frame, RSV1 without an extension and a continuation with nothing
+#    to continue -> close 1002; invalid UTF-8 in a text frame -> close 1007;
+#    a 5000-byte message -> close 1009 (RFC 6455 5.1, 5.2, 5.4, 8.1, 7.4.1);
+#    another client keeps receiving pushes meanwhile; masked frames work: a
+#    subscription to an unknown product gets its error, a ping its pong, a
+#    close 1000 is echoed; permessage-deflate is agreed when offered and the
+#    pushes inflate to JSON
 #  - slowloris: a client sending one header byte a second is dropped within
 #    15 s while another client still gets /healthz in under 1 s
 # lws 4.1.6 limits, checked as documented in docs/DASHBOARD.md "Protocol
-# edges" (marked "limit"): a request head over lws's 16 KiB header buffer is
-# closed without a reply; headers lws does not know are not measured (a
-# 5000-byte one gets 200); unmasked client frames are accepted, and another
-# client keeps receiving pushes meanwhile.
+# edges" (marked "limit"): a request head over lws's 16 KiB header buffer
+# (also an upgrade's) is closed without a reply; headers lws does not know
+# are not measured (a 5000-byte one gets 200), they are accepted until their
+# stored size fills the buffer: the test measures how many (1-byte and
+# 20-byte values) and that one more is closed without a reply.
 # Every case is checked and reported; the test fails if any case failed.
 source "$(dirname "$0")/lib.sh"
 port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -135,6 +141,34 @@ check("header of 17000 bytes -> closed, no reply (lws header space, 16 KiB)", st
       desc(st, hdr, rest), limit=True)
 st, hdr, rest = http(("GET /healthz HTTP/1.1\r\n%sX-Big: %s\r\n\r\n" % (host, "b" * 1000)).encode())
 check("header of 1000 bytes -> 200", st == 200, desc(st, hdr, rest))
+s, st, hdr, rest = upgrade(extra="X-Big: %s\r\n" % ("w" * 17000)); s.close()
+check("WebSocket upgrade with a 17000-byte header -> closed, no reply (lws header space)",
+      st is None, desc(st, hdr, rest), limit=True)
+
+
+# how many unknown headers lws takes: the most that still get 200
+def unknown_headers(n, vlen):
+    hs = "".join("X-H%d: %s\r\n" % (i, "v" * vlen) for i in range(n))
+    return http(("GET /healthz HTTP/1.1\r\n%s%s\r\n" % (host, hs)).encode()), len(hs)
+
+
+for vlen in (1, 20):
+    lo, hi = 0, 3000
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if unknown_headers(mid, vlen)[0][0] == 200:
+            lo = mid
+        else:
+            hi = mid - 1
+    (st, hdr, rest), size = unknown_headers(lo + 1, vlen)
+    _, size_ok = unknown_headers(lo, vlen)
+    check("unknown headers with %d-byte values: %d accepted (%d bytes of them), one more -> "
+          "closed, no reply" % (vlen, lo, size_ok),
+          lo > 0 and 8192 < size_ok <= 16384 and st is None, desc(st, hdr, rest), limit=True)
+st, hdr, rest = http(("GET /healthz HTTP/1.1\r\n%s%s\r\n" % (host, "Accept: a\r\n" * 91)).encode())
+st2, hdr2, rest2 = http(("GET /healthz HTTP/1.1\r\n%s%s\r\n" % (host, "Accept: a\r\n" * 92)).encode())
+check("91 repeats of a known header -> 200, 92 -> closed, no reply (lws header fragments)",
+      st == 200 and st2 is None, "%s / %s" % (desc(st, hdr, rest), desc(st2, hdr2, rest2)), limit=True)
 
 
 # ---- WebSocket handshake ----
@@ -170,10 +204,21 @@ def frame(op, payload, fin=True, rsv=0, mask=True):
 
 def close_code(send, wait=5):
     """Upgrade, send the bytes, return the close code the server sends."""
-    s, st, hdr, rest = upgrade()
+    frames, end = exchange(send, wait)
+    if end == "close":
+        pl = frames[-1][2]
+        return struct.unpack("!H", pl[:2])[0] if len(pl) >= 2 else "close without a code"
+    return end
+
+
+def exchange(send, wait=5, extra=""):
+    """Upgrade, send the bytes after the first push, return the frames
+    (opcode, rsv1, payload) the server sends after that until its close
+    frame or wait seconds, and how it ended: "close" or why not."""
+    s, st, hdr, rest = upgrade(extra=extra)
     if st != 101:
-        return "handshake got %s" % desc(st, hdr, rest)
-    buf, deadline, sent = rest, time.monotonic() + wait, False
+        return [], "handshake got %s" % desc(st, hdr, rest)
+    buf, deadline, sent, got = rest, time.monotonic() + wait, False, []
     while True:
         while True:  # parse whole frames out of buf (server frames are unmasked)
             if len(buf) < 2:
@@ -187,26 +232,28 @@ def close_code(send, wait=5):
                 n, off = struct.unpack("!Q", buf[2:10])[0], 10
             if len(buf) < off + n:
                 break
-            pl, buf = buf[off:off + n], buf[off + n:]
+            rsv1, pl, buf = (buf[0] >> 6) & 1, buf[off:off + n], buf[off + n:]
+            if sent:
+                got.append((op, rsv1, pl))
             if op == 1 and not sent:  # the first push is in: now misbehave
                 s.sendall(send)
                 sent = True
             if op == 8:
                 s.close()
-                return struct.unpack("!H", pl[:2])[0] if len(pl) >= 2 else "close without a code"
+                return got, "close"
         left = deadline - time.monotonic()
         if left <= 0:
             s.close()
-            return "still open after %d s" % wait
+            return got, "still open after %d s" % wait
         s.settimeout(left)
         try:
             d = s.recv(65536)
         except socket.timeout:
             continue
         except ConnectionResetError:
-            return "reset without a close frame"
+            return got, "reset without a close frame"
         if not d:
-            return "closed without a close frame"
+            return got, "closed without a close frame"
         buf += d
 
 
@@ -237,12 +284,10 @@ def pushes(s, buf, secs):
     return n
 
 
-# RFC 6455 5.1 wants a close here; lws 4.1.6 neither rejects nor shows the
-# mask bit: what we assert is that it harms nobody
+# RFC 6455 5.1: a server must close on an unmasked frame
 other, st, hdr, rest = upgrade()
 c = close_code(frame(1, b"hello", mask=False) * 50, wait=2)
-check("unmasked client frames -> accepted, still open (lws keeps the mask bit)",
-      c == "still open after 2 s", str(c), limit=True)
+check("unmasked client frames -> close 1002", c == 1002, str(c))
 n = pushes(other, rest, 2.5)
 check("another client keeps receiving pushes meanwhile", n >= 5, "%d pushes in 2.5 s" % n)
 other.close()
@@ -254,6 +299,58 @@ c = close_code(frame(1, b"\xc3\x28 bad"))
 check("text with invalid UTF-8 -> close 1007", c == 1007, str(c))
 c = close_code(frame(0, b"orphan"))
 check("continuation with nothing to continue -> close 1002", c == 1002, str(c))
+c = close_code(frame(1, b"x" * 5000))
+check("a 5000-byte message -> close 1009", c == 1009, str(c))
+
+# masked frames work
+got, end = exchange(frame(1, b'{"subscribe":"NOPE-XXX"}'), wait=2)
+errs = [pl for op, _, pl in got if op == 1 and pl.startswith(b'{"error"')]
+check("masked subscription to an unknown product -> its error, connection kept",
+      len(errs) == 1 and end.startswith("still open"), "%s, %s" % (errs[:1], end))
+got, end = exchange(frame(9, b"hb-7") + frame(8, struct.pack("!H", 1000) + b"done"), wait=3)
+pongs = [pl for op, _, pl in got if op == 10]
+closes = [pl for op, _, pl in got if op == 8]
+check("masked ping -> pong with its payload; close 1000 -> close 1000 echoed",
+      pongs == [b"hb-7"] and end == "close" and closes[0][:2] == struct.pack("!H", 1000),
+      "pongs %s, %s %s" % (pongs, end, closes[:1]))
+
+# permessage-deflate as a browser offers it
+import zlib
+s, st, hdr, rest = upgrade(extra="Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n")
+ext = hdr.get("sec-websocket-extensions", "")
+inflater, texts, buf, end_t = zlib.decompressobj(-15), [], rest, time.monotonic() + 3
+while len(texts) < 3 and time.monotonic() < end_t:
+    while len(buf) >= 2:
+        ln, off = buf[1] & 127, 2
+        if ln == 126:
+            if len(buf) < 4: break
+            ln, off = struct.unpack("!H", buf[2:4])[0], 4
+        elif ln == 127:
+            if len(buf) < 10: break
+            ln, off = struct.unpack("!Q", buf[2:10])[0], 10
+        if len(buf) < off + ln:
+            break
+        b0, pl, buf = buf[0], buf[off:off + ln], buf[off + ln:]
+        if b0 & 0x40:
+            pl = inflater.decompress(pl + b"\x00\x00\xff\xff")
+        texts.append((b0, pl))
+    s.settimeout(0.5)
+    try:
+        d = s.recv(65536)
+    except socket.timeout:
+        continue
+    if not d:
+        break
+    buf += d
+s.close()
+ok = ext == "permessage-deflate" and len(texts) >= 3 and all(b0 == 0xc1 for b0, _ in texts)
+try:
+    import json
+    ok = ok and all("products" in json.loads(t) for _, t in texts)
+except ValueError:
+    ok = False
+check("permessage-deflate offered -> agreed, pushes compressed (RSV1) and inflate to JSON", ok,
+      "extension '%s', %d pushes, first bytes %s" % (ext, len(texts), [b0 for b0, _ in texts][:3]))
 
 # ---- slowloris ----
 slow = conn(timeout=20)

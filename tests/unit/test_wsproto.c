@@ -767,3 +767,299 @@ TEST(wsproto_encoder_masks_and_lengths)
     ASSERT_EQ(out[6] ^ 0x12, 'h');
     qw_ws_rx_free(&r);
 }
+
+/* ---- server role ---- */
+
+static void srx_init(qw_ws_rx *r, col *c, size_t max, const qw_ws_pmd *pmd)
+{
+    memset(r, 0, sizeof *r);
+    memset(c, 0, sizeof *c);
+    qw_ws_rx_cb cb = {c, c_msg, c_ping, c_close, c_over};
+    ASSERT_OK(qw_ws_rx_reset_server(r, max, pmd, &cb));
+}
+
+/* one masked client frame, header built by qw_ws_frame_hdr */
+static size_t cframe(unsigned char *o, int fin, int rsv1, int op, const void *p, size_t n)
+{
+    static const unsigned char k[4] = {0xa1, 0x5e, 0x03, 0xfc};
+    size_t h = qw_ws_frame_hdr(o, fin, rsv1, op, n, k);
+    for (size_t i = 0; i < n; i++)
+        o[h + i] = ((const unsigned char *)p)[i] ^ k[i & 3];
+    return h + n;
+}
+
+TEST(wsproto_server_masked_every_split)
+{
+    static unsigned char b[70000 + 200], copy[sizeof b];
+    static char big[66000];
+    memset(big, 'g', sizeof big);
+    size_t n = cframe(b, 1, 0, QW_WS_OP_TEXT, "{\"subscribe\":\"BTC-USD\"}", 23);
+    n += cframe(b + n, 0, 0, QW_WS_OP_TEXT, "frag", 4);
+    n += cframe(b + n, 1, 0, QW_WS_OP_PING, "hb", 2);
+    n += cframe(b + n, 1, 0, QW_WS_OP_CONT, "ment", 4);
+    n += cframe(b + n, 1, 0, QW_WS_OP_BINARY, "\x00\x01", 2);
+    size_t nbig = n;
+    n += cframe(b + n, 1, 0, QW_WS_OP_TEXT, big, sizeof big); /* 64-bit length form */
+    n += cframe(b + n, 1, 0, QW_WS_OP_CLOSE,
+                "\x03\xe8"
+                "bye",
+                5);
+    memcpy(copy, b, n);
+    for (size_t cut = 0; cut <= nbig + 20; cut++) {
+        qw_ws_rx r;
+        static col c;
+        memcpy(b, copy, n);
+        srx_init(&r, &c, 70000, NULL);
+        ASSERT_OK(qw_ws_rx_feed(&r, (char *)b, cut));
+        ASSERT_OK(qw_ws_rx_feed(&r, (char *)b + cut, n - cut));
+        ASSERT_EQ(c.msgs, 4);
+        ASSERT_EQ(c.pings, 1);
+        ASSERT_EQ(c.pingn, 2);
+        ASSERT_TRUE(memcmp(c.ping, "hb", 2) == 0);
+        ASSERT_TRUE(memcmp(c.out, "{\"subscribe\":\"BTC-USD\"}|Pfragment|B\x00\x01|", 38) == 0);
+        ASSERT_EQ(c.n, 38 + sizeof big + 1);
+        ASSERT_EQ(c.bad_nul, 0);
+        ASSERT_EQ(c.closes, 1);
+        ASSERT_EQ(c.close_code, 1000);
+        ASSERT_STREQ(c.reason, "bye");
+        ASSERT_TRUE(r.closed);
+        qw_ws_rx_free(&r);
+    }
+}
+
+TEST(wsproto_server_rejects_unmasked)
+{
+    /* RFC 6455 5.1: a server must close on an unmasked client frame; and
+     * a client role parser still refuses masked ones */
+    static const struct {
+        int op, fin;
+        const char *p;
+    } cases[] = {{QW_WS_OP_TEXT, 1, "hello"},
+                 {QW_WS_OP_PING, 1, "x"},
+                 {QW_WS_OP_CLOSE, 1, ""},
+                 {QW_WS_OP_BINARY, 0, "ab"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unsigned char b[64];
+        size_t n = sframe(b, cases[i].fin, 0, cases[i].op, cases[i].p, strlen(cases[i].p));
+        for (size_t cut = 0; cut <= n; cut++) {
+            qw_ws_rx r;
+            static col c;
+            srx_init(&r, &c, 0, NULL);
+            qw_err e = qw_ws_rx_feed(&r, (char *)b, cut);
+            if (e == QW_OK)
+                e = qw_ws_rx_feed(&r, (char *)b + cut, n - cut);
+            ASSERT_EQ(e, QW_PROTOCOL);
+            ASSERT_EQ(r.fail_code, QW_WS_CLOSE_PROTOCOL);
+            ASSERT_STREQ(r.err, "unmasked frame from the client");
+            ASSERT_EQ(c.msgs + c.pings + c.closes, 0);
+            qw_ws_rx_free(&r);
+        }
+    }
+    /* a masked frame after a good one still fails a client-role parser */
+    unsigned char b[64];
+    size_t n = cframe(b, 1, 0, QW_WS_OP_TEXT, "m", 1);
+    qw_ws_rx r;
+    static col c;
+    rx_init(&r, &c, 0, NULL);
+    ASSERT_EQ(qw_ws_rx_feed(&r, (char *)b, n), QW_PROTOCOL);
+    ASSERT_STREQ(r.err, "masked frame from the server");
+    qw_ws_rx_free(&r);
+}
+
+TEST(wsproto_server_oversized_is_1009)
+{
+    static unsigned char b[8192];
+    static char m[5000];
+    memset(m, 'o', sizeof m);
+    /* one frame over the limit: failed from its header, before its payload */
+    size_t n = cframe(b, 1, 0, QW_WS_OP_TEXT, m, 4097);
+    qw_ws_rx r;
+    static col c;
+    srx_init(&r, &c, 4096, NULL);
+    ASSERT_EQ(qw_ws_rx_feed(&r, (char *)b, 8), QW_PROTOCOL); /* header only */
+    ASSERT_EQ(r.fail_code, QW_WS_CLOSE_TOO_BIG);
+    ASSERT_EQ(c.oversized, 0); /* no on_oversized in the server role */
+    qw_ws_rx_free(&r);
+    /* fragments adding up past it */
+    n = cframe(b, 0, 0, QW_WS_OP_TEXT, m, 3000);
+    n += cframe(b + n, 1, 0, QW_WS_OP_CONT, m, 1097);
+    srx_init(&r, &c, 4096, NULL);
+    ASSERT_EQ(qw_ws_rx_feed(&r, (char *)b, n), QW_PROTOCOL);
+    ASSERT_EQ(r.fail_code, QW_WS_CLOSE_TOO_BIG);
+    ASSERT_EQ(c.msgs, 0);
+    qw_ws_rx_free(&r);
+    /* exactly the limit is fine */
+    n = cframe(b, 1, 0, QW_WS_OP_TEXT, m, 4096);
+    srx_init(&r, &c, 4096, NULL);
+    ASSERT_OK(qw_ws_rx_feed(&r, (char *)b, n));
+    ASSERT_EQ(c.msgs, 1);
+    qw_ws_rx_free(&r);
+    /* a compressed message inflating past it (a small "deflate bomb") */
+    qw_ws_pmd pmd = {1, 0, 0, 15, 15};
+    qw_ws_tx t;
+    memset(&t, 0, sizeof t);
+    ASSERT_OK(qw_ws_tx_init(&t, &pmd, 0, 0));
+    unsigned char *f;
+    size_t fl;
+    ASSERT_OK(qw_ws_tx_message(&t, QW_WS_OP_TEXT, m, sizeof m, &f, &fl));
+    ASSERT_TRUE(fl < 100);
+    /* re-frame its payload as a masked client frame */
+    size_t hl = (f[1] & 0x7f) == 126 ? 4 : 2;
+    n = cframe(b, 1, 1, QW_WS_OP_TEXT, f + hl, fl - hl);
+    srx_init(&r, &c, 4096, &pmd);
+    ASSERT_EQ(qw_ws_rx_feed(&r, (char *)b, n), QW_PROTOCOL);
+    ASSERT_EQ(r.fail_code, QW_WS_CLOSE_TOO_BIG);
+    qw_ws_rx_free(&r);
+    qw_ws_tx_free(&t);
+}
+
+TEST(wsproto_server_utf8_is_1007)
+{
+    unsigned char b[64];
+    size_t n = cframe(b, 0, 0, QW_WS_OP_TEXT, "ok \xc3", 4);
+    n += cframe(b + n, 1, 0, QW_WS_OP_CONT, "\x28", 1); /* bad continuation byte */
+    qw_ws_rx r;
+    static col c;
+    srx_init(&r, &c, 0, NULL);
+    ASSERT_EQ(qw_ws_rx_feed(&r, (char *)b, n), QW_PROTOCOL);
+    ASSERT_EQ(r.fail_code, QW_WS_CLOSE_INVALID);
+    qw_ws_rx_free(&r);
+    n = cframe(b, 1, 0, QW_WS_OP_TEXT, "\xc3\xa9t\xc3\xa9", 5); /* "été" */
+    srx_init(&r, &c, 0, NULL);
+    ASSERT_OK(qw_ws_rx_feed(&r, (char *)b, n));
+    ASSERT_EQ(c.msgs, 1);
+    qw_ws_rx_free(&r);
+}
+
+TEST(wsproto_server_inflates_python_client)
+{
+    /* the python-compressed messages of wsproto_deflate_context_takeover
+     * sent by a client: masked, context kept between them */
+    unsigned char b[256];
+    size_t n = cframe(b, 1, 1, QW_WS_OP_TEXT, PY1, sizeof PY1 - 1);
+    n += cframe(b + n, 0, 1, QW_WS_OP_TEXT, PY2, 5);
+    n += cframe(b + n, 1, 0, QW_WS_OP_CONT, PY2 + 5, sizeof PY2 - 1 - 5);
+    qw_ws_pmd pmd = {1, 0, 0, 15, 15};
+    qw_ws_rx r;
+    static col c;
+    srx_init(&r, &c, 0, &pmd);
+    ASSERT_OK(qw_ws_rx_feed(&r, (char *)b, n));
+    c.out[c.n] = '\0';
+    ASSERT_STREQ(c.out, PYM1 "|" PYM2 "|");
+    qw_ws_rx_free(&r);
+}
+
+TEST(wsproto_server_key_check)
+{
+    ASSERT_TRUE(qw_ws_key_ok("dGhlIHNhbXBsZSBub25jZQ==", 24));
+    ASSERT_TRUE(!qw_ws_key_ok("dGhlIHNhbXBsZSBub25jZQ=", 23));
+    ASSERT_TRUE(!qw_ws_key_ok("dGhlIHNhbXBsZSBub25jZR==", 24)); /* padding bits set */
+    ASSERT_TRUE(!qw_ws_key_ok("dGhlIHNhbXBsZSBub25j*Q==", 24));
+    ASSERT_TRUE(!qw_ws_key_ok("dGhlIHNhbXBsZSBub25jZQQ=", 24));
+}
+
+TEST(wsproto_server_deflate_offers)
+{
+    static const struct {
+        const char *offer, *resp;
+        int s_nct, c_nct, smwb;
+    } cases[] = {
+        /* Chromium and Firefox */
+        {"permessage-deflate; client_max_window_bits", "permessage-deflate", 0, 0, 15},
+        {"permessage-deflate", "permessage-deflate", 0, 0, 15},
+        {"permessage-deflate; server_no_context_takeover; client_no_context_takeover",
+         "permessage-deflate; server_no_context_takeover; client_no_context_takeover", 1, 1, 15},
+        {"permessage-deflate;server_max_window_bits=10",
+         "permessage-deflate; server_max_window_bits=10", 0, 0, 10},
+        {"permessage-deflate; server_max_window_bits=\"12\"; client_max_window_bits=9",
+         "permessage-deflate; server_max_window_bits=12", 0, 0, 12},
+        /* declined offers, then one we take */
+        {"x-webkit-deflate-frame, permessage-deflate; foo=1, permessage-deflate; "
+         "server_max_window_bits=8, permessage-deflate; client_no_context_takeover",
+         "permessage-deflate; client_no_context_takeover", 0, 1, 15},
+        /* nothing acceptable */
+        {"permessage-deflate; server_no_context_takeover; server_no_context_takeover", "", 0, 0, 0},
+        {"permessage-deflate; server_max_window_bits", "", 0, 0, 0},
+        {"permessage-deflate; server_max_window_bits=16", "", 0, 0, 0},
+        {"permessage-deflate; client_no_context_takeover=1", "", 0, 0, 0},
+        {"permessage-deflatex", "", 0, 0, 0},
+        {"", "", 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        qw_ws_pmd pmd;
+        char resp[160];
+        ASSERT_OK(
+            qw_ws_server_ext(cases[i].offer, strlen(cases[i].offer), &pmd, resp, sizeof resp));
+        if (strcmp(resp, cases[i].resp) != 0)
+            qwt_fail(__FILE__, __LINE__, "case %zu: '%s'", i, resp);
+        ASSERT_EQ(pmd.enabled, cases[i].resp[0] != '\0');
+        ASSERT_EQ(pmd.server_no_context_takeover, cases[i].s_nct);
+        ASSERT_EQ(pmd.client_no_context_takeover, cases[i].c_nct);
+        ASSERT_EQ(pmd.server_max_window_bits, cases[i].smwb);
+    }
+    qw_ws_pmd pmd;
+    char small[8];
+    ASSERT_ERR(QW_TOO_LARGE, qw_ws_server_ext("permessage-deflate", 18, &pmd, small, sizeof small));
+    ASSERT_EQ(pmd.enabled, 0);
+}
+
+/* server frames (qw_ws_tx) read back by the client-role parser */
+TEST(wsproto_server_tx_roundtrip)
+{
+    static const char *msgs[] = {"{\"products\":[{\"id\":\"BTC-USD\",\"mid\":97000.5}]}",
+                                 "{\"products\":[{\"id\":\"BTC-USD\",\"mid\":97000.6}]}", "",
+                                 "{\"products\":[{\"id\":\"BTC-USD\",\"mid\":97000.7}]}"};
+    for (int mode = 0; mode < 3; mode++) { /* plain, deflate kept, deflate reset */
+        qw_ws_pmd pmd = {mode > 0, mode == 2, 0, mode == 2 ? 9 : 15, 15};
+        qw_ws_tx t;
+        memset(&t, 0, sizeof t);
+        ASSERT_OK(qw_ws_tx_init(&t, &pmd, 16, 0));
+        static unsigned char wire[4096];
+        size_t n = 0, sizes[4];
+        for (int i = 0; i < 4; i++) {
+            unsigned char *f;
+            size_t fl;
+            ASSERT_OK(qw_ws_tx_message(&t, QW_WS_OP_TEXT, msgs[i], strlen(msgs[i]), &f, &fl));
+            ASSERT_TRUE(f >= t.buf + 16);                      /* the headroom */
+            ASSERT_EQ(f[0], mode && msgs[i][0] ? 0xc1 : 0x81); /* "" goes uncompressed */
+            ASSERT_EQ(f[1] & 0x80, 0);                         /* unmasked */
+            memcpy(wire + n, f, fl);
+            n += fl;
+            sizes[i] = fl;
+        }
+        unsigned char *f;
+        size_t fl;
+        ASSERT_OK(qw_ws_tx_message(&t, QW_WS_OP_PING, "p", 1, &f, &fl));
+        ASSERT_EQ(fl, 3);
+        ASSERT_EQ(f[0], 0x89); /* control frames are never compressed */
+        memcpy(wire + n, f, fl);
+        n += fl;
+        static char pay[126];
+        ASSERT_ERR(QW_INVAL, qw_ws_tx_message(&t, QW_WS_OP_PONG, pay, 126, &f, &fl));
+        if (mode == 1) /* a kept context: the repeat costs a few bytes */
+            ASSERT_TRUE(sizes[1] < sizes[0] / 2);
+        if (mode == 2)
+            ASSERT_TRUE(sizes[1] + 2 >= sizes[0]);
+        qw_ws_rx r;
+        static col c;
+        rx_init(&r, &c, 0, &pmd);
+        ASSERT_OK(qw_ws_rx_feed(&r, (char *)wire, n));
+        c.out[c.n] = '\0';
+        char expect[512];
+        snprintf(expect, sizeof expect, "%s|%s|%s|%s|P", msgs[0], msgs[1], msgs[2], msgs[3]);
+        ASSERT_STREQ(c.out, expect);
+        qw_ws_rx_free(&r);
+        qw_ws_tx_free(&t);
+    }
+    /* over max */
+    qw_ws_tx t;
+    memset(&t, 0, sizeof t);
+    ASSERT_OK(qw_ws_tx_init(&t, NULL, 0, 100));
+    static char big[101];
+    unsigned char *f;
+    size_t fl;
+    ASSERT_ERR(QW_TOO_LARGE, qw_ws_tx_message(&t, QW_WS_OP_TEXT, big, sizeof big, &f, &fl));
+    ASSERT_OK(qw_ws_tx_message(&t, QW_WS_OP_TEXT, big, 100, &f, &fl));
+    ASSERT_EQ(fl, 102);
+    qw_ws_tx_free(&t);
+}
