@@ -470,18 +470,6 @@ const qw_bt_result *qw_backtest_result(const qw_backtest *bt, size_t i)
 
 /* ---- metrics ---- */
 
-static int by_t(const void *a, const void *b)
-{
-    int64_t x = ((const qw_bt_pt *)a)->t_ns, y = ((const qw_bt_pt *)b)->t_ns;
-    return (x > y) - (x < y);
-}
-
-static int by_prod(const void *a, const void *b)
-{
-    uint32_t x = ((const qw_bt_pt *)a)->prod, y = ((const qw_bt_pt *)b)->prod;
-    return (x > y) - (x < y);
-}
-
 static int64_t window_of(int64_t t, int64_t w)
 {
     int64_t q = t / w;
@@ -490,7 +478,7 @@ static int64_t window_of(int64_t t, int64_t w)
     return q * w;
 }
 
-static qw_err results_one(qw_backtest *bt, cfg_run *r, qw_bt_pt *scratch)
+static qw_err results_one(qw_backtest *bt, cfg_run *r, qw_bt_pt *scratch, qw_bt_pt *tmp)
 {
     size_t n = (size_t)r->n, np = qw_pipeline_count(bt->pl);
     qw_bt_result *res = &r->res;
@@ -503,12 +491,12 @@ static qw_err results_one(qw_backtest *bt, cfg_run *r, qw_bt_pt *scratch)
         return QW_NOMEM;
     if (n)
         memcpy(scratch, r->pts, n * sizeof *scratch);
-    qsort(scratch, n, sizeof *scratch, by_prod);
+    qw_bt_sort(scratch, n, tmp, QW_BT_BY_PROD);
     for (size_t k = 0, i = 0; k < np; k++) {
         size_t j = i;
         while (j < n && scratch[j].prod == k)
             j++;
-        qw_bt_score(scratch + i, j - i, &r->prod_m[k]);
+        qw_bt_score_tmp(scratch + i, j - i, tmp, &r->prod_m[k]);
         r->prod_names[k] = qw_pipeline_chain(bt->pl, k)->product;
         i = j;
     }
@@ -517,14 +505,14 @@ static qw_err results_one(qw_backtest *bt, cfg_run *r, qw_bt_pt *scratch)
     res->product_names = r->prod_names;
     if (n)
         memcpy(scratch, r->pts, n * sizeof *scratch);
-    qw_bt_score(scratch, n, &res->pooled);
+    qw_bt_score_tmp(scratch, n, tmp, &res->pooled);
     res->nroc = qw_bt_roc(scratch, n, r->roc_fpr, r->roc_tpr, QW_BT_ROC_POINTS);
     res->roc_fpr = r->roc_fpr;
     res->roc_tpr = r->roc_tpr;
     /* windows: by feed time */
     if (n)
         memcpy(scratch, r->pts, n * sizeof *scratch);
-    qsort(scratch, n, sizeof *scratch, by_t);
+    qw_bt_sort(scratch, n, tmp, QW_BT_BY_T);
     int64_t w = bt->o.window_ns;
     size_t nw = 0;
     for (size_t i = 0; i < n; i++)
@@ -539,7 +527,7 @@ static qw_err results_one(qw_backtest *bt, cfg_run *r, qw_bt_pt *scratch)
         while (j < n && window_of(scratch[j].t_ns, w) == ws)
             j++;
         r->win[k].start_ns = ws;
-        qw_bt_score(scratch + i, j - i, &r->win[k].m);
+        qw_bt_score_tmp(scratch + i, j - i, tmp, &r->win[k].m);
         k++;
         i = j;
     }
@@ -557,12 +545,12 @@ qw_err qw_backtest_results(qw_backtest *bt)
         if (bt->runs[i].n > most)
             most = bt->runs[i].n;
     qw_bt_pt *scratch = qw_malloc((size_t)most * sizeof *scratch);
-    if (!scratch)
-        return QW_NOMEM;
-    qw_err e = QW_OK;
+    qw_bt_pt *tmp = qw_malloc((size_t)most * sizeof *tmp); /* the radix sorts' other half */
+    qw_err e = scratch && tmp ? QW_OK : QW_NOMEM;
     for (size_t i = 0; i < bt->nruns && e == QW_OK; i++)
-        e = results_one(bt, &bt->runs[i], scratch);
+        e = results_one(bt, &bt->runs[i], scratch, tmp);
     qw_free(scratch);
+    qw_free(tmp);
     if (e == QW_OK)
         bt->have_results = 1;
     return e;
