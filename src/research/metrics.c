@@ -3,7 +3,8 @@
  * pass: AUC walks groups of tied scores counting negatives below.
  *
  * Sorting is a stable LSD radix sort (11-bit digits, passes where every key
- * has the same digit skipped): the sums run in sorted order, so ties must
+ * has the same digit skipped; insertion sort up to 256 points, where the
+ * 96 KiB of digit counts would cost more than the sort): the sums run in sorted order, so ties must
  * keep their input order for the metrics to stay the same bit for bit, and
  * the comparison sort it replaces (glibc's merge sort) was stable too; it
  * was most of a backtest's metrics time. */
@@ -37,6 +38,19 @@ void qw_bt_sort(qw_bt_pt *a, size_t n, qw_bt_pt *tmp, qw_bt_order by)
     static size_t cnt[PASSES][NB]; /* one thread (backtest.h) */
     if (n < 2)
         return;
+    if (n <= 256) { /* small (a window, a product): insertion sort, stable too */
+        for (size_t i = 1; i < n; i++) {
+            qw_bt_pt x = a[i];
+            uint64_t k = key_of(&x, by);
+            size_t j = i;
+            while (j > 0 && k < key_of(&a[j - 1], by)) {
+                a[j] = a[j - 1];
+                j--;
+            }
+            a[j] = x;
+        }
+        return;
+    }
     memset(cnt, 0, sizeof cnt);
     for (size_t i = 0; i < n; i++) {
         uint64_t k = key_of(&a[i], by);

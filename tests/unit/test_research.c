@@ -154,27 +154,31 @@ TEST(metrics_radix_sort_is_stable_as_insertion_sort)
     enum { N = 3000 };
     static qw_bt_pt a[N], ref[N], tmp[N];
     uint64_t s = 12345;
-    for (int by = QW_BT_BY_P; by <= QW_BT_BY_PROD; by++) {
-        for (size_t i = 0; i < N; i++) {
-            s = s * 6364136223846793005u + 1442695040888963407u;
-            uint32_t r = (uint32_t)(s >> 33);
-            a[i] = (qw_bt_pt){.p = (r % 7 == 0) ? (r & 1 ? -0.0 : 0.0) : (double)(r % 500) / 499,
-                              .t_ns = (int64_t)(r % 1000) * 1000003 - 400000000,
-                              .prod = r % 5000,
-                              .y = (uint32_t)i}; /* y: the input position */
-            ref[i] = a[i];
-        }
-        for (size_t i = 1; i < N; i++) {
-            qw_bt_pt x = ref[i];
-            size_t j = i;
-            while (j > 0 && before(&x, &ref[j - 1], (qw_bt_order)by)) {
-                ref[j] = ref[j - 1];
-                j--;
+    static const size_t sizes[] = {200, N}; /* the small-n path and the radix path */
+    for (size_t z = 0; z < 2; z++)
+        for (int by = QW_BT_BY_P; by <= QW_BT_BY_PROD; by++) {
+            size_t n = sizes[z];
+            for (size_t i = 0; i < n; i++) {
+                s = s * 6364136223846793005u + 1442695040888963407u;
+                uint32_t r = (uint32_t)(s >> 33);
+                a[i] =
+                    (qw_bt_pt){.p = (r % 7 == 0) ? (r & 1 ? -0.0 : 0.0) : (double)(r % 500) / 499,
+                               .t_ns = (int64_t)(r % 1000) * 1000003 - 400000000,
+                               .prod = r % 5000,
+                               .y = (uint32_t)i}; /* y: the input position */
+                ref[i] = a[i];
             }
-            ref[j] = x;
+            for (size_t i = 1; i < n; i++) {
+                qw_bt_pt x = ref[i];
+                size_t j = i;
+                while (j > 0 && before(&x, &ref[j - 1], (qw_bt_order)by)) {
+                    ref[j] = ref[j - 1];
+                    j--;
+                }
+                ref[j] = x;
+            }
+            qw_bt_sort(a, n, tmp, (qw_bt_order)by);
+            for (size_t i = 0; i < n; i++)
+                ASSERT_EQ(a[i].y, ref[i].y);
         }
-        qw_bt_sort(a, N, tmp, (qw_bt_order)by);
-        for (size_t i = 0; i < N; i++)
-            ASSERT_EQ(a[i].y, ref[i].y);
-    }
 }
