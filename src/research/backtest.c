@@ -489,26 +489,29 @@ static qw_err results_one(qw_backtest *bt, cfg_run *r, qw_bt_pt *scratch, qw_bt_
     r->prod_names = qw_calloc(np ? np : 1, sizeof *r->prod_names);
     if (!r->prod_m || !r->prod_names)
         return QW_NOMEM;
+    /* pooled: one sort by p (stable: ties stay in learning order) */
     if (n)
         memcpy(scratch, r->pts, n * sizeof *scratch);
+    qw_bt_sort(scratch, n, tmp, QW_BT_BY_P);
+    qw_bt_score_sorted(scratch, n, &res->pooled);
+    res->nroc = qw_bt_roc(scratch, n, r->roc_fpr, r->roc_tpr, QW_BT_ROC_POINTS);
+    res->roc_fpr = r->roc_fpr;
+    res->roc_tpr = r->roc_tpr;
+    /* per product: a stable sort by product of the p-sorted points leaves
+     * each product's points sorted by p with ties in learning order -- the
+     * order sorting by product first, then each product by p, gives */
     qw_bt_sort(scratch, n, tmp, QW_BT_BY_PROD);
     for (size_t k = 0, i = 0; k < np; k++) {
         size_t j = i;
         while (j < n && scratch[j].prod == k)
             j++;
-        qw_bt_score_tmp(scratch + i, j - i, tmp, &r->prod_m[k]);
+        qw_bt_score_sorted(scratch + i, j - i, &r->prod_m[k]);
         r->prod_names[k] = qw_pipeline_chain(bt->pl, k)->product;
         i = j;
     }
     res->nproducts = np;
     res->products = r->prod_m;
     res->product_names = r->prod_names;
-    if (n)
-        memcpy(scratch, r->pts, n * sizeof *scratch);
-    qw_bt_score_tmp(scratch, n, tmp, &res->pooled);
-    res->nroc = qw_bt_roc(scratch, n, r->roc_fpr, r->roc_tpr, QW_BT_ROC_POINTS);
-    res->roc_fpr = r->roc_fpr;
-    res->roc_tpr = r->roc_tpr;
     /* windows: by feed time */
     if (n)
         memcpy(scratch, r->pts, n * sizeof *scratch);

@@ -97,13 +97,21 @@ int qw_bt_cal_bin(double p)
 void qw_bt_score(qw_bt_pt *pts, size_t n, qw_bt_metrics *out)
 {
     qw_bt_pt *tmp = n > 1 ? qw_malloc(n * sizeof *tmp) : NULL;
-    if (n > 1 && !tmp)
+    if (tmp)
+        qw_bt_sort(pts, n, tmp, QW_BT_BY_P);
+    else if (n > 1)
         qsort(pts, n, sizeof *pts, by_p); /* stable as well (glibc merge sort) */
-    qw_bt_score_tmp(pts, n, tmp ? tmp : pts, out);
     qw_free(tmp);
+    qw_bt_score_sorted(pts, n, out);
 }
 
 void qw_bt_score_tmp(qw_bt_pt *pts, size_t n, qw_bt_pt *tmp, qw_bt_metrics *out)
+{
+    qw_bt_sort(pts, n, tmp, QW_BT_BY_P);
+    qw_bt_score_sorted(pts, n, out);
+}
+
+void qw_bt_score_sorted(const qw_bt_pt *pts, size_t n, qw_bt_metrics *out)
 {
     memset(out, 0, sizeof *out);
     out->n = n;
@@ -114,8 +122,6 @@ void qw_bt_score_tmp(qw_bt_pt *pts, size_t n, qw_bt_pt *tmp, qw_bt_metrics *out)
         out->roc_auc = out->log_loss = out->brier = out->mean_p = NAN;
         return;
     }
-    if (tmp != pts)
-        qw_bt_sort(pts, n, tmp, QW_BT_BY_P);
     double cal_sum[QW_BT_CAL_BINS] = {0};
     double ll = 0, br = 0, sp = 0;
     uint64_t correct = 0, pos = 0;
