@@ -128,15 +128,18 @@ qw_err qw_pipeline_product(qw_pipeline *p, const char *product, size_t len, size
     memset(c, 0, sizeof *c);
     memcpy(c->product, product, len);
     c->product[len] = '\0';
+    const qw_heads *h = p->opts.heads;
     qw_err e = qw_book_create(&c->book, &p->opts.book);
     if (e == QW_OK)
         e = qw_trades_create(&c->trades, p->opts.trades_ring);
-    if (e == QW_OK)
+    if (e == QW_OK && h)
+        e = h->add(h->ctx, p->nchains);
+    else if (e == QW_OK)
         e = qw_extractor_create(
             &c->ex, &(qw_extractor_opts){.extended = qw_featset_extended(&p->opts.features)});
-    if (e == QW_OK)
+    if (e == QW_OK && !h)
         e = qw_labeler_create(&c->lab, &p->opts.labeler);
-    if (e == QW_OK)
+    if (e == QW_OK && !h)
         e = qw_classifier_create(&c->clf, &p->opts.model);
     if (e != QW_OK) {
         qw_book_destroy(c->book);
@@ -155,11 +158,15 @@ qw_err qw_pipeline_product(qw_pipeline *p, const char *product, size_t len, size
     return QW_OK;
 }
 
-static void flag(qw_chain *c, qw_resync_reason why)
+static void flag(qw_pipeline *p, qw_chain *c, qw_resync_reason why)
 {
     /* no label may span an untrusted book; returns across it are not real */
-    qw_labeler_drop_all(c->lab);
-    qw_extractor_reset(c->ex);
+    if (p->opts.heads) {
+        p->opts.heads->flag(p->opts.heads->ctx, (size_t)(c - p->chains));
+    } else {
+        qw_labeler_drop_all(c->lab);
+        qw_extractor_reset(c->ex);
+    }
     c->has_features = 0;
     if (!c->needs_resync) { /* count transitions, not repeats */
         c->st.resyncs++;
@@ -173,7 +180,7 @@ void qw_pipeline_invalidate_all(qw_pipeline *p, qw_resync_reason why)
     for (size_t i = 0; i < p->nchains; i++) {
         if (why == QW_RESYNC_GAP)
             p->chains[i].st.gaps++;
-        flag(&p->chains[i], why);
+        flag(p, &p->chains[i], why);
     }
 }
 
@@ -212,6 +219,10 @@ static void learn(void *ctx, const qw_labeled *s)
 /* Feed time reached t: label what Δ has passed, with the mid in force. */
 static void advance(qw_pipeline *p, qw_chain *c, int64_t t)
 {
+    if (p->opts.heads) {
+        p->opts.heads->advance(p->opts.heads->ctx, (size_t)(c - p->chains), t);
+        return;
+    }
     if (!c->has_features || !qw_labeler_pending(c->lab))
         return;
     emit_ctx e = {p, c};
@@ -230,6 +241,11 @@ void qw_pipeline_advance_time(qw_pipeline *p, int64_t now_ns)
 /* After a complete update of a valid book: features, prediction, sample. */
 static void observe(qw_pipeline *p, qw_chain *c, int64_t t)
 {
+    if (p->opts.heads) {
+        int ok = !c->needs_resync && c->has_snapshot;
+        p->opts.heads->observe(p->opts.heads->ctx, (size_t)(c - p->chains), ok ? c->book : NULL, t);
+        return;
+    }
     if (c->needs_resync || !c->has_snapshot) {
         c->has_features = 0;
         return;
@@ -308,14 +324,14 @@ static void apply_group(qw_pipeline *p, const qw_msg *m, const qw_group *g)
         p->last_t_ns = t;
     if (qw_book_crossed(c->book)) {
         c->st.crossed++;
-        flag(c, QW_RESYNC_CROSSED);
+        flag(p, c, QW_RESYNC_CROSSED);
     }
     if (!p->opts.books_only)
         observe(p, c, t);
     return;
 refused:
     c->st.rejected++;
-    flag(c, QW_RESYNC_BOOK);
+    flag(p, c, QW_RESYNC_BOOK);
     QW_LOG(DEBUG, "book refused group for %s: %s", c->product, qw_strerror(e));
 }
 
@@ -353,7 +369,12 @@ void qw_pipeline_on_msg(qw_pipeline *p, const qw_msg *m, int64_t recv_ns)
             memcpy(r.trade_id, t->trade_id, sizeof r.trade_id);
             qw_trades_push(c->trades, &r);
             c->st.trades++;
-            if (!t->snapshot)
+            if (t->snapshot)
+                continue;
+            if (p->opts.heads)
+                p->opts.heads->trade(p->opts.heads->ctx, idx, t->t_ns, t->aggressor == QW_FEED_BID,
+                                     t->sz);
+            else
                 qw_extractor_trade(c->ex, t->t_ns, t->aggressor == QW_FEED_BID, t->sz);
         }
         break;
@@ -397,7 +418,7 @@ void qw_pipeline_on_reject(qw_pipeline *p, qw_err reason, const char *product)
     if (e != QW_OK)
         return;
     p->chains[idx].st.rejected++;
-    flag(&p->chains[idx], QW_RESYNC_REJECTED);
+    flag(p, &p->chains[idx], QW_RESYNC_REJECTED);
 }
 
 size_t qw_pipeline_count(const qw_pipeline *p)

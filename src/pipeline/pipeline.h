@@ -75,6 +75,27 @@ typedef void (*qw_labeled_fn)(void *ctx, const qw_chain *c, const qw_labeled *s)
  * update with known feed time): the features, p (NaN before ready),
  * stability and n_learned. */
 typedef void (*qw_sample_fn)(void *ctx, const qw_chain *c, const qw_sample *s);
+
+/* Prediction heads supplied by the caller instead of each chain's own
+ * extractor, labeler and model (backtest: one book per product shared by
+ * every configuration of a grid, research/backtest.c). When opts.heads is
+ * set, chains create no ex/lab/clf (they stay NULL, p and stability NaN),
+ * on_labeled/on_sample are not called, and the pipeline calls the hooks at
+ * exactly the points where it runs its own prediction chain; `chain` is
+ * the chain's index (creation order). */
+typedef struct qw_heads {
+    void *ctx;
+    qw_err (*add)(void *ctx, size_t chain); /* a chain is being created; an error refuses it */
+    /* the book can no longer be trusted: drop pending labels, forget returns */
+    void (*flag)(void *ctx, size_t chain);
+    /* feed time reached t before a group is applied (label with the mid in force) */
+    void (*advance)(void *ctx, size_t chain, int64_t t);
+    /* after a group: b is the chain's book when it is valid, else NULL */
+    void (*observe)(void *ctx, size_t chain, const qw_book *b, int64_t t);
+    /* a trade that is not a snapshot trade */
+    void (*trade)(void *ctx, size_t chain, int64_t t_ns, int aggressor_bid, qw_sz sz);
+} qw_heads;
+
 typedef struct qw_pipeline_opts {
     size_t max_products; /* 0 = 4096 */
     size_t trades_ring;  /* recent trades kept per product; 0 = 1024 */
@@ -95,6 +116,7 @@ typedef struct qw_pipeline_opts {
     void *on_labeled_ctx;
     qw_sample_fn on_sample; /* optional */
     void *on_sample_ctx;
+    const qw_heads *heads; /* optional, borrowed for the pipeline's life: see qw_heads */
 } qw_pipeline_opts;
 
 typedef struct qw_pipeline_stats {

@@ -1,13 +1,28 @@
-/* backtest.c: the backtest run (backtest.h): one message source and one
- * parser feeding one pipeline per configuration, the collection of scored
- * predictions, and the metrics per configuration, product and time window.
+/* backtest.c: the backtest run (backtest.h): one message source, one
+ * parser and one pipeline (one book per product) whose chains carry one
+ * model head per configuration; the collection of scored predictions, and
+ * the metrics per configuration, product and time window.
  *
  * The input loop mirrors ingest/replay.c event for event (a new input or a
  * connection marker resets the parser; a connection flags every chain; a
- * too-long or undecodable line is a rejection), so each pipeline sees
- * exactly what `replay` would show it. Predictions are appended to a
- * per-configuration array that doubles up to max_predictions (warm-up
- * growth; amortised, not per message).
+ * too-long or undecodable line is a rejection), so the pipeline sees
+ * exactly what `replay` would show it.
+ *
+ * Shared books, model heads (pipeline.h qw_heads): the pipeline applies
+ * every message to one book per product and calls the hooks below where
+ * its own prediction chain would run. Per chain there is one extractor per
+ * feature group (configurations whose feature sets need the same extractor
+ * options: seed-only sets, or extended sets) and one head per configuration
+ * (labeler with its Δ and τ, scaler + SGD with its alpha and feature set).
+ * The hooks do, per head, what pipeline.c does for its one chain, in the
+ * same order (label what Δ has passed with the mid in force, then learn;
+ * after the group: features, predict, push), and each head's state depends
+ * only on the shared book, its group's extractor and its own labeler and
+ * model, so every configuration computes exactly what a one-configuration
+ * run computes (tests/e2e/test_backtest_grid.sh compares them bit for bit).
+ *
+ * Predictions are appended to a per-configuration array that doubles up to
+ * max_predictions (warm-up growth; amortised, not per message).
  */
 #define QW_MODULE "backtest"
 #include "research/backtest.h"
@@ -27,7 +42,9 @@
 
 typedef struct cfg_run {
     qw_backtest *bt;
-    qw_pipeline *pl;
+    size_t grp; /* feature group (extractor) this configuration reads */
+    qw_labeler_opts lab_opts;
+    qw_classifier_opts model_opts;
     qw_bt_pt *pts;
     uint64_t n, cap, labeled, dropped;
     qw_bt_result res;
@@ -37,17 +54,36 @@ typedef struct cfg_run {
     double roc_fpr[QW_BT_ROC_POINTS], roc_tpr[QW_BT_ROC_POINTS];
 } cfg_run;
 
+/* Per chain and feature group: the extractor and the current features. */
+typedef struct grp_state {
+    qw_extractor *ex;
+    int has_features; /* feat holds the features of the current book */
+    qw_features feat;
+} grp_state;
+
+/* Per chain and configuration: one model head. */
+typedef struct head_state {
+    qw_labeler *lab;
+    qw_classifier *clf;
+} head_state;
+
 struct qw_backtest {
     qw_bt_opts o;
     cfg_run *runs;
     size_t nruns;
+    qw_pipeline *pl; /* one book per product, shared by every configuration */
+    qw_heads heads;
+    int grp_extended[QW_BT_MAX_CONFIGS]; /* extractor option of each feature group */
+    size_t ngrps;
+    grp_state *gs;  /* [chain * ngrps + group] */
+    head_state *hs; /* [chain * nruns + configuration] */
+    size_t nchains, chains_cap;
     qw_bt_input in;
     int have_results;
 };
 
-static void on_labeled(void *ctx, const qw_chain *c, const qw_labeled *s)
+static void on_labeled(cfg_run *r, size_t chain, const qw_labeled *s)
 {
-    cfg_run *r = ctx;
     r->labeled++;
     if (isnan(s->s.p))
         return;
@@ -66,8 +102,128 @@ static void on_labeled(void *ctx, const qw_chain *c, const qw_labeled *s)
     qw_bt_pt *pt = &r->pts[r->n++];
     pt->p = s->s.p;
     pt->t_ns = s->s.f.t_ns;
-    pt->prod = (uint32_t)(c - qw_pipeline_chain(r->pl, 0));
+    pt->prod = (uint32_t)chain;
     pt->y = s->label != 0;
+}
+
+/* ---- the model heads (qw_heads hooks; see the file comment) ---- */
+
+static qw_err heads_add(void *ctx, size_t chain)
+{
+    qw_backtest *bt = ctx;
+    if (chain >= bt->chains_cap) {
+        size_t cap = bt->chains_cap ? bt->chains_cap * 2 : 16;
+        grp_state *gs = qw_realloc(bt->gs, cap * bt->ngrps * sizeof *gs);
+        if (!gs)
+            return QW_NOMEM;
+        bt->gs = gs;
+        head_state *hs = qw_realloc(bt->hs, cap * bt->nruns * sizeof *hs);
+        if (!hs)
+            return QW_NOMEM;
+        bt->hs = hs;
+        bt->chains_cap = cap;
+    }
+    grp_state *gs = &bt->gs[chain * bt->ngrps];
+    head_state *hs = &bt->hs[chain * bt->nruns];
+    memset(gs, 0, bt->ngrps * sizeof *gs);
+    memset(hs, 0, bt->nruns * sizeof *hs);
+    qw_err e = QW_OK;
+    for (size_t g = 0; g < bt->ngrps && e == QW_OK; g++)
+        e = qw_extractor_create(&gs[g].ex, &(qw_extractor_opts){.extended = bt->grp_extended[g]});
+    for (size_t i = 0; i < bt->nruns && e == QW_OK; i++) {
+        e = qw_labeler_create(&hs[i].lab, &bt->runs[i].lab_opts);
+        if (e == QW_OK)
+            e = qw_classifier_create(&hs[i].clf, &bt->runs[i].model_opts);
+    }
+    if (e != QW_OK) {
+        for (size_t g = 0; g < bt->ngrps; g++)
+            qw_extractor_destroy(gs[g].ex);
+        for (size_t i = 0; i < bt->nruns; i++) {
+            qw_labeler_destroy(hs[i].lab);
+            qw_classifier_destroy(hs[i].clf);
+        }
+        return e;
+    }
+    bt->nchains = chain + 1;
+    return QW_OK;
+}
+
+static void heads_flag(void *ctx, size_t chain)
+{
+    qw_backtest *bt = ctx;
+    for (size_t i = 0; i < bt->nruns; i++)
+        qw_labeler_drop_all(bt->hs[chain * bt->nruns + i].lab);
+    for (size_t g = 0; g < bt->ngrps; g++) {
+        grp_state *gs = &bt->gs[chain * bt->ngrps + g];
+        qw_extractor_reset(gs->ex);
+        gs->has_features = 0;
+    }
+}
+
+typedef struct learn_ctx {
+    cfg_run *r;
+    qw_classifier *clf;
+    size_t chain;
+} learn_ctx;
+
+static void learn(void *ctx, const qw_labeled *s)
+{
+    learn_ctx *l = ctx;
+    /* scaler.partial_fit(x) then clf.partial_fit(...): inside learn() */
+    double x[QW_NFEATURES_ALL];
+    qw_featset_gather(&l->r->res.cfg.features, s->s.f.x, x);
+    if (qw_classifier_learn(l->clf, x, s->label, s->s.p) != QW_OK)
+        QW_LOG(DEBUG, "%s: sample not learned (non-finite features)",
+               qw_pipeline_chain(l->r->bt->pl, l->chain)->product);
+    on_labeled(l->r, l->chain, s);
+}
+
+static void heads_advance(void *ctx, size_t chain, int64_t t)
+{
+    qw_backtest *bt = ctx;
+    const grp_state *gs = &bt->gs[chain * bt->ngrps];
+    head_state *hs = &bt->hs[chain * bt->nruns];
+    for (size_t i = 0; i < bt->nruns; i++) {
+        cfg_run *r = &bt->runs[i];
+        if (!gs[r->grp].has_features || !qw_labeler_pending(hs[i].lab))
+            continue;
+        learn_ctx l = {r, hs[i].clf, chain};
+        qw_labeler_advance(hs[i].lab, t, gs[r->grp].feat.mid, learn, &l);
+    }
+}
+
+static void heads_observe(void *ctx, size_t chain, const qw_book *b, int64_t t)
+{
+    qw_backtest *bt = ctx;
+    grp_state *gs = &bt->gs[chain * bt->ngrps];
+    head_state *hs = &bt->hs[chain * bt->nruns];
+    for (size_t g = 0; g < bt->ngrps; g++) {
+        grp_state *s = &gs[g];
+        s->has_features = b && qw_extractor_update(s->ex, b, t, &s->feat);
+        if (!s->has_features || t <= 0)
+            continue; /* t <= 0: feed time unknown (an Exchange snapshot before any update) */
+        qw_sample smp;
+        smp.f = s->feat;
+        smp.stability = qw_stability_score(&s->feat);
+        for (size_t i = 0; i < bt->nruns; i++) {
+            cfg_run *r = &bt->runs[i];
+            if (r->grp != g)
+                continue;
+            double x[QW_NFEATURES_ALL];
+            qw_featset_gather(&r->res.cfg.features, s->feat.x, x);
+            smp.n_learned = qw_classifier_labeled(hs[i].clf);
+            if (qw_classifier_predict(hs[i].clf, x, &smp.p) != QW_OK)
+                smp.p = NAN;
+            qw_labeler_push(hs[i].lab, &smp);
+        }
+    }
+}
+
+static void heads_trade(void *ctx, size_t chain, int64_t t_ns, int aggressor_bid, qw_sz sz)
+{
+    qw_backtest *bt = ctx;
+    for (size_t g = 0; g < bt->ngrps; g++)
+        qw_extractor_trade(bt->gs[chain * bt->ngrps + g].ex, t_ns, aggressor_bid, sz);
 }
 
 void qw_bt_config_id(const qw_bt_config *c, char *buf, size_t cap)
@@ -92,9 +248,19 @@ void qw_backtest_destroy(qw_backtest *bt)
 {
     if (!bt)
         return;
+    qw_pipeline_destroy(bt->pl);
+    for (size_t c = 0; c < bt->nchains; c++) {
+        for (size_t g = 0; g < bt->ngrps; g++)
+            qw_extractor_destroy(bt->gs[c * bt->ngrps + g].ex);
+        for (size_t i = 0; i < bt->nruns; i++) {
+            qw_labeler_destroy(bt->hs[c * bt->nruns + i].lab);
+            qw_classifier_destroy(bt->hs[c * bt->nruns + i].clf);
+        }
+    }
+    qw_free(bt->gs);
+    qw_free(bt->hs);
     for (size_t i = 0; i < bt->nruns; i++) {
         cfg_run *r = &bt->runs[i];
-        qw_pipeline_destroy(r->pl);
         qw_free(r->pts);
         qw_free(r->prod_m);
         qw_free(r->prod_names);
@@ -140,22 +306,31 @@ qw_err qw_backtest_create(qw_backtest **out, const qw_bt_opts *o, char *errbuf, 
             r->res.cfg.tau = 1e-4;
         if (!r->res.cfg.alpha)
             r->res.cfg.alpha = QW_SGD_DEFAULT_ALPHA;
-        qw_pipeline_opts po = {
-            .auto_add = o->products == NULL,
-            .on_labeled = on_labeled,
-            .on_labeled_ctx = r,
-            .labeler = {.horizon_ns = r->res.cfg.horizon_ns, .tau = r->res.cfg.tau},
-            .model = {.alpha = r->res.cfg.alpha},
-            .features = r->res.cfg.features};
-        if (qw_pipeline_create(&r->pl, &po) != QW_OK)
-            goto nomem;
-        for (size_t k = 0; o->products && k < o->nproducts; k++) {
-            qw_err e = qw_pipeline_add_product(r->pl, o->products[k]);
-            if (e != QW_OK) {
-                snprintf(errbuf, errlen, "product %s: %s", o->products[k], qw_strerror(e));
-                qw_backtest_destroy(bt);
-                return e;
-            }
+        /* the options pipeline.c would give this configuration's chains */
+        r->lab_opts = (qw_labeler_opts){.horizon_ns = r->res.cfg.horizon_ns, .tau = r->res.cfg.tau};
+        r->model_opts = (qw_classifier_opts){.alpha = r->res.cfg.alpha,
+                                             .n_features = qw_featset_size(&r->res.cfg.features)};
+        int ext = qw_featset_extended(&r->res.cfg.features);
+        for (r->grp = 0; r->grp < bt->ngrps && bt->grp_extended[r->grp] != ext; r->grp++)
+            ;
+        if (r->grp == bt->ngrps)
+            bt->grp_extended[bt->ngrps++] = ext;
+    }
+    bt->heads = (qw_heads){.ctx = bt,
+                           .add = heads_add,
+                           .flag = heads_flag,
+                           .advance = heads_advance,
+                           .observe = heads_observe,
+                           .trade = heads_trade};
+    qw_pipeline_opts po = {.auto_add = o->products == NULL, .heads = &bt->heads};
+    if (qw_pipeline_create(&bt->pl, &po) != QW_OK)
+        goto nomem;
+    for (size_t k = 0; o->products && k < o->nproducts; k++) {
+        qw_err e = qw_pipeline_add_product(bt->pl, o->products[k]);
+        if (e != QW_OK) {
+            snprintf(errbuf, errlen, "product %s: %s", o->products[k], qw_strerror(e));
+            qw_backtest_destroy(bt);
+            return e;
         }
     }
     *out = bt;
@@ -170,8 +345,7 @@ nomem:
 
 static void reject_all(qw_backtest *bt, qw_err why, const char *product)
 {
-    for (size_t i = 0; i < bt->nruns; i++)
-        qw_pipeline_on_reject(bt->runs[i].pl, why, product);
+    qw_pipeline_on_reject(bt->pl, why, product);
 }
 
 /* Parsed messages from o.next (the lake): as replay --lake does. */
@@ -183,14 +357,12 @@ static qw_err run_parsed(qw_backtest *bt)
     while ((!bt->o.stop || !*bt->o.stop) && bt->o.next(bt->o.next_src, &m, &recv, &conn) == QW_OK) {
         if (conn) {
             bt->in.connects++;
-            for (size_t i = 0; i < bt->nruns; i++)
-                qw_pipeline_invalidate_all(bt->runs[i].pl, QW_RESYNC_RECONNECT);
+            qw_pipeline_invalidate_all(bt->pl, QW_RESYNC_RECONNECT);
             if (!m.ngroups && !m.ntrades)
                 continue;
         }
         bt->in.messages++;
-        for (size_t i = 0; i < bt->nruns; i++)
-            qw_pipeline_on_msg(bt->runs[i].pl, &m, recv);
+        qw_pipeline_on_msg(bt->pl, &m, recv);
     }
     return QW_OK;
 }
@@ -218,8 +390,7 @@ qw_err qw_backtest_run(qw_backtest *bt)
             bt->in.messages++;
             qw_err e = qw_feed_parse(feed, it.msg, it.len, &m);
             if (e == QW_OK) {
-                for (size_t i = 0; i < bt->nruns; i++)
-                    qw_pipeline_on_msg(bt->runs[i].pl, m, it.recv_ns);
+                qw_pipeline_on_msg(bt->pl, m, it.recv_ns);
             } else {
                 char prod[QW_PRODUCT_MAX];
                 size_t pn = qw_feed_guess_product(it.msg, it.len, prod);
@@ -235,8 +406,7 @@ qw_err qw_backtest_run(qw_backtest *bt)
         }
         case QW_MSGSRC_CONNECT:
             qw_feed_reset(feed);
-            for (size_t i = 0; i < bt->nruns; i++)
-                qw_pipeline_invalidate_all(bt->runs[i].pl, QW_RESYNC_RECONNECT);
+            qw_pipeline_invalidate_all(bt->pl, QW_RESYNC_RECONNECT);
             break;
         case QW_MSGSRC_INPUT: qw_feed_reset(feed); break;
         case QW_MSGSRC_TOO_LONG:
@@ -300,18 +470,6 @@ const qw_bt_result *qw_backtest_result(const qw_backtest *bt, size_t i)
 
 /* ---- metrics ---- */
 
-static int by_t(const void *a, const void *b)
-{
-    int64_t x = ((const qw_bt_pt *)a)->t_ns, y = ((const qw_bt_pt *)b)->t_ns;
-    return (x > y) - (x < y);
-}
-
-static int by_prod(const void *a, const void *b)
-{
-    uint32_t x = ((const qw_bt_pt *)a)->prod, y = ((const qw_bt_pt *)b)->prod;
-    return (x > y) - (x < y);
-}
-
 static int64_t window_of(int64_t t, int64_t w)
 {
     int64_t q = t / w;
@@ -320,9 +478,9 @@ static int64_t window_of(int64_t t, int64_t w)
     return q * w;
 }
 
-static qw_err results_one(qw_backtest *bt, cfg_run *r, qw_bt_pt *scratch)
+static qw_err results_one(qw_backtest *bt, cfg_run *r, qw_bt_pt *scratch, qw_bt_pt *tmp)
 {
-    size_t n = (size_t)r->n, np = qw_pipeline_count(r->pl);
+    size_t n = (size_t)r->n, np = qw_pipeline_count(bt->pl);
     qw_bt_result *res = &r->res;
     res->labeled = r->labeled;
     res->scored = r->n + r->dropped;
@@ -331,30 +489,33 @@ static qw_err results_one(qw_backtest *bt, cfg_run *r, qw_bt_pt *scratch)
     r->prod_names = qw_calloc(np ? np : 1, sizeof *r->prod_names);
     if (!r->prod_m || !r->prod_names)
         return QW_NOMEM;
+    /* pooled: one sort by p (stable: ties stay in learning order) */
     if (n)
         memcpy(scratch, r->pts, n * sizeof *scratch);
-    qsort(scratch, n, sizeof *scratch, by_prod);
+    qw_bt_sort(scratch, n, tmp, QW_BT_BY_P);
+    qw_bt_score_sorted(scratch, n, &res->pooled);
+    res->nroc = qw_bt_roc(scratch, n, r->roc_fpr, r->roc_tpr, QW_BT_ROC_POINTS);
+    res->roc_fpr = r->roc_fpr;
+    res->roc_tpr = r->roc_tpr;
+    /* per product: a stable sort by product of the p-sorted points leaves
+     * each product's points sorted by p with ties in learning order -- the
+     * order sorting by product first, then each product by p, gives */
+    qw_bt_sort(scratch, n, tmp, QW_BT_BY_PROD);
     for (size_t k = 0, i = 0; k < np; k++) {
         size_t j = i;
         while (j < n && scratch[j].prod == k)
             j++;
-        qw_bt_score(scratch + i, j - i, &r->prod_m[k]);
-        r->prod_names[k] = qw_pipeline_chain(r->pl, k)->product;
+        qw_bt_score_sorted(scratch + i, j - i, &r->prod_m[k]);
+        r->prod_names[k] = qw_pipeline_chain(bt->pl, k)->product;
         i = j;
     }
     res->nproducts = np;
     res->products = r->prod_m;
     res->product_names = r->prod_names;
-    if (n)
-        memcpy(scratch, r->pts, n * sizeof *scratch);
-    qw_bt_score(scratch, n, &res->pooled);
-    res->nroc = qw_bt_roc(scratch, n, r->roc_fpr, r->roc_tpr, QW_BT_ROC_POINTS);
-    res->roc_fpr = r->roc_fpr;
-    res->roc_tpr = r->roc_tpr;
     /* windows: by feed time */
     if (n)
         memcpy(scratch, r->pts, n * sizeof *scratch);
-    qsort(scratch, n, sizeof *scratch, by_t);
+    qw_bt_sort(scratch, n, tmp, QW_BT_BY_T);
     int64_t w = bt->o.window_ns;
     size_t nw = 0;
     for (size_t i = 0; i < n; i++)
@@ -369,7 +530,7 @@ static qw_err results_one(qw_backtest *bt, cfg_run *r, qw_bt_pt *scratch)
         while (j < n && window_of(scratch[j].t_ns, w) == ws)
             j++;
         r->win[k].start_ns = ws;
-        qw_bt_score(scratch + i, j - i, &r->win[k].m);
+        qw_bt_score_tmp(scratch + i, j - i, tmp, &r->win[k].m);
         k++;
         i = j;
     }
@@ -387,12 +548,12 @@ qw_err qw_backtest_results(qw_backtest *bt)
         if (bt->runs[i].n > most)
             most = bt->runs[i].n;
     qw_bt_pt *scratch = qw_malloc((size_t)most * sizeof *scratch);
-    if (!scratch)
-        return QW_NOMEM;
-    qw_err e = QW_OK;
+    qw_bt_pt *tmp = qw_malloc((size_t)most * sizeof *tmp); /* the radix sorts' other half */
+    qw_err e = scratch && tmp ? QW_OK : QW_NOMEM;
     for (size_t i = 0; i < bt->nruns && e == QW_OK; i++)
-        e = results_one(bt, &bt->runs[i], scratch);
+        e = results_one(bt, &bt->runs[i], scratch, tmp);
     qw_free(scratch);
+    qw_free(tmp);
     if (e == QW_OK)
         bt->have_results = 1;
     return e;
@@ -411,7 +572,7 @@ qw_err qw_backtest_write_predictions(const qw_backtest *bt, const char *path, ch
         const cfg_run *r = &bt->runs[c];
         for (uint64_t i = 0; i < r->n; i++) {
             const qw_bt_pt *pt = &r->pts[i];
-            fprintf(f, "%zu,%s,%lld,%.17g,%u\n", c, qw_pipeline_chain(r->pl, pt->prod)->product,
+            fprintf(f, "%zu,%s,%lld,%.17g,%u\n", c, qw_pipeline_chain(bt->pl, pt->prod)->product,
                     (long long)pt->t_ns, pt->p, (unsigned)pt->y);
         }
     }
@@ -432,5 +593,27 @@ qw_err qw_backtest_save_model(const qw_backtest *bt, size_t i, const char *path,
                   bt->nruns);
         return QW_INVAL;
     }
-    return qw_pipeline_save_models(bt->runs[i].pl, path, errbuf, errlen);
+    /* a pipeline with configuration i's options and this run's products,
+     * lent the heads' models for the write (pipeline/models.c writes them
+     * as a pipeline's, configuration included), then given its own back */
+    const qw_bt_config *c = &bt->runs[i].res.cfg;
+    qw_pipeline_opts po = {
+        .labeler = bt->runs[i].lab_opts, .model = {.alpha = c->alpha}, .features = c->features};
+    qw_pipeline *p = NULL;
+    qw_err e = qw_pipeline_create(&p, &po);
+    size_t n = qw_pipeline_count(bt->pl);
+    for (size_t k = 0; e == QW_OK && k < n; k++)
+        e = qw_pipeline_add_product(p, qw_pipeline_chain(bt->pl, k)->product);
+    if (e != QW_OK) {
+        qw_pipeline_destroy(p);
+        QW_SETERR(errbuf, errlen, "save model: %s", qw_strerror(e));
+        return e;
+    }
+    for (size_t k = 0; k < n; k++)
+        bt->hs[k * bt->nruns + i].clf = qw_pipeline_swap_model(p, k, bt->hs[k * bt->nruns + i].clf);
+    e = qw_pipeline_save_models(p, path, errbuf, errlen);
+    for (size_t k = 0; k < n; k++)
+        bt->hs[k * bt->nruns + i].clf = qw_pipeline_swap_model(p, k, bt->hs[k * bt->nruns + i].clf);
+    qw_pipeline_destroy(p);
+    return e;
 }

@@ -2,16 +2,15 @@
  * logic of `quotewatch backtest FILE...` (docs/BACKTEST.md).
  *
  * Captures are read once (ingest/msgsrc: every format replay reads) and
- * parsed once (one qw_feed); every parsed message is applied to one
- * pipeline per configuration of the grid (Δ x τ x alpha), each with its own
- * books, features, labeler and model. What is shared is the reading, line
- * framing, msg_hex decoding and JSON parsing (most of replay's time); books
- * are rebuilt per configuration because the pipeline owns them (sharing
- * them would need a chain with several model heads; not done). Each
- * pipeline behaves exactly as `replay` (qw_pipeline_ingest = parse, then
- * qw_pipeline_on_msg or qw_pipeline_on_reject), so it predicts, then learns
- * when the label arrives, and configuration 0 with the seed values
- * reproduces `replay --samples` bit for bit.
+ * parsed once (one qw_feed); every parsed message is applied once to one
+ * pipeline: one book per product, whose chains carry one model head per
+ * configuration of the grid (Δ x τ x alpha x feature set: its own labeler
+ * and model) over one feature extractor per feature group (pipeline.h
+ * qw_heads; backtest.c). Each head behaves exactly as a `replay` pipeline's
+ * chain (it predicts, then learns when the label arrives), so each
+ * configuration gives what a one-configuration run gives, and
+ * configuration 0 with the seed values reproduces `replay --samples` bit
+ * for bit.
  *
  * Every labeled sample that carried a prediction is stored as a qw_bt_pt
  * (24 bytes) per configuration; metrics are computed after the run

@@ -1,12 +1,82 @@
 /* metrics.c: accuracy, ROC AUC (exact, ties averaged), log-loss, Brier and
  * calibration of a set of predictions (metrics.h). One sort by p, then one
- * pass: AUC walks groups of tied scores counting negatives below. */
+ * pass: AUC walks groups of tied scores counting negatives below.
+ *
+ * Sorting is a stable LSD radix sort (11-bit digits, passes where every key
+ * has the same digit skipped; insertion sort up to 256 points, where the
+ * 96 KiB of digit counts would cost more than the sort): the sums run in sorted order, so ties must
+ * keep their input order for the metrics to stay the same bit for bit, and
+ * the comparison sort it replaces (glibc's merge sort) was stable too; it
+ * was most of a backtest's metrics time. */
 #include "research/metrics.h"
 
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/alloc.h"
+
+/* An unsigned key ordered as the field: doubles by the IEEE bits (sign
+ * folded; -0 = +0), times with the sign bit flipped. */
+static uint64_t key_of(const qw_bt_pt *x, qw_bt_order by)
+{
+    if (by == QW_BT_BY_P) {
+        double p = x->p == 0 ? 0.0 : x->p;
+        uint64_t u;
+        memcpy(&u, &p, sizeof u);
+        return u >> 63 ? ~u : u | (uint64_t)1 << 63;
+    }
+    if (by == QW_BT_BY_T)
+        return (uint64_t)x->t_ns ^ (uint64_t)1 << 63;
+    return x->prod;
+}
+
+void qw_bt_sort(qw_bt_pt *a, size_t n, qw_bt_pt *tmp, qw_bt_order by)
+{
+    enum { BITS = 11, NB = 1 << BITS, PASSES = 6 };
+    static size_t cnt[PASSES][NB]; /* one thread (backtest.h) */
+    if (n < 2)
+        return;
+    if (n <= 256) { /* small (a window, a product): insertion sort, stable too */
+        for (size_t i = 1; i < n; i++) {
+            qw_bt_pt x = a[i];
+            uint64_t k = key_of(&x, by);
+            size_t j = i;
+            while (j > 0 && k < key_of(&a[j - 1], by)) {
+                a[j] = a[j - 1];
+                j--;
+            }
+            a[j] = x;
+        }
+        return;
+    }
+    memset(cnt, 0, sizeof cnt);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = key_of(&a[i], by);
+        for (int d = 0; d < PASSES; d++)
+            cnt[d][(k >> (d * BITS)) & (NB - 1)]++;
+    }
+    qw_bt_pt *src = a, *dst = tmp;
+    uint64_t k0 = key_of(&a[0], by);
+    for (int d = 0; d < PASSES; d++) {
+        if (cnt[d][(k0 >> (d * BITS)) & (NB - 1)] == n)
+            continue; /* every key has this digit */
+        size_t sum = 0;
+        for (size_t b = 0; b < NB; b++) {
+            size_t c = cnt[d][b];
+            cnt[d][b] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[cnt[d][(key_of(&src[i], by) >> (d * BITS)) & (NB - 1)]++] = src[i];
+        qw_bt_pt *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a)
+        memcpy(a, src, n * sizeof *a);
+}
 
 static int by_p(const void *a, const void *b)
 {
@@ -26,6 +96,23 @@ int qw_bt_cal_bin(double p)
 
 void qw_bt_score(qw_bt_pt *pts, size_t n, qw_bt_metrics *out)
 {
+    qw_bt_pt *tmp = n > 1 ? qw_malloc(n * sizeof *tmp) : NULL;
+    if (tmp)
+        qw_bt_sort(pts, n, tmp, QW_BT_BY_P);
+    else if (n > 1)
+        qsort(pts, n, sizeof *pts, by_p); /* stable as well (glibc merge sort) */
+    qw_free(tmp);
+    qw_bt_score_sorted(pts, n, out);
+}
+
+void qw_bt_score_tmp(qw_bt_pt *pts, size_t n, qw_bt_pt *tmp, qw_bt_metrics *out)
+{
+    qw_bt_sort(pts, n, tmp, QW_BT_BY_P);
+    qw_bt_score_sorted(pts, n, out);
+}
+
+void qw_bt_score_sorted(const qw_bt_pt *pts, size_t n, qw_bt_metrics *out)
+{
     memset(out, 0, sizeof *out);
     out->n = n;
     for (int k = 0; k < QW_BT_CAL_BINS; k++)
@@ -35,7 +122,6 @@ void qw_bt_score(qw_bt_pt *pts, size_t n, qw_bt_metrics *out)
         out->roc_auc = out->log_loss = out->brier = out->mean_p = NAN;
         return;
     }
-    qsort(pts, n, sizeof *pts, by_p);
     double cal_sum[QW_BT_CAL_BINS] = {0};
     double ll = 0, br = 0, sp = 0;
     uint64_t correct = 0, pos = 0;

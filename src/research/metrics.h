@@ -44,6 +44,14 @@ typedef struct qw_bt_metrics {
 /* Scores pts[0..n). Sorts pts by p (ascending; ties keep no order). Every
  * rate is NaN when n == 0. */
 void qw_bt_score(qw_bt_pt *pts, size_t n, qw_bt_metrics *out);
+/* The same with a caller's scratch of n points (no allocation). */
+void qw_bt_score_tmp(qw_bt_pt *pts, size_t n, qw_bt_pt *tmp, qw_bt_metrics *out);
+/* The same on points already sorted by p (stably, as qw_bt_sort does). */
+void qw_bt_score_sorted(const qw_bt_pt *pts, size_t n, qw_bt_metrics *out);
+
+typedef enum { QW_BT_BY_P, QW_BT_BY_T, QW_BT_BY_PROD } qw_bt_order;
+/* Stable sort of a by p, t_ns or prod, with a scratch tmp of n points. */
+void qw_bt_sort(qw_bt_pt *a, size_t n, qw_bt_pt *tmp, qw_bt_order by);
 
 /* The ROC curve of pts sorted by qw_bt_score: the points (fpr, tpr) at
  * every distinct threshold from the highest p down, thinned evenly to at

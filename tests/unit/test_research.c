@@ -135,3 +135,50 @@ TEST(metrics_roc_thinned_to_max_points)
     for (size_t i = 1; i < k; i++)
         ASSERT_TRUE(fpr[i] >= fpr[i - 1] && tpr[i] >= tpr[i - 1]);
 }
+
+/* The radix sort keeps ties in input order (the metrics sum in sorted order,
+ * so a different tie order could change them in the last bit): compared
+ * with an insertion sort (stable) on keys with many ties, -0.0 next to
+ * +0.0, negative times and products above one digit (2048). */
+static int before(const qw_bt_pt *a, const qw_bt_pt *b, qw_bt_order by)
+{
+    if (by == QW_BT_BY_P)
+        return a->p < b->p;
+    if (by == QW_BT_BY_T)
+        return a->t_ns < b->t_ns;
+    return a->prod < b->prod;
+}
+
+TEST(metrics_radix_sort_is_stable_as_insertion_sort)
+{
+    enum { N = 3000 };
+    static qw_bt_pt a[N], ref[N], tmp[N];
+    uint64_t s = 12345;
+    static const size_t sizes[] = {200, N}; /* the small-n path and the radix path */
+    for (size_t z = 0; z < 2; z++)
+        for (int by = QW_BT_BY_P; by <= QW_BT_BY_PROD; by++) {
+            size_t n = sizes[z];
+            for (size_t i = 0; i < n; i++) {
+                s = s * 6364136223846793005u + 1442695040888963407u;
+                uint32_t r = (uint32_t)(s >> 33);
+                a[i] =
+                    (qw_bt_pt){.p = (r % 7 == 0) ? (r & 1 ? -0.0 : 0.0) : (double)(r % 500) / 499,
+                               .t_ns = (int64_t)(r % 1000) * 1000003 - 400000000,
+                               .prod = r % 5000,
+                               .y = (uint32_t)i}; /* y: the input position */
+                ref[i] = a[i];
+            }
+            for (size_t i = 1; i < n; i++) {
+                qw_bt_pt x = ref[i];
+                size_t j = i;
+                while (j > 0 && before(&x, &ref[j - 1], (qw_bt_order)by)) {
+                    ref[j] = ref[j - 1];
+                    j--;
+                }
+                ref[j] = x;
+            }
+            qw_bt_sort(a, n, tmp, (qw_bt_order)by);
+            for (size_t i = 0; i < n; i++)
+                ASSERT_EQ(a[i].y, ref[i].y);
+        }
+}
