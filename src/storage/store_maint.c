@@ -1,6 +1,7 @@
 /* store_maint.c: `--maintain DURATION` (docs/STORAGE.md "Maintenance"):
  * a background thread of the lake writer that, every DURATION, runs
- * `lake expire` (cutoff and count from the table properties) and `lake
+ * `lake expire` (count from the table properties, cutoff from them or
+ * --maintain-expire-age: wall-clock age of the snapshot) and `lake
  * compact` (target from the table property) on the tables this process
  * writes. Never on the ingest or writer threads: it opens its own catalog
  * connection and fileio (lake_admin.h), and its commits race the writer's
@@ -47,6 +48,10 @@ static void round_once(qw_store *s)
     if (out && err) {
         qw_lake_sink sink = {out, err, "maintenance"};
         qw_lake_expire_opts eo = {.totals = &tot};
+        if (s->o.maintain_expire_age_ms > 0) { /* --maintain-expire-age */
+            eo.older_than_s = (double)s->o.maintain_expire_age_ms / 1000.0;
+            eo.older_than_set = 1;
+        }
         qw_lake_compact_opts co = {.totals = &tot};
         e1 = qw_lake_admin_expire(L, &eo, &sink);
         e2 = qw_lake_admin_compact(L, &co, &sink);
@@ -107,7 +112,13 @@ qw_err qw__maint_start(qw_store *s)
         return QW_NOMEM;
     }
     s->mstarted = 1;
-    QW_LOG(INFO, "maintenance: lake expire + compact every %.1f s", s->o.maintain_ms / 1000.0);
+    if (s->o.maintain_expire_age_ms > 0)
+        QW_LOG(INFO,
+               "maintenance: lake expire (snapshots older than %.1f s) + compact every %.1f s",
+               s->o.maintain_expire_age_ms / 1000.0, s->o.maintain_ms / 1000.0);
+    else
+        QW_LOG(INFO, "maintenance: lake expire (table property age) + compact every %.1f s",
+               s->o.maintain_ms / 1000.0);
     return QW_OK;
 }
 

@@ -37,6 +37,7 @@ void qw_store_opts_from_config(qw_store_opts *o, const qw_config *c, int blockin
                          .queue_records = c->queue_records,
                          .os = {c->s3_endpoint, c->s3_path_style},
                          .maintain_ms = (long)(c->maintain_s * 1000),
+                         .maintain_expire_age_ms = (long)(c->maintain_expire_age_s * 1000),
                          .shard_i = c->shard_i,
                          .shard_n = c->shard_n,
                          /* replay commits everything; live has a shutdown budget */
