@@ -17,6 +17,7 @@
 #include "core/time.h"
 #include "storage/lake_admin.h"
 #include "storage/store_int.h"
+#include "storage/tables.h"
 
 static void log_lines(qw_log_level lv, const char *text)
 {
@@ -28,6 +29,14 @@ static void log_lines(qw_log_level lv, const char *text)
             qw_log_write(lv, QW_MODULE, "maintenance: %.*s", n, p);
         p = nl ? nl + 1 : NULL;
     }
+}
+
+static int stopping(qw_store *s)
+{
+    pthread_mutex_lock(&s->mmu);
+    int v = s->mstop;
+    pthread_mutex_unlock(&s->mmu);
+    return v;
 }
 
 static void round_once(qw_store *s)
@@ -47,14 +56,26 @@ static void round_once(qw_store *s)
     qw_err e1 = QW_NOMEM, e2 = QW_NOMEM;
     if (out && err) {
         qw_lake_sink sink = {out, err, "maintenance"};
-        qw_lake_expire_opts eo = {.totals = &tot};
-        if (s->o.maintain_expire_age_ms > 0) { /* --maintain-expire-age */
-            eo.older_than_s = (double)s->o.maintain_expire_age_ms / 1000.0;
-            eo.older_than_set = 1;
+        e1 = e2 = QW_OK;
+        /* one table at a time, so a stop (close: SIGTERM has ~10 s) waits
+         * for one table's expire or compaction at most, not the round's */
+        for (int t = 0; t < QW_TBL_COUNT && !stopping(s); t++) {
+            qw_lake_expire_opts eo = {.table = qw_tables[t].name, .totals = &tot};
+            if (s->o.maintain_expire_age_ms > 0) { /* --maintain-expire-age */
+                eo.older_than_s = (double)s->o.maintain_expire_age_ms / 1000.0;
+                eo.older_than_set = 1;
+            }
+            qw_err et = qw_lake_admin_expire(L, &eo, &sink);
+            e1 = e1 == QW_OK ? et : e1;
         }
-        qw_lake_compact_opts co = {.totals = &tot};
-        e1 = qw_lake_admin_expire(L, &eo, &sink);
-        e2 = qw_lake_admin_compact(L, &co, &sink);
+        for (int t = 0; t < QW_TBL_COUNT && !stopping(s); t++) {
+            qw_lake_compact_opts co = {.table = qw_tables[t].name,
+                                       .target_bytes = (uint64_t)s->o.maintain_target_size,
+                                       .totals = &tot,
+                                       .tiered = 1};
+            qw_err et = qw_lake_admin_compact(L, &co, &sink);
+            e2 = e2 == QW_OK ? et : e2;
+        }
     }
     if (out)
         fclose(out);

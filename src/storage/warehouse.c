@@ -38,6 +38,7 @@ void qw_store_opts_from_config(qw_store_opts *o, const qw_config *c, int blockin
                          .os = {c->s3_endpoint, c->s3_path_style},
                          .maintain_ms = (long)(c->maintain_s * 1000),
                          .maintain_expire_age_ms = (long)(c->maintain_expire_age_s * 1000),
+                         .maintain_target_size = c->maintain_target_size,
                          .shard_i = c->shard_i,
                          .shard_n = c->shard_n,
                          /* replay commits everything; live has a shutdown budget */
