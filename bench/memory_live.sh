@@ -7,6 +7,8 @@
 # RSS is sampled every 5 s into build/bench/memory-rss.txt; part of
 # `make bench` (MEMORY=0 skips it). Also the 64-product growth check:
 #   bench/memory_live.sh 60 64 10x
+# LIVE_ARGS adds flags to the live run, e.g. snapshot expiry by maintenance:
+#   LIVE_ARGS="--maintain 60 --maintain-expire-age 5m" bench/memory_live.sh 20 64 10x
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MIN=${1:-10}
@@ -23,7 +25,7 @@ trap 'kill $sim $live 2>/dev/null || true; rm -rf "$wh"' EXIT
 sleep 1
 ICEBERG_WAREHOUSE="file://$wh" build/quotewatch live --products "$prods" --url "ws://127.0.0.1:$port" \
   --persist --status-file "$out/memory-status.json" --summary "$out/memory-summary.json" \
-  --log-level warn --port 0 2>"$out/memory-live.log" &
+  --log-level warn --port 0 ${LIVE_ARGS:-} 2>"$out/memory-live.log" &
 live=$!
 : > "$out/memory-rss.txt"
 end=$((SECONDS + MIN * 60))
@@ -41,7 +43,9 @@ n = len(rows)
 pick = [rows[0], rows[n // 4], rows[n // 2], rows[3 * n // 4], rows[-1]]
 print(f"live --persist, {sys.argv[4]} products at {sys.argv[5]}, {sys.argv[3]} min: "
       f"{live['messages']} messages ({live['messages_per_s_avg']:.0f}/s), "
-      f"{sum(p['rows_written'].values())} rows committed, dropped {p['dropped']}")
+      f"{sum(p['rows_written'].values())} rows committed, dropped {p['dropped']}, "
+      f"commits {p['commits']}, maintenance runs {p.get('maintenance_runs', 0)}, "
+      f"snapshots expired {p.get('maintenance_snapshots_expired', 0)}")
 print("RSS MiB at t=" + ", ".join(f"{t}s: {r / 1024:.1f}" for t, r, _ in pick))
 print(f"peak RSS (VmHWM) {rows[-1][2] / 1024:.1f} MiB")
 PY

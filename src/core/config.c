@@ -372,6 +372,10 @@ qw_err qw_config_load(qw_config *c, char **envp, int argc, char **argv)
         return fail(c, "backtest: no input files (use - for stdin, or --lake)");
     if (c->cmd == QW_CMD_BACKTEST && c->nfiles > 0 && c->lake)
         return fail(c, "backtest: --lake reads the lake; give no input files with it");
+    if (c->maintain_expire_age_s > 0 && !(c->maintain_s > 0))
+        return fail(c, "--maintain-expire-age: only with --maintain DURATION");
+    if (c->maintain_target_size > 0 && !(c->maintain_s > 0))
+        return fail(c, "--maintain-target-size: only with --maintain DURATION");
     if (c->cmd == QW_CMD_BACKTEST && !c->report_json[0])
         return fail(c, "backtest: --report-json FILE is required");
     if (c->cmd == QW_CMD_SIM && c->synthetic && c->nfiles > 0)

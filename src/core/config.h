@@ -84,8 +84,12 @@ typedef struct qw_config {
     size_t nproducts_all; /* --products before the shard filter */
     /* persistence (env) */
     int persist;
-    size_t queue_records;   /* writer ring (0 = 256 Ki records) */
-    double maintain_s;      /* --maintain: expire + compact every this many seconds (0: off) */
+    size_t queue_records; /* writer ring (0 = 256 Ki records) */
+    double maintain_s;    /* --maintain: expire + compact every this many seconds (0: off) */
+    double maintain_expire_age_s; /* --maintain-expire-age: snapshots older than this expire
+                                     (0: the table's history.expire.max-snapshot-age-ms) */
+    int64_t maintain_target_size; /* --maintain-target-size: compaction target of --maintain
+                                     (0: the table property) */
     double close_timeout_s; /* live: bound of the final flush and commit at exit (default 8) */
     char warehouse[512];
     char catalog_uri[512];

@@ -415,6 +415,16 @@ static const qw_flag table[] = {
      .subs = STORE, .metavar = "DURATION", .unit = "seconds", .def = "off", .example = "1h",
      .help = "with --persist: every DURATION run lake expire (table properties) and lake "
              "compact on the tables on a background thread. Seconds, or with s|m|h|d"},
+    {"--maintain-expire-age", NULL, QW_FT_CUSTOM, F(maintain_expire_age_s), .set = set_duration,
+     .min = 1, .max = 1e9, .subs = STORE, .metavar = "DURATION", .unit = "seconds",
+     .def = "the table's history.expire.max-snapshot-age-ms (6 h)", .example = "10m",
+     .help = "with --maintain: expire the snapshots committed more than DURATION ago (wall "
+             "clock) instead of the table property's age"},
+    {"--maintain-target-size", NULL, QW_FT_INT, F(maintain_target_size), .min = 1024, .max = 1e12,
+     .subs = STORE, .metavar = "BYTES", .unit = "bytes",
+     .def = "the table's write.target-file-size-bytes (128 MiB)", .example = "16777216",
+     .help = "with --maintain: compact into files of at most BYTES (a round holds about twice a "
+             "bin's decoded rows in memory)"},
     {"--compression", NULL, QW_FT_ENUM, F(compression), .choices = comp_choices, .subs = STORE,
      .metavar = "zstd|snappy|none", .example = "snappy", .help = "Parquet page compression"},
     {"--zstd-level", NULL, QW_FT_INT, F(zstd_level), .min = 1, .max = 19, .subs = STORE,

@@ -104,6 +104,8 @@ typedef struct qw_lake_compact_opts {
     size_t nproducts;
     uint64_t target_bytes;  /* 0: the table's write.target-file-size-bytes, default 128 MiB */
     qw_lake_totals *totals; /* NULL or added to */
+    int tiered;             /* leave a partition's files larger than all its smaller ones together
+                               (--maintain: each row rewritten O(log n) times, not once a round) */
 } qw_lake_compact_opts;
 qw_err qw_lake_admin_compact(qw_lake_admin *L, const qw_lake_compact_opts *o,
                              const qw_lake_sink *s);

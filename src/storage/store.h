@@ -49,6 +49,8 @@ typedef struct qw_store_opts {
                                      NULL = the local backend */
     long maintain_ms;      /* --maintain: lake expire + compact every this often on a
                               background thread (store_maint.c); 0 = off */
+    long maintain_expire_age_ms;  /* --maintain-expire-age; 0 = the table property */
+    int64_t maintain_target_size; /* --maintain-target-size; 0 = the table property */
     qw_featset features;   /* --features: the opt-in feature columns of the features
                               table this run fills (the others are null); zero = seed */
 } qw_store_opts;

@@ -10,7 +10,8 @@
  *   open       qw__lease_take: since = now, before the first file exists
  *   writer     flush_table publishes writing_ms[t] (an atomic store, no I/O)
  *              before its first file and hands it to the job (since_ms)
- *   committer  qw__lease_renew, at most every QW_ICE_LEASE_HEARTBEAT_MS:
+ *   committer  qw__lease_renew, at most every QW_ICE_LEASE_HEARTBEAT_MS (with
+ *              --maintain every min(that, the round interval)):
  *              since = min(now, writing_ms[t], since_ms of t's queued jobs),
  *              heartbeat = now; one UPDATE per table (4 per 30 s)
  *   close      qw__lease_release: DELETE, unless a commit was given up with
@@ -60,8 +61,13 @@ qw_err qw__lease_take(qw_store *s, char *errbuf, size_t errlen)
 void qw__lease_renew(qw_store *s, int force)
 {
     int64_t mono = qw_now_mono_ns();
-    if (!s->holder[0] ||
-        (!force && mono - s->lease_renew_ns < QW_ICE_LEASE_HEARTBEAT_MS * QW_NS_PER_MS))
+    /* --maintain: its expiry never passes this lease's since, so a since
+     * a heartbeat (30 s) old would keep every snapshot of the last 30 s
+     * whatever --maintain-expire-age says; renew at least once a round */
+    int64_t every_ms = QW_ICE_LEASE_HEARTBEAT_MS;
+    if (s->o.maintain_ms > 0 && s->o.maintain_ms < every_ms)
+        every_ms = s->o.maintain_ms;
+    if (!s->holder[0] || (!force && mono - s->lease_renew_ns < every_ms * QW_NS_PER_MS))
         return;
     s->lease_renew_ns = mono;
     int64_t now = wall_ms(), since[QW_TBL_COUNT];

@@ -1,6 +1,7 @@
 /* store_maint.c: `--maintain DURATION` (docs/STORAGE.md "Maintenance"):
  * a background thread of the lake writer that, every DURATION, runs
- * `lake expire` (cutoff and count from the table properties) and `lake
+ * `lake expire` (count from the table properties, cutoff from them or
+ * --maintain-expire-age: wall-clock age of the snapshot) and `lake
  * compact` (target from the table property) on the tables this process
  * writes. Never on the ingest or writer threads: it opens its own catalog
  * connection and fileio (lake_admin.h), and its commits race the writer's
@@ -16,6 +17,7 @@
 #include "core/time.h"
 #include "storage/lake_admin.h"
 #include "storage/store_int.h"
+#include "storage/tables.h"
 
 static void log_lines(qw_log_level lv, const char *text)
 {
@@ -27,6 +29,14 @@ static void log_lines(qw_log_level lv, const char *text)
             qw_log_write(lv, QW_MODULE, "maintenance: %.*s", n, p);
         p = nl ? nl + 1 : NULL;
     }
+}
+
+static int stopping(qw_store *s)
+{
+    pthread_mutex_lock(&s->mmu);
+    int v = s->mstop;
+    pthread_mutex_unlock(&s->mmu);
+    return v;
 }
 
 static void round_once(qw_store *s)
@@ -46,10 +56,26 @@ static void round_once(qw_store *s)
     qw_err e1 = QW_NOMEM, e2 = QW_NOMEM;
     if (out && err) {
         qw_lake_sink sink = {out, err, "maintenance"};
-        qw_lake_expire_opts eo = {.totals = &tot};
-        qw_lake_compact_opts co = {.totals = &tot};
-        e1 = qw_lake_admin_expire(L, &eo, &sink);
-        e2 = qw_lake_admin_compact(L, &co, &sink);
+        e1 = e2 = QW_OK;
+        /* one table at a time, so a stop (close: SIGTERM has ~10 s) waits
+         * for one table's expire or compaction at most, not the round's */
+        for (int t = 0; t < QW_TBL_COUNT && !stopping(s); t++) {
+            qw_lake_expire_opts eo = {.table = qw_tables[t].name, .totals = &tot};
+            if (s->o.maintain_expire_age_ms > 0) { /* --maintain-expire-age */
+                eo.older_than_s = (double)s->o.maintain_expire_age_ms / 1000.0;
+                eo.older_than_set = 1;
+            }
+            qw_err et = qw_lake_admin_expire(L, &eo, &sink);
+            e1 = e1 == QW_OK ? et : e1;
+        }
+        for (int t = 0; t < QW_TBL_COUNT && !stopping(s); t++) {
+            qw_lake_compact_opts co = {.table = qw_tables[t].name,
+                                       .target_bytes = (uint64_t)s->o.maintain_target_size,
+                                       .totals = &tot,
+                                       .tiered = 1};
+            qw_err et = qw_lake_admin_compact(L, &co, &sink);
+            e2 = e2 == QW_OK ? et : e2;
+        }
     }
     if (out)
         fclose(out);
@@ -107,7 +133,13 @@ qw_err qw__maint_start(qw_store *s)
         return QW_NOMEM;
     }
     s->mstarted = 1;
-    QW_LOG(INFO, "maintenance: lake expire + compact every %.1f s", s->o.maintain_ms / 1000.0);
+    if (s->o.maintain_expire_age_ms > 0)
+        QW_LOG(INFO,
+               "maintenance: lake expire (snapshots older than %.1f s) + compact every %.1f s",
+               s->o.maintain_expire_age_ms / 1000.0, s->o.maintain_ms / 1000.0);
+    else
+        QW_LOG(INFO, "maintenance: lake expire (table property age) + compact every %.1f s",
+               s->o.maintain_ms / 1000.0);
     return QW_OK;
 }
 

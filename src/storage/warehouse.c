@@ -37,6 +37,8 @@ void qw_store_opts_from_config(qw_store_opts *o, const qw_config *c, int blockin
                          .queue_records = c->queue_records,
                          .os = {c->s3_endpoint, c->s3_path_style},
                          .maintain_ms = (long)(c->maintain_s * 1000),
+                         .maintain_expire_age_ms = (long)(c->maintain_expire_age_s * 1000),
+                         .maintain_target_size = c->maintain_target_size,
                          .shard_i = c->shard_i,
                          .shard_n = c->shard_n,
                          .features = qw_featset_of(c->bt_features[0]),

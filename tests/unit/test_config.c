@@ -164,8 +164,32 @@ static int argv_for(unsigned sub, const char *flag, const char *val, char **a)
         a[n++] = "--tls-key", a[n++] = "k.pem";
     if (sub == QW_SUB_SIM && strcmp(flag, "--tls-key") == 0)
         a[n++] = "--tls-cert", a[n++] = "c.pem";
+    if (strncmp(flag, "--maintain-", 11) == 0) /* only with --maintain */
+        a[n++] = "--maintain", a[n++] = "60";
     a[n] = NULL;
     return n;
+}
+
+TEST(config_maintain_options_need_maintain)
+{
+    char *env[] = {NULL};
+    qw_config c;
+    char *a1[] = {"qw", "live", "--maintain-expire-age", "10m", NULL};
+    ASSERT_EQ(QW_INVAL, load(&c, env, 4, a1));
+    char *a2[] = {"qw", "replay", "--maintain-target-size", "1048576", "f.ndjson", NULL};
+    ASSERT_EQ(QW_INVAL, load(&c, env, 5, a2));
+    char *a3[] = {"qw",
+                  "live",
+                  "--maintain",
+                  "1m",
+                  "--maintain-expire-age",
+                  "1h",
+                  "--maintain-target-size",
+                  "1048576",
+                  NULL};
+    ASSERT_EQ(QW_OK, load(&c, env, 8, a3));
+    ASSERT_EQ(3600.0, c.maintain_expire_age_s);
+    ASSERT_EQ(1048576, (long long)c.maintain_target_size);
 }
 
 TEST(config_older_than_durations)
