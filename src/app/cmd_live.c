@@ -81,7 +81,7 @@ static void on_labeled(void *ctx, const qw_chain *c, const qw_labeled *x)
 
 static qw_err write_summary(const live *L, const char *path)
 {
-    char pj[1024];
+    char pj[2048];
     qw_store_stats_json(L->cfg->persist ? &L->sst : NULL, pj, sizeof pj);
     char *lj = qw_live_json(L->lv, pj);
     const qw_live_stats *s = qw_live_get_stats(L->lv);

@@ -174,7 +174,7 @@ int qw_cmd_replay(const qw_config *cfg)
 {
     run r = {.pace = {.speed = cfg->speed, .stop = &stop_requested, .idle_ctx = &r}};
     qw_summary_extra x = {0};
-    char eb[512], pjson[1024];
+    char eb[512], pjson[2048];
     int rc = 1;
     if (run_start(&r, cfg) != 0)
         goto done;

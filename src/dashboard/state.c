@@ -421,7 +421,7 @@ void qw__dash_build_state(qw_dash *dh, qw_dbuf *d, dash_ix *ix)
     }
     qw__dbuf_put(d, ",\"persistence\":", 15);
     {
-        char sj[1024];
+        char sj[2048];
         size_t n = qw_store_stats_json(dh->store, sj, sizeof sj);
         qw__dbuf_put(d, sj, n < sizeof sj ? n : 0);
         if (n >= sizeof sj)
@@ -515,6 +515,18 @@ static void metric(qw_dbuf *d, const char *name, const char *type, const char *h
 }
 
 /* The object-store client's counters (s3:// and gs:// warehouses). */
+/* Prometheus histogram lines of h (ns) with power-of-two edges 2^k0 .. 2^k1
+ * ns (every second power), +Inf, _sum (s) and _count. */
+static void prom_hist(qw_dbuf *d, const char *name, const qw_hist *h, int k0, int k1)
+{
+    for (int k = k0; k <= k1; k += 2)
+        qw__dbuf_printf(d, "%s_bucket{le=\"%.9g\"} %llu\n", name, (double)(1ull << k) / 1e9,
+                        (unsigned long long)qw_hist_count_le(h, (1ull << k) - 1));
+    qw__dbuf_printf(d, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)h->count);
+    qw__dbuf_printf(d, "%s_sum %.9f\n", name, (double)h->sum / 1e9);
+    qw__dbuf_printf(d, "%s_count %llu\n", name, (unsigned long long)h->count);
+}
+
 static void objstore_metrics(qw_dbuf *d, const qw_store_stats *s)
 {
     static const struct {
@@ -653,19 +665,7 @@ void qw__dash_build_metrics_owner(qw_dash *dh, qw_dbuf *d)
                             (double)(qw_now_mono_ns() - l->last_msg_mono_ns) / 1e9);
         metric(d, "quotewatch_receive_to_prediction_seconds", "histogram",
                "Time from a message's arrival to the prediction it produced.");
-        const qw_hist *h = &l->latency;
-        for (int k = 10; k <= 34; k += 2) { /* 1 us .. 17 s, powers of two (ns) */
-            uint64_t edge = (1ull << k) - 1;
-            qw__dbuf_printf(
-                d, "quotewatch_receive_to_prediction_seconds_bucket{le=\"%.9g\"} %llu\n",
-                (double)(1ull << k) / 1e9, (unsigned long long)qw_hist_count_le(h, edge));
-        }
-        qw__dbuf_printf(d, "quotewatch_receive_to_prediction_seconds_bucket{le=\"+Inf\"} %llu\n",
-                        (unsigned long long)h->count);
-        qw__dbuf_printf(d, "quotewatch_receive_to_prediction_seconds_sum %.9f\n",
-                        (double)h->sum / 1e9);
-        qw__dbuf_printf(d, "quotewatch_receive_to_prediction_seconds_count %llu\n",
-                        (unsigned long long)h->count);
+        prom_hist(d, "quotewatch_receive_to_prediction_seconds", &l->latency, 10, 34);
     }
     metric(d, "quotewatch_book_valid", "gauge", "1 when the product's book can be trusted.");
     for (size_t i = 0; dh->p && i < qw_pipeline_count(dh->p); i++) {
@@ -736,6 +736,11 @@ void qw__dash_build_metrics_owner(qw_dash *dh, qw_dbuf *d)
             qw__dbuf_printf(d, "quotewatch_store_rows_total{table=\"%s\"} %llu\n",
                             qw_tables[t].name,
                             (unsigned long long)atomic_load(&s->rows_written[t]));
+        static _Thread_local qw_hist h; /* 7.8 KB: not on the stack */
+        qw_store_stats_hist(s, 0, &h);
+        metric(d, "quotewatch_store_commit_seconds", "histogram",
+               "Time from a flush's start to its rows committed (queueing included).");
+        prom_hist(d, "quotewatch_store_commit_seconds", &h, 20, 36);
         if (atomic_load(&s->objstore))
             objstore_metrics(d, s);
     }

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/hist.h"
+
 enum { QW_TBL_RAW_ORDERBOOK, QW_TBL_RAW_TRADES, QW_TBL_FEATURES, QW_TBL_LABELS, QW_TBL_COUNT };
 
 typedef struct qw_store_stats {
@@ -33,7 +35,10 @@ typedef struct qw_store_stats {
         commit_latency_sum_ns; /* over `commits`: flush start -> committed (queueing included) */
     _Atomic uint64_t commit_work_sum_ns; /* over `commits`: the committer's own time: fsyncs,
                                             manifest, list, metadata JSON, catalog swap */
-    _Atomic uint64_t writer_cpu_ns;      /* CPU time of the writer thread so far (one core) */
+    /* the same two times as distributions, one count per commit in the
+     * buckets of core/hist.h (ns); qw_store_stats_hist() reads one out */
+    _Atomic uint64_t commit_latency_b[QW_HIST_BUCKETS], commit_work_b[QW_HIST_BUCKETS];
+    _Atomic uint64_t writer_cpu_ns; /* CPU time of the writer thread so far (one core) */
     _Atomic uint64_t commit_cpu_ns; /* CPU time of the committer thread (fsync waits excluded) */
     /* s3:// and gs:// warehouses: the object-store client's counters, copied
      * by the committer after each commit attempt (objstore = 0: not remote) */
@@ -52,7 +57,8 @@ typedef struct qw_store_stats {
  * off, else enabled, queued, capacity, dropped, rows_written{<table>...},
  * files, bytes, commits, commit_conflicts, errors, rows_given_up, trades_deduplicated,
  * last_commit_ns,
- * last_commit_latency_ms, flush_commit_ms_avg, commit_ms_avg, writer_cpu_s,
+ * last_commit_latency_ms, flush_commit_ms_avg, commit_ms_avg, flush_commit_ms_p50,
+ * flush_commit_ms_p99, commit_ms_p50, commit_ms_p99, writer_cpu_s,
  * commit_cpu_s, maintenance_runs, maintenance_errors,
  * maintenance_snapshots_expired, maintenance_files_compacted, and for an object-store
  * warehouse objstore{requests, retries, failures, bytes_up, bytes_down, multipart_aborts,
@@ -60,5 +66,9 @@ typedef struct qw_store_stats {
  * Writes at most cap bytes (NUL-terminated when cap > 0) and returns the length the whole text
  * needs, as snprintf does. */
 size_t qw_store_stats_json(const qw_store_stats *s, char *buf, size_t cap);
+/* One commit-time distribution as a histogram (a snapshot of the atomic
+ * buckets): work = 1 the committer's own time, 0 flush start -> committed.
+ * Quantiles are bucket upper edges (within 6.25%, core/hist.h). */
+void qw_store_stats_hist(const qw_store_stats *s, int work, qw_hist *out);
 
 #endif

@@ -31,6 +31,9 @@ size_t qw_store_stats_json(const qw_store_stats *s, char *buf, size_t cap)
         return n;
     }
     uint64_t commits = LD(s->commits);
+    static _Thread_local qw_hist lat, work; /* 7.8 KB each: not on the stack */
+    qw_store_stats_hist(s, 0, &lat);
+    qw_store_stats_hist(s, 1, &work);
     OUT("{\"enabled\":true,\"queued\":%llu,\"capacity\":%llu,\"dropped\":%llu,\"rows_written\":{",
         LD(s->queued), LD(s->capacity), LD(s->dropped));
     for (int t = 0; t < QW_TBL_COUNT; t++)
@@ -38,7 +41,9 @@ size_t qw_store_stats_json(const qw_store_stats *s, char *buf, size_t cap)
     OUT("},\"files\":%llu,\"bytes\":%llu,\"commits\":%llu,\"commit_conflicts\":%llu,"
         "\"errors\":%llu,\"rows_given_up\":%llu,\"trades_deduplicated\":%llu,"
         "\"last_commit_ns\":%lld,\"last_commit_latency_ms\":%.3f,"
-        "\"flush_commit_ms_avg\":%.3f,\"commit_ms_avg\":%.3f,\"writer_cpu_s\":%.3f,"
+        "\"flush_commit_ms_avg\":%.3f,\"commit_ms_avg\":%.3f,\"flush_commit_ms_p50\":%.3f,"
+        "\"flush_commit_ms_p99\":%.3f,\"commit_ms_p50\":%.3f,\"commit_ms_p99\":%.3f,"
+        "\"writer_cpu_s\":%.3f,"
         "\"commit_cpu_s\":%.3f,\"maintenance_runs\":%llu,\"maintenance_errors\":%llu,"
         "\"maintenance_snapshots_expired\":%llu,\"maintenance_files_compacted\":%llu",
         LD(s->files_written), LD(s->bytes_written), (unsigned long long)commits,
@@ -47,6 +52,8 @@ size_t qw_store_stats_json(const qw_store_stats *s, char *buf, size_t cap)
         (double)atomic_load(&s->last_commit_latency_ns) / 1e6,
         commits ? (double)atomic_load(&s->commit_latency_sum_ns) / (double)commits / 1e6 : 0.0,
         commits ? (double)atomic_load(&s->commit_work_sum_ns) / (double)commits / 1e6 : 0.0,
+        (double)qw_hist_quantile(&lat, 0.5) / 1e6, (double)qw_hist_quantile(&lat, 0.99) / 1e6,
+        (double)qw_hist_quantile(&work, 0.5) / 1e6, (double)qw_hist_quantile(&work, 0.99) / 1e6,
         (double)atomic_load(&s->writer_cpu_ns) / 1e9, (double)atomic_load(&s->commit_cpu_ns) / 1e9,
         LD(s->maint_runs), LD(s->maint_errors), LD(s->maint_snapshots_expired),
         LD(s->maint_files_compacted));
@@ -61,4 +68,24 @@ size_t qw_store_stats_json(const qw_store_stats *s, char *buf, size_t cap)
     OUT("}");
 #undef OUT
     return n;
+}
+
+void qw_store_stats_hist(const qw_store_stats *s, int work, qw_hist *out)
+{
+    qw_hist_reset(out);
+    const _Atomic uint64_t *b = work ? s->commit_work_b : s->commit_latency_b;
+    uint64_t lo, hi;
+    for (unsigned i = 0; i < QW_HIST_BUCKETS; i++) {
+        uint64_t c = atomic_load_explicit(&b[i], memory_order_relaxed);
+        if (!c)
+            continue;
+        qw_hist_bucket_range(i, &lo, &hi);
+        if (!out->count)
+            out->min = lo;
+        out->max = hi;
+        out->b[i] = c;
+        out->count += c;
+    }
+    out->sum = atomic_load_explicit(work ? &s->commit_work_sum_ns : &s->commit_latency_sum_ns,
+                                    memory_order_relaxed);
 }

@@ -38,21 +38,21 @@ typedef struct qw_store_opts {
     long flush_rows;         /* 0 = 50,000 */
     long flush_ms;           /* 0 = 5,000 */
     qw_compression compression;
-    int zstd_level;        /* 0 = 3 */
-    int delta;             /* timestamps, longs, decimals as DELTA_BINARY_PACKED */
-    int blocking;          /* replay: back-pressure instead of drops */
-    size_t queue_records;  /* 0 = 256 Ki records (52 MiB at 208 B; a 512 MiB instance) */
-    long close_timeout_ms; /* qw_store_close finishes within this (rows not committed by then
-                              are given up, counted and logged); 0 = no bound */
-    int shard_i, shard_n;  /* live --shard I/N (shard_n 0: none): run_id gets "-sIofN" */
-    qw_fileio *io;         /* borrowed, shared by the writer and committer threads;
-                                     NULL = the local backend */
-    long maintain_ms;      /* --maintain: lake expire + compact every this often on a
-                              background thread (store_maint.c); 0 = off */
+    int zstd_level;               /* 0 = 3 */
+    int delta;                    /* timestamps, longs, decimals as DELTA_BINARY_PACKED */
+    int blocking;                 /* replay: back-pressure instead of drops */
+    size_t queue_records;         /* 0 = 256 Ki records (52 MiB at 208 B; a 512 MiB instance) */
+    long close_timeout_ms;        /* qw_store_close finishes within this (rows not committed by then
+                                     are given up, counted and logged); 0 = no bound */
+    int shard_i, shard_n;         /* live --shard I/N (shard_n 0: none): run_id gets "-sIofN" */
+    qw_fileio *io;                /* borrowed, shared by the writer and committer threads;
+                                            NULL = the local backend */
+    long maintain_ms;             /* --maintain: lake expire + compact every this often on a
+                                     background thread (store_maint.c); 0 = off */
     long maintain_expire_age_ms;  /* --maintain-expire-age; 0 = the table property */
     int64_t maintain_target_size; /* --maintain-target-size; 0 = the table property */
-    qw_featset features;   /* --features: the opt-in feature columns of the features
-                              table this run fills (the others are null); zero = seed */
+    qw_featset features;          /* --features: the opt-in feature columns of the features
+                                     table this run fills (the others are null); zero = seed */
 } qw_store_opts;
 
 /* Fill opts from the configuration (warehouse, catalog, flush triggers,

@@ -107,7 +107,10 @@ static qw_err commit_job(qw_store *s, qw__job *j)
     atomic_store(&s->st->last_commit_ns, qw_now_wall_ns());
     atomic_store(&s->st->last_commit_latency_ns, (uint64_t)lat);
     atomic_fetch_add(&s->st->commit_latency_sum_ns, (uint64_t)lat);
-    atomic_fetch_add(&s->st->commit_work_sum_ns, (uint64_t)(qw_now_mono_ns() - w0));
+    uint64_t work = (uint64_t)(qw_now_mono_ns() - w0);
+    atomic_fetch_add(&s->st->commit_work_sum_ns, work);
+    atomic_fetch_add(&s->st->commit_latency_b[qw_hist_index((uint64_t)lat)], 1);
+    atomic_fetch_add(&s->st->commit_work_b[qw_hist_index(work)], 1);
     QW_LOG(DEBUG, "%s: committed %zu rows in %zu files (snapshot %lld)", qw_tables[j->t].name,
            j->rows, j->nfiles, (long long)res.snapshot_id);
     return QW_OK;
