@@ -9,7 +9,9 @@
 # wall time of a phase, the server is the bottleneck, not the client), and
 # the server's floor: its CPU per request for 300 tiny signed GETs by curl.
 # Usage: bench/lake_s3.sh [MESSAGES]; BEFORE=/path/to/an/older/quotewatch
-# adds its s3:// rows ("s3-before") to the same run, for before/after ratios.
+# adds its s3:// rows ("s3-before") to the same run, for before/after ratios;
+# PERSIST_ARGS="--flush-rows 500000 ..." are added to every `replay --persist`
+# (larger files: fewer requests per row).
 source "$(dirname "$0")/../tests/e2e/lib.sh"
 source "$QW_ROOT/tests/e2e/s3lib.sh"
 source "$QW_ROOT/tests/e2e/pglib.sh"
@@ -32,7 +34,7 @@ run() { # NAME WAREHOUSE CATALOG [BINARY]
   local bin=${4:-$QW_BIN} t0 t1 t2 c0 c1 c2
   c0=$(srv_cpu); t0=$(now)
   /usr/bin/time -f '%U %S' -o "$T/$1-cpu" "$bin" replay --persist --warehouse "$2" --catalog-uri "$3" --log-level warn --no-progress \
-    --summary "$T/$1.json" "$f"
+    ${PERSIST_ARGS:-} --summary "$T/$1.json" "$f"
   t1=$(now); c1=$(srv_cpu)
   /usr/bin/time -f '%U %S' -o "$T/$1-lake-cpu" "$bin" replay --lake --warehouse "$2" --catalog-uri "$3" --log-level warn --no-progress \
     --summary "$T/$1-lake.json"
@@ -73,6 +75,8 @@ for line in open(d + "/times"):
     print(f"{name:9}: replay --persist {t1 - t0:6.2f} s: {rows / (t1 - t0) / 1e6:.2f} M raw_orderbook rows/s "
           f"({rows} rows, {p['files']} files, {p['bytes'] / 1e6:.1f} MB, {p['commits']} commits); "
           f"flush->commit avg {p['flush_commit_ms_avg']:.1f} ms, committer avg {p['commit_ms_avg']:.1f} ms"
+          + (f" (p50 {p['flush_commit_ms_p50']:.1f} / p99 {p['flush_commit_ms_p99']:.1f} ms; committer "
+             f"p50 {p['commit_ms_p50']:.1f} / p99 {p['commit_ms_p99']:.1f} ms)" if 'commit_ms_p50' in p else "")
           + (f"; {os_['requests']} requests, {os_['retries']} retries" if os_ else ""))
     print(f"      cpu s: quotewatch {qp:.2f}" + (f", s3 server {c1 - c0:.2f}" if name != "file" else ""))
     print(f"      replay --lake {t2 - t1:6.2f} s: {lk['messages'] / (t2 - t1) / 1e6:.2f} M messages/s "
