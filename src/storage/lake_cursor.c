@@ -147,6 +147,7 @@ static qw_err load_rg(qw__lake_ctx *x, qw__lcur *c)
                  e == QW_CORRUPT ? "columns of unequal length" : qw_pqr_errmsg(c->f));
     c->rgrows = nrows;
     c->i = 0;
+    c->pp = c->rp = NULL; /* the bytes they pointed at are gone */
     return e;
 }
 
@@ -183,11 +184,14 @@ int qw__lcur_row(qw__lake_ctx *x, qw__lcur *c, qw__lrow *out)
         memset(&r, 0, sizeof r);
         size_t plen;
         const char *prod = qw_pqr_str(&cols[0], i, &plen);
-        char pb[QW_PRODUCT_MAX];
-        snprintf(pb, sizeof pb, "%.*s", (int)plen, prod);
-        if (!qw__lake_product_wanted(o, pb)) {
-            c->i = c->rgrows; /* one product per file (partitioned): skip the group */
-            continue;
+        int same_prod = c->pp && c->ppl == plen && memcmp(c->pp, prod, plen) == 0;
+        if (!same_prod) { /* a wanted product, or the rest of the group is skipped */
+            char pb[QW_PRODUCT_MAX];
+            snprintf(pb, sizeof pb, "%.*s", (int)plen, prod);
+            if (!qw__lake_product_wanted(o, pb)) {
+                c->i = c->rgrows; /* one product per file (partitioned): skip the group */
+                continue;
+            }
         }
         r.kind = trades ? 2 : 1;
 #define HAS(k) (map[k] >= 0 && cols[k].valid[i]) /* an optional value is present */
@@ -214,11 +218,22 @@ int qw__lcur_row(qw__lake_ctx *x, qw__lcur *c, qw__lrow *out)
         else if (!trades && sl == 3 && memcmp(side, "gap", 3) == 0)
             r.kind = 0, r.mark = 3;
         const char *run = qw_pqr_str(&cols[trades ? TR_RUN : OB_RUN], i, &rl);
-        if (qw__lake_intern(&x->prods, prod, plen, &r.prod) != 0 ||
-            qw__lake_intern(&x->runs, run, rl, &r.run) != 0) {
+        /* interned in row order (ids as the old loader gave them); a repeat
+         * of the previous row's string is not looked up again */
+        if (same_prod) {
+            r.prod = c->pid;
+        } else if (qw__lake_intern(&x->prods, prod, plen, &r.prod) != 0) {
             snprintf(x->err, sizeof x->err, "%.100s: out of memory", c->path);
             return -1;
         }
+        if (c->rp && c->rpl == rl && memcmp(c->rp, run, rl) == 0) {
+            r.run = c->rid;
+        } else if (qw__lake_intern(&x->runs, run, rl, &r.run) != 0) {
+            snprintf(x->err, sizeof x->err, "%.100s: out of memory", c->path);
+            return -1;
+        }
+        c->pp = prod, c->ppl = plen, c->pid = r.prod;
+        c->rp = run, c->rpl = rl, c->rid = r.run;
         if (trades) {
             if (map[TR_ID] >= 0) {
                 size_t tl;

@@ -476,8 +476,13 @@ qw_err qw_lake_next(qw_lake_reader *r, qw_msg *m, int64_t *recv_ns, int *connect
             t->snapshot = x->snap;
             t->product_len = (uint8_t)pl;
             memcpy(t->product, prod, pl + 1);
-            snprintf(t->trade_id, sizeof t->trade_id, "%.*s", (int)x->tidlen,
-                     x->tidlen ? r->marena + x->tidoff : "");
+            if (x->tidlen) { /* up to a NUL, as "%s" of the old arena copy */
+                const char *tid = r->marena + x->tidoff;
+                const char *nul = memchr(tid, '\0', x->tidlen);
+                size_t tl = nul ? (size_t)(nul - tid) : x->tidlen;
+                memcpy(t->trade_id, tid, tl); /* tidlen < QW_FEED_TRADE_ID_MAX */
+                t->trade_id[tl] = '\0';
+            }
             if (!m->t_ns || x->t_ns > m->t_ns)
                 m->t_ns = x->t_ns;
         }
@@ -540,11 +545,16 @@ void qw_lake_opts_from_config(qw_lake_opts *o, const char **ids, const qw_config
                         .os = {cfg->s3_endpoint, cfg->s3_path_style}};
 }
 
-void qw_lake_log_stats(const qw_lake_reader *r)
+int qw_lake_log_stats(const qw_lake_reader *r)
 {
     const qw_lake_stats *ls = qw_lake_get_stats(r);
     QW_LOG(INFO, "lake: %llu messages from %llu rows in %llu of %llu files, %llu run(s)",
            (unsigned long long)ls->messages, (unsigned long long)ls->rows,
            (unsigned long long)ls->files_read, (unsigned long long)ls->files_total,
            (unsigned long long)ls->runs);
+    if (qw_lake_error(r)) {
+        QW_LOG(ERROR, "lake: stopped early: %s", qw_lake_error(r));
+        return 1;
+    }
+    return 0;
 }

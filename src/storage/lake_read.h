@@ -52,8 +52,9 @@ qw_err qw_lake_open(qw_lake_reader **out, const qw_lake_opts *o, char *errbuf, s
  * --since/--until); ids: storage for the product pointers
  * (QW_CONFIG_MAX_PRODUCTS entries). */
 void qw_lake_opts_from_config(qw_lake_opts *o, const char **ids, const qw_config *cfg);
-/* One log line: messages, rows, files read of files planned, runs. */
-void qw_lake_log_stats(const qw_lake_reader *r);
+/* One log line: messages, rows, files read of files planned, runs; then
+ * 1 when qw_lake_next stopped early on an error (logged), else 0. */
+int qw_lake_log_stats(const qw_lake_reader *r);
 /* Next message in order: QW_OK (m valid until the next call; *recv_ns its
  * receive time or 0; m->gap set when the original message followed a
  * sequence gap; *connect = 1 for a new-connection marker, then m has no

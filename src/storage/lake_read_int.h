@@ -67,6 +67,10 @@ typedef struct qw__lcur {
     qw_pqr_column *cols;
     int map[QW__LAKE_NCOLS];
     size_t rg, i, rgrows;
+    /* the previous row's product and run in this row group (NULL: none) */
+    const char *pp, *rp;
+    size_t ppl, rpl;
+    uint32_t pid, rid;
     /* sorted (unordered file) */
     qw__lrow *rows;
     size_t nr, ri;
