@@ -119,7 +119,7 @@ int qw_cmd_backtest(const qw_config *cfg)
         QW_LOG(WARN, "interrupted: the reports cover the input read so far");
     rc |= qw_backtest_input(bt)->failed;
     if (lr) {
-        qw_lake_log_stats(lr);
+        rc |= qw_lake_log_stats(lr); /* 1: a file failed midway */
         qw_lake_close(lr);
         lr = NULL;
     }

@@ -165,9 +165,9 @@ static int replay_lake(qw_pipeline *pl, const qw_config *cfg, const qw_replay_op
         return 1;
     }
     qw_replay_parsed(pl, ro, lake_next, lr, rr);
-    qw_lake_log_stats(lr);
+    int rc = qw_lake_log_stats(lr); /* 1: a file failed midway */
     qw_lake_close(lr);
-    return 0;
+    return rc;
 }
 
 int qw_cmd_replay(const qw_config *cfg)

@@ -1,4 +1,45 @@
-/* lake_read.c: raw tables back into messages (see lake_read.h). */
+/* lake_read.c: raw tables back into messages (see lake_read.h), streamed.
+ *
+ * DESIGN. The order is the one a global sort of every selected row by
+ * (run_first[run], run, msg_id, kind << 30 | product, file, load index)
+ * gives, where run_first is a run's first exchange time (below), the ids
+ * of runs and products are interned in plan order (table raw_orderbook
+ * then raw_trades, files in scan-plan order, rows in file order) and the
+ * load index counts rows in that same order. It is produced without
+ * holding the rows:
+ *
+ *   1. plan   the catalog's scan of each table, pruned by product
+ *             partition and exchange_ns bounds; one cursor per file.
+ *   2. scan   every file is read once, without prices, sizes or trade ids
+ *             (lake_cursor.c): it interns runs and products in plan order,
+ *             counts the selected rows, takes each run's minimum times and
+ *             notes the file's first key and the runs in it, in order. A
+ *             file is "ordered" when within each run (msg_id, kind,
+ *             product) never decreases and each run forms one segment;
+ *             after the scan its segments must also ascend by
+ *             (run_first, run). Writers flush rows in ingest order, one
+ *             run per file, so their files are ordered; a compacted file
+ *             (lake_compact.c orders runs by exchange time alone) may not
+ *             be: it is loaded whole and sorted (qw__lcur_sort).
+ *   3. merge  a binary heap of cursors keyed by their head row's
+ *             (run_first, run, msg_id, kind << 30 | product, file, plan
+ *             position). An ordered cursor's rows ascend in that key with
+ *             ties in file order, the plan position stands for the load
+ *             index across files, so popping the heap repeats the global
+ *             sort row for row. A cursor opens its file when its first row
+ *             is taken (its key is known from the scan) and closes it at
+ *             its last: only files whose rows interleave are open together.
+ *
+ * run_first is exactly the old loader's: the minimum over the run's
+ * selected rows of msg_ns (level rows) or exchange_ns (others) where that
+ * is > 0, snapshot trades left out -- they repeat trades older than the
+ * run (a restarted writer's first market_trades snapshot reaches back into
+ * the run before it) -- unless the run has nothing else. The scan sees
+ * every selected row, so no bound from metadata is needed (column bounds
+ * do not tell snapshot trades apart and cover unselected rows).
+ *
+ * Messages: the popped rows of one (run, msg_id) form one message.
+ */
 #define QW_MODULE "lake"
 #include "storage/lake_read.h"
 
@@ -11,139 +52,29 @@
 #include "core/log.h"
 #include "iceberg/catalog.h"
 #include "iceberg/iceberg.h"
-#include "parquet/parquet_read.h"
+#include "storage/lake_read_int.h"
 #include "storage/store.h"
 #include "storage/tables.h"
 
-typedef struct lrow {
-    int64_t t_ns, msg_ns, recv_ns, px, msg_id, seq;
-    qw_sz sz;
-    uint32_t run, prod, file, idx;
-    uint32_t tid; /* trade id offset in the arena */
-    uint8_t kind; /* sort rank: 0 marker (connect/gap), 1 level, 2 trade */
-    uint8_t mark; /* 2 connect, 3 gap */
-    uint8_t side, snap;
-} lrow;
-
-typedef struct strtab {
-    char **s;
-    size_t n, cap;
-} strtab;
-
 struct qw_lake_reader {
     qw_lake_opts o;
-    lrow *rows;
-    size_t n, cap, pos;
-    strtab prods, runs;
-    int64_t *run_first; /* first exchange time per run */
-    char *arena;
-    size_t alen, acap;
-    uint32_t nfile;
-    qw_pqr_column cols[13]; /* reused by every file: no fresh pages per file */
+    qw__lake_ctx x;
+    qw__lcur *cur;
+    size_t ncur, capcur;
+    qw__lcur **heap;
+    size_t nheap;
+    int64_t *run_first, *run_snap; /* per run: minimum time, of snapshot trades */
+    size_t rcap;
+    qw_err failed; /* sticky: a file that failed while streaming */
     /* the message handed out */
+    qw__lrow *mrows;
+    char *marena;
+    size_t mcap, macap, malen;
     qw_group *groups;
     qw_chg *chg;
     qw_trade *trades;
     size_t gcap, ccap, tcap;
     qw_lake_stats st;
-    char err[256];
-};
-
-static int intern(strtab *t, const char *s, size_t n, uint32_t *out)
-{
-    for (size_t i = 0; i < t->n; i++)
-        if (strlen(t->s[i]) == n && memcmp(t->s[i], s, n) == 0) {
-            *out = (uint32_t)i;
-            return 0;
-        }
-    if (t->n == t->cap) {
-        size_t nc = t->cap ? t->cap * 2 : 16;
-        char **ns = qw_realloc(t->s, nc * sizeof *ns);
-        if (!ns)
-            return -1;
-        t->s = ns;
-        t->cap = nc;
-    }
-    char *c = qw_malloc(n + 1);
-    if (!c)
-        return -1;
-    memcpy(c, s, n);
-    c[n] = '\0';
-    t->s[t->n] = c;
-    *out = (uint32_t)t->n++;
-    return 0;
-}
-
-static int product_wanted(const qw_lake_reader *r, const char *p)
-{
-    if (!r->o.nproducts || strcmp(p, "*") == 0) /* markers concern every product */
-        return 1;
-    for (size_t i = 0; i < r->o.nproducts; i++)
-        if (strcmp(r->o.products[i], p) == 0)
-            return 1;
-    return 0;
-}
-
-static int push_row(qw_lake_reader *r, const lrow *x)
-{
-    if (r->n == r->cap) {
-        size_t nc = r->cap ? r->cap * 2 : 65536;
-        lrow *nr = qw_realloc(r->rows, nc * sizeof *nr);
-        if (!nr)
-            return -1;
-        r->rows = nr;
-        r->cap = nc;
-    }
-    r->rows[r->n++] = *x;
-    return 0;
-}
-
-static uint32_t arena_add(qw_lake_reader *r, const char *s, size_t n)
-{
-    if (n > QW_FEED_TRADE_ID_MAX - 1)
-        n = QW_FEED_TRADE_ID_MAX - 1;
-    if (r->alen + n + 1 > r->acap) {
-        size_t nc = r->acap ? r->acap * 2 : 65536;
-        while (nc < r->alen + n + 1)
-            nc *= 2;
-        char *na = qw_realloc(r->arena, nc);
-        if (!na)
-            return UINT32_MAX;
-        r->arena = na;
-        r->acap = nc;
-    }
-    uint32_t off = (uint32_t)r->alen;
-    memcpy(r->arena + off, s, n);
-    r->arena[off + n] = '\0';
-    r->alen += n + 1;
-    return off;
-}
-
-/* Column indexes (0-based) per table, from storage/tables.c. */
-enum {
-    OB_PRODUCT = 0,
-    OB_EXNS = 2,
-    OB_RECVNS = 4,
-    OB_SIDE = 5,
-    OB_PRICE = 6,
-    OB_SIZE = 7,
-    OB_SNAP = 8,
-    OB_SEQ = 9,
-    OB_MSGID = 10,
-    OB_RUN = 11,
-    OB_MSGNS = 12
-};
-enum {
-    TR_PRODUCT = 0,
-    TR_EXNS = 2,
-    TR_ID = 3,
-    TR_PRICE = 4,
-    TR_SIZE = 5,
-    TR_SIDE = 6,
-    TR_RECVNS = 8,
-    TR_SNAP = 9,
-    TR_MSGID = 10,
-    TR_RUN = 11
 };
 
 /* Files are named <writer's file sequence>-<uuid>.parquet: the rows of a
@@ -157,284 +88,6 @@ static uint32_t file_order(const char *path)
     for (; *base >= '0' && *base <= '9'; base++)
         v = v * 10 + (unsigned)(*base - '0');
     return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
-}
-
-static qw_err load_file(qw_lake_reader *r, qw_fileio *io, int table, const char *path)
-{
-    qw_pqr *f;
-    char eb[256];
-    qw_err e = qw_pqr_open_io(&f, io, path, (size_t)4 << 30, eb, sizeof eb);
-    if (e != QW_OK) {
-        snprintf(r->err, sizeof r->err, "%.100s: %.140s", path, eb);
-        return e;
-    }
-    uint32_t file = file_order(path);
-    r->nfile++;
-    int trades = table == QW_TBL_RAW_TRADES;
-    const qw_tbl_def *d = &qw_tables[table];
-    int ncols = trades ? 12 : 13;
-    qw_pqr_column *cols = r->cols; /* reused across files */
-    /* columns by Iceberg field id, not position: an optional field a file
-     * lacks (added after it was written) reads as null, columns the table
-     * does not know are ignored */
-    int map[13];
-    for (int c = 0; c < ncols && e == QW_OK; c++) {
-        map[c] = -1;
-        for (size_t j = 0; j < qw_pqr_ncols(f); j++)
-            if (qw_pqr_field_at(f, j)->field_id == d->cols[c].id)
-                map[c] = (int)j;
-        if (map[c] < 0 && d->cols[c].required) {
-            snprintf(r->err, sizeof r->err, "%.150s: no column for required field %d (%s)", path,
-                     d->cols[c].id, d->cols[c].name);
-            e = QW_CORRUPT;
-        }
-    }
-    for (size_t rg = 0; rg < qw_pqr_row_groups(f) && e == QW_OK; rg++) {
-        size_t nrows = (size_t)qw_pqr_rg_rows(f, rg);
-        for (int c = 0; c < ncols && e == QW_OK; c++) {
-            if (map[c] < 0) /* absent optional column: all null (HAS) */
-                continue;
-            e = qw_pqr_read(f, rg, (size_t)map[c], &cols[c]);
-            if (e == QW_OK && cols[c].n != nrows)
-                e = QW_CORRUPT;
-        }
-        if (e != QW_OK) {
-            snprintf(r->err, sizeof r->err, "%.100s: %.140s", path,
-                     e == QW_CORRUPT ? "columns of unequal length" : qw_pqr_errmsg(f));
-            break;
-        }
-        for (size_t i = 0; i < nrows; i++) {
-            lrow x;
-            memset(&x, 0, sizeof x);
-            size_t plen;
-            const char *prod = qw_pqr_str(&cols[0], i, &plen);
-            char pb[QW_PRODUCT_MAX];
-            snprintf(pb, sizeof pb, "%.*s", (int)plen, prod);
-            if (!product_wanted(r, pb))
-                break; /* one product per file (partitioned) */
-            x.kind = trades ? 2 : 1;
-            x.file = file;
-            x.idx = (uint32_t)(r->n);
-#define HAS(c) (map[c] >= 0 && cols[c].valid[i]) /* an optional value is present */
-            x.t_ns = HAS(trades ? TR_EXNS : OB_EXNS) ? cols[trades ? TR_EXNS : OB_EXNS].i64[i] : 0;
-            if (r->o.since_ns && x.t_ns && x.t_ns < r->o.since_ns)
-                continue;
-            if (r->o.until_ns && x.t_ns && x.t_ns >= r->o.until_ns)
-                continue;
-            x.recv_ns = HAS(trades ? TR_RECVNS : OB_RECVNS)
-                            ? cols[trades ? TR_RECVNS : OB_RECVNS].i64[i]
-                            : 0;
-            x.px = cols[trades ? TR_PRICE : OB_PRICE].i64[i];
-            const qw_pqr_column *szc = &cols[trades ? TR_SIZE : OB_SIZE];
-            x.sz = szc->i128 ? szc->i128[i] : szc->i64[i]; /* decimal(38, 8) or (18, 8) */
-            x.snap = (uint8_t)cols[trades ? TR_SNAP : OB_SNAP].i64[i];
-            x.msg_id = cols[trades ? TR_MSGID : OB_MSGID].i64[i];
-            size_t sl, rl;
-            const char *side = qw_pqr_str(&cols[trades ? TR_SIDE : OB_SIDE], i, &sl);
-            x.side = trades ? (sl == 4 && memcmp(side, "sell", 4) == 0)
-                            : (sl == 3 && memcmp(side, "ask", 3) == 0);
-            if (!trades && sl == 7 && memcmp(side, "connect", 7) == 0)
-                x.kind = 0, x.mark = 2;
-            else if (!trades && sl == 3 && memcmp(side, "gap", 3) == 0)
-                x.kind = 0, x.mark = 3;
-            const char *run = qw_pqr_str(&cols[trades ? TR_RUN : OB_RUN], i, &rl);
-            if (intern(&r->prods, prod, plen, &x.prod) != 0 ||
-                intern(&r->runs, run, rl, &x.run) != 0) {
-                e = QW_NOMEM;
-                break;
-            }
-            if (trades) {
-                size_t tl;
-                const char *tid = qw_pqr_str(&cols[TR_ID], i, &tl);
-                x.tid = arena_add(r, tid, tl);
-                x.seq = -1;
-            } else {
-                x.seq = HAS(OB_SEQ) ? cols[OB_SEQ].i64[i] : -1;
-                x.msg_ns = HAS(OB_MSGNS) ? cols[OB_MSGNS].i64[i] : 0;
-#undef HAS
-            }
-            if (push_row(r, &x) != 0) {
-                e = QW_NOMEM;
-                break;
-            }
-            r->st.rows++;
-        }
-    }
-    qw_pqr_close(f);
-    r->st.files_read++;
-    return e;
-}
-
-/* Ingest order: runs by their first exchange time, then message id, kind,
- * product, file, row index (a total order: idx is unique). The rows (~96
- * bytes) are not sorted themselves: a 32-byte key per row is, then the rows
- * are permuted in place into key order, each moved once (sorting the rows
- * cost a quarter of a lake backtest's CPU time, mostly moving them). */
-typedef struct skey {
-    int64_t first, msg_id; /* run_first[run], msg_id */
-    uint32_t run, kp;      /* kp: kind << 30 | prod */
-    uint32_t file, idx;
-} skey;
-
-static int cmp(const void *a, const void *b)
-{
-    const skey *x = a, *y = b;
-    if (x->first != y->first)
-        return x->first < y->first ? -1 : 1;
-    if (x->run != y->run)
-        return x->run < y->run ? -1 : 1;
-    if (x->msg_id != y->msg_id)
-        return x->msg_id < y->msg_id ? -1 : 1;
-    if (x->kp != y->kp)
-        return x->kp < y->kp ? -1 : 1;
-    if (x->file != y->file)
-        return x->file < y->file ? -1 : 1;
-    return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-static qw_err sort_rows(qw_lake_reader *r)
-{
-    if (r->prods.n >= (1u << 30))
-        return QW_TOO_MANY_PRODUCTS;
-    skey *k = qw_malloc((r->n ? r->n : 1) * sizeof *k);
-    if (!k)
-        return QW_NOMEM;
-    for (size_t i = 0; i < r->n; i++) {
-        const lrow *x = &r->rows[i];
-        k[i] = (skey){.first = r->run_first[x->run],
-                      .msg_id = x->msg_id,
-                      .run = x->run,
-                      .kp = (uint32_t)x->kind << 30 | x->prod,
-                      .file = x->file,
-                      .idx = (uint32_t)i};
-    }
-    qsort(k, r->n, sizeof *k, cmp);
-    /* in place, one cycle of the permutation at a time: row j takes row
-     * k[j].idx; a placed position is marked k[j].idx = j */
-    for (size_t i = 0; i < r->n; i++) {
-        if (k[i].idx == i)
-            continue;
-        lrow t = r->rows[i];
-        size_t j = i;
-        for (;;) {
-            size_t from = k[j].idx;
-            k[j].idx = (uint32_t)j;
-            if (from == i) {
-                r->rows[j] = t;
-                break;
-            }
-            r->rows[j] = r->rows[from];
-            j = from;
-        }
-    }
-    qw_free(k);
-    return QW_OK;
-}
-
-static qw_err load_table(qw_lake_reader *r, const qw_ice_catalog_ops *ops, qw_fileio *io, int table)
-{
-    qw_ice_meta *m;
-    char loc[QW_ICE_LOC_MAX] = "";
-    qw_err e = qw_ice_load_table(ops, io, QW_TBL_NS, qw_tables[table].name, &m, loc, sizeof loc);
-    if (e == QW_NOT_FOUND)
-        return QW_OK;
-    if (e != QW_OK) { /* the catalog names the table: unreadable is an error, not "empty" */
-        snprintf(r->err, sizeof r->err,
-                 "table %s.%s is in the catalog but cannot be read (%s%s%.120s)", QW_TBL_NS,
-                 qw_tables[table].name, qw_strerror(e), loc[0] ? ": " : "", loc);
-        return e;
-    }
-    qw_ice_scan scan;
-    e = qw_ice_scan_plan(io, m, -1, &scan, r->err, sizeof r->err);
-    if (e == QW_OK) {
-        for (size_t i = 0; i < scan.nfiles && e == QW_OK; i++) {
-            const qw_ice_data_file *f = &scan.files[i];
-            if (f->content != QW_ICE_CONTENT_DATA)
-                continue;
-            r->st.files_total++;
-            if (f->npart >= 1 && !f->part[0].is_null && !product_wanted(r, f->part[0].s))
-                continue;
-            int64_t lo = r->o.since_ns ? r->o.since_ns : INT64_MIN;
-            int64_t hi = r->o.until_ns ? r->o.until_ns - 1 : INT64_MAX;
-            int timeless = f->npart >= 2 && f->part[1].is_null; /* e.g. Exchange snapshots */
-            if ((r->o.since_ns || r->o.until_ns) && !timeless &&
-                !qw_ice_file_may_overlap_long(f, QW_TBL_F_EXCHANGE_NS, QW_ICE_LONG, lo, hi))
-                continue;
-            e = load_file(r, io, table, f->path); /* ranged reads through fileio */
-        }
-        qw_ice_scan_free(&scan);
-    }
-    qw_ice_meta_free(m);
-    return e;
-}
-
-qw_err qw_lake_open(qw_lake_reader **out, const qw_lake_opts *o, char *errbuf, size_t errlen)
-{
-    char wh[4200], cat[4200];
-    qw_err e = qw_store_resolve(o->warehouse, o->catalog_uri, wh, sizeof wh, cat, sizeof cat,
-                                errbuf, errlen);
-    if (e != QW_OK)
-        return e;
-    qw_lake_reader *r = qw_calloc(1, sizeof *r);
-    if (!r)
-        return QW_NOMEM;
-    r->o = *o;
-    qw_catalog *c = NULL;
-    qw_fileio *io = NULL;
-    qw_ice_catalog_ops ops;
-    if ((e = qw_store_fileio(&io, wh, &o->os, errbuf, errlen)) != QW_OK)
-        goto done;
-    if ((e = qw_catalog_open(&c, cat, "quotewatch", errbuf, errlen)) != QW_OK)
-        goto done;
-    qw_ice_catalog_sql(&ops, c);
-    e = load_table(r, &ops, io, QW_TBL_RAW_ORDERBOOK);
-    if (e == QW_OK)
-        e = load_table(r, &ops, io, QW_TBL_RAW_TRADES);
-    for (int k = 0; k < 13; k++) /* only needed while loading */
-        qw_pqr_column_free(&r->cols[k]);
-    if (e != QW_OK) {
-        snprintf(errbuf, errlen, "%s", r->err);
-        goto done;
-    }
-    r->run_first = qw_calloc(r->runs.n ? r->runs.n : 1, sizeof *r->run_first);
-    if (!r->run_first) {
-        e = QW_NOMEM;
-        goto done;
-    }
-    for (size_t i = 0; i < r->runs.n; i++)
-        r->run_first[i] = INT64_MAX;
-    /* snapshot trades repeat trades older than the run (a restarted writer's
-     * first market_trades snapshot reaches back into the run before it): they
-     * count only for a run that has nothing else (kept negated meanwhile) */
-    for (size_t i = 0; i < r->n; i++) {
-        const lrow *x = &r->rows[i];
-        int64_t t = x->msg_ns ? x->msg_ns : x->t_ns, *f = &r->run_first[x->run];
-        if (t > 0 && !(x->kind == 2 && x->snap) && t < *f)
-            *f = t;
-    }
-    for (size_t i = 0; i < r->n; i++) {
-        const lrow *x = &r->rows[i];
-        int64_t t = x->msg_ns ? x->msg_ns : x->t_ns, *f = &r->run_first[x->run];
-        if (t > 0 && x->kind == 2 && x->snap && (*f == INT64_MAX || (*f < 0 && t < -*f)))
-            *f = -t;
-    }
-    for (size_t i = 0; i < r->runs.n; i++)
-        if (r->run_first[i] < 0)
-            r->run_first[i] = -r->run_first[i];
-    if ((e = sort_rows(r)) != QW_OK) {
-        snprintf(errbuf, errlen, "sorting %zu rows: %s", r->n, qw_strerror(e));
-        goto done;
-    }
-    r->st.runs = r->runs.n;
-done:
-    qw_fileio_destroy(io);
-    qw_catalog_close(c);
-    if (e != QW_OK) {
-        qw_lake_close(r);
-        return e;
-    }
-    *out = r;
-    return QW_OK;
 }
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -452,26 +105,336 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
+static qw_err add_file(qw_lake_reader *r, int table, const char *path)
+{
+    if (grow((void **)&r->cur, &r->capcur, r->ncur + 1, sizeof *r->cur))
+        return QW_NOMEM;
+    qw__lcur *c = &r->cur[r->ncur];
+    memset(c, 0, sizeof *c);
+    size_t n = strlen(path);
+    if (!(c->path = qw_malloc(n + 1)))
+        return QW_NOMEM;
+    memcpy(c->path, path, n + 1);
+    c->table = table;
+    c->file = file_order(path);
+    c->pos = (uint32_t)r->ncur++;
+    return QW_OK;
+}
+
+static qw_err plan_table(qw_lake_reader *r, const qw_ice_catalog_ops *ops, qw_fileio *io, int table)
+{
+    qw_ice_meta *m;
+    char loc[QW_ICE_LOC_MAX] = "";
+    char *err = r->x.err;
+    size_t errlen = sizeof r->x.err;
+    qw_err e = qw_ice_load_table(ops, io, QW_TBL_NS, qw_tables[table].name, &m, loc, sizeof loc);
+    if (e == QW_NOT_FOUND)
+        return QW_OK;
+    if (e != QW_OK) { /* the catalog names the table: unreadable is an error, not "empty" */
+        snprintf(err, errlen, "table %s.%s is in the catalog but cannot be read (%s%s%.120s)",
+                 QW_TBL_NS, qw_tables[table].name, qw_strerror(e), loc[0] ? ": " : "", loc);
+        return e;
+    }
+    qw_ice_scan scan;
+    e = qw_ice_scan_plan(io, m, -1, &scan, err, errlen);
+    if (e == QW_OK) {
+        for (size_t i = 0; i < scan.nfiles && e == QW_OK; i++) {
+            const qw_ice_data_file *f = &scan.files[i];
+            if (f->content != QW_ICE_CONTENT_DATA)
+                continue;
+            r->st.files_total++;
+            if (f->npart >= 1 && !f->part[0].is_null &&
+                !qw__lake_product_wanted(&r->o, f->part[0].s))
+                continue;
+            int64_t lo = r->o.since_ns ? r->o.since_ns : INT64_MIN;
+            int64_t hi = r->o.until_ns ? r->o.until_ns - 1 : INT64_MAX;
+            int timeless = f->npart >= 2 && f->part[1].is_null; /* e.g. Exchange snapshots */
+            if ((r->o.since_ns || r->o.until_ns) && !timeless &&
+                !qw_ice_file_may_overlap_long(f, QW_TBL_F_EXCHANGE_NS, QW_ICE_LONG, lo, hi))
+                continue;
+            e = add_file(r, table, f->path);
+        }
+        qw_ice_scan_free(&scan);
+    }
+    qw_ice_meta_free(m);
+    return e;
+}
+
+/* Room in run_first and run_snap for run id `run` (new slots: none yet). */
+static int runs_fit(qw_lake_reader *r, uint32_t run)
+{
+    size_t nc = r->rcap ? r->rcap * 2 : 16;
+    while (nc <= run)
+        nc *= 2;
+    int64_t *a = qw_realloc(r->run_first, nc * sizeof *a);
+    if (!a)
+        return -1;
+    r->run_first = a;
+    int64_t *b = qw_realloc(r->run_snap, nc * sizeof *b);
+    if (!b)
+        return -1;
+    r->run_snap = b;
+    for (size_t i = r->rcap; i < nc; i++)
+        a[i] = b[i] = INT64_MAX;
+    r->rcap = nc;
+    return 0;
+}
+
+/* Scan one file (DESIGN step 2). */
+static qw_err scan_file(qw_lake_reader *r, qw__lcur *c)
+{
+    qw_err e = qw__lcur_open(&r->x, c, 1);
+    r->st.files_read++;
+    qw__lrow w;
+    uint32_t prun = 0, pkp = 0;
+    int64_t pmsg = 0;
+    int rc = 0;
+    c->ordered = 1;
+    while (e == QW_OK && (rc = qw__lcur_row(&r->x, c, &w)) == 1) {
+        if (w.run >= r->rcap && runs_fit(r, w.run) != 0) {
+            e = QW_NOMEM;
+            break;
+        }
+        uint32_t kp = (uint32_t)w.kind << 30 | w.prod;
+        if (c->nrows == 0) {
+            c->run = w.run, c->msg_id = w.msg_id, c->kp = kp;
+        } else if (w.run == prun) {
+            if (w.msg_id < pmsg || (w.msg_id == pmsg && kp < pkp))
+                c->ordered = 0;
+        }
+        if (c->nrows == 0 || w.run != prun) {
+            for (size_t s = 0; s < c->nseg; s++)
+                if (c->seg[s] == w.run)
+                    c->ordered = 0; /* a run in two pieces */
+            if (c->nseg < QW__LAKE_SEGS)
+                c->seg[c->nseg++] = w.run;
+            else
+                c->ordered = 0;
+        }
+        prun = w.run, pmsg = w.msg_id, pkp = kp;
+        c->nrows++;
+        int64_t t = w.msg_ns ? w.msg_ns : w.t_ns;
+        int snap = w.kind == 2 && w.snap;
+        int64_t *f = snap ? &r->run_snap[w.run] : &r->run_first[w.run];
+        if (t > 0 && t < *f)
+            *f = t;
+    }
+    if (e == QW_OK && rc < 0)
+        e = QW_CORRUPT;
+    if (e == QW_NOMEM)
+        snprintf(r->x.err, sizeof r->x.err, "%.100s: out of memory", c->path);
+    r->st.rows += c->nrows;
+    qw__lcur_close(&r->x, c);
+    return e;
+}
+
+static int key_lt(const qw__lcur *a, const qw__lcur *b)
+{
+    if (a->first != b->first)
+        return a->first < b->first;
+    if (a->run != b->run)
+        return a->run < b->run;
+    if (a->msg_id != b->msg_id)
+        return a->msg_id < b->msg_id;
+    if (a->kp != b->kp)
+        return a->kp < b->kp;
+    if (a->file != b->file)
+        return a->file < b->file;
+    return a->pos < b->pos;
+}
+
+static void sift_down(qw_lake_reader *r, size_t i)
+{
+    qw__lcur **h = r->heap, *c = h[i];
+    size_t n = r->nheap;
+    for (;;) {
+        size_t k = 2 * i + 1;
+        if (k >= n)
+            break;
+        if (k + 1 < n && key_lt(h[k + 1], h[k]))
+            k++;
+        if (!key_lt(h[k], c))
+            break;
+        h[i] = h[k];
+        i = k;
+    }
+    h[i] = c;
+}
+
+static void set_key(qw_lake_reader *r, qw__lcur *c)
+{
+    c->run = c->head.run;
+    c->first = r->run_first[c->run];
+    c->msg_id = c->head.msg_id;
+    c->kp = (uint32_t)c->head.kind << 30 | c->head.prod;
+    c->have = 1;
+}
+
+/* The merge's start (DESIGN step 3): run_first settled, cursors checked
+ * and heaped. */
+static qw_err start_merge(qw_lake_reader *r)
+{
+    size_t nr = r->x.runs.n;
+    for (size_t i = 0; i < nr; i++)
+        if (r->run_first[i] == INT64_MAX)
+            r->run_first[i] = r->run_snap[i];
+    r->x.pool = qw_calloc(r->ncur + 1, sizeof *r->x.pool);
+    r->heap = qw_calloc(r->ncur + 1, sizeof *r->heap);
+    if (!r->x.pool || !r->heap)
+        return QW_NOMEM;
+    r->x.poolcap = r->ncur + 1;
+    for (size_t i = 0; i < r->ncur; i++) {
+        qw__lcur *c = &r->cur[i];
+        if (!c->nrows)
+            continue;
+        for (size_t s = 1; s < c->nseg; s++) {
+            uint32_t a = c->seg[s - 1], b = c->seg[s];
+            if (r->run_first[a] > r->run_first[b] || (r->run_first[a] == r->run_first[b] && a > b))
+                c->ordered = 0;
+        }
+        if (c->ordered) {
+            c->first = r->run_first[c->run];
+        } else {
+            qw_err e = qw__lcur_open(&r->x, c, 0);
+            if (e == QW_OK)
+                e = qw__lcur_sort(&r->x, c, r->run_first);
+            if (e != QW_OK)
+                return e;
+            if (qw__lcur_row(&r->x, c, &c->head) != 1)
+                return QW_CORRUPT;
+            set_key(r, c);
+        }
+        r->heap[r->nheap++] = c;
+    }
+    for (size_t i = r->nheap / 2; i-- > 0;)
+        sift_down(r, i);
+    return QW_OK;
+}
+
+qw_err qw_lake_open(qw_lake_reader **out, const qw_lake_opts *o, char *errbuf, size_t errlen)
+{
+    char wh[4200], cat[4200];
+    qw_err e = qw_store_resolve(o->warehouse, o->catalog_uri, wh, sizeof wh, cat, sizeof cat,
+                                errbuf, errlen);
+    if (e != QW_OK)
+        return e;
+    qw_lake_reader *r = qw_calloc(1, sizeof *r);
+    if (!r)
+        return QW_NOMEM;
+    r->o = *o;
+    r->x.o = &r->o;
+    qw_catalog *c = NULL;
+    qw_ice_catalog_ops ops;
+    if ((e = qw_store_fileio(&r->x.io, wh, &o->os, errbuf, errlen)) != QW_OK)
+        goto done;
+    if ((e = qw_catalog_open(&c, cat, "quotewatch", errbuf, errlen)) != QW_OK)
+        goto done;
+    qw_ice_catalog_sql(&ops, c);
+    e = plan_table(r, &ops, r->x.io, QW_TBL_RAW_ORDERBOOK);
+    if (e == QW_OK)
+        e = plan_table(r, &ops, r->x.io, QW_TBL_RAW_TRADES);
+    qw_catalog_close(c);
+    c = NULL;
+    for (size_t i = 0; i < r->ncur && e == QW_OK; i++)
+        e = scan_file(r, &r->cur[i]);
+    if (e == QW_OK && r->x.prods.n >= (1u << 30))
+        e = QW_TOO_MANY_PRODUCTS;
+    if (e == QW_OK)
+        e = start_merge(r);
+    if (e != QW_OK)
+        snprintf(errbuf, errlen, "%s", r->x.err[0] ? r->x.err : qw_strerror(e));
+    r->st.runs = r->x.runs.n;
+done:
+    qw_catalog_close(c);
+    if (e != QW_OK) {
+        qw_lake_close(r);
+        return e;
+    }
+    *out = r;
+    return QW_OK;
+}
+
+/* Copies the heap top's head row into the message, then moves that cursor
+ * to its next row (opening its file first if the head was only a key). */
+static qw_err take(qw_lake_reader *r, size_t n)
+{
+    qw__lcur *c = r->heap[0];
+    qw_err e;
+    if (!c->have) {
+        uint32_t run = c->run, kp = c->kp;
+        int64_t msg = c->msg_id;
+        if ((e = qw__lcur_open(&r->x, c, 0)) != QW_OK)
+            return e;
+        int rc = qw__lcur_row(&r->x, c, &c->head);
+        if (rc < 0)
+            return QW_CORRUPT;
+        set_key(r, c);
+        if (rc == 0 || c->run != run || c->msg_id != msg || c->kp != kp) {
+            snprintf(r->x.err, sizeof r->x.err, "%.150s: rows differ from the first read", c->path);
+            return QW_CORRUPT;
+        }
+    }
+    if (grow((void **)&r->mrows, &r->mcap, n + 1, sizeof *r->mrows))
+        return QW_NOMEM;
+    qw__lrow *w = &r->mrows[n];
+    *w = c->head;
+    if (w->tidlen) { /* the cursor's next row group would overwrite it */
+        if (grow((void **)&r->marena, &r->macap, r->malen + w->tidlen, 1))
+            return QW_NOMEM;
+        memcpy(r->marena + r->malen, w->tid, w->tidlen);
+        w->tidoff = (uint32_t)r->malen;
+        r->malen += w->tidlen;
+    }
+    int rc = qw__lcur_row(&r->x, c, &c->head);
+    if (rc < 0)
+        return QW_CORRUPT;
+    if (rc == 1) {
+        set_key(r, c);
+    } else {
+        if (c->seen != c->nrows) {
+            snprintf(r->x.err, sizeof r->x.err, "%.150s: rows differ from the first read", c->path);
+            return QW_CORRUPT;
+        }
+        qw__lcur_close(&r->x, c);
+        r->heap[0] = r->heap[--r->nheap];
+    }
+    if (r->nheap)
+        sift_down(r, 0);
+    return QW_OK;
+}
+
 qw_err qw_lake_next(qw_lake_reader *r, qw_msg *m, int64_t *recv_ns, int *connect)
 {
     *connect = 0;
-    if (r->pos >= r->n)
+    if (r->failed)
+        return r->failed;
+    if (!r->nheap)
         return QW_NOT_FOUND;
-    size_t a = r->pos, z = a + 1;
-    while (z < r->n && r->rows[z].run == r->rows[a].run && r->rows[z].msg_id == r->rows[a].msg_id)
-        z++;
-    r->pos = z;
+    uint32_t run = r->heap[0]->run;
+    int64_t msg = r->heap[0]->msg_id;
+    size_t z = 0;
+    qw_err e;
+    r->malen = 0;
+    do {
+        if ((e = take(r, z++)) != QW_OK) {
+            r->failed = e;
+            QW_LOG(ERROR, "lake: %s", r->x.err[0] ? r->x.err : qw_strerror(e));
+            return e;
+        }
+    } while (r->nheap && r->heap[0]->run == run && r->heap[0]->msg_id == msg);
     size_t ng = 0, nc = 0, nt = 0;
-    if (grow((void **)&r->chg, &r->ccap, z - a, sizeof *r->chg) ||
-        grow((void **)&r->trades, &r->tcap, z - a, sizeof *r->trades) ||
-        grow((void **)&r->groups, &r->gcap, z - a, sizeof *r->groups))
+    if (grow((void **)&r->chg, &r->ccap, z, sizeof *r->chg) ||
+        grow((void **)&r->trades, &r->tcap, z, sizeof *r->trades) ||
+        grow((void **)&r->groups, &r->gcap, z, sizeof *r->groups)) {
+        r->failed = QW_NOMEM;
         return QW_NOMEM;
+    }
     memset(m, 0, sizeof *m);
     m->seq = -1;
-    *recv_ns = r->rows[a].recv_ns;
-    for (size_t i = a; i < z; i++) {
-        const lrow *x = &r->rows[i];
-        const char *prod = r->prods.s[x->prod];
+    *recv_ns = r->mrows[0].recv_ns;
+    for (size_t i = 0; i < z; i++) {
+        const qw__lrow *x = &r->mrows[i];
+        const char *prod = r->x.prods.s[x->prod];
         size_t pl = strlen(prod);
         if (x->kind == 0) {
             if (x->mark == 2)
@@ -513,7 +476,13 @@ qw_err qw_lake_next(qw_lake_reader *r, qw_msg *m, int64_t *recv_ns, int *connect
             t->snapshot = x->snap;
             t->product_len = (uint8_t)pl;
             memcpy(t->product, prod, pl + 1);
-            snprintf(t->trade_id, sizeof t->trade_id, "%s", r->arena + x->tid);
+            if (x->tidlen) { /* up to a NUL, as "%s" of the old arena copy */
+                const char *tid = r->marena + x->tidoff;
+                const char *nul = memchr(tid, '\0', x->tidlen);
+                size_t tl = nul ? (size_t)(nul - tid) : x->tidlen;
+                memcpy(t->trade_id, tid, tl); /* tidlen < QW_FEED_TRADE_ID_MAX */
+                t->trade_id[tl] = '\0';
+            }
             if (!m->t_ns || x->t_ns > m->t_ns)
                 m->t_ns = x->t_ns;
         }
@@ -534,24 +503,32 @@ const qw_lake_stats *qw_lake_get_stats(const qw_lake_reader *r)
     return &r->st;
 }
 
+const char *qw_lake_error(const qw_lake_reader *r)
+{
+    if (!r->failed)
+        return NULL;
+    return r->x.err[0] ? r->x.err : qw_strerror(r->failed);
+}
+
 void qw_lake_close(qw_lake_reader *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->prods.n; i++)
-        qw_free(r->prods.s[i]);
-    for (size_t i = 0; i < r->runs.n; i++)
-        qw_free(r->runs.s[i]);
-    qw_free(r->prods.s);
-    qw_free(r->runs.s);
+    for (size_t i = 0; i < r->ncur; i++) {
+        qw__lcur_close(&r->x, &r->cur[i]);
+        qw_free(r->cur[i].path);
+    }
+    qw_free(r->cur);
+    qw_free(r->heap);
+    qw__lake_ctx_fini(&r->x);
+    qw_fileio_destroy(r->x.io);
     qw_free(r->run_first);
-    qw_free(r->rows);
-    qw_free(r->arena);
+    qw_free(r->run_snap);
+    qw_free(r->mrows);
+    qw_free(r->marena);
     qw_free(r->groups);
     qw_free(r->chg);
     qw_free(r->trades);
-    for (int c = 0; c < 13; c++)
-        qw_pqr_column_free(&r->cols[c]);
     qw_free(r);
 }
 
@@ -568,11 +545,16 @@ void qw_lake_opts_from_config(qw_lake_opts *o, const char **ids, const qw_config
                         .os = {cfg->s3_endpoint, cfg->s3_path_style}};
 }
 
-void qw_lake_log_stats(const qw_lake_reader *r)
+int qw_lake_log_stats(const qw_lake_reader *r)
 {
     const qw_lake_stats *ls = qw_lake_get_stats(r);
     QW_LOG(INFO, "lake: %llu messages from %llu rows in %llu of %llu files, %llu run(s)",
            (unsigned long long)ls->messages, (unsigned long long)ls->rows,
            (unsigned long long)ls->files_read, (unsigned long long)ls->files_total,
            (unsigned long long)ls->runs);
+    if (qw_lake_error(r)) {
+        QW_LOG(ERROR, "lake: stopped early: %s", qw_lake_error(r));
+        return 1;
+    }
+    return 0;
 }

@@ -12,7 +12,15 @@
  * gives (for captures without reconnects or sequence gaps, whose markers
  * are not stored; see docs/TABLES.md).
  *
- * The selected window is held in memory (about 80 bytes per row).
+ * Streamed: the rows are not held. Opening reads every selected file once
+ * without prices, sizes or trade ids (the runs' first times and each file's
+ * first key); then a k-way merge over one cursor per file yields the rows in
+ * exactly the order a sort of the whole window gives (lake_read.c DESIGN).
+ * Memory: O(files open at once x one row group's decoded columns) -- the
+ * files whose rows interleave, e.g. one per product and table for a
+ * single run -- plus ~150 bytes per planned file; a file whose rows are
+ * not in merge order (a compacted file holding runs in another order) is
+ * held whole, ~100 bytes per row, while it is being merged.
  */
 #ifndef QW_STORAGE_LAKE_READ_H
 #define QW_STORAGE_LAKE_READ_H
@@ -44,14 +52,18 @@ qw_err qw_lake_open(qw_lake_reader **out, const qw_lake_opts *o, char *errbuf, s
  * --since/--until); ids: storage for the product pointers
  * (QW_CONFIG_MAX_PRODUCTS entries). */
 void qw_lake_opts_from_config(qw_lake_opts *o, const char **ids, const qw_config *cfg);
-/* One log line: messages, rows, files read of files planned, runs. */
-void qw_lake_log_stats(const qw_lake_reader *r);
+/* One log line: messages, rows, files read of files planned, runs; then
+ * 1 when qw_lake_next stopped early on an error (logged), else 0. */
+int qw_lake_log_stats(const qw_lake_reader *r);
 /* Next message in order: QW_OK (m valid until the next call; *recv_ns its
  * receive time or 0; m->gap set when the original message followed a
  * sequence gap; *connect = 1 for a new-connection marker, then m has no
  * events), QW_NOT_FOUND at the end. */
 qw_err qw_lake_next(qw_lake_reader *r, qw_msg *m, int64_t *recv_ns, int *connect);
 const qw_lake_stats *qw_lake_get_stats(const qw_lake_reader *r);
+/* NULL, or why qw_lake_next stopped early (a file unreadable or changed
+ * since qw_lake_open read it): the messages handed out are then a prefix. */
+const char *qw_lake_error(const qw_lake_reader *r);
 void qw_lake_close(qw_lake_reader *r);
 
 #endif

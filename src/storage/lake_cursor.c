@@ -1,0 +1,377 @@
+/* lake_cursor.c: one raw_orderbook or raw_trades data file as a stream of
+ * rows for the lake reader (lake_read_int.h): columns by Iceberg field id,
+ * decoded one row group at a time into column buffers taken from a pool
+ * shared by the reader's cursors (a file closed hands its buffers to the
+ * next one opened: no fresh pages per file); the product and since/until
+ * selection of the old whole-window loader, row for row. A file whose rows
+ * are not in merge order is loaded whole and sorted (qw__lcur_sort). */
+#define QW_MODULE "lake"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "storage/lake_read_int.h"
+#include "storage/tables.h"
+
+int qw__lake_product_wanted(const qw_lake_opts *o, const char *p)
+{
+    if (!o->nproducts || strcmp(p, "*") == 0) /* markers concern every product */
+        return 1;
+    for (size_t i = 0; i < o->nproducts; i++)
+        if (strcmp(o->products[i], p) == 0)
+            return 1;
+    return 0;
+}
+
+int qw__lake_intern(qw__strtab *t, const char *s, size_t n, uint32_t *out)
+{
+    for (size_t i = t->n; i-- > 0;) /* newest first: rows of one run come together */
+        if (t->len[i] == n && memcmp(t->s[i], s, n) == 0) {
+            *out = (uint32_t)i;
+            return 0;
+        }
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 16;
+        char **ns = qw_realloc(t->s, nc * sizeof *ns);
+        if (!ns)
+            return -1;
+        t->s = ns;
+        size_t *nl = qw_realloc(t->len, nc * sizeof *nl);
+        if (!nl)
+            return -1;
+        t->len = nl;
+        t->cap = nc;
+    }
+    char *c = qw_malloc(n + 1);
+    if (!c)
+        return -1;
+    memcpy(c, s, n);
+    c[n] = '\0';
+    t->s[t->n] = c;
+    t->len[t->n] = n;
+    *out = (uint32_t)t->n++;
+    return 0;
+}
+
+/* Column indexes (0-based) per table, from storage/tables.c. */
+enum {
+    OB_PRODUCT = 0,
+    OB_EXNS = 2,
+    OB_RECVNS = 4,
+    OB_SIDE = 5,
+    OB_PRICE = 6,
+    OB_SIZE = 7,
+    OB_SNAP = 8,
+    OB_SEQ = 9,
+    OB_MSGID = 10,
+    OB_RUN = 11,
+    OB_MSGNS = 12
+};
+enum {
+    TR_PRODUCT = 0,
+    TR_EXNS = 2,
+    TR_ID = 3,
+    TR_PRICE = 4,
+    TR_SIZE = 5,
+    TR_SIDE = 6,
+    TR_RECVNS = 8,
+    TR_SNAP = 9,
+    TR_MSGID = 10,
+    TR_RUN = 11
+};
+
+/* Columns the scan (the plan's first pass) does without. */
+static int scan_skips(int trades, int c)
+{
+    if (trades)
+        return c == TR_ID || c == TR_PRICE || c == TR_SIZE || c == TR_RECVNS;
+    return c == OB_RECVNS || c == OB_PRICE || c == OB_SIZE || c == OB_SEQ;
+}
+
+qw_err qw__lcur_open(qw__lake_ctx *x, qw__lcur *c, int scan)
+{
+    char eb[256];
+    qw_err e = qw_pqr_open_io(&c->f, x->io, c->path, (size_t)4 << 30, eb, sizeof eb);
+    if (e != QW_OK) {
+        c->f = NULL;
+        snprintf(x->err, sizeof x->err, "%.100s: %.140s", c->path, eb);
+        return e;
+    }
+    if (x->npool) {
+        c->cols = x->pool[--x->npool];
+    } else {
+        c->cols = qw_calloc(QW__LAKE_NCOLS, sizeof *c->cols);
+        if (!c->cols)
+            return QW_NOMEM;
+    }
+    int trades = c->table == QW_TBL_RAW_TRADES;
+    const qw_tbl_def *d = &qw_tables[c->table];
+    int ncols = trades ? 12 : 13;
+    /* columns by Iceberg field id, not position: an optional field a file
+     * lacks (added after it was written) reads as null, columns the table
+     * does not know are ignored */
+    for (int k = 0; k < QW__LAKE_NCOLS; k++)
+        c->map[k] = -1;
+    for (int k = 0; k < ncols; k++) {
+        for (size_t j = 0; j < qw_pqr_ncols(c->f); j++)
+            if (qw_pqr_field_at(c->f, j)->field_id == d->cols[k].id)
+                c->map[k] = (int)j;
+        if (c->map[k] < 0 && d->cols[k].required) {
+            snprintf(x->err, sizeof x->err, "%.150s: no column for required field %d (%s)", c->path,
+                     d->cols[k].id, d->cols[k].name);
+            return QW_CORRUPT;
+        }
+        if (scan && scan_skips(trades, k))
+            c->map[k] = -1;
+    }
+    c->rg = c->i = c->rgrows = 0;
+    c->seen = 0;
+    return QW_OK;
+}
+
+/* Decodes row group c->rg into c->cols. */
+static qw_err load_rg(qw__lake_ctx *x, qw__lcur *c)
+{
+    size_t nrows = (size_t)qw_pqr_rg_rows(c->f, c->rg);
+    qw_err e = QW_OK;
+    for (int k = 0; k < QW__LAKE_NCOLS && e == QW_OK; k++) {
+        if (c->map[k] < 0) /* absent optional column: all null (HAS) */
+            continue;
+        e = qw_pqr_read(c->f, c->rg, (size_t)c->map[k], &c->cols[k]);
+        if (e == QW_OK && c->cols[k].n != nrows)
+            e = QW_CORRUPT;
+    }
+    if (e != QW_OK)
+        snprintf(x->err, sizeof x->err, "%.100s: %.140s", c->path,
+                 e == QW_CORRUPT ? "columns of unequal length" : qw_pqr_errmsg(c->f));
+    c->rgrows = nrows;
+    c->i = 0;
+    c->pp = c->rp = NULL; /* the bytes they pointed at are gone */
+    return e;
+}
+
+static int sorted_row(qw__lcur *c, qw__lrow *out)
+{
+    if (c->ri >= c->nr)
+        return 0;
+    *out = c->rows[c->ri++];
+    c->seen++;
+    return 1;
+}
+
+int qw__lcur_row(qw__lake_ctx *x, qw__lcur *c, qw__lrow *out)
+{
+    if (c->rows)
+        return sorted_row(c, out);
+    if (!c->f)
+        return 0;
+    const qw_lake_opts *o = x->o;
+    int trades = c->table == QW_TBL_RAW_TRADES;
+    const qw_pqr_column *cols = c->cols;
+    const int *map = c->map;
+    for (;;) {
+        if (c->i >= c->rgrows) {
+            if (c->rg >= qw_pqr_row_groups(c->f))
+                return 0;
+            if (load_rg(x, c) != QW_OK)
+                return -1;
+            c->rg++;
+            continue;
+        }
+        size_t i = c->i++;
+        qw__lrow r;
+        memset(&r, 0, sizeof r);
+        size_t plen;
+        const char *prod = qw_pqr_str(&cols[0], i, &plen);
+        int same_prod = c->pp && c->ppl == plen && memcmp(c->pp, prod, plen) == 0;
+        if (!same_prod) { /* a wanted product, or the rest of the group is skipped */
+            char pb[QW_PRODUCT_MAX];
+            snprintf(pb, sizeof pb, "%.*s", (int)plen, prod);
+            if (!qw__lake_product_wanted(o, pb)) {
+                c->i = c->rgrows; /* one product per file (partitioned): skip the group */
+                continue;
+            }
+        }
+        r.kind = trades ? 2 : 1;
+#define HAS(k) (map[k] >= 0 && cols[k].valid[i]) /* an optional value is present */
+#define I64(k) (map[k] >= 0 ? cols[k].i64[i] : 0)
+        r.t_ns = HAS(trades ? TR_EXNS : OB_EXNS) ? cols[trades ? TR_EXNS : OB_EXNS].i64[i] : 0;
+        if (o->since_ns && r.t_ns && r.t_ns < o->since_ns)
+            continue;
+        if (o->until_ns && r.t_ns && r.t_ns >= o->until_ns)
+            continue;
+        r.recv_ns =
+            HAS(trades ? TR_RECVNS : OB_RECVNS) ? cols[trades ? TR_RECVNS : OB_RECVNS].i64[i] : 0;
+        r.px = I64(trades ? TR_PRICE : OB_PRICE);
+        int szk = trades ? TR_SIZE : OB_SIZE;
+        if (map[szk] >= 0) /* decimal(38, 8) or (18, 8) */
+            r.sz = cols[szk].i128 ? cols[szk].i128[i] : cols[szk].i64[i];
+        r.snap = (uint8_t)I64(trades ? TR_SNAP : OB_SNAP);
+        r.msg_id = I64(trades ? TR_MSGID : OB_MSGID);
+        size_t sl, rl;
+        const char *side = qw_pqr_str(&cols[trades ? TR_SIDE : OB_SIDE], i, &sl);
+        r.side = trades ? (sl == 4 && memcmp(side, "sell", 4) == 0)
+                        : (sl == 3 && memcmp(side, "ask", 3) == 0);
+        if (!trades && sl == 7 && memcmp(side, "connect", 7) == 0)
+            r.kind = 0, r.mark = 2;
+        else if (!trades && sl == 3 && memcmp(side, "gap", 3) == 0)
+            r.kind = 0, r.mark = 3;
+        const char *run = qw_pqr_str(&cols[trades ? TR_RUN : OB_RUN], i, &rl);
+        /* interned in row order (ids as the old loader gave them); a repeat
+         * of the previous row's string is not looked up again */
+        if (same_prod) {
+            r.prod = c->pid;
+        } else if (qw__lake_intern(&x->prods, prod, plen, &r.prod) != 0) {
+            snprintf(x->err, sizeof x->err, "%.100s: out of memory", c->path);
+            return -1;
+        }
+        if (c->rp && c->rpl == rl && memcmp(c->rp, run, rl) == 0) {
+            r.run = c->rid;
+        } else if (qw__lake_intern(&x->runs, run, rl, &r.run) != 0) {
+            snprintf(x->err, sizeof x->err, "%.100s: out of memory", c->path);
+            return -1;
+        }
+        c->pp = prod, c->ppl = plen, c->pid = r.prod;
+        c->rp = run, c->rpl = rl, c->rid = r.run;
+        if (trades) {
+            if (map[TR_ID] >= 0) {
+                size_t tl;
+                r.tid = qw_pqr_str(&cols[TR_ID], i, &tl);
+                r.tidlen =
+                    (uint32_t)(tl < QW_FEED_TRADE_ID_MAX - 1 ? tl : QW_FEED_TRADE_ID_MAX - 1);
+            }
+            r.seq = -1;
+        } else {
+            r.seq = HAS(OB_SEQ) ? cols[OB_SEQ].i64[i] : -1;
+            r.msg_ns = HAS(OB_MSGNS) ? cols[OB_MSGNS].i64[i] : 0;
+        }
+#undef HAS
+#undef I64
+        *out = r;
+        c->seen++;
+        return 1;
+    }
+}
+
+typedef struct skey {
+    int64_t first, msg_id;
+    uint32_t run, kp, idx;
+} skey;
+
+static int skey_cmp(const void *a, const void *b)
+{
+    const skey *p = a, *q = b;
+    if (p->first != q->first)
+        return p->first < q->first ? -1 : 1;
+    if (p->run != q->run)
+        return p->run < q->run ? -1 : 1;
+    if (p->msg_id != q->msg_id)
+        return p->msg_id < q->msg_id ? -1 : 1;
+    if (p->kp != q->kp)
+        return p->kp < q->kp ? -1 : 1;
+    return (p->idx > q->idx) - (p->idx < q->idx);
+}
+
+qw_err qw__lcur_sort(qw__lake_ctx *x, qw__lcur *c, const int64_t *run_first)
+{
+    size_t cap = c->nrows ? (size_t)c->nrows : 1;
+    qw__lrow *rows = qw_malloc(cap * sizeof *rows);
+    skey *k = qw_malloc(cap * sizeof *k);
+    qw_err e = rows && k ? QW_OK : QW_NOMEM;
+    size_t n = 0;
+    qw__lrow r;
+    int rc = 0;
+    while (e == QW_OK && (rc = qw__lcur_row(x, c, &r)) == 1) {
+        if (n == cap) { /* the file changed since the scan */
+            e = QW_CORRUPT;
+            break;
+        }
+        if (r.tidlen) { /* the trade id outlives the row group */
+            if (c->alen + r.tidlen > c->acap) {
+                size_t nc = c->acap ? c->acap * 2 : 4096;
+                while (nc < c->alen + r.tidlen)
+                    nc *= 2;
+                char *na = qw_realloc(c->arena, nc);
+                if (!na) {
+                    e = QW_NOMEM;
+                    break;
+                }
+                c->arena = na;
+                c->acap = nc;
+            }
+            memcpy(c->arena + c->alen, r.tid, r.tidlen);
+            r.tidoff = (uint32_t)c->alen;
+            c->alen += r.tidlen;
+        }
+        k[n] =
+            (skey){run_first[r.run], r.msg_id, r.run, (uint32_t)r.kind << 30 | r.prod, (uint32_t)n};
+        rows[n++] = r;
+    }
+    if (e == QW_OK && (rc < 0 || n != c->nrows))
+        e = QW_CORRUPT;
+    if (e == QW_OK) {
+        qsort(k, n, sizeof *k, skey_cmp);
+        c->rows = qw_malloc(cap * sizeof *c->rows);
+        if (!c->rows)
+            e = QW_NOMEM;
+        for (size_t i = 0; e == QW_OK && i < n; i++) {
+            c->rows[i] = rows[k[i].idx];
+            c->rows[i].tid = c->arena ? c->arena + c->rows[i].tidoff : NULL;
+        }
+        c->nr = n;
+        c->ri = 0;
+        c->seen = 0;
+    }
+    if (e != QW_OK && rc >= 0)
+        snprintf(x->err, sizeof x->err, "%.100s: %s", c->path,
+                 e == QW_CORRUPT ? "rows differ from the first read" : qw_strerror(e));
+    qw_free(rows);
+    qw_free(k);
+    if (c->f) { /* the rows are in memory now */
+        qw_pqr_close(c->f);
+        c->f = NULL;
+        if (c->cols && x->npool < x->poolcap)
+            x->pool[x->npool++] = c->cols, c->cols = NULL;
+    }
+    return e;
+}
+
+void qw__lcur_close(qw__lake_ctx *x, qw__lcur *c)
+{
+    qw_pqr_close(c->f);
+    c->f = NULL;
+    if (c->cols) {
+        if (x->npool < x->poolcap) {
+            x->pool[x->npool++] = c->cols;
+        } else {
+            for (int k = 0; k < QW__LAKE_NCOLS; k++)
+                qw_pqr_column_free(&c->cols[k]);
+            qw_free(c->cols);
+        }
+        c->cols = NULL;
+    }
+    qw_free(c->rows);
+    c->rows = NULL;
+    qw_free(c->arena);
+    c->arena = NULL;
+    c->nr = c->ri = c->alen = c->acap = 0;
+}
+
+void qw__lake_ctx_fini(qw__lake_ctx *x)
+{
+    for (size_t i = 0; i < x->prods.n; i++)
+        qw_free(x->prods.s[i]);
+    for (size_t i = 0; i < x->runs.n; i++)
+        qw_free(x->runs.s[i]);
+    qw_free(x->prods.s);
+    qw_free(x->prods.len);
+    qw_free(x->runs.s);
+    qw_free(x->runs.len);
+    for (size_t i = 0; i < x->npool; i++) {
+        for (int k = 0; k < QW__LAKE_NCOLS; k++)
+            qw_pqr_column_free(&x->pool[i][k]);
+        qw_free(x->pool[i]);
+    }
+    qw_free(x->pool);
+}
