@@ -36,7 +36,7 @@ gen BTC-USD 2000 3 "$T/btc.ndjson"
   >/dev/null 2>"$T/p.log" || { tail -5 "$T/p.log"; die "replay --persist into s3://"; }
 f0=$(files raw_orderbook)
 echo "commits $(jq_py "$T/p.json" 'd["persistence"]["commits"]'), raw_orderbook data files $f0"
-(( f0 >= 10 )) || die "too few data files ($f0)"
+(( f0 >= 4 )) || die "too few data files ($f0): nothing to compact"
 for t in "${TABLES[@]}"; do rows "$t" >"$T/r0.$t"; done
 
 # 2. compact while a writer appends SOL-USD

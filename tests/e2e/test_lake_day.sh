@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# qw-test: serial (maintenance must keep up with thousands of commits: load-sensitive)
 # A day's worth of commits at test speed with `--maintain` on (issue 15;
 # docs/STORAGE.md "Maintenance"): a generated feed through `replay
 # --persist --flush-ms 1` commits thousands of snapshots while maintenance
