@@ -25,8 +25,9 @@
  * Memory of a bin: the output batch (QW_MERGE_GROUP_BYTES) + one decoded
  * row group per open cursor (the files whose key range spans the current
  * output position: one or two for the writer's time-ordered files) + a
- * whole unsorted file per open unsorted cursor + 64 bytes per input file
- * and the run table. It does not depend on the number of rows in the bin. */
+ * whole unsorted file per open unsorted cursor + ~100 bytes per input
+ * file + the run table. It does not depend on the number of rows in the
+ * bin. */
 #define QW_MODULE "lake"
 #include <stdio.h>
 #include <stdlib.h>
@@ -550,7 +551,9 @@ static qw_err merge(qw_lake_admin *L, bin *B, const qw_ice_data_file *files, qw_
         per += 1 + (d->cols[k].kind == QW_COL_DEC      ? sizeof(qw_sz)
                     : d->cols[k].kind == QW_COL_STRING ? 4
                                                        : 8);
-    size_t cap = QW_MERGE_GROUP_BYTES / per, sbytes = 0;
+    size_t cap = 1024, sbytes = 0; /* rows: a power of two (rows_reserve's sizes) */
+    while (cap * 2 * per <= QW_MERGE_GROUP_BYTES)
+        cap *= 2;
     size_t *h = qw_malloc((B->nf ? B->nf : 1) * sizeof *h), nh = 0;
     rows o = {.def = d};
     qw_pqr_column col;
