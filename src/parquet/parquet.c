@@ -354,6 +354,7 @@ qw_err qw_pq_write_rows(qw_pq_writer *w, const qw_pq_vec *cols, size_t n)
             const qw_pq_vec *v = &cols[i];
             sh[i] = *v;
             sh[i].i64 = v->i64 ? v->i64 + at : NULL;
+            sh[i].i128 = v->i128 ? v->i128 + at : NULL;
             sh[i].f64 = v->f64 ? v->f64 + at : NULL;
             sh[i].valid = v->valid ? v->valid + at : NULL;
             sh[i].code = v->code ? v->code + at : NULL;

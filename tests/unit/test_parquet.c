@@ -667,3 +667,48 @@ TEST(parquet_decimal38_every_int64)
     ASSERT_EQ(back, -2);
     ASSERT_EQ(qw__pq_dec_be_to_i64(m1, 0, &back), -1);
 }
+
+/* qw_pq_write_rows splitting one call into several row groups moves every
+ * array to the group's first row, the 128-bit decimals too (they were
+ * not: every group after the first repeated the first group's values,
+ * which corrupted prices of compaction bins of more than one group). */
+TEST(parquet_write_rows_i128_across_row_groups)
+{
+    enum { N = 20000 };
+    static qw_sz w128[N];
+    static int64_t id[N];
+    for (int r = 0; r < N; r++)
+        w128[r] = (qw_sz)r * 1000003 - 7, id[r] = r;
+    char path[] = "/tmp/qwpqXXXXXX";
+    int fd = mkstemp(path);
+    ASSERT_TRUE(fd >= 0);
+    close(fd);
+    const qw_pq_column cols[] = {{"id", 1, QW_PQ_INT64, 1, 0},
+                                 {"price", 2, QW_PQ_DECIMAL_38_8, 1, 0}};
+    qw_pq_opts o = {.compression = QW_PQ_ZSTD, .row_group_bytes = 65536};
+    qw_pq_writer *w;
+    char eb[256];
+    ASSERT_OK(qw_pq_writer_open(&w, path, cols, 2, &o, eb, sizeof eb));
+    qw_pq_vec v[2] = {{.i64 = id}, {.i128 = w128}};
+    ASSERT_OK(qw_pq_write_rows(w, v, N));
+    qw_pq_file_stats st;
+    ASSERT_OK(qw_pq_writer_close(w, &st));
+    ASSERT_TRUE(st.row_groups >= 4);
+    ASSERT_TRUE(st.col[1].max_w == w128[N - 1]);
+    qw_pqr *r;
+    ASSERT_OK(qw_pqr_open(&r, path, 1u << 30, eb, sizeof eb));
+    qw_pqr_column c[2];
+    qw_pqr_column_alloc(&c[0]), qw_pqr_column_alloc(&c[1]);
+    size_t row = 0, bad = 0;
+    for (size_t g = 0; g < qw_pqr_row_groups(r); g++) {
+        ASSERT_OK(qw_pqr_read(r, g, 0, &c[0]));
+        ASSERT_OK(qw_pqr_read(r, g, 1, &c[1]));
+        for (size_t k = 0; k < c[0].n; k++, row++)
+            bad += c[0].i64[k] != (int64_t)row || c[1].i128[k] != w128[row];
+    }
+    ASSERT_EQ(row, (size_t)N);
+    ASSERT_EQ(bad, (size_t)0);
+    qw_pqr_column_free(&c[0]), qw_pqr_column_free(&c[1]);
+    qw_pqr_close(r);
+    unlink(path);
+}
