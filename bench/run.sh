@@ -44,6 +44,7 @@ real=../shared/data/real/coinbase_exchange_ws_2021-04-17.ndjson
   if [ "${S3:-1}" != 0 ]; then  # S3=0 skips the object-store run
     bench/lake_s3.sh "${BENCH_LAKE_S3_MESSAGES:-400000}"
   fi
+  bench/lake_day.sh || echo "lake_day: the lake was not bounded (see above)"
   echo '```'
   if [ "${MEMORY:-1}" != 0 ]; then  # MEMORY=0 skips the memory runs
     echo "## memory: live --persist, 10 products at 10x for 10 min; 64 products at 10x for 60 min"

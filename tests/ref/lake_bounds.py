@@ -8,7 +8,7 @@ metadata/ (every metadata.json kept, manifest lists, manifests), D the
 Parquet files under data/ (live or not yet expired), K the entries of the
 current snapshot's manifest list (counted from the Avro container's block
 headers: the manifests scan planning opens).
-Used by tests/e2e/test_lake_day.sh while a writer commits, so a file that
+Used by bench/lake_day.sh while a writer commits, so a file that
 vanishes between the listing and the stat is skipped."""
 import json
 import os

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# qw-test: serial (maintenance must keep up with thousands of commits: load-sensitive)
+# Part of make bench, not of make test: whether maintenance keeps up with
+# ~20 commits/s depends on the machine's load (it passed alone, in 97 s,
+# and failed when a build shared the 2 cores: rounds of ~10 s fell behind).
 # A day's worth of commits at test speed with `--maintain` on (issue 15;
 # docs/STORAGE.md "Maintenance"): a generated feed through `replay
 # --persist --flush-ms 1` commits thousands of snapshots while maintenance
@@ -21,7 +23,7 @@
 #     (digest of every table, run_id aside), and after a final `lake
 #     expire` + `clean-orphans` DuckDB (every Parquet file on disk) and
 #     icebird (Iceberg metadata) count exactly the reference's rows.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../tests/e2e/lib.sh"
 JS="$QW_ROOT/tests/js"
 [ -d "$JS/node_modules/icebird" ] || "$QW_ROOT/scripts/install-npm.sh" tests/js >/dev/null
 W=$(mktemp -d /dev/shm/qwday.XXXXXX 2>/dev/null || mktemp -d "$T/w.XXXXXX")
