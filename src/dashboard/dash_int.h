@@ -244,4 +244,7 @@ int qw__dash_refuse(qw_dash *d, struct lws *wsi, unsigned status, const char *te
 /* gzip (RFC 1952) of text into out (with QW_DASH_PRE headroom); -1 on failure. */
 int qw__dash_gzip(const char *text, size_t n, qw_dbuf *out);
 
+/* server.c: is tok one of list's comma-separated tokens (ci: any case) */
+int qw__dash_has_token(const char *list, const char *tok, int ci);
+
 #endif

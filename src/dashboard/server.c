@@ -331,8 +331,9 @@ static int on_http(qw_dash *d, struct lws *wsi, const char *uri, size_t len)
     return respond(d, wsi, 200, f->type, cache, NULL, f->body + QW_DASH_PRE, f->len, head);
 }
 
-/* Is `tok` one of the comma-separated tokens of `list`? */
-static int has_token(const char *list, const char *tok)
+/* Is `tok` one of the comma-separated tokens of `list`? ci: ignoring case
+ * (Connection: Upgrade), else exact (subprotocol names). */
+int qw__dash_has_token(const char *list, const char *tok, int ci)
 {
     size_t tl = strlen(tok);
     for (const char *p = list; *p;) {
@@ -341,7 +342,7 @@ static int has_token(const char *list, const char *tok)
         const char *e = p;
         while (*e && *e != ',' && *e != ' ' && *e != '\t')
             e++;
-        if ((size_t)(e - p) == tl && strncmp(p, tok, tl) == 0)
+        if ((size_t)(e - p) == tl && (ci ? strncasecmp(p, tok, tl) : strncmp(p, tok, tl)) == 0)
             return 1;
         p = e;
     }
@@ -376,7 +377,7 @@ static int check_upgrade(qw_dash *d, struct lws *wsi, const char *what)
                    : 1;
     /* lws binds the first offered name it knows, and "http" is one */
     if (lws_hdr_copy(wsi, proto, sizeof proto, WSI_TOKEN_PROTOCOL) <= 0 ||
-        !has_token(proto, "qw-state") || has_token(proto, "http"))
+        !qw__dash_has_token(proto, "qw-state", 0) || qw__dash_has_token(proto, "http", 0))
         return respond_text_x(d, wsi, 400, NULL, NULL, "WebSocket subprotocol qw-state required\n",
                               0, 0)
                    ? -1

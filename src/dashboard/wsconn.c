@@ -49,27 +49,11 @@ enum { C_OPEN, C_CLOSING, C_HALF_CLOSED };
 
 /* ---- takeover (HTTP_CONFIRM_UPGRADE) ---- */
 
-static int has_token_ci(const char *list, const char *tok)
-{
-    size_t tl = strlen(tok);
-    for (const char *p = list; *p;) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        const char *e = p;
-        while (*e && *e != ',' && *e != ' ' && *e != '\t')
-            e++;
-        if ((size_t)(e - p) == tl && strncasecmp(p, tok, tl) == 0)
-            return 1;
-        p = e;
-    }
-    return 0;
-}
-
 int qw__dash_ws_takeover(qw_dash *d, struct lws *wsi)
 {
     char conn[256], key[64], ext[1024], resp[160], acc[QW_WS_ACCEPT_LEN + 1];
     if (lws_hdr_copy(wsi, conn, sizeof conn, WSI_TOKEN_CONNECTION) <= 0 ||
-        !has_token_ci(conn, "upgrade"))
+        !qw__dash_has_token(conn, "upgrade", 1))
         return qw__dash_refuse(d, wsi, 400, "Connection: upgrade required\n");
     int kl = lws_hdr_copy(wsi, key, sizeof key, WSI_TOKEN_KEY);
     if (kl <= 0 || !qw_ws_key_ok(key, (size_t)kl))
