@@ -4,6 +4,7 @@
  * frames, a server's masked ones) (see wsproto.h; the server's handshake
  * answer is in wsproto_srv.c, the frame writers in wsproto_tx.c). */
 #include "ingest/wsproto.h"
+#include "ingest/wsproto_int.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -78,23 +79,18 @@ static const char *find_end(const char *b, size_t n)
     return NULL;
 }
 
-static int is_sp(char ch)
-{
-    return ch == ' ' || ch == '\t';
-}
-
 /* Does the comma-separated value v[0..n) hold token tok (case-insensitive)? */
 static int has_token(const char *v, size_t n, const char *tok)
 {
     size_t tl = strlen(tok), i = 0;
     while (i < n) {
-        while (i < n && (is_sp(v[i]) || v[i] == ','))
+        while (i < n && (qw__ws_is_sp(v[i]) || v[i] == ','))
             i++;
         size_t s = i;
         while (i < n && v[i] != ',')
             i++;
         size_t e = i;
-        while (e > s && is_sp(v[e - 1]))
+        while (e > s && qw__ws_is_sp(v[e - 1]))
             e--;
         if (e - s == tl && strncasecmp(v + s, tok, tl) == 0)
             return 1;
@@ -113,12 +109,12 @@ static qw_err parse_ext(const char *v, size_t n, int offered, qw_ws_pmd *pmd, ch
                         size_t errlen)
 {
     size_t i = 0;
-    while (i < n && is_sp(v[i]))
+    while (i < n && qw__ws_is_sp(v[i]))
         i++;
     static const char name[] = "permessage-deflate";
     size_t nl = sizeof name - 1;
     if (n - i < nl || strncasecmp(v + i, name, nl) != 0 ||
-        (n - i > nl && v[i + nl] != ';' && !is_sp(v[i + nl]))) {
+        (n - i > nl && v[i + nl] != ';' && !qw__ws_is_sp(v[i + nl]))) {
         snprintf(err, errlen, "handshake: server chose an extension we did not offer: %.*s",
                  (int)(n > 60 ? 60 : n), v);
         return QW_PROTOCOL;
@@ -130,58 +126,25 @@ static qw_err parse_ext(const char *v, size_t n, int offered, qw_ws_pmd *pmd, ch
     pmd->enabled = 1;
     i += nl;
     while (i < n) {
-        while (i < n && (is_sp(v[i]) || v[i] == ';'))
+        while (i < n && (qw__ws_is_sp(v[i]) || v[i] == ';'))
             i++;
         if (i >= n)
             break;
         if (v[i] == ',')
             return fail(err, errlen, "handshake: more than one extension agreed");
-        size_t ks = i;
-        while (i < n && v[i] != '=' && v[i] != ';' && v[i] != ',' && !is_sp(v[i]))
-            i++;
-        size_t kl = i - ks;
-        while (i < n && is_sp(v[i]))
-            i++;
-        int val = -1;
-        if (i < n && v[i] == '=') {
-            i++;
-            while (i < n && is_sp(v[i]))
-                i++;
-            int q = i < n && v[i] == '"';
-            i += (size_t)q;
-            val = 0;
-            size_t ds = i;
-            while (i < n && v[i] >= '0' && v[i] <= '9' && i - ds < 3)
-                val = val * 10 + (v[i++] - '0');
-            if (i == ds)
-                return fail(err, errlen, "handshake: bad permessage-deflate parameter value");
-            if (q) {
-                if (i >= n || v[i] != '"')
-                    return fail(err, errlen, "handshake: bad permessage-deflate parameter value");
-                i++;
-            }
-        }
-        const char *k = v + ks;
-#define KEY(s) (kl == sizeof(s) - 1 && strncasecmp(k, s, kl) == 0)
-        if (KEY("server_no_context_takeover") && val < 0 && !pmd->server_no_context_takeover)
-            pmd->server_no_context_takeover = 1;
-        else if (KEY("client_no_context_takeover") && val < 0 && !pmd->client_no_context_takeover)
-            pmd->client_no_context_takeover = 1;
-        else if (KEY("server_max_window_bits") && val >= 8 && val <= 15 &&
-                 !pmd->server_max_window_bits)
-            pmd->server_max_window_bits = val;
-        else if (KEY("client_max_window_bits") && val >= 8 && val <= 15 &&
-                 !pmd->client_max_window_bits)
-            pmd->client_max_window_bits = val;
-        else {
+        const char *k;
+        size_t kl;
+        int val;
+        if (qw__ws_ext_param(v, n, &i, &k, &kl, &val) != 0)
+            return fail(err, errlen, "handshake: bad permessage-deflate parameter value");
+        if (qw__ws_pmd_param(pmd, k, kl, val, 0, NULL) != 0) {
             /* RFC 7692 7.1: an unknown, repeated or out-of-range parameter
              * fails the handshake */
             snprintf(err, errlen, "handshake: bad permessage-deflate parameter '%.*s'",
                      (int)(kl > 40 ? 40 : kl), k);
             return QW_PROTOCOL;
         }
-#undef KEY
-        while (i < n && is_sp(v[i]))
+        while (i < n && qw__ws_is_sp(v[i]))
             i++;
         if (i < n && v[i] != ';' && v[i] != ',')
             return fail(err, errlen, "handshake: bad permessage-deflate parameters");
@@ -215,7 +178,7 @@ qw_err qw_ws_response(const char *buf, size_t len, const char *key, int offered_
     }
     if (status != 101) {
         const char *r = p + 12;
-        while (r < eol && is_sp(*r))
+        while (r < eol && qw__ws_is_sp(*r))
             r++;
         snprintf(err, errlen, "handshake: server answered HTTP %d%s%.*s (not 101)", status,
                  r < eol ? " " : "", (int)(eol - r > 80 ? 80 : eol - r), r);
@@ -233,9 +196,9 @@ qw_err qw_ws_response(const char *buf, size_t len, const char *key, int offered_
             return fail(err, errlen, "handshake: malformed header line");
         size_t nl = (size_t)(colon - p);
         const char *v = colon + 1, *ve = eol;
-        while (v < ve && is_sp(*v))
+        while (v < ve && qw__ws_is_sp(*v))
             v++;
-        while (ve > v && is_sp(ve[-1]))
+        while (ve > v && qw__ws_is_sp(ve[-1]))
             ve--;
         size_t vl = (size_t)(ve - v);
 #define NAME(s) (nl == sizeof(s) - 1 && strncasecmp(p, s, nl) == 0)

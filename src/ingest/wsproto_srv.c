@@ -1,9 +1,11 @@
 /* wsproto_srv.c: the server's side of the WebSocket handshake (see
  * wsproto.h): the Sec-WebSocket-Key check and the answer to a client's
- * permessage-deflate offer (RFC 7692). No I/O; the parser for both roles
+ * permessage-deflate offer (RFC 7692), and the parameter reader and rules
+ * both roles share (wsproto_int.h). No I/O; the parser for both roles
  * is in wsproto.c, the frame writers and the server's sender in
  * wsproto_tx.c. */
 #include "ingest/wsproto.h"
+#include "ingest/wsproto_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -22,9 +24,55 @@ int qw_ws_key_ok(const char *key, size_t n)
     return ((strchr(b64, key[21]) - b64) & 0x0f) == 0;
 }
 
-static int is_sp(char ch)
+int qw__ws_ext_param(const char *v, size_t n, size_t *ip, const char **k, size_t *kl, int *val)
 {
-    return ch == ' ' || ch == '\t';
+    size_t i = *ip, ks = i;
+    while (i < n && v[i] != '=' && v[i] != ';' && v[i] != ',' && !qw__ws_is_sp(v[i]))
+        i++;
+    *k = v + ks;
+    *kl = i - ks;
+    while (i < n && qw__ws_is_sp(v[i]))
+        i++;
+    *val = -1;
+    if (i < n && v[i] == '=') {
+        i++;
+        while (i < n && qw__ws_is_sp(v[i]))
+            i++;
+        int q = i < n && v[i] == '"';
+        i += (size_t)q;
+        size_t ds = i;
+        int x = 0;
+        while (i < n && v[i] >= '0' && v[i] <= '9' && i - ds < 3)
+            x = x * 10 + (v[i++] - '0');
+        if (i == ds || (q && (i >= n || v[i++] != '"')))
+            return -1;
+        *val = x;
+        while (i < n && qw__ws_is_sp(v[i]))
+            i++;
+    }
+    *ip = i;
+    return 0;
+}
+
+int qw__ws_pmd_param(qw_ws_pmd *pmd, const char *k, size_t kl, int val, int server, int *seen_cmwb)
+{
+#define KEY(s) (kl == sizeof(s) - 1 && strncasecmp(k, s, kl) == 0)
+    if (KEY("server_no_context_takeover") && val < 0 && !pmd->server_no_context_takeover)
+        pmd->server_no_context_takeover = 1;
+    else if (KEY("client_no_context_takeover") && val < 0 && !pmd->client_no_context_takeover)
+        pmd->client_no_context_takeover = 1;
+    else if (KEY("server_max_window_bits") && val >= 8 && val <= 15 && !pmd->server_max_window_bits)
+        pmd->server_max_window_bits = val;
+    else if (KEY("client_max_window_bits") && server && (val < 0 || (val >= 8 && val <= 15)) &&
+             !*seen_cmwb)
+        *seen_cmwb = 1; /* a hint we need not answer: our inflater takes any window */
+    else if (KEY("client_max_window_bits") && !server && val >= 8 && val <= 15 &&
+             !pmd->client_max_window_bits)
+        pmd->client_max_window_bits = val;
+    else
+        return -1;
+#undef KEY
+    return 0;
 }
 
 /* One offer o[0..n) ("permessage-deflate; a; b=1"): 1 and *pmd when we
@@ -34,12 +82,12 @@ static int offer_ok(const char *o, size_t n, qw_ws_pmd *pmd)
     static const char name[] = "permessage-deflate";
     const size_t nl = sizeof name - 1;
     size_t i = 0;
-    while (i < n && is_sp(o[i]))
+    while (i < n && qw__ws_is_sp(o[i]))
         i++;
     if (n - i < nl || strncasecmp(o + i, name, nl) != 0)
         return 0;
     i += nl;
-    while (i < n && is_sp(o[i]))
+    while (i < n && qw__ws_is_sp(o[i]))
         i++;
     if (i < n && o[i] != ';')
         return 0; /* "permessage-deflatex" */
@@ -47,47 +95,15 @@ static int offer_ok(const char *o, size_t n, qw_ws_pmd *pmd)
     int seen_cmwb = 0;
     while (i < n) {
         i++; /* the ';' */
-        while (i < n && is_sp(o[i]))
+        while (i < n && qw__ws_is_sp(o[i]))
             i++;
-        size_t ks = i;
-        while (i < n && o[i] != '=' && o[i] != ';' && !is_sp(o[i]))
-            i++;
-        size_t kl = i - ks;
-        while (i < n && is_sp(o[i]))
-            i++;
-        int val = -1;
-        if (i < n && o[i] == '=') {
-            i++;
-            while (i < n && is_sp(o[i]))
-                i++;
-            int q = i < n && o[i] == '"';
-            i += (size_t)q;
-            size_t ds = i;
-            val = 0;
-            while (i < n && o[i] >= '0' && o[i] <= '9' && i - ds < 3)
-                val = val * 10 + (o[i++] - '0');
-            if (i == ds || (q && (i >= n || o[i++] != '"')))
-                return 0;
-            while (i < n && is_sp(o[i]))
-                i++;
-        }
-        if (i < n && o[i] != ';')
+        const char *k;
+        size_t kl;
+        int val;
+        if (qw__ws_ext_param(o, n, &i, &k, &kl, &val) != 0 || (i < n && o[i] != ';'))
             return 0;
-        const char *k = o + ks;
-#define KEY(s) (kl == sizeof(s) - 1 && strncasecmp(k, s, kl) == 0)
-        if (KEY("server_no_context_takeover") && val < 0 && !pmd->server_no_context_takeover)
-            pmd->server_no_context_takeover = 1;
-        else if (KEY("client_no_context_takeover") && val < 0 && !pmd->client_no_context_takeover)
-            pmd->client_no_context_takeover = 1;
-        else if (KEY("server_max_window_bits") && val >= 8 && val <= 15 &&
-                 !pmd->server_max_window_bits)
-            pmd->server_max_window_bits = val;
-        else if (KEY("client_max_window_bits") && (val < 0 || (val >= 8 && val <= 15)) &&
-                 !seen_cmwb)
-            seen_cmwb = 1; /* a hint we need not answer: our inflater takes any window */
-        else
+        if (qw__ws_pmd_param(pmd, k, kl, val, 1, &seen_cmwb) != 0)
             return 0; /* RFC 7692 5.1: unknown, repeated or invalid: decline */
-#undef KEY
     }
     if (pmd->server_max_window_bits == 8)
         return 0;
