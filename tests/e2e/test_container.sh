@@ -30,16 +30,15 @@ t0=$SECONDS
 "$QW_ROOT/scripts/container-base.sh" || die "cannot make the base image"
 echo "base image: $((SECONDS - t0)) s"
 t0=$SECONDS
-build_start=$(date +%s)
 # npm inside the build trusts what the host trusts (a TLS-intercepting proxy)
 ca=/etc/ssl/certs/ca-certificates.crt
 podman build --network host -v "$ca:/run/host-ca.crt:ro" --build-arg NODE_EXTRA_CA_CERTS=/run/host-ca.crt \
   -t "$IMG" "$QW_ROOT" > "$T/build.log" 2>&1 || { tail -40 "$T/build.log"; die "podman build failed"; }
 echo "image build: $((SECONDS - t0)) s"
-# the cache keeps this build's layers (the next build reuses them) and the
-# base image; untagged images of earlier builds go, so QW_CACHE does not
-# grow with every source change
-podman image prune -f --filter "until=$build_start" >/dev/null 2>&1 || echo "note: podman image prune failed"
+# untagged images (earlier builds' stages) older than a week go, so QW_CACHE
+# does not grow with every source change; younger ones stay: a cached build
+# stage reused by this build keeps its first creation time
+podman image prune -f --filter until=168h >/dev/null 2>&1 || echo "note: podman image prune failed"
 size=$(podman image inspect "$IMG" --format '{{.Size}}')
 echo "image size: $((size / 1024 / 1024)) MiB"
 (( size <= 150 * 1024 * 1024 )) || die "image is $((size / 1024 / 1024)) MiB (goal <= 150)"
