@@ -14,8 +14,18 @@
  * first. Objects of the lake are write-once under unique names; still, an
  * entry is dropped when this client writes or removes that key, and a stat
  * that sees a different size or Last-Modified drops the data (every
- * Parquet open stats first). qw_fileio_read (manifests, metadata JSON)
- * does not go through here: those are whole reads already.
+ * Parquet open stats first).
+ *
+ * Written objects: a whole PUT of at most QW_S3_WRITTEN_MAX bytes by this
+ * client (metadata JSON, manifest lists, manifests) is kept, and this
+ * client's next whole read of that key (qw_fileio_read) is served from the
+ * copy: a committer reads back the metadata and the manifest list it wrote
+ * at its previous commit, two round trips per commit saved. Sound because
+ * the lake writes every such object once under a unique name (the only
+ * key it rewrites, version-hint.text, QuoteWatch never reads) and this
+ * client drops the entry when it rewrites or removes the key; another
+ * process removing an object this one wrote is what expiry does to
+ * objects no current snapshot references, which a committer never reads.
  *
  * Threads: one mutex; copies out of an entry are made under it (a column
  * chunk: well under a millisecond), the GET itself is made outside it (two
@@ -100,6 +110,8 @@ void qw__s3_rcache_note(qw_s3_rcache *c, const char *uri, uint64_t size, int64_t
         return;
     pthread_mutex_lock(&c->mu);
     slot *e = find(c, uri);
+    if (e && e->mtime_ns == QW_S3_MTIME_OURS && e->size == size)
+        e->mtime_ns = mtime_ns; /* the object we wrote: the store's time for it */
     if (e && (e->size != size || e->mtime_ns != mtime_ns))
         drop_data(c, e); /* changed under us (not in a lake; be safe) */
     if (!e && size <= QW_S3_WHOLE_MAX) {
@@ -112,6 +124,63 @@ void qw__s3_rcache_note(qw_s3_rcache *c, const char *uri, uint64_t size, int64_t
         e->used = ++c->tick;
     }
     pthread_mutex_unlock(&c->mu);
+}
+
+void qw__s3_rcache_wrote(qw_s3_rcache *c, const char *uri, const void *d, size_t n)
+{
+    if (!c || strlen(uri) >= QW_FILEIO_PATH_MAX)
+        return;
+    uint8_t *copy = n <= QW_S3_WRITTEN_MAX ? qw_malloc(n ? n : 1) : NULL;
+    pthread_mutex_lock(&c->mu);
+    slot *e = find(c, uri);
+    if (e) {
+        drop_data(c, e);
+        e->uri[0] = 0;
+    }
+    if (copy) {
+        while (c->bytes + n > QW_S3_CACHE_BYTES) {
+            slot *v = NULL; /* the least recently used entry holding data */
+            for (int i = 0; i < QW_S3_CACHE_SLOTS; i++)
+                if (c->s[i].data && (!v || c->s[i].used < v->used))
+                    v = &c->s[i];
+            if (!v)
+                break;
+            drop_data(c, v);
+        }
+        e = victim(c);
+        snprintf(e->uri, sizeof e->uri, "%s", uri);
+        memcpy(copy, d, n);
+        e->data = copy;
+        e->size = n;
+        e->mtime_ns = QW_S3_MTIME_OURS;
+        e->used = ++c->tick;
+        c->bytes += n;
+        copy = NULL;
+    }
+    pthread_mutex_unlock(&c->mu);
+    qw_free(copy);
+}
+
+int qw__s3_rcache_get(qw_s3_rcache *c, const char *uri, size_t max, uint8_t **out, size_t *len)
+{
+    if (!c)
+        return 0;
+    int served = 0;
+    pthread_mutex_lock(&c->mu);
+    slot *e = find(c, uri);
+    if (e && e->data && e->size <= max) {
+        uint8_t *copy = qw_malloc((size_t)e->size + 1); /* NUL-terminated, as fileio reads are */
+        if (copy) {
+            memcpy(copy, e->data, (size_t)e->size);
+            copy[e->size] = 0;
+            *out = copy;
+            *len = (size_t)e->size;
+            e->used = ++c->tick;
+            served = 1;
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+    return served;
 }
 
 void qw__s3_rcache_drop(qw_s3_rcache *c, const char *uri)

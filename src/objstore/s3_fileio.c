@@ -51,13 +51,18 @@ static qw_err f_write(void *ctx, const char *uri, const void *data, size_t len)
     SPLIT(uri);
     qw__s3_async_forget(qw__s3_async(ctx), uri);
     qw__s3_rcache_drop(qw__s3_rcache(ctx), uri);
-    return qw_s3_put(ctx, b_, k_, data, len);
+    qw_err e = qw_s3_put(ctx, b_, k_, data, len);
+    if (e == QW_OK)
+        qw__s3_rcache_wrote(qw__s3_rcache(ctx), uri, data, len);
+    return e;
 }
 
 static qw_err f_read(void *ctx, const char *uri, size_t max, uint8_t **out, size_t *len)
 {
     SPLIT(uri);
     qw__s3_async_wait(qw__s3_async(ctx), uri);
+    if (qw__s3_rcache_get(qw__s3_rcache(ctx), uri, max, out, len))
+        return QW_OK; /* an object this client wrote (s3_cache.c) */
     return qw_s3_get(ctx, b_, k_, max, out, len);
 }
 

@@ -68,16 +68,23 @@ uint64_t qw_gcs_token_fetches(const qw_gcs_token *t);
  * removed it; read: 1 if served from the cache, else 0 with *whole = the
  * object's size when a whole GET is worth it (0: make a ranged GET);
  * fill: serve the read from d (n bytes, the whole object) and keep d (or
- * free it). A NULL cache caches nothing. */
+ * free it); wrote: this client PUT uri whole (a copy is kept when n <=
+ * QW_S3_WRITTEN_MAX); get: 1 and a qw_malloc'ed, NUL-terminated copy of uri's data
+ * when the cache holds it (at most max bytes), else 0. A NULL cache caches
+ * nothing. */
 #define QW_S3_WHOLE_MAX ((size_t)8 << 20)
 #define QW_S3_CACHE_BYTES ((size_t)64 << 20)
 #define QW_S3_CACHE_SLOTS 32
+#define QW_S3_WRITTEN_MAX ((size_t)1 << 20)
+#define QW_S3_MTIME_OURS INT64_MIN /* written by this client: time not known yet */
 typedef struct qw_s3_rcache qw_s3_rcache;
 qw_err qw__s3_rcache_create(qw_s3_rcache **out);
 void qw__s3_rcache_destroy(qw_s3_rcache *c);
 qw_s3_rcache *qw__s3_rcache(qw_s3 *s);
 void qw__s3_rcache_note(qw_s3_rcache *c, const char *uri, uint64_t size, int64_t mtime_ns);
 void qw__s3_rcache_drop(qw_s3_rcache *c, const char *uri);
+void qw__s3_rcache_wrote(qw_s3_rcache *c, const char *uri, const void *d, size_t n);
+int qw__s3_rcache_get(qw_s3_rcache *c, const char *uri, size_t max, uint8_t **out, size_t *len);
 int qw__s3_rcache_read(qw_s3_rcache *c, const char *uri, uint64_t off, void *buf, size_t len,
                        size_t *got, uint64_t *whole);
 void qw__s3_rcache_fill(qw_s3_rcache *c, const char *uri, uint8_t *d, size_t n, uint64_t off,

@@ -231,7 +231,7 @@ TEST(s3live_small_objects_read_whole)
     size_t n = 100000;
     uint8_t *d = pattern(n, 3), *d2 = pattern(n, 4), buf[1000];
     const char *u = "s3://b/rc/small.bin";
-    ASSERT_OK(qw_fileio_write(io, u, d, n));
+    ASSERT_OK(qw_s3_put(s, "b", "rc/small.bin", d, n)); /* not through io: not cached as ours */
     qw_s3_counters c0, c1;
     qw_s3_counters_get(s, &c0);
     qw_fileio_info fi;
@@ -271,6 +271,65 @@ TEST(s3live_small_objects_read_whole)
     qw_free(d);
     qw_free(d2);
     qw_fileio_destroy(io);
+    qw_s3_destroy(s);
+}
+
+/* A small object this client wrote whole is read back from its copy
+ * (s3_cache.c "Written objects"): no request; rewriting or removing the
+ * key through the client drops or replaces the copy; a stat that sees
+ * another size (another writer) drops it; large objects are not kept. */
+TEST(s3live_written_objects_read_back_locally)
+{
+    qw_s3 *s = live_client("S3RVER", 0, 0), *other = live_client("S3RVER", 0, 0);
+    qw_fileio *io;
+    ASSERT_OK(qw_fileio_create(&io, qw_s3_fileio_ops(), s));
+    size_t n = 5000;
+    uint8_t *d = pattern(n, 6), *d2 = pattern(n, 7), *d3 = pattern(n + 1, 8), *got;
+    size_t len;
+    const char *u = "s3://b/wc/meta.json";
+    qw_s3_counters c0, c1;
+    ASSERT_OK(qw_fileio_write(io, u, d, n));
+    qw_s3_counters_get(s, &c0);
+    ASSERT_OK(qw_fileio_read(io, u, 1 << 20, &got, &len));
+    ASSERT_EQ(len, n);
+    ASSERT_TRUE(memcmp(got, d, n) == 0);
+    qw_free(got);
+    ASSERT_ERR(QW_TOO_LARGE, qw_fileio_read(io, u, n - 1, &got, &len)); /* max still holds */
+    qw_s3_counters_get(s, &c1);
+    ASSERT_EQ(c1.requests - c0.requests, 1);  /* only the too-large read asked the server */
+    ASSERT_OK(qw_fileio_write(io, u, d2, n)); /* rewritten by us: the new bytes */
+    ASSERT_OK(qw_fileio_read(io, u, 1 << 20, &got, &len));
+    ASSERT_TRUE(len == n && memcmp(got, d2, n) == 0);
+    qw_free(got);
+    qw_fileio_info fi;
+    ASSERT_OK(qw_fileio_stat(io, u, &fi)); /* same size: the copy stays, with the store's time */
+    qw_s3_counters_get(s, &c0);
+    ASSERT_OK(qw_fileio_read(io, u, 1 << 20, &got, &len));
+    qw_free(got);
+    qw_s3_counters_get(s, &c1);
+    ASSERT_EQ(c1.requests - c0.requests, 0);
+    ASSERT_OK(qw_s3_put(other, "b", "wc/meta.json", d3, n + 1)); /* another writer */
+    ASSERT_OK(qw_fileio_stat(io, u, &fi));
+    ASSERT_OK(qw_fileio_read(io, u, 1 << 20, &got, &len));
+    ASSERT_TRUE(len == n + 1 && memcmp(got, d3, n + 1) == 0);
+    qw_free(got);
+    ASSERT_OK(qw_fileio_remove(io, u)); /* removed by us: gone */
+    ASSERT_ERR(QW_NOT_FOUND, qw_fileio_read(io, u, 1 << 20, &got, &len));
+    size_t big = QW_S3_WRITTEN_MAX + 1; /* not kept */
+    uint8_t *db = pattern(big, 9);
+    ASSERT_OK(qw_fileio_write(io, "s3://b/wc/big.bin", db, big));
+    qw_s3_counters_get(s, &c0);
+    ASSERT_OK(qw_fileio_read(io, "s3://b/wc/big.bin", big, &got, &len));
+    ASSERT_TRUE(len == big && memcmp(got, db, big) == 0);
+    qw_free(got);
+    qw_s3_counters_get(s, &c1);
+    ASSERT_EQ(c1.requests - c0.requests, 1);
+    qw_free(db);
+    qw_free(d);
+    qw_free(d2);
+    qw_free(d3);
+    qw_fileio_destroy(io);
+    qw_s3_destroy(other);
     qw_s3_destroy(s);
 }
 
