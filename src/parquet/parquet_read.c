@@ -320,6 +320,24 @@ static qw_err plain_one(qw_pqr *r, const qw_pqr_field *f, const uint8_t **p, con
     }
 }
 
+/* A big-endian two's complement integer of w (1..16) bytes, as
+ * qw__pq_dec_be_to_i128 reads it; 16 bytes (DECIMAL(38, 8)) as two words. */
+static inline qw_sz dec_be(const uint8_t *p, size_t w)
+{
+    if (w == 16) {
+        uint64_t hi = 0, lo = 0;
+        for (int b = 0; b < 8; b++) {
+            hi = hi << 8 | p[b];
+            lo = lo << 8 | p[8 + b];
+        }
+        return (qw_sz)((unsigned __int128)hi << 64 | lo);
+    }
+    unsigned __int128 u = (p[0] & 0x80) ? ~(unsigned __int128)0 : 0;
+    for (size_t i = 0; i < w; i++)
+        u = u << 8 | p[i];
+    return (qw_sz)u;
+}
+
 static qw_err need_u32(uint32_t **b, size_t *cap, size_t n)
 {
     if (n <= *cap)
@@ -455,6 +473,22 @@ static qw_err page_values(qw_pqr *r, const qw_pqr_field *f, int enc, const uint8
             for (int b = 7; b >= 0; b--)
                 u = u << 8 | p[8 * i + (size_t)b];
             memcpy((uint8_t *)to + 8 * i, &u, 8);
+        }
+        return QW_OK;
+    }
+    if (f->phys == QW_PQ_PHYS_FLBA) { /* PLAIN decimals: 16 or fewer big-endian bytes each */
+        size_t w = (size_t)f->type_length;
+        if (w < 1 || w > 16 || !dst->i128 || row0 + n > dst->wcap)
+            return qw__pqr_bad(r, QW_CORRUPT, "column %s: bad decimal", f->name);
+        if ((size_t)(end - p) / w < nn)
+            return qw__pqr_bad(r, QW_CORRUPT, "truncated values");
+        for (size_t i = 0; i < n; i++) {
+            if (!valid[i])
+                continue;
+            qw_sz v = dec_be(p, w);
+            p += w;
+            dst->i128[row0 + i] = v;
+            dst->i64[row0 + i] = qw_sz_fits64(v) ? (int64_t)v : v < 0 ? INT64_MIN : INT64_MAX;
         }
         return QW_OK;
     }
