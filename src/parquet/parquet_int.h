@@ -159,6 +159,7 @@ struct qw_pqr_scratch {
     qw_pqr_column dict;
     uint8_t *cbuf; /* io: the column chunk */
     size_t ccap;
+    ZSTD_DCtx *zd; /* made on the first ZSTD page (ZSTD_decompress makes one per call) */
 };
 
 struct qw_pqr {

@@ -31,6 +31,7 @@ static void scratch_fini(qw_pqr_scratch *s)
     qw_free(s->idx);
     qw_free(s->dvals);
     qw_pqr_column_free(&s->dict);
+    ZSTD_freeDCtx(s->zd);
 }
 
 void qw_pqr_close(qw_pqr *r)
@@ -218,7 +219,9 @@ static qw_err decompress(qw_pqr *r, int codec, const uint8_t *src, size_t slen, 
         return e;
     *out = r->s->page;
     if (codec == QW_PQ_CODEC_ZSTD) {
-        size_t k = ZSTD_decompress(r->s->page, ulen, src, slen);
+        if (!r->s->zd && !(r->s->zd = ZSTD_createDCtx()))
+            return QW_NOMEM;
+        size_t k = ZSTD_decompressDCtx(r->s->zd, r->s->page, ulen, src, slen);
         if (ZSTD_isError(k) || k != ulen)
             return qw__pqr_bad(r, QW_CORRUPT, "bad zstd page");
         return QW_OK;
