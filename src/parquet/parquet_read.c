@@ -540,7 +540,8 @@ qw_err qw_pqr_read(qw_pqr *r, size_t rg, size_t col, qw_pqr_column *out)
                 return QW_NOMEM;
             r->s->ccap = need;
         }
-        e = qw_fileio_read_range(r->io, r->uri, (uint64_t)start, r->s->cbuf, (size_t)ch->total_comp);
+        e = qw_fileio_read_range(r->io, r->uri, (uint64_t)start, r->s->cbuf,
+                                 (size_t)ch->total_comp);
         if (e != QW_OK)
             return qw__pqr_bad(r, e == QW_CORRUPT ? QW_IO : e, "column %s: short read", f->name);
         p = r->s->cbuf;
@@ -603,7 +604,8 @@ qw_err qw_pqr_read(qw_pqr *r, size_t rg, size_t col, qw_pqr_column *out)
             if ((size_t)nvals > (size_t)usize * 8 + 1)
                 return qw__pqr_bad(r, QW_CORRUPT, "column %s: dictionary count", f->name);
             if ((e = grow_col(&r->s->dict, (size_t)nvals)) != QW_OK ||
-                (f->phys == QW_PQ_PHYS_FLBA && (e = grow_wide(&r->s->dict, (size_t)nvals)) != QW_OK))
+                (f->phys == QW_PQ_PHYS_FLBA &&
+                 (e = grow_wide(&r->s->dict, (size_t)nvals)) != QW_OK))
                 return e;
             r->s->dict.soff[0] = 0;
             const uint8_t *q = u, *qe = u + usize;
@@ -647,8 +649,8 @@ qw_err qw_pqr_read(qw_pqr *r, size_t rg, size_t col, qw_pqr_column *out)
                 return qw__pqr_bad(r, rep_len > 0 ? QW_UNSUPPORTED : QW_CORRUPT,
                                    "column %s: v2 levels", f->name);
             if (!f->required) {
-                if (qw__pq_rle_decode(body + rep_len, (size_t)def_len, 1, r->s->lev, (size_t)nvals) !=
-                    0)
+                if (qw__pq_rle_decode(body + rep_len, (size_t)def_len, 1, r->s->lev,
+                                      (size_t)nvals) != 0)
                     return qw__pqr_bad(r, QW_CORRUPT, "column %s: bad definition levels", f->name);
                 lev = r->s->lev;
             }

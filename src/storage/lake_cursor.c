@@ -94,11 +94,11 @@ static int skips(int trades, int c, int scan)
 {
     if (trades)
         return c == TR_EXTS || c == TR_RECVTS ||
-               (scan && (c == TR_ID || c == TR_PRICE || c == TR_SIZE || c == TR_RECVNS ||
-                         c == TR_SIDE));
+               (scan &&
+                (c == TR_ID || c == TR_PRICE || c == TR_SIZE || c == TR_RECVNS || c == TR_SIDE));
     return c == OB_EXTS || c == OB_RECVTS ||
-           (scan && (c == OB_RECVNS || c == OB_PRICE || c == OB_SIZE || c == OB_SEQ ||
-                     c == OB_SNAP));
+           (scan &&
+            (c == OB_RECVNS || c == OB_PRICE || c == OB_SIZE || c == OB_SEQ || c == OB_SNAP));
 }
 
 qw_err qw__lcur_open(qw__lake_ctx *x, qw__lcur *c, int scan)

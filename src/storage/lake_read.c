@@ -39,6 +39,13 @@
  * do not tell snapshot trades apart and cover unselected rows).
  *
  * Messages: the popped rows of one (run, msg_id) form one message.
+ *
+ * Cost (docs/PERFORMANCE.md "Backtest"): each file is decoded twice (scan,
+ * merge), so each pass decodes only the columns it uses (lake_cursor.c),
+ * a small file is read whole in one request (not one per column chunk),
+ * every cursor's Parquet reader decodes in one shared scratch (pages,
+ * levels, dictionary, zstd context) and the column buffer sets are pooled
+ * from the scan on: a file opened costs no fresh pages.
  */
 #define QW_MODULE "lake"
 #include "storage/lake_read.h"

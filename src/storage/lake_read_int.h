@@ -13,7 +13,7 @@
 
 #define QW__LAKE_NCOLS 13 /* raw_orderbook has 13 columns, raw_trades 12 */
 #define QW__LAKE_SEGS 8   /* runs one file may hold before it is sorted in memory */
-#define QW__LAKE_WHOLE ((uint64_t)8 << 20) /* files up to this size are read whole */
+#define QW__LAKE_WHOLE ((uint64_t)4 << 20) /* files up to this size are read whole */
 
 /* One row. tid: the trade id, valid until the cursor that produced the row
  * moves to its next row group (qw__lake_take copies it). */
