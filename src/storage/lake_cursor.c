@@ -367,6 +367,9 @@ qw_err qw__lcur_sort(qw__lake_ctx *x, qw__lcur *c, const int64_t *run_first)
     if (c->f) { /* the rows are in memory now */
         qw_pqr_close(c->f);
         c->f = NULL;
+        qw_free(c->fbuf); /* the file's bytes too */
+        c->fbuf = NULL;
+        c->fcap = 0;
         if (c->cols && x->npool < x->poolcap)
             x->pool[x->npool++] = c->cols, c->cols = NULL;
     }
