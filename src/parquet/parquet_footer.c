@@ -231,6 +231,7 @@ qw_err qw_pqr_open_mem(qw_pqr **out, const uint8_t *data, size_t len, char *errb
     qw_pqr *r = qw_calloc(1, sizeof *r);
     if (!r)
         return QW_NOMEM;
+    r->s = &r->own_s;
     r->d = data;
     r->len = len;
     uint32_t fl = 0;
@@ -274,6 +275,7 @@ qw_err qw_pqr_open_io(qw_pqr **out, qw_fileio *io, const char *uri, size_t max_b
     qw_pqr *r = qw_calloc(1, sizeof *r);
     if (!r)
         return QW_NOMEM;
+    r->s = &r->own_s;
     r->io = io;
     r->len = (size_t)size;
     if ((size_t)snprintf(r->uri, sizeof r->uri, "%s", uri) >= sizeof r->uri) {

@@ -148,14 +148,26 @@ typedef struct qw__pqr_chunk {
     int64_t num_values, total_comp, data_off, dict_off;
 } qw__pqr_chunk;
 
+/* What one qw_pqr_read decodes in; nothing in it outlives the call. */
+struct qw_pqr_scratch {
+    uint8_t *page; /* a decompressed page */
+    size_t pcap;
+    uint32_t *lev, *idx;
+    size_t lcap, icap;
+    int64_t *dvals; /* DELTA_BINARY_PACKED values of a page */
+    size_t dcap;
+    qw_pqr_column dict;
+    uint8_t *cbuf; /* io: the column chunk */
+    size_t ccap;
+    ZSTD_DCtx *zd; /* made on the first ZSTD page (ZSTD_decompress makes one per call) */
+};
+
 struct qw_pqr {
     uint8_t *own;     /* io: footer bytes while opening */
     const uint8_t *d; /* memory: the whole file; io: NULL */
     size_t len;
     qw_fileio *io; /* io: chunks are read through it into cbuf */
     char uri[1024];
-    uint8_t *cbuf;
-    size_t ccap;
     size_t ncols, nrg;
     qw_pqr_field *f;
     uint64_t *rg_rows;
@@ -163,14 +175,7 @@ struct qw_pqr {
     uint64_t num_rows;
     char created_by[128];
     char err[256];
-    /* scratch */
-    uint8_t *page;
-    size_t pcap;
-    uint32_t *lev, *idx;
-    size_t lcap, icap;
-    int64_t *dvals; /* DELTA_BINARY_PACKED values of a page */
-    size_t dcap;
-    qw_pqr_column dict;
+    qw_pqr_scratch own_s, *s; /* s: own_s or one shared (qw_pqr_use_scratch) */
 };
 
 /* Sets r's message; returns e. */

@@ -23,21 +23,45 @@ qw_err qw__pqr_bad(qw_pqr *r, qw_err e, const char *fmt, ...)
     return e;
 }
 
+static void scratch_fini(qw_pqr_scratch *s)
+{
+    qw_free(s->cbuf);
+    qw_free(s->page);
+    qw_free(s->lev);
+    qw_free(s->idx);
+    qw_free(s->dvals);
+    qw_pqr_column_free(&s->dict);
+    ZSTD_freeDCtx(s->zd);
+}
+
 void qw_pqr_close(qw_pqr *r)
 {
     if (!r)
         return;
     qw_free(r->own);
-    qw_free(r->cbuf);
     qw_free(r->f);
     qw_free(r->rg_rows);
     qw_free(r->ch);
-    qw_free(r->page);
-    qw_free(r->lev);
-    qw_free(r->idx);
-    qw_free(r->dvals);
-    qw_pqr_column_free(&r->dict);
+    scratch_fini(&r->own_s);
     qw_free(r);
+}
+
+qw_pqr_scratch *qw_pqr_scratch_new(void)
+{
+    return qw_calloc(1, sizeof(qw_pqr_scratch));
+}
+
+void qw_pqr_scratch_free(qw_pqr_scratch *s)
+{
+    if (!s)
+        return;
+    scratch_fini(s);
+    qw_free(s);
+}
+
+void qw_pqr_use_scratch(qw_pqr *r, qw_pqr_scratch *s)
+{
+    r->s = s ? s : &r->own_s;
 }
 
 size_t qw_pqr_ncols(const qw_pqr *r)
@@ -171,13 +195,13 @@ static qw_err need_page(qw_pqr *r, size_t n)
 {
     if (n > MAX_PAGE)
         return qw__pqr_bad(r, QW_CORRUPT, "page of %zu bytes", n);
-    if (n <= r->pcap)
+    if (n <= r->s->pcap)
         return QW_OK;
-    uint8_t *b = qw_realloc(r->page, n ? n : 1);
+    uint8_t *b = qw_realloc(r->s->page, n ? n : 1);
     if (!b)
         return QW_NOMEM;
-    r->page = b;
-    r->pcap = n;
+    r->s->page = b;
+    r->s->pcap = n;
     return QW_OK;
 }
 
@@ -193,9 +217,11 @@ static qw_err decompress(qw_pqr *r, int codec, const uint8_t *src, size_t slen, 
     qw_err e = need_page(r, ulen);
     if (e != QW_OK)
         return e;
-    *out = r->page;
+    *out = r->s->page;
     if (codec == QW_PQ_CODEC_ZSTD) {
-        size_t k = ZSTD_decompress(r->page, ulen, src, slen);
+        if (!r->s->zd && !(r->s->zd = ZSTD_createDCtx()))
+            return QW_NOMEM;
+        size_t k = ZSTD_decompressDCtx(r->s->zd, r->s->page, ulen, src, slen);
         if (ZSTD_isError(k) || k != ulen)
             return qw__pqr_bad(r, QW_CORRUPT, "bad zstd page");
         return QW_OK;
@@ -203,7 +229,7 @@ static qw_err decompress(qw_pqr *r, int codec, const uint8_t *src, size_t slen, 
     if (codec == QW_PQ_CODEC_SNAPPY) {
         size_t k;
         if (snappy_uncompressed_length((const char *)src, slen, &k) != SNAPPY_OK || k != ulen ||
-            snappy_uncompress((const char *)src, slen, (char *)r->page, &k) != SNAPPY_OK ||
+            snappy_uncompress((const char *)src, slen, (char *)r->s->page, &k) != SNAPPY_OK ||
             k != ulen)
             return qw__pqr_bad(r, QW_CORRUPT, "bad snappy page");
         return QW_OK;
@@ -215,7 +241,7 @@ static qw_err decompress(qw_pqr *r, int codec, const uint8_t *src, size_t slen, 
             return QW_NOMEM;
         z.next_in = (Bytef *)(uintptr_t)src;
         z.avail_in = (uInt)slen;
-        z.next_out = r->page;
+        z.next_out = r->s->page;
         z.avail_out = (uInt)ulen;
         int rc = inflate(&z, Z_FINISH);
         size_t k = z.total_out;
@@ -297,6 +323,24 @@ static qw_err plain_one(qw_pqr *r, const qw_pqr_field *f, const uint8_t **p, con
     }
 }
 
+/* A big-endian two's complement integer of w (1..16) bytes, as
+ * qw__pq_dec_be_to_i128 reads it; 16 bytes (DECIMAL(38, 8)) as two words. */
+static inline qw_sz dec_be(const uint8_t *p, size_t w)
+{
+    if (w == 16) {
+        uint64_t hi = 0, lo = 0;
+        for (int b = 0; b < 8; b++) {
+            hi = hi << 8 | p[b];
+            lo = lo << 8 | p[8 + b];
+        }
+        return (qw_sz)((unsigned __int128)hi << 64 | lo);
+    }
+    unsigned __int128 u = (p[0] & 0x80) ? ~(unsigned __int128)0 : 0;
+    for (size_t i = 0; i < w; i++)
+        u = u << 8 | p[i];
+    return (qw_sz)u;
+}
+
 static qw_err need_u32(uint32_t **b, size_t *cap, size_t n)
 {
     if (n <= *cap)
@@ -309,7 +353,7 @@ static qw_err need_u32(uint32_t **b, size_t *cap, size_t n)
     return QW_OK;
 }
 
-/* Values of one data page for rows [row0, row0 + n), def levels in r->lev
+/* Values of one data page for rows [row0, row0 + n), def levels in r->s->lev
  * (NULL = all present). */
 static qw_err page_values(qw_pqr *r, const qw_pqr_field *f, int enc, const uint8_t *p,
                           const uint8_t *end, size_t row0, size_t n, const uint32_t *lev,
@@ -326,14 +370,14 @@ static qw_err page_values(qw_pqr *r, const qw_pqr_field *f, int enc, const uint8
         return qw__pqr_bad(r, QW_UNSUPPORTED, "column %s: encoding %d", f->name, enc);
     qw_err e;
     if (delta) { /* decoded up front; INT32 wraps at 32 bits, the same modulo 2^32 */
-        if (nn > r->dcap) {
-            int64_t *nd = qw_realloc(r->dvals, nn * sizeof *nd);
+        if (nn > r->s->dcap) {
+            int64_t *nd = qw_realloc(r->s->dvals, nn * sizeof *nd);
             if (!nd)
                 return QW_NOMEM;
-            r->dvals = nd;
-            r->dcap = nn;
+            r->s->dvals = nd;
+            r->s->dcap = nn;
         }
-        if (qw__pq_delta_decode(p, (size_t)(end - p), r->dvals, nn) < 0)
+        if (qw__pq_delta_decode(p, (size_t)(end - p), r->s->dvals, nn) < 0)
             return qw__pqr_bad(r, QW_CORRUPT, "column %s: bad DELTA_BINARY_PACKED data", f->name);
     }
     if (dict || rle_bool) {
@@ -352,12 +396,12 @@ static qw_err page_values(qw_pqr *r, const qw_pqr_field *f, int enc, const uint8
             p += 4;
             end = p + l;
         }
-        if ((e = need_u32(&r->idx, &r->icap, nn)) != QW_OK)
+        if ((e = need_u32(&r->s->idx, &r->s->icap, nn)) != QW_OK)
             return e;
-        if (nn && qw__pq_rle_decode(p, (size_t)(end - p), bw, r->idx, nn) != 0)
+        if (nn && qw__pq_rle_decode(p, (size_t)(end - p), bw, r->s->idx, nn) != 0)
             return qw__pqr_bad(r, QW_CORRUPT, "column %s: bad RLE data", f->name);
     }
-    if (dict && !r->dict.n && nn)
+    if (dict && !r->s->dict.n && nn)
         return qw__pqr_bad(r, QW_CORRUPT, "column %s: dictionary page missing", f->name);
     /* Null rows and the arrays a type does not use read 0 (and an empty
      * string); each encoding then fills its values in one tight loop over
@@ -377,15 +421,15 @@ static qw_err page_values(qw_pqr *r, const qw_pqr_field *f, int enc, const uint8
     const uint8_t *valid = dst->valid + row0;
     size_t k = 0, bit = 0;
     if (dict) {
-        const qw_pqr_column *d = &r->dict;
+        const qw_pqr_column *d = &r->s->dict;
         for (size_t i = 0; i < nn; i++)
-            if (r->idx[i] >= d->n)
+            if (r->s->idx[i] >= d->n)
                 return qw__pqr_bad(r, QW_CORRUPT, "column %s: dictionary index out of range",
                                    f->name);
         if (strings) {
             size_t bytes = 0;
             for (size_t i = 0; i < nn; i++)
-                bytes += d->soff[r->idx[i] + 1] - d->soff[r->idx[i]];
+                bytes += d->soff[r->s->idx[i] + 1] - d->soff[r->s->idx[i]];
             size_t have = dst->soff[row0];
             if ((e = grow_sb(dst, have + bytes)) != QW_OK)
                 return e;
@@ -394,7 +438,7 @@ static qw_err page_values(qw_pqr *r, const qw_pqr_field *f, int enc, const uint8
                 dst->soff[row + 1] = (uint32_t)have;
                 if (!valid[i])
                     continue;
-                uint32_t x = r->idx[k++], len = d->soff[x + 1] - d->soff[x];
+                uint32_t x = r->s->idx[k++], len = d->soff[x + 1] - d->soff[x];
                 if (len)
                     memcpy(dst->sbytes + have, d->sbytes + d->soff[x], len);
                 have += len;
@@ -405,7 +449,7 @@ static qw_err page_values(qw_pqr *r, const qw_pqr_field *f, int enc, const uint8
         for (size_t i = 0; i < n; i++) {
             if (!valid[i])
                 continue;
-            uint32_t x = r->idx[k++];
+            uint32_t x = r->s->idx[k++];
             dst->i64[row0 + i] = d->i64[x];
             dst->f64[row0 + i] = d->f64[x];
             if (f->phys == QW_PQ_PHYS_FLBA)
@@ -417,7 +461,7 @@ static qw_err page_values(qw_pqr *r, const qw_pqr_field *f, int enc, const uint8
         for (size_t i = 0; i < n; i++) {
             if (!valid[i])
                 continue;
-            int64_t x = rle_bool ? (int64_t)(r->idx[k++] & 1) : r->dvals[k++];
+            int64_t x = rle_bool ? (int64_t)(r->s->idx[k++] & 1) : r->s->dvals[k++];
             dst->i64[row0 + i] = delta && f->phys == QW_PQ_PHYS_INT32 ? (int32_t)(uint32_t)x : x;
         }
         return QW_OK;
@@ -432,6 +476,22 @@ static qw_err page_values(qw_pqr *r, const qw_pqr_field *f, int enc, const uint8
             for (int b = 7; b >= 0; b--)
                 u = u << 8 | p[8 * i + (size_t)b];
             memcpy((uint8_t *)to + 8 * i, &u, 8);
+        }
+        return QW_OK;
+    }
+    if (f->phys == QW_PQ_PHYS_FLBA) { /* PLAIN decimals: 16 or fewer big-endian bytes each */
+        size_t w = (size_t)f->type_length;
+        if (w < 1 || w > 16 || !dst->i128 || row0 + n > dst->wcap)
+            return qw__pqr_bad(r, QW_CORRUPT, "column %s: bad decimal", f->name);
+        if ((size_t)(end - p) / w < nn)
+            return qw__pqr_bad(r, QW_CORRUPT, "truncated values");
+        for (size_t i = 0; i < n; i++) {
+            if (!valid[i])
+                continue;
+            qw_sz v = dec_be(p, w);
+            p += w;
+            dst->i128[row0 + i] = v;
+            dst->i64[row0 + i] = qw_sz_fits64(v) ? (int64_t)v : v < 0 ? INT64_MIN : INT64_MAX;
         }
         return QW_OK;
     }
@@ -469,21 +529,22 @@ qw_err qw_pqr_read(qw_pqr *r, size_t rg, size_t col, qw_pqr_column *out)
         return e;
     out->n = (size_t)rows;
     out->soff[0] = 0;
-    r->dict.n = 0;
+    r->s->dict.n = 0;
     const uint8_t *p = r->d ? r->d + start : NULL;
     if (!r->d) { /* through fileio: this column chunk only */
         size_t need = (size_t)ch->total_comp ? (size_t)ch->total_comp : 1;
-        if (need > r->ccap) {
-            qw_free(r->cbuf);
-            r->ccap = 0;
-            if (!(r->cbuf = qw_malloc(need)))
+        if (need > r->s->ccap) {
+            qw_free(r->s->cbuf);
+            r->s->ccap = 0;
+            if (!(r->s->cbuf = qw_malloc(need)))
                 return QW_NOMEM;
-            r->ccap = need;
+            r->s->ccap = need;
         }
-        e = qw_fileio_read_range(r->io, r->uri, (uint64_t)start, r->cbuf, (size_t)ch->total_comp);
+        e = qw_fileio_read_range(r->io, r->uri, (uint64_t)start, r->s->cbuf,
+                                 (size_t)ch->total_comp);
         if (e != QW_OK)
             return qw__pqr_bad(r, e == QW_CORRUPT ? QW_IO : e, "column %s: short read", f->name);
-        p = r->cbuf;
+        p = r->s->cbuf;
     }
     const uint8_t *end = p + ch->total_comp;
     size_t row = 0;
@@ -542,26 +603,27 @@ qw_err qw_pqr_read(qw_pqr *r, size_t rg, size_t col, qw_pqr_column *out)
                 return e;
             if ((size_t)nvals > (size_t)usize * 8 + 1)
                 return qw__pqr_bad(r, QW_CORRUPT, "column %s: dictionary count", f->name);
-            if ((e = grow_col(&r->dict, (size_t)nvals)) != QW_OK ||
-                (f->phys == QW_PQ_PHYS_FLBA && (e = grow_wide(&r->dict, (size_t)nvals)) != QW_OK))
+            if ((e = grow_col(&r->s->dict, (size_t)nvals)) != QW_OK ||
+                (f->phys == QW_PQ_PHYS_FLBA &&
+                 (e = grow_wide(&r->s->dict, (size_t)nvals)) != QW_OK))
                 return e;
-            r->dict.soff[0] = 0;
+            r->s->dict.soff[0] = 0;
             const uint8_t *q = u, *qe = u + usize;
             size_t bit = 0;
             for (int32_t i = 0; i < nvals; i++) {
-                r->dict.f64[i] = 0;
-                r->dict.i64[i] = 0;
-                if ((e = plain_one(r, f, &q, qe, &bit, &r->dict, (size_t)i)) != QW_OK)
+                r->s->dict.f64[i] = 0;
+                r->s->dict.i64[i] = 0;
+                if ((e = plain_one(r, f, &q, qe, &bit, &r->s->dict, (size_t)i)) != QW_OK)
                     return e;
             }
-            r->dict.n = (size_t)nvals;
+            r->s->dict.n = (size_t)nvals;
             continue;
         }
         if (type != QW_PQ_PAGE_DATA && type != QW_PQ_PAGE_DATA_V2)
             continue; /* index pages and unknown types are skipped */
         if (nvals < 0 || (uint64_t)nvals > rows - row)
             return qw__pqr_bad(r, QW_CORRUPT, "column %s: page value count", f->name);
-        if ((e = need_u32(&r->lev, &r->lcap, (size_t)nvals)) != QW_OK)
+        if ((e = need_u32(&r->s->lev, &r->s->lcap, (size_t)nvals)) != QW_OK)
             return e;
         const uint8_t *vals, *vend;
         const uint32_t *lev = NULL;
@@ -577,9 +639,9 @@ qw_err qw_pqr_read(qw_pqr *r, size_t rg, size_t col, qw_pqr_column *out)
                 uint32_t l = (uint32_t)vals[0] | (uint32_t)vals[1] << 8 | (uint32_t)vals[2] << 16 |
                              (uint32_t)vals[3] << 24;
                 if (l > (size_t)(vend - vals - 4) ||
-                    qw__pq_rle_decode(vals + 4, l, 1, r->lev, (size_t)nvals) != 0)
+                    qw__pq_rle_decode(vals + 4, l, 1, r->s->lev, (size_t)nvals) != 0)
                     return qw__pqr_bad(r, QW_CORRUPT, "column %s: bad definition levels", f->name);
-                lev = r->lev;
+                lev = r->s->lev;
                 vals += 4 + l;
             }
         } else {
@@ -587,10 +649,10 @@ qw_err qw_pqr_read(qw_pqr *r, size_t rg, size_t col, qw_pqr_column *out)
                 return qw__pqr_bad(r, rep_len > 0 ? QW_UNSUPPORTED : QW_CORRUPT,
                                    "column %s: v2 levels", f->name);
             if (!f->required) {
-                if (qw__pq_rle_decode(body + rep_len, (size_t)def_len, 1, r->lev, (size_t)nvals) !=
-                    0)
+                if (qw__pq_rle_decode(body + rep_len, (size_t)def_len, 1, r->s->lev,
+                                      (size_t)nvals) != 0)
                     return qw__pqr_bad(r, QW_CORRUPT, "column %s: bad definition levels", f->name);
-                lev = r->lev;
+                lev = r->s->lev;
             }
             size_t off = (size_t)rep_len + (size_t)def_len;
             if ((size_t)usize < off)

@@ -60,6 +60,18 @@ qw_err qw_pqr_open(qw_pqr **out, const char *path, size_t max_bytes, char *errbu
 qw_err qw_pqr_open_mem(qw_pqr **out, const uint8_t *data, size_t len, char *errbuf, size_t errlen);
 void qw_pqr_close(qw_pqr *r);
 
+/* The buffers one qw_pqr_read decodes in (decompressed pages, levels,
+ * dictionary, the column chunk read through fileio). Each reader has its
+ * own; readers used on one thread -- one after another or open together --
+ * can share one set instead, so a file opened does not grow (and
+ * page-fault) fresh ones. */
+typedef struct qw_pqr_scratch qw_pqr_scratch;
+qw_pqr_scratch *qw_pqr_scratch_new(void); /* NULL: out of memory */
+void qw_pqr_scratch_free(qw_pqr_scratch *s);
+/* r decodes in s from now on (NULL: its own again); s must outlive r's
+ * reads and must not be used by two threads at once. */
+void qw_pqr_use_scratch(qw_pqr *r, qw_pqr_scratch *s);
+
 size_t qw_pqr_ncols(const qw_pqr *r);
 const qw_pqr_field *qw_pqr_field_at(const qw_pqr *r, size_t i);
 size_t qw_pqr_row_groups(const qw_pqr *r);

@@ -57,7 +57,9 @@ int qw__lake_intern(qw__strtab *t, const char *s, size_t n, uint32_t *out)
 /* Column indexes (0-based) per table, from storage/tables.c. */
 enum {
     OB_PRODUCT = 0,
+    OB_EXTS = 1,
     OB_EXNS = 2,
+    OB_RECVTS = 3,
     OB_RECVNS = 4,
     OB_SIDE = 5,
     OB_PRICE = 6,
@@ -70,34 +72,67 @@ enum {
 };
 enum {
     TR_PRODUCT = 0,
+    TR_EXTS = 1,
     TR_EXNS = 2,
     TR_ID = 3,
     TR_PRICE = 4,
     TR_SIZE = 5,
     TR_SIDE = 6,
+    TR_RECVTS = 7,
     TR_RECVNS = 8,
     TR_SNAP = 9,
     TR_MSGID = 10,
     TR_RUN = 11
 };
 
-/* Columns the scan (the plan's first pass) does without. */
-static int scan_skips(int trades, int c)
+/* Columns a pass does without: the timestamps (the _ns columns carry the
+ * same instants exactly) always; the scan (the plan's first pass) also
+ * prices, sizes, receive times, sequence numbers, trade ids, the level
+ * rows' snapshot flags and the trades' sides. Undecoded columns cost
+ * nothing (a third of the scan's columns). */
+static int skips(int trades, int c, int scan)
 {
     if (trades)
-        return c == TR_ID || c == TR_PRICE || c == TR_SIZE || c == TR_RECVNS;
-    return c == OB_RECVNS || c == OB_PRICE || c == OB_SIZE || c == OB_SEQ;
+        return c == TR_EXTS || c == TR_RECVTS ||
+               (scan &&
+                (c == TR_ID || c == TR_PRICE || c == TR_SIZE || c == TR_RECVNS || c == TR_SIDE));
+    return c == OB_EXTS || c == OB_RECVTS ||
+           (scan &&
+            (c == OB_RECVNS || c == OB_PRICE || c == OB_SIZE || c == OB_SEQ || c == OB_SNAP));
 }
 
 qw_err qw__lcur_open(qw__lake_ctx *x, qw__lcur *c, int scan)
 {
     char eb[256];
-    qw_err e = qw_pqr_open_io(&c->f, x->io, c->path, (size_t)4 << 30, eb, sizeof eb);
+    /* A small file (writers flush a few MiB at most) is read whole, in one
+     * request: a ranged reader costs an open/read/close (or a GET) per
+     * column chunk, which was most of the reader's system time. */
+    qw_fileio_info fi;
+    qw_err e = qw_fileio_stat(x->io, c->path, &fi);
+    if (e == QW_OK && fi.size >= 12 && fi.size <= QW__LAKE_WHOLE) {
+        if (fi.size > c->fcap) {
+            qw_free(c->fbuf);
+            c->fcap = 0;
+            if (!(c->fbuf = qw_malloc((size_t)fi.size)))
+                return QW_NOMEM;
+            c->fcap = (size_t)fi.size;
+        }
+        e = qw_fileio_read_range(x->io, c->path, 0, c->fbuf, (size_t)fi.size);
+        if (e == QW_OK)
+            e = qw_pqr_open_mem(&c->f, c->fbuf, (size_t)fi.size, eb, sizeof eb);
+        else
+            snprintf(eb, sizeof eb, "%s", qw_strerror(e == QW_CORRUPT ? QW_IO : e));
+    } else {
+        e = qw_pqr_open_io(&c->f, x->io, c->path, (size_t)4 << 30, eb, sizeof eb);
+    }
     if (e != QW_OK) {
         c->f = NULL;
         snprintf(x->err, sizeof x->err, "%.100s: %.140s", c->path, eb);
         return e;
     }
+    if (!x->scratch && !(x->scratch = qw_pqr_scratch_new()))
+        return QW_NOMEM;
+    qw_pqr_use_scratch(c->f, x->scratch);
     if (x->npool) {
         c->cols = x->pool[--x->npool];
     } else {
@@ -122,7 +157,7 @@ qw_err qw__lcur_open(qw__lake_ctx *x, qw__lcur *c, int scan)
                      d->cols[k].id, d->cols[k].name);
             return QW_CORRUPT;
         }
-        if (scan && scan_skips(trades, k))
+        if (skips(trades, k, scan))
             c->map[k] = -1;
     }
     c->rg = c->i = c->rgrows = 0;
@@ -209,8 +244,9 @@ int qw__lcur_row(qw__lake_ctx *x, qw__lcur *c, qw__lrow *out)
             r.sz = cols[szk].i128 ? cols[szk].i128[i] : cols[szk].i64[i];
         r.snap = (uint8_t)I64(trades ? TR_SNAP : OB_SNAP);
         r.msg_id = I64(trades ? TR_MSGID : OB_MSGID);
-        size_t sl, rl;
-        const char *side = qw_pqr_str(&cols[trades ? TR_SIDE : OB_SIDE], i, &sl);
+        size_t sl = 0, rl;
+        int sidek = trades ? TR_SIDE : OB_SIDE;
+        const char *side = map[sidek] >= 0 ? qw_pqr_str(&cols[sidek], i, &sl) : "";
         r.side = trades ? (sl == 4 && memcmp(side, "sell", 4) == 0)
                         : (sl == 3 && memcmp(side, "ask", 3) == 0);
         if (!trades && sl == 7 && memcmp(side, "connect", 7) == 0)
@@ -331,6 +367,9 @@ qw_err qw__lcur_sort(qw__lake_ctx *x, qw__lcur *c, const int64_t *run_first)
     if (c->f) { /* the rows are in memory now */
         qw_pqr_close(c->f);
         c->f = NULL;
+        qw_free(c->fbuf); /* the file's bytes too */
+        c->fbuf = NULL;
+        c->fcap = 0;
         if (c->cols && x->npool < x->poolcap)
             x->pool[x->npool++] = c->cols, c->cols = NULL;
     }
@@ -355,6 +394,9 @@ void qw__lcur_close(qw__lake_ctx *x, qw__lcur *c)
     c->rows = NULL;
     qw_free(c->arena);
     c->arena = NULL;
+    qw_free(c->fbuf);
+    c->fbuf = NULL;
+    c->fcap = 0;
     c->nr = c->ri = c->alen = c->acap = 0;
 }
 
@@ -374,4 +416,5 @@ void qw__lake_ctx_fini(qw__lake_ctx *x)
         qw_free(x->pool[i]);
     }
     qw_free(x->pool);
+    qw_pqr_scratch_free(x->scratch);
 }

@@ -39,6 +39,13 @@
  * do not tell snapshot trades apart and cover unselected rows).
  *
  * Messages: the popped rows of one (run, msg_id) form one message.
+ *
+ * Cost (docs/PERFORMANCE.md "Backtest"): each file is decoded twice (scan,
+ * merge), so each pass decodes only the columns it uses (lake_cursor.c),
+ * a small file is read whole in one request (not one per column chunk),
+ * every cursor's Parquet reader decodes in one shared scratch (pages,
+ * levels, dictionary, zstd context) and the column buffer sets are pooled
+ * from the scan on: a file opened costs no fresh pages.
  */
 #define QW_MODULE "lake"
 #include "storage/lake_read.h"
@@ -278,11 +285,9 @@ static qw_err start_merge(qw_lake_reader *r)
     for (size_t i = 0; i < nr; i++)
         if (r->run_first[i] == INT64_MAX)
             r->run_first[i] = r->run_snap[i];
-    r->x.pool = qw_calloc(r->ncur + 1, sizeof *r->x.pool);
     r->heap = qw_calloc(r->ncur + 1, sizeof *r->heap);
-    if (!r->x.pool || !r->heap)
+    if (!r->heap)
         return QW_NOMEM;
-    r->x.poolcap = r->ncur + 1;
     for (size_t i = 0; i < r->ncur; i++) {
         qw__lcur *c = &r->cur[i];
         if (!c->nrows)
@@ -335,6 +340,13 @@ qw_err qw_lake_open(qw_lake_reader **out, const qw_lake_opts *o, char *errbuf, s
         e = plan_table(r, &ops, r->x.io, QW_TBL_RAW_TRADES);
     qw_catalog_close(c);
     c = NULL;
+    /* column buffer sets go back to the pool when a file closes, from the
+     * scan on: the scan's files share one set instead of faulting in
+     * fresh pages each */
+    if (e == QW_OK && !(r->x.pool = qw_calloc(r->ncur + 1, sizeof *r->x.pool)))
+        e = QW_NOMEM;
+    if (e == QW_OK)
+        r->x.poolcap = r->ncur + 1;
     for (size_t i = 0; i < r->ncur && e == QW_OK; i++)
         e = scan_file(r, &r->cur[i]);
     if (e == QW_OK && r->x.prods.n >= (1u << 30))

@@ -13,6 +13,7 @@
 
 #define QW__LAKE_NCOLS 13 /* raw_orderbook has 13 columns, raw_trades 12 */
 #define QW__LAKE_SEGS 8   /* runs one file may hold before it is sorted in memory */
+#define QW__LAKE_WHOLE ((uint64_t)4 << 20) /* files up to this size are read whole */
 
 /* One row. tid: the trade id, valid until the cursor that produced the row
  * moves to its next row group (qw__lake_take copies it). */
@@ -42,6 +43,7 @@ typedef struct qw__lake_ctx {
     qw__strtab prods, runs;
     qw_pqr_column **pool; /* free column sets (QW__LAKE_NCOLS each) */
     size_t npool, poolcap;
+    qw_pqr_scratch *scratch; /* every cursor's reader decodes in it (one thread) */
     char err[256];
 } qw__lake_ctx;
 
@@ -64,6 +66,8 @@ typedef struct qw__lcur {
     qw__lrow head;
     /* open file */
     qw_pqr *f;
+    uint8_t *fbuf; /* the whole file, when small (f reads from it) */
+    size_t fcap;
     qw_pqr_column *cols;
     int map[QW__LAKE_NCOLS];
     size_t rg, i, rgrows;

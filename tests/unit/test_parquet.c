@@ -114,12 +114,14 @@ static qw_err write_file(const char *path, long rows, qw_pq_codec comp, size_t r
     return qw_pq_writer_close(w, st);
 }
 
-static int check_file(const char *path, long rows)
+/* s: a scratch the reader decodes in (NULL: its own). */
+static int check_file_in(const char *path, long rows, qw_pqr_scratch *s)
 {
     qw_pqr *r;
     char eb[256];
     if (qw_pqr_open(&r, path, 1u << 30, eb, sizeof eb) != QW_OK)
         return -1;
+    qw_pqr_use_scratch(r, s);
     if (qw_pqr_ncols(r) != NC || qw_pqr_num_rows(r) != (uint64_t)rows)
         return -2;
     for (size_t i = 0; i < NC; i++)
@@ -170,6 +172,49 @@ static int check_file(const char *path, long rows)
     return bad ? bad : base == rows ? 0 : -15;
 }
 
+static int check_file(const char *path, long rows)
+{
+    return check_file_in(path, rows, NULL);
+}
+
+/* Two readers of one file, open together, decode in one scratch column
+ * by column in turn: each column equals the other reader's. */
+static int check_shared(const char *path, qw_pqr_scratch *s)
+{
+    qw_pqr *a, *b;
+    char eb[256];
+    if (qw_pqr_open(&a, path, 1u << 30, eb, sizeof eb) != QW_OK)
+        return -1;
+    if (qw_pqr_open(&b, path, 1u << 30, eb, sizeof eb) != QW_OK) {
+        qw_pqr_close(a);
+        return -1;
+    }
+    qw_pqr_use_scratch(a, s);
+    qw_pqr_use_scratch(b, s);
+    qw_pqr_column x, y;
+    qw_pqr_column_alloc(&x);
+    qw_pqr_column_alloc(&y);
+    int bad = 0;
+    for (size_t g = 0; g < qw_pqr_row_groups(a) && !bad; g++)
+        for (size_t i = 0; i < NC && !bad; i++) {
+            if (qw_pqr_read(a, g, i, &x) != QW_OK || qw_pqr_read(b, g, i, &y) != QW_OK ||
+                x.n != y.n)
+                bad = -2;
+            for (size_t k = 0; k < x.n && !bad; k++) {
+                size_t xl, yl;
+                const char *xs = qw_pqr_str(&x, k, &xl), *ys = qw_pqr_str(&y, k, &yl);
+                if (x.valid[k] != y.valid[k] || x.i64[k] != y.i64[k] || xl != yl ||
+                    memcmp(xs, ys, xl) != 0 || memcmp(&x.f64[k], &y.f64[k], sizeof x.f64[k]) != 0)
+                    bad = -3;
+            }
+        }
+    qw_pqr_column_free(&x);
+    qw_pqr_column_free(&y);
+    qw_pqr_close(a);
+    qw_pqr_close(b);
+    return bad;
+}
+
 TEST(parquet_roundtrip_every_type_and_codec)
 {
     char path[] = "/tmp/qwpqXXXXXX";
@@ -177,6 +222,8 @@ TEST(parquet_roundtrip_every_type_and_codec)
     ASSERT_TRUE(fd >= 0);
     close(fd);
     const qw_pq_codec comps[] = {QW_PQ_ZSTD, QW_PQ_SNAPPY, QW_PQ_UNCOMPRESSED};
+    qw_pqr_scratch *shared = qw_pqr_scratch_new();
+    ASSERT_TRUE(shared != NULL);
     for (int k = 0; k < 3; k++) {
         qw_pq_file_stats st;
         ASSERT_OK(write_file(path, 20000, comps[k], k == 1 ? 100000 : 0, &st));
@@ -184,6 +231,8 @@ TEST(parquet_roundtrip_every_type_and_codec)
         if (k == 1)
             ASSERT_TRUE(st.row_groups > 2);
         ASSERT_EQ(check_file(path, 20000), 0);
+        ASSERT_EQ(check_file_in(path, 20000, shared), 0); /* grown by the codecs before */
+        ASSERT_EQ(check_shared(path, shared), 0);
         /* statistics */
         ASSERT_EQ(st.col[1].nulls, 4000u);
         ASSERT_EQ(st.col[1].values, 20000u);
@@ -203,6 +252,7 @@ TEST(parquet_roundtrip_every_type_and_codec)
     qw_pq_file_stats st;
     ASSERT_OK(write_file(path, 0, QW_PQ_ZSTD, 0, &st));
     ASSERT_EQ(check_file(path, 0), 0);
+    qw_pqr_scratch_free(shared);
     unlink(path);
 }
 
