@@ -246,11 +246,11 @@ int qw__dash_cb_ws(struct lws *wsi, int reason, void *user, void *in, size_t len
  * keep-alive transaction qw__dash_http_done hands the connection back. */
 #define QW_DASH_FRONT_MAX 8192 /* a request head (line, headers, blank line): more gets 431 */
 typedef struct dash_front {
-    int state;            /* reading the head, replying, lingering */
-    int line0_done;       /* the request line was checked */
-    int lines;            /* header lines so far */
-    size_t n, scan, ls;   /* bytes in buf, checked, start of the current line */
-    const char *reply;    /* a refusal to write */
+    int state;          /* reading the head, replying, lingering */
+    int line0_done;     /* the request line was checked */
+    int lines;          /* header lines so far */
+    size_t n, scan, ls; /* bytes in buf, checked, start of the current line */
+    const char *reply;  /* a refusal to write */
     char buf[QW_DASH_FRONT_MAX];
 } dash_front;
 typedef struct dash_http { /* per-session data of "http" (vh_http) */

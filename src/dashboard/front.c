@@ -45,12 +45,12 @@
 #include "core/log.h"
 #include "dashboard/dash_int.h"
 
-#define FRONT_URI 2048   /* request target: longer gets 414 */
+#define FRONT_URI 2048               /* request target: longer gets 414 */
 #define FRONT_LINE0 (FRONT_URI + 64) /* a request line this long with no end: 414 */
-#define FRONT_LINES 64   /* header lines: more get 431 (lws's fragment cliff is ~92) */
-#define IDLE_S 10        /* no byte of a head for this long: closed */
-#define HEAD_S 10        /* a head must be complete this long after its first byte */
-#define LINGER_S 3       /* after a refusal: wait this long for the client's FIN */
+#define FRONT_LINES 64               /* header lines: more get 431 (lws's fragment cliff is ~92) */
+#define IDLE_S 10                    /* no byte of a head for this long: closed */
+#define HEAD_S 10                    /* a head must be complete this long after its first byte */
+#define LINGER_S 3                   /* after a refusal: wait this long for the client's FIN */
 
 _Static_assert(QW_DASH_FRONT_MAX >= FRONT_LINE0 + 2, "the request line must fit the head buffer");
 
