@@ -32,8 +32,10 @@
  * then HEAD_S from its first byte (slowloris), LINGER_S after a refusal.
  *
  * Connection accounting (limits.c): a front wsi counts from its RAW_ADOPT
- * to its WSI_DESTROY; at each handoff the connection counts twice for a
- * moment (the new wsi is adopted before the old one is destroyed). */
+ * to its WSI_DESTROY or to a handoff; at a handoff (either way) the old
+ * wsi is uncounted just before the new one is adopted (lws may serve the
+ * head, /metrics included, inside that adoption), so the connection
+ * counts once throughout. */
 #define QW_MODULE "dashboard"
 #include <fcntl.h>
 #include <libwebsockets.h>
@@ -136,6 +138,9 @@ static int handoff(qw_dash *d, struct lws *wsi, dash_front *f)
         return -1; /* out of descriptors: the client sees the connection closed */
     }
     f->state = F_LINGER; /* nothing more for this wsi */
+    /* counted from here by the HTTP wsi: lws may serve the head (/metrics
+     * counts connections) inside the adoption below */
+    qw__dash_conn_removed(d, wsi);
     /* lws serves the head inside this call when it can; NULL means it
      * failed (lws closed cfd) or already served and closed it: either way
      * cfd is lws's */
@@ -258,6 +263,7 @@ int qw__dash_front_handback(qw_dash *d, struct lws *wsi)
         return -1; /* closed after the response is flushed */
     }
     lws_sock_file_fd_type sock = {.sockfd = cfd};
+    qw__dash_conn_removed(d, wsi); /* counted from here by the front wsi */
     /* RAW_ADOPT (above) runs inside this call; on failure lws closed cfd */
     if (!lws_adopt_descriptor_vhost(d->vh, LWS_ADOPT_SOCKET, sock, "qw-front", NULL)) {
         close(ph);

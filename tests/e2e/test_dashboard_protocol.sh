@@ -19,12 +19,16 @@
 #    pushes inflate to JSON
 #  - slowloris: a client sending one header byte a second is dropped within
 #    15 s while another client still gets /healthz in under 1 s
-# lws 4.1.6 limits, checked as documented in docs/DASHBOARD.md "Protocol
-# edges" (marked "limit"): a request head over lws's 16 KiB header buffer
-# (also an upgrade's) is closed without a reply; headers lws does not know
-# are not measured (a 5000-byte one gets 200), they are accepted until their
-# stored size fills the buffer: the test measures how many (1-byte and
-# 20-byte values) and that one more is closed without a reply.
+# Heads are read first by QuoteWatch's front (src/dashboard/front.c), which
+# answers those lws 4.1.6 would close without a reply: a 17000-byte URI ->
+# 414, a 17000-byte header and a 1 MiB header stream -> 431 (the server
+# keeps serving), 1026 small unknown headers -> 431, 92 repeats of a known
+# header -> 431 (never a silent close), the same on upgrades; bare LF, NUL,
+# a request line without a version -> 400; keep-alive: 2 and 10 requests on
+# one connection answered, an oversized second head -> 414, a second request
+# upgrading -> 101. Marked "limit": lws 4.1.6 cannot list headers it does not
+# know, so a 5000-byte unknown header is served (the front's 8 KiB applies).
+# At the end /metrics must count exactly its own connection.
 # Every case is checked and reported; the test fails if any case failed.
 source "$(dirname "$0")/lib.sh"
 port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -442,6 +446,17 @@ if failed:
 print("all cases ok")
 PY
 [ "$(curl -s "http://127.0.0.1:$port/healthz")" = ok ] || die "server died during the protocol cases"
+# connection accounting (limits.c) stays exact through front -> http -> front
+# -> ws handoffs and refusals: once every case's socket is gone, /metrics
+# counts one open connection, its own (refusals linger up to 3 s)
+open_conns=
+for i in $(seq 80); do
+  open_conns=$(curl -s "http://127.0.0.1:$port/metrics" | awk '$1 == "quotewatch_dashboard_connections" {print $2}')
+  [ "$open_conns" = 1 ] && break
+  sleep 0.1
+done
+[ "$open_conns" = 1 ] || die "quotewatch_dashboard_connections is $open_conns after every case, expected 1"
+echo "ok    connections counted exactly: 1 open (this request) after every case"
 kill -TERM $pid; rc=0; wait $pid || rc=$?
 [ "$rc" = 0 ] || die "replay --dashboard exited $rc on SIGTERM"
 echo "dashboard protocol: ok"
