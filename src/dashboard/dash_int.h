@@ -134,7 +134,8 @@ typedef struct dash_ip {
 
 struct qw_dash {
     struct lws_context *ctx;                 /* {const} */
-    struct lws_vhost *vh;                    /* {const} */
+    struct lws_vhost *vh;                    /* {const} listening: raw sockets (front.c) */
+    struct lws_vhost *vh_http;               /* {const} not listening: HTTP after front.c */
     qw_dash_opts o;                          /* {const} */
     char bind[64], mode[16], web_root[1024]; /* {const} */
     dash_file *files;                        /* {const} loaded at create */
@@ -239,6 +240,27 @@ int qw__dash_ws_takeover(qw_dash *d, struct lws *wsi);
 /* protocol "qw-ws": server.c's callback passes its arguments on (reason
  * is an enum lws_callback_reasons) */
 int qw__dash_cb_ws(struct lws *wsi, int reason, void *user, void *in, size_t len);
+/* front.c (server thread): the raw front of every connection. A head
+ * is gathered in dash_front (lws's per-session data of "qw-front") and
+ * refused there or handed to lws's HTTP role on vh_http; after a
+ * keep-alive transaction qw__dash_http_done hands the connection back. */
+#define QW_DASH_FRONT_MAX 8192 /* a request head (line, headers, blank line): more gets 431 */
+typedef struct dash_front {
+    int state;          /* reading the head, replying, lingering */
+    int line0_done;     /* the request line was checked */
+    int lines;          /* header lines so far */
+    size_t n, scan, ls; /* bytes in buf, checked, start of the current line */
+    const char *reply;  /* a refusal to write */
+    char buf[QW_DASH_FRONT_MAX];
+} dash_front;
+typedef struct dash_http { /* per-session data of "http" (vh_http) */
+    int handback;          /* hand back once the response is flushed */
+} dash_http;
+int qw__dash_cb_front(struct lws *wsi, int reason, void *user, void *in, size_t len);
+/* The response is written: keep-alive -> back to the front (-1: lws hangs
+ * up this wsi), else lws_http_transaction_completed's answer. */
+int qw__dash_http_done(qw_dash *d, struct lws *wsi);
+int qw__dash_front_handback(qw_dash *d, struct lws *wsi); /* always -1 */
 /* server.c: a refusal of an upgrade (HTTP_CONFIRM_UPGRADE's return value) */
 int qw__dash_refuse(qw_dash *d, struct lws *wsi, unsigned status, const char *text);
 /* gzip (RFC 1952) of text into out (with QW_DASH_PRE headroom); -1 on failure. */

@@ -25,6 +25,28 @@ struct qw_dash_host {
     _Atomic int stop; /* owner -> server thread */
 };
 
+/* lws's log is process-wide. lws 4.1.6 logs every
+ * lws_adopt_socket_vhost_readbuf (front.c hands each request head to lws
+ * with it) as an error, "adopt_socket_readbuf: calling service"; this
+ * filter drops those two lines of that function and passes the rest on as
+ * before: to our log as ingest/live.c's bridge does (module "live", lws
+ * errors as WARN) when the caller set that up, else to stderr. */
+static int lws_log_ours; /* {const} set before any context runs */
+
+static void lws_log_filter(int level, const char *line)
+{
+    if (strstr(line, "adopt_socket_readbuf: "))
+        return;
+    if (!lws_log_ours) {
+        lwsl_emit_stderr(level, line);
+        return;
+    }
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    qw_log_write((level & LLL_ERR) ? QW_LOG_WARN : QW_LOG_DEBUG, "live", "lws: %.*s", (int)n, line);
+}
+
 void qw_dash_opts_from_config(qw_dash_opts *o, const qw_config *cfg, const char *mode)
 {
     *o = (qw_dash_opts){.port = cfg->port,
@@ -51,8 +73,14 @@ qw_err qw_dash_host_open(qw_dash_host **out, const qw_dash_opts *o, char *errbuf
     ci.max_http_header_data = QW_DASH_HEAD_SPACE;
     ci.gid = (gid_t)-1;
     ci.uid = (uid_t)-1;
-    if (!o->keep_lws_log)
-        lws_set_log_level(LLL_ERR, NULL);
+    int lvl = LLL_ERR;
+    if (o->keep_lws_log) { /* keep the caller's levels */
+        lvl = 0;
+        for (int b = 0; b < LLL_COUNT; b++)
+            lvl |= lwsl_visible(1 << b);
+    }
+    lws_log_ours = o->keep_lws_log;
+    lws_set_log_level(lvl, lws_log_filter);
     qw_err e = QW_OK;
     if (!(h->ctx = lws_create_context(&ci))) {
         QW_SETERR(errbuf, errlen, "cannot create the lws context");

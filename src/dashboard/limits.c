@@ -12,14 +12,17 @@
  *     (NBUCKET of them; colliding addresses share one, which only makes
  *     them stricter), so one flooding address cannot use up the accepts
  *     of the others; only accepted connections take a token.
- * A connection counts as open from SERVER_NEW_CLIENT_INSTANTIATED (lws
- * adopted the socket) to WSI_DESTROY; its address entry rides along in the
- * wsi's opaque user data, which survives lws's protocol changes (the raw
- * fallback). A /ws connection taken over by wsconn.c lives on in a new
- * wsi, counted from its RAW_ADOPT; the HTTP wsi it leaves is uncounted at
- * its WSI_DESTROY (for that moment the connection counts twice, under the
- * same address entry). The per-address table has max_conns entries:
- * more distinct addresses than open connections cannot exist. */
+ * A connection counts as open from its adoption (RAW_ADOPT of the front,
+ * front.c; SERVER_NEW_CLIENT_INSTANTIATED of the HTTP wsi it hands a head
+ * to) to WSI_DESTROY; its address entry rides along in the wsi's opaque
+ * user data. At front.c's handoffs (front -> HTTP -> front) the old wsi is
+ * uncounted just before the new one is adopted (qw__dash_conn_removed is
+ * idempotent: its WSI_DESTROY then does nothing). A /ws connection taken
+ * over by wsconn.c lives on in a new wsi, counted from its RAW_ADOPT; the
+ * HTTP wsi it leaves is uncounted at its WSI_DESTROY (for that moment the
+ * connection counts twice, under the same address entry). The
+ * per-address table has max_conns entries: more distinct addresses than
+ * open connections cannot exist. */
 #include <libwebsockets.h>
 #include <netinet/in.h>
 #include <string.h>

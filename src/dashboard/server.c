@@ -2,14 +2,14 @@
  * from memory, the upgrade check of the state WebSocket and the push
  * schedule (see dashboard.h; the WebSocket itself is wsconn.c).
  *
- * Protocol edges (docs/DASHBOARD.md "Protocol edges"): lws 4.1.6 answers
- * some requests before any callback runs, so each edge is taken where lws
- * lets us in:
+ * Protocol edges (docs/DASHBOARD.md "Protocol edges"): every connection
+ * starts in front.c, which reads its request head itself and refuses the
+ * ones lws must not see (400 malformed, 405 CONNECT and methods lws does
+ * not parse, 414 target over 2 KiB, 431 head over 8 KiB or 64 header
+ * lines); the others reach lws's HTTP role here, on vh_http:
  *   GET/HEAD/POST/PUT/PATCH/OPTIONS/DELETE  on_http()  (405 unless GET/HEAD;
- *     414, 431 for heads that fit lws's 16 KiB header buffer, host.c;
- *     a bigger head is closed by lws with no callback)
- *   CONNECT, methods lws does not know      lws falls back to a raw socket
- *     (FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG) -> RAW_RX -> raw_reply() 405
+ *     414 for a path over 2 KiB, 431 for known headers over 4 KiB);
+ *     after a keep-alive response the connection goes back to front.c
  *   Upgrade: websocket                      HTTP_CONFIRM_UPGRADE ->
  *     check_upgrade(): GET /ws, version 13, subprotocol qw-state, else
  *     405/400/426; then wsconn.c: Connection, key, client limit (400/503)
@@ -188,7 +188,7 @@ static int respond_x(qw_dash *d, struct lws *wsi, unsigned status, const char *c
         return 1;
     if (!complete)
         return 0;
-    return lws_http_transaction_completed(wsi) ? -1 : 0;
+    return qw__dash_http_done(d, wsi); /* front.c: keep-alive goes back to the front */
 }
 
 static int respond(qw_dash *d, struct lws *wsi, unsigned status, const char *ctype,
@@ -349,11 +349,19 @@ int qw__dash_has_token(const char *list, const char *tok, int ci)
     return 0;
 }
 
+/* After a refused upgrade: back to the front (front.c) once the refusal
+ * is flushed; if lws still holds some of it, lws closes the connection
+ * after flushing it (-1), rather than parsing a next head itself. */
+static int refused(qw_dash *d, struct lws *wsi)
+{
+    return lws_partial_buffered(wsi) ? -1 : qw__dash_front_handback(d, wsi);
+}
+
 /* HTTP_CONFIRM_UPGRADE (RFC 6455 4.2.1/4.2.2): only GET /ws, version 13,
  * offering qw-state (lws would otherwise upgrade any method and path, any
  * version); then the connection is taken over (wsconn.c). Returns 0 to let
- * lws handle it (h2c), 1 after writing a refusal (lws then ends the
- * transaction), -1 to hang up (also: taken over). */
+ * lws handle it (h2c), -1 to hang up (also: after a refusal, handed back
+ * to the front, and taken over). */
 static int check_upgrade(qw_dash *d, struct lws *wsi, const char *what)
 {
     char uri[64], ver[16], proto[256];
@@ -362,61 +370,29 @@ static int check_upgrade(qw_dash *d, struct lws *wsi, const char *what)
     if (head_size(wsi) > MAX_HEAD)
         return respond_text_x(d, wsi, 431, NULL, NULL, "request header fields too large\n", 0, 0)
                    ? -1
-                   : 1;
+                   : refused(d, wsi);
     if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0)
         return respond_text_x(d, wsi, 405, "allow:", "GET", "a WebSocket upgrade must be a GET\n",
                               0, 0)
                    ? -1
-                   : 1;
+                   : refused(d, wsi);
     if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws") != 0)
-        return respond_text_x(d, wsi, 400, NULL, NULL, "WebSocket only on /ws\n", 0, 0) ? -1 : 1;
+        return respond_text_x(d, wsi, 400, NULL, NULL, "WebSocket only on /ws\n", 0, 0)
+                   ? -1
+                   : refused(d, wsi);
     if (lws_hdr_copy(wsi, ver, sizeof ver, WSI_TOKEN_VERSION) <= 0 || strcmp(ver, "13") != 0)
         return respond_text_x(d, wsi, 426, "sec-websocket-version:", "13",
                               "WebSocket version 13 only\n", 0, 0)
                    ? -1
-                   : 1;
+                   : refused(d, wsi);
     /* lws binds the first offered name it knows, and "http" is one */
     if (lws_hdr_copy(wsi, proto, sizeof proto, WSI_TOKEN_PROTOCOL) <= 0 ||
         !qw__dash_has_token(proto, "qw-state", 0) || qw__dash_has_token(proto, "http", 0))
         return respond_text_x(d, wsi, 400, NULL, NULL, "WebSocket subprotocol qw-state required\n",
                               0, 0)
                    ? -1
-                   : 1;
+                   : refused(d, wsi);
     return qw__dash_ws_takeover(d, wsi); /* wsconn.c: our framing from here */
-}
-
-/* Does the raw input start like a request line (a token, then a space)? */
-static int looks_like_method(const char *in, size_t len)
-{
-    size_t i = 0;
-    while (i < len && i < 32 && in[i] > ' ' && in[i] < 127 && !strchr("()<>@,;:\\\"/[]?={}", in[i]))
-        i++;
-    return i > 0 && i < len && in[i] == ' ';
-}
-
-/* A request lws's HTTP parser gave up on and handed over as a raw socket:
- * CONNECT (always) and methods it does not know (TRACE, PROPFIND...). A
- * request line `token SP ...` gets 405, anything else 400; then close. */
-static int raw_reply(qw_dash *d, struct lws *wsi, int is_method)
-{
-    static const char r405[] = "HTTP/1.1 405 Method Not Allowed\r\n"
-                               "allow: GET, HEAD\r\n"
-                               "content-type: text/plain\r\n"
-                               "content-length: 32\r\n"
-                               "connection: close\r\n\r\n"
-                               "method not allowed: GET or HEAD\n";
-    static const char r400[] = "HTTP/1.1 400 Bad Request\r\n"
-                               "content-type: text/plain\r\n"
-                               "content-length: 12\r\n"
-                               "connection: close\r\n\r\n"
-                               "bad request\n";
-    unsigned char buf[LWS_PRE + sizeof r405];
-    const char *r = is_method ? r405 : r400;
-    size_t n = strlen(r);
-    memcpy(buf + LWS_PRE, r, n);
-    d->http_rejected++;
-    (void)lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_RAW);
-    return -1; /* close: lws shuts down the write side, then closes */
 }
 
 static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -440,15 +416,10 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
         return d ? on_http(d, wsi, in ? (const char *)in : "", in ? strlen(in) : 0) : -1;
     case LWS_CALLBACK_HTTP_BODY: return -1; /* no request bodies are accepted */
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return d ? check_upgrade(d, wsi, in) : -1;
-    case LWS_CALLBACK_RAW_ADOPT: return 0;
-    case LWS_CALLBACK_RAW_RX:
-        if (!d)
-            return -1;
-        d->http_requests++;
-        /* one small reply on a fresh socket, written here: there is no
-         * per-connection state to carry it to RAW_WRITEABLE */
-        return raw_reply(d, wsi, in && looks_like_method(in, len));
-    case LWS_CALLBACK_RAW_CLOSE: return 0;
+    case LWS_CALLBACK_HTTP_WRITEABLE: /* a response flushed: back to the front */
+        if (d && user && ((dash_http *)user)->handback)
+            return qw__dash_http_done(d, wsi);
+        break;
     default: break;
     }
     (void)len;
@@ -459,7 +430,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 
 int qw__dash_refuse(qw_dash *d, struct lws *wsi, unsigned status, const char *text)
 {
-    return respond_text_x(d, wsi, status, NULL, NULL, text, 0, 0) ? -1 : 1;
+    return respond_text_x(d, wsi, status, NULL, NULL, text, 0, 0) ? -1 : refused(d, wsi);
 }
 
 static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -468,8 +439,16 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
     return qw__dash_cb_ws(wsi, (int)reason, user, in, len);
 }
 
+static int cb_front(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    return qw__dash_cb_front(wsi, (int)reason, user, in, len);
+}
+
 static const struct lws_protocols protocols[] = {
-    {"http", cb_http, 0, 0, 0, NULL, 0},
+    {"http", cb_http, sizeof(dash_http), 0, 0, NULL, 0},
+    /* every accepted connection first (front.c): raw, its head read by us */
+    {"qw-front", cb_front, sizeof(dash_front), 4096, 0, NULL, 0},
     /* /ws after the takeover (wsconn.c): raw sockets, our framing */
     {"qw-ws", cb_ws, sizeof(dash_client), 4096, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
@@ -592,12 +571,18 @@ qw_err qw_dash_create(qw_dash **out, struct lws_context *ctx, const qw_dash_opts
      * settings in lws 4.1.6 (ignored on a vhost): see docs/DASHBOARD.md
      * "Protocol edges" for what that leaves to lws's defaults */
     vi.timeout_secs_ah_idle = AH_IDLE_S;
-    /* CONNECT, and methods lws's parser does not know, become a raw socket
-     * bound to "http" (cb_http RAW_RX answers 405) instead of lws's 403 */
-    vi.options = LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG;
+    /* the HTTP role, for connections whose head front.c checked: not
+     * listening, adopted from the front (lws_adopt_socket_vhost_readbuf) */
+    vi.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+    vi.vhost_name = "qw-dashboard-http";
+    d->vh_http = lws_create_vhost(ctx, &vi);
+    /* every accepted connection becomes a raw socket of "qw-front" */
+    vi.port = o->port;
+    vi.vhost_name = "qw-dashboard";
+    vi.options = LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG;
     vi.listen_accept_role = "raw-skt";
-    vi.listen_accept_protocol = "http";
-    d->vh = lws_create_vhost(ctx, &vi);
+    vi.listen_accept_protocol = "qw-front";
+    d->vh = d->vh_http ? lws_create_vhost(ctx, &vi) : NULL;
     if (!d->vh) {
         snprintf(errbuf, errlen, "dashboard: cannot listen on %s:%d", d->bind, o->port);
         qw_dash_destroy(d);

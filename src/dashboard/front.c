@@ -1,0 +1,305 @@
+/* front.c: every dashboard connection starts here, as a raw socket whose
+ * request head QuoteWatch reads itself before lws's HTTP parser sees it
+ * (server thread).
+ *
+ * Why: lws 4.1.6 closes a request head that does not fit its header buffer
+ * (16 KiB, host.c), or that has too many headers, without any reply and
+ * without a callback (docs/DASHBOARD.md "Limits of lws 4.1.6"). RFC 9112
+ * wants 414/431. So the listening vhost adopts every accepted socket as a
+ * raw socket of protocol "qw-front"
+ * (LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG), and:
+ *   1. RAW_RX gathers the head in the connection's buffer (FRONT_MAX
+ *      bytes): never more, whatever the client sends;
+ *   2. a head we refuse gets its answer here (400 malformed, 405 CONNECT
+ *      and methods lws does not parse, 414 request target over FRONT_URI,
+ *      431 head over FRONT_MAX or over FRONT_LINES header lines); once it
+ *      is flushed we shut our side down and read (discarding) until the
+ *      client's FIN or LINGER_S, so the reply is not destroyed by a reset;
+ *   3. a head we accept is handed to lws's HTTP role with the bytes read
+ *      so far: the socket is dup()ed and the copy adopted by the non-
+ *      listening vhost d->vh_http (lws_adopt_socket_vhost_readbuf: lws 4.1.6
+ *      appends the bytes to a buflist, any length; its header comment's
+ *      2048 bytes is an older limit), the original descriptor number is
+ *      pointed at a fresh unconnected socket (dup2) and the raw wsi hung up
+ *      (the trick of wsconn.c, in the other direction);
+ *   4. after a keep-alive transaction (server.c, qw__dash_http_done) the
+ *      connection comes back here the same way (qw__dash_front_handback),
+ *      so lws parses no head we did not check. Bytes lws read beyond the
+ *      head it was given (a pipelined request) are in its buffers and lost
+ *      at the handback: a pipelining client gets no answer to those and is
+ *      dropped at the idle bound.
+ * Timeouts: IDLE_S with no byte of a head (a kept-alive or new connection),
+ * then HEAD_S from its first byte (slowloris), LINGER_S after a refusal.
+ *
+ * Connection accounting (limits.c): a front wsi counts from its RAW_ADOPT
+ * to its WSI_DESTROY or to a handoff; at a handoff (either way) the old
+ * wsi is uncounted just before the new one is adopted (lws may serve the
+ * head, /metrics included, inside that adoption), so the connection
+ * counts once throughout. */
+#define QW_MODULE "dashboard"
+#include <fcntl.h>
+#include <libwebsockets.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "dashboard/dash_int.h"
+
+#define FRONT_URI 2048               /* request target: longer gets 414 */
+#define FRONT_LINE0 (FRONT_URI + 64) /* a request line this long with no end: 414 */
+#define FRONT_LINES 64               /* header lines: more get 431 (lws's fragment cliff is ~92) */
+#define IDLE_S 10                    /* no byte of a head for this long: closed */
+#define HEAD_S 10                    /* a head must be complete this long after its first byte */
+#define LINGER_S 3                   /* after a refusal: wait this long for the client's FIN */
+
+_Static_assert(QW_DASH_FRONT_MAX >= FRONT_LINE0 + 2, "the request line must fit the head buffer");
+
+enum { F_HEAD, F_REPLY, F_LINGER };
+
+static const char r400[] = "HTTP/1.1 400 Bad Request\r\n"
+                           "content-type: text/plain\r\n"
+                           "content-length: 12\r\n"
+                           "connection: close\r\n\r\n"
+                           "bad request\n";
+static const char r405[] = "HTTP/1.1 405 Method Not Allowed\r\n"
+                           "allow: GET, HEAD\r\n"
+                           "content-type: text/plain\r\n"
+                           "content-length: 32\r\n"
+                           "connection: close\r\n\r\n"
+                           "method not allowed: GET or HEAD\n";
+static const char r414[] = "HTTP/1.1 414 URI Too Long\r\n"
+                           "content-type: text/plain\r\n"
+                           "content-length: 13\r\n"
+                           "connection: close\r\n\r\n"
+                           "URI too long\n";
+static const char r431[] = "HTTP/1.1 431 Request Header Fields Too Large\r\n"
+                           "content-type: text/plain\r\n"
+                           "content-length: 32\r\n"
+                           "connection: close\r\n\r\n"
+                           "request header fields too large\n";
+
+/* Queue a refusal; it is written at RAW_WRITEABLE. */
+static int refuse(qw_dash *d, struct lws *wsi, dash_front *f, const char *r)
+{
+    f->state = F_REPLY;
+    f->reply = r;
+    d->http_requests++;
+    d->http_rejected++;
+    lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, LINGER_S + 2);
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static int is_tchar(unsigned char c)
+{
+    return c > ' ' && c < 127 && !strchr("()<>@,;:\\\"/[]?={}", c);
+}
+
+/* The request line buf[0, n) (no CRLF): NULL to pass it on, else the
+ * refusal. Methods lws 4.1.6 parses go on (on_http answers 405 to the
+ * ones we do not serve, with the WebSocket upgrade's own Allow); CONNECT
+ * and the others get 405 here. */
+static const char *check_line(const char *b, size_t n)
+{
+    static const char *const known[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "OPTIONS", "DELETE"};
+    size_t m = 0;
+    while (m < n && m < 32 && is_tchar((unsigned char)b[m]))
+        m++;
+    if (m == 0 || m >= n || b[m] != ' ')
+        return r400;
+    const char *t = b + m + 1, *end = b + n;
+    const char *sp = memchr(t, ' ', (size_t)(end - t));
+    if (!sp)
+        return (size_t)(end - t) > FRONT_URI ? r414 : r400;
+    if ((size_t)(sp - t) > FRONT_URI)
+        return r414;
+    size_t vl = (size_t)(end - sp - 1);
+    if (sp == t || vl != 8 || (memcmp(sp + 1, "HTTP/1.1", 8) && memcmp(sp + 1, "HTTP/1.0", 8)))
+        return r400;
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strlen(known[i]) == m && memcmp(b, known[i], m) == 0)
+            return NULL;
+    return r405;
+}
+
+/* Gives the connection to lws's HTTP role with the head read so far. */
+static int handoff(qw_dash *d, struct lws *wsi, dash_front *f)
+{
+    int fd = lws_get_socket_fd(wsi);
+    int cfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    int ph = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (cfd < 0 || ph < 0) {
+        if (cfd >= 0)
+            close(cfd);
+        if (ph >= 0)
+            close(ph);
+        return -1; /* out of descriptors: the client sees the connection closed */
+    }
+    f->state = F_LINGER; /* nothing more for this wsi */
+    /* counted from here by the HTTP wsi: lws may serve the head (/metrics
+     * counts connections) inside the adoption below */
+    qw__dash_conn_removed(d, wsi);
+    /* lws serves the head inside this call when it can; NULL means it
+     * failed (lws closed cfd) or already served and closed it: either way
+     * cfd is lws's */
+    (void)lws_adopt_socket_vhost_readbuf(d->vh_http, cfd, f->buf, f->n);
+    if (dup2(ph, fd) < 0)
+        QW_LOG(WARN, "dashboard: dup2 over a handed-off socket failed");
+    close(ph);
+    return -1; /* lws hangs up this wsi: on the placeholder */
+}
+
+/* Checks the bytes from f->scan on; returns a refusal, the handoff, or 0
+ * to wait for more. */
+static int scan(qw_dash *d, struct lws *wsi, dash_front *f)
+{
+    for (size_t i = f->scan; i < f->n; i++) {
+        char c = f->buf[i];
+        if (c == '\0')
+            return refuse(d, wsi, f, r400);
+        if (c != '\n')
+            continue;
+        if (i == 0 || f->buf[i - 1] != '\r') /* bare LF */
+            return refuse(d, wsi, f, r400);
+        size_t ll = i - 1 - f->ls;
+        if (!f->line0_done && ll == 0) { /* empty lines before the request (RFC 9112 2.2) */
+            f->n -= i + 1;
+            memmove(f->buf, f->buf + i + 1, f->n);
+            f->scan = f->ls = 0;
+            return scan(d, wsi, f);
+        }
+        if (!f->line0_done) {
+            const char *r = check_line(f->buf, ll);
+            if (r)
+                return refuse(d, wsi, f, r);
+            f->line0_done = 1;
+        } else if (ll == 0) {
+            return handoff(d, wsi, f); /* the blank line: the head is complete */
+        } else if (++f->lines > FRONT_LINES) {
+            return refuse(d, wsi, f, r431);
+        }
+        f->ls = i + 1;
+    }
+    f->scan = f->n;
+    if (!f->line0_done && f->n - f->ls > FRONT_LINE0) /* a request line with no end */
+        return refuse(d, wsi, f, check_line(f->buf, f->n) == r400 ? r400 : r414);
+    if (f->n == sizeof f->buf)
+        return refuse(d, wsi, f, r431);
+    return 0;
+}
+
+static int on_rx(qw_dash *d, struct lws *wsi, dash_front *f, const char *in, size_t len)
+{
+    if (f->state != F_HEAD)
+        return 0; /* after a refusal: read and dropped */
+    if (f->n == 0 && len)
+        lws_set_timeout(wsi, PENDING_TIMEOUT_HOLDING_AH, HEAD_S);
+    size_t room = sizeof f->buf - f->n;
+    size_t take = len < room ? len : room;
+    memcpy(f->buf + f->n, in, take);
+    f->n += take;
+    return scan(d, wsi, f);
+}
+
+static int on_writeable(struct lws *wsi, dash_front *f)
+{
+    if (f->state == F_REPLY && f->reply) {
+        unsigned char buf[LWS_PRE + 256];
+        size_t n = strlen(f->reply);
+        memcpy(buf + LWS_PRE, f->reply, n);
+        f->reply = NULL;
+        if (lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_RAW) < (int)n)
+            return -1;
+    }
+    if (f->state != F_REPLY)
+        return 0;
+    if (lws_partial_buffered(wsi)) {
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    /* flushed: FIN after the reply, then drop input until the client's FIN */
+    shutdown(lws_get_socket_fd(wsi), SHUT_WR);
+    f->state = F_LINGER;
+    lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, LINGER_S);
+    return 0;
+}
+
+int qw__dash_cb_front(struct lws *wsi, int reason, void *user, void *in, size_t len)
+{
+    struct lws_vhost *vh = wsi ? lws_get_vhost(wsi) : NULL;
+    qw_dash *d = vh ? lws_vhost_user(vh) : NULL;
+    dash_front *f = user;
+    switch ((enum lws_callback_reasons)reason) {
+    case LWS_CALLBACK_RAW_ADOPT:
+        if (!d || !f)
+            return -1;
+        memset(f, 0, offsetof(dash_front, buf));
+        qw__dash_conn_added(d, wsi);
+        lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_KEEPALIVE_IDLE, IDLE_S);
+        return 0;
+    case LWS_CALLBACK_RAW_RX: return d && f && in ? on_rx(d, wsi, f, in, len) : 0;
+    case LWS_CALLBACK_RAW_WRITEABLE: return f ? on_writeable(wsi, f) : 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        if (d)
+            qw__dash_conn_removed(d, wsi);
+        return 0;
+    default: break;
+    }
+    return 0;
+}
+
+int qw__dash_front_handback(qw_dash *d, struct lws *wsi)
+{
+    int fd = lws_get_socket_fd(wsi);
+    int cfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    int ph = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (cfd < 0 || ph < 0) {
+        if (cfd >= 0)
+            close(cfd);
+        if (ph >= 0)
+            close(ph);
+        return -1; /* closed after the response is flushed */
+    }
+    lws_sock_file_fd_type sock = {.sockfd = cfd};
+    qw__dash_conn_removed(d, wsi); /* counted from here by the front wsi */
+    /* RAW_ADOPT (above) runs inside this call; on failure lws closed cfd */
+    if (!lws_adopt_descriptor_vhost(d->vh, LWS_ADOPT_SOCKET, sock, "qw-front", NULL)) {
+        close(ph);
+        return -1;
+    }
+    if (dup2(ph, fd) < 0)
+        QW_LOG(WARN, "dashboard: dup2 over a handed-back socket failed");
+    close(ph);
+    return -1; /* lws hangs up the HTTP wsi: on the placeholder */
+}
+
+/* Does the request ask to keep the connection (lws 4.1.6's own rule:
+ * HTTP/1.1 unless "Connection: close", HTTP/1.0 only with keep-alive)? */
+static int keep_alive(struct lws *wsi)
+{
+    char ver[16] = "", conn[128] = "";
+    int v11 = lws_hdr_copy(wsi, ver, sizeof ver, WSI_TOKEN_HTTP) > 0 && !strcmp(ver, "HTTP/1.1");
+    if (lws_hdr_copy(wsi, conn, sizeof conn, WSI_TOKEN_CONNECTION) > 0) {
+        if (qw__dash_has_token(conn, "close", 1))
+            return 0;
+        if (qw__dash_has_token(conn, "keep-alive", 1))
+            return 1;
+    }
+    return v11;
+}
+
+int qw__dash_http_done(qw_dash *d, struct lws *wsi)
+{
+    dash_http *h = lws_wsi_user(wsi);
+    if (!keep_alive(wsi) || !h) /* lws closes it once the response is flushed */
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    if (lws_partial_buffered(wsi)) {
+        h->handback = 1; /* HTTP_WRITEABLE (server.c) calls us again once flushed */
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    h->handback = 0;
+    return qw__dash_front_handback(d, wsi);
+}
