@@ -395,7 +395,12 @@ qw_err qw_ice_replace(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *
     qw_err e = QW_CONFLICT;
     for (int i = 0; i < max; i++) {
         res->attempts = i + 1;
+        int turn = o && o->turn && i >= o->turn_after;
+        if (turn)
+            o->turn(o->turn_ctx, 1);
         e = attempt(&c, i);
+        if (turn)
+            o->turn(o->turn_ctx, 0);
         if (e != QW_CONFLICT || res->stale)
             break;
         QW_LOG(INFO, "%s.%s: replace lost the commit race (attempt %d of %d), retrying", ns, table,

@@ -516,7 +516,10 @@ qw_err qw_ice_expire(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *n
         if (e == QW_OK) {
             snprintf(res->metadata_location, sizeof res->metadata_location, "%s", nloc);
             qw__ice_after_commit(io, p, nm, nloc);
+            int64_t td = qw_now_mono_ns();
             e = plan_and_delete(&pl, p, nm);
+            QW_LOG(DEBUG, "%s.%s: expire of %zu of %zu snapshot(s): delete phase %.1f ms", ns,
+                   table, res->snapshots_expired, n, (double)(qw_now_mono_ns() - td) / 1e6);
         } else if (e == QW_CONFLICT || e == QW_AGAIN) {
             qw_fileio_remove(io, nloc); /* not applied: nobody references it */
             QW_SETERR(errbuf, errlen, "catalog commit: %s", qw_strerror(e));

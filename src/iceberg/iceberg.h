@@ -502,6 +502,13 @@ typedef struct qw_ice_replace_opts {
     int max_attempts; /* default 10 */
     int backoff_ms;   /* default 20 */
     int64_t now_ms;   /* 0: wall clock */
+    /* In-process writers (live --maintain): once turn_after attempts lost
+     * the race, turn(turn_ctx, 1) is called before each attempt and
+     * turn(turn_ctx, 0) after it; the caller's own committer waits
+     * meanwhile, so the attempt's CAS wins against it. NULL: none. */
+    void (*turn)(void *turn_ctx, int take);
+    void *turn_ctx;
+    int turn_after;
 } qw_ice_replace_opts;
 typedef struct qw_ice_replace_result {
     int64_t snapshot_id;

@@ -168,6 +168,7 @@ static qw_err compact_table(qw_lake_admin *L, int t, const qw_lake_compact_opts 
         target = v && atoll(v) > 0 ? (uint64_t)atoll(v) : DEFAULT_TARGET;
     }
     qw_ice_scan sc;
+    int64_t tp0 = qw_now_mono_ns(), tp1 = 0, tp2 = 0;
     if ((e = qw_ice_scan_plan(L->io, m, -1, &sc, eb, sizeof eb)) != QW_OK) {
         fprintf(s->err, "%s: %s: %s\n", s->prefix, table, eb);
         qw_ice_meta_free(m);
@@ -184,6 +185,7 @@ static qw_err compact_table(qw_lake_admin *L, int t, const qw_lake_compact_opts 
     for (size_t i = 0; e == QW_OK && i < sc.nfiles; i++)
         if (wanted(o, &sc.files[i]) && (uint64_t)sc.files[i].file_size_in_bytes < target)
             f[nf++] = sc.files[i];
+    size_t sc_n = sc.nfiles;
     qw_ice_scan_free(&sc);
     if (e == QW_OK)
         qsort(f, nf, sizeof *f, file_cmp);
@@ -233,12 +235,18 @@ static qw_err compact_table(qw_lake_admin *L, int t, const qw_lake_compact_opts 
         i = j;
     }
     qw_ice_replace_result rr = {0};
+    tp1 = qw_now_mono_ns();
     if (e == QW_OK && nadd) {
         qw_ice_kv kv[1] = {{"quotewatch.compact", "true"}};
         /* a writer may commit every few ms: many quick retries (manifests cached) */
         qw_ice_replace_opts ro = {
             .summary = kv, .nsummary = 1, .max_attempts = 40, .backoff_ms = 5};
+        ro.turn = o->turn, ro.turn_ctx = o->turn_ctx, ro.turn_after = 2;
         e = qw_ice_replace(&L->ops, L->io, QW_TBL_NS, table, del, ndel, add, nadd, &ro, &rr);
+        tp2 = qw_now_mono_ns();
+        QW_LOG(DEBUG, "%s: compact plan+merge %.1f ms (%zu live files, %zu small), replace %.1f ms"
+               " (%d attempt(s))", table, (double)(tp1 - tp0) / 1e6, sc_n, nf,
+               (double)(tp2 - tp1) / 1e6, rr.attempts);
         if (e == QW_OK) {
             fprintf(s->out,
                     "%s: compacted %zu file(s) into %zu in %zu partition(s): %zu rows, %llu -> "
