@@ -319,6 +319,11 @@ typedef struct qw_ice_scan {
  * (resolve them through io's maps to open them). */
 qw_err qw_ice_scan_plan(qw_fileio *io, const qw_ice_meta *m, int64_t snapshot_id, qw_ice_scan *out,
                         char *err, size_t errlen);
+/* The same with only the live entries keep(ctx, f) accepts listed and
+ * counted (compaction: its candidates, not every live file's ~25 KB entry). */
+qw_err qw_ice_scan_plan_where(qw_fileio *io, const qw_ice_meta *m, int64_t snapshot_id,
+                              int (*keep)(void *ctx, const qw_ice_data_file *f), void *ctx,
+                              qw_ice_scan *out, char *err, size_t errlen);
 void qw_ice_scan_free(qw_ice_scan *s);
 
 /* ---- catalog and commit ---- */
