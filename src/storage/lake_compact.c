@@ -253,9 +253,11 @@ static qw_err compact_table(qw_lake_admin *L, int t, const qw_lake_compact_opts 
         ro.turn = o->turn, ro.turn_ctx = o->turn_ctx, ro.turn_after = 2;
         e = qw_ice_replace(&L->ops, L->io, QW_TBL_NS, table, del, ndel, add, nadd, &ro, &rr);
         tp2 = qw_now_mono_ns();
-        QW_LOG(DEBUG, "%s: compact plan+merge %.1f ms (%zu small files, %zu replaced), replace %.1f ms"
-               " (%d attempt(s))", table, (double)(tp1 - tp0) / 1e6, sc_n, ndel,
-               (double)(tp2 - tp1) / 1e6, rr.attempts);
+        QW_LOG(DEBUG,
+               "%s: compact plan+merge %.1f ms (%zu small files, %zu replaced), replace %.1f ms"
+               " (%d attempt(s))",
+               table, (double)(tp1 - tp0) / 1e6, sc_n, ndel, (double)(tp2 - tp1) / 1e6,
+               rr.attempts);
         if (e == QW_OK) {
             fprintf(s->out,
                     "%s: compacted %zu file(s) into %zu in %zu partition(s): %zu rows, %llu -> "

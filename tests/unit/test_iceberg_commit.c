@@ -1029,8 +1029,8 @@ TEST(ice_expire_reference_cache_reads_only_new_lists)
     qw_ice_data_file add;
     one_file(&add, "merged", 18734, 10);
     qw_ice_replace_result rr;
-    ASSERT_OK(qw_ice_replace(&e.ops, e.io, "quotewatch", "raw_trades", sc.files, 2, &add, 1, NULL,
-                             &rr));
+    ASSERT_OK(
+        qw_ice_replace(&e.ops, e.io, "quotewatch", "raw_trades", sc.files, 2, &add, 1, NULL, &rr));
     qw_ice_scan_free(&sc);
     qw_ice_expire_opts o1 = {
         .older_than_ms = INT64_MAX, .retain_last = 1, .remove = 1, .now_ms = now + 60000};
