@@ -196,7 +196,7 @@ static qw_err compact_table(qw_lake_admin *L, int t, const qw_lake_compact_opts 
     qw_ice_data_file *add = qw_malloc((nf ? nf : 1) * sizeof *add);
     if (!add)
         e = QW_NOMEM;
-    if (e == QW_OK)
+    if (e == QW_OK && nf) /* f is NULL when there is no candidate */
         qsort(f, nf, sizeof *f, file_cmp);
     /* lease before the first new file exists (store_lease.c's contract) */
     char holder[128], host[64] = "";
