@@ -49,26 +49,24 @@ typedef struct rctx {
     char added[QW_ICE_LOC_MAX]; /* manifest of the new files ("" until written) */
     int64_t added_len;
     char added_table[40];
-    /* manifests are immutable: entries read on an earlier attempt are
-     * reused, so a retry reads only the manifests committed meanwhile and
-     * wins the race against a writer that commits every few ms */
+    /* manifests are immutable: how many files to replace each holds live
+     * is counted once, so a retry reads only the manifests committed
+     * meanwhile (and those holding replaced files, to rewrite them) and
+     * wins the race against a writer that commits every few ms. Only the
+     * count is kept, not the entries (~25 KB each in memory): a manifest
+     * holding none of them is carried over without its entries. */
     struct mcache {
         char *path;
-        qw_ice_data_file *df;
-        size_t n;
+        size_t hit;
     } * cache;
     size_t ncache, ccap;
 } rctx;
 
-static qw_err entries(rctx *c, const qw_ice_meta *p, const qw_ice_manifest_file *mf,
-                      const qw_ice_data_file **df, size_t *n)
+static int is_replaced(const rctx *c, const char *path);
+
+static qw_err read_entries(rctx *c, const qw_ice_meta *p, const qw_ice_manifest_file *mf,
+                           qw_ice_data_file **df, size_t *n)
 {
-    for (size_t i = 0; i < c->ncache; i++)
-        if (strcmp(c->cache[i].path, mf->path) == 0) {
-            *df = c->cache[i].df;
-            *n = c->cache[i].n;
-            return QW_OK;
-        }
     uint8_t *buf;
     size_t len;
     qw_err e = qw_fileio_read(c->io, mf->path, QW__ICE_MAX_AVRO, &buf, &len);
@@ -77,30 +75,42 @@ static qw_err entries(rctx *c, const qw_ice_meta *p, const qw_ice_manifest_file 
                  qw_err_name(e));
         return e;
     }
-    qw_ice_data_file *d;
-    e = qw_ice_manifest_read(buf, len, mf, p, &d, n, c->res->err, sizeof c->res->err);
+    e = qw_ice_manifest_read(buf, len, mf, p, df, n, c->res->err, sizeof c->res->err);
     qw_free(buf);
+    return e;
+}
+
+/* How many files of del mf holds live (read once per replace). */
+static qw_err hits(rctx *c, const qw_ice_meta *p, const qw_ice_manifest_file *mf, size_t *hit)
+{
+    for (size_t i = 0; i < c->ncache; i++)
+        if (strcmp(c->cache[i].path, mf->path) == 0) {
+            *hit = c->cache[i].hit;
+            return QW_OK;
+        }
+    qw_ice_data_file *d;
+    size_t n;
+    qw_err e = read_entries(c, p, mf, &d, &n);
     if (e != QW_OK)
         return e;
+    *hit = 0;
+    for (size_t j = 0; j < n; j++)
+        *hit += d[j].status != QW_ICE_STATUS_DELETED && is_replaced(c, d[j].path);
+    qw_free(d);
     if (c->ncache == c->ccap) {
         size_t nc = c->ccap ? c->ccap * 2 : 64;
         struct mcache *ncch = qw_realloc(c->cache, nc * sizeof *ncch);
-        if (!ncch) {
-            qw_free(d);
+        if (!ncch)
             return QW_NOMEM;
-        }
         c->cache = ncch;
         c->ccap = nc;
     }
     size_t pl = strlen(mf->path) + 1;
     char *path = qw_malloc(pl);
-    if (!path) {
-        qw_free(d);
+    if (!path)
         return QW_NOMEM;
-    }
     memcpy(path, mf->path, pl);
-    c->cache[c->ncache++] = (struct mcache){path, d, *n};
-    *df = d;
+    c->cache[c->ncache++] = (struct mcache){path, *hit};
     return QW_OK;
 }
 
@@ -195,14 +205,10 @@ static qw_err split(rctx *c, const qw_ice_meta *p, const qw_ice_manifest_file *m
     *nkeep = 0;
     *found = 0;
     for (size_t k = 0; k < nmf; k++) {
-        const qw_ice_data_file *df;
-        size_t ndf;
-        qw_err e = entries(c, p, &mfs[k], &df, &ndf);
+        size_t hit;
+        qw_err e = hits(c, p, &mfs[k], &hit);
         if (e != QW_OK)
             return e;
-        size_t hit = 0;
-        for (size_t j = 0; j < ndf; j++)
-            hit += df[j].status != QW_ICE_STATUS_DELETED && is_replaced(c, df[j].path);
         if (!hit) {
             keep[(*nkeep)++] = mfs[k];
             continue;
@@ -212,6 +218,10 @@ static qw_err split(rctx *c, const qw_ice_meta *p, const qw_ice_manifest_file *m
                      mfs[k].spec_id);
             return QW_UNSUPPORTED;
         }
+        qw_ice_data_file *df; /* the entries of a manifest to rewrite: one at a time */
+        size_t ndf;
+        if ((e = read_entries(c, p, &mfs[k], &df, &ndf)) != QW_OK)
+            return e;
         for (size_t j = 0; j < ndf; j++) {
             if (df[j].status == QW_ICE_STATUS_DELETED)
                 continue; /* deleted by the snapshot that wrote this manifest: dropped */
@@ -223,9 +233,12 @@ static qw_err split(rctx *c, const qw_ice_meta *p, const qw_ice_manifest_file *m
             } else {
                 f.status = QW_ICE_STATUS_EXISTING;
             }
-            if (dfv_push(rw, &f) != 0)
+            if (dfv_push(rw, &f) != 0) {
+                qw_free(df);
                 return QW_NOMEM;
+            }
         }
+        qw_free(df);
     }
     return QW_OK;
 }
@@ -395,7 +408,12 @@ qw_err qw_ice_replace(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *
     qw_err e = QW_CONFLICT;
     for (int i = 0; i < max; i++) {
         res->attempts = i + 1;
+        int turn = o && o->turn && i >= o->turn_after;
+        if (turn)
+            o->turn(o->turn_ctx, 1);
         e = attempt(&c, i);
+        if (turn)
+            o->turn(o->turn_ctx, 0);
         if (e != QW_CONFLICT || res->stale)
             break;
         QW_LOG(INFO, "%s.%s: replace lost the commit race (attempt %d of %d), retrying", ns, table,
@@ -405,10 +423,8 @@ qw_err qw_ice_replace(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *
     }
     if (e != QW_OK && !res->outcome_unknown && c.added[0])
         qw_fileio_remove(io, c.added); /* nobody references it */
-    for (size_t i = 0; i < c.ncache; i++) {
+    for (size_t i = 0; i < c.ncache; i++)
         qw_free(c.cache[i].path);
-        qw_free(c.cache[i].df);
-    }
     qw_free(c.cache);
     qw_free(c.dpaths);
     return e;

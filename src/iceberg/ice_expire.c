@@ -284,20 +284,6 @@ typedef struct plan {
     size_t errlen;
 } plan;
 
-static qw_err read_list(plan *pl, const char *list, qw_ice_manifest_file **mfs, size_t *n)
-{
-    uint8_t *buf;
-    size_t len;
-    qw_err e = qw_fileio_read(pl->io, list, QW__ICE_MAX_AVRO, &buf, &len);
-    if (e != QW_OK) {
-        QW_SETERR(pl->err, pl->errlen, "read manifest list %s: %s", list, qw_err_name(e));
-        return e;
-    }
-    e = qw_ice_manifest_list_read(buf, len, mfs, n, pl->err, pl->errlen);
-    qw_free(buf);
-    return e;
-}
-
 static qw_err read_manifest(plan *pl, const qw_ice_manifest_file *mf, qw_ice_data_file **df,
                             size_t *n)
 {
@@ -355,9 +341,10 @@ static qw_err delete_unreferenced(plan *pl, const json_t *snaps, const sid *kept
                 continue;
             if (!is_kept)
                 json_array_append_new(explists, json_string(list));
-            qw_ice_manifest_file *mfs;
+            const qw_ice_manifest_file **mfs; /* ice_refcache.c: read once per process */
             size_t nmf;
-            if ((e = read_list(pl, list, &mfs, &nmf)) != QW_OK) {
+            if ((e = qw__ice_refcache_list(pl->io, list, &mfs, &nmf, pl->err, pl->errlen)) !=
+                QW_OK) {
                 if (!is_kept && e == QW_NOT_FOUND) { /* deleted by an interrupted expire */
                     e = QW_OK;
                     continue;
@@ -366,11 +353,11 @@ static qw_err delete_unreferenced(plan *pl, const json_t *snaps, const sid *kept
             }
             for (size_t k = 0; k < nmf && e == QW_OK; k++) {
                 char p[QW_ICE_LOC_MAX];
-                if (qw_fileio_local_path(mfs[k].path, p, sizeof p) != QW_OK)
-                    snprintf(p, sizeof p, "%s", mfs[k].path);
-                if (is_kept ? set_add(&pl->keep_m, p) && ml_push(&pl->kept, &mfs[k])
+                if (qw_fileio_local_path(mfs[k]->path, p, sizeof p) != QW_OK)
+                    snprintf(p, sizeof p, "%s", mfs[k]->path);
+                if (is_kept ? set_add(&pl->keep_m, p) && ml_push(&pl->kept, mfs[k])
                             : !set_has(&pl->keep_m, p) && set_add(&pl->seen_exp, p) &&
-                                  ml_push(&pl->cand, &mfs[k]))
+                                  ml_push(&pl->cand, mfs[k]))
                     e = QW_NOMEM;
             }
             qw_free(mfs);
@@ -378,21 +365,18 @@ static qw_err delete_unreferenced(plan *pl, const json_t *snaps, const sid *kept
                 e = QW_NOMEM;
         }
     }
-    /* data files of candidate manifests that no kept manifest lists */
+    /* data files of candidate manifests that no kept manifest lists live
+     * (a DELETED entry, written by a replace or delete, keeps nothing) */
     qw_ice_data_file *df = NULL;
     size_t ndf;
     for (size_t k = 0; e == QW_OK && pl->cand.n && k < pl->kept.n; k++) {
-        if ((e = read_manifest(pl, &pl->kept.v[k], &df, &ndf)) != QW_OK)
+        const char *const *live;
+        size_t nlive;
+        if ((e = qw__ice_refcache_live(pl->io, pl->m, &pl->kept.v[k], &live, &nlive, pl->err,
+                                       pl->errlen)) != QW_OK)
             break;
-        for (size_t j = 0; j < ndf; j++) {
-            char p[QW_ICE_LOC_MAX];
-            if (df[j].status == QW_ICE_STATUS_DELETED)
-                continue; /* a replace or delete removed it: no kept snapshot reads it */
-            if (qw_fileio_local_path(df[j].path, p, sizeof p) != QW_OK)
-                snprintf(p, sizeof p, "%s", df[j].path);
-            set_add(&pl->keep_d, p);
-        }
-        qw_free(df);
+        for (size_t j = 0; j < nlive; j++)
+            set_add(&pl->keep_d, live[j]);
         if (pl->keep_d.oom)
             e = QW_NOMEM;
     }
@@ -434,7 +418,9 @@ static qw_err plan_and_delete(plan *pl, const qw_ice_meta *p, const qw_ice_meta 
     }
     qsort(ix, nk, sizeof *ix, sid_cmp);
     pl->m = p;
+    qw__ice_refcache_begin();
     qw_err e = delete_unreferenced(pl, json_object_get(qw__ice_root(p), "snapshots"), ix, nk);
+    qw__ice_refcache_end();
     qw_free(ix);
     set_free(&pl->keep_m);
     set_free(&pl->keep_d);
@@ -516,7 +502,16 @@ qw_err qw_ice_expire(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *n
         if (e == QW_OK) {
             snprintf(res->metadata_location, sizeof res->metadata_location, "%s", nloc);
             qw__ice_after_commit(io, p, nm, nloc);
+            int64_t td = qw_now_mono_ns();
             e = plan_and_delete(&pl, p, nm);
+            qw_ice_refcache_stats rs;
+            qw__ice_refcache_stats(&rs);
+            QW_LOG(DEBUG,
+                   "%s.%s: expire of %zu of %zu snapshot(s): delete phase %.1f ms (reference "
+                   "cache: %llu lists read, %llu hit; %llu manifests read, %llu hit)",
+                   ns, table, res->snapshots_expired, n, (double)(qw_now_mono_ns() - td) / 1e6,
+                   (unsigned long long)rs.lists_read, (unsigned long long)rs.lists_hit,
+                   (unsigned long long)rs.manifests_read, (unsigned long long)rs.manifests_hit);
         } else if (e == QW_CONFLICT || e == QW_AGAIN) {
             qw_fileio_remove(io, nloc); /* not applied: nobody references it */
             QW_SETERR(errbuf, errlen, "catalog commit: %s", qw_strerror(e));

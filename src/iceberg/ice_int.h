@@ -76,6 +76,27 @@ void qw__ice_put_total(json_t *sum, const json_t *parent, const char *key, int64
 /* Exponential backoff with jitter before retry attempt+1 (20 ms doubling, cap 2 s). */
 void qw__ice_backoff(int attempt, int base_ms);
 
+/* ---- reference cache (ice_refcache.c), for snapshot expiry ----
+ * What committed manifest lists and manifests reference, kept across calls
+ * in one process (they are immutable): a round of --maintain reads only
+ * what was committed since the last. begin() locks it for one expiry and
+ * end() unlocks it (entries unused by the last 16 calls are freed);
+ * pointers returned are valid until the next call into it. */
+void qw__ice_refcache_begin(void);
+void qw__ice_refcache_end(void);
+/* The manifests a list names (*mfs: qw_malloc'd array of borrowed entries). */
+qw_err qw__ice_refcache_list(qw_fileio *io, const char *list, const qw_ice_manifest_file ***mfs,
+                             size_t *n, char *err, size_t errlen);
+/* Local paths (qw_fileio_local_path) of mf's live (not DELETED) entries. */
+qw_err qw__ice_refcache_live(qw_fileio *io, const qw_ice_meta *m, const qw_ice_manifest_file *mf,
+                             const char *const **paths, size_t *n, char *err, size_t errlen);
+typedef struct qw_ice_refcache_stats {
+    uint64_t lists_read, lists_hit, manifests_read, manifests_hit, evicted;
+    size_t lists, manifests; /* held now */
+} qw_ice_refcache_stats;
+void qw__ice_refcache_stats(qw_ice_refcache_stats *out);
+void qw__ice_refcache_clear(void); /* tests */
+
 /* Iceberg JSON of a schema (struct) and of a spec's field array. */
 json_t *qw__ice_schema_json(const qw_ice_schema *s);
 json_t *qw__ice_spec_json(const qw_ice_spec *sp);

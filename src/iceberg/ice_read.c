@@ -318,8 +318,14 @@ qw_err qw_ice_manifest_read(const uint8_t *data, size_t len, const qw_ice_manife
 
 /* ---- scan ---- */
 
+typedef struct scan_filter {
+    int (*keep)(void *ctx, const qw_ice_data_file *f);
+    void *ctx;
+} scan_filter;
+
 static qw_err scan_manifest(qw_fileio *io, const qw_ice_meta *m, const qw_ice_manifest_file *mf,
-                            qw_ice_scan *s, size_t *cap, char *err, size_t errlen)
+                            const scan_filter *sf, qw_ice_scan *s, size_t *cap, char *err,
+                            size_t errlen)
 {
     uint8_t *data;
     size_t len;
@@ -341,7 +347,7 @@ static qw_err scan_manifest(qw_fileio *io, const qw_ice_meta *m, const qw_ice_ma
     if (e != QW_OK)
         return e;
     for (size_t i = 0; e == QW_OK && i < n; i++) {
-        if (files[i].status == QW_ICE_STATUS_DELETED)
+        if (files[i].status == QW_ICE_STATUS_DELETED || (sf->keep && !sf->keep(sf->ctx, &files[i])))
             continue;
         if ((e = grow((void **)&s->files, cap, s->nfiles, sizeof(*s->files))) != QW_OK)
             break;
@@ -360,6 +366,14 @@ static qw_err scan_manifest(qw_fileio *io, const qw_ice_meta *m, const qw_ice_ma
 qw_err qw_ice_scan_plan(qw_fileio *io, const qw_ice_meta *m, int64_t snapshot_id, qw_ice_scan *out,
                         char *err, size_t errlen)
 {
+    return qw_ice_scan_plan_where(io, m, snapshot_id, NULL, NULL, out, err, errlen);
+}
+
+qw_err qw_ice_scan_plan_where(qw_fileio *io, const qw_ice_meta *m, int64_t snapshot_id,
+                              int (*keep)(void *ctx, const qw_ice_data_file *f), void *ctx,
+                              qw_ice_scan *out, char *err, size_t errlen)
+{
+    scan_filter sf = {keep, ctx};
     memset(out, 0, sizeof(*out));
     out->snapshot_id = snapshot_id < 0 ? m->current_snapshot_id : snapshot_id;
     if (out->snapshot_id < 0)
@@ -404,7 +418,7 @@ qw_err qw_ice_scan_plan(qw_fileio *io, const qw_ice_meta *m, int64_t snapshot_id
     }
     size_t cap = 0;
     for (size_t i = 0; e == QW_OK && i < nmf; i++)
-        e = scan_manifest(io, m, &mfs[i], out, &cap, err, errlen);
+        e = scan_manifest(io, m, &mfs[i], &sf, out, &cap, err, errlen);
     out->nmanifests = nmf;
     qw_free(mfs);
     if (e != QW_OK)

@@ -319,6 +319,11 @@ typedef struct qw_ice_scan {
  * (resolve them through io's maps to open them). */
 qw_err qw_ice_scan_plan(qw_fileio *io, const qw_ice_meta *m, int64_t snapshot_id, qw_ice_scan *out,
                         char *err, size_t errlen);
+/* The same with only the live entries keep(ctx, f) accepts listed and
+ * counted (compaction: its candidates, not every live file's ~25 KB entry). */
+qw_err qw_ice_scan_plan_where(qw_fileio *io, const qw_ice_meta *m, int64_t snapshot_id,
+                              int (*keep)(void *ctx, const qw_ice_data_file *f), void *ctx,
+                              qw_ice_scan *out, char *err, size_t errlen);
 void qw_ice_scan_free(qw_ice_scan *s);
 
 /* ---- catalog and commit ---- */
@@ -502,6 +507,13 @@ typedef struct qw_ice_replace_opts {
     int max_attempts; /* default 10 */
     int backoff_ms;   /* default 20 */
     int64_t now_ms;   /* 0: wall clock */
+    /* In-process writers (live --maintain): once turn_after attempts lost
+     * the race, turn(turn_ctx, 1) is called before each attempt and
+     * turn(turn_ctx, 0) after it; the caller's own committer waits
+     * meanwhile, so the attempt's CAS wins against it. NULL: none. */
+    void (*turn)(void *turn_ctx, int take);
+    void *turn_ctx;
+    int turn_after;
 } qw_ice_replace_opts;
 typedef struct qw_ice_replace_result {
     int64_t snapshot_id;

@@ -106,6 +106,9 @@ typedef struct qw_lake_compact_opts {
     qw_lake_totals *totals; /* NULL or added to */
     int tiered;             /* leave a partition's files larger than all its smaller ones together
                                (--maintain: each row rewritten O(log n) times, not once a round) */
+    /* --maintain: the writer's commit turn (qw_ice_replace_opts.turn) */
+    void (*turn)(void *turn_ctx, int take);
+    void *turn_ctx;
 } qw_lake_compact_opts;
 qw_err qw_lake_admin_compact(qw_lake_admin *L, const qw_lake_compact_opts *o,
                              const qw_lake_sink *s);

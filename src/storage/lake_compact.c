@@ -82,6 +82,17 @@ static int wanted(const qw_lake_compact_opts *o, const qw_ice_data_file *f)
     return 0;
 }
 
+typedef struct cand_ctx {
+    const qw_lake_compact_opts *o;
+    uint64_t target;
+} cand_ctx;
+
+static int candidate(void *ctx, const qw_ice_data_file *f)
+{
+    const cand_ctx *c = ctx;
+    return wanted(c->o, f) && (uint64_t)f->file_size_in_bytes < c->target;
+}
+
 typedef struct tally {
     size_t in, out, parts, rows;
     uint64_t bin, bout;
@@ -168,24 +179,24 @@ static qw_err compact_table(qw_lake_admin *L, int t, const qw_lake_compact_opts 
         target = v && atoll(v) > 0 ? (uint64_t)atoll(v) : DEFAULT_TARGET;
     }
     qw_ice_scan sc;
-    if ((e = qw_ice_scan_plan(L->io, m, -1, &sc, eb, sizeof eb)) != QW_OK) {
+    int64_t tp0 = qw_now_mono_ns(), tp1 = 0, tp2 = 0;
+    cand_ctx cc = {o, target}; /* only the small files of the wanted partitions are held */
+    if ((e = qw_ice_scan_plan_where(L->io, m, -1, candidate, &cc, &sc, eb, sizeof eb)) != QW_OK) {
         fprintf(s->err, "%s: %s: %s\n", s->prefix, table, eb);
         qw_ice_meta_free(m);
         return e;
     }
     qw_ice_meta_free(m);
-    /* small files of the wanted partitions, grouped by partition */
-    qw_ice_data_file *f = qw_malloc((sc.nfiles ? sc.nfiles : 1) * sizeof *f);
-    qw_ice_data_file *add = qw_malloc((sc.nfiles ? sc.nfiles : 1) * sizeof *add);
-    qw_ice_data_file *del = qw_malloc((sc.nfiles ? sc.nfiles : 1) * sizeof *del);
-    size_t nf = 0, nadd = 0, ndel = 0;
-    if (!f || !add || !del)
-        e = QW_NOMEM;
-    for (size_t i = 0; e == QW_OK && i < sc.nfiles; i++)
-        if (wanted(o, &sc.files[i]) && (uint64_t)sc.files[i].file_size_in_bytes < target)
-            f[nf++] = sc.files[i];
+    /* small files of the wanted partitions (the scan's own array), grouped
+     * by partition; the replaced ones are moved to its front (del) */
+    qw_ice_data_file *f = sc.files, *del = sc.files;
+    size_t nf = sc.nfiles, nadd = 0, ndel = 0, sc_n = sc.nfiles;
+    sc.files = NULL;
     qw_ice_scan_free(&sc);
-    if (e == QW_OK)
+    qw_ice_data_file *add = qw_malloc((nf ? nf : 1) * sizeof *add);
+    if (!add)
+        e = QW_NOMEM;
+    if (e == QW_OK && nf) /* f is NULL when there is no candidate */
         qsort(f, nf, sizeof *f, file_cmp);
     /* lease before the first new file exists (store_lease.c's contract) */
     char holder[128], host[64] = "";
@@ -216,7 +227,7 @@ static qw_err compact_table(qw_lake_admin *L, int t, const qw_lake_compact_opts 
             if (c - b >= 2) {
                 e = do_bin(L, t, f + b, c - b, &add[nadd], eb, sizeof eb);
                 if (e == QW_OK) {
-                    memcpy(del + ndel, f + b, (c - b) * sizeof *f);
+                    memmove(del + ndel, f + b, (c - b) * sizeof *f); /* ndel <= b */
                     ndel += c - b;
                     ty->rows += (size_t)add[nadd].record_count;
                     ty->bout += (uint64_t)add[nadd].file_size_in_bytes;
@@ -233,12 +244,20 @@ static qw_err compact_table(qw_lake_admin *L, int t, const qw_lake_compact_opts 
         i = j;
     }
     qw_ice_replace_result rr = {0};
+    tp1 = qw_now_mono_ns();
     if (e == QW_OK && nadd) {
         qw_ice_kv kv[1] = {{"quotewatch.compact", "true"}};
         /* a writer may commit every few ms: many quick retries (manifests cached) */
         qw_ice_replace_opts ro = {
             .summary = kv, .nsummary = 1, .max_attempts = 40, .backoff_ms = 5};
+        ro.turn = o->turn, ro.turn_ctx = o->turn_ctx, ro.turn_after = 2;
         e = qw_ice_replace(&L->ops, L->io, QW_TBL_NS, table, del, ndel, add, nadd, &ro, &rr);
+        tp2 = qw_now_mono_ns();
+        QW_LOG(DEBUG,
+               "%s: compact plan+merge %.1f ms (%zu small files, %zu replaced), replace %.1f ms"
+               " (%d attempt(s))",
+               table, (double)(tp1 - tp0) / 1e6, sc_n, ndel, (double)(tp2 - tp1) / 1e6,
+               rr.attempts);
         if (e == QW_OK) {
             fprintf(s->out,
                     "%s: compacted %zu file(s) into %zu in %zu partition(s): %zu rows, %llu -> "
@@ -261,9 +280,8 @@ static qw_err compact_table(qw_lake_admin *L, int t, const qw_lake_compact_opts 
         remove_files(L->io, add, nadd); /* never committed */
     if (leased && !rr.outcome_unknown)
         (void)qw_catalog_lease_release(L->c, QW_TBL_NS, table, holder);
-    qw_free(f);
+    qw_free(f); /* del is its front */
     qw_free(add);
-    qw_free(del);
     return e;
 }
 

@@ -77,8 +77,10 @@ static qw_err commit_job(qw_store *s, qw__job *j)
                                  .max_attempts = 60,
                                  .backoff_ms = 10,
                                  .snapshot_id = j->snap_id};
+        pthread_mutex_lock(&s->tmu); /* --maintain's compaction may hold the turn (store_maint.c) */
         e = qw_ice_append(&s->ops, s->io, QW_TBL_NS, qw_tables[j->t].name, j->files, j->nfiles, &ao,
                           &res);
+        pthread_mutex_unlock(&s->tmu);
         j->unknown = e != QW_OK && res.outcome_unknown;
         if (e != QW_OK)
             snprintf(why, sizeof why, "%s", res.err[0] ? res.err : qw_strerror(e));
@@ -228,6 +230,7 @@ qw_err qw__commit_start(qw_store *s)
 {
     s->crl = (qw_ratelimit){.first = 5, .every = 100};
     pthread_mutex_init(&s->cmu, NULL);
+    pthread_mutex_init(&s->tmu, NULL);
     pthread_cond_init(&s->ccv, NULL);
     if (pthread_create(&s->cth, NULL, committer_main, s) != 0)
         return QW_NOMEM;
@@ -293,5 +296,7 @@ void qw__commit_finish(qw_store *s)
     pthread_join(s->cth, NULL);
     s->cstarted = 0;
     pthread_mutex_destroy(&s->cmu);
+    if (!s->mstarted) /* else the --maintain thread may still take it: qw__maint_join */
+        pthread_mutex_destroy(&s->tmu);
     pthread_cond_destroy(&s->ccv);
 }

@@ -99,6 +99,8 @@ struct qw_store {
     int cstarted;
     pthread_mutex_t cmu;
     pthread_cond_t ccv;
+    pthread_mutex_t tmu; /* the commit turn: held by the committer around each commit and by
+                            the --maintain thread for a replace that lost the race twice */
     qw__job jobs[QW__JOBS];
     size_t jhead, jcount;
     int closing;     /* under cmu: closing: failing commits give up after close_deadline_ns */

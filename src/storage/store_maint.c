@@ -39,6 +39,20 @@ static int stopping(qw_store *s)
     return v;
 }
 
+/* The commit turn (store_int.h tmu): a compaction whose replace lost the
+ * race to this process's committer twice takes it for one attempt, so the
+ * committer's next commit waits for that attempt (~one table load and
+ * metadata write) instead of the round retrying for seconds while the
+ * snapshots it should expire pile up. */
+static void commit_turn(void *ctx, int take)
+{
+    qw_store *s = ctx;
+    if (take)
+        pthread_mutex_lock(&s->tmu);
+    else
+        pthread_mutex_unlock(&s->tmu);
+}
+
 static void round_once(qw_store *s)
 {
     int64_t t0 = qw_now_mono_ns();
@@ -65,16 +79,24 @@ static void round_once(qw_store *s)
                 eo.older_than_s = (double)s->o.maintain_expire_age_ms / 1000.0;
                 eo.older_than_set = 1;
             }
+            int64_t t1 = qw_now_mono_ns();
             qw_err et = qw_lake_admin_expire(L, &eo, &sink);
             e1 = e1 == QW_OK ? et : e1;
+            QW_LOG(DEBUG, "maintenance: expire %s %.1f ms", qw_tables[t].name,
+                   (double)(qw_now_mono_ns() - t1) / 1e6);
         }
         for (int t = 0; t < QW_TBL_COUNT && !stopping(s); t++) {
             qw_lake_compact_opts co = {.table = qw_tables[t].name,
                                        .target_bytes = (uint64_t)s->o.maintain_target_size,
                                        .totals = &tot,
-                                       .tiered = 1};
+                                       .tiered = 1,
+                                       .turn = commit_turn,
+                                       .turn_ctx = s};
+            int64_t t1 = qw_now_mono_ns();
             qw_err et = qw_lake_admin_compact(L, &co, &sink);
             e2 = e2 == QW_OK ? et : e2;
+            QW_LOG(DEBUG, "maintenance: compact %s %.1f ms", qw_tables[t].name,
+                   (double)(qw_now_mono_ns() - t1) / 1e6);
         }
     }
     if (out)
@@ -159,6 +181,7 @@ void qw__maint_join(qw_store *s)
         return;
     qw__maint_stop(s);
     pthread_join(s->mth, NULL);
+    pthread_mutex_destroy(&s->tmu); /* after the committer's (store_commit.c) */
     pthread_mutex_destroy(&s->mmu);
     pthread_cond_destroy(&s->mcv);
     s->mstarted = 0;

@@ -14,6 +14,7 @@
 #include "core/alloc.h"
 #include "core/time.h"
 #include "harness.h"
+#include "iceberg/ice_int.h" /* the reference cache's counters */
 #include "iceberg/iceberg.h"
 
 /* ---- in-memory catalog (CAS on metadata_location) ---- */
@@ -980,6 +981,74 @@ TEST(ice_expire_commits_then_deletes_only_unreferenced_unleased)
     ASSERT_EQ(r.lists, 1);
     ASSERT_EQ(r.metadata_location[0], 0);
     ASSERT_EQ(count_suffix(mdir, "snap-.*avro"), 6);
+    env_fini(&e);
+}
+
+/* ice_refcache.c: a second expiry reads only the lists committed since the
+ * first (the ones it expires now were kept, hence read, then), and what
+ * the cache says is what the files say: the data files of a replaced
+ * manifest go exactly when no kept manifest lists them live. */
+TEST(ice_expire_reference_cache_reads_only_new_lists)
+{
+    env e;
+    env_init(&e);
+    qw__ice_refcache_clear();
+    int64_t now = qw_now_wall_ns() / 1000000;
+    appends(&e, 6, now - 100000, NULL);
+    char eb[256];
+    qw_ice_expire_result r;
+    qw_ice_expire_opts o = {
+        .older_than_ms = INT64_MAX, .retain_last = 3, .remove = 1, .now_ms = now + 60000};
+    ASSERT_OK(
+        qw_ice_expire(&e.ops, e.io, "quotewatch", "raw_trades", &o, NULL, NULL, &r, eb, sizeof eb));
+    ASSERT_EQ(r.snapshots_expired, 3);
+    ASSERT_EQ(r.lists, 3);
+    qw_ice_refcache_stats a, b;
+    qw__ice_refcache_stats(&a);
+    ASSERT_EQ(a.lists_read, 6); /* 3 kept, 3 expired */
+    ASSERT_EQ(a.lists_hit, 0);
+
+    appends(&e, 3, now - 50000, NULL);
+    ASSERT_OK(
+        qw_ice_expire(&e.ops, e.io, "quotewatch", "raw_trades", &o, NULL, NULL, &r, eb, sizeof eb));
+    ASSERT_EQ(r.snapshots_expired, 3);
+    ASSERT_EQ(r.lists, 3);
+    qw__ice_refcache_stats(&b);
+    ASSERT_EQ(b.lists_read - a.lists_read, 3); /* the 3 new kept ones */
+    ASSERT_EQ(b.lists_hit - a.lists_hit, 3);   /* the 3 expired now, kept before */
+
+    /* replace two live files by one: after expiring the snapshots before
+     * the replace, exactly those two data files go */
+    qw_ice_meta *m;
+    char loc[QW_ICE_LOC_MAX];
+    ASSERT_OK(qw_ice_load_table(&e.ops, e.io, "quotewatch", "raw_trades", &m, loc, sizeof loc));
+    qw_ice_scan sc;
+    ASSERT_OK(qw_ice_scan_plan(e.io, m, -1, &sc, eb, sizeof eb));
+    qw_ice_meta_free(m);
+    ASSERT_EQ(sc.ndata_files, 9);
+    qw_ice_data_file add;
+    one_file(&add, "merged", 18734, 10);
+    qw_ice_replace_result rr;
+    ASSERT_OK(
+        qw_ice_replace(&e.ops, e.io, "quotewatch", "raw_trades", sc.files, 2, &add, 1, NULL, &rr));
+    qw_ice_scan_free(&sc);
+    qw_ice_expire_opts o1 = {
+        .older_than_ms = INT64_MAX, .retain_last = 1, .remove = 1, .now_ms = now + 60000};
+    ASSERT_OK(qw_ice_expire(&e.ops, e.io, "quotewatch", "raw_trades", &o1, NULL, NULL, &r, eb,
+                            sizeof eb));
+    ASSERT_EQ(r.snapshots_expired, 3);
+    ASSERT_EQ(r.manifests, 2);  /* the two that held the replaced files */
+    ASSERT_EQ(r.data_files, 0); /* one_file's paths do not exist: nothing to stat */
+    ASSERT_OK(qw_ice_load_table(&e.ops, e.io, "quotewatch", "raw_trades", &m, loc, sizeof loc));
+    ASSERT_OK(qw_ice_scan_plan(e.io, m, -1, &sc, eb, sizeof eb));
+    ASSERT_EQ(sc.ndata_files, 8); /* 9 - 2 + 1: every row still listed */
+    qw_ice_scan_free(&sc);
+    qw_ice_meta_free(m);
+    qw__ice_refcache_stats(&b);
+    ASSERT_TRUE(b.lists + b.manifests > 0);
+    qw__ice_refcache_clear();
+    qw__ice_refcache_stats(&b);
+    ASSERT_EQ(b.lists + b.manifests, 0);
     env_fini(&e);
 }
 
