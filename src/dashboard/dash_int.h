@@ -261,6 +261,18 @@ int qw__dash_cb_front(struct lws *wsi, int reason, void *user, void *in, size_t 
  * up this wsi), else lws_http_transaction_completed's answer. */
 int qw__dash_http_done(qw_dash *d, struct lws *wsi);
 int qw__dash_front_handback(qw_dash *d, struct lws *wsi); /* always -1 */
+/* Moving a connection to another wsi (front.c handoff and handback,
+ * wsconn.c takeover): begin gives *cfd, a duplicate of wsi's socket for
+ * the adopting wsi, and *ph, a fresh unconnected socket (0; -1 with
+ * nothing left open when out of descriptors); finish puts ph in the place
+ * of wsi's descriptor, so lws's shutdown and close of the old wsi hit the
+ * placeholder, not the client. */
+int qw__dash_move_begin(struct lws *wsi, int *cfd, int *ph);
+void qw__dash_move_finish(struct lws *wsi, int ph);
+/* After a last reply: 0 while it is still buffered (writable requested);
+ * once flushed 1, our side shut down (SHUT_WR) and a secs timeout for the
+ * client's FIN, input read and dropped meanwhile. */
+int qw__dash_linger_if_flushed(struct lws *wsi, int secs);
 /* server.c: a refusal of an upgrade (HTTP_CONFIRM_UPGRADE's return value) */
 int qw__dash_refuse(qw_dash *d, struct lws *wsi, unsigned status, const char *text);
 /* gzip (RFC 1952) of text into out (with QW_DASH_PRE headroom); -1 on failure. */

@@ -124,19 +124,43 @@ static const char *check_line(const char *b, size_t n)
     return r405;
 }
 
+int qw__dash_move_begin(struct lws *wsi, int *cfd, int *ph)
+{
+    *cfd = fcntl(lws_get_socket_fd(wsi), F_DUPFD_CLOEXEC, 0);
+    *ph = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (*cfd >= 0 && *ph >= 0)
+        return 0;
+    if (*cfd >= 0)
+        close(*cfd);
+    if (*ph >= 0)
+        close(*ph);
+    return -1;
+}
+
+void qw__dash_move_finish(struct lws *wsi, int ph)
+{
+    if (dup2(ph, lws_get_socket_fd(wsi)) < 0)
+        QW_LOG(WARN, "dashboard: dup2 over a moved socket failed");
+    close(ph);
+}
+
+int qw__dash_linger_if_flushed(struct lws *wsi, int secs)
+{
+    if (lws_partial_buffered(wsi)) {
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    shutdown(lws_get_socket_fd(wsi), SHUT_WR);
+    lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, secs);
+    return 1;
+}
+
 /* Gives the connection to lws's HTTP role with the head read so far. */
 static int handoff(qw_dash *d, struct lws *wsi, dash_front *f)
 {
-    int fd = lws_get_socket_fd(wsi);
-    int cfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    int ph = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (cfd < 0 || ph < 0) {
-        if (cfd >= 0)
-            close(cfd);
-        if (ph >= 0)
-            close(ph);
-        return -1; /* out of descriptors: the client sees the connection closed */
-    }
+    int cfd, ph;
+    if (qw__dash_move_begin(wsi, &cfd, &ph) != 0)
+        return -1;       /* out of descriptors: the client sees the connection closed */
     f->state = F_LINGER; /* nothing more for this wsi */
     /* counted from here by the HTTP wsi: lws may serve the head (/metrics
      * counts connections) inside the adoption below */
@@ -145,9 +169,7 @@ static int handoff(qw_dash *d, struct lws *wsi, dash_front *f)
      * failed (lws closed cfd) or already served and closed it: either way
      * cfd is lws's */
     (void)lws_adopt_socket_vhost_readbuf(d->vh_http, cfd, f->buf, f->n);
-    if (dup2(ph, fd) < 0)
-        QW_LOG(WARN, "dashboard: dup2 over a handed-off socket failed");
-    close(ph);
+    qw__dash_move_finish(wsi, ph);
     return -1; /* lws hangs up this wsi: on the placeholder */
 }
 
@@ -215,14 +237,9 @@ static int on_writeable(struct lws *wsi, dash_front *f)
     }
     if (f->state != F_REPLY)
         return 0;
-    if (lws_partial_buffered(wsi)) {
-        lws_callback_on_writable(wsi);
-        return 0;
-    }
     /* flushed: FIN after the reply, then drop input until the client's FIN */
-    shutdown(lws_get_socket_fd(wsi), SHUT_WR);
-    f->state = F_LINGER;
-    lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, LINGER_S);
+    if (qw__dash_linger_if_flushed(wsi, LINGER_S))
+        f->state = F_LINGER;
     return 0;
 }
 
@@ -252,16 +269,9 @@ int qw__dash_cb_front(struct lws *wsi, int reason, void *user, void *in, size_t 
 
 int qw__dash_front_handback(qw_dash *d, struct lws *wsi)
 {
-    int fd = lws_get_socket_fd(wsi);
-    int cfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    int ph = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (cfd < 0 || ph < 0) {
-        if (cfd >= 0)
-            close(cfd);
-        if (ph >= 0)
-            close(ph);
+    int cfd, ph;
+    if (qw__dash_move_begin(wsi, &cfd, &ph) != 0)
         return -1; /* closed after the response is flushed */
-    }
     lws_sock_file_fd_type sock = {.sockfd = cfd};
     qw__dash_conn_removed(d, wsi); /* counted from here by the front wsi */
     /* RAW_ADOPT (above) runs inside this call; on failure lws closed cfd */
@@ -269,9 +279,7 @@ int qw__dash_front_handback(qw_dash *d, struct lws *wsi)
         close(ph);
         return -1;
     }
-    if (dup2(ph, fd) < 0)
-        QW_LOG(WARN, "dashboard: dup2 over a handed-back socket failed");
-    close(ph);
+    qw__dash_move_finish(wsi, ph);
     return -1; /* lws hangs up the HTTP wsi: on the placeholder */
 }
 

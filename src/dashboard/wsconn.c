@@ -29,12 +29,10 @@
  * One lws_write per WRITEABLE callback, in order: handshake, pong, close
  * frame, error message, push. */
 #define QW_MODULE "dashboard"
-#include <fcntl.h>
 #include <libwebsockets.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -80,16 +78,9 @@ int qw__dash_ws_takeover(qw_dash *d, struct lws *wsi)
     if (n < 0 || (size_t)n >= sizeof d->adopt.hs)
         return -1;
     d->adopt.hs_n = (size_t)n;
-    int fd = lws_get_socket_fd(wsi);
-    int cfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    int ph = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (cfd < 0 || ph < 0) {
-        if (cfd >= 0)
-            close(cfd);
-        if (ph >= 0)
-            close(ph);
+    int cfd, ph;
+    if (qw__dash_move_begin(wsi, &cfd, &ph) != 0)
         return qw__dash_refuse(d, wsi, 503, "out of descriptors\n");
-    }
     lws_sock_file_fd_type sock = {.sockfd = cfd};
     d->adopt.ready = 1;
     /* RAW_ADOPT runs inside this call; on failure lws has closed cfd */
@@ -100,9 +91,7 @@ int qw__dash_ws_takeover(qw_dash *d, struct lws *wsi)
         d->ws_refused++;
         return -1; /* the client sees the connection closed */
     }
-    if (dup2(ph, fd) < 0)
-        QW_LOG(WARN, "dashboard: dup2 over a taken-over socket failed");
-    close(ph);
+    qw__dash_move_finish(wsi, ph);
     return -1; /* lws hangs up the HTTP wsi: on the placeholder */
 }
 
@@ -208,14 +197,9 @@ static int on_writeable(qw_dash *d, dash_client *c, struct lws *wsi)
             lws_callback_on_writable(wsi); /* again once it is flushed */
             return 0;
         }
-        if (lws_partial_buffered(wsi)) {
-            lws_callback_on_writable(wsi);
-            return 0;
-        }
         /* flushed: we close first (RFC 6455 7.1.1), then read to the client's FIN */
-        shutdown(lws_get_socket_fd(wsi), SHUT_WR);
-        c->state = C_HALF_CLOSED;
-        lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, CLOSE_WAIT_S);
+        if (qw__dash_linger_if_flushed(wsi, CLOSE_WAIT_S))
+            c->state = C_HALF_CLOSED;
         return 0;
     }
     if (c->err[0]) {

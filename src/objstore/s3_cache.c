@@ -104,6 +104,20 @@ static slot *victim(qw_s3_rcache *c)
     return v;
 }
 
+/* Drops the least recently used data until n more bytes fit (or none is left). */
+static void make_room(qw_s3_rcache *c, size_t n)
+{
+    while (c->bytes + n > QW_S3_CACHE_BYTES) {
+        slot *v = NULL;
+        for (int i = 0; i < QW_S3_CACHE_SLOTS; i++)
+            if (c->s[i].data && (!v || c->s[i].used < v->used))
+                v = &c->s[i];
+        if (!v)
+            return;
+        drop_data(c, v);
+    }
+}
+
 void qw__s3_rcache_note(qw_s3_rcache *c, const char *uri, uint64_t size, int64_t mtime_ns)
 {
     if (!c || strlen(uri) >= QW_FILEIO_PATH_MAX)
@@ -138,15 +152,7 @@ void qw__s3_rcache_wrote(qw_s3_rcache *c, const char *uri, const void *d, size_t
         e->uri[0] = 0;
     }
     if (copy) {
-        while (c->bytes + n > QW_S3_CACHE_BYTES) {
-            slot *v = NULL; /* the least recently used entry holding data */
-            for (int i = 0; i < QW_S3_CACHE_SLOTS; i++)
-                if (c->s[i].data && (!v || c->s[i].used < v->used))
-                    v = &c->s[i];
-            if (!v)
-                break;
-            drop_data(c, v);
-        }
+        make_room(c, n);
         e = victim(c);
         snprintf(e->uri, sizeof e->uri, "%s", uri);
         memcpy(copy, d, n);
@@ -232,15 +238,7 @@ void qw__s3_rcache_fill(qw_s3_rcache *c, const char *uri, uint8_t *d, size_t n, 
     pthread_mutex_lock(&c->mu);
     slot *e = find(c, uri);
     if (e && !e->data && e->size == n && n <= QW_S3_CACHE_BYTES) { /* still the object stat saw */
-        while (c->bytes + n > QW_S3_CACHE_BYTES) {
-            slot *v = NULL; /* the least recently used entry holding data */
-            for (int i = 0; i < QW_S3_CACHE_SLOTS; i++)
-                if (c->s[i].data && (!v || c->s[i].used < v->used))
-                    v = &c->s[i];
-            if (!v)
-                break;
-            drop_data(c, v);
-        }
+        make_room(c, n);
         e->data = d;
         c->bytes += n;
         e->used = ++c->tick;
