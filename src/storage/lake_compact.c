@@ -13,7 +13,13 @@
  * uncommitted (clean-orphans and expire leave them alone). It deletes
  * nothing: the replaced files stay referenced by older snapshots until
  * `lake expire` expires those. Memory: a bin is merged from per-file
- * cursors (lake_merge.c), bounded by row groups, not by the bin. */
+ * cursors (lake_merge.c), bounded by row groups, not by the bin.
+ *
+ * The new files carry this version's columns (tables.c); a table written
+ * by an earlier version, whose schema lacks some of them, is first evolved
+ * in place (qw_ice_evolve_schema: the promotions and added optional fields
+ * a writer of this version applies when it opens the table), so no file
+ * holds a field id its table's schema does not know. */
 #define QW_MODULE "lake"
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,6 +179,27 @@ static qw_err compact_table(qw_lake_admin *L, int t, const qw_lake_compact_opts 
     qw_err e = qw__lake_admin_load(L, table, &m, loc, sizeof loc);
     if (e != QW_OK)
         return e == QW_NOT_FOUND ? QW_OK : e;
+    qw_ice_schema want;
+    qw_tbl_schema(&qw_tables[t], &want);
+    qw_ice_schema next;
+    qw_ice_evolution ev = {0};
+    int evolved = 0; /* the usual case, nothing to evolve, needs no second load */
+    int need = qw_ice_schema_evolution(&m->schema, m->last_column_id, &want, &next, &ev, eb,
+                                       sizeof eb) != QW_OK ||
+               ev.promoted + ev.added > 0;
+    if (need && (e = qw_ice_evolve_schema(&L->ops, L->io, QW_TBL_NS, table, &want, &evolved, eb,
+                                          sizeof eb)) != QW_OK) {
+        fprintf(s->err, "%s: %s: cannot evolve its schema to this version's: %s\n", s->prefix,
+                table, eb);
+        qw_ice_meta_free(m);
+        return e;
+    }
+    if (evolved) { /* the metadata the scan plans from is the evolved one */
+        qw_ice_meta_free(m);
+        m = NULL;
+        if ((e = qw__lake_admin_load(L, table, &m, loc, sizeof loc)) != QW_OK)
+            return e;
+    }
     uint64_t target = o->target_bytes;
     if (!target) {
         const char *v = qw_ice_meta_property(m, "write.target-file-size-bytes");
