@@ -296,7 +296,7 @@ qw_ice_col_stats *qw_ice_data_file_col(qw_ice_data_file *f, int field_id)
     for (int i = 0; i < f->ncols; i++)
         if (f->cols[i].field_id == field_id)
             return &f->cols[i];
-    if (f->ncols >= QW_ICE_MAX_FIELDS)
+    if (f->ncols >= QW_ICE_MAX_STATS)
         return NULL;
     qw_ice_col_stats *c = &f->cols[f->ncols++];
     memset(c, 0, sizeof(*c));

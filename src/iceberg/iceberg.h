@@ -29,6 +29,13 @@
 
 #define QW_ICE_NAME_MAX 64
 #define QW_ICE_MAX_FIELDS 64
+/* Column statistics kept per data file in memory (every QuoteWatch table
+ * has at most 24 columns, storage/tables.h). A manifest entry with more is
+ * read with the first QW_ICE_MAX_STATS only (the rest prune nothing); the
+ * manifests this library rewrites (merge, replace) are of QuoteWatch's own
+ * tables, whose stats all fit. 32 instead of 64 halves an entry
+ * (~7.5 KB instead of ~13 KB): compaction and scans hold thousands. */
+#define QW_ICE_MAX_STATS 32
 #define QW_ICE_MAX_PART 8
 #define QW_ICE_BOUND_MAX 64   /* column bounds longer than this are dropped on read */
 #define QW_ICE_PBOUND_MAX 256 /* partition summary bounds */
@@ -158,7 +165,7 @@ typedef struct qw_ice_data_file {
     qw_ice_datum part[QW_ICE_MAX_PART]; /* in spec order */
     int64_t record_count, file_size_in_bytes;
     int ncols;
-    qw_ice_col_stats cols[QW_ICE_MAX_FIELDS];
+    qw_ice_col_stats cols[QW_ICE_MAX_STATS];
     /* filled by readers (ignored by writers) */
     int status, spec_id;
     int64_t snapshot_id, sequence_number, file_sequence_number; /* -1: null */

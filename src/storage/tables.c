@@ -134,6 +134,8 @@ int qw_tbl_find(const char *name)
     return -1;
 }
 
+_Static_assert(QW_TBL_MAX_COLS <= QW_ICE_MAX_STATS, "a data file keeps stats for every column");
+
 void qw_tbl_ice_stats(const qw_tbl_def *d, const qw_pq_file_stats *ps, qw_ice_data_file *df)
 {
     df->ncols = 0;
