@@ -23,6 +23,23 @@ static void hexeq(const qw_ice_bytes *b, const char *hex)
     ASSERT_STREQ(got, hex);
 }
 
+/* A compaction round and a scan hold one qw_ice_data_file per file (issue
+ * 17 item 10: thousands in a --maintain round): stats for 32 columns keep
+ * an entry under 8 KiB (64 made it 13 KB); the 33rd column's stats are
+ * not kept, and reading an entry with more columns is not an error. */
+TEST(ice_data_file_entry_is_small)
+{
+    ASSERT_TRUE(sizeof(qw_ice_data_file) <= 8192);
+    qw_ice_data_file *f = qw_calloc(1, sizeof *f);
+    ASSERT_TRUE(f != NULL);
+    for (int id = 1; id <= QW_ICE_MAX_STATS; id++)
+        ASSERT_TRUE(qw_ice_data_file_col(f, id) != NULL);
+    ASSERT_TRUE(qw_ice_data_file_col(f, QW_ICE_MAX_STATS + 1) == NULL);
+    ASSERT_TRUE(qw_ice_data_file_col(f, 7) != NULL); /* an existing slot is still found */
+    ASSERT_EQ(f->ncols, QW_ICE_MAX_STATS);
+    qw_free(f);
+}
+
 TEST(ice_single_value_serialization)
 {
     /* Iceberg spec appendix D: int/date 4-byte LE, long/timestamp 8-byte LE,
