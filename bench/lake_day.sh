@@ -77,7 +77,7 @@ RPID=
 sample
 echo "replay --persist --maintain: $((SECONDS - t0)) s"
 
-grep '"WARN"\|"ERROR"' "$T/run.log" | head -5 || true
+grep '"WARNING"\|"ERROR"' "$T/run.log" | head -5 || true
 grep '"message":"maintenance: expired' "$T/run.log" | sed 's/.* in \([0-9]*\) ms.*/\1/' | sort -n |
   awk '{a[NR]=$1} END {if (NR) printf "maintenance rounds: %d, median %d ms, max %d ms\n", NR, a[int((NR+1)/2)], a[NR]}'
 "$PY" - "$T/s.json" "$T/samples" "$MINC" <<'PY' || die "lake not bounded"
