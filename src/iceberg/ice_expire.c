@@ -451,7 +451,12 @@ qw_err qw_ice_expire(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *n
         res->attempts = attempt + 1;
         qw_ice_meta *p = NULL, *nm = NULL;
         char ploc[QW_ICE_LOC_MAX], nloc[QW_ICE_LOC_MAX];
+        int turn = o->turn && attempt >= o->turn_after;
+        if (turn)
+            o->turn(o->turn_ctx, 1);
         if ((e = qw_ice_load_table(cat, io, ns, table, &p, ploc, sizeof ploc)) != QW_OK) {
+            if (turn)
+                o->turn(o->turn_ctx, 0);
             QW_SETERR(errbuf, errlen, "no readable table %s.%s: %s", ns, table, qw_strerror(e));
             return e;
         }
@@ -476,6 +481,8 @@ qw_err qw_ice_expire(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *n
         size_t n = qw_ice_meta_nsnapshots(p);
         uint8_t *expire = qw_malloc(n ? n : 1);
         if (!expire) {
+            if (turn)
+                o->turn(o->turn_ctx, 0);
             qw_ice_meta_free(p);
             return QW_NOMEM;
         }
@@ -486,6 +493,10 @@ qw_err qw_ice_expire(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *n
             e = build_meta(p, ploc, expire, now > p->last_updated_ms ? now : p->last_updated_ms + 1,
                            &nm);
         qw_free(expire);
+        if (turn && (e != QW_OK || !res->snapshots_expired || !o->remove)) {
+            o->turn(o->turn_ctx, 0);
+            turn = 0;
+        }
         if (e != QW_OK || !res->snapshots_expired || !o->remove) {
             if (e == QW_OK && nm) /* dry run: what would go */
                 e = plan_and_delete(&pl, p, nm);
@@ -499,6 +510,8 @@ qw_err qw_ice_expire(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *n
                                sizeof nloc);
         if (e == QW_OK)
             e = cat->commit(cat->ctx, ns, table, ploc, nloc);
+        if (turn) /* the delete phase needs no turn: the swap is done */
+            o->turn(o->turn_ctx, 0);
         if (e == QW_OK) {
             snprintf(res->metadata_location, sizeof res->metadata_location, "%s", nloc);
             qw__ice_after_commit(io, p, nm, nloc);
@@ -523,6 +536,8 @@ qw_err qw_ice_expire(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *n
         qw_ice_meta_free(p);
         if (e != QW_CONFLICT)
             return e;
+        if (attempt + 1 == max)
+            break;
         QW_LOG(INFO, "%s.%s: expire lost the commit race (attempt %d of %d), retrying", ns, table,
                attempt + 1, max);
         qw__ice_backoff(attempt, 20);

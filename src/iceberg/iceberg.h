@@ -470,6 +470,14 @@ typedef struct qw_ice_expire_opts {
     int remove;       /* 0: dry run: plan and count, commit and delete nothing */
     int64_t now_ms;   /* 0: wall clock */
     int max_attempts; /* CAS attempts, default 10 */
+    /* In-process writers (live --maintain), as qw_ice_replace_opts.turn:
+     * from attempt turn_after on, turn(turn_ctx, 1) before the table load
+     * and turn(turn_ctx, 0) after the catalog commit (before the delete
+     * phase), so the caller's committer waits for that one attempt and its
+     * CAS wins. NULL: none. */
+    void (*turn)(void *turn_ctx, int take);
+    void *turn_ctx;
+    int turn_after;
 } qw_ice_expire_opts;
 
 typedef struct qw_ice_expire_result {

@@ -88,6 +88,9 @@ typedef struct qw_lake_expire_opts {
     int retain_last; /* 0: the table's history.expire.min-snapshots-to-keep */
     int dry_run;
     qw_lake_totals *totals; /* NULL or added to */
+    /* --maintain: the writer's commit turn (qw_ice_expire_opts.turn) */
+    void (*turn)(void *turn_ctx, int take);
+    void *turn_ctx;
 } qw_lake_expire_opts;
 qw_err qw_lake_admin_expire(qw_lake_admin *L, const qw_lake_expire_opts *o, const qw_lake_sink *s);
 

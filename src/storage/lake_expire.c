@@ -35,7 +35,12 @@ qw_err qw_lake_admin_expire(qw_lake_admin *L, const qw_lake_expire_opts *o, cons
         return QW_INVAL;
     }
     int64_t now = qw_now_wall_ns() / 1000000;
-    qw_ice_expire_opts io = {.retain_last = o->retain_last, .remove = !o->dry_run, .now_ms = now};
+    qw_ice_expire_opts io = {.retain_last = o->retain_last,
+                             .remove = !o->dry_run,
+                             .now_ms = now,
+                             .turn = o->turn,
+                             .turn_ctx = o->turn_ctx,
+                             .turn_after = 2};
     if (o->before_ns)
         io.older_than_ms = o->before_ns / 1000000;
     else if (o->older_than_set)

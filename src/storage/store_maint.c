@@ -39,8 +39,8 @@ static int stopping(qw_store *s)
     return v;
 }
 
-/* The commit turn (store_int.h tmu): a compaction whose replace lost the
- * race to this process's committer twice takes it for one attempt, so the
+/* The commit turn (store_int.h tmu): an expiry or a compaction that lost
+ * the race to this process's committer twice takes it for one attempt, so the
  * committer's next commit waits for that attempt (~one table load and
  * metadata write) instead of the round retrying for seconds while the
  * snapshots it should expire pile up. */
@@ -74,7 +74,8 @@ static void round_once(qw_store *s)
         /* one table at a time, so a stop (close: SIGTERM has ~10 s) waits
          * for one table's expire or compaction at most, not the round's */
         for (int t = 0; t < QW_TBL_COUNT && !stopping(s); t++) {
-            qw_lake_expire_opts eo = {.table = qw_tables[t].name, .totals = &tot};
+            qw_lake_expire_opts eo = {
+                .table = qw_tables[t].name, .totals = &tot, .turn = commit_turn, .turn_ctx = s};
             if (s->o.maintain_expire_age_ms > 0) { /* --maintain-expire-age */
                 eo.older_than_s = (double)s->o.maintain_expire_age_ms / 1000.0;
                 eo.older_than_set = 1;

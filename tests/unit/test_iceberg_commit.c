@@ -1078,6 +1078,79 @@ TEST(ice_expire_retries_after_a_rival_commit)
     env_fini(&e);
 }
 
+/* live --maintain: a rival that always wins (our own committer at 40+
+ * commits/s) is held off by the commit turn from the third attempt on. */
+typedef struct {
+    memcat *cat;
+    int held, takes, saved;
+} turn_probe;
+
+static void probe_turn(void *ctx, int take)
+{
+    turn_probe *t = ctx;
+    if (take) {
+        ASSERT_EQ(t->held, 0);
+        t->held = 1, t->takes++;
+        t->saved = t->cat->inject, t->cat->inject = 0; /* the committer waits */
+    } else {
+        ASSERT_EQ(t->held, 1);
+        t->held = 0;
+        t->cat->inject = t->saved;
+    }
+}
+
+TEST(ice_expire_takes_the_commit_turn_after_two_lost_races)
+{
+    env e;
+    env_init(&e);
+    int64_t now = qw_now_wall_ns() / 1000000;
+    appends(&e, 4, now - 100000, NULL);
+    e.cat.inject = 1000; /* without the turn every attempt loses */
+    turn_probe tp = {.cat = &e.cat};
+    qw_ice_expire_opts o = {.older_than_ms = INT64_MAX,
+                            .retain_last = 1,
+                            .remove = 1,
+                            .now_ms = now + 60000,
+                            .turn = probe_turn,
+                            .turn_ctx = &tp,
+                            .turn_after = 2};
+    qw_ice_expire_result r;
+    char eb[256];
+    ASSERT_OK(
+        qw_ice_expire(&e.ops, e.io, "quotewatch", "raw_trades", &o, NULL, NULL, &r, eb, sizeof eb));
+    ASSERT_EQ(r.attempts, 3);
+    ASSERT_EQ(tp.takes, 1);
+    ASSERT_EQ(tp.held, 0); /* released before the delete phase and on return */
+    ASSERT_EQ(e.cat.inject, 1000 - 2);
+    e.cat.inject = 0;
+    qw_ice_meta *m;
+    char loc[QW_ICE_LOC_MAX];
+    ASSERT_OK(qw_ice_load_table(&e.ops, e.io, "quotewatch", "raw_trades", &m, loc, sizeof loc));
+    ASSERT_EQ(qw_ice_meta_nsnapshots(m), 1);
+    qw_ice_scan sc;
+    ASSERT_OK(qw_ice_scan_plan(e.io, m, -1, &sc, eb, sizeof eb));
+    ASSERT_EQ(sc.ndata_files, 6); /* 4 + both rivals': nothing lost */
+    qw_ice_scan_free(&sc);
+    qw_ice_meta_free(m);
+    /* nothing to expire: the turn taken is given back on the early return */
+    e.cat.inject = 0;
+    o.turn_after = 0;
+    ASSERT_OK(
+        qw_ice_expire(&e.ops, e.io, "quotewatch", "raw_trades", &o, NULL, NULL, &r, eb, sizeof eb));
+    ASSERT_EQ(r.snapshots_expired, 0);
+    ASSERT_EQ(tp.takes, 2);
+    ASSERT_EQ(tp.held, 0);
+    /* without a turn the same rivals make it give up */
+    appends(&e, 2, now - 50000, NULL);
+    e.cat.inject = 1000;
+    o.turn = NULL, o.max_attempts = 4;
+    ASSERT_EQ(
+        qw_ice_expire(&e.ops, e.io, "quotewatch", "raw_trades", &o, NULL, NULL, &r, eb, sizeof eb),
+        QW_CONFLICT);
+    ASSERT_EQ(r.attempts, 4);
+    env_fini(&e);
+}
+
 TEST(ice_metadata_log_bounded_and_old_files_deleted)
 {
     for (int del = 0; del < 2; del++) {
