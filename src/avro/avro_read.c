@@ -610,6 +610,10 @@ static qw_err next_block(qw_avro_reader *r)
         (uint64_t)size > r->lim.max_block_bytes)
         return fail(r, QW_CORRUPT, "bad block count %lld or size %lld", (long long)count,
                     (long long)size);
+    /* refused up front: a block of 2^62 empty records would otherwise be
+     * read one by one up to the item limit (seconds) before failing */
+    if ((uint64_t)count > r->lim.max_items - r->items)
+        return fail(r, QW_CORRUPT, "block of %lld records over the item limit", (long long)count);
     const uint8_t *data = c->p;
     c->p += size;
     const uint8_t *s;
