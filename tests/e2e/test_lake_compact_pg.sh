@@ -21,7 +21,10 @@ files() { "$QW_BIN" lake tables "${CAT[@]}" | awk -v t="$1" '$1 == t {print $7}'
   >/dev/null 2>"$T/p.log" || { tail -5 "$T/p.log"; die "replay --persist"; }
 f0=$(files raw_orderbook)
 echo "commits $(jq_py "$T/p.json" 'd["persistence"]["commits"]'), raw_orderbook files $f0"
-(( f0 >= 200 )) || die "too few files ($f0)"
+# many small files to compact: ~300 on an idle machine; under load commits
+# take longer and carry more rows each (fewer files), which the checks below
+# do not depend on
+(( f0 >= 80 )) || die "too few files ($f0)"
 for t in "${TABLES[@]}"; do rows "$t" "${CAT[@]}" >"$T/r0.$t"; done
 
 "$QW_ROOT/build/gen_feed" --feed advanced --products SOL-USD --levels 50 --messages 3000 --seed 9 \
