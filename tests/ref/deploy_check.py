@@ -297,8 +297,9 @@ for f, d in docs:
             a = [str(x) for x in c.get("args") or []]
             if d["kind"] == "CronJob" and a[:1] == ["lake"] and len(a) > 1:
                 cron_subs.add(a[1])
-if {"expire", "compact"} - cron_subs:
-    fail(f"deploy/k8s needs CronJobs running lake expire and lake compact (has {sorted(cron_subs)})")
+if {"expire", "compact", "clean-orphans"} - cron_subs:
+    fail(f"deploy/k8s needs CronJobs running lake expire, lake compact and lake clean-orphans "
+         f"(has {sorted(cron_subs)})")
 
 # ---- Cloud Run
 kn = of_kind("cloudrun", "Service")
@@ -326,7 +327,8 @@ with tempfile.TemporaryDirectory() as tmp:
             full["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
             r = subprocess.run([qw_bin] + args, env=full, cwd=tmp, capture_output=True, text=True,
                                timeout=60)
-            if r.returncode != 0 or "total:" not in r.stdout:
+            # expire/compact end with a "total:" line, clean-orphans with "N orphan file(s)"
+            if r.returncode != 0 or not re.search(r"^(total:|\d+ orphan file)", r.stdout, re.M):
                 fail(f"{where}: quotewatch {sub} failed (exit {r.returncode}): "
                      f"{(r.stderr or r.stdout).strip()[-400:]}")
             else:
