@@ -42,6 +42,8 @@ void qw_pqr_close(qw_pqr *r)
     qw_free(r->f);
     qw_free(r->rg_rows);
     qw_free(r->ch);
+    qw_free(r->stat);
+    qw_free(r->typed);
     scratch_fini(&r->own_s);
     qw_free(r);
 }
