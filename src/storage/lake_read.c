@@ -195,7 +195,22 @@ static qw_err scan_file(qw_lake_reader *r, qw__lcur *c)
     qw__lrow w;
     uint32_t prun = 0, pkp = 0;
     int64_t pmsg = 0;
-    int rc = 0;
+    int rc = e == QW_OK ? qw__lcur_settle(&r->x, c) : 0;
+    if (rc != 0) { /* settled by the footer: no page decoded */
+        e = rc < 0 ? QW_NOMEM : QW_OK;
+        if (rc > 0 && c->nrows && c->srun >= r->rcap && runs_fit(r, c->srun) != 0)
+            e = QW_NOMEM;
+        if (e == QW_OK && c->nrows) {
+            int64_t *f = c->ssnap ? &r->run_snap[c->srun] : &r->run_first[c->srun];
+            if (c->tmin < *f)
+                *f = c->tmin;
+        }
+        if (e == QW_NOMEM)
+            snprintf(r->x.err, sizeof r->x.err, "%.100s: out of memory", c->path);
+        r->st.rows += c->nrows;
+        qw__lcur_close(&r->x, c);
+        return e;
+    }
     c->ordered = 1;
     while (e == QW_OK && (rc = qw__lcur_row(&r->x, c, &w)) == 1) {
         if (w.run >= r->rcap && runs_fit(r, w.run) != 0) {
@@ -377,6 +392,13 @@ static qw_err take(qw_lake_reader *r, size_t n)
         int64_t msg = c->msg_id;
         if ((e = qw__lcur_open(&r->x, c, 0)) != QW_OK)
             return e;
+        if (c->settled) { /* order checked now, on the file's one decode */
+            int ordered;
+            if ((e = qw__lcur_verify(&r->x, c, &ordered)) != QW_OK)
+                return e;
+            if (!ordered && (e = qw__lcur_sort(&r->x, c, r->run_first)) != QW_OK)
+                return e;
+        }
         int rc = qw__lcur_row(&r->x, c, &c->head);
         if (rc < 0)
             return QW_CORRUPT;
