@@ -180,6 +180,7 @@ struct qw_pqr {
     uint64_t num_rows;
     uint8_t *stat; /* the chunks' statistics bounds (at most QW_PQR_STAT_MAX bytes each) */
     size_t statlen, statcap;
+    int typed_only; /* qw_pqr_typed_arrays */
     uint8_t *typed; /* per column: column_orders says TypeDefinedOrder (bounds usable) */
     char created_by[128];
     char err[256];

@@ -72,6 +72,12 @@ void qw_pqr_scratch_free(qw_pqr_scratch *s);
  * reads and must not be used by two threads at once. */
 void qw_pqr_use_scratch(qw_pqr *r, qw_pqr_scratch *s);
 
+/* on: qw_pqr_read fills only the arrays of each column's type -- valid,
+ * and i64 (BOOLEAN, INT32, INT64; decimals with i128), f64 (FLOAT,
+ * DOUBLE) or soff/sbytes (BYTE_ARRAY) -- and leaves the others as they
+ * were, instead of zeroing them: for readers that read nothing else. */
+void qw_pqr_typed_arrays(qw_pqr *r, int on);
+
 size_t qw_pqr_ncols(const qw_pqr *r);
 const qw_pqr_field *qw_pqr_field_at(const qw_pqr *r, size_t i);
 size_t qw_pqr_row_groups(const qw_pqr *r);

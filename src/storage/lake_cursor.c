@@ -133,6 +133,7 @@ qw_err qw__lcur_open(qw__lake_ctx *x, qw__lcur *c, int scan)
     if (!x->scratch && !(x->scratch = qw_pqr_scratch_new()))
         return QW_NOMEM;
     qw_pqr_use_scratch(c->f, x->scratch);
+    qw_pqr_typed_arrays(c->f, 1); /* the rows read each column's own array only */
     if (x->npool) {
         c->cols = x->pool[--x->npool];
     } else {

@@ -461,3 +461,74 @@ TEST(lake_scan_settles_only_what_stats_can)
     qw__lake_ctx_fini(&v.x);
     unlink(path);
 }
+
+/* ---- qw_pqr_typed_arrays: each column's own array as the default gives it ---- */
+
+TEST(parquet_typed_arrays_match_the_default)
+{
+    static const qw_pq_column cols[] = {
+        {"s", 1, QW_PQ_STRING, 0, 0}, {"i", 2, QW_PQ_INT64, 0, 0},
+        {"j", 3, QW_PQ_INT32, 0, 0},  {"b", 4, QW_PQ_BOOL, 0, 0},
+        {"d", 5, QW_PQ_DOUBLE, 0, 0}, {"x", 6, QW_PQ_DECIMAL_38_8, 0, 0},
+        {"k", 7, QW_PQ_INT64, 1, 1}};
+    enum { NCOL = 7, ROWS = 5000 };
+    char path[64];
+    ASSERT_EQ(tmp_path(path, sizeof path), 0);
+    qw_pq_opts o = {.compression = QW_PQ_ZSTD, .dictionary = 1, .page_bytes = 4096};
+    qw_pq_writer *w;
+    char eb[256];
+    ASSERT_OK(qw_pq_writer_open(&w, path, cols, NCOL, &o, eb, sizeof eb));
+    for (int r = 0; r < ROWS; r++) {
+        char u[16];
+        int n = snprintf(u, sizeof u, "v%d", r % 7);
+        int nul = r % 5 == 2;
+        ASSERT_OK(nul ? qw_pq_put_null(w, 0) : qw_pq_put_str(w, 0, u, (size_t)n));
+        ASSERT_OK(nul ? qw_pq_put_null(w, 1) : qw_pq_put_i64(w, 1, r * 3 - 77));
+        ASSERT_OK(nul ? qw_pq_put_null(w, 2) : qw_pq_put_i32(w, 2, -r));
+        ASSERT_OK(nul ? qw_pq_put_null(w, 3) : qw_pq_put_bool(w, 3, r % 3 == 0));
+        ASSERT_OK(nul ? qw_pq_put_null(w, 4) : qw_pq_put_f64(w, 4, r * 0.25 - 9));
+        ASSERT_OK(nul ? qw_pq_put_null(w, 5) : qw_pq_put_i64(w, 5, (int64_t)r * 100000000));
+        ASSERT_OK(qw_pq_put_i64(w, 6, r % 11));
+        ASSERT_OK(qw_pq_end_row(w));
+    }
+    ASSERT_OK(qw_pq_writer_close(w, NULL));
+    qw_pqr *a, *b;
+    ASSERT_OK(qw_pqr_open(&a, path, 1u << 24, eb, sizeof eb));
+    ASSERT_OK(qw_pqr_open(&b, path, 1u << 24, eb, sizeof eb));
+    qw_pqr_typed_arrays(b, 1);
+    qw_pqr_column ca, cb;
+    qw_pqr_column_alloc(&ca);
+    qw_pqr_column_alloc(&cb);
+    for (size_t k = 0; k < NCOL; k++) {
+        ASSERT_OK(qw_pqr_read(a, 0, k, &ca));
+        /* b's arrays hold another column's values first: typed reads must
+         * still give every row of the column's own array, nulls 0 */
+        ASSERT_OK(qw_pqr_read(b, 0, (k + 3) % NCOL, &cb));
+        ASSERT_OK(qw_pqr_read(b, 0, k, &cb));
+        ASSERT_EQ(ca.n, (size_t)ROWS);
+        ASSERT_EQ(cb.n, (size_t)ROWS);
+        int phys = qw_pqr_field_at(a, k)->phys;
+        for (size_t r = 0; r < ROWS; r++) {
+            ASSERT_EQ(ca.valid[r], cb.valid[r]);
+            if (phys == QW_PQ_PHYS_BYTE_ARRAY) {
+                size_t la, lb;
+                const char *sa = qw_pqr_str(&ca, r, &la), *sb = qw_pqr_str(&cb, r, &lb);
+                ASSERT_TRUE(la == lb && memcmp(sa, sb, la) == 0);
+                ASSERT_EQ(ca.i64[r], 0); /* the default zeroes the others */
+            } else if (phys == QW_PQ_PHYS_DOUBLE) {
+                ASSERT_TRUE(memcmp(&ca.f64[r], &cb.f64[r], 8) == 0);
+                ASSERT_EQ(ca.i64[r], 0);
+            } else {
+                ASSERT_EQ(ca.i64[r], cb.i64[r]);
+                ASSERT_TRUE(ca.f64[r] == 0);
+                if (phys == QW_PQ_PHYS_FLBA && ca.valid[r])
+                    ASSERT_TRUE(ca.i128[r] == cb.i128[r]);
+            }
+        }
+    }
+    qw_pqr_column_free(&ca);
+    qw_pqr_column_free(&cb);
+    qw_pqr_close(a);
+    qw_pqr_close(b);
+    unlink(path);
+}
