@@ -288,9 +288,9 @@ int qw_pqr_stats_get(const qw_pqr *r, size_t rg, size_t col, qw_pqr_stats *s)
     s->null_count = c->null_count;
     if (!r->typed || !r->typed[col])
         return 0;
-    if (c->sflags & 1)
+    if ((c->sflags & 1) && r->stat) /* no arena: only empty bounds, taken as unknown */
         s->min = r->stat + c->smin, s->min_len = c->sminl;
-    if (c->sflags & 2)
+    if ((c->sflags & 2) && r->stat)
         s->max = r->stat + c->smax, s->max_len = c->smaxl;
     const qw_pqr_field *f = &r->f[col];
     size_t w = f->phys == 0 ? 1 : f->phys == 1 ? 4 : f->phys == 2 ? 8 : 0;
