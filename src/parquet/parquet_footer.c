@@ -110,7 +110,65 @@ static qw_err parse_schema(qw_pqr *r, qw_tr *t)
     return t->err ? qw__pqr_bad(r, QW_CORRUPT, "truncated schema") : QW_OK;
 }
 
-static void parse_chunk_meta(qw_tr *t, qw__pqr_chunk *c)
+/* Keeps a statistics bound of up to QW_PQR_STAT_MAX bytes in r->stat;
+ * 0, or -1 when it is not kept (too long, out of memory: then unknown). */
+static int stat_keep(qw_pqr *r, const uint8_t *p, size_t n, uint32_t *off)
+{
+    if (!p || n > QW_PQR_STAT_MAX || r->statlen + n > UINT32_MAX)
+        return -1;
+    if (r->statlen + n > r->statcap) {
+        size_t nc = r->statcap ? r->statcap * 2 : 512;
+        while (nc < r->statlen + n)
+            nc *= 2;
+        uint8_t *ns = qw_realloc(r->stat, nc);
+        if (!ns)
+            return -1;
+        r->stat = ns;
+        r->statcap = nc;
+    }
+    if (n)
+        memcpy(r->stat + r->statlen, p, n);
+    *off = (uint32_t)r->statlen;
+    r->statlen += n;
+    return 0;
+}
+
+/* Statistics: null_count, min_value, max_value and whether the writer
+ * says they are exact (fields 3, 6, 5, 8, 7); bounds of any length are
+ * skipped safely, kept only when short (stat_keep). */
+static void parse_stats(qw_pqr *r, qw_tr *t, qw__pqr_chunk *c)
+{
+    const uint8_t *mn = NULL, *mx = NULL;
+    size_t mnl = 0, mxl = 0;
+    int mn_exact = 1, mx_exact = 1;
+    qw_tr_struct_begin(t);
+    int16_t id;
+    int ty;
+    while (!t->err && (ty = qw_tr_field(t, &id)) != QW_TT_STOP) {
+        if (id == 3 && ty == QW_TT_I64) {
+            int64_t v = qw_tr_varint_i64(t);
+            c->null_count = v < 0 ? -1 : v;
+        } else if (id == 5 && ty == QW_TT_BINARY) {
+            mx = qw_tr_binary(t, &mxl);
+        } else if (id == 6 && ty == QW_TT_BINARY) {
+            mn = qw_tr_binary(t, &mnl);
+        } else if ((id == 7 || id == 8) && (ty == QW_TT_TRUE || ty == QW_TT_FALSE)) {
+            *(id == 7 ? &mx_exact : &mn_exact) = ty == QW_TT_TRUE; /* the type is the value */
+        } else {
+            qw_tr_skip(t, ty);
+        }
+    }
+    qw_tr_struct_end(t);
+    if (t->err)
+        return;
+    uint32_t off;
+    if (mn_exact && stat_keep(r, mn, mnl, &off) == 0)
+        c->smin = off, c->sminl = (uint8_t)mnl, c->sflags |= 1;
+    if (mx_exact && stat_keep(r, mx, mxl, &off) == 0)
+        c->smax = off, c->smaxl = (uint8_t)mxl, c->sflags |= 2;
+}
+
+static void parse_chunk_meta(qw_pqr *r, qw_tr *t, qw__pqr_chunk *c)
 {
     qw_tr_struct_begin(t);
     int16_t id;
@@ -126,6 +184,8 @@ static void parse_chunk_meta(qw_tr *t, qw__pqr_chunk *c)
             c->data_off = qw_tr_varint_i64(t);
         else if (id == 11 && ty == QW_TT_I64)
             c->dict_off = qw_tr_varint_i64(t);
+        else if (id == 12 && ty == QW_TT_STRUCT)
+            parse_stats(r, t, c);
         else
             qw_tr_skip(t, ty);
     }
@@ -159,12 +219,13 @@ static qw_err parse_row_groups(qw_pqr *r, qw_tr *t)
                 for (size_t c = 0; c < nc && !t->err; c++) {
                     qw__pqr_chunk *ch = &r->ch[g * r->ncols + c];
                     ch->dict_off = -1;
+                    ch->null_count = -1;
                     qw_tr_struct_begin(t);
                     int16_t k;
                     int kt;
                     while (!t->err && (kt = qw_tr_field(t, &k)) != QW_TT_STOP) {
                         if (k == 3 && kt == QW_TT_STRUCT)
-                            parse_chunk_meta(t, ch);
+                            parse_chunk_meta(r, t, ch);
                         else if (k == 1 && kt == QW_TT_BINARY) {
                             size_t ln;
                             qw_tr_binary(t, &ln);
@@ -185,6 +246,79 @@ static qw_err parse_row_groups(qw_pqr *r, qw_tr *t)
         qw_tr_struct_end(t);
     }
     return t->err ? qw__pqr_bad(r, QW_CORRUPT, "truncated row groups") : QW_OK;
+}
+
+/* column_orders: one ColumnOrder union per column; TYPE_ORDER (field 1)
+ * makes the column's min_value / max_value usable. Any other shape leaves
+ * every column without usable bounds. */
+static qw_err parse_column_orders(qw_pqr *r, qw_tr *t)
+{
+    size_t n;
+    int et = qw_tr_list(t, &n);
+    if (t->err)
+        return qw__pqr_bad(r, QW_CORRUPT, "truncated column orders");
+    int use = et == QW_TT_STRUCT && n == r->ncols && !r->typed;
+    if (use && !(r->typed = qw_calloc(n ? n : 1, 1)))
+        return QW_NOMEM;
+    for (size_t i = 0; i < n && !t->err; i++) {
+        if (et != QW_TT_STRUCT) { /* a boolean element is one byte */
+            qw_tr_skip(t, et == QW_TT_TRUE || et == QW_TT_FALSE ? QW_TT_BYTE : et);
+            continue;
+        }
+        qw_tr_struct_begin(t);
+        int16_t id;
+        int ty;
+        while (!t->err && (ty = qw_tr_field(t, &id)) != QW_TT_STOP) {
+            if (use && id == 1 && ty == QW_TT_STRUCT)
+                r->typed[i] = 1;
+            qw_tr_skip(t, ty);
+        }
+        qw_tr_struct_end(t);
+    }
+    return t->err ? qw__pqr_bad(r, QW_CORRUPT, "truncated column orders") : QW_OK;
+}
+
+int qw_pqr_stats_get(const qw_pqr *r, size_t rg, size_t col, qw_pqr_stats *s)
+{
+    memset(s, 0, sizeof *s);
+    s->null_count = -1;
+    if (rg >= r->nrg || col >= r->ncols)
+        return -1;
+    const qw__pqr_chunk *c = &r->ch[rg * r->ncols + col];
+    s->null_count = c->null_count;
+    if (!r->typed || !r->typed[col])
+        return 0;
+    if ((c->sflags & 1) && r->stat) /* no arena: only empty bounds, taken as unknown */
+        s->min = r->stat + c->smin, s->min_len = c->sminl;
+    if ((c->sflags & 2) && r->stat)
+        s->max = r->stat + c->smax, s->max_len = c->smaxl;
+    const qw_pqr_field *f = &r->f[col];
+    size_t w = f->phys == 0 ? 1 : f->phys == 1 ? 4 : f->phys == 2 ? 8 : 0;
+    /* UINT_8..UINT_64, or an INTEGER logical type not also marked INT_8..INT_64
+     * (its signedness unread): unsigned order, not these integers' */
+    int uns = (f->converted >= 11 && f->converted <= 14) ||
+              (f->logical == 10 && !(f->converted >= 15 && f->converted <= 18));
+    if (!w || uns)
+        return 0;
+    for (int k = 0; k < 2; k++) {
+        const uint8_t *p = k ? s->max : s->min;
+        if (!p || (k ? s->max_len : s->min_len) != w)
+            continue;
+        uint64_t u = 0;
+        for (size_t i = 0; i < w; i++)
+            u |= (uint64_t)p[i] << (8 * i);
+        int64_t v;
+        if (w == 1 && u > 1)
+            continue; /* a boolean is 0 or 1 */
+        v = w == 4 ? (int64_t)(int32_t)(uint32_t)u : (int64_t)u;
+        if (k)
+            s->has_imax = 1, s->imax = v;
+        else
+            s->has_imin = 1, s->imin = v;
+    }
+    if (s->has_imin && s->has_imax && s->imin > s->imax)
+        s->has_imin = s->has_imax = 0; /* nonsense: know nothing */
+    return 0;
 }
 
 /* foot: the fl bytes of FileMetaData (checked against the file by the
@@ -211,6 +345,8 @@ static qw_err parse_footer(qw_pqr *r, const uint8_t *foot, uint32_t fl)
         } else if (id == 3 && ty == QW_TT_I64) {
             int64_t v = qw_tr_varint_i64(&t);
             r->num_rows = v < 0 ? 0 : (uint64_t)v;
+        } else if (id == 7 && ty == QW_TT_LIST && have_schema) {
+            e = parse_column_orders(r, &t);
         } else if (id == 6 && ty == QW_TT_BINARY) {
             size_t ln;
             const uint8_t *s = qw_tr_binary(&t, &ln);

@@ -146,6 +146,11 @@ qw_err qw__pq_write_group(qw_pq_writer *w, const qw_pq_vec *v, size_t n);
 typedef struct qw__pqr_chunk {
     int codec;
     int64_t num_values, total_comp, data_off, dict_off;
+    /* Statistics (qw_pqr_stats): null_count (-1: absent); min_value and
+     * max_value bytes at r->stat + smin / smax when sflags bit 0 / 1 */
+    int64_t null_count;
+    uint32_t smin, smax;
+    uint8_t sminl, smaxl, sflags;
 } qw__pqr_chunk;
 
 /* What one qw_pqr_read decodes in; nothing in it outlives the call. */
@@ -173,6 +178,10 @@ struct qw_pqr {
     uint64_t *rg_rows;
     qw__pqr_chunk *ch; /* nrg * ncols */
     uint64_t num_rows;
+    uint8_t *stat; /* the chunks' statistics bounds (at most QW_PQR_STAT_MAX bytes each) */
+    size_t statlen, statcap;
+    int typed_only; /* qw_pqr_typed_arrays */
+    uint8_t *typed; /* per column: column_orders says TypeDefinedOrder (bounds usable) */
     char created_by[128];
     char err[256];
     qw_pqr_scratch own_s, *s; /* s: own_s or one shared (qw_pqr_use_scratch) */

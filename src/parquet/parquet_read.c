@@ -42,6 +42,8 @@ void qw_pqr_close(qw_pqr *r)
     qw_free(r->f);
     qw_free(r->rg_rows);
     qw_free(r->ch);
+    qw_free(r->stat);
+    qw_free(r->typed);
     scratch_fini(&r->own_s);
     qw_free(r);
 }
@@ -62,6 +64,11 @@ void qw_pqr_scratch_free(qw_pqr_scratch *s)
 void qw_pqr_use_scratch(qw_pqr *r, qw_pqr_scratch *s)
 {
     r->s = s ? s : &r->own_s;
+}
+
+void qw_pqr_typed_arrays(qw_pqr *r, int on)
+{
+    r->typed_only = on != 0;
 }
 
 size_t qw_pqr_ncols(const qw_pqr *r)
@@ -118,6 +125,10 @@ const char *qw_pqr_str(const qw_pqr_column *c, size_t row, size_t *len)
 
 /* ---- pages ---- */
 
+/* Room for n + 1 rows. Every caller fills the arrays from row 0, so what
+ * they held is not kept: fresh blocks instead of realloc's copies (a
+ * pooled column set meeting a larger file copied its old rows for
+ * nothing). */
 static qw_err grow_col(qw_pqr_column *c, size_t n)
 {
     if (n + 1 <= c->cap)
@@ -125,22 +136,17 @@ static qw_err grow_col(qw_pqr_column *c, size_t n)
     size_t nc = c->cap ? c->cap : 1024;
     while (nc < n + 1)
         nc *= 2;
-    int64_t *i = qw_realloc(c->i64, nc * sizeof *i);
-    if (!i)
-        return QW_NOMEM;
-    c->i64 = i;
-    double *d = qw_realloc(c->f64, nc * sizeof *d);
-    if (!d)
-        return QW_NOMEM;
-    c->f64 = d;
-    uint8_t *v = qw_realloc(c->valid, nc);
-    if (!v)
-        return QW_NOMEM;
-    c->valid = v;
-    uint32_t *o = qw_realloc(c->soff, (nc + 1) * sizeof *o);
-    if (!o)
-        return QW_NOMEM;
-    c->soff = o;
+    qw_free(c->i64);
+    qw_free(c->f64);
+    qw_free(c->valid);
+    qw_free(c->soff);
+    c->cap = 0;
+    c->i64 = qw_malloc(nc * sizeof *c->i64);
+    c->f64 = qw_malloc(nc * sizeof *c->f64);
+    c->valid = qw_malloc(nc);
+    c->soff = qw_malloc((nc + 1) * sizeof *c->soff);
+    if (!c->i64 || !c->f64 || !c->valid || !c->soff)
+        return QW_NOMEM; /* cap 0: the next read tries again; free() frees what is there */
     c->cap = nc;
     return QW_OK;
 }
@@ -153,10 +159,10 @@ static qw_err grow_wide(qw_pqr_column *c, size_t n)
     size_t nc = c->wcap ? c->wcap : 1024;
     while (nc < n)
         nc *= 2;
-    qw_sz *w = qw_realloc(c->i128, nc * sizeof *w);
-    if (!w)
+    qw_free(c->i128); /* filled from row 0 by every caller, as grow_col's */
+    c->wcap = 0;
+    if (!(c->i128 = qw_malloc(nc * sizeof *c->i128)))
         return QW_NOMEM;
-    c->i128 = w;
     c->wcap = nc;
     return QW_OK;
 }
@@ -404,20 +410,36 @@ static qw_err page_values(qw_pqr *r, const qw_pqr_field *f, int enc, const uint8
     if (dict && !r->s->dict.n && nn)
         return qw__pqr_bad(r, QW_CORRUPT, "column %s: dictionary page missing", f->name);
     /* Null rows and the arrays a type does not use read 0 (and an empty
-     * string); each encoding then fills its values in one tight loop over
+     * string; see qw_pqr_typed_arrays); each encoding then fills its values in one tight loop over
      * the page (the per-value switch of the general path cost a quarter of
      * a lake backtest). */
-    memset(dst->i64 + row0, 0, n * sizeof *dst->i64);
-    memset(dst->f64 + row0, 0, n * sizeof *dst->f64);
+    int strings = f->phys == QW_PQ_PHYS_BYTE_ARRAY;
+    int dbl = f->phys == QW_PQ_PHYS_DOUBLE || f->phys == QW_PQ_PHYS_FLOAT;
     if (lev)
         for (size_t i = 0; i < n; i++)
             dst->valid[row0 + i] = lev[i] != 0;
     else
         memset(dst->valid + row0, 1, n);
-    int strings = f->phys == QW_PQ_PHYS_BYTE_ARRAY;
-    if (!strings)
+    /* A type's own array gets a value in every present row below: only its
+     * null rows need the 0. The other arrays are zeroed whole, unless the
+     * reader reads only its types' arrays (qw_pqr_typed_arrays). */
+    if (lev && !strings)
         for (size_t i = 0; i < n; i++)
-            dst->soff[row0 + i + 1] = dst->soff[row0];
+            if (!lev[i]) {
+                if (dbl)
+                    dst->f64[row0 + i] = 0;
+                else
+                    dst->i64[row0 + i] = 0;
+            }
+    if (!r->typed_only) {
+        if (strings || dbl)
+            memset(dst->i64 + row0, 0, n * sizeof *dst->i64);
+        if (!dbl)
+            memset(dst->f64 + row0, 0, n * sizeof *dst->f64);
+        if (!strings)
+            for (size_t i = 0; i < n; i++)
+                dst->soff[row0 + i + 1] = dst->soff[row0];
+    }
     const uint8_t *valid = dst->valid + row0;
     size_t k = 0, bit = 0;
     if (dict) {
@@ -450,8 +472,10 @@ static qw_err page_values(qw_pqr *r, const qw_pqr_field *f, int enc, const uint8
             if (!valid[i])
                 continue;
             uint32_t x = r->s->idx[k++];
-            dst->i64[row0 + i] = d->i64[x];
-            dst->f64[row0 + i] = d->f64[x];
+            if (dbl)
+                dst->f64[row0 + i] = d->f64[x];
+            else
+                dst->i64[row0 + i] = d->i64[x];
             if (f->phys == QW_PQ_PHYS_FLBA)
                 dst->i128[row0 + i] = d->i128[x];
         }

@@ -72,11 +72,37 @@ void qw_pqr_scratch_free(qw_pqr_scratch *s);
  * reads and must not be used by two threads at once. */
 void qw_pqr_use_scratch(qw_pqr *r, qw_pqr_scratch *s);
 
+/* on: qw_pqr_read fills only the arrays of each column's type -- valid,
+ * and i64 (BOOLEAN, INT32, INT64; decimals with i128), f64 (FLOAT,
+ * DOUBLE) or soff/sbytes (BYTE_ARRAY) -- and leaves the others as they
+ * were, instead of zeroing them: for readers that read nothing else. */
+void qw_pqr_typed_arrays(qw_pqr *r, int on);
+
 size_t qw_pqr_ncols(const qw_pqr *r);
 const qw_pqr_field *qw_pqr_field_at(const qw_pqr *r, size_t i);
 size_t qw_pqr_row_groups(const qw_pqr *r);
 uint64_t qw_pqr_rg_rows(const qw_pqr *r, size_t rg);
 uint64_t qw_pqr_num_rows(const qw_pqr *r);
+
+/* Footer statistics of one column chunk (ColumnMetaData.statistics). The
+ * bounds are min_value / max_value, kept only when the footer's
+ * column_orders gives the column TypeDefinedOrder (without it their order
+ * is undefined), the writer did not mark them inexact and they are at most
+ * QW_PQR_STAT_MAX bytes; the deprecated min / max (string order undefined)
+ * are not read. Nothing here is checked against the pages: a reader that
+ * acts on statistics must check the rows it later decodes. */
+#define QW_PQR_STAT_MAX 64
+typedef struct qw_pqr_stats {
+    int64_t null_count;       /* -1: absent */
+    const uint8_t *min, *max; /* PLAIN bytes, no length prefix; NULL: unknown */
+    size_t min_len, max_len;
+    /* BOOLEAN, INT32, INT64 of signed order: the bounds as integers */
+    int has_imin, has_imax;
+    int64_t imin, imax;
+} qw_pqr_stats;
+/* 0, or -1 when rg or col is out of range (*s then knows nothing). The
+ * pointers live as long as r. */
+int qw_pqr_stats_get(const qw_pqr *r, size_t rg, size_t col, qw_pqr_stats *s);
 
 qw_err qw_pqr_column_alloc(qw_pqr_column *c); /* zero it */
 void qw_pqr_column_free(qw_pqr_column *c);

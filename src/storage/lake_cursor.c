@@ -133,6 +133,7 @@ qw_err qw__lcur_open(qw__lake_ctx *x, qw__lcur *c, int scan)
     if (!x->scratch && !(x->scratch = qw_pqr_scratch_new()))
         return QW_NOMEM;
     qw_pqr_use_scratch(c->f, x->scratch);
+    qw_pqr_typed_arrays(c->f, 1); /* the rows read each column's own array only */
     if (x->npool) {
         c->cols = x->pool[--x->npool];
     } else {
@@ -165,6 +166,122 @@ qw_err qw__lcur_open(qw__lake_ctx *x, qw__lcur *c, int scan)
     return QW_OK;
 }
 
+/* The file's column of table column k (-1: none), whatever the pass skips. */
+static int col_of(const qw__lcur *c, int k)
+{
+    int id = qw_tables[c->table].cols[k].id;
+    for (size_t j = 0; j < qw_pqr_ncols(c->f); j++)
+        if (qw_pqr_field_at(c->f, j)->field_id == id)
+            return (int)j;
+    return -1;
+}
+
+static void stats_of(const qw__lcur *c, int k, qw_pqr_stats *s)
+{
+    int j = col_of(c, k);
+    if (j < 0 || qw_pqr_stats_get(c->f, 0, (size_t)j, s) != 0) {
+        memset(s, 0, sizeof *s);
+        s->null_count = -1;
+    }
+}
+
+/* A string column holding one value in every row: *p, *n. */
+static int one_string(const qw_pqr_stats *s, const char **p, size_t *n)
+{
+    if (s->null_count != 0 || !s->min || !s->max || s->min_len != s->max_len ||
+        memcmp(s->min, s->max, s->min_len) != 0)
+        return 0;
+    *p = (const char *)s->min, *n = s->min_len;
+    return 1;
+}
+
+/* Bytewise order of (p, n) against the string z. */
+static int str_cmp(const uint8_t *p, size_t n, const char *z)
+{
+    size_t zn = strlen(z);
+    int d = memcmp(p, z, n < zn ? n : zn);
+    return d ? d : (n > zn) - (n < zn);
+}
+
+/* The minimum over rows of a time column where present and > 0, when the
+ * statistics tell it: INT64_MAX when all rows are null. */
+static int min_time(const qw_pqr_stats *s, uint64_t nrows, int64_t *t)
+{
+    if (s->null_count >= 0 && (uint64_t)s->null_count == nrows)
+        return *t = INT64_MAX, 1;
+    if (s->null_count < 0 || !s->has_imin || s->imin <= 0)
+        return 0; /* zeros (no time) or unknown: the minimum > 0 is not known */
+    return *t = s->imin, 1;
+}
+
+int qw__lcur_settle(qw__lake_ctx *x, qw__lcur *c)
+{
+    const qw_lake_opts *o = x->o;
+    int trades = c->table == QW_TBL_RAW_TRADES;
+    uint64_t n = qw_pqr_row_groups(c->f) == 1 ? qw_pqr_rg_rows(c->f, 0) : 0;
+    if (n == 0 || n > UINT32_MAX)
+        return 0;
+    qw_pqr_stats sp, sr, sm, se, sx, sn;
+    const char *prod, *run;
+    size_t pl, rl;
+    stats_of(c, trades ? TR_PRODUCT : OB_PRODUCT, &sp);
+    if (!one_string(&sp, &prod, &pl))
+        return 0;
+    char pb[QW_PRODUCT_MAX]; /* as qw__lcur_row tests a row's product */
+    snprintf(pb, sizeof pb, "%.*s", (int)pl, prod);
+    if (!qw__lake_product_wanted(o, pb)) {
+        c->nrows = 0; /* every row is skipped: nothing interned */
+        return 1;
+    }
+    stats_of(c, trades ? TR_EXNS : OB_EXNS, &se);
+    int timeless = se.null_count >= 0 && (uint64_t)se.null_count == n;
+    if (o->since_ns && !timeless && !(se.has_imin && se.imin >= o->since_ns))
+        return 0; /* the window may cut the file */
+    if (o->until_ns && !timeless && !(se.has_imax && se.imax < o->until_ns))
+        return 0;
+    stats_of(c, trades ? TR_RUN : OB_RUN, &sr);
+    stats_of(c, trades ? TR_MSGID : OB_MSGID, &sm);
+    if (!one_string(&sr, &run, &rl) || sm.null_count != 0 || !sm.has_imin)
+        return 0;
+    int64_t t;
+    uint8_t snap = 0;
+    if (trades) { /* t = exchange_ns; snapshot trades all or none */
+        stats_of(c, TR_SNAP, &sx);
+        if (sx.null_count != 0 || !sx.has_imin || !sx.has_imax || sx.imin != sx.imax)
+            return 0;
+        snap = (uint8_t)sx.imax;
+        if (!min_time(&se, n, &t))
+            return 0;
+    } else { /* no connect or gap markers; t = msg_ns, or exchange_ns where it is null */
+        stats_of(c, OB_SIDE, &sx);
+        if (!sx.max || str_cmp(sx.max, sx.max_len, "connect") >= 0)
+            return 0;
+        stats_of(c, OB_MSGNS, &sn);
+        if (sn.null_count == 0 && sn.has_imin && sn.imin > 0)
+            t = sn.imin;
+        else if (!(sn.null_count >= 0 && (uint64_t)sn.null_count == n && min_time(&se, n, &t)))
+            return 0;
+    }
+    uint32_t pid, rid;
+    if (qw__lake_intern(&x->prods, prod, pl, &pid) != 0 ||
+        qw__lake_intern(&x->runs, run, rl, &rid) != 0) {
+        snprintf(x->err, sizeof x->err, "%.100s: out of memory", c->path);
+        return -1;
+    }
+    c->nrows = n;
+    c->run = c->srun = rid;
+    c->sprod = pid;
+    c->msg_id = sm.imin;
+    c->kp = (uint32_t)(trades ? 2 : 1) << 30 | pid;
+    c->seg[0] = rid;
+    c->nseg = 1;
+    c->ordered = 1; /* until its rows say otherwise (qw__lcur_verify) */
+    c->settled = 1;
+    c->ssnap = snap;
+    c->tmin = t;
+    return 1;
+}
+
 /* Decodes row group c->rg into c->cols. */
 static qw_err load_rg(qw__lake_ctx *x, qw__lcur *c)
 {
@@ -186,6 +303,42 @@ static qw_err load_rg(qw__lake_ctx *x, qw__lcur *c)
     return e;
 }
 
+qw_err qw__lcur_verify(qw__lake_ctx *x, qw__lcur *c, int *ordered)
+{
+    int trades = c->table == QW_TBL_RAW_TRADES;
+    int km = trades ? TR_MSGID : OB_MSGID, ke = trades ? TR_EXNS : OB_EXNS;
+    *ordered = 0;
+    if (qw_pqr_row_groups(c->f) != 1 || qw_pqr_rg_rows(c->f, 0) != c->nrows || c->map[km] < 0) {
+        snprintf(x->err, sizeof x->err, "%.150s: rows differ from the first read", c->path);
+        return QW_CORRUPT;
+    }
+    if (load_rg(x, c) != QW_OK)
+        return QW_CORRUPT;
+    c->rg = 1;
+    const qw_pqr_column *m = &c->cols[km], *e = c->map[ke] >= 0 ? &c->cols[ke] : NULL;
+    const qw_pqr_column *ns = !trades && c->map[OB_MSGNS] >= 0 ? &c->cols[OB_MSGNS] : NULL;
+    int64_t prev = INT64_MIN, mn = INT64_MAX, t = INT64_MAX;
+    int ord = 1, bad = 0;
+    for (size_t i = 0; i < c->rgrows; i++) { /* the scan's rules, row by row */
+        int64_t v = m->i64[i];
+        bad |= !m->valid[i];
+        ord &= v >= prev;
+        prev = v;
+        mn = v < mn ? v : mn;
+        int64_t ti = ns && ns->valid[i] ? ns->i64[i] : 0;
+        if (!ti && e && e->valid[i])
+            ti = e->i64[i];
+        if (ti > 0 && ti < t)
+            t = ti;
+    }
+    if (bad || mn != c->msg_id || t != c->tmin) {
+        snprintf(x->err, sizeof x->err, "%.150s: rows differ from the footer statistics", c->path);
+        return QW_CORRUPT;
+    }
+    *ordered = ord;
+    return QW_OK;
+}
+
 static int sorted_row(qw__lcur *c, qw__lrow *out)
 {
     if (c->ri >= c->nr)
@@ -193,6 +346,12 @@ static int sorted_row(qw__lcur *c, qw__lrow *out)
     *out = c->rows[c->ri++];
     c->seen++;
     return 1;
+}
+
+static int stats_differ(qw__lake_ctx *x, const qw__lcur *c)
+{
+    snprintf(x->err, sizeof x->err, "%.150s: rows differ from the footer statistics", c->path);
+    return -1;
 }
 
 int qw__lcur_row(qw__lake_ctx *x, qw__lcur *c, qw__lrow *out)
@@ -258,16 +417,26 @@ int qw__lcur_row(qw__lake_ctx *x, qw__lcur *c, qw__lrow *out)
          * of the previous row's string is not looked up again */
         if (same_prod) {
             r.prod = c->pid;
+        } else if (c->settled) { /* the statistics' product, nothing new interned */
+            r.prod = c->sprod;
+            if (x->prods.len[r.prod] != plen || memcmp(x->prods.s[r.prod], prod, plen) != 0)
+                return stats_differ(x, c);
         } else if (qw__lake_intern(&x->prods, prod, plen, &r.prod) != 0) {
             snprintf(x->err, sizeof x->err, "%.100s: out of memory", c->path);
             return -1;
         }
         if (c->rp && c->rpl == rl && memcmp(c->rp, run, rl) == 0) {
             r.run = c->rid;
+        } else if (c->settled) {
+            r.run = c->srun;
+            if (x->runs.len[r.run] != rl || memcmp(x->runs.s[r.run], run, rl) != 0)
+                return stats_differ(x, c);
         } else if (qw__lake_intern(&x->runs, run, rl, &r.run) != 0) {
             snprintf(x->err, sizeof x->err, "%.100s: out of memory", c->path);
             return -1;
         }
+        if (c->settled && (r.kind != (trades ? 2 : 1) || (trades && r.snap != c->ssnap)))
+            return stats_differ(x, c);
         c->pp = prod, c->ppl = plen, c->pid = r.prod;
         c->rp = run, c->rpl = rl, c->rid = r.run;
         if (trades) {

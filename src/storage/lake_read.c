@@ -21,6 +21,17 @@
  *             run per file, so their files are ordered; a compacted file
  *             (lake_compact.c orders runs by exchange time alone) may not
  *             be: it is loaded whole and sorted (qw__lcur_sort).
+ *             Most files need no decoding here: a file with one row
+ *             group, one run, one product (min = max), no markers (side
+ *             max < "connect"), trades all snapshots or none, not cut by
+ *             the window and its times known (msg_ns with no nulls and
+ *             min > 0, or all null and exchange_ns so) is settled from
+ *             its footer statistics (qw__lcur_settle): its rows are
+ *             counted, its first key is (run, min msg_id, kind, product)
+ *             -- the file's minimum key, whatever its row order -- and
+ *             the run's times take the column minimum. Anything else
+ *             (compacted files, other writers' files without usable
+ *             statistics) is decoded as described.
  *   3. merge  a binary heap of cursors keyed by their head row's
  *             (run_first, run, msg_id, kind << 30 | product, file, plan
  *             position). An ordered cursor's rows ascend in that key with
@@ -29,6 +40,12 @@
  *             sort row for row. A cursor opens its file when its first row
  *             is taken (its key is known from the scan) and closes it at
  *             its last: only files whose rows interleave are open together.
+ *             A settled file is checked on that one decode
+ *             (qw__lcur_verify: msg_id minimum, time minimum; run,
+ *             product, kind and snapshot flag row by row); if its msg_ids
+ *             ever decrease it is sorted then -- its heap key was its
+ *             minimum key, which is the sorted file's first -- and rows
+ *             that contradict the statistics stop the stream (QW_CORRUPT).
  *
  * run_first is exactly the old loader's: the minimum over the run's
  * selected rows of msg_ns (level rows) or exchange_ns (others) where that
@@ -36,12 +53,16 @@
  * run (a restarted writer's first market_trades snapshot reaches back into
  * the run before it) -- unless the run has nothing else. The scan sees
  * every selected row, so no bound from metadata is needed (column bounds
- * do not tell snapshot trades apart and cover unselected rows).
+ * do not tell snapshot trades apart and cover unselected rows); a file's
+ * own Parquet statistics are used only where they decide this exactly
+ * (one product, wholly inside the window, snapshot flags all equal).
  *
  * Messages: the popped rows of one (run, msg_id) form one message.
  *
- * Cost (docs/PERFORMANCE.md "Backtest"): each file is decoded twice (scan,
- * merge), so each pass decodes only the columns it uses (lake_cursor.c),
+ * Cost (docs/PERFORMANCE.md "Backtest"): a writer's file is decoded once
+ * (merge; its scan reads the footer); a file decoded twice (scan, merge)
+ * decodes only the columns each pass uses (lake_cursor.c); the cursors'
+ * readers fill only each column's own array (qw_pqr_typed_arrays),
  * a small file is read whole in one request (not one per column chunk),
  * every cursor's Parquet reader decodes in one shared scratch (pages,
  * levels, dictionary, zstd context) and the column buffer sets are pooled
@@ -195,7 +216,22 @@ static qw_err scan_file(qw_lake_reader *r, qw__lcur *c)
     qw__lrow w;
     uint32_t prun = 0, pkp = 0;
     int64_t pmsg = 0;
-    int rc = 0;
+    int rc = e == QW_OK ? qw__lcur_settle(&r->x, c) : 0;
+    if (rc != 0) { /* settled by the footer: no page decoded */
+        e = rc < 0 ? QW_NOMEM : QW_OK;
+        if (rc > 0 && c->nrows && c->srun >= r->rcap && runs_fit(r, c->srun) != 0)
+            e = QW_NOMEM;
+        if (e == QW_OK && c->nrows) {
+            int64_t *f = c->ssnap ? &r->run_snap[c->srun] : &r->run_first[c->srun];
+            if (c->tmin < *f)
+                *f = c->tmin;
+        }
+        if (e == QW_NOMEM)
+            snprintf(r->x.err, sizeof r->x.err, "%.100s: out of memory", c->path);
+        r->st.rows += c->nrows;
+        qw__lcur_close(&r->x, c);
+        return e;
+    }
     c->ordered = 1;
     while (e == QW_OK && (rc = qw__lcur_row(&r->x, c, &w)) == 1) {
         if (w.run >= r->rcap && runs_fit(r, w.run) != 0) {
@@ -377,6 +413,13 @@ static qw_err take(qw_lake_reader *r, size_t n)
         int64_t msg = c->msg_id;
         if ((e = qw__lcur_open(&r->x, c, 0)) != QW_OK)
             return e;
+        if (c->settled) { /* order checked now, on the file's one decode */
+            int ordered;
+            if ((e = qw__lcur_verify(&r->x, c, &ordered)) != QW_OK)
+                return e;
+            if (!ordered && (e = qw__lcur_sort(&r->x, c, r->run_first)) != QW_OK)
+                return e;
+        }
         int rc = qw__lcur_row(&r->x, c, &c->head);
         if (rc < 0)
             return QW_CORRUPT;

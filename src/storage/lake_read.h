@@ -12,7 +12,8 @@
  * gives (for captures without reconnects or sequence gaps, whose markers
  * are not stored; see docs/TABLES.md).
  *
- * Streamed: the rows are not held. Opening reads every selected file once
+ * Streamed: the rows are not held. Opening reads every selected file's
+ * footer -- its statistics settle a writer's file -- and decodes the rest
  * without prices, sizes or trade ids (the runs' first times and each file's
  * first key); then a k-way merge over one cursor per file yields the rows in
  * exactly the order a sort of the whole window gives (lake_read.c DESIGN).

@@ -59,6 +59,12 @@ typedef struct qw__lcur {
     /* the scan's findings */
     uint32_t seg[QW__LAKE_SEGS]; /* runs in file order */
     uint8_t nseg, ordered;
+    /* settled from footer statistics (qw__lcur_settle): not yet checked
+     * against its rows (qw__lcur_verify); its run and product ids, its
+     * trades' snapshot flag, its rows' minimum time (INT64_MAX: none) */
+    uint8_t settled, ssnap;
+    uint32_t srun, sprod;
+    int64_t tmin;
     /* merge key of the head row: (first, run, msg_id, kp) */
     int64_t first, msg_id;
     uint32_t run, kp;
@@ -87,6 +93,20 @@ int qw__lake_intern(qw__strtab *t, const char *s, size_t n, uint32_t *out);
 /* Opens c's file. scan: only the columns the plan needs (no prices, sizes,
  * receive times, sequence numbers or trade ids). */
 qw_err qw__lcur_open(qw__lake_ctx *x, qw__lcur *c, int scan);
+/* The scan of an open file from its footer statistics alone, when they
+ * settle it (lake_read.c DESIGN step 2): one row group, one run, one
+ * product, no markers, trades all snapshots or none, not cut by the
+ * window, the times it contributes known. Then c->nrows, the first key
+ * (run, min msg_id, kp), one segment, ordered (to be verified), settled,
+ * tmin and ssnap are set and the run and product interned (1); 0: decode
+ * the file; -1: out of memory (x->err). */
+int qw__lcur_settle(qw__lake_ctx *x, qw__lcur *c);
+/* For a settled file just opened for the merge: decodes its row group and
+ * checks what the statistics claimed (row count, msg_id minimum, tmin;
+ * rows are checked for run, product, kind and snapshot flag as they are
+ * produced); *ordered: msg_id never decreases (else the caller sorts).
+ * QW_CORRUPT (x->err) when the rows contradict the statistics. */
+qw_err qw__lcur_verify(qw__lake_ctx *x, qw__lcur *c, int *ordered);
 /* The next selected row: 1, 0 at the end, -1 on error (x->err). */
 int qw__lcur_row(qw__lake_ctx *x, qw__lcur *c, qw__lrow *out);
 /* Loads the whole (open) file and sorts it by (run_first[run], run,
