@@ -1,19 +1,10 @@
-/* store_commit.c: the lake writer's committer threads. The writer thread
+/* store_commit.c: the lake writer's committer thread. The writer thread
  * (store.c) encodes each flush into Parquet files and queues one job per
- * table; a committer makes the files durable (fsync) and commits them with
+ * table; this thread makes the files durable (fsync) and commits them with
  * one Iceberg fast append, retrying with backoff while the catalog or the
  * disk fails. The writer never waits for I/O: encoding the next flush
- * overlaps the fsyncs and the commit of the previous one.
- *
- * Different tables are independent Iceberg tables, so with a PostgreSQL
- * catalog up to QW__COMMITTERS threads (each with its own catalog
- * connection) commit different tables at once: on an object store a commit
- * is ~4 dependent requests, and committing tables in turn kept the queue
- * full (docs/PERFORMANCE.md). Order within a table: a committer takes the
- * first queued job whose table no other committer has (tbusy), so at most
- * one job per table is in flight and it is that table's oldest; the queue
- * keeps push order and a job leaves it only once committed or given up.
- * So a table's snapshots keep the writer's file order. */
+ * overlaps the fsyncs and the commit of the previous one. Jobs commit in
+ * queue order, so a table's snapshots keep the writer's file order. */
 #define QW_MODULE "store"
 #include <errno.h>
 #include <fcntl.h>
@@ -68,9 +59,8 @@ static qw_err sync_files(qw_fileio *io, const qw__job *j, char *why, size_t cap)
     return QW_OK;
 }
 
-static qw_err commit_job(qw__committer *c, qw__job *j)
+static qw_err commit_job(qw_store *s, qw__job *j)
 {
-    qw_store *s = c->s;
     int64_t w0 = qw_now_mono_ns();
     char why[QW_ICE_LOC_MAX + 128] = "";
     qw_err e = sync_files(s->io, j, why, sizeof why);
@@ -87,11 +77,10 @@ static qw_err commit_job(qw__committer *c, qw__job *j)
                                  .max_attempts = 60,
                                  .backoff_ms = 10,
                                  .snapshot_id = j->snap_id};
-        /* --maintain's compaction may hold the turn (store_maint.c) */
-        pthread_mutex_lock(&s->tmu[j->t]);
-        e = qw_ice_append(&c->ops, s->io, QW_TBL_NS, qw_tables[j->t].name, j->files, j->nfiles, &ao,
+        pthread_mutex_lock(&s->tmu); /* --maintain's compaction may hold the turn (store_maint.c) */
+        e = qw_ice_append(&s->ops, s->io, QW_TBL_NS, qw_tables[j->t].name, j->files, j->nfiles, &ao,
                           &res);
-        pthread_mutex_unlock(&s->tmu[j->t]);
+        pthread_mutex_unlock(&s->tmu);
         j->unknown = e != QW_OK && res.outcome_unknown;
         if (e != QW_OK)
             snprintf(why, sizeof why, "%s", res.err[0] ? res.err : qw_strerror(e));
@@ -103,7 +92,7 @@ static qw_err commit_job(qw__committer *c, qw__job *j)
     qw__os_counters(s);
     if (e != QW_OK) {
         atomic_fetch_add(&s->st->errors, 1);
-        if (qw_log_ratelimit(&c->rl))
+        if (qw_log_ratelimit(&s->crl))
             QW_LOG(ERROR, "%s: commit failed, retrying with backoff: %s", qw_tables[j->t].name,
                    why);
         return e;
@@ -129,44 +118,21 @@ static qw_err commit_job(qw__committer *c, qw__job *j)
     return QW_OK;
 }
 
-/* commit_cpu_ns: the CPU time of all committer threads (fsync waits excluded) */
-static void commit_cpu(qw__committer *c)
+static void commit_cpu(qw_store *s)
 {
     struct timespec ts;
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
-        return;
-    uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-    atomic_fetch_add_explicit(&c->s->st->commit_cpu_ns, now - c->cpu_ns, memory_order_relaxed);
-    c->cpu_ns = now;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+        atomic_store_explicit(&s->st->commit_cpu_ns,
+                              (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec,
+                              memory_order_relaxed);
 }
 
-/* Under cmu: the queue index of table t's oldest job; -1 if none. */
-static int find_job(const qw_store *s, int t)
+static void pop_head(qw_store *s)
 {
-    for (size_t k = 0; k < s->jcount; k++)
-        if (s->jobs[k].t == t)
-            return (int)k;
-    return -1;
-}
-
-/* Under cmu: the oldest job whose table no committer has; -1 if none. */
-static int pick_job(const qw_store *s)
-{
-    for (size_t k = 0; k < s->jcount; k++)
-        if (!s->tbusy[s->jobs[k].t])
-            return (int)k;
-    return -1;
-}
-
-/* Under cmu: table t's oldest job leaves the queue (committed or given up). */
-static void pop_job(qw_store *s, int t)
-{
-    int k = find_job(s, t);
-    qw_free(s->jobs[k].files);
-    memmove(&s->jobs[k], &s->jobs[k + 1], (s->jcount - (size_t)k - 1) * sizeof s->jobs[0]);
+    qw_free(s->jobs[s->jhead].files);
+    memset(&s->jobs[s->jhead], 0, sizeof s->jobs[0]);
+    s->jhead = (s->jhead + 1) % QW__JOBS;
     s->jcount--;
-    memset(&s->jobs[s->jcount], 0, sizeof s->jobs[0]);
-    s->tbusy[t] = 0;
     pthread_cond_broadcast(&s->ccv);
 }
 
@@ -191,47 +157,41 @@ static void trim_heap(qw_store *s)
 
 static void *committer_main(void *arg)
 {
-    qw__committer *c = arg;
-    qw_store *s = c->s;
+    qw_store *s = arg;
     pthread_setname_np(pthread_self(), "qw-commit");
     int backoff_ms = 0, last_failed = 0;
     pthread_mutex_lock(&s->cmu);
     for (;;) {
-        int k;
-        while ((k = pick_job(s)) < 0 && !(s->writer_done && !s->jcount)) {
-            struct timespec ts; /* idle: committer 0 renews the commit leases still, when due */
+        while (!s->jcount && !s->writer_done) { /* idle: the commit lease is renewed still */
+            struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             ts.tv_sec += QW_ICE_LEASE_HEARTBEAT_MS / 1000;
-            pthread_cond_timedwait(&s->ccv, &s->cmu, &ts);
-            if (c->id == 0) { /* woken by the other committers' commits too */
+            if (pthread_cond_timedwait(&s->ccv, &s->cmu, &ts) != 0) {
                 pthread_mutex_unlock(&s->cmu);
                 qw__lease_renew(s, 0);
                 pthread_mutex_lock(&s->cmu);
             }
         }
-        if (k < 0)
-            break;              /* the writer has exited and everything is committed */
-        qw__job j = s->jobs[k]; /* stays queued until committed or given up */
-        s->tbusy[j.t] = 1;
+        if (!s->jcount)
+            break;                     /* the writer has exited and everything is committed */
+        qw__job j = s->jobs[s->jhead]; /* stays queued until committed or given up */
         /* closing, past the grace period, and the last attempt failed: the
          * rest is given up without more (possibly slow) attempts */
         int64_t hard = atomic_load(&s->hard_deadline_ns), now = qw_now_mono_ns();
         int give_up =
             s->closing && ((last_failed && now >= s->close_deadline_ns) || (hard && now >= hard));
         pthread_mutex_unlock(&s->cmu);
-        if (c->id == 0)
-            qw__lease_renew(s, 0); /* when due: at most one UPDATE per table per heartbeat */
-        qw_err e = give_up ? QW_IO : commit_job(c, &j);
+        qw__lease_renew(s, 0); /* when due: at most one UPDATE per table per heartbeat */
+        qw_err e = give_up ? QW_IO : commit_job(s, &j);
         if (!give_up)
             atomic_store(&s->cat_failing, e != QW_OK);
-        commit_cpu(c);
-        if (c->id == 0)
-            trim_heap(s);
+        commit_cpu(s);
+        trim_heap(s);
         pthread_mutex_lock(&s->cmu);
-        s->jobs[find_job(s, j.t)].unknown = j.unknown;
+        s->jobs[s->jhead].unknown = j.unknown;
         last_failed = e != QW_OK;
         if (e == QW_OK) {
-            pop_job(s, j.t);
+            pop_head(s);
             backoff_ms = 0;
             continue;
         }
@@ -249,7 +209,7 @@ static void *committer_main(void *arg)
                 qw__remove_files(s->io, j.files, j.nfiles); /* certainly uncommitted: remove */
             }
             s->final_error = 1;
-            pop_job(s, j.t);
+            pop_head(s);
             continue;
         }
         backoff_ms = s->closing   ? 250
@@ -260,62 +220,21 @@ static void *committer_main(void *arg)
         ts.tv_nsec += (long)(backoff_ms % 1000) * 1000000L;
         ts.tv_sec += backoff_ms / 1000 + ts.tv_nsec / 1000000000L;
         ts.tv_nsec %= 1000000000L;
-        /* a push or close ends the backoff early; another committer's commit does not */
-        int closing = s->closing;
-        uint64_t pushes = s->pushes;
-        while (s->closing == closing && s->pushes == pushes &&
-               pthread_cond_timedwait(&s->ccv, &s->cmu, &ts) == 0) {
-        }
-        s->tbusy[j.t] = 0; /* the job stays first of its table: the next pick retries it */
+        pthread_cond_timedwait(&s->ccv, &s->cmu, &ts); /* close wakes it early */
     }
     pthread_mutex_unlock(&s->cmu);
     return NULL;
-}
-
-/* Committers past the first get their own catalog connection; only with
- * PostgreSQL (SQLite serializes writers on its lock anyway). A connection
- * that cannot be opened just means fewer committers. */
-static int open_committer(qw_store *s, qw__committer *c)
-{
-    if (c->id == 0) {
-        c->ops = s->ops;
-        return 1;
-    }
-    char eb[256], conn[PATH_MAX + 64];
-    qw_catalog_kind kind;
-    if (qw_catalog_parse_uri(s->caturi, &kind, conn, sizeof conn, eb, sizeof eb) != QW_OK ||
-        kind != QW_CATALOG_POSTGRES)
-        return 0;
-    if (qw_catalog_open(&c->cat, s->caturi, "quotewatch", eb, sizeof eb) != QW_OK) {
-        QW_LOG(WARN, "committer %d: %s (committing with %d thread(s))", c->id, eb, c->id);
-        return 0;
-    }
-    qw_ice_catalog_sql(&c->ops, c->cat);
-    return 1;
 }
 
 qw_err qw__commit_start(qw_store *s)
 {
     s->crl = (qw_ratelimit){.first = 5, .every = 100};
     pthread_mutex_init(&s->cmu, NULL);
-    for (int t = 0; t < QW_TBL_COUNT; t++)
-        pthread_mutex_init(&s->tmu[t], NULL);
+    pthread_mutex_init(&s->tmu, NULL);
     pthread_cond_init(&s->ccv, NULL);
+    if (pthread_create(&s->cth, NULL, committer_main, s) != 0)
+        return QW_NOMEM;
     s->cstarted = 1;
-    for (int i = 0; i < QW__COMMITTERS; i++) {
-        qw__committer *c = &s->com[i];
-        *c = (qw__committer){.s = s, .id = i, .rl = {.first = 5, .every = 100}};
-        if (!open_committer(s, c))
-            break;
-        if (pthread_create(&c->th, NULL, committer_main, c) != 0) {
-            qw_catalog_close(c->cat);
-            c->cat = NULL;
-            if (i == 0)
-                return QW_NOMEM;
-            break;
-        }
-        s->ncom++;
-    }
     return QW_OK;
 }
 
@@ -332,8 +251,8 @@ void qw__commit_push(qw_store *s, const qw__job *j)
     pthread_mutex_lock(&s->cmu);
     while (s->jcount == QW__JOBS) /* callers check for room first: does not happen */
         pthread_cond_wait(&s->ccv, &s->cmu);
-    s->jobs[s->jcount++] = *j;
-    s->pushes++;
+    s->jobs[(s->jhead + s->jcount) % QW__JOBS] = *j;
+    s->jcount++;
     pthread_cond_broadcast(&s->ccv);
     pthread_mutex_unlock(&s->cmu);
 }
@@ -374,15 +293,10 @@ void qw__commit_finish(qw_store *s)
         return;
     qw__commit_closing(s);
     qw__commit_writer_done(s);
-    for (int i = 0; i < s->ncom; i++) {
-        pthread_join(s->com[i].th, NULL);
-        qw_catalog_close(s->com[i].cat); /* NULL for committer 0 (s->cat) */
-    }
-    s->ncom = 0;
+    pthread_join(s->cth, NULL);
     s->cstarted = 0;
     pthread_mutex_destroy(&s->cmu);
-    if (!s->mstarted) /* else the --maintain thread may still take them: qw__maint_join */
-        for (int t = 0; t < QW_TBL_COUNT; t++)
-            pthread_mutex_destroy(&s->tmu[t]);
+    if (!s->mstarted) /* else the --maintain thread may still take it: qw__maint_join */
+        pthread_mutex_destroy(&s->tmu);
     pthread_cond_destroy(&s->ccv);
 }

@@ -59,22 +59,6 @@ typedef struct qw__job {
 #define QW__JOBS                                                                                   \
     4 /* queued commits at most (one flush of every table); then the writer keeps rows buffered */
 
-/* Committer threads (store_commit.c) with a PostgreSQL catalog: different
- * tables commit in parallel, one job per table at a time (a table's
- * snapshots keep the writer's order). A SQLite catalog gets one: its
- * writers serialize on the database lock anyway. */
-#define QW__COMMITTERS QW_TBL_COUNT
-
-typedef struct qw__committer {
-    qw_store *s;
-    int id; /* 0: uses s->cat, renews the leases, trims the heap */
-    pthread_t th;
-    qw_catalog *cat; /* id > 0: its own connection (a catalog handle is one thread's) */
-    qw_ice_catalog_ops ops;
-    qw_ratelimit rl; /* its commit failures */
-    uint64_t cpu_ns; /* its CPU time already added to st->commit_cpu_ns */
-} qw__committer;
-
 #define QW__TRADE_SEEN 1024 /* products tracked for trade de-duplication */
 
 struct qw_store {
@@ -109,37 +93,31 @@ struct qw_store {
         uint64_t max_id;
     } seen[QW__TRADE_SEEN];
     _Atomic int final_error; /* writer and committer threads */
-    qw_ratelimit rl;         /* its commit failures */
-    /* committer threads (store_commit.c) */
-    qw__committer com[QW__COMMITTERS];
-    int ncom; /* started */
+    qw_ratelimit rl;
+    /* committer thread (store_commit.c) */
+    pthread_t cth;
     int cstarted;
     pthread_mutex_t cmu;
     pthread_cond_t ccv;
-    /* the commit turn of table t: held by its committer around each commit;
-     * the --maintain thread takes every table's (in index order) for a
-     * replace that lost the race twice, so no commit of this process runs then */
-    pthread_mutex_t tmu[QW_TBL_COUNT];
-    qw__job jobs[QW__JOBS]; /* under cmu: in push order; a job leaves only once committed or
-                               given up (the leases read the whole queue) */
-    size_t jcount;
-    int tbusy[QW_TBL_COUNT]; /* under cmu: a committer has table t's first queued job */
-    uint64_t pushes;         /* under cmu: jobs pushed (a push ends a retry backoff early) */
+    pthread_mutex_t tmu; /* the commit turn: held by the committer around each commit and by
+                            the --maintain thread for a replace that lost the race twice */
+    qw__job jobs[QW__JOBS];
+    size_t jhead, jcount;
     int closing;     /* under cmu: closing: failing commits give up after close_deadline_ns */
     int writer_done; /* under cmu: no more jobs will come */
     int64_t close_deadline_ns;
     _Atomic int64_t hard_deadline_ns; /* close_timeout_ms: nothing more is attempted after it */
-    qw_ratelimit crl;                 /* committer 0: lease renewal warnings */
+    qw_ratelimit crl;
     /* commit leases (store_lease.c): one per table, holder = this run */
     char holder[128];
     _Atomic int64_t writing_ms[QW_TBL_COUNT]; /* writer: a flush's files are being written since
                                                  (wall ms; 0: none); read by the committer */
     int64_t lease_since[QW_TBL_COUNT];        /* committer: since_ms last written */
-    int64_t last_trim_ns;           /* committer 0: the last malloc_trim (store_commit.c) */
-    int lease_pinned[QW_TBL_COUNT]; /* under cmu: a given-up commit of unknown outcome: the lease
+    int64_t last_trim_ns;                     /* committer: the last malloc_trim (store_commit.c) */
+    int lease_pinned[QW_TBL_COUNT]; /* committer: a given-up commit of unknown outcome: the lease
                                        never advances (its files may be referenced) */
-    int64_t lease_renew_ns;         /* committer 0: last renewal (monotonic) */
-    _Atomic int cat_failing;        /* committers: the last catalog statement failed */
+    int64_t lease_renew_ns;         /* committer: last renewal (monotonic) */
+    _Atomic int cat_failing;        /* committer: the last catalog statement failed */
     /* --maintain thread (store_maint.c) */
     pthread_t mth;
     pthread_mutex_t mmu;
@@ -178,7 +156,7 @@ void qw__maint_join(qw_store *s);
 
 /* Commit leases (store_lease.c; docs/STORAGE.md "Commit leases"). */
 qw_err qw__lease_take(qw_store *s, char *errbuf, size_t errlen); /* open, before any file */
-void qw__lease_renew(qw_store *s, int force); /* committer 0: at most every heartbeat */
+void qw__lease_renew(qw_store *s, int force); /* committer: at most every heartbeat */
 void qw__lease_release(qw_store *s);          /* close, after the committer has ended */
 
 #endif

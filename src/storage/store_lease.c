@@ -10,8 +10,7 @@
  *   open       qw__lease_take: since = now, before the first file exists
  *   writer     flush_table publishes writing_ms[t] (an atomic store, no I/O)
  *              before its first file and hands it to the job (since_ms)
- *   committer  (committer 0 of store_commit.c) qw__lease_renew, at most every
- * QW_ICE_LEASE_HEARTBEAT_MS (with
+ *   committer  qw__lease_renew, at most every QW_ICE_LEASE_HEARTBEAT_MS (with
  *              --maintain every min(that, the round interval)):
  *              since = min(now, writing_ms[t], since_ms of t's queued jobs),
  *              heartbeat = now; one UPDATE per table (4 per 30 s)
@@ -76,17 +75,15 @@ void qw__lease_renew(qw_store *s, int force)
         int64_t w = atomic_load(&s->writing_ms[t]);
         since[t] = w && w < now ? w : now;
     }
-    int pinned[QW_TBL_COUNT];
     pthread_mutex_lock(&s->cmu);
     for (size_t k = 0; k < s->jcount; k++) {
-        const qw__job *j = &s->jobs[k];
+        const qw__job *j = &s->jobs[(s->jhead + k) % QW__JOBS];
         if (j->since_ms < since[j->t])
             since[j->t] = j->since_ms;
     }
-    memcpy(pinned, s->lease_pinned, sizeof pinned); /* set by any committer */
     pthread_mutex_unlock(&s->cmu);
     for (int t = 0; t < QW_TBL_COUNT; t++) {
-        int64_t v = pinned[t] ? s->lease_since[t] : since[t];
+        int64_t v = s->lease_pinned[t] ? s->lease_since[t] : since[t];
         qw_err e = qw_catalog_lease_set(s->cat, QW_TBL_NS, qw_tables[t].name, s->holder, v, now);
         if (e != QW_OK) { /* the old lease still protects (older since); it expires if this lasts */
             atomic_store(&s->cat_failing, 1);

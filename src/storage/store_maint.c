@@ -40,19 +40,17 @@ static int stopping(qw_store *s)
 }
 
 /* The commit turn (store_int.h tmu): a compaction whose replace lost the
- * race to this process's committers twice takes it for one attempt, so the
- * committers' next commits wait for that attempt (~one table load and
+ * race to this process's committer twice takes it for one attempt, so the
+ * committer's next commit waits for that attempt (~one table load and
  * metadata write) instead of the round retrying for seconds while the
- * snapshots it should expire pile up. Every table's turn, in index order
- * (a committer holds one at most): no commit of this process runs then. */
+ * snapshots it should expire pile up. */
 static void commit_turn(void *ctx, int take)
 {
     qw_store *s = ctx;
-    for (int t = 0; t < QW_TBL_COUNT; t++)
-        if (take)
-            pthread_mutex_lock(&s->tmu[t]);
-        else
-            pthread_mutex_unlock(&s->tmu[QW_TBL_COUNT - 1 - t]);
+    if (take)
+        pthread_mutex_lock(&s->tmu);
+    else
+        pthread_mutex_unlock(&s->tmu);
 }
 
 static void round_once(qw_store *s)
@@ -183,8 +181,7 @@ void qw__maint_join(qw_store *s)
         return;
     qw__maint_stop(s);
     pthread_join(s->mth, NULL);
-    for (int t = 0; t < QW_TBL_COUNT; t++) /* after the committers' (store_commit.c) */
-        pthread_mutex_destroy(&s->tmu[t]);
+    pthread_mutex_destroy(&s->tmu); /* after the committer's (store_commit.c) */
     pthread_mutex_destroy(&s->mmu);
     pthread_cond_destroy(&s->mcv);
     s->mstarted = 0;
