@@ -140,6 +140,18 @@ over = sum(1 for c in runs.values() for k, n in c.items() if n > ref[k])
 print(len(runs), "run(s),", sum(sum(c.values()) for c in runs.values()), "rows;", over, "committed more often than the feed has them")
 sys.exit(1 if over else 0)
 PY
+    # raw_trades commits in parallel with raw_orderbook (store_commit.c):
+    # no trade twice within a run either
+    AWS_ENDPOINT_URL="$S3_ENDPOINT" "$QW_BIN" lake scan raw_trades --limit 0 >"$T/tr$round.ndjson" \
+      || die "round $round: lake scan raw_trades failed"
+    "$PY" - "$T/tr$round.ndjson" <<'PY' || die "round $round: a trade was committed twice"
+import collections, json, sys
+c = collections.Counter((r["run_id"], r["product_id"], r["trade_id"], r["is_snapshot"])
+                        for r in map(json.loads, open(sys.argv[1])))
+over = [k for k, n in c.items() if n > 1]
+print(sum(c.values()), "trade rows;", len(over), "committed twice")
+sys.exit(1 if over else 0)
+PY
   fi
   echo "round $round: killed; raw_orderbook has $rows committed rows"
 done
