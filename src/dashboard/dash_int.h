@@ -168,6 +168,11 @@ struct qw_dash {
     int64_t last_push_ns;
     uint64_t http_requests, http_rejected, ws_dropped, ws_refused;
     struct dash_client *conns;
+    /* pipelined requests (front.c): the bytes the front read past a head
+     * it handed to lws, by the HTTP wsi's descriptor, given back to the
+     * front with the connection; at most one per open connection */
+    struct dash_carry *carry;
+    size_t ncarry, carry_cap;
     struct {
         int ready;     /* a takeover is adopting its socket (wsconn.c) */
         qw_ws_pmd pmd; /* what the client's offer got */
@@ -253,6 +258,13 @@ typedef struct dash_front {
     const char *reply;  /* a refusal to write */
     char buf[QW_DASH_FRONT_MAX];
 } dash_front;
+typedef struct dash_carry {
+    int fd;    /* the HTTP wsi's descriptor */
+    size_t n;  /* bytes in buf */
+    char *buf; /* owned */
+} dash_carry;
+void qw__dash_carry_drop(qw_dash *d, int fd); /* the connection on fd ended */
+void qw__dash_carry_free(qw_dash *d);
 typedef struct dash_http { /* per-session data of "http" (vh_http) */
     int handback;          /* hand back once the response is flushed */
 } dash_http;

@@ -24,10 +24,15 @@
  *      (the trick of wsconn.c, in the other direction);
  *   4. after a keep-alive transaction (server.c, qw__dash_http_done) the
  *      connection comes back here the same way (qw__dash_front_handback),
- *      so lws parses no head we did not check. Bytes lws read beyond the
- *      head it was given (a pipelined request) are in its buffers and lost
- *      at the handback: a pipelining client gets no answer to those and is
- *      dropped at the idle bound.
+ *      so lws parses no head we did not check. Pipelining (RFC 9112
+ *      9.3.2): lws is handed the head alone when the request has no body
+ *      (no Content-Length, Transfer-Encoding or Upgrade); the bytes read
+ *      past it (the next requests) wait in d->carry and are given to the
+ *      front wsi the connection comes back to, which checks them as if
+ *      just read. Bytes lws itself reads during a transaction (a client
+ *      pipelining in several writes, or past the first FRONT_MAX bytes)
+ *      are lost at the handback: such a client gets no answer to those and
+ *      is dropped at the idle bound.
  * Timeouts: IDLE_S with no byte of a head (a kept-alive or new connection),
  * then HEAD_S from its first byte (slowloris), LINGER_S after a refusal.
  *
@@ -44,6 +49,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
 #include "core/log.h"
 #include "dashboard/dash_int.h"
 
@@ -155,20 +161,81 @@ int qw__dash_linger_if_flushed(struct lws *wsi, int secs)
     return 1;
 }
 
-/* Gives the connection to lws's HTTP role with the head read so far. */
-static int handoff(qw_dash *d, struct lws *wsi, dash_front *f)
+void qw__dash_carry_drop(qw_dash *d, int fd)
+{
+    for (size_t i = 0; fd >= 0 && i < d->ncarry; i++)
+        if (d->carry[i].fd == fd) {
+            qw_free(d->carry[i].buf);
+            d->carry[i] = d->carry[--d->ncarry];
+            return;
+        }
+}
+
+void qw__dash_carry_free(qw_dash *d)
+{
+    while (d->ncarry)
+        qw_free(d->carry[--d->ncarry].buf);
+    qw_free(d->carry);
+    d->carry = NULL, d->carry_cap = 0;
+}
+
+/* Keeps n bytes for the connection on fd; 0 when they could not be kept. */
+static int carry_put(qw_dash *d, int fd, const char *p, size_t n)
+{
+    qw__dash_carry_drop(d, fd); /* a stale one: that connection ended */
+    if (d->ncarry == d->carry_cap) {
+        size_t cap = d->carry_cap ? 2 * d->carry_cap : 8;
+        dash_carry *c = qw_realloc(d->carry, cap * sizeof *c);
+        if (!c)
+            return 0;
+        d->carry = c, d->carry_cap = cap;
+    }
+    char *b = qw_malloc(n);
+    if (!b)
+        return 0;
+    memcpy(b, p, n);
+    d->carry[d->ncarry++] = (dash_carry){fd, n, b};
+    return 1;
+}
+
+/* Does the head (the first len bytes of h, request line first) announce a
+ * body or a protocol switch? Then what follows it is not a request. */
+static int has_body(const char *h, size_t len)
+{
+    static const char *const names[] = {"content-length:", "transfer-encoding:", "upgrade:"};
+    for (const char *l = memchr(h, '\n', len); l && (size_t)(l + 1 - h) < len;
+         l = memchr(l + 1, '\n', len - (size_t)(l + 1 - h))) {
+        size_t left = len - (size_t)(l + 1 - h);
+        for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
+            size_t nl = strlen(names[k]);
+            if (left >= nl && strncasecmp(l + 1, names[k], nl) == 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* Gives the connection to lws's HTTP role with the head (the first
+ * head_len bytes read) and, when the request has a body, what follows. */
+static int handoff(qw_dash *d, struct lws *wsi, dash_front *f, size_t head_len)
 {
     int cfd, ph;
     if (qw__dash_move_begin(wsi, &cfd, &ph) != 0)
         return -1;       /* out of descriptors: the client sees the connection closed */
     f->state = F_LINGER; /* nothing more for this wsi */
+    size_t give = f->n;
+    qw__dash_carry_drop(d, cfd);
+    /* before the adoption: lws may answer and hand back inside it */
+    if (f->n > head_len && !has_body(f->buf, head_len) &&
+        carry_put(d, cfd, f->buf + head_len, f->n - head_len))
+        give = head_len;
     /* counted from here by the HTTP wsi: lws may serve the head (/metrics
      * counts connections) inside the adoption below */
     qw__dash_conn_removed(d, wsi);
     /* lws serves the head inside this call when it can; NULL means it
      * failed (lws closed cfd) or already served and closed it: either way
      * cfd is lws's */
-    (void)lws_adopt_socket_vhost_readbuf(d->vh_http, cfd, f->buf, f->n);
+    (void)lws_adopt_socket_vhost_readbuf(d->vh_http, cfd, f->buf, give);
     qw__dash_move_finish(wsi, ph);
     return -1; /* lws hangs up this wsi: on the placeholder */
 }
@@ -198,7 +265,7 @@ static int scan(qw_dash *d, struct lws *wsi, dash_front *f)
                 return refuse(d, wsi, f, r);
             f->line0_done = 1;
         } else if (ll == 0) {
-            return handoff(d, wsi, f); /* the blank line: the head is complete */
+            return handoff(d, wsi, f, i + 1); /* the blank line: the head is complete */
         } else if (++f->lines > FRONT_LINES) {
             return refuse(d, wsi, f, r431);
         }
@@ -235,6 +302,8 @@ static int on_writeable(struct lws *wsi, dash_front *f)
         if (lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_RAW) < (int)n)
             return -1;
     }
+    if (f->state == F_HEAD && f->scan < f->n) /* pipelined bytes given at the handback */
+        return scan(lws_vhost_user(lws_get_vhost(wsi)), wsi, f);
     if (f->state != F_REPLY)
         return 0;
     /* flushed: FIN after the reply, then drop input until the client's FIN */
@@ -269,17 +338,30 @@ int qw__dash_cb_front(struct lws *wsi, int reason, void *user, void *in, size_t 
 
 int qw__dash_front_handback(qw_dash *d, struct lws *wsi)
 {
-    int cfd, ph;
+    int cfd, ph, fd = lws_get_socket_fd(wsi);
     if (qw__dash_move_begin(wsi, &cfd, &ph) != 0)
-        return -1; /* closed after the response is flushed */
+        return -1; /* closed after the response is flushed (its carry at WSI_DESTROY) */
     lws_sock_file_fd_type sock = {.sockfd = cfd};
     qw__dash_conn_removed(d, wsi); /* counted from here by the front wsi */
     /* RAW_ADOPT (above) runs inside this call; on failure lws closed cfd */
-    if (!lws_adopt_descriptor_vhost(d->vh, LWS_ADOPT_SOCKET, sock, "qw-front", NULL)) {
+    struct lws *nw = lws_adopt_descriptor_vhost(d->vh, LWS_ADOPT_SOCKET, sock, "qw-front", NULL);
+    if (!nw) {
         close(ph);
+        qw__dash_carry_drop(d, fd);
         return -1;
     }
     qw__dash_move_finish(wsi, ph);
+    dash_front *f = lws_wsi_user(nw);
+    for (size_t i = 0; f && i < d->ncarry; i++)
+        if (d->carry[i].fd == fd) { /* pipelined requests: checked from its writeable */
+            size_t n = d->carry[i].n <= sizeof f->buf ? d->carry[i].n : sizeof f->buf;
+            memcpy(f->buf, d->carry[i].buf, n);
+            f->n = n;
+            lws_set_timeout(nw, PENDING_TIMEOUT_HOLDING_AH, HEAD_S);
+            lws_callback_on_writable(nw);
+            break;
+        }
+    qw__dash_carry_drop(d, fd);
     return -1; /* lws hangs up the HTTP wsi: on the placeholder */
 }
 

@@ -409,8 +409,10 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
             qw__dash_conn_added(d, wsi);
         return 0;
     case LWS_CALLBACK_WSI_DESTROY:
-        if (d)
+        if (d) {
             qw__dash_conn_removed(d, wsi);
+            qw__dash_carry_drop(d, lws_get_socket_fd(wsi));
+        }
         return 0;
     case LWS_CALLBACK_HTTP:
         return d ? on_http(d, wsi, in ? (const char *)in : "", in ? strlen(in) : 0) : -1;
@@ -608,6 +610,7 @@ void qw_dash_destroy(qw_dash *d)
         qw_free(d->files[i].gz);
     }
     qw_free(d->files);
+    qw__dash_carry_free(d);
     qw__dbuf_free(&d->state);
     qw__dbuf_free(&d->metrics);
     qw__dbuf_free(&d->srv_metrics);

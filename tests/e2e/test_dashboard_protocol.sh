@@ -26,7 +26,9 @@
 # header -> 431 (never a silent close), the same on upgrades; bare LF, NUL,
 # a request line without a version -> 400; keep-alive: 2 and 10 requests on
 # one connection answered, an oversized second head -> 414, a second request
-# upgrading -> 101. Marked "limit": lws 4.1.6 cannot list headers it does not
+# upgrading -> 101; pipelining: 3 and 20 requests sent in one write all
+# answered in order, an over-long second URI -> 414, a POST with a body
+# after a GET leaves the server serving. Marked "limit": lws 4.1.6 cannot list headers it does not
 # know, so a 5000-byte unknown header is served (the front's 8 KiB applies).
 # At the end /metrics must count exactly its own connection.
 # Every case is checked and reported; the test fails if any case failed.
@@ -223,6 +225,59 @@ st, hdr, rest = read_head(s)
 s.close()
 check("keep-alive: /healthz then a WebSocket upgrade on one connection -> 200 101",
       st1 == 200 and st == 101, "%s %s" % (st1, desc(st, hdr, rest)))
+
+
+
+
+def pipelined(paths, timeout=5.0):
+    """sends every request in one write (RFC 9112 9.3.2 pipelining); the
+    statuses of the responses, in order, until all came or timeout"""
+    s = conn()
+    s.sendall("".join("GET %s HTTP/1.1\r\n%s\r\n" % (p, host) for p in paths).encode())
+    s.settimeout(timeout)
+    buf, got = b"", []
+    try:
+        while len(got) < len(paths):
+            while b"\r\n\r\n" in buf:
+                head, rest = buf.split(b"\r\n\r\n", 1)
+                lines = head.decode("latin1").split("\r\n")
+                n = 0
+                for l in lines[1:]:
+                    if l.lower().startswith("content-length:"):
+                        n = int(l.split(":", 1)[1])
+                if len(rest) < n:
+                    break
+                got.append(int(lines[0].split(" ")[1]))
+                buf = rest[n:]
+            if len(got) == len(paths):
+                break
+            d = s.recv(65536)
+            if not d:
+                got.append("closed")
+                break
+            buf += d
+    except socket.timeout:
+        got.append("no reply in %.0f s" % timeout)
+    s.close()
+    return got
+
+
+got = pipelined(["/healthz", "/readyz", "/nope"])
+check("pipelining: three requests in one write -> 200 200 404, in order", got == [200, 200, 404],
+      str(got))
+got = pipelined(["/healthz"] * 20)
+check("pipelining: twenty requests in one write all answered", got == [200] * 20, str(got))
+got = pipelined(["/healthz", "/" + "a" * 3000])
+check("pipelining: an over-long URI as the second request -> 200 414 (the front checks it)",
+      got == [200, 414], str(got))
+s = conn()
+s.sendall(("GET /healthz HTTP/1.1\r\n%s\r\nPOST /api/state HTTP/1.1\r\n%sContent-Length: 3"
+           "\r\n\r\nx=1GET /readyz HTTP/1.1\r\n%s\r\n" % (host, host, host)).encode())
+st1, _ = read_head(s)[0], None
+s.close()
+check("pipelining: GET then a POST with a body -> 200 first, the server stays up",
+      st1 == 200 and http(("GET /healthz HTTP/1.1\r\n%s\r\n" % host).encode())[0] == 200,
+      str(st1))
 
 
 # ---- WebSocket handshake ----
