@@ -67,6 +67,9 @@ typedef struct dash_prod {
     dash_mstat ms;
 } dash_prod;
 
+/* server.c (owner thread): dh's entry for product, NULL if none; with
+ * add, made when missing (NULL when out of memory). */
+dash_prod *qw__dash_prod(qw_dash *dh, const char *product, int add);
 /* modelstats.c (owner thread) */
 void qw__dash_mstat_add(dash_mstat *m, double p, int label); /* p not finite: ignored */
 typedef struct dash_mstat_view {
@@ -100,9 +103,9 @@ typedef struct dash_ix_prod {
 
 typedef struct dash_ix {
     size_t prods_off; /* where "products": starts (the text before ends with a comma) */
-    size_t nprods;
-    dash_ix_prod prods[64];
-    qw_dbuf summary; /* [{"product","mid","spread","spread_bps","last_t_ns","valid",...}] */
+    size_t nprods, cap;
+    dash_ix_prod *prods; /* every product of the pipeline (grown by the builder) */
+    qw_dbuf summary;     /* [{"product","mid","spread","spread_bps","last_t_ns","valid",...}] */
 } dash_ix;
 
 /* One published snapshot: immutable while current or referenced. */
@@ -145,8 +148,10 @@ struct qw_dash {
     const qw_pipeline *p;
     const qw_live_stats *live;
     const qw_store_stats *store;
-    dash_prod prods[64];
-    size_t nprods;
+    dash_prod *prods; /* every product a label arrived for, in arrival order */
+    size_t nprods, prods_cap;
+    uint32_t *pslot;        /* open addressing over prods by name hash: index + 1, 0 empty */
+    size_t npslot;          /* a power of two, at least twice prods_cap */
     qw_dbuf state, metrics; /* qw_dash_state_json / qw_dash_metrics_text */
     int64_t last_pub_ns, rate_ns;
     uint64_t rate_msgs;

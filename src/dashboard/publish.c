@@ -17,6 +17,7 @@
 #include <libwebsockets.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/time.h"
 #include "dashboard/dash_int.h"
 
@@ -31,6 +32,7 @@ void qw__dash_snaps_free(qw_dash *d)
         qw__dbuf_free(&d->snaps[i].state);
         qw__dbuf_free(&d->snaps[i].metrics);
         qw__dbuf_free(&d->snaps[i].ix.summary);
+        qw_free(d->snaps[i].ix.prods);
     }
     pthread_mutex_destroy(&d->pub_mu);
 }

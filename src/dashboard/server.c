@@ -611,6 +611,8 @@ void qw_dash_destroy(qw_dash *d)
     }
     qw_free(d->files);
     qw__dash_carry_free(d);
+    qw_free(d->prods);
+    qw_free(d->pslot);
     qw__dbuf_free(&d->state);
     qw__dbuf_free(&d->metrics);
     qw__dbuf_free(&d->srv_metrics);
@@ -634,21 +636,61 @@ void qw_dash_set_replay_state(qw_dash *d, const char *state)
     snprintf(d->replay_state, sizeof d->replay_state, "%s", state);
 }
 
+static size_t prod_hash(const char *p)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+    return (size_t)(h ^ (h >> 32));
+}
+
+dash_prod *qw__dash_prod(qw_dash *dh, const char *product, int add)
+{
+    size_t mask = dh->npslot - 1, i = dh->npslot ? prod_hash(product) & mask : 0;
+    for (; dh->npslot; i = (i + 1) & mask) {
+        uint32_t k = dh->pslot[i];
+        if (!k)
+            break;
+        if (strncmp(dh->prods[k - 1].product, product, sizeof dh->prods[0].product - 1) == 0)
+            return &dh->prods[k - 1];
+    }
+    if (!add)
+        return NULL;
+    if (dh->nprods == dh->prods_cap) { /* grow both; rehash */
+        size_t cap = dh->prods_cap ? 2 * dh->prods_cap : 16, ns = 4 * cap;
+        dash_prod *np = qw_realloc(dh->prods, cap * sizeof *np);
+        if (!np)
+            return NULL;
+        dh->prods = np;
+        uint32_t *sl = qw_calloc(ns, sizeof *sl);
+        if (!sl)
+            return NULL;
+        dh->prods_cap = cap;
+        qw_free(dh->pslot);
+        dh->pslot = sl, dh->npslot = ns, mask = ns - 1;
+        for (size_t k = 0; k < dh->nprods; k++) {
+            size_t j = prod_hash(dh->prods[k].product) & mask;
+            while (sl[j])
+                j = (j + 1) & mask;
+            sl[j] = (uint32_t)k + 1;
+        }
+        for (i = prod_hash(product) & mask; sl[i]; i = (i + 1) & mask) {
+        }
+    }
+    dash_prod *dp = &dh->prods[dh->nprods++];
+    memset(dp, 0, sizeof *dp);
+    snprintf(dp->product, sizeof dp->product, "%s", product);
+    dh->pslot[i] = (uint32_t)dh->nprods;
+    return dp;
+}
+
 void qw_dash_on_labeled(qw_dash *d, const char *product, const qw_labeled *s)
 {
     if (!d)
         return;
-    dash_prod *dp = NULL;
-    for (size_t i = 0; i < d->nprods; i++)
-        if (strcmp(d->prods[i].product, product) == 0)
-            dp = &d->prods[i];
-    if (!dp) {
-        if (d->nprods == sizeof d->prods / sizeof d->prods[0])
-            return;
-        dp = &d->prods[d->nprods++];
-        memset(dp, 0, sizeof *dp);
-        snprintf(dp->product, sizeof dp->product, "%s", product);
-    }
+    dash_prod *dp = qw__dash_prod(d, product, 1);
+    if (!dp)
+        return; /* out of memory: this label is not shown */
     dp->lab[dp->head] = (dash_label){s->s.f.t_ns, s->s.p, s->label};
     dp->head = (dp->head + 1) % QW_DASH_LABELS;
     if (dp->nlab < QW_DASH_LABELS)

@@ -144,14 +144,6 @@ static void levels(qw_dbuf *d, const qw_book *b, qw_side side)
     qw__dbuf_put(d, "]", 1);
 }
 
-static const dash_prod *find_prod(const qw_dash *dh, const char *p)
-{
-    for (size_t i = 0; i < dh->nprods; i++)
-        if (strcmp(dh->prods[i].product, p) == 0)
-            return &dh->prods[i];
-    return NULL;
-}
-
 /* ,"mid":..,"spread":..,"spread_bps":.. of a best bid and ask (NULL: none). */
 static void mid_spread(qw_dbuf *d, const qw_level *bb, const qw_level *ba)
 {
@@ -251,7 +243,7 @@ static void product_json(qw_dash *dh, qw_dbuf *d, const qw_chain *c, dash_ix_pro
     }
     qw__dbuf_put(d, "],\"intercept\":", 14);
     qw__dbuf_num(d, qw_sgd_intercept(sg));
-    const dash_prod *dp = find_prod(dh, c->product);
+    const dash_prod *dp = qw__dash_prod(dh, c->product, 0);
     qw__dbuf_put(d, ",\"recent\":", 10);
     if (dp)
         qw__dash_mstat_json(&dp->ms, d);
@@ -430,6 +422,12 @@ void qw__dash_build_state(qw_dash *dh, qw_dbuf *d, dash_ix *ix)
     model_origin_json(d, dh->p);
     shard_out(dh, d, 0);
     qw__dbuf_put(d, ",", 1);
+    size_t np = dh->p ? qw_pipeline_count(dh->p) : 0;
+    if (ix && ix->cap < np) { /* out of memory: the products past cap are not indexed */
+        dash_ix_prod *g = qw_realloc(ix->prods, np * sizeof *g);
+        if (g)
+            ix->prods = g, ix->cap = np;
+    }
     if (ix) {
         ix->prods_off = d->n;
         ix->nprods = 0;
@@ -437,11 +435,11 @@ void qw__dash_build_state(qw_dash *dh, qw_dbuf *d, dash_ix *ix)
         qw__dbuf_put(&ix->summary, "[", 1);
     }
     qw__dbuf_put(d, "\"products\":[", 12);
-    for (size_t i = 0; dh->p && i < qw_pipeline_count(dh->p); i++) {
+    for (size_t i = 0; i < np; i++) {
         if (i)
             qw__dbuf_put(d, ",", 1);
         const qw_chain *c = qw_pipeline_chain(dh->p, i);
-        int indexed = ix && ix->nprods < sizeof ix->prods / sizeof ix->prods[0];
+        int indexed = ix && ix->nprods < ix->cap;
         product_json(dh, d, c, indexed ? &ix->prods[ix->nprods++] : NULL);
         if (ix)
             summary_json(&ix->summary, c, i == 0);
