@@ -386,6 +386,8 @@ int qw__dash_http_done(qw_dash *d, struct lws *wsi)
     if (!keep_alive(wsi) || !h) /* lws closes it once the response is flushed */
         return lws_http_transaction_completed(wsi) ? -1 : 0;
     if (lws_partial_buffered(wsi)) {
+        if (!h->handback)
+            QW_LOG(DEBUG, "dashboard: keep-alive response not flushed yet: handback deferred");
         h->handback = 1; /* HTTP_WRITEABLE (server.c) calls us again once flushed */
         lws_callback_on_writable(wsi);
         return 0;

@@ -34,12 +34,13 @@
 # Every case is checked and reported; the test fails if any case failed.
 source "$(dirname "$0")/lib.sh"
 port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$QW_BIN" replay --dashboard --port "$port" --bind 127.0.0.1 --speed 1x "$REAL" 2>"$T/replay.log" &
+"$QW_BIN" replay --dashboard --port "$port" --bind 127.0.0.1 --speed 1x "$REAL" --log-level debug \
+  2>"$T/replay.log" &
 pid=$!
 trap 'kill -9 $pid 2>/dev/null || true; rm -rf "$T"' EXIT
 for i in $(seq 100); do curl -s "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 [ "$(curl -s "http://127.0.0.1:$port/healthz")" = ok ] || die "dashboard did not come up"
-"$PY" - "$port" <<'PY' || die "protocol edges (see above)"
+"$PY" - "$port" "$T/replay.log" <<'PY' || die "protocol edges (see above)"
 import base64, os, socket, struct, sys, threading, time
 
 PORT = int(sys.argv[1])
@@ -261,6 +262,23 @@ def pipelined(paths, timeout=5.0):
     s.close()
     return got
 
+
+# a keep-alive response the client is slow to read (2 KiB receive buffer,
+# 1 s before reading): lws cannot flush it at once, the handback waits for
+# the flush (front.c, "handback deferred" in the debug log), and the next
+# request on the connection is answered
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+s.connect(("127.0.0.1", PORT))
+s.sendall(("GET /api/state HTTP/1.1\r\n%s\r\n" % host).encode())
+time.sleep(1.0)
+st1, why = response(s, 10.0)
+s.sendall(("GET /healthz HTTP/1.1\r\n%s\r\n" % host).encode())
+st2, why2 = response(s)
+s.close()
+deferred = "handback deferred" in open(sys.argv[2]).read()
+check("keep-alive: a response read slowly, then a second request -> 200 200, handback deferred",
+      st1 == 200 and st2 == 200 and deferred, "%s %s %s %s deferred=%s" % (st1, why, st2, why2, deferred))
 
 got = pipelined(["/healthz", "/readyz", "/nope"])
 check("pipelining: three requests in one write -> 200 200 404, in order", got == [200, 200, 404],
