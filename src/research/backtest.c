@@ -22,7 +22,10 @@
  * run computes (tests/e2e/test_backtest_grid.sh compares them bit for bit).
  *
  * Predictions are appended to a per-configuration array that doubles up to
- * max_predictions (warm-up growth; amortised, not per message).
+ * max_predictions (warm-up growth; amortised, not per message). Each new
+ * block, and the metrics' scratch, is advised to transparent huge pages
+ * before its first touch (huge_pages): first-touch faults of the stored
+ * predictions were ~5 % of a run.
  */
 #define QW_MODULE "backtest"
 #include "research/backtest.h"
@@ -31,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "core/alloc.h"
 #include "core/log.h"
@@ -82,6 +86,17 @@ struct qw_backtest {
     int have_results;
 };
 
+/* Transparent huge pages for the 2 MiB-aligned interior of a large block
+ * (the stored predictions, the metrics' scratch): its first touch takes a
+ * fault per 2 MiB instead of per 4 KiB. Advice only; errors ignored. */
+static void huge_pages(void *p, size_t n)
+{
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), e = ((uintptr_t)p + n) & ~(huge - 1);
+    if (e > a)
+        (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+}
+
 static void on_labeled(cfg_run *r, size_t chain, const qw_labeled *s)
 {
     r->labeled++;
@@ -91,11 +106,17 @@ static void on_labeled(cfg_run *r, size_t chain, const qw_labeled *s)
         uint64_t ncap = r->cap ? r->cap * 2 : 4096;
         if (ncap > r->bt->o.max_predictions)
             ncap = r->bt->o.max_predictions;
-        qw_bt_pt *np = ncap > r->cap ? qw_realloc(r->pts, (size_t)ncap * sizeof *np) : NULL;
+        /* a fresh block advised before the copy touches it (realloc
+         * would copy into 4 KiB pages: one fault each) */
+        qw_bt_pt *np = ncap > r->cap ? qw_malloc((size_t)ncap * sizeof *np) : NULL;
         if (!np) { /* at the cap, or out of memory: counted, reported */
             r->dropped++;
             return;
         }
+        huge_pages(np, (size_t)ncap * sizeof *np);
+        if (r->n)
+            memcpy(np, r->pts, (size_t)r->n * sizeof *np);
+        qw_free(r->pts);
         r->pts = np;
         r->cap = ncap;
     }
@@ -627,6 +648,10 @@ qw_err qw_backtest_results(qw_backtest *bt)
     qw_bt_pt *scratch = qw_malloc((size_t)most * sizeof *scratch);
     qw_bt_pt *tmp = qw_malloc((size_t)most * sizeof *tmp); /* the radix sorts' other half */
     qw_err e = scratch && tmp ? QW_OK : QW_NOMEM;
+    if (e == QW_OK) {
+        huge_pages(scratch, (size_t)most * sizeof *scratch);
+        huge_pages(tmp, (size_t)most * sizeof *tmp);
+    }
     for (size_t i = 0; i < bt->nruns && e == QW_OK; i++)
         e = results_one(bt, &bt->runs[i], scratch, tmp);
     qw_free(scratch);
