@@ -32,13 +32,13 @@ static uint64_t key_of(const qw_bt_pt *x, qw_bt_order by)
     return x->prod;
 }
 
-void qw_bt_sort(qw_bt_pt *a, size_t n, qw_bt_pt *tmp, qw_bt_order by)
+void qw_bt_sort_from(const qw_bt_pt *src, size_t n, qw_bt_pt *a, qw_bt_pt *tmp, qw_bt_order by)
 {
     enum { BITS = 11, NB = 1 << BITS, PASSES = 6 };
     static size_t cnt[PASSES][NB]; /* one thread (backtest.h) */
-    if (n < 2)
-        return;
-    if (n <= 256) { /* small (a window, a product): insertion sort, stable too */
+    if (n <= 256) {                /* small (a window, a product): insertion sort, stable too */
+        if (src != a && n)
+            memcpy(a, src, n * sizeof *a);
         for (size_t i = 1; i < n; i++) {
             qw_bt_pt x = a[i];
             uint64_t k = key_of(&x, by);
@@ -53,15 +53,21 @@ void qw_bt_sort(qw_bt_pt *a, size_t n, qw_bt_pt *tmp, qw_bt_order by)
     }
     memset(cnt, 0, sizeof cnt);
     for (size_t i = 0; i < n; i++) {
-        uint64_t k = key_of(&a[i], by);
+        uint64_t k = key_of(&src[i], by);
         for (int d = 0; d < PASSES; d++)
             cnt[d][(k >> (d * BITS)) & (NB - 1)]++;
     }
-    qw_bt_pt *src = a, *dst = tmp;
-    uint64_t k0 = key_of(&a[0], by);
-    for (int d = 0; d < PASSES; d++) {
-        if (cnt[d][(k0 >> (d * BITS)) & (NB - 1)] == n)
-            continue; /* every key has this digit */
+    uint64_t k0 = key_of(&src[0], by);
+    int pass[PASSES], np = 0;
+    for (int d = 0; d < PASSES; d++)
+        if (cnt[d][(k0 >> (d * BITS)) & (NB - 1)] != n) /* else every key has this digit */
+            pass[np++] = d;
+    /* From a separate src, the first pass goes to a or tmp so that the last
+     * lands in a; sorting in place (src == a) starts into tmp. */
+    qw_bt_pt *dst = src == a || np % 2 == 0 ? tmp : a;
+    const qw_bt_pt *from = src;
+    for (int q = 0; q < np; q++) {
+        int d = pass[q];
         size_t sum = 0;
         for (size_t b = 0; b < NB; b++) {
             size_t c = cnt[d][b];
@@ -69,13 +75,17 @@ void qw_bt_sort(qw_bt_pt *a, size_t n, qw_bt_pt *tmp, qw_bt_order by)
             sum += c;
         }
         for (size_t i = 0; i < n; i++)
-            dst[cnt[d][(key_of(&src[i], by) >> (d * BITS)) & (NB - 1)]++] = src[i];
-        qw_bt_pt *t = src;
-        src = dst;
-        dst = t;
+            dst[cnt[d][(key_of(&from[i], by) >> (d * BITS)) & (NB - 1)]++] = from[i];
+        from = dst;
+        dst = dst == a ? tmp : a;
     }
-    if (src != a)
-        memcpy(a, src, n * sizeof *a);
+    if (from != a)
+        memcpy(a, from, n * sizeof *a);
+}
+
+void qw_bt_sort(qw_bt_pt *a, size_t n, qw_bt_pt *tmp, qw_bt_order by)
+{
+    qw_bt_sort_from(a, n, a, tmp, by);
 }
 
 static int by_p(const void *a, const void *b)

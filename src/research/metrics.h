@@ -52,6 +52,9 @@ void qw_bt_score_sorted(const qw_bt_pt *pts, size_t n, qw_bt_metrics *out);
 typedef enum { QW_BT_BY_P, QW_BT_BY_T, QW_BT_BY_PROD } qw_bt_order;
 /* Stable sort of a by p, t_ns or prod, with a scratch tmp of n points. */
 void qw_bt_sort(qw_bt_pt *a, size_t n, qw_bt_pt *tmp, qw_bt_order by);
+/* The same from src (left unchanged) into a: what copying src to a, then
+ * qw_bt_sort, gives, without the copy (src may also be a). */
+void qw_bt_sort_from(const qw_bt_pt *src, size_t n, qw_bt_pt *a, qw_bt_pt *tmp, qw_bt_order by);
 
 /* The ROC curve of pts sorted by qw_bt_score: the points (fpr, tpr) at
  * every distinct threshold from the highest p down, thinned evenly to at

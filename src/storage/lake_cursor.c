@@ -354,6 +354,24 @@ static int stats_differ(qw__lake_ctx *x, const qw__lcur *c)
     return -1;
 }
 
+/* A row's run or product id; after the scan (x->frozen) only one it
+ * interned: a new one means the file changed (the merge would index
+ * run_first past its end). 0, or -1 with x->err. */
+static int intern_row(qw__lake_ctx *x, const qw__lcur *c, qw__strtab *t, const char *s, size_t n,
+                      uint32_t *id)
+{
+    size_t had = t->n;
+    if (qw__lake_intern(t, s, n, id) != 0) {
+        snprintf(x->err, sizeof x->err, "%.100s: out of memory", c->path);
+        return -1;
+    }
+    if (x->frozen && *id >= had) {
+        snprintf(x->err, sizeof x->err, "%.150s: rows differ from the first read", c->path);
+        return -1;
+    }
+    return 0;
+}
+
 int qw__lcur_row(qw__lake_ctx *x, qw__lcur *c, qw__lrow *out)
 {
     if (c->rows)
@@ -421,8 +439,7 @@ int qw__lcur_row(qw__lake_ctx *x, qw__lcur *c, qw__lrow *out)
             r.prod = c->sprod;
             if (x->prods.len[r.prod] != plen || memcmp(x->prods.s[r.prod], prod, plen) != 0)
                 return stats_differ(x, c);
-        } else if (qw__lake_intern(&x->prods, prod, plen, &r.prod) != 0) {
-            snprintf(x->err, sizeof x->err, "%.100s: out of memory", c->path);
+        } else if (intern_row(x, c, &x->prods, prod, plen, &r.prod) != 0) {
             return -1;
         }
         if (c->rp && c->rpl == rl && memcmp(c->rp, run, rl) == 0) {
@@ -431,8 +448,7 @@ int qw__lcur_row(qw__lake_ctx *x, qw__lcur *c, qw__lrow *out)
             r.run = c->srun;
             if (x->runs.len[r.run] != rl || memcmp(x->runs.s[r.run], run, rl) != 0)
                 return stats_differ(x, c);
-        } else if (qw__lake_intern(&x->runs, run, rl, &r.run) != 0) {
-            snprintf(x->err, sizeof x->err, "%.100s: out of memory", c->path);
+        } else if (intern_row(x, c, &x->runs, run, rl, &r.run) != 0) {
             return -1;
         }
         if (c->settled && (r.kind != (trades ? 2 : 1) || (trades && r.snap != c->ssnap)))

@@ -46,6 +46,9 @@
  *             ever decrease it is sorted then -- its heap key was its
  *             minimum key, which is the sorted file's first -- and rows
  *             that contradict the statistics stop the stream (QW_CORRUPT).
+ *             So does a row whose run or product the scan did not intern
+ *             (its file changed since): the merge interns nothing, so a
+ *             row's run always has its run_first slot (x->frozen).
  *
  * run_first is exactly the old loader's: the minimum over the run's
  * selected rows of msg_ns (level rows) or exchange_ns (others) where that
@@ -387,6 +390,7 @@ qw_err qw_lake_open(qw_lake_reader **out, const qw_lake_opts *o, char *errbuf, s
         e = scan_file(r, &r->cur[i]);
     if (e == QW_OK && r->x.prods.n >= (1u << 30))
         e = QW_TOO_MANY_PRODUCTS;
+    r->x.frozen = 1; /* the merge's rows may only repeat the scan's runs and products */
     if (e == QW_OK)
         e = start_merge(r);
     if (e != QW_OK)

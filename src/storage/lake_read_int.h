@@ -44,6 +44,10 @@ typedef struct qw__lake_ctx {
     qw_pqr_column **pool; /* free column sets (QW__LAKE_NCOLS each) */
     size_t npool, poolcap;
     qw_pqr_scratch *scratch; /* every cursor's reader decodes in it (one thread) */
+    /* set after the scan: every run and product the rows hold is interned
+     * and has its slots (run_first); a row with a new one means its file
+     * changed since, and qw__lcur_row fails ("rows differ") */
+    int frozen;
     char err[256];
 } qw__lake_ctx;
 

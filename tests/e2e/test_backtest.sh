@@ -15,6 +15,11 @@ GRID=(--horizon 500ms,1s --threshold 0.0001,0.0002 --alpha 1e-4,1e-3 --window 5s
 [ "$(jq_py "$T/r.json" 'len(d["configs"])')" = 8 ] || die "grid must give 8 configurations"
 [ "$(jq_py "$T/r.json" '[c["seed"] for c in d["configs"]].index(True)')" = 0 ] || die "config 0 must be the seed"
 "$PY" "$QW_ROOT/tests/ref/backtest_check.py" "$T/r.json" "$T/p.csv"
+# 1 ms windows: more than the points, so results_one sorts by time instead
+# of bucketing the p-sorted points; the same check
+"$QW_BIN" backtest --log-level warn --no-progress --window 1ms --horizon 500ms,1s \
+  --report-json "$T/w.json" --predictions-csv "$T/w.csv" "$REAL"
+"$PY" "$QW_ROOT/tests/ref/backtest_check.py" "$T/w.json" "$T/w.csv"
 
 # seed configuration == replay, sample for sample (defaults: one configuration)
 "$QW_BIN" replay --log-level warn --samples "$T/samples.csv" "$REAL"

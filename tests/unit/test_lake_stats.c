@@ -4,9 +4,11 @@
  * decision from them (qw__lcur_settle, qw__lcur_verify): a file the
  * statistics settle is not decoded in the scan, one they cannot settle is,
  * and rows that contradict the statistics are caught when decoded. */
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -14,6 +16,8 @@
 #include "parquet/parquet_int.h"
 #include "parquet/parquet_read.h"
 #include "storage/lake_read_int.h"
+#include "storage/records.h"
+#include "storage/store.h"
 #include "storage/tables.h"
 
 static int tmp_path(char *p, size_t n)
@@ -531,4 +535,89 @@ TEST(parquet_typed_arrays_match_the_default)
     qw_pqr_close(a);
     qw_pqr_close(b);
     unlink(path);
+}
+
+/* ---- the merge: a file that changed between the scan and the merge ---- */
+
+static char g_marker[512];
+static int find_marker(const char *p, const struct stat *sb, int type, struct FTW *f)
+{
+    (void)sb, (void)f;
+    if (type == FTW_F && strstr(p, "raw_orderbook") && strstr(p, "product_id=*/") &&
+        strstr(p, ".parquet") && !g_marker[0])
+        snprintf(g_marker, sizeof g_marker, "%s", p);
+    return 0;
+}
+
+/* One writer run into wh: a connection marker (its own file, which the
+ * statistics cannot settle: side "connect"), then one level row. */
+static int one_run(const char *wh, int k)
+{
+    qw_store_opts o = {.warehouse = wh,
+                       .catalog_uri = "",
+                       .flush_rows = 100,
+                       .flush_ms = 60000,
+                       .blocking = 1,
+                       .queue_records = 1024};
+    qw_store_stats st;
+    memset(&st, 0, sizeof st);
+    qw_store *s;
+    char eb[256];
+    if (qw_store_open(&s, &o, &st, eb, sizeof eb) != QW_OK)
+        return -1;
+    const int64_t t = 1767312000000000000LL + (int64_t)k * 1000000000;
+    qw_store_put_connect(s, t);
+    qw_rec r;
+    memset(&r, 0, sizeof r);
+    r.kind = QW_REC_LEVEL;
+    snprintf(r.product, sizeof r.product, "P1-USD");
+    r.t_ns = r.recv_ns = t + 1000;
+    r.msg_id = 2;
+    r.u.level.price = 4200000000000;
+    r.u.level.size = 100000000;
+    r.u.level.grp_ns = r.t_ns;
+    qw_err e = qw_store_put(s, &r);
+    return qw_store_close(s) == QW_OK && e == QW_OK ? 0 : -1;
+}
+
+/* 16 runs (the run table's first size), then one marker file replaced by
+ * another warehouse's between qw_lake_open (the scan) and qw_lake_next
+ * (the merge): its row carries a 17th run. Before the fix the merge
+ * interned it and read run_first past its end (ASan: heap overflow)
+ * before noticing the rows differ; now it is a clean QW_CORRUPT. */
+TEST(lake_file_changed_between_scan_and_merge)
+{
+    char wh[] = "/tmp/qwlsmXXXXXX", wh2[] = "/tmp/qwlsnXXXXXX";
+    ASSERT_TRUE(mkdtemp(wh) && mkdtemp(wh2));
+    for (int k = 0; k < 16; k++)
+        ASSERT_EQ(one_run(wh, k), 0);
+    ASSERT_EQ(one_run(wh2, 99), 0);
+    g_marker[0] = '\0';
+    ASSERT_EQ(nftw(wh2, find_marker, 16, FTW_PHYS), 0);
+    char other[512];
+    snprintf(other, sizeof other, "%s", g_marker);
+    g_marker[0] = '\0';
+    ASSERT_EQ(nftw(wh, find_marker, 16, FTW_PHYS), 0);
+    ASSERT_TRUE(other[0] && g_marker[0]);
+
+    qw_lake_opts lo = {.warehouse = wh, .catalog_uri = ""};
+    qw_lake_reader *lr;
+    char eb[256];
+    ASSERT_OK(qw_lake_open(&lr, &lo, eb, sizeof eb));
+    ASSERT_EQ(qw_lake_get_stats(lr)->runs, 16u);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", other, g_marker); /* after the scan */
+    ASSERT_EQ(system(cmd), 0);
+    qw_msg m;
+    int64_t recv;
+    int conn, msgs = 0;
+    qw_err e;
+    while ((e = qw_lake_next(lr, &m, &recv, &conn)) == QW_OK)
+        msgs++;
+    ASSERT_EQ(e, QW_CORRUPT);
+    ASSERT_TRUE(msgs < 32);
+    ASSERT_TRUE(qw_lake_error(lr) && strstr(qw_lake_error(lr), "rows differ from the first read"));
+    qw_lake_close(lr);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", wh, wh2);
+    ASSERT_EQ(system(cmd), 0);
 }

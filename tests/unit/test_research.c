@@ -152,7 +152,7 @@ static int before(const qw_bt_pt *a, const qw_bt_pt *b, qw_bt_order by)
 TEST(metrics_radix_sort_is_stable_as_insertion_sort)
 {
     enum { N = 3000 };
-    static qw_bt_pt a[N], ref[N], tmp[N];
+    static qw_bt_pt a[N], ref[N], tmp[N], src[N], b[N];
     uint64_t s = 12345;
     static const size_t sizes[] = {200, N}; /* the small-n path and the radix path */
     for (size_t z = 0; z < 2; z++)
@@ -167,6 +167,7 @@ TEST(metrics_radix_sort_is_stable_as_insertion_sort)
                                .prod = r % 5000,
                                .y = (uint32_t)i}; /* y: the input position */
                 ref[i] = a[i];
+                src[i] = a[i];
             }
             for (size_t i = 1; i < n; i++) {
                 qw_bt_pt x = ref[i];
@@ -178,7 +179,11 @@ TEST(metrics_radix_sort_is_stable_as_insertion_sort)
                 ref[j] = x;
             }
             qw_bt_sort(a, n, tmp, (qw_bt_order)by);
-            for (size_t i = 0; i < n; i++)
+            qw_bt_sort_from(src, n, b, tmp, (qw_bt_order)by); /* src unchanged */
+            for (size_t i = 0; i < n; i++) {
                 ASSERT_EQ(a[i].y, ref[i].y);
+                ASSERT_EQ(b[i].y, ref[i].y);
+                ASSERT_EQ(src[i].y, (uint32_t)i);
+            }
         }
 }
