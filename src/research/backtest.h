@@ -14,7 +14,8 @@
  *
  * Every labeled sample that carried a prediction is stored as a qw_bt_pt
  * (24 bytes) per configuration; metrics are computed after the run
- * (qw_backtest_results). Single thread.
+ * (qw_backtest_results, with two scratch arrays of the largest
+ * configuration's points: 48 bytes per prediction more). Single thread.
  */
 #ifndef QW_RESEARCH_BACKTEST_H
 #define QW_RESEARCH_BACKTEST_H
