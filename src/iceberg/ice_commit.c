@@ -449,7 +449,7 @@ static qw_err one_attempt(attempt_ctx *a, int attempt)
         res->snapshot_id = a->snap_id;
         res->sequence_number = seq;
         snprintf(res->metadata_location, sizeof(res->metadata_location), "%s", nloc);
-        qw__ice_after_commit(a->io, p, nm, nloc);
+        qw__ice_after_commit(a->io, p, nm, nloc, !(a->o && a->o->defer_hint));
     } else if (e == QW_CONFLICT) {
         qw_fileio_remove(a->io, nloc); /* nobody can reference the loser's files */
         qw_fileio_remove(a->io, list);

@@ -347,7 +347,7 @@ static qw_err attempt(rctx *c, int n)
     if (e == QW_OK) {
         res->snapshot_id = c->snap_id;
         snprintf(res->metadata_location, sizeof res->metadata_location, "%s", nloc);
-        qw__ice_after_commit(c->io, p, nm, nloc);
+        qw__ice_after_commit(c->io, p, nm, nloc, 1);
         rwm[0] = list[0] = 0; /* referenced now */
     } else if (e == QW_CONFLICT || e == QW_AGAIN) {
         qw_fileio_remove(c->io, nloc);

@@ -514,7 +514,7 @@ qw_err qw_ice_expire(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *n
             o->turn(o->turn_ctx, 0);
         if (e == QW_OK) {
             snprintf(res->metadata_location, sizeof res->metadata_location, "%s", nloc);
-            qw__ice_after_commit(io, p, nm, nloc);
+            qw__ice_after_commit(io, p, nm, nloc, 1);
             int64_t td = qw_now_mono_ns();
             e = plan_and_delete(&pl, p, nm);
             qw_ice_refcache_stats rs;

@@ -54,9 +54,10 @@ int qw__ice_next_version(const char *parent_loc, const json_t *root);
 /* After a successful swap from parent to next (at nloc): delete the
  * metadata files that fell off the metadata-log when
  * write.metadata.delete-after-commit.enabled is true, and rewrite
- * <location>/metadata/version-hint.text. Best effort: failures are logged. */
+ * <location>/metadata/version-hint.text unless hint is 0 (the caller
+ * writes it: qw_ice_write_version_hint). Best effort: failures are logged. */
 void qw__ice_after_commit(qw_fileio *io, const qw_ice_meta *parent, const qw_ice_meta *next,
-                          const char *nloc);
+                          const char *nloc, int hint);
 /* The next metadata document: a deep copy of p plus snapshot snap_id (seq,
  * list_loc, summary sum: owned), made current on main; logs extended. */
 qw_err qw__ice_next_meta(const qw_ice_meta *p, const char *parent_loc, int64_t snap_id, int64_t seq,

@@ -77,7 +77,7 @@ static int in_log(const json_t *mlog, const char *f)
 }
 
 void qw__ice_after_commit(qw_fileio *io, const qw_ice_meta *parent, const qw_ice_meta *next,
-                          const char *nloc)
+                          const char *nloc, int hint)
 {
     const json_t *nr = qw__ice_root(next);
     if (qw__ice_prop_bool(nr, "write.metadata.delete-after-commit.enabled", 0)) {
@@ -94,18 +94,28 @@ void qw__ice_after_commit(qw_fileio *io, const qw_ice_meta *parent, const qw_ice
             }
         }
     }
-    /* version-hint.text: the metadata file's name without its suffix */
-    const char *base = strrchr(nloc, '/');
-    base = base ? base + 1 : nloc;
+    if (hint)
+        qw_ice_write_version_hint(io, nloc);
+}
+
+qw_err qw_ice_write_version_hint(qw_fileio *io, const char *meta_loc)
+{
+    /* <location>/metadata/version-hint.text next to the metadata file,
+     * holding the file's name without ".metadata.json" */
+    const char *base = strrchr(meta_loc, '/');
+    if (!base)
+        return QW_INVAL;
+    base++;
     size_t n = strlen(base);
     if (n > 14 && strcmp(base + n - 14, ".metadata.json") == 0)
         n -= 14;
     char hint[QW_ICE_LOC_MAX], text[QW_ICE_LOC_MAX];
-    if ((size_t)snprintf(hint, sizeof hint, "%s/metadata/version-hint.text", next->location) >=
-            sizeof hint ||
+    if ((size_t)snprintf(hint, sizeof hint, "%.*sversion-hint.text", (int)(base - meta_loc),
+                         meta_loc) >= sizeof hint ||
         (size_t)snprintf(text, sizeof text, "%.*s", (int)n, base) >= sizeof text)
-        return;
+        return QW_TOO_LARGE;
     qw_err r = qw_fileio_write(io, hint, text, strlen(text));
     if (r != QW_OK)
         QW_LOG(WARN, "cannot write %s: %s", hint, qw_err_name(r));
+    return r;
 }

@@ -554,6 +554,10 @@ typedef struct qw_ice_append_opts {
      * already in the table, the earlier attempt landed and the append
      * returns QW_OK without committing twice (res->landed_before). */
     int64_t snapshot_id;
+    /* 1: leave <location>/metadata/version-hint.text alone; the caller
+     * writes it later with qw_ice_write_version_hint (the lake writer
+     * coalesces the hints of back-to-back commits: docs/STORAGE.md). */
+    int defer_hint;
 } qw_ice_append_opts;
 
 typedef struct qw_ice_commit_result {
@@ -571,6 +575,12 @@ typedef struct qw_ice_commit_result {
 qw_err qw_ice_append(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *ns,
                      const char *table, const qw_ice_data_file *files, size_t n,
                      const qw_ice_append_opts *opts, qw_ice_commit_result *res);
+
+/* Rewrite version-hint.text next to the metadata file meta_loc (its
+ * directory, <location>/metadata/) with meta_loc's name without
+ * ".metadata.json": what path-based readers such as DuckDB's iceberg_scan
+ * open (docs/STORAGE.md). Whole object, atomic; failures are logged. */
+qw_err qw_ice_write_version_hint(qw_fileio *io, const char *meta_loc);
 
 /* Random 63-bit positive id; random UUID v4 text (37 bytes with NUL). */
 int64_t qw_ice_random_id(void);

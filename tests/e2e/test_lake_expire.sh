@@ -43,9 +43,11 @@ echo "commits $commits, raw_orderbook snapshots $ob, metadata $(meta_bytes raw_o
 (( commits >= 150 && ob >= 120 )) || die "too few commits ($commits, raw_orderbook $ob)"
 nmeta=$(ls "$WH/quotewatch/raw_orderbook/metadata/" | grep -c '\.metadata\.json$')
 (( nmeta == 101 )) || die "metadata files: $nmeta, want 101 (100 in the log + current)"
-hint=$(cat "$WH/quotewatch/raw_orderbook/metadata/version-hint.text")
-"$QW_BIN" lake tables --warehouse "$WH" | grep -q "raw_orderbook/metadata/$hint.metadata.json" \
-  || die "version-hint.text ($hint) is not the current metadata"
+for t in "${TABLES[@]}"; do # coalesced while commits queue up, written at close
+  hint=$(cat "$WH/quotewatch/$t/metadata/version-hint.text")
+  "$QW_BIN" lake tables --warehouse "$WH" | grep -q "$t/metadata/$hint.metadata.json" \
+    || die "$t: version-hint.text ($hint) is not the current metadata"
+done
 digest >"$T/d0"
 before_bytes=$(meta_bytes raw_orderbook)
 

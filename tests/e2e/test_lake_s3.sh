@@ -59,6 +59,15 @@ grep -qE '^raw_orderbook +snapshots [0-9]+ +records 18081 .* s3://b/wh/quotewatc
 "$QW_BIN" lake tables --warehouse "$LOCAL" >"$T/ltables.txt"
 norm() { awk '/^(raw_|features|labels)/{print $1, $5}' "$1"; }
 [ "$(norm "$T/tables.txt")" = "$(norm "$T/ltables.txt")" ] || die "lake tables differ from file://"
+# version-hint.text (coalesced while commits queue up, written at close):
+# every table's names its current metadata file
+for t in raw_orderbook raw_trades features labels; do
+  hint=$(curl -sf --aws-sigv4 aws:amz:us-east-1:s3 --user S3RVER:S3RVER \
+    -H "x-amz-content-sha256: $(printf '' | sha256sum | cut -d' ' -f1)" \
+    "$S3_ENDPOINT/b/wh/quotewatch/$t/metadata/version-hint.text") || die "GET $t version-hint.text"
+  grep -qE "^$t .*/$t/metadata/$hint\.metadata\.json" "$T/tables.txt" \
+    || { cat "$T/tables.txt"; die "$t: version-hint.text ($hint) is not the current metadata"; }
+done
 
 # lake scan: the same rows as from the file:// lake (ASan build for one);
 # run_id is per run
