@@ -225,7 +225,8 @@ static void heads_observe(void *ctx, size_t chain, const qw_book *b, int64_t t)
             continue; /* t <= 0: feed time unknown (an Exchange snapshot before any update) */
         qw_sample smp;
         smp.f = s->feat;
-        smp.stability = qw_stability_score(&s->feat);
+        smp.stability = NAN; /* the legacy heuristic: no backtest output reads it (its two
+                                tanh were ~1.7 % of a run) */
         for (size_t i = 0; i < bt->nruns; i++) {
             cfg_run *r = &bt->runs[i];
             if (r->grp != g)
