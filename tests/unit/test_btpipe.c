@@ -1,11 +1,13 @@
 /* test_btpipe.c: the backtest pipeline's shortcuts compute what the long
  * way computes, bit for bit (docs/PERFORMANCE.md, branch btpipe):
- * the classifier's staged scaler update without a copy of the state. */
+ * the classifier's staged scaler update without a copy of the state;
+ * the stored predictions growing in place. */
 #include <math.h>
 #include <string.h>
 
 #include "harness.h"
 #include "model/model.h"
+#include "research/ptstore.h"
 
 static uint64_t rng = 0x243F6A8885A308D3u;
 
@@ -56,4 +58,39 @@ TEST(btpipe_scaler_partial_fit_from_is_partial_fit)
     qw_scaler_destroy(b);
     qw_scaler_destroy(c);
     qw_scaler_destroy(d);
+}
+
+/* The stored predictions keep every point across growths, in the
+ * reservation (in place) and on the heap (copied), up to max. */
+static void store_fill(qw_bt_store *s, uint64_t max)
+{
+    uint64_t n = 0;
+    for (uint64_t want = 4096; want <= max; want = want * 2 > max && want < max ? max : want * 2) {
+        qw_bt_pt *before = s->pts;
+        ASSERT_OK(qw_bt_store_grow(s, n, want, max) == 0 ? QW_OK : QW_NOMEM);
+        ASSERT_EQ(want, s->cap);
+        if (s->map && before)
+            ASSERT_TRUE(s->pts == before); /* in place */
+        for (uint64_t i = 0; i < n; i++)
+            ASSERT_TRUE(s->pts[i].t_ns == (int64_t)i && s->pts[i].p == (double)i / 7);
+        for (; n < want; n++)
+            s->pts[n] = (qw_bt_pt){.p = (double)n / 7, .t_ns = (int64_t)n, .prod = 3, .y = 1};
+        if (want == max)
+            break;
+    }
+    ASSERT_EQ(max, n);
+    ASSERT_TRUE(qw_bt_store_grow(s, n, max + 1, max) != 0); /* beyond max: refused, unchanged */
+    ASSERT_EQ(max, s->cap);
+    ASSERT_TRUE(s->pts[max - 1].t_ns == (int64_t)max - 1);
+    qw_bt_store_free(s);
+    ASSERT_TRUE(!s->pts && !s->cap && !s->map);
+}
+
+TEST(btpipe_store_grows_in_place_or_on_the_heap)
+{
+    qw_bt_store s = {0};
+    store_fill(&s, 100000);             /* not a power of two: the last growth stops at max */
+    qw_bt_store h = {.map_refused = 1}; /* as when the reservation fails */
+    store_fill(&h, 70000);
+    ASSERT_TRUE(!h.map);
 }
