@@ -26,6 +26,13 @@ const char *const qw_feature_names[QW_NFEATURES_ALL] = {
  * at max the oldest entry is evicted early (counted by the caller's window
  * being shorter, never by a wrong sum). Sums are recomputed every 4096
  * evictions against floating-point drift. */
+/* i mod cap for i < 2 * cap: ring indices without a division (cap is not
+ * a compile-time constant) */
+static inline size_t wrap(size_t i, size_t cap)
+{
+    return i >= cap ? i - cap : i;
+}
+
 typedef struct tpt {
     int64_t t;
     double a, b;
@@ -53,7 +60,7 @@ static void tr_pop(tring *q)
 {
     q->sa -= q->r[q->head].a;
     q->sb -= q->r[q->head].b;
-    q->head = (q->head + 1) % q->cap;
+    q->head = wrap(q->head + 1, q->cap);
     q->n--;
     if (!q->n)
         q->sa = q->sb = 0; /* an empty window sums to 0, not to rounding residue */
@@ -79,7 +86,7 @@ static void tr_push(tring *q, int64_t t, double a, double b)
             return; /* no memory at all: the window stays empty */
         }
     }
-    q->r[(q->head + q->n) % q->cap] = (tpt){t, a, b};
+    q->r[wrap(q->head + q->n, q->cap)] = (tpt){t, a, b}; /* n < cap here */
     q->n++;
     q->sa += a;
     q->sb += b;
@@ -248,7 +255,7 @@ static void extended(qw_extractor *x, const qw_level *bid, size_t nb, const qw_l
     /* the mid in force at t - W: the last update at or before it (or the
      * oldest one kept, when the history is shorter) */
     tr_push(&x->mids, t, mid, 0);
-    while (x->mids.n >= 2 && x->mids.r[(x->mids.head + 1) % x->mids.cap].t <= t - W)
+    while (x->mids.n >= 2 && x->mids.r[wrap(x->mids.head + 1, x->mids.cap)].t <= t - W)
         tr_pop(&x->mids);
     out->x[QW_F_RET_1S_BPS] = log(mid / x->mids.r[x->mids.head].a) * 1e4;
     double since = x->last_trade_t ? (double)(t - x->last_trade_t) / 1e9 : 3600;
@@ -275,7 +282,7 @@ static void evict_one(qw_extractor *x)
     double r = x->ring[x->head].r;
     x->sum -= r;
     x->sumsq -= r * r;
-    x->head = (x->head + 1) % x->cap;
+    x->head = wrap(x->head + 1, x->cap);
     x->n--;
     if (++x->evictions % 4096 == 0)
         resum(x);
@@ -306,7 +313,7 @@ int qw_extractor_update(qw_extractor *x, const qw_book *b, int64_t t_ns, qw_feat
         if (x->n == x->cap && grow_ring(x) != 0)
             evict_one(x);
         double r = log(mid / x->last_mid);
-        size_t tail = (x->head + x->n) % x->cap;
+        size_t tail = wrap(x->head + x->n, x->cap); /* n < cap here */
         x->ring[tail] = (ret){t_ns, r};
         x->n++;
         x->sum += r;

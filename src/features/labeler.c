@@ -23,6 +23,14 @@ struct qw_labeler {
 
 #define RING_START 256
 
+/* i mod alloc for i < 2 * alloc: ring indices without a division (alloc
+ * is not a compile-time constant; the division was a visible part of
+ * every push and label) */
+static inline size_t wrap(size_t i, size_t alloc)
+{
+    return i >= alloc ? i - alloc : i;
+}
+
 qw_err qw_labeler_create(qw_labeler **out, const qw_labeler_opts *opts)
 {
     qw_labeler *l = qw_calloc(1, sizeof *l);
@@ -63,7 +71,7 @@ size_t qw_labeler_advance(qw_labeler *l, int64_t now_ns, double mid_in_force,
         out.s = l->ring[l->head];
         out.mid_future = mid_in_force;
         out.label = fabs(mid_in_force - out.s.f.mid) > l->o.tau * out.s.f.mid;
-        l->head = (l->head + 1) % l->alloc;
+        l->head = wrap(l->head + 1, l->alloc);
         l->n--;
         l->st.labeled++;
         l->st.positives += (uint64_t)out.label;
@@ -95,11 +103,11 @@ static int grow(qw_labeler *l)
 void qw_labeler_push(qw_labeler *l, const qw_sample *s)
 {
     if (l->n == l->alloc && grow(l) != 0) {
-        l->head = (l->head + 1) % l->alloc;
+        l->head = wrap(l->head + 1, l->alloc);
         l->n--;
         l->st.overflow++;
     }
-    l->ring[(l->head + l->n) % l->alloc] = *s;
+    l->ring[wrap(l->head + l->n, l->alloc)] = *s; /* n < alloc here */
     l->n++;
     l->st.pushed++;
 }

@@ -104,13 +104,6 @@ qw_err qw_classifier_predict(const qw_classifier *c, const double *x, double *p_
     return QW_OK;
 }
 
-/* Copy src's state into dst (same n_features); cannot fail for a state
- * that a scaler produced. */
-static qw_err scaler_copy(qw_scaler *dst, const qw_scaler *src)
-{
-    return qw_scaler_restore(dst, qw_scaler_n_seen(src), qw_scaler_mean(src), qw_scaler_var(src));
-}
-
 qw_err qw_classifier_learn(qw_classifier *c, const double *x, int y, double p_made)
 {
     double xs[QW_MODEL_MAX_FEATURES];
@@ -118,10 +111,11 @@ qw_err qw_classifier_learn(qw_classifier *c, const double *x, int y, double p_ma
         return QW_INVAL;
     if (!isnan(p_made) && !(p_made >= 0.0 && p_made <= 1.0))
         return QW_INVAL;
-    qw_err e = scaler_copy(c->stage, c->scaler);
+    /* the staged update is computed from the scaler straight into the
+     * spare (no copy of the state first: restore's checks and sqrts were
+     * ~2 % of a backtest) */
+    qw_err e = qw_scaler_partial_fit_from(c->stage, c->scaler, x);
     if (e != QW_OK)
-        return e;
-    if ((e = qw_scaler_partial_fit(c->stage, x)) != QW_OK)
         return e;
     /* |x| beyond ~1e154 overflows the variance; sklearn would carry an
      * infinite var_ on, we refuse the sample instead. */

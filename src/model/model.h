@@ -42,6 +42,10 @@ qw_err qw_scaler_create(qw_scaler **out, size_t n_features);
 void qw_scaler_destroy(qw_scaler *s); /* NULL is a no-op */
 /* Update mean_/var_ with one sample. QW_INVAL if x has a non-finite value. */
 qw_err qw_scaler_partial_fit(qw_scaler *s, const double *x);
+/* dst = src after partial_fit(x), src unchanged (dst may be src): the
+ * same arithmetic, without copying src first. Same n_features, else
+ * QW_INVAL; on error dst is unchanged. */
+qw_err qw_scaler_partial_fit_from(qw_scaler *dst, const qw_scaler *src, const double *x);
 /* out = (x - mean_) / scale_. out may alias x. QW_INVAL before the first
  * partial_fit (sklearn: NotFittedError). */
 qw_err qw_scaler_transform(const qw_scaler *s, const double *x, double *out);

@@ -69,7 +69,7 @@ static void push(qw_rolling *r, uint8_t e)
         r->fill++;
     }
     r->ring[r->head] = e;
-    r->head = (r->head + 1) % r->window;
+    r->head = r->head + 1 == r->window ? 0 : r->head + 1; /* no division per sample */
     r->win_correct += entry_correct(e);
     r->win_pos += (e & E_LABEL) != 0;
 }

@@ -87,15 +87,20 @@ static bool all_finite(const double *x, size_t n)
 
 qw_err qw_scaler_partial_fit(qw_scaler *s, const double *x)
 {
+    return qw_scaler_partial_fit_from(s, s, x);
+}
+
+qw_err qw_scaler_partial_fit_from(qw_scaler *dst, const qw_scaler *src, const double *x)
+{
     /* sklearn would accept NaN (ignored per feature) and inf; the model
      * never feeds either, and rejecting keeps n_samples_seen_ a scalar. */
-    if (!all_finite(x, s->nf))
+    if (dst->nf != src->nf || !all_finite(x, src->nf))
         return QW_INVAL;
-    const uint64_t n0 = s->n_seen;
+    const uint64_t n0 = src->n_seen;
     const double n = (double)n0;        /* last_sample_count (int64 -> float64) */
     const double n1 = (double)(n0 + 1); /* updated_sample_count */
-    for (size_t j = 0; j < s->nf; j++) {
-        double last_sum = s->mean[j] * n;
+    for (size_t j = 0; j < src->nf; j++) {
+        double last_sum = src->mean[j] * n;
         double mean = (last_sum + x[j]) / n1;
         double unnorm;
         if (n0 == 0) {
@@ -103,13 +108,13 @@ qw_err qw_scaler_partial_fit(qw_scaler *s, const double *x)
         } else {
             double last_over_new = n / 1.0;
             double d = last_sum / last_over_new - x[j];
-            unnorm = s->var[j] * n + 0.0 + last_over_new / n1 * (d * d);
+            unnorm = src->var[j] * n + 0.0 + last_over_new / n1 * (d * d);
         }
-        s->mean[j] = mean;
-        s->var[j] = unnorm / n1;
+        dst->mean[j] = mean; /* src->mean[j], var[j] read above: dst may be src */
+        dst->var[j] = unnorm / n1;
     }
-    s->n_seen = n0 + 1;
-    update_scale(s);
+    dst->n_seen = n0 + 1;
+    update_scale(dst);
     return QW_OK;
 }
 

@@ -22,10 +22,11 @@
  * run computes (tests/e2e/test_backtest_grid.sh compares them bit for bit).
  *
  * Predictions are appended to a per-configuration array that doubles up to
- * max_predictions (warm-up growth; amortised, not per message). Each new
- * block, and the metrics' scratch, is advised to transparent huge pages
- * before its first touch (huge_pages): first-touch faults of the stored
- * predictions were ~5 % of a run.
+ * max_predictions (warm-up growth; amortised, not per message), in place
+ * in a reservation of address space where possible (ptstore.h: no copies,
+ * no pages faulted only to be thrown away). The array, and the metrics'
+ * scratch, are advised to transparent huge pages before their first touch:
+ * first-touch faults of the stored predictions were ~5 % of a run.
  */
 #define QW_MODULE "backtest"
 #include "research/backtest.h"
@@ -34,7 +35,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "core/alloc.h"
 #include "core/log.h"
@@ -43,14 +43,15 @@
 #include "ingest/msgsrc.h"
 #include "ingest/progress.h"
 #include "pipeline/pipeline.h"
+#include "research/ptstore.h"
 
 typedef struct cfg_run {
     qw_backtest *bt;
     size_t grp; /* feature group (extractor) this configuration reads */
     qw_labeler_opts lab_opts;
     qw_classifier_opts model_opts;
-    qw_bt_pt *pts;
-    uint64_t n, cap, labeled, dropped;
+    qw_bt_store st; /* the stored predictions: st.pts[0..n) */
+    uint64_t n, labeled, dropped;
     qw_bt_result res;
     qw_bt_metrics *prod_m;
     const char **prod_names;
@@ -86,41 +87,22 @@ struct qw_backtest {
     int have_results;
 };
 
-/* Transparent huge pages for the 2 MiB-aligned interior of a large block
- * (the stored predictions, the metrics' scratch): its first touch takes a
- * fault per 2 MiB instead of per 4 KiB. Advice only; errors ignored. */
-static void huge_pages(void *p, size_t n)
-{
-    const uintptr_t huge = (uintptr_t)2 << 20;
-    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), e = ((uintptr_t)p + n) & ~(huge - 1);
-    if (e > a)
-        (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
-}
-
 static void on_labeled(cfg_run *r, size_t chain, const qw_labeled *s)
 {
     r->labeled++;
     if (isnan(s->s.p))
         return;
-    if (r->n == r->cap) {
-        uint64_t ncap = r->cap ? r->cap * 2 : 4096;
-        if (ncap > r->bt->o.max_predictions)
-            ncap = r->bt->o.max_predictions;
-        /* a fresh block advised before the copy touches it (realloc
-         * would copy into 4 KiB pages: one fault each) */
-        qw_bt_pt *np = ncap > r->cap ? qw_malloc((size_t)ncap * sizeof *np) : NULL;
-        if (!np) { /* at the cap, or out of memory: counted, reported */
-            r->dropped++;
+    if (r->n == r->st.cap) {
+        uint64_t max = r->bt->o.max_predictions, ncap = r->st.cap ? r->st.cap * 2 : 4096;
+        if (ncap > max)
+            ncap = max;
+        /* in place where the address space was reserved (ptstore.h) */
+        if (ncap <= r->st.cap || qw_bt_store_grow(&r->st, r->n, ncap, max) != 0) {
+            r->dropped++; /* at the cap, or out of memory: counted, reported */
             return;
         }
-        huge_pages(np, (size_t)ncap * sizeof *np);
-        if (r->n)
-            memcpy(np, r->pts, (size_t)r->n * sizeof *np);
-        qw_free(r->pts);
-        r->pts = np;
-        r->cap = ncap;
     }
-    qw_bt_pt *pt = &r->pts[r->n++];
+    qw_bt_pt *pt = &r->st.pts[r->n++];
     pt->p = s->s.p;
     pt->t_ns = s->s.f.t_ns;
     pt->prod = (uint32_t)chain;
@@ -225,7 +207,8 @@ static void heads_observe(void *ctx, size_t chain, const qw_book *b, int64_t t)
             continue; /* t <= 0: feed time unknown (an Exchange snapshot before any update) */
         qw_sample smp;
         smp.f = s->feat;
-        smp.stability = qw_stability_score(&s->feat);
+        smp.stability = NAN; /* the legacy heuristic: no backtest output reads it (its two
+                                tanh were ~1.7 % of a run) */
         for (size_t i = 0; i < bt->nruns; i++) {
             cfg_run *r = &bt->runs[i];
             if (r->grp != g)
@@ -282,7 +265,7 @@ void qw_backtest_destroy(qw_backtest *bt)
     qw_free(bt->hs);
     for (size_t i = 0; i < bt->nruns; i++) {
         cfg_run *r = &bt->runs[i];
-        qw_free(r->pts);
+        qw_bt_store_free(&r->st);
         qw_free(r->prod_m);
         qw_free(r->prod_names);
         qw_free(r->win);
@@ -480,7 +463,7 @@ uint64_t qw_backtest_memory(const qw_backtest *bt)
 {
     uint64_t b = 0;
     for (size_t i = 0; i < bt->nruns; i++)
-        b += bt->runs[i].cap * sizeof(qw_bt_pt);
+        b += bt->runs[i].st.cap * sizeof(qw_bt_pt);
     return b;
 }
 
@@ -523,7 +506,7 @@ static int64_t window_of(int64_t t, int64_t w)
 static qw_err windows_by_time(qw_backtest *bt, cfg_run *r, qw_bt_pt *scratch, qw_bt_pt *tmp)
 {
     size_t n = (size_t)r->n;
-    qw_bt_sort_from(r->pts, n, scratch, tmp, QW_BT_BY_T);
+    qw_bt_sort_from(r->st.pts, n, scratch, tmp, QW_BT_BY_T);
     int64_t w = bt->o.window_ns;
     size_t nw = 0;
     for (size_t i = 0; i < n; i++)
@@ -567,7 +550,7 @@ static qw_err results_one(qw_backtest *bt, cfg_run *r, qw_bt_pt *scratch, qw_bt_
     if (!r->prod_m || !r->prod_names)
         return QW_NOMEM;
     /* pooled */
-    qw_bt_sort_from(r->pts, n, scratch, tmp, QW_BT_BY_P);
+    qw_bt_sort_from(r->st.pts, n, scratch, tmp, QW_BT_BY_P);
     qw_bt_score_sorted(scratch, n, &res->pooled);
     res->nroc = qw_bt_roc(scratch, n, r->roc_fpr, r->roc_tpr, QW_BT_ROC_POINTS);
     res->roc_fpr = r->roc_fpr;
@@ -590,8 +573,8 @@ static qw_err results_one(qw_backtest *bt, cfg_run *r, qw_bt_pt *scratch, qw_bt_
      * not many more buckets than points (else sorted by time) */
     int64_t w = bt->o.window_ns, tmin = INT64_MAX, tmax = INT64_MIN;
     for (size_t i = 0; i < n; i++) {
-        tmin = r->pts[i].t_ns < tmin ? r->pts[i].t_ns : tmin;
-        tmax = r->pts[i].t_ns > tmax ? r->pts[i].t_ns : tmax;
+        tmin = r->st.pts[i].t_ns < tmin ? r->st.pts[i].t_ns : tmin;
+        tmax = r->st.pts[i].t_ns > tmax ? r->st.pts[i].t_ns : tmax;
     }
     int64_t w0 = n && tmin >= 0 ? window_of(tmin, w) : 0;
     uint64_t nb = n && tmin >= 0 ? (uint64_t)(tmax - w0) / (uint64_t)w + 1 : 0;
@@ -649,8 +632,8 @@ qw_err qw_backtest_results(qw_backtest *bt)
     qw_bt_pt *tmp = qw_malloc((size_t)most * sizeof *tmp); /* the radix sorts' other half */
     qw_err e = scratch && tmp ? QW_OK : QW_NOMEM;
     if (e == QW_OK) {
-        huge_pages(scratch, (size_t)most * sizeof *scratch);
-        huge_pages(tmp, (size_t)most * sizeof *tmp);
+        qw_bt_huge_pages(scratch, (size_t)most * sizeof *scratch);
+        qw_bt_huge_pages(tmp, (size_t)most * sizeof *tmp);
     }
     for (size_t i = 0; i < bt->nruns && e == QW_OK; i++)
         e = results_one(bt, &bt->runs[i], scratch, tmp);
@@ -673,7 +656,7 @@ qw_err qw_backtest_write_predictions(const qw_backtest *bt, const char *path, ch
     for (size_t c = 0; c < bt->nruns; c++) {
         const cfg_run *r = &bt->runs[c];
         for (uint64_t i = 0; i < r->n; i++) {
-            const qw_bt_pt *pt = &r->pts[i];
+            const qw_bt_pt *pt = &r->st.pts[i];
             fprintf(f, "%zu,%s,%lld,%.17g,%u\n", c, qw_pipeline_chain(bt->pl, pt->prod)->product,
                     (long long)pt->t_ns, pt->p, (unsigned)pt->y);
         }
