@@ -134,6 +134,7 @@ qw_err qw__lcur_open(qw__lake_ctx *x, qw__lcur *c, int scan)
         return QW_NOMEM;
     qw_pqr_use_scratch(c->f, x->scratch);
     qw_pqr_typed_arrays(c->f, 1); /* the rows read each column's own array only */
+    qw_pqr_dict_indices(c->f, 1); /* strings as table indices: no per-row copy or compare */
     if (x->npool) {
         c->cols = x->pool[--x->npool];
     } else {
@@ -300,6 +301,7 @@ static qw_err load_rg(qw__lake_ctx *x, qw__lcur *c)
     c->rgrows = nrows;
     c->i = 0;
     c->pp = c->rp = NULL; /* the bytes they pointed at are gone */
+    c->ppx = c->rpx = c->sx = UINT32_MAX;
     return e;
 }
 
@@ -372,6 +374,12 @@ static int intern_row(qw__lake_ctx *x, const qw__lcur *c, qw__strtab *t, const c
     return 0;
 }
 
+/* Row i's string table index (UINT32_MAX: the column is not in that form). */
+static inline uint32_t tab_index(const qw_pqr_column *col, size_t i)
+{
+    return col->ids ? col->sid[i] : UINT32_MAX;
+}
+
 int qw__lcur_row(qw__lake_ctx *x, qw__lcur *c, qw__lrow *out)
 {
     if (c->rows)
@@ -394,9 +402,16 @@ int qw__lcur_row(qw__lake_ctx *x, qw__lcur *c, qw__lrow *out)
         size_t i = c->i++;
         qw__lrow r;
         memset(&r, 0, sizeof r);
-        size_t plen;
-        const char *prod = qw_pqr_str(&cols[0], i, &plen);
-        int same_prod = c->pp && c->ppl == plen && memcmp(c->pp, prod, plen) == 0;
+        /* a string's table index equal to the previous row's: the same
+         * string (no compare); else its bytes decide */
+        size_t plen = c->ppl, rl = c->rpl;
+        const char *prod = c->pp, *run = c->rp;
+        uint32_t px = tab_index(&cols[0], i), rx;
+        int same_prod = px != UINT32_MAX && px == c->ppx;
+        if (!same_prod) {
+            prod = qw_pqr_str(&cols[0], i, &plen);
+            same_prod = c->pp && c->ppl == plen && memcmp(c->pp, prod, plen) == 0;
+        }
         if (!same_prod) { /* a wanted product, or the rest of the group is skipped */
             char pb[QW_PRODUCT_MAX];
             snprintf(pb, sizeof pb, "%.*s", (int)plen, prod);
@@ -421,16 +436,30 @@ int qw__lcur_row(qw__lake_ctx *x, qw__lcur *c, qw__lrow *out)
             r.sz = cols[szk].i128 ? cols[szk].i128[i] : cols[szk].i64[i];
         r.snap = (uint8_t)I64(trades ? TR_SNAP : OB_SNAP);
         r.msg_id = I64(trades ? TR_MSGID : OB_MSGID);
-        size_t sl = 0, rl;
         int sidek = trades ? TR_SIDE : OB_SIDE;
-        const char *side = map[sidek] >= 0 ? qw_pqr_str(&cols[sidek], i, &sl) : "";
-        r.side = trades ? (sl == 4 && memcmp(side, "sell", 4) == 0)
-                        : (sl == 3 && memcmp(side, "ask", 3) == 0);
-        if (!trades && sl == 7 && memcmp(side, "connect", 7) == 0)
-            r.kind = 0, r.mark = 2;
-        else if (!trades && sl == 3 && memcmp(side, "gap", 3) == 0)
-            r.kind = 0, r.mark = 3;
-        const char *run = qw_pqr_str(&cols[trades ? TR_RUN : OB_RUN], i, &rl);
+        uint32_t sx = map[sidek] >= 0 ? tab_index(&cols[sidek], i) : UINT32_MAX;
+        if (sx == UINT32_MAX || sx != c->sx) {
+            size_t sl = 0;
+            const char *side = map[sidek] >= 0 ? qw_pqr_str(&cols[sidek], i, &sl) : "";
+            c->sside = trades ? (sl == 4 && memcmp(side, "sell", 4) == 0)
+                              : (sl == 3 && memcmp(side, "ask", 3) == 0);
+            c->smark = 0;
+            if (!trades && sl == 7 && memcmp(side, "connect", 7) == 0)
+                c->smark = 2;
+            else if (!trades && sl == 3 && memcmp(side, "gap", 3) == 0)
+                c->smark = 3;
+            c->sx = sx;
+        }
+        r.side = c->sside;
+        if (c->smark)
+            r.kind = 0, r.mark = c->smark;
+        const qw_pqr_column *rc = &cols[trades ? TR_RUN : OB_RUN];
+        rx = tab_index(rc, i);
+        int same_run = rx != UINT32_MAX && rx == c->rpx;
+        if (!same_run) {
+            run = qw_pqr_str(rc, i, &rl);
+            same_run = c->rp && c->rpl == rl && memcmp(c->rp, run, rl) == 0;
+        }
         /* interned in row order (ids as the old loader gave them); a repeat
          * of the previous row's string is not looked up again */
         if (same_prod) {
@@ -442,7 +471,7 @@ int qw__lcur_row(qw__lake_ctx *x, qw__lcur *c, qw__lrow *out)
         } else if (intern_row(x, c, &x->prods, prod, plen, &r.prod) != 0) {
             return -1;
         }
-        if (c->rp && c->rpl == rl && memcmp(c->rp, run, rl) == 0) {
+        if (same_run) {
             r.run = c->rid;
         } else if (c->settled) {
             r.run = c->srun;
@@ -453,8 +482,8 @@ int qw__lcur_row(qw__lake_ctx *x, qw__lcur *c, qw__lrow *out)
         }
         if (c->settled && (r.kind != (trades ? 2 : 1) || (trades && r.snap != c->ssnap)))
             return stats_differ(x, c);
-        c->pp = prod, c->ppl = plen, c->pid = r.prod;
-        c->rp = run, c->rpl = rl, c->rid = r.run;
+        c->pp = prod, c->ppl = plen, c->pid = r.prod, c->ppx = px;
+        c->rp = run, c->rpl = rl, c->rid = r.run, c->rpx = rx;
         if (trades) {
             if (map[TR_ID] >= 0) {
                 size_t tl;

@@ -85,6 +85,10 @@ typedef struct qw__lcur {
     const char *pp, *rp;
     size_t ppl, rpl;
     uint32_t pid, rid;
+    /* their string table indices, and the previous side string's index
+     * and what it gave (UINT32_MAX: none; qw_pqr_dict_indices) */
+    uint32_t ppx, rpx, sx;
+    uint8_t sside, smark;
     /* sorted (unordered file) */
     qw__lrow *rows;
     size_t nr, ri;
