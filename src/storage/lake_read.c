@@ -96,6 +96,7 @@ struct qw_lake_reader {
     size_t nheap;
     int64_t *run_first, *run_snap; /* per run: minimum time, of snapshot trades */
     size_t rcap;
+    size_t *plen;  /* per product: strlen of its name (the merge interns nothing) */
     qw_err failed; /* sticky: a file that failed while streaming */
     /* the message handed out */
     qw__lrow *mrows;
@@ -325,8 +326,11 @@ static qw_err start_merge(qw_lake_reader *r)
         if (r->run_first[i] == INT64_MAX)
             r->run_first[i] = r->run_snap[i];
     r->heap = qw_calloc(r->ncur + 1, sizeof *r->heap);
-    if (!r->heap)
+    r->plen = qw_calloc(r->x.prods.n + 1, sizeof *r->plen);
+    if (!r->heap || !r->plen)
         return QW_NOMEM;
+    for (size_t i = 0; i < r->x.prods.n; i++)
+        r->plen[i] = strlen(r->x.prods.s[i]);
     for (size_t i = 0; i < r->ncur; i++) {
         qw__lcur *c = &r->cur[i];
         if (!c->nrows)
@@ -482,6 +486,7 @@ qw_err qw_lake_next(qw_lake_reader *r, qw_msg *m, int64_t *recv_ns, int *connect
         }
     } while (r->nheap && r->heap[0]->run == run && r->heap[0]->msg_id == msg);
     size_t ng = 0, nc = 0, nt = 0;
+    uint32_t gprod = UINT32_MAX; /* the last group's product id */
     if (grow((void **)&r->chg, &r->ccap, z, sizeof *r->chg) ||
         grow((void **)&r->trades, &r->tcap, z, sizeof *r->trades) ||
         grow((void **)&r->groups, &r->gcap, z, sizeof *r->groups)) {
@@ -494,7 +499,7 @@ qw_err qw_lake_next(qw_lake_reader *r, qw_msg *m, int64_t *recv_ns, int *connect
     for (size_t i = 0; i < z; i++) {
         const qw__lrow *x = &r->mrows[i];
         const char *prod = r->x.prods.s[x->prod];
-        size_t pl = strlen(prod);
+        size_t pl = r->plen[x->prod];
         if (x->kind == 0) {
             if (x->mark == 2)
                 *connect = 1;
@@ -505,7 +510,7 @@ qw_err qw_lake_next(qw_lake_reader *r, qw_msg *m, int64_t *recv_ns, int *connect
         if (x->kind == 1) {
             qw_group *g = ng ? &r->groups[ng - 1] : NULL;
             qw_grp_kind k = x->snap ? QW_GRP_SNAPSHOT : QW_GRP_UPDATE;
-            if (!g || g->kind != k || strcmp(g->product, prod) != 0) {
+            if (!g || g->kind != k || (x->prod != gprod && strcmp(g->product, prod) != 0)) {
                 g = &r->groups[ng++];
                 memset(g, 0, sizeof *g);
                 g->kind = k;
@@ -514,6 +519,7 @@ qw_err qw_lake_next(qw_lake_reader *r, qw_msg *m, int64_t *recv_ns, int *connect
                 g->t_ns = x->msg_ns;
                 g->first = (uint32_t)nc;
             }
+            gprod = x->prod; /* g->product is its name (or one strcmp-equal to it) */
             qw_chg *c = &r->chg[nc++];
             c->px = x->px;
             c->sz = x->sz;
@@ -579,6 +585,7 @@ void qw_lake_close(qw_lake_reader *r)
     }
     qw_free(r->cur);
     qw_free(r->heap);
+    qw_free(r->plen);
     qw__lake_ctx_fini(&r->x);
     qw_fileio_destroy(r->x.io);
     qw_free(r->run_first);
