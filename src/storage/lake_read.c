@@ -87,12 +87,20 @@
 #include "storage/store.h"
 #include "storage/tables.h"
 
+/* A heap entry: a cursor and a copy of its merge key, so the heap's
+ * compares read one array, not the cursors. */
+typedef struct hent {
+    int64_t first, msg_id;
+    uint32_t run, kp, file, pos;
+    qw__lcur *c;
+} hent;
+
 struct qw_lake_reader {
     qw_lake_opts o;
     qw__lake_ctx x;
     qw__lcur *cur;
     size_t ncur, capcur;
-    qw__lcur **heap;
+    hent *heap;
     size_t nheap;
     int64_t *run_first, *run_snap; /* per run: minimum time, of snapshot trades */
     size_t rcap;
@@ -275,7 +283,12 @@ static qw_err scan_file(qw_lake_reader *r, qw__lcur *c)
     return e;
 }
 
-static int key_lt(const qw__lcur *a, const qw__lcur *b)
+static hent hent_of(qw__lcur *c)
+{
+    return (hent){c->first, c->msg_id, c->run, c->kp, c->file, c->pos, c};
+}
+
+static int key_lt(const hent *a, const hent *b)
 {
     if (a->first != b->first)
         return a->first < b->first;
@@ -292,15 +305,15 @@ static int key_lt(const qw__lcur *a, const qw__lcur *b)
 
 static void sift_down(qw_lake_reader *r, size_t i)
 {
-    qw__lcur **h = r->heap, *c = h[i];
+    hent *h = r->heap, c = h[i];
     size_t n = r->nheap;
     for (;;) {
         size_t k = 2 * i + 1;
         if (k >= n)
             break;
-        if (k + 1 < n && key_lt(h[k + 1], h[k]))
+        if (k + 1 < n && key_lt(&h[k + 1], &h[k]))
             k++;
-        if (!key_lt(h[k], c))
+        if (!key_lt(&h[k], &c))
             break;
         h[i] = h[k];
         i = k;
@@ -352,7 +365,7 @@ static qw_err start_merge(qw_lake_reader *r)
                 return QW_CORRUPT;
             set_key(r, c);
         }
-        r->heap[r->nheap++] = c;
+        r->heap[r->nheap++] = hent_of(c);
     }
     for (size_t i = r->nheap / 2; i-- > 0;)
         sift_down(r, i);
@@ -414,7 +427,7 @@ done:
  * to its next row (opening its file first if the head was only a key). */
 static qw_err take(qw_lake_reader *r, size_t n)
 {
-    qw__lcur *c = r->heap[0];
+    qw__lcur *c = r->heap[0].c;
     qw_err e;
     if (!c->have) {
         uint32_t run = c->run, kp = c->kp;
@@ -453,6 +466,7 @@ static qw_err take(qw_lake_reader *r, size_t n)
         return QW_CORRUPT;
     if (rc == 1) {
         set_key(r, c);
+        r->heap[0] = hent_of(c);
     } else {
         if (c->seen != c->nrows) {
             snprintf(r->x.err, sizeof r->x.err, "%.150s: rows differ from the first read", c->path);
@@ -473,8 +487,8 @@ qw_err qw_lake_next(qw_lake_reader *r, qw_msg *m, int64_t *recv_ns, int *connect
         return r->failed;
     if (!r->nheap)
         return QW_NOT_FOUND;
-    uint32_t run = r->heap[0]->run;
-    int64_t msg = r->heap[0]->msg_id;
+    uint32_t run = r->heap[0].run;
+    int64_t msg = r->heap[0].msg_id;
     size_t z = 0;
     qw_err e;
     r->malen = 0;
@@ -484,7 +498,7 @@ qw_err qw_lake_next(qw_lake_reader *r, qw_msg *m, int64_t *recv_ns, int *connect
             QW_LOG(ERROR, "lake: %s", r->x.err[0] ? r->x.err : qw_strerror(e));
             return e;
         }
-    } while (r->nheap && r->heap[0]->run == run && r->heap[0]->msg_id == msg);
+    } while (r->nheap && r->heap[0].run == run && r->heap[0].msg_id == msg);
     size_t ng = 0, nc = 0, nt = 0;
     uint32_t gprod = UINT32_MAX; /* the last group's product id */
     if (grow((void **)&r->chg, &r->ccap, z, sizeof *r->chg) ||
