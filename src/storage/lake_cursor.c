@@ -400,8 +400,8 @@ int qw__lcur_row(qw__lake_ctx *x, qw__lcur *c, qw__lrow *out)
             continue;
         }
         size_t i = c->i++;
-        qw__lrow r;
-        memset(&r, 0, sizeof r);
+        qw__lrow *r = out; /* filled in place: a local copied out stalled on its byte stores */
+        memset(r, 0, sizeof *r);
         /* a string's table index equal to the previous row's: the same
          * string (no compare); else its bytes decide */
         size_t plen = c->ppl, rl = c->rpl;
@@ -420,22 +420,22 @@ int qw__lcur_row(qw__lake_ctx *x, qw__lcur *c, qw__lrow *out)
                 continue;
             }
         }
-        r.kind = trades ? 2 : 1;
+        r->kind = trades ? 2 : 1;
 #define HAS(k) (map[k] >= 0 && cols[k].valid[i]) /* an optional value is present */
 #define I64(k) (map[k] >= 0 ? cols[k].i64[i] : 0)
-        r.t_ns = HAS(trades ? TR_EXNS : OB_EXNS) ? cols[trades ? TR_EXNS : OB_EXNS].i64[i] : 0;
-        if (o->since_ns && r.t_ns && r.t_ns < o->since_ns)
+        r->t_ns = HAS(trades ? TR_EXNS : OB_EXNS) ? cols[trades ? TR_EXNS : OB_EXNS].i64[i] : 0;
+        if (o->since_ns && r->t_ns && r->t_ns < o->since_ns)
             continue;
-        if (o->until_ns && r.t_ns && r.t_ns >= o->until_ns)
+        if (o->until_ns && r->t_ns && r->t_ns >= o->until_ns)
             continue;
-        r.recv_ns =
+        r->recv_ns =
             HAS(trades ? TR_RECVNS : OB_RECVNS) ? cols[trades ? TR_RECVNS : OB_RECVNS].i64[i] : 0;
-        r.px = I64(trades ? TR_PRICE : OB_PRICE);
+        r->px = I64(trades ? TR_PRICE : OB_PRICE);
         int szk = trades ? TR_SIZE : OB_SIZE;
         if (map[szk] >= 0) /* decimal(38, 8) or (18, 8) */
-            r.sz = cols[szk].i128 ? cols[szk].i128[i] : cols[szk].i64[i];
-        r.snap = (uint8_t)I64(trades ? TR_SNAP : OB_SNAP);
-        r.msg_id = I64(trades ? TR_MSGID : OB_MSGID);
+            r->sz = cols[szk].i128 ? cols[szk].i128[i] : cols[szk].i64[i];
+        r->snap = (uint8_t)I64(trades ? TR_SNAP : OB_SNAP);
+        r->msg_id = I64(trades ? TR_MSGID : OB_MSGID);
         int sidek = trades ? TR_SIDE : OB_SIDE;
         uint32_t sx = map[sidek] >= 0 ? tab_index(&cols[sidek], i) : UINT32_MAX;
         if (sx == UINT32_MAX || sx != c->sx) {
@@ -450,9 +450,9 @@ int qw__lcur_row(qw__lake_ctx *x, qw__lcur *c, qw__lrow *out)
                 c->smark = 3;
             c->sx = sx;
         }
-        r.side = c->sside;
+        r->side = c->sside;
         if (c->smark)
-            r.kind = 0, r.mark = c->smark;
+            r->kind = 0, r->mark = c->smark;
         const qw_pqr_column *rc = &cols[trades ? TR_RUN : OB_RUN];
         rx = tab_index(rc, i);
         int same_run = rx != UINT32_MAX && rx == c->rpx;
@@ -463,42 +463,41 @@ int qw__lcur_row(qw__lake_ctx *x, qw__lcur *c, qw__lrow *out)
         /* interned in row order (ids as the old loader gave them); a repeat
          * of the previous row's string is not looked up again */
         if (same_prod) {
-            r.prod = c->pid;
+            r->prod = c->pid;
         } else if (c->settled) { /* the statistics' product, nothing new interned */
-            r.prod = c->sprod;
-            if (x->prods.len[r.prod] != plen || memcmp(x->prods.s[r.prod], prod, plen) != 0)
+            r->prod = c->sprod;
+            if (x->prods.len[r->prod] != plen || memcmp(x->prods.s[r->prod], prod, plen) != 0)
                 return stats_differ(x, c);
-        } else if (intern_row(x, c, &x->prods, prod, plen, &r.prod) != 0) {
+        } else if (intern_row(x, c, &x->prods, prod, plen, &r->prod) != 0) {
             return -1;
         }
         if (same_run) {
-            r.run = c->rid;
+            r->run = c->rid;
         } else if (c->settled) {
-            r.run = c->srun;
-            if (x->runs.len[r.run] != rl || memcmp(x->runs.s[r.run], run, rl) != 0)
+            r->run = c->srun;
+            if (x->runs.len[r->run] != rl || memcmp(x->runs.s[r->run], run, rl) != 0)
                 return stats_differ(x, c);
-        } else if (intern_row(x, c, &x->runs, run, rl, &r.run) != 0) {
+        } else if (intern_row(x, c, &x->runs, run, rl, &r->run) != 0) {
             return -1;
         }
-        if (c->settled && (r.kind != (trades ? 2 : 1) || (trades && r.snap != c->ssnap)))
+        if (c->settled && (r->kind != (trades ? 2 : 1) || (trades && r->snap != c->ssnap)))
             return stats_differ(x, c);
-        c->pp = prod, c->ppl = plen, c->pid = r.prod, c->ppx = px;
-        c->rp = run, c->rpl = rl, c->rid = r.run, c->rpx = rx;
+        c->pp = prod, c->ppl = plen, c->pid = r->prod, c->ppx = px;
+        c->rp = run, c->rpl = rl, c->rid = r->run, c->rpx = rx;
         if (trades) {
             if (map[TR_ID] >= 0) {
                 size_t tl;
-                r.tid = qw_pqr_str(&cols[TR_ID], i, &tl);
-                r.tidlen =
+                r->tid = qw_pqr_str(&cols[TR_ID], i, &tl);
+                r->tidlen =
                     (uint32_t)(tl < QW_FEED_TRADE_ID_MAX - 1 ? tl : QW_FEED_TRADE_ID_MAX - 1);
             }
-            r.seq = -1;
+            r->seq = -1;
         } else {
-            r.seq = HAS(OB_SEQ) ? cols[OB_SEQ].i64[i] : -1;
-            r.msg_ns = HAS(OB_MSGNS) ? cols[OB_MSGNS].i64[i] : 0;
+            r->seq = HAS(OB_SEQ) ? cols[OB_SEQ].i64[i] : -1;
+            r->msg_ns = HAS(OB_MSGNS) ? cols[OB_MSGNS].i64[i] : 0;
         }
 #undef HAS
 #undef I64
-        *out = r;
         c->seen++;
         return 1;
     }
