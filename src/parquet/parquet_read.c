@@ -434,10 +434,17 @@ static inline qw_sz dec_be(const uint8_t *p, size_t w)
 {
     if (w == 16) {
         uint64_t hi = 0, lo = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        memcpy(&hi, p, 8); /* two loads, not sixteen byte shifts */
+        memcpy(&lo, p + 8, 8);
+        hi = __builtin_bswap64(hi);
+        lo = __builtin_bswap64(lo);
+#else
         for (int b = 0; b < 8; b++) {
             hi = hi << 8 | p[b];
             lo = lo << 8 | p[8 + b];
         }
+#endif
         return (qw_sz)((unsigned __int128)hi << 64 | lo);
     }
     unsigned __int128 u = (p[0] & 0x80) ? ~(unsigned __int128)0 : 0;
@@ -474,6 +481,17 @@ static qw_err page_values(qw_pqr *r, const qw_pqr_field *f, int enc, const uint8
     if (!dict && !rle_bool && !delta && enc != QW_PQ_ENC_PLAIN)
         return qw__pqr_bad(r, QW_UNSUPPORTED, "column %s: encoding %d", f->name, enc);
     qw_err e;
+    if (delta && nn == n && f->phys == QW_PQ_PHYS_INT64) { /* no nulls: into the rows at once */
+        if (qw__pq_delta_decode(p, (size_t)(end - p), dst->i64 + row0, n) < 0)
+            return qw__pqr_bad(r, QW_CORRUPT, "column %s: bad DELTA_BINARY_PACKED data", f->name);
+        memset(dst->valid + row0, 1, n); /* nn == n: every row present */
+        if (!r->typed_only) {
+            memset(dst->f64 + row0, 0, n * sizeof *dst->f64);
+            for (size_t i = 0; i < n; i++)
+                dst->soff[row0 + i + 1] = dst->soff[row0];
+        }
+        return QW_OK;
+    }
     if (delta) { /* decoded up front; INT32 wraps at 32 bits, the same modulo 2^32 */
         if (nn > r->s->dcap) {
             int64_t *nd = qw_realloc(r->s->dvals, nn * sizeof *nd);
