@@ -300,6 +300,19 @@ static qw_err load_rg(qw__lake_ctx *x, qw__lcur *c)
                  e == QW_CORRUPT ? "columns of unequal length" : qw_pqr_errmsg(c->f));
     c->rgrows = nrows;
     c->i = 0;
+    c->npf = 0;
+    for (int k = 0; k < QW__LAKE_NCOLS && e == QW_OK; k++) {
+        const qw_pqr_column *col = &c->cols[k];
+        if (c->map[k] < 0)
+            continue;
+        c->pfb[c->npf] = col->valid, c->pfs[c->npf++] = 1;
+        if (col->ids)
+            c->pfb[c->npf] = (const uint8_t *)col->sid, c->pfs[c->npf++] = 4;
+        else
+            c->pfb[c->npf] = (const uint8_t *)col->i64, c->pfs[c->npf++] = 8;
+        if (qw_pqr_field_at(c->f, (size_t)c->map[k])->phys == 7 && col->i128) /* decimals */
+            c->pfb[c->npf] = (const uint8_t *)col->i128, c->pfs[c->npf++] = 16;
+    }
     c->pp = c->rp = NULL; /* the bytes they pointed at are gone */
     c->ppx = c->rpx = c->sx = UINT32_MAX;
     return e;
@@ -374,6 +387,8 @@ static int intern_row(qw__lake_ctx *x, const qw__lcur *c, qw__strtab *t, const c
     return 0;
 }
 
+#define PF_AHEAD 16 /* rows: prefetch the arrays' lines this far ahead, every 8 rows */
+
 /* Row i's string table index (UINT32_MAX: the column is not in that form). */
 static inline uint32_t tab_index(const qw_pqr_column *col, size_t i)
 {
@@ -400,6 +415,13 @@ int qw__lcur_row(qw__lake_ctx *x, qw__lcur *c, qw__lrow *out)
             continue;
         }
         size_t i = c->i++;
+        if ((i & 7) == 0 && i + PF_AHEAD < c->rgrows)
+            for (int k = 0; k < c->npf; k++) {
+                const uint8_t *b = c->pfb[k] + (i + PF_AHEAD) * c->pfs[k];
+                __builtin_prefetch(b);
+                if (c->pfs[k] == 16)
+                    __builtin_prefetch(b + 64);
+            }
         qw__lrow *r = out; /* filled in place: a local copied out stalled on its byte stores */
         memset(r, 0, sizeof *r);
         /* a string's table index equal to the previous row's: the same
