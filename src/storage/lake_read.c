@@ -74,6 +74,7 @@
 #define QW_MODULE "lake"
 #include "storage/lake_read.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -507,7 +508,8 @@ qw_err qw_lake_next(qw_lake_reader *r, qw_msg *m, int64_t *recv_ns, int *connect
         r->failed = QW_NOMEM;
         return QW_NOMEM;
     }
-    memset(m, 0, sizeof *m);
+    memset(m, 0, offsetof(qw_msg, text)); /* text (256 bytes): the empty string */
+    m->text[0] = '\0';
     m->seq = -1;
     *recv_ns = r->mrows[0].recv_ns;
     for (size_t i = 0; i < z; i++) {
