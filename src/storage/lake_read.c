@@ -69,7 +69,10 @@
  * a small file is read whole in one request (not one per column chunk),
  * every cursor's Parquet reader decodes in one shared scratch (pages,
  * levels, dictionary, zstd context) and the column buffer sets are pooled
- * from the scan on: a file opened costs no fresh pages.
+ * from the scan on: a file opened costs no fresh pages. Strings (product,
+ * side, run, trade id) come as string-table indices
+ * (qw_pqr_dict_indices): no per-row copy, and a row whose index repeats the
+ * previous row's needs no compare. The heap holds the cursors' keys.
  */
 #define QW_MODULE "lake"
 #include "storage/lake_read.h"
