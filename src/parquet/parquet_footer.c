@@ -11,6 +11,57 @@
 #define MAX_COLS QW__PQR_MAX_COLS
 #define MAX_RG QW__PQR_MAX_RG
 
+/* ---- page headers ---- */
+
+int qw__pqr_page_header(const uint8_t *p, const uint8_t *end, qw__pqr_page *h)
+{
+    qw_tr t;
+    qw_tr_init(&t, p, (size_t)(end - p));
+    int type = -1, has_crc = 0, enc = 0, v2_comp = 1;
+    int32_t usize = -1, csize = -1, crc = 0, nvals = -1, def_len = 0, rep_len = 0;
+    int16_t id;
+    int ty;
+    while (!t.err && (ty = qw_tr_field(&t, &id)) != QW_TT_STOP) {
+        if (id == 1 && ty == QW_TT_I32)
+            type = qw_tr_i32(&t);
+        else if (id == 2 && ty == QW_TT_I32)
+            usize = qw_tr_i32(&t);
+        else if (id == 3 && ty == QW_TT_I32)
+            csize = qw_tr_i32(&t);
+        else if (id == 4 && ty == QW_TT_I32) {
+            crc = qw_tr_i32(&t);
+            has_crc = 1;
+        } else if ((id == 5 || id == 7 || id == 8) && ty == QW_TT_STRUCT) {
+            qw_tr_struct_begin(&t);
+            int16_t k;
+            int kt;
+            while (!t.err && (kt = qw_tr_field(&t, &k)) != QW_TT_STOP) {
+                if (k == 1 && kt == QW_TT_I32)
+                    nvals = qw_tr_i32(&t);
+                else if (k == 2 && kt == QW_TT_I32 && id != 8)
+                    enc = qw_tr_i32(&t);
+                else if (k == 4 && kt == QW_TT_I32 && id == 8)
+                    enc = qw_tr_i32(&t);
+                else if (k == 5 && kt == QW_TT_I32 && id == 8)
+                    def_len = qw_tr_i32(&t);
+                else if (k == 6 && kt == QW_TT_I32 && id == 8)
+                    rep_len = qw_tr_i32(&t);
+                else if (k == 7 && id == 8 && (kt == QW_TT_TRUE || kt == QW_TT_FALSE))
+                    v2_comp = kt == QW_TT_TRUE;
+                else
+                    qw_tr_skip(&t, kt);
+            }
+            qw_tr_struct_end(&t);
+        } else
+            qw_tr_skip(&t, ty);
+    }
+    if (t.err || type < 0 || usize < 0 || csize < 0 || csize > end - t.p)
+        return -1;
+    *h = (qw__pqr_page){type, has_crc, enc,     v2_comp, usize, csize,
+                        crc,  nvals,   def_len, rep_len, t.p};
+    return 0;
+}
+
 /* ---- footer ---- */
 
 static void parse_logical(qw_tr *t, qw_pqr_field *f)

@@ -181,11 +181,26 @@ struct qw_pqr {
     uint8_t *stat; /* the chunks' statistics bounds (at most QW_PQR_STAT_MAX bytes each) */
     size_t statlen, statcap;
     int typed_only; /* qw_pqr_typed_arrays */
+    int dict_ids;   /* qw_pqr_dict_indices */
+    /* a qw_pqr_read with dict_ids: the table index of the dictionary's
+     * first string and of the null rows' empty string (UINT32_MAX: not
+     * in the table yet) */
+    uint32_t dbase, nullid;
     uint8_t *typed; /* per column: column_orders says TypeDefinedOrder (bounds usable) */
     char created_by[128];
     char err[256];
     qw_pqr_scratch own_s, *s; /* s: own_s or one shared (qw_pqr_use_scratch) */
 };
+
+/* A PageHeader (parquet_footer.c): the fields the reader uses. */
+typedef struct qw__pqr_page {
+    int type, has_crc, enc, v2_comp;
+    int32_t usize, csize, crc, nvals, def_len, rep_len;
+    const uint8_t *body; /* the page's csize bytes, inside [p, end) */
+} qw__pqr_page;
+/* Parses the page header at p (bounded by end): 0, or -1 when malformed
+ * (no type, negative sizes, a body past end). */
+int qw__pqr_page_header(const uint8_t *p, const uint8_t *end, qw__pqr_page *h);
 
 /* Sets r's message; returns e. */
 qw_err qw__pqr_bad(qw_pqr *r, qw_err e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

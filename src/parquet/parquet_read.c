@@ -71,6 +71,11 @@ void qw_pqr_typed_arrays(qw_pqr *r, int on)
     r->typed_only = on != 0;
 }
 
+void qw_pqr_dict_indices(qw_pqr *r, int on)
+{
+    r->dict_ids = on != 0;
+}
+
 size_t qw_pqr_ncols(const qw_pqr *r)
 {
     return r->ncols;
@@ -110,12 +115,19 @@ void qw_pqr_column_free(qw_pqr_column *c)
     qw_free(c->soff);
     qw_free(c->sbytes);
     qw_free(c->i128);
+    qw_free(c->sid);
+    qw_free(c->toff);
     memset(c, 0, sizeof *c);
 }
 
 const char *qw_pqr_str(const qw_pqr_column *c, size_t row, size_t *len)
 {
-    if (row >= c->n || !c->soff) {
+    if (c->ids && row < c->n) {
+        uint32_t x = c->sid[row];
+        *len = c->toff[x + 1] - c->toff[x];
+        return c->sbytes ? (const char *)c->sbytes + c->toff[x] : "";
+    }
+    if (row >= c->n || !c->soff || c->ids) {
         *len = 0;
         return "";
     }
@@ -194,6 +206,93 @@ static qw_err sb_put(qw_pqr_column *c, size_t row, const uint8_t *p, size_t n)
     if (n)
         memcpy(c->sbytes + have, p, n);
     c->soff[row + 1] = (uint32_t)(have + n);
+    return QW_OK;
+}
+
+/* Room for n more table strings in c (qw_pqr_dict_indices). */
+static qw_err grow_tab(qw_pqr_column *c, size_t n)
+{
+    if (n > UINT32_MAX - 2 - c->nstr)
+        return QW_TOO_LARGE;
+    if (c->nstr + n + 1 <= c->tcap)
+        return QW_OK;
+    size_t nc = c->tcap ? c->tcap : 1024;
+    while (nc < c->nstr + n + 1)
+        nc *= 2;
+    uint32_t *t = qw_realloc(c->toff, nc * sizeof *t);
+    if (!t)
+        return QW_NOMEM;
+    c->toff = t;
+    c->tcap = nc;
+    return QW_OK;
+}
+
+/* Appends (p, n) to c's table (room for the string made by grow_tab). */
+static qw_err tab_put(qw_pqr_column *c, const uint8_t *p, size_t n, uint32_t *id)
+{
+    size_t have = c->toff[c->nstr];
+    qw_err e = grow_sb(c, have + n);
+    if (e != QW_OK)
+        return e;
+    if (n)
+        memcpy(c->sbytes + have, p, n);
+    c->toff[c->nstr + 1] = (uint32_t)(have + n);
+    *id = (uint32_t)c->nstr++;
+    return QW_OK;
+}
+
+/* One page of a BYTE_ARRAY column as table indices (qw_pqr_dict_indices):
+ * dictionary indices (idx, checked) or PLAIN values. */
+static qw_err page_ids(qw_pqr *r, const qw_pqr_field *f, int dict, const uint8_t *p,
+                       const uint8_t *end, size_t row0, size_t n, size_t nn, qw_pqr_column *dst)
+{
+    const uint8_t *valid = dst->valid + row0;
+    uint32_t *sid = dst->sid + row0;
+    qw_err e;
+    if (nn < n && r->nullid == UINT32_MAX) { /* null rows read the empty string */
+        if ((e = grow_tab(dst, 1)) != QW_OK || (e = tab_put(dst, p, 0, &r->nullid)) != QW_OK)
+            return e;
+    }
+    if (dict) {
+        const qw_pqr_column *d = &r->s->dict;
+        if (r->dbase == UINT32_MAX && nn) { /* the dictionary, once per dictionary page */
+            size_t have = dst->toff[dst->nstr], bytes = d->soff[d->n];
+            if ((e = grow_tab(dst, d->n)) != QW_OK || (e = grow_sb(dst, have + bytes)) != QW_OK)
+                return e;
+            if (bytes)
+                memcpy(dst->sbytes + have, d->sbytes, bytes);
+            for (size_t j = 0; j < d->n; j++)
+                dst->toff[dst->nstr + 1 + j] = (uint32_t)(have + d->soff[j + 1]);
+            r->dbase = (uint32_t)dst->nstr;
+            dst->nstr += d->n;
+        }
+        const uint32_t *idx = r->s->idx;
+        if (nn == n) {
+            for (size_t i = 0; i < n; i++)
+                sid[i] = r->dbase + idx[i];
+        } else {
+            for (size_t i = 0, k = 0; i < n; i++)
+                sid[i] = valid[i] ? r->dbase + idx[k++] : r->nullid;
+        }
+        return QW_OK;
+    }
+    if ((e = grow_tab(dst, nn)) != QW_OK)
+        return e;
+    for (size_t i = 0; i < n; i++) {
+        if (!valid[i]) {
+            sid[i] = r->nullid;
+            continue;
+        }
+        if (end - p < 4)
+            return qw__pqr_bad(r, QW_CORRUPT, "truncated values");
+        uint32_t len =
+            (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+        if ((size_t)(end - p - 4) < len)
+            return qw__pqr_bad(r, QW_CORRUPT, "column %s: truncated byte array", f->name);
+        if ((e = tab_put(dst, p + 4, len, &sid[i])) != QW_OK)
+            return e;
+        p += 4 + len;
+    }
     return QW_OK;
 }
 
@@ -335,10 +434,17 @@ static inline qw_sz dec_be(const uint8_t *p, size_t w)
 {
     if (w == 16) {
         uint64_t hi = 0, lo = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        memcpy(&hi, p, 8); /* two loads, not sixteen byte shifts */
+        memcpy(&lo, p + 8, 8);
+        hi = __builtin_bswap64(hi);
+        lo = __builtin_bswap64(lo);
+#else
         for (int b = 0; b < 8; b++) {
             hi = hi << 8 | p[b];
             lo = lo << 8 | p[8 + b];
         }
+#endif
         return (qw_sz)((unsigned __int128)hi << 64 | lo);
     }
     unsigned __int128 u = (p[0] & 0x80) ? ~(unsigned __int128)0 : 0;
@@ -375,6 +481,17 @@ static qw_err page_values(qw_pqr *r, const qw_pqr_field *f, int enc, const uint8
     if (!dict && !rle_bool && !delta && enc != QW_PQ_ENC_PLAIN)
         return qw__pqr_bad(r, QW_UNSUPPORTED, "column %s: encoding %d", f->name, enc);
     qw_err e;
+    if (delta && nn == n && f->phys == QW_PQ_PHYS_INT64) { /* no nulls: into the rows at once */
+        if (qw__pq_delta_decode(p, (size_t)(end - p), dst->i64 + row0, n) < 0)
+            return qw__pqr_bad(r, QW_CORRUPT, "column %s: bad DELTA_BINARY_PACKED data", f->name);
+        memset(dst->valid + row0, 1, n); /* nn == n: every row present */
+        if (!r->typed_only) {
+            memset(dst->f64 + row0, 0, n * sizeof *dst->f64);
+            for (size_t i = 0; i < n; i++)
+                dst->soff[row0 + i + 1] = dst->soff[row0];
+        }
+        return QW_OK;
+    }
     if (delta) { /* decoded up front; INT32 wraps at 32 bits, the same modulo 2^32 */
         if (nn > r->s->dcap) {
             int64_t *nd = qw_realloc(r->s->dvals, nn * sizeof *nd);
@@ -420,6 +537,14 @@ static qw_err page_values(qw_pqr *r, const qw_pqr_field *f, int enc, const uint8
             dst->valid[row0 + i] = lev[i] != 0;
     else
         memset(dst->valid + row0, 1, n);
+    if (strings && dst->ids) {
+        if (dict)
+            for (size_t i = 0; i < nn; i++)
+                if (r->s->idx[i] >= r->s->dict.n)
+                    return qw__pqr_bad(r, QW_CORRUPT, "column %s: dictionary index out of range",
+                                       f->name);
+        return page_ids(r, f, dict, p, end, row0, n, nn, dst);
+    }
     /* A type's own array gets a value in every present row below: only its
      * null rows need the 0. The other arrays are zeroed whole, unless the
      * reader reads only its types' arrays (qw_pqr_typed_arrays). */
@@ -553,6 +678,15 @@ qw_err qw_pqr_read(qw_pqr *r, size_t rg, size_t col, qw_pqr_column *out)
         return e;
     out->n = (size_t)rows;
     out->soff[0] = 0;
+    out->ids = r->dict_ids && f->phys == QW_PQ_PHYS_BYTE_ARRAY;
+    out->nstr = 0;
+    r->dbase = r->nullid = UINT32_MAX;
+    if (out->ids) { /* rows' indices; the table's first offset */
+        if ((e = need_u32(&out->sid, &out->idcap, (size_t)rows)) != QW_OK ||
+            (e = grow_tab(out, 0)) != QW_OK)
+            return e;
+        out->toff[0] = 0;
+    }
     r->s->dict.n = 0;
     const uint8_t *p = r->d ? r->d + start : NULL;
     if (!r->d) { /* through fileio: this column chunk only */
@@ -573,49 +707,13 @@ qw_err qw_pqr_read(qw_pqr *r, size_t rg, size_t col, qw_pqr_column *out)
     const uint8_t *end = p + ch->total_comp;
     size_t row = 0;
     while (row < rows) {
-        qw_tr t;
-        qw_tr_init(&t, p, (size_t)(end - p));
-        int type = -1, has_crc = 0, enc = 0, v2_comp = 1;
-        int32_t usize = -1, csize = -1, crc = 0, nvals = -1, def_len = 0, rep_len = 0;
-        int16_t id;
-        int ty;
-        while (!t.err && (ty = qw_tr_field(&t, &id)) != QW_TT_STOP) {
-            if (id == 1 && ty == QW_TT_I32)
-                type = qw_tr_i32(&t);
-            else if (id == 2 && ty == QW_TT_I32)
-                usize = qw_tr_i32(&t);
-            else if (id == 3 && ty == QW_TT_I32)
-                csize = qw_tr_i32(&t);
-            else if (id == 4 && ty == QW_TT_I32) {
-                crc = qw_tr_i32(&t);
-                has_crc = 1;
-            } else if ((id == 5 || id == 7 || id == 8) && ty == QW_TT_STRUCT) {
-                qw_tr_struct_begin(&t);
-                int16_t k;
-                int kt;
-                while (!t.err && (kt = qw_tr_field(&t, &k)) != QW_TT_STOP) {
-                    if (k == 1 && kt == QW_TT_I32)
-                        nvals = qw_tr_i32(&t);
-                    else if (k == 2 && kt == QW_TT_I32 && id != 8)
-                        enc = qw_tr_i32(&t);
-                    else if (k == 4 && kt == QW_TT_I32 && id == 8)
-                        enc = qw_tr_i32(&t);
-                    else if (k == 5 && kt == QW_TT_I32 && id == 8)
-                        def_len = qw_tr_i32(&t);
-                    else if (k == 6 && kt == QW_TT_I32 && id == 8)
-                        rep_len = qw_tr_i32(&t);
-                    else if (k == 7 && id == 8 && (kt == QW_TT_TRUE || kt == QW_TT_FALSE))
-                        v2_comp = kt == QW_TT_TRUE;
-                    else
-                        qw_tr_skip(&t, kt);
-                }
-                qw_tr_struct_end(&t);
-            } else
-                qw_tr_skip(&t, ty);
-        }
-        if (t.err || type < 0 || usize < 0 || csize < 0 || csize > end - t.p)
+        qw__pqr_page h;
+        if (qw__pqr_page_header(p, end, &h) != 0)
             return qw__pqr_bad(r, QW_CORRUPT, "column %s: bad page header", f->name);
-        const uint8_t *body = t.p;
+        int type = h.type, has_crc = h.has_crc, enc = h.enc, v2_comp = h.v2_comp;
+        int32_t usize = h.usize, csize = h.csize, crc = h.crc, nvals = h.nvals, def_len = h.def_len,
+                rep_len = h.rep_len;
+        const uint8_t *body = h.body;
         p = body + csize;
         if (has_crc && (uint32_t)crc32(0L, body, (uInt)csize) != (uint32_t)crc)
             return qw__pqr_bad(r, QW_CORRUPT, "column %s: page CRC mismatch", f->name);
@@ -641,6 +739,7 @@ qw_err qw_pqr_read(qw_pqr *r, size_t rg, size_t col, qw_pqr_column *out)
                     return e;
             }
             r->s->dict.n = (size_t)nvals;
+            r->dbase = UINT32_MAX; /* a new dictionary: appended to a table anew */
             continue;
         }
         if (type != QW_PQ_PAGE_DATA && type != QW_PQ_PAGE_DATA_V2)

@@ -47,6 +47,12 @@ typedef struct qw_pqr_column {
     size_t cap, scap;
     qw_sz *i128; /* FIXED_LEN_BYTE_ARRAY decimals at full width (i64: clamped) */
     size_t wcap;
+    /* A BYTE_ARRAY column read with qw_pqr_dict_indices on (ids = 1): a
+     * string table, string k = sbytes[toff[k] .. toff[k + 1]) for k < nstr,
+     * and row r = string sid[r]; soff is not used. */
+    int ids;
+    uint32_t *sid, *toff;
+    size_t nstr, idcap, tcap;
 } qw_pqr_column;
 
 /* Opens uri through io (NULL = local files) with ranged reads: the footer
@@ -77,6 +83,16 @@ void qw_pqr_use_scratch(qw_pqr *r, qw_pqr_scratch *s);
  * DOUBLE) or soff/sbytes (BYTE_ARRAY) -- and leaves the others as they
  * were, instead of zeroing them: for readers that read nothing else. */
 void qw_pqr_typed_arrays(qw_pqr *r, int on);
+
+/* on: qw_pqr_read gives each BYTE_ARRAY column as a string table and a
+ * uint32_t index per row (qw_pqr_column ids, sid, toff, nstr) instead of
+ * a copy of each row's bytes in soff/sbytes: the table holds the chunk's
+ * dictionary (appended once, on its first dictionary-encoded page), then
+ * each PLAIN page's values one per present row, and one empty string for
+ * null rows if any. Equal indices mean equal strings; different indices
+ * may still hold equal strings (a PLAIN page's repeats, a dictionary's
+ * duplicates). qw_pqr_str reads either form. */
+void qw_pqr_dict_indices(qw_pqr *r, int on);
 
 size_t qw_pqr_ncols(const qw_pqr *r);
 const qw_pqr_field *qw_pqr_field_at(const qw_pqr *r, size_t i);

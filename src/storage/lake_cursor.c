@@ -134,6 +134,7 @@ qw_err qw__lcur_open(qw__lake_ctx *x, qw__lcur *c, int scan)
         return QW_NOMEM;
     qw_pqr_use_scratch(c->f, x->scratch);
     qw_pqr_typed_arrays(c->f, 1); /* the rows read each column's own array only */
+    qw_pqr_dict_indices(c->f, 1); /* strings as table indices: no per-row copy or compare */
     if (x->npool) {
         c->cols = x->pool[--x->npool];
     } else {
@@ -299,7 +300,21 @@ static qw_err load_rg(qw__lake_ctx *x, qw__lcur *c)
                  e == QW_CORRUPT ? "columns of unequal length" : qw_pqr_errmsg(c->f));
     c->rgrows = nrows;
     c->i = 0;
+    c->npf = 0;
+    for (int k = 0; k < QW__LAKE_NCOLS && e == QW_OK; k++) {
+        const qw_pqr_column *col = &c->cols[k];
+        if (c->map[k] < 0)
+            continue;
+        c->pfb[c->npf] = col->valid, c->pfs[c->npf++] = 1;
+        if (col->ids)
+            c->pfb[c->npf] = (const uint8_t *)col->sid, c->pfs[c->npf++] = 4;
+        else
+            c->pfb[c->npf] = (const uint8_t *)col->i64, c->pfs[c->npf++] = 8;
+        if (qw_pqr_field_at(c->f, (size_t)c->map[k])->phys == 7 && col->i128) /* decimals */
+            c->pfb[c->npf] = (const uint8_t *)col->i128, c->pfs[c->npf++] = 16;
+    }
     c->pp = c->rp = NULL; /* the bytes they pointed at are gone */
+    c->ppx = c->rpx = c->sx = UINT32_MAX;
     return e;
 }
 
@@ -372,6 +387,14 @@ static int intern_row(qw__lake_ctx *x, const qw__lcur *c, qw__strtab *t, const c
     return 0;
 }
 
+#define PF_AHEAD 16 /* rows: prefetch the arrays' lines this far ahead, every 8 rows */
+
+/* Row i's string table index (UINT32_MAX: the column is not in that form). */
+static inline uint32_t tab_index(const qw_pqr_column *col, size_t i)
+{
+    return col->ids ? col->sid[i] : UINT32_MAX;
+}
+
 int qw__lcur_row(qw__lake_ctx *x, qw__lcur *c, qw__lrow *out)
 {
     if (c->rows)
@@ -392,11 +415,25 @@ int qw__lcur_row(qw__lake_ctx *x, qw__lcur *c, qw__lrow *out)
             continue;
         }
         size_t i = c->i++;
-        qw__lrow r;
-        memset(&r, 0, sizeof r);
-        size_t plen;
-        const char *prod = qw_pqr_str(&cols[0], i, &plen);
-        int same_prod = c->pp && c->ppl == plen && memcmp(c->pp, prod, plen) == 0;
+        if ((i & 7) == 0 && i + PF_AHEAD < c->rgrows)
+            for (int k = 0; k < c->npf; k++) {
+                const uint8_t *b = c->pfb[k] + (i + PF_AHEAD) * c->pfs[k];
+                __builtin_prefetch(b);
+                if (c->pfs[k] == 16)
+                    __builtin_prefetch(b + 64);
+            }
+        qw__lrow *r = out; /* filled in place: a local copied out stalled on its byte stores */
+        memset(r, 0, sizeof *r);
+        /* a string's table index equal to the previous row's: the same
+         * string (no compare); else its bytes decide */
+        size_t plen = c->ppl, rl = c->rpl;
+        const char *prod = c->pp, *run = c->rp;
+        uint32_t px = tab_index(&cols[0], i), rx;
+        int same_prod = px != UINT32_MAX && px == c->ppx;
+        if (!same_prod) {
+            prod = qw_pqr_str(&cols[0], i, &plen);
+            same_prod = c->pp && c->ppl == plen && memcmp(c->pp, prod, plen) == 0;
+        }
         if (!same_prod) { /* a wanted product, or the rest of the group is skipped */
             char pb[QW_PRODUCT_MAX];
             snprintf(pb, sizeof pb, "%.*s", (int)plen, prod);
@@ -405,71 +442,84 @@ int qw__lcur_row(qw__lake_ctx *x, qw__lcur *c, qw__lrow *out)
                 continue;
             }
         }
-        r.kind = trades ? 2 : 1;
+        r->kind = trades ? 2 : 1;
 #define HAS(k) (map[k] >= 0 && cols[k].valid[i]) /* an optional value is present */
 #define I64(k) (map[k] >= 0 ? cols[k].i64[i] : 0)
-        r.t_ns = HAS(trades ? TR_EXNS : OB_EXNS) ? cols[trades ? TR_EXNS : OB_EXNS].i64[i] : 0;
-        if (o->since_ns && r.t_ns && r.t_ns < o->since_ns)
+        r->t_ns = HAS(trades ? TR_EXNS : OB_EXNS) ? cols[trades ? TR_EXNS : OB_EXNS].i64[i] : 0;
+        if (o->since_ns && r->t_ns && r->t_ns < o->since_ns)
             continue;
-        if (o->until_ns && r.t_ns && r.t_ns >= o->until_ns)
+        if (o->until_ns && r->t_ns && r->t_ns >= o->until_ns)
             continue;
-        r.recv_ns =
+        r->recv_ns =
             HAS(trades ? TR_RECVNS : OB_RECVNS) ? cols[trades ? TR_RECVNS : OB_RECVNS].i64[i] : 0;
-        r.px = I64(trades ? TR_PRICE : OB_PRICE);
+        r->px = I64(trades ? TR_PRICE : OB_PRICE);
         int szk = trades ? TR_SIZE : OB_SIZE;
         if (map[szk] >= 0) /* decimal(38, 8) or (18, 8) */
-            r.sz = cols[szk].i128 ? cols[szk].i128[i] : cols[szk].i64[i];
-        r.snap = (uint8_t)I64(trades ? TR_SNAP : OB_SNAP);
-        r.msg_id = I64(trades ? TR_MSGID : OB_MSGID);
-        size_t sl = 0, rl;
+            r->sz = cols[szk].i128 ? cols[szk].i128[i] : cols[szk].i64[i];
+        r->snap = (uint8_t)I64(trades ? TR_SNAP : OB_SNAP);
+        r->msg_id = I64(trades ? TR_MSGID : OB_MSGID);
         int sidek = trades ? TR_SIDE : OB_SIDE;
-        const char *side = map[sidek] >= 0 ? qw_pqr_str(&cols[sidek], i, &sl) : "";
-        r.side = trades ? (sl == 4 && memcmp(side, "sell", 4) == 0)
-                        : (sl == 3 && memcmp(side, "ask", 3) == 0);
-        if (!trades && sl == 7 && memcmp(side, "connect", 7) == 0)
-            r.kind = 0, r.mark = 2;
-        else if (!trades && sl == 3 && memcmp(side, "gap", 3) == 0)
-            r.kind = 0, r.mark = 3;
-        const char *run = qw_pqr_str(&cols[trades ? TR_RUN : OB_RUN], i, &rl);
+        uint32_t sx = map[sidek] >= 0 ? tab_index(&cols[sidek], i) : UINT32_MAX;
+        if (sx == UINT32_MAX || sx != c->sx) {
+            size_t sl = 0;
+            const char *side = map[sidek] >= 0 ? qw_pqr_str(&cols[sidek], i, &sl) : "";
+            c->sside = trades ? (sl == 4 && memcmp(side, "sell", 4) == 0)
+                              : (sl == 3 && memcmp(side, "ask", 3) == 0);
+            c->smark = 0;
+            if (!trades && sl == 7 && memcmp(side, "connect", 7) == 0)
+                c->smark = 2;
+            else if (!trades && sl == 3 && memcmp(side, "gap", 3) == 0)
+                c->smark = 3;
+            c->sx = sx;
+        }
+        r->side = c->sside;
+        if (c->smark)
+            r->kind = 0, r->mark = c->smark;
+        const qw_pqr_column *rc = &cols[trades ? TR_RUN : OB_RUN];
+        rx = tab_index(rc, i);
+        int same_run = rx != UINT32_MAX && rx == c->rpx;
+        if (!same_run) {
+            run = qw_pqr_str(rc, i, &rl);
+            same_run = c->rp && c->rpl == rl && memcmp(c->rp, run, rl) == 0;
+        }
         /* interned in row order (ids as the old loader gave them); a repeat
          * of the previous row's string is not looked up again */
         if (same_prod) {
-            r.prod = c->pid;
+            r->prod = c->pid;
         } else if (c->settled) { /* the statistics' product, nothing new interned */
-            r.prod = c->sprod;
-            if (x->prods.len[r.prod] != plen || memcmp(x->prods.s[r.prod], prod, plen) != 0)
+            r->prod = c->sprod;
+            if (x->prods.len[r->prod] != plen || memcmp(x->prods.s[r->prod], prod, plen) != 0)
                 return stats_differ(x, c);
-        } else if (intern_row(x, c, &x->prods, prod, plen, &r.prod) != 0) {
+        } else if (intern_row(x, c, &x->prods, prod, plen, &r->prod) != 0) {
             return -1;
         }
-        if (c->rp && c->rpl == rl && memcmp(c->rp, run, rl) == 0) {
-            r.run = c->rid;
+        if (same_run) {
+            r->run = c->rid;
         } else if (c->settled) {
-            r.run = c->srun;
-            if (x->runs.len[r.run] != rl || memcmp(x->runs.s[r.run], run, rl) != 0)
+            r->run = c->srun;
+            if (x->runs.len[r->run] != rl || memcmp(x->runs.s[r->run], run, rl) != 0)
                 return stats_differ(x, c);
-        } else if (intern_row(x, c, &x->runs, run, rl, &r.run) != 0) {
+        } else if (intern_row(x, c, &x->runs, run, rl, &r->run) != 0) {
             return -1;
         }
-        if (c->settled && (r.kind != (trades ? 2 : 1) || (trades && r.snap != c->ssnap)))
+        if (c->settled && (r->kind != (trades ? 2 : 1) || (trades && r->snap != c->ssnap)))
             return stats_differ(x, c);
-        c->pp = prod, c->ppl = plen, c->pid = r.prod;
-        c->rp = run, c->rpl = rl, c->rid = r.run;
+        c->pp = prod, c->ppl = plen, c->pid = r->prod, c->ppx = px;
+        c->rp = run, c->rpl = rl, c->rid = r->run, c->rpx = rx;
         if (trades) {
             if (map[TR_ID] >= 0) {
                 size_t tl;
-                r.tid = qw_pqr_str(&cols[TR_ID], i, &tl);
-                r.tidlen =
+                r->tid = qw_pqr_str(&cols[TR_ID], i, &tl);
+                r->tidlen =
                     (uint32_t)(tl < QW_FEED_TRADE_ID_MAX - 1 ? tl : QW_FEED_TRADE_ID_MAX - 1);
             }
-            r.seq = -1;
+            r->seq = -1;
         } else {
-            r.seq = HAS(OB_SEQ) ? cols[OB_SEQ].i64[i] : -1;
-            r.msg_ns = HAS(OB_MSGNS) ? cols[OB_MSGNS].i64[i] : 0;
+            r->seq = HAS(OB_SEQ) ? cols[OB_SEQ].i64[i] : -1;
+            r->msg_ns = HAS(OB_MSGNS) ? cols[OB_MSGNS].i64[i] : 0;
         }
 #undef HAS
 #undef I64
-        *out = r;
         c->seen++;
         return 1;
     }

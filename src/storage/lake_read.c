@@ -69,11 +69,15 @@
  * a small file is read whole in one request (not one per column chunk),
  * every cursor's Parquet reader decodes in one shared scratch (pages,
  * levels, dictionary, zstd context) and the column buffer sets are pooled
- * from the scan on: a file opened costs no fresh pages.
+ * from the scan on: a file opened costs no fresh pages. Strings (product,
+ * side, run, trade id) come as string-table indices
+ * (qw_pqr_dict_indices): no per-row copy, and a row whose index repeats the
+ * previous row's needs no compare. The heap holds the cursors' keys.
  */
 #define QW_MODULE "lake"
 #include "storage/lake_read.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,15 +91,24 @@
 #include "storage/store.h"
 #include "storage/tables.h"
 
+/* A heap entry: a cursor and a copy of its merge key, so the heap's
+ * compares read one array, not the cursors. */
+typedef struct hent {
+    int64_t first, msg_id;
+    uint32_t run, kp, file, pos;
+    qw__lcur *c;
+} hent;
+
 struct qw_lake_reader {
     qw_lake_opts o;
     qw__lake_ctx x;
     qw__lcur *cur;
     size_t ncur, capcur;
-    qw__lcur **heap;
+    hent *heap;
     size_t nheap;
     int64_t *run_first, *run_snap; /* per run: minimum time, of snapshot trades */
     size_t rcap;
+    size_t *plen;  /* per product: strlen of its name (the merge interns nothing) */
     qw_err failed; /* sticky: a file that failed while streaming */
     /* the message handed out */
     qw__lrow *mrows;
@@ -274,7 +287,12 @@ static qw_err scan_file(qw_lake_reader *r, qw__lcur *c)
     return e;
 }
 
-static int key_lt(const qw__lcur *a, const qw__lcur *b)
+static hent hent_of(qw__lcur *c)
+{
+    return (hent){c->first, c->msg_id, c->run, c->kp, c->file, c->pos, c};
+}
+
+static int key_lt(const hent *a, const hent *b)
 {
     if (a->first != b->first)
         return a->first < b->first;
@@ -291,15 +309,15 @@ static int key_lt(const qw__lcur *a, const qw__lcur *b)
 
 static void sift_down(qw_lake_reader *r, size_t i)
 {
-    qw__lcur **h = r->heap, *c = h[i];
+    hent *h = r->heap, c = h[i];
     size_t n = r->nheap;
     for (;;) {
         size_t k = 2 * i + 1;
         if (k >= n)
             break;
-        if (k + 1 < n && key_lt(h[k + 1], h[k]))
+        if (k + 1 < n && key_lt(&h[k + 1], &h[k]))
             k++;
-        if (!key_lt(h[k], c))
+        if (!key_lt(&h[k], &c))
             break;
         h[i] = h[k];
         i = k;
@@ -325,8 +343,11 @@ static qw_err start_merge(qw_lake_reader *r)
         if (r->run_first[i] == INT64_MAX)
             r->run_first[i] = r->run_snap[i];
     r->heap = qw_calloc(r->ncur + 1, sizeof *r->heap);
-    if (!r->heap)
+    r->plen = qw_calloc(r->x.prods.n + 1, sizeof *r->plen);
+    if (!r->heap || !r->plen)
         return QW_NOMEM;
+    for (size_t i = 0; i < r->x.prods.n; i++)
+        r->plen[i] = strlen(r->x.prods.s[i]);
     for (size_t i = 0; i < r->ncur; i++) {
         qw__lcur *c = &r->cur[i];
         if (!c->nrows)
@@ -348,7 +369,7 @@ static qw_err start_merge(qw_lake_reader *r)
                 return QW_CORRUPT;
             set_key(r, c);
         }
-        r->heap[r->nheap++] = c;
+        r->heap[r->nheap++] = hent_of(c);
     }
     for (size_t i = r->nheap / 2; i-- > 0;)
         sift_down(r, i);
@@ -410,7 +431,7 @@ done:
  * to its next row (opening its file first if the head was only a key). */
 static qw_err take(qw_lake_reader *r, size_t n)
 {
-    qw__lcur *c = r->heap[0];
+    qw__lcur *c = r->heap[0].c;
     qw_err e;
     if (!c->have) {
         uint32_t run = c->run, kp = c->kp;
@@ -449,6 +470,7 @@ static qw_err take(qw_lake_reader *r, size_t n)
         return QW_CORRUPT;
     if (rc == 1) {
         set_key(r, c);
+        r->heap[0] = hent_of(c);
     } else {
         if (c->seen != c->nrows) {
             snprintf(r->x.err, sizeof r->x.err, "%.150s: rows differ from the first read", c->path);
@@ -469,8 +491,8 @@ qw_err qw_lake_next(qw_lake_reader *r, qw_msg *m, int64_t *recv_ns, int *connect
         return r->failed;
     if (!r->nheap)
         return QW_NOT_FOUND;
-    uint32_t run = r->heap[0]->run;
-    int64_t msg = r->heap[0]->msg_id;
+    uint32_t run = r->heap[0].run;
+    int64_t msg = r->heap[0].msg_id;
     size_t z = 0;
     qw_err e;
     r->malen = 0;
@@ -480,21 +502,23 @@ qw_err qw_lake_next(qw_lake_reader *r, qw_msg *m, int64_t *recv_ns, int *connect
             QW_LOG(ERROR, "lake: %s", r->x.err[0] ? r->x.err : qw_strerror(e));
             return e;
         }
-    } while (r->nheap && r->heap[0]->run == run && r->heap[0]->msg_id == msg);
+    } while (r->nheap && r->heap[0].run == run && r->heap[0].msg_id == msg);
     size_t ng = 0, nc = 0, nt = 0;
+    uint32_t gprod = UINT32_MAX; /* the last group's product id */
     if (grow((void **)&r->chg, &r->ccap, z, sizeof *r->chg) ||
         grow((void **)&r->trades, &r->tcap, z, sizeof *r->trades) ||
         grow((void **)&r->groups, &r->gcap, z, sizeof *r->groups)) {
         r->failed = QW_NOMEM;
         return QW_NOMEM;
     }
-    memset(m, 0, sizeof *m);
+    memset(m, 0, offsetof(qw_msg, text)); /* text (256 bytes): the empty string */
+    m->text[0] = '\0';
     m->seq = -1;
     *recv_ns = r->mrows[0].recv_ns;
     for (size_t i = 0; i < z; i++) {
         const qw__lrow *x = &r->mrows[i];
         const char *prod = r->x.prods.s[x->prod];
-        size_t pl = strlen(prod);
+        size_t pl = r->plen[x->prod];
         if (x->kind == 0) {
             if (x->mark == 2)
                 *connect = 1;
@@ -505,7 +529,7 @@ qw_err qw_lake_next(qw_lake_reader *r, qw_msg *m, int64_t *recv_ns, int *connect
         if (x->kind == 1) {
             qw_group *g = ng ? &r->groups[ng - 1] : NULL;
             qw_grp_kind k = x->snap ? QW_GRP_SNAPSHOT : QW_GRP_UPDATE;
-            if (!g || g->kind != k || strcmp(g->product, prod) != 0) {
+            if (!g || g->kind != k || (x->prod != gprod && strcmp(g->product, prod) != 0)) {
                 g = &r->groups[ng++];
                 memset(g, 0, sizeof *g);
                 g->kind = k;
@@ -514,6 +538,7 @@ qw_err qw_lake_next(qw_lake_reader *r, qw_msg *m, int64_t *recv_ns, int *connect
                 g->t_ns = x->msg_ns;
                 g->first = (uint32_t)nc;
             }
+            gprod = x->prod; /* g->product is its name (or one strcmp-equal to it) */
             qw_chg *c = &r->chg[nc++];
             c->px = x->px;
             c->sz = x->sz;
@@ -579,6 +604,7 @@ void qw_lake_close(qw_lake_reader *r)
     }
     qw_free(r->cur);
     qw_free(r->heap);
+    qw_free(r->plen);
     qw__lake_ctx_fini(&r->x);
     qw_fileio_destroy(r->x.io);
     qw_free(r->run_first);

@@ -59,7 +59,7 @@ int qw_lake_log_stats(const qw_lake_reader *r);
 /* Next message in order: QW_OK (m valid until the next call; *recv_ns its
  * receive time or 0; m->gap set when the original message followed a
  * sequence gap; *connect = 1 for a new-connection marker, then m has no
- * events), QW_NOT_FOUND at the end. */
+ * events; m->text is the empty string), QW_NOT_FOUND at the end. */
 qw_err qw_lake_next(qw_lake_reader *r, qw_msg *m, int64_t *recv_ns, int *connect);
 const qw_lake_stats *qw_lake_get_stats(const qw_lake_reader *r);
 /* NULL, or why qw_lake_next stopped early (a file unreadable or changed

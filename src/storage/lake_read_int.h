@@ -85,6 +85,15 @@ typedef struct qw__lcur {
     const char *pp, *rp;
     size_t ppl, rpl;
     uint32_t pid, rid;
+    /* their string table indices, and the previous side string's index
+     * and what it gave (UINT32_MAX: none; qw_pqr_dict_indices) */
+    uint32_t ppx, rpx, sx;
+    uint8_t sside, smark;
+    /* the row group's arrays the rows read (base, element size), for
+     * software prefetch: a cursor's rows are taken between other
+     * cursors', too many streams for the hardware prefetcher */
+    const uint8_t *pfb[3 * QW__LAKE_NCOLS];
+    uint8_t pfs[3 * QW__LAKE_NCOLS], npf;
     /* sorted (unordered file) */
     qw__lrow *rows;
     size_t nr, ri;
