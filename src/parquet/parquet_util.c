@@ -285,6 +285,25 @@ long qw__pq_delta_decode(const uint8_t *p, size_t len, int64_t *out, size_t n)
             if ((size_t)(end - p) < need)
                 return -1;
             size_t bit = 0;
+            if (bw == 0) {
+                for (size_t j = 0; j < want; j++, k++)
+                    out[k] = (int64_t)((uint64_t)out[k - 1] + mind);
+                want = 0;
+            } else if (bw <= 56) { /* one unaligned little-endian word per value */
+                const uint64_t mask = ((uint64_t)1 << bw) - 1;
+                const size_t avail = (size_t)(end - p); /* >= need: at < avail below */
+                for (size_t j = 0; j < want; j++, k++, bit += (size_t)bw) {
+                    size_t at = bit >> 3;
+                    uint64_t w = 0;
+                    if (__builtin_expect(at + 8 <= avail, 1))
+                        memcpy(&w, p + at, 8); /* little-endian hosts only (as pack32) */
+                    else
+                        for (size_t q = at; q < avail; q++)
+                            w |= (uint64_t)p[q] << (8 * (q - at));
+                    out[k] = (int64_t)((uint64_t)out[k - 1] + mind + ((w >> (bit & 7)) & mask));
+                }
+                want = 0;
+            }
             for (size_t j = 0; j < want; j++, k++, bit += (size_t)bw) {
                 uint64_t x = 0;
                 for (int got = 0; got < bw;) {
