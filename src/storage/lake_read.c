@@ -469,8 +469,15 @@ static qw_err take(qw_lake_reader *r, size_t n)
     if (rc < 0)
         return QW_CORRUPT;
     if (rc == 1) {
+        hent was = r->heap[0];
         set_key(r, c);
         r->heap[0] = hent_of(c);
+        /* the same message continues in this file (most rows): its key
+         * differs only in pos, and no other file's key lies in between (a
+         * file's is unique), so it is still the least: no sift */
+        if (c->first == was.first && c->run == was.run && c->msg_id == was.msg_id &&
+            c->kp == was.kp)
+            return QW_OK;
     } else {
         if (c->seen != c->nrows) {
             snprintf(r->x.err, sizeof r->x.err, "%.150s: rows differ from the first read", c->path);
