@@ -85,6 +85,7 @@ struct qw_backtest {
     size_t nchains, chains_cap;
     qw_bt_input in;
     int have_results;
+    int pts_sorted; /* qw_backtest_results reordered the stored points (write them first) */
 };
 
 static void on_labeled(cfg_run *r, size_t chain, const qw_labeled *s)
@@ -538,7 +539,8 @@ static qw_err windows_by_time(qw_backtest *bt, cfg_run *r, qw_bt_pt *scratch, qw
  * keep the p order within each bucket, and a window's tied p run whose
  * times decrease (learning order is only nearly time order: products
  * label at different moments) is sorted by time, stably. */
-static qw_err results_one(qw_backtest *bt, cfg_run *r, qw_bt_pt *scratch, qw_bt_pt *tmp)
+static qw_err results_one(qw_backtest *bt, cfg_run *r, qw_bt_pt **scratch, uint64_t most,
+                          qw_bt_pt *tmp)
 {
     size_t n = (size_t)r->n, np = qw_pipeline_count(bt->pl);
     qw_bt_result *res = &r->res;
@@ -549,17 +551,43 @@ static qw_err results_one(qw_backtest *bt, cfg_run *r, qw_bt_pt *scratch, qw_bt_
     r->prod_names = qw_calloc(np ? np : 1, sizeof *r->prod_names);
     if (!r->prod_m || !r->prod_names)
         return QW_NOMEM;
+    /* windows: buckets of w from the first point's window, when there are
+     * not many more buckets than points (else sorted by time, from the
+     * learning order) */
+    int64_t w = bt->o.window_ns, tmin = INT64_MAX, tmax = INT64_MIN;
+    for (size_t i = 0; i < n; i++) {
+        tmin = r->st.pts[i].t_ns < tmin ? r->st.pts[i].t_ns : tmin;
+        tmax = r->st.pts[i].t_ns > tmax ? r->st.pts[i].t_ns : tmax;
+    }
+    int64_t w0 = n && tmin >= 0 ? window_of(tmin, w) : 0;
+    uint64_t nb = n && tmin >= 0 ? (uint64_t)(tmax - w0) / (uint64_t)w + 1 : 0;
+    int by_time = n && (tmin < 0 || nb > (uint64_t)n + 4096);
+    /* The p order goes into the stored points themselves (they are not
+     * read again: qw_backtest_write_predictions comes first), unless the
+     * windows need their learning order: then into a scratch array.
+     * Fresh pages cost their first-touch zeroing (~3 % of a seed run per
+     * 24 bytes x points), so the common case allocates none. */
+    qw_bt_pt *ps = r->st.pts;
+    if (by_time) {
+        if (!*scratch) {
+            if (!(*scratch = qw_malloc((size_t)most * sizeof **scratch)))
+                return QW_NOMEM;
+            qw_bt_huge_pages(*scratch, (size_t)most * sizeof **scratch);
+        }
+        ps = *scratch;
+    }
+    bt->pts_sorted = 1;
     /* pooled */
-    qw_bt_sort_from(r->st.pts, n, scratch, tmp, QW_BT_BY_P);
-    qw_bt_score_sorted(scratch, n, &res->pooled);
-    res->nroc = qw_bt_roc(scratch, n, r->roc_fpr, r->roc_tpr, QW_BT_ROC_POINTS);
+    qw_bt_sort_from(r->st.pts, n, ps, tmp, QW_BT_BY_P);
+    qw_bt_score_sorted(ps, n, &res->pooled);
+    res->nroc = qw_bt_roc(ps, n, r->roc_fpr, r->roc_tpr, QW_BT_ROC_POINTS);
     res->roc_fpr = r->roc_fpr;
     res->roc_tpr = r->roc_tpr;
     /* per product */
     size_t *cnt = qw_malloc((np ? np : 1) * sizeof *cnt);
     if (!cnt)
         return QW_NOMEM;
-    PARTITION(scratch, tmp, n, cnt, np, BY_PROD);
+    PARTITION(ps, tmp, n, cnt, np, BY_PROD);
     for (size_t k = 0, i = 0; k < np; k++) {
         qw_bt_score_sorted(tmp + i, cnt[k] - i, &r->prod_m[k]);
         r->prod_names[k] = qw_pipeline_chain(bt->pl, k)->product;
@@ -569,24 +597,15 @@ static qw_err results_one(qw_backtest *bt, cfg_run *r, qw_bt_pt *scratch, qw_bt_
     res->nproducts = np;
     res->products = r->prod_m;
     res->product_names = r->prod_names;
-    /* windows: buckets of w from the first point's window, when there are
-     * not many more buckets than points (else sorted by time) */
-    int64_t w = bt->o.window_ns, tmin = INT64_MAX, tmax = INT64_MIN;
-    for (size_t i = 0; i < n; i++) {
-        tmin = r->st.pts[i].t_ns < tmin ? r->st.pts[i].t_ns : tmin;
-        tmax = r->st.pts[i].t_ns > tmax ? r->st.pts[i].t_ns : tmax;
-    }
-    int64_t w0 = n && tmin >= 0 ? window_of(tmin, w) : 0;
-    uint64_t nb = n && tmin >= 0 ? (uint64_t)(tmax - w0) / (uint64_t)w + 1 : 0;
-    if (n && (tmin < 0 || nb > (uint64_t)n + 4096)) {
-        qw_err e = windows_by_time(bt, r, scratch, tmp);
+    if (by_time) {
+        qw_err e = windows_by_time(bt, r, *scratch, tmp);
         res->windows = r->win;
         return e;
     }
     cnt = qw_malloc((nb ? nb : 1) * sizeof *cnt);
     if (!cnt)
         return QW_NOMEM;
-    PARTITION(scratch, tmp, n, cnt, nb, BY_WIN);
+    PARTITION(ps, tmp, n, cnt, nb, BY_WIN);
     size_t nw = 0;
     for (size_t b = 0; b < nb; b++)
         nw += cnt[b] != (b ? cnt[b - 1] : 0);
@@ -599,14 +618,14 @@ static qw_err results_one(qw_backtest *bt, cfg_run *r, qw_bt_pt *scratch, qw_bt_
         size_t j = cnt[b];
         if (j == i)
             continue;
-        for (size_t a = i; a + 1 < j;) { /* tied p runs: by time, stably */
+        for (size_t a = i; a + 1 < j;) { /* tied p runs: by time, stably (ps is free now) */
             size_t e = a + 1, dec = 0;
             while (e < j && tmp[e].p == tmp[a].p) {
                 dec |= tmp[e].t_ns < tmp[e - 1].t_ns;
                 e++;
             }
             if (dec)
-                qw_bt_sort(tmp + a, e - a, scratch, QW_BT_BY_T);
+                qw_bt_sort(tmp + a, e - a, ps, QW_BT_BY_T);
             a = e;
         }
         r->win[k].start_ns = w0 + (int64_t)b * w;
@@ -628,15 +647,13 @@ qw_err qw_backtest_results(qw_backtest *bt)
     for (size_t i = 0; i < bt->nruns; i++)
         if (bt->runs[i].n > most)
             most = bt->runs[i].n;
-    qw_bt_pt *scratch = qw_malloc((size_t)most * sizeof *scratch);
+    qw_bt_pt *scratch = NULL; /* only for windows sorted by time (results_one) */
     qw_bt_pt *tmp = qw_malloc((size_t)most * sizeof *tmp); /* the radix sorts' other half */
-    qw_err e = scratch && tmp ? QW_OK : QW_NOMEM;
-    if (e == QW_OK) {
-        qw_bt_huge_pages(scratch, (size_t)most * sizeof *scratch);
+    qw_err e = tmp ? QW_OK : QW_NOMEM;
+    if (e == QW_OK)
         qw_bt_huge_pages(tmp, (size_t)most * sizeof *tmp);
-    }
     for (size_t i = 0; i < bt->nruns && e == QW_OK; i++)
-        e = results_one(bt, &bt->runs[i], scratch, tmp);
+        e = results_one(bt, &bt->runs[i], &scratch, most, tmp);
     qw_free(scratch);
     qw_free(tmp);
     if (e == QW_OK)
@@ -647,6 +664,10 @@ qw_err qw_backtest_results(qw_backtest *bt)
 qw_err qw_backtest_write_predictions(const qw_backtest *bt, const char *path, char *errbuf,
                                      size_t errlen)
 {
+    if (bt->pts_sorted) { /* qw_backtest_results reordered them */
+        snprintf(errbuf, errlen, "the predictions are written before the metrics are computed");
+        return QW_INVAL;
+    }
     FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
     if (!f) {
         snprintf(errbuf, errlen, "cannot create %s", path);

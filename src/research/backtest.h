@@ -14,8 +14,9 @@
  *
  * Every labeled sample that carried a prediction is stored as a qw_bt_pt
  * (24 bytes) per configuration; metrics are computed after the run
- * (qw_backtest_results, with two scratch arrays of the largest
- * configuration's points: 48 bytes per prediction more). Single thread.
+ * (qw_backtest_results: sorted in place, with one scratch array of the
+ * largest configuration's points, 24 bytes per prediction more; 48 when
+ * the windows must be sorted by time). Single thread.
  */
 #ifndef QW_RESEARCH_BACKTEST_H
 #define QW_RESEARCH_BACKTEST_H
@@ -97,8 +98,10 @@ void qw_backtest_destroy(qw_backtest *bt); /* NULL is a no-op */
  * counted and set input->failed; the run goes on. QW_NOMEM only. */
 qw_err qw_backtest_run(qw_backtest *bt);
 const qw_bt_input *qw_backtest_input(const qw_backtest *bt);
-/* Computes the metrics (once), on a scratch copy of the predictions (24
- * bytes per prediction of the largest configuration, freed after). QW_NOMEM. */
+/* Computes the metrics (once). It reorders the stored predictions (sorted
+ * in place by p): qw_backtest_write_predictions must come first. Scratch:
+ * 24 bytes per prediction of the largest configuration (48 when the
+ * windows are sorted by time), freed after. QW_NOMEM. */
 qw_err qw_backtest_results(qw_backtest *bt);
 size_t qw_backtest_nconfigs(const qw_backtest *bt);
 /* Valid after qw_backtest_results, until destroy. */
@@ -108,7 +111,8 @@ int64_t qw_backtest_window_ns(const qw_backtest *bt);
 uint64_t qw_backtest_memory(const qw_backtest *bt);
 
 /* --predictions-csv: config,product,t_ns,p,y per stored prediction in
- * learning order (%.17g); "-" = stdout. Any time after the run. */
+ * learning order (%.17g); "-" = stdout. After the run, before
+ * qw_backtest_results (then QW_INVAL: the order is gone). */
 qw_err qw_backtest_write_predictions(const qw_backtest *bt, const char *path, char *errbuf,
                                      size_t errlen);
 /* Reports (report.c); after qw_backtest_results. Written atomically. */
