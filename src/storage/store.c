@@ -550,8 +550,8 @@ qw_err qw_store_open(qw_store **out, const qw_store_opts *o, qw_store_stats *sta
         s->o.flush_rows = 50000;
     if (s->o.flush_ms <= 0)
         s->o.flush_ms = 5000;
-    if (!s->o.queue_records)
-        s->o.queue_records = (size_t)1 << 18;
+    if (!s->o.queue_records) /* store.h: a ring sized for the mode */
+        s->o.queue_records = s->o.blocking ? QW_STORE_QUEUE_REPLAY : QW_STORE_QUEUE_LIVE;
     s->st = stats;
     s->rl = (qw_ratelimit){.first = 5, .every = 100};
     qw_ice_uuid(s->run_id);
