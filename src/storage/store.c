@@ -694,8 +694,6 @@ qw_err qw_store_close(qw_store *s)
         qw_free(s->buf[t].p);
     }
     qw_free(s->zeros);
-    for (int j = 0; j < QW__STORE_TS_MAX; j++)
-        qw_free(s->ts[j]);
     qw_pq_ctx_free(s->pqx);
     qw_spsc_destroy(s->q);
     if (s->own_io)

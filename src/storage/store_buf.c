@@ -23,20 +23,14 @@ static int64_t day_of(const qw_rec *r)
     return r->t_ns ? qw_ice_day_from_us(r->t_ns / 1000) : INT32_MIN;
 }
 
-enum { ST_INT, ST_DOUBLE, ST_CODE, ST_CONST, ST_STRING, ST_WIDE, ST_TS };
+enum { ST_INT, ST_DOUBLE, ST_CODE, ST_CONST, ST_STRING, ST_WIDE };
 
 /* How column c of table t is buffered: constant per file (product_id,
  * run_id: dictionary of one value, no array), dictionary codes (sides),
- * free strings (trade_id), doubles, derived (a timestamp in microseconds
- * followed by the same time in nanoseconds: computed from that column when
- * the file is written, not buffered), or int64 (everything else). */
+ * free strings (trade_id), doubles, or int64 (everything else). */
 static int col_store(int t, int c)
 {
-    const qw_tbl_def *d = &qw_tables[t];
-    const qw_tbl_col *k = &d->cols[c];
-    if (k->kind == QW_COL_TSTZ && c + 1 < d->ncols && d->cols[c + 1].kind == QW_COL_LONG &&
-        d->cols[c + 1].required == k->required)
-        return ST_TS;
+    const qw_tbl_col *k = &qw_tables[t].cols[c];
     if (k->kind == QW_COL_DOUBLE)
         return ST_DOUBLE;
     if (k->kind == QW_COL_DEC && !strcmp(k->name, "size"))
@@ -97,7 +91,7 @@ static int part_grow(pbuf *p, int t, size_t flush_rows)
             break;
         default: break;
         }
-        if (!d->cols[c].required && col_store(t, c) != ST_TS)
+        if (!d->cols[c].required)
             GROW(p->v[c], nc);
     }
     p->cap = nc;
@@ -184,7 +178,9 @@ int qw__store_buffer_row(qw_store *s, int t, const qw_rec *r)
     int has_t = r->t_ns != 0;
     switch (t) {
     case QW_TBL_RAW_ORDERBOOK:
-        put_opt(p, 2, k, has_t, r->t_ns); /* 1, 3: from 2, 4 (ST_TS) */
+        put_opt(p, 1, k, has_t, r->t_ns / 1000);
+        put_opt(p, 2, k, has_t, r->t_ns);
+        put_opt(p, 3, k, r->recv_ns != 0, r->recv_ns / 1000);
         put_opt(p, 4, k, r->recv_ns != 0, r->recv_ns);
         p->code[5][k] = r->kind == QW_REC_MARK ? (r->side == 2 ? 2u : 3u) : r->side ? 1u : 0u;
         put_i(p, 6, k, r->u.level.price);
@@ -203,17 +199,20 @@ int qw__store_buffer_row(qw_store *s, int t, const qw_rec *r)
             return -1;
         }
         p->soff[k + 1] = (uint32_t)p->sb.n;
-        put_opt(p, 2, k, has_t, r->t_ns); /* 1, 7: from 2, 8 (ST_TS) */
+        put_opt(p, 1, k, has_t, r->t_ns / 1000);
+        put_opt(p, 2, k, has_t, r->t_ns);
         put_i(p, 4, k, r->u.trade.price);
         p->w[5][k] = r->u.trade.size;
         p->code[6][k] = r->side ? 1u : 0u;
+        put_opt(p, 7, k, r->recv_ns != 0, r->recv_ns / 1000);
         put_opt(p, 8, k, r->recv_ns != 0, r->recv_ns);
         put_i(p, 9, k, r->is_snapshot != 0);
         put_i(p, 10, k, r->msg_id);
         break;
     }
     case QW_TBL_FEATURES:
-        put_i(p, 2, k, r->t_ns); /* 1: from 2 (ST_TS) */
+        put_i(p, 1, k, r->t_ns / 1000);
+        put_i(p, 2, k, r->t_ns);
         for (int i = 0; i < 4; i++)
             p->d[3 + i][k] = r->u.feat.x[i];
         for (int i = 0; i < QW_TBL_FEAT_EXT_N; i++) { /* null unless configured */
@@ -230,7 +229,8 @@ int qw__store_buffer_row(qw_store *s, int t, const qw_rec *r)
         put_i(p, 12, k, r->u.feat.n_learned);
         break;
     case QW_TBL_LABELS:
-        put_i(p, 2, k, r->t_ns); /* 1: from 2 (ST_TS) */
+        put_i(p, 1, k, r->t_ns / 1000);
+        put_i(p, 2, k, r->t_ns);
         for (int i = 0; i < 4; i++)
             p->d[3 + i][k] = r->u.lab.x[i];
         p->d[7][k] = r->u.lab.mid;
@@ -267,36 +267,14 @@ int qw__store_columns(qw_store *s, int t, const pbuf *p, qw__store_dicts *dd, qw
     dd->prod_len = (uint32_t)strlen(p->product);
     dd->run_len = (uint32_t)strlen(s->run_id);
     memset(vec, 0, (size_t)d->ncols * sizeof *vec);
-    int nts = 0;
     for (int i = 0; i < d->ncols; i++) {
-        int st = col_store(t, i);
         cols[i] = (qw_pq_column){
             d->cols[i].name, d->cols[i].id, qw_tbl_pq_type(d->cols[i].kind), d->cols[i].required,
-            s->o.delta && (st == ST_INT || st == ST_TS) && d->cols[i].kind != QW_COL_INT &&
+            s->o.delta && col_store(t, i) == ST_INT && d->cols[i].kind != QW_COL_INT &&
                 d->cols[i].kind != QW_COL_BOOL};
         qw_pq_vec *v = &vec[i];
         v->valid = d->cols[i].required ? NULL : p->v[i];
-        switch (st) {
-        case ST_TS: { /* microseconds of the nanosecond column after it (0 when null) */
-            if (nts >= QW__STORE_TS_MAX)
-                return -1;
-            if (s->ts_cap < p->n) {
-                for (int j = 0; j < QW__STORE_TS_MAX; j++) {
-                    int64_t *a = qw_realloc(s->ts[j], p->n * sizeof *a);
-                    if (!a)
-                        return -1;
-                    s->ts[j] = a;
-                }
-                s->ts_cap = p->n;
-            }
-            int64_t *us = s->ts[nts++];
-            const int64_t *ns = p->i[i + 1];
-            for (size_t r = 0; r < p->n; r++)
-                us[r] = ns[r] / 1000;
-            v->i64 = us;
-            v->valid = d->cols[i].required ? NULL : p->v[i + 1];
-            break;
-        }
+        switch (col_store(t, i)) {
         case ST_INT: v->i64 = p->i[i]; break;
         case ST_WIDE: v->i128 = p->w[i]; break;
         case ST_DOUBLE: v->f64 = p->d[i]; break;

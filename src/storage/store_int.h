@@ -59,8 +59,6 @@ typedef struct qw__job {
 #define QW__JOBS                                                                                   \
     4 /* queued commits at most (one flush of every table); then the writer keeps rows buffered */
 
-#define QW__STORE_TS_MAX 2 /* microsecond timestamp columns per table (store_buf.c ST_TS) */
-
 #define QW__TRADE_SEEN 1024 /* products tracked for trade de-duplication */
 
 struct qw_store {
@@ -82,8 +80,6 @@ struct qw_store {
     qw_pq_ctx *pqx;  /* ZSTD context and page scratch, reused for every file */
     uint32_t *zeros; /* constant-column codes: all 0 */
     size_t nzeros;
-    int64_t *ts[QW__STORE_TS_MAX]; /* the microsecond columns of the file being written */
-    size_t ts_cap;
     int64_t last_flush_ns, retry_at_ns;
     int retry_ms;
     uint64_t file_seq;
