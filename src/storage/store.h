@@ -37,9 +37,14 @@ typedef struct qw_store qw_store;
  * waits for room instead, so a large ring buys it nothing but cold memory:
  * each slot of a 52 MiB ring is touched first by the producer (a page fault
  * per 4 KiB) and is out of cache by the time the writer reads it. 32 Ki
- * records (6.5 MiB, huge pages: core/spsc.c) still hold more than the rows
- * a flush of 50,000 takes the writer, so the producer rarely waits; measured
- * in docs/PERFORMANCE.md ("Less CPU per persisted row"). */
+ * records (6.5 MiB, huge pages: core/spsc.c): the producer now waits for the
+ * writer more often (while it encodes a file), and the run still costs less
+ * CPU and no more wall time; measured in docs/PERFORMANCE.md ("Less CPU per
+ * persisted row"). Both rings are
+ * advised for huge pages; live's first pass over its 52 MiB then takes 26
+ * faults instead of 13,000, each of which may have the kernel compact memory
+ * for a 2 MiB page (THP defrag "madvise"): a rare, short stall of the loop
+ * thread during the first 256 Ki rows, never a drop by itself. */
 #define QW_STORE_QUEUE_LIVE ((size_t)1 << 18)
 #define QW_STORE_QUEUE_REPLAY ((size_t)1 << 15)
 
