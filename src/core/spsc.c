@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "core/alloc.h"
@@ -15,6 +16,7 @@
 struct qw_spsc {
     size_t mask, rec;
     unsigned char *buf;
+    void *mem;                          /* the allocation buf lies in */
     _Alignas(LINE) _Atomic size_t head; /* next slot to write (producer) */
     size_t tail_cache;                  /* producer's view of tail */
     _Alignas(LINE) _Atomic size_t tail; /* next slot to read (consumer) */
@@ -35,10 +37,20 @@ qw_err qw_spsc_create(qw_spsc **out, size_t cap, size_t rec_size)
     qw_spsc *q = qw_calloc(1, sizeof *q);
     if (!q)
         return QW_NOMEM;
-    q->buf = qw_malloc(n * rec_size);
-    if (!q->buf) {
+    /* a ring of 2 MiB or more starts on a 2 MiB boundary and is advised
+     * for transparent huge pages: its first pass takes a fault per 2 MiB
+     * instead of one per 4 KiB (advice only; errors ignored) */
+    const size_t huge = (size_t)2 << 20, bytes = n * rec_size;
+    size_t pad = bytes >= huge ? huge : 0;
+    q->mem = qw_malloc(bytes + pad);
+    if (!q->mem) {
         qw_free(q);
         return QW_NOMEM;
+    }
+    q->buf = q->mem;
+    if (pad) {
+        q->buf = (unsigned char *)(((uintptr_t)q->mem + huge - 1) & ~(uintptr_t)(huge - 1));
+        (void)madvise(q->buf, bytes & ~(size_t)4095, MADV_HUGEPAGE);
     }
     q->mask = n - 1;
     q->rec = rec_size;
@@ -54,7 +66,7 @@ void qw_spsc_destroy(qw_spsc *q)
         return;
     pthread_mutex_destroy(&q->mu);
     pthread_cond_destroy(&q->cv);
-    qw_free(q->buf);
+    qw_free(q->mem);
     qw_free(q);
 }
 

@@ -47,18 +47,34 @@ static void set_product(qw_rec *r, const char *p, size_t n)
     r->product[n] = '\0';
 }
 
-/* The next ring slot, zeroed, to fill in place (NULL: full in live mode,
+/* The next ring slot to fill in place, not zeroed (NULL: full in live mode,
  * counted as dropped; closed). Publish with qw_spsc_publish. */
 static qw_rec *claim(qw_store *s)
 {
     qw_rec *r = s->o.blocking ? qw_spsc_claim_wait(s->q) : qw_spsc_claim(s->q);
-    if (!r) {
-        if (!qw_spsc_closed(s->q))
-            atomic_fetch_add_explicit(&s->st->dropped, 1, memory_order_relaxed);
-        return NULL;
-    }
-    memset(r, 0, sizeof *r);
+    if (!r && !qw_spsc_closed(s->q))
+        atomic_fetch_add_explicit(&s->st->dropped, 1, memory_order_relaxed);
     return r;
+}
+
+/* Every field a raw_orderbook record (LEVEL or MARK) carries, written once:
+ * the slot is not zeroed first (a 208-byte memset per row cost more than the
+ * row's own stores), and the writer reads only these fields of such a record
+ * (store_buf.c). The product is zero-padded (store_buf.c compares 8 bytes at
+ * a time). */
+static void put_book_rec(qw_rec *r, uint8_t kind, uint8_t side, uint8_t snapshot, uint8_t has_seq,
+                         const char *product, size_t plen)
+{
+    r->kind = kind;
+    r->side = side;
+    r->is_snapshot = snapshot;
+    r->label = 0;
+    r->has_p = 0;
+    r->ready = 0;
+    r->has_seq = has_seq;
+    r->_pad = 0;
+    memset(r->product, 0, sizeof r->product);
+    set_product(r, product, plen);
 }
 
 /* Trade de-duplication: Coinbase trade ids grow per product, and the trades
@@ -108,11 +124,12 @@ void qw_store_put_msg(qw_store *s, const qw_msg *m, int64_t recv_ns)
     int64_t id = ++s->msg_id;
     qw_rec *r;
     if (m->gap && (r = claim(s))) {
-        r->kind = QW_REC_MARK;
-        r->side = 3;
-        set_product(r, "*", 1);
+        put_book_rec(r, QW_REC_MARK, 3, 0, 0, "*", 1);
+        r->t_ns = 0;
         r->recv_ns = recv_ns;
         r->msg_id = id;
+        r->u.level.price = r->u.level.seq = r->u.level.grp_ns = 0;
+        r->u.level.size = 0;
         qw_spsc_publish(s->q);
     }
     for (size_t g = 0; g < m->ngroups; g++) {
@@ -123,11 +140,8 @@ void qw_store_put_msg(qw_store *s, const qw_msg *m, int64_t recv_ns)
             const qw_chg *c = &m->chg[gr->first + k];
             if (!(r = claim(s)))
                 continue;
-            r->kind = QW_REC_LEVEL;
-            r->side = c->side;
-            r->is_snapshot = gr->kind == QW_GRP_SNAPSHOT;
-            r->has_seq = m->seq >= 0;
-            set_product(r, gr->product, gr->product_len);
+            put_book_rec(r, QW_REC_LEVEL, c->side, gr->kind == QW_GRP_SNAPSHOT, m->seq >= 0,
+                         gr->product, gr->product_len);
             r->t_ns = c->t_ns ? c->t_ns : gr->t_ns;
             r->recv_ns = recv_ns;
             r->msg_id = id;
@@ -147,6 +161,7 @@ void qw_store_put_msg(qw_store *s, const qw_msg *m, int64_t recv_ns)
         }
         if (!(r = claim(s)))
             continue;
+        memset(r, 0, sizeof *r);
         r->kind = QW_REC_TRADE;
         r->side = t->aggressor;
         r->is_snapshot = t->snapshot;
@@ -535,8 +550,8 @@ qw_err qw_store_open(qw_store **out, const qw_store_opts *o, qw_store_stats *sta
         s->o.flush_rows = 50000;
     if (s->o.flush_ms <= 0)
         s->o.flush_ms = 5000;
-    if (!s->o.queue_records)
-        s->o.queue_records = (size_t)1 << 18;
+    if (!s->o.queue_records) /* store.h: a ring sized for the mode */
+        s->o.queue_records = s->o.blocking ? QW_STORE_QUEUE_REPLAY : QW_STORE_QUEUE_LIVE;
     s->st = stats;
     s->rl = (qw_ratelimit){.first = 5, .every = 100};
     qw_ice_uuid(s->run_id);

@@ -30,6 +30,24 @@
 
 typedef struct qw_store qw_store;
 
+/* The ring's default size depends on the mode. Live must absorb the
+ * writer's pauses (a flush, a slow commit, a stalled disk) without losing
+ * rows, and dropping is its only alternative to blocking the loop thread:
+ * 256 Ki records (52 MiB at 208 B; sized for a 512 MiB instance). Replay
+ * waits for room instead, so a large ring buys it nothing but cold memory:
+ * each slot of a 52 MiB ring is touched first by the producer (a page fault
+ * per 4 KiB) and is out of cache by the time the writer reads it. 32 Ki
+ * records (6.5 MiB, huge pages: core/spsc.c): the producer now waits for the
+ * writer more often (while it encodes a file), and the run still costs less
+ * CPU and no more wall time; measured in docs/PERFORMANCE.md ("Less CPU per
+ * persisted row"). Both rings are
+ * advised for huge pages; live's first pass over its 52 MiB then takes 26
+ * faults instead of 13,000, each of which may have the kernel compact memory
+ * for a 2 MiB page (THP defrag "madvise"): a rare, short stall of the loop
+ * thread during the first 256 Ki rows, never a drop by itself. */
+#define QW_STORE_QUEUE_LIVE ((size_t)1 << 18)
+#define QW_STORE_QUEUE_REPLAY ((size_t)1 << 15)
+
 typedef struct qw_store_opts {
     const char *warehouse;   /* file:///abs, file://./rel, a plain path, s3://B/P or gs://B/P;
                                 "" = ./warehouse */
@@ -41,7 +59,7 @@ typedef struct qw_store_opts {
     int zstd_level;               /* 0 = 3 */
     int delta;                    /* timestamps, longs, decimals as DELTA_BINARY_PACKED */
     int blocking;                 /* replay: back-pressure instead of drops */
-    size_t queue_records;         /* 0 = 256 Ki records (52 MiB at 208 B; a 512 MiB instance) */
+    size_t queue_records;         /* 0 = QW_STORE_QUEUE_LIVE, or _REPLAY when blocking */
     long close_timeout_ms;        /* qw_store_close finishes within this (rows not committed by then
                                      are given up, counted and logged); 0 = no bound */
     int shard_i, shard_n;         /* live --shard I/N (shard_n 0: none): run_id gets "-sIofN" */
