@@ -404,7 +404,8 @@ static const qw_flag table[] = {
     {"--flush-ms", NULL, QW_FT_INT, F(flush_ms), .min = 1, .max = 86400000, .subs = STORE,
      .metavar = "N", .unit = "ms", .example = "100", .help = "flush after N ms since the last"},
     {"--queue-records", NULL, QW_FT_INT, F(queue_records), .min = 1024, .max = 1 << 26,
-     .subs = STORE, .metavar = "N", .unit = "records", .def = "262144 (52 MiB)", .example = "65536",
+     .subs = STORE, .metavar = "N", .unit = "records", .def = "live 262144 (52 MiB), replay 32768",
+     .example = "65536",
      .help = "capacity of the ring between ingest and the writer thread (208 B a record); live "
              "drops and counts when it is full, replay waits"},
     {"--close-timeout", NULL, QW_FT_DOUBLE, F(close_timeout_s), .min = 0.1, .max = 3600,
