@@ -20,6 +20,8 @@
 #include "core/log.h"
 
 #define POOL_MAX 16
+#define BUF_KEEP 4                        /* upload buffers kept (qw__s3_buf_give) */
+#define BUF_KEEP_BYTES ((size_t)16 << 20) /* ... holding at most this much */
 #define ERRBODY_MAX 4096
 #define QW_S3_AUTH_MAX 2200 /* "Authorization: Bearer " + a token (gcs_token.c: < 2048) */
 
@@ -39,6 +41,9 @@ struct qw_s3 {
     pthread_mutex_t pool_mu;
     CURL *pool[POOL_MAX];
     int npool;
+    uint8_t *bufs[BUF_KEEP]; /* upload buffers kept for reuse (pool_mu) */
+    size_t bufcap[BUF_KEEP], bufbytes;
+    int nbufs;
     _Atomic uint64_t requests, retries, failures, up, down, aborts, auth_refreshes, connects;
 };
 
@@ -202,6 +207,8 @@ void qw_s3_destroy(qw_s3 *s)
     qw__s3_async_destroy(s->async); /* first: waits for queued uploads */
     for (int i = 0; i < s->npool; i++)
         curl_easy_cleanup(s->pool[i]);
+    for (int i = 0; i < s->nbufs; i++)
+        qw_free(s->bufs[i]);
     if (s->share)
         curl_share_cleanup(s->share);
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
@@ -221,6 +228,38 @@ void qw_s3_counters_get(const qw_s3 *s, qw_s3_counters *c)
                           atomic_load(&s->down),          atomic_load(&s->aborts),
                           qw_gcs_token_fetches(s->oauth), atomic_load(&s->auth_refreshes),
                           atomic_load(&s->connects)};
+}
+
+uint8_t *qw__s3_buf_take(qw_s3 *s, size_t want, size_t *cap)
+{
+    uint8_t *b = NULL;
+    pthread_mutex_lock(&s->pool_mu);
+    for (int i = 0; i < s->nbufs; i++)
+        if (s->bufcap[i] >= want) {
+            b = s->bufs[i];
+            *cap = s->bufcap[i];
+            s->bufbytes -= s->bufcap[i];
+            s->bufs[i] = s->bufs[--s->nbufs];
+            s->bufcap[i] = s->bufcap[s->nbufs];
+            break;
+        }
+    pthread_mutex_unlock(&s->pool_mu);
+    return b;
+}
+
+void qw__s3_buf_give(qw_s3 *s, uint8_t *b, size_t cap)
+{
+    if (!b)
+        return;
+    pthread_mutex_lock(&s->pool_mu);
+    if (s->nbufs < BUF_KEEP && s->bufbytes + cap <= BUF_KEEP_BYTES) {
+        s->bufs[s->nbufs] = b;
+        s->bufcap[s->nbufs++] = cap;
+        s->bufbytes += cap;
+        b = NULL;
+    }
+    pthread_mutex_unlock(&s->pool_mu);
+    qw_free(b);
 }
 
 qw_s3_async *qw__s3_async(qw_s3 *s)

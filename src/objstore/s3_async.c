@@ -74,7 +74,7 @@ static void *uploader(void *arg)
         j->err = e;
         if (e == QW_OK) {
             j->state = DONE;
-            qw_free(j->data); /* durable: only the outcome is kept */
+            qw__s3_buf_give(a->s, j->data, j->cost); /* durable: only the outcome is kept */
             j->data = NULL;
             a->bytes -= j->cost;
         } else {
@@ -122,7 +122,7 @@ static void unlink_job(qw_s3_async *a, job *j)
         a->tail = prev;
     if (j->data)
         a->bytes -= j->cost;
-    qw_free(j->data);
+    qw__s3_buf_give(a->s, j->data, j->cost);
     qw_free(j);
 }
 
@@ -193,7 +193,7 @@ qw_err qw__s3_async_put(qw_s3_async *a, const char *uri, const char *bucket, con
         if (busy) {
             pthread_cond_wait(&a->settled, &a->mu);
         } else if (failed) { /* only failed uploads hold the room */
-            qw_free(failed->data);
+            qw__s3_buf_give(a->s, failed->data, failed->cost);
             failed->data = NULL;
             a->bytes -= failed->cost;
             failed->state = DROPPED;

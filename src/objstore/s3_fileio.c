@@ -173,9 +173,9 @@ typedef struct s3_stream {
     qw_s3_upload *u; /* once the object outgrew one part */
 } s3_stream;
 
-static void stream_free(s3_stream *st)
+static void stream_free(qw_s3 *s, s3_stream *st)
 {
-    qw_free(st->buf);
+    qw__s3_buf_give(s, st->buf, st->cap);
     qw_free(st);
 }
 
@@ -212,12 +212,18 @@ static qw_err f_stream_append(void *ctx, void *stream, const void *data, size_t 
     const uint8_t *d = data;
     while (len) {
         if (st->n == st->cap) { /* grow by doubling up to one part */
-            size_t nc = st->cap ? st->cap * 2 : QW_FILEIO_CHUNK;
+            size_t nc = st->cap ? st->cap * 2 : QW_FILEIO_CHUNK, got;
             if (nc > st->part)
                 nc = st->part;
-            uint8_t *nb = qw_realloc(st->buf, nc);
-            if (!nb)
+            uint8_t *nb = qw__s3_buf_take(ctx, nc, &got); /* a recycled one */
+            if (nb) {
+                if (st->n)
+                    memcpy(nb, st->buf, st->n);
+                qw__s3_buf_give(ctx, st->buf, st->cap);
+                nc = got;
+            } else if (!(nb = qw_realloc(st->buf, nc))) {
                 return QW_NOMEM;
+            }
             st->buf = nb;
             st->cap = nc;
         }
@@ -241,7 +247,7 @@ static void f_stream_abort(void *ctx, void *stream)
     if (!st)
         return;
     qw_s3_mpu_abort(ctx, st->u);
-    stream_free(st);
+    stream_free(ctx, st);
 }
 
 static qw_err f_stream_commit(void *ctx, void *stream, int deferred)
@@ -264,7 +270,7 @@ static qw_err f_stream_commit(void *ctx, void *stream, int deferred)
             qw_s3_mpu_abort(ctx, st->u);
     }
     st->u = NULL;
-    stream_free(st);
+    stream_free(ctx, st);
     return e;
 }
 

@@ -95,6 +95,14 @@ void qw__s3_rcache_fill(qw_s3_rcache *c, const char *uri, uint8_t *d, size_t n, 
  * the result; sync: QW_OK when uri has no pending upload or it succeeded,
  * else PUT again here; wait: until uri's upload is settled (readers);
  * forget: settled, then dropped (remove, overwrite). NULL: no-ops. */
+/* Upload buffers (a stream's object bytes, up to one part) are recycled:
+ * every data file grew a fresh buffer by realloc and page-faulted it in
+ * (~8 % of our CPU in a replay --persist into s3://). take: a kept buffer
+ * of at least want bytes (*cap its size) or NULL; give: keep b (cap
+ * bytes; at most 4 buffers, 16 MiB) or free it. Any thread. */
+uint8_t *qw__s3_buf_take(qw_s3 *s, size_t want, size_t *cap);
+void qw__s3_buf_give(qw_s3 *s, uint8_t *b, size_t cap);
+
 #define QW_S3_UPLOADERS 2
 #define QW_S3_ASYNC_BYTES ((size_t)64 << 20)
 typedef struct qw_s3_async qw_s3_async;
