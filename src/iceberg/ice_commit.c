@@ -3,7 +3,10 @@
  * append:  LOAD  cat->load + read metadata (parent P)
  *       -> MANIFEST  write <loc>/metadata/<uuid>-m0.avro once (entries carry
  *                    the snapshot id; sequence numbers are inherited, so the
- *                    same manifest is valid on any parent)
+ *                    same manifest is valid on any parent), on a short-lived
+ *                    thread while this one builds and writes LIST: both are
+ *                    durable before METADATA (one round trip fewer per
+ *                    commit on an object store)
  *       -> LIST      snap-<id>-<attempt>-<uuid>.avro: new manifest (seq N) +
  *                    every manifest of P's current snapshot, unchanged, or,
  *                    past commit.manifest.min-count-to-merge, the small ones
@@ -15,6 +18,7 @@
  *   any other error -> stop; files are kept when the CAS outcome is unknown.
  * Every file is durable (fileio write = temp, fsync, rename) before the CAS.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -342,6 +346,47 @@ typedef struct attempt_ctx {
     char manifest_table[QW_ICE_LOC_MAX]; /* table uuid the manifest was built for */
 } attempt_ctx;
 
+/* The manifest's write, off the committing thread. */
+typedef struct bg_write {
+    qw_fileio *io;
+    const char *uri;
+    uint8_t *bytes; /* owned */
+    size_t len;
+    qw_err e;
+    pthread_t th;
+    int running;
+} bg_write;
+
+static void *bg_write_main(void *arg)
+{
+    bg_write *b = arg;
+    b->e = qw_fileio_write(b->io, b->uri, b->bytes, b->len);
+    return NULL;
+}
+
+/* Start writing bytes (taken) to uri; on a thread when one can be made. */
+static void bg_start(bg_write *b, qw_fileio *io, const char *uri, uint8_t *bytes, size_t len)
+{
+    *b = (bg_write){.io = io, .uri = uri, .bytes = bytes, .len = len};
+    if (pthread_create(&b->th, NULL, bg_write_main, b) == 0)
+        b->running = 1;
+    else
+        bg_write_main(b);
+}
+
+/* The write's outcome, once it ended (QW_OK when none was started). */
+static qw_err bg_finish(bg_write *b)
+{
+    if (b->running)
+        pthread_join(b->th, NULL);
+    b->running = 0;
+    qw_free(b->bytes);
+    b->bytes = NULL;
+    qw_err e = b->e;
+    b->e = QW_OK;
+    return e;
+}
+
 static qw_err one_attempt(attempt_ctx *a, int attempt)
 {
     qw_ice_commit_result *res = a->res;
@@ -351,6 +396,7 @@ static qw_err one_attempt(attempt_ctx *a, int attempt)
     mpath[0] = 0;
     uint8_t *bytes = NULL;
     size_t len, nmf = 0;
+    bg_write mw = {0}; /* the manifest's write, when this attempt makes it */
     qw_err e = qw_ice_load_table(a->cat, a->io, a->ns, a->table, &p, ploc, sizeof(ploc));
     if (e != QW_OK) {
         snprintf(res->err, sizeof(res->err), "load %.100s.%.100s: %s", a->ns, a->table,
@@ -380,15 +426,13 @@ static qw_err one_attempt(attempt_ctx *a, int attempt)
             goto out;
         }
         e = qw_ice_manifest_write(p, a->snap_id, a->files, a->n, &bytes, &len);
-        if (e == QW_OK)
-            e = qw_fileio_write(a->io, a->manifest, bytes, len);
-        qw_free(bytes);
-        bytes = NULL;
         if (e != QW_OK) {
             a->manifest[0] = 0;
             snprintf(res->err, sizeof(res->err), "write manifest: %s", qw_err_name(e));
             goto out;
         }
+        bg_start(&mw, a->io, a->manifest, bytes, len); /* joined before METADATA */
+        bytes = NULL;
         a->manifest_len = (int64_t)len;
         snprintf(a->manifest_table, sizeof(a->manifest_table), "%s", p->uuid);
     }
@@ -426,6 +470,15 @@ static qw_err one_attempt(attempt_ctx *a, int attempt)
     qw_free(all);
     if (e == QW_OK)
         e = qw_fileio_write(a->io, list, bytes, len);
+    qw_err me = bg_finish(&mw);
+    if (me != QW_OK) { /* the manifest is written again on the next attempt */
+        a->manifest[0] = 0;
+        if (e == QW_OK)
+            qw_fileio_remove(a->io, list);
+        e = me;
+        snprintf(res->err, sizeof(res->err), "write manifest: %s", qw_err_name(e));
+        goto out;
+    }
     if (e != QW_OK) {
         snprintf(res->err, sizeof(res->err), "write manifest list: %s", qw_err_name(e));
         goto out;
@@ -467,6 +520,8 @@ static qw_err one_attempt(attempt_ctx *a, int attempt)
                  res->outcome_unknown ? " (outcome unknown, files kept)" : " (not applied)");
     }
 out:
+    if (bg_finish(&mw) != QW_OK) /* an earlier step failed while it ran */
+        a->manifest[0] = 0;
     if (mpath[0]) /* a merged manifest nobody references */
         qw_fileio_remove(a->io, mpath);
     qw_free(bytes);
