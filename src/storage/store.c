@@ -462,6 +462,8 @@ static void *writer_main(void *arg)
             int64_t wait = s->o.flush_ms * QW_NS_PER_MS - (qw_now_mono_ns() - s->last_flush_ns);
             n = qw_spsc_peek_wait(s->q, &head, POP_BATCH,
                                   wait > QW_NS_PER_MS ? wait : QW_NS_PER_MS);
+        } else if (!s->retry_at_ns) { /* commits behind: until a job slot frees */
+            qw__commit_wait_room_ns(s, 50 * QW_NS_PER_MS);
         } else {
             struct timespec ts = {0, 50 * 1000000L}; /* commits failing: wait for the retry */
             nanosleep(&ts, NULL);

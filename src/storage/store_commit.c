@@ -329,6 +329,20 @@ void qw__commit_wait_room(qw_store *s)
     pthread_mutex_unlock(&s->cmu);
 }
 
+void qw__commit_wait_room_ns(qw_store *s, int64_t ns)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += (long)(ns % QW_NS_PER_SEC);
+    ts.tv_sec += (time_t)(ns / QW_NS_PER_SEC) + ts.tv_nsec / 1000000000L;
+    ts.tv_nsec %= 1000000000L;
+    pthread_mutex_lock(&s->cmu);
+    while (s->jcount == QW__JOBS)
+        if (pthread_cond_timedwait(&s->ccv, &s->cmu, &ts) != 0)
+            break;
+    pthread_mutex_unlock(&s->cmu);
+}
+
 void qw__commit_finish(qw_store *s)
 {
     if (!s->cstarted)

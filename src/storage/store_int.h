@@ -138,12 +138,13 @@ int qw__store_columns(qw_store *s, int t, const pbuf *p, qw__store_dicts *dd, qw
 
 /* Committer (store_commit.c). */
 qw_err qw__commit_start(qw_store *s);
-int qw__commit_room(qw_store *s);                    /* a job can be queued now */
-void qw__commit_push(qw_store *s, const qw__job *j); /* needs room */
-void qw__commit_closing(qw_store *s);                /* close started: retries become bounded */
-void qw__commit_writer_done(qw_store *s);            /* the writer queued its last job */
-void qw__commit_wait_room(qw_store *s);              /* block until a job can be queued */
-void qw__commit_finish(qw_store *s);                 /* drain (bounded), join */
+int qw__commit_room(qw_store *s);                      /* a job can be queued now */
+void qw__commit_push(qw_store *s, const qw__job *j);   /* needs room */
+void qw__commit_closing(qw_store *s);                  /* close started: retries become bounded */
+void qw__commit_writer_done(qw_store *s);              /* the writer queued its last job */
+void qw__commit_wait_room(qw_store *s);                /* block until a job can be queued */
+void qw__commit_wait_room_ns(qw_store *s, int64_t ns); /* ... or at most ns */
+void qw__commit_finish(qw_store *s);                   /* drain (bounded), join */
 void qw__remove_files(qw_fileio *io, const qw_ice_data_file *f, size_t n);
 /* Copy the object-store client's counters into the stats (no-op for file://). */
 void qw__os_counters(qw_store *s);
