@@ -726,6 +726,10 @@ void qw__dash_build_metrics_owner(qw_dash *dh, qw_dbuf *d)
         metric(d, "quotewatch_store_commits_total", "counter", "Iceberg commits.");
         qw__dbuf_printf(d, "quotewatch_store_commits_total %llu\n",
                         (unsigned long long)atomic_load(&s->commits));
+        metric(d, "quotewatch_store_jobs_grouped_total", "counter",
+               "Flushes committed together with an earlier flush of their table.");
+        qw__dbuf_printf(d, "quotewatch_store_jobs_grouped_total %llu\n",
+                        (unsigned long long)atomic_load(&s->jobs_grouped));
         metric(d, "quotewatch_store_errors_total", "counter", "Failed flushes or commits.");
         qw__dbuf_printf(d, "quotewatch_store_errors_total %llu\n",
                         (unsigned long long)atomic_load(&s->errors));

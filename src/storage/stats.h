@@ -25,6 +25,7 @@ typedef struct qw_store_stats {
     _Atomic uint64_t bytes_written;              /* data file bytes committed */
     _Atomic uint64_t commits;                    /* successful catalog commits */
     _Atomic uint64_t commit_conflicts;           /* CAS conflicts retried */
+    _Atomic uint64_t jobs_grouped;               /* flushes committed with an earlier one's */
     _Atomic uint64_t errors;                     /* failed flushes/commits (retried with backoff) */
     _Atomic uint64_t rows_given_up; /* rows that could not be committed before the end (close) */
     _Atomic uint64_t
@@ -55,10 +56,9 @@ typedef struct qw_store_stats {
 /* The counters as one JSON object (the only serialization; key set in
  * docs/STORAGE.md): {"enabled":false} when s is NULL or persistence is
  * off, else enabled, queued, capacity, dropped, rows_written{<table>...},
- * files, bytes, commits, commit_conflicts, errors, rows_given_up, trades_deduplicated,
- * last_commit_ns,
- * last_commit_latency_ms, flush_commit_ms_avg, commit_ms_avg, flush_commit_ms_p50,
- * flush_commit_ms_p99, commit_ms_p50, commit_ms_p99, writer_cpu_s,
+ * files, bytes, commits, commit_conflicts, jobs_grouped, errors, rows_given_up,
+ * trades_deduplicated, last_commit_ns, last_commit_latency_ms, flush_commit_ms_avg, commit_ms_avg,
+ * flush_commit_ms_p50, flush_commit_ms_p99, commit_ms_p50, commit_ms_p99, writer_cpu_s,
  * commit_cpu_s, maintenance_runs, maintenance_errors,
  * maintenance_snapshots_expired, maintenance_files_compacted, and for an object-store
  * warehouse objstore{requests, retries, failures, bytes_up, bytes_down, multipart_aborts,

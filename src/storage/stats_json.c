@@ -38,7 +38,8 @@ size_t qw_store_stats_json(const qw_store_stats *s, char *buf, size_t cap)
         LD(s->queued), LD(s->capacity), LD(s->dropped));
     for (int t = 0; t < QW_TBL_COUNT; t++)
         OUT("%s\"%s\":%llu", t ? "," : "", qw_tables[t].name, LD(s->rows_written[t]));
-    OUT("},\"files\":%llu,\"bytes\":%llu,\"commits\":%llu,\"commit_conflicts\":%llu,"
+    OUT("},\"files\":%llu,\"bytes\":%llu,\"commits\":%llu,\"commit_conflicts\":%llu,\"jobs_"
+        "grouped\":%llu,"
         "\"errors\":%llu,\"rows_given_up\":%llu,\"trades_deduplicated\":%llu,"
         "\"last_commit_ns\":%lld,\"last_commit_latency_ms\":%.3f,"
         "\"flush_commit_ms_avg\":%.3f,\"commit_ms_avg\":%.3f,\"flush_commit_ms_p50\":%.3f,"
@@ -47,8 +48,8 @@ size_t qw_store_stats_json(const qw_store_stats *s, char *buf, size_t cap)
         "\"commit_cpu_s\":%.3f,\"maintenance_runs\":%llu,\"maintenance_errors\":%llu,"
         "\"maintenance_snapshots_expired\":%llu,\"maintenance_files_compacted\":%llu",
         LD(s->files_written), LD(s->bytes_written), (unsigned long long)commits,
-        LD(s->commit_conflicts), LD(s->errors), LD(s->rows_given_up), LD(s->trades_deduplicated),
-        (long long)atomic_load(&s->last_commit_ns),
+        LD(s->commit_conflicts), LD(s->jobs_grouped), LD(s->errors), LD(s->rows_given_up),
+        LD(s->trades_deduplicated), (long long)atomic_load(&s->last_commit_ns),
         (double)atomic_load(&s->last_commit_latency_ns) / 1e6,
         commits ? (double)atomic_load(&s->commit_latency_sum_ns) / (double)commits / 1e6 : 0.0,
         commits ? (double)atomic_load(&s->commit_work_sum_ns) / (double)commits / 1e6 : 0.0,

@@ -161,6 +161,7 @@ static void commit_cpu(qw_store *s)
 
 static void pop_head(qw_store *s)
 {
+    s->jflushes -= s->jobs[s->jhead].flushes;
     qw_free(s->jobs[s->jhead].files);
     memset(&s->jobs[s->jhead], 0, sizeof s->jobs[0]);
     s->jhead = (s->jhead + 1) % QW__JOBS;
@@ -185,6 +186,47 @@ static void trim_heap(qw_store *s)
 #else
     (void)s;
 #endif
+}
+
+/* Group commit (under cmu): the head job absorbs the jobs of the same
+ * table queued behind it, in queue order, so a backlog of one table
+ * commits in one snapshot instead of one each (three object writes and a
+ * catalog swap saved per absorbed job: with a remote store the committer
+ * is what a replay waits for). Not when the head's last attempt had an
+ * unknown outcome: that snapshot may have landed with its own files only,
+ * and a retry must find it as it was (snap_id). The others keep their
+ * order. An absorbed flush keeps its place in the writer's room (jflushes)
+ * until the group lands: grouping makes commits fewer, not flushes more
+ * frequent (with a time trigger that would mean more, smaller files). */
+#define GROUP_MAX_FILES 256
+static void absorb(qw_store *s)
+{
+    qw__job *h = &s->jobs[s->jhead];
+    if (h->unknown)
+        return;
+    for (size_t q = 1; q < s->jcount;) {
+        qw__job *o = &s->jobs[(s->jhead + q) % QW__JOBS];
+        if (o->t != h->t || o->unknown || h->nfiles + o->nfiles > GROUP_MAX_FILES) {
+            q++;
+            continue;
+        }
+        qw_ice_data_file *f = qw_realloc(h->files, (h->nfiles + o->nfiles) * sizeof *f);
+        if (!f)
+            return; /* committed one by one, then */
+        memcpy(f + h->nfiles, o->files, o->nfiles * sizeof *f);
+        h->files = f;
+        h->nfiles += o->nfiles;
+        h->rows += o->rows;
+        if (o->since_ms < h->since_ms)
+            h->since_ms = o->since_ms;
+        qw_free(o->files);
+        for (size_t k = q; k + 1 < s->jcount; k++) /* close the gap, order kept */
+            s->jobs[(s->jhead + k) % QW__JOBS] = s->jobs[(s->jhead + k + 1) % QW__JOBS];
+        s->jcount--;
+        memset(&s->jobs[(s->jhead + s->jcount) % QW__JOBS], 0, sizeof s->jobs[0]);
+        h->flushes += o->flushes; /* still in flight: the writer's room is unchanged */
+        atomic_fetch_add(&s->st->jobs_grouped, 1);
+    }
 }
 
 static void *committer_main(void *arg)
@@ -212,7 +254,8 @@ static void *committer_main(void *arg)
             }
         }
         if (!s->jcount)
-            break;                     /* the writer has exited and everything is committed */
+            break; /* the writer has exited and everything is committed */
+        absorb(s);
         qw__job j = s->jobs[s->jhead]; /* stays queued until committed or given up */
         /* closing, past the grace period, and the last attempt failed: the
          * rest is given up without more (possibly slow) attempts */
@@ -283,7 +326,7 @@ qw_err qw__commit_start(qw_store *s)
 int qw__commit_room(qw_store *s)
 {
     pthread_mutex_lock(&s->cmu);
-    int room = s->jcount < QW__JOBS;
+    int room = s->jflushes < QW__JOBS;
     pthread_mutex_unlock(&s->cmu);
     return room;
 }
@@ -291,10 +334,12 @@ int qw__commit_room(qw_store *s)
 void qw__commit_push(qw_store *s, const qw__job *j)
 {
     pthread_mutex_lock(&s->cmu);
-    while (s->jcount == QW__JOBS) /* callers check for room first: does not happen */
+    while (s->jflushes >= QW__JOBS) /* callers check for room first: does not happen */
         pthread_cond_wait(&s->ccv, &s->cmu);
     s->jobs[(s->jhead + s->jcount) % QW__JOBS] = *j;
+    s->jobs[(s->jhead + s->jcount) % QW__JOBS].flushes = 1;
     s->jcount++;
+    s->jflushes++;
     pthread_cond_broadcast(&s->ccv);
     pthread_mutex_unlock(&s->cmu);
 }
@@ -324,7 +369,7 @@ void qw__commit_writer_done(qw_store *s)
 void qw__commit_wait_room(qw_store *s)
 {
     pthread_mutex_lock(&s->cmu);
-    while (s->jcount == QW__JOBS)
+    while (s->jflushes >= QW__JOBS)
         pthread_cond_wait(&s->ccv, &s->cmu);
     pthread_mutex_unlock(&s->cmu);
 }
@@ -337,7 +382,7 @@ void qw__commit_wait_room_ns(qw_store *s, int64_t ns)
     ts.tv_sec += (time_t)(ns / QW_NS_PER_SEC) + ts.tv_nsec / 1000000000L;
     ts.tv_nsec %= 1000000000L;
     pthread_mutex_lock(&s->cmu);
-    while (s->jcount == QW__JOBS)
+    while (s->jflushes >= QW__JOBS)
         if (pthread_cond_timedwait(&s->ccv, &s->cmu, &ts) != 0)
             break;
     pthread_mutex_unlock(&s->cmu);

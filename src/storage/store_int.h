@@ -54,6 +54,7 @@ typedef struct qw__job {
                                 finds the snapshot if it landed (no duplicate rows) */
     int unknown;             /* the last attempt's outcome is unknown */
     int64_t since_ms;        /* wall clock before its first file was created (lease) */
+    size_t flushes;          /* flushes it carries (group commit: store_commit.c absorb) */
 } qw__job;
 
 #define QW__JOBS                                                                                   \
@@ -103,6 +104,7 @@ struct qw_store {
                             the --maintain thread for a replace that lost the race twice */
     qw__job jobs[QW__JOBS];
     size_t jhead, jcount;
+    size_t jflushes; /* flushes in the queued jobs: at most QW__JOBS (the writer's room) */
     int closing;     /* under cmu: closing: failing commits give up after close_deadline_ns */
     int writer_done; /* under cmu: no more jobs will come */
     int64_t close_deadline_ns;
