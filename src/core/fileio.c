@@ -526,6 +526,14 @@ qw_err qw_fileio_read_range(qw_fileio *io, const char *uri, uint64_t off, void *
     return e != QW_OK ? e : got == len ? QW_OK : QW_CORRUPT;
 }
 
+qw_err qw_fileio_prefetch(qw_fileio *io, const char *uri, uint64_t off, size_t len)
+{
+    RESOLVE(uri);
+    if (io->ops->prefetch)
+        io->ops->prefetch(io->ctx, r_, off, len);
+    return QW_OK;
+}
+
 qw_err qw_fileio_stat(qw_fileio *io, const char *uri, qw_fileio_info *out)
 {
     *out = (qw_fileio_info){0};

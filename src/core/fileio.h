@@ -89,6 +89,10 @@ typedef struct qw_fileio_ops {
     void (*stream_abort)(void *ctx, void *stream); /* consumes the stream */
     /* make a committed object durable (no-op where commit already is) */
     qw_err (*sync)(void *ctx, const char *uri);
+    /* optional (NULL: none): a hint that [off, off + len) of uri will be
+     * read soon (objstore/s3_prefetch.c GETs it in the background); it never
+     * changes what a read returns */
+    void (*prefetch)(void *ctx, const char *uri, uint64_t off, size_t len);
 } qw_fileio_ops;
 
 /* The local-file backend (ops = NULL) or a custom one (ops/ctx borrowed). */
@@ -116,6 +120,10 @@ qw_err qw_fileio_write(qw_fileio *io, const char *uri, const void *data, size_t 
 qw_err qw_fileio_read(qw_fileio *io, const char *uri, size_t max, uint8_t **out, size_t *len);
 /* Exactly len bytes at off into buf; QW_CORRUPT if the file ends first. */
 qw_err qw_fileio_read_range(qw_fileio *io, const char *uri, uint64_t off, void *buf, size_t len);
+/* A hint that [off, off + len) of uri will be read soon (a no-op where
+ * the backend has no read-ahead, e.g. local files); QW_OK or a resolve
+ * error. */
+qw_err qw_fileio_prefetch(qw_fileio *io, const char *uri, uint64_t off, size_t len);
 qw_err qw_fileio_stat(qw_fileio *io, const char *uri, qw_fileio_info *out);
 qw_err qw_fileio_exists(qw_fileio *io, const char *uri); /* QW_OK or QW_NOT_FOUND */
 /* Every regular file under uri (recursively, sorted within a directory);

@@ -34,6 +34,7 @@ struct qw_s3 {
     qw_gcs_token *oauth; /* gs:// without HMAC keys: Bearer tokens instead of SigV4 */
     qw_s3_rcache *rc;    /* small objects read whole (s3_cache.c) */
     qw_s3_async *async;  /* background PUTs of deferred commits (s3_async.c) */
+    qw_s3_prefetch *pf;  /* read-ahead of ranged reads (s3_prefetch.c) */
     char region[64];
     qw_s3_opts o;
     CURLSH *share;
@@ -172,7 +173,8 @@ qw_err qw_s3_create(qw_s3 **out, const qw_s3_opts *o, char *errbuf, size_t errle
     pthread_mutex_init(&s->pool_mu, NULL);
     s->share = curl_share_init();
     if (!s->userpwd || qw__s3_rcache_create(&s->rc) != QW_OK ||
-        (o->token && *o->token && !s->token_hdr) || !s->share) {
+        qw__s3_prefetch_create(&s->pf, s) != QW_OK || (o->token && *o->token && !s->token_hdr) ||
+        !s->share) {
         qw_s3_destroy(s);
         return QW_NOMEM;
     }
@@ -205,6 +207,7 @@ void qw_s3_destroy(qw_s3 *s)
     if (!s)
         return;
     qw__s3_async_destroy(s->async); /* first: waits for queued uploads */
+    qw__s3_prefetch_destroy(s->pf); /* waits for running GETs */
     for (int i = 0; i < s->npool; i++)
         curl_easy_cleanup(s->pool[i]);
     for (int i = 0; i < s->nbufs; i++)
@@ -270,6 +273,11 @@ qw_s3_async *qw__s3_async(qw_s3 *s)
 qw_s3_rcache *qw__s3_rcache(qw_s3 *s)
 {
     return s->rc;
+}
+
+qw_s3_prefetch *qw__s3_prefetch(qw_s3 *s)
+{
+    return s->pf;
 }
 
 size_t qw__s3_part_size(const qw_s3 *s)

@@ -50,6 +50,7 @@ static qw_err f_write(void *ctx, const char *uri, const void *data, size_t len)
 {
     SPLIT(uri);
     qw__s3_async_forget(qw__s3_async(ctx), uri);
+    qw__s3_prefetch_drop(qw__s3_prefetch(ctx), uri);
     qw__s3_rcache_drop(qw__s3_rcache(ctx), uri);
     qw_err e = qw_s3_put(ctx, b_, k_, data, len);
     if (e == QW_OK)
@@ -71,6 +72,8 @@ static qw_err f_read_range(void *ctx, const char *uri, uint64_t off, void *buf, 
 {
     SPLIT(uri);
     qw__s3_async_wait(qw__s3_async(ctx), uri);
+    if (qw__s3_prefetch_take(qw__s3_prefetch(ctx), uri, off, buf, len, got))
+        return QW_OK; /* read ahead (s3_prefetch.c) */
     qw_s3_rcache *c = qw__s3_rcache(ctx);
     uint64_t whole;
     if (qw__s3_rcache_read(c, uri, off, buf, len, got, &whole))
@@ -103,6 +106,7 @@ static qw_err f_remove(void *ctx, const char *uri)
     SPLIT(uri);
     qw__s3_async_forget(qw__s3_async(ctx), uri); /* a pending upload lands first */
     qw__s3_rcache_drop(qw__s3_rcache(ctx), uri);
+    qw__s3_prefetch_drop(qw__s3_prefetch(ctx), uri);
     qw_fileio_info fi; /* S3 deletes missing keys quietly; the interface reports them */
     qw_err e = qw_s3_head(ctx, b_, k_, &fi);
     return e != QW_OK ? e : qw_s3_delete(ctx, b_, k_);
@@ -255,6 +259,7 @@ static qw_err f_stream_commit(void *ctx, void *stream, int deferred)
     s3_stream *st = stream;
     qw_err e = QW_OK;
     qw__s3_rcache_drop(qw__s3_rcache(ctx), st->uri);
+    qw__s3_prefetch_drop(qw__s3_prefetch(ctx), st->uri);
     if (!st->u && deferred && st->n && qw__s3_async(ctx)) { /* sync waits for it */
         e = qw__s3_async_put(qw__s3_async(ctx), st->uri, st->bucket, st->key, st->buf, st->n,
                              st->cap);
@@ -274,6 +279,13 @@ static qw_err f_stream_commit(void *ctx, void *stream, int deferred)
     return e;
 }
 
+static void f_prefetch(void *ctx, const char *uri, uint64_t off, size_t len)
+{
+    char b[BUCKET_MAX], k[QW_S3_KEY_MAX + 1];
+    if (qw_s3_split_uri(uri, b, sizeof b, k, sizeof k) == QW_OK)
+        qw__s3_prefetch_add(qw__s3_prefetch(ctx), uri, b, k, off, len);
+}
+
 static const qw_fileio_ops S3_OPS = {
     .write = f_write,
     .read = f_read,
@@ -287,6 +299,7 @@ static const qw_fileio_ops S3_OPS = {
     .stream_commit = f_stream_commit,
     .stream_abort = f_stream_abort,
     .sync = f_sync,
+    .prefetch = f_prefetch,
 };
 
 const qw_fileio_ops *qw_s3_fileio_ops(void)

@@ -115,4 +115,24 @@ qw_err qw__s3_async_sync(qw_s3_async *a, const char *uri);
 void qw__s3_async_wait(qw_s3_async *a, const char *uri);
 void qw__s3_async_forget(qw_s3_async *a, const char *uri);
 
+/* s3_prefetch.c: read-ahead of ranged reads (rules there). add: a hint
+ * that uri's bytes [off, off + len) will be read (ignored when the budget
+ * is full); take: 1 and the bytes when a read of [off, off + len) falls in
+ * a hint (waiting for its GET if running), else 0 (the caller GETs); drop:
+ * uri was written or removed; counts: reads served, hints never read.
+ * NULL: no-ops. */
+#define QW_S3_PREFETCHERS 4
+#define QW_S3_PREFETCH_BYTES ((size_t)32 << 20)
+#define QW_S3_PREFETCH_SLOTS 32
+typedef struct qw_s3_prefetch qw_s3_prefetch;
+qw_err qw__s3_prefetch_create(qw_s3_prefetch **out, qw_s3 *s);
+void qw__s3_prefetch_destroy(qw_s3_prefetch *p);
+qw_s3_prefetch *qw__s3_prefetch(qw_s3 *s);
+void qw__s3_prefetch_add(qw_s3_prefetch *p, const char *uri, const char *bucket, const char *key,
+                         uint64_t off, size_t len);
+int qw__s3_prefetch_take(qw_s3_prefetch *p, const char *uri, uint64_t off, void *buf, size_t len,
+                         size_t *got);
+void qw__s3_prefetch_drop(qw_s3_prefetch *p, const char *uri);
+void qw__s3_prefetch_counts(qw_s3_prefetch *p, uint64_t *served, uint64_t *wasted);
+
 #endif

@@ -447,10 +447,20 @@ qw_err qw_pqr_open_mem(qw_pqr **out, const uint8_t *data, size_t len, char *errb
 qw_err qw_pqr_open_io(qw_pqr **out, qw_fileio *io, const char *uri, size_t max_bytes, char *errbuf,
                       size_t errlen)
 {
+    return qw_pqr_open_io_sized(out, io, uri, 0, max_bytes, errbuf, errlen);
+}
+
+qw_err qw_pqr_open_io_sized(qw_pqr **out, qw_fileio *io, const char *uri, uint64_t size,
+                            size_t max_bytes, char *errbuf, size_t errlen)
+{
     *out = NULL;
-    qw_fileio_info fi;
-    qw_err e = qw_fileio_stat(io, uri, &fi);
-    uint64_t size = fi.size;
+    qw_err e = QW_OK;
+    int sized = size > 0; /* from a manifest: no stat (a HEAD on an object store) */
+    if (!sized) {
+        qw_fileio_info fi;
+        e = qw_fileio_stat(io, uri, &fi);
+        size = fi.size;
+    }
     if (e != QW_OK) {
         QW_SETERR(errbuf, errlen, "%s: %s", uri, qw_strerror(e));
         return e;
@@ -475,9 +485,12 @@ qw_err qw_pqr_open_io(qw_pqr **out, qw_fileio *io, const char *uri, size_t max_b
         e = qw__pqr_bad(r, QW_CORRUPT, "not a Parquet file (magic)");
     else if (!(r->own = qw_malloc(tl)))
         e = QW_NOMEM;
-    else if ((e = qw_fileio_read_range(io, uri, 0, head, 4)) != QW_OK ||
-             (e = qw_fileio_read_range(io, uri, r->len - tl, r->own, tl)) != QW_OK)
+    else if ((e = qw_fileio_read_range(io, uri, r->len - tl, r->own, tl)) != QW_OK ||
+             (tl < r->len && !sized && (e = qw_fileio_read_range(io, uri, 0, head, 4)) != QW_OK))
         e = qw__pqr_bad(r, e == QW_CORRUPT ? QW_IO : e, "%s: short read", uri);
+    else if (tl == r->len ||
+             sized) /* the head is in the tail, or not read (as Arrow, parquet-mr) */
+        memcpy(head, tl == r->len ? r->own : (const uint8_t *)"PAR1", 4);
     else if (memcmp(head, "PAR1", 4) != 0 || memcmp(r->own + tl - 4, "PAR1", 4) != 0)
         e = qw__pqr_bad(r, QW_CORRUPT, "not a Parquet file (magic)");
     uint32_t fl = 0;

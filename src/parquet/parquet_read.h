@@ -60,6 +60,12 @@ typedef struct qw_pqr_column {
  * max_bytes and must not change while the reader is open. */
 qw_err qw_pqr_open_io(qw_pqr **out, qw_fileio *io, const char *uri, size_t max_bytes, char *errbuf,
                       size_t errlen);
+/* Same, the file's size known (an Iceberg manifest's file_size_in_bytes;
+ * 0: unknown, stat it): no stat, and the leading magic is checked only when
+ * the tail read covers it (one request for the footer on an object store,
+ * as Iceberg's own readers do). A wrong size fails the footer checks. */
+qw_err qw_pqr_open_io_sized(qw_pqr **out, qw_fileio *io, const char *uri, uint64_t size,
+                            size_t max_bytes, char *errbuf, size_t errlen);
 /* qw_pqr_open_io on the local backend. */
 qw_err qw_pqr_open(qw_pqr **out, const char *path, size_t max_bytes, char *errbuf, size_t errlen);
 /* Same over a caller-owned buffer that must outlive the reader. */

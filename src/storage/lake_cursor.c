@@ -107,9 +107,13 @@ qw_err qw__lcur_open(qw__lake_ctx *x, qw__lcur *c, int scan)
     /* A small file (writers flush a few MiB at most) is read whole, in one
      * request: a ranged reader costs an open/read/close (or a GET) per
      * column chunk, which was most of the reader's system time. */
-    qw_fileio_info fi;
-    qw_err e = qw_fileio_stat(x->io, c->path, &fi);
-    if (e == QW_OK && fi.size >= 12 && fi.size <= QW__LAKE_WHOLE) {
+    qw_fileio_info fi = {.size = c->size};
+    qw_err e = c->size ? QW_OK : qw_fileio_stat(x->io, c->path, &fi); /* a HEAD on a store */
+    /* up to 64 KiB the footer's read is the whole file anyway */
+    c->footer = scan == QW__LCUR_FOOTER && c->size > ((uint64_t)64 << 10);
+    if (c->footer) { /* the footer alone: a writer's file settles from it */
+        e = qw_pqr_open_io_sized(&c->f, x->io, c->path, c->size, (size_t)4 << 30, eb, sizeof eb);
+    } else if (e == QW_OK && fi.size >= 12 && fi.size <= QW__LAKE_WHOLE) {
         if (fi.size > c->fcap) {
             qw_free(c->fbuf);
             c->fcap = 0;
@@ -123,7 +127,13 @@ qw_err qw__lcur_open(qw__lake_ctx *x, qw__lcur *c, int scan)
         else
             snprintf(eb, sizeof eb, "%s", qw_strerror(e == QW_CORRUPT ? QW_IO : e));
     } else {
-        e = qw_pqr_open_io(&c->f, x->io, c->path, (size_t)4 << 30, eb, sizeof eb);
+        e = qw_pqr_open_io_sized(&c->f, x->io, c->path, c->size, (size_t)4 << 30, eb, sizeof eb);
+    }
+    if (e != QW_OK && c->size) { /* a manifest's size that does not fit: as if unknown */
+        qw_pqr_close(c->f);
+        c->f = NULL;
+        c->size = 0;
+        return qw__lcur_open(x, c, scan);
     }
     if (e != QW_OK) {
         c->f = NULL;

@@ -119,7 +119,17 @@ struct qw_lake_reader {
     qw_trade *trades;
     size_t gcap, ccap, tcap;
     qw_lake_stats st;
+    /* read-ahead (qw_fileio_prefetch; object stores): the scan hints the
+     * next files' footers, the merge the next files to open -- cursors
+     * open in the order of their first keys (order[], built at the
+     * merge's start) */
+    size_t scan_hinted;
+    qw__lcur **order;
+    size_t norder, nopened, merge_hinted;
 };
+
+#define SCAN_AHEAD 16 /* footers (at most 64 KiB each) */
+#define MERGE_AHEAD 8 /* whole files (at most QW__LAKE_WHOLE each) */
 
 /* Files are named <writer's file sequence>-<uuid>.parquet: the rows of a
  * message split across two flushes come back in the order they were
@@ -149,7 +159,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
-static qw_err add_file(qw_lake_reader *r, int table, const char *path)
+static qw_err add_file(qw_lake_reader *r, int table, const char *path, int64_t size)
 {
     if (grow((void **)&r->cur, &r->capcur, r->ncur + 1, sizeof *r->cur))
         return QW_NOMEM;
@@ -159,6 +169,7 @@ static qw_err add_file(qw_lake_reader *r, int table, const char *path)
     if (!(c->path = qw_malloc(n + 1)))
         return QW_NOMEM;
     memcpy(c->path, path, n + 1);
+    c->size = size > 0 ? (uint64_t)size : 0;
     c->table = table;
     c->file = file_order(path);
     c->pos = (uint32_t)r->ncur++;
@@ -196,7 +207,7 @@ static qw_err plan_table(qw_lake_reader *r, const qw_ice_catalog_ops *ops, qw_fi
             if ((r->o.since_ns || r->o.until_ns) && !timeless &&
                 !qw_ice_file_may_overlap_long(f, QW_TBL_F_EXCHANGE_NS, QW_ICE_LONG, lo, hi))
                 continue;
-            e = add_file(r, table, f->path);
+            e = add_file(r, table, f->path, f->file_size_in_bytes);
         }
         qw_ice_scan_free(&scan);
     }
@@ -227,12 +238,16 @@ static int runs_fit(qw_lake_reader *r, uint32_t run)
 /* Scan one file (DESIGN step 2). */
 static qw_err scan_file(qw_lake_reader *r, qw__lcur *c)
 {
-    qw_err e = qw__lcur_open(&r->x, c, 1);
+    qw_err e = qw__lcur_open(&r->x, c, QW__LCUR_FOOTER);
     r->st.files_read++;
     qw__lrow w;
     uint32_t prun = 0, pkp = 0;
     int64_t pmsg = 0;
     int rc = e == QW_OK ? qw__lcur_settle(&r->x, c) : 0;
+    if (e == QW_OK && rc == 0 && c->footer) { /* to be decoded: the whole file after all */
+        qw__lcur_close(&r->x, c);
+        e = qw__lcur_open(&r->x, c, 1);
+    }
     if (rc != 0) { /* settled by the footer: no page decoded */
         e = rc < 0 ? QW_NOMEM : QW_OK;
         if (rc > 0 && c->nrows && c->srun >= r->rcap && runs_fit(r, c->srun) != 0)
@@ -334,6 +349,12 @@ static void set_key(qw_lake_reader *r, qw__lcur *c)
     c->have = 1;
 }
 
+static int order_cmp(const void *a, const void *b)
+{
+    hent x = hent_of(*(qw__lcur *const *)a), y = hent_of(*(qw__lcur *const *)b);
+    return key_lt(&x, &y) ? -1 : key_lt(&y, &x) ? 1 : 0;
+}
+
 /* The merge's start (DESIGN step 3): run_first settled, cursors checked
  * and heaped. */
 static qw_err start_merge(qw_lake_reader *r)
@@ -373,7 +394,27 @@ static qw_err start_merge(qw_lake_reader *r)
     }
     for (size_t i = r->nheap / 2; i-- > 0;)
         sift_down(r, i);
+    /* the files still to open, in the order the merge opens them */
+    if (!(r->order = qw_calloc(r->nheap + 1, sizeof *r->order)))
+        return QW_NOMEM;
+    for (size_t i = 0; i < r->nheap; i++)
+        if (!r->heap[i].c->have)
+            r->order[r->norder++] = r->heap[i].c;
+    qsort(r->order, r->norder, sizeof *r->order, order_cmp);
     return QW_OK;
+}
+
+/* A file opens: hint the next ones (whole files only: what the merge's
+ * open of a small file reads). */
+static void hint_merge(qw_lake_reader *r)
+{
+    r->nopened++;
+    for (; r->merge_hinted < r->norder && r->merge_hinted < r->nopened + MERGE_AHEAD;
+         r->merge_hinted++) {
+        const qw__lcur *h = r->order[r->merge_hinted];
+        if (h->size >= 12 && h->size <= QW__LAKE_WHOLE)
+            (void)qw_fileio_prefetch(r->x.io, h->path, 0, (size_t)h->size);
+    }
 }
 
 qw_err qw_lake_open(qw_lake_reader **out, const qw_lake_opts *o, char *errbuf, size_t errlen)
@@ -407,8 +448,15 @@ qw_err qw_lake_open(qw_lake_reader **out, const qw_lake_opts *o, char *errbuf, s
         e = QW_NOMEM;
     if (e == QW_OK)
         r->x.poolcap = r->ncur + 1;
-    for (size_t i = 0; i < r->ncur && e == QW_OK; i++)
+    for (size_t i = 0; i < r->ncur && e == QW_OK; i++) {
+        for (; r->scan_hinted < r->ncur && r->scan_hinted <= i + SCAN_AHEAD; r->scan_hinted++) {
+            const qw__lcur *h = &r->cur[r->scan_hinted]; /* what scan_file's open reads */
+            uint64_t tail = h->size > ((uint64_t)64 << 10) ? (uint64_t)64 << 10 : h->size;
+            if (h->size)
+                (void)qw_fileio_prefetch(r->x.io, h->path, h->size - tail, (size_t)tail);
+        }
         e = scan_file(r, &r->cur[i]);
+    }
     if (e == QW_OK && r->x.prods.n >= (1u << 30))
         e = QW_TOO_MANY_PRODUCTS;
     r->x.frozen = 1; /* the merge's rows may only repeat the scan's runs and products */
@@ -436,6 +484,7 @@ static qw_err take(qw_lake_reader *r, size_t n)
     if (!c->have) {
         uint32_t run = c->run, kp = c->kp;
         int64_t msg = c->msg_id;
+        hint_merge(r);
         if ((e = qw__lcur_open(&r->x, c, 0)) != QW_OK)
             return e;
         if (c->settled) { /* order checked now, on the file's one decode */
@@ -611,6 +660,7 @@ void qw_lake_close(qw_lake_reader *r)
     }
     qw_free(r->cur);
     qw_free(r->heap);
+    qw_free(r->order);
     qw_free(r->plen);
     qw__lake_ctx_fini(&r->x);
     qw_fileio_destroy(r->x.io);

@@ -57,6 +57,8 @@ typedef struct qw__lake_ctx {
  * loaded whole and sorted. */
 typedef struct qw__lcur {
     char *path;
+    uint64_t size;        /* the manifest's file_size_in_bytes (0: unknown, stat it) */
+    int footer;           /* open: only the footer was read (a scan that may settle) */
     int table;            /* QW_TBL_RAW_ORDERBOOK or QW_TBL_RAW_TRADES */
     uint32_t file, pos;   /* file name order; position in the plan */
     uint64_t nrows, seen; /* selected rows (the scan), rows produced so far */
@@ -104,7 +106,11 @@ typedef struct qw__lcur {
 int qw__lake_product_wanted(const qw_lake_opts *o, const char *p);
 int qw__lake_intern(qw__strtab *t, const char *s, size_t n, uint32_t *out);
 /* Opens c's file. scan: only the columns the plan needs (no prices, sizes,
- * receive times, sequence numbers or trade ids). */
+ * receive times, sequence numbers or trade ids); QW__LCUR_FOOTER: a scan
+ * that reads the footer alone when the size is known (c->footer set; one
+ * ranged read instead of the whole file: if qw__lcur_settle cannot settle
+ * it, close and open it again with scan = 1). */
+#define QW__LCUR_FOOTER 2
 qw_err qw__lcur_open(qw__lake_ctx *x, qw__lcur *c, int scan);
 /* The scan of an open file from its footer statistics alone, when they
  * settle it (lake_read.c DESIGN step 2): one row group, one run, one

@@ -87,6 +87,16 @@ cmp -s "$T/scan.ndjson" "$T/lscan.ndjson" || { diff "$T/scan.ndjson" "$T/lscan.n
 compare "$T/ref.json" "$T/lake.json" || die "replay --lake over s3:// differs from the capture replay"
 "$QW_BIN" replay --lake --warehouse "$LOCAL" --summary "$T/llake.json" 2>/dev/null
 compare "$T/llake.json" "$T/lake.json" || die "replay --lake differs between s3:// and file://"
+# requests of a lake replay: the sizes come from the manifests (no HEAD of a
+# data file), the scan reads a writer's file's footer and the merge the whole
+# file: at most two GETs per data file (was two HEADs and two whole GETs)
+"$QW_BIN" replay --lake --warehouse "$WH" --catalog-uri "$PG_URI" --log-level debug \
+  --summary /dev/null >/dev/null 2>"$T/lakedbg.log" || die "replay --lake (debug)"
+heads=$(grep -c '"HEAD b/wh/quotewatch/[a-z_]*/data/' "$T/lakedbg.log" || true)
+gets=$(grep -c '"GET b/wh/quotewatch/[a-z_]*/data/' "$T/lakedbg.log" || true)
+objs=$(grep -o '"GET b/wh/quotewatch/[a-z_]*/data/[^:]*' "$T/lakedbg.log" | sort -u | wc -l)
+echo "replay --lake: $gets GETs of $objs data files, $heads HEADs"
+(( objs > 0 && heads == 0 && gets <= 2 * objs )) || die "replay --lake requests: $gets GETs of $objs files, $heads HEADs"
 
 # clean-orphans over the bucket (prefix listing, HEAD for ages, DELETE): the
 # stray object is found, then removed

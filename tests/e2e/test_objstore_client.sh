@@ -16,7 +16,7 @@ export QW_TEST_S3_ENDPOINT="$S3_ENDPOINT"
 for bin in build/test_unit build/asan/test_unit; do
   [ -x "$bin" ] || die "$bin missing: run make first"
   "$bin" s3live_ 120 >"$T/out" 2>&1 || { cat "$T/out"; die "$bin s3live_ failed"; }
-  grep -q '^8 passed, 0 failed' "$T/out" || { cat "$T/out"; die "$bin: expected 8 passed"; }
+  grep -q '^9 passed, 0 failed' "$T/out" || { cat "$T/out"; die "$bin: expected 9 passed"; }
   s3_stop; s3_start b # a fresh bucket for the next build
   export QW_TEST_S3_ENDPOINT="$S3_ENDPOINT"
 done

@@ -274,6 +274,86 @@ TEST(s3live_small_objects_read_whole)
     qw_s3_destroy(s);
 }
 
+/* Read-ahead (s3_prefetch.c): a hinted range is GET in the background and
+ * a read inside it takes those bytes once (no request of its own); what a
+ * read returns never changes: a rewrite or a remove through the client
+ * drops the hint, a hint for a missing object leaves the read to fail as
+ * before, and a hint over the budget is ignored. */
+static uint64_t wait_requests(qw_s3 *s, uint64_t want)
+{
+    qw_s3_counters c;
+    for (int i = 0; i < 500; i++) { /* the background GET lands (at most 5 s) */
+        qw_s3_counters_get(s, &c);
+        if (c.requests >= want)
+            break;
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return c.requests;
+}
+
+TEST(s3live_prefetch_reads_ahead)
+{
+    qw_s3 *s = live_client("S3RVER", 0, 0);
+    qw_fileio *io;
+    ASSERT_OK(qw_fileio_create(&io, qw_s3_fileio_ops(), s));
+    size_t n = 200000;
+    uint8_t *d = pattern(n, 7), *d2 = pattern(n, 8), *buf = qw_malloc(n);
+    const char *u = "s3://b/pf/a.bin";
+    ASSERT_OK(qw_s3_put(s, "b", "pf/a.bin", d, n)); /* not through io: not cached as ours */
+    qw_s3_counters c0, c1;
+    uint64_t served, wasted, served0;
+    qw__s3_prefetch_counts(qw__s3_prefetch(s), &served0, &wasted);
+
+    /* the whole object hinted, a part of it read: served, no request */
+    qw_s3_counters_get(s, &c0);
+    ASSERT_OK(qw_fileio_prefetch(io, u, 0, n));
+    ASSERT_EQ(wait_requests(s, c0.requests + 1), c0.requests + 1);
+    ASSERT_OK(qw_fileio_read_range(io, u, 1000, buf, 5000));
+    ASSERT_TRUE(memcmp(buf, d + 1000, 5000) == 0);
+    qw_s3_counters_get(s, &c1);
+    ASSERT_EQ(c1.requests, c0.requests + 1);
+    qw__s3_prefetch_counts(qw__s3_prefetch(s), &served, &wasted);
+    ASSERT_EQ(served, served0 + 1);
+    /* taken once: the next read GETs */
+    ASSERT_OK(qw_fileio_read_range(io, u, n - 100, buf, 100));
+    ASSERT_TRUE(memcmp(buf, d + n - 100, 100) == 0);
+    qw_s3_counters_get(s, &c0);
+    ASSERT_EQ(c0.requests, c1.requests + 1);
+
+    /* hinted, then rewritten through the client: the new bytes */
+    ASSERT_OK(qw_fileio_prefetch(io, u, 0, n));
+    wait_requests(s, c0.requests + 1);
+    ASSERT_OK(qw_fileio_write(io, u, d2, n));
+    ASSERT_OK(qw_fileio_read_range(io, u, 0, buf, n));
+    ASSERT_TRUE(memcmp(buf, d2, n) == 0);
+    /* hinted, then removed: not found */
+    qw_s3_counters_get(s, &c0);
+    ASSERT_OK(qw_fileio_prefetch(io, u, 0, n));
+    wait_requests(s, c0.requests + 1);
+    ASSERT_OK(qw_fileio_remove(io, u));
+    ASSERT_ERR(QW_NOT_FOUND, qw_fileio_read_range(io, u, 0, buf, 10));
+    /* a hint for a missing object: the read fails as without it */
+    qw_s3_counters_get(s, &c0);
+    ASSERT_OK(qw_fileio_prefetch(io, "s3://b/pf/missing.bin", 0, 100));
+    wait_requests(s, c0.requests + 1);
+    ASSERT_ERR(QW_NOT_FOUND, qw_fileio_read_range(io, "s3://b/pf/missing.bin", 0, buf, 10));
+    /* over the budget: ignored, no request */
+    qw_s3_counters_get(s, &c0);
+    ASSERT_OK(qw_fileio_prefetch(io, "s3://b/pf/huge.bin", 0, QW_S3_PREFETCH_BYTES + 1));
+    struct timespec ts = {0, 50 * 1000000L};
+    nanosleep(&ts, NULL);
+    qw_s3_counters_get(s, &c1);
+    ASSERT_EQ(c1.requests, c0.requests);
+    /* local files: a hint is a no-op */
+    ASSERT_OK(qw_fileio_prefetch(NULL, "/nonexistent/x", 0, 10));
+    qw_free(buf);
+    qw_free(d);
+    qw_free(d2);
+    qw_fileio_destroy(io);
+    qw_s3_destroy(s);
+}
+
 /* A small object this client wrote whole is read back from its copy
  * (s3_cache.c "Written objects"): no request; rewriting or removing the
  * key through the client drops or replaces the copy; a stat that sees
