@@ -12,6 +12,8 @@
 #include "core/alloc.h"
 #include "iceberg/ice_int.h"
 
+#define MANIFESTS_AHEAD 8 /* manifests hinted ahead of the one being read */
+
 /* v2 name k1, else the v1 name k2 */
 static int64_t jint2(const json_t *o, const char *k1, const char *k2, int64_t dflt)
 {
@@ -416,9 +418,16 @@ qw_err qw_ice_scan_plan_where(qw_fileio *io, const qw_ice_meta *m, int64_t snaps
             mfs[i].added_snapshot_id = out->snapshot_id;
         }
     }
-    size_t cap = 0;
-    for (size_t i = 0; e == QW_OK && i < nmf; i++)
+    size_t cap = 0, hinted = 0;
+    for (size_t i = 0; e == QW_OK && i < nmf; i++) {
+        /* read-ahead on object stores (qw_fileio_prefetch): the next
+         * manifests whole, one byte more than their length (a GET that
+         * comes back short is known to hold the whole object) */
+        for (; hinted < nmf && hinted <= i + MANIFESTS_AHEAD; hinted++)
+            if (mfs[hinted].length > 0 && mfs[hinted].length < QW__ICE_MAX_AVRO)
+                (void)qw_fileio_prefetch(io, mfs[hinted].path, 0, (size_t)mfs[hinted].length + 1);
         e = scan_manifest(io, m, &mfs[i], &sf, out, &cap, err, errlen);
+    }
     out->nmanifests = nmf;
     qw_free(mfs);
     if (e != QW_OK)

@@ -64,6 +64,8 @@ static qw_err f_read(void *ctx, const char *uri, size_t max, uint8_t **out, size
     qw__s3_async_wait(qw__s3_async(ctx), uri);
     if (qw__s3_rcache_get(qw__s3_rcache(ctx), uri, max, out, len))
         return QW_OK; /* an object this client wrote (s3_cache.c) */
+    if (qw__s3_prefetch_take_whole(qw__s3_prefetch(ctx), uri, max, out, len))
+        return QW_OK; /* read ahead (s3_prefetch.c) */
     return qw_s3_get(ctx, b_, k_, max, out, len);
 }
 

@@ -132,6 +132,11 @@ void qw__s3_prefetch_add(qw_s3_prefetch *p, const char *uri, const char *bucket,
                          uint64_t off, size_t len);
 int qw__s3_prefetch_take(qw_s3_prefetch *p, const char *uri, uint64_t off, void *buf, size_t len,
                          size_t *got);
+/* take_whole: 1 and *out (qw_malloc'ed, NUL-terminated) when a hint at
+ * offset 0 came back shorter than asked, i.e. holds the whole object (at
+ * most max bytes), else 0 */
+int qw__s3_prefetch_take_whole(qw_s3_prefetch *p, const char *uri, size_t max, uint8_t **out,
+                               size_t *len);
 void qw__s3_prefetch_drop(qw_s3_prefetch *p, const char *uri);
 void qw__s3_prefetch_counts(qw_s3_prefetch *p, uint64_t *served, uint64_t *wasted);
 

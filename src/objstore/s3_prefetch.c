@@ -9,7 +9,9 @@
  *
  * Rules:
  *  - a hint is (uri, off, len); a read_range of uri inside a hinted range
- *    takes its bytes (once: the entry goes). Queued and not started: the
+ *    takes its bytes (once: the entry goes), and a whole read of uri takes
+ *    a hint at offset 0 whose GET came back shorter than asked (the whole
+ *    object: hint one byte more than a known length). Queued and not started: the
  *    reader drops the hint and GETs itself; running: it waits for it;
  *    failed: it GETs itself (with the usual retries and errors), so a
  *    prefetch never changes what a read returns, only when;
@@ -211,6 +213,43 @@ int qw__s3_prefetch_take(qw_s3_prefetch *p, const char *uri, uint64_t off, void 
             p->served++;
         }
         e->stale = 1; /* served once; a failed one: the reader GETs (and reports) itself */
+        if (!e->waiters)
+            unlink_pf(p, e);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return served;
+}
+
+int qw__s3_prefetch_take_whole(qw_s3_prefetch *p, const char *uri, size_t max, uint8_t **out,
+                               size_t *len)
+{
+    if (!p)
+        return 0;
+    pthread_mutex_lock(&p->mu);
+    pf *e = p->head;
+    for (; e; e = e->next)
+        if (!e->stale && e->off == 0 && strcmp(e->uri, uri) == 0)
+            break;
+    int served = 0;
+    if (e && e->state == QUEUED) {
+        unlink_pf(p, e);
+        e = NULL;
+    }
+    if (e) {
+        e->waiters++;
+        while (e->state == RUNNING)
+            pthread_cond_wait(&p->settled, &p->mu);
+        e->waiters--;
+        /* whole only if the object ended inside the hint (got < len): then
+         * data has room for the terminating NUL */
+        if (e->state == DONE && !e->stale && e->got < e->len && e->got <= max) {
+            e->data[e->got] = 0;
+            *out = e->data, *len = e->got;
+            e->data = NULL;
+            served = 1;
+            p->served++;
+        }
+        e->stale = 1;
         if (!e->waiters)
             unlink_pf(p, e);
     }

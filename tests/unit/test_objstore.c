@@ -321,6 +321,33 @@ TEST(s3live_prefetch_reads_ahead)
     qw_s3_counters_get(s, &c0);
     ASSERT_EQ(c0.requests, c1.requests + 1);
 
+    /* a whole read takes a hint at offset 0 that came back short (the
+     * whole object: one byte more than its length was asked for) */
+    uint8_t *w;
+    size_t wl;
+    qw_s3_counters_get(s, &c0);
+    ASSERT_OK(qw_fileio_prefetch(io, u, 0, n + 1));
+    wait_requests(s, c0.requests + 1);
+    ASSERT_OK(qw_fileio_read(io, u, n, &w, &wl));
+    ASSERT_EQ(wl, n);
+    ASSERT_TRUE(memcmp(w, d, n) == 0 && w[n] == 0);
+    qw_free(w);
+    qw_s3_counters_get(s, &c1);
+    ASSERT_EQ(c1.requests, c0.requests + 1);
+    /* a hint of exactly n bytes cannot tell the object ends there: GET */
+    ASSERT_OK(qw_fileio_prefetch(io, u, 0, n));
+    wait_requests(s, c1.requests + 1);
+    ASSERT_OK(qw_fileio_read(io, u, n, &w, &wl));
+    ASSERT_TRUE(wl == n && memcmp(w, d, n) == 0);
+    qw_free(w);
+    qw_s3_counters_get(s, &c0);
+    ASSERT_EQ(c0.requests, c1.requests + 2);
+    /* whole, but over the caller's max: as without the hint */
+    ASSERT_OK(qw_fileio_prefetch(io, u, 0, n + 1));
+    wait_requests(s, c0.requests + 1);
+    ASSERT_ERR(QW_TOO_LARGE, qw_fileio_read(io, u, n - 1, &w, &wl));
+    qw_s3_counters_get(s, &c0);
+
     /* hinted, then rewritten through the client: the new bytes */
     ASSERT_OK(qw_fileio_prefetch(io, u, 0, n));
     wait_requests(s, c0.requests + 1);
