@@ -183,39 +183,56 @@ out:
     pthread_mutex_unlock(&p->mu);
 }
 
+/* The hint that serves a read of [off, off + len) (whole: a hint at
+ * offset 0), its GET settled; NULL when there is none or it had not
+ * started (then dropped: the reader's own GET is as quick). The caller
+ * ends with used(). Under p->mu. */
+static pf *settled_hint(qw_s3_prefetch *p, const char *uri, uint64_t off, size_t len, int whole)
+{
+    pf *e = p->head;
+    for (; e; e = e->next)
+        if (!e->stale && strcmp(e->uri, uri) == 0 &&
+            (whole ? e->off == 0 : off >= e->off && off + len <= e->off + e->len))
+            break;
+    if (e && e->state == QUEUED) {
+        unlink_pf(p, e);
+        return NULL;
+    }
+    if (e) {
+        e->waiters++; /* e stays while waited for: only the last waiter unlinks it */
+        while (e->state == RUNNING)
+            pthread_cond_wait(&p->settled, &p->mu);
+        e->waiters--;
+    }
+    return e;
+}
+
+/* A hint serves one read; a failed one none (the reader GETs and reports). */
+static void used(qw_s3_prefetch *p, pf *e)
+{
+    e->stale = 1;
+    if (!e->waiters)
+        unlink_pf(p, e);
+}
+
 int qw__s3_prefetch_take(qw_s3_prefetch *p, const char *uri, uint64_t off, void *buf, size_t len,
                          size_t *got)
 {
     if (!p)
         return 0;
     pthread_mutex_lock(&p->mu);
-    pf *e = p->head;
-    for (; e; e = e->next)
-        if (!e->stale && off >= e->off && off + len <= e->off + e->len && strcmp(e->uri, uri) == 0)
-            break;
-    int served = 0;
-    if (e && e->state == QUEUED) {
-        unlink_pf(p, e); /* not started: the reader's own GET is as quick */
-        e = NULL;
+    pf *e = settled_hint(p, uri, off, len, 0);
+    int served = e && e->state == DONE && !e->stale;
+    if (served) {
+        size_t at = (size_t)(off - e->off);
+        size_t n = e->got > at ? e->got - at : 0;
+        n = n < len ? n : len;
+        memcpy(buf, e->data + at, n);
+        *got = n;
+        p->served++;
     }
-    if (e) {
-        e->waiters++;
-        while (e->state == RUNNING)
-            pthread_cond_wait(&p->settled, &p->mu);
-        e->waiters--;
-        if (e->state == DONE && !e->stale) {
-            size_t at = (size_t)(off - e->off);
-            size_t n = e->got > at ? e->got - at : 0;
-            n = n < len ? n : len;
-            memcpy(buf, e->data + at, n);
-            *got = n;
-            served = 1;
-            p->served++;
-        }
-        e->stale = 1; /* served once; a failed one: the reader GETs (and reports) itself */
-        if (!e->waiters)
-            unlink_pf(p, e);
-    }
+    if (e)
+        used(p, e);
     pthread_mutex_unlock(&p->mu);
     return served;
 }
@@ -226,33 +243,18 @@ int qw__s3_prefetch_take_whole(qw_s3_prefetch *p, const char *uri, size_t max, u
     if (!p)
         return 0;
     pthread_mutex_lock(&p->mu);
-    pf *e = p->head;
-    for (; e; e = e->next)
-        if (!e->stale && e->off == 0 && strcmp(e->uri, uri) == 0)
-            break;
-    int served = 0;
-    if (e && e->state == QUEUED) {
-        unlink_pf(p, e);
-        e = NULL;
+    pf *e = settled_hint(p, uri, 0, 0, 1);
+    /* whole only if the object ended inside the hint (got < len): then
+     * data has room for the terminating NUL */
+    int served = e && e->state == DONE && !e->stale && e->got < e->len && e->got <= max;
+    if (served) {
+        e->data[e->got] = 0;
+        *out = e->data, *len = e->got;
+        e->data = NULL;
+        p->served++;
     }
-    if (e) {
-        e->waiters++;
-        while (e->state == RUNNING)
-            pthread_cond_wait(&p->settled, &p->mu);
-        e->waiters--;
-        /* whole only if the object ended inside the hint (got < len): then
-         * data has room for the terminating NUL */
-        if (e->state == DONE && !e->stale && e->got < e->len && e->got <= max) {
-            e->data[e->got] = 0;
-            *out = e->data, *len = e->got;
-            e->data = NULL;
-            served = 1;
-            p->served++;
-        }
-        e->stale = 1;
-        if (!e->waiters)
-            unlink_pf(p, e);
-    }
+    if (e)
+        used(p, e);
     pthread_mutex_unlock(&p->mu);
     return served;
 }
