@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
+#include "core/fileio.h"
 #include "harness.h"
 #include "parquet/parquet.h"
 #include "parquet/parquet_int.h"
@@ -108,18 +110,10 @@ static int compare_modes(const uint8_t *d, size_t len)
     return bad;
 }
 
-static uint8_t *slurp(const char *path, size_t *n)
+static uint8_t *slurp(const char *path, size_t *n) /* qw_malloc'ed, or NULL */
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc(sz > 0 ? (size_t)sz : 1);
-    *n = b ? fread(b, 1, (size_t)sz, f) : 0;
-    fclose(f);
-    return b;
+    uint8_t *d;
+    return qw_fileio_read(NULL, path, (size_t)1 << 30, &d, n) == QW_OK ? d : NULL;
 }
 
 TEST(pqr_ids_match_copied_strings)
@@ -135,7 +129,7 @@ TEST(pqr_ids_match_copied_strings)
         uint8_t *d = slurp(path, &n);
         ASSERT_TRUE(d != NULL);
         ASSERT_EQ(compare_modes(d, n), 0);
-        free(d);
+        qw_free(d);
     }
     unlink(path);
 }
@@ -343,7 +337,7 @@ TEST(pqr_ids_survive_flips_and_truncation)
     ASSERT_TRUE(read_ok > 0);
     ASSERT_TRUE(read_err > 0);
     free(mut);
-    free(buf);
+    qw_free(buf);
 }
 
 /* Files of other engines (Iceberg fixtures): both modes read the same. */
@@ -369,7 +363,7 @@ TEST(pqr_ids_other_engines_files)
             same++;
         else if (rc != -1 && rc != -2) /* unreadable or unsupported: not ours to test */
             printf("    %s: %d\n", line, rc), differ++;
-        free(d);
+        qw_free(d);
     }
     pclose(p);
     printf("    %d fixture files, %d read alike in both modes\n", files, same);
