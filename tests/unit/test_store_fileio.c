@@ -406,6 +406,40 @@ TEST(fileio_stream_commit_abort_and_ranges)
     free(back);
 }
 
+/* mkdir -p of the local backend (deepest first since 2026-12-07): makes
+ * every missing level, is a no-op on an existing directory, takes a
+ * trailing slash, and fails when a component is a regular file. */
+TEST(fileio_local_mkdirs_levels)
+{
+    char dir[] = "/tmp/qwmkdXXXXXX";
+    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    char p[QW_FILEIO_PATH_MAX], uri[QW_FILEIO_PATH_MAX + 8];
+    snprintf(p, sizeof p, "%s/a/b/c/d", dir);
+    snprintf(uri, sizeof uri, "file://%s", p);
+    ASSERT_EQ(QW_OK, qw_fileio_mkdirs(NULL, uri));
+    struct stat st;
+    ASSERT_TRUE(stat(p, &st) == 0 && S_ISDIR(st.st_mode));
+    ASSERT_EQ(QW_OK, qw_fileio_mkdirs(NULL, uri)); /* exists: fine */
+    snprintf(p, sizeof p, "%s/a/b/e/f/", dir);
+    ASSERT_EQ(QW_OK, qw_fileio_mkdirs(NULL, p));
+    snprintf(p, sizeof p, "%s/a/b/e/f", dir);
+    ASSERT_TRUE(stat(p, &st) == 0 && S_ISDIR(st.st_mode));
+    snprintf(p, sizeof p, "%s/a/file", dir); /* a file where a directory should be */
+    FILE *f = fopen(p, "w");
+    ASSERT_TRUE(f != NULL);
+    fclose(f);
+    snprintf(p, sizeof p, "%s/a/file/x/y", dir);
+    ASSERT_TRUE(qw_fileio_mkdirs(NULL, p) != QW_OK);
+    snprintf(p, sizeof p, "%s/a/file/z.bin", dir); /* and a write below it fails too */
+    ASSERT_TRUE(qw_fileio_write(NULL, p, "x", 1) != QW_OK);
+    snprintf(p, sizeof p, "%s/a/g/h/w.bin", dir); /* a write makes its directories */
+    ASSERT_EQ(QW_OK, qw_fileio_write(NULL, p, "x", 1));
+    ASSERT_EQ(QW_OK, qw_fileio_exists(NULL, p));
+    char cmd[QW_FILEIO_PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ASSERT_EQ(0, system(cmd));
+}
+
 /* The one JSON form of the persistence counters: valid JSON at every buffer
  * size (snprintf semantics), the objstore object only for remote warehouses. */
 /* Commit-time percentiles: 98 commits of ~2 ms and 2 of ~1 s (work: 1 ms
