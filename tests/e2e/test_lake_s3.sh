@@ -2,7 +2,8 @@
 # The lake on an object store: replay --persist of the capture into
 # s3://b/wh (a real S3-compatible server on loopback, SigV4 verified;
 # PostgreSQL 15 catalog) gives the same tables, `lake scan` rows and
-# `replay --lake` books and models as the same run into a file:// lake;
+# `replay --lake` books and models as the same run into a file:// lake,
+# and `backtest --lake` the metrics and model of `backtest` on the file;
 # a missing bucket, a wrong secret and a SQLite or missing catalog exit
 # non-zero with one clear line; the secret never reaches a log.
 source "$(dirname "$0")/lib.sh"
@@ -97,6 +98,23 @@ gets=$(grep -c '"GET b/wh/quotewatch/[a-z_]*/data/' "$T/lakedbg.log" || true)
 objs=$(grep -o '"GET b/wh/quotewatch/[a-z_]*/data/[^:]*' "$T/lakedbg.log" | sort -u | wc -l)
 echo "replay --lake: $gets GETs of $objs data files, $heads HEADs"
 (( objs > 0 && heads == 0 && gets <= 2 * objs )) || die "replay --lake requests: $gets GETs of $objs files, $heads HEADs"
+
+# backtest --lake over s3://: every configuration's metrics and the saved
+# model equal to `backtest` on the capture file (test_backtest_lake.sh does
+# the same over file://)
+bt=(--horizon 500ms,1s --no-progress --save-config 1)
+"$QW_BIN" backtest "${bt[@]}" "$REAL" --report-json "$T/btf.json" --save-model "$T/btf.qwm" 2>/dev/null \
+  || die "backtest FILE failed"
+"$QW_BIN" backtest "${bt[@]}" --lake --warehouse "$WH" --catalog-uri "$PG_URI" --report-json "$T/btl.json" \
+  --save-model "$T/btl.qwm" 2>"$T/btl.log" || { cat "$T/btl.log"; die "backtest --lake over s3:// failed"; }
+"$PY" - "$T/btf.json" "$T/btl.json" <<'PY' || die "backtest --lake over s3:// differs from backtest FILE"
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert len(a["configs"]) == len(b["configs"]) == 2, (len(a["configs"]), len(b["configs"]))
+assert a["configs"][0]["scored"] > 1000, a["configs"][0]["scored"]
+assert a["configs"] == b["configs"], "metrics differ"
+PY
+cmp -s "$T/btf.qwm" "$T/btl.qwm" || die "backtest --save-model differs between the file and s3://"
 
 # clean-orphans over the bucket (prefix listing, HEAD for ages, DELETE): the
 # stray object is found, then removed
