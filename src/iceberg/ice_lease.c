@@ -59,5 +59,5 @@ qw_err qw_ice_protected_since(const qw_ice_catalog_ops *cat, const char *ns, con
 
 int qw_ice_protected(const qw_ice_protection *p, int64_t mtime_ms)
 {
-    return mtime_ms >= p->since_ms;
+    return mtime_ms <= 0 || mtime_ms >= p->since_ms; /* age unknown: maybe a writer's */
 }

@@ -419,7 +419,10 @@ typedef struct qw_ice_protection {
  * nothing may be deleted. */
 qw_err qw_ice_protected_since(const qw_ice_catalog_ops *cat, const char *ns, const char *table,
                               int64_t now_ms, qw_ice_protection *out);
-/* A file of mtime_ms: may maintenance delete it? (lease-wise only) */
+/* A file of mtime_ms: may maintenance delete it? (lease-wise only) 1 =
+ * protected. mtime_ms <= 0 is an unknown age (an object store that sent no
+ * or no usable Last-Modified): protected, since the file may be a writer's
+ * not yet committed; 1970 is not a time a lake file is written at. */
 int qw_ice_protected(const qw_ice_protection *p, int64_t mtime_ms);
 
 /* ---- orphan files (ice_orphans.c) ---- */

@@ -43,6 +43,7 @@ size_t qw__s3_part_size(const qw_s3 *s);
  * QW_TOO_LARGE when it is not size bytes long (changed since the stat). */
 qw_err qw__s3_get_sized(qw_s3 *s, const char *bucket, const char *key, size_t size, uint8_t **out);
 int qw__s3_list_max_keys(const qw_s3 *s);
+int64_t qw__s3_http_date_ns(const char *v); /* Last-Modified -> ns; 0: unknown (s3_ops.c) */
 void qw__s3_count_abort(qw_s3 *s);
 
 /* gcs_token.c: OAuth access tokens, from a service-account key file when

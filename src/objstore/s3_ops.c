@@ -105,13 +105,20 @@ qw_err qw__s3_get_sized(qw_s3 *s, const char *bucket, const char *key, size_t si
     return e;
 }
 
-static int64_t http_date_ns(const char *v)
+/* Last-Modified (RFC 9110 IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT") in
+ * ns since 1970; 0 when absent, malformed or outside 1970..2262 (what an
+ * int64 of ns holds): maintenance then treats the object's age as unknown
+ * (qw_ice_protected), never as 1970. */
+int64_t qw__s3_http_date_ns(const char *v)
 {
     struct tm tm = {0};
-    const char *end = strptime(v, "%a, %d %b %Y %H:%M:%S", &tm);
-    if (!end)
+    const char *end = v && *v ? strptime(v, "%a, %d %b %Y %H:%M:%S", &tm) : NULL;
+    if (!end || (*end && strcmp(end, " GMT") != 0))
         return 0;
-    return (int64_t)timegm(&tm) * 1000000000;
+    time_t t = timegm(&tm);
+    if (t <= 0 || (int64_t)t > INT64_MAX / 1000000000)
+        return 0;
+    return (int64_t)t * 1000000000;
 }
 
 qw_err qw_s3_head(qw_s3 *s, const char *bucket, const char *key, qw_fileio_info *out)
@@ -123,7 +130,7 @@ qw_err qw_s3_head(qw_s3 *s, const char *bucket, const char *key, qw_fileio_info 
     qw_err e = qw__s3_perform(s, r);
     if (e == QW_OK) {
         out->size = r->content_length;
-        out->mtime_ns = http_date_ns(r->last_modified);
+        out->mtime_ns = qw__s3_http_date_ns(r->last_modified);
     }
     qw_free(r);
     return e;

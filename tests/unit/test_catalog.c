@@ -364,6 +364,7 @@ TEST(catalog_lease_protects_orphans_until_expired)
     ASSERT_EQ(p.since_ms, S - QW_ICE_LEASE_SKEW_MS);
     ASSERT_TRUE(qw_ice_protected(&p, S - QW_ICE_LEASE_SKEW_MS));
     ASSERT_TRUE(!qw_ice_protected(&p, S - QW_ICE_LEASE_SKEW_MS - 1));
+    ASSERT_TRUE(qw_ice_protected(&p, 0)); /* age unknown (no Last-Modified): kept */
 
     /* a table with an unreferenced file written a minute after the lease's since */
     qw_fileio *io;

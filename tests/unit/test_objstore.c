@@ -14,6 +14,25 @@
 #include "objstore/objstore.h"
 #include "objstore/s3_int.h"
 
+/* Last-Modified: the IMF-fixdate form only, 1970..2262; anything else is
+ * an unknown age (0), and a huge year is not an int64 overflow (UBSan). */
+TEST(s3_last_modified_parse)
+{
+    ASSERT_EQ(qw__s3_http_date_ns("Sun, 06 Nov 1994 08:49:37 GMT"), 784111777LL * 1000000000);
+    ASSERT_EQ(qw__s3_http_date_ns("Mon, 07 Dec 2026 12:36:44 GMT"), 1796647004LL * 1000000000);
+    ASSERT_EQ(qw__s3_http_date_ns("Mon, 07 Dec 2026 12:36:44"), 1796647004LL * 1000000000);
+    ASSERT_EQ(qw__s3_http_date_ns(NULL), 0);
+    ASSERT_EQ(qw__s3_http_date_ns(""), 0);
+    ASSERT_EQ(qw__s3_http_date_ns("yesterday"), 0);
+    ASSERT_EQ(qw__s3_http_date_ns("Mon, 07 Dec 2026 12:36:44 PST"), 0); /* not GMT */
+    ASSERT_EQ(qw__s3_http_date_ns("Mon, 07 Dec 2026 12:36:44 GMT trailing"), 0);
+    ASSERT_EQ(qw__s3_http_date_ns("Thu, 01 Jan 1970 00:00:00 GMT"), 0); /* 1970: unknown */
+    ASSERT_EQ(qw__s3_http_date_ns("Wed, 31 Dec 1969 23:59:59 GMT"), 0);
+    ASSERT_EQ(qw__s3_http_date_ns("Sat, 01 Jan 2300 00:00:00 GMT"), 0); /* past int64 ns */
+    ASSERT_EQ(qw__s3_http_date_ns("Sat, 01 Jan 99999999 00:00:00 GMT"), 0);
+    ASSERT_EQ(qw__s3_http_date_ns("Mon, 32 Dec 2026 12:36:44 GMT"), 0);
+}
+
 TEST(s3_xml_text_and_entities)
 {
     const char *x = "<?xml version=\"1.0\"?><R><Key>a&amp;b&lt;&#x41;&#66;&apos;</Key>"
