@@ -197,6 +197,8 @@ static qw_err fetch(qw_gcs_token *t, char *why, size_t cap)
             json_decref(j);
             break;
         }
+        if (life > 86400) /* Google's tokens live an hour (12 h at most): a longer claim is */
+            life = 86400; /* not believed (and life * 1e9 would overflow) */
         int64_t now = qw_now_mono_ns(), margin = life / 4 < 225 ? life / 4 : 225;
         snprintf(t->tok, sizeof t->tok, "%s", at);
         t->expires_mono = now + (int64_t)life * QW_NS_PER_SEC;

@@ -166,6 +166,21 @@ grep -q "loopback host" "$T/sa3.err" || { cat "$T/sa3.err"; die "remote http tok
 ! grep -rq "PRIVATE KEY\|$(sed -n 2p "$T/sa.pem" | cut -c1-40)" "$T"/*.log "$T"/*.err 2>/dev/null \
   || die "the private key reached a log"
 
+# a metadata server claiming an absurd token life (expires_in 9.2e18 s): not
+# believed (at most a day; life x 1e9 ns overflowed int64 before, UB), the
+# command works (ASan+UBSan build)
+"$PY" "$QW_ROOT/tests/e2e/gcs_stub.py" "$S3_ENDPOINT" 9200000000000000000 "$T/stub2.json" >"$T/stub2.out" \
+  2>"$T/stub2.log" &
+STUB2=$!
+for i in $(seq 50); do grep -q '^ready ' "$T/stub2.out" 2>/dev/null && break; sleep 0.1; done
+read -r _ MPORT2 GPORT2 <"$T/stub2.out"
+GCE_METADATA_HOST="127.0.0.1:$MPORT2" "$QW_ASAN_BIN" lake tables --warehouse "$WH" \
+  --s3-endpoint "http://127.0.0.1:$GPORT2" --log-level info >"$T/t9.txt" 2>"$T/t9.log" \
+  || { kill "$STUB2"; cat "$T/t9.log"; die "an absurd expires_in broke the command"; }
+kill "$STUB2" 2>/dev/null; wait "$STUB2" 2>/dev/null || true
+grep -q "GCS access token from the metadata server .*(expires in 86400 s)" "$T/t9.log" \
+  || { cat "$T/t9.log"; die "an absurd token life was believed"; }
+
 # the tokens never reach a log, an error or a summary
 ! grep -rq "ya29\.stub" "$T"/*.log "$T"/*.err "$T"/*.json "$T"/*.txt 2>/dev/null \
   || die "an access token reached a log or summary"
