@@ -23,6 +23,7 @@
  * than its lease), so nothing it will reference is deleted; a writer that
  * loaded P before our swap loses its CAS and re-applies on our metadata.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -461,14 +462,18 @@ qw_err qw_ice_expire(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *n
             return e;
         }
         const json_t *root = qw__ice_root(p);
-        res->older_than_ms =
-            o->older_than_ms ? o->older_than_ms
-                             : now - qw__ice_prop_int(root, "history.expire.max-snapshot-age-ms",
-                                                      DEFAULT_MAX_AGE_MS);
-        res->retain_last =
-            o->retain_last > 0
-                ? o->retain_last
-                : (int)qw__ice_prop_int(root, "history.expire.min-snapshots-to-keep", 1);
+        /* the table's properties, as another engine or a user may have set
+         * them: a negative age is the default, an age past 1970 keeps all,
+         * a count is clamped to int (now - INT64_MIN overflowed before) */
+        int64_t age =
+            qw__ice_prop_int(root, "history.expire.max-snapshot-age-ms", DEFAULT_MAX_AGE_MS);
+        int64_t keep = qw__ice_prop_int(root, "history.expire.min-snapshots-to-keep", 1);
+        if (age < 0)
+            age = DEFAULT_MAX_AGE_MS;
+        res->older_than_ms = o->older_than_ms ? o->older_than_ms : age > now ? 0 : now - age;
+        res->retain_last = o->retain_last > 0 ? o->retain_last
+                           : keep > INT_MAX   ? INT_MAX
+                                              : (int)keep;
         if (res->retain_last < 1)
             res->retain_last = 1;
         /* a live writer whose commit outcome was unknown retries with the

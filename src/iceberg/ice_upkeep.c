@@ -10,6 +10,7 @@
  *    docs/STORAGE.md: what path-based readers such as DuckDB's
  *    iceberg_scan do with it). The catalog stays the source of truth.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,8 +32,9 @@ int64_t qw__ice_prop_int(const json_t *root, const char *key, int64_t dflt)
     if (!v || !*v)
         return dflt;
     char *end;
+    errno = 0;
     long long x = strtoll(v, &end, 10);
-    return *end ? dflt : (int64_t)x;
+    return *end || errno == ERANGE ? dflt : (int64_t)x; /* out of range: as if absent */
 }
 
 int qw__ice_prop_bool(const json_t *root, const char *key, int dflt)

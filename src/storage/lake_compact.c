@@ -21,6 +21,7 @@
  * a writer of this version applies when it opens the table), so no file
  * holds a field id its table's schema does not know. */
 #define QW_MODULE "lake"
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,7 +204,10 @@ static qw_err compact_table(qw_lake_admin *L, int t, const qw_lake_compact_opts 
     uint64_t target = o->target_bytes;
     if (!target) {
         const char *v = qw_ice_meta_property(m, "write.target-file-size-bytes");
-        target = v && atoll(v) > 0 ? (uint64_t)atoll(v) : DEFAULT_TARGET;
+        char *end = NULL;
+        errno = 0;
+        long long x = v ? strtoll(v, &end, 10) : 0; /* atoll: UB out of range */
+        target = v && !*end && errno != ERANGE && x > 0 ? (uint64_t)x : DEFAULT_TARGET;
     }
     qw_ice_scan sc;
     int64_t tp0 = qw_now_mono_ns(), tp1 = 0, tp2 = 0;

@@ -4,6 +4,7 @@
  * lands between our load and our CAS), concurrent writers in threads with no
  * lost files, and failure paths. */
 #include <jansson.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -171,7 +172,13 @@ typedef struct env {
     qw_fileio *io;
 } env;
 
+static void env_init_props(env *e, const qw_ice_kv *props, size_t nprops);
 static void env_init(env *e)
+{
+    env_init_props(e, NULL, 0);
+}
+
+static void env_init_props(env *e, const qw_ice_kv *props, size_t nprops)
 {
     memset(e, 0, sizeof(*e));
     snprintf(e->dir, sizeof(e->dir), "/tmp/qw_icecommit_XXXXXX");
@@ -186,7 +193,7 @@ static void env_init(env *e)
     char location[128];
     snprintf(location, sizeof(location), "file://%s/quotewatch/raw_trades", e->dir);
     ASSERT_OK(qw_ice_create_table(&e->ops, e->io, "quotewatch", "raw_trades", location, &s, &sp,
-                                  NULL, 0, e->loc, sizeof(e->loc)));
+                                  props, nprops, e->loc, sizeof(e->loc)));
 }
 
 static void env_fini(env *e)
@@ -893,6 +900,43 @@ TEST(ice_expire_select_age_and_retain_last)
     ASSERT_EQ(qw_ice_expire_select(m, 0, 1, x, &err), 0);
     qw_ice_meta_free(m);
     env_fini(&e);
+}
+
+/* Expiry and commits by the table's own properties, set to nonsense by
+ * another engine or a user: no overflow (the ASan+UBSan build runs this),
+ * a negative age is the default (nothing of this table is 5 days old), an
+ * age past 1970 keeps everything, an out-of-range or huge count is clamped,
+ * and a commit still lands (metadata-log and manifest merge read them too). */
+TEST(ice_expire_absurd_table_properties)
+{
+    static const char *const ages[] = {"-9223372036854775808", "9223372036854775807",
+                                       "99999999999999999999", "-1", "12abc"};
+    for (size_t k = 0; k < sizeof ages / sizeof ages[0]; k++) {
+        qw_ice_kv props[] = {{"history.expire.max-snapshot-age-ms", ages[k]},
+                             {"history.expire.min-snapshots-to-keep", "99999999999999"},
+                             {"write.metadata.previous-versions-max", "-9223372036854775808"},
+                             {"commit.manifest.min-count-to-merge", "99999999999999999999"},
+                             {"commit.manifest.target-size-bytes", "-5"}};
+        env e;
+        env_init_props(&e, props, sizeof props / sizeof props[0]);
+        int64_t now = qw_now_wall_ns() / 1000000;
+        appends(&e, 3, now - 100000, NULL);
+        qw_ice_expire_opts o = {.remove = 1}; /* cutoff and count from the properties */
+        qw_ice_expire_result r;
+        char eb[256];
+        ASSERT_OK(qw_ice_expire(&e.ops, e.io, "quotewatch", "raw_trades", &o, NULL, NULL, &r, eb,
+                                sizeof eb));
+        ASSERT_EQ(r.snapshots_expired, 0);
+        ASSERT_EQ(r.retain_last, INT_MAX);
+        int64_t dflt = now - 5LL * 24 * 3600 * 1000; /* the default age, or 0: keep all */
+        ASSERT_TRUE(r.older_than_ms == 0 ||
+                    (r.older_than_ms >= dflt && r.older_than_ms < dflt + 60000));
+        o.retain_last = 1; /* the count given: the age still from the property */
+        ASSERT_OK(qw_ice_expire(&e.ops, e.io, "quotewatch", "raw_trades", &o, NULL, NULL, &r, eb,
+                                sizeof eb));
+        ASSERT_EQ(r.snapshots_expired, 0);
+        env_fini(&e);
+    }
 }
 
 TEST(ice_expire_commits_then_deletes_only_unreferenced_unleased)
