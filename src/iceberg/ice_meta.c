@@ -3,6 +3,7 @@
  * metadata for a new table (the field order and spelling Iceberg Java uses),
  * and serialize. The document is kept so a commit preserves fields written by
  * other engines (statistics, refs, properties) it does not understand. */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -138,8 +139,23 @@ static qw_err build_view(qw_ice_meta *m, char *err, size_t errlen)
     snprintf(m->uuid, sizeof(m->uuid), "%s", uuid ? uuid : "");
     m->last_sequence_number = qw__ice_jint(r, "last-sequence-number", 0);
     m->last_updated_ms = qw__ice_jint(r, "last-updated-ms", 0);
-    m->last_column_id = (int)qw__ice_jint(r, "last-column-id", 0);
-    m->last_partition_id = (int)qw__ice_jint(r, "last-partition-id", 999);
+    int64_t lcol = qw__ice_jint(r, "last-column-id", 0),
+            lpart = qw__ice_jint(r, "last-partition-id", 999);
+    /* the counters a commit adds one to: a document of another writer (or a
+     * damaged one) with one beyond any real table is corrupt, not a counter
+     * to overflow (2^62 sequence numbers or ms: 146 million years of them) */
+    if (m->last_sequence_number < 0 || m->last_sequence_number > QW_ICE_COUNTER_MAX ||
+        m->last_updated_ms < 0 || m->last_updated_ms > QW_ICE_COUNTER_MAX || lcol < 0 ||
+        lcol >= INT_MAX || lpart < 0 || lpart >= INT_MAX) {
+        QW_SETERR(err, errlen,
+                  "last-sequence-number %lld, last-updated-ms %lld, last-column-id %lld or "
+                  "last-partition-id %lld out of range",
+                  (long long)m->last_sequence_number, (long long)m->last_updated_ms,
+                  (long long)lcol, (long long)lpart);
+        return QW_CORRUPT;
+    }
+    m->last_column_id = (int)lcol;
+    m->last_partition_id = (int)lpart;
     m->current_snapshot_id = qw__ice_jint(r, "current-snapshot-id", -1);
     if (m->current_snapshot_id >= 0 && !qw__ice_snapshot_json(m, m->current_snapshot_id)) {
         QW_SETERR(err, errlen, "current-snapshot-id %lld not among snapshots",

@@ -226,7 +226,11 @@ typedef struct qw_ice_evolution {
 qw_err qw_ice_schema_evolution(const qw_ice_schema *cur, int last_column_id,
                                const qw_ice_schema *want, qw_ice_schema *out, qw_ice_evolution *ev,
                                char *err, size_t errlen);
-/* Parse metadata JSON (ours, Java's, pyiceberg's; v1 and v2). */
+/* Parse metadata JSON (ours, Java's, pyiceberg's; v1 and v2). QW_CORRUPT
+ * with a message for a document a commit could not extend: among others
+ * last-sequence-number or last-updated-ms outside [0, QW_ICE_COUNTER_MAX],
+ * last-column-id or last-partition-id outside [0, INT_MAX). */
+#define QW_ICE_COUNTER_MAX ((int64_t)1 << 62)
 qw_err qw_ice_meta_parse(const char *json, size_t len, qw_ice_meta **out, char *err, size_t errlen);
 /* New v2 metadata for an empty table. */
 qw_err qw_ice_meta_new(qw_ice_meta **out, const char *location, const qw_ice_schema *schema,

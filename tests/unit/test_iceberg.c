@@ -236,6 +236,55 @@ static void make_file(qw_ice_data_file *f, int i)
     c->nan_count = 0;
 }
 
+/* Counters a commit adds one to, out of range in a document another writer
+ * made: corrupt (one clear message), never a counter to overflow; at the
+ * bounds still a table. */
+TEST(ice_metadata_counters_out_of_range)
+{
+    qw_ice_schema s;
+    qw_ice_spec sp;
+    test_schema(&s, &sp);
+    qw_ice_meta *m;
+    ASSERT_OK(qw_ice_meta_new(&m, "s3://b/wh/quotewatch/t", &s, &sp, NULL, 0, 1700000000000LL));
+    char *text;
+    size_t len;
+    ASSERT_OK(qw_ice_meta_dump(m, &text, &len));
+    qw_ice_meta_free(m);
+    static const struct {
+        const char *key;
+        long long v;
+        int ok;
+    } cases[] = {{"last-sequence-number", 9223372036854775807LL, 0},
+                 {"last-sequence-number", -1, 0},
+                 {"last-sequence-number", (long long)QW_ICE_COUNTER_MAX, 1},
+                 {"last-updated-ms", 9223372036854775807LL, 0},
+                 {"last-updated-ms", -5, 0},
+                 {"last-column-id", 2147483647LL, 0},
+                 {"last-column-id", 4294967304LL, 0}, /* would wrap to 8 as an int */
+                 {"last-partition-id", -1, 0},
+                 {"last-partition-id", 2147483646LL, 1}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *doc = json_loadb(text, len, 0, NULL);
+        ASSERT_TRUE(doc != NULL);
+        json_object_set_new(doc, cases[i].key, json_integer(cases[i].v));
+        char *t2 = json_dumps(doc, JSON_COMPACT);
+        json_decref(doc);
+        ASSERT_TRUE(t2 != NULL);
+        char err[256] = "";
+        qw_ice_meta *b = NULL;
+        qw_err e = qw_ice_meta_parse(t2, strlen(t2), &b, err, sizeof err);
+        free(t2);
+        if (cases[i].ok) {
+            ASSERT_OK(e);
+        } else {
+            ASSERT_ERR(QW_CORRUPT, e);
+            ASSERT_TRUE(strstr(err, "out of range") != NULL);
+        }
+        qw_ice_meta_free(b);
+    }
+    qw_free(text);
+}
+
 TEST(ice_metadata_json_roundtrip)
 {
     qw_ice_schema s;
