@@ -196,7 +196,7 @@ void qw__ice_put_total(json_t *sum, const json_t *parent, const char *key, int64
             base = x;
     }
     char buf[24];
-    snprintf(buf, sizeof(buf), "%lld", (long long)(base + add));
+    snprintf(buf, sizeof(buf), "%lld", (long long)qw__ice_sat_add(base, add));
     json_object_set_new(sum, key, json_string(buf));
 }
 
@@ -216,8 +216,8 @@ static json_t *summary(const qw_ice_meta *p, const qw_ice_data_file *files, size
     int64_t rows = 0, bytes = 0;
     size_t parts = 0;
     for (size_t i = 0; i < n; i++) {
-        rows += files[i].record_count;
-        bytes += files[i].file_size_in_bytes;
+        rows = qw__ice_sat_add(rows, files[i].record_count);
+        bytes = qw__ice_sat_add(bytes, files[i].file_size_in_bytes);
         int seen = 0; /* distinct partition tuples */
         for (size_t k = 0; k < i && !seen; k++)
             seen = memcmp(files[k].part, files[i].part,

@@ -169,9 +169,11 @@ static json_t *summary(const qw_ice_meta *p, const rctx *c)
         ps = json_object_get(qw__ice_snapshot_json(p, p->current_snapshot_id), "summary");
     int64_t arows = 0, abytes = 0, drows = 0, dbytes = 0;
     for (size_t i = 0; i < c->nadd; i++)
-        arows += c->add[i].record_count, abytes += c->add[i].file_size_in_bytes;
+        arows = qw__ice_sat_add(arows, c->add[i].record_count),
+        abytes = qw__ice_sat_add(abytes, c->add[i].file_size_in_bytes);
     for (size_t i = 0; i < c->ndel; i++)
-        drows += c->del[i].record_count, dbytes += c->del[i].file_size_in_bytes;
+        drows = qw__ice_sat_add(drows, c->del[i].record_count),
+        dbytes = qw__ice_sat_add(dbytes, c->del[i].file_size_in_bytes);
     json_t *s = json_object();
     char b[24];
     json_object_set_new(s, "operation", json_string("replace"));
@@ -255,9 +257,11 @@ static void rw_summary(const qw_ice_meta *p, const rctx *c, const dfv *rw, int64
     for (size_t i = 0; i < rw->n; i++) {
         const qw_ice_data_file *f = &rw->v[i];
         if (f->status == QW_ICE_STATUS_DELETED)
-            out->deleted_files++, out->deleted_rows += f->record_count;
+            out->deleted_files++,
+                out->deleted_rows = qw__ice_sat_add(out->deleted_rows, f->record_count);
         else
-            out->existing_files++, out->existing_rows += f->record_count;
+            out->existing_files++,
+                out->existing_rows = qw__ice_sat_add(out->existing_rows, f->record_count);
         if (f->sequence_number >= 0 && f->sequence_number < out->min_sequence_number)
             out->min_sequence_number = f->sequence_number;
     }

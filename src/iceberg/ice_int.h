@@ -37,6 +37,15 @@ qw_err qw__ice_meta_wrap(json_t *root, qw_ice_meta **out, char *err, size_t errl
 /* Snapshot object by id (borrowed) or NULL. */
 const json_t *qw__ice_snapshot_json(const qw_ice_meta *m, int64_t snapshot_id);
 
+/* a + b, saturating at INT64_MAX / INT64_MIN: sums of record counts and
+ * sizes read from manifests other writers made (each >= 0, but any number
+ * of them may claim up to INT64_MAX) */
+static inline int64_t qw__ice_sat_add(int64_t a, int64_t b)
+{
+    int64_t r;
+    return __builtin_add_overflow(a, b, &r) ? (b > 0 ? INT64_MAX : INT64_MIN) : r;
+}
+
 /* Table property key of root as an integer (dflt when absent or not a
  * decimal integer). */
 int64_t qw__ice_prop_int(const json_t *root, const char *key, int64_t dflt);

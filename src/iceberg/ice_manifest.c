@@ -349,7 +349,7 @@ qw_err qw_ice_manifest_summarize(const qw_ice_meta *m, int64_t snapshot_id,
     out->added_files = (int32_t)n;
     out->npart = m->spec.nfields;
     for (size_t i = 0; i < n; i++)
-        out->added_rows += files[i].record_count;
+        out->added_rows = qw__ice_sat_add(out->added_rows, files[i].record_count);
     for (int k = 0; k < m->spec.nfields; k++) {
         qw_ice_field_summary *s = &out->part[k];
         const qw_ice_datum *lo = NULL, *hi = NULL;

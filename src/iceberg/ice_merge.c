@@ -129,7 +129,7 @@ qw_err qw__ice_merge_manifests(qw_fileio *io, const qw_ice_meta *p, int64_t snap
     m.existing_files = (int32_t)n;
     m.sequence_number = m.min_sequence_number = seq;
     for (size_t i = 0; i < n; i++) {
-        m.existing_rows += all[i].record_count;
+        m.existing_rows = qw__ice_sat_add(m.existing_rows, all[i].record_count);
         if (all[i].sequence_number >= 0 && all[i].sequence_number < m.min_sequence_number)
             m.min_sequence_number = all[i].sequence_number;
     }

@@ -356,7 +356,7 @@ static qw_err scan_manifest(qw_fileio *io, const qw_ice_meta *m, const qw_ice_ma
         s->files[s->nfiles++] = files[i];
         if (files[i].content == QW_ICE_CONTENT_DATA) {
             s->ndata_files++;
-            s->data_records += files[i].record_count;
+            s->data_records = qw__ice_sat_add(s->data_records, files[i].record_count);
         } else {
             s->ndelete_files++;
         }
