@@ -648,18 +648,18 @@ qw_err qw__lake_merge_bin(qw_lake_admin *L, const qw_tbl_def *d, const qw_ice_da
     for (int j = 0; j < 3; j++)
         qw_pqr_column_alloc(&kc[j]);
     qw_err e = B.f ? QW_OK : QW_NOMEM;
-    int64_t want = 0, got = 0;
-    for (size_t i = 0; i < n && e == QW_OK; i++) {
+    uint64_t want = 0;                             /* rows read, each file's as its manifest says */
+    for (size_t i = 0; i < n && e == QW_OK; i++) { /* file by file: no sum to overflow */
         e = scan_keys(L, &B, i, files[i].path, kc, eb, ebl);
-        want += files[i].record_count, got += (int64_t)B.f[i].rows;
+        if (e == QW_OK && (int64_t)B.f[i].rows != files[i].record_count) {
+            snprintf(eb, ebl, "read %lld rows of %s, its manifest says %lld",
+                     (long long)B.f[i].rows, files[i].path, (long long)files[i].record_count);
+            e = QW_CORRUPT;
+        }
+        want += e == QW_OK ? (uint64_t)B.f[i].rows : 0;
     }
     for (int j = 0; j < 3; j++)
         qw_pqr_column_free(&kc[j]);
-    if (e == QW_OK && got != want) {
-        snprintf(eb, ebl, "read %lld rows, the manifests say %lld", (long long)got,
-                 (long long)want);
-        e = QW_CORRUPT;
-    }
     if (e == QW_OK)
         finish_keys(&B);
     for (size_t i = 0; i < n; i++)
@@ -684,10 +684,10 @@ qw_err qw__lake_merge_bin(qw_lake_admin *L, const qw_tbl_def *d, const qw_ice_da
         if (!*eb)
             snprintf(eb, ebl, "write %.300s: %s", path, qw_strerror(e));
     }
-    if (e == QW_OK && (int64_t)nout != want) {
+    if (e == QW_OK && nout != want) {
         qw_pq_writer_abort(w);
-        snprintf(eb, ebl, "merged %llu rows, the manifests say %lld", (unsigned long long)nout,
-                 (long long)want);
+        snprintf(eb, ebl, "merged %llu rows, the manifests say %llu", (unsigned long long)nout,
+                 (unsigned long long)want);
         e = QW_CORRUPT;
     }
     qw_pq_file_stats *ps = e == QW_OK ? qw_malloc(sizeof *ps) : NULL;
