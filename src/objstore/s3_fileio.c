@@ -11,6 +11,9 @@
 #include "core/alloc.h"
 #include "objstore/s3_int.h"
 
+#define QW_MODULE "objstore"
+#include "core/log.h"
+
 #define BUCKET_MAX 256
 
 int qw_objstore_is_remote(const char *uri)
@@ -164,6 +167,8 @@ static qw_err f_list(void *ctx, const char *uri, int (*fn)(void *, const char *,
     l->fn = fn;
     l->fctx = fctx;
     qw_err e = qw_s3_list(ctx, b_, k_, on_key, l);
+    if (e == QW_PROTOCOL) /* fileio carries codes only: the store's answer is told here */
+        QW_LOG(ERROR, "%s", qw_s3_errmsg());
     if (e == QW_OK)
         e = l->err;
     qw_free(l);

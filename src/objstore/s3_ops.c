@@ -146,17 +146,26 @@ qw_err qw_s3_delete(qw_s3 *s, const char *bucket, const char *key)
     return e;
 }
 
-/* One page: the keys of [body, end) to fn; the next token (or "") */
-static qw_err list_page(const char *b, const char *end,
+/* One page: the keys of [body, end) to fn; the next token (or ""). A key
+ * outside prefix is a protocol error, not a key: clean-orphans deletes
+ * what a listing names and no table references, so a store (or a proxy)
+ * that answered with another table's keys must stop it, not feed it. */
+static qw_err list_page(const char *b, const char *end, const char *prefix,
                         int (*fn)(void *ctx, const char *key, uint64_t size), void *ctx, char *next,
-                        size_t ncap, int *stop)
+                        size_t ncap, int *stop, const char **why)
 {
     const char *p = b, *cb, *ce;
     char key[QW_S3_KEY_MAX + 1], sz[32];
+    size_t pl = strlen(prefix);
+    *why = "malformed ListObjectsV2 answer";
     while (qw_s3_xml_elem(&p, end, "Contents", &cb, &ce) == 0) {
         const char *q = cb;
         if (qw_s3_xml_text(&q, ce, "Key", key, sizeof key) != 0)
             return QW_PROTOCOL;
+        if (strncmp(key, prefix, pl) != 0) {
+            *why = "the answer names a key outside the prefix";
+            return QW_PROTOCOL;
+        }
         q = cb;
         if (qw_s3_xml_text(&q, ce, "Size", sz, sizeof sz) != 0)
             return QW_PROTOCOL;
@@ -197,6 +206,7 @@ static qw_err list_impl(qw_s3 *s, const char *bucket, const char *prefix, int ma
         goto done;
     }
     tok[0] = 0;
+    char prev[sizeof tok] = "";
     for (int page = 0;; page++) {
         if (tok[0] && qw__s3_enc(tok, 0, etok, sizeof etok) != 0) {
             e = QW_PROTOCOL;
@@ -212,12 +222,18 @@ static qw_err list_impl(qw_s3 *s, const char *bucket, const char *prefix, int ma
         if ((e = qw__s3_perform(s, r)) != QW_OK)
             break;
         int stop = 0;
-        e = list_page((const char *)r->buf, (const char *)r->buf + r->len, fn, ctx, tok, sizeof tok,
-                      &stop);
+        const char *why = "";
+        e = list_page((const char *)r->buf, (const char *)r->buf + r->len, prefix, fn, ctx, tok,
+                      sizeof tok, &stop, &why);
+        if (e == QW_OK && tok[0] && strcmp(tok, prev) == 0) { /* a listing must advance */
+            why = "the continuation token repeats";
+            e = QW_PROTOCOL;
+        }
         if (e == QW_PROTOCOL)
-            qw__s3_seterr("list %s/%s: malformed ListObjectsV2 answer", bucket, prefix);
+            qw__s3_seterr("list %s/%s: %s", bucket, prefix, why);
         if (e != QW_OK || stop || !tok[0])
             break;
+        memcpy(prev, tok, sizeof prev);
         if (page > 1000000) {
             e = QW_TOO_LARGE;
             break;

@@ -13,6 +13,11 @@ The first word of CONTROL_FILE, read for every request, picks the fault:
   truncate      forward, then send the answer's headers and half its body, close
   mix:P         each request: with probability P one of down/500/503/truncate/
                 stall:1, else forward (seeded: deterministic per request number)
+  listleak:KEY  forward; a ListObjectsV2 answer gets one more <Contents> entry,
+                KEY (outside the listed prefix: a store answering with another
+                table's keys)
+  listloop      forward; a ListObjectsV2 answer says IsTruncated with the
+                continuation token "loop", every time (a listing that never ends)
 """
 import http.client
 import http.server
@@ -26,8 +31,9 @@ import time
 UP = int(sys.argv[1])
 CTL = sys.argv[2]
 lock = threading.Lock()
+LOOP_PAGE = []  # listloop: the last listing page, answered again for the token "loop"
 stats = {"requests": 0, "forwarded": 0, "down": 0, "500": 0, "503": 0, "stall": 0,
-         "truncate": 0}
+         "truncate": 0, "listleak": 0, "listloop": 0}
 
 
 def mode():
@@ -84,6 +90,14 @@ class H(http.server.BaseHTTPRequestHandler):
         if m.startswith("stall:"):
             count("stall")
             time.sleep(float(m[6:]))
+        if m == "listloop" and "continuation-token=loop" in self.path and LOOP_PAGE:
+            count("listloop")  # the server knows no such token: the page again, from here
+            self.send_response(200)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(LOOP_PAGE[0])))
+            self.end_headers()
+            self.wfile.write(LOOP_PAGE[0])
+            return
         c = http.client.HTTPConnection("127.0.0.1", UP, timeout=60)
         c.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
         for k, v in self.headers.items():
@@ -104,6 +118,16 @@ class H(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.close()
             return
+        if "list-type=2" in self.path and r.status == 200 and m.startswith("listleak:"):
+            count("listleak")
+            extra = "<Contents><Key>%s</Key><Size>1</Size></Contents>" % m[9:]
+            data = data.replace(b"</ListBucketResult>", extra.encode() + b"</ListBucketResult>")
+        if "list-type=2" in self.path and r.status == 200 and m == "listloop":
+            count("listloop")
+            import re
+            data = re.sub(rb"<IsTruncated>\w+</IsTruncated>", b"<IsTruncated>true</IsTruncated>"
+                          b"<NextContinuationToken>loop</NextContinuationToken>", data, count=1)
+            LOOP_PAGE[:] = [data]
         count("forwarded")
         self.send_response(r.status)
         for k, v in r.getheaders():

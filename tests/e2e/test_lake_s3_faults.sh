@@ -27,6 +27,11 @@ export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_ENDPOINT_URL="$
 export ICEBERG_CATALOG_URI="$PG_URI" ICEBERG_WAREHOUSE=s3://b/wh
 unset AWS_SESSION_TOKEN QW_ALLOW_LOCAL_CATALOG || true
 fault() { echo "$1" >"$CTL"; }
+# an object outside every table, for the listing checks at the end
+leak=wh/elsewhere/keep.parquet
+curl -sf -o /dev/null --aws-sigv4 aws:amz:us-east-1:s3 --user S3RVER:S3RVER -X PUT --data-binary PAR1 \
+  -H "x-amz-content-sha256: $(printf PAR1 | sha256sum | cut -d' ' -f1)" "$S3_ENDPOINT/b/$leak" \
+  || die "curl PUT of $leak"
 
 port=$(free_port); hport=$(free_port)
 start_sim sim --port "$port" --synthetic --feed advanced --products BTC-USD,ETH-USD,SOL-USD --levels 300 --speed 5x
@@ -157,4 +162,29 @@ PY
 done
 fault ok
 [ "$prev" -gt 0 ] || die "nothing was committed through the faults"
+
+# a listing that names a key outside its prefix (the object put at the
+# start, old enough for clean-orphans to delete): clean-orphans deletes what
+# a listing names and no table references, so it must stop with one clear
+# error and the object must still be there; a listing that never advances
+# (the same continuation token every page) stops at the second page
+fault "listleak:$leak"
+if "$QW_BIN" lake clean-orphans --older-than 0 >"$T/leak.out" 2>"$T/leak.err"; then
+  cat "$T/leak.out"; die "clean-orphans ran on a listing with a key outside its prefix"
+fi
+grep -q "outside the prefix" "$T/leak.err" || { cat "$T/leak.err"; die "listing outside its prefix: unclear error"; }
+fault ok
+curl -sf -o /dev/null --aws-sigv4 aws:amz:us-east-1:s3 --user S3RVER:S3RVER \
+  -H "x-amz-content-sha256: $(printf '' | sha256sum | cut -d' ' -f1)" "$S3_ENDPOINT/b/$leak" \
+  || die "clean-orphans deleted $leak, named by a listing of another prefix"
+fault listloop
+t0=$SECONDS
+if "$QW_BIN" lake clean-orphans --older-than 0 >"$T/loop.out" 2>"$T/loop.err"; then
+  die "clean-orphans ran on a listing that never advances"
+fi
+fault ok
+grep -q "continuation token repeats" "$T/loop.err" || { cat "$T/loop.err"; die "endless listing: unclear error"; }
+(( SECONDS - t0 < 30 )) || die "an endless listing took $((SECONDS - t0)) s to stop"
+"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["listleak"] >= 1 and d["listloop"] >= 1, d' \
+  "$CTL.stats" || die "the proxy did not rewrite a listing"
 echo "object-store faults: ok"
