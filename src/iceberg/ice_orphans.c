@@ -170,6 +170,30 @@ qw_err qw_ice_orphans(const qw_ice_catalog_ops *cat, qw_fileio *io, const char *
         QW_SETERR(errbuf, errlen, "no readable table %s.%s: %s", ns, table, qw_strerror(e));
         return e;
     }
+    /* everything under the location that the table does not reference is
+     * an orphan: a location above the table's own folder (a bucket, a
+     * warehouse, "/": a damaged or hand-edited metadata file) would make
+     * every other table's files orphans. The folder must be named after
+     * the table, as every catalog's default layout does. */
+    const char *end = m->location + strlen(m->location), *seg;
+    while (end > m->location && end[-1] == '/')
+        end--;
+    for (seg = end; seg > m->location && seg[-1] != '/'; seg--)
+        ;
+    const char *path = m->location, *auth = strstr(path, "://"); /* path: after the authority */
+    if (auth) {
+        const char *sl = strchr(auth + 3, '/');
+        path = sl ? sl : m->location + strlen(m->location);
+    }
+    if ((size_t)(end - seg) != strlen(table) || strncmp(seg, table, (size_t)(end - seg)) != 0 ||
+        seg <= path) {
+        QW_SETERR(errbuf, errlen,
+                  "the location of %s.%s, %.300s, is not a folder named %s: refusing to clean "
+                  "orphans under it (other tables' files would count as orphans)",
+                  ns, table, m->location, table);
+        qw_ice_meta_free(m);
+        return QW_UNSUPPORTED;
+    }
     refset refs = {0};
     e = collect(io, m, loc, &refs, errbuf, errlen);
     if (e == QW_OK) { /* nothing is removed unless every reference and lease is known */

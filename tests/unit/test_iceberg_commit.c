@@ -3,6 +3,7 @@
  * storage/catalog.h: chains of appends, injected conflicts (a rival append
  * lands between our load and our CAS), concurrent writers in threads with no
  * lost files, and failure paths. */
+#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <pthread.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
@@ -938,6 +940,54 @@ TEST(ice_commit_counts_saturate)
     qw_ice_scan_free(&sc);
     qw_ice_meta_free(m);
     env_fini(&e);
+}
+
+/* clean-orphans only under a folder named after the table: a location at
+ * a warehouse, a bucket or "/" (a damaged or hand-edited metadata file)
+ * would make every other table's file an orphan. Refused with a message,
+ * the other files untouched; the table's own folder still gets cleaned. */
+TEST(ice_orphans_only_under_the_table_folder)
+{
+    static const char *const bad[] = {"", "/quotewatch", "/quotewatch/raw_trades/x",
+                                      "/quotewatch/raw_tradesX"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0] + 1; k++) {
+        env e;
+        memset(&e, 0, sizeof e);
+        snprintf(e.dir, sizeof(e.dir), "/tmp/qw_iceorph_XXXXXX");
+        ASSERT_TRUE(mkdtemp(e.dir) != NULL);
+        pthread_mutex_init(&e.cat.mu, NULL);
+        ASSERT_OK(qw_fileio_create(&e.io, NULL, NULL));
+        e.cat.io = e.io;
+        e.ops = mc_ops(&e.cat);
+        qw_ice_schema sc;
+        qw_ice_spec sp;
+        schema(&sc, &sp);
+        char location[160], other[200];
+        int good = k == sizeof bad / sizeof bad[0];
+        snprintf(location, sizeof location, "file://%s%s", e.dir,
+                 good ? "/quotewatch/raw_trades" : bad[k]);
+        ASSERT_OK(qw_ice_create_table(&e.ops, e.io, "quotewatch", "raw_trades", location, &sc, &sp,
+                                      NULL, 0, e.loc, sizeof(e.loc)));
+        snprintf(other, sizeof other, "%s/quotewatch/raw_trades/data/stray.parquet", e.dir);
+        ASSERT_OK(qw_fileio_write(e.io, other, "PAR1", 4));
+        struct timespec ts[2] = {{1000000000, 0}, {1000000000, 0}}; /* old: not protected */
+        ASSERT_EQ(utimensat(AT_FDCWD, other, ts, 0), 0);
+        qw_ice_orphan_opts o = {.older_than_ms = 0, .remove = 1};
+        qw_ice_orphan_result r;
+        char eb[512] = "";
+        qw_err err = qw_ice_orphans(&e.ops, e.io, "quotewatch", "raw_trades", &o, NULL, NULL, &r,
+                                    eb, sizeof eb);
+        if (good) { /* under the table's own folder: the stray file goes */
+            ASSERT_OK(err);
+            ASSERT_EQ(r.orphans, 1);
+            ASSERT_TRUE(access(other, F_OK) != 0);
+        } else {
+            ASSERT_ERR(QW_UNSUPPORTED, err);
+            ASSERT_TRUE(strstr(eb, "is not a folder named raw_trades") != NULL);
+            ASSERT_EQ(access(other, F_OK), 0);
+        }
+        env_fini(&e);
+    }
 }
 
 TEST(ice_expire_absurd_table_properties)
