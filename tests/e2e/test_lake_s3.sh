@@ -4,6 +4,8 @@
 # PostgreSQL 15 catalog) gives the same tables, `lake scan` rows and
 # `replay --lake` books and models as the same run into a file:// lake,
 # and `backtest --lake` the metrics and model of `backtest` on the file;
+# a `replay --persist --maintain` run compacts its s3:// tables as it goes
+# and still replays to the capture's books;
 # a missing bucket, a wrong secret and a SQLite or missing catalog exit
 # non-zero with one clear line; the secret never reaches a log.
 source "$(dirname "$0")/lib.sh"
@@ -98,6 +100,28 @@ gets=$(grep -c '"GET b/wh/quotewatch/[a-z_]*/data/' "$T/lakedbg.log" || true)
 objs=$(grep -o '"GET b/wh/quotewatch/[a-z_]*/data/[^:]*' "$T/lakedbg.log" | sort -u | wc -l)
 echo "replay --lake: $gets GETs of $objs data files, $heads HEADs"
 (( objs > 0 && heads == 0 && gets <= 2 * objs )) || die "replay --lake requests: $gets GETs of $objs files, $heads HEADs"
+
+# --maintain on s3://: a replay whose writer compacts and expires its own
+# tables as it goes (a round a second, small files, its own catalog
+# database): rounds run, none fails, files are compacted, and the lake then
+# replays to the capture's books
+psql -h 127.0.0.1 -p "$PG_PORT" -U qw -d postgres -qc 'CREATE DATABASE maint' >/dev/null \
+  || die "CREATE DATABASE maint"
+MCAT="postgresql://qw@127.0.0.1:$PG_PORT/maint"
+"$QW_BIN" replay --persist --warehouse s3://b/wm/ --catalog-uri "$MCAT" --flush-rows 500 --maintain 1 \
+  --maintain-expire-age 1s --maintain-target-size 200000 --speed 10 "$REAL" --summary "$T/m.json" \
+  2>"$T/m.log" || { tail -5 "$T/m.log"; die "replay --persist --maintain into s3:// failed"; }
+"$PY" - "$T/m.json" <<'PY' || die "--maintain over s3://"
+import json, sys
+p = json.load(open(sys.argv[1]))["persistence"]
+m = {k: v for k, v in p.items() if k.startswith("maintenance")}
+print("--maintain over s3://:", m)
+assert p["maintenance_runs"] >= 1 and p["maintenance_errors"] == 0, m
+assert p["maintenance_files_compacted"] > 0, m
+PY
+"$QW_BIN" replay --lake --warehouse s3://b/wm/ --catalog-uri "$MCAT" --summary "$T/mlake.json" 2>"$T/ml.log" \
+  || { cat "$T/ml.log"; die "replay --lake after --maintain over s3:// failed"; }
+compare "$T/ref.json" "$T/mlake.json" || die "replay --lake after --maintain over s3:// differs from the capture"
 
 # backtest --lake over s3://: every configuration's metrics and the saved
 # model equal to `backtest` on the capture file (test_backtest_lake.sh does
