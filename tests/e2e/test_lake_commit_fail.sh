@@ -39,7 +39,10 @@ touch "$T/release"; wait "$locker"
 grep -q 'could not be committed' "$T/fail.log" || { tail -5 "$T/fail.log"; die "no report of uncommitted rows"; }
 (( SECONDS - t0 < 60 )) || die "shutdown took $((SECONDS - t0)) s"
 "$QW_BIN" lake clean-orphans --warehouse "$WH" --older-than 0 --dry-run > "$T/orphans.txt"
-grep -q '^0 orphan file(s)' "$T/orphans.txt" || { cat "$T/orphans.txt"; die "uncommitted data files left behind"; }
+# an unreferenced file of the last seconds is reported as young, not as an
+# orphan: none may be left at all
+grep -q '^0 orphan file(s)' "$T/orphans.txt" && ! grep -q 'younger than\|kept:' "$T/orphans.txt" \
+  || { cat "$T/orphans.txt"; die "uncommitted data files left behind"; }
 "$QW_BIN" lake tables --warehouse "$WH" > "$T/after.txt" || die "table unreadable"
 after=$(awk '/^raw_orderbook/ {print $5}' "$T/after.txt")
 [ "$after" = "$before" ] || die "committed rows changed: $before -> $after"
