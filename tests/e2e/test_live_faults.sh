@@ -2,10 +2,13 @@
 # Every simulator fault, one at a time: the live client recovers on its own
 # within seconds, its books equal the capture's final books again, and its
 # counters show what happened.
-# The stall case's watchdog (2 s) is twice the heartbeat period (the
-# simulator, like Coinbase, sends one a second): with --watchdog 1 a
-# heartbeat a few ms late tripped it after the stream ended, and a stop in
-# the resync that followed found the books not valid (a CI run).
+# Each case waits until its counters show the fault before it waits for the
+# stream to go quiet: a stall is quiet as well (a CI run stopped live in the
+# middle of one). The stall case's watchdog (2 s) is twice the heartbeat
+# period (the simulator, like Coinbase, sends one a second): with
+# --watchdog 1 a heartbeat a few ms late tripped it again after the stream
+# ended, and a stop in the resync that followed found the books not valid
+# (another CI run).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/livelib.sh"
 
@@ -32,6 +35,9 @@ for c in "${cases[@]}"; do
     --summary "$T/sum-$name.json" --backoff-max 0.5 $extra
   t0=$SECONDS
   wait_status "$T/live-$name.status" 'all(p["valid"] for p in d["products"].values()) and d["live"]["state"] == "subscribed"' 40
+  # the fault first: a stall is quiet too, and a stop during it (or during
+  # the resync after its watchdog trip) finds stale or invalid books
+  wait_status "$T/live-$name.status" "$check" 40
   wait_quiet "$T/live-$name.status" 30
   wait_status "$T/live-$name.status" 'all(p["valid"] for p in d["products"].values())' 20
   rc=0; stop_and_wait "$LIVE_PID" TERM || rc=$?
